@@ -1,0 +1,39 @@
+/** @module The event bus interface: fan-out of live events between the nodes that hold sessions. */
+
+/**
+ * One message on the bus: the users it is for and the frame to hand to their sessions, already
+ * serialized once so that a node sends the same string to every socket.
+ */
+export interface BusMessage {
+  /** Users whose sessions should receive `frame`; every device of each. */
+  audience: string[];
+  /** The JSON text of the event frame. */
+  frame: string;
+  /** Ephemeral frames (typing, presence) are the first to be shed under load. */
+  ephemeral: boolean;
+}
+
+/**
+ * A control message for every node: close the sessions of a revoked device, or a node's
+ * announcement that a user's first session opened or last one closed there.
+ */
+export type BusControl =
+  | { kind: "device.revoked"; deviceId: string }
+  | { kind: "presence"; userId: string; nodeId: string; online: boolean; at: string };
+
+/**
+ * The bus contract: at-most-once, best-effort delivery to every subscriber on every node, in
+ * publish order per publisher. A message may be lost (a node restarting, a bus outage); that
+ * is safe because every feed event is in the store first and clients fill gaps by `sync` (G4).
+ * Ephemeral messages (typing, presence) are only ever on the bus. `publish` never throws for
+ * delivery problems; it reports them through `onError`.
+ */
+export interface Bus {
+  publish(message: BusMessage): Promise<void>;
+  subscribe(handler: (message: BusMessage) => void): () => void;
+  publishControl(control: BusControl): Promise<void>;
+  subscribeControl(handler: (control: BusControl) => void): () => void;
+  /** Resolves when the bus answers; rejects when it cannot be reached. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

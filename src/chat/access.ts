@@ -1,0 +1,27 @@
+/** @module The one access check for conversations (G7): every request about a conversation passes here. */
+
+import type { Conversation, MemberState } from "../protocol/index.js";
+import { HaetaeError } from "../protocol/index.js";
+import type { ChatContext } from "./context.js";
+
+/** What a member may act on: the conversation and their own membership. */
+export interface ConversationAccess {
+  conversation: Conversation;
+  member: MemberState;
+}
+
+/**
+ * The conversation, when `userId` is an active member of it. A conversation that does not
+ * exist is `conversation_not_found`; one the user is not (or no longer) in is `forbidden`.
+ */
+export async function accessConversation(
+  ctx: ChatContext,
+  userId: string,
+  conversationId: string,
+): Promise<ConversationAccess> {
+  const conversation = await ctx.store.getConversation(conversationId);
+  if (!conversation) throw new HaetaeError("conversation_not_found");
+  const member = await ctx.store.getMember(conversationId, userId);
+  if (!member) throw new HaetaeError("forbidden", "You are not a member of this conversation.");
+  return { conversation, member };
+}

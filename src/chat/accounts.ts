@@ -1,0 +1,150 @@
+/** @module Accounts and devices: register, login, token check, logout, device list and revoke. */
+import { createHash, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
+import type { AuthReply, Device, User } from "../protocol/index.js";
+import { HaetaeError, isValidDisplayName, isValidUsername, normalizeUsername } from "../protocol/index.js";
+import { type DeviceRecord, StoreConflictError } from "../store/store.js";
+import { type ChatContext, newId } from "./context.js";
+
+const SCRYPT_R = 8;
+const SCRYPT_P = 1;
+const KEY_LENGTH = 32;
+const MAX_PASSWORD_LENGTH = 1024;
+
+function scryptAsync(password: string, salt: Buffer, logN: number, r: number, p: number): Promise<Buffer> {
+  const N = 2 ** logN;
+  return new Promise((resolve, reject) => {
+    scrypt(password, salt, KEY_LENGTH, { N, r, p, maxmem: 256 * N * r + 1024 * 1024 }, (error, key) =>
+      error ? reject(error) : resolve(key),
+    );
+  });
+}
+
+/** Hash a password with scrypt; the parameters travel in the hash so they can be raised later. */
+export async function hashPassword(password: string, logN: number): Promise<string> {
+  const salt = randomBytes(16);
+  const key = await scryptAsync(password, salt, logN, SCRYPT_R, SCRYPT_P);
+  return `scrypt$${logN}$${SCRYPT_R}$${SCRYPT_P}$${salt.toString("base64url")}$${key.toString("base64url")}`;
+}
+
+/** Check a password against a stored hash in constant time. */
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const [scheme, logN, r, p, salt, key] = stored.split("$");
+  if (scheme !== "scrypt" || !logN || !r || !p || !salt || !key) return false;
+  const expected = Buffer.from(key, "base64url");
+  const actual = await scryptAsync(password, Buffer.from(salt, "base64url"), Number(logN), Number(r), Number(p));
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
+}
+
+/** Tokens are opaque random strings; only their SHA-256 is stored, so a leaked database holds no usable token. */
+export function hashToken(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}
+
+async function issueDevice(ctx: ChatContext, user: User, deviceName: string): Promise<AuthReply> {
+  const token = `ht_${randomBytes(32).toString("base64url")}`;
+  const now = ctx.now();
+  const device: DeviceRecord = {
+    id: newId(),
+    userId: user.id,
+    name: deviceName,
+    createdAt: now.toISOString(),
+    lastSeenAt: now.toISOString(),
+    expiresAt: new Date(now.getTime() + ctx.limits.tokenTtlMs).toISOString(),
+  };
+  await ctx.store.createDevice(device, hashToken(token));
+  return { user, token, deviceId: device.id };
+}
+
+function checkPassword(ctx: ChatContext, password: string): void {
+  if (password.length < ctx.limits.minPasswordLength || password.length > MAX_PASSWORD_LENGTH) {
+    throw new HaetaeError(
+      "weak_password",
+      `The password must be ${ctx.limits.minPasswordLength} to ${MAX_PASSWORD_LENGTH} characters long.`,
+    );
+  }
+}
+
+/** Create an account and log its first device in. */
+export async function register(
+  ctx: ChatContext,
+  input: { username: string; password: string; displayName?: string | undefined; deviceName?: string | undefined },
+): Promise<AuthReply> {
+  const username = normalizeUsername(input.username);
+  if (!isValidUsername(username)) {
+    throw new HaetaeError(
+      "invalid_username",
+      "A username is 3–32 characters: a–z, 0–9, '_' and '.', not starting with '.', and not a reserved word.",
+    );
+  }
+  checkPassword(ctx, input.password);
+  const displayName = (input.displayName ?? username).trim();
+  if (!isValidDisplayName(displayName)) {
+    throw new HaetaeError("invalid_request", "displayName: 1–64 characters without control characters.");
+  }
+  const user: User = { id: newId(), username, displayName, createdAt: ctx.now().toISOString() };
+  const passwordHash = await hashPassword(input.password, ctx.limits.scryptLogN);
+  try {
+    await ctx.store.createUser({ ...user, passwordHash });
+  } catch (error) {
+    if (error instanceof StoreConflictError) throw new HaetaeError("username_taken");
+    throw error;
+  }
+  return issueDevice(ctx, user, input.deviceName ?? "first device");
+}
+
+// A real hash, so that a login for an unknown user takes as long as one with a wrong password.
+let decoyHash: Promise<string> | undefined;
+
+/** Log a device in with username and password. */
+export async function login(
+  ctx: ChatContext,
+  input: { username: string; password: string; deviceName?: string | undefined },
+): Promise<AuthReply> {
+  const record = await ctx.store.getUserByUsername(normalizeUsername(input.username));
+  if (!record) {
+    decoyHash ??= hashPassword("decoy password", ctx.limits.scryptLogN);
+    await verifyPassword(input.password, await decoyHash);
+    throw new HaetaeError("invalid_credentials");
+  }
+  if (!(await verifyPassword(input.password, record.passwordHash))) throw new HaetaeError("invalid_credentials");
+  const { passwordHash: _secret, ...user } = record;
+  return issueDevice(ctx, user, input.deviceName ?? "device");
+}
+
+/** The user and device a token belongs to; `unauthorized` when it is unknown, revoked or expired. */
+export async function authenticate(
+  ctx: ChatContext,
+  token: string | undefined,
+): Promise<{ user: User; device: DeviceRecord }> {
+  if (!token) throw new HaetaeError("unauthorized");
+  const device = await ctx.store.getDeviceByTokenHash(hashToken(token), ctx.now().toISOString());
+  if (!device) throw new HaetaeError("unauthorized");
+  const [user] = await ctx.store.getUsers([device.userId]);
+  if (!user) throw new HaetaeError("unauthorized");
+  await ctx.store.touchDevice(device.id, ctx.now().toISOString());
+  return { user, device };
+}
+
+/** The devices logged in to this account. */
+export async function listDevices(ctx: ChatContext, userId: string, currentDeviceId: string): Promise<Device[]> {
+  const devices = await ctx.store.listDevices(userId, ctx.now().toISOString());
+  return devices.map((d) => ({
+    id: d.id,
+    name: d.name,
+    createdAt: d.createdAt,
+    lastSeenAt: d.lastSeenAt,
+    expiresAt: d.expiresAt,
+    current: d.id === currentDeviceId,
+  }));
+}
+
+/** Revoke one device (logout is revoking one's own); its open sessions are closed on every node. */
+export async function revokeDevice(ctx: ChatContext, userId: string, deviceId: string): Promise<void> {
+  if (!(await ctx.store.revokeDevice(userId, deviceId))) throw new HaetaeError("device_not_found");
+  try {
+    await ctx.bus.publishControl({ kind: "device.revoked", deviceId });
+  } catch (error) {
+    // The token is already dead in the store; a session that misses this closes at its next check.
+    console.error("revocation publish failed:", (error as Error).message);
+  }
+}

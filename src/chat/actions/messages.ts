@@ -1,0 +1,176 @@
+/** @module Messages: send (exactly once), edit, delete for everyone, reactions, history. */
+import type { Conversation, Message } from "../../protocol/index.js";
+import { HaetaeError, parseMentions } from "../../protocol/index.js";
+import { accessConversation } from "../access.js";
+import { type ChatContext, newId, publishEvent } from "../context.js";
+
+/** Text must hold something visible and stay within the limit (counted in code points). */
+function checkText(ctx: ChatContext, text: string): void {
+  if (text.trim().length === 0) throw new HaetaeError("invalid_request", "text: must not be empty.");
+  const length = [...text].length;
+  if (length > ctx.limits.maxTextLength) {
+    throw new HaetaeError("text_too_long", `text: ${length} characters; the limit is ${ctx.limits.maxTextLength}.`);
+  }
+}
+
+/** Resolve `@username` mentions to members of the conversation (the sender excluded). */
+async function resolveMentions(
+  ctx: ChatContext,
+  conversation: Conversation,
+  senderId: string,
+  text: string,
+): Promise<{ mentions: string[]; mentionsAll: boolean }> {
+  const parsed = parseMentions(text);
+  if (parsed.usernames.length === 0) return { mentions: [], mentionsAll: parsed.all };
+  const members = await ctx.store.getUsers(conversation.memberIds);
+  const byName = new Map(members.map((u) => [u.username, u.id]));
+  const mentions: string[] = [];
+  for (const name of parsed.usernames) {
+    const id = byName.get(name);
+    if (id !== undefined && id !== senderId && !mentions.includes(id)) mentions.push(id);
+  }
+  return { mentions, mentionsAll: parsed.all };
+}
+
+/**
+ * Send a message: stored first, acknowledged and published after the commit (G1). A retry with
+ * the same `clientMsgId` returns the original message, same id and seq, and stores nothing (G2).
+ */
+export async function sendMessage(
+  ctx: ChatContext,
+  senderId: string,
+  input: { conversationId: string; clientMsgId: string; text: string; replyToSeq?: number | undefined },
+): Promise<{ message: Message; duplicate: boolean }> {
+  const { conversation } = await accessConversation(ctx, senderId, input.conversationId);
+  const earlier = await ctx.store.findByClientMsgId(senderId, input.clientMsgId);
+  if (earlier) {
+    if (earlier.conversationId !== input.conversationId) throw new HaetaeError("client_msg_id_conflict");
+    return { message: earlier, duplicate: true };
+  }
+  checkText(ctx, input.text);
+  if (conversation.kind === "direct") {
+    const other = conversation.memberIds.find((id) => id !== senderId);
+    if (other !== undefined && (await ctx.store.isBlockedEitherWay(senderId, other))) throw new HaetaeError("blocked");
+  }
+  if (input.replyToSeq !== undefined && !(await ctx.store.getMessage(input.conversationId, input.replyToSeq))) {
+    throw new HaetaeError("message_not_found", `replyToSeq: there is no message ${input.replyToSeq}.`);
+  }
+  const { mentions, mentionsAll } = await resolveMentions(ctx, conversation, senderId, input.text);
+  const written = await ctx.store.appendMessage({
+    id: newId(),
+    conversationId: input.conversationId,
+    senderId,
+    clientMsgId: input.clientMsgId,
+    text: input.text,
+    createdAt: ctx.now().toISOString(),
+    mentions,
+    mentionsAll,
+    ...(input.replyToSeq !== undefined ? { replyToSeq: input.replyToSeq } : {}),
+  });
+  if (written.event) await publishEvent(ctx, conversation.memberIds, written.event);
+  return { message: written.value, duplicate: written.duplicate };
+}
+
+async function ownMessage(ctx: ChatContext, userId: string, conversationId: string, seq: number) {
+  const { conversation } = await accessConversation(ctx, userId, conversationId);
+  const message = await ctx.store.getMessage(conversationId, seq);
+  if (!message) throw new HaetaeError("message_not_found");
+  if (message.senderId !== userId) throw new HaetaeError("not_message_owner");
+  return { conversation, message };
+}
+
+/** Edit my own message; mentions are parsed again from the new text. */
+export async function editMessage(
+  ctx: ChatContext,
+  userId: string,
+  input: { conversationId: string; seq: number; text: string },
+): Promise<Message> {
+  const { conversation, message } = await ownMessage(ctx, userId, input.conversationId, input.seq);
+  if (message.deleted) throw new HaetaeError("message_deleted");
+  checkText(ctx, input.text);
+  if (input.text === message.text) return message;
+  const { mentions, mentionsAll } = await resolveMentions(ctx, conversation, userId, input.text);
+  const written = await ctx.store.editMessage(
+    input.conversationId,
+    input.seq,
+    input.text,
+    mentions,
+    mentionsAll,
+    ctx.now().toISOString(),
+  );
+  if (written.event) await publishEvent(ctx, conversation.memberIds, written.event);
+  return written.value;
+}
+
+/** Delete my message for everyone within the window; a tombstone keeps its seq. Deleting twice is harmless. */
+export async function deleteMessage(
+  ctx: ChatContext,
+  userId: string,
+  input: { conversationId: string; seq: number },
+): Promise<Message> {
+  const { conversation, message } = await ownMessage(ctx, userId, input.conversationId, input.seq);
+  if (message.deleted) return message;
+  const age = ctx.now().getTime() - Date.parse(message.createdAt);
+  if (age > ctx.limits.deleteWindowMs) {
+    throw new HaetaeError(
+      "delete_window_expired",
+      `Messages can be deleted for everyone within ${ctx.limits.deleteWindowMs} ms.`,
+    );
+  }
+  const written = await ctx.store.deleteMessage(input.conversationId, input.seq, ctx.now().toISOString());
+  if (written.event) await publishEvent(ctx, conversation.memberIds, written.event);
+  return written.value;
+}
+
+/** One emoji: pictographs, modifiers, flags and keycaps, joined by ZWJ and variation selectors. */
+const EMOJI =
+  /^(?=.*(?:\p{Extended_Pictographic}|\p{Regional_Indicator}))(?:\p{Extended_Pictographic}|\p{Emoji_Component}|\p{Emoji_Modifier}|\p{Regional_Indicator}|\u200d|\ufe0f|\u20e3)+$/u;
+
+/** Add or remove my reaction; adding the same emoji twice counts once. */
+export async function react(
+  ctx: ChatContext,
+  userId: string,
+  input: { conversationId: string; seq: number; emoji: string },
+  add: boolean,
+): Promise<Message> {
+  const { conversation } = await accessConversation(ctx, userId, input.conversationId);
+  if (!EMOJI.test(input.emoji)) throw new HaetaeError("invalid_request", "emoji: must be a single emoji.");
+  const message = await ctx.store.getMessage(input.conversationId, input.seq);
+  if (!message) throw new HaetaeError("message_not_found");
+  if (message.deleted) throw new HaetaeError("message_deleted");
+  const written = await ctx.store.setReaction(
+    input.conversationId,
+    input.seq,
+    userId,
+    input.emoji,
+    add,
+    ctx.now().toISOString(),
+  );
+  if (written.event) await publishEvent(ctx, conversation.memberIds, written.event);
+  return written.value;
+}
+
+/** A page of history, with every member's read cursor so the client can count who has not read each message. */
+export async function history(
+  ctx: ChatContext,
+  userId: string,
+  input: {
+    conversationId: string;
+    beforeSeq?: number | undefined;
+    afterSeq?: number | undefined;
+    limit?: number | undefined;
+  },
+): Promise<{ messages: Message[]; hasMore: boolean; readSeqs: Record<string, number> }> {
+  await accessConversation(ctx, userId, input.conversationId);
+  if (input.beforeSeq !== undefined && input.afterSeq !== undefined) {
+    throw new HaetaeError("invalid_request", "beforeSeq, afterSeq: give one of them, not both.");
+  }
+  const limit = Math.min(input.limit ?? ctx.limits.historyPageSize, ctx.limits.historyPageSize);
+  const page = await ctx.store.history(input.conversationId, {
+    limit,
+    ...(input.beforeSeq !== undefined ? { beforeSeq: input.beforeSeq } : {}),
+    ...(input.afterSeq !== undefined ? { afterSeq: input.afterSeq } : {}),
+  });
+  const members = await ctx.store.getMembers(input.conversationId);
+  return { ...page, readSeqs: Object.fromEntries(members.map((m) => [m.userId, m.readSeq])) };
+}

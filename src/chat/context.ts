@@ -1,0 +1,49 @@
+/** @module What every chat action receives: the store, the bus, the config slice and a clock. */
+import { randomUUID } from "node:crypto";
+import type { Bus } from "../bus/bus.js";
+import type { Config } from "../config/config.js";
+import type { ServerEvent } from "../protocol/index.js";
+import type { Store } from "../store/store.js";
+
+/** The limits the chat domain enforces. */
+export type ChatLimits = Pick<
+  Config,
+  | "maxTextLength"
+  | "maxGroupMembers"
+  | "deleteWindowMs"
+  | "tokenTtlMs"
+  | "scryptLogN"
+  | "minPasswordLength"
+  | "syncPageSize"
+  | "historyPageSize"
+>;
+
+export interface ChatContext {
+  store: Store;
+  bus: Bus;
+  limits: ChatLimits;
+  now(): Date;
+}
+
+/** A new random id for a user, device, conversation or message. */
+export function newId(): string {
+  return randomUUID();
+}
+
+/**
+ * Hand an event to the bus for live delivery. Called only after the store committed it; a lost
+ * publish is recovered by the client's sync, so a bus failure is logged, never thrown.
+ */
+export async function publishEvent(
+  ctx: ChatContext,
+  audience: readonly string[],
+  event: ServerEvent,
+  ephemeral = false,
+): Promise<void> {
+  if (audience.length === 0) return;
+  try {
+    await ctx.bus.publish({ audience: [...audience], frame: JSON.stringify(event), ephemeral });
+  } catch (error) {
+    console.error("publish failed (clients will catch up by sync):", (error as Error).message);
+  }
+}

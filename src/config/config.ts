@@ -1,0 +1,135 @@
+/** @module The one configuration schema: defaults, validation, and loading from flags, environment and file. */
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { z } from "zod";
+
+const int = (min: number, max: number) => z.coerce.number().pipe(z.int().min(min).max(max));
+
+/**
+ * Every setting, with its default. Keys are flat so that each has one obvious flag
+ * (`--max-text-length`), environment variable (`HAETAE_MAX_TEXT_LENGTH`) and file key
+ * (`maxTextLength`). `docs/config.md` lists them; a test keeps the two in step.
+ */
+export const configSchema = z.strictObject({
+  port: int(0, 65535).default(8080),
+  host: z.string().min(1).default("127.0.0.1"),
+  data: z.string().min(1).default("./data"),
+  store: z
+    .string()
+    .refine((v) => v === "sqlite" || v.startsWith("postgres://") || v.startsWith("postgresql://"), {
+      message: 'must be "sqlite" or a postgres:// URL',
+    })
+    .default("sqlite"),
+  bus: z
+    .string()
+    .refine((v) => v === "memory" || v.startsWith("nats://"), { message: 'must be "memory" or a nats:// URL' })
+    .default("memory"),
+  maxFrameBytes: int(1024, 16 * 1024 * 1024).default(64 * 1024),
+  maxHttpBodyBytes: int(1024, 16 * 1024 * 1024).default(64 * 1024),
+  maxTextLength: int(1, 100_000).default(4000),
+  maxGroupMembers: int(2, 100_000).default(1000),
+  requestsPerSecond: int(1, 100_000).default(50),
+  requestBurst: int(1, 100_000).default(200),
+  sendQueueBytes: int(64 * 1024, 256 * 1024 * 1024).default(4 * 1024 * 1024),
+  syncPageSize: int(1, 5000).default(500),
+  historyPageSize: int(1, 1000).default(100),
+  deleteWindowMs: int(0, 365 * 24 * 3600 * 1000).default(24 * 3600 * 1000),
+  tokenTtlMs: int(60_000, 3650 * 24 * 3600 * 1000).default(30 * 24 * 3600 * 1000),
+  scryptLogN: int(10, 20).default(15),
+  minPasswordLength: int(6, 128).default(8),
+  presenceSubscriptionLimit: int(1, 10_000).default(500),
+});
+
+/** The validated, frozen configuration every part receives its slice of. */
+export type Config = Readonly<z.output<typeof configSchema>>;
+export type ConfigKey = keyof Config;
+
+/** Environment variable names; the core ones are named in the design, the rest follow the same rule. */
+export function envName(key: ConfigKey): string {
+  if (key === "data") return "HAETAE_DATA_DIR";
+  return `HAETAE_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
+/** The command-line flag of a key: `maxTextLength` → `--max-text-length`. */
+export function flagName(key: ConfigKey): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+export const CONFIG_KEYS = Object.keys(configSchema.shape) as ConfigKey[];
+
+/** A configuration problem, reported with the key path and where the value came from. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Validate a partial configuration (defaults fill the rest) and freeze it. */
+export function makeConfig(input: Record<string, unknown> = {}, sources: Record<string, string> = {}): Config {
+  const parsed = configSchema.safeParse(input);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? "");
+      const from = sources[key] ? ` (from ${sources[key]})` : "";
+      if (issue.code === "unrecognized_keys") return `unknown key(s) ${issue.keys.join(", ")}`;
+      return `${issue.path.join(".") || "(root)"}${from}: ${issue.message}`;
+    });
+    throw new ConfigError(`invalid configuration:\n  ${lines.join("\n  ")}`);
+  }
+  return Object.freeze(parsed.data);
+}
+
+/**
+ * Load the configuration: flags over environment over file (`--config path.json` or
+ * `HAETAE_CONFIG`). Unknown flags, unknown `HAETAE_*` variables and unknown file keys are
+ * rejected rather than ignored, so a typo never silently runs with a default.
+ */
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
+  const options: Record<string, { type: "string" }> = { config: { type: "string" } };
+  for (const key of CONFIG_KEYS) options[flagName(key)] = { type: "string" };
+  let flags: Record<string, string | undefined>;
+  try {
+    flags = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Record<
+      string,
+      string | undefined
+    >;
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+
+  const input: Record<string, unknown> = {};
+  const sources: Record<string, string> = {};
+  const file = flags.config ?? env.HAETAE_CONFIG;
+  if (file) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(file, "utf8"));
+    } catch (error) {
+      throw new ConfigError(`cannot read config file ${file}: ${(error as Error).message}`);
+    }
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+      throw new ConfigError(`config file ${file} must hold a JSON object`);
+    }
+    for (const [key, value] of Object.entries(raw)) {
+      input[key] = value;
+      sources[key] = `file ${file}`;
+    }
+  }
+  const known = new Set(CONFIG_KEYS.map(envName));
+  known.add("HAETAE_CONFIG");
+  const unknownEnv = Object.keys(env).filter((name) => name.startsWith("HAETAE_") && !known.has(name));
+  if (unknownEnv.length > 0) throw new ConfigError(`unknown environment variable(s): ${unknownEnv.join(", ")}`);
+  for (const key of CONFIG_KEYS) {
+    const value = env[envName(key)];
+    if (value !== undefined) {
+      input[key] = value;
+      sources[key] = `env ${envName(key)}`;
+    }
+  }
+  for (const key of CONFIG_KEYS) {
+    const value = flags[flagName(key)];
+    if (value !== undefined) {
+      input[key] = value;
+      sources[key] = `flag --${flagName(key)}`;
+    }
+  }
+  return makeConfig(input, sources);
+}

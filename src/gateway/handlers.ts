@@ -1,0 +1,92 @@
+/** @module The request table: each WebSocket request type and the chat action that answers it. */
+import type { z } from "zod";
+import * as accounts from "../chat/accounts.js";
+import * as contacts from "../chat/actions/contacts.js";
+import * as conversations from "../chat/actions/conversations.js";
+import * as messages from "../chat/actions/messages.js";
+import * as receipts from "../chat/actions/receipts.js";
+import type { ChatContext } from "../chat/context.js";
+import type { REQUESTS, Replies, RequestType } from "../protocol/index.js";
+import { HaetaeError } from "../protocol/index.js";
+import type { PresenceRegistry } from "./presence.js";
+import type { Session } from "./session.js";
+
+/** What a handler may use besides the chat context. */
+export interface HandlerEnv {
+  ctx: ChatContext;
+  presence: PresenceRegistry;
+  presenceSubscriptionLimit: number;
+}
+
+type Handler<T extends RequestType> = (
+  env: HandlerEnv,
+  session: Session,
+  params: z.output<(typeof REQUESTS)[T]>,
+) => Promise<Replies[T]>;
+
+const empty = {} as Record<string, never>;
+
+/** Every request type has exactly one handler; the type checker keeps this table complete. */
+export const HANDLERS: { [T in RequestType]: Handler<T> } = {
+  ping: async (env) => ({ now: env.ctx.now().toISOString() }),
+  "user.find": async ({ ctx }, _s, p) => ({ user: await contacts.findUser(ctx, p.username) }),
+  "user.get": async ({ ctx }, _s, p) => ({ users: await contacts.getUsers(ctx, p.userIds) }),
+  "contact.add": async ({ ctx }, s, p) => ({ contacts: await contacts.addContact(ctx, s.userId, p.userId) }),
+  "contact.remove": async ({ ctx }, s, p) => ({ contacts: await contacts.removeContact(ctx, s.userId, p.userId) }),
+  "contact.list": async ({ ctx }, s) => ({ contacts: await ctx.store.listContacts(s.userId) }),
+  "block.add": async ({ ctx }, s, p) => ({ blocked: await contacts.blockUser(ctx, s.userId, p.userId) }),
+  "block.remove": async ({ ctx }, s, p) => ({ blocked: await contacts.unblockUser(ctx, s.userId, p.userId) }),
+  "block.list": async ({ ctx }, s) => ({ blocked: await ctx.store.listBlocked(s.userId) }),
+  "device.list": async ({ ctx }, s) => ({ devices: await accounts.listDevices(ctx, s.userId, s.deviceId) }),
+  "device.revoke": async ({ ctx }, s, p) => {
+    await accounts.revokeDevice(ctx, s.userId, p.deviceId);
+    return empty;
+  },
+  "auth.logout": async ({ ctx }, s) => {
+    await accounts.revokeDevice(ctx, s.userId, s.deviceId);
+    return empty;
+  },
+  "conversation.create": async ({ ctx }, s, p) => conversations.createConversation(ctx, s.userId, p),
+  "conversation.list": async ({ ctx }, s) => ({ conversations: await conversations.listConversations(ctx, s.userId) }),
+  "conversation.get": async ({ ctx }, s, p) => conversations.getConversation(ctx, s.userId, p.conversationId),
+  "conversation.update": async ({ ctx }, s, p) => ({
+    conversation: await conversations.renameGroup(ctx, s.userId, p.conversationId, p.title),
+  }),
+  "conversation.addMembers": async ({ ctx }, s, p) => ({
+    conversation: await conversations.addMembers(ctx, s.userId, p.conversationId, p.userIds),
+  }),
+  "conversation.removeMember": async ({ ctx }, s, p) => ({
+    conversation: await conversations.removeMember(ctx, s.userId, p.conversationId, p.userId),
+  }),
+  "conversation.leave": async ({ ctx }, s, p) => {
+    await conversations.leaveConversation(ctx, s.userId, p.conversationId);
+    return empty;
+  },
+  "message.send": async ({ ctx }, s, p) => messages.sendMessage(ctx, s.userId, p),
+  "message.edit": async ({ ctx }, s, p) => ({ message: await messages.editMessage(ctx, s.userId, p) }),
+  "message.delete": async ({ ctx }, s, p) => ({ message: await messages.deleteMessage(ctx, s.userId, p) }),
+  "reaction.add": async ({ ctx }, s, p) => ({ message: await messages.react(ctx, s.userId, p, true) }),
+  "reaction.remove": async ({ ctx }, s, p) => ({ message: await messages.react(ctx, s.userId, p, false) }),
+  history: async ({ ctx }, s, p) => messages.history(ctx, s.userId, p),
+  read: async ({ ctx }, s, p) => ({ readSeq: await receipts.markRead(ctx, s.userId, p) }),
+  sync: async ({ ctx }, s, p) => receipts.sync(ctx, s.userId, p),
+  typing: async ({ ctx }, s, p) => {
+    await receipts.typing(ctx, s.userId, p.conversationId);
+    return empty;
+  },
+  "presence.subscribe": async (env, s, p) => {
+    const wanted = [...new Set(p.userIds)];
+    if (wanted.length > env.presenceSubscriptionLimit) {
+      throw new HaetaeError("invalid_request", `userIds: at most ${env.presenceSubscriptionLimit} at once.`);
+    }
+    for (const userId of wanted) {
+      // Presence is for people you know: contacts and those you share a conversation with.
+      if (!(await env.ctx.store.isAcquainted(s.userId, userId))) {
+        throw new HaetaeError("forbidden", `You may not see the presence of ${userId}.`);
+      }
+    }
+    s.presenceSubscriptions.clear();
+    for (const userId of wanted) s.presenceSubscriptions.add(userId);
+    return { presences: wanted.map((userId) => env.presence.get(userId)) };
+  },
+};

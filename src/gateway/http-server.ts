@@ -1,0 +1,142 @@
+/** @module The HTTP API: auth, health, readiness and metrics; hands WebSocket upgrades to the gateway. */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { authenticate, login, register, revokeDevice } from "../chat/accounts.js";
+import type { ChatContext } from "../chat/context.js";
+import type { Metrics } from "../ops/metrics.js";
+import { describeIssue, ERRORS, type ErrorCode, HaetaeError, loginBody, registerBody } from "../protocol/index.js";
+import type { WsGateway } from "./ws-gateway.js";
+
+export interface HttpDeps {
+  ctx: ChatContext;
+  gateway: WsGateway;
+  metrics: Metrics;
+  maxHttpBodyBytes: number;
+  /** Resolves when the store and bus answer; rejects otherwise. */
+  ready(): Promise<void>;
+}
+
+export const WS_PATH = "/api/v1/ws";
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, code: ErrorCode, message?: string, retryAfterMs?: number): void {
+  const error: Record<string, unknown> = { code, message: message ?? ERRORS[code].message };
+  if (retryAfterMs !== undefined) {
+    error.retryAfterMs = retryAfterMs;
+    res.setHeader("retry-after", Math.ceil(retryAfterMs / 1000));
+  }
+  sendJson(res, ERRORS[code].status, { error });
+}
+
+/** Read a JSON body of at most `limit` bytes. */
+async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new HaetaeError("frame_too_large", `The body is larger than ${limit} bytes.`);
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+  } catch {
+    throw new HaetaeError("invalid_json");
+  }
+}
+
+function bearer(req: IncomingMessage): string | undefined {
+  const header = req.headers.authorization;
+  return header?.startsWith("Bearer ") ? header.slice("Bearer ".length).trim() : undefined;
+}
+
+type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+/** Build the HTTP server; `listen` is the caller's. */
+export function createHttpServer(deps: HttpDeps): Server {
+  const { ctx } = deps;
+  const routes: Record<string, Partial<Record<string, Route>>> = {
+    "/healthz": { GET: async (_req, res) => sendJson(res, 200, { status: "ok" }) },
+    "/readyz": {
+      GET: async (_req, res) => {
+        try {
+          await deps.ready();
+          sendJson(res, 200, { status: "ready" });
+        } catch (error) {
+          sendJson(res, 503, { status: "unavailable", reason: (error as Error).message });
+        }
+      },
+    },
+    "/metrics": {
+      GET: async (_req, res) => {
+        const text = await deps.metrics.registry.metrics();
+        res.writeHead(200, { "content-type": deps.metrics.registry.contentType });
+        res.end(text);
+      },
+    },
+    "/api/v1/auth/register": {
+      POST: async (req, res) => {
+        const body = registerBody.safeParse(await readJson(req, deps.maxHttpBodyBytes));
+        if (!body.success) throw new HaetaeError("invalid_request", describeIssue(body.error));
+        sendJson(res, 201, await register(ctx, body.data));
+      },
+    },
+    "/api/v1/auth/login": {
+      POST: async (req, res) => {
+        const body = loginBody.safeParse(await readJson(req, deps.maxHttpBodyBytes));
+        if (!body.success) throw new HaetaeError("invalid_request", describeIssue(body.error));
+        sendJson(res, 200, await login(ctx, body.data));
+      },
+    },
+    "/api/v1/auth/logout": {
+      POST: async (req, res) => {
+        const { user, device } = await authenticate(ctx, bearer(req));
+        await revokeDevice(ctx, user.id, device.id);
+        sendJson(res, 200, {});
+      },
+    },
+  };
+
+  const server = createServer(async (req, res) => {
+    const path = new URL(req.url ?? "/", "http://localhost").pathname;
+    const methods = routes[path];
+    const route = methods?.[req.method ?? "GET"];
+    let status = 200;
+    res.on("finish", () => {
+      status = res.statusCode;
+      deps.metrics.httpRequests.inc({ route: methods ? path : "other", status: String(status) });
+    });
+    try {
+      if (!methods) return sendError(res, "route_not_found");
+      if (!route) return sendError(res, "method_not_allowed");
+      await route(req, res);
+    } catch (error) {
+      if (res.headersSent) return void res.destroy();
+      if (error instanceof HaetaeError) return sendError(res, error.code, error.message, error.retryAfterMs);
+      console.error(`HTTP ${req.method} ${path} failed:`, error);
+      sendError(res, "internal", undefined, 1000);
+    }
+  });
+
+  server.on("upgrade", (req, socket, head) => {
+    const path = new URL(req.url ?? "/", "http://localhost").pathname;
+    if (path !== WS_PATH) {
+      socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      return;
+    }
+    deps.gateway.handleUpgrade(req, socket, head).catch((error: unknown) => {
+      console.error("upgrade failed:", error);
+      socket.destroy();
+    });
+  });
+  server.on("clientError", (_error, socket) => {
+    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+  });
+  return server;
+}

@@ -1,0 +1,70 @@
+/** @module One WebSocket session: a device's connection, its bounded send queue and its subscriptions. */
+import type { WebSocket } from "ws";
+import type { User } from "../protocol/index.js";
+import { CLOSE_CODES } from "../protocol/index.js";
+
+/**
+ * The socket's own buffer is the send queue; its size is bounded. Past half the bound,
+ * ephemeral frames (typing, presence) are dropped; past the bound the session is closed with
+ * `slowConsumer` so that the client reconnects and catches up by sync, instead of the server
+ * holding an unbounded backlog for a reader that cannot keep up (G5).
+ */
+export class Session {
+  readonly presenceSubscriptions = new Set<string>();
+  /** Requests of one connection run one at a time, so two sends from one device keep their order. */
+  private queue: Promise<void> = Promise.resolve();
+  private pending = 0;
+
+  constructor(
+    readonly id: string,
+    readonly user: User,
+    readonly deviceId: string,
+    private readonly socket: WebSocket,
+    private readonly sendQueueBytes: number,
+    private readonly onShed: (ephemeral: boolean) => void,
+  ) {}
+
+  get userId(): string {
+    return this.user.id;
+  }
+
+  get isOpen(): boolean {
+    return this.socket.readyState === this.socket.OPEN;
+  }
+
+  /** Requests queued or running on this connection. */
+  get pendingRequests(): number {
+    return this.pending;
+  }
+
+  /** Queue a frame for the client; returns false when it was shed. */
+  send(frame: string, ephemeral = false): boolean {
+    if (!this.isOpen) return false;
+    const buffered = this.socket.bufferedAmount;
+    if (ephemeral && buffered > this.sendQueueBytes / 2) {
+      this.onShed(true);
+      return false;
+    }
+    if (buffered > this.sendQueueBytes) {
+      this.onShed(false);
+      this.close(CLOSE_CODES.slowConsumer, "send queue full; reconnect and sync");
+      return false;
+    }
+    this.socket.send(frame);
+    return true;
+  }
+
+  /** Run `task` after every earlier request of this connection has finished. */
+  enqueue(task: () => Promise<void>): void {
+    this.pending += 1;
+    this.queue = this.queue.then(task).finally(() => {
+      this.pending -= 1;
+    });
+  }
+
+  close(code: number, reason: string): void {
+    if (this.socket.readyState === this.socket.OPEN || this.socket.readyState === this.socket.CONNECTING) {
+      this.socket.close(code, reason);
+    }
+  }
+}

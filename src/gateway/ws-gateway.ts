@@ -1,0 +1,277 @@
+/** @module The WebSocket gateway: authenticates, parses and validates frames, runs requests, delivers events. */
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { type RawData, type WebSocket, WebSocketServer } from "ws";
+import type { Bus, BusControl, BusMessage } from "../bus/bus.js";
+import { authenticate } from "../chat/accounts.js";
+import type { ChatContext } from "../chat/context.js";
+import type { Config } from "../config/config.js";
+import { TokenBucket } from "../guard/token-bucket.js";
+import type { Metrics } from "../ops/metrics.js";
+import {
+  CLOSE_CODES,
+  describeIssue,
+  ERRORS,
+  type ErrorCode,
+  HaetaeError,
+  REQUESTS,
+  type RequestType,
+  requestEnvelope,
+} from "../protocol/index.js";
+import { HANDLERS, type HandlerEnv } from "./handlers.js";
+import { PresenceRegistry } from "./presence.js";
+import { Session } from "./session.js";
+
+export type GatewayConfig = Pick<
+  Config,
+  "maxFrameBytes" | "requestsPerSecond" | "requestBurst" | "sendQueueBytes" | "presenceSubscriptionLimit"
+>;
+
+const HEARTBEAT_MS = 30_000;
+
+/** Pull a bearer token from the Authorization header or the `token` query parameter. */
+function tokenOf(request: IncomingMessage): string | undefined {
+  const header = request.headers.authorization;
+  if (header?.startsWith("Bearer ")) return header.slice("Bearer ".length).trim();
+  const url = new URL(request.url ?? "/", "http://localhost");
+  return url.searchParams.get("token") ?? undefined;
+}
+
+/** Owns every session of this node and the bus subscriptions that feed them. */
+export class WsGateway {
+  private readonly wss: WebSocketServer;
+  private readonly sessionsByUser = new Map<string, Set<Session>>();
+  private readonly sessions = new Set<Session>();
+  private readonly presence: PresenceRegistry;
+  private readonly env: HandlerEnv;
+  private readonly unsubscribe: (() => void)[] = [];
+  private readonly heartbeat: NodeJS.Timeout;
+  private accepting = true;
+
+  constructor(
+    private readonly ctx: ChatContext,
+    private readonly bus: Bus,
+    private readonly config: GatewayConfig,
+    private readonly metrics: Metrics,
+    nodeId: string,
+  ) {
+    // Frames up to four times the limit are read and answered with `frame_too_large`, so the
+    // connection survives a client's mistake; past that, ws closes it (1009) before buffering more.
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: config.maxFrameBytes * 4, perMessageDeflate: false });
+    this.presence = new PresenceRegistry(nodeId);
+    this.env = { ctx, presence: this.presence, presenceSubscriptionLimit: config.presenceSubscriptionLimit };
+    this.unsubscribe.push(bus.subscribe((message) => this.deliver(message)));
+    this.unsubscribe.push(bus.subscribeControl((control) => this.control(control)));
+    this.heartbeat = setInterval(() => this.checkHeartbeats(), HEARTBEAT_MS);
+    this.heartbeat.unref();
+  }
+
+  /** Handle an HTTP upgrade to `/api/v1/ws`: authenticate first, then hand the socket to ws. */
+  async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    if (!this.accepting) return rejectUpgrade(socket, 503, "unavailable", "The server is shutting down.");
+    let auth: Awaited<ReturnType<typeof authenticate>>;
+    try {
+      auth = await authenticate(this.ctx, tokenOf(request));
+    } catch (error) {
+      const code: ErrorCode = error instanceof HaetaeError ? error.code : "unavailable";
+      if (!(error instanceof HaetaeError)) console.error("auth during upgrade failed:", error);
+      return rejectUpgrade(socket, ERRORS[code].status, code, ERRORS[code].message);
+    }
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.open(ws, auth.user, auth.device.id));
+  }
+
+  private open(ws: WebSocket, user: Session["user"], deviceId: string): void {
+    const session = new Session(randomUUID(), user, deviceId, ws, this.config.sendQueueBytes, (ephemeral) =>
+      this.metrics.framesShed.inc({ kind: ephemeral ? "ephemeral" : "feed" }),
+    );
+    const bucket = new TokenBucket(this.config.requestsPerSecond, this.config.requestBurst);
+    let alive = true;
+    this.sessions.add(session);
+    const set = this.sessionsByUser.get(user.id) ?? new Set<Session>();
+    set.add(session);
+    this.sessionsByUser.set(user.id, set);
+    this.metrics.connections.inc();
+    if (this.presence.connect(user.id)) this.announcePresence(user.id, true);
+
+    ws.on("pong", () => {
+      alive = true;
+    });
+    (ws as WebSocket & { isAlive?: () => boolean; markDead?: () => void }).isAlive = () => {
+      const was = alive;
+      alive = false;
+      return was;
+    };
+    ws.on("message", (data: RawData, isBinary: boolean) => this.onFrame(session, bucket, data, isBinary));
+    ws.on("error", () => {
+      // A socket error is followed by close; nothing to do beyond what close does.
+    });
+    ws.on("close", () => {
+      this.sessions.delete(session);
+      set.delete(session);
+      if (set.size === 0) this.sessionsByUser.delete(user.id);
+      this.metrics.connections.dec();
+      if (this.presence.disconnect(user.id)) this.announcePresence(user.id, false);
+    });
+  }
+
+  private onFrame(session: Session, bucket: TokenBucket, data: RawData, isBinary: boolean): void {
+    const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    if (buffer.length > this.config.maxFrameBytes) {
+      this.replyError(
+        session,
+        guessId(buffer),
+        "frame_too_large",
+        `The frame has ${buffer.length} bytes; the limit is ${this.config.maxFrameBytes}.`,
+      );
+      return;
+    }
+    if (isBinary) {
+      this.replyError(session, null, "invalid_json", "Frames are JSON text, not binary.");
+      return;
+    }
+    let frame: unknown;
+    try {
+      frame = JSON.parse(buffer.toString("utf8"));
+    } catch {
+      this.replyError(session, null, "invalid_json", ERRORS.invalid_json.message);
+      return;
+    }
+    const envelope = requestEnvelope.safeParse(frame);
+    if (!envelope.success) {
+      const id = typeof frame === "object" && frame !== null ? (frame as { id?: unknown }).id : undefined;
+      const safeId = typeof id === "string" || typeof id === "number" ? id : null;
+      this.replyError(session, safeId, "invalid_request", describeIssue(envelope.error));
+      return;
+    }
+    const { type, id } = envelope.data;
+    if (!Object.hasOwn(REQUESTS, type)) {
+      this.metrics.requests.inc({ type: "unknown", outcome: "unknown_type" });
+      this.replyError(session, id, "unknown_type", `There is no request type "${type}".`);
+      return;
+    }
+    const requestType = type as RequestType;
+    const { type: _t, id: _i, ...rest } = frame as Record<string, unknown>;
+    const params = REQUESTS[requestType].safeParse(rest);
+    if (!params.success) {
+      this.metrics.requests.inc({ type: requestType, outcome: "invalid_request" });
+      this.replyError(session, id, "invalid_request", describeIssue(params.error));
+      return;
+    }
+    const wait = bucket.take();
+    if (wait > 0) {
+      this.metrics.requests.inc({ type: requestType, outcome: "rate_limited" });
+      this.replyError(session, id, "rate_limited", ERRORS.rate_limited.message, wait);
+      return;
+    }
+    session.enqueue(() => this.run(session, requestType, id, params.data));
+  }
+
+  private async run(session: Session, type: RequestType, id: string | number, params: unknown): Promise<void> {
+    const started = performance.now();
+    try {
+      const handler = HANDLERS[type] as (env: HandlerEnv, s: Session, p: unknown) => Promise<object>;
+      const reply = await handler(this.env, session, params);
+      session.send(JSON.stringify({ type: "ok", id, ...reply }));
+      this.metrics.requests.inc({ type, outcome: "ok" });
+      if (type === "message.send" && !(reply as { duplicate?: boolean }).duplicate) this.metrics.messagesStored.inc();
+    } catch (error) {
+      if (error instanceof HaetaeError) {
+        this.metrics.requests.inc({ type, outcome: error.code });
+        this.replyError(session, id, error.code, error.message, error.retryAfterMs);
+      } else {
+        console.error(`request ${type} failed:`, error);
+        this.metrics.requests.inc({ type, outcome: "internal" });
+        this.replyError(session, id, "internal", ERRORS.internal.message, 1000);
+      }
+    } finally {
+      this.metrics.requestSeconds.observe({ type }, (performance.now() - started) / 1000);
+    }
+  }
+
+  private replyError(
+    session: Session,
+    id: string | number | null,
+    code: ErrorCode,
+    message: string,
+    retryAfterMs?: number,
+  ): void {
+    const frame: Record<string, unknown> = { type: "error", id, code, message };
+    if (retryAfterMs !== undefined) frame.retryAfterMs = retryAfterMs;
+    session.send(JSON.stringify(frame));
+  }
+
+  /** A bus message: hand its frame to every local session of its audience. */
+  private deliver(message: BusMessage): void {
+    for (const userId of message.audience) {
+      const set = this.sessionsByUser.get(userId);
+      if (!set) continue;
+      for (const session of set) session.send(message.frame, message.ephemeral);
+    }
+  }
+
+  private control(control: BusControl): void {
+    if (control.kind === "device.revoked") {
+      for (const session of this.sessions) {
+        if (session.deviceId === control.deviceId) session.close(CLOSE_CODES.sessionRevoked, "device revoked");
+      }
+      return;
+    }
+    const changed = this.presence.apply(control.userId, control.nodeId, control.online, control.at);
+    if (!changed) return;
+    const frame = JSON.stringify({ type: "presence", ...changed });
+    for (const session of this.sessions) {
+      if (session.presenceSubscriptions.has(control.userId)) session.send(frame, true);
+    }
+  }
+
+  private announcePresence(userId: string, online: boolean): void {
+    const control: BusControl = {
+      kind: "presence",
+      userId,
+      nodeId: this.presence.nodeId,
+      online,
+      at: this.ctx.now().toISOString(),
+    };
+    this.bus.publishControl(control).catch((error: Error) => console.error("presence publish failed:", error.message));
+  }
+
+  private checkHeartbeats(): void {
+    for (const client of this.wss.clients) {
+      const probe = (client as WebSocket & { isAlive?: () => boolean }).isAlive;
+      if (probe && !probe()) {
+        client.terminate();
+        continue;
+      }
+      client.ping();
+    }
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Stop taking connections and close every session with "reconnect elsewhere". */
+  close(): void {
+    this.accepting = false;
+    clearInterval(this.heartbeat);
+    for (const stop of this.unsubscribe) stop();
+    for (const session of this.sessions) session.close(CLOSE_CODES.serverGoingAway, "server shutting down; reconnect");
+    this.wss.close();
+  }
+}
+
+function rejectUpgrade(socket: Duplex, status: number, code: ErrorCode, message: string): void {
+  const body = JSON.stringify({ error: { code, message } });
+  socket.end(
+    `HTTP/1.1 ${status} ${code}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+/** The `id` of an oversized frame, read from its first bytes without parsing the whole frame. */
+function guessId(buffer: Buffer): string | number | null {
+  const head = buffer.subarray(0, 512).toString("utf8");
+  const match = /"id"\s*:\s*(?:"([^"\\]{1,128})"|(-?\d{1,15}))/.exec(head);
+  if (!match) return null;
+  return match[1] ?? Number(match[2]);
+}

@@ -1,0 +1,81 @@
+/** @module The objects the protocol carries: users, devices, conversations, messages. */
+
+/** A user as others see it. */
+export interface User {
+  id: string;
+  username: string;
+  displayName: string;
+  createdAt: string;
+}
+
+/** One logged-in device (one login = one device = one session token). */
+export interface Device {
+  id: string;
+  name: string;
+  createdAt: string;
+  lastSeenAt: string;
+  expiresAt: string;
+  /** True for the device that asked. */
+  current: boolean;
+}
+
+export type ConversationKind = "direct" | "group";
+
+/** A conversation: `{id, kind, memberIds, title?}` as in the wire core, plus when and by whom. */
+export interface Conversation {
+  id: string;
+  kind: ConversationKind;
+  memberIds: string[];
+  title?: string;
+  createdAt: string;
+  createdBy: string;
+}
+
+/** A conversation as it appears in my list. */
+export interface ConversationSummary {
+  conversation: Conversation;
+  lastSeq: number;
+  lastMessage: Message | null;
+  /** My read cursor: the highest seq I have read. */
+  readSeq: number;
+  /** Messages after my read cursor, sent by others, not deleted. */
+  unreadCount: number;
+  /** Of those, the ones that mention me or @all. */
+  unreadMentionCount: number;
+}
+
+/** A stored message. A deleted message stays as a tombstone that keeps its seq. */
+export interface Message {
+  id: string;
+  conversationId: string;
+  seq: number;
+  senderId: string;
+  clientMsgId: string;
+  text: string;
+  createdAt: string;
+  replyToSeq?: number;
+  /** User ids mentioned with `@username` (members only, sender excluded). */
+  mentions: string[];
+  /** True when the text mentions `@all`. */
+  mentionsAll: boolean;
+  editedAt?: string;
+  deleted?: boolean;
+  deletedAt?: string;
+  /** Count of reactions per emoji. */
+  reactions: Record<string, number>;
+}
+
+/** A member's read cursor: the highest seq that member has read. */
+export interface MemberState {
+  userId: string;
+  role: "owner" | "member";
+  readSeq: number;
+  joinedAt: string;
+}
+
+/** Whether a user is online, and when they were last seen. */
+export interface Presence {
+  userId: string;
+  online: boolean;
+  lastSeenAt: string | null;
+}

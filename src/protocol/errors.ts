@@ -1,0 +1,90 @@
+/** @module The one error catalogue: every stable error code, its HTTP status and whether a retry can succeed. */
+
+/**
+ * Every error the server sends names one of these codes. Codes are stable: a retired code is
+ * never reused for another meaning. `docs/errors.md` lists them all; a test keeps the two in step.
+ */
+export const ERRORS = {
+  invalid_json: { status: 400, retryable: false, message: "The frame or body is not valid JSON." },
+  invalid_request: { status: 400, retryable: false, message: "A field is missing or has the wrong type." },
+  unknown_type: { status: 400, retryable: false, message: "The request type is not known." },
+  frame_too_large: { status: 413, retryable: false, message: "The frame or body is larger than the limit." },
+  text_too_long: { status: 400, retryable: false, message: "The message text is longer than the limit." },
+  invalid_username: { status: 400, retryable: false, message: "The username does not follow the rules." },
+  weak_password: { status: 400, retryable: false, message: "The password is too short or too long." },
+  invalid_cursor: { status: 400, retryable: false, message: "The sync cursor is not one this server issued." },
+  invalid_conversation_kind: {
+    status: 400,
+    retryable: false,
+    message: "This request does not apply to this kind of conversation.",
+  },
+  unauthorized: { status: 401, retryable: false, message: "No valid session token was presented." },
+  invalid_credentials: { status: 401, retryable: false, message: "The username or password is wrong." },
+  forbidden: { status: 403, retryable: false, message: "You may not do this here." },
+  blocked: { status: 403, retryable: false, message: "This user does not accept your messages." },
+  not_message_owner: { status: 403, retryable: false, message: "Only the sender may change this message." },
+  route_not_found: { status: 404, retryable: false, message: "There is no such endpoint." },
+  user_not_found: { status: 404, retryable: false, message: "There is no such user." },
+  conversation_not_found: { status: 404, retryable: false, message: "There is no such conversation." },
+  message_not_found: { status: 404, retryable: false, message: "There is no message with this seq." },
+  device_not_found: { status: 404, retryable: false, message: "There is no such device." },
+  method_not_allowed: { status: 405, retryable: false, message: "This endpoint does not take this method." },
+  username_taken: { status: 409, retryable: false, message: "The username is already taken." },
+  client_msg_id_conflict: {
+    status: 409,
+    retryable: false,
+    message: "This clientMsgId was already used for another conversation.",
+  },
+  member_limit_exceeded: { status: 409, retryable: false, message: "The group would exceed its member limit." },
+  message_deleted: { status: 409, retryable: false, message: "The message was deleted." },
+  delete_window_expired: { status: 409, retryable: false, message: "The message is too old to delete for everyone." },
+  rate_limited: { status: 429, retryable: true, message: "Too many requests; retry after retryAfterMs." },
+  internal: { status: 500, retryable: true, message: "An unexpected error; nothing was lost, retry." },
+  unavailable: { status: 503, retryable: true, message: "A dependency is unavailable; retry after retryAfterMs." },
+} as const satisfies Record<string, { status: number; retryable: boolean; message: string }>;
+
+/** A stable error code from the catalogue. */
+export type ErrorCode = keyof typeof ERRORS;
+
+/** The body of every HTTP error reply: `{error: {code, message, retryAfterMs?}}`. */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; retryAfterMs?: number };
+}
+
+/** An error that carries a catalogue code; thrown by the domain, turned into a reply at the edge. */
+export class HaetaeError extends Error {
+  readonly code: ErrorCode;
+  readonly retryAfterMs: number | undefined;
+  constructor(code: ErrorCode, message?: string, retryAfterMs?: number) {
+    super(message ?? ERRORS[code].message);
+    this.name = "HaetaeError";
+    this.code = code;
+    this.retryAfterMs = retryAfterMs;
+  }
+  get status(): number {
+    return ERRORS[this.code].status;
+  }
+  get retryable(): boolean {
+    return ERRORS[this.code].retryable;
+  }
+}
+
+/**
+ * WebSocket close codes. 4000–4499: the client should reconnect (and sync); 4500–4999: it must
+ * not reconnect with the same token.
+ */
+export const CLOSE_CODES = {
+  /** The server is restarting or shutting down; reconnect (to another node). */
+  serverGoingAway: 4000,
+  /** The client read too slowly and its send queue overflowed; reconnect and sync. */
+  slowConsumer: 4001,
+  /** The token is missing, unknown or expired. */
+  unauthorized: 4500,
+  /** The device was logged out or revoked. */
+  sessionRevoked: 4501,
+} as const;
+
+/** True when a close code asks the client to reconnect. */
+export function shouldReconnect(closeCode: number): boolean {
+  return closeCode < 4500 || closeCode > 4999;
+}

@@ -1,0 +1,90 @@
+/** @module Events the server pushes; feed events also come back, in the same shape, from `sync`. */
+import type { Conversation, Message, Presence } from "./entities.js";
+
+/**
+ * Fields every feed event has. `eventId` is the event's place in the feed: it grows, so a
+ * client that saw an event live can drop the copy `sync` returns later.
+ */
+interface FeedEventBase {
+  eventId: number;
+  conversationId: string;
+}
+
+export interface MessageNewEvent extends FeedEventBase {
+  type: "message.new";
+  seq: number;
+  message: Message;
+}
+export interface MessageEditedEvent extends FeedEventBase {
+  type: "message.edited";
+  seq: number;
+  message: Message;
+}
+export interface MessageDeletedEvent extends FeedEventBase {
+  type: "message.deleted";
+  seq: number;
+  message: Message;
+}
+export interface ReactionEvent extends FeedEventBase {
+  type: "message.reaction";
+  seq: number;
+  userId: string;
+  emoji: string;
+  added: boolean;
+  message: Message;
+}
+export interface ReceiptEvent extends FeedEventBase {
+  type: "receipt";
+  userId: string;
+  readSeq: number;
+}
+export interface ConversationCreatedEvent extends FeedEventBase {
+  type: "conversation.created";
+  conversation: Conversation;
+}
+/** Title or membership changed; a user who was removed or left finds itself in `removed`. */
+export interface ConversationUpdatedEvent extends FeedEventBase {
+  type: "conversation.updated";
+  conversation: Conversation;
+  byUserId: string;
+  added: string[];
+  removed: string[];
+}
+
+/** An event that is stored and returned by `sync`. */
+export type FeedEvent =
+  | MessageNewEvent
+  | MessageEditedEvent
+  | MessageDeletedEvent
+  | ReactionEvent
+  | ReceiptEvent
+  | ConversationCreatedEvent
+  | ConversationUpdatedEvent;
+
+/** Someone is typing; ephemeral, never stored; show for a few seconds. */
+export interface TypingEvent {
+  type: "typing";
+  conversationId: string;
+  userId: string;
+}
+/** A presence change of a user this session subscribed to; ephemeral, never stored. */
+export interface PresenceEvent extends Presence {
+  type: "presence";
+}
+
+/** Ephemeral events: delivered live only, shed first under load. */
+export type EphemeralEvent = TypingEvent | PresenceEvent;
+
+/** Any event the server pushes. */
+export type ServerEvent = FeedEvent | EphemeralEvent;
+
+/** The `type` of every feed event, in one list for validation and docs. */
+export const FEED_EVENT_TYPES = [
+  "message.new",
+  "message.edited",
+  "message.deleted",
+  "message.reaction",
+  "receipt",
+  "conversation.created",
+  "conversation.updated",
+] as const satisfies readonly FeedEvent["type"][];

@@ -1,0 +1,146 @@
+/** @module Schemas of every WebSocket request and the replies they get; shared by server, SDK and tests. */
+import { z } from "zod";
+import type { Conversation, ConversationSummary, Device, MemberState, Message, Presence, User } from "./entities.js";
+import type { FeedEvent } from "./events.js";
+
+/**
+ * Hard bounds that keep a parser from doing unbounded work; the configurable limits (text
+ * length, group size) are checked by the domain against the server's config.
+ */
+const id = z.string().min(1).max(64);
+const seq = z.int().min(1).max(Number.MAX_SAFE_INTEGER);
+const seqOrZero = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
+const text = z.string().max(1_000_000);
+const emoji = z.string().min(1).max(32);
+const userIds = z.array(id).max(10_000);
+
+/** Request schemas by `type`. Each frame also carries a client-chosen `id`. */
+export const REQUESTS = {
+  ping: z.object({}),
+  "user.find": z.object({ username: z.string().min(1).max(64) }),
+  "user.get": z.object({ userIds: z.array(id).min(1).max(1000) }),
+  "contact.add": z.object({ userId: id }),
+  "contact.remove": z.object({ userId: id }),
+  "contact.list": z.object({}),
+  "block.add": z.object({ userId: id }),
+  "block.remove": z.object({ userId: id }),
+  "block.list": z.object({}),
+  "device.list": z.object({}),
+  "device.revoke": z.object({ deviceId: id }),
+  "auth.logout": z.object({}),
+  "conversation.create": z.object({
+    kind: z.enum(["direct", "group"]),
+    memberIds: userIds,
+    title: z.string().min(1).max(200).optional(),
+  }),
+  "conversation.list": z.object({}),
+  "conversation.get": z.object({ conversationId: id }),
+  "conversation.update": z.object({ conversationId: id, title: z.string().min(1).max(200) }),
+  "conversation.addMembers": z.object({ conversationId: id, userIds: userIds.min(1) }),
+  "conversation.removeMember": z.object({ conversationId: id, userId: id }),
+  "conversation.leave": z.object({ conversationId: id }),
+  "message.send": z.object({
+    conversationId: id,
+    clientMsgId: z.string().min(1).max(128),
+    text,
+    replyToSeq: seq.optional(),
+  }),
+  "message.edit": z.object({ conversationId: id, seq, text }),
+  "message.delete": z.object({ conversationId: id, seq }),
+  "reaction.add": z.object({ conversationId: id, seq, emoji }),
+  "reaction.remove": z.object({ conversationId: id, seq, emoji }),
+  history: z.object({
+    conversationId: id,
+    beforeSeq: seq.optional(),
+    afterSeq: seqOrZero.optional(),
+    limit: z.int().min(1).max(1000).optional(),
+  }),
+  read: z.object({ conversationId: id, seq: seqOrZero }),
+  sync: z.object({ cursor: z.string().max(200).optional(), limit: z.int().min(1).max(5000).optional() }),
+  typing: z.object({ conversationId: id }),
+  "presence.subscribe": z.object({ userIds: z.array(id).max(1000) }),
+} as const;
+
+/** Every request `type` the server knows. */
+export type RequestType = keyof typeof REQUESTS;
+
+/** The parameters of a request of type `T` (the frame without `type` and `id`). */
+export type RequestParams<T extends RequestType> = z.input<(typeof REQUESTS)[T]>;
+
+/** What the `ok` reply of each request carries besides `type` and `id`. */
+export interface Replies {
+  ping: { now: string };
+  "user.find": { user: User };
+  "user.get": { users: User[] };
+  "contact.add": { contacts: User[] };
+  "contact.remove": { contacts: User[] };
+  "contact.list": { contacts: User[] };
+  "block.add": { blocked: User[] };
+  "block.remove": { blocked: User[] };
+  "block.list": { blocked: User[] };
+  "device.list": { devices: Device[] };
+  "device.revoke": Record<string, never>;
+  "auth.logout": Record<string, never>;
+  "conversation.create": { conversation: Conversation; created: boolean };
+  "conversation.list": { conversations: ConversationSummary[] };
+  "conversation.get": { conversation: Conversation; members: MemberState[]; lastSeq: number };
+  "conversation.update": { conversation: Conversation };
+  "conversation.addMembers": { conversation: Conversation };
+  "conversation.removeMember": { conversation: Conversation };
+  "conversation.leave": Record<string, never>;
+  "message.send": { message: Message; duplicate: boolean };
+  "message.edit": { message: Message };
+  "message.delete": { message: Message };
+  "reaction.add": { message: Message };
+  "reaction.remove": { message: Message };
+  history: { messages: Message[]; hasMore: boolean; readSeqs: Record<string, number> };
+  read: { readSeq: number };
+  sync: { events: FeedEvent[]; cursor: string; hasMore: boolean };
+  typing: Record<string, never>;
+  "presence.subscribe": { presences: Presence[] };
+}
+
+/** A reply frame: `{type: "ok", id, ...}`. */
+export type OkFrame<T extends RequestType> = { type: "ok"; id: string | number } & Replies[T];
+
+/** An error reply frame: `{type: "error", id, code, message, retryAfterMs?}`. */
+export interface ErrorFrame {
+  type: "error";
+  id: string | number | null;
+  code: string;
+  message: string;
+  retryAfterMs?: number;
+}
+
+/** The envelope every request frame has: a known `type` and a client-chosen `id`. */
+export const requestEnvelope = z.object({
+  type: z.string().min(1).max(64),
+  id: z.union([z.string().min(1).max(128), z.int()]),
+});
+
+/** HTTP bodies. */
+export const registerBody = z.object({
+  username: z.string().max(64),
+  password: z.string().max(1024),
+  displayName: z.string().max(256).optional(),
+});
+export const loginBody = z.object({
+  username: z.string().max(64),
+  password: z.string().max(1024),
+  deviceName: z.string().max(128).optional(),
+});
+
+/** The reply of register (201) and login (200). */
+export interface AuthReply {
+  user: User;
+  token: string;
+  deviceId: string;
+}
+
+/** Describe the first problem zod found, with its path, for an `invalid_request` message. */
+export function describeIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return "invalid request";
+  const path = issue.path.length > 0 ? issue.path.join(".") : "(frame)";
+  return `${path}: ${issue.message}`;
+}

@@ -1,0 +1,131 @@
+/** @module Versioned SQLite schema migrations, applied in order at start inside one transaction each. */
+import type Database from "better-sqlite3";
+
+/** Each entry is one version; never edit a released one, append a new one. */
+export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: "core messenger",
+    sql: `
+CREATE TABLE users (
+  id TEXT PRIMARY KEY,
+  username TEXT NOT NULL UNIQUE,
+  display_name TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE devices (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users(id),
+  name TEXT NOT NULL,
+  token_hash TEXT NOT NULL UNIQUE,
+  created_at TEXT NOT NULL,
+  last_seen_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  revoked_at TEXT
+);
+CREATE INDEX devices_user ON devices(user_id);
+CREATE TABLE contacts (
+  user_id TEXT NOT NULL,
+  contact_id TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (user_id, contact_id)
+) WITHOUT ROWID;
+CREATE TABLE blocks (
+  user_id TEXT NOT NULL,
+  blocked_id TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (user_id, blocked_id)
+) WITHOUT ROWID;
+CREATE TABLE conversations (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  title TEXT,
+  direct_key TEXT UNIQUE,
+  created_at TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  last_seq INTEGER NOT NULL DEFAULT 0,
+  last_activity_at TEXT NOT NULL
+);
+CREATE TABLE members (
+  conversation_id TEXT NOT NULL REFERENCES conversations(id),
+  user_id TEXT NOT NULL REFERENCES users(id),
+  role TEXT NOT NULL,
+  read_seq INTEGER NOT NULL DEFAULT 0,
+  joined_at TEXT NOT NULL,
+  joined_event_id INTEGER NOT NULL,
+  left_event_id INTEGER,
+  active INTEGER NOT NULL DEFAULT 1,
+  PRIMARY KEY (conversation_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX members_user ON members(user_id, active);
+CREATE TABLE messages (
+  conversation_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  id TEXT NOT NULL UNIQUE,
+  sender_id TEXT NOT NULL,
+  client_msg_id TEXT NOT NULL,
+  text TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  reply_to_seq INTEGER,
+  mentions TEXT NOT NULL,
+  mentions_all INTEGER NOT NULL,
+  edited_at TEXT,
+  deleted_at TEXT,
+  PRIMARY KEY (conversation_id, seq)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX messages_client_msg ON messages(sender_id, client_msg_id);
+CREATE TABLE message_mentions (
+  conversation_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY (conversation_id, user_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE reactions (
+  conversation_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  user_id TEXT NOT NULL,
+  emoji TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (conversation_id, seq, user_id, emoji)
+) WITHOUT ROWID;
+CREATE TABLE events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  conversation_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX events_conversation ON events(conversation_id, id);
+`,
+  },
+];
+
+/** Apply every migration newer than the database's version; returns the versions applied. */
+export function migrate(db: Database.Database): number[] {
+  db.exec(
+    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+  );
+  const row = db.prepare("SELECT max(version) AS v FROM schema_migrations").get() as { v: number | null };
+  const current = row.v ?? 0;
+  const newest = MIGRATIONS.at(-1)?.version ?? 0;
+  if (current > newest) {
+    throw new Error(
+      `the database is at schema version ${current}, newer than this build knows (${newest}); refusing to start`,
+    );
+  }
+  const applied: number[] = [];
+  for (const migration of MIGRATIONS) {
+    if (migration.version <= current) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(
+        migration.version,
+        migration.name,
+        new Date().toISOString(),
+      );
+    })();
+    applied.push(migration.version);
+  }
+  return applied;
+}

@@ -1,0 +1,99 @@
+/** @module Row shapes of the SQLite tables and their mapping to protocol objects. */
+import type { Conversation, MemberState, Message, User } from "../../protocol/index.js";
+
+export interface UserRow {
+  id: string;
+  username: string;
+  display_name: string;
+  password_hash: string;
+  created_at: string;
+}
+export interface ConversationRow {
+  id: string;
+  kind: "direct" | "group";
+  title: string | null;
+  created_at: string;
+  created_by: string;
+  last_seq: number;
+}
+export interface MessageRow {
+  conversation_id: string;
+  seq: number;
+  id: string;
+  sender_id: string;
+  client_msg_id: string;
+  text: string;
+  created_at: string;
+  reply_to_seq: number | null;
+  mentions: string;
+  mentions_all: number;
+  edited_at: string | null;
+  deleted_at: string | null;
+}
+export interface MemberRow {
+  user_id: string;
+  role: "owner" | "member";
+  read_seq: number;
+  joined_at: string;
+}
+export interface DeviceRow {
+  id: string;
+  user_id: string;
+  name: string;
+  created_at: string;
+  last_seen_at: string;
+  expires_at: string;
+}
+
+export function toUser(row: UserRow): User {
+  return { id: row.id, username: row.username, displayName: row.display_name, createdAt: row.created_at };
+}
+
+export function toConversation(row: ConversationRow, memberIds: string[]): Conversation {
+  const conversation: Conversation = {
+    id: row.id,
+    kind: row.kind,
+    memberIds,
+    createdAt: row.created_at,
+    createdBy: row.created_by,
+  };
+  if (row.title !== null) conversation.title = row.title;
+  return conversation;
+}
+
+export function toMember(row: MemberRow): MemberState {
+  return { userId: row.user_id, role: row.role, readSeq: row.read_seq, joinedAt: row.joined_at };
+}
+
+export function toMessage(row: MessageRow, reactions: Record<string, number>): Message {
+  const message: Message = {
+    id: row.id,
+    conversationId: row.conversation_id,
+    seq: row.seq,
+    senderId: row.sender_id,
+    clientMsgId: row.client_msg_id,
+    text: row.deleted_at ? "" : row.text,
+    createdAt: row.created_at,
+    mentions: row.deleted_at ? [] : (JSON.parse(row.mentions) as string[]),
+    mentionsAll: row.deleted_at ? false : row.mentions_all === 1,
+    reactions: row.deleted_at ? {} : reactions,
+  };
+  if (row.reply_to_seq !== null) message.replyToSeq = row.reply_to_seq;
+  if (row.edited_at) message.editedAt = row.edited_at;
+  if (row.deleted_at) {
+    message.deleted = true;
+    message.deletedAt = row.deleted_at;
+  }
+  return message;
+}
+
+export function toDevice(row: DeviceRow): import("../store.js").DeviceRecord {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    name: row.name,
+    createdAt: row.created_at,
+    lastSeenAt: row.last_seen_at,
+    expiresAt: row.expires_at,
+  };
+}

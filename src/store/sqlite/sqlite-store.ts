@@ -1,0 +1,592 @@
+/** @module The embedded default store: SQLite through better-sqlite3, WAL, synchronous=FULL. */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import type { Conversation, ConversationSummary, FeedEvent, MemberState, Message, User } from "../../protocol/index.js";
+import {
+  type AppendMessageInput,
+  type DeviceRecord,
+  type NewFeedEvent,
+  type Store,
+  StoreConflictError,
+  type UserRecord,
+  type Written,
+} from "../store.js";
+import { migrate } from "./migrations.js";
+import {
+  type ConversationRow,
+  type DeviceRow,
+  type MemberRow,
+  type MessageRow,
+  toConversation,
+  toDevice,
+  toMember,
+  toMessage,
+  toUser,
+  type UserRow,
+} from "./rows.js";
+
+/** Open (creating if needed) `haetae.db` in the data folder and bring its schema up to date. */
+export function openSqliteStore(dataDir: string): SqliteStore {
+  mkdirSync(dataDir, { recursive: true });
+  return new SqliteStore(new Database(join(dataDir, "haetae.db")));
+}
+
+/**
+ * Every method runs synchronously inside better-sqlite3, so calls never interleave: a
+ * transaction is the whole method, and `seq = last_seq + 1` cannot race (G3). `synchronous =
+ * FULL` makes each commit reach the disk before the method returns (G1, also across power loss).
+ */
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+
+  constructor(db: Database.Database) {
+    this.db = db;
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = FULL");
+    db.pragma("foreign_keys = ON");
+    db.pragma("busy_timeout = 5000");
+    migrate(db);
+  }
+
+  async ping(): Promise<void> {
+    this.db.prepare("SELECT 1").get();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  // ---- users and devices ----
+
+  async createUser(user: UserRecord): Promise<UserRecord> {
+    try {
+      this.db
+        .prepare("INSERT INTO users (id, username, display_name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)")
+        .run(user.id, user.username, user.displayName, user.passwordHash, user.createdAt);
+    } catch (error) {
+      if ((error as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE") throw new StoreConflictError("username");
+      throw error;
+    }
+    return user;
+  }
+
+  async getUserByUsername(username: string): Promise<UserRecord | null> {
+    const row = this.db.prepare("SELECT * FROM users WHERE username = ?").get(username) as UserRow | undefined;
+    return row ? { ...toUser(row), passwordHash: row.password_hash } : null;
+  }
+
+  async getUsers(ids: readonly string[]): Promise<User[]> {
+    if (ids.length === 0) return [];
+    const rows = this.db
+      .prepare("SELECT u.* FROM users u JOIN json_each(?) j ON j.value = u.id")
+      .all(JSON.stringify(ids)) as UserRow[];
+    return rows.map(toUser);
+  }
+
+  async createDevice(device: DeviceRecord, tokenHash: string): Promise<void> {
+    this.db
+      .prepare(
+        "INSERT INTO devices (id, user_id, name, token_hash, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      )
+      .run(device.id, device.userId, device.name, tokenHash, device.createdAt, device.lastSeenAt, device.expiresAt);
+  }
+
+  async getDeviceByTokenHash(tokenHash: string, now: string): Promise<DeviceRecord | null> {
+    const row = this.db
+      .prepare("SELECT * FROM devices WHERE token_hash = ? AND revoked_at IS NULL AND expires_at > ?")
+      .get(tokenHash, now) as DeviceRow | undefined;
+    return row ? toDevice(row) : null;
+  }
+
+  async touchDevice(deviceId: string, at: string): Promise<void> {
+    this.db.prepare("UPDATE devices SET last_seen_at = ? WHERE id = ?").run(at, deviceId);
+  }
+
+  async listDevices(userId: string, now: string): Promise<DeviceRecord[]> {
+    const rows = this.db
+      .prepare("SELECT * FROM devices WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY created_at")
+      .all(userId, now) as DeviceRow[];
+    return rows.map(toDevice);
+  }
+
+  async revokeDevice(userId: string, deviceId: string): Promise<boolean> {
+    const result = this.db
+      .prepare("UPDATE devices SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL")
+      .run(new Date().toISOString(), deviceId, userId);
+    return result.changes > 0;
+  }
+
+  // ---- contacts and blocks ----
+
+  async addContact(userId: string, contactId: string, at: string): Promise<void> {
+    this.db
+      .prepare("INSERT OR IGNORE INTO contacts (user_id, contact_id, created_at) VALUES (?, ?, ?)")
+      .run(userId, contactId, at);
+  }
+
+  async removeContact(userId: string, contactId: string): Promise<void> {
+    this.db.prepare("DELETE FROM contacts WHERE user_id = ? AND contact_id = ?").run(userId, contactId);
+  }
+
+  async listContacts(userId: string): Promise<User[]> {
+    const rows = this.db
+      .prepare(
+        "SELECT u.* FROM contacts c JOIN users u ON u.id = c.contact_id WHERE c.user_id = ? ORDER BY u.display_name, u.username",
+      )
+      .all(userId) as UserRow[];
+    return rows.map(toUser);
+  }
+
+  async addBlock(userId: string, blockedId: string, at: string): Promise<void> {
+    this.db
+      .prepare("INSERT OR IGNORE INTO blocks (user_id, blocked_id, created_at) VALUES (?, ?, ?)")
+      .run(userId, blockedId, at);
+  }
+
+  async removeBlock(userId: string, blockedId: string): Promise<void> {
+    this.db.prepare("DELETE FROM blocks WHERE user_id = ? AND blocked_id = ?").run(userId, blockedId);
+  }
+
+  async listBlocked(userId: string): Promise<User[]> {
+    const rows = this.db
+      .prepare("SELECT u.* FROM blocks b JOIN users u ON u.id = b.blocked_id WHERE b.user_id = ? ORDER BY u.username")
+      .all(userId) as UserRow[];
+    return rows.map(toUser);
+  }
+
+  async isBlockedEitherWay(a: string, b: string): Promise<boolean> {
+    const row = this.db
+      .prepare("SELECT 1 FROM blocks WHERE (user_id = ? AND blocked_id = ?) OR (user_id = ? AND blocked_id = ?)")
+      .get(a, b, b, a);
+    return row !== undefined;
+  }
+
+  async isAcquainted(viewer: string, target: string): Promise<boolean> {
+    if (viewer === target) return true;
+    const row = this.db
+      .prepare(
+        `SELECT 1 WHERE EXISTS (SELECT 1 FROM contacts WHERE user_id = ? AND contact_id = ?)
+            OR EXISTS (SELECT 1 FROM members a JOIN members b ON a.conversation_id = b.conversation_id
+                       WHERE a.user_id = ? AND a.active = 1 AND b.user_id = ? AND b.active = 1)`,
+      )
+      .get(viewer, target, viewer, target);
+    return row !== undefined;
+  }
+
+  // ---- conversations ----
+
+  async getOrCreateDirect(conversation: Conversation): Promise<Written<Conversation> & { created: boolean }> {
+    const key = [...conversation.memberIds].sort().join("|");
+    return this.db.transaction(() => {
+      const existing = this.db.prepare("SELECT id FROM conversations WHERE direct_key = ?").get(key) as
+        | { id: string }
+        | undefined;
+      if (existing) {
+        return { value: this.conversationOrThrow(existing.id), event: null, created: false };
+      }
+      const written = this.insertConversation(conversation, key);
+      return { ...written, created: true };
+    })();
+  }
+
+  async createGroup(conversation: Conversation): Promise<Written<Conversation>> {
+    return this.db.transaction(() => this.insertConversation(conversation, null))();
+  }
+
+  private insertConversation(conversation: Conversation, directKey: string | null): Written<Conversation> {
+    this.db
+      .prepare(
+        "INSERT INTO conversations (id, kind, title, direct_key, created_at, created_by, last_activity_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      )
+      .run(
+        conversation.id,
+        conversation.kind,
+        conversation.title ?? null,
+        directKey,
+        conversation.createdAt,
+        conversation.createdBy,
+        conversation.createdAt,
+      );
+    const event = this.appendEvent(
+      { type: "conversation.created", conversationId: conversation.id, conversation },
+      conversation.createdAt,
+    );
+    const insert = this.db.prepare(
+      "INSERT INTO members (conversation_id, user_id, role, joined_at, joined_event_id) VALUES (?, ?, ?, ?, ?)",
+    );
+    for (const userId of conversation.memberIds) {
+      insert.run(
+        conversation.id,
+        userId,
+        userId === conversation.createdBy ? "owner" : "member",
+        conversation.createdAt,
+        event.eventId,
+      );
+    }
+    return { value: conversation, event };
+  }
+
+  async getConversation(id: string): Promise<Conversation | null> {
+    const row = this.db.prepare("SELECT * FROM conversations WHERE id = ?").get(id) as ConversationRow | undefined;
+    return row ? toConversation(row, this.memberIds(id)) : null;
+  }
+
+  private conversationOrThrow(id: string): Conversation {
+    const row = this.db.prepare("SELECT * FROM conversations WHERE id = ?").get(id) as ConversationRow | undefined;
+    if (!row) throw new Error(`conversation ${id} vanished inside a transaction`);
+    return toConversation(row, this.memberIds(id));
+  }
+
+  private memberIds(conversationId: string): string[] {
+    const rows = this.db
+      .prepare("SELECT user_id FROM members WHERE conversation_id = ? AND active = 1 ORDER BY joined_event_id, user_id")
+      .all(conversationId) as { user_id: string }[];
+    return rows.map((r) => r.user_id);
+  }
+
+  async getMember(conversationId: string, userId: string): Promise<MemberState | null> {
+    const row = this.db
+      .prepare("SELECT * FROM members WHERE conversation_id = ? AND user_id = ? AND active = 1")
+      .get(conversationId, userId) as MemberRow | undefined;
+    return row ? toMember(row) : null;
+  }
+
+  async getMembers(conversationId: string): Promise<MemberState[]> {
+    const rows = this.db
+      .prepare("SELECT * FROM members WHERE conversation_id = ? AND active = 1 ORDER BY joined_event_id, user_id")
+      .all(conversationId) as MemberRow[];
+    return rows.map(toMember);
+  }
+
+  async lastSeq(conversationId: string): Promise<number> {
+    const row = this.db.prepare("SELECT last_seq FROM conversations WHERE id = ?").get(conversationId) as
+      | { last_seq: number }
+      | undefined;
+    return row?.last_seq ?? 0;
+  }
+
+  async updateTitle(conversationId: string, title: string, byUserId: string): Promise<Written<Conversation>> {
+    return this.db.transaction(() => {
+      this.db.prepare("UPDATE conversations SET title = ? WHERE id = ?").run(title, conversationId);
+      const conversation = this.conversationOrThrow(conversationId);
+      const event = this.appendEvent(
+        { type: "conversation.updated", conversationId, conversation, byUserId, added: [], removed: [] },
+        new Date().toISOString(),
+      );
+      return { value: conversation, event };
+    })();
+  }
+
+  async addMembers(
+    conversationId: string,
+    userIds: readonly string[],
+    byUserId: string,
+    at: string,
+  ): Promise<Written<Conversation>> {
+    return this.db.transaction(() => {
+      const current = new Set(this.memberIds(conversationId));
+      const added = [...new Set(userIds)].filter((id) => !current.has(id));
+      const before = this.conversationOrThrow(conversationId);
+      if (added.length === 0) return { value: before, event: null };
+      const conversation = { ...before, memberIds: [...before.memberIds, ...added] };
+      const event = this.appendEvent(
+        { type: "conversation.updated", conversationId, conversation, byUserId, added, removed: [] },
+        at,
+      );
+      const upsert = this.db.prepare(
+        `INSERT INTO members (conversation_id, user_id, role, joined_at, joined_event_id, read_seq)
+         VALUES (?, ?, 'member', ?, ?, 0)
+         ON CONFLICT (conversation_id, user_id) DO UPDATE SET active = 1, left_event_id = NULL, role = 'member',
+           joined_at = excluded.joined_at, joined_event_id = excluded.joined_event_id`,
+      );
+      for (const userId of added) upsert.run(conversationId, userId, at, event.eventId);
+      return { value: this.conversationOrThrow(conversationId), event };
+    })();
+  }
+
+  async removeMember(conversationId: string, userId: string, byUserId: string): Promise<Written<Conversation>> {
+    return this.db.transaction(() => {
+      const before = this.conversationOrThrow(conversationId);
+      if (!before.memberIds.includes(userId)) return { value: before, event: null };
+      const conversation = { ...before, memberIds: before.memberIds.filter((id) => id !== userId) };
+      const event = this.appendEvent(
+        { type: "conversation.updated", conversationId, conversation, byUserId, added: [], removed: [userId] },
+        new Date().toISOString(),
+      );
+      this.db
+        .prepare("UPDATE members SET active = 0, left_event_id = ? WHERE conversation_id = ? AND user_id = ?")
+        .run(event.eventId, conversationId, userId);
+      return { value: conversation, event };
+    })();
+  }
+
+  async listConversations(userId: string): Promise<ConversationSummary[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT c.*, m.read_seq,
+           (SELECT count(*) FROM messages x WHERE x.conversation_id = c.id AND x.seq > m.read_seq
+              AND x.sender_id != m.user_id AND x.deleted_at IS NULL) AS unread,
+           (SELECT count(*) FROM messages x WHERE x.conversation_id = c.id AND x.seq > m.read_seq
+              AND x.sender_id != m.user_id AND x.deleted_at IS NULL
+              AND (x.mentions_all = 1 OR EXISTS (SELECT 1 FROM message_mentions mm
+                   WHERE mm.conversation_id = c.id AND mm.user_id = m.user_id AND mm.seq = x.seq))) AS unread_mentions
+         FROM members m JOIN conversations c ON c.id = m.conversation_id
+         WHERE m.user_id = ? AND m.active = 1
+         ORDER BY c.last_activity_at DESC, c.id`,
+      )
+      .all(userId) as (ConversationRow & { read_seq: number; unread: number; unread_mentions: number })[];
+    return rows.map((row) => ({
+      conversation: toConversation(row, this.memberIds(row.id)),
+      lastSeq: row.last_seq,
+      lastMessage: row.last_seq > 0 ? this.messageOrNull(row.id, row.last_seq) : null,
+      readSeq: row.read_seq,
+      unreadCount: row.unread,
+      unreadMentionCount: row.unread_mentions,
+    }));
+  }
+
+  // ---- messages ----
+
+  async appendMessage(input: AppendMessageInput): Promise<Written<Message> & { duplicate: boolean }> {
+    return this.db.transaction(() => {
+      const existing = this.findByClientMsgIdNow(input.senderId, input.clientMsgId);
+      if (existing) return { value: existing, event: null, duplicate: true };
+      const { last_seq: seq } = this.db
+        .prepare(
+          "UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = ? WHERE id = ? RETURNING last_seq",
+        )
+        .get(input.createdAt, input.conversationId) as { last_seq: number };
+      this.db
+        .prepare(
+          `INSERT INTO messages (conversation_id, seq, id, sender_id, client_msg_id, text, created_at, reply_to_seq, mentions, mentions_all)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          input.conversationId,
+          seq,
+          input.id,
+          input.senderId,
+          input.clientMsgId,
+          input.text,
+          input.createdAt,
+          input.replyToSeq ?? null,
+          JSON.stringify(input.mentions),
+          input.mentionsAll ? 1 : 0,
+        );
+      this.insertMentions(input.conversationId, seq, input.mentions);
+      this.db
+        .prepare("UPDATE members SET read_seq = ? WHERE conversation_id = ? AND user_id = ? AND read_seq < ?")
+        .run(seq, input.conversationId, input.senderId, seq);
+      const message = this.messageOrThrow(input.conversationId, seq);
+      const event = this.appendEvent(
+        { type: "message.new", conversationId: input.conversationId, seq, message },
+        input.createdAt,
+      );
+      return { value: message, event, duplicate: false };
+    })();
+  }
+
+  async findByClientMsgId(senderId: string, clientMsgId: string): Promise<Message | null> {
+    return this.findByClientMsgIdNow(senderId, clientMsgId);
+  }
+
+  private findByClientMsgIdNow(senderId: string, clientMsgId: string): Message | null {
+    const row = this.db
+      .prepare("SELECT * FROM messages WHERE sender_id = ? AND client_msg_id = ?")
+      .get(senderId, clientMsgId) as MessageRow | undefined;
+    return row ? toMessage(row, this.reactionCounts(row.conversation_id, row.seq)) : null;
+  }
+
+  async getMessage(conversationId: string, seq: number): Promise<Message | null> {
+    return this.messageOrNull(conversationId, seq);
+  }
+
+  private messageOrNull(conversationId: string, seq: number): Message | null {
+    const row = this.db
+      .prepare("SELECT * FROM messages WHERE conversation_id = ? AND seq = ?")
+      .get(conversationId, seq) as MessageRow | undefined;
+    return row ? toMessage(row, this.reactionCounts(conversationId, seq)) : null;
+  }
+
+  private messageOrThrow(conversationId: string, seq: number): Message {
+    const message = this.messageOrNull(conversationId, seq);
+    if (!message) throw new Error(`message ${conversationId}#${seq} vanished inside a transaction`);
+    return message;
+  }
+
+  private reactionCounts(conversationId: string, seq: number): Record<string, number> {
+    const rows = this.db
+      .prepare(
+        "SELECT emoji, count(*) AS n FROM reactions WHERE conversation_id = ? AND seq = ? GROUP BY emoji ORDER BY min(created_at), emoji",
+      )
+      .all(conversationId, seq) as { emoji: string; n: number }[];
+    return Object.fromEntries(rows.map((r) => [r.emoji, r.n]));
+  }
+
+  private insertMentions(conversationId: string, seq: number, mentions: readonly string[]): void {
+    const insert = this.db.prepare(
+      "INSERT OR IGNORE INTO message_mentions (conversation_id, user_id, seq) VALUES (?, ?, ?)",
+    );
+    for (const userId of mentions) insert.run(conversationId, userId, seq);
+  }
+
+  async editMessage(
+    conversationId: string,
+    seq: number,
+    text: string,
+    mentions: string[],
+    mentionsAll: boolean,
+    at: string,
+  ): Promise<Written<Message>> {
+    return this.db.transaction(() => {
+      this.db
+        .prepare(
+          "UPDATE messages SET text = ?, mentions = ?, mentions_all = ?, edited_at = ? WHERE conversation_id = ? AND seq = ?",
+        )
+        .run(text, JSON.stringify(mentions), mentionsAll ? 1 : 0, at, conversationId, seq);
+      this.db.prepare("DELETE FROM message_mentions WHERE conversation_id = ? AND seq = ?").run(conversationId, seq);
+      this.insertMentions(conversationId, seq, mentions);
+      const message = this.messageOrThrow(conversationId, seq);
+      const event = this.appendEvent({ type: "message.edited", conversationId, seq, message }, at);
+      return { value: message, event };
+    })();
+  }
+
+  async deleteMessage(conversationId: string, seq: number, at: string): Promise<Written<Message>> {
+    return this.db.transaction(() => {
+      // The text is erased, not hidden: "delete for everyone" must not leave it in the store.
+      this.db
+        .prepare(
+          "UPDATE messages SET text = '', mentions = '[]', mentions_all = 0, deleted_at = ? WHERE conversation_id = ? AND seq = ?",
+        )
+        .run(at, conversationId, seq);
+      this.db.prepare("DELETE FROM message_mentions WHERE conversation_id = ? AND seq = ?").run(conversationId, seq);
+      this.db.prepare("DELETE FROM reactions WHERE conversation_id = ? AND seq = ?").run(conversationId, seq);
+      const message = this.messageOrThrow(conversationId, seq);
+      const event = this.appendEvent({ type: "message.deleted", conversationId, seq, message }, at);
+      return { value: message, event };
+    })();
+  }
+
+  async setReaction(
+    conversationId: string,
+    seq: number,
+    userId: string,
+    emoji: string,
+    add: boolean,
+    at: string,
+  ): Promise<Written<Message>> {
+    return this.db.transaction(() => {
+      const result = add
+        ? this.db
+            .prepare(
+              "INSERT OR IGNORE INTO reactions (conversation_id, seq, user_id, emoji, created_at) VALUES (?, ?, ?, ?, ?)",
+            )
+            .run(conversationId, seq, userId, emoji, at)
+        : this.db
+            .prepare("DELETE FROM reactions WHERE conversation_id = ? AND seq = ? AND user_id = ? AND emoji = ?")
+            .run(conversationId, seq, userId, emoji);
+      const message = this.messageOrThrow(conversationId, seq);
+      if (result.changes === 0) return { value: message, event: null };
+      const event = this.appendEvent(
+        { type: "message.reaction", conversationId, seq, userId, emoji, added: add, message },
+        at,
+      );
+      return { value: message, event };
+    })();
+  }
+
+  async history(
+    conversationId: string,
+    page: { beforeSeq?: number; afterSeq?: number; limit: number },
+  ): Promise<{ messages: Message[]; hasMore: boolean }> {
+    let rows: MessageRow[];
+    if (page.afterSeq !== undefined) {
+      rows = this.db
+        .prepare("SELECT * FROM messages WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?")
+        .all(conversationId, page.afterSeq, page.limit + 1) as MessageRow[];
+    } else {
+      rows = this.db
+        .prepare("SELECT * FROM messages WHERE conversation_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?")
+        .all(conversationId, page.beforeSeq ?? Number.MAX_SAFE_INTEGER, page.limit + 1) as MessageRow[];
+    }
+    const hasMore = rows.length > page.limit;
+    rows = rows.slice(0, page.limit);
+    if (page.afterSeq === undefined) rows.reverse();
+    const reactions = this.reactionsInRange(conversationId, rows);
+    return { messages: rows.map((row) => toMessage(row, reactions.get(row.seq) ?? {})), hasMore };
+  }
+
+  private reactionsInRange(conversationId: string, rows: MessageRow[]): Map<number, Record<string, number>> {
+    const map = new Map<number, Record<string, number>>();
+    const first = rows[0];
+    const last = rows.at(-1);
+    if (!first || !last) return map;
+    const counts = this.db
+      .prepare(
+        `SELECT seq, emoji, count(*) AS n FROM reactions WHERE conversation_id = ? AND seq BETWEEN ? AND ?
+         GROUP BY seq, emoji ORDER BY seq, min(created_at), emoji`,
+      )
+      .all(conversationId, first.seq, last.seq) as { seq: number; emoji: string; n: number }[];
+    for (const c of counts) {
+      const entry = map.get(c.seq) ?? {};
+      entry[c.emoji] = c.n;
+      map.set(c.seq, entry);
+    }
+    return map;
+  }
+
+  async markRead(conversationId: string, userId: string, seq: number): Promise<Written<number>> {
+    return this.db.transaction(() => {
+      const row = this.db
+        .prepare(
+          `SELECT m.read_seq, c.last_seq FROM members m JOIN conversations c ON c.id = m.conversation_id
+           WHERE m.conversation_id = ? AND m.user_id = ? AND m.active = 1`,
+        )
+        .get(conversationId, userId) as { read_seq: number; last_seq: number } | undefined;
+      if (!row) throw new Error(`markRead: ${userId} is not a member of ${conversationId}`);
+      const target = Math.min(seq, row.last_seq);
+      if (target <= row.read_seq) return { value: row.read_seq, event: null };
+      this.db
+        .prepare("UPDATE members SET read_seq = ? WHERE conversation_id = ? AND user_id = ?")
+        .run(target, conversationId, userId);
+      const event = this.appendEvent(
+        { type: "receipt", conversationId, userId, readSeq: target },
+        new Date().toISOString(),
+      );
+      return { value: target, event };
+    })();
+  }
+
+  // ---- the feed ----
+
+  private appendEvent<E extends NewFeedEvent>(event: E, at: string): E & { eventId: number } {
+    const { lastInsertRowid } = this.db
+      .prepare("INSERT INTO events (conversation_id, type, payload, created_at) VALUES (?, ?, ?, ?)")
+      .run(event.conversationId, event.type, JSON.stringify(event), at);
+    return { ...event, eventId: Number(lastInsertRowid) };
+  }
+
+  async feed(userId: string, afterEventId: number, limit: number): Promise<{ events: FeedEvent[]; hasMore: boolean }> {
+    const rows = this.db
+      .prepare(
+        `SELECT e.id, e.payload FROM members m
+         JOIN events e ON e.conversation_id = m.conversation_id
+         WHERE m.user_id = ? AND e.id > ? AND e.id >= m.joined_event_id
+           AND (m.left_event_id IS NULL OR e.id <= m.left_event_id)
+         ORDER BY e.id LIMIT ?`,
+      )
+      .all(userId, afterEventId, limit + 1) as { id: number; payload: string }[];
+    const hasMore = rows.length > limit;
+    const events = rows
+      .slice(0, limit)
+      .map((row) => ({ ...(JSON.parse(row.payload) as NewFeedEvent), eventId: row.id }) as FeedEvent);
+    return { events, hasMore };
+  }
+
+  async lastEventId(): Promise<number> {
+    const row = this.db.prepare("SELECT max(id) AS id FROM events").get() as { id: number | null };
+    return row.id ?? 0;
+  }
+}

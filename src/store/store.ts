@@ -1,0 +1,146 @@
+/** @module The store interface: the one place state lives. Adapters: `sqlite/` (embedded default). */
+
+import type { FeedEvent } from "../protocol/events.js";
+import type { Conversation, ConversationSummary, MemberState, Message, User } from "../protocol/index.js";
+
+/** A user with the secret the store keeps for it. */
+export interface UserRecord extends User {
+  passwordHash: string;
+}
+
+/** A logged-in device; the token itself is never stored, only its SHA-256. */
+export interface DeviceRecord {
+  id: string;
+  userId: string;
+  name: string;
+  createdAt: string;
+  lastSeenAt: string;
+  expiresAt: string;
+}
+
+/** A feed event before the store gives it its `eventId`. */
+export type NewFeedEvent = FeedEvent extends infer E ? (E extends FeedEvent ? Omit<E, "eventId"> : never) : never;
+
+export interface AppendMessageInput {
+  id: string;
+  conversationId: string;
+  senderId: string;
+  clientMsgId: string;
+  text: string;
+  createdAt: string;
+  replyToSeq?: number;
+  mentions: string[];
+  mentionsAll: boolean;
+}
+
+/** The outcome of a write: what it stored and the feed event that announces it. */
+export interface Written<T> {
+  value: T;
+  event: FeedEvent | null;
+}
+
+/** Raised when a unique key is already taken (username). */
+export class StoreConflictError extends Error {
+  override name = "StoreConflictError";
+}
+
+/**
+ * The store contract. Every method that resolves has committed its write durably (SQLite
+ * WAL with `synchronous=FULL`, or a PostgreSQL commit): a caller may acknowledge a client only
+ * after the promise resolves (G1). Each write that changes a conversation appends exactly one
+ * feed event in the same transaction, so a state change and its announcement are never apart
+ * (G4). Writes to one conversation are serialized: `seq` is `lastSeq + 1` inside the
+ * transaction, so sequences are gap-free and never reused (G3). `appendMessage` is idempotent
+ * on `(senderId, clientMsgId)` (G2). Nothing here checks access; callers go through
+ * `chat/access.ts` first.
+ */
+export interface Store {
+  /** Resolves when the store answers; rejects when it cannot be reached. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  createUser(user: UserRecord): Promise<UserRecord>;
+  getUserByUsername(username: string): Promise<UserRecord | null>;
+  getUsers(ids: readonly string[]): Promise<User[]>;
+
+  createDevice(device: DeviceRecord, tokenHash: string): Promise<void>;
+  /** The unexpired, unrevoked device holding this token hash. */
+  getDeviceByTokenHash(tokenHash: string, now: string): Promise<DeviceRecord | null>;
+  touchDevice(deviceId: string, at: string): Promise<void>;
+  listDevices(userId: string, now: string): Promise<DeviceRecord[]>;
+  /** Revoke a device of this user; false when there was none. */
+  revokeDevice(userId: string, deviceId: string): Promise<boolean>;
+
+  addContact(userId: string, contactId: string, at: string): Promise<void>;
+  removeContact(userId: string, contactId: string): Promise<void>;
+  listContacts(userId: string): Promise<User[]>;
+  addBlock(userId: string, blockedId: string, at: string): Promise<void>;
+  removeBlock(userId: string, blockedId: string): Promise<void>;
+  listBlocked(userId: string): Promise<User[]>;
+  /** True when either user blocked the other. */
+  isBlockedEitherWay(a: string, b: string): Promise<boolean>;
+  /** True when `viewer` has `target` as a contact or shares a conversation with them. */
+  isAcquainted(viewer: string, target: string): Promise<boolean>;
+
+  /** The direct conversation of this pair, created once; `created` tells which. */
+  getOrCreateDirect(conversation: Conversation): Promise<Written<Conversation> & { created: boolean }>;
+  createGroup(conversation: Conversation): Promise<Written<Conversation>>;
+  getConversation(id: string): Promise<Conversation | null>;
+  /** The active membership of `userId`, or null. */
+  getMember(conversationId: string, userId: string): Promise<MemberState | null>;
+  getMembers(conversationId: string): Promise<MemberState[]>;
+  lastSeq(conversationId: string): Promise<number>;
+  updateTitle(conversationId: string, title: string, byUserId: string): Promise<Written<Conversation>>;
+  addMembers(
+    conversationId: string,
+    userIds: readonly string[],
+    byUserId: string,
+    at: string,
+  ): Promise<Written<Conversation>>;
+  removeMember(conversationId: string, userId: string, byUserId: string): Promise<Written<Conversation>>;
+  listConversations(userId: string): Promise<ConversationSummary[]>;
+
+  /**
+   * Append a message with the next seq and advance the sender's read cursor to it. When the
+   * sender already used this `clientMsgId`, return that message with `duplicate: true` and
+   * write nothing.
+   */
+  appendMessage(input: AppendMessageInput): Promise<Written<Message> & { duplicate: boolean }>;
+  /** The message this sender sent with this clientMsgId, if any. */
+  findByClientMsgId(senderId: string, clientMsgId: string): Promise<Message | null>;
+  getMessage(conversationId: string, seq: number): Promise<Message | null>;
+  editMessage(
+    conversationId: string,
+    seq: number,
+    text: string,
+    mentions: string[],
+    mentionsAll: boolean,
+    at: string,
+  ): Promise<Written<Message>>;
+  deleteMessage(conversationId: string, seq: number, at: string): Promise<Written<Message>>;
+  /** Add or remove one reaction; no event when nothing changed. */
+  setReaction(
+    conversationId: string,
+    seq: number,
+    userId: string,
+    emoji: string,
+    add: boolean,
+    at: string,
+  ): Promise<Written<Message>>;
+  /** Messages in seq order: after `afterSeq`, or before `beforeSeq` (the newest `limit` of them). */
+  history(
+    conversationId: string,
+    page: { beforeSeq?: number; afterSeq?: number; limit: number },
+  ): Promise<{ messages: Message[]; hasMore: boolean }>;
+
+  /** Move a read cursor forward (never back, never past lastSeq); event only when it moved. */
+  markRead(conversationId: string, userId: string, seq: number): Promise<Written<number>>;
+
+  /**
+   * The feed of `userId` after `afterEventId`: every event of every conversation while the
+   * user was a member of it, in eventId order, at most `limit`.
+   */
+  feed(userId: string, afterEventId: number, limit: number): Promise<{ events: FeedEvent[]; hasMore: boolean }>;
+  /** The highest eventId there is (a fresh cursor for a client that wants only what comes next). */
+  lastEventId(): Promise<number>;
+}

@@ -1,0 +1,167 @@
+/** @module Test harness: a real server on an ephemeral port with a fresh data folder, and a raw protocol client. */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import WebSocket from "ws";
+import { type App, startApp } from "../src/app.js";
+import { makeConfig } from "../src/config/config.js";
+import type { AuthReply, ServerEvent } from "../src/protocol/index.js";
+
+export interface TestServer {
+  app: App;
+  url: string;
+  wsUrl: string;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+/** Start a node on 127.0.0.1:0 with a fresh SQLite folder; a cheap scrypt keeps tests fast. */
+export async function startTestServer(overrides: Record<string, unknown> = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), "haetae-test-"));
+  const app = await startApp(makeConfig({ port: 0, data: dataDir, scryptLogN: 10, ...overrides }));
+  return {
+    app,
+    url: app.url,
+    wsUrl: `${app.url.replace("http", "ws")}/api/v1/ws`,
+    dataDir,
+    async stop() {
+      await app.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+let userCounter = 0;
+
+/** Register a new user with a unique name (prefix + counter) and return its auth reply. */
+export async function registerUser(baseUrl: string, prefix = "user", displayName?: string): Promise<AuthReply> {
+  userCounter += 1;
+  const username = `${prefix}${userCounter}_${process.pid % 10000}`;
+  return postJson(baseUrl, "/api/v1/auth/register", { username, password: "correct horse", displayName }, 201);
+}
+
+/** Log an existing user in again: a second device. */
+export async function loginDevice(baseUrl: string, username: string, deviceName = "phone"): Promise<AuthReply> {
+  return postJson(baseUrl, "/api/v1/auth/login", { username, password: "correct horse", deviceName }, 200);
+}
+
+export async function postJson<T>(baseUrl: string, path: string, body: unknown, expectStatus: number): Promise<T> {
+  const res = await fetch(`${baseUrl}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const json = (await res.json()) as T;
+  if (res.status !== expectStatus) throw new Error(`POST ${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+type Frame = Record<string, unknown> & { type: string };
+
+/**
+ * A raw protocol client for tests: sends frames as given, answers requests by id, and keeps
+ * every pushed event so tests can assert on exactly what arrived.
+ */
+export class RawClient {
+  readonly events: ServerEvent[] = [];
+  readonly frames: Frame[] = [];
+  private nextId = 1;
+  private readonly waiting = new Map<string | number, (frame: Frame) => void>();
+  private readonly listeners = new Set<() => void>();
+  closeCode: number | undefined;
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on("message", (data) => {
+      const frame = JSON.parse(data.toString()) as Frame;
+      this.frames.push(frame);
+      if ((frame.type === "ok" || frame.type === "error") && frame.id !== null && frame.id !== undefined) {
+        const resolve = this.waiting.get(frame.id as string | number);
+        this.waiting.delete(frame.id as string | number);
+        resolve?.(frame);
+      } else if (frame.type !== "ok" && frame.type !== "error") {
+        this.events.push(frame as unknown as ServerEvent);
+      }
+      for (const listener of this.listeners) listener();
+    });
+    ws.on("close", (code) => {
+      this.closeCode = code;
+      for (const listener of this.listeners) listener();
+    });
+  }
+
+  static async connect(wsUrl: string, token: string): Promise<RawClient> {
+    const ws = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${token}` } });
+    await new Promise<void>((resolve, reject) => {
+      ws.once("open", () => resolve());
+      ws.once("error", reject);
+      ws.once("unexpected-response", (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+    });
+    return new RawClient(ws);
+  }
+
+  /** Send a request and resolve with its reply frame (ok or error). */
+  request(type: string, params: Record<string, unknown> = {}): Promise<Frame> {
+    const id = this.nextId++;
+    return this.sendFrame({ type, id, ...params });
+  }
+
+  /** Send a request and return the ok reply, or throw with the error code. */
+  async ok<T = Record<string, unknown>>(type: string, params: Record<string, unknown> = {}): Promise<T & Frame> {
+    const reply = await this.request(type, params);
+    if (reply.type !== "ok") throw new Error(`${type} failed: ${reply.code} ${reply.message}`);
+    return reply as T & Frame;
+  }
+
+  /** Send a frame as given (it must carry an id to be answered). */
+  sendFrame(frame: Record<string, unknown>): Promise<Frame> {
+    const id = frame.id as string | number;
+    const reply = new Promise<Frame>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no reply to ${String(frame.type)} #${id}`)), 10_000);
+      this.waiting.set(id, (f) => {
+        clearTimeout(timer);
+        resolve(f);
+      });
+    });
+    this.ws.send(JSON.stringify(frame));
+    return reply;
+  }
+
+  /** Send raw text (garbage, oversized frames) and wait for the next frame that answers it. */
+  async sendRaw(text: string | Buffer): Promise<Frame> {
+    const before = this.frames.length;
+    this.ws.send(text);
+    await this.until(() => this.frames.length > before);
+    return this.frames[before] as Frame;
+  }
+
+  /** Wait until `predicate` holds (checked on every frame), or fail after `timeoutMs`. */
+  until(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
+    if (predicate()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.listeners.delete(check);
+        reject(new Error("condition not met in time"));
+      }, timeoutMs);
+      const check = () => {
+        if (predicate()) {
+          clearTimeout(timer);
+          this.listeners.delete(check);
+          resolve();
+        }
+      };
+      this.listeners.add(check);
+    });
+  }
+
+  eventsOf<T extends ServerEvent["type"]>(type: T): Extract<ServerEvent, { type: T }>[] {
+    return this.events.filter((e) => e.type === type) as Extract<ServerEvent, { type: T }>[];
+  }
+
+  close(): Promise<void> {
+    if (this.ws.readyState === WebSocket.CLOSED) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.ws.once("close", () => resolve());
+      this.ws.close();
+    });
+  }
+}
