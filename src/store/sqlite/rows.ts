@@ -1,5 +1,6 @@
 /** @module Row shapes of the SQLite tables and their mapping to protocol objects. */
 import type { Conversation, MemberState, Message, User } from "../../protocol/index.js";
+import type { DeviceRecord } from "../store.js";
 
 export interface UserRow {
   id: string;
@@ -87,7 +88,7 @@ export function toMessage(row: MessageRow, reactions: Record<string, number>): M
   return message;
 }
 
-export function toDevice(row: DeviceRow): import("../store.js").DeviceRecord {
+export function toDevice(row: DeviceRow): DeviceRecord {
   return {
     id: row.id,
     userId: row.user_id,

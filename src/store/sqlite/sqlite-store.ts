@@ -317,6 +317,14 @@ export class SqliteStore implements Store {
       this.db
         .prepare("UPDATE members SET active = 0, left_event_id = ? WHERE conversation_id = ? AND user_id = ?")
         .run(event.eventId, conversationId, userId);
+      // A group never ends up without an owner: the longest-standing member takes over.
+      this.db
+        .prepare(
+          `UPDATE members SET role = 'owner' WHERE conversation_id = ? AND active = 1 AND user_id = (
+             SELECT user_id FROM members WHERE conversation_id = ? AND active = 1 ORDER BY joined_event_id, user_id LIMIT 1)
+           AND NOT EXISTS (SELECT 1 FROM members WHERE conversation_id = ? AND active = 1 AND role = 'owner')`,
+        )
+        .run(conversationId, conversationId, conversationId);
       return { value: conversation, event };
     })();
   }

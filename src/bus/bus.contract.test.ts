@@ -1,0 +1,128 @@
+/** @module The bus contract suite: every adapter named in BUSES (default "memory") must pass it. */
+import { afterEach, describe, expect, it } from "vitest";
+import type { Bus, BusControl, BusMessage } from "./bus.js";
+import { MemoryBus } from "./memory-bus.js";
+
+/** An adapter under test: `connect` gives another node's view of the same bus. */
+interface Adapter {
+  name: string;
+  create(): { connect(): Bus; dispose(): Promise<void> };
+}
+
+const ADAPTERS: Record<string, Adapter> = {
+  memory: {
+    name: "memory",
+    create() {
+      const bus = new MemoryBus();
+      // One process has one in-memory bus: every "node" shares it.
+      return { connect: () => bus, dispose: () => bus.close() };
+    },
+  },
+};
+
+const selected = (process.env.BUSES ?? "memory").split(",").map((s) => s.trim());
+for (const name of selected) {
+  if (!ADAPTERS[name]) throw new Error(`BUSES names "${name}", which has no adapter in this suite`);
+}
+
+function collect<T>(): { items: T[]; until(n: number): Promise<void>; push(item: T): void } {
+  const items: T[] = [];
+  let wake = () => {};
+  return {
+    items,
+    push(item) {
+      items.push(item);
+      wake();
+    },
+    until(n) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`only ${items.length} of ${n} arrived`)), 5000);
+        const check = () => {
+          if (items.length >= n) {
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+        wake = check;
+        check();
+      });
+    },
+  };
+}
+
+describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("bus contract: $name", (adapter) => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0)) await c();
+  });
+  function fresh() {
+    const place = adapter.create();
+    cleanups.push(() => place.dispose());
+    return place;
+  }
+
+  it("delivers every message to every subscriber, in publish order", async () => {
+    const place = fresh();
+    const publisher = place.connect();
+    const one = collect<BusMessage>();
+    const two = collect<BusMessage>();
+    place.connect().subscribe((m) => one.push(m));
+    place.connect().subscribe((m) => two.push(m));
+    for (let i = 0; i < 100; i++)
+      await publisher.publish({ audience: ["u1"], frame: `{"n":${i}}`, ephemeral: i % 2 === 0 });
+    await Promise.all([one.until(100), two.until(100)]);
+    for (const got of [one.items, two.items]) {
+      expect(got.map((m) => JSON.parse(m.frame).n)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+      expect(got[0]).toEqual({ audience: ["u1"], frame: '{"n":0}', ephemeral: true });
+    }
+  });
+
+  it("does not deliver inside publish, and a throwing subscriber does not stop the others", async () => {
+    const place = fresh();
+    const bus = place.connect();
+    const got = collect<BusMessage>();
+    let inside = false;
+    bus.subscribe(() => {
+      throw new Error("faulty subscriber");
+    });
+    bus.subscribe((m) => {
+      expect(inside).toBe(false);
+      got.push(m);
+    });
+    inside = true;
+    const done = bus.publish({ audience: [], frame: "{}", ephemeral: false });
+    inside = false;
+    await done;
+    await got.until(1);
+  });
+
+  it("stops delivering to a subscriber that unsubscribed", async () => {
+    const place = fresh();
+    const bus = place.connect();
+    const kept = collect<BusMessage>();
+    let dropped = 0;
+    const off = bus.subscribe(() => {
+      dropped += 1;
+    });
+    bus.subscribe((m) => kept.push(m));
+    off();
+    await bus.publish({ audience: [], frame: "{}", ephemeral: false });
+    await kept.until(1);
+    expect(dropped).toBe(0);
+  });
+
+  it("carries control messages (revocations and presence) to every node", async () => {
+    const place = fresh();
+    const got = collect<BusControl>();
+    place.connect().subscribeControl((c) => got.push(c));
+    await place.connect().publishControl({ kind: "device.revoked", deviceId: "d1" });
+    await place.connect().publishControl({ kind: "presence", userId: "u", nodeId: "n", online: true, at: "t" });
+    await got.until(2);
+    expect(got.items.map((c) => c.kind)).toEqual(["device.revoked", "presence"]);
+  });
+
+  it("answers ping while open", async () => {
+    const place = fresh();
+    await expect(place.connect().ping()).resolves.toBeUndefined();
+  });
+});

@@ -1,0 +1,235 @@
+/** @module The store contract suite: every adapter named in STORES (default "sqlite") must pass it. */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Conversation } from "../protocol/index.js";
+import { MIGRATIONS } from "./sqlite/migrations.js";
+import { openSqliteStore } from "./sqlite/sqlite-store.js";
+import { type AppendMessageInput, type Store, StoreConflictError } from "./store.js";
+
+/** An adapter under test: open a store on a place, and reopen the same place (to prove durability). */
+interface Adapter {
+  name: string;
+  /** A fresh, empty place; `open` may be called on it more than once. */
+  create(): { open(): Store; dispose(): void };
+}
+
+const ADAPTERS: Record<string, Adapter> = {
+  sqlite: {
+    name: "sqlite",
+    create() {
+      const dir = mkdtempSync(join(tmpdir(), "haetae-store-"));
+      return { open: () => openSqliteStore(dir), dispose: () => rmSync(dir, { recursive: true, force: true }) };
+    },
+  },
+};
+
+const selected = (process.env.STORES ?? "sqlite").split(",").map((s) => s.trim());
+for (const name of selected) {
+  if (!ADAPTERS[name]) throw new Error(`STORES names "${name}", which has no adapter in this suite`);
+}
+
+const now = () => new Date().toISOString();
+let counter = 0;
+const uid = (p: string) => `${p}-${++counter}`;
+
+async function user(store: Store, name = uid("u")) {
+  return store.createUser({ id: uid("id"), username: name, displayName: name, passwordHash: "x", createdAt: now() });
+}
+
+function msg(conversationId: string, senderId: string, text: string, clientMsgId = uid("c")): AppendMessageInput {
+  return {
+    id: uid("m"),
+    conversationId,
+    senderId,
+    clientMsgId,
+    text,
+    createdAt: now(),
+    mentions: [],
+    mentionsAll: false,
+  };
+}
+
+function group(createdBy: string, memberIds: string[]): Conversation {
+  return { id: uid("conv"), kind: "group", memberIds, createdAt: now(), createdBy, title: "g" };
+}
+
+describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $name", (adapter) => {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+  function fresh() {
+    const place = adapter.create();
+    const store = place.open();
+    cleanups.push(() => place.dispose());
+    cleanups.push(() => store.close());
+    return { store, place };
+  }
+
+  it("rejects a second user with the same username", async () => {
+    const { store } = fresh();
+    await user(store, "same");
+    await expect(user(store, "same")).rejects.toBeInstanceOf(StoreConflictError);
+  });
+
+  it("gives each conversation its own gap-free seq from 1, under concurrent appends", async () => {
+    const { store } = fresh();
+    const a = await user(store);
+    const g1 = (await store.createGroup(group(a.id, [a.id]))).value;
+    const g2 = (await store.createGroup(group(a.id, [a.id]))).value;
+    const writes = [];
+    for (let i = 0; i < 50; i++) {
+      writes.push(store.appendMessage(msg(g1.id, a.id, `one ${i}`)));
+      writes.push(store.appendMessage(msg(g2.id, a.id, `two ${i}`)));
+    }
+    await Promise.all(writes);
+    for (const g of [g1, g2]) {
+      const { messages } = await store.history(g.id, { afterSeq: 0, limit: 100 });
+      expect(messages.map((m) => m.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    }
+  });
+
+  it("is idempotent on (senderId, clientMsgId): the retry returns the original and writes nothing", async () => {
+    const { store } = fresh();
+    const a = await user(store);
+    const g = (await store.createGroup(group(a.id, [a.id]))).value;
+    const first = await store.appendMessage(msg(g.id, a.id, "hello", "same-id"));
+    const again = await store.appendMessage(msg(g.id, a.id, "hello", "same-id"));
+    expect(again.duplicate).toBe(true);
+    expect(again.event).toBeNull();
+    expect(again.value.id).toBe(first.value.id);
+    expect(again.value.seq).toBe(first.value.seq);
+    expect(await store.lastSeq(g.id)).toBe(1);
+  });
+
+  it("keeps what it acknowledged across a close and reopen", async () => {
+    const { store, place } = fresh();
+    const a = await user(store);
+    const g = (await store.createGroup(group(a.id, [a.id]))).value;
+    await store.appendMessage(msg(g.id, a.id, "durable"));
+    await store.close();
+    const again = place.open();
+    cleanups.push(() => again.close());
+    expect((await again.getMessage(g.id, 1))?.text).toBe("durable");
+  });
+
+  it("creates a direct conversation once per pair, whichever side asks", async () => {
+    const { store } = fresh();
+    const a = await user(store);
+    const b = await user(store);
+    const base = { kind: "direct" as const, createdAt: now() };
+    const first = await store.getOrCreateDirect({ ...base, id: uid("d"), memberIds: [a.id, b.id], createdBy: a.id });
+    const second = await store.getOrCreateDirect({ ...base, id: uid("d"), memberIds: [b.id, a.id], createdBy: b.id });
+    expect(first.created).toBe(true);
+    expect(second.created).toBe(false);
+    expect(second.value.id).toBe(first.value.id);
+  });
+
+  it("moves read cursors forward only, never past the last seq, with an event only when they move", async () => {
+    const { store } = fresh();
+    const a = await user(store);
+    const b = await user(store);
+    const g = (await store.createGroup(group(a.id, [a.id, b.id]))).value;
+    for (let i = 0; i < 3; i++) await store.appendMessage(msg(g.id, a.id, `m${i}`));
+    expect((await store.markRead(g.id, b.id, 2)).value).toBe(2);
+    const back = await store.markRead(g.id, b.id, 1);
+    expect(back.value).toBe(2);
+    expect(back.event).toBeNull();
+    expect((await store.markRead(g.id, b.id, 99)).value).toBe(3);
+    expect((await store.getMember(g.id, a.id))?.readSeq).toBe(3); // the sender has read what it sent
+  });
+
+  it("shows a member's feed only while they are a member, including their own removal", async () => {
+    const { store } = fresh();
+    const a = await user(store);
+    const b = await user(store);
+    const g = (await store.createGroup(group(a.id, [a.id]))).value;
+    await store.appendMessage(msg(g.id, a.id, "before b"));
+    await store.addMembers(g.id, [b.id], a.id, now());
+    await store.appendMessage(msg(g.id, a.id, "while b"));
+    await store.removeMember(g.id, b.id, a.id);
+    await store.appendMessage(msg(g.id, a.id, "after b"));
+    const { events } = await store.feed(b.id, 0, 100);
+    expect(events.map((e) => e.type)).toEqual(["conversation.updated", "message.new", "conversation.updated"]);
+    const texts = events.flatMap((e) => (e.type === "message.new" ? [e.message.text] : []));
+    expect(texts).toEqual(["while b"]);
+    const ids = events.map((e) => e.eventId);
+    expect([...ids].sort((x, y) => x - y)).toEqual(ids);
+    expect(await store.getMember(g.id, b.id)).toBeNull();
+  });
+
+  it("pages the feed by eventId without loss or repetition", async () => {
+    const { store } = fresh();
+    const a = await user(store);
+    const g = (await store.createGroup(group(a.id, [a.id]))).value;
+    for (let i = 0; i < 25; i++) await store.appendMessage(msg(g.id, a.id, `m${i}`));
+    const seen: number[] = [];
+    let after = 0;
+    for (;;) {
+      const page = await store.feed(a.id, after, 7);
+      seen.push(...page.events.map((e) => e.eventId));
+      after = page.events.at(-1)?.eventId ?? after;
+      if (!page.hasMore) break;
+    }
+    expect(seen.length).toBe(26); // created + 25 messages
+    expect(new Set(seen).size).toBe(26);
+  });
+
+  it("erases the text of a deleted message and keeps its seq", async () => {
+    const { store } = fresh();
+    const a = await user(store);
+    const g = (await store.createGroup(group(a.id, [a.id]))).value;
+    await store.appendMessage(msg(g.id, a.id, "secret"));
+    await store.appendMessage(msg(g.id, a.id, "next"));
+    const deleted = await store.deleteMessage(g.id, 1, now());
+    expect(deleted.value).toMatchObject({ seq: 1, text: "", deleted: true });
+    expect((await store.history(g.id, { afterSeq: 0, limit: 10 })).messages.map((m) => m.seq)).toEqual([1, 2]);
+  });
+
+  it("counts reactions per emoji and adds one user's same reaction once", async () => {
+    const { store } = fresh();
+    const a = await user(store);
+    const b = await user(store);
+    const g = (await store.createGroup(group(a.id, [a.id, b.id]))).value;
+    await store.appendMessage(msg(g.id, a.id, "react to me"));
+    await store.setReaction(g.id, 1, a.id, "👍", true, now());
+    await store.setReaction(g.id, 1, b.id, "👍", true, now());
+    const twice = await store.setReaction(g.id, 1, b.id, "👍", true, now());
+    expect(twice.event).toBeNull();
+    expect(twice.value.reactions).toEqual({ "👍": 2 });
+    const removed = await store.setReaction(g.id, 1, a.id, "👍", false, now());
+    expect(removed.value.reactions).toEqual({ "👍": 1 });
+  });
+
+  it("hands ownership on when the owner leaves a group", async () => {
+    const { store } = fresh();
+    const a = await user(store);
+    const b = await user(store);
+    const g = (await store.createGroup(group(a.id, [a.id, b.id]))).value;
+    await store.removeMember(g.id, a.id, a.id);
+    expect((await store.getMember(g.id, b.id))?.role).toBe("owner");
+  });
+});
+
+describe("sqlite migrations", () => {
+  it("records each version once and refuses a database newer than the build", () => {
+    const dir = mkdtempSync(join(tmpdir(), "haetae-mig-"));
+    try {
+      openSqliteStore(dir).close();
+      openSqliteStore(dir).close(); // a second start applies nothing new
+      const db = new Database(join(dir, "haetae.db"));
+      const versions = db.prepare("SELECT version FROM schema_migrations ORDER BY version").all() as {
+        version: number;
+      }[];
+      expect(versions.map((v) => v.version)).toEqual(MIGRATIONS.map((m) => m.version));
+      db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 'x')").run();
+      db.close();
+      expect(() => openSqliteStore(dir)).toThrow(/newer than this build/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
