@@ -212,9 +212,12 @@ export class WsGateway {
 
   private control(control: BusControl): void {
     if (control.kind === "device.revoked") {
-      for (const session of this.sessions) {
-        if (session.deviceId === control.deviceId) session.close(CLOSE_CODES.sessionRevoked, "device revoked");
-      }
+      // After the current turn, so that a device logging itself out still gets its `ok` first.
+      setImmediate(() => {
+        for (const session of this.sessions) {
+          if (session.deviceId === control.deviceId) session.close(CLOSE_CODES.sessionRevoked, "device revoked");
+        }
+      });
       return;
     }
     const changed = this.presence.apply(control.userId, control.nodeId, control.online, control.at);

@@ -1,0 +1,39 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig, makeConfig } from "./config.js";
+
+describe("config", () => {
+  it("has the design's defaults and is frozen", () => {
+    const config = loadConfig([], {});
+    expect(config).toMatchObject({ port: 8080, host: "127.0.0.1", data: "./data", store: "sqlite", bus: "memory" });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it("takes flags over environment over file", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "haetae-cfg-")), "c.json");
+    writeFileSync(file, JSON.stringify({ port: 1111, host: "0.0.0.0", maxTextLength: 10 }));
+    const config = loadConfig(["--config", file, "--port", "3333"], {
+      HAETAE_PORT: "2222",
+      HAETAE_HOST: "::1",
+      HAETAE_DATA_DIR: "/tmp/d",
+    });
+    expect(config).toMatchObject({ port: 3333, host: "::1", maxTextLength: 10, data: "/tmp/d" });
+  });
+
+  it("rejects unknown flags, environment variables and file keys", () => {
+    expect(() => loadConfig(["--prot", "1"], {})).toThrow(ConfigError);
+    expect(() => loadConfig([], { HAETAE_PROT: "1" })).toThrow(/HAETAE_PROT/);
+    const file = join(mkdtempSync(join(tmpdir(), "haetae-cfg-")), "c.json");
+    writeFileSync(file, JSON.stringify({ prot: 1 }));
+    expect(() => loadConfig(["--config", file], {})).toThrow(/unknown key.*prot/);
+  });
+
+  it("reports a bad value with its key and where it came from", () => {
+    expect(() => loadConfig([], { HAETAE_PORT: "eighty" })).toThrow(/port \(from env HAETAE_PORT\)/);
+    expect(() => loadConfig(["--store", "mysql://x"], {})).toThrow(/store \(from flag --store\).*postgres/);
+    expect(() => loadConfig(["--max-text-length", "0"], {})).toThrow(/maxTextLength/);
+    expect(() => makeConfig({ bus: "kafka://x" })).toThrow(/bus/);
+  });
+});
