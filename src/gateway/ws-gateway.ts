@@ -158,7 +158,9 @@ export class WsGateway {
       this.replyError(session, id, "invalid_request", describeIssue(params.error));
       return;
     }
-    const wait = bucket.take();
+    // A connection may not queue more work than its burst: a client that pipelines without
+    // waiting for replies is told to slow down instead of growing this node's memory.
+    const wait = session.pendingRequests >= this.config.requestBurst ? 100 : bucket.take();
     if (wait > 0) {
       this.metrics.requests.inc({ type: requestType, outcome: "rate_limited" });
       this.replyError(session, id, "rate_limited", ERRORS.rate_limited.message, wait);
