@@ -194,7 +194,9 @@ export class SqliteStore implements Store {
     return this.db.transaction(() => this.insertConversation(conversation, null))();
   }
 
-  private insertConversation(conversation: Conversation, directKey: string | null): Written<Conversation> {
+  private insertConversation(input: Conversation, directKey: string | null): Written<Conversation> {
+    // Members are listed in join order, ties by id: the order every later read returns.
+    const conversation = { ...input, memberIds: [...new Set(input.memberIds)].sort() };
     this.db
       .prepare(
         "INSERT INTO conversations (id, kind, title, direct_key, created_at, created_by, last_activity_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -286,7 +288,7 @@ export class SqliteStore implements Store {
   ): Promise<Written<Conversation>> {
     return this.db.transaction(() => {
       const current = new Set(this.memberIds(conversationId));
-      const added = [...new Set(userIds)].filter((id) => !current.has(id));
+      const added = [...new Set(userIds)].filter((id) => !current.has(id)).sort();
       const before = this.conversationOrThrow(conversationId);
       if (added.length === 0) return { value: before, event: null };
       const conversation = { ...before, memberIds: [...before.memberIds, ...added] };

@@ -1,0 +1,71 @@
+/** @module zod schemas of the objects and events the server sends, for clients and tests that validate what arrives. */
+import { z } from "zod";
+
+const iso = z.iso.datetime();
+const id = z.string().min(1);
+const seq = z.int().min(1);
+
+export const userSchema = z.strictObject({ id, username: z.string(), displayName: z.string(), createdAt: iso });
+
+export const conversationSchema = z.strictObject({
+  id,
+  kind: z.enum(["direct", "group"]),
+  memberIds: z.array(id),
+  title: z.string().optional(),
+  createdAt: iso,
+  createdBy: id,
+});
+
+export const messageSchema = z.strictObject({
+  id,
+  conversationId: id,
+  seq,
+  senderId: id,
+  clientMsgId: z.string().min(1),
+  text: z.string(),
+  createdAt: iso,
+  replyToSeq: seq.optional(),
+  mentions: z.array(id),
+  mentionsAll: z.boolean(),
+  editedAt: iso.optional(),
+  deleted: z.literal(true).optional(),
+  deletedAt: iso.optional(),
+  reactions: z.record(z.string(), z.int().min(1)),
+});
+
+const feedBase = { eventId: z.int().min(1), conversationId: id };
+const messageEvent = <T extends string>(type: T) =>
+  z.strictObject({ ...feedBase, type: z.literal(type), seq, message: messageSchema });
+
+/** Every feed event, by its `type`. */
+export const feedEventSchema = z.discriminatedUnion("type", [
+  messageEvent("message.new"),
+  messageEvent("message.edited"),
+  messageEvent("message.deleted"),
+  z.strictObject({
+    ...feedBase,
+    type: z.literal("message.reaction"),
+    seq,
+    userId: id,
+    emoji: z.string().min(1),
+    added: z.boolean(),
+    message: messageSchema,
+  }),
+  z.strictObject({ ...feedBase, type: z.literal("receipt"), userId: id, readSeq: z.int().min(0) }),
+  z.strictObject({ ...feedBase, type: z.literal("conversation.created"), conversation: conversationSchema }),
+  z.strictObject({
+    ...feedBase,
+    type: z.literal("conversation.updated"),
+    conversation: conversationSchema,
+    byUserId: id,
+    added: z.array(id),
+    removed: z.array(id),
+  }),
+]);
+
+/** Every event the server pushes: feed events and the ephemeral ones. */
+export const serverEventSchema = z.union([
+  feedEventSchema,
+  z.strictObject({ type: z.literal("typing"), conversationId: id, userId: id }),
+  z.strictObject({ type: z.literal("presence"), userId: id, online: z.boolean(), lastSeenAt: iso.nullable() }),
+]);
