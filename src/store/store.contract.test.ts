@@ -161,6 +161,36 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     expect(await store.getMember(g.id, b.id)).toBeNull();
   });
 
+  it("keeps every membership span in the feed when a member is removed and added again", async () => {
+    const { store } = fresh();
+    const a = await user(store);
+    const b = await user(store);
+    const g = (await store.createGroup(group(a.id, [a.id, b.id]))).value;
+    await store.appendMessage(msg(g.id, a.id, "first span"));
+    await store.removeMember(g.id, b.id, a.id);
+    await store.appendMessage(msg(g.id, a.id, "while away"));
+    await store.addMembers(g.id, [b.id], a.id, now());
+    await store.appendMessage(msg(g.id, a.id, "second span"));
+    const { events } = await store.feed(b.id, 0, 100);
+    const texts = events.flatMap((e) => (e.type === "message.new" ? [e.message.text] : []));
+    expect(texts).toEqual(["first span", "second span"]);
+    expect((await store.getMember(g.id, b.id))?.readSeq).toBe(2); // back caught up, not 0
+  });
+
+  it("lets one failing write fail alone when writes are committed together", async () => {
+    const { store } = fresh();
+    const a = await user(store, "taken");
+    const g = (await store.createGroup(group(a.id, [a.id]))).value;
+    const results = await Promise.allSettled([
+      store.appendMessage(msg(g.id, a.id, "one")),
+      user(store, "taken"),
+      store.appendMessage(msg(g.id, a.id, "two")),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(StoreConflictError);
+    expect(await store.lastSeq(g.id)).toBe(2);
+  });
+
   it("pages the feed by eventId without loss or repetition", async () => {
     const { store } = fresh();
     const a = await user(store);

@@ -65,7 +65,7 @@ function apply(state: State, event: FeedEvent, me: string): void {
         return;
       }
       conv.conversation = event.conversation;
-      for (const id of event.added) conv.readSeqs[id] = 0;
+      for (const id of event.added) conv.readSeqs[id] = conv.lastSeq; // newcomers start caught up
       for (const id of event.removed) delete conv.readSeqs[id];
       return;
     }

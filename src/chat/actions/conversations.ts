@@ -4,6 +4,13 @@ import { HaetaeError } from "../../protocol/index.js";
 import { accessConversation } from "../access.js";
 import { type ChatContext, newId, publishEvent } from "../context.js";
 
+/** A title is trimmed and must keep something to show. */
+function checkTitle(title: string): string {
+  const trimmed = title.trim();
+  if (trimmed.length === 0) throw new HaetaeError("invalid_request", "title: must not be blank.");
+  return trimmed;
+}
+
 async function requireUsers(ctx: ChatContext, userIds: readonly string[]): Promise<void> {
   const found = await ctx.store.getUsers(userIds);
   if (found.length !== new Set(userIds).size) {
@@ -49,7 +56,7 @@ export async function createConversation(
   }
   await requireUsers(ctx, others);
   const conversation: Conversation = { id: newId(), kind: "group", memberIds, createdAt: now, createdBy: userId };
-  if (input.title !== undefined) conversation.title = input.title.trim();
+  if (input.title !== undefined) conversation.title = checkTitle(input.title);
   const written = await ctx.store.createGroup(conversation);
   if (written.event) await publishEvent(ctx, memberIds, written.event);
   return { conversation: written.value, created: true };
@@ -89,7 +96,7 @@ export async function renameGroup(
   title: string,
 ): Promise<Conversation> {
   await accessGroup(ctx, userId, conversationId);
-  const written = await ctx.store.updateTitle(conversationId, title.trim(), userId);
+  const written = await ctx.store.updateTitle(conversationId, checkTitle(title), userId);
   if (written.event) await publishEvent(ctx, written.value.memberIds, written.event);
   return written.value;
 }

@@ -4,9 +4,12 @@ import { HaetaeError, parseMentions } from "../../protocol/index.js";
 import { accessConversation } from "../access.js";
 import { type ChatContext, newId, publishEvent } from "../context.js";
 
+/** Characters that show nothing: whitespace, zero-width spaces and joiners, the BOM. */
+const INVISIBLE = /[\p{White_Space}\u200b-\u200d\u2060\ufeff]/gu;
+
 /** Text must hold something visible and stay within the limit (counted in code points). */
 function checkText(ctx: ChatContext, text: string): void {
-  if (text.trim().length === 0) throw new HaetaeError("invalid_request", "text: must not be empty.");
+  if (text.replace(INVISIBLE, "").length === 0) throw new HaetaeError("invalid_request", "text: must not be empty.");
   const length = [...text].length;
   if (length > ctx.limits.maxTextLength) {
     throw new HaetaeError("text_too_long", `text: ${length} characters; the limit is ${ctx.limits.maxTextLength}.`);
@@ -122,9 +125,18 @@ export async function deleteMessage(
   return written.value;
 }
 
-/** One emoji: pictographs, modifiers, flags and keycaps, joined by ZWJ and variation selectors. */
-const EMOJI =
-  /^(?=.*(?:\p{Extended_Pictographic}|\p{Regional_Indicator}))(?:\p{Extended_Pictographic}|\p{Emoji_Component}|\p{Emoji_Modifier}|\p{Regional_Indicator}|\u200d|\ufe0f|\u20e3)+$/u;
+const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+const KEYCAP = /^[0-9#*]\ufe0f?\u20e3$/u;
+const FLAG = /^\p{Regional_Indicator}{2}$/u;
+const PICTOGRAPH =
+  /^(?=.*\p{Extended_Pictographic})(?:\p{Extended_Pictographic}|\p{Emoji_Modifier}|\p{Emoji_Component}|\u200d|\ufe0f)+$/u;
+
+/** Exactly one emoji: one grapheme that is a pictograph (with modifiers and ZWJ joins), a flag or a keycap. */
+export function isSingleEmoji(value: string): boolean {
+  let count = 0;
+  for (const _ of graphemes.segment(value)) if (++count > 1) return false;
+  return count === 1 && (KEYCAP.test(value) || FLAG.test(value) || PICTOGRAPH.test(value));
+}
 
 /** Add or remove my reaction; adding the same emoji twice counts once. */
 export async function react(
@@ -134,7 +146,7 @@ export async function react(
   add: boolean,
 ): Promise<Message> {
   const { conversation } = await accessConversation(ctx, userId, input.conversationId);
-  if (!EMOJI.test(input.emoji)) throw new HaetaeError("invalid_request", "emoji: must be a single emoji.");
+  if (!isSingleEmoji(input.emoji)) throw new HaetaeError("invalid_request", "emoji: must be a single emoji.");
   const message = await ctx.store.getMessage(input.conversationId, input.seq);
   if (!message) throw new HaetaeError("message_not_found");
   if (message.deleted) throw new HaetaeError("message_deleted");

@@ -99,6 +99,22 @@ CREATE TABLE events (
 CREATE INDEX events_conversation ON events(conversation_id, id);
 `,
   },
+  {
+    version: 2,
+    name: "membership spans",
+    // A user removed and added again has two spans; the feed shows both (members keeps one row).
+    sql: `
+CREATE TABLE membership_spans (
+  conversation_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  joined_event_id INTEGER NOT NULL,
+  left_event_id INTEGER,
+  PRIMARY KEY (user_id, conversation_id, joined_event_id)
+) WITHOUT ROWID;
+INSERT INTO membership_spans (conversation_id, user_id, joined_event_id, left_event_id)
+  SELECT conversation_id, user_id, joined_event_id, left_event_id FROM members;
+`,
+  },
 ];
 
 /** Apply every migration newer than the database's version; returns the versions applied. */

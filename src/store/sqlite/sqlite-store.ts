@@ -25,6 +25,7 @@ import {
   toUser,
   type UserRow,
 } from "./rows.js";
+import { WriteBatcher } from "./write-batcher.js";
 
 /** Open (creating if needed) `haetae.db` in the data folder and bring its schema up to date. */
 export function openSqliteStore(dataDir: string): SqliteStore {
@@ -39,9 +40,11 @@ export function openSqliteStore(dataDir: string): SqliteStore {
  */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
+  private readonly writes: WriteBatcher;
 
   constructor(db: Database.Database) {
     this.db = db;
+    this.writes = new WriteBatcher(db);
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = FULL");
     db.pragma("foreign_keys = ON");
@@ -49,21 +52,37 @@ export class SqliteStore implements Store {
     migrate(db);
   }
 
+  private readonly statements = new Map<string, Database.Statement>();
+
+  /** A prepared statement, compiled once: compiling costs more than running most of ours. */
+  private sql(source: string): Database.Statement {
+    let statement = this.statements.get(source);
+    if (!statement) {
+      statement = this.db.prepare(source);
+      this.statements.set(source, statement);
+    }
+    return statement;
+  }
+
   async ping(): Promise<void> {
-    this.db.prepare("SELECT 1").get();
+    this.sql("SELECT 1").get();
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    this.writes.drain();
+    this.db.close();
   }
 
   // ---- users and devices ----
 
   async createUser(user: UserRecord): Promise<UserRecord> {
     try {
-      this.db
-        .prepare("INSERT INTO users (id, username, display_name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)")
-        .run(user.id, user.username, user.displayName, user.passwordHash, user.createdAt);
+      await this.writes.run(() =>
+        this.sql(
+          "INSERT INTO users (id, username, display_name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+        ).run(user.id, user.username, user.displayName, user.passwordHash, user.createdAt),
+      );
     } catch (error) {
       if ((error as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE") throw new StoreConflictError("username");
       throw error;
@@ -72,105 +91,118 @@ export class SqliteStore implements Store {
   }
 
   async getUserByUsername(username: string): Promise<UserRecord | null> {
-    const row = this.db.prepare("SELECT * FROM users WHERE username = ?").get(username) as UserRow | undefined;
+    const row = this.sql("SELECT * FROM users WHERE username = ?").get(username) as UserRow | undefined;
     return row ? { ...toUser(row), passwordHash: row.password_hash } : null;
   }
 
   async getUsers(ids: readonly string[]): Promise<User[]> {
     if (ids.length === 0) return [];
-    const rows = this.db
-      .prepare("SELECT u.* FROM users u JOIN json_each(?) j ON j.value = u.id")
-      .all(JSON.stringify(ids)) as UserRow[];
+    const rows = this.sql("SELECT u.* FROM users u JOIN json_each(?) j ON j.value = u.id").all(
+      JSON.stringify(ids),
+    ) as UserRow[];
     return rows.map(toUser);
   }
 
   async createDevice(device: DeviceRecord, tokenHash: string): Promise<void> {
-    this.db
-      .prepare(
+    await this.writes.run(() =>
+      this.sql(
         "INSERT INTO devices (id, user_id, name, token_hash, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      )
-      .run(device.id, device.userId, device.name, tokenHash, device.createdAt, device.lastSeenAt, device.expiresAt);
+      ).run(device.id, device.userId, device.name, tokenHash, device.createdAt, device.lastSeenAt, device.expiresAt),
+    );
   }
 
   async getDeviceByTokenHash(tokenHash: string, now: string): Promise<DeviceRecord | null> {
-    const row = this.db
-      .prepare("SELECT * FROM devices WHERE token_hash = ? AND revoked_at IS NULL AND expires_at > ?")
-      .get(tokenHash, now) as DeviceRow | undefined;
+    const row = this.sql("SELECT * FROM devices WHERE token_hash = ? AND revoked_at IS NULL AND expires_at > ?").get(
+      tokenHash,
+      now,
+    ) as DeviceRow | undefined;
     return row ? toDevice(row) : null;
   }
 
   async touchDevice(deviceId: string, at: string): Promise<void> {
-    this.db.prepare("UPDATE devices SET last_seen_at = ? WHERE id = ?").run(at, deviceId);
+    await this.writes.run(() => this.sql("UPDATE devices SET last_seen_at = ? WHERE id = ?").run(at, deviceId));
   }
 
   async listDevices(userId: string, now: string): Promise<DeviceRecord[]> {
-    const rows = this.db
-      .prepare("SELECT * FROM devices WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY created_at")
-      .all(userId, now) as DeviceRow[];
+    const rows = this.sql(
+      "SELECT * FROM devices WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY created_at",
+    ).all(userId, now) as DeviceRow[];
     return rows.map(toDevice);
   }
 
   async revokeDevice(userId: string, deviceId: string): Promise<boolean> {
-    const result = this.db
-      .prepare("UPDATE devices SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL")
-      .run(new Date().toISOString(), deviceId, userId);
+    const result = await this.writes.run(() =>
+      this.sql("UPDATE devices SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL").run(
+        new Date().toISOString(),
+        deviceId,
+        userId,
+      ),
+    );
     return result.changes > 0;
   }
 
   // ---- contacts and blocks ----
 
   async addContact(userId: string, contactId: string, at: string): Promise<void> {
-    this.db
-      .prepare("INSERT OR IGNORE INTO contacts (user_id, contact_id, created_at) VALUES (?, ?, ?)")
-      .run(userId, contactId, at);
+    await this.writes.run(() =>
+      this.sql("INSERT OR IGNORE INTO contacts (user_id, contact_id, created_at) VALUES (?, ?, ?)").run(
+        userId,
+        contactId,
+        at,
+      ),
+    );
   }
 
   async removeContact(userId: string, contactId: string): Promise<void> {
-    this.db.prepare("DELETE FROM contacts WHERE user_id = ? AND contact_id = ?").run(userId, contactId);
+    await this.writes.run(() =>
+      this.sql("DELETE FROM contacts WHERE user_id = ? AND contact_id = ?").run(userId, contactId),
+    );
   }
 
   async listContacts(userId: string): Promise<User[]> {
-    const rows = this.db
-      .prepare(
-        "SELECT u.* FROM contacts c JOIN users u ON u.id = c.contact_id WHERE c.user_id = ? ORDER BY u.display_name, u.username",
-      )
-      .all(userId) as UserRow[];
+    const rows = this.sql(
+      "SELECT u.* FROM contacts c JOIN users u ON u.id = c.contact_id WHERE c.user_id = ? ORDER BY u.display_name, u.username",
+    ).all(userId) as UserRow[];
     return rows.map(toUser);
   }
 
   async addBlock(userId: string, blockedId: string, at: string): Promise<void> {
-    this.db
-      .prepare("INSERT OR IGNORE INTO blocks (user_id, blocked_id, created_at) VALUES (?, ?, ?)")
-      .run(userId, blockedId, at);
+    await this.writes.run(() =>
+      this.sql("INSERT OR IGNORE INTO blocks (user_id, blocked_id, created_at) VALUES (?, ?, ?)").run(
+        userId,
+        blockedId,
+        at,
+      ),
+    );
   }
 
   async removeBlock(userId: string, blockedId: string): Promise<void> {
-    this.db.prepare("DELETE FROM blocks WHERE user_id = ? AND blocked_id = ?").run(userId, blockedId);
+    await this.writes.run(() =>
+      this.sql("DELETE FROM blocks WHERE user_id = ? AND blocked_id = ?").run(userId, blockedId),
+    );
   }
 
   async listBlocked(userId: string): Promise<User[]> {
-    const rows = this.db
-      .prepare("SELECT u.* FROM blocks b JOIN users u ON u.id = b.blocked_id WHERE b.user_id = ? ORDER BY u.username")
-      .all(userId) as UserRow[];
+    const rows = this.sql(
+      "SELECT u.* FROM blocks b JOIN users u ON u.id = b.blocked_id WHERE b.user_id = ? ORDER BY u.username",
+    ).all(userId) as UserRow[];
     return rows.map(toUser);
   }
 
   async isBlockedEitherWay(a: string, b: string): Promise<boolean> {
-    const row = this.db
-      .prepare("SELECT 1 FROM blocks WHERE (user_id = ? AND blocked_id = ?) OR (user_id = ? AND blocked_id = ?)")
-      .get(a, b, b, a);
+    const row = this.sql(
+      "SELECT 1 FROM blocks WHERE (user_id = ? AND blocked_id = ?) OR (user_id = ? AND blocked_id = ?)",
+    ).get(a, b, b, a);
     return row !== undefined;
   }
 
   async isAcquainted(viewer: string, target: string): Promise<boolean> {
     if (viewer === target) return true;
-    const row = this.db
-      .prepare(
-        `SELECT 1 WHERE EXISTS (SELECT 1 FROM contacts WHERE user_id = ? AND contact_id = ?)
+    const row = this.sql(
+      `SELECT 1 WHERE EXISTS (SELECT 1 FROM contacts WHERE user_id = ? AND contact_id = ?)
             OR EXISTS (SELECT 1 FROM members a JOIN members b ON a.conversation_id = b.conversation_id
                        WHERE a.user_id = ? AND a.active = 1 AND b.user_id = ? AND b.active = 1)`,
-      )
-      .get(viewer, target, viewer, target);
+    ).get(viewer, target, viewer, target);
     return row !== undefined;
   }
 
@@ -178,8 +210,8 @@ export class SqliteStore implements Store {
 
   async getOrCreateDirect(conversation: Conversation): Promise<Written<Conversation> & { created: boolean }> {
     const key = [...conversation.memberIds].sort().join("|");
-    return this.db.transaction(() => {
-      const existing = this.db.prepare("SELECT id FROM conversations WHERE direct_key = ?").get(key) as
+    return this.writes.run(() => {
+      const existing = this.sql("SELECT id FROM conversations WHERE direct_key = ?").get(key) as
         | { id: string }
         | undefined;
       if (existing) {
@@ -187,37 +219,37 @@ export class SqliteStore implements Store {
       }
       const written = this.insertConversation(conversation, key);
       return { ...written, created: true };
-    })();
+    });
   }
 
   async createGroup(conversation: Conversation): Promise<Written<Conversation>> {
-    return this.db.transaction(() => this.insertConversation(conversation, null))();
+    return this.writes.run(() => this.insertConversation(conversation, null));
   }
 
   private insertConversation(input: Conversation, directKey: string | null): Written<Conversation> {
     // Members are listed in join order, ties by id: the order every later read returns.
     const conversation = { ...input, memberIds: [...new Set(input.memberIds)].sort() };
-    this.db
-      .prepare(
-        "INSERT INTO conversations (id, kind, title, direct_key, created_at, created_by, last_activity_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      )
-      .run(
-        conversation.id,
-        conversation.kind,
-        conversation.title ?? null,
-        directKey,
-        conversation.createdAt,
-        conversation.createdBy,
-        conversation.createdAt,
-      );
+    this.sql(
+      "INSERT INTO conversations (id, kind, title, direct_key, created_at, created_by, last_activity_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    ).run(
+      conversation.id,
+      conversation.kind,
+      conversation.title ?? null,
+      directKey,
+      conversation.createdAt,
+      conversation.createdBy,
+      conversation.createdAt,
+    );
     const event = this.appendEvent(
       { type: "conversation.created", conversationId: conversation.id, conversation },
       conversation.createdAt,
     );
-    const insert = this.db.prepare(
+    const insert = this.sql(
       "INSERT INTO members (conversation_id, user_id, role, joined_at, joined_event_id) VALUES (?, ?, ?, ?, ?)",
     );
+    const span = this.sql("INSERT INTO membership_spans (conversation_id, user_id, joined_event_id) VALUES (?, ?, ?)");
     for (const userId of conversation.memberIds) {
+      span.run(conversation.id, userId, event.eventId);
       insert.run(
         conversation.id,
         userId,
@@ -230,54 +262,55 @@ export class SqliteStore implements Store {
   }
 
   async getConversation(id: string): Promise<Conversation | null> {
-    const row = this.db.prepare("SELECT * FROM conversations WHERE id = ?").get(id) as ConversationRow | undefined;
+    const row = this.sql("SELECT * FROM conversations WHERE id = ?").get(id) as ConversationRow | undefined;
     return row ? toConversation(row, this.memberIds(id)) : null;
   }
 
   private conversationOrThrow(id: string): Conversation {
-    const row = this.db.prepare("SELECT * FROM conversations WHERE id = ?").get(id) as ConversationRow | undefined;
+    const row = this.sql("SELECT * FROM conversations WHERE id = ?").get(id) as ConversationRow | undefined;
     if (!row) throw new Error(`conversation ${id} vanished inside a transaction`);
     return toConversation(row, this.memberIds(id));
   }
 
   private memberIds(conversationId: string): string[] {
-    const rows = this.db
-      .prepare("SELECT user_id FROM members WHERE conversation_id = ? AND active = 1 ORDER BY joined_event_id, user_id")
-      .all(conversationId) as { user_id: string }[];
+    const rows = this.sql(
+      "SELECT user_id FROM members WHERE conversation_id = ? AND active = 1 ORDER BY joined_event_id, user_id",
+    ).all(conversationId) as { user_id: string }[];
     return rows.map((r) => r.user_id);
   }
 
   async getMember(conversationId: string, userId: string): Promise<MemberState | null> {
-    const row = this.db
-      .prepare("SELECT * FROM members WHERE conversation_id = ? AND user_id = ? AND active = 1")
-      .get(conversationId, userId) as MemberRow | undefined;
+    const row = this.sql("SELECT * FROM members WHERE conversation_id = ? AND user_id = ? AND active = 1").get(
+      conversationId,
+      userId,
+    ) as MemberRow | undefined;
     return row ? toMember(row) : null;
   }
 
   async getMembers(conversationId: string): Promise<MemberState[]> {
-    const rows = this.db
-      .prepare("SELECT * FROM members WHERE conversation_id = ? AND active = 1 ORDER BY joined_event_id, user_id")
-      .all(conversationId) as MemberRow[];
+    const rows = this.sql(
+      "SELECT * FROM members WHERE conversation_id = ? AND active = 1 ORDER BY joined_event_id, user_id",
+    ).all(conversationId) as MemberRow[];
     return rows.map(toMember);
   }
 
   async lastSeq(conversationId: string): Promise<number> {
-    const row = this.db.prepare("SELECT last_seq FROM conversations WHERE id = ?").get(conversationId) as
+    const row = this.sql("SELECT last_seq FROM conversations WHERE id = ?").get(conversationId) as
       | { last_seq: number }
       | undefined;
     return row?.last_seq ?? 0;
   }
 
   async updateTitle(conversationId: string, title: string, byUserId: string): Promise<Written<Conversation>> {
-    return this.db.transaction(() => {
-      this.db.prepare("UPDATE conversations SET title = ? WHERE id = ?").run(title, conversationId);
+    return this.writes.run(() => {
+      this.sql("UPDATE conversations SET title = ? WHERE id = ?").run(title, conversationId);
       const conversation = this.conversationOrThrow(conversationId);
       const event = this.appendEvent(
         { type: "conversation.updated", conversationId, conversation, byUserId, added: [], removed: [] },
         new Date().toISOString(),
       );
       return { value: conversation, event };
-    })();
+    });
   }
 
   async addMembers(
@@ -286,7 +319,7 @@ export class SqliteStore implements Store {
     byUserId: string,
     at: string,
   ): Promise<Written<Conversation>> {
-    return this.db.transaction(() => {
+    return this.writes.run(() => {
       const current = new Set(this.memberIds(conversationId));
       const added = [...new Set(userIds)].filter((id) => !current.has(id)).sort();
       const before = this.conversationOrThrow(conversationId);
@@ -296,19 +329,26 @@ export class SqliteStore implements Store {
         { type: "conversation.updated", conversationId, conversation, byUserId, added, removed: [] },
         at,
       );
-      const upsert = this.db.prepare(
+      // A newcomer starts caught up (readSeq = lastSeq): the history is there to scroll, not unread.
+      const upsert = this.sql(
         `INSERT INTO members (conversation_id, user_id, role, joined_at, joined_event_id, read_seq)
-         VALUES (?, ?, 'member', ?, ?, 0)
+         VALUES (?, ?, 'member', ?, ?, (SELECT last_seq FROM conversations WHERE id = ?))
          ON CONFLICT (conversation_id, user_id) DO UPDATE SET active = 1, left_event_id = NULL, role = 'member',
-           joined_at = excluded.joined_at, joined_event_id = excluded.joined_event_id`,
+           joined_at = excluded.joined_at, joined_event_id = excluded.joined_event_id, read_seq = excluded.read_seq`,
       );
-      for (const userId of added) upsert.run(conversationId, userId, at, event.eventId);
+      const span = this.sql(
+        "INSERT INTO membership_spans (conversation_id, user_id, joined_event_id) VALUES (?, ?, ?)",
+      );
+      for (const userId of added) {
+        upsert.run(conversationId, userId, at, event.eventId, conversationId);
+        span.run(conversationId, userId, event.eventId);
+      }
       return { value: this.conversationOrThrow(conversationId), event };
-    })();
+    });
   }
 
   async removeMember(conversationId: string, userId: string, byUserId: string): Promise<Written<Conversation>> {
-    return this.db.transaction(() => {
+    return this.writes.run(() => {
       const before = this.conversationOrThrow(conversationId);
       if (!before.memberIds.includes(userId)) return { value: before, event: null };
       const conversation = { ...before, memberIds: before.memberIds.filter((id) => id !== userId) };
@@ -316,25 +356,27 @@ export class SqliteStore implements Store {
         { type: "conversation.updated", conversationId, conversation, byUserId, added: [], removed: [userId] },
         new Date().toISOString(),
       );
-      this.db
-        .prepare("UPDATE members SET active = 0, left_event_id = ? WHERE conversation_id = ? AND user_id = ?")
-        .run(event.eventId, conversationId, userId);
+      this.sql("UPDATE members SET active = 0, left_event_id = ? WHERE conversation_id = ? AND user_id = ?").run(
+        event.eventId,
+        conversationId,
+        userId,
+      );
+      this.sql(
+        "UPDATE membership_spans SET left_event_id = ? WHERE conversation_id = ? AND user_id = ? AND left_event_id IS NULL",
+      ).run(event.eventId, conversationId, userId);
       // A group never ends up without an owner: the longest-standing member takes over.
-      this.db
-        .prepare(
-          `UPDATE members SET role = 'owner' WHERE conversation_id = ? AND active = 1 AND user_id = (
+      this.sql(
+        `UPDATE members SET role = 'owner' WHERE conversation_id = ? AND active = 1 AND user_id = (
              SELECT user_id FROM members WHERE conversation_id = ? AND active = 1 ORDER BY joined_event_id, user_id LIMIT 1)
            AND NOT EXISTS (SELECT 1 FROM members WHERE conversation_id = ? AND active = 1 AND role = 'owner')`,
-        )
-        .run(conversationId, conversationId, conversationId);
+      ).run(conversationId, conversationId, conversationId);
       return { value: conversation, event };
-    })();
+    });
   }
 
   async listConversations(userId: string): Promise<ConversationSummary[]> {
-    const rows = this.db
-      .prepare(
-        `SELECT c.*, m.read_seq,
+    const rows = this.sql(
+      `SELECT c.*, m.read_seq,
            (SELECT count(*) FROM messages x WHERE x.conversation_id = c.id AND x.seq > m.read_seq
               AND x.sender_id != m.user_id AND x.deleted_at IS NULL) AS unread,
            (SELECT count(*) FROM messages x WHERE x.conversation_id = c.id AND x.seq > m.read_seq
@@ -344,8 +386,7 @@ export class SqliteStore implements Store {
          FROM members m JOIN conversations c ON c.id = m.conversation_id
          WHERE m.user_id = ? AND m.active = 1
          ORDER BY c.last_activity_at DESC, c.id`,
-      )
-      .all(userId) as (ConversationRow & { read_seq: number; unread: number; unread_mentions: number })[];
+    ).all(userId) as (ConversationRow & { read_seq: number; unread: number; unread_mentions: number })[];
     return rows.map((row) => ({
       conversation: toConversation(row, this.memberIds(row.id)),
       lastSeq: row.last_seq,
@@ -359,42 +400,41 @@ export class SqliteStore implements Store {
   // ---- messages ----
 
   async appendMessage(input: AppendMessageInput): Promise<Written<Message> & { duplicate: boolean }> {
-    return this.db.transaction(() => {
+    return this.writes.run(() => {
       const existing = this.findByClientMsgIdNow(input.senderId, input.clientMsgId);
       if (existing) return { value: existing, event: null, duplicate: true };
-      const { last_seq: seq } = this.db
-        .prepare(
-          "UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = ? WHERE id = ? RETURNING last_seq",
-        )
-        .get(input.createdAt, input.conversationId) as { last_seq: number };
-      this.db
-        .prepare(
-          `INSERT INTO messages (conversation_id, seq, id, sender_id, client_msg_id, text, created_at, reply_to_seq, mentions, mentions_all)
+      const { last_seq: seq } = this.sql(
+        "UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = ? WHERE id = ? RETURNING last_seq",
+      ).get(input.createdAt, input.conversationId) as { last_seq: number };
+      this.sql(
+        `INSERT INTO messages (conversation_id, seq, id, sender_id, client_msg_id, text, created_at, reply_to_seq, mentions, mentions_all)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          input.conversationId,
-          seq,
-          input.id,
-          input.senderId,
-          input.clientMsgId,
-          input.text,
-          input.createdAt,
-          input.replyToSeq ?? null,
-          JSON.stringify(input.mentions),
-          input.mentionsAll ? 1 : 0,
-        );
+      ).run(
+        input.conversationId,
+        seq,
+        input.id,
+        input.senderId,
+        input.clientMsgId,
+        input.text,
+        input.createdAt,
+        input.replyToSeq ?? null,
+        JSON.stringify(input.mentions),
+        input.mentionsAll ? 1 : 0,
+      );
       this.insertMentions(input.conversationId, seq, input.mentions);
-      this.db
-        .prepare("UPDATE members SET read_seq = ? WHERE conversation_id = ? AND user_id = ? AND read_seq < ?")
-        .run(seq, input.conversationId, input.senderId, seq);
+      this.sql("UPDATE members SET read_seq = ? WHERE conversation_id = ? AND user_id = ? AND read_seq < ?").run(
+        seq,
+        input.conversationId,
+        input.senderId,
+        seq,
+      );
       const message = this.messageOrThrow(input.conversationId, seq);
       const event = this.appendEvent(
         { type: "message.new", conversationId: input.conversationId, seq, message },
         input.createdAt,
       );
       return { value: message, event, duplicate: false };
-    })();
+    });
   }
 
   async findByClientMsgId(senderId: string, clientMsgId: string): Promise<Message | null> {
@@ -402,9 +442,10 @@ export class SqliteStore implements Store {
   }
 
   private findByClientMsgIdNow(senderId: string, clientMsgId: string): Message | null {
-    const row = this.db
-      .prepare("SELECT * FROM messages WHERE sender_id = ? AND client_msg_id = ?")
-      .get(senderId, clientMsgId) as MessageRow | undefined;
+    const row = this.sql("SELECT * FROM messages WHERE sender_id = ? AND client_msg_id = ?").get(
+      senderId,
+      clientMsgId,
+    ) as MessageRow | undefined;
     return row ? toMessage(row, this.reactionCounts(row.conversation_id, row.seq)) : null;
   }
 
@@ -413,9 +454,9 @@ export class SqliteStore implements Store {
   }
 
   private messageOrNull(conversationId: string, seq: number): Message | null {
-    const row = this.db
-      .prepare("SELECT * FROM messages WHERE conversation_id = ? AND seq = ?")
-      .get(conversationId, seq) as MessageRow | undefined;
+    const row = this.sql("SELECT * FROM messages WHERE conversation_id = ? AND seq = ?").get(conversationId, seq) as
+      | MessageRow
+      | undefined;
     return row ? toMessage(row, this.reactionCounts(conversationId, seq)) : null;
   }
 
@@ -426,18 +467,14 @@ export class SqliteStore implements Store {
   }
 
   private reactionCounts(conversationId: string, seq: number): Record<string, number> {
-    const rows = this.db
-      .prepare(
-        "SELECT emoji, count(*) AS n FROM reactions WHERE conversation_id = ? AND seq = ? GROUP BY emoji ORDER BY min(created_at), emoji",
-      )
-      .all(conversationId, seq) as { emoji: string; n: number }[];
+    const rows = this.sql(
+      "SELECT emoji, count(*) AS n FROM reactions WHERE conversation_id = ? AND seq = ? GROUP BY emoji ORDER BY min(created_at), emoji",
+    ).all(conversationId, seq) as { emoji: string; n: number }[];
     return Object.fromEntries(rows.map((r) => [r.emoji, r.n]));
   }
 
   private insertMentions(conversationId: string, seq: number, mentions: readonly string[]): void {
-    const insert = this.db.prepare(
-      "INSERT OR IGNORE INTO message_mentions (conversation_id, user_id, seq) VALUES (?, ?, ?)",
-    );
+    const insert = this.sql("INSERT OR IGNORE INTO message_mentions (conversation_id, user_id, seq) VALUES (?, ?, ?)");
     for (const userId of mentions) insert.run(conversationId, userId, seq);
   }
 
@@ -449,34 +486,30 @@ export class SqliteStore implements Store {
     mentionsAll: boolean,
     at: string,
   ): Promise<Written<Message>> {
-    return this.db.transaction(() => {
-      this.db
-        .prepare(
-          "UPDATE messages SET text = ?, mentions = ?, mentions_all = ?, edited_at = ? WHERE conversation_id = ? AND seq = ?",
-        )
-        .run(text, JSON.stringify(mentions), mentionsAll ? 1 : 0, at, conversationId, seq);
-      this.db.prepare("DELETE FROM message_mentions WHERE conversation_id = ? AND seq = ?").run(conversationId, seq);
+    return this.writes.run(() => {
+      this.sql(
+        "UPDATE messages SET text = ?, mentions = ?, mentions_all = ?, edited_at = ? WHERE conversation_id = ? AND seq = ?",
+      ).run(text, JSON.stringify(mentions), mentionsAll ? 1 : 0, at, conversationId, seq);
+      this.sql("DELETE FROM message_mentions WHERE conversation_id = ? AND seq = ?").run(conversationId, seq);
       this.insertMentions(conversationId, seq, mentions);
       const message = this.messageOrThrow(conversationId, seq);
       const event = this.appendEvent({ type: "message.edited", conversationId, seq, message }, at);
       return { value: message, event };
-    })();
+    });
   }
 
   async deleteMessage(conversationId: string, seq: number, at: string): Promise<Written<Message>> {
-    return this.db.transaction(() => {
+    return this.writes.run(() => {
       // The text is erased, not hidden: "delete for everyone" must not leave it in the store.
-      this.db
-        .prepare(
-          "UPDATE messages SET text = '', mentions = '[]', mentions_all = 0, deleted_at = ? WHERE conversation_id = ? AND seq = ?",
-        )
-        .run(at, conversationId, seq);
-      this.db.prepare("DELETE FROM message_mentions WHERE conversation_id = ? AND seq = ?").run(conversationId, seq);
-      this.db.prepare("DELETE FROM reactions WHERE conversation_id = ? AND seq = ?").run(conversationId, seq);
+      this.sql(
+        "UPDATE messages SET text = '', mentions = '[]', mentions_all = 0, deleted_at = ? WHERE conversation_id = ? AND seq = ?",
+      ).run(at, conversationId, seq);
+      this.sql("DELETE FROM message_mentions WHERE conversation_id = ? AND seq = ?").run(conversationId, seq);
+      this.sql("DELETE FROM reactions WHERE conversation_id = ? AND seq = ?").run(conversationId, seq);
       const message = this.messageOrThrow(conversationId, seq);
       const event = this.appendEvent({ type: "message.deleted", conversationId, seq, message }, at);
       return { value: message, event };
-    })();
+    });
   }
 
   async setReaction(
@@ -487,16 +520,17 @@ export class SqliteStore implements Store {
     add: boolean,
     at: string,
   ): Promise<Written<Message>> {
-    return this.db.transaction(() => {
+    return this.writes.run(() => {
       const result = add
-        ? this.db
-            .prepare(
-              "INSERT OR IGNORE INTO reactions (conversation_id, seq, user_id, emoji, created_at) VALUES (?, ?, ?, ?, ?)",
-            )
-            .run(conversationId, seq, userId, emoji, at)
-        : this.db
-            .prepare("DELETE FROM reactions WHERE conversation_id = ? AND seq = ? AND user_id = ? AND emoji = ?")
-            .run(conversationId, seq, userId, emoji);
+        ? this.sql(
+            "INSERT OR IGNORE INTO reactions (conversation_id, seq, user_id, emoji, created_at) VALUES (?, ?, ?, ?, ?)",
+          ).run(conversationId, seq, userId, emoji, at)
+        : this.sql("DELETE FROM reactions WHERE conversation_id = ? AND seq = ? AND user_id = ? AND emoji = ?").run(
+            conversationId,
+            seq,
+            userId,
+            emoji,
+          );
       const message = this.messageOrThrow(conversationId, seq);
       if (result.changes === 0) return { value: message, event: null };
       const event = this.appendEvent(
@@ -504,7 +538,7 @@ export class SqliteStore implements Store {
         at,
       );
       return { value: message, event };
-    })();
+    });
   }
 
   async history(
@@ -513,13 +547,17 @@ export class SqliteStore implements Store {
   ): Promise<{ messages: Message[]; hasMore: boolean }> {
     let rows: MessageRow[];
     if (page.afterSeq !== undefined) {
-      rows = this.db
-        .prepare("SELECT * FROM messages WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?")
-        .all(conversationId, page.afterSeq, page.limit + 1) as MessageRow[];
+      rows = this.sql("SELECT * FROM messages WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?").all(
+        conversationId,
+        page.afterSeq,
+        page.limit + 1,
+      ) as MessageRow[];
     } else {
-      rows = this.db
-        .prepare("SELECT * FROM messages WHERE conversation_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?")
-        .all(conversationId, page.beforeSeq ?? Number.MAX_SAFE_INTEGER, page.limit + 1) as MessageRow[];
+      rows = this.sql("SELECT * FROM messages WHERE conversation_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?").all(
+        conversationId,
+        page.beforeSeq ?? Number.MAX_SAFE_INTEGER,
+        page.limit + 1,
+      ) as MessageRow[];
     }
     const hasMore = rows.length > page.limit;
     rows = rows.slice(0, page.limit);
@@ -533,12 +571,10 @@ export class SqliteStore implements Store {
     const first = rows[0];
     const last = rows.at(-1);
     if (!first || !last) return map;
-    const counts = this.db
-      .prepare(
-        `SELECT seq, emoji, count(*) AS n FROM reactions WHERE conversation_id = ? AND seq BETWEEN ? AND ?
+    const counts = this.sql(
+      `SELECT seq, emoji, count(*) AS n FROM reactions WHERE conversation_id = ? AND seq BETWEEN ? AND ?
          GROUP BY seq, emoji ORDER BY seq, min(created_at), emoji`,
-      )
-      .all(conversationId, first.seq, last.seq) as { seq: number; emoji: string; n: number }[];
+    ).all(conversationId, first.seq, last.seq) as { seq: number; emoji: string; n: number }[];
     for (const c of counts) {
       const entry = map.get(c.seq) ?? {};
       entry[c.emoji] = c.n;
@@ -548,46 +584,44 @@ export class SqliteStore implements Store {
   }
 
   async markRead(conversationId: string, userId: string, seq: number): Promise<Written<number>> {
-    return this.db.transaction(() => {
-      const row = this.db
-        .prepare(
-          `SELECT m.read_seq, c.last_seq FROM members m JOIN conversations c ON c.id = m.conversation_id
+    return this.writes.run(() => {
+      const row = this.sql(
+        `SELECT m.read_seq, c.last_seq FROM members m JOIN conversations c ON c.id = m.conversation_id
            WHERE m.conversation_id = ? AND m.user_id = ? AND m.active = 1`,
-        )
-        .get(conversationId, userId) as { read_seq: number; last_seq: number } | undefined;
+      ).get(conversationId, userId) as { read_seq: number; last_seq: number } | undefined;
       if (!row) throw new Error(`markRead: ${userId} is not a member of ${conversationId}`);
       const target = Math.min(seq, row.last_seq);
       if (target <= row.read_seq) return { value: row.read_seq, event: null };
-      this.db
-        .prepare("UPDATE members SET read_seq = ? WHERE conversation_id = ? AND user_id = ?")
-        .run(target, conversationId, userId);
+      this.sql("UPDATE members SET read_seq = ? WHERE conversation_id = ? AND user_id = ?").run(
+        target,
+        conversationId,
+        userId,
+      );
       const event = this.appendEvent(
         { type: "receipt", conversationId, userId, readSeq: target },
         new Date().toISOString(),
       );
       return { value: target, event };
-    })();
+    });
   }
 
   // ---- the feed ----
 
   private appendEvent<E extends NewFeedEvent>(event: E, at: string): E & { eventId: number } {
-    const { lastInsertRowid } = this.db
-      .prepare("INSERT INTO events (conversation_id, type, payload, created_at) VALUES (?, ?, ?, ?)")
-      .run(event.conversationId, event.type, JSON.stringify(event), at);
+    const { lastInsertRowid } = this.sql(
+      "INSERT INTO events (conversation_id, type, payload, created_at) VALUES (?, ?, ?, ?)",
+    ).run(event.conversationId, event.type, JSON.stringify(event), at);
     return { ...event, eventId: Number(lastInsertRowid) };
   }
 
   async feed(userId: string, afterEventId: number, limit: number): Promise<{ events: FeedEvent[]; hasMore: boolean }> {
-    const rows = this.db
-      .prepare(
-        `SELECT e.id, e.payload FROM members m
+    const rows = this.sql(
+      `SELECT e.id, e.payload FROM membership_spans m
          JOIN events e ON e.conversation_id = m.conversation_id
          WHERE m.user_id = ? AND e.id > ? AND e.id >= m.joined_event_id
            AND (m.left_event_id IS NULL OR e.id <= m.left_event_id)
          ORDER BY e.id LIMIT ?`,
-      )
-      .all(userId, afterEventId, limit + 1) as { id: number; payload: string }[];
+    ).all(userId, afterEventId, limit + 1) as { id: number; payload: string }[];
     const hasMore = rows.length > limit;
     const events = rows
       .slice(0, limit)
@@ -596,7 +630,7 @@ export class SqliteStore implements Store {
   }
 
   async lastEventId(): Promise<number> {
-    const row = this.db.prepare("SELECT max(id) AS id FROM events").get() as { id: number | null };
+    const row = this.sql("SELECT max(id) AS id FROM events").get() as { id: number | null };
     return row.id ?? 0;
   }
 }

@@ -1,0 +1,182 @@
+/**
+ * @module Benchmark: acknowledged sends per second through the real server (child process,
+ * SQLite, synchronous=FULL), against a bare `ws` server that answers each frame at once — the
+ * peer that shows what the transport alone costs, measured in the same run.
+ *
+ * Usage: npm run bench:send -- [--clients 20] [--window 32] [--seconds 5]
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import WebSocket, { WebSocketServer } from "ws";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const { values } = parseArgs({
+  options: {
+    clients: { type: "string", default: "20" },
+    window: { type: "string", default: "32" },
+    seconds: { type: "string", default: "5" },
+  },
+});
+const CLIENTS = Number(values.clients);
+const WINDOW = Number(values.window);
+const SECONDS = Number(values.seconds);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Result {
+  acked: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+}
+
+/** Drive `sockets` with a window of pipelined sends each for SECONDS; latencies in ms. */
+async function drive(sockets: WebSocket[], frameFor: (client: number, n: number) => string): Promise<Result> {
+  const latencies: number[] = [];
+  const deadline = performance.now() + SECONDS * 1000;
+  await Promise.all(
+    sockets.map(
+      (ws, client) =>
+        new Promise<void>((resolve) => {
+          const sentAt = new Map<number, number>();
+          let n = 0;
+          let inFlight = 0;
+          const pump = () => {
+            while (inFlight < WINDOW && performance.now() < deadline) {
+              n += 1;
+              sentAt.set(n, performance.now());
+              inFlight += 1;
+              ws.send(frameFor(client, n));
+            }
+            if (inFlight === 0) resolve();
+          };
+          ws.on("message", (data) => {
+            const frame = JSON.parse(data.toString()) as { type: string; id?: number };
+            if (frame.type !== "ok" && frame.type !== "error") return;
+            if (frame.type === "error") throw new Error(`error reply: ${data.toString()}`);
+            const started = sentAt.get(frame.id as number);
+            if (started !== undefined) latencies.push(performance.now() - started);
+            inFlight -= 1;
+            pump();
+          });
+          pump();
+        }),
+    ),
+  );
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
+  return { acked: latencies.length, perSecond: latencies.length / SECONDS, p50: q(0.5), p99: q(0.99) };
+}
+
+async function open(url: string, token?: string): Promise<WebSocket> {
+  const ws = new WebSocket(url, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+  await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
+  return ws;
+}
+
+async function benchHaetae(): Promise<Result> {
+  const dataDir = mkdtempSync(join(tmpdir(), "haetae-bench-"));
+  const port = await freePort();
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      "src/cli.ts",
+      "serve",
+      "--port",
+      String(port),
+      "--data",
+      dataDir,
+      "--scrypt-log-n",
+      "10",
+      "--requests-per-second",
+      "100000",
+      "--request-burst",
+      "100000",
+    ],
+    { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] },
+  );
+  await new Promise<void>((resolve) => child.stdout?.on("data", (d) => String(d).includes("listening") && resolve()));
+  try {
+    const base = `http://127.0.0.1:${port}`;
+    const sockets: WebSocket[] = [];
+    const conversations: string[] = [];
+    for (let i = 0; i < CLIENTS; i++) {
+      const res = await fetch(`${base}/api/v1/auth/register`, {
+        method: "POST",
+        body: JSON.stringify({ username: `bench${i}`, password: "bench password" }),
+      });
+      const { token } = (await res.json()) as { token: string };
+      const ws = await open(`ws://127.0.0.1:${port}/api/v1/ws`, token);
+      const created = await new Promise<{ conversation: { id: string } }>((resolve) => {
+        ws.once("message", (d) => resolve(JSON.parse(d.toString())));
+        ws.send(JSON.stringify({ type: "conversation.create", id: 0, kind: "direct", memberIds: [] }));
+      });
+      conversations.push(created.conversation.id);
+      sockets.push(ws);
+    }
+    const result = await drive(sockets, (client, n) =>
+      JSON.stringify({
+        type: "message.send",
+        id: n,
+        conversationId: conversations[client],
+        clientMsgId: `b${n}`,
+        text: `benchmark message ${n}`,
+      }),
+    );
+    for (const ws of sockets) ws.close();
+    return result;
+  } finally {
+    child.kill("SIGKILL");
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function benchBareWs(): Promise<Result> {
+  const wss = new WebSocketServer({ port: 0, host: "127.0.0.1" });
+  await new Promise((resolve) => wss.once("listening", resolve));
+  wss.on("connection", (ws) =>
+    ws.on("message", (data) => {
+      const frame = JSON.parse(data.toString()) as { id: number };
+      ws.send(JSON.stringify({ type: "ok", id: frame.id, message: { seq: frame.id } }));
+    }),
+  );
+  const port = (wss.address() as { port: number }).port;
+  const sockets = await Promise.all(Array.from({ length: CLIENTS }, () => open(`ws://127.0.0.1:${port}`)));
+  const result = await drive(sockets, (client, n) =>
+    JSON.stringify({
+      type: "message.send",
+      id: n,
+      conversationId: `c${client}`,
+      clientMsgId: `b${n}`,
+      text: `benchmark message ${n}`,
+    }),
+  );
+  for (const ws of sockets) ws.close();
+  wss.close();
+  return result;
+}
+
+const haetae = await benchHaetae();
+const peer = await benchBareWs();
+const row = (name: string, r: Result) =>
+  `| ${name} | ${r.perSecond.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} |`;
+console.log(`clients=${CLIENTS} window=${WINDOW} seconds=${SECONDS}`);
+console.log("| server | acked sends/s | p50 ms | p99 ms |\n|---|---|---|---|");
+console.log(row("haetae (sqlite, FULL sync, one tx per send)", haetae));
+console.log(row("bare ws echo (peer)", peer));
+console.log(`ratio haetae/peer: ${(haetae.perSecond / peer.perSecond).toFixed(3)}`);
+process.exit(0);
