@@ -1,0 +1,362 @@
+/** @module HaetaeClient: one device's connection — requests, typed events, reconnect, catch-up and the outbox. */
+import {
+  FEED_EVENT_TYPES,
+  type FeedEvent,
+  type Message,
+  type OkFrame,
+  type PresenceEvent,
+  type RequestParams,
+  type RequestType,
+  shouldReconnect,
+  type TypingEvent,
+} from "../protocol/index.js";
+import { Backoff } from "./backoff.js";
+import type { ClientEvents, ConnectionState, HaetaeClientOptions, StateChange } from "./client-options.js";
+import { Emitter } from "./emitter.js";
+import { FeedSequencer } from "./feed-sequencer.js";
+import { newClientMsgId, Outbox, type PendingMessage } from "./outbox.js";
+import { HaetaeRequestError } from "./request-error.js";
+import { type ReplyFrame, RequestTracker } from "./request-tracker.js";
+import { defaultWebSocket, SOCKET_OPEN, type SocketLike, type WebSocketConstructor, webSocketUrl } from "./socket.js";
+import { SyncRunner } from "./sync-runner.js";
+
+type TimerName = "reconnect" | "stable" | "idleSync" | "ping";
+
+/**
+ * A client for one device. Call {@link connect} once; it then keeps a connection open: on every
+ * (re)connect it syncs from its cursor until caught up, then flushes the outbox. Feed events are
+ * delivered exactly once and `message.new` in seq order per conversation (see FeedSequencer).
+ * It never reconnects after a 4500–4999 close (a revoked or unknown token); `close()` stops it.
+ */
+export class HaetaeClient {
+  private readonly urls: string[];
+  private readonly WebSocketImpl: WebSocketConstructor;
+  private readonly events = new Emitter<ClientEvents>();
+  private readonly backoff: Backoff;
+  private readonly requests: RequestTracker;
+  private readonly sequencer: FeedSequencer;
+  private readonly outbox: Outbox;
+  private socket: SocketLike | undefined;
+  private urlIndex = 0;
+  private current: ConnectionState | "idle" = "idle";
+  private synced = false;
+  private readonly syncer: SyncRunner;
+  private lastHeardAt = 0;
+  private firstUnsyncedAt: number | undefined;
+  private readonly timers = new Map<TimerName, ReturnType<typeof setTimeout>>();
+  private ready: { promise: Promise<void>; resolve(): void; reject(error: Error): void } | undefined;
+
+  constructor(private readonly options: HaetaeClientOptions) {
+    this.urls = Array.isArray(options.url) ? [...options.url] : [options.url];
+    if (this.urls.length === 0) throw new TypeError("HaetaeClient: `url` needs at least one URL");
+    const impl = options.WebSocket ?? defaultWebSocket();
+    if (!impl) throw new TypeError("HaetaeClient: no global WebSocket; pass one as the `WebSocket` option");
+    this.WebSocketImpl = impl;
+    this.backoff = new Backoff({ baseMs: options.baseMs ?? 250, maxMs: options.maxMs ?? 10_000 });
+    this.requests = new RequestTracker(options.requestTimeoutMs ?? 10_000);
+    this.sequencer = new FeedSequencer(
+      (event) => {
+        this.events.emit(event.type, event as never);
+        this.events.emit("feed", event);
+      },
+      () => void this.sync().catch(() => undefined),
+    );
+    this.outbox = new Outbox(
+      (message) => this.sendNow(message),
+      { baseMs: options.baseMs ?? 250, maxMs: options.maxMs ?? 10_000 },
+      () => this.events.emit("outbox", this.outbox.pending),
+    );
+    this.syncer = new SyncRunner(
+      (params) => this.internal("sync", params),
+      this.sequencer,
+      (cursor) => this.events.emit("cursor", cursor),
+      options.cursor,
+      options.syncPageSize,
+    );
+  }
+
+  /** The connection state; "idle" until {@link connect} is called. */
+  get state(): ConnectionState | "idle" {
+    return this.current;
+  }
+
+  /** The cursor after the last complete sync: save it and pass it back as the `cursor` option. */
+  get cursor(): string | undefined {
+    return this.syncer.cursor;
+  }
+
+  /** Sends not yet acknowledged, oldest first: what a UI shows as "sending…". */
+  get pending(): readonly PendingMessage[] {
+    return this.outbox.pending;
+  }
+
+  /** The highest message seq delivered to the app in a conversation. */
+  lastSeq(conversationId: string): number | undefined {
+    return this.sequencer.lastDeliveredSeq(conversationId);
+  }
+
+  /** Subscribe to an event; returns the unsubscribe function. */
+  on<K extends keyof ClientEvents>(type: K, handler: (payload: ClientEvents[K]) => void): () => void {
+    return this.events.on(type, handler);
+  }
+
+  /**
+   * Start connecting (once; later calls return the same promise). Resolves when the first
+   * connection is open and caught up; rejects if the client is closed or the session ends first.
+   */
+  connect(): Promise<void> {
+    if (this.current === "closed" || this.current === "terminal") return Promise.reject(this.finalError());
+    if (!this.ready) {
+      let resolve!: () => void;
+      let reject!: (error: Error) => void;
+      const promise = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      // Nobody may await connect(); an unhandled rejection must not crash the app for that.
+      promise.catch(() => undefined);
+      this.ready = { promise, resolve, reject };
+      if (this.current === "idle") {
+        this.setState({ state: "connecting" });
+        this.openSocket();
+      }
+    }
+    return this.ready.promise;
+  }
+
+  /**
+   * Send a request and resolve with its `ok` reply. Rejects with {@link HaetaeRequestError}: the
+   * server's code, "timeout" when no reply came in time, "not_connected" when no connection
+   * opened in time (requests made while disconnected wait for one), "connection_lost" when the
+   * connection closed before the reply (the request may have run).
+   */
+  request<T extends RequestType>(
+    type: T,
+    params: RequestParams<T>,
+    options: { timeoutMs?: number } = {},
+  ): Promise<OkFrame<T>> {
+    if (this.current === "closed" || this.current === "terminal") return Promise.reject(this.finalError());
+    const promise = this.requests.add<OkFrame<T>>({ type, ...params }, options.timeoutMs);
+    this.flushRequests();
+    return promise;
+  }
+
+  /**
+   * Send a message through the outbox: resolves with the stored message when the server
+   * acknowledges it, surviving disconnects (re-sent with the same clientMsgId, so once only).
+   */
+  send(
+    conversationId: string,
+    text: string,
+    options: { replyToSeq?: number; clientMsgId?: string } = {},
+  ): Promise<Message> {
+    if (this.current === "closed" || this.current === "terminal") return Promise.reject(this.finalError());
+    return this.outbox.add({
+      clientMsgId: options.clientMsgId ?? newClientMsgId(),
+      conversationId,
+      text,
+      ...(options.replyToSeq !== undefined ? { replyToSeq: options.replyToSeq } : {}),
+      createdAt: new Date().toISOString(),
+    });
+  }
+
+  /**
+   * Read the feed from the cursor until caught up and deliver what is new. Runs by itself on
+   * every connect and after live events; concurrent calls share one run (plus one more after it,
+   * so a caller always gets a sync that started after its call).
+   */
+  sync(): Promise<void> {
+    this.firstUnsyncedAt = undefined;
+    this.clearTimer("idleSync");
+    return this.syncer.run();
+  }
+
+  /** Close for good: no reconnect; pending requests and sends reject with "client_closed". */
+  close(): void {
+    if (this.current === "closed" || this.current === "terminal") return;
+    this.setState({ state: "closed" });
+    this.shutdown(new HaetaeRequestError("client_closed"));
+    const socket = this.socket;
+    this.socket = undefined;
+    socket?.close(1000, "client closed");
+  }
+
+  // ---- the connection ----
+
+  private openSocket(): void {
+    const base = this.urls[this.urlIndex % this.urls.length] as string;
+    this.urlIndex += 1;
+    let socket: SocketLike;
+    try {
+      socket = new this.WebSocketImpl(webSocketUrl(base, this.options.token));
+    } catch (error) {
+      console.error(`haetae: cannot open a WebSocket to ${base}:`, error);
+      this.scheduleReconnect(1006);
+      return;
+    }
+    this.socket = socket;
+    socket.addEventListener("open", () => {
+      if (this.socket === socket) void this.onOpen(socket);
+    });
+    socket.addEventListener("message", (event) => {
+      if (this.socket === socket) this.onFrame(event.data);
+    });
+    socket.addEventListener("close", (event) => {
+      if (this.socket === socket) this.onClose(event.code);
+    });
+    socket.addEventListener("error", () => {
+      // Always followed by "close", which decides what happens next.
+    });
+  }
+
+  private async onOpen(socket: SocketLike): Promise<void> {
+    this.lastHeardAt = Date.now();
+    this.setTimer("stable", this.options.stableAfterMs ?? 5_000, () => this.backoff.reset());
+    this.schedulePing();
+    this.flushRequests();
+    try {
+      await this.sync();
+    } catch {
+      // A failed catch-up (timeout, rate limit) is retried by the idle sync; the app can still work.
+      if (this.socket === socket) this.scheduleIdleSync(this.backoff.next());
+    }
+    if (this.socket !== socket) return;
+    this.synced = true;
+    this.setState({ state: "open" });
+    this.ready?.resolve();
+    this.outbox.resume();
+  }
+
+  private onFrame(data: unknown): void {
+    this.lastHeardAt = Date.now();
+    let frame: { type?: unknown; id?: unknown };
+    try {
+      frame = JSON.parse(String(data)) as typeof frame;
+    } catch {
+      return; // The server only sends JSON; a proxy's garbage must not break the client.
+    }
+    if (frame.type === "ok" || frame.type === "error") {
+      this.requests.settle(frame as ReplyFrame);
+    } else if ((FEED_EVENT_TYPES as readonly unknown[]).includes(frame.type)) {
+      this.sequencer.live(frame as FeedEvent);
+      this.scheduleIdleSync();
+    } else if (frame.type === "typing") {
+      this.events.emit("typing", frame as TypingEvent);
+    } else if (frame.type === "presence") {
+      this.events.emit("presence", frame as PresenceEvent);
+    }
+  }
+
+  private onClose(code: number): void {
+    this.socket = undefined;
+    this.synced = false;
+    this.outbox.pause();
+    for (const name of ["stable", "idleSync", "ping"] as const) this.clearTimer(name);
+    this.requests.failSent(new HaetaeRequestError("connection_lost"));
+    if (!shouldReconnect(code)) {
+      this.setState({ state: "terminal", closeCode: code });
+      this.shutdown(new HaetaeRequestError("session_ended", `The server ended the session (close code ${code}).`));
+      return;
+    }
+    this.scheduleReconnect(code);
+  }
+
+  private scheduleReconnect(code: number): void {
+    this.setState({ state: "reconnecting", closeCode: code });
+    this.setTimer("reconnect", this.backoff.next(), () => this.openSocket());
+  }
+
+  /** Drop a connection that stopped answering; the next one is opened as after any close. */
+  private dropSocket(socket: SocketLike): void {
+    if (this.socket !== socket) return;
+    this.socket = undefined;
+    socket.close(4000, "no reply to ping");
+    this.onClose(1006);
+  }
+
+  private shutdown(error: HaetaeRequestError): void {
+    for (const name of [...this.timers.keys()]) this.clearTimer(name);
+    this.requests.failAll(error);
+    this.outbox.failAll(error);
+    this.ready?.reject(error);
+  }
+
+  private finalError(): HaetaeRequestError {
+    return this.current === "closed"
+      ? new HaetaeRequestError("client_closed")
+      : new HaetaeRequestError("session_ended");
+  }
+
+  private setState(change: StateChange): void {
+    if (this.current === change.state && change.state !== "reconnecting") return;
+    this.current = change.state;
+    this.events.emit("state", change);
+  }
+
+  // ---- requests, sync and the outbox ----
+
+  private flushRequests(): void {
+    const socket = this.socket;
+    if (socket?.readyState !== SOCKET_OPEN) return;
+    this.requests.flush((frame) => socket.send(frame));
+  }
+
+  /** A request for the SDK itself: on the open connection only, never queued for the next one. */
+  private internal<T extends RequestType>(type: T, params: RequestParams<T>, timeoutMs?: number): Promise<OkFrame<T>> {
+    if (this.socket?.readyState !== SOCKET_OPEN) return Promise.reject(new HaetaeRequestError("not_connected"));
+    const promise = this.requests.add<OkFrame<T>>({ type, ...params }, timeoutMs);
+    this.flushRequests();
+    return promise;
+  }
+
+  private async sendNow(message: PendingMessage): Promise<Message> {
+    const { clientMsgId, conversationId, text, replyToSeq } = message;
+    const params = { clientMsgId, conversationId, text, ...(replyToSeq !== undefined ? { replyToSeq } : {}) };
+    return (await this.internal("message.send", params)).message;
+  }
+
+  /**
+   * Debounce a sync after live events, so the cursor follows them and a reconnect does not
+   * replay a long tail; `syncMaxWaitMs` bounds the wait while events keep coming.
+   */
+  private scheduleIdleSync(delayMs?: number): void {
+    const now = Date.now();
+    this.firstUnsyncedAt ??= now;
+    const idle = delayMs ?? this.options.syncIdleMs ?? 1_500;
+    const deadline = this.firstUnsyncedAt + (this.options.syncMaxWaitMs ?? 15_000);
+    this.setTimer("idleSync", Math.max(0, Math.min(idle, deadline - now)), () => {
+      if (this.synced) void this.sync().catch(() => undefined);
+    });
+  }
+
+  private schedulePing(): void {
+    const every = this.options.pingIntervalMs ?? 25_000;
+    if (every <= 0) return;
+    this.setTimer("ping", every, () => {
+      const socket = this.socket;
+      if (!socket) return;
+      this.schedulePing();
+      if (Date.now() - this.lastHeardAt < every) return;
+      this.internal("ping", {}).catch((error: HaetaeRequestError) => {
+        if (error.code === "timeout") this.dropSocket(socket);
+      });
+    });
+  }
+
+  private setTimer(name: TimerName, ms: number, run: () => void): void {
+    this.clearTimer(name);
+    this.timers.set(
+      name,
+      setTimeout(() => {
+        this.timers.delete(name);
+        run();
+      }, ms),
+    );
+  }
+
+  private clearTimer(name: TimerName): void {
+    const timer = this.timers.get(name);
+    if (timer !== undefined) clearTimeout(timer);
+    this.timers.delete(name);
+  }
+}

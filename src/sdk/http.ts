@@ -1,0 +1,54 @@
+/** @module Account calls over HTTP: register, log in (one login = one device token), log out. */
+import type { AuthReply } from "../protocol/index.js";
+import { HaetaeRequestError } from "./request-error.js";
+
+/** Register a new user; resolves with the user and a token for this first device. */
+export function register(
+  baseUrl: string,
+  body: { username: string; password: string; displayName?: string },
+): Promise<AuthReply> {
+  return post<AuthReply>(baseUrl, "/api/v1/auth/register", body);
+}
+
+/** Log in: each login is a new device with its own token. */
+export function login(
+  baseUrl: string,
+  body: { username: string; password: string; deviceName?: string },
+): Promise<AuthReply> {
+  return post<AuthReply>(baseUrl, "/api/v1/auth/login", body);
+}
+
+/** Log out the device this token belongs to; its open connections are closed as revoked. */
+export async function logout(baseUrl: string, token: string): Promise<void> {
+  await post<unknown>(baseUrl, "/api/v1/auth/logout", {}, token);
+}
+
+/** POST a JSON body; a non-2xx reply rejects with the server's `{error: {code, message}}`. */
+async function post<T>(baseUrl: string, path: string, body: unknown, token?: string): Promise<T> {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (token !== undefined) headers.authorization = `Bearer ${token}`;
+  let response: Response;
+  try {
+    response = await fetch(`${baseUrl.replace(/\/+$/, "")}${path}`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify(body),
+    });
+  } catch (error) {
+    throw new HaetaeRequestError("network_error", `${path}: ${(error as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = await response.json();
+  } catch {
+    json = undefined;
+  }
+  if (response.ok) return json as T;
+  const error = (json as { error?: { code?: unknown; message?: unknown; retryAfterMs?: unknown } } | undefined)?.error;
+  if (typeof error?.code === "string") {
+    const retryAfterMs = typeof error.retryAfterMs === "number" ? error.retryAfterMs : undefined;
+    throw new HaetaeRequestError(error.code, String(error.message ?? error.code), retryAfterMs);
+  }
+  // A proxy's error page rather than the server's: no code to give, so say what we saw.
+  throw new HaetaeRequestError("bad_response", `${path}: HTTP ${response.status}`);
+}
