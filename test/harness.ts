@@ -5,7 +5,7 @@ import { join } from "node:path";
 import WebSocket from "ws";
 import { type App, startApp } from "../src/app.js";
 import { makeConfig } from "../src/config/config.js";
-import type { AuthReply, ServerEvent } from "../src/protocol/index.js";
+import type { AuthReply, ServerEvent, SessionEvent } from "../src/protocol/index.js";
 
 export interface TestServer {
   app: App;
@@ -70,7 +70,10 @@ export class RawClient {
   private readonly listeners = new Set<() => void>();
   closeCode: number | undefined;
 
-  private constructor(readonly ws: WebSocket) {
+  private constructor(
+    readonly ws: WebSocket,
+    readonly session: SessionEvent,
+  ) {
     ws.on("message", (data) => {
       const frame = JSON.parse(data.toString()) as Frame;
       this.frames.push(frame);
@@ -89,14 +92,31 @@ export class RawClient {
     });
   }
 
+  /**
+   * Connect and wait for the server's first frame: `session` when the token was taken; an
+   * `unauthorized` error and close 4500 when not (rejects with "session refused: 4500").
+   */
   static async connect(wsUrl: string, token: string): Promise<RawClient> {
     const ws = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${token}` } });
-    await new Promise<void>((resolve, reject) => {
-      ws.once("open", () => resolve());
+    // Frames that arrive in the same chunk as the first one are kept, not lost, until the client exists.
+    const early: string[] = [];
+    const first = await new Promise<Frame>((resolve, reject) => {
+      ws.on("message", (data) => {
+        early.push(data.toString());
+        if (early.length === 1) resolve(JSON.parse(data.toString()) as Frame);
+      });
       ws.once("error", reject);
+      ws.once("close", (code) => reject(new Error(`session refused: ${code}`)));
       ws.once("unexpected-response", (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
     });
-    return new RawClient(ws);
+    if (first.type !== "session") {
+      const code = await new Promise<number>((resolve) => ws.once("close", (c) => resolve(c)));
+      throw new Error(`session refused: ${code} (${String(first.code)})`);
+    }
+    ws.removeAllListeners();
+    const client = new RawClient(ws, first as unknown as SessionEvent);
+    for (const text of early.slice(1)) ws.emit("message", Buffer.from(text), false);
+    return client;
   }
 
   /** Send a request and resolve with its reply frame (ok or error). */

@@ -74,6 +74,15 @@ export class WsGateway {
     try {
       auth = await authenticate(this.ctx, tokenOf(request));
     } catch (error) {
+      if (error instanceof HaetaeError && error.code === "unauthorized") {
+        // Accept, say why, and close with 4500: a browser cannot read an HTTP status from a
+        // refused upgrade (it sees only 1006) and would retry a dead token forever.
+        this.wss.handleUpgrade(request, socket, head, (ws) => {
+          ws.send(JSON.stringify({ type: "error", id: null, code: "unauthorized", message: error.message }));
+          ws.close(CLOSE_CODES.unauthorized, "unauthorized");
+        });
+        return;
+      }
       const code: ErrorCode = error instanceof HaetaeError ? error.code : "unavailable";
       if (!(error instanceof HaetaeError)) console.error("auth during upgrade failed:", error);
       return rejectUpgrade(socket, ERRORS[code].status, code, ERRORS[code].message);
@@ -92,6 +101,7 @@ export class WsGateway {
     set.add(session);
     this.sessionsByUser.set(user.id, set);
     this.metrics.connections.inc();
+    session.send(JSON.stringify({ type: "session", userId: user.id, deviceId, sessionId: session.id }));
     if (this.presence.connect(user.id)) this.announcePresence(user.id, true);
 
     ws.on("pong", () => {

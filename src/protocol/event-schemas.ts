@@ -68,4 +68,5 @@ export const serverEventSchema = z.union([
   feedEventSchema,
   z.strictObject({ type: z.literal("typing"), conversationId: id, userId: id }),
   z.strictObject({ type: z.literal("presence"), userId: id, online: z.boolean(), lastSeenAt: iso.nullable() }),
+  z.strictObject({ type: z.literal("session"), userId: id, deviceId: id, sessionId: id }),
 ]);

@@ -72,11 +72,19 @@ export interface PresenceEvent extends Presence {
   type: "presence";
 }
 
+/** The first frame of every accepted connection: who the server took the token for. */
+export interface SessionEvent {
+  type: "session";
+  userId: string;
+  deviceId: string;
+  sessionId: string;
+}
+
 /** Ephemeral events: delivered live only, shed first under load. */
 export type EphemeralEvent = TypingEvent | PresenceEvent;
 
 /** Any event the server pushes. */
-export type ServerEvent = FeedEvent | EphemeralEvent;
+export type ServerEvent = FeedEvent | EphemeralEvent | SessionEvent;
 
 /** The `type` of every feed event, in one list for validation and docs. */
 export const FEED_EVENT_TYPES = [

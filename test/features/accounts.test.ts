@@ -36,7 +36,7 @@ async function upgradeStatus(token: string): Promise<number | "open"> {
     await client.close();
     return "open";
   } catch (error) {
-    const match = /upgrade refused: (\d+)/.exec((error as Error).message);
+    const match = /session refused: (\d+)/.exec((error as Error).message);
     if (!match) throw error;
     return Number(match[1]);
   }
@@ -139,7 +139,7 @@ describe("devices", () => {
     await pc.ok("device.revoke", { deviceId: phoneAuth.deviceId });
     await phone.until(() => phone.closeCode !== undefined);
     expect(phone.closeCode).toBe(4501);
-    expect(await upgradeStatus(phoneAuth.token)).toBe(401);
+    expect(await upgradeStatus(phoneAuth.token)).toBe(4500);
     // The revoking device is untouched, and the list no longer has the phone.
     const devices = (await pc.ok<{ devices: Device[] }>("device.list")).devices;
     expect(devices.map((d) => d.id)).toEqual([pcAuth.deviceId]);
@@ -166,7 +166,7 @@ describe("logout", () => {
     expect(reply.type).toBe("ok");
     await client.until(() => client.closeCode !== undefined);
     expect(client.closeCode).toBe(4501);
-    expect(await upgradeStatus(auth.token)).toBe(401);
+    expect(await upgradeStatus(auth.token)).toBe(4500);
     // Only this device logged out.
     expect(await upgradeStatus(other.token)).toBe("open");
   });
@@ -179,7 +179,7 @@ describe("logout", () => {
     expect(json).toEqual({});
     await client.until(() => client.closeCode !== undefined);
     expect(client.closeCode).toBe(4501);
-    expect(await upgradeStatus(auth.token)).toBe(401);
+    expect(await upgradeStatus(auth.token)).toBe(4500);
     const again = await post("/api/v1/auth/logout", {}, auth.token);
     expect(again.status).toBe(401);
     expect(again.json.error?.code).toBe("unauthorized");
@@ -193,9 +193,9 @@ describe("logout", () => {
 });
 
 describe("tokens at the upgrade", () => {
-  it("refuses a garbage token and a missing token with 401", async () => {
-    expect(await upgradeStatus("ht_garbage")).toBe(401);
-    expect(await upgradeStatus("")).toBe(401);
+  it("closes a session with a garbage or missing token with 4500 after an unauthorized error", async () => {
+    expect(await upgradeStatus("ht_garbage")).toBe(4500);
+    expect(await upgradeStatus("")).toBe(4500);
   });
 
   it("accepts the token in ?token= as well", async () => {
@@ -228,7 +228,7 @@ describe("token expiry", () => {
     const realNow = short.app.ctx.now;
     short.app.ctx.now = () => new Date(Date.now() + 61_000);
     try {
-      await expect(RawClient.connect(short.wsUrl, auth.token)).rejects.toThrow("upgrade refused: 401");
+      await expect(RawClient.connect(short.wsUrl, auth.token)).rejects.toThrow("session refused: 4500 (unauthorized)");
       const res = await fetch(`${short.url}/api/v1/auth/logout`, {
         method: "POST",
         headers: { authorization: `Bearer ${auth.token}` },
