@@ -122,7 +122,13 @@ async function benchHaetae(): Promise<Result> {
       const { token } = (await res.json()) as { token: string };
       const ws = await open(`ws://127.0.0.1:${port}/api/v1/ws`, token);
       const created = await new Promise<{ conversation: { id: string } }>((resolve) => {
-        ws.once("message", (d) => resolve(JSON.parse(d.toString())));
+        const onMessage = (d: WebSocket.RawData) => {
+          const frame = JSON.parse(d.toString()) as { type: string; id?: number; conversation: { id: string } };
+          if (frame.type !== "ok" || frame.id !== 0) return;
+          ws.off("message", onMessage);
+          resolve(frame);
+        };
+        ws.on("message", onMessage);
         ws.send(JSON.stringify({ type: "conversation.create", id: 0, kind: "direct", memberIds: [] }));
       });
       conversations.push(created.conversation.id);
@@ -176,7 +182,7 @@ const row = (name: string, r: Result) =>
   `| ${name} | ${r.perSecond.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} |`;
 console.log(`clients=${CLIENTS} window=${WINDOW} seconds=${SECONDS}`);
 console.log("| server | acked sends/s | p50 ms | p99 ms |\n|---|---|---|---|");
-console.log(row("haetae (sqlite, FULL sync, one tx per send)", haetae));
+console.log(row("haetae (sqlite, synchronous=FULL, group commit)", haetae));
 console.log(row("bare ws echo (peer)", peer));
 console.log(`ratio haetae/peer: ${(haetae.perSecond / peer.perSecond).toFixed(3)}`);
 process.exit(0);

@@ -1,4 +1,4 @@
-/** @module Row shapes of the SQLite tables and their mapping to protocol objects. */
+/** @module Row shapes of the SQL tables (both dialects) and their mapping to protocol objects. */
 import type { Conversation, MemberState, Message, User } from "../../protocol/index.js";
 import type { DeviceRecord } from "../store.js";
 

@@ -1,0 +1,90 @@
+/** @module SQL of users, devices, contacts and blocks. */
+import type { User } from "../../protocol/index.js";
+import type { DeviceRecord, UserRecord } from "../store.js";
+import { type DeviceRow, toDevice, toUser, type UserRow } from "./rows.js";
+import { placeholders, type SqlExecutor } from "./sql-driver.js";
+
+export async function insertUser(db: SqlExecutor, user: UserRecord): Promise<void> {
+  await db.run("INSERT INTO users (id, username, display_name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)", [
+    user.id,
+    user.username,
+    user.displayName,
+    user.passwordHash,
+    user.createdAt,
+  ]);
+}
+
+export async function userByUsername(db: SqlExecutor, username: string): Promise<UserRecord | null> {
+  const row = await db.get<UserRow>("SELECT * FROM users WHERE username = ?", [username]);
+  return row ? { ...toUser(row), passwordHash: row.password_hash } : null;
+}
+
+/** Users by id, in chunks so no statement exceeds a dialect's parameter limit. */
+export async function usersById(db: SqlExecutor, ids: readonly string[]): Promise<User[]> {
+  const users: User[] = [];
+  const unique = [...new Set(ids)];
+  for (let i = 0; i < unique.length; i += 500) {
+    const chunk = unique.slice(i, i + 500);
+    const rows = await db.all<UserRow>(`SELECT * FROM users WHERE id IN (${placeholders(chunk.length)})`, chunk);
+    users.push(...rows.map(toUser));
+  }
+  return users;
+}
+
+export async function insertDevice(db: SqlExecutor, device: DeviceRecord, tokenHash: string): Promise<void> {
+  await db.run(
+    "INSERT INTO devices (id, user_id, name, token_hash, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    [device.id, device.userId, device.name, tokenHash, device.createdAt, device.lastSeenAt, device.expiresAt],
+  );
+}
+
+export async function deviceByTokenHash(db: SqlExecutor, tokenHash: string, now: string): Promise<DeviceRecord | null> {
+  const row = await db.get<DeviceRow>(
+    "SELECT * FROM devices WHERE token_hash = ? AND revoked_at IS NULL AND expires_at > ?",
+    [tokenHash, now],
+  );
+  return row ? toDevice(row) : null;
+}
+
+export async function devicesOf(db: SqlExecutor, userId: string, now: string): Promise<DeviceRecord[]> {
+  const rows = await db.all<DeviceRow>(
+    "SELECT * FROM devices WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY created_at",
+    [userId, now],
+  );
+  return rows.map(toDevice);
+}
+
+export async function contactsOf(db: SqlExecutor, userId: string): Promise<User[]> {
+  const rows = await db.all<UserRow>(
+    "SELECT u.* FROM contacts c JOIN users u ON u.id = c.contact_id WHERE c.user_id = ? ORDER BY u.display_name, u.username",
+    [userId],
+  );
+  return rows.map(toUser);
+}
+
+export async function blockedBy(db: SqlExecutor, userId: string): Promise<User[]> {
+  const rows = await db.all<UserRow>(
+    "SELECT u.* FROM blocks b JOIN users u ON u.id = b.blocked_id WHERE b.user_id = ? ORDER BY u.username",
+    [userId],
+  );
+  return rows.map(toUser);
+}
+
+export async function blockedEitherWay(db: SqlExecutor, a: string, b: string): Promise<boolean> {
+  const row = await db.get(
+    "SELECT 1 AS x FROM blocks WHERE (user_id = ? AND blocked_id = ?) OR (user_id = ? AND blocked_id = ?)",
+    [a, b, b, a],
+  );
+  return row !== undefined;
+}
+
+export async function acquainted(db: SqlExecutor, viewer: string, target: string): Promise<boolean> {
+  const contact = await db.get("SELECT 1 AS x FROM contacts WHERE user_id = ? AND contact_id = ?", [viewer, target]);
+  if (contact) return true;
+  const shared = await db.get(
+    `SELECT 1 AS x FROM members a JOIN members b ON a.conversation_id = b.conversation_id
+     WHERE a.user_id = ? AND a.active = 1 AND b.user_id = ? AND b.active = 1 LIMIT 1`,
+    [viewer, target],
+  );
+  return shared !== undefined;
+}

@@ -1,0 +1,235 @@
+/** @module SQL of messages, reactions and read cursors. */
+import type { Message } from "../../protocol/index.js";
+import type { AppendMessageInput, Written } from "../store.js";
+import { appendEvent } from "./feed-queries.js";
+import { type MessageRow, toMessage } from "./rows.js";
+import type { SqlExecutor } from "./sql-driver.js";
+
+async function reactionCounts(db: SqlExecutor, conversationId: string, seq: number): Promise<Record<string, number>> {
+  const rows = await db.all<{ emoji: string; n: number }>(
+    `SELECT emoji, CAST(count(*) AS INTEGER) AS n FROM reactions WHERE conversation_id = ? AND seq = ?
+     GROUP BY emoji ORDER BY min(created_at), emoji`,
+    [conversationId, seq],
+  );
+  return Object.fromEntries(rows.map((r) => [r.emoji, Number(r.n)]));
+}
+
+async function toFullMessage(db: SqlExecutor, row: MessageRow): Promise<Message> {
+  return toMessage(row, await reactionCounts(db, row.conversation_id, Number(row.seq)));
+}
+
+export async function messageAt(db: SqlExecutor, conversationId: string, seq: number): Promise<Message | null> {
+  const row = await db.get<MessageRow>("SELECT * FROM messages WHERE conversation_id = ? AND seq = ?", [
+    conversationId,
+    seq,
+  ]);
+  return row ? toFullMessage(db, row) : null;
+}
+
+async function messageOrThrow(db: SqlExecutor, conversationId: string, seq: number): Promise<Message> {
+  const message = await messageAt(db, conversationId, seq);
+  if (!message) throw new Error(`message ${conversationId}#${seq} vanished inside a transaction`);
+  return message;
+}
+
+export async function messageByClientMsgId(
+  db: SqlExecutor,
+  senderId: string,
+  clientMsgId: string,
+): Promise<Message | null> {
+  const row = await db.get<MessageRow>("SELECT * FROM messages WHERE sender_id = ? AND client_msg_id = ?", [
+    senderId,
+    clientMsgId,
+  ]);
+  return row ? toFullMessage(db, row) : null;
+}
+
+async function insertMentions(db: SqlExecutor, conversationId: string, seq: number, mentions: readonly string[]) {
+  for (const userId of mentions) {
+    await db.run(
+      "INSERT INTO message_mentions (conversation_id, user_id, seq) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+      [conversationId, userId, seq],
+    );
+  }
+}
+
+/**
+ * Append with the next seq (the conversation row's `last_seq + 1`, taken under the write's
+ * lock) and move the sender's read cursor to it; a second send of the same clientMsgId
+ * returns the first and writes nothing (G2).
+ */
+export async function appendMessage(
+  db: SqlExecutor,
+  input: AppendMessageInput,
+): Promise<Written<Message> & { duplicate: boolean }> {
+  const existing = await messageByClientMsgId(db, input.senderId, input.clientMsgId);
+  if (existing) return { value: existing, event: null, duplicate: true };
+  const next = await db.get<{ last_seq: number }>(
+    "UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = ? WHERE id = ? RETURNING last_seq",
+    [input.createdAt, input.conversationId],
+  );
+  if (!next) throw new Error(`conversation ${input.conversationId} vanished inside a transaction`);
+  const seq = Number(next.last_seq);
+  await db.run(
+    `INSERT INTO messages (conversation_id, seq, id, sender_id, client_msg_id, text, created_at, reply_to_seq, mentions, mentions_all)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    [
+      input.conversationId,
+      seq,
+      input.id,
+      input.senderId,
+      input.clientMsgId,
+      input.text,
+      input.createdAt,
+      input.replyToSeq ?? null,
+      JSON.stringify(input.mentions),
+      input.mentionsAll ? 1 : 0,
+    ],
+  );
+  await insertMentions(db, input.conversationId, seq, input.mentions);
+  await db.run("UPDATE members SET read_seq = ? WHERE conversation_id = ? AND user_id = ? AND read_seq < ?", [
+    seq,
+    input.conversationId,
+    input.senderId,
+    seq,
+  ]);
+  const message = await messageOrThrow(db, input.conversationId, seq);
+  const event = await appendEvent(
+    db,
+    { type: "message.new", conversationId: input.conversationId, seq, message },
+    input.createdAt,
+  );
+  return { value: message, event, duplicate: false };
+}
+
+export async function editMessage(
+  db: SqlExecutor,
+  conversationId: string,
+  seq: number,
+  text: string,
+  mentions: string[],
+  mentionsAll: boolean,
+  at: string,
+): Promise<Written<Message>> {
+  await db.run(
+    "UPDATE messages SET text = ?, mentions = ?, mentions_all = ?, edited_at = ? WHERE conversation_id = ? AND seq = ?",
+    [text, JSON.stringify(mentions), mentionsAll ? 1 : 0, at, conversationId, seq],
+  );
+  await db.run("DELETE FROM message_mentions WHERE conversation_id = ? AND seq = ?", [conversationId, seq]);
+  await insertMentions(db, conversationId, seq, mentions);
+  const message = await messageOrThrow(db, conversationId, seq);
+  const event = await appendEvent(db, { type: "message.edited", conversationId, seq, message }, at);
+  return { value: message, event };
+}
+
+export async function deleteMessage(
+  db: SqlExecutor,
+  conversationId: string,
+  seq: number,
+  at: string,
+): Promise<Written<Message>> {
+  // The text is erased, not hidden: "delete for everyone" must not leave it in the store.
+  await db.run(
+    "UPDATE messages SET text = '', mentions = '[]', mentions_all = 0, deleted_at = ? WHERE conversation_id = ? AND seq = ?",
+    [at, conversationId, seq],
+  );
+  await db.run("DELETE FROM message_mentions WHERE conversation_id = ? AND seq = ?", [conversationId, seq]);
+  await db.run("DELETE FROM reactions WHERE conversation_id = ? AND seq = ?", [conversationId, seq]);
+  const message = await messageOrThrow(db, conversationId, seq);
+  const event = await appendEvent(db, { type: "message.deleted", conversationId, seq, message }, at);
+  return { value: message, event };
+}
+
+export async function setReaction(
+  db: SqlExecutor,
+  conversationId: string,
+  seq: number,
+  userId: string,
+  emoji: string,
+  add: boolean,
+  at: string,
+): Promise<Written<Message>> {
+  const result = add
+    ? await db.run(
+        "INSERT INTO reactions (conversation_id, seq, user_id, emoji, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        [conversationId, seq, userId, emoji, at],
+      )
+    : await db.run("DELETE FROM reactions WHERE conversation_id = ? AND seq = ? AND user_id = ? AND emoji = ?", [
+        conversationId,
+        seq,
+        userId,
+        emoji,
+      ]);
+  const message = await messageOrThrow(db, conversationId, seq);
+  if (result.changes === 0) return { value: message, event: null };
+  const event = await appendEvent(
+    db,
+    { type: "message.reaction", conversationId, seq, userId, emoji, added: add, message },
+    at,
+  );
+  return { value: message, event };
+}
+
+/** Messages in seq order: after `afterSeq`, or the newest `limit` before `beforeSeq`. */
+export async function historyOf(
+  db: SqlExecutor,
+  conversationId: string,
+  page: { beforeSeq?: number; afterSeq?: number; limit: number },
+): Promise<{ messages: Message[]; hasMore: boolean }> {
+  let rows =
+    page.afterSeq !== undefined
+      ? await db.all<MessageRow>("SELECT * FROM messages WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?", [
+          conversationId,
+          page.afterSeq,
+          page.limit + 1,
+        ])
+      : await db.all<MessageRow>(
+          "SELECT * FROM messages WHERE conversation_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+          [conversationId, page.beforeSeq ?? Number.MAX_SAFE_INTEGER, page.limit + 1],
+        );
+  const hasMore = rows.length > page.limit;
+  rows = rows.slice(0, page.limit);
+  if (page.afterSeq === undefined) rows.reverse();
+  const first = rows[0];
+  const last = rows.at(-1);
+  const counts = new Map<number, Record<string, number>>();
+  if (first && last) {
+    const reactionRows = await db.all<{ seq: number; emoji: string; n: number }>(
+      `SELECT seq, emoji, CAST(count(*) AS INTEGER) AS n FROM reactions WHERE conversation_id = ? AND seq BETWEEN ? AND ?
+       GROUP BY seq, emoji ORDER BY seq, min(created_at), emoji`,
+      [conversationId, first.seq, last.seq],
+    );
+    for (const r of reactionRows) {
+      const entry = counts.get(Number(r.seq)) ?? {};
+      entry[r.emoji] = Number(r.n);
+      counts.set(Number(r.seq), entry);
+    }
+  }
+  return { messages: rows.map((row) => toMessage(row, counts.get(Number(row.seq)) ?? {})), hasMore };
+}
+
+/** Move a read cursor forward only, never past the last seq; an event only when it moved. */
+export async function markRead(
+  db: SqlExecutor,
+  conversationId: string,
+  userId: string,
+  seq: number,
+  at: string,
+): Promise<Written<number>> {
+  const row = await db.get<{ read_seq: number; last_seq: number }>(
+    `SELECT m.read_seq, c.last_seq FROM members m JOIN conversations c ON c.id = m.conversation_id
+     WHERE m.conversation_id = ? AND m.user_id = ? AND m.active = 1`,
+    [conversationId, userId],
+  );
+  if (!row) throw new Error(`markRead: ${userId} is not a member of ${conversationId}`);
+  const current = Number(row.read_seq);
+  const target = Math.min(seq, Number(row.last_seq));
+  if (target <= current) return { value: current, event: null };
+  await db.run("UPDATE members SET read_seq = ? WHERE conversation_id = ? AND user_id = ?", [
+    target,
+    conversationId,
+    userId,
+  ]);
+  const event = await appendEvent(db, { type: "receipt", conversationId, userId, readSeq: target }, at);
+  return { value: target, event };
+}

@@ -1,0 +1,37 @@
+/** @module The driver interface under the SQL store: one per dialect (sqlite, postgres); everything above it is dialect-agnostic. */
+
+/** Runs SQL with `?` placeholders (a postgres driver numbers them). */
+export interface SqlExecutor {
+  get<T>(sql: string, params?: readonly unknown[]): Promise<T | undefined>;
+  all<T>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  run(sql: string, params?: readonly unknown[]): Promise<{ changes: number }>;
+}
+
+/**
+ * A dialect's connection management. `reader` sees committed data only. `write` runs its
+ * function inside the next group commit: many writes share one transaction (one fsync), each
+ * inside its own savepoint so a failing write undoes only itself, and the promise resolves only
+ * after COMMIT returned (G1). Group-commit transactions are serialized across every node that
+ * shares the database, so feed events get their ids in commit order (G4: a reader can never see
+ * event n+1 before event n exists).
+ */
+export interface SqlDriver {
+  readonly dialect: "sqlite" | "postgres";
+  readonly reader: SqlExecutor;
+  write<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /** True when the error is a unique-key violation. */
+  isUniqueViolation(error: unknown): boolean;
+  ping(): Promise<void>;
+  /** Commit what is queued, then close. */
+  close(): Promise<void>;
+}
+
+/** Raised by a driver when the database cannot be reached; the caller answers `unavailable`. */
+export class StoreUnavailableError extends Error {
+  override name = "StoreUnavailableError";
+}
+
+/** `?, ?, ?` for `n` values. */
+export function placeholders(n: number): string {
+  return Array.from({ length: n }, () => "?").join(", ");
+}
