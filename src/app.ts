@@ -4,11 +4,13 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Bus } from "./bus/bus.js";
 import { MemoryBus } from "./bus/memory-bus.js";
+import { NatsBus } from "./bus/nats-bus.js";
 import type { ChatContext } from "./chat/context.js";
-import { type Config, ConfigError } from "./config/config.js";
+import type { Config } from "./config/config.js";
 import { createHttpServer } from "./gateway/http-server.js";
 import { WsGateway } from "./gateway/ws-gateway.js";
 import { Metrics } from "./ops/metrics.js";
+import { openPostgresStore } from "./store/postgres/postgres-store.js";
 import { openSqliteStore } from "./store/sqlite/sqlite-store.js";
 import type { Store } from "./store/store.js";
 
@@ -24,22 +26,38 @@ export interface App {
   stop(): Promise<void>;
 }
 
-function openStore(config: Config): Store {
+async function openStore(config: Config): Promise<Store> {
   if (config.store === "sqlite") return openSqliteStore(config.data);
-  throw new ConfigError(
-    `store: ${config.store.split("@").pop()} — PostgreSQL is not available in this build yet; use "sqlite"`,
-  );
+  return openPostgresStore(config.store);
 }
 
-function openBus(config: Config): Bus {
+async function openBus(config: Config, nodeId: string): Promise<Bus> {
   if (config.bus === "memory") return new MemoryBus();
-  throw new ConfigError(`bus: ${config.bus} — NATS is not available in this build yet; use "memory"`);
+  return NatsBus.connect(config.bus, `haetae-${nodeId}`);
+}
+
+/** Reject when `promise` takes longer than `ms`: a readiness probe must answer even when a dependency hangs. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 /** Start a node with this configuration and resolve once it listens. */
 export async function startApp(config: Config): Promise<App> {
-  const store = openStore(config);
-  const bus = openBus(config);
+  const nodeId = randomUUID();
+  const store = await openStore(config);
+  let bus: Bus;
+  try {
+    bus = await openBus(config, nodeId);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   const metrics = new Metrics();
   const ctx: ChatContext = {
     store,
@@ -47,14 +65,15 @@ export async function startApp(config: Config): Promise<App> {
     limits: config,
     now: () => new Date(),
   };
-  const gateway = new WsGateway(ctx, bus, config, metrics, randomUUID());
+  const gateway = new WsGateway(ctx, bus, config, metrics, nodeId);
+  await bus.ping(); // the gateway's subscriptions are in effect before the first client arrives
   const server = createHttpServer({
     ctx,
     gateway,
     metrics,
     maxHttpBodyBytes: config.maxHttpBodyBytes,
     ready: async () => {
-      await Promise.all([store.ping(), bus.ping()]);
+      await Promise.all([within(store.ping(), 2000, "the store"), within(bus.ping(), 2000, "the bus")]);
     },
   });
   await new Promise<void>((resolve, reject) => {
@@ -74,13 +93,15 @@ export async function startApp(config: Config): Promise<App> {
     url: `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`,
     stop() {
       stopping ??= (async () => {
+        // Stop taking connections, let requests already taken finish (their writes commit and
+        // their replies go out), then tell every client to reconnect elsewhere.
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        await gateway.drain(config.shutdownTimeoutMs / 2);
         gateway.close();
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        });
-        await bus.close();
+        server.closeAllConnections();
+        await closed;
         await store.close();
+        await bus.close();
       })();
       return stopping;
     },

@@ -41,7 +41,7 @@ async function main(argv: string[]): Promise<number> {
   );
   const shutdown = (signal: string) => {
     console.log(`haetae: ${signal}, shutting down`);
-    const force = setTimeout(() => process.exit(1), 10_000);
+    const force = setTimeout(() => process.exit(1), config.shutdownTimeoutMs);
     force.unref();
     app.stop().then(
       () => process.exit(0),

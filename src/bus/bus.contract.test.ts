@@ -1,12 +1,14 @@
 /** @module The bus contract suite: every adapter named in BUSES (default "memory") must pass it. */
 import { afterEach, describe, expect, it } from "vitest";
+import { NATS_URL } from "../../test/services.js";
 import type { Bus, BusControl, BusMessage } from "./bus.js";
 import { MemoryBus } from "./memory-bus.js";
+import { NatsBus } from "./nats-bus.js";
 
 /** An adapter under test: `connect` gives another node's view of the same bus. */
 interface Adapter {
   name: string;
-  create(): { connect(): Bus; dispose(): Promise<void> };
+  create(): { connect(): Promise<Bus>; dispose(): Promise<void> };
 }
 
 const ADAPTERS: Record<string, Adapter> = {
@@ -15,12 +17,30 @@ const ADAPTERS: Record<string, Adapter> = {
     create() {
       const bus = new MemoryBus();
       // One process has one in-memory bus: every "node" shares it.
-      return { connect: () => bus, dispose: () => bus.close() };
+      return { connect: async () => bus, dispose: () => bus.close() };
+    },
+  },
+  nats: {
+    name: "nats",
+    create() {
+      // A prefix of its own keeps this test's messages apart from every other run on the same NATS.
+      const url = `${NATS_URL}?prefix=contract${Math.random().toString(36).slice(2, 10)}`;
+      const opened: Bus[] = [];
+      return {
+        connect: async () => {
+          const bus = await NatsBus.connect(url);
+          opened.push(bus);
+          return bus;
+        },
+        dispose: async () => {
+          await Promise.all(opened.map((b) => b.close()));
+        },
+      };
     },
   },
 };
 
-const selected = (process.env.BUSES ?? "memory").split(",").map((s) => s.trim());
+const selected = (process.env.BUSES ?? "memory,nats").split(",").map((s) => s.trim());
 for (const name of selected) {
   if (!ADAPTERS[name]) throw new Error(`BUSES names "${name}", which has no adapter in this suite`);
 }
@@ -63,11 +83,14 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("bus contract: $name"
 
   it("delivers every message to every subscriber, in publish order", async () => {
     const place = fresh();
-    const publisher = place.connect();
+    const publisher = await place.connect();
     const one = collect<BusMessage>();
     const two = collect<BusMessage>();
-    place.connect().subscribe((m) => one.push(m));
-    place.connect().subscribe((m) => two.push(m));
+    const nodeOne = await place.connect();
+    const nodeTwo = await place.connect();
+    nodeOne.subscribe((m) => one.push(m));
+    nodeTwo.subscribe((m) => two.push(m));
+    await Promise.all([nodeOne.ping(), nodeTwo.ping()]); // a subscription is in effect once a ping returns
     for (let i = 0; i < 100; i++)
       await publisher.publish({ audience: ["u1"], frame: `{"n":${i}}`, ephemeral: i % 2 === 0 });
     await Promise.all([one.until(100), two.until(100)]);
@@ -79,7 +102,7 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("bus contract: $name"
 
   it("does not deliver inside publish, and a throwing subscriber does not stop the others", async () => {
     const place = fresh();
-    const bus = place.connect();
+    const bus = await place.connect();
     const got = collect<BusMessage>();
     let inside = false;
     bus.subscribe(() => {
@@ -89,6 +112,7 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("bus contract: $name"
       expect(inside).toBe(false);
       got.push(m);
     });
+    await bus.ping();
     inside = true;
     const done = bus.publish({ audience: [], frame: "{}", ephemeral: false });
     inside = false;
@@ -98,7 +122,7 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("bus contract: $name"
 
   it("stops delivering to a subscriber that unsubscribed", async () => {
     const place = fresh();
-    const bus = place.connect();
+    const bus = await place.connect();
     const kept = collect<BusMessage>();
     let dropped = 0;
     const off = bus.subscribe(() => {
@@ -106,6 +130,7 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("bus contract: $name"
     });
     bus.subscribe((m) => kept.push(m));
     off();
+    await bus.ping();
     await bus.publish({ audience: [], frame: "{}", ephemeral: false });
     await kept.until(1);
     expect(dropped).toBe(0);
@@ -114,15 +139,18 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("bus contract: $name"
   it("carries control messages (revocations and presence) to every node", async () => {
     const place = fresh();
     const got = collect<BusControl>();
-    place.connect().subscribeControl((c) => got.push(c));
-    await place.connect().publishControl({ kind: "device.revoked", deviceId: "d1" });
-    await place.connect().publishControl({ kind: "presence", userId: "u", nodeId: "n", online: true, at: "t" });
+    const listener = await place.connect();
+    listener.subscribeControl((c) => got.push(c));
+    await listener.ping();
+    const sender = await place.connect();
+    await sender.publishControl({ kind: "device.revoked", deviceId: "d1" });
+    await sender.publishControl({ kind: "presence", userId: "u", nodeId: "n", online: true, at: "t" });
     await got.until(2);
     expect(got.items.map((c) => c.kind)).toEqual(["device.revoked", "presence"]);
   });
 
   it("answers ping while open", async () => {
     const place = fresh();
-    await expect(place.connect().ping()).resolves.toBeUndefined();
+    await expect((await place.connect()).ping()).resolves.toBeUndefined();
   });
 });

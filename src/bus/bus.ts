@@ -21,6 +21,9 @@ export type BusControl =
   | { kind: "device.revoked"; deviceId: string }
   | { kind: "presence"; userId: string; nodeId: string; online: boolean; at: string };
 
+/** "down" when the connection to the bus is lost, "up" when it is back (events may have been lost between). */
+export type BusStatus = "up" | "down";
+
 /**
  * The bus contract: at-most-once, best-effort delivery to every subscriber on every node, in
  * publish order per publisher. A message may be lost (a node restarting, a bus outage); that
@@ -33,6 +36,8 @@ export interface Bus {
   subscribe(handler: (message: BusMessage) => void): () => void;
   publishControl(control: BusControl): Promise<void>;
   subscribeControl(handler: (control: BusControl) => void): () => void;
+  /** Hear when the bus connection drops and comes back; the in-process bus never drops. */
+  onStatus(handler: (status: BusStatus) => void): () => void;
   /** Resolves when the bus answers; rejects when it cannot be reached. */
   ping(): Promise<void>;
   close(): Promise<void>;

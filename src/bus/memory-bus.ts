@@ -34,6 +34,10 @@ export class MemoryBus implements Bus {
     return () => this.controlHandlers.delete(handler);
   }
 
+  onStatus(): () => void {
+    return () => undefined;
+  }
+
   async ping(): Promise<void> {
     if (this.closed) throw new Error("bus closed");
   }

@@ -38,6 +38,7 @@ export const configSchema = z.strictObject({
   scryptLogN: int(10, 20).default(15),
   minPasswordLength: int(6, 128).default(8),
   presenceSubscriptionLimit: int(1, 10_000).default(500),
+  shutdownTimeoutMs: int(100, 600_000).default(10_000),
 });
 
 /** The validated, frozen configuration every part receives its slice of. */

@@ -19,6 +19,7 @@ import {
   type RequestType,
   requestEnvelope,
 } from "../protocol/index.js";
+import { StoreUnavailableError } from "../store/sql/sql-driver.js";
 import { HANDLERS, type HandlerEnv } from "./handlers.js";
 import { PresenceRegistry } from "./presence.js";
 import { Session } from "./session.js";
@@ -63,6 +64,15 @@ export class WsGateway {
     this.env = { ctx, presence: this.presence, presenceSubscriptionLimit: config.presenceSubscriptionLimit };
     this.unsubscribe.push(bus.subscribe((message) => this.deliver(message)));
     this.unsubscribe.push(bus.subscribeControl((control) => this.control(control)));
+    // Events published while this node was cut from the bus are lost to its sessions: ask every
+    // client to sync, so nothing waits for the next message to reveal the gap.
+    this.unsubscribe.push(
+      bus.onStatus((status) => {
+        if (status !== "up") return;
+        const frame = JSON.stringify({ type: "resync" });
+        for (const session of this.sessions) session.send(frame);
+      }),
+    );
     this.heartbeat = setInterval(() => this.checkHeartbeats(), HEARTBEAT_MS);
     this.heartbeat.unref();
   }
@@ -170,6 +180,10 @@ export class WsGateway {
     }
     // A connection may not queue more work than its burst: a client that pipelines without
     // waiting for replies is told to slow down instead of growing this node's memory.
+    if (!this.accepting) {
+      this.replyError(session, id, "unavailable", "This node is shutting down; reconnect to another.", 500);
+      return;
+    }
     const wait = session.pendingRequests >= this.config.requestBurst ? 100 : bucket.take();
     if (wait > 0) {
       this.metrics.requests.inc({ type: requestType, outcome: "rate_limited" });
@@ -191,6 +205,10 @@ export class WsGateway {
       if (error instanceof HaetaeError) {
         this.metrics.requests.inc({ type, outcome: error.code });
         this.replyError(session, id, error.code, error.message, error.retryAfterMs);
+      } else if (error instanceof StoreUnavailableError) {
+        // Nothing was acknowledged; the client retries (a send with the same clientMsgId) later.
+        this.metrics.requests.inc({ type, outcome: "unavailable" });
+        this.replyError(session, id, "unavailable", "The store cannot be reached; retry shortly.", 1000);
       } else {
         console.error(`request ${type} failed:`, error);
         this.metrics.requests.inc({ type, outcome: "internal" });
@@ -264,6 +282,18 @@ export class WsGateway {
 
   get sessionCount(): number {
     return this.sessions.size;
+  }
+
+  /**
+   * Refuse new connections and new requests (`unavailable`, retry elsewhere) and wait, at most
+   * `timeoutMs`, until every request already taken has been answered.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    this.accepting = false;
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && [...this.sessions].some((s) => s.pendingRequests > 0)) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
   }
 
   /** Stop taking connections and close every session with "reconnect elsewhere". */

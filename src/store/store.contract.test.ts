@@ -4,7 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
+import { dropSchema, freshSchema, postgresUrlWithSchema } from "../../test/services.js";
 import type { Conversation } from "../protocol/index.js";
+import { openPostgresStore } from "./postgres/postgres-store.js";
 import { MIGRATIONS } from "./sqlite/migrations.js";
 import { openSqliteStore } from "./sqlite/sqlite-store.js";
 import { type AppendMessageInput, type Store, StoreConflictError } from "./store.js";
@@ -13,7 +15,7 @@ import { type AppendMessageInput, type Store, StoreConflictError } from "./store
 interface Adapter {
   name: string;
   /** A fresh, empty place; `open` may be called on it more than once. */
-  create(): { open(): Store; dispose(): void };
+  create(): { open(): Promise<Store>; dispose(): Promise<void> | void };
 }
 
 const ADAPTERS: Record<string, Adapter> = {
@@ -21,12 +23,19 @@ const ADAPTERS: Record<string, Adapter> = {
     name: "sqlite",
     create() {
       const dir = mkdtempSync(join(tmpdir(), "haetae-store-"));
-      return { open: () => openSqliteStore(dir), dispose: () => rmSync(dir, { recursive: true, force: true }) };
+      return { open: async () => openSqliteStore(dir), dispose: () => rmSync(dir, { recursive: true, force: true }) };
+    },
+  },
+  postgres: {
+    name: "postgres",
+    create() {
+      const schema = freshSchema();
+      return { open: () => openPostgresStore(postgresUrlWithSchema(schema)), dispose: () => dropSchema(schema) };
     },
   },
 };
 
-const selected = (process.env.STORES ?? "sqlite").split(",").map((s) => s.trim());
+const selected = (process.env.STORES ?? "sqlite,postgres").split(",").map((s) => s.trim());
 for (const name of selected) {
   if (!ADAPTERS[name]) throw new Error(`STORES names "${name}", which has no adapter in this suite`);
 }
@@ -61,22 +70,22 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
   afterEach(async () => {
     for (const c of cleanups.splice(0).reverse()) await c();
   });
-  function fresh() {
+  async function fresh() {
     const place = adapter.create();
-    const store = place.open();
+    const store = await place.open();
     cleanups.push(() => place.dispose());
     cleanups.push(() => store.close());
     return { store, place };
   }
 
   it("rejects a second user with the same username", async () => {
-    const { store } = fresh();
+    const { store } = await fresh();
     await user(store, "same");
     await expect(user(store, "same")).rejects.toBeInstanceOf(StoreConflictError);
   });
 
   it("gives each conversation its own gap-free seq from 1, under concurrent appends", async () => {
-    const { store } = fresh();
+    const { store } = await fresh();
     const a = await user(store);
     const g1 = (await store.createGroup(group(a.id, [a.id]))).value;
     const g2 = (await store.createGroup(group(a.id, [a.id]))).value;
@@ -92,8 +101,28 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     }
   });
 
+  it("keeps seq gap-free and the feed in commit order with two nodes writing to one conversation", async () => {
+    const { store, place } = await fresh();
+    const other = await place.open();
+    cleanups.push(() => other.close());
+    const a = await user(store);
+    const g = (await store.createGroup(group(a.id, [a.id]))).value;
+    const writes = [];
+    for (let i = 0; i < 40; i++) {
+      writes.push(store.appendMessage(msg(g.id, a.id, `node one ${i}`)));
+      writes.push(other.appendMessage(msg(g.id, a.id, `node two ${i}`)));
+    }
+    const written = await Promise.all(writes);
+    expect(written.map((w) => w.value.seq).sort((x, y) => x - y)).toEqual(Array.from({ length: 80 }, (_, i) => i + 1));
+    for (const s of [store, other]) {
+      const { events } = await s.feed(a.id, 0, 1000);
+      const seqs = events.flatMap((e) => (e.type === "message.new" ? [e.seq] : []));
+      expect(seqs).toEqual(Array.from({ length: 80 }, (_, i) => i + 1)); // feed order = seq order
+    }
+  });
+
   it("is idempotent on (senderId, clientMsgId): the retry returns the original and writes nothing", async () => {
-    const { store } = fresh();
+    const { store } = await fresh();
     const a = await user(store);
     const g = (await store.createGroup(group(a.id, [a.id]))).value;
     const first = await store.appendMessage(msg(g.id, a.id, "hello", "same-id"));
@@ -106,18 +135,18 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
   });
 
   it("keeps what it acknowledged across a close and reopen", async () => {
-    const { store, place } = fresh();
+    const { store, place } = await fresh();
     const a = await user(store);
     const g = (await store.createGroup(group(a.id, [a.id]))).value;
     await store.appendMessage(msg(g.id, a.id, "durable"));
     await store.close();
-    const again = place.open();
+    const again = await place.open();
     cleanups.push(() => again.close());
     expect((await again.getMessage(g.id, 1))?.text).toBe("durable");
   });
 
   it("creates a direct conversation once per pair, whichever side asks", async () => {
-    const { store } = fresh();
+    const { store } = await fresh();
     const a = await user(store);
     const b = await user(store);
     const base = { kind: "direct" as const, createdAt: now() };
@@ -129,7 +158,7 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
   });
 
   it("moves read cursors forward only, never past the last seq, with an event only when they move", async () => {
-    const { store } = fresh();
+    const { store } = await fresh();
     const a = await user(store);
     const b = await user(store);
     const g = (await store.createGroup(group(a.id, [a.id, b.id]))).value;
@@ -143,7 +172,7 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
   });
 
   it("shows a member's feed only while they are a member, including their own removal", async () => {
-    const { store } = fresh();
+    const { store } = await fresh();
     const a = await user(store);
     const b = await user(store);
     const g = (await store.createGroup(group(a.id, [a.id]))).value;
@@ -162,7 +191,7 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
   });
 
   it("keeps every membership span in the feed when a member is removed and added again", async () => {
-    const { store } = fresh();
+    const { store } = await fresh();
     const a = await user(store);
     const b = await user(store);
     const g = (await store.createGroup(group(a.id, [a.id, b.id]))).value;
@@ -178,7 +207,7 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
   });
 
   it("lets one failing write fail alone when writes are committed together", async () => {
-    const { store } = fresh();
+    const { store } = await fresh();
     const a = await user(store, "taken");
     const g = (await store.createGroup(group(a.id, [a.id]))).value;
     const results = await Promise.allSettled([
@@ -192,7 +221,7 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
   });
 
   it("pages the feed by eventId without loss or repetition", async () => {
-    const { store } = fresh();
+    const { store } = await fresh();
     const a = await user(store);
     const g = (await store.createGroup(group(a.id, [a.id]))).value;
     for (let i = 0; i < 25; i++) await store.appendMessage(msg(g.id, a.id, `m${i}`));
@@ -209,7 +238,7 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
   });
 
   it("erases the text of a deleted message and keeps its seq", async () => {
-    const { store } = fresh();
+    const { store } = await fresh();
     const a = await user(store);
     const g = (await store.createGroup(group(a.id, [a.id]))).value;
     await store.appendMessage(msg(g.id, a.id, "secret"));
@@ -220,7 +249,7 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
   });
 
   it("counts reactions per emoji and adds one user's same reaction once", async () => {
-    const { store } = fresh();
+    const { store } = await fresh();
     const a = await user(store);
     const b = await user(store);
     const g = (await store.createGroup(group(a.id, [a.id, b.id]))).value;
@@ -235,7 +264,7 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
   });
 
   it("hands ownership on when the owner leaves a group", async () => {
-    const { store } = fresh();
+    const { store } = await fresh();
     const a = await user(store);
     const b = await user(store);
     const g = (await store.createGroup(group(a.id, [a.id, b.id]))).value;

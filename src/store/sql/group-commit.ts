@@ -8,7 +8,8 @@ export interface BatchConnection {
   begin(): Promise<void>;
   commit(): Promise<void>;
   rollback(): Promise<void>;
-  release(): void;
+  /** Give the connection back; with an error, it is discarded rather than reused. */
+  release(error?: unknown): void;
 }
 
 interface Pending {
@@ -105,7 +106,7 @@ export class GroupCommit {
       await connection.commit();
     } catch (error) {
       await connection.rollback().catch(() => undefined);
-      connection.release();
+      connection.release(error);
       for (const item of batch) item.reject(this.onFailure(error));
       return;
     }

@@ -1,0 +1,120 @@
+/** @module The scale-out bus: core NATS subjects, at-most-once; clients fill what it loses from the store. */
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { Bus, BusControl, BusMessage, BusStatus } from "./bus.js";
+
+const PING_TIMEOUT_MS = 2000;
+
+/**
+ * Core NATS, not JetStream: every event is already durable in the store before it is
+ * published, and every client fills a gap by `sync`, so a second durable log would cost a
+ * disk write per event and buy nothing. A message is `JSON header \n frame`, so the frame
+ * goes to sockets as the same string without parsing it again.
+ */
+export class NatsBus implements Bus {
+  private readonly statusHandlers = new Set<(status: BusStatus) => void>();
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly eventsSubject: string,
+    private readonly controlSubject: string,
+  ) {
+    void this.watchStatus();
+  }
+
+  /**
+   * Connect to `url` (`nats://host:port`, optional `?prefix=name` to keep several clusters
+   * apart on one NATS, as tests do). Reconnects for ever after the first connection.
+   */
+  static async connect(url: string, name = "haetae"): Promise<NatsBus> {
+    const parsed = new URL(url);
+    const prefix = parsed.searchParams.get("prefix") ?? "haetae";
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(prefix)) throw new Error("bus: the prefix parameter must be a plain token");
+    const nc = await connect({
+      servers: `${parsed.hostname}:${parsed.port || "4222"}`,
+      name,
+      reconnect: true,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      reconnectJitter: 250,
+      pingInterval: 5000,
+      maxPingOut: 2,
+      timeout: 3000,
+    });
+    return new NatsBus(nc, `${prefix}.events`, `${prefix}.control`);
+  }
+
+  private async watchStatus(): Promise<void> {
+    for await (const status of this.nc.status()) {
+      const mapped: BusStatus | undefined =
+        status.type === "disconnect" ? "down" : status.type === "reconnect" ? "up" : undefined;
+      if (mapped) for (const handler of this.statusHandlers) handler(mapped);
+    }
+  }
+
+  async publish(message: BusMessage): Promise<void> {
+    if (this.nc.isClosed()) return;
+    const header = JSON.stringify({ a: message.audience, e: message.ephemeral ? 1 : 0 });
+    this.nc.publish(this.eventsSubject, `${header}\n${message.frame}`);
+  }
+
+  subscribe(handler: (message: BusMessage) => void): () => void {
+    const subscription = this.nc.subscribe(this.eventsSubject, {
+      callback: (error, msg) => {
+        if (error) return;
+        const text = msg.string();
+        const newline = text.indexOf("\n");
+        try {
+          const header = JSON.parse(text.slice(0, newline)) as { a: string[]; e: number };
+          handler({ audience: header.a, ephemeral: header.e === 1, frame: text.slice(newline + 1) });
+        } catch (failure) {
+          console.error("bus: dropped a malformed message:", (failure as Error).message);
+        }
+      },
+    });
+    return () => subscription.unsubscribe();
+  }
+
+  async publishControl(control: BusControl): Promise<void> {
+    if (this.nc.isClosed()) return;
+    this.nc.publish(this.controlSubject, JSON.stringify(control));
+  }
+
+  subscribeControl(handler: (control: BusControl) => void): () => void {
+    const subscription = this.nc.subscribe(this.controlSubject, {
+      callback: (error, msg) => {
+        if (error) return;
+        try {
+          handler(msg.json<BusControl>());
+        } catch (failure) {
+          console.error("bus: dropped a malformed control message:", (failure as Error).message);
+        }
+      },
+    });
+    return () => subscription.unsubscribe();
+  }
+
+  onStatus(handler: (status: BusStatus) => void): () => void {
+    this.statusHandlers.add(handler);
+    return () => this.statusHandlers.delete(handler);
+  }
+
+  async ping(): Promise<void> {
+    if (this.nc.isClosed()) throw new Error("bus closed");
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.nc.flush(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error("NATS did not answer in time")), PING_TIMEOUT_MS);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.nc.isClosed()) return;
+    await this.nc.drain().catch(() => this.nc.close());
+  }
+}

@@ -1,0 +1,159 @@
+/** @module Versioned PostgreSQL schema migrations, the same versions as SQLite's, applied at start under an advisory lock. */
+import type pg from "pg";
+
+/** Each entry is one version; never edit a released one, append a new one. */
+export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: "core messenger",
+    sql: `
+CREATE TABLE users (
+  id TEXT PRIMARY KEY,
+  username TEXT NOT NULL UNIQUE,
+  display_name TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE devices (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users(id),
+  name TEXT NOT NULL,
+  token_hash TEXT NOT NULL UNIQUE,
+  created_at TEXT NOT NULL,
+  last_seen_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  revoked_at TEXT
+);
+CREATE INDEX devices_user ON devices(user_id);
+CREATE TABLE contacts (
+  user_id TEXT NOT NULL,
+  contact_id TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (user_id, contact_id)
+);
+CREATE TABLE blocks (
+  user_id TEXT NOT NULL,
+  blocked_id TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (user_id, blocked_id)
+);
+CREATE TABLE conversations (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  title TEXT,
+  direct_key TEXT UNIQUE,
+  created_at TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  last_seq INTEGER NOT NULL DEFAULT 0,
+  last_activity_at TEXT NOT NULL
+);
+CREATE TABLE members (
+  conversation_id TEXT NOT NULL REFERENCES conversations(id),
+  user_id TEXT NOT NULL REFERENCES users(id),
+  role TEXT NOT NULL,
+  read_seq INTEGER NOT NULL DEFAULT 0,
+  joined_at TEXT NOT NULL,
+  joined_event_id BIGINT NOT NULL,
+  left_event_id BIGINT,
+  active INTEGER NOT NULL DEFAULT 1,
+  PRIMARY KEY (conversation_id, user_id)
+);
+CREATE INDEX members_user ON members(user_id, active);
+CREATE TABLE messages (
+  conversation_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  id TEXT NOT NULL UNIQUE,
+  sender_id TEXT NOT NULL,
+  client_msg_id TEXT NOT NULL,
+  text TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  reply_to_seq INTEGER,
+  mentions TEXT NOT NULL,
+  mentions_all INTEGER NOT NULL,
+  edited_at TEXT,
+  deleted_at TEXT,
+  PRIMARY KEY (conversation_id, seq)
+);
+CREATE UNIQUE INDEX messages_client_msg ON messages(sender_id, client_msg_id);
+CREATE TABLE message_mentions (
+  conversation_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY (conversation_id, user_id, seq)
+);
+CREATE TABLE reactions (
+  conversation_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  user_id TEXT NOT NULL,
+  emoji TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (conversation_id, seq, user_id, emoji)
+);
+CREATE TABLE events (
+  id BIGSERIAL PRIMARY KEY,
+  conversation_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX events_conversation ON events(conversation_id, id);
+`,
+  },
+  {
+    version: 2,
+    name: "membership spans",
+    sql: `
+CREATE TABLE membership_spans (
+  conversation_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  joined_event_id BIGINT NOT NULL,
+  left_event_id BIGINT,
+  PRIMARY KEY (user_id, conversation_id, joined_event_id)
+);
+INSERT INTO membership_spans (conversation_id, user_id, joined_event_id, left_event_id)
+  SELECT conversation_id, user_id, joined_event_id, left_event_id FROM members;
+`,
+  },
+];
+
+/** Every node starts with this; the lock makes concurrent starts apply each migration once. */
+const MIGRATION_LOCK = 7_366_001;
+
+/** Apply every migration newer than the schema's version; returns the versions applied. */
+export async function migrate(client: pg.PoolClient): Promise<number[]> {
+  await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK]);
+  try {
+    await client.query(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+    );
+    const { rows } = await client.query<{ v: number | null }>("SELECT max(version) AS v FROM schema_migrations");
+    const current = rows[0]?.v ?? 0;
+    const newest = MIGRATIONS.at(-1)?.version ?? 0;
+    if (current > newest) {
+      throw new Error(
+        `the database is at schema version ${current}, newer than this build knows (${newest}); refusing to start`,
+      );
+    }
+    const applied: number[] = [];
+    for (const migration of MIGRATIONS) {
+      if (migration.version <= current) continue;
+      await client.query("BEGIN");
+      try {
+        await client.query(migration.sql);
+        await client.query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)", [
+          migration.version,
+          migration.name,
+          new Date().toISOString(),
+        ]);
+        await client.query("COMMIT");
+      } catch (error) {
+        await client.query("ROLLBACK");
+        throw error;
+      }
+      applied.push(migration.version);
+    }
+    return applied;
+  } finally {
+    await client.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK]);
+  }
+}

@@ -1,0 +1,156 @@
+/** @module The PostgreSQL driver: a pool for reads, group commits serialized across nodes by an advisory lock. */
+import pg from "pg";
+import { type BatchConnection, GroupCommit } from "../sql/group-commit.js";
+import { type SqlDriver, type SqlExecutor, StoreUnavailableError } from "../sql/sql-driver.js";
+import { migrate } from "./migrations.js";
+
+/** Held by every group commit for its whole transaction: feed event ids are then taken in commit order on every node. */
+const FEED_LOCK = 7_366_002;
+
+/** Connection-level failures (no SQLSTATE, or classes 08 and 57) mean "unavailable", not a bug. */
+export function isConnectionError(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return code.startsWith("08") || code.startsWith("57");
+  return true;
+}
+
+const int8 = (value: string) => Number(value);
+
+/** Runs statements with `?` placeholders numbered for PostgreSQL, each as a named prepared statement. */
+class PgExecutor implements SqlExecutor {
+  private static readonly names = new Map<string, { name: string; text: string }>();
+  constructor(private readonly target: pg.Pool | pg.PoolClient) {}
+
+  private static prepared(sql: string): { name: string; text: string } {
+    let entry = PgExecutor.names.get(sql);
+    if (!entry) {
+      let i = 0;
+      entry = { name: `h${PgExecutor.names.size}`, text: sql.replace(/\?/g, () => `$${++i}`) };
+      PgExecutor.names.set(sql, entry);
+    }
+    return entry;
+  }
+
+  private async query<T extends pg.QueryResultRow>(
+    sql: string,
+    params: readonly unknown[],
+  ): Promise<pg.QueryResult<T>> {
+    // Transaction control and savepoints carry no parameters and are not worth preparing.
+    const config =
+      params.length === 0 && !/^\s*SELECT/i.test(sql)
+        ? { text: sql }
+        : { ...PgExecutor.prepared(sql), values: [...params] };
+    try {
+      return await this.target.query<T>(config);
+    } catch (error) {
+      if (isConnectionError(error)) throw new StoreUnavailableError((error as Error).message);
+      throw error;
+    }
+  }
+
+  async get<T>(sql: string, params: readonly unknown[] = []): Promise<T | undefined> {
+    return (await this.query(sql, params)).rows[0] as T | undefined;
+  }
+
+  async all<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    return (await this.query(sql, params)).rows as T[];
+  }
+
+  async run(sql: string, params: readonly unknown[] = []): Promise<{ changes: number }> {
+    return { changes: (await this.query(sql, params)).rowCount ?? 0 };
+  }
+}
+
+export class PostgresDriver implements SqlDriver {
+  readonly dialect = "postgres" as const;
+  readonly reader: SqlExecutor;
+  private readonly commits: GroupCommit;
+  private closed = false;
+
+  constructor(private readonly pool: pg.Pool) {
+    this.reader = new PgExecutor(pool);
+    this.commits = new GroupCommit(
+      () => this.batchConnection(),
+      (error) => (isConnectionError(error) ? new StoreUnavailableError((error as Error).message) : error),
+    );
+  }
+
+  private async batchConnection(): Promise<BatchConnection> {
+    if (this.closed) throw new StoreUnavailableError("the store is closed");
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw new StoreUnavailableError((error as Error).message);
+    }
+    const exec = new PgExecutor(client);
+    return {
+      exec,
+      begin: async () => {
+        await exec.run("BEGIN");
+        await exec.get("SELECT pg_advisory_xact_lock(?)", [FEED_LOCK]);
+      },
+      commit: async () => {
+        await exec.run("COMMIT");
+      },
+      rollback: async () => {
+        await exec.run("ROLLBACK");
+      },
+      release: (error?: unknown) =>
+        client.release(error instanceof Error && isConnectionError(error) ? error : undefined),
+    };
+  }
+
+  write<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.commits.run(fn);
+  }
+
+  isUniqueViolation(error: unknown): boolean {
+    return (error as { code?: string }).code === "23505";
+  }
+
+  async ping(): Promise<void> {
+    await this.reader.get("SELECT 1 AS one");
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.commits.drain();
+    this.closed = true;
+    await this.pool.end();
+  }
+}
+
+/**
+ * Connect to `url` and bring the schema up to date. A `schema` query parameter (not a
+ * PostgreSQL one) puts every table in that schema, created if needed: tests use a fresh one
+ * per run.
+ */
+export async function openPostgresDriver(url: string): Promise<PostgresDriver> {
+  const parsed = new URL(url);
+  const schema = parsed.searchParams.get("schema");
+  parsed.searchParams.delete("schema");
+  if (schema !== null && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new Error("store: the schema parameter must be a lowercase identifier");
+  }
+  const pool = new pg.Pool({
+    connectionString: parsed.toString(),
+    max: 10,
+    connectionTimeoutMillis: 3000,
+    idleTimeoutMillis: 30_000,
+    query_timeout: 10_000,
+    keepAlive: true,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    types: { getTypeParser: (oid, format) => (oid === 20 ? int8 : pg.types.getTypeParser(oid, format)) },
+  });
+  // An idle connection that dies must not crash the process; the next query reports it.
+  pool.on("error", (error) => console.error("postgres connection lost:", error.message));
+  const client = await pool.connect();
+  try {
+    if (schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await migrate(client);
+  } finally {
+    client.release();
+  }
+  return new PostgresDriver(pool);
+}
