@@ -1,7 +1,7 @@
 /** @module The PostgreSQL driver: a pool for reads, group commits serialized across nodes by an advisory lock. */
 import pg from "pg";
 import { type BatchConnection, GroupCommit } from "../sql/group-commit.js";
-import { type SqlDriver, type SqlExecutor, StoreUnavailableError } from "../sql/sql-driver.js";
+import { type DriverOptions, type SqlDriver, type SqlExecutor, StoreUnavailableError } from "../sql/sql-driver.js";
 import { migrate } from "./migrations.js";
 
 /** Held by every group commit for its whole transaction: feed event ids are then taken in commit order on every node. */
@@ -67,11 +67,15 @@ export class PostgresDriver implements SqlDriver {
   private readonly commits: GroupCommit;
   private closed = false;
 
-  constructor(private readonly pool: pg.Pool) {
+  constructor(
+    private readonly pool: pg.Pool,
+    options: DriverOptions = {},
+  ) {
     this.reader = new PgExecutor(pool);
     this.commits = new GroupCommit(
       () => this.batchConnection(),
       (error) => (isConnectionError(error) ? new StoreUnavailableError((error as Error).message) : error),
+      options.maxBatch,
     );
   }
 
@@ -126,7 +130,7 @@ export class PostgresDriver implements SqlDriver {
  * PostgreSQL one) puts every table in that schema, created if needed: tests use a fresh one
  * per run.
  */
-export async function openPostgresDriver(url: string): Promise<PostgresDriver> {
+export async function openPostgresDriver(url: string, options: DriverOptions = {}): Promise<PostgresDriver> {
   const parsed = new URL(url);
   const schema = parsed.searchParams.get("schema");
   parsed.searchParams.delete("schema");
@@ -152,5 +156,5 @@ export async function openPostgresDriver(url: string): Promise<PostgresDriver> {
   } finally {
     client.release();
   }
-  return new PostgresDriver(pool);
+  return new PostgresDriver(pool, options);
 }

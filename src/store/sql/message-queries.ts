@@ -93,7 +93,21 @@ export async function appendMessage(
     input.senderId,
     seq,
   ]);
-  const message = await messageOrThrow(db, input.conversationId, seq);
+  // Built here rather than read back: a new message has no reactions, and on PostgreSQL every
+  // statement is a round trip inside the batch's serialized transaction.
+  const message: Message = {
+    id: input.id,
+    conversationId: input.conversationId,
+    seq,
+    senderId: input.senderId,
+    clientMsgId: input.clientMsgId,
+    text: input.text,
+    createdAt: input.createdAt,
+    ...(input.replyToSeq !== undefined ? { replyToSeq: input.replyToSeq } : {}),
+    mentions: input.mentions,
+    mentionsAll: input.mentionsAll,
+    reactions: {},
+  };
   const event = await appendEvent(
     db,
     { type: "message.new", conversationId: input.conversationId, seq, message },

@@ -26,6 +26,12 @@ export interface SqlDriver {
   close(): Promise<void>;
 }
 
+/** Options every driver takes. */
+export interface DriverOptions {
+  /** Most writes in one group commit; 1 turns group commit off (benchmarks compare the two). */
+  maxBatch?: number;
+}
+
 /** Raised by a driver when the database cannot be reached; the caller answers `unavailable`. */
 export class StoreUnavailableError extends Error {
   override name = "StoreUnavailableError";

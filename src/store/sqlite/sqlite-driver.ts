@@ -3,7 +3,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { type BatchConnection, GroupCommit } from "../sql/group-commit.js";
-import type { SqlDriver, SqlExecutor } from "../sql/sql-driver.js";
+import type { DriverOptions, SqlDriver, SqlExecutor } from "../sql/sql-driver.js";
 import { migrate } from "./migrations.js";
 
 /** Runs statements on one better-sqlite3 connection, compiling each SQL text once. */
@@ -45,7 +45,7 @@ export class SqliteDriver implements SqlDriver {
   private readonly readerDb: Database.Database;
   private readonly commits: GroupCommit;
 
-  constructor(file: string) {
+  constructor(file: string, options: DriverOptions = {}) {
     const writerDb = new Database(file);
     writerDb.pragma("journal_mode = WAL");
     writerDb.pragma("synchronous = FULL");
@@ -69,10 +69,14 @@ export class SqliteDriver implements SqlDriver {
       },
       release: () => undefined,
     };
-    this.commits = new GroupCommit(async () => {
-      if (!writerDb.open) throw new Error("the store is closed");
-      return connection;
-    });
+    this.commits = new GroupCommit(
+      async () => {
+        if (!writerDb.open) throw new Error("the store is closed");
+        return connection;
+      },
+      undefined,
+      options.maxBatch,
+    );
   }
 
   write<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
@@ -97,7 +101,7 @@ export class SqliteDriver implements SqlDriver {
 }
 
 /** Open (creating if needed) `haetae.db` in the data folder, schema brought up to date. */
-export function openSqliteDriver(dataDir: string): SqliteDriver {
+export function openSqliteDriver(dataDir: string, options: DriverOptions = {}): SqliteDriver {
   mkdirSync(dataDir, { recursive: true });
-  return new SqliteDriver(join(dataDir, "haetae.db"));
+  return new SqliteDriver(join(dataDir, "haetae.db"), options);
 }

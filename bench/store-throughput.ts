@@ -1,0 +1,181 @@
+/**
+ * @module Benchmark: messages committed per second and commit latency of the store's write path
+ * (group commit) on SQLite and PostgreSQL, at several numbers of concurrent writers, against the
+ * peer it replaces: one transaction per message, measured in the same run.
+ *
+ * Usage: npm run bench:store -- [--seconds 3] [--postgres postgres://postgres@127.0.0.1:5432/test]
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import Database from "better-sqlite3";
+import pg from "pg";
+import { openPostgresStore } from "../src/store/postgres/postgres-store.js";
+import { openSqliteStore } from "../src/store/sqlite/sqlite-store.js";
+import type { Store } from "../src/store/store.js";
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: "string", default: "3" },
+    postgres: { type: "string", default: "postgres://postgres@127.0.0.1:5432/test" },
+  },
+});
+const SECONDS = Number(values.seconds);
+const CONCURRENCY = [1, 16, 256];
+
+interface Row {
+  store: string;
+  writers: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+}
+
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+}
+
+/** `writers` loops, each appending one message at a time for SECONDS; latency from call to commit. */
+async function drive(
+  name: string,
+  writers: number,
+  append: (writer: number, n: number) => Promise<unknown>,
+): Promise<Row> {
+  const latencies: number[] = [];
+  const deadline = performance.now() + SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: writers }, async (_, w) => {
+      for (let n = 0; performance.now() < deadline; n++) {
+        const started = performance.now();
+        await append(w, n);
+        latencies.push(performance.now() - started);
+      }
+    }),
+  );
+  latencies.sort((a, b) => a - b);
+  return {
+    store: name,
+    writers,
+    perSecond: latencies.length / SECONDS,
+    p50: quantile(latencies, 0.5),
+    p99: quantile(latencies, 0.99),
+  };
+}
+
+async function benchStore(name: string, store: Store, tag: string): Promise<Row[]> {
+  const userId = `bench-${tag}`;
+  await store.createUser({
+    id: userId,
+    username: userId,
+    displayName: "bench",
+    passwordHash: "x",
+    createdAt: new Date().toISOString(),
+  });
+  const rows: Row[] = [];
+  for (const writers of CONCURRENCY) {
+    // One conversation per writer, as users in different chats; seq allocation never waits on another writer.
+    const conversations: string[] = [];
+    for (let w = 0; w < writers; w++) {
+      const id = `${tag}-${writers}-${w}`;
+      await store.createGroup({
+        id,
+        kind: "group",
+        memberIds: [userId],
+        createdAt: new Date().toISOString(),
+        createdBy: userId,
+      });
+      conversations.push(id);
+    }
+    rows.push(
+      await drive(name, writers, (w, n) =>
+        store.appendMessage({
+          id: `${tag}-${writers}-${w}-${n}`,
+          conversationId: conversations[w] as string,
+          senderId: userId,
+          clientMsgId: `${tag}-${writers}-${w}-${n}`,
+          text: `benchmark message ${n}`,
+          createdAt: new Date().toISOString(),
+          mentions: [],
+          mentionsAll: false,
+        }),
+      ),
+    );
+  }
+  return rows;
+}
+
+const TABLE =
+  "CREATE TABLE IF NOT EXISTS peer_messages (id TEXT PRIMARY KEY, conversation_id TEXT, text TEXT, created_at TEXT)";
+
+/** The peer: one INSERT, one transaction, one durable commit per message. */
+async function sqlitePeer(dir: string, writers: number): Promise<Row> {
+  const db = new Database(join(dir, "peer.db"));
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = FULL");
+  db.exec(TABLE);
+  const insert = db.prepare("INSERT INTO peer_messages VALUES (?, ?, ?, ?)");
+  const row = await drive("sqlite, bare INSERT per transaction (peer)", writers, async (w, n) => {
+    insert.run(`${writers}-${w}-${n}`, `c${w}`, `benchmark message ${n}`, new Date().toISOString());
+  });
+  db.close();
+  return row;
+}
+
+async function postgresPeer(url: string, schema: string, writers: number): Promise<Row> {
+  const pool = new pg.Pool({ connectionString: url, max: Math.min(writers, 10), options: `-c search_path=${schema}` });
+  await pool.query(TABLE);
+  const row = await drive("postgres, bare INSERT per transaction (peer)", writers, (w, n) =>
+    pool.query("INSERT INTO peer_messages VALUES ($1, $2, $3, $4)", [
+      `${writers}-${w}-${n}`,
+      `c${w}`,
+      `benchmark message ${n}`,
+      new Date().toISOString(),
+    ]),
+  );
+  await pool.end();
+  return row;
+}
+
+const dir = mkdtempSync(join(tmpdir(), "haetae-bench-store-"));
+const schema = `haetae_bench_${Date.now()}`;
+const rows: Row[] = [];
+try {
+  const sqlite = openSqliteStore(dir);
+  rows.push(...(await benchStore("sqlite (group commit)", sqlite, "s")));
+  await sqlite.close();
+  const sqliteSingle = openSqliteStore(dir, { maxBatch: 1 });
+  rows.push(...(await benchStore("sqlite (same append, one commit per message)", sqliteSingle, "s1")));
+  await sqliteSingle.close();
+  for (const writers of CONCURRENCY) rows.push(await sqlitePeer(dir, writers));
+  const url = new URL(values.postgres);
+  url.searchParams.set("schema", schema);
+  const postgres = await openPostgresStore(url.toString());
+  rows.push(...(await benchStore("postgres (group commit)", postgres, "p")));
+  await postgres.close();
+  const postgresSingle = await openPostgresStore(url.toString(), { maxBatch: 1 });
+  rows.push(...(await benchStore("postgres (same append, one commit per message)", postgresSingle, "p1")));
+  await postgresSingle.close();
+  for (const writers of CONCURRENCY) rows.push(await postgresPeer(values.postgres, schema, writers));
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+  const admin = new pg.Client({ connectionString: values.postgres });
+  await admin.connect();
+  await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await admin.end();
+}
+
+console.log(`seconds=${SECONDS} per setting; latency = call to commit`);
+console.log(
+  "| store | writers | messages/s | p50 ms | p99 ms | group commit vs one commit per message |\n|---|---|---|---|---|---|",
+);
+for (const row of rows) {
+  const dialect = row.store.split(/[ ,]/)[0] as string;
+  const single = rows.find(
+    (r) => r.writers === row.writers && r.store.startsWith(dialect) && r.store.includes("one commit per"),
+  );
+  const ratio = row.store.includes("group commit") && single ? `${(row.perSecond / single.perSecond).toFixed(1)}×` : "";
+  console.log(
+    `| ${row.store} | ${row.writers} | ${row.perSecond.toFixed(0)} | ${row.p50.toFixed(2)} | ${row.p99.toFixed(2)} | ${ratio} |`,
+  );
+}
