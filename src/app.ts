@@ -65,6 +65,7 @@ export async function startApp(config: Config): Promise<App> {
     limits: config,
     now: () => new Date(),
   };
+  let stopping: Promise<void> | undefined;
   const gateway = new WsGateway(ctx, bus, config, metrics, nodeId);
   await bus.ping(); // the gateway's subscriptions are in effect before the first client arrives
   const server = createHttpServer({
@@ -73,6 +74,7 @@ export async function startApp(config: Config): Promise<App> {
     metrics,
     maxHttpBodyBytes: config.maxHttpBodyBytes,
     ready: async () => {
+      if (stopping) throw new Error("draining: shutting down");
       await Promise.all([within(store.ping(), 2000, "the store"), within(bus.ping(), 2000, "the bus")]);
     },
   });
@@ -84,7 +86,6 @@ export async function startApp(config: Config): Promise<App> {
     });
   });
   const port = (server.address() as AddressInfo).port;
-  let stopping: Promise<void> | undefined;
   return {
     config,
     server,

@@ -1,0 +1,102 @@
+/**
+ * @module Benchmark: memory a node holds per open WebSocket session, against a bare `ws` server
+ * holding the same number of idle connections (the peer), measured in the same run.
+ *
+ * Usage: npm run bench:connections -- [--connections 3000]
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import WebSocket from "ws";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const { values } = parseArgs({ options: { connections: { type: "string", default: "3000" } } });
+const N = Number(values.connections);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function rssOf(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+async function settle(): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+}
+
+async function openMany(url: string, headers: Record<string, string>): Promise<WebSocket[]> {
+  const sockets: WebSocket[] = [];
+  for (let i = 0; i < N; i += 100) {
+    const batch = Array.from({ length: Math.min(100, N - i) }, () => {
+      const ws = new WebSocket(url, { headers });
+      return new Promise<WebSocket>((resolve, reject) => ws.once("open", () => resolve(ws)).once("error", reject));
+    });
+    sockets.push(...(await Promise.all(batch)));
+  }
+  return sockets;
+}
+
+async function measure(child: ChildProcess, url: string, headers: Record<string, string>): Promise<number> {
+  await settle();
+  const before = rssOf(child.pid as number);
+  const sockets = await openMany(url, headers);
+  await settle();
+  const after = rssOf(child.pid as number);
+  for (const ws of sockets) ws.terminate();
+  return (after - before) / N;
+}
+
+async function waitFor(child: ChildProcess, text: string): Promise<void> {
+  await new Promise<void>((resolve) => child.stdout?.on("data", (d) => String(d).includes(text) && resolve()));
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), "haetae-bench-conn-"));
+const port = await freePort();
+const haetae = spawn(
+  process.execPath,
+  ["--import", "tsx", "src/cli.ts", "serve", "--port", String(port), "--data", dataDir, "--scrypt-log-n", "10"],
+  {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "inherit"],
+  },
+);
+await waitFor(haetae, "listening");
+const res = await fetch(`http://127.0.0.1:${port}/api/v1/auth/register`, {
+  method: "POST",
+  body: JSON.stringify({ username: "conn_bench", password: "bench password" }),
+});
+const { token } = (await res.json()) as { token: string };
+const perHaetae = await measure(haetae, `ws://127.0.0.1:${port}/api/v1/ws`, { authorization: `Bearer ${token}` });
+haetae.kill("SIGKILL");
+rmSync(dataDir, { recursive: true, force: true });
+
+const peerPort = await freePort();
+const peer = spawn(
+  process.execPath,
+  [
+    "-e",
+    `const { WebSocketServer } = require("ws"); new WebSocketServer({ port: ${peerPort}, host: "127.0.0.1" }); console.log("listening");`,
+  ],
+  { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] },
+);
+await waitFor(peer, "listening");
+const perPeer = await measure(peer, `ws://127.0.0.1:${peerPort}`, {});
+peer.kill("SIGKILL");
+
+console.log(`connections=${N}`);
+console.log("| server | KB per open session |\n|---|---|");
+console.log(`| haetae (authenticated session, presence, rate limiter) | ${(perHaetae / 1024).toFixed(1)} |`);
+console.log(`| bare ws server (peer) | ${(perPeer / 1024).toFixed(1)} |`);
+console.log(`ratio haetae/peer: ${(perHaetae / perPeer).toFixed(2)}`);
+process.exit(0);
