@@ -69,4 +69,5 @@ export const serverEventSchema = z.union([
   z.strictObject({ type: z.literal("typing"), conversationId: id, userId: id }),
   z.strictObject({ type: z.literal("presence"), userId: id, online: z.boolean(), lastSeenAt: iso.nullable() }),
   z.strictObject({ type: z.literal("session"), userId: id, deviceId: id, sessionId: id }),
+  z.strictObject({ type: z.literal("resync") }),
 ]);

@@ -80,11 +80,16 @@ export interface SessionEvent {
   sessionId: string;
 }
 
+/** The node lost live events (its bus connection was cut and is back): sync now. */
+export interface ResyncEvent {
+  type: "resync";
+}
+
 /** Ephemeral events: delivered live only, shed first under load. */
 export type EphemeralEvent = TypingEvent | PresenceEvent;
 
 /** Any event the server pushes. */
-export type ServerEvent = FeedEvent | EphemeralEvent | SessionEvent;
+export type ServerEvent = FeedEvent | EphemeralEvent | SessionEvent | ResyncEvent;
 
 /** The `type` of every feed event, in one list for validation and docs. */
 export const FEED_EVENT_TYPES = [
