@@ -185,3 +185,22 @@ export class RawClient {
     });
   }
 }
+
+/**
+ * What `sync` returns for events seen live earlier: a message deleted for everyone is a
+ * tombstone in every event that carried it (its text is erased from the store, feed included).
+ */
+export function afterDeletions<E extends { type: string }>(events: E[]): E[] {
+  const tombstones = new Map<string, unknown>();
+  for (const e of events) {
+    if (e.type === "message.deleted") {
+      const d = e as unknown as { conversationId: string; seq: number; message: unknown };
+      tombstones.set(`${d.conversationId}#${d.seq}`, d.message);
+    }
+  }
+  return events.map((e) => {
+    const m = e as unknown as { conversationId?: string; seq?: number; message?: unknown };
+    const tombstone = m.message !== undefined ? tombstones.get(`${m.conversationId}#${m.seq}`) : undefined;
+    return tombstone === undefined ? e : ({ ...e, message: tombstone } as E);
+  });
+}

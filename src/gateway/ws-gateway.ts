@@ -35,8 +35,12 @@ const HEARTBEAT_MS = 30_000;
 function tokenOf(request: IncomingMessage): string | undefined {
   const header = request.headers.authorization;
   if (header?.startsWith("Bearer ")) return header.slice("Bearer ".length).trim();
-  const url = new URL(request.url ?? "/", "http://localhost");
-  return url.searchParams.get("token") ?? undefined;
+  const query = (request.url ?? "").split("?")[1] ?? "";
+  try {
+    return new URLSearchParams(query).get("token") ?? undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Owns every session of this node and the bus subscriptions that feed them. */

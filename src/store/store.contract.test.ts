@@ -177,7 +177,7 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     const b = await user(store);
     const g = (await store.createGroup(group(a.id, [a.id]))).value;
     await store.appendMessage(msg(g.id, a.id, "before b"));
-    await store.addMembers(g.id, [b.id], a.id, now());
+    await store.addMembers(g.id, [b.id], a.id, now(), 1000);
     await store.appendMessage(msg(g.id, a.id, "while b"));
     await store.removeMember(g.id, b.id, a.id);
     await store.appendMessage(msg(g.id, a.id, "after b"));
@@ -198,7 +198,7 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     await store.appendMessage(msg(g.id, a.id, "first span"));
     await store.removeMember(g.id, b.id, a.id);
     await store.appendMessage(msg(g.id, a.id, "while away"));
-    await store.addMembers(g.id, [b.id], a.id, now());
+    await store.addMembers(g.id, [b.id], a.id, now(), 1000);
     await store.appendMessage(msg(g.id, a.id, "second span"));
     const { events } = await store.feed(b.id, 0, 100);
     const texts = events.flatMap((e) => (e.type === "message.new" ? [e.message.text] : []));
@@ -243,7 +243,7 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     const g = (await store.createGroup(group(a.id, [a.id]))).value;
     await store.appendMessage(msg(g.id, a.id, "secret"));
     await store.appendMessage(msg(g.id, a.id, "next"));
-    const deleted = await store.deleteMessage(g.id, 1, now());
+    const deleted = await store.deleteMessage(g.id, 1, now(), a.id);
     expect(deleted.value).toMatchObject({ seq: 1, text: "", deleted: true });
     expect((await store.history(g.id, { afterSeq: 0, limit: 10 })).messages.map((m) => m.seq)).toEqual([1, 2]);
   });

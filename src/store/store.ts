@@ -33,10 +33,15 @@ export interface AppendMessageInput {
   mentionsAll: boolean;
 }
 
-/** The outcome of a write: what it stored and the feed event that announces it. */
+/**
+ * The outcome of a write: what it stored, the feed event that announces it, and who should
+ * hear it live — the members as of the write's own transaction (plus a member it removed), so a
+ * member removed a moment before never gets a live copy and one added a moment before does.
+ */
 export interface Written<T> {
   value: T;
   event: FeedEvent | null;
+  audience: string[];
 }
 
 /** Raised when a unique key is already taken (username). */
@@ -52,7 +57,8 @@ export class StoreConflictError extends Error {
  * (G4). Writes to one conversation are serialized: `seq` is `lastSeq + 1` inside the
  * transaction, so sequences are gap-free and never reused (G3). `appendMessage` is idempotent
  * on `(senderId, clientMsgId)` (G2). Nothing here checks access; callers go through
- * `chat/access.ts` first.
+ * `chat/access.ts` first; a write by a user who stopped being a member between that check and
+ * the write's transaction fails with `forbidden` (checked again inside the transaction, G7).
  */
 export interface Store {
   /** Resolves when the store answers; rejects when it cannot be reached. */
@@ -91,11 +97,13 @@ export interface Store {
   getMembers(conversationId: string): Promise<MemberState[]>;
   lastSeq(conversationId: string): Promise<number>;
   updateTitle(conversationId: string, title: string, byUserId: string): Promise<Written<Conversation>>;
+  /** Add members; `member_limit_exceeded` (checked inside the write) past `maxMembers`. */
   addMembers(
     conversationId: string,
     userIds: readonly string[],
     byUserId: string,
     at: string,
+    maxMembers: number,
   ): Promise<Written<Conversation>>;
   removeMember(conversationId: string, userId: string, byUserId: string): Promise<Written<Conversation>>;
   listConversations(userId: string): Promise<ConversationSummary[]>;
@@ -109,6 +117,7 @@ export interface Store {
   /** The message this sender sent with this clientMsgId, if any. */
   findByClientMsgId(senderId: string, clientMsgId: string): Promise<Message | null>;
   getMessage(conversationId: string, seq: number): Promise<Message | null>;
+  /** Edit a message that is not deleted (`message_deleted` otherwise), as `actorId`. */
   editMessage(
     conversationId: string,
     seq: number,
@@ -116,8 +125,10 @@ export interface Store {
     mentions: string[],
     mentionsAll: boolean,
     at: string,
+    actorId: string,
   ): Promise<Written<Message>>;
-  deleteMessage(conversationId: string, seq: number, at: string): Promise<Written<Message>>;
+  /** Erase a message's text (and the text in the feed events that carried it), keeping its seq. */
+  deleteMessage(conversationId: string, seq: number, at: string, actorId: string): Promise<Written<Message>>;
   /** Add or remove one reaction; no event when nothing changed. */
   setReaction(
     conversationId: string,

@@ -47,7 +47,7 @@ export async function createConversation(
       createdAt: now,
       createdBy: userId,
     });
-    if (written.event) await publishEvent(ctx, memberIds, written.event);
+    if (written.event) await publishEvent(ctx, written.audience, written.event);
     return { conversation: written.value, created: written.created };
   }
   const memberIds = [userId, ...others];
@@ -58,7 +58,7 @@ export async function createConversation(
   const conversation: Conversation = { id: newId(), kind: "group", memberIds, createdAt: now, createdBy: userId };
   if (input.title !== undefined) conversation.title = checkTitle(input.title);
   const written = await ctx.store.createGroup(conversation);
-  if (written.event) await publishEvent(ctx, memberIds, written.event);
+  if (written.event) await publishEvent(ctx, written.audience, written.event);
   return { conversation: written.value, created: true };
 }
 
@@ -97,7 +97,7 @@ export async function renameGroup(
 ): Promise<Conversation> {
   await accessGroup(ctx, userId, conversationId);
   const written = await ctx.store.updateTitle(conversationId, checkTitle(title), userId);
-  if (written.event) await publishEvent(ctx, written.value.memberIds, written.event);
+  if (written.event) await publishEvent(ctx, written.audience, written.event);
   return written.value;
 }
 
@@ -114,8 +114,14 @@ export async function addMembers(
     throw new HaetaeError("member_limit_exceeded", `A group has at most ${ctx.limits.maxGroupMembers} members.`);
   }
   await requireUsers(ctx, newcomers);
-  const written = await ctx.store.addMembers(conversationId, newcomers, userId, ctx.now().toISOString());
-  if (written.event) await publishEvent(ctx, written.value.memberIds, written.event);
+  const written = await ctx.store.addMembers(
+    conversationId,
+    newcomers,
+    userId,
+    ctx.now().toISOString(),
+    ctx.limits.maxGroupMembers,
+  );
+  if (written.event) await publishEvent(ctx, written.audience, written.event);
   return written.value;
 }
 
@@ -133,7 +139,7 @@ export async function removeMember(
   if (!conversation.memberIds.includes(targetId)) throw new HaetaeError("user_not_found", "That user is not a member.");
   const written = await ctx.store.removeMember(conversationId, targetId, userId);
   // The removed user hears it too, so every device of theirs drops the conversation.
-  if (written.event) await publishEvent(ctx, [...written.value.memberIds, targetId], written.event);
+  if (written.event) await publishEvent(ctx, written.audience, written.event);
   return written.value;
 }
 

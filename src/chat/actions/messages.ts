@@ -70,7 +70,7 @@ export async function sendMessage(
     mentionsAll,
     ...(input.replyToSeq !== undefined ? { replyToSeq: input.replyToSeq } : {}),
   });
-  if (written.event) await publishEvent(ctx, conversation.memberIds, written.event);
+  if (written.event) await publishEvent(ctx, written.audience, written.event);
   return { message: written.value, duplicate: written.duplicate };
 }
 
@@ -100,8 +100,9 @@ export async function editMessage(
     mentions,
     mentionsAll,
     ctx.now().toISOString(),
+    userId,
   );
-  if (written.event) await publishEvent(ctx, conversation.memberIds, written.event);
+  if (written.event) await publishEvent(ctx, written.audience, written.event);
   return written.value;
 }
 
@@ -120,8 +121,8 @@ export async function deleteMessage(
       `Messages can be deleted for everyone within ${ctx.limits.deleteWindowMs} ms.`,
     );
   }
-  const written = await ctx.store.deleteMessage(input.conversationId, input.seq, ctx.now().toISOString());
-  if (written.event) await publishEvent(ctx, conversation.memberIds, written.event);
+  const written = await ctx.store.deleteMessage(input.conversationId, input.seq, ctx.now().toISOString(), userId);
+  if (written.event) await publishEvent(ctx, written.audience, written.event);
   return written.value;
 }
 
@@ -158,7 +159,7 @@ export async function react(
     add,
     ctx.now().toISOString(),
   );
-  if (written.event) await publishEvent(ctx, conversation.memberIds, written.event);
+  if (written.event) await publishEvent(ctx, written.audience, written.event);
   return written.value;
 }
 

@@ -12,7 +12,7 @@ export async function markRead(
 ): Promise<number> {
   const { conversation } = await accessConversation(ctx, userId, input.conversationId);
   const written = await ctx.store.markRead(input.conversationId, userId, input.seq);
-  if (written.event) await publishEvent(ctx, conversation.memberIds, written.event);
+  if (written.event) await publishEvent(ctx, written.audience, written.event);
   return written.value;
 }
 

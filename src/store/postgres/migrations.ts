@@ -114,6 +114,15 @@ INSERT INTO membership_spans (conversation_id, user_id, joined_event_id, left_ev
   SELECT conversation_id, user_id, joined_event_id, left_event_id FROM members;
 `,
   },
+  {
+    version: 3,
+    name: "event seq",
+    sql: `
+ALTER TABLE events ADD COLUMN seq INTEGER;
+UPDATE events SET seq = (payload::json->>'seq')::integer;
+CREATE INDEX events_message ON events(conversation_id, seq);
+`,
+  },
 ];
 
 /** Every node starts with this; the lock makes concurrent starts apply each migration once. */

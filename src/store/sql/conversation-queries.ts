@@ -1,5 +1,6 @@
 /** @module SQL of conversations and memberships. */
 import type { Conversation, ConversationSummary, MemberState } from "../../protocol/index.js";
+import { HaetaeError } from "../../protocol/index.js";
 import type { Written } from "../store.js";
 import { appendEvent } from "./feed-queries.js";
 import { messageAt } from "./message-queries.js";
@@ -25,6 +26,16 @@ export async function memberIds(db: SqlExecutor, conversationId: string): Promis
     [conversationId],
   );
   return byJoinOrder(rows).map((r) => r.user_id);
+}
+
+/**
+ * The active member ids, read inside a write; `forbidden` when `actorId` is not among them —
+ * the access check before the write may be a moment old (G7).
+ */
+export async function membersForWrite(db: SqlExecutor, conversationId: string, actorId: string): Promise<string[]> {
+  const ids = await memberIds(db, conversationId);
+  if (!ids.includes(actorId)) throw new HaetaeError("forbidden", "You are not a member of this conversation.");
+  return ids;
 }
 
 export async function membersOf(db: SqlExecutor, conversationId: string): Promise<MemberState[]> {
@@ -70,7 +81,10 @@ export async function getOrCreateDirect(
 ): Promise<Written<Conversation> & { created: boolean }> {
   const key = [...conversation.memberIds].sort().join("|");
   const existing = await db.get<{ id: string }>("SELECT id FROM conversations WHERE direct_key = ?", [key]);
-  if (existing) return { value: await conversationOrThrow(db, existing.id), event: null, created: false };
+  if (existing) {
+    const value = await conversationOrThrow(db, existing.id);
+    return { value, event: null, audience: value.memberIds, created: false };
+  }
   return { ...(await insertConversation(db, conversation, key)), created: true };
 }
 
@@ -115,7 +129,7 @@ export async function insertConversation(
       ],
     );
   }
-  return { value: conversation, event };
+  return { value: conversation, event, audience: conversation.memberIds };
 }
 
 export async function updateTitle(
@@ -125,6 +139,7 @@ export async function updateTitle(
   byUserId: string,
   at: string,
 ): Promise<Written<Conversation>> {
+  await membersForWrite(db, conversationId, byUserId);
   await db.run("UPDATE conversations SET title = ? WHERE id = ?", [title, conversationId]);
   const conversation = await conversationOrThrow(db, conversationId);
   const event = await appendEvent(
@@ -132,7 +147,7 @@ export async function updateTitle(
     { type: "conversation.updated", conversationId, conversation, byUserId, added: [], removed: [] },
     at,
   );
-  return { value: conversation, event };
+  return { value: conversation, event, audience: conversation.memberIds };
 }
 
 export async function addMembers(
@@ -141,11 +156,17 @@ export async function addMembers(
   userIds: readonly string[],
   byUserId: string,
   at: string,
+  maxMembers: number,
 ): Promise<Written<Conversation>> {
+  await membersForWrite(db, conversationId, byUserId);
   const before = await conversationOrThrow(db, conversationId);
   const current = new Set(before.memberIds);
   const added = [...new Set(userIds)].filter((id) => !current.has(id)).sort();
-  if (added.length === 0) return { value: before, event: null };
+  if (added.length === 0) return { value: before, event: null, audience: before.memberIds };
+  // Checked here, inside the write: two invitations at once cannot pass the limit together.
+  if (before.memberIds.length + added.length > maxMembers) {
+    throw new HaetaeError("member_limit_exceeded", `A group has at most ${maxMembers} members.`);
+  }
   const conversation = { ...before, memberIds: [...before.memberIds, ...added] };
   const event = await appendEvent(
     db,
@@ -167,7 +188,8 @@ export async function addMembers(
       event.eventId,
     ]);
   }
-  return { value: await conversationOrThrow(db, conversationId), event };
+  const value = await conversationOrThrow(db, conversationId);
+  return { value, event, audience: value.memberIds };
 }
 
 export async function removeMember(
@@ -177,8 +199,9 @@ export async function removeMember(
   byUserId: string,
   at: string,
 ): Promise<Written<Conversation>> {
+  await membersForWrite(db, conversationId, byUserId);
   const before = await conversationOrThrow(db, conversationId);
-  if (!before.memberIds.includes(userId)) return { value: before, event: null };
+  if (!before.memberIds.includes(userId)) return { value: before, event: null, audience: before.memberIds };
   const conversation = { ...before, memberIds: before.memberIds.filter((id) => id !== userId) };
   const event = await appendEvent(
     db,
@@ -203,7 +226,8 @@ export async function removeMember(
       heir.userId,
     ]);
   }
-  return { value: conversation, event };
+  // The removed user hears it too, so every device of theirs drops the conversation.
+  return { value: conversation, event, audience: [...conversation.memberIds, userId] };
 }
 
 /** My conversations, most recently active first, with unread and unread-mention counts. */

@@ -9,9 +9,11 @@ export async function appendEvent<E extends NewFeedEvent>(
   event: E,
   at: string,
 ): Promise<E & { eventId: number }> {
+  // `seq` is kept beside the payload so that deleting a message can find the events that carried it.
+  const seq = "seq" in event ? event.seq : null;
   const row = await db.get<{ id: number }>(
-    "INSERT INTO events (conversation_id, type, payload, created_at) VALUES (?, ?, ?, ?) RETURNING id",
-    [event.conversationId, event.type, JSON.stringify(event), at],
+    "INSERT INTO events (conversation_id, type, payload, created_at, seq) VALUES (?, ?, ?, ?, ?) RETURNING id",
+    [event.conversationId, event.type, JSON.stringify(event), at, seq],
   );
   if (!row) throw new Error("INSERT … RETURNING gave no row");
   return { ...event, eventId: Number(row.id) };

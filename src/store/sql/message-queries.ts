@@ -1,6 +1,8 @@
 /** @module SQL of messages, reactions and read cursors. */
 import type { Message } from "../../protocol/index.js";
+import { HaetaeError } from "../../protocol/index.js";
 import type { AppendMessageInput, Written } from "../store.js";
+import { memberIds, membersForWrite } from "./conversation-queries.js";
 import { appendEvent } from "./feed-queries.js";
 import { type MessageRow, toMessage } from "./rows.js";
 import type { SqlExecutor } from "./sql-driver.js";
@@ -63,7 +65,12 @@ export async function appendMessage(
   input: AppendMessageInput,
 ): Promise<Written<Message> & { duplicate: boolean }> {
   const existing = await messageByClientMsgId(db, input.senderId, input.clientMsgId);
-  if (existing) return { value: existing, event: null, duplicate: true };
+  if (existing) {
+    // Checked again here: the same clientMsgId raced into two conversations must not pass as a duplicate.
+    if (existing.conversationId !== input.conversationId) throw new HaetaeError("client_msg_id_conflict");
+    return { value: existing, event: null, audience: [], duplicate: true };
+  }
+  const audience = await membersForWrite(db, input.conversationId, input.senderId);
   const next = await db.get<{ last_seq: number }>(
     "UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = ? WHERE id = ? RETURNING last_seq",
     [input.createdAt, input.conversationId],
@@ -113,7 +120,7 @@ export async function appendMessage(
     { type: "message.new", conversationId: input.conversationId, seq, message },
     input.createdAt,
   );
-  return { value: message, event, duplicate: false };
+  return { value: message, event, audience, duplicate: false };
 }
 
 export async function editMessage(
@@ -124,16 +131,20 @@ export async function editMessage(
   mentions: string[],
   mentionsAll: boolean,
   at: string,
+  actorId: string,
 ): Promise<Written<Message>> {
-  await db.run(
-    "UPDATE messages SET text = ?, mentions = ?, mentions_all = ?, edited_at = ? WHERE conversation_id = ? AND seq = ?",
+  const audience = await membersForWrite(db, conversationId, actorId);
+  const { changes } = await db.run(
+    "UPDATE messages SET text = ?, mentions = ?, mentions_all = ?, edited_at = ? WHERE conversation_id = ? AND seq = ? AND deleted_at IS NULL",
     [text, JSON.stringify(mentions), mentionsAll ? 1 : 0, at, conversationId, seq],
   );
+  // A delete that committed first wins: the edit must not put text back into a tombstone.
+  if (changes === 0) throw new HaetaeError("message_deleted");
   await db.run("DELETE FROM message_mentions WHERE conversation_id = ? AND seq = ?", [conversationId, seq]);
   await insertMentions(db, conversationId, seq, mentions);
   const message = await messageOrThrow(db, conversationId, seq);
   const event = await appendEvent(db, { type: "message.edited", conversationId, seq, message }, at);
-  return { value: message, event };
+  return { value: message, event, audience };
 }
 
 export async function deleteMessage(
@@ -141,7 +152,9 @@ export async function deleteMessage(
   conversationId: string,
   seq: number,
   at: string,
+  actorId: string,
 ): Promise<Written<Message>> {
+  const audience = await membersForWrite(db, conversationId, actorId);
   // The text is erased, not hidden: "delete for everyone" must not leave it in the store.
   await db.run(
     "UPDATE messages SET text = '', mentions = '[]', mentions_all = 0, deleted_at = ? WHERE conversation_id = ? AND seq = ?",
@@ -150,8 +163,31 @@ export async function deleteMessage(
   await db.run("DELETE FROM message_mentions WHERE conversation_id = ? AND seq = ?", [conversationId, seq]);
   await db.run("DELETE FROM reactions WHERE conversation_id = ? AND seq = ?", [conversationId, seq]);
   const message = await messageOrThrow(db, conversationId, seq);
+  await scrubEarlierEvents(db, conversationId, seq, message);
   const event = await appendEvent(db, { type: "message.deleted", conversationId, seq, message }, at);
-  return { value: message, event };
+  return { value: message, event, audience };
+}
+
+/**
+ * "Delete for everyone" must not leave the text in the store: the feed events that carried the
+ * message (new, edited, reactions) get the tombstone instead, so a later `sync` never replays it.
+ */
+async function scrubEarlierEvents(
+  db: SqlExecutor,
+  conversationId: string,
+  seq: number,
+  tombstone: Message,
+): Promise<void> {
+  const rows = await db.all<{ id: number; payload: string }>(
+    "SELECT id, payload FROM events WHERE conversation_id = ? AND seq = ?",
+    [conversationId, seq],
+  );
+  for (const row of rows) {
+    const payload = JSON.parse(row.payload) as { message?: Message };
+    if (!payload.message) continue;
+    payload.message = tombstone;
+    await db.run("UPDATE events SET payload = ? WHERE id = ?", [JSON.stringify(payload), row.id]);
+  }
 }
 
 export async function setReaction(
@@ -163,6 +199,13 @@ export async function setReaction(
   add: boolean,
   at: string,
 ): Promise<Written<Message>> {
+  const audience = await membersForWrite(db, conversationId, userId);
+  const deleted = await db.get<{ deleted_at: string | null }>(
+    "SELECT deleted_at FROM messages WHERE conversation_id = ? AND seq = ?",
+    [conversationId, seq],
+  );
+  if (!deleted) throw new HaetaeError("message_not_found");
+  if (deleted.deleted_at !== null) throw new HaetaeError("message_deleted");
   const result = add
     ? await db.run(
         "INSERT INTO reactions (conversation_id, seq, user_id, emoji, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -175,13 +218,13 @@ export async function setReaction(
         emoji,
       ]);
   const message = await messageOrThrow(db, conversationId, seq);
-  if (result.changes === 0) return { value: message, event: null };
+  if (result.changes === 0) return { value: message, event: null, audience };
   const event = await appendEvent(
     db,
     { type: "message.reaction", conversationId, seq, userId, emoji, added: add, message },
     at,
   );
-  return { value: message, event };
+  return { value: message, event, audience };
 }
 
 /** Messages in seq order: after `afterSeq`, or the newest `limit` before `beforeSeq`. */
@@ -197,10 +240,16 @@ export async function historyOf(
           page.afterSeq,
           page.limit + 1,
         ])
-      : await db.all<MessageRow>(
-          "SELECT * FROM messages WHERE conversation_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
-          [conversationId, page.beforeSeq ?? Number.MAX_SAFE_INTEGER, page.limit + 1],
-        );
+      : page.beforeSeq !== undefined
+        ? await db.all<MessageRow>(
+            "SELECT * FROM messages WHERE conversation_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+            [conversationId, page.beforeSeq, page.limit + 1],
+          )
+        : // No artificial upper bound: PostgreSQL's INTEGER column refuses 2^53 as a parameter.
+          await db.all<MessageRow>("SELECT * FROM messages WHERE conversation_id = ? ORDER BY seq DESC LIMIT ?", [
+            conversationId,
+            page.limit + 1,
+          ]);
   const hasMore = rows.length > page.limit;
   rows = rows.slice(0, page.limit);
   if (page.afterSeq === undefined) rows.reverse();
@@ -235,15 +284,15 @@ export async function markRead(
      WHERE m.conversation_id = ? AND m.user_id = ? AND m.active = 1`,
     [conversationId, userId],
   );
-  if (!row) throw new Error(`markRead: ${userId} is not a member of ${conversationId}`);
+  if (!row) throw new HaetaeError("forbidden", "You are not a member of this conversation.");
   const current = Number(row.read_seq);
   const target = Math.min(seq, Number(row.last_seq));
-  if (target <= current) return { value: current, event: null };
+  if (target <= current) return { value: current, event: null, audience: [] };
   await db.run("UPDATE members SET read_seq = ? WHERE conversation_id = ? AND user_id = ?", [
     target,
     conversationId,
     userId,
   ]);
   const event = await appendEvent(db, { type: "receipt", conversationId, userId, readSeq: target }, at);
-  return { value: target, event };
+  return { value: target, event, audience: await memberIds(db, conversationId) };
 }

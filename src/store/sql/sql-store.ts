@@ -157,8 +157,9 @@ export class SqlStore implements Store {
     userIds: readonly string[],
     byUserId: string,
     at: string,
+    maxMembers: number,
   ): Promise<Written<Conversation>> {
-    return this.driver.write((tx) => conversations.addMembers(tx, conversationId, userIds, byUserId, at));
+    return this.driver.write((tx) => conversations.addMembers(tx, conversationId, userIds, byUserId, at, maxMembers));
   }
 
   removeMember(conversationId: string, userId: string, byUserId: string): Promise<Written<Conversation>> {
@@ -189,12 +190,15 @@ export class SqlStore implements Store {
     mentions: string[],
     mentionsAll: boolean,
     at: string,
+    actorId: string,
   ): Promise<Written<Message>> {
-    return this.driver.write((tx) => messages.editMessage(tx, conversationId, seq, text, mentions, mentionsAll, at));
+    return this.driver.write((tx) =>
+      messages.editMessage(tx, conversationId, seq, text, mentions, mentionsAll, at, actorId),
+    );
   }
 
-  deleteMessage(conversationId: string, seq: number, at: string): Promise<Written<Message>> {
-    return this.driver.write((tx) => messages.deleteMessage(tx, conversationId, seq, at));
+  deleteMessage(conversationId: string, seq: number, at: string, actorId: string): Promise<Written<Message>> {
+    return this.driver.write((tx) => messages.deleteMessage(tx, conversationId, seq, at, actorId));
   }
 
   setReaction(

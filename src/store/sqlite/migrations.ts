@@ -115,6 +115,15 @@ INSERT INTO membership_spans (conversation_id, user_id, joined_event_id, left_ev
   SELECT conversation_id, user_id, joined_event_id, left_event_id FROM members;
 `,
   },
+  {
+    version: 3,
+    name: "event seq",
+    sql: `
+ALTER TABLE events ADD COLUMN seq INTEGER;
+UPDATE events SET seq = json_extract(payload, '$.seq');
+CREATE INDEX events_message ON events(conversation_id, seq);
+`,
+  },
 ];
 
 /** Apply every migration newer than the database's version; returns the versions applied. */
