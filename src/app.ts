@@ -100,7 +100,7 @@ export async function startApp(config: Config): Promise<App> {
         await gateway.drain(config.shutdownTimeoutMs / 2);
         gateway.close();
         server.closeAllConnections();
-        await closed;
+        await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000))]);
         await store.close();
         await bus.close();
       })();

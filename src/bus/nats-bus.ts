@@ -3,6 +3,8 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { Bus, BusControl, BusMessage, BusStatus } from "./bus.js";
 
 const PING_TIMEOUT_MS = 2000;
+/** User ids per bus message: 2,000 ids of 36 characters is ~80 KB, plus a frame of at most a few hundred KB. */
+const AUDIENCE_CHUNK = 2000;
 
 /**
  * Core NATS, not JetStream: every event is already durable in the store before it is
@@ -53,8 +55,11 @@ export class NatsBus implements Bus {
 
   async publish(message: BusMessage): Promise<void> {
     if (this.nc.isClosed()) return;
-    const header = JSON.stringify({ a: message.audience, e: message.ephemeral ? 1 : 0 });
-    this.nc.publish(this.eventsSubject, `${header}\n${message.frame}`);
+    // A large group's audience is split so that no message nears NATS's 1 MiB payload limit.
+    for (let i = 0; i < Math.max(1, message.audience.length); i += AUDIENCE_CHUNK) {
+      const header = JSON.stringify({ a: message.audience.slice(i, i + AUDIENCE_CHUNK), e: message.ephemeral ? 1 : 0 });
+      this.nc.publish(this.eventsSubject, `${header}\n${message.frame}`);
+    }
   }
 
   subscribe(handler: (message: BusMessage) => void): () => void {

@@ -30,6 +30,11 @@ describe("config", () => {
     expect(() => loadConfig(["--config", file], {})).toThrow(/unknown key.*prot/);
   });
 
+  it("refuses blank values instead of reading them as 0", () => {
+    expect(() => loadConfig([], { HAETAE_PORT: "" })).toThrow(/port \(from env HAETAE_PORT\): must not be blank/);
+    expect(() => loadConfig(["--delete-window-ms", " "], {})).toThrow(/deleteWindowMs/);
+  });
+
   it("reports a bad value with its key and where it came from", () => {
     expect(() => loadConfig([], { HAETAE_PORT: "eighty" })).toThrow(/port \(from env HAETAE_PORT\)/);
     expect(() => loadConfig(["--store", "mysql://x"], {})).toThrow(/store \(from flag --store\).*postgres/);

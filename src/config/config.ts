@@ -39,6 +39,7 @@ export const configSchema = z.strictObject({
   minPasswordLength: int(6, 128).default(8),
   presenceSubscriptionLimit: int(1, 10_000).default(500),
   shutdownTimeoutMs: int(100, 600_000).default(10_000),
+  heartbeatMs: int(100, 600_000).default(30_000),
 });
 
 /** The validated, frozen configuration every part receives its slice of. */
@@ -130,6 +131,12 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     if (value !== undefined) {
       input[key] = value;
       sources[key] = `flag --${flagName(key)}`;
+    }
+  }
+  for (const [key, value] of Object.entries(input)) {
+    // z.coerce.number("") is 0: an empty HAETAE_PORT must be an error, not a random port.
+    if (typeof value === "string" && value.trim() === "") {
+      throw new ConfigError(`${key} (from ${sources[key]}): must not be blank`);
     }
   }
   return makeConfig(input, sources);

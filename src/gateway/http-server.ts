@@ -51,6 +51,15 @@ async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   }
 }
 
+/**
+ * The path of a request target, without parsing it as a URL: `new URL("//", base)` throws, and
+ * a request line must never be able to crash the process.
+ */
+export function pathOf(target: string | undefined): string {
+  const path = (target ?? "/").split("?")[0] ?? "/";
+  return path.startsWith("/") ? path : `/${path}`;
+}
+
 function bearer(req: IncomingMessage): string | undefined {
   const header = req.headers.authorization;
   return header?.startsWith("Bearer ") ? header.slice("Bearer ".length).trim() : undefined;
@@ -104,7 +113,7 @@ export function createHttpServer(deps: HttpDeps): Server {
   };
 
   const server = createServer(async (req, res) => {
-    const path = new URL(req.url ?? "/", "http://localhost").pathname;
+    const path = pathOf(req.url);
     const methods = routes[path];
     const route = methods?.[req.method ?? "GET"];
     let status = 200;
@@ -125,7 +134,7 @@ export function createHttpServer(deps: HttpDeps): Server {
   });
 
   server.on("upgrade", (req, socket, head) => {
-    const path = new URL(req.url ?? "/", "http://localhost").pathname;
+    const path = pathOf(req.url);
     if (path !== WS_PATH) {
       socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
       return;

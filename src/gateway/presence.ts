@@ -2,16 +2,23 @@
 import type { Presence } from "../protocol/index.js";
 
 /**
- * Each node counts its own sessions per user and announces a user's first session and last
- * close; every node keeps, per user, the set of nodes that hold a session. A user is online
- * while that set is non-empty. Last-seen times live in memory only, as presence is ephemeral.
+ * Each node counts its own sessions per user, announces a user's first session and last close,
+ * and re-announces all its users every heartbeat. Every node keeps, per user, the nodes that hold
+ * a session and until when that claim holds: a node that dies without saying goodbye (SIGKILL,
+ * a cut from the bus) stops refreshing, and its users turn offline when the claim expires, and a
+ * node that starts late learns who is online from the next refresh. Last-seen times live in
+ * memory only, as presence is ephemeral.
  */
 export class PresenceRegistry {
   private readonly localSessions = new Map<string, number>();
-  private readonly nodesByUser = new Map<string, Set<string>>();
+  private readonly claims = new Map<string, Map<string, number>>();
   private readonly lastSeen = new Map<string, string>();
 
-  constructor(readonly nodeId: string) {}
+  constructor(
+    readonly nodeId: string,
+    private readonly ttlMs: number,
+    private readonly now: () => number = () => Date.now(),
+  ) {}
 
   /** Count a session here; true when it is this node's first for the user (announce it). */
   connect(userId: string): boolean {
@@ -31,20 +38,47 @@ export class PresenceRegistry {
     return false;
   }
 
-  /** Apply an announcement from any node (this one included); returns the user's presence when it changed. */
+  /** The users with a session on this node (re-announced every heartbeat). */
+  localUsers(): string[] {
+    return [...this.localSessions.keys()];
+  }
+
+  /** Apply an announcement from any node (this one included); the user's presence when it changed. */
   apply(userId: string, nodeId: string, online: boolean, at: string): Presence | null {
-    const nodes = this.nodesByUser.get(userId) ?? new Set<string>();
-    const wasOnline = nodes.size > 0;
-    if (online) nodes.add(nodeId);
+    const wasOnline = this.isOnline(userId);
+    const nodes = this.claims.get(userId) ?? new Map<string, number>();
+    if (online) nodes.set(nodeId, this.now() + this.ttlMs);
     else nodes.delete(nodeId);
-    if (nodes.size > 0) this.nodesByUser.set(userId, nodes);
-    else this.nodesByUser.delete(userId);
-    this.lastSeen.set(userId, at);
-    const isOnline = nodes.size > 0;
-    return isOnline === wasOnline ? null : this.get(userId);
+    if (nodes.size > 0) this.claims.set(userId, nodes);
+    else this.claims.delete(userId);
+    if (!online || !wasOnline) this.lastSeen.set(userId, at);
+    return this.isOnline(userId) === wasOnline ? null : this.get(userId);
+  }
+
+  /** Drop expired claims; the users who turned offline by it. */
+  expire(): Presence[] {
+    const now = this.now();
+    const changed: Presence[] = [];
+    for (const [userId, nodes] of this.claims) {
+      for (const [nodeId, until] of nodes) if (until <= now) nodes.delete(nodeId);
+      if (nodes.size === 0) {
+        this.claims.delete(userId);
+        this.lastSeen.set(userId, new Date(now).toISOString());
+        changed.push(this.get(userId));
+      }
+    }
+    return changed;
+  }
+
+  private isOnline(userId: string): boolean {
+    const nodes = this.claims.get(userId);
+    if (!nodes) return false;
+    const now = this.now();
+    for (const until of nodes.values()) if (until > now) return true;
+    return false;
   }
 
   get(userId: string): Presence {
-    return { userId, online: this.nodesByUser.has(userId), lastSeenAt: this.lastSeen.get(userId) ?? null };
+    return { userId, online: this.isOnline(userId), lastSeenAt: this.lastSeen.get(userId) ?? null };
   }
 }

@@ -15,6 +15,7 @@ import {
   ERRORS,
   type ErrorCode,
   HaetaeError,
+  type Presence,
   REQUESTS,
   type RequestType,
   requestEnvelope,
@@ -26,10 +27,13 @@ import { Session } from "./session.js";
 
 export type GatewayConfig = Pick<
   Config,
-  "maxFrameBytes" | "requestsPerSecond" | "requestBurst" | "sendQueueBytes" | "presenceSubscriptionLimit"
+  | "maxFrameBytes"
+  | "requestsPerSecond"
+  | "requestBurst"
+  | "sendQueueBytes"
+  | "presenceSubscriptionLimit"
+  | "heartbeatMs"
 >;
-
-const HEARTBEAT_MS = 30_000;
 
 /** Pull a bearer token from the Authorization header or the `token` query parameter. */
 function tokenOf(request: IncomingMessage): string | undefined {
@@ -64,7 +68,7 @@ export class WsGateway {
     // Frames up to four times the limit are read and answered with `frame_too_large`, so the
     // connection survives a client's mistake; past that, ws closes it (1009) before buffering more.
     this.wss = new WebSocketServer({ noServer: true, maxPayload: config.maxFrameBytes * 4, perMessageDeflate: false });
-    this.presence = new PresenceRegistry(nodeId);
+    this.presence = new PresenceRegistry(nodeId, config.heartbeatMs * 2.5);
     this.env = { ctx, presence: this.presence, presenceSubscriptionLimit: config.presenceSubscriptionLimit };
     this.unsubscribe.push(bus.subscribe((message) => this.deliver(message)));
     this.unsubscribe.push(bus.subscribeControl((control) => this.control(control)));
@@ -75,32 +79,44 @@ export class WsGateway {
         if (status !== "up") return;
         const frame = JSON.stringify({ type: "resync" });
         for (const session of this.sessions) session.send(frame);
+        void this.revalidateSessions();
       }),
     );
-    this.heartbeat = setInterval(() => this.checkHeartbeats(), HEARTBEAT_MS);
+    this.heartbeat = setInterval(() => this.checkHeartbeats(), config.heartbeatMs);
     this.heartbeat.unref();
   }
 
   /** Handle an HTTP upgrade to `/api/v1/ws`: authenticate first, then hand the socket to ws. */
   async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     if (!this.accepting) return rejectUpgrade(socket, 503, "unavailable", "The server is shutting down.");
+    // Node removes its own error listener before emitting `upgrade`: a reset while the token is
+    // checked would otherwise be an uncaught exception. ws adds its own once it takes the socket.
+    const onSocketError = () => socket.destroy();
+    socket.on("error", onSocketError);
     let auth: Awaited<ReturnType<typeof authenticate>>;
     try {
       auth = await authenticate(this.ctx, tokenOf(request));
     } catch (error) {
+      if (socket.destroyed) return;
+      socket.off("error", onSocketError);
       if (error instanceof HaetaeError && error.code === "unauthorized") {
         // Accept, say why, and close with 4500: a browser cannot read an HTTP status from a
         // refused upgrade (it sees only 1006) and would retry a dead token forever.
         this.wss.handleUpgrade(request, socket, head, (ws) => {
+          ws.on("error", () => ws.terminate());
           ws.send(JSON.stringify({ type: "error", id: null, code: "unauthorized", message: error.message }));
           ws.close(CLOSE_CODES.unauthorized, "unauthorized");
         });
         return;
       }
       const code: ErrorCode = error instanceof HaetaeError ? error.code : "unavailable";
-      if (!(error instanceof HaetaeError)) console.error("auth during upgrade failed:", error);
+      if (!(error instanceof HaetaeError) && !(error instanceof StoreUnavailableError)) {
+        console.error("auth during upgrade failed:", error);
+      }
       return rejectUpgrade(socket, ERRORS[code].status, code, ERRORS[code].message);
     }
+    if (socket.destroyed) return;
+    socket.off("error", onSocketError);
     this.wss.handleUpgrade(request, socket, head, (ws) => this.open(ws, auth.user, auth.device.id));
   }
 
@@ -209,6 +225,10 @@ export class WsGateway {
       if (error instanceof HaetaeError) {
         this.metrics.requests.inc({ type, outcome: error.code });
         this.replyError(session, id, error.code, error.message, error.retryAfterMs);
+      } else if (isDataException(error)) {
+        // PostgreSQL refused a value (SQLSTATE class 22) the schema let through: the request is bad, not the server.
+        this.metrics.requests.inc({ type, outcome: "invalid_request" });
+        this.replyError(session, id, "invalid_request", "A value is out of range or not valid.");
       } else if (error instanceof StoreUnavailableError) {
         // Nothing was acknowledged; the client retries (a send with the same clientMsgId) later.
         this.metrics.requests.inc({ type, outcome: "unavailable" });
@@ -254,11 +274,19 @@ export class WsGateway {
       });
       return;
     }
-    const changed = this.presence.apply(control.userId, control.nodeId, control.online, control.at);
+    if (control.kind === "presence.refresh") {
+      for (const userId of control.userIds)
+        this.presenceChanged(this.presence.apply(userId, control.nodeId, true, control.at));
+      return;
+    }
+    this.presenceChanged(this.presence.apply(control.userId, control.nodeId, control.online, control.at));
+  }
+
+  private presenceChanged(changed: Presence | null): void {
     if (!changed) return;
     const frame = JSON.stringify({ type: "presence", ...changed });
     for (const session of this.sessions) {
-      if (session.presenceSubscriptions.has(control.userId)) session.send(frame, true);
+      if (session.presenceSubscriptions.has(changed.userId)) session.send(frame, true);
     }
   }
 
@@ -273,6 +301,7 @@ export class WsGateway {
     this.bus.publishControl(control).catch((error: Error) => console.error("presence publish failed:", error.message));
   }
 
+  /** Every heartbeat: ping clients, re-announce presence, expire others' claims, re-check tokens. */
   private checkHeartbeats(): void {
     for (const client of this.wss.clients) {
       const probe = (client as WebSocket & { isAlive?: () => boolean }).isAlive;
@@ -281,6 +310,38 @@ export class WsGateway {
         continue;
       }
       client.ping();
+    }
+    const users = this.presence.localUsers();
+    const at = this.ctx.now().toISOString();
+    // Chunks keep each bus message far below NATS's 1 MiB payload limit.
+    for (let i = 0; i < users.length; i += 2000) {
+      const control: BusControl = {
+        kind: "presence.refresh",
+        userIds: users.slice(i, i + 2000),
+        nodeId: this.presence.nodeId,
+        at,
+      };
+      this.bus.publishControl(control).catch(() => undefined);
+    }
+    for (const changed of this.presence.expire()) this.presenceChanged(changed);
+    void this.revalidateSessions();
+  }
+
+  /**
+   * Close sessions whose device was revoked or whose token expired. A revocation travels on the
+   * bus, which may lose it; this check, every heartbeat and whenever the bus comes back, does not.
+   */
+  async revalidateSessions(): Promise<void> {
+    const deviceIds = [...new Set([...this.sessions].map((s) => s.deviceId))];
+    if (deviceIds.length === 0) return;
+    let active: Set<string>;
+    try {
+      active = await this.ctx.store.activeDeviceIds(deviceIds, this.ctx.now().toISOString());
+    } catch {
+      return; // the store is unreachable: keep sessions until it answers
+    }
+    for (const session of this.sessions) {
+      if (!active.has(session.deviceId)) session.close(CLOSE_CODES.sessionRevoked, "session ended");
     }
   }
 
@@ -306,8 +367,18 @@ export class WsGateway {
     clearInterval(this.heartbeat);
     for (const stop of this.unsubscribe) stop();
     for (const session of this.sessions) session.close(CLOSE_CODES.serverGoingAway, "server shutting down; reconnect");
+    // A client that never answers the close frame must not hold the process for ws's 30 s.
+    const clients = [...this.wss.clients];
+    setTimeout(() => {
+      for (const client of clients) client.terminate();
+    }, 1000).unref();
     this.wss.close();
   }
+}
+
+function isDataException(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "string" && /^22[0-9A-Z]{3}$/.test(code);
 }
 
 function rejectUpgrade(socket: Duplex, status: number, code: ErrorCode, message: string): void {

@@ -7,17 +7,26 @@ import type { FeedEvent } from "./events.js";
  * Hard bounds that keep a parser from doing unbounded work; the configurable limits (text
  * length, group size) are checked by the domain against the server's config.
  */
-const id = z.string().min(1).max(64);
-const seq = z.int().min(1).max(Number.MAX_SAFE_INTEGER);
-const seqOrZero = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
-const text = z.string().max(1_000_000);
-const emoji = z.string().min(1).max(32);
+/** A string without NUL: PostgreSQL refuses it, and no client has a reason to send one. */
+const str = (min: number, max: number) =>
+  z
+    .string()
+    .min(min)
+    .max(max)
+    .refine((v) => !v.includes("\u0000"), { message: "must not contain NUL characters" });
+/** Sequences are 32-bit in the store: 2,147,483,647 messages per conversation. */
+const MAX_SEQ = 2_147_483_647;
+const id = str(1, 64);
+const seq = z.int().min(1).max(MAX_SEQ);
+const seqOrZero = z.int().min(0).max(MAX_SEQ);
+const text = str(0, 1_000_000);
+const emoji = str(1, 32);
 const userIds = z.array(id).max(10_000);
 
 /** Request schemas by `type`. Each frame also carries a client-chosen `id`. */
 export const REQUESTS = {
   ping: z.object({}),
-  "user.find": z.object({ username: z.string().min(1).max(64) }),
+  "user.find": z.object({ username: str(1, 64) }),
   "user.get": z.object({ userIds: z.array(id).min(1).max(1000) }),
   "contact.add": z.object({ userId: id }),
   "contact.remove": z.object({ userId: id }),
@@ -31,17 +40,17 @@ export const REQUESTS = {
   "conversation.create": z.object({
     kind: z.enum(["direct", "group"]),
     memberIds: userIds,
-    title: z.string().min(1).max(200).optional(),
+    title: str(1, 200).optional(),
   }),
   "conversation.list": z.object({}),
   "conversation.get": z.object({ conversationId: id }),
-  "conversation.update": z.object({ conversationId: id, title: z.string().min(1).max(200) }),
+  "conversation.update": z.object({ conversationId: id, title: str(1, 200) }),
   "conversation.addMembers": z.object({ conversationId: id, userIds: userIds.min(1) }),
   "conversation.removeMember": z.object({ conversationId: id, userId: id }),
   "conversation.leave": z.object({ conversationId: id }),
   "message.send": z.object({
     conversationId: id,
-    clientMsgId: z.string().min(1).max(128),
+    clientMsgId: str(1, 128),
     text,
     replyToSeq: seq.optional(),
   }),
@@ -56,7 +65,7 @@ export const REQUESTS = {
     limit: z.int().min(1).max(1000).optional(),
   }),
   read: z.object({ conversationId: id, seq: seqOrZero }),
-  sync: z.object({ cursor: z.string().max(200).optional(), limit: z.int().min(1).max(5000).optional() }),
+  sync: z.object({ cursor: str(0, 200).optional(), limit: z.int().min(1).max(5000).optional() }),
   typing: z.object({ conversationId: id }),
   "presence.subscribe": z.object({ userIds: z.array(id).max(1000) }),
 } as const;
@@ -120,14 +129,14 @@ export const requestEnvelope = z.object({
 
 /** HTTP bodies. */
 export const registerBody = z.object({
-  username: z.string().max(64),
-  password: z.string().max(1024),
-  displayName: z.string().max(256).optional(),
+  username: str(0, 64),
+  password: str(0, 1024),
+  displayName: str(0, 256).optional(),
 });
 export const loginBody = z.object({
-  username: z.string().max(64),
-  password: z.string().max(1024),
-  deviceName: z.string().max(128).optional(),
+  username: str(0, 64),
+  password: str(0, 1024),
+  deviceName: str(0, 128).optional(),
 });
 
 /** The reply of register (201) and login (200). */

@@ -121,6 +121,68 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     }
   });
 
+  it("re-checks membership inside the write and hears only current members", async () => {
+    const { store } = await fresh();
+    const a = await user(store);
+    const b = await user(store);
+    const c = await user(store);
+    const g = (await store.createGroup(group(a.id, [a.id, b.id, c.id]))).value;
+    await store.removeMember(g.id, b.id, a.id);
+    await expect(store.appendMessage(msg(g.id, b.id, "after removal"))).rejects.toMatchObject({ code: "forbidden" });
+    const sent = await store.appendMessage(msg(g.id, a.id, "to the rest"));
+    expect([...sent.audience].sort()).toEqual([a.id, c.id].sort());
+    await expect(store.markRead(g.id, b.id, 1)).rejects.toMatchObject({ code: "forbidden" });
+  });
+
+  it("never writes text into a deleted message, and scrubs it from the feed", async () => {
+    const { store } = await fresh();
+    const a = await user(store);
+    const g = (await store.createGroup(group(a.id, [a.id]))).value;
+    await store.appendMessage(msg(g.id, a.id, "my password is hunter2"));
+    await store.setReaction(g.id, 1, a.id, "👍", true, now());
+    await store.deleteMessage(g.id, 1, now(), a.id);
+    await expect(store.editMessage(g.id, 1, "back again", [], false, now(), a.id)).rejects.toMatchObject({
+      code: "message_deleted",
+    });
+    await expect(store.setReaction(g.id, 1, a.id, "🎉", true, now())).rejects.toMatchObject({
+      code: "message_deleted",
+    });
+    const { events } = await store.feed(a.id, 0, 100);
+    expect(JSON.stringify(events)).not.toContain("hunter2");
+    expect((await store.getMessage(g.id, 1))?.text).toBe("");
+  });
+
+  it("refuses the same clientMsgId in another conversation even inside one group commit", async () => {
+    const { store } = await fresh();
+    const a = await user(store);
+    const g1 = (await store.createGroup(group(a.id, [a.id]))).value;
+    const g2 = (await store.createGroup(group(a.id, [a.id]))).value;
+    const [first, second] = await Promise.allSettled([
+      store.appendMessage(msg(g1.id, a.id, "one", "shared-id")),
+      store.appendMessage(msg(g2.id, a.id, "two", "shared-id")),
+    ]);
+    expect(first.status).toBe("fulfilled");
+    expect(second).toMatchObject({ status: "rejected", reason: { code: "client_msg_id_conflict" } });
+    expect(await store.lastSeq(g2.id)).toBe(0);
+  });
+
+  it("pages history from the newest without bounds, and checks the member limit inside the write", async () => {
+    const { store } = await fresh();
+    const a = await user(store);
+    const [b, c] = [await user(store), await user(store)];
+    const g = (await store.createGroup(group(a.id, [a.id]))).value;
+    for (let i = 0; i < 5; i++) await store.appendMessage(msg(g.id, a.id, `m${i}`));
+    const newest = await store.history(g.id, { limit: 2 });
+    expect(newest.messages.map((m) => m.seq)).toEqual([4, 5]);
+    expect(newest.hasMore).toBe(true);
+    const both = await Promise.allSettled([
+      store.addMembers(g.id, [b.id], a.id, now(), 2),
+      store.addMembers(g.id, [c.id], a.id, now(), 2),
+    ]);
+    expect(both.map((r) => r.status).sort()).toEqual(["fulfilled", "rejected"]);
+    expect((await store.getMembers(g.id)).length).toBe(2);
+  });
+
   it("is idempotent on (senderId, clientMsgId): the retry returns the original and writes nothing", async () => {
     const { store } = await fresh();
     const a = await user(store);

@@ -73,6 +73,8 @@ export interface Store {
   /** The unexpired, unrevoked device holding this token hash. */
   getDeviceByTokenHash(tokenHash: string, now: string): Promise<DeviceRecord | null>;
   touchDevice(deviceId: string, at: string): Promise<void>;
+  /** Of these devices, the ones neither revoked nor expired. */
+  activeDeviceIds(deviceIds: readonly string[], now: string): Promise<Set<string>>;
   listDevices(userId: string, now: string): Promise<DeviceRecord[]>;
   /** Revoke a device of this user; false when there was none. */
   revokeDevice(userId: string, deviceId: string): Promise<boolean>;
@@ -85,7 +87,7 @@ export interface Store {
   listBlocked(userId: string): Promise<User[]>;
   /** True when either user blocked the other. */
   isBlockedEitherWay(a: string, b: string): Promise<boolean>;
-  /** True when `viewer` has `target` as a contact or shares a conversation with them. */
+  /** True when the two are contacts of each other or share a conversation, and neither blocked the other. */
   isAcquainted(viewer: string, target: string): Promise<boolean>;
 
   /** The direct conversation of this pair, created once; `created` tells which. */

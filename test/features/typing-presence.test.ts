@@ -101,12 +101,17 @@ describe("presence", () => {
     await watcher.client.close();
   });
 
-  it("is allowed for a contact with no shared conversation", async () => {
+  it("is allowed for mutual contacts with no shared conversation, not for a one-sided contact or a block", async () => {
     const watcher = await person(server, "prc");
     const friend = await person(server, "prc");
     await watcher.client.ok("contact.add", { userId: friend.id });
+    // Anyone can add anyone: a one-sided contact must not reveal presence.
+    await expectError(watcher.client, "presence.subscribe", { userIds: [friend.id] }, "forbidden");
+    await friend.client.ok("contact.add", { userId: watcher.id });
     const reply = await watcher.client.ok<{ presences: Presence[] }>("presence.subscribe", { userIds: [friend.id] });
     expect(reply.presences).toEqual([expect.objectContaining({ userId: friend.id, online: true })]);
+    await friend.client.ok("block.add", { userId: watcher.id });
+    await expectError(watcher.client, "presence.subscribe", { userIds: [friend.id] }, "forbidden");
     await closeAll(watcher.client, friend.client);
   });
 

@@ -50,6 +50,8 @@ describe("G6 over WebSocket", () => {
     ["negative seq", '{"type":"read","id":"r1","conversationId":"c","seq":-1}', "invalid_request", "r1"],
     ["fractional seq", '{"type":"history","id":"h1","conversationId":"c","beforeSeq":1.5}', "invalid_request", "h1"],
     ["a binary frame", Buffer.from([0, 1, 2, 3]), "invalid_json", null],
+    ["a NUL in a string", '{"type":"user.find","id":"n1","username":"a\\u0000b"}', "invalid_request", "n1"],
+    ["a seq past 32 bits", '{"type":"read","id":"r2","conversationId":"c","seq":4294967296}', "invalid_request", "r2"],
   ];
 
   it.each(cases)("answers %s with a catalogue code and keeps the connection", async (_name, frame, code, id) => {
@@ -142,6 +144,61 @@ describe("G6 over WebSocket", () => {
       expect(frame).toMatchObject({ type: "error", id: null, code: "unauthorized" });
       expect(code).toBe(4500);
     }
+  });
+});
+
+describe("G6 at the socket level", () => {
+  /** Send raw bytes on a TCP connection and collect what comes back until it closes. */
+  async function raw(bytes: string | Buffer): Promise<string> {
+    const { connect } = await import("node:net");
+    const port = Number(new URL(server.url).port);
+    return new Promise((resolve) => {
+      const socket = connect(port, "127.0.0.1", () => socket.write(bytes));
+      let answer = "";
+      socket.on("data", (d) => {
+        answer += d.toString("latin1");
+      });
+      socket.on("error", () => resolve(answer));
+      socket.on("close", () => resolve(answer));
+      setTimeout(() => socket.destroy(), 1500);
+    });
+  }
+
+  it("survives request targets that are not URLs, on HTTP and on the upgrade path", async () => {
+    for (const target of ["//", "///", "//a:b@", "*"]) {
+      expect(await raw(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)).toMatch(
+        /^HTTP\/1\.1 \d{3} /,
+      );
+      await raw(
+        `GET ${target} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      );
+    }
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  });
+
+  it("survives an unmasked frame on a session refused for its token", async () => {
+    const handshake = `GET /api/v1/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`;
+    await raw(Buffer.concat([Buffer.from(handshake), Buffer.from([0x81, 0x02, 0x68, 0x69])]));
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  });
+
+  it("survives a connection reset in the middle of an upgrade", async () => {
+    const { connect } = await import("node:net");
+    const port = Number(new URL(server.url).port);
+    for (let i = 0; i < 20; i++) {
+      await new Promise<void>((resolve) => {
+        const socket = connect(port, "127.0.0.1", () => {
+          socket.write(
+            `GET /api/v1/ws?token=ht_x HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+          );
+          socket.resetAndDestroy();
+          resolve();
+        });
+        socket.on("error", () => resolve());
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   });
 });
 

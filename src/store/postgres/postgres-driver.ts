@@ -7,10 +7,16 @@ import { migrate } from "./migrations.js";
 /** Held by every group commit for its whole transaction: feed event ids are then taken in commit order on every node. */
 const FEED_LOCK = 7_366_002;
 
-/** Connection-level failures (no SQLSTATE, or classes 08 and 57) mean "unavailable", not a bug. */
+/**
+ * Failures that mean "the database is not there right now", answered `unavailable` (retry):
+ * no SQLSTATE at all (a socket error), connection exceptions (08), operator intervention and
+ * timeouts (57), a lock not granted in time (55P03), and serialization failures (40).
+ */
 export function isConnectionError(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
-  if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return code.startsWith("08") || code.startsWith("57");
+  if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) {
+    return code.startsWith("08") || code.startsWith("57") || code.startsWith("40") || code === "55P03";
+  }
   return true;
 }
 
@@ -87,6 +93,13 @@ export class PostgresDriver implements SqlDriver {
     } catch (error) {
       throw new StoreUnavailableError((error as Error).message);
     }
+    // pg-pool drops its idle error listener while a client is checked out; a connection that
+    // dies mid-batch would then emit an unhandled `error` and end the process.
+    let lost: Error | undefined;
+    const onError = (error: Error) => {
+      lost = error;
+    };
+    client.on("error", onError);
     const exec = new PgExecutor(client);
     return {
       exec,
@@ -100,8 +113,10 @@ export class PostgresDriver implements SqlDriver {
       rollback: async () => {
         await exec.run("ROLLBACK");
       },
-      release: (error?: unknown) =>
-        client.release(error instanceof Error && isConnectionError(error) ? error : undefined),
+      release: (error?: unknown) => {
+        client.off("error", onError);
+        client.release(lost ?? (error instanceof Error && isConnectionError(error) ? error : undefined));
+      },
     };
   }
 
@@ -144,7 +159,19 @@ export async function openPostgresDriver(url: string, options: DriverOptions = {
     idleTimeoutMillis: 30_000,
     query_timeout: 10_000,
     keepAlive: true,
-    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    // Pinned rather than inherited from the server: G1 needs durable commits; the group commit
+    // assumes READ COMMITTED; and a node that freezes inside a batch (holding the cluster's
+    // write lock) must not stop every other node for longer than a few seconds.
+    options: [
+      schema ? `-c search_path=${schema}` : "",
+      "-c synchronous_commit=on",
+      "-c default_transaction_isolation=read\\ committed",
+      "-c idle_in_transaction_session_timeout=5000",
+      "-c statement_timeout=10000",
+      "-c lock_timeout=10000",
+    ]
+      .filter(Boolean)
+      .join(" "),
     types: { getTypeParser: (oid, format) => (oid === 20 ? int8 : pg.types.getTypeParser(oid, format)) },
   });
   // An idle connection that dies must not crash the process; the next query reports it.

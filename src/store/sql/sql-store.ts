@@ -60,6 +60,10 @@ export class SqlStore implements Store {
     await this.driver.write((tx) => tx.run("UPDATE devices SET last_seen_at = ? WHERE id = ?", [at, deviceId]));
   }
 
+  activeDeviceIds(deviceIds: readonly string[], now: string): Promise<Set<string>> {
+    return accounts.activeDevices(this.db, deviceIds, now);
+  }
+
   listDevices(userId: string, now: string): Promise<DeviceRecord[]> {
     return accounts.devicesOf(this.db, userId, now);
   }
