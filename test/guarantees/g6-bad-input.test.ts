@@ -166,9 +166,7 @@ describe("G6 at the socket level", () => {
 
   it("survives request targets that are not URLs, on HTTP and on the upgrade path", async () => {
     for (const target of ["//", "///", "//a:b@", "*"]) {
-      expect(await raw(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)).toMatch(
-        /^HTTP\/1\.1 \d{3} /,
-      );
+      expect(await raw(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)).toMatch(/^HTTP\/1\.1 \d{3} /);
       await raw(
         `GET ${target} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
       );

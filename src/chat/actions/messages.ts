@@ -112,7 +112,7 @@ export async function deleteMessage(
   userId: string,
   input: { conversationId: string; seq: number },
 ): Promise<Message> {
-  const { conversation, message } = await ownMessage(ctx, userId, input.conversationId, input.seq);
+  const { message } = await ownMessage(ctx, userId, input.conversationId, input.seq);
   if (message.deleted) return message;
   const age = ctx.now().getTime() - Date.parse(message.createdAt);
   if (age > ctx.limits.deleteWindowMs) {
@@ -146,7 +146,7 @@ export async function react(
   input: { conversationId: string; seq: number; emoji: string },
   add: boolean,
 ): Promise<Message> {
-  const { conversation } = await accessConversation(ctx, userId, input.conversationId);
+  await accessConversation(ctx, userId, input.conversationId);
   if (!isSingleEmoji(input.emoji)) throw new HaetaeError("invalid_request", "emoji: must be a single emoji.");
   const message = await ctx.store.getMessage(input.conversationId, input.seq);
   if (!message) throw new HaetaeError("message_not_found");

@@ -10,7 +10,7 @@ export async function markRead(
   userId: string,
   input: { conversationId: string; seq: number },
 ): Promise<number> {
-  const { conversation } = await accessConversation(ctx, userId, input.conversationId);
+  await accessConversation(ctx, userId, input.conversationId);
   const written = await ctx.store.markRead(input.conversationId, userId, input.seq);
   if (written.event) await publishEvent(ctx, written.audience, written.event);
   return written.value;
