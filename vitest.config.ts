@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",
+    // Builds the web client (dist/web) once for the browser tests in test/web.
+    globalSetup: ["test/web/global-setup.ts"],
   },
 });

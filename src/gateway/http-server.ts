@@ -1,9 +1,10 @@
-/** @module The HTTP API: auth, health, readiness and metrics; hands WebSocket upgrades to the gateway. */
+/** @module The HTTP API: auth, health, readiness and metrics; the web client; hands WebSocket upgrades to the gateway. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { authenticate, login, register, revokeDevice } from "../chat/accounts.js";
 import type { ChatContext } from "../chat/context.js";
 import type { Metrics } from "../ops/metrics.js";
 import { describeIssue, ERRORS, type ErrorCode, HaetaeError, loginBody, registerBody } from "../protocol/index.js";
+import { StaticFiles } from "./static-files.js";
 import type { WsGateway } from "./ws-gateway.js";
 
 export interface HttpDeps {
@@ -13,6 +14,8 @@ export interface HttpDeps {
   maxHttpBodyBytes: number;
   /** Resolves when the store and bus answer; rejects otherwise. */
   ready(): Promise<void>;
+  /** The built web client's folder; default `dist/web` of this package. */
+  webRoot?: string;
 }
 
 export const WS_PATH = "/api/v1/ws";
@@ -70,6 +73,7 @@ type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 /** Build the HTTP server; `listen` is the caller's. */
 export function createHttpServer(deps: HttpDeps): Server {
   const { ctx } = deps;
+  const web = new StaticFiles(deps.webRoot);
   const routes: Record<string, Partial<Record<string, Route>>> = {
     "/healthz": { GET: async (_req, res) => sendJson(res, 200, { status: "ok" }) },
     "/readyz": {
@@ -122,7 +126,12 @@ export function createHttpServer(deps: HttpDeps): Server {
       deps.metrics.httpRequests.inc({ route: methods ? path : "other", status: String(status) });
     });
     try {
-      if (!methods) return sendError(res, "route_not_found");
+      if (!methods) {
+        // Everything that is not the API is the web client (its files, or index.html for its routes).
+        const isRead = req.method === "GET" || req.method === "HEAD";
+        if (isRead && !path.startsWith("/api/")) return await web.serve(req, res, path);
+        return sendError(res, "route_not_found");
+      }
       if (!route) return sendError(res, "method_not_allowed");
       await route(req, res);
     } catch (error) {

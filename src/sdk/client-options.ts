@@ -16,12 +16,35 @@ export interface StateChange {
   closeCode?: number;
 }
 
+/**
+ * An incident the server announces to the users it affects (the control tower's in-app banner).
+ * Shaped here until the protocol carries it; unknown `status` and `impact` values may come.
+ */
+export interface IncidentNotice {
+  id: string;
+  title: string;
+  /** e.g. "investigating", "identified", "monitoring", "resolved". */
+  status: string;
+  /** e.g. "minor", "major", "critical". */
+  impact: string;
+  /** The status page of this incident. */
+  url: string;
+}
+
+/** The `incident` frame: live only, not part of the feed. */
+export interface IncidentEvent {
+  type: "incident";
+  incident: IncidentNotice;
+}
+
 /** Every event the client emits, by name. */
 export type ClientEvents = { [K in FeedEvent["type"]]: Extract<FeedEvent, { type: K }> } & {
   /** Every feed event, in delivery order, whatever its type: for apps that fold one stream. */
   feed: FeedEvent;
   typing: TypingEvent;
   presence: PresenceEvent;
+  /** The server announced an incident (or a change to one) that affects this user. */
+  incident: IncidentEvent;
   state: StateChange;
   /** The outbox changed; the payload is `client.pending`. */
   outbox: readonly PendingMessage[];

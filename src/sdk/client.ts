@@ -11,7 +11,13 @@ import {
   type TypingEvent,
 } from "../protocol/index.js";
 import { Backoff } from "./backoff.js";
-import type { ClientEvents, ConnectionState, HaetaeClientOptions, StateChange } from "./client-options.js";
+import type {
+  ClientEvents,
+  ConnectionState,
+  HaetaeClientOptions,
+  IncidentEvent,
+  StateChange,
+} from "./client-options.js";
 import { Emitter } from "./emitter.js";
 import { FeedSequencer } from "./feed-sequencer.js";
 import { newClientMsgId, Outbox, type PendingMessage } from "./outbox.js";
@@ -171,6 +177,26 @@ export class HaetaeClient {
     return this.syncer.run();
   }
 
+  /**
+   * Drop the current connection, if any, and connect again at once with a fresh backoff. For a
+   * browser's network events: on "offline", because a browser keeps a dead socket open for
+   * minutes and sends into it would wait for a reply that never comes — dropping it puts them back
+   * in the outbox; on "online", so the user does not wait out a backoff of up to `maxMs`.
+   * Does nothing before {@link connect} or after the client ended.
+   */
+  reconnect(): void {
+    if (this.current === "idle" || this.current === "closed" || this.current === "terminal") return;
+    const socket = this.socket;
+    if (socket) {
+      this.socket = undefined;
+      socket.close(4000, "reconnect");
+      this.onClose(4000);
+    }
+    this.clearTimer("reconnect");
+    this.backoff.reset();
+    this.openSocket();
+  }
+
   /** Close for good: no reconnect; pending requests and sends reject with "client_closed". */
   close(): void {
     if (this.current === "closed" || this.current === "terminal") return;
@@ -244,6 +270,12 @@ export class HaetaeClient {
       this.events.emit("typing", frame as TypingEvent);
     } else if (frame.type === "presence") {
       this.events.emit("presence", frame as PresenceEvent);
+    } else if (frame.type === "incident") {
+      this.events.emit("incident", frame as IncidentEvent);
+    } else if (frame.type === "resync") {
+      // The node lost live events (its bus connection came back): fill from the feed now,
+      // rather than wait for the next message to reveal the gap.
+      this.sync().catch(() => undefined);
     }
   }
 

@@ -179,10 +179,20 @@ describe("a cluster of three nodes on one PostgreSQL and one NATS", () => {
     await Promise.all([s.client.connect(), l.client.connect()]);
     const direct = (await s.client.request("conversation.create", { kind: "direct", memberIds: [listener.userId] }))
       .conversation.id;
-    const { acked, done } = sendSteadily([{ rc: s, conversations: [direct], tag: "live" }], 60, 30);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    await proxy.outage(1500);
-    await done;
+    const before = sendSteadily([{ rc: s, conversations: [direct], tag: "before" }], 20, 20);
+    await before.done;
+    await eventually(() => expect(l.seqs(direct)).toHaveLength(20));
+    await new Promise((resolve) => setTimeout(resolve, 2500)); // past the SDK's idle sync after live events
+    // Cut the listener's node from NATS and send while it is cut; then nothing more is sent, so
+    // no later message can reveal the gap: the node's resync after reconnecting must fill it.
+    proxy.refuse = true;
+    proxy.cut();
+    const during = sendSteadily([{ rc: s, conversations: [direct], tag: "during" }], 10, 20);
+    await during.done;
+    expect(l.seqs(direct)).toHaveLength(20); // the live copies were lost
+    proxy.refuse = false;
+    await eventually(() => expect(l.seqs(direct)).toHaveLength(30), 15_000);
+    const acked = new Map([...before.acked, ...during.acked]);
     await expectConverged(acked, [s, l], [direct]);
   }, 90_000);
 

@@ -1,0 +1,21 @@
+/** @module A Vite plugin that prints the client's total gzipped JavaScript after a build and fails it above the budget. */
+import type { Plugin } from "vite";
+import { formatReport, JS_BUDGET_BYTES, measureJs } from "../check-size.js";
+
+/** Runs last, when every file (the service worker too) is on disk. */
+export function sizeBudget(outDir: string): Plugin {
+  return {
+    name: "haetae-size-budget",
+    apply: "build",
+    closeBundle: {
+      order: "post",
+      handler() {
+        const size = measureJs(outDir);
+        console.log(`\n${formatReport(size)}`);
+        if (size.gzipBytes > JS_BUDGET_BYTES) {
+          throw new Error(`the web client's JavaScript is ${size.gzipBytes} bytes gzipped, over ${JS_BUDGET_BYTES}`);
+        }
+      },
+    },
+  };
+}

@@ -1,0 +1,144 @@
+/** @module People: the user cache, my contacts and blocks, my devices, and presence subscriptions. */
+import type { Device, Presence, Replies, RequestParams, RequestType, User } from "../../../src/protocol/index.js";
+
+/**
+ * Sends a request; resolves with its reply, or undefined after telling the user what went wrong
+ * (`quiet`: without telling — for background work the user did not ask for).
+ */
+export type Call = <T extends RequestType>(
+  type: T,
+  params: RequestParams<T>,
+  quiet?: boolean,
+) => Promise<Replies[T] | undefined>;
+
+/** The server allows this many presence subscriptions per connection by default. */
+const PRESENCE_LIMIT = 500;
+
+/**
+ * Who is who. Names are fetched in batches as the UI asks for them (`user.get`), so a list of
+ * 100 conversations costs one request, not 100.
+ */
+export class Directory {
+  readonly users = new Map<string, User>();
+  readonly presence = new Map<string, Presence>();
+  contacts: User[] = [];
+  blocked: User[] = [];
+  devices: Device[] = [];
+  private wanted = new Set<string>();
+  private asked = new Set<string>();
+  private subscribed = "";
+
+  constructor(
+    private readonly call: Call,
+    private readonly onChange: () => void,
+  ) {}
+
+  /** A user by id; unknown ones are fetched soon and the UI re-renders when they arrive. */
+  user(id: string): User | undefined {
+    const user = this.users.get(id);
+    if (!user && !this.asked.has(id)) {
+      this.wanted.add(id);
+      this.asked.add(id);
+      if (this.wanted.size === 1) queueMicrotask(() => void this.fetchWanted());
+    }
+    return user;
+  }
+
+  /** Remember users a reply already carried. */
+  remember(users: readonly User[]): void {
+    for (const user of users) this.users.set(user.id, user);
+  }
+
+  /** Ask again for every user still unknown (after a reconnect: the last attempt may have failed). */
+  retryUnknown(): void {
+    for (const id of this.asked) if (!this.users.has(id)) this.asked.delete(id);
+  }
+
+  private async fetchWanted(): Promise<void> {
+    const ids = [...this.wanted].slice(0, 1000);
+    for (const id of ids) this.wanted.delete(id);
+    if (ids.length === 0) return;
+    const reply = await this.call("user.get", { userIds: ids }, true);
+    if (reply) this.remember(reply.users);
+    if (this.wanted.size > 0) void this.fetchWanted();
+    this.onChange();
+  }
+
+  async loadContacts(): Promise<void> {
+    const [contacts, blocked] = await Promise.all([this.call("contact.list", {}), this.call("block.list", {})]);
+    if (contacts) this.setContacts(contacts.contacts);
+    if (blocked) this.setBlocked(blocked.blocked);
+  }
+
+  /** Find a user by username; undefined when there is none (the caller says so). */
+  async find(username: string): Promise<User | undefined> {
+    const reply = await this.call("user.find", { username });
+    if (reply) this.remember([reply.user]);
+    return reply?.user;
+  }
+
+  async addContact(userId: string): Promise<void> {
+    const reply = await this.call("contact.add", { userId });
+    if (reply) this.setContacts(reply.contacts);
+  }
+
+  async removeContact(userId: string): Promise<void> {
+    const reply = await this.call("contact.remove", { userId });
+    if (reply) this.setContacts(reply.contacts);
+  }
+
+  async block(userId: string): Promise<void> {
+    const reply = await this.call("block.add", { userId });
+    if (reply) this.setBlocked(reply.blocked);
+  }
+
+  async unblock(userId: string): Promise<void> {
+    const reply = await this.call("block.remove", { userId });
+    if (reply) this.setBlocked(reply.blocked);
+  }
+
+  async loadDevices(): Promise<void> {
+    const reply = await this.call("device.list", {});
+    if (reply) this.devices = reply.devices;
+    this.onChange();
+  }
+
+  async revokeDevice(deviceId: string): Promise<void> {
+    const reply = await this.call("device.revoke", { deviceId });
+    if (reply) this.devices = this.devices.filter((d) => d.id !== deviceId);
+    this.onChange();
+  }
+
+  /**
+   * Follow the presence of these users (the people I chat with and my contacts). Subscriptions
+   * belong to a connection, so `force` renews them after every reconnect.
+   */
+  async followPresence(userIds: Iterable<string>, force = false): Promise<void> {
+    const ids = [...new Set(userIds)].sort().slice(0, PRESENCE_LIMIT);
+    const key = ids.join(",");
+    if (!force && key === this.subscribed) return;
+    this.subscribed = key;
+    if (ids.length === 0) return;
+    const reply = await this.call("presence.subscribe", { userIds: ids }, true);
+    for (const presence of reply?.presences ?? []) this.presence.set(presence.userId, presence);
+    this.onChange();
+  }
+
+  /** A presence event. */
+  setPresence(presence: Presence): void {
+    this.presence.set(presence.userId, presence);
+    this.onChange();
+  }
+
+  private setContacts(contacts: User[]): void {
+    this.contacts = contacts;
+    this.remember(contacts);
+    this.onChange();
+  }
+
+  private setBlocked(blocked: User[]): void {
+    this.blocked = blocked;
+    this.remember(blocked);
+    this.onChange();
+  }
+}

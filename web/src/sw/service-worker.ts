@@ -1,0 +1,83 @@
+/** @module The service worker: keeps the app shell so the client opens with no network; never touches the API or the socket. */
+
+// The DOM library has no service-worker types; these are the few members used here.
+interface ExtendableEvent extends Event {
+  waitUntil(promise: Promise<unknown>): void;
+}
+interface FetchEvent extends ExtendableEvent {
+  readonly request: Request;
+  respondWith(response: Promise<Response> | Response): void;
+}
+interface WorkerScope {
+  skipWaiting(): Promise<void>;
+  clients: { claim(): Promise<void> };
+  addEventListener(type: "install" | "activate", listener: (event: ExtendableEvent) => void): void;
+  addEventListener(type: "fetch", listener: (event: FetchEvent) => void): void;
+}
+
+const scope = self as unknown as WorkerScope;
+
+/** Replaced at build time (web/build/service-worker.ts): this build's shell files and their hash. */
+const PRECACHE: string[] = "__PRECACHE__" as unknown as string[];
+const VERSION: string = "__VERSION__";
+const CACHE = `haetae-shell-${VERSION}`;
+
+/** A page load waits this long for the network before the cached shell is used. */
+const NAVIGATION_TIMEOUT_MS = 3000;
+
+scope.addEventListener("install", (event) => {
+  event.waitUntil(
+    caches
+      .open(CACHE)
+      .then((cache) => cache.addAll(PRECACHE))
+      .then(() => scope.skipWaiting()),
+  );
+});
+
+scope.addEventListener("activate", (event) => {
+  event.waitUntil(
+    caches
+      .keys()
+      .then((names) =>
+        Promise.all(
+          names.filter((name) => name.startsWith("haetae-shell-") && name !== CACHE).map((n) => caches.delete(n)),
+        ),
+      )
+      .then(() => scope.clients.claim()),
+  );
+});
+
+scope.addEventListener("fetch", (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  // The API, the socket and the operator endpoints always go to the network: a cached answer
+  // there would be a lie about the server's state.
+  if (request.method !== "GET" || url.origin !== location.origin || isServerPath(url.pathname)) return;
+  if (request.mode === "navigate") {
+    event.respondWith(networkFirst(request));
+  } else if (PRECACHE.includes(url.pathname)) {
+    event.respondWith(caches.match(request).then((hit) => hit ?? fetch(request)));
+  }
+});
+
+function isServerPath(path: string): boolean {
+  return path.startsWith("/api/") || path === "/healthz" || path === "/readyz" || path === "/metrics";
+}
+
+/**
+ * A page load: the network (so a deploy shows at once) unless it fails or is slow, then the
+ * cached index.html, which routes on the client for any path.
+ */
+async function networkFirst(request: Request): Promise<Response> {
+  const cached = () => caches.match("/").then((hit) => hit ?? Response.error());
+  try {
+    const response = await Promise.race([
+      fetch(request),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error("slow")), NAVIGATION_TIMEOUT_MS)),
+    ]);
+    // A server that is down behind a proxy answers 502/503: the shell still works from cache.
+    return response.status >= 500 ? await cached() : response;
+  } catch {
+    return cached();
+  }
+}

@@ -1,0 +1,105 @@
+/** @module One conversation: its header, the messages, who is typing, and the composer. */
+import { useEffect, useState } from "preact/hooks";
+import type { Message } from "../../../src/protocol/index.js";
+import { t } from "../i18n/i18n.js";
+import { Avatar } from "./avatar.js";
+import { Composer } from "./composer.js";
+import { whenFull } from "./format.js";
+import { Icon } from "./icons.js";
+import { MessageList } from "./message-list.js";
+import { conversationTitle, otherMember, userName } from "./names.js";
+import { navigate, onLinkClick } from "./router.js";
+import { useStore } from "./store-context.js";
+
+/** What the composer is doing besides writing a new message. */
+export type ComposerMode = { kind: "new" } | { kind: "reply"; message: Message } | { kind: "edit"; message: Message };
+
+function Subtitle({ conversationId }: { conversationId: string }) {
+  const store = useStore();
+  const conversation = store.summary(conversationId)?.conversation;
+  if (!conversation) return null;
+  if (conversation.kind === "group") return <span>{t("chat.members", { n: conversation.memberIds.length })}</span>;
+  const other = otherMember(store, conversation);
+  const presence = other ? store.directory.presence.get(other) : undefined;
+  if (!presence) return null;
+  if (presence.online) return <span class="online-text">{t("chat.online")}</span>;
+  return (
+    <span>{presence.lastSeenAt ? t("chat.lastSeen", { time: whenFull(presence.lastSeenAt) }) : t("chat.offline")}</span>
+  );
+}
+
+function TypingLine({ conversationId }: { conversationId: string }) {
+  const store = useStore();
+  const typing = store.typing(conversationId);
+  const text =
+    typing.length === 0
+      ? ""
+      : typing.length === 1
+        ? t("typing.one", { name: userName(store, typing[0] as string) })
+        : t("typing.many", { n: typing.length });
+  return (
+    <p class="typing" aria-live="polite">
+      {text}
+    </p>
+  );
+}
+
+export function ChatScreen({ conversationId }: { conversationId: string }) {
+  const store = useStore();
+  const [mode, setMode] = useState<ComposerMode>({ kind: "new" });
+  useEffect(() => {
+    store.open(conversationId);
+  }, [store, conversationId]);
+  // The list may arrive after the route (a reload on /c/…); open again once the connection is up.
+  useEffect(() => {
+    if (store.connection === "open") store.open(conversationId);
+  }, [store, conversationId, store.connection]);
+
+  const summary = store.summary(conversationId);
+  const view = store.view(conversationId);
+  if (!summary) {
+    return <p class="placeholder">{store.listLoaded ? t("chat.notFound") : t("chat.loading")}</p>;
+  }
+  const { conversation } = summary;
+  const title = conversationTitle(store, conversation);
+  const other = conversation.kind === "direct" ? otherMember(store, conversation) : undefined;
+  const online = other ? (store.directory.presence.get(other)?.online ?? false) : undefined;
+  const leave = async () => {
+    if (confirm(t("chat.leaveConfirm")) && (await store.leave(conversationId))) navigate("/");
+  };
+
+  return (
+    <section class="chat" aria-labelledby="chat-title">
+      <header class="bar chat-head">
+        <a href="/" class="icon-button back" onClick={onLinkClick} aria-label={t("nav.back")}>
+          <Icon name="back" />
+        </a>
+        <Avatar
+          name={title}
+          seed={other ?? conversation.id}
+          group={conversation.kind === "group"}
+          {...(online !== undefined ? { online } : {})}
+        />
+        <div class="chat-title">
+          <h2 id="chat-title">{title}</h2>
+          <Subtitle conversationId={conversationId} />
+        </div>
+        {conversation.kind === "group" && (
+          <button type="button" class="quiet" onClick={leave}>
+            {t("chat.leave")}
+          </button>
+        )}
+      </header>
+      {view && (
+        <MessageList
+          view={view}
+          conversation={conversation}
+          onReply={(message) => setMode({ kind: "reply", message })}
+          onEdit={(message) => setMode({ kind: "edit", message })}
+        />
+      )}
+      <TypingLine conversationId={conversationId} />
+      <Composer conversation={conversation} mode={mode} onDone={() => setMode({ kind: "new" })} />
+    </section>
+  );
+}

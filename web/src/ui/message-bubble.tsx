@@ -1,0 +1,165 @@
+/** @module One message: bubble, quoted reply, reactions, the unread "1", time, delivery state and the actions button. */
+import type { Conversation, Message } from "../../../src/protocol/index.js";
+import { unreadByCount } from "../../../src/sdk/index.js";
+import { t } from "../i18n/i18n.js";
+import type { ChatView } from "../state/chat-model.js";
+import { findMessage } from "../state/chat-model.js";
+import { mentionsUser } from "../state/list-model.js";
+import type { UnsentMessage } from "../state/outbox-keeper.js";
+import { Avatar } from "./avatar.js";
+import { timeOf } from "./format.js";
+import { Icon } from "./icons.js";
+import { MessageMenu } from "./message-menu.js";
+import { userName } from "./names.js";
+import { RichText } from "./rich-text.js";
+import { useStore } from "./store-context.js";
+
+/** The quoted message a reply points at; a click scrolls to it when it is loaded. */
+function Quote({ view, seq }: { view: ChatView; seq: number }) {
+  const store = useStore();
+  const quoted = findMessage(view, seq);
+  const jump = () => document.getElementById(`m-${view.conversationId}-${seq}`)?.scrollIntoView({ block: "center" });
+  return (
+    <button type="button" class="quote" onClick={jump} disabled={!quoted}>
+      <strong>{quoted ? userName(store, quoted.senderId) : t("msg.quoteMissing")}</strong>
+      <span>{quoted ? (quoted.deleted ? t("msg.deleted") : quoted.text) : `#${seq}`}</span>
+    </button>
+  );
+}
+
+function Reactions({ message }: { message: Message }) {
+  const store = useStore();
+  const entries = Object.entries(message.reactions);
+  if (entries.length === 0 || message.deleted) return null;
+  return (
+    <div class="reactions">
+      {entries.map(([emoji, count]) => (
+        <button
+          key={emoji}
+          type="button"
+          class="reaction"
+          aria-pressed={store.reacted(message.conversationId, message.seq, emoji)}
+          aria-label={t("msg.reactionCount", { emoji, n: count })}
+          onClick={() => void store.react(message.conversationId, message.seq, emoji)}
+        >
+          {emoji} {count}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+export function MessageBubble(props: {
+  message: Message;
+  view: ChatView;
+  conversation: Conversation;
+  members: ReadonlySet<string>;
+  first: boolean;
+  showTime: boolean;
+  menuOpen: boolean;
+  onMenu(open: boolean): void;
+  onReply(message: Message): void;
+  onEdit(message: Message): void;
+}) {
+  const store = useStore();
+  const { message, view, conversation } = props;
+  const mine = message.senderId === store.me;
+  const unread = message.deleted ? 0 : unreadByCount(view.readSeqs, message);
+  const mentioned = mentionsUser(message, store.me);
+  const sender = userName(store, message.senderId);
+  const classes = ["msg", mine ? "mine" : "theirs", props.first ? "first" : "", mentioned ? "mentions-me" : ""];
+  const menuId = `menu-${conversation.id}-${message.seq}`;
+  return (
+    <li class={classes.join(" ")} id={`m-${conversation.id}-${message.seq}`} data-seq={message.seq}>
+      {!mine && (props.first ? <Avatar name={sender} seed={message.senderId} /> : <span class="avatar-gap" />)}
+      <div class="msg-body">
+        {!mine && props.first && conversation.kind === "group" && <span class="sender">{sender}</span>}
+        <div class="msg-row">
+          <div class={`bubble${message.deleted ? " deleted" : ""}`}>
+            {mentioned && <span class="visually-hidden">{t("msg.mentionsYou")}: </span>}
+            {message.replyToSeq !== undefined && !message.deleted && <Quote view={view} seq={message.replyToSeq} />}
+            {message.deleted ? (
+              <em>{t("msg.deleted")}</em>
+            ) : (
+              <span class="text">
+                <RichText text={message.text} members={props.members} me={store.session.user.username} />
+              </span>
+            )}
+            {message.editedAt && !message.deleted && <span class="edited"> ({t("msg.edited")})</span>}
+          </div>
+          <span class="meta">
+            {unread > 0 && (
+              <span class="unread-by" data-count={unread}>
+                <span aria-hidden="true">{unread}</span>
+                <span class="visually-hidden">{t("msg.unreadBy", { n: unread })}</span>
+              </span>
+            )}
+            {mine && <span class="visually-hidden">{t("msg.sent")}</span>}
+            {props.showTime && <time dateTime={message.createdAt}>{timeOf(message.createdAt)}</time>}
+          </span>
+          {!message.deleted && (
+            <button
+              type="button"
+              class="msg-actions"
+              aria-label={t("msg.actions")}
+              aria-haspopup="menu"
+              aria-expanded={props.menuOpen}
+              aria-controls={props.menuOpen ? menuId : undefined}
+              onClick={() => props.onMenu(!props.menuOpen)}
+            >
+              <Icon name="more" size={18} />
+            </button>
+          )}
+        </div>
+        <Reactions message={message} />
+        {props.menuOpen && (
+          <MessageMenu
+            id={menuId}
+            message={message}
+            mine={mine}
+            onClose={() => props.onMenu(false)}
+            onReply={() => props.onReply(message)}
+            onEdit={() => props.onEdit(message)}
+          />
+        )}
+      </div>
+    </li>
+  );
+}
+
+/** My message that the server has not stored yet: "sending…", or refused with retry and discard. */
+export function UnsentBubble({ unsent, view }: { unsent: UnsentMessage; view: ChatView }) {
+  const store = useStore();
+  const failed = unsent.state === "failed";
+  return (
+    <li class={`msg mine unsent ${unsent.state}`} data-client-msg-id={unsent.clientMsgId} data-state={unsent.state}>
+      <div class="msg-body">
+        <div class="msg-row">
+          <div class="bubble">
+            {unsent.replyToSeq !== undefined && <Quote view={view} seq={unsent.replyToSeq} />}
+            <span class="text">{unsent.text}</span>
+          </div>
+          <span class="meta">
+            {failed ? (
+              <span class="failed-text" title={unsent.failed?.message}>
+                {t("msg.failed")}
+              </span>
+            ) : (
+              <span class="sending-text">{t("msg.sending")}</span>
+            )}
+          </span>
+        </div>
+        {failed && (
+          <div class="unsent-actions">
+            <button type="button" onClick={() => store.outbox.retry(unsent.clientMsgId)}>
+              {t("msg.retry")}
+            </button>
+            <button type="button" class="quiet" onClick={() => store.outbox.discard(unsent.clientMsgId)}>
+              {t("msg.discard")}
+            </button>
+          </div>
+        )}
+      </div>
+    </li>
+  );
+}

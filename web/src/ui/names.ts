@@ -1,0 +1,30 @@
+/** @module How people and conversations are named in the UI. */
+import type { Conversation, User } from "../../../src/protocol/index.js";
+import { t } from "../i18n/i18n.js";
+import type { AppStore } from "../state/app-store.js";
+
+/** A user's display name; their id's start while the name is still being fetched. */
+export function userName(store: AppStore, userId: string): string {
+  return store.directory.user(userId)?.displayName ?? "…";
+}
+
+/** The other member of a direct chat (undefined for a memo to myself). */
+export function otherMember(store: AppStore, conversation: Conversation): string | undefined {
+  return conversation.memberIds.find((id) => id !== store.me);
+}
+
+/** A group's title, or its members' names; a direct chat is named after the other person. */
+export function conversationTitle(store: AppStore, conversation: Conversation): string {
+  if (conversation.kind === "group") {
+    if (conversation.title) return conversation.title;
+    const others = conversation.memberIds.filter((id) => id !== store.me);
+    return others.map((id) => userName(store, id)).join(", ") || t("chat.memo");
+  }
+  const other = otherMember(store, conversation);
+  return other ? userName(store, other) : t("chat.memo");
+}
+
+/** "Kim Minsu (@minsu)" for pickers. */
+export function fullName(user: User): string {
+  return `${user.displayName} (@${user.username})`;
+}

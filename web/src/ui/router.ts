@@ -1,0 +1,58 @@
+/** @module Client-side routes on the History API: paths, links and the hook that follows them. */
+import { useEffect, useState } from "preact/hooks";
+
+/** Every screen the signed-in app has. */
+export type Route =
+  | { name: "chats" }
+  | { name: "chat"; id: string }
+  | { name: "new" }
+  | { name: "contacts" }
+  | { name: "devices" }
+  | { name: "settings" };
+
+const NAVIGATE = "haetae:navigate";
+
+/** The route of a path; unknown paths show the chat list. */
+export function parseRoute(pathname: string): Route {
+  const chat = /^\/c\/([^/]+)\/?$/.exec(pathname);
+  if (chat?.[1]) return { name: "chat", id: decodeURIComponent(chat[1]) };
+  const name = pathname.replace(/^\/|\/$/g, "");
+  if (name === "new" || name === "contacts" || name === "devices" || name === "settings") return { name };
+  return { name: "chats" };
+}
+
+/** The path of a route. */
+export function pathOf(route: Route): string {
+  return route.name === "chat" ? `/c/${encodeURIComponent(route.id)}` : route.name === "chats" ? "/" : `/${route.name}`;
+}
+
+/** Go to a path without reloading. */
+export function navigate(path: string, replace = false): void {
+  if (path === location.pathname) return;
+  if (replace) history.replaceState(null, "", path);
+  else history.pushState(null, "", path);
+  window.dispatchEvent(new Event(NAVIGATE));
+}
+
+/** A click handler for an `<a href>`: stays in the app unless the user asked for a new tab. */
+export function onLinkClick(event: MouseEvent): void {
+  const anchor = event.currentTarget as HTMLAnchorElement;
+  if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
+  event.preventDefault();
+  navigate(anchor.pathname);
+}
+
+/** The current route; re-renders on back/forward and on {@link navigate}. */
+export function useRoute(): Route {
+  const [route, setRoute] = useState(() => parseRoute(location.pathname));
+  useEffect(() => {
+    const update = () => setRoute(parseRoute(location.pathname));
+    window.addEventListener("popstate", update);
+    window.addEventListener(NAVIGATE, update);
+    return () => {
+      window.removeEventListener("popstate", update);
+      window.removeEventListener(NAVIGATE, update);
+    };
+  }, []);
+  return route;
+}

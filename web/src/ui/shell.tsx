@@ -1,0 +1,62 @@
+/** @module The signed-in layout: banners, the sidebar (list and navigation) and the main pane; one pane at a time on a phone. */
+import { t } from "../i18n/i18n.js";
+import { ChatScreen } from "./chat-screen.js";
+import { ConnectionBanner } from "./connection-banner.js";
+import { ContactsScreen } from "./contacts-screen.js";
+import { ConversationList } from "./conversation-list.js";
+import { DevicesScreen } from "./devices-screen.js";
+import { Icon } from "./icons.js";
+import { IncidentBanner } from "./incident-banner.js";
+import { Nav } from "./nav.js";
+import { NewChatScreen } from "./new-chat-screen.js";
+import { onLinkClick, type Route, useRoute } from "./router.js";
+import { SettingsScreen } from "./settings-screen.js";
+import { Toast } from "./toast.js";
+
+function Screen({ route, onLogout }: { route: Route; onLogout(): void }) {
+  switch (route.name) {
+    case "chat":
+      return <ChatScreen key={route.id} conversationId={route.id} />;
+    case "new":
+      return <NewChatScreen />;
+    case "contacts":
+      return <ContactsScreen />;
+    case "devices":
+      return <DevicesScreen onLogout={onLogout} />;
+    case "settings":
+      return <SettingsScreen onLogout={onLogout} />;
+    case "chats":
+      return <p class="placeholder">{t("chat.pick")}</p>;
+  }
+}
+
+export function Shell({ onLogout }: { onLogout(): void }) {
+  const route = useRoute();
+  // On a phone the list is its own screen; everything else replaces it.
+  const pane = route.name === "chats" ? "list" : "main";
+  return (
+    <div class="shell" data-pane={pane}>
+      <a class="skip" href="#main">
+        {t("app.skip")}
+      </a>
+      <div class="banners">
+        <ConnectionBanner />
+        <IncidentBanner />
+      </div>
+      <aside class="sidebar">
+        <header class="bar">
+          <h1 class="brand">{t("app.name")}</h1>
+          <a href="/new" class="icon-button" onClick={onLinkClick} aria-label={t("nav.new")} title={t("nav.new")}>
+            <Icon name="plus" />
+          </a>
+        </header>
+        <ConversationList activeId={route.name === "chat" ? route.id : undefined} />
+        <Nav route={route} />
+      </aside>
+      <main id="main" class="main" tabIndex={-1}>
+        <Screen route={route} onLogout={onLogout} />
+      </main>
+      <Toast />
+    </div>
+  );
+}
