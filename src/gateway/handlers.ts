@@ -79,14 +79,18 @@ export const HANDLERS: { [T in RequestType]: Handler<T> } = {
     if (wanted.length > env.presenceSubscriptionLimit) {
       throw new HaetaeError("invalid_request", `userIds: at most ${env.presenceSubscriptionLimit} at once.`);
     }
+    // Presence is for people you know: mutual contacts and those you share a conversation with.
+    const allowed: string[] = [];
+    const refused: string[] = [];
     for (const userId of wanted) {
-      // Presence is for people you know: contacts and those you share a conversation with.
-      if (!(await env.ctx.store.isAcquainted(s.userId, userId))) {
-        throw new HaetaeError("forbidden", `You may not see the presence of ${userId}.`);
-      }
+      if (await env.ctx.store.isAcquainted(s.userId, userId)) allowed.push(userId);
+      else refused.push(userId);
+    }
+    if (allowed.length === 0 && refused.length > 0) {
+      throw new HaetaeError("forbidden", "You may not see the presence of these users.");
     }
     s.presenceSubscriptions.clear();
-    for (const userId of wanted) s.presenceSubscriptions.add(userId);
-    return { presences: wanted.map((userId) => env.presence.get(userId)) };
+    for (const userId of allowed) s.presenceSubscriptions.add(userId);
+    return { presences: allowed.map((userId) => env.presence.get(userId)), refused };
   },
 };

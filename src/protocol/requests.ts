@@ -106,7 +106,7 @@ export interface Replies {
   read: { readSeq: number };
   sync: { events: FeedEvent[]; cursor: string; hasMore: boolean };
   typing: Record<string, never>;
-  "presence.subscribe": { presences: Presence[] };
+  "presence.subscribe": { presences: Presence[]; refused: string[] };
 }
 
 /** A reply frame: `{type: "ok", id, ...}`. */

@@ -108,8 +108,12 @@ describe("presence", () => {
     // Anyone can add anyone: a one-sided contact must not reveal presence.
     await expectError(watcher.client, "presence.subscribe", { userIds: [friend.id] }, "forbidden");
     await friend.client.ok("contact.add", { userId: watcher.id });
-    const reply = await watcher.client.ok<{ presences: Presence[] }>("presence.subscribe", { userIds: [friend.id] });
+    const stranger = await registerUser(server.url, "prc");
+    const reply = await watcher.client.ok<{ presences: Presence[]; refused: string[] }>("presence.subscribe", {
+      userIds: [friend.id, stranger.user.id],
+    });
     expect(reply.presences).toEqual([expect.objectContaining({ userId: friend.id, online: true })]);
+    expect(reply.refused).toEqual([stranger.user.id]);
     await friend.client.ok("block.add", { userId: watcher.id });
     await expectError(watcher.client, "presence.subscribe", { userIds: [friend.id] }, "forbidden");
     await closeAll(watcher.client, friend.client);
