@@ -65,7 +65,22 @@ const dataDir = mkdtempSync(join(tmpdir(), "haetae-bench-conn-"));
 const port = await freePort();
 const haetae = spawn(
   process.execPath,
-  ["--import", "tsx", "src/cli.ts", "serve", "--port", String(port), "--data", dataDir, "--scrypt-log-n", "10"],
+  [
+    "--import",
+    "tsx",
+    "src/cli.ts",
+    "serve",
+    "--port",
+    String(port),
+    "--data",
+    dataDir,
+    "--scrypt-log-n",
+    "10",
+    "--connections-per-second",
+    "100000",
+    "--connection-burst",
+    "100000",
+  ],
   {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "inherit"],

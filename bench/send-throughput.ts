@@ -102,6 +102,8 @@ async function benchHaetae(): Promise<Result> {
       dataDir,
       "--scrypt-log-n",
       "10",
+      "--logins-per-minute-per-ip",
+      "1000000",
       "--requests-per-second",
       "100000",
       "--request-burst",

@@ -5,10 +5,12 @@ import type { AddressInfo } from "node:net";
 import type { Bus } from "./bus/bus.js";
 import { MemoryBus } from "./bus/memory-bus.js";
 import { NatsBus } from "./bus/nats-bus.js";
-import type { ChatContext } from "./chat/context.js";
+import { type ChatContext, publishEvent } from "./chat/context.js";
 import type { Config } from "./config/config.js";
 import { createHttpServer } from "./gateway/http-server.js";
 import { WsGateway } from "./gateway/ws-gateway.js";
+import { LEVEL_EFFECTS, LoadLevels, sampleProcess } from "./guard/load-levels.js";
+import { ReceiptCoalescer } from "./guard/receipt-coalescer.js";
 import { Metrics } from "./ops/metrics.js";
 import { openPostgresStore } from "./store/postgres/postgres-store.js";
 import { openSqliteStore } from "./store/sqlite/sqlite-store.js";
@@ -19,6 +21,8 @@ export interface App {
   readonly config: Config;
   readonly server: Server;
   readonly ctx: ChatContext;
+  /** The node's degradation levels (an operator or a test may pin a floor). */
+  readonly load: LoadLevels;
   /** The port it listens on (the real one when the config said 0). */
   readonly port: number;
   readonly url: string;
@@ -27,8 +31,9 @@ export interface App {
 }
 
 async function openStore(config: Config): Promise<Store> {
-  if (config.store === "sqlite") return openSqliteStore(config.data);
-  return openPostgresStore(config.store);
+  const options = { maxPendingWrites: config.maxPendingWrites };
+  if (config.store === "sqlite") return openSqliteStore(config.data, options);
+  return openPostgresStore(config.store, options);
 }
 
 async function openBus(config: Config, nodeId: string): Promise<Bus> {
@@ -59,11 +64,24 @@ export async function startApp(config: Config): Promise<App> {
     throw error;
   }
   const metrics = new Metrics();
+  const load = new LoadLevels(config);
+  load.pin(config.degradationFloor);
+  load.onChange((level, sample) => {
+    metrics.degradationLevel.set(level);
+    metrics.degradationChanges.inc({ level: String(level) });
+    console.warn(
+      `haetae: degradation level ${level} (${LEVEL_EFFECTS[level]}); lag ${sample.lagMs.toFixed(0)} ms, ` +
+        `${sample.pendingWrites} writes queued, ${sample.rssMb.toFixed(0)} MB`,
+    );
+  });
+  const stopSampling = sampleProcess(load, () => store.pendingWrites, config.loadSampleMs);
   const ctx: ChatContext = {
     store,
     bus,
     limits: config,
     now: () => new Date(),
+    load,
+    receipts: new ReceiptCoalescer((audience, event) => publishEvent(ctx, audience, event)),
   };
   let stopping: Promise<void> | undefined;
   const gateway = new WsGateway(ctx, bus, config, metrics, nodeId);
@@ -73,6 +91,7 @@ export async function startApp(config: Config): Promise<App> {
     gateway,
     metrics,
     maxHttpBodyBytes: config.maxHttpBodyBytes,
+    loginsPerMinutePerIp: config.loginsPerMinutePerIp,
     ready: async () => {
       if (stopping) throw new Error("draining: shutting down");
       await Promise.all([within(store.ping(), 2000, "the store"), within(bus.ping(), 2000, "the bus")]);
@@ -90,6 +109,7 @@ export async function startApp(config: Config): Promise<App> {
     config,
     server,
     ctx,
+    load,
     port,
     url: `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`,
     stop() {
@@ -101,6 +121,8 @@ export async function startApp(config: Config): Promise<App> {
         gateway.close();
         server.closeAllConnections();
         await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000))]);
+        stopSampling();
+        ctx.receipts.close();
         await store.close();
         await bus.close();
       })();

@@ -15,10 +15,17 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
+/**
+ * Settings every test server shares: a cheap scrypt; no per-address login limit (every test
+ * registers from 127.0.0.1); and load shedding only at a lag no test reaches, since the whole
+ * suite shares two cores with a browser — tests of the limits and of shedding set their own.
+ */
+export const TEST_DEFAULTS = { scryptLogN: 10, loginsPerMinutePerIp: 1_000_000, degradeLagMs: 60_000 };
+
 /** Start a node on 127.0.0.1:0 with a fresh SQLite folder; a cheap scrypt keeps tests fast. */
 export async function startTestServer(overrides: Record<string, unknown> = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), "haetae-test-"));
-  const app = await startApp(makeConfig({ port: 0, data: dataDir, scryptLogN: 10, ...overrides }));
+  const app = await startApp(makeConfig({ port: 0, data: dataDir, ...TEST_DEFAULTS, ...overrides }));
   return {
     app,
     url: app.url,

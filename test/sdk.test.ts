@@ -25,7 +25,7 @@ import {
   unreadByCount,
 } from "../src/sdk/index.js";
 import { type FaultProxy, type Frame, startFaultProxy } from "./fault-proxy.js";
-import { startTestServer } from "./harness.js";
+import { startTestServer, TEST_DEFAULTS } from "./harness.js";
 
 const PASSWORD = "correct horse";
 let dataDir: string;
@@ -36,7 +36,9 @@ const clients: HaetaeClient[] = [];
 
 /** A node on `dataDir`; restarting on the same port and folder is a server restart. */
 function startNode(port = 0): Promise<App> {
-  return startApp(makeConfig({ port, data: dataDir, scryptLogN: 10, requestsPerSecond: 10_000, requestBurst: 10_000 }));
+  return startApp(
+    makeConfig({ port, data: dataDir, ...TEST_DEFAULTS, requestsPerSecond: 10_000, requestBurst: 10_000 }),
+  );
 }
 
 beforeAll(async () => {

@@ -2,6 +2,7 @@
 import { randomUUID } from "node:crypto";
 import type { Bus } from "../bus/bus.js";
 import type { Config } from "../config/config.js";
+import type { ReceiptCoalescer } from "../guard/receipt-coalescer.js";
 import type { ServerEvent } from "../protocol/index.js";
 import type { Store } from "../store/store.js";
 
@@ -23,6 +24,10 @@ export interface ChatContext {
   bus: Bus;
   limits: ChatLimits;
   now(): Date;
+  /** The current degradation level (0 normal … 4), read where work is shed (G5). */
+  load: { readonly level: number };
+  /** Where receipts go for live fan-out at level 2 and above. */
+  receipts: ReceiptCoalescer;
 }
 
 /** A new random id for a user, device, conversation or message. */

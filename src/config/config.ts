@@ -40,6 +40,16 @@ export const configSchema = z.strictObject({
   presenceSubscriptionLimit: int(1, 10_000).default(500),
   shutdownTimeoutMs: int(100, 600_000).default(10_000),
   heartbeatMs: int(100, 600_000).default(30_000),
+  connectionsPerSecond: int(1, 1_000_000).default(500),
+  connectionBurst: int(1, 1_000_000).default(1000),
+  loginsPerMinutePerIp: int(1, 1_000_000).default(30),
+  maxPendingWrites: int(100, 10_000_000).default(20_000),
+  loadSampleMs: int(10, 60_000).default(250),
+  degradeLagMs: int(1, 60_000).default(100),
+  degradePendingWrites: int(1, 10_000_000).default(2000),
+  degradeRssMb: int(64, 1_000_000).default(1536),
+  recoverSamples: int(1, 10_000).default(8),
+  degradationFloor: int(0, 4).default(0),
 });
 
 /** The validated, frozen configuration every part receives its slice of. */

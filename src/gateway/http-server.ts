@@ -2,6 +2,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { authenticate, login, register, revokeDevice } from "../chat/accounts.js";
 import type { ChatContext } from "../chat/context.js";
+import { AddressLimiter } from "../guard/address-limiter.js";
 import type { Metrics } from "../ops/metrics.js";
 import { describeIssue, ERRORS, type ErrorCode, HaetaeError, loginBody, registerBody } from "../protocol/index.js";
 import { StaticFiles } from "./static-files.js";
@@ -12,6 +13,8 @@ export interface HttpDeps {
   gateway: WsGateway;
   metrics: Metrics;
   maxHttpBodyBytes: number;
+  /** Logins and registrations one address may attempt per minute (brute force, signup floods). */
+  loginsPerMinutePerIp: number;
   /** Resolves when the store and bus answer; rejects otherwise. */
   ready(): Promise<void>;
   /** The built web client's folder; default `dist/web` of this package. */
@@ -73,6 +76,11 @@ type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 /** Build the HTTP server; `listen` is the caller's. */
 export function createHttpServer(deps: HttpDeps): Server {
   const { ctx } = deps;
+  const attempts = new AddressLimiter(deps.loginsPerMinutePerIp / 60, deps.loginsPerMinutePerIp);
+  const limitByAddress = (req: IncomingMessage) => {
+    const wait = attempts.take(req.socket.remoteAddress ?? "unknown");
+    if (wait > 0) throw new HaetaeError("rate_limited", "Too many attempts from this address; retry later.", wait);
+  };
   const web = new StaticFiles(deps.webRoot);
   const routes: Record<string, Partial<Record<string, Route>>> = {
     "/healthz": { GET: async (_req, res) => sendJson(res, 200, { status: "ok" }) },
@@ -95,6 +103,7 @@ export function createHttpServer(deps: HttpDeps): Server {
     },
     "/api/v1/auth/register": {
       POST: async (req, res) => {
+        limitByAddress(req);
         const body = registerBody.safeParse(await readJson(req, deps.maxHttpBodyBytes));
         if (!body.success) throw new HaetaeError("invalid_request", describeIssue(body.error));
         sendJson(res, 201, await register(ctx, body.data));
@@ -102,6 +111,7 @@ export function createHttpServer(deps: HttpDeps): Server {
     },
     "/api/v1/auth/login": {
       POST: async (req, res) => {
+        limitByAddress(req);
         const body = loginBody.safeParse(await readJson(req, deps.maxHttpBodyBytes));
         if (!body.success) throw new HaetaeError("invalid_request", describeIssue(body.error));
         sendJson(res, 200, await login(ctx, body.data));

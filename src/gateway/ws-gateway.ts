@@ -33,6 +33,8 @@ export type GatewayConfig = Pick<
   | "sendQueueBytes"
   | "presenceSubscriptionLimit"
   | "heartbeatMs"
+  | "connectionsPerSecond"
+  | "connectionBurst"
 >;
 
 /** Pull a bearer token from the Authorization header or the `token` query parameter. */
@@ -57,6 +59,7 @@ export class WsGateway {
   private readonly unsubscribe: (() => void)[] = [];
   private readonly heartbeat: NodeJS.Timeout;
   private accepting = true;
+  private readonly admission: TokenBucket;
 
   constructor(
     private readonly ctx: ChatContext,
@@ -69,6 +72,7 @@ export class WsGateway {
     // connection survives a client's mistake; past that, ws closes it (1009) before buffering more.
     this.wss = new WebSocketServer({ noServer: true, maxPayload: config.maxFrameBytes * 4, perMessageDeflate: false });
     this.presence = new PresenceRegistry(nodeId, config.heartbeatMs * 2.5);
+    this.admission = new TokenBucket(config.connectionsPerSecond, config.connectionBurst);
     this.env = { ctx, presence: this.presence, presenceSubscriptionLimit: config.presenceSubscriptionLimit };
     this.unsubscribe.push(bus.subscribe((message) => this.deliver(message)));
     this.unsubscribe.push(bus.subscribeControl((control) => this.control(control)));
@@ -89,6 +93,17 @@ export class WsGateway {
   /** Handle an HTTP upgrade to `/api/v1/ws`: authenticate first, then hand the socket to ws. */
   async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     if (!this.accepting) return rejectUpgrade(socket, 503, "unavailable", "The server is shutting down.");
+    // Admission (G5): level 4 refuses new connections; at any level, connections are admitted
+    // at a steady rate, so a reconnect storm is spread out while connected clients keep working.
+    if (this.ctx.load.level >= 4) {
+      this.metrics.refusedConnections.inc({ reason: "degraded" });
+      return rejectUpgrade(socket, 503, "overloaded", "The server is shedding load; reconnect later.", 2000);
+    }
+    const wait = this.admission.take();
+    if (wait > 0) {
+      this.metrics.refusedConnections.inc({ reason: "admission_rate" });
+      return rejectUpgrade(socket, 503, "overloaded", "Too many connections at once; reconnect later.", wait);
+    }
     // Node removes its own error listener before emitting `upgrade`: a reset while the token is
     // checked would otherwise be an uncaught exception. ws adds its own once it takes the socket.
     const onSocketError = () => socket.destroy();
@@ -284,6 +299,7 @@ export class WsGateway {
 
   private presenceChanged(changed: Presence | null): void {
     if (!changed) return;
+    if (this.ctx.load.level >= 1) return; // presence fan-out is shed first, with typing (G5)
     const frame = JSON.stringify({ type: "presence", ...changed });
     for (const session of this.sessions) {
       if (session.presenceSubscriptions.has(changed.userId)) session.send(frame, true);
@@ -381,10 +397,16 @@ function isDataException(error: unknown): boolean {
   return typeof code === "string" && /^22[0-9A-Z]{3}$/.test(code);
 }
 
-function rejectUpgrade(socket: Duplex, status: number, code: ErrorCode, message: string): void {
-  const body = JSON.stringify({ error: { code, message } });
+function rejectUpgrade(socket: Duplex, status: number, code: ErrorCode, message: string, retryAfterMs?: number): void {
+  const error: Record<string, unknown> = { code, message };
+  let retryAfter = "";
+  if (retryAfterMs !== undefined) {
+    error.retryAfterMs = retryAfterMs;
+    retryAfter = `Retry-After: ${Math.max(1, Math.ceil(retryAfterMs / 1000))}\r\n`;
+  }
+  const body = JSON.stringify({ error });
   socket.end(
-    `HTTP/1.1 ${status} ${code}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${code}\r\nContent-Type: application/json\r\n${retryAfter}Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }
 

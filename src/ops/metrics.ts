@@ -40,6 +40,24 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly degradationLevel = new Gauge({
+    name: "haetae_degradation_level",
+    help: "Current degradation level: 0 normal, 1 no typing/presence fan-out, 2 coalesced receipts, 3 history deferred, 4 new connections refused.",
+    registers: [this.registry],
+  });
+  readonly degradationChanges = new Counter({
+    name: "haetae_degradation_changes_total",
+    help: "Changes of the degradation level, by the level entered.",
+    labelNames: ["level"] as const,
+    registers: [this.registry],
+  });
+  readonly refusedConnections = new Counter({
+    name: "haetae_refused_connections_total",
+    help: "WebSocket upgrades refused with retry-after, by reason.",
+    labelNames: ["reason"] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: "haetae_" });
   }

@@ -41,6 +41,7 @@ export const ERRORS = {
   rate_limited: { status: 429, retryable: true, message: "Too many requests; retry after retryAfterMs." },
   internal: { status: 500, retryable: true, message: "An unexpected error; nothing was lost, retry." },
   unavailable: { status: 503, retryable: true, message: "A dependency is unavailable; retry after retryAfterMs." },
+  overloaded: { status: 503, retryable: true, message: "The server is shedding load; retry after retryAfterMs." },
 } as const satisfies Record<string, { status: number; retryable: boolean; message: string }>;
 
 /** A stable error code from the catalogue. */

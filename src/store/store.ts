@@ -64,6 +64,8 @@ export interface Store {
   /** Resolves when the store answers; rejects when it cannot be reached. */
   ping(): Promise<void>;
   close(): Promise<void>;
+  /** Writes accepted but not yet committed (a load signal for the guard). */
+  readonly pendingWrites: number;
 
   createUser(user: UserRecord): Promise<UserRecord>;
   getUserByUsername(username: string): Promise<UserRecord | null>;

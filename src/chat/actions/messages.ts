@@ -175,6 +175,9 @@ export async function history(
   },
 ): Promise<{ messages: Message[]; hasMore: boolean; readSeqs: Record<string, number> }> {
   await accessConversation(ctx, userId, input.conversationId);
+  if (ctx.load.level >= 3) {
+    throw new HaetaeError("overloaded", "History reads are deferred while the server sheds load.", 2000);
+  }
   if (input.beforeSeq !== undefined && input.afterSeq !== undefined) {
     throw new HaetaeError("invalid_request", "beforeSeq, afterSeq: give one of them, not both.");
   }

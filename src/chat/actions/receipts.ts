@@ -12,13 +12,18 @@ export async function markRead(
 ): Promise<number> {
   await accessConversation(ctx, userId, input.conversationId);
   const written = await ctx.store.markRead(input.conversationId, userId, input.seq);
-  if (written.event) await publishEvent(ctx, written.audience, written.event);
+  if (written.event?.type === "receipt") {
+    // Level 2 and above: the receipt is stored; its live fan-out is coalesced (G5).
+    if (ctx.load.level >= 2) ctx.receipts.offer(written.audience, written.event);
+    else await publishEvent(ctx, written.audience, written.event);
+  }
   return written.value;
 }
 
 /** Tell the other members I am typing; never stored, dropped first under load. */
 export async function typing(ctx: ChatContext, userId: string, conversationId: string): Promise<void> {
   const { conversation } = await accessConversation(ctx, userId, conversationId);
+  if (ctx.load.level >= 1) return; // the first thing shed under load (G5)
   const audience = conversation.memberIds.filter((id) => id !== userId);
   await publishEvent(ctx, audience, { type: "typing", conversationId, userId }, true);
 }

@@ -82,6 +82,7 @@ export class PostgresDriver implements SqlDriver {
       () => this.batchConnection(),
       (error) => (isConnectionError(error) ? new StoreUnavailableError((error as Error).message) : error),
       options.maxBatch,
+      options.maxPendingWrites,
     );
   }
 
@@ -122,6 +123,10 @@ export class PostgresDriver implements SqlDriver {
 
   write<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     return this.commits.run(fn);
+  }
+
+  get pendingWrites(): number {
+    return this.commits.pending;
   }
 
   isUniqueViolation(error: unknown): boolean {

@@ -1,4 +1,5 @@
 /** @module Group commit: the writes queued in one turn of the event loop share one transaction and one fsync. */
+import { HaetaeError } from "../../protocol/index.js";
 import type { SqlExecutor } from "./sql-driver.js";
 
 /** A connection a batch runs on, from the dialect's driver. */
@@ -39,9 +40,17 @@ export class GroupCommit {
     private readonly acquire: () => Promise<BatchConnection>,
     private readonly onFailure: (error: unknown) => unknown = (error) => error,
     private readonly maxBatch = 1000,
+    private readonly maxPending = Number.POSITIVE_INFINITY,
   ) {}
 
   run<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    // A bounded queue: past it, a write is refused now (retryable) rather than accepted and
+    // left to wait while memory grows (G5).
+    if (this.queue.length >= this.maxPending) {
+      return Promise.reject(
+        new HaetaeError("overloaded", "Too many writes are waiting for the store; retry shortly.", 500),
+      );
+    }
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
       this.schedule();

@@ -19,6 +19,8 @@ export interface SqlDriver {
   readonly dialect: "sqlite" | "postgres";
   readonly reader: SqlExecutor;
   write<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /** Writes waiting for a group commit (a load signal). */
+  readonly pendingWrites: number;
   /** True when the error is a unique-key violation. */
   isUniqueViolation(error: unknown): boolean;
   ping(): Promise<void>;
@@ -30,6 +32,8 @@ export interface SqlDriver {
 export interface DriverOptions {
   /** Most writes in one group commit; 1 turns group commit off (benchmarks compare the two). */
   maxBatch?: number;
+  /** Most writes waiting for a commit; more are refused with `overloaded`. */
+  maxPendingWrites?: number;
 }
 
 /** Raised by a driver when the database cannot be reached; the caller answers `unavailable`. */

@@ -26,6 +26,10 @@ export class SqlStore implements Store {
     return this.driver.ping();
   }
 
+  get pendingWrites(): number {
+    return this.driver.pendingWrites;
+  }
+
   close(): Promise<void> {
     return this.driver.close();
   }

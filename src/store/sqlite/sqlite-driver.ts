@@ -76,11 +76,16 @@ export class SqliteDriver implements SqlDriver {
       },
       undefined,
       options.maxBatch,
+      options.maxPendingWrites,
     );
   }
 
   write<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     return this.commits.run(fn);
+  }
+
+  get pendingWrites(): number {
+    return this.commits.pending;
   }
 
   isUniqueViolation(error: unknown): boolean {
