@@ -190,7 +190,10 @@ describe("a cluster of three nodes on one PostgreSQL and one NATS", () => {
     const during = sendSteadily([{ rc: s, conversations: [direct], tag: "during" }], 10, 20);
     await during.done;
     expect(l.seqs(direct)).toHaveLength(20); // the live copies were lost
+    // The cut node says so: not ready while it cannot reach the bus.
+    await eventually(async () => expect((await fetch(`${n1}/readyz`)).status).toBe(503), 8000);
     proxy.refuse = false;
+    await eventually(async () => expect((await fetch(`${n1}/readyz`)).status).toBe(200), 10_000);
     await eventually(() => expect(l.seqs(direct)).toHaveLength(30), 15_000);
     const acked = new Map([...before.acked, ...during.acked]);
     await expectConverged(acked, [s, l], [direct]);
