@@ -37,7 +37,11 @@ it("admits a reconnect storm at the configured rate, and every client ends conne
     (u) => new HaetaeClient({ url: s.url, token: u.token, WebSocket: WebSocket as never, baseMs: 100, maxMs: 1000 }),
   );
   const seen = clients.map(() => new Set<string>());
-  clients.forEach((c, i) => c.on("message.new", (e: MessageNewEvent) => seen[i]?.add(e.message.clientMsgId)));
+  for (const [i, c] of clients.entries()) {
+    c.on("message.new", (e: MessageNewEvent) => {
+      seen[i]?.add(e.message.clientMsgId);
+    });
+  }
   await Promise.all(clients.map((c) => c.connect()));
   const elapsed = Date.now() - started;
   // 30 sessions at 5 at once then 20 a second take at least a second (one was taken by the host).
