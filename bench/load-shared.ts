@@ -30,6 +30,8 @@ export interface PlanMessage {
   conversations: PlannedConversation[];
   /** Messages per second this worker sends, spread evenly over its clients. */
   rate: number;
+  /** Most unanswered sends per connection (0: none, open loop). The bare ws peer never answers. */
+  window: number;
   /** Sent at the rate but not measured, then the measured window. */
   warmupSeconds: number;
   seconds: number;
@@ -69,6 +71,8 @@ export interface ReportMessage {
   expectedDeliveries: number;
   ackLatencies: number[];
   deliverLatencies: number[];
+  /** Messages of the window never accepted by the end of the drain; in the latencies with their wait so far. */
+  censored: number;
   lost: number;
   duplicated: number;
   outOfOrder: number;

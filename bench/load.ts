@@ -19,7 +19,7 @@
  *
  * Usage: npm run bench:load -- [--clients 200] [--rate 2000 | --rate 1000,2000,4000] [--seconds 20]
  *   [--workers 2] [--p99-bound 100]
- *   [--warmup 3] [--group-size 10] [--group-share 0.5] [--drain 10]
+ *   [--warmup 3] [--group-size 10] [--group-share 0.5] [--drain 10] [--window 0]
  *   [--targets haetae,ws,socketio,socketio-full]
  *   [--profile] [--server-arg=--flag --server-arg=value ...]
  */
@@ -53,6 +53,7 @@ const { values } = parseArgs({
     "group-share": { type: "string", default: "0.5" },
     targets: { type: "string", default: "haetae,ws,socketio,socketio-full" },
     drain: { type: "string", default: "10" },
+    window: { type: "string", default: "0" },
     profile: { type: "boolean", default: false },
     "server-arg": { type: "string", multiple: true, default: [] },
   },
@@ -67,6 +68,7 @@ const GROUP_SIZE = Number(values["group-size"]);
 const GROUP_SHARE = Number(values["group-share"]);
 const DRAIN = Number(values.drain);
 const WARMUP = Number(values.warmup);
+const WINDOW = Number(values.window);
 const TARGETS = (values.targets as string).split(",").map((t) => t.trim()) as Target[];
 for (const [name, value] of Object.entries({ CLIENTS, SECONDS, WORKERS, GROUP_SIZE, DRAIN, P99_BOUND })) {
   if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
@@ -74,6 +76,7 @@ for (const [name, value] of Object.entries({ CLIENTS, SECONDS, WORKERS, GROUP_SI
 if (RATES.some((r) => !Number.isFinite(r) || r <= 0)) throw new Error("--rate: positive numbers, comma-separated");
 if (!(GROUP_SHARE >= 0 && GROUP_SHARE <= 1)) throw new Error("--group-share must be between 0 and 1");
 if (!(WARMUP >= 0)) throw new Error("--warmup must be 0 or more");
+if (!(Number.isInteger(WINDOW) && WINDOW >= 0)) throw new Error("--window must be a whole number, 0 or more");
 for (const t of TARGETS) {
   if (!["haetae", "ws", "socketio", "socketio-full"].includes(t)) throw new Error(`unknown target ${t}`);
 }
@@ -100,6 +103,14 @@ async function freePort(): Promise<number> {
 function rssOf(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+/** Busy, steal and iowait time of the whole machine (ms, summed over its cores), from /proc/stat. */
+function machineMs(): { busy: number; steal: number; iowait: number } {
+  const fields = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "").trim().split(/\s+/).slice(1).map(Number);
+  const [user = 0, nice = 0, system = 0, , iowait = 0, irq = 0, softirq = 0, steal = 0] = fields;
+  const toMs = (ticks: number) => (ticks / CLOCK_TICKS) * 1000;
+  return { busy: toMs(user + nice + system + irq + softirq), steal: toMs(steal), iowait: toMs(iowait) };
 }
 
 /** CPU time (user + system) of a process, in ms. */
@@ -334,6 +345,9 @@ interface TargetResult {
   rssEnd: number;
   lag: Lag | undefined;
   generators: { cpu: number; sentShare: number; loopP99Ms: number; maxBehindMs: number }[];
+  /** Share of one core, during the window: other processes' CPU, the hypervisor's steal, I/O wait. */
+  machine: { others: number; steal: number; iowait: number };
+  censored: number;
   generatorBound: string[];
   drainMs: number;
   profile?: string[];
@@ -437,6 +451,7 @@ async function runTarget(target: Target, RATE: number): Promise<TargetResult> {
         clients: clients.filter((c) => members.has(c.index)),
         conversations: share.conversations,
         rate: (RATE * share.clients) / clientCount,
+        window: WINDOW,
         warmupSeconds: WARMUP,
         seconds: SECONDS,
         drainSeconds: DRAIN,
@@ -454,6 +469,10 @@ async function runTarget(target: Target, RATE: number): Promise<TargetResult> {
     const reportsPromise = Promise.all(workers.map((w) => w.next("report")));
     await sleep(WARMUP * 1000);
     const cpuStart = cpuMsOf(pid);
+    const ourPids = [pid, ...workers.map((w) => w.child.pid as number)];
+    const oursStart = ourPids.reduce((sum, p) => sum + cpuMsOf(p), 0);
+    const selfStart = process.cpuUsage();
+    const machineStart = machineMs();
     const wallStart = Date.now();
     const lagReset = await readLag(target, server.port); // resets the server's lag histogram
     let rssPeak = rssStart;
@@ -461,7 +480,16 @@ async function runTarget(target: Target, RATE: number): Promise<TargetResult> {
       rssPeak = Math.max(rssPeak, rssOf(pid));
     }, 250);
     await sleep(SECONDS * 1000);
-    const serverCpu = (cpuMsOf(pid) - cpuStart) / (Date.now() - wallStart);
+    const elapsed = Date.now() - wallStart;
+    const serverCpu = (cpuMsOf(pid) - cpuStart) / elapsed;
+    const self = process.cpuUsage(selfStart);
+    const ours = ourPids.reduce((sum, p) => sum + cpuMsOf(p), 0) - oursStart + (self.user + self.system) / 1000;
+    const machineEnd = machineMs();
+    const machine = {
+      others: Math.max(0, (machineEnd.busy - machineStart.busy - ours) / elapsed),
+      steal: (machineEnd.steal - machineStart.steal) / elapsed,
+      iowait: (machineEnd.iowait - machineStart.iowait) / elapsed,
+    };
     const wallEnd = Date.now();
     // A lag read that waited behind a backlog does not cover the window: report none.
     const lag = lagReset ? await readLag(target, server.port) : undefined;
@@ -512,6 +540,8 @@ async function runTarget(target: Target, RATE: number): Promise<TargetResult> {
       rssEnd,
       lag,
       generators,
+      machine,
+      censored: sum("censored"),
       generatorBound,
       drainMs: Math.max(...reports.map((r) => r.drainMs)),
     };
@@ -548,6 +578,9 @@ async function runTarget(target: Target, RATE: number): Promise<TargetResult> {
 }
 
 const ms = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
+const pct = (v: number) => `${(v * 100).toFixed(0)} %`;
+/** A latency figure; "≥" when unanswered messages make it a lower bound. */
+const lat = (r: { censored: number }, v: number) => `${r.censored > 0 ? "≥" : ""}${ms(v)}`;
 const mb = (v: number) => (v / 1024 / 1024).toFixed(0);
 
 function printTarget(r: TargetResult): void {
@@ -555,10 +588,10 @@ function printTarget(r: TargetResult): void {
     `  accepted ${r.acceptedPerSecond.toFixed(0)} msg/s (offered ${r.offered}), delivered ${r.deliveredPerSecond.toFixed(0)} msg/s`,
   );
   console.log(
-    `  send→deliver ms p50 ${ms(r.deliver.p50)} p95 ${ms(r.deliver.p95)} p99 ${ms(r.deliver.p99)} max ${ms(r.deliver.max)}; send→ack ms p50 ${ms(r.ack.p50)} p99 ${ms(r.ack.p99)} max ${ms(r.ack.max)}`,
+    `  send→deliver ms p50 ${lat(r, r.deliver.p50)} p95 ${lat(r, r.deliver.p95)} p99 ${lat(r, r.deliver.p99)} max ${lat(r, r.deliver.max)}; send→ack ms p50 ${lat(r, r.ack.p50)} p99 ${lat(r, r.ack.p99)} max ${lat(r, r.ack.max)}`,
   );
   console.log(
-    `  totals: accepted ${r.accepted}, refused-with-retry ${r.refused}, failed ${r.failed}, unanswered ${r.unanswered}, delivered ${r.delivered} of ${r.expectedDeliveries} expected (drain ${(r.drainMs / 1000).toFixed(1)} s)`,
+    `  totals: accepted ${r.accepted}, refused-with-retry ${r.refused}, failed ${r.failed}, not acked by the end ${r.unanswered}, delivered ${r.delivered} of ${r.expectedDeliveries} expected (drain ${(r.drainMs / 1000).toFixed(1)} s)`,
   );
   console.log(`  lost ${r.lost}, duplicated ${r.duplicated}, out-of-order ${r.outOfOrder} (checked by ${r.check})`);
   const lag = r.lag
@@ -575,11 +608,20 @@ function printTarget(r: TargetResult): void {
       )
       .join("; ")}`,
   );
+  console.log(
+    `  machine during the window (share of one core): other processes ${pct(r.machine.others)}, hypervisor steal ${pct(r.machine.steal)}, I/O wait ${pct(r.machine.iowait)}`,
+  );
+  if (r.censored > 0)
+    console.log(
+      `  ${r.censored} messages of the window were not acked by the end: latencies count their wait so far (lower bounds, marked ≥)`,
+    );
   for (const reason of r.generatorBound) console.log(`  WARNING generator-bound: ${reason}`);
+  if (r.machine.others + r.machine.steal > 0.2)
+    console.log("  WARNING noisy machine: other work took more than 20 % of a core during the window");
 }
 
 console.log(
-  `bench:load — clients=${CLIENTS} rate=${RATES.join(",")} msg/s seconds=${SECONDS} (after ${WARMUP} s warm-up) workers=${WORKERS} group-size=${GROUP_SIZE} group-share=${GROUP_SHARE}`,
+  `bench:load — clients=${CLIENTS} rate=${RATES.join(",")} msg/s seconds=${SECONDS} (after ${WARMUP} s warm-up) workers=${WORKERS} group-size=${GROUP_SIZE} group-share=${GROUP_SHARE} window=${WINDOW === 0 ? "open loop" : WINDOW}`,
 );
 console.log("one machine: the server and the generators share its cores (loopback only); server CPU is % of one core");
 // Other work on the machine (or its host) skews every figure; say how quiet it was.
@@ -591,15 +633,30 @@ for (const rate of RATES) for (const target of TARGETS) results.push(await runTa
 const keptUp = (r: TargetResult) => r.unanswered === 0 && r.acceptedPerSecond >= 0.97 * r.offered;
 
 console.log(
-  "\n| server | offered msg/s | accepted msg/s | deliveries/s | deliver p50 / p95 / p99 / max ms | ack p99 ms | server CPU | server RSS peak MiB | loop lag p99 / max ms | lost / dup / out-of-order | generator CPU (each) |",
+  "\n| server | offered msg/s | accepted msg/s | deliveries/s | deliver p50 / p95 / p99 / max ms | ack p99 ms | server CPU | server RSS peak MiB | loop lag p99 / max ms | lost / dup / out-of-order | generator CPU (each) | others / steal |",
 );
-console.log("|---|---|---|---|---|---|---|---|---|---|---|");
+console.log("|---|---|---|---|---|---|---|---|---|---|---|---|");
 for (const r of results) {
   const lag = r.lag ? `${ms(r.lag.p99 * 1000)} / ${ms(r.lag.max * 1000)}` : "n/a";
-  const acceptedCell = r.target === "ws" ? "(no acks)" : r.acceptedPerSecond.toFixed(0);
-  console.log(
-    `| ${TARGET_NAMES[r.target]} | ${r.offered} | ${acceptedCell}${keptUp(r) ? "" : ` (fell behind${r.unanswered > 0 ? `; ${r.unanswered} unanswered after the drain` : ""})`} | ${r.deliveredPerSecond.toFixed(0)} | ${ms(r.deliver.p50)} / ${ms(r.deliver.p95)} / ${ms(r.deliver.p99)} / ${ms(r.deliver.max)} | ${r.target === "ws" ? "n/a" : ms(r.ack.p99)} | ${(r.serverCpu * 100).toFixed(0)} % | ${mb(r.rssPeak)} | ${lag} | ${r.lost} / ${r.duplicated} / ${r.outOfOrder} | ${r.generators.map((g) => `${(g.cpu * 100).toFixed(0)} %`).join(", ")}${r.generatorBound.length > 0 ? " generator-bound" : ""} |`,
-  );
+  const behind = r.unanswered > 0 ? `; ${r.unanswered} not acked by the end of the drain` : "";
+  const accepted = `${r.target === "ws" ? "(no acks)" : r.acceptedPerSecond.toFixed(0)}${keptUp(r) ? "" : ` (fell behind${behind})`}`;
+  const deliver = [r.deliver.p50, r.deliver.p95, r.deliver.p99, r.deliver.max].map((v) => lat(r, v)).join(" / ");
+  const generators = `${r.generators.map((g) => pct(g.cpu)).join(", ")}${r.generatorBound.length > 0 ? " generator-bound" : ""}`;
+  const cells = [
+    TARGET_NAMES[r.target],
+    r.offered,
+    accepted,
+    r.deliveredPerSecond.toFixed(0),
+    deliver,
+    r.target === "ws" ? "n/a" : lat(r, r.ack.p99),
+    pct(r.serverCpu),
+    mb(r.rssPeak),
+    lag,
+    `${r.lost} / ${r.duplicated} / ${r.outOfOrder}`,
+    generators,
+    `${pct(r.machine.others)} / ${pct(r.machine.steal)}`,
+  ];
+  console.log(`| ${cells.join(" | ")} |`);
 }
 console.log("(ratios: deliveries/s above 1 and p99 below 1 favour haetae)");
 for (const rate of RATES) {
