@@ -23,24 +23,12 @@
  *   [--targets haetae,ws,socketio,socketio-full]
  *   [--profile] [--server-arg=--flag --server-arg=value ...]
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import {
-  type FromWorker,
-  type PlannedClient,
-  type PlannedConversation,
-  quantile,
-  type ReportMessage,
-  type Target,
-  type ToWorker,
-} from "./load-shared.js";
+import { ALL_TARGETS, clientsFor, type Lag, readLag, startServer, stopServer, TARGET_NAMES } from "./bench-server.js";
+import { quantile, type ReportMessage, type Target, type ToWorker } from "./load-shared.js";
+import { dealShares, type GeneratorFigures, judgeGenerators, planConversations, spawnWorker } from "./load-workers.js";
+import { backgroundPressure, cpuMsOf, MachineWatch, rssOf, sleep } from "./proc-stats.js";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const { values } = parseArgs({
   options: {
     clients: { type: "string", default: "200" },
@@ -78,248 +66,7 @@ if (!(GROUP_SHARE >= 0 && GROUP_SHARE <= 1)) throw new Error("--group-share must
 if (!(WARMUP >= 0)) throw new Error("--warmup must be 0 or more");
 if (!(Number.isInteger(WINDOW) && WINDOW >= 0)) throw new Error("--window must be a whole number, 0 or more");
 for (const t of TARGETS) {
-  if (!["haetae", "ws", "socketio", "socketio-full"].includes(t)) throw new Error(`unknown target ${t}`);
-}
-
-const TARGET_NAMES: Record<Target, string> = {
-  haetae: "haetae (sqlite, durable acks)",
-  ws: "bare ws broadcast (peer a)",
-  socketio: "socket.io + sqlite (peer b)",
-  "socketio-full": "socket.io + sqlite, synchronous=FULL (peer b, Haetae's durability)",
-};
-const CLOCK_TICKS = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
-/** Above this share of one core a generator is likely the bottleneck. */
-const GENERATOR_CPU_LIMIT = 0.7;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function rssOf(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
-}
-
-/** Busy, steal and iowait time of the whole machine (ms, summed over its cores), from /proc/stat. */
-function machineMs(): { busy: number; steal: number; iowait: number } {
-  const fields = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "").trim().split(/\s+/).slice(1).map(Number);
-  const [user = 0, nice = 0, system = 0, , iowait = 0, irq = 0, softirq = 0, steal = 0] = fields;
-  const toMs = (ticks: number) => (ticks / CLOCK_TICKS) * 1000;
-  return { busy: toMs(user + nice + system + irq + softirq), steal: toMs(steal), iowait: toMs(iowait) };
-}
-
-/** CPU time (user + system) of a process, in ms. */
-function cpuMsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS) * 1000;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Pressure stall totals (µs) of the machine: time some / all tasks waited for CPU or I/O. */
-function pressure(): Record<string, number> | undefined {
-  try {
-    const totals: Record<string, number> = {};
-    for (const resource of ["cpu", "io"]) {
-      for (const line of readFileSync(`/proc/pressure/${resource}`, "utf8").split("\n")) {
-        const match = /^(some|full) .*total=(\d+)/.exec(line);
-        if (match) totals[`${resource} ${match[1]}`] = Number(match[2]);
-      }
-    }
-    return totals;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Share of `ms` that the machine's tasks stalled, per kind, while this process only slept. */
-async function backgroundPressure(ms: number): Promise<string> {
-  const before = pressure();
-  await sleep(ms);
-  const after = pressure();
-  if (!before || !after) return "no /proc/pressure on this machine";
-  return Object.keys(after)
-    .map((k) => `${k} ${((100 * ((after[k] ?? 0) - (before[k] ?? 0))) / (ms * 1000)).toFixed(0)} %`)
-    .join(", ");
-}
-
-/** The conversations: groups of GROUP_SIZE for GROUP_SHARE of the clients, pairs for the rest. */
-function planConversations(): { conversations: PlannedConversation[]; clients: number } {
-  const groups = Math.floor((CLIENTS * GROUP_SHARE) / GROUP_SIZE);
-  const pairs = Math.floor((CLIENTS - groups * GROUP_SIZE) / 2);
-  const conversations: PlannedConversation[] = [];
-  let next = 0;
-  const take = (n: number) => Array.from({ length: n }, () => next++);
-  // Interleave so each generator gets a similar mix.
-  for (let g = 0, p = 0; g < groups || p < pairs; ) {
-    if (g < groups) {
-      conversations.push({ index: conversations.length, kind: "group", members: take(GROUP_SIZE) });
-      g++;
-    }
-    for (let k = 0; k < Math.ceil(pairs / Math.max(1, groups)) && p < pairs; k++, p++) {
-      conversations.push({ index: conversations.length, kind: "direct", members: take(2) });
-    }
-  }
-  return { conversations, clients: next };
-}
-
-interface ServerHandle {
-  child: ChildProcess;
-  port: number;
-  output: () => string;
-  dataDir: string;
-  profileDir?: string;
-}
-
-async function startServer(target: Target): Promise<ServerHandle> {
-  const dataDir = mkdtempSync(join(tmpdir(), `haetae-load-${target}-`));
-  const port = await freePort();
-  const profileDir = target === "haetae" && values.profile ? join(dataDir, "profile") : undefined;
-  const nodeArgs = profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [];
-  const args =
-    target === "haetae"
-      ? [
-          "src/cli.ts",
-          "serve",
-          "--port",
-          String(port),
-          "--data",
-          dataDir,
-          "--scrypt-log-n",
-          "10",
-          // Setup registers every user from one address. Everything else keeps its defaults: the
-          // per-connection request limits (50/s; the default load is 10/s per client) and the
-          // overload protection are part of what is measured. Change them with --server-arg.
-          "--logins-per-minute-per-ip",
-          "1000000",
-          ...(values["server-arg"] as string[]),
-        ]
-      : target === "ws"
-        ? ["bench/peers/bare-ws-broadcast.ts", "--port", String(port)]
-        : [
-            "bench/peers/socketio-sqlite-server.ts",
-            "--port",
-            String(port),
-            "--data",
-            dataDir,
-            ...(target === "socketio-full" ? ["--synchronous", "full"] : []),
-          ];
-  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", ...args], {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout?.on("data", (d) => {
-    output += d;
-  });
-  child.stderr?.on("data", (d) => {
-    output += d;
-    if (output.length < 20_000) process.stderr.write(`[${target}] ${d}`);
-  });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${target} did not start:\n${output}`)), 30_000);
-    child.stdout?.on("data", () => {
-      if (output.includes("listening on")) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${target} exited with ${code}:\n${output}`));
-    });
-  });
-  const firstLine = output.split("\n")[0];
-  console.log(`  ${target}: ${firstLine}`);
-  return { child, port, output: () => output, dataDir, ...(profileDir ? { profileDir } : {}) };
-}
-
-/** Register the users over HTTP, honouring `retryAfterMs` when the server limits registrations. */
-async function registerUsers(port: number, count: number): Promise<PlannedClient[]> {
-  const clients: PlannedClient[] = new Array(count);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 8 }, async () => {
-      while (next < count) {
-        const index = next++;
-        for (let attempt = 1; ; attempt++) {
-          const res = await fetch(`http://127.0.0.1:${port}/api/v1/auth/register`, {
-            method: "POST",
-            headers: { "content-type": "application/json" },
-            body: JSON.stringify({ username: `load_${index}`, password: "load bench password" }),
-          });
-          const body = (await res.json()) as {
-            user?: { id: string };
-            token?: string;
-            error?: { code: string; retryAfterMs?: number };
-          };
-          if (res.ok && body.user && body.token) {
-            clients[index] = { index, userId: body.user.id, token: body.token };
-            break;
-          }
-          if (attempt >= 50) throw new Error(`register failed: ${res.status} ${JSON.stringify(body)}`);
-          await sleep(body.error?.retryAfterMs ?? 200);
-        }
-      }
-    }),
-  );
-  return clients;
-}
-
-interface Lag {
-  p50: number;
-  p99: number;
-  max: number;
-}
-
-/** The server's event-loop delay since the last read (seconds); reading resets it. */
-async function readLag(target: Target, port: number): Promise<Lag | undefined> {
-  try {
-    const signal = AbortSignal.timeout(2000);
-    if (target !== "haetae") {
-      return (await (await fetch(`http://127.0.0.1:${port}/lag`, { signal })).json()) as Lag;
-    }
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal })).text();
-    const metric = (name: string) => Number(new RegExp(`^${name} ([0-9.eE+-]+)$`, "m").exec(text)?.[1] ?? Number.NaN);
-    return {
-      p50: metric("haetae_nodejs_eventloop_lag_p50_seconds"),
-      p99: metric("haetae_nodejs_eventloop_lag_p99_seconds"),
-      max: metric("haetae_nodejs_eventloop_lag_max_seconds"),
-    };
-  } catch {
-    return undefined;
-  }
-}
-
-function spawnWorker(): { child: ChildProcess; next: <T extends FromWorker["type"]>(type: T) => Promise<FromWorker> } {
-  const child = spawn(process.execPath, ["--import", "tsx", "bench/load-generator.ts"], {
-    cwd: ROOT,
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
-  const queue: FromWorker[] = [];
-  const waiters: ((m: FromWorker) => void)[] = [];
-  child.on("message", (m: FromWorker) => {
-    const waiter = waiters.shift();
-    if (waiter) waiter(m);
-    else queue.push(m);
-  });
-  const next = async () => {
-    const m =
-      queue.shift() ??
-      (await new Promise<FromWorker>((resolve, reject) => {
-        waiters.push(resolve);
-        child.once("exit", (code) => reject(new Error(`generator exited with ${code}`)));
-      }));
-    if (m.type === "fail") throw new Error(`generator failed: ${m.error}`);
-    return m;
-  };
-  return { child, next };
+  if (!ALL_TARGETS.includes(t)) throw new Error(`unknown target ${t}`);
 }
 
 interface TargetResult {
@@ -344,7 +91,7 @@ interface TargetResult {
   rssPeak: number;
   rssEnd: number;
   lag: Lag | undefined;
-  generators: { cpu: number; sentShare: number; loopP99Ms: number; maxBehindMs: number }[];
+  generators: GeneratorFigures[];
   /** Share of one core, during the window: other processes' CPU, the hypervisor's steal, I/O wait. */
   machine: { others: number; steal: number; iowait: number };
   censored: number;
@@ -363,94 +110,28 @@ function merge(reports: ReportMessage[], key: "ackLatencies" | "deliverLatencies
   };
 }
 
-/**
- * Top self-time functions of a V8 CPU profile (with their two nearest callers), counting only
- * samples inside [from, to] µs of its clock. V8 samples on wall time, and a native call (a
- * better-sqlite3 statement, an fsync, a socket write) counts as self time of the JS function that
- * made it.
- */
-function topSelfTime(file: string, fromUs: number, toUs: number, top = 15): string[] {
-  type Frame = { functionName: string; url: string; lineNumber: number };
-  const profile = JSON.parse(readFileSync(file, "utf8")) as {
-    nodes: { id: number; callFrame: Frame; children?: number[] }[];
-    startTime: number;
-    samples: number[];
-    timeDeltas: number[];
-  };
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const parentOf = new Map<number, number>();
-  for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
-  const label = (frame: Frame) => {
-    const where = frame.url.replace(`file://${ROOT}`, "").replace(/^.*node_modules\//, "");
-    const line = frame.lineNumber > 0 ? `:${frame.lineNumber + 1}` : "";
-    return `${frame.functionName || "(anonymous)"}${where ? ` (${where}${line})` : ""}`;
-  };
-  const self = new Map<string, number>();
-  let total = 0;
-  let t = profile.startTime;
-  for (let i = 0; i < profile.samples.length; i++) {
-    t += profile.timeDeltas[i] ?? 0;
-    if (t < fromUs || t > toUs) continue;
-    const dt = profile.timeDeltas[i + 1] ?? 0;
-    const id = profile.samples[i] as number;
-    const node = byId.get(id);
-    if (!node) continue;
-    const chain = [label(node.callFrame)];
-    for (let up = parentOf.get(id), k = 0; up !== undefined && k < 2; up = parentOf.get(up), k++) {
-      const parent = byId.get(up);
-      if (parent && parent.callFrame.functionName !== "(root)") chain.push(label(parent.callFrame));
-    }
-    const name = chain.join(" ← ");
-    self.set(name, (self.get(name) ?? 0) + dt);
-    total += dt;
-  }
-  return [...self.entries()]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, top)
-    .map(([name, us]) => `${((100 * us) / total).toFixed(1).padStart(5)} %  ${name}`);
-}
-
 async function runTarget(target: Target, RATE: number): Promise<TargetResult> {
   console.log(`\n== ${TARGET_NAMES[target]} at ${RATE} msg/s ==`);
-  // Start each server on a quiet disk: write back what the previous one left dirty.
-  execFileSync("sync");
-  const server = await startServer(target);
-  const pid = server.child.pid as number;
+  const server = await startServer(target, {
+    profile: values.profile as boolean,
+    serverArgs: values["server-arg"] as string[],
+  });
+  const pid = server.pid;
   const workers = Array.from({ length: WORKERS }, () => spawnWorker());
+  let window: { from: number; to: number } | undefined;
   try {
-    const { conversations, clients: clientCount } = planConversations();
-    const clients =
-      target === "haetae"
-        ? await registerUsers(server.port, clientCount)
-        : Array.from({ length: clientCount }, (_, index) => ({ index, userId: `u${index}`, token: "" }));
-    // Whole conversations per generator, so members share a process and a clock; groups and
-    // pairs each dealt round-robin, so every generator carries the same mix of sends and fan-out.
-    const shares = workers.map(() => ({ conversations: [] as PlannedConversation[], clients: 0 }));
-    for (const kind of ["group", "direct"] as const) {
-      conversations
-        .filter((c) => c.kind === kind)
-        .forEach((conversation, i) => {
-          const share = shares[i % shares.length] as (typeof shares)[number];
-          share.conversations.push(conversation);
-          share.clients += conversation.members.length;
-        });
-    }
-    const url =
-      target === "haetae"
-        ? `ws://127.0.0.1:${server.port}/api/v1/ws`
-        : target === "ws"
-          ? `ws://127.0.0.1:${server.port}`
-          : `http://127.0.0.1:${server.port}`;
+    const { conversations, clients: clientCount } = planConversations(CLIENTS, GROUP_SIZE, GROUP_SHARE);
+    const clients = await clientsFor(server, clientCount);
+    const shares = dealShares(conversations, clients, WORKERS);
     workers.forEach((worker, w) => {
       const share = shares[w] as (typeof shares)[number];
-      const members = new Set(share.conversations.flatMap((c) => c.members));
       const plan: ToWorker = {
         type: "plan",
         target,
-        url,
-        clients: clients.filter((c) => members.has(c.index)),
+        url: server.url,
+        clients: share.clients,
         conversations: share.conversations,
-        rate: (RATE * share.clients) / clientCount,
+        rate: (RATE * share.clients.length) / clientCount,
         window: WINDOW,
         warmupSeconds: WARMUP,
         seconds: SECONDS,
@@ -458,7 +139,7 @@ async function runTarget(target: Target, RATE: number): Promise<TargetResult> {
       };
       worker.child.send(plan);
     });
-    const ready = await Promise.all(workers.map((w) => w.next("ready")));
+    const ready = await Promise.all(workers.map((w) => w.next()));
     const connectMs = Math.max(...ready.map((r) => (r.type === "ready" ? r.connectMs : 0)));
     console.log(
       `  ${clientCount} clients connected in ${connectMs.toFixed(0)} ms (${conversations.filter((c) => c.kind === "group").length} groups of ${GROUP_SIZE}, ${conversations.filter((c) => c.kind === "direct").length} direct pairs) over ${WORKERS} generator processes`,
@@ -466,13 +147,10 @@ async function runTarget(target: Target, RATE: number): Promise<TargetResult> {
     await sleep(1000); // let connection setup settle
     const rssStart = rssOf(pid);
     for (const w of workers) w.child.send({ type: "start" } satisfies ToWorker);
-    const reportsPromise = Promise.all(workers.map((w) => w.next("report")));
+    const reportsPromise = Promise.all(workers.map((w) => w.next()));
     await sleep(WARMUP * 1000);
     const cpuStart = cpuMsOf(pid);
-    const ourPids = [pid, ...workers.map((w) => w.child.pid as number)];
-    const oursStart = ourPids.reduce((sum, p) => sum + cpuMsOf(p), 0);
-    const selfStart = process.cpuUsage();
-    const machineStart = machineMs();
+    const watch = new MachineWatch([pid, ...workers.map((w) => w.child.pid as number)]);
     const wallStart = Date.now();
     const lagReset = await readLag(target, server.port); // resets the server's lag histogram
     let rssPeak = rssStart;
@@ -482,15 +160,9 @@ async function runTarget(target: Target, RATE: number): Promise<TargetResult> {
     await sleep(SECONDS * 1000);
     const elapsed = Date.now() - wallStart;
     const serverCpu = (cpuMsOf(pid) - cpuStart) / elapsed;
-    const self = process.cpuUsage(selfStart);
-    const ours = ourPids.reduce((sum, p) => sum + cpuMsOf(p), 0) - oursStart + (self.user + self.system) / 1000;
-    const machineEnd = machineMs();
-    const machine = {
-      others: Math.max(0, (machineEnd.busy - machineStart.busy - ours) / elapsed),
-      steal: (machineEnd.steal - machineStart.steal) / elapsed,
-      iowait: (machineEnd.iowait - machineStart.iowait) / elapsed,
-    };
+    const machine = watch.read();
     const wallEnd = Date.now();
+    window = { from: wallStart, to: wallEnd };
     // A lag read that waited behind a backlog does not cover the window: report none.
     const lag = lagReset ? await readLag(target, server.port) : undefined;
     const reports = (await reportsPromise) as ReportMessage[];
@@ -498,25 +170,7 @@ async function runTarget(target: Target, RATE: number): Promise<TargetResult> {
     const rssEnd = rssOf(pid);
     rssPeak = Math.max(rssPeak, rssEnd);
     const sum = (key: keyof ReportMessage) => reports.reduce((s, r) => s + (r[key] as number), 0);
-    const generators = reports.map((r) => ({
-      cpu: r.cpuMs / r.windowMs,
-      sentShare: r.due > 0 ? r.sent / r.due : 1,
-      loopP99Ms: r.loopP99Ms,
-      maxBehindMs: r.maxBehindMs,
-    }));
-    const generatorBound: string[] = [];
-    generators.forEach((g, i) => {
-      if (g.cpu > GENERATOR_CPU_LIMIT)
-        generatorBound.push(`generator ${i} used ${(g.cpu * 100).toFixed(0)} % of a core`);
-      if (g.sentShare < 0.95)
-        generatorBound.push(`generator ${i} sent only ${(g.sentShare * 100).toFixed(0)} % of its schedule`);
-      if (g.maxBehindMs > 250)
-        generatorBound.push(`generator ${i} fell ${g.maxBehindMs.toFixed(0)} ms behind its schedule at worst`);
-      if (g.loopP99Ms > 50)
-        generatorBound.push(
-          `generator ${i}'s own event loop was ${g.loopP99Ms.toFixed(0)} ms late at p99 (adds to latencies)`,
-        );
-    });
+    const { generators, bound: generatorBound } = judgeGenerators(reports);
     const result: TargetResult = {
       target,
       offered: RATE,
@@ -547,33 +201,15 @@ async function runTarget(target: Target, RATE: number): Promise<TargetResult> {
     };
     printTarget(result);
     if (server.profileDir) {
-      // SIGTERM lets the server exit normally, which is when --cpu-prof writes the profile.
-      const exited = new Promise((resolve) => server.child.once("exit", resolve));
-      const killedAt = Date.now();
-      server.child.kill("SIGTERM");
-      await Promise.race([exited, sleep(15_000)]);
-      const exitedAt = Date.now();
-      const file = readdirSync(server.profileDir).find((f) => f.endsWith(".cpuprofile"));
-      if (file) {
-        const path = join(server.profileDir, file);
-        const raw = JSON.parse(readFileSync(path, "utf8")) as { endTime: number };
-        // The profile ends at the exit: map the window's wall times onto its clock.
-        const exitAt = (killedAt + exitedAt) / 2;
-        const fromUs = raw.endTime - (exitAt - wallStart) * 1000;
-        const toUs = raw.endTime - (exitAt - wallEnd) * 1000;
-        result.profile = topSelfTime(path, fromUs, toUs);
-        console.log("  server CPU profile, top self time during the window:");
-        for (const line of result.profile) console.log(`    ${line}`);
-      } else {
-        console.log("  (no CPU profile was written)");
-      }
+      result.profile = await stopServer(server, window);
+      console.log("  server CPU profile, top self time during the window:");
+      for (const line of result.profile) console.log(`    ${line}`);
+      if (result.profile.length === 0) console.log("    (no CPU profile was written)");
     }
     return result;
   } finally {
     for (const w of workers) w.child.kill("SIGKILL");
-    server.child.kill("SIGKILL");
-    await sleep(200);
-    rmSync(server.dataDir, { recursive: true, force: true });
+    await stopServer(server);
   }
 }
 
