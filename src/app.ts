@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import type { Bus } from "./bus/bus.js";
 import { MemoryBus } from "./bus/memory-bus.js";
 import { NatsBus } from "./bus/nats-bus.js";
+import { promoteConfiguredAdmins } from "./chat/accounts.js";
 import { type ChatContext, publishEvent } from "./chat/context.js";
 import type { Config } from "./config/config.js";
 import { createHttpServer } from "./gateway/http-server.js";
@@ -30,7 +31,8 @@ export interface App {
   stop(): Promise<void>;
 }
 
-async function openStore(config: Config): Promise<Store> {
+/** Open the store the configuration names (also used by `haetae role`). */
+export async function openStore(config: Config): Promise<Store> {
   const options = { maxPendingWrites: config.maxPendingWrites };
   if (config.store === "sqlite") return openSqliteStore(config.data, options);
   return openPostgresStore(config.store, options);
@@ -56,6 +58,12 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
 export async function startApp(config: Config): Promise<App> {
   const nodeId = randomUUID();
   const store = await openStore(config);
+  try {
+    await promoteConfiguredAdmins(store, config.adminUsernames);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   let bus: Bus;
   try {
     bus = await openBus(config, nodeId);

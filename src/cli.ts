@@ -1,13 +1,52 @@
-/** @module The `haetae` command line: `haetae serve [flags]`. */
-import { startApp } from "./app.js";
+/** @module The `haetae` command line: `haetae serve [flags]`, `haetae role <username> <role> [flags]`. */
+import { openStore, startApp } from "./app.js";
 import { CONFIG_KEYS, ConfigError, envName, flagName, loadConfig } from "./config/config.js";
+import { USER_ROLES, type UserRole } from "./protocol/index.js";
 
 const USAGE = `Usage: haetae serve [--config file.json] [flags]
+       haetae role <username> <user|staff|admin> [--config file.json] [flags]
+         (sets a user's role in the store that serve would open with the same flags)
 
 Flags (each also an environment variable; flags win over environment, environment over file):
 ${CONFIG_KEYS.map((key) => `  --${flagName(key).padEnd(28)} ${envName(key)}`).join("\n")}
 
 See docs/config.md for what each one means and its default.`;
+
+/** The configuration from these flags and the environment, or null after printing why not. */
+function configOrNull(argv: string[]): ReturnType<typeof loadConfig> | null {
+  try {
+    return loadConfig(argv, process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`haetae: ${error.message}`);
+      return null;
+    }
+    throw error;
+  }
+}
+
+/** `haetae role <username> <role>`: the way to name staff without the ops API (which needs a staff role). */
+async function setRole(argv: string[]): Promise<number> {
+  const [username, role, ...flags] = argv;
+  if (!username || !role || !(USER_ROLES as readonly string[]).includes(role)) {
+    console.error(`haetae: role needs a username and one of ${USER_ROLES.join(", ")}\n\n${USAGE}`);
+    return 2;
+  }
+  const config = configOrNull(flags);
+  if (!config) return 2;
+  const store = await openStore(config);
+  try {
+    const user = await store.setRole(username.trim().toLowerCase(), role as UserRole);
+    if (!user) {
+      console.error(`haetae: there is no user "${username}"`);
+      return 1;
+    }
+    console.log(`haetae: ${user.username} is now ${user.role}`);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -15,20 +54,13 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return command === undefined ? 2 : 0;
   }
+  if (command === "role") return setRole(rest);
   if (command !== "serve") {
     console.error(`haetae: unknown command "${command}"\n\n${USAGE}`);
     return 2;
   }
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig(rest, process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`haetae: ${error.message}`);
-      return 2;
-    }
-    throw error;
-  }
+  const config = configOrNull(rest);
+  if (!config) return 2;
   let app: Awaited<ReturnType<typeof startApp>>;
   try {
     app = await startApp(config);

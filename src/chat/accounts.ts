@@ -1,8 +1,8 @@
 /** @module Accounts and devices: register, login, token check, logout, device list and revoke. */
 import { createHash, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
-import type { AuthReply, Device, User } from "../protocol/index.js";
+import type { AuthReply, Device, User, UserRole } from "../protocol/index.js";
 import { HaetaeError, isValidDisplayName, isValidUsername, normalizeUsername } from "../protocol/index.js";
-import { type DeviceRecord, StoreConflictError } from "../store/store.js";
+import { type DeviceRecord, type Store, StoreConflictError } from "../store/store.js";
 import { type ChatContext, newId } from "./context.js";
 
 const SCRYPT_R = 8;
@@ -81,7 +81,9 @@ export async function register(
   if (!isValidDisplayName(displayName)) {
     throw new HaetaeError("invalid_request", "displayName: 1–64 characters without control characters.");
   }
-  const user: User = { id: newId(), username, displayName, createdAt: ctx.now().toISOString() };
+  // A username listed in `adminUsernames` is admin from its first login: a fresh install's way in.
+  const role: UserRole = configuredAdmins(ctx.limits.adminUsernames).has(username) ? "admin" : "user";
+  const user: User = { id: newId(), username, displayName, createdAt: ctx.now().toISOString(), role };
   const passwordHash = await hashPassword(input.password, ctx.limits.scryptLogN);
   try {
     await ctx.store.createUser({ ...user, passwordHash });
@@ -90,6 +92,28 @@ export async function register(
     throw error;
   }
   return issueDevice(ctx, user, input.deviceName ?? "first device");
+}
+
+/** The usernames of the `adminUsernames` setting (comma-separated), normalized. */
+export function configuredAdmins(list: string): Set<string> {
+  return new Set(
+    list
+      .split(",")
+      .map((name) => normalizeUsername(name))
+      .filter((name) => name !== ""),
+  );
+}
+
+/**
+ * Make every user listed in `adminUsernames` admin (at start; users registered later get the
+ * role at registration). Names without an account yet are skipped.
+ */
+export async function promoteConfiguredAdmins(store: Store, list: string): Promise<string[]> {
+  const promoted: string[] = [];
+  for (const username of configuredAdmins(list)) {
+    if (await store.setRole(username, "admin")) promoted.push(username);
+  }
+  return promoted;
 }
 
 // A real hash, so that a login for an unknown user takes as long as one with a wrong password.

@@ -17,6 +17,7 @@ export type ChatLimits = Pick<
   | "minPasswordLength"
   | "syncPageSize"
   | "historyPageSize"
+  | "adminUsernames"
 >;
 
 export interface ChatContext {

@@ -50,6 +50,7 @@ export const configSchema = z.strictObject({
   degradeRssMb: int(64, 1_000_000).default(1536),
   recoverSamples: int(1, 10_000).default(8),
   degradationFloor: int(0, 4).default(0),
+  adminUsernames: z.string().max(10_000).default(""),
 });
 
 /** The validated, frozen configuration every part receives its slice of. */

@@ -1,11 +1,16 @@
 /** @module The objects the protocol carries: users, devices, conversations, messages. */
 
-/** A user as others see it. */
+/** What a user may do beyond chatting: `staff` and `admin` use the control tower's ops endpoints. */
+export const USER_ROLES = ["user", "staff", "admin"] as const;
+export type UserRole = (typeof USER_ROLES)[number];
+
+/** A user as others see it; `role` is present only on one's own user (auth replies), never on others. */
 export interface User {
   id: string;
   username: string;
   displayName: string;
   createdAt: string;
+  role?: UserRole;
 }
 
 /** One logged-in device (one login = one device = one session token). */

@@ -84,6 +84,32 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     await expect(user(store, "same")).rejects.toBeInstanceOf(StoreConflictError);
   });
 
+  it("keeps a user's role: user by default, set by username, read by id, shown only to its owner", async () => {
+    const { store, place } = await fresh();
+    const a = await user(store);
+    const b = await store.createUser({
+      id: uid("id"),
+      username: uid("boss"),
+      displayName: "boss",
+      passwordHash: "x",
+      createdAt: now(),
+      role: "admin",
+    });
+    expect(await store.getRole(a.id)).toBe("user");
+    expect(await store.getRole(b.id)).toBe("admin");
+    expect(await store.getRole("nobody")).toBeNull();
+    expect(await store.setRole(a.username, "staff")).toMatchObject({ id: a.id, role: "staff" });
+    expect(await store.setRole("no-such-user", "staff")).toBeNull();
+    expect((await store.getUserByUsername(a.username))?.role).toBe("staff");
+    // Others see users without their role.
+    const seen = await store.getUsers([a.id, b.id]);
+    expect(seen.map((u) => u.role)).toEqual([undefined, undefined]);
+    await store.close();
+    const reopened = await place.open();
+    cleanups.push(() => reopened.close());
+    expect(await reopened.getRole(a.id)).toBe("staff");
+  });
+
   it("gives each conversation its own gap-free seq from 1, under concurrent appends", async () => {
     const { store } = await fresh();
     const a = await user(store);

@@ -1,9 +1,9 @@
 /** @module The store interface: the one place state lives. Adapters: `sqlite/` (embedded default). */
 
 import type { FeedEvent } from "../protocol/events.js";
-import type { Conversation, ConversationSummary, MemberState, Message, User } from "../protocol/index.js";
+import type { Conversation, ConversationSummary, MemberState, Message, User, UserRole } from "../protocol/index.js";
 
-/** A user with the secret the store keeps for it. */
+/** A user with the secret the store keeps for it; `role` defaults to `user` when created without one. */
 export interface UserRecord extends User {
   passwordHash: string;
 }
@@ -68,8 +68,14 @@ export interface Store {
   readonly pendingWrites: number;
 
   createUser(user: UserRecord): Promise<UserRecord>;
+  /** The user with its secret and role. */
   getUserByUsername(username: string): Promise<UserRecord | null>;
+  /** Users as others see them: without their role. */
   getUsers(ids: readonly string[]): Promise<User[]>;
+  /** Set the role of the user with this username; the user with its role, or null when there is none. */
+  setRole(username: string, role: UserRole): Promise<User | null>;
+  /** The role of a user, or null when there is no such user. */
+  getRole(userId: string): Promise<UserRole | null>;
 
   createDevice(device: DeviceRecord, tokenHash: string): Promise<void>;
   /** The unexpired, unrevoked device holding this token hash. */

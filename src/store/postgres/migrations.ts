@@ -123,6 +123,11 @@ UPDATE events SET seq = (payload::json->>'seq')::integer;
 CREATE INDEX events_message ON events(conversation_id, seq);
 `,
   },
+  {
+    version: 4,
+    name: "user roles",
+    sql: "ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'user';",
+  },
 ];
 
 /** Every node starts with this; the lock makes concurrent starts apply each migration once. */

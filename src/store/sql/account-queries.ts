@@ -1,22 +1,32 @@
 /** @module SQL of users, devices, contacts and blocks. */
-import type { User } from "../../protocol/index.js";
+import type { User, UserRole } from "../../protocol/index.js";
 import type { DeviceRecord, UserRecord } from "../store.js";
-import { type DeviceRow, toDevice, toUser, type UserRow } from "./rows.js";
+import { type DeviceRow, toDevice, toOwnUser, toUser, type UserRow } from "./rows.js";
 import { placeholders, type SqlExecutor } from "./sql-driver.js";
 
 export async function insertUser(db: SqlExecutor, user: UserRecord): Promise<void> {
-  await db.run("INSERT INTO users (id, username, display_name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)", [
-    user.id,
-    user.username,
-    user.displayName,
-    user.passwordHash,
-    user.createdAt,
-  ]);
+  await db.run(
+    "INSERT INTO users (id, username, display_name, password_hash, created_at, role) VALUES (?, ?, ?, ?, ?, ?)",
+    [user.id, user.username, user.displayName, user.passwordHash, user.createdAt, user.role ?? "user"],
+  );
 }
 
 export async function userByUsername(db: SqlExecutor, username: string): Promise<UserRecord | null> {
   const row = await db.get<UserRow>("SELECT * FROM users WHERE username = ?", [username]);
-  return row ? { ...toUser(row), passwordHash: row.password_hash } : null;
+  return row ? { ...toOwnUser(row), passwordHash: row.password_hash } : null;
+}
+
+/** Set a user's role by username; the user with its new role, or null when there is no such user. */
+export async function updateRole(db: SqlExecutor, username: string, role: UserRole): Promise<User | null> {
+  const { changes } = await db.run("UPDATE users SET role = ? WHERE username = ?", [role, username]);
+  if (changes === 0) return null;
+  const row = await db.get<UserRow>("SELECT * FROM users WHERE username = ?", [username]);
+  return row ? toOwnUser(row) : null;
+}
+
+export async function roleOf(db: SqlExecutor, userId: string): Promise<UserRole | null> {
+  const row = await db.get<{ role: UserRole }>("SELECT role FROM users WHERE id = ?", [userId]);
+  return row?.role ?? null;
 }
 
 /** Users by id, in chunks so no statement exceeds a dialect's parameter limit. */

@@ -1,5 +1,5 @@
 /** @module Row shapes of the SQL tables (both dialects) and their mapping to protocol objects. */
-import type { Conversation, MemberState, Message, User } from "../../protocol/index.js";
+import type { Conversation, MemberState, Message, User, UserRole } from "../../protocol/index.js";
 import type { DeviceRecord } from "../store.js";
 
 export interface UserRow {
@@ -8,6 +8,7 @@ export interface UserRow {
   display_name: string;
   password_hash: string;
   created_at: string;
+  role: UserRole;
 }
 export interface ConversationRow {
   id: string;
@@ -46,8 +47,14 @@ export interface DeviceRow {
   expires_at: string;
 }
 
+/** A user as others see it: without the role, which only its owner (and the ops endpoints) read. */
 export function toUser(row: UserRow): User {
   return { id: row.id, username: row.username, displayName: row.display_name, createdAt: row.created_at };
+}
+
+/** A user as its owner sees it: with the role. */
+export function toOwnUser(row: UserRow): User {
+  return { ...toUser(row), role: row.role };
 }
 
 export function toConversation(row: ConversationRow, memberIds: string[]): Conversation {

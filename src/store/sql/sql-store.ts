@@ -1,5 +1,13 @@
 /** @module The Store on SQL: dialect-agnostic; a driver (sqlite or postgres) supplies connections and group commit. */
-import type { Conversation, ConversationSummary, FeedEvent, MemberState, Message, User } from "../../protocol/index.js";
+import type {
+  Conversation,
+  ConversationSummary,
+  FeedEvent,
+  MemberState,
+  Message,
+  User,
+  UserRole,
+} from "../../protocol/index.js";
 import {
   type AppendMessageInput,
   type DeviceRecord,
@@ -50,6 +58,14 @@ export class SqlStore implements Store {
 
   getUsers(ids: readonly string[]): Promise<User[]> {
     return accounts.usersById(this.db, ids);
+  }
+
+  setRole(username: string, role: UserRole): Promise<User | null> {
+    return this.driver.write((tx) => accounts.updateRole(tx, username, role));
+  }
+
+  getRole(userId: string): Promise<UserRole | null> {
+    return accounts.roleOf(this.db, userId);
   }
 
   createDevice(device: DeviceRecord, tokenHash: string): Promise<void> {

@@ -124,6 +124,11 @@ UPDATE events SET seq = json_extract(payload, '$.seq');
 CREATE INDEX events_message ON events(conversation_id, seq);
 `,
   },
+  {
+    version: 4,
+    name: "user roles",
+    sql: "ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'user';",
+  },
 ];
 
 /** Apply every migration newer than the database's version; returns the versions applied. */
