@@ -1,7 +1,8 @@
 /**
  * @module The servers the load benchmarks drive, each its own child process: Haetae (`haetae
- * serve`, SQLite, durable acks) and the peers of `bench/peers`. Starting one, registering
- * Haetae's users, reading a server's event-loop lag, and stopping it (with its CPU profile).
+ * serve`, SQLite, durable acks) and the peers of `bench/peers`, ejabberd among them. Starting
+ * one, registering the users, reading a server's event-loop lag, and stopping it (with its CPU
+ * profile).
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -11,6 +12,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { topSelfTime } from "./cpu-profile.js";
 import type { PlannedClient, Target } from "./load-shared.js";
+import { registerXmppUsers, startEjabberd } from "./peers/ejabberd-server.js";
 import { sleep } from "./proc-stats.js";
 
 /** The repository's root: children run from there. */
@@ -22,7 +24,14 @@ export const TARGET_NAMES: Record<Target, string> = {
   ws: "bare ws broadcast (peer a)",
   socketio: "socket.io + sqlite (peer b)",
   "socketio-full": "socket.io + sqlite, synchronous=FULL (peer b, Haetae's durability)",
+  ejabberd: "ejabberd, XMPP 1:1, messages not stored (peer c)",
+  "ejabberd-mam": "ejabberd + mod_mam on sqlite, synchronous=FULL (peer c, Haetae's durability)",
 };
+
+/** The ejabberd targets: XMPP 1:1 chats only (group chats would be MUC, which is not compared). */
+export function isEjabberd(target: Target): boolean {
+  return target === "ejabberd" || target === "ejabberd-mam";
+}
 
 /** Every target a benchmark may name. */
 export const ALL_TARGETS = Object.keys(TARGET_NAMES) as Target[];
@@ -61,6 +70,12 @@ export async function startServer(target: Target, options: StartOptions): Promis
   execFileSync("sync");
   const dataDir = mkdtempSync(join(tmpdir(), `haetae-bench-${target}-`));
   const port = await freePort();
+  if (isEjabberd(target)) {
+    const ejabberd = await startEjabberd({ dir: dataDir, port, mam: target === "ejabberd-mam" });
+    console.log(`  ${target}: ${ejabberd.description}`);
+    const { child, pid, url, output } = ejabberd;
+    return { target, child, pid, port, url, output, dataDir };
+  }
   const profileDir = target === "haetae" && options.profile ? join(dataDir, "profile") : undefined;
   const nodeArgs = profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [];
   const args =
@@ -200,11 +215,11 @@ export async function registerUsers(port: number, count: number): Promise<Planne
   return clients;
 }
 
-/** The clients of a run: Haetae's registered users, or numbered users for a peer. */
+/** The clients of a run: Haetae's or ejabberd's registered users, or numbered users for a peer. */
 export async function clientsFor(server: ServerHandle, count: number): Promise<PlannedClient[]> {
-  return server.target === "haetae"
-    ? await registerUsers(server.port, count)
-    : Array.from({ length: count }, (_, index) => ({ index, userId: `u${index}`, token: "" }));
+  if (server.target === "haetae") return await registerUsers(server.port, count);
+  if (isEjabberd(server.target)) return await registerXmppUsers(server.port, count);
+  return Array.from({ length: count }, (_, index) => ({ index, userId: `u${index}`, token: "" }));
 }
 
 /** Event-loop delay of a server since the last read, seconds. */
@@ -240,6 +255,8 @@ export function lagOfMetrics(text: string): Lag {
 
 /** The server's event-loop delay since the last read (seconds); reading resets it. */
 export async function readLag(target: Target, port: number): Promise<Lag | undefined> {
+  // The Erlang VM has no single event loop to measure: its schedulers preempt every process.
+  if (isEjabberd(target)) return undefined;
   if (target === "haetae") {
     const text = await readMetrics(port);
     return text === undefined ? undefined : lagOfMetrics(text);

@@ -1,15 +1,17 @@
 /**
  * @module One load-generator process of `bench:load`. It receives a plan over IPC (its clients
  * and their conversations; every member of a conversation lives in the same process, so sender
- * and recipients read one clock), connects them to Haetae, the bare `ws` peer or the Socket.IO
- * peer, sends at a fixed open-loop rate for the window, waits for acks and deliveries to drain,
- * checks every recipient for lost, duplicated and out-of-order messages, and reports its figures
- * and its own CPU time. Started by `bench/load.ts`; not meant to be run by hand.
+ * and recipients read one clock), connects them to Haetae, the bare `ws` peer, the Socket.IO
+ * peer or ejabberd (XMPP over WebSocket, 1:1 only), sends at a fixed open-loop rate for the
+ * window, waits for acks and deliveries to drain, checks every recipient for lost, duplicated and
+ * out-of-order messages, and reports its figures and its own CPU time. Started by
+ * `bench/load.ts`; not meant to be run by hand.
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { io, type Socket } from "socket.io-client";
 import WebSocket from "ws";
 import type { PlanMessage, PlannedConversation, ReportMessage, ToWorker } from "./load-shared.js";
+import { connectXmpp } from "./peers/xmpp-client.js";
 
 /** A growable bit set over non-negative integers. */
 class Bits {
@@ -350,6 +352,48 @@ async function connectSocketIo(index: number, userId: string, conversation: Conv
   return state;
 }
 
+/**
+ * A client of the ejabberd peer: one XMPP session (`userId` is its bare JID, `token` its
+ * password) sending `<message type='chat'>` to the other member of its pair; the XEP-0198 ack is
+ * the send's ack, and the message id is the clientMsgId, so loss and order are checked per sender.
+ */
+async function connectEjabberd(
+  index: number,
+  userId: string,
+  token: string,
+  conversation: ConversationState,
+): Promise<ClientState> {
+  let state: ClientState | undefined;
+  const gate = new Gate(plan.window);
+  const xmpp = await connectXmpp({
+    url: plan.url,
+    jid: userId,
+    password: token,
+    onMessage: (id) => {
+      if (state) onDelivered(state, id);
+    },
+    onAcked: (id) => {
+      gate.done();
+      if (state) onAccepted(state, id, senderOf(id).n);
+    },
+    onClosed: (reason) => {
+      if (!closing) console.error(`xmpp client ${index} closed: ${reason}`);
+    },
+  });
+  let peer: string | undefined;
+  state = {
+    ...baseState(index, userId, token, conversation),
+    send(clientMsgId: string, text: string) {
+      // Members are all known by the time sends start; a pair has exactly one other.
+      peer ??= conversation.members.find((m) => m !== state)?.userId as string;
+      outstanding += 1;
+      gate.submit(() => xmpp.sendChat(peer as string, clientMsgId, text));
+    },
+    close: () => xmpp.close(),
+  };
+  return state;
+}
+
 /** Run `fn` over `items`, `limit` at a time. */
 async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -383,6 +427,9 @@ async function prepare(message: PlanMessage): Promise<void> {
       state = haetae;
     } else if (plan.target === "ws") {
       state = await connectBareWs(client.index, client.userId, conversation);
+    } else if (plan.target === "ejabberd" || plan.target === "ejabberd-mam") {
+      if (conversation.plan.kind !== "direct") throw new Error("the ejabberd peer carries 1:1 chats only");
+      state = await connectEjabberd(client.index, client.userId, client.token, conversation);
     } else {
       // "socketio" and "socketio-full" differ only on the server.
       state = await connectSocketIo(client.index, client.userId, conversation);

@@ -3,10 +3,13 @@
  * processes) say to each other over IPC, and the small helpers both use.
  */
 
-/** The three servers one run drives with the same load. */
-export type Target = "haetae" | "ws" | "socketio" | "socketio-full";
+/** The servers one run drives with the same load (the ejabberd ones carry 1:1 chats only). */
+export type Target = "haetae" | "ws" | "socketio" | "socketio-full" | "ejabberd" | "ejabberd-mam";
 
-/** One simulated user: one connection. `userId`/`token` are Haetae's; peers use `u<index>`. */
+/**
+ * One simulated user: one connection. `userId`/`token` are Haetae's (for ejabberd: the bare JID
+ * and password); the other peers use `u<index>`.
+ */
 export interface PlannedClient {
   index: number;
   userId: string;
@@ -24,7 +27,7 @@ export interface PlannedConversation {
 export interface PlanMessage {
   type: "plan";
   target: Target;
-  /** ws:// URL of Haetae's gateway or of the bare ws peer; http:// base of the Socket.IO peer. */
+  /** ws:// URL of Haetae's gateway, the bare ws peer or ejabberd's XMPP; http:// base of the Socket.IO peer. */
   url: string;
   clients: PlannedClient[];
   conversations: PlannedConversation[];

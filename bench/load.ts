@@ -5,7 +5,9 @@
  * two peers, each its own child process: (a) a bare `ws` broadcast server that stores nothing
  * and (b) a Socket.IO chat server doing one SQLite INSERT per message — as built first
  * (better-sqlite3's defaults: a commit does not wait for the disk) and with synchronous=FULL
- * (every commit waits for the disk, as Haetae's do).
+ * (every commit waits for the disk, as Haetae's do); and (c) ejabberd from Debian's packages over
+ * XMPP (`bench/peers/ejabberd-server.ts`), routing only or archiving every message with mod_mam
+ * on SQLite. ejabberd carries 1:1 chats only, so a run that names it must be `--group-share 0`.
  *
  * The load comes from several generator processes (`bench/load-generator.ts`); each measures its
  * own CPU, and the run says "generator-bound" when a generator used more than 70 % of a core or
@@ -20,13 +22,23 @@
  * Usage: npm run bench:load -- [--clients 200] [--rate 2000 | --rate 1000,2000,4000] [--seconds 20]
  *   [--workers 2] [--p99-bound 100]
  *   [--warmup 3] [--group-size 10] [--group-share 0.5] [--drain 10] [--window 0]
- *   [--targets haetae,ws,socketio,socketio-full]
+ *   [--targets haetae,ws,socketio,socketio-full,ejabberd,ejabberd-mam]
  *   [--profile] [--server-arg=--flag --server-arg=value ...]
  */
 import { parseArgs } from "node:util";
-import { ALL_TARGETS, clientsFor, type Lag, readLag, startServer, stopServer, TARGET_NAMES } from "./bench-server.js";
+import {
+  ALL_TARGETS,
+  clientsFor,
+  isEjabberd,
+  type Lag,
+  readLag,
+  startServer,
+  stopServer,
+  TARGET_NAMES,
+} from "./bench-server.js";
 import { quantile, type ReportMessage, type Target, type ToWorker } from "./load-shared.js";
 import { dealShares, type GeneratorFigures, judgeGenerators, planConversations, spawnWorker } from "./load-workers.js";
+import { findEjabberd } from "./peers/ejabberd-server.js";
 import { backgroundPressure, cpuMsOf, MachineWatch, rssOf, sleep } from "./proc-stats.js";
 
 const { values } = parseArgs({
@@ -67,6 +79,14 @@ if (!(WARMUP >= 0)) throw new Error("--warmup must be 0 or more");
 if (!(Number.isInteger(WINDOW) && WINDOW >= 0)) throw new Error("--window must be a whole number, 0 or more");
 for (const t of TARGETS) {
   if (!ALL_TARGETS.includes(t)) throw new Error(`unknown target ${t}`);
+}
+if (TARGETS.some(isEjabberd)) {
+  // Fail before any server runs, and say how to install, rather than skip the peer.
+  findEjabberd(TARGETS.includes("ejabberd-mam"));
+  if (GROUP_SHARE > 0)
+    throw new Error(
+      "the ejabberd targets carry 1:1 chats only: run them with --group-share 0 (every target then gets pairs)",
+    );
 }
 
 interface TargetResult {
@@ -301,8 +321,11 @@ for (const rate of RATES) {
   for (const peer of results.filter((r) => r.target !== "haetae" && r.offered === rate)) {
     const accepted =
       peer.target === "ws" ? "" : `, accepted/s ${(haetae.acceptedPerSecond / peer.acceptedPerSecond).toFixed(2)}`;
+    // The p99 ratio is one at equal throughput only when both kept up with the same offer.
+    const behind = [haetae, peer].filter((r) => !keptUp(r)).map((r) => r.target);
+    const equal = behind.length === 0 ? "equal throughput" : `not equal throughput: ${behind.join(", ")} fell behind`;
     console.log(
-      `ratio haetae/${peer.target} at ${rate} msg/s offered: deliveries/s ${(haetae.deliveredPerSecond / peer.deliveredPerSecond).toFixed(2)}${accepted}, p99 send→deliver ${(haetae.deliver.p99 / peer.deliver.p99).toFixed(2)}`,
+      `ratio haetae/${peer.target} at ${rate} msg/s offered: deliveries/s ${(haetae.deliveredPerSecond / peer.deliveredPerSecond).toFixed(2)}${accepted}, p99 send→deliver ${(haetae.deliver.p99 / peer.deliver.p99).toFixed(2)} (${equal})`,
     );
   }
 }
