@@ -11,6 +11,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { io, type Socket } from "socket.io-client";
 import WebSocket from "ws";
 import type { PlanMessage, PlannedConversation, ReportMessage, ToWorker } from "./load-shared.js";
+import { dueAt, type Phase, rateAt, Timeline } from "./load-timeline.js";
 import { connectXmpp } from "./peers/xmpp-client.js";
 
 /** A growable bit set over non-negative integers. */
@@ -38,6 +39,8 @@ interface ConversationState {
   members: ClientState[];
   /** Highest seq Haetae acknowledged in this conversation. */
   maxAckedSeq: number;
+  /** Haetae: the seq each clientMsgId was stored with, to catch a retry stored twice (G2). */
+  seqOf: Map<string, number>;
 }
 
 interface ClientState {
@@ -81,6 +84,8 @@ let duplicated = 0;
 let outOfOrder = 0;
 let lastActivity = 0;
 let drainDeadline = Number.POSITIVE_INFINITY;
+/** Figures over time, when the plan asks for them. */
+let timeline: Timeline | undefined;
 
 function post(message: unknown): void {
   process.send?.(message);
@@ -91,11 +96,25 @@ function senderOf(clientMsgId: string): { sender: number; n: number } {
   return { sender: Number(clientMsgId.slice(0, dot)), n: Number(clientMsgId.slice(dot + 1)) };
 }
 
-/** The server accepted message `n` of `sender` (for Haetae: with this seq). */
-function onAccepted(sender: ClientState, clientMsgId: string, n: number, seq?: number): void {
+/**
+ * `clientMsgId` was stored with `seq` (an ack or a delivery says so). A second seq for the same
+ * clientMsgId is a retry the server stored twice: a duplicate, though the seqs have no gap.
+ */
+function checkStoredOnce(conversation: ConversationState, clientMsgId: string, seq: number): void {
+  const known = conversation.seqOf.get(clientMsgId);
+  if (known === undefined) conversation.seqOf.set(clientMsgId, seq);
+  else if (known !== seq) duplicated += 1;
+}
+
+/**
+ * The server accepted message `n` of `sender` (for Haetae: with this seq), answering the attempt
+ * sent at `attemptAt`.
+ */
+function onAccepted(sender: ClientState, clientMsgId: string, n: number, seq?: number, attemptAt?: number): void {
   const now = performance.now();
   outstanding -= plan.target === "ws" ? 0 : 1;
   lastActivity = now;
+  if (seq !== undefined) checkStoredOnce(sender.conversation, clientMsgId, seq);
   if (sender.accepted.has(n)) return;
   sender.accepted.add(n);
   sender.acceptedMax = Math.max(sender.acceptedMax, n);
@@ -104,6 +123,7 @@ function onAccepted(sender: ClientState, clientMsgId: string, n: number, seq?: n
   expectedDeliveries += sender.conversation.members.length - 1;
   const at = sentAt.get(clientMsgId) ?? now;
   if (plan.target !== "ws" && at >= windowStart) ackLatencies.push(now - at);
+  timeline?.accepted(now, at, attemptAt);
   if (seq !== undefined) sender.conversation.maxAckedSeq = Math.max(sender.conversation.maxAckedSeq, seq);
 }
 
@@ -113,6 +133,7 @@ function onDelivered(recipient: ClientState, clientMsgId: string, seq?: number):
   lastActivity = now;
   const { sender, n } = senderOf(clientMsgId);
   if (seq !== undefined) {
+    checkStoredOnce(recipient.conversation, clientMsgId, seq);
     if (recipient.seqs.has(seq)) {
       duplicated += 1;
       return;
@@ -139,6 +160,7 @@ function onDelivered(recipient: ClientState, clientMsgId: string, seq?: number):
   if (now >= windowStart && now <= windowEnd) deliveredInWindow += 1;
   const at = sentAt.get(clientMsgId) ?? now;
   if (at >= windowStart) deliverLatencies.push(now - at);
+  timeline?.delivered(now, at);
 }
 
 /** Open a WebSocket, retrying while the server refuses (admission control, a busy accept queue). */
@@ -235,25 +257,33 @@ async function connectHaetae(
     request,
     send(clientMsgId: string, text: string) {
       const self = this as ClientState;
-      const attempt = () =>
+      const attempt = () => {
+        const attemptAt = performance.now();
         request({ type: "message.send", conversationId: conversation.id, clientMsgId, text }, (reply) => {
-          gate.done();
           if (reply.type === "ok") {
+            gate.done();
             const message = reply.message as { seq: number };
-            onAccepted(self, clientMsgId, senderOf(clientMsgId).n, message.seq);
+            onAccepted(self, clientMsgId, senderOf(clientMsgId).n, message.seq, attemptAt);
             return;
           }
           const retryAfterMs = reply.retryAfterMs as number | undefined;
-          if (retryAfterMs !== undefined && performance.now() + retryAfterMs < drainDeadline) {
+          const now = performance.now();
+          if (retryAfterMs !== undefined && now + retryAfterMs < drainDeadline) {
+            // As the SDK's outbox does: the same clientMsgId again, still first in line, and
+            // nothing from this connection until retryAfterMs has passed.
             refused += 1;
+            timeline?.refused(now, String(reply.code), retryAfterMs);
             gate.pause(retryAfterMs);
-            gate.submit(attempt);
+            gate.submit(attempt, true);
+            gate.done();
             return;
           }
+          gate.done();
           failed += 1;
           outstanding -= 1;
           if (failed <= 5) console.error(`send refused: ${JSON.stringify(reply)}`);
         });
+      };
       outstanding += 1;
       gate.submit(attempt);
     },
@@ -275,8 +305,10 @@ class Gate {
   private timer: NodeJS.Timeout | undefined;
   constructor(private readonly window: number) {}
 
-  submit(send: () => void): void {
-    this.waiting.push(send);
+  /** Queue a send; `first` puts it before the others (a retry keeps its place). */
+  submit(send: () => void, first = false): void {
+    if (first) this.waiting.unshift(send);
+    else this.waiting.push(send);
     this.flush();
   }
   done(): void {
@@ -339,12 +371,13 @@ async function connectSocketIo(index: number, userId: string, conversation: Conv
     ...baseState(index, userId, "", conversation),
     send(clientMsgId: string, text: string) {
       outstanding += 1;
-      gate.submit(() =>
+      gate.submit(() => {
+        const attemptAt = performance.now();
         socket.emit("message.send", { conversationId: conversation.id, clientMsgId, text }, () => {
           gate.done();
-          onAccepted(state, clientMsgId, senderOf(clientMsgId).n);
-        }),
-      );
+          onAccepted(state, clientMsgId, senderOf(clientMsgId).n, undefined, attemptAt);
+        });
+      });
     },
     close: () => socket.disconnect(),
   };
@@ -412,7 +445,7 @@ async function prepare(message: PlanMessage): Promise<void> {
   const started = performance.now();
   const byIndex = new Map(plan.clients.map((c) => [c.index, c]));
   for (const c of plan.conversations) {
-    conversations.push({ plan: c, id: `room${c.index}`, members: [], maxAckedSeq: 0 });
+    conversations.push({ plan: c, id: `room${c.index}`, members: [], maxAckedSeq: 0, seqOf: new Map() });
   }
   const jobs = conversations.flatMap((conversation) =>
     conversation.plan.members.map((index) => ({ conversation, client: byIndex.get(index) })),
@@ -492,6 +525,8 @@ async function run(): Promise<void> {
   let sent = 0;
   let maxBehindMs = 0;
   const started = performance.now();
+  const phases: Phase[] = plan.phases ?? [{ seconds: plan.warmupSeconds + plan.seconds, rate: plan.rate }];
+  if (plan.bucketMs) timeline = new Timeline(started, plan.bucketMs);
   windowStart = started + plan.warmupSeconds * 1000;
   windowEnd = windowStart + windowMs;
   drainDeadline = windowEnd + plan.drainSeconds * 1000;
@@ -505,14 +540,15 @@ async function run(): Promise<void> {
         loop.enable();
       }
       const elapsed = Math.min(now - started, totalMs);
-      const due = Math.floor((elapsed / 1000) * plan.rate);
-      if (now >= windowStart) maxBehindMs = Math.max(maxBehindMs, ((due - sent) / plan.rate) * 1000);
+      const due = dueAt(phases, elapsed);
+      if (now >= windowStart) maxBehindMs = Math.max(maxBehindMs, ((due - sent) / rateAt(phases, elapsed)) * 1000);
       while (sent < due) {
         const client = order[sent % order.length] as ClientState;
         client.n += 1;
         const clientMsgId = `${client.index}.${client.n}`;
         const at = performance.now();
         sentAt.set(clientMsgId, at);
+        timeline?.offered(at);
         client.send(clientMsgId, text(clientMsgId, at));
         sent += 1;
       }
@@ -553,12 +589,13 @@ async function run(): Promise<void> {
     censored += 1;
     if (plan.target !== "ws") ackLatencies.push(end - at);
     for (let k = 1; k < client.conversation.members.length; k++) deliverLatencies.push(end - at);
+    timeline?.censored(end, at, client.conversation.members.length - 1);
   }
   ackLatencies.sort((a, b) => a - b);
   deliverLatencies.sort((a, b) => a - b);
   const report: ReportMessage = {
     type: "report",
-    due: Math.floor((plan.warmupSeconds + plan.seconds) * plan.rate),
+    due: dueAt(phases, totalMs),
     sent,
     accepted,
     acceptedInWindow,
@@ -581,6 +618,8 @@ async function run(): Promise<void> {
     loopP99Ms: loop.percentile(99) / 1e6,
     maxBehindMs,
     drainMs,
+    startedAt: performance.timeOrigin + started,
+    ...(timeline ? { timeline: timeline.buckets } : {}),
   };
   closing = true;
   post(report);

@@ -2,6 +2,7 @@
  * @module What `bench/load.ts` (the conductor) and `bench/load-generator.ts` (its worker
  * processes) say to each other over IPC, and the small helpers both use.
  */
+import type { Phase, TimelineBucket } from "./load-timeline.js";
 
 /** The servers one run drives with the same load (the ejabberd ones carry 1:1 chats only). */
 export type Target = "haetae" | "ws" | "socketio" | "socketio-full" | "ejabberd" | "ejabberd-mam";
@@ -40,6 +41,13 @@ export interface PlanMessage {
   seconds: number;
   /** Longest wait after the send window for outstanding acks and deliveries. */
   drainSeconds: number;
+  /**
+   * A schedule that changes rate (`bench:surge`): these phases replace `rate` and together last
+   * `warmupSeconds + seconds`. Rates are this worker's messages per second.
+   */
+  phases?: Phase[];
+  /** When set, the report carries a timeline in buckets of this length (ms). */
+  bucketMs?: number;
 }
 
 /** Conductor → worker: begin the send window now. */
@@ -89,6 +97,10 @@ export interface ReportMessage {
   /** Longest time the send schedule ran behind (ms). */
   maxBehindMs: number;
   drainMs: number;
+  /** When the schedule started, ms since the epoch (comparable across processes). */
+  startedAt: number;
+  /** Figures per bucket from the start, when the plan asked for them. */
+  timeline?: TimelineBucket[];
 }
 
 export interface FailMessage {
