@@ -13,6 +13,7 @@ import { WsGateway } from "./gateway/ws-gateway.js";
 import { LEVEL_EFFECTS, LoadLevels, sampleProcess } from "./guard/load-levels.js";
 import { ReceiptCoalescer } from "./guard/receipt-coalescer.js";
 import { Metrics } from "./ops/metrics.js";
+import { type PropagationNode, startPropagation } from "./ops/propagation/propagation-node.js";
 import { openPostgresStore } from "./store/postgres/postgres-store.js";
 import { openSqliteStore } from "./store/sqlite/sqlite-store.js";
 import type { Store } from "./store/store.js";
@@ -27,6 +28,11 @@ export interface App {
   /** The port it listens on (the real one when the config said 0). */
   readonly port: number;
   readonly url: string;
+  /**
+   * The status page, banner, webhooks, subscribers and staff chat: `propagation.attach(tower)`
+   * spreads a tower's changes.
+   */
+  readonly propagation: PropagationNode;
   /** Close sessions with "reconnect elsewhere", stop listening, close the store and bus. */
   stop(): Promise<void>;
 }
@@ -94,12 +100,14 @@ export async function startApp(config: Config): Promise<App> {
   let stopping: Promise<void> | undefined;
   const gateway = new WsGateway(ctx, bus, config, metrics, nodeId);
   await bus.ping(); // the gateway's subscriptions are in effect before the first client arrives
+  const propagation = await startPropagation(config, { ctx, bus, greetings: gateway });
   const server = createHttpServer({
     ctx,
     gateway,
     metrics,
     maxHttpBodyBytes: config.maxHttpBodyBytes,
     loginsPerMinutePerIp: config.loginsPerMinutePerIp,
+    statusRoutes: propagation.routes,
     ready: async () => {
       if (stopping) throw new Error("draining: shutting down");
       await Promise.all([within(store.ping(), 2000, "the store"), within(bus.ping(), 2000, "the bus")]);
@@ -119,6 +127,7 @@ export async function startApp(config: Config): Promise<App> {
     ctx,
     load,
     port,
+    propagation,
     url: `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`,
     stop() {
       stopping ??= (async () => {
@@ -130,6 +139,7 @@ export async function startApp(config: Config): Promise<App> {
         server.closeAllConnections();
         await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000))]);
         stopSampling();
+        await propagation.close();
         ctx.receipts.close();
         await store.close();
         await bus.close();

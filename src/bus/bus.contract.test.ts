@@ -149,6 +149,20 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("bus contract: $name"
     expect(got.items.map((c) => c.kind)).toEqual(["device.revoked", "presence"]);
   });
 
+  it("carries the everyone flag (every session, whoever its user) to every node", async () => {
+    const place = fresh();
+    const got = collect<BusMessage>();
+    const listener = await place.connect();
+    listener.subscribe((m) => got.push(m));
+    await listener.ping();
+    const sender = await place.connect();
+    await sender.publish({ audience: [], frame: '{"type":"incident"}', ephemeral: false, everyone: true });
+    await sender.publish({ audience: ["u1"], frame: "{}", ephemeral: false });
+    await got.until(2);
+    expect(got.items[0]).toMatchObject({ frame: '{"type":"incident"}', ephemeral: false, everyone: true });
+    expect(got.items[1]?.everyone).toBeFalsy();
+  });
+
   it("answers ping while open", async () => {
     const place = fresh();
     await expect((await place.connect()).ping()).resolves.toBeUndefined();

@@ -11,6 +11,11 @@ export interface BusMessage {
   frame: string;
   /** Ephemeral frames (typing, presence) are the first to be shed under load. */
   ephemeral: boolean;
+  /**
+   * For every session on every node, whoever its user (`audience` is then ignored): the control
+   * tower's incident banner, which every connected user needs.
+   */
+  everyone?: boolean;
 }
 
 /**

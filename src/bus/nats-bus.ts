@@ -55,6 +55,13 @@ export class NatsBus implements Bus {
 
   async publish(message: BusMessage): Promise<void> {
     if (this.nc.isClosed()) return;
+    if (message.everyone) {
+      this.nc.publish(
+        this.eventsSubject,
+        `${JSON.stringify({ a: [], e: message.ephemeral ? 1 : 0, all: 1 })}\n${message.frame}`,
+      );
+      return;
+    }
     // A large group's audience is split so that no message nears NATS's 1 MiB payload limit.
     for (let i = 0; i < Math.max(1, message.audience.length); i += AUDIENCE_CHUNK) {
       const header = JSON.stringify({ a: message.audience.slice(i, i + AUDIENCE_CHUNK), e: message.ephemeral ? 1 : 0 });
@@ -69,8 +76,10 @@ export class NatsBus implements Bus {
         const text = msg.string();
         const newline = text.indexOf("\n");
         try {
-          const header = JSON.parse(text.slice(0, newline)) as { a: string[]; e: number };
-          handler({ audience: header.a, ephemeral: header.e === 1, frame: text.slice(newline + 1) });
+          const header = JSON.parse(text.slice(0, newline)) as { a: string[]; e: number; all?: number };
+          const message: BusMessage = { audience: header.a, ephemeral: header.e === 1, frame: text.slice(newline + 1) };
+          if (header.all === 1) message.everyone = true;
+          handler(message);
         } catch (failure) {
           console.error("bus: dropped a malformed message:", (failure as Error).message);
         }

@@ -5,6 +5,24 @@ import { z } from "zod";
 
 const int = (min: number, max: number) => z.coerce.number().pipe(z.int().min(min).max(max));
 
+/** `true`/`false` from a file, a flag or the environment (z.coerce.boolean would take "false" as true). */
+const bool = z.union([z.boolean(), z.enum(["true", "false"]).transform((v) => v === "true")]);
+/** Comma-separated http(s) URLs, or empty. */
+const urlList = z
+  .string()
+  .max(10_000)
+  .refine(
+    (v) =>
+      v
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s !== "")
+        .every((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol)),
+    { message: "must be comma-separated http:// or https:// URLs" },
+  );
+/** An SLO target: the share of good events, below 1 (no budget at all cannot burn); 0 turns the SLO off. */
+const ratio = z.coerce.number().pipe(z.number().min(0).lt(1));
+
 /**
  * Every setting, with its default. Keys are flat so that each has one obvious flag
  * (`--max-text-length`), environment variable (`HAETAE_MAX_TEXT_LENGTH`) and file key
@@ -51,6 +69,19 @@ export const configSchema = z.strictObject({
   recoverSamples: int(1, 10_000).default(8),
   degradationFloor: int(0, 4).default(0),
   adminUsernames: z.string().max(10_000).default(""),
+  statusPort: int(0, 65535).default(0),
+  statusLocale: z.enum(["en", "ko"]).default("en"),
+  staffWebhookUrls: urlList.default(""),
+  staffSlackWebhookUrls: urlList.default(""),
+  webhookSecret: z.string().max(1000).default(""),
+  webhookMaxAttempts: int(1, 100).default(6),
+  webhookRetryBaseMs: int(10, 3_600_000).default(1000),
+  webhookTimeoutMs: int(100, 120_000).default(5000),
+  webhookQueueLimit: int(1, 1_000_000).default(1000),
+  subscriberLimit: int(0, 10_000_000).default(10_000),
+  subscriberPrivateUrls: bool.default(false),
+  staffChatConversation: z.string().max(200).default("Control tower"),
+  staffChatMembers: z.string().max(10_000).default(""),
 });
 
 /** The validated, frozen configuration every part receives its slice of. */

@@ -4,6 +4,7 @@ import { authenticate, login, register, revokeDevice } from "../chat/accounts.js
 import type { ChatContext } from "../chat/context.js";
 import { AddressLimiter } from "../guard/address-limiter.js";
 import type { Metrics } from "../ops/metrics.js";
+import type { StatusRoutes } from "../ops/status/status-routes.js";
 import { describeIssue, ERRORS, type ErrorCode, HaetaeError, loginBody, registerBody } from "../protocol/index.js";
 import { StaticFiles } from "./static-files.js";
 import type { WsGateway } from "./ws-gateway.js";
@@ -19,6 +20,8 @@ export interface HttpDeps {
   ready(): Promise<void>;
   /** The built web client's folder; default `dist/web` of this package. */
   webRoot?: string;
+  /** The public status page's routes (`/status…`, `/status.json`, `/summary.json`), tried first. */
+  statusRoutes?: StatusRoutes;
 }
 
 export const WS_PATH = "/api/v1/ws";
@@ -135,6 +138,8 @@ export function createHttpServer(deps: HttpDeps): Server {
       status = res.statusCode;
       deps.metrics.httpRequests.inc({ route: methods ? path : "other", status: String(status) });
     });
+    // The status page answers from memory, before anything that could touch the chat store.
+    if (deps.statusRoutes && (await deps.statusRoutes(req, res, path))) return;
     try {
       if (!methods) {
         // Everything that is not the API is the web client (its files, or index.html for its routes).

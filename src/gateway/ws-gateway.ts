@@ -60,6 +60,7 @@ export class WsGateway {
   private readonly heartbeat: NodeJS.Timeout;
   private accepting = true;
   private readonly admission: TokenBucket;
+  private readonly greetings = new Set<() => string[]>();
 
   constructor(
     private readonly ctx: ChatContext,
@@ -147,6 +148,7 @@ export class WsGateway {
     this.sessionsByUser.set(user.id, set);
     this.metrics.connections.inc();
     session.send(JSON.stringify({ type: "session", userId: user.id, deviceId, sessionId: session.id }));
+    for (const greet of this.greetings) for (const frame of greet()) session.send(frame);
     if (this.presence.connect(user.id)) this.announcePresence(user.id, true);
 
     ws.on("pong", () => {
@@ -270,8 +272,18 @@ export class WsGateway {
     session.send(JSON.stringify(frame));
   }
 
+  /** Frames every new session gets right after its `session` frame (the open incidents' banners). */
+  addGreeting(greet: () => string[]): () => void {
+    this.greetings.add(greet);
+    return () => this.greetings.delete(greet);
+  }
+
   /** A bus message: hand its frame to every local session of its audience. */
   private deliver(message: BusMessage): void {
+    if (message.everyone) {
+      for (const session of this.sessions) session.send(message.frame, message.ephemeral);
+      return;
+    }
     for (const userId of message.audience) {
       const set = this.sessionsByUser.get(userId);
       if (!set) continue;

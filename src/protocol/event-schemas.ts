@@ -70,4 +70,14 @@ export const serverEventSchema = z.union([
   z.strictObject({ type: z.literal("presence"), userId: id, online: z.boolean(), lastSeenAt: iso.nullable() }),
   z.strictObject({ type: z.literal("session"), userId: id, deviceId: id, sessionId: id }),
   z.strictObject({ type: z.literal("resync") }),
+  z.strictObject({
+    type: z.literal("incident"),
+    incident: z.strictObject({
+      id,
+      title: z.string().min(1),
+      status: z.enum(["investigating", "identified", "monitoring", "resolved"]),
+      impact: z.enum(["none", "minor", "major", "critical"]),
+      url: z.string().min(1),
+    }),
+  }),
 ]);

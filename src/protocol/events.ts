@@ -85,11 +85,32 @@ export interface ResyncEvent {
   type: "resync";
 }
 
+/** An incident as the in-app banner shows it; `url` is its page on the public status page. */
+export interface IncidentNotice {
+  id: string;
+  title: string;
+  /** `resolved` is the last word on an incident: the client hides its banner. */
+  status: "investigating" | "identified" | "monitoring" | "resolved";
+  impact: "none" | "minor" | "major" | "critical";
+  url: string;
+}
+
+/**
+ * The control tower's in-app banner: sent to every session when an incident opens, changes or
+ * is resolved, and to a new session right after its `session` frame for each open incident.
+ * Live only (not in the feed), but never shed under load: during an incident it is the news
+ * users most need.
+ */
+export interface IncidentEvent {
+  type: "incident";
+  incident: IncidentNotice;
+}
+
 /** Ephemeral events: delivered live only, shed first under load. */
 export type EphemeralEvent = TypingEvent | PresenceEvent;
 
 /** Any event the server pushes. */
-export type ServerEvent = FeedEvent | EphemeralEvent | SessionEvent | ResyncEvent;
+export type ServerEvent = FeedEvent | EphemeralEvent | SessionEvent | ResyncEvent | IncidentEvent;
 
 /** The `type` of every feed event, in one list for validation and docs. */
 export const FEED_EVENT_TYPES = [

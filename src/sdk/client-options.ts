@@ -1,5 +1,8 @@
 /** @module The options and events of HaetaeClient. */
-import type { FeedEvent, PresenceEvent, TypingEvent } from "../protocol/index.js";
+import type { FeedEvent, IncidentEvent, PresenceEvent, TypingEvent } from "../protocol/index.js";
+
+export type { IncidentEvent, IncidentNotice } from "../protocol/index.js";
+
 import type { PendingMessage } from "./outbox.js";
 import type { WebSocketConstructor } from "./socket.js";
 
@@ -14,27 +17,6 @@ export interface StateChange {
   state: ConnectionState;
   /** The close code that caused "reconnecting" or "terminal". */
   closeCode?: number;
-}
-
-/**
- * An incident the server announces to the users it affects (the control tower's in-app banner).
- * Shaped here until the protocol carries it; unknown `status` and `impact` values may come.
- */
-export interface IncidentNotice {
-  id: string;
-  title: string;
-  /** e.g. "investigating", "identified", "monitoring", "resolved". */
-  status: string;
-  /** e.g. "minor", "major", "critical". */
-  impact: string;
-  /** The status page of this incident. */
-  url: string;
-}
-
-/** The `incident` frame: live only, not part of the feed. */
-export interface IncidentEvent {
-  type: "incident";
-  incident: IncidentNotice;
 }
 
 /** Every event the client emits, by name. */

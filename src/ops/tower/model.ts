@@ -102,6 +102,9 @@ export interface MeasuredImpact {
   sendFailureShare: number;
   probesRun: number;
   probesFailed: number;
+  /** Sign-ins attempted and failed (traffic and probes) while the incident was open. */
+  loginsAttempted?: number;
+  loginsFailed?: number;
 }
 
 export type TimelineKind =
@@ -157,6 +160,8 @@ export interface IncidentLog {
   /** The published postmortem summary shown on the public status page (empty: not published). */
   publicSummary: string;
   followUps: FollowUp[];
+  /** The incident's measured impact, copied in when it resolved. */
+  measured?: MeasuredImpact;
 }
 
 export interface Incident {
@@ -169,8 +174,11 @@ export interface Incident {
   gradedSeverity: Severity;
   override?: { severity: Severity; by: string; reason: string; at: string };
   impact: Impact;
-  /** Each affected component and the status this incident gives it. */
-  components: { id: string; status: ComponentStatus }[];
+  /**
+   * Each affected component and the status this incident gives it: derived from the severity,
+   * unless staff set it (`pinned`).
+   */
+  components: { id: string; status: ComponentStatus; pinned?: boolean }[];
   commander?: string;
   communications?: string;
   /** `alert`: opened by an alert; `declared`: opened by hand. */
@@ -180,6 +188,9 @@ export interface Incident {
   identifiedAt?: string;
   monitoringAt?: string;
   resolvedAt?: string;
+  /** When the review was closed (log complete); SEV1–SEV2 need cause, fix and a follow-up first. */
+  closedAt?: string;
+  closedBy?: string;
   measured: MeasuredImpact;
   updates: IncidentUpdate[];
   timeline: TimelineEntry[];
@@ -196,6 +207,7 @@ export interface Maintenance {
   startsAt: string;
   endsAt: string;
   createdBy: string;
+  cancelledAt?: string;
 }
 
 /** The public overall indicator of Statuspage's `status.indicator`. */

@@ -1,0 +1,226 @@
+/** @module The ops HTTP API under `/api/v1/ops/`: alerts, incidents, components, maintenance, logs, stats; staff only, alert intake by token. */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { z } from "zod";
+import type { ChatContext } from "../chat/context.js";
+import { alertmanagerPayload, fromAlertmanager } from "../ops/tower/alertmanager.js";
+import { fromPagerduty, pagerdutyEvent } from "../ops/tower/pagerduty.js";
+import type { Actor, Tower } from "../ops/tower/tower.js";
+import { describeIssue, HaetaeError } from "../protocol/index.js";
+import { bearer, readJson, sendJson } from "./http-server.js";
+import { checkAlertToken, OpsAuth } from "./ops-auth.js";
+import * as s from "./ops-schemas.js";
+
+export interface OpsDeps {
+  ctx: ChatContext;
+  tower: Tower;
+  /** `alertToken`: empty closes the alert intake. */
+  alertToken: string;
+  adminUsernames: string;
+  maxHttpBodyBytes: number;
+}
+
+/** What a handler gets: the request, its path parameters, its query, and how to read its body. */
+interface Call {
+  req: IncomingMessage;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  body<T extends z.ZodType>(schema: T): Promise<z.output<T>>;
+}
+type StaffHandler = (call: Call, actor: Actor) => Promise<[number, unknown]> | [number, unknown];
+type OpenHandler = (call: Call) => Promise<[number, unknown]>;
+interface Route {
+  method: string;
+  pattern: RegExp;
+  staff?: StaffHandler;
+  /** Not staff-authenticated: the handler checks its own credential (the alert token). */
+  open?: OpenHandler;
+}
+
+function parse<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new HaetaeError("invalid_request", describeIssue(result.error));
+  return result.data;
+}
+
+/** `/incidents/:id/log` → a regex with named groups. */
+function route(method: string, path: string, handler: Pick<Route, "staff" | "open">): Route {
+  const source = path.replace(/:(\w+)/g, (_m, name: string) => `(?<${name}>[^/]+)`);
+  return { method, pattern: new RegExp(`^/api/v1/ops${source}$`), ...handler };
+}
+
+/** Build the router; it answers every request under `/api/v1/ops/` (errors are thrown as HaetaeError). */
+export function createOpsRoutes(
+  deps: OpsDeps,
+): (req: IncomingMessage, res: ServerResponse, path: string) => Promise<void> {
+  const { tower } = deps;
+  const auth = new OpsAuth(deps.ctx, deps.adminUsernames);
+  const routes: Route[] = [
+    route("GET", "/me", { staff: (_c, actor) => [200, { user: actor }] }),
+
+    route("POST", "/alerts/alertmanager", {
+      open: async (call) => {
+        checkAlertToken(deps.alertToken, bearer(call.req));
+        const input = fromAlertmanager(await call.body(alertmanagerPayload));
+        const alert = tower.ingestAlert(input);
+        return [200, { status: "success", alert }];
+      },
+    }),
+    route("POST", "/alerts/pagerduty", {
+      open: async (call) => {
+        // The token may come as a bearer header (checked before reading the body) or as routing_key.
+        const header = bearer(call.req);
+        if (header !== undefined || deps.alertToken === "") checkAlertToken(deps.alertToken, header);
+        const event = await call.body(pagerdutyEvent);
+        if (header === undefined) checkAlertToken(deps.alertToken, event.routing_key);
+        const { input, dedupKey } = fromPagerduty(event);
+        tower.ingestAlert(input);
+        return [202, { status: "success", message: "Event processed", dedup_key: dedupKey }];
+      },
+    }),
+    route("GET", "/alerts", {
+      staff: (call) => {
+        const q = parse(s.alertsQuery, Object.fromEntries(call.query));
+        return [200, { alerts: tower.listAlerts(q) }];
+      },
+    }),
+    route("POST", "/alerts/:id/acknowledge", {
+      staff: (call, actor) => [200, { alert: tower.acknowledgeAlert(call.params.id as string, actor) }],
+    }),
+
+    route("GET", "/incidents", {
+      staff: (call) => [
+        200,
+        { incidents: tower.listIncidents(parse(s.incidentsQuery, Object.fromEntries(call.query))) },
+      ],
+    }),
+    route("POST", "/incidents", {
+      staff: async (call, actor) => [201, tower.declare(await call.body(s.declareBody), actor)],
+    }),
+    route("GET", "/incidents/:id", {
+      staff: (call) => [200, { incident: tower.getIncident(call.params.id as string) }],
+    }),
+    route("POST", "/incidents/:id/updates", {
+      staff: async (call, actor) => [
+        200,
+        { incident: tower.update(call.params.id as string, await call.body(s.updateBody), actor) },
+      ],
+    }),
+    route("POST", "/incidents/:id/severity", {
+      staff: async (call, actor) => [
+        200,
+        { incident: tower.overrideSeverity(call.params.id as string, await call.body(s.severityBody), actor) },
+      ],
+    }),
+    route("POST", "/incidents/:id/roles", {
+      staff: async (call, actor) => [
+        200,
+        { incident: tower.setRoles(call.params.id as string, await call.body(s.rolesBody), actor) },
+      ],
+    }),
+    route("POST", "/incidents/:id/acknowledge", {
+      staff: (call, actor) => [200, { incident: tower.acknowledge(call.params.id as string, actor) }],
+    }),
+    route("PUT", "/incidents/:id/components", {
+      staff: async (call, actor) => {
+        const body = await call.body(s.incidentComponentsBody);
+        return [200, { incident: tower.setIncidentComponents(call.params.id as string, body.components, actor) }];
+      },
+    }),
+    route("PATCH", "/incidents/:id/log", {
+      staff: async (call, actor) => [
+        200,
+        { incident: tower.editLog(call.params.id as string, await call.body(s.logBody), actor) },
+      ],
+    }),
+    route("POST", "/incidents/:id/follow-ups", {
+      staff: async (call, actor) => [
+        201,
+        { followUp: tower.addFollowUp(call.params.id as string, await call.body(s.followUpBody), actor) },
+      ],
+    }),
+    route("PATCH", "/incidents/:id/follow-ups/:followUpId", {
+      staff: async (call, actor) => {
+        const patch = await call.body(s.followUpPatch);
+        const { id, followUpId } = call.params as { id: string; followUpId: string };
+        return [200, { followUp: tower.updateFollowUp(id, followUpId, patch, actor) }];
+      },
+    }),
+    route("POST", "/incidents/:id/close", {
+      staff: (call, actor) => [200, { incident: tower.closeReview(call.params.id as string, actor) }],
+    }),
+    route("GET", "/incidents/:id/similar", {
+      staff: (call) => [200, { similar: tower.similar(call.params.id as string) }],
+    }),
+
+    route("GET", "/follow-ups/overdue", { staff: () => [200, { followUps: tower.overdueFollowUps() }] }),
+    route("GET", "/logs/search", {
+      staff: (call) => {
+        const q = parse(s.searchQuery, Object.fromEntries(call.query));
+        return [200, { results: tower.searchLogs(q.q, q.limit) }];
+      },
+    }),
+    route("GET", "/stats", {
+      staff: (call) => [200, tower.stats(parse(s.statsQuery, Object.fromEntries(call.query)).months)],
+    }),
+
+    route("GET", "/components", { staff: () => [200, { components: tower.listComponents() }] }),
+    route("PUT", "/components/:id", {
+      staff: async (call, actor) => {
+        const { status } = await call.body(s.componentBody);
+        return [200, { component: tower.setComponentStatus(call.params.id as string, status, actor) }];
+      },
+    }),
+    route("GET", "/maintenances", { staff: () => [200, { maintenances: tower.listMaintenances() }] }),
+    route("POST", "/maintenances", {
+      staff: async (call, actor) => [
+        201,
+        { maintenance: tower.scheduleMaintenance(await call.body(s.maintenanceBody), actor) },
+      ],
+    }),
+    route("POST", "/maintenances/:id/cancel", {
+      staff: (call, actor) => [200, { maintenance: tower.cancelMaintenance(call.params.id as string, actor) }],
+    }),
+
+    route("PUT", "/users/:username/role", {
+      staff: async (call, actor) => {
+        if (actor.role !== "admin") throw new HaetaeError("forbidden", "Only an admin may set roles.");
+        const { role } = await call.body(s.roleBody);
+        const user = await deps.ctx.store.setRole((call.params.username as string).toLowerCase(), role);
+        if (!user) throw new HaetaeError("user_not_found");
+        return [200, { user }];
+      },
+    }),
+  ];
+
+  return async (req, res, path) => {
+    let matched: { route: Route; params: Record<string, string> } | undefined;
+    let pathKnown = false;
+    for (const candidate of routes) {
+      const m = candidate.pattern.exec(path);
+      if (!m) continue;
+      pathKnown = true;
+      if (candidate.method === req.method) {
+        const params: Record<string, string> = {};
+        for (const [k, v] of Object.entries(m.groups ?? {})) {
+          try {
+            params[k] = decodeURIComponent(v);
+          } catch {
+            throw new HaetaeError("invalid_request", `The ${k} in the path is not valid percent-encoding.`);
+          }
+        }
+        matched = { route: candidate, params };
+        break;
+      }
+    }
+    if (!matched) throw new HaetaeError(pathKnown ? "method_not_allowed" : "route_not_found");
+    const call: Call = {
+      req,
+      params: matched.params,
+      query: new URLSearchParams(req.url?.split("?")[1] ?? ""),
+      body: async (schema) => parse(schema, await readJson(req, deps.maxHttpBodyBytes)),
+    };
+    const { staff, open } = matched.route;
+    const [status, body] = open ? await open(call) : await (staff as StaffHandler)(call, await auth.staff(bearer(req)));
+    sendJson(res, status, body);
+  };
+}

@@ -1,0 +1,64 @@
+/** @module The in-app incident banner: an `incident` frame to every connected session on every node, and to each new session while an incident is open. */
+import type { Bus } from "../../bus/bus.js";
+import type { IncidentEvent } from "../../protocol/index.js";
+import { incidentUrl } from "../status/statuspage-json.js";
+import type { Incident, StatusSnapshot, TowerChange } from "../tower/model.js";
+
+/** The banner frame of one incident. */
+export function incidentFrame(snapshot: StatusSnapshot, incident: Incident): string {
+  const event: IncidentEvent = {
+    type: "incident",
+    incident: {
+      id: incident.id,
+      title: incident.title,
+      status: incident.status,
+      impact: incident.impact,
+      url: incidentUrl(snapshot, incident.id),
+    },
+  };
+  return JSON.stringify(event);
+}
+
+/**
+ * Who hears it: every connected session. Each component (messaging, login, files) is used by
+ * every user, so "users of the affected components" is everyone connected; a per-component
+ * audience would cost a membership lookup in the chat store, the path that may be broken.
+ * The frame goes over the bus (to every node) as not ephemeral, so degradation levels and a
+ * slow reader's half-full queue do not shed it.
+ */
+export class IncidentBanner {
+  private snapshot: StatusSnapshot | undefined;
+
+  constructor(private readonly bus: Bus) {}
+
+  /** Publish the banner of an incident change; other changes only refresh what new sessions get. */
+  onChange(change: TowerChange, snapshot: StatusSnapshot): void {
+    this.snapshot = snapshot;
+    if (
+      change.kind !== "incident.opened" &&
+      change.kind !== "incident.updated" &&
+      change.kind !== "incident.resolved"
+    ) {
+      return;
+    }
+    const frame = incidentFrame(snapshot, change.incident);
+    this.bus
+      .publish({ audience: [], everyone: true, frame, ephemeral: false })
+      .catch((error: Error) => console.error("incident banner publish failed:", error.message));
+  }
+
+  /** Start from the tower's current state (a node that starts mid-incident greets sessions with it). */
+  prime(snapshot: StatusSnapshot): void {
+    this.snapshot = snapshot;
+  }
+
+  /** The frames a new session gets after its `session` frame: one per open incident, oldest first. */
+  greeting(): string[] {
+    const snapshot = this.snapshot;
+    if (!snapshot) return [];
+    return snapshot.incidents
+      .filter((i) => i.status !== "resolved")
+      .reverse()
+      .map((i) => incidentFrame(snapshot, i));
+  }
+}

@@ -1,0 +1,158 @@
+/** @module Spreads every tower change: status page, in-app banner, staff webhooks, subscriber webhooks, staff chat — each on its own. */
+import type { Bus } from "../../bus/bus.js";
+import type { ChatContext } from "../../chat/context.js";
+import type { StatusPage } from "../status/status-page.js";
+import type { StatusSnapshot, TowerChange, TowerFeed } from "../tower/model.js";
+import { IncidentBanner } from "./incident-banner.js";
+import { StaffChat } from "./staff-chat.js";
+import type { SubscriberStore } from "./subscriber-store.js";
+import { publicOnlyLookup } from "./url-policy.js";
+import { changeComponents, plainText, slackPayload, staffPayload, subscriberPayload } from "./webhook-payloads.js";
+import { type DeliveryOutcome, logOutcome, WebhookSender, type WebhookSenderOptions } from "./webhook-sender.js";
+
+/** The settings propagation takes from the configuration. */
+export interface PropagationOptions extends WebhookSenderOptions {
+  /** Receivers of the generic staff JSON. */
+  staffWebhookUrls: string[];
+  /** Receivers of Slack-compatible `{text, blocks}` messages. */
+  staffSlackWebhookUrls: string[];
+  /** Signs staff deliveries when not empty. */
+  webhookSecret: string;
+  /** Subscribers may use loopback and private addresses (tests, closed networks). */
+  allowPrivateSubscribers: boolean;
+  /** The staff conversation's id or title; empty turns staff chat off. */
+  staffChatConversation: string;
+  staffChatMembers: string[];
+}
+
+export interface PropagationDeps {
+  options: PropagationOptions;
+  ctx: ChatContext;
+  bus: Bus;
+  /** Where new sessions are greeted with the open incidents (the WebSocket gateway). */
+  greetings: { addGreeting(greet: () => string[]): () => void };
+  page: StatusPage;
+  subscribers: SubscriberStore;
+  now?: () => Date;
+  /** Hears every webhook outcome (tests, metrics); failures are logged either way. */
+  onDelivery?: (outcome: DeliveryOutcome) => void;
+}
+
+/** A comma-separated setting as a list, blanks dropped. */
+export function splitList(value: string): string[] {
+  return value
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+}
+
+/**
+ * The fan-out of the control tower. Every path is independent: each runs in its own `try`, and
+ * the slow ones (webhooks, staff chat) only queue here and deliver in the background, so a dead
+ * receiver or a broken chat store never delays the banner or the status page. Nothing but the
+ * staff chat touches the chat store.
+ */
+export class Propagation {
+  readonly banner: IncidentBanner;
+  readonly staffChat: StaffChat | undefined;
+  private readonly staffWebhooks: WebhookSender;
+  private readonly subscriberWebhooks: WebhookSender;
+  private readonly now: () => Date;
+  private readonly detach: (() => void)[] = [];
+
+  constructor(private readonly deps: PropagationDeps) {
+    const log = deps.onDelivery;
+    const report = (outcome: DeliveryOutcome) => {
+      log?.(outcome);
+      logOutcome(outcome);
+    };
+    this.staffWebhooks = new WebhookSender(deps.options, report);
+    this.subscriberWebhooks = new WebhookSender(deps.options, report);
+    this.banner = new IncidentBanner(deps.bus);
+    this.now = deps.now ?? (() => new Date());
+    if (deps.options.staffChatConversation) {
+      this.staffChat = new StaffChat(deps.ctx, {
+        conversation: deps.options.staffChatConversation,
+        members: deps.options.staffChatMembers,
+      });
+    }
+    this.detach.push(deps.greetings.addGreeting(() => this.banner.greeting()));
+  }
+
+  /**
+   * Listen to a tower: take its current snapshot at once (the page serves it, new sessions are
+   * greeted with its open incidents), then spread every change. Returns the way to stop.
+   */
+  attach(feed: TowerFeed): () => void {
+    const snapshot = feed.snapshot();
+    this.banner.prime(snapshot);
+    void this.deps.page.update(snapshot);
+    const off = feed.subscribe((change, next) => this.spread(change, next));
+    this.detach.push(off);
+    return off;
+  }
+
+  /** Spread one change; never throws. */
+  spread(change: TowerChange, snapshot: StatusSnapshot): void {
+    const at = this.now();
+    const steps: [string, () => void][] = [
+      ["status page", () => void this.deps.page.update(snapshot)],
+      ["banner", () => this.banner.onChange(change, snapshot)],
+      ["staff webhooks", () => this.toStaff(change, snapshot, at)],
+      ["subscriber webhooks", () => this.toSubscribers(change, snapshot, at)],
+      ["staff chat", () => this.staffChat?.post(plainText(change, snapshot), changeKey(change))],
+    ];
+    for (const [name, step] of steps) {
+      try {
+        step();
+      } catch (error) {
+        console.error(`propagation: ${name} failed for ${change.kind}:`, error);
+      }
+    }
+  }
+
+  private toStaff(change: TowerChange, snapshot: StatusSnapshot, at: Date): void {
+    const { options } = this.deps;
+    const secret = options.webhookSecret || undefined;
+    if (options.staffWebhookUrls.length > 0) {
+      const body = JSON.stringify(staffPayload(change, snapshot, at));
+      for (const url of options.staffWebhookUrls) this.staffWebhooks.send({ url, secret }, change.kind, body);
+    }
+    if (options.staffSlackWebhookUrls.length > 0) {
+      const body = JSON.stringify(slackPayload(change, snapshot));
+      for (const url of options.staffSlackWebhookUrls) this.staffWebhooks.send({ url, secret }, change.kind, body);
+    }
+  }
+
+  private toSubscribers(change: TowerChange, snapshot: StatusSnapshot, at: Date): void {
+    const base = snapshot.page.url.replace(/\/+$/, "");
+    const lookup = this.deps.options.allowPrivateSubscribers ? undefined : publicOnlyLookup;
+    for (const subscriber of this.deps.subscribers.forComponents(changeComponents(change))) {
+      const unsubscribe = `${base}/status/subscribers/${subscriber.id}`;
+      const body = JSON.stringify(subscriberPayload(change, snapshot, at, unsubscribe));
+      this.subscriberWebhooks.send({ url: subscriber.url, secret: subscriber.secret, lookup }, change.kind, body);
+    }
+  }
+
+  /** Deliveries still queued or in flight, staff and subscribers together. */
+  get pendingDeliveries(): number {
+    return this.staffWebhooks.pending + this.subscriberWebhooks.pending;
+  }
+
+  close(): void {
+    for (const off of this.detach.splice(0)) off();
+    this.staffWebhooks.close();
+    this.subscriberWebhooks.close();
+    this.staffChat?.close();
+  }
+}
+
+/** The same change always gives the same key, so a retried chat post is stored once (G2). */
+function changeKey(change: TowerChange): string {
+  if (change.kind === "component.changed") {
+    return `${change.kind}:${change.component.id}:${change.component.status}:${change.component.updatedAt}`;
+  }
+  if (change.kind === "maintenance.scheduled") return `${change.kind}:${change.maintenance.id}`;
+  const i = change.incident;
+  return `${change.kind}:${i.id}:${i.status}:${i.severity}:${i.updates.length}:${change.text}`;
+}

@@ -1,0 +1,154 @@
+/** @module The public status page as server-rendered HTML: no script, small, readable in Korean and English. */
+import type { Incident, Maintenance, StatusSnapshot } from "../tower/model.js";
+import type { StatusLabels } from "./status-labels.js";
+import { maintenanceStatus } from "./statuspage-json.js";
+
+/** Escape text for HTML element content and double-quoted attributes. */
+export function escapeHtml(text: string): string {
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string,
+  );
+}
+
+/** `2024-05-01 12:34 UTC` inside a machine-readable `<time>`. */
+function time(iso: string): string {
+  const shown = `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+  return `<time datetime="${escapeHtml(iso)}">${escapeHtml(shown)}</time>`;
+}
+
+// Korean glyphs come from the platform's Korean UI font (Apple SD Gothic Neo, Malgun Gothic,
+// Noto Sans KR/CJK, Nanum); `keep-all` stops Korean words from breaking mid-word.
+const STYLE = `
+:root{color-scheme:light dark;--fg:#1b1f24;--muted:#57606a;--bg:#fff;--card:#f6f8fa;--line:#d0d7de;
+--ok:#1a7f37;--minor:#9a6700;--major:#bc4c00;--critical:#cf222e;--maint:#0969da}
+@media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--muted:#9198a1;--bg:#0d1117;--card:#161b22;--line:#30363d;
+--ok:#3fb950;--minor:#d29922;--major:#f0883e;--critical:#f85149;--maint:#58a6ff}}
+*{box-sizing:border-box}
+body{margin:0;background:var(--bg);color:var(--fg);line-height:1.55;word-break:keep-all;overflow-wrap:anywhere;
+font-family:system-ui,-apple-system,"Apple SD Gothic Neo","Malgun Gothic","Noto Sans KR","Noto Sans CJK KR","NanumGothic","Nanum Gothic",sans-serif}
+header,main,footer{max-width:46rem;margin:0 auto;padding:0 1rem}
+header{padding-top:1.5rem}h1{font-size:1.5rem;margin:0 0 1rem}h2{font-size:1.15rem;margin:2rem 0 .75rem}
+h3{font-size:1.05rem;margin:0 0 .25rem}a{color:inherit}
+.overall{border-radius:.5rem;padding:1rem 1.25rem;color:#fff;background:var(--ok)}
+.overall h2{margin:0;font-size:1.25rem}.overall p{margin:.25rem 0 0}
+.overall.minor{background:var(--minor)}.overall.major{background:var(--major)}
+.overall.critical{background:var(--critical)}.overall.maintenance{background:var(--maint)}
+ul.components{list-style:none;margin:0;padding:0;border:1px solid var(--line);border-radius:.5rem}
+ul.components li{display:flex;justify-content:space-between;gap:1rem;padding:.6rem 1rem;border-top:1px solid var(--line)}
+ul.components li:first-child{border-top:0}
+.s{font-weight:600}.s.operational{color:var(--ok)}.s.degraded_performance{color:var(--minor)}
+.s.partial_outage{color:var(--major)}.s.major_outage{color:var(--critical)}.s.under_maintenance{color:var(--maint)}
+article{background:var(--card);border:1px solid var(--line);border-left:.3rem solid var(--muted);border-radius:.5rem;
+padding:.9rem 1rem;margin:0 0 .9rem}
+article.minor{border-left-color:var(--minor)}article.major{border-left-color:var(--major)}
+article.critical{border-left-color:var(--critical)}article.maintenance{border-left-color:var(--maint)}
+.meta{color:var(--muted);font-size:.9rem;margin:0 0 .5rem}
+ol.updates{list-style:none;margin:0;padding:0}ol.updates li{padding:.35rem 0;border-top:1px dashed var(--line)}
+.body{white-space:pre-line;margin:.15rem 0}
+.postmortem{margin-top:.6rem;padding-top:.5rem;border-top:1px solid var(--line)}
+.postmortem h4{margin:0 0 .25rem;font-size:.95rem}
+footer{color:var(--muted);font-size:.9rem;padding:2rem 1rem}footer a{margin-right:1rem}
+`;
+
+function layout(labels: StatusLabels, title: string, body: string): string {
+  return `<!doctype html>
+<html lang="${labels.lang}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<link rel="alternate" type="application/atom+xml" href="/status/history.atom" title="${escapeHtml(labels.feed)}">
+<style>${STYLE}</style></head>
+<body>${body}
+<footer><a href="/status/history.atom">${escapeHtml(labels.feed)}</a><a href="/status.json">status.json</a><a href="/summary.json">summary.json</a>
+<p>${escapeHtml(labels.subscribe)}</p></footer>
+</body></html>
+`;
+}
+
+function componentNames(snapshot: StatusSnapshot, ids: readonly string[]): string {
+  return ids.map((id) => snapshot.components.find((c) => c.id === id)?.name ?? id).join(", ");
+}
+
+/** One incident with all its updates (newest first) and, once published, its postmortem summary. */
+function incidentArticle(snapshot: StatusSnapshot, labels: StatusLabels, incident: Incident, heading = "h3"): string {
+  const updates = [...incident.updates]
+    .reverse()
+    .map(
+      (u) =>
+        `<li><strong>${escapeHtml(labels.incidentStatus[u.status])}</strong> — ${time(u.createdAt)}` +
+        `<p class="body">${escapeHtml(u.body)}</p></li>`,
+    )
+    .join("");
+  const affected = componentNames(
+    snapshot,
+    incident.components.map((c) => c.id),
+  );
+  const postmortem = incident.log.publicSummary.trim()
+    ? `<section class="postmortem"><h4>${escapeHtml(labels.postmortem)}</h4><p class="body">${escapeHtml(incident.log.publicSummary)}</p></section>`
+    : "";
+  const resolved = incident.resolvedAt ? ` · ${escapeHtml(labels.resolvedAt)} ${time(incident.resolvedAt)}` : "";
+  return (
+    `<article class="incident ${incident.impact}" id="incident-${escapeHtml(incident.id)}">
+<${heading}><a href="/status/incidents/${encodeURIComponent(incident.id)}">${escapeHtml(incident.title)}</a></${heading}>
+<p class="meta">${escapeHtml(labels.incidentStatus[incident.status])} · ${escapeHtml(labels.impact)}: ${escapeHtml(labels.impactName[incident.impact])}` +
+    ` · ${escapeHtml(labels.affects)}: ${escapeHtml(affected || "—")}` +
+    ` · ${escapeHtml(labels.started)} ${time(incident.createdAt)}${resolved}</p>
+<ol class="updates">${updates}</ol>${postmortem}</article>`
+  );
+}
+
+function maintenanceArticle(snapshot: StatusSnapshot, labels: StatusLabels, m: Maintenance, now: Date): string {
+  const state = maintenanceStatus(m, now) === "in_progress" ? labels.inProgress : labels.scheduled;
+  return `<article class="maintenance" id="maintenance-${escapeHtml(m.id)}"><h3>${escapeHtml(m.title)}</h3>
+<p class="meta">${escapeHtml(state)} · ${time(m.startsAt)} – ${time(m.endsAt)} · ${escapeHtml(labels.affects)}: ${escapeHtml(componentNames(snapshot, m.components) || "—")}</p>
+<p class="body">${escapeHtml(m.body)}</p></article>`;
+}
+
+function overall(snapshot: StatusSnapshot, labels: StatusLabels): string {
+  const description = labels.indicator[snapshot.indicator] ?? snapshot.description;
+  return `<section class="overall ${snapshot.indicator}" aria-live="polite"><h2>${escapeHtml(description)}</h2>
+<p>${escapeHtml(labels.updated)} ${time(snapshot.page.updatedAt)}</p></section>`;
+}
+
+/** `GET /status`: overall state, current incidents, components, planned maintenance, history. */
+export function renderStatusPage(snapshot: StatusSnapshot, labels: StatusLabels, now: Date): string {
+  const current = snapshot.incidents.filter((i) => i.status !== "resolved");
+  const components = snapshot.components
+    .map(
+      (c) =>
+        `<li><span>${escapeHtml(c.name)}</span><span class="s ${c.status}">${escapeHtml(labels.componentStatus[c.status])}</span></li>`,
+    )
+    .join("\n");
+  const maintenances = snapshot.maintenances.filter((m) => maintenanceStatus(m, now) !== "completed");
+  const history = [...snapshot.history, ...snapshot.incidents.filter((i) => i.status === "resolved")];
+  const body = `<header><h1>${escapeHtml(labels.statusOf(snapshot.page.name))}</h1></header>
+<main>${overall(snapshot, labels)}
+<section aria-labelledby="current"><h2 id="current">${escapeHtml(labels.current)}</h2>
+${current.length ? current.map((i) => incidentArticle(snapshot, labels, i)).join("\n") : `<p>${escapeHtml(labels.noCurrent)}</p>`}</section>
+<section aria-labelledby="components"><h2 id="components">${escapeHtml(labels.components)}</h2>
+<ul class="components">${components}</ul></section>
+${
+  maintenances.length
+    ? `<section aria-labelledby="maintenances"><h2 id="maintenances">${escapeHtml(labels.maintenances)}</h2>
+${maintenances.map((m) => maintenanceArticle(snapshot, labels, m, now)).join("\n")}</section>`
+    : ""
+}
+<section aria-labelledby="history"><h2 id="history">${escapeHtml(labels.history)}</h2>
+${history.length ? history.map((i) => incidentArticle(snapshot, labels, i)).join("\n") : `<p>${escapeHtml(labels.noHistory)}</p>`}</section>
+</main>`;
+  return layout(labels, labels.statusOf(snapshot.page.name), body);
+}
+
+/** `GET /status/incidents/<id>`: one incident's page (where the in-app banner links). */
+export function renderIncidentPage(snapshot: StatusSnapshot, labels: StatusLabels, incident: Incident): string {
+  const body = `<header><p><a href="/status">← ${escapeHtml(labels.backToPage)}</a></p></header>
+<main>${incidentArticle(snapshot, labels, incident, "h1")}</main>`;
+  return layout(labels, `${incident.title} — ${labels.statusOf(snapshot.page.name)}`, body);
+}
+
+/** The 404 page of an incident id the snapshot does not hold. */
+export function renderNotFound(snapshot: StatusSnapshot | undefined, labels: StatusLabels): string {
+  const body = `<header><p><a href="/status">← ${escapeHtml(labels.backToPage)}</a></p></header>
+<main><h1>404</h1><p>${escapeHtml(labels.notFound)}</p></main>`;
+  return layout(labels, labels.statusOf(snapshot?.page.name ?? "Haetae"), body);
+}

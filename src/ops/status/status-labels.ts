@@ -1,0 +1,117 @@
+/** @module The status page's words in English and Korean. */
+import type { ComponentStatus, Impact, IncidentStatus, Indicator } from "../tower/model.js";
+
+/** Languages the status page is written in. */
+export const STATUS_LOCALES = ["en", "ko"] as const;
+export type StatusLocale = (typeof STATUS_LOCALES)[number];
+
+/** Every phrase the page shows, per language. */
+export interface StatusLabels {
+  lang: string;
+  statusOf: (name: string) => string;
+  updated: string;
+  current: string;
+  noCurrent: string;
+  components: string;
+  maintenances: string;
+  history: string;
+  noHistory: string;
+  affects: string;
+  impact: string;
+  postmortem: string;
+  started: string;
+  resolvedAt: string;
+  backToPage: string;
+  feed: string;
+  subscribe: string;
+  notFound: string;
+  scheduled: string;
+  inProgress: string;
+  /** Overall description when the page is in this language; English uses the tower's own words. */
+  indicator: Partial<Record<Indicator, string>>;
+  componentStatus: Record<ComponentStatus, string>;
+  incidentStatus: Record<IncidentStatus, string>;
+  impactName: Record<Impact, string>;
+}
+
+const EN: StatusLabels = {
+  lang: "en",
+  statusOf: (name) => `${name} status`,
+  updated: "Updated",
+  current: "Current incidents",
+  noCurrent: "No incidents right now.",
+  components: "Components",
+  maintenances: "Planned maintenance",
+  history: "Past incidents",
+  noHistory: "No incidents in this period.",
+  affects: "Affects",
+  impact: "Impact",
+  postmortem: "Postmortem",
+  started: "Started",
+  resolvedAt: "Resolved",
+  backToPage: "All systems",
+  feed: "Atom feed",
+  subscribe: "Webhook subscriptions: POST /status/subscribers",
+  notFound: "There is no such incident on this page.",
+  scheduled: "Scheduled",
+  inProgress: "In progress",
+  indicator: {},
+  componentStatus: {
+    operational: "Operational",
+    degraded_performance: "Degraded performance",
+    partial_outage: "Partial outage",
+    major_outage: "Major outage",
+    under_maintenance: "Under maintenance",
+  },
+  incidentStatus: {
+    investigating: "Investigating",
+    identified: "Identified",
+    monitoring: "Monitoring",
+    resolved: "Resolved",
+  },
+  impactName: { none: "None", minor: "Minor", major: "Major", critical: "Critical" },
+};
+
+const KO: StatusLabels = {
+  lang: "ko",
+  statusOf: (name) => `${name} 서비스 상태`,
+  updated: "업데이트",
+  current: "진행 중인 장애",
+  noCurrent: "지금은 장애가 없습니다.",
+  components: "구성 요소",
+  maintenances: "예정된 점검",
+  history: "지난 장애",
+  noHistory: "이 기간에는 장애가 없었습니다.",
+  affects: "영향 범위",
+  impact: "영향도",
+  postmortem: "장애 보고서",
+  started: "시작",
+  resolvedAt: "해결",
+  backToPage: "전체 상태",
+  feed: "Atom 피드",
+  subscribe: "웹훅 구독: POST /status/subscribers",
+  notFound: "이 페이지에 그런 장애가 없습니다.",
+  scheduled: "예정",
+  inProgress: "진행 중",
+  indicator: {
+    none: "모든 시스템 정상",
+    minor: "일부 기능 저하",
+    major: "부분 장애",
+    critical: "주요 장애",
+    maintenance: "점검 중",
+  },
+  componentStatus: {
+    operational: "정상",
+    degraded_performance: "성능 저하",
+    partial_outage: "부분 장애",
+    major_outage: "전체 장애",
+    under_maintenance: "점검 중",
+  },
+  incidentStatus: { investigating: "조사 중", identified: "원인 확인", monitoring: "모니터링 중", resolved: "해결됨" },
+  impactName: { none: "없음", minor: "경미", major: "주요", critical: "심각" },
+};
+
+/** The phrases of a language. */
+export function labelsFor(locale: StatusLocale): StatusLabels {
+  return locale === "ko" ? KO : EN;
+}

@@ -1,0 +1,41 @@
+/** @module The optional status listener (`statusPort`): the public status routes on a port of their own. */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { pathOf } from "../../gateway/http-server.js";
+import type { StatusRoutes } from "./status-routes.js";
+
+/**
+ * A second HTTP server that serves only the status routes. It shares the process but not the
+ * chat port's accept queue, keep-alive connections or connection limits: a reconnect storm of
+ * chat clients (exactly what an incident causes) cannot crowd out the page that explains it.
+ */
+export async function startStatusServer(routes: StatusRoutes, port: number, host: string): Promise<Server> {
+  const server = createServer(async (req, res) => {
+    const path = pathOf(req.url);
+    if (path === "/") {
+      res.writeHead(302, { location: "/status" });
+      res.end();
+      return;
+    }
+    if (!(await routes(req, res, path))) {
+      res.writeHead(404, { "content-type": "application/json; charset=utf-8" });
+      res.end(JSON.stringify({ error: { code: "route_not_found", message: "There is no such endpoint." } }));
+    }
+  });
+  server.on("clientError", (_error, socket) => {
+    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  return server;
+}
+
+/** The port a started status server listens on. */
+export function statusServerPort(server: Server): number {
+  return (server.address() as AddressInfo).port;
+}

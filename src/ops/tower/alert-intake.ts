@@ -1,0 +1,163 @@
+/** @module Alert intake: dedupe by key, group onto open incidents by component, open incidents for paging alerts, follow them to monitoring. */
+import { similarIncidents } from "./incident-logs.js";
+import type { Alert, AlertInput, Incident } from "./model.js";
+import { newOpsId, SYSTEM, type TowerCore } from "./tower-core.js";
+
+/**
+ * The unresolved incident an alert on these components belongs to, newest first: one that
+ * shares a component; for an alert naming no component, an alert-opened incident naming none.
+ */
+function openIncidentFor(core: TowerCore, components: readonly string[]): Incident | undefined {
+  const open = [...core.incidents.values()].reverse().filter((i) => i.status !== "resolved");
+  if (components.length === 0) return open.find((i) => i.components.length === 0 && i.origin === "alert");
+  return open.find((i) => i.components.some((c) => components.includes(c.id)));
+}
+
+/** A new (or newly firing again) alert: attach it to its incident, or open one when it pages. */
+function route(core: TowerCore, alert: Alert): void {
+  const target = openIncidentFor(core, alert.components);
+  if (alert.urgency === "ticket") {
+    // A ticket-urgency alert (a slow burn) waits for working hours: it never opens an incident,
+    // but an open incident on the same components records it, since it is evidence.
+    core.saveAlert(alert);
+    if (target) {
+      core.note(target, "alert", alert.source, `Ticket alert ${alert.name}: ${alert.summary}`, { alertId: alert.id });
+      core.commit(target, null, "");
+    }
+    return;
+  }
+  if (target) {
+    alert.incidentId = target.id;
+    target.alertIds.push(alert.id);
+    core.saveAlert(alert);
+    core.note(target, "alert", alert.source, `Alert ${alert.name} fired: ${alert.summary}`, { alertId: alert.id });
+    if (target.status === "monitoring") {
+      core.setStatus(target, "investigating", alert.source);
+      core.publicUpdate(target, "The problem has come back; we are investigating again.", SYSTEM);
+    }
+    core.commit(target, "incident.updated", `Alert ${alert.name} fired`);
+    return;
+  }
+  const incident = core.open({
+    title: alert.summary || alert.name,
+    components: alert.components,
+    origin: "alert",
+    by: alert.source,
+    text: `Opened by alert ${alert.name}`,
+  });
+  alert.incidentId = incident.id;
+  incident.alertIds.push(alert.id);
+  core.saveAlert(alert);
+  core.note(incident, "alert", alert.source, `Alert ${alert.name} fired: ${alert.summary}`, { alertId: alert.id });
+  core.publicUpdate(incident, "We are investigating a problem detected by our monitoring.", SYSTEM);
+  const similar = similarIncidents(core, incident, 3);
+  if (similar.length > 0) {
+    core.note(
+      incident,
+      "opened",
+      SYSTEM,
+      `Similar past incidents: ${similar.map((s) => `${s.incident.id} (${s.incident.title})`).join(", ")}`,
+      { similar: similar.map((s) => s.incident.id) },
+    );
+  }
+  core.commit(incident, "incident.opened", incident.title);
+}
+
+/**
+ * Take one alert event from any source. A trigger for a key that is still firing (or whose
+ * incident is still open) is the same alert again: its `count` and `lastFiredAt` move, nothing
+ * new opens; if it had resolved, it fires again, and an incident in `monitoring` goes back to
+ * `investigating`. When every alert of an alert-opened incident has resolved, the incident
+ * moves to `monitoring`; it resolves after the quiet time (see the tower's tick). An
+ * acknowledge or resolve for a key the tower does not know is ignored, as PagerDuty does.
+ */
+export function ingestAlert(core: TowerCore, input: AlertInput): Alert | null {
+  const at = input.at ?? core.nowIso();
+  const components = (input.components ?? []).filter((id) => core.components.has(id));
+  const existing = core.alertByDedupKey(input.dedupKey);
+  const incident = existing?.incidentId ? core.incidents.get(existing.incidentId) : undefined;
+  const incidentOpen = incident !== undefined && incident.status !== "resolved";
+
+  if (input.action === "trigger") {
+    if (existing && (existing.state !== "resolved" || incidentOpen)) {
+      const refire = existing.state === "resolved";
+      existing.count += 1;
+      existing.lastFiredAt = at;
+      if (input.summary) existing.summary = input.summary;
+      if (!refire) {
+        core.saveAlert(existing);
+        return existing;
+      }
+      existing.state = "firing";
+      delete existing.resolvedAt;
+      core.saveAlert(existing);
+      if (incident && incidentOpen) {
+        core.note(incident, "alert", existing.source, `Alert ${existing.name} fired again`, { alertId: existing.id });
+        if (incident.status === "monitoring") {
+          core.setStatus(incident, "investigating", existing.source);
+          core.publicUpdate(incident, "The problem has come back; we are investigating again.", SYSTEM);
+        }
+        core.commit(incident, "incident.updated", `Alert ${existing.name} fired again`);
+      }
+      return existing;
+    }
+    const alert: Alert = {
+      id: newOpsId(),
+      source: input.source,
+      dedupKey: input.dedupKey,
+      name: input.name,
+      summary: input.summary,
+      state: "firing",
+      urgency: input.urgency,
+      labels: { ...(input.labels ?? {}) },
+      components,
+      firstFiredAt: at,
+      lastFiredAt: at,
+      count: 1,
+    };
+    route(core, alert);
+    return alert;
+  }
+
+  if (!existing || existing.state === "resolved") return existing ?? null;
+  if (input.action === "acknowledge") {
+    if (existing.state === "acknowledged") return existing;
+    existing.state = "acknowledged";
+    core.saveAlert(existing);
+    if (incident && incidentOpen) {
+      incident.acknowledgedAt ??= core.nowIso();
+      core.note(incident, "alert", existing.source, `Alert ${existing.name} acknowledged`, { alertId: existing.id });
+      core.commit(incident, null, "");
+    }
+    return existing;
+  }
+  existing.state = "resolved";
+  existing.resolvedAt = at;
+  core.saveAlert(existing);
+  if (incident && incidentOpen) {
+    core.note(incident, "alert", existing.source, `Alert ${existing.name} resolved`, { alertId: existing.id });
+    const allResolved = incident.alertIds.every((id) => core.alerts.get(id)?.state === "resolved");
+    if (incident.origin === "alert" && allResolved && incident.status !== "monitoring") {
+      core.setStatus(incident, "monitoring", SYSTEM);
+      core.publicUpdate(incident, "The service has recovered; we are monitoring it.", SYSTEM);
+      core.commit(incident, "incident.updated", "Every alert resolved; monitoring the recovery");
+    } else {
+      core.commit(incident, null, "");
+    }
+  }
+  return existing;
+}
+
+/** Acknowledge an incident by hand: MTTA stops, and its firing alerts are acknowledged with it. */
+export function acknowledgeIncident(core: TowerCore, incident: Incident, by: string): void {
+  if (!incident.acknowledgedAt) incident.acknowledgedAt = core.nowIso();
+  for (const id of incident.alertIds) {
+    const alert = core.alerts.get(id);
+    if (alert?.state === "firing") {
+      alert.state = "acknowledged";
+      core.saveAlert(alert);
+    }
+  }
+  core.note(incident, "alert", by, "Acknowledged");
+  core.commit(incident, null, "");
+}

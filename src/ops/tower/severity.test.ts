@@ -1,0 +1,42 @@
+/** @module The severity table: the default rules grade by function, share and duration; bad tables are refused. */
+import { describe, expect, it } from "vitest";
+import { noImpact } from "./impact.js";
+import type { ComponentFunction, MeasuredImpact } from "./model.js";
+import { DEFAULT_SEVERITY_RULES, gradeSeverity, parseSeverityRules } from "./severity.js";
+
+const grade = (fns: ComponentFunction[], m: Partial<MeasuredImpact>) =>
+  gradeSeverity(DEFAULT_SEVERITY_RULES, new Set(fns), { ...noImpact(), ...m }).severity;
+
+describe("default severity rules", () => {
+  it("grades messaging by the share of users or sends affected, and raises a lasting one", () => {
+    expect(grade(["messaging"], {})).toBe("SEV3");
+    expect(grade(["messaging"], { sendFailureShare: 0.3 })).toBe("SEV1");
+    expect(grade(["messaging"], { userShare: 0.25 })).toBe("SEV1");
+    expect(grade(["messaging"], { userShare: 0.1 })).toBe("SEV2");
+    expect(grade(["messaging"], { userShare: 0.1, durationMs: 31 * 60_000 })).toBe("SEV1");
+    expect(grade(["messaging"], { probesRun: 4, probesFailed: 2 })).toBe("SEV2");
+  });
+
+  it("weighs login below messaging, files below login, cosmetics last", () => {
+    expect(grade(["login"], { userShare: 0.5 })).toBe("SEV2");
+    expect(grade(["login"], { loginsAttempted: 10, loginsFailed: 3 })).toBe("SEV2");
+    expect(grade(["login"], { loginsAttempted: 10, loginsFailed: 1 })).toBe("SEV3");
+    expect(grade(["files"], { userShare: 0.9 })).toBe("SEV3");
+    expect(grade(["cosmetic"], { userShare: 0.9 })).toBe("SEV4");
+    // The worst function of an incident's components decides.
+    expect(grade(["cosmetic", "messaging"], { sendFailureShare: 0.5 })).toBe("SEV1");
+    // An incident on no component: measured impact alone decides.
+    expect(grade([], { sendFailureShare: 0.5 })).toBe("SEV1");
+  });
+});
+
+describe("parseSeverityRules", () => {
+  it("takes default or a JSON table, and refuses a bad one with its path", () => {
+    expect(parseSeverityRules("default")).toEqual(DEFAULT_SEVERITY_RULES);
+    const custom = parseSeverityRules('[{"severity":"SEV2","functions":["files"],"anyOf":{"userShare":0.1}}]');
+    expect(gradeSeverity(custom, new Set(["files"]), { ...noImpact(), userShare: 0.2 }).severity).toBe("SEV2");
+    expect(() => parseSeverityRules("[{")).toThrow(/JSON/);
+    expect(() => parseSeverityRules('[{"severity":"SEV9"}]')).toThrow(/severityRules\[0.severity\]/);
+    expect(() => parseSeverityRules('[{"severity":"SEV1","anyOf":{"userShare":2}}]')).toThrow(/anyOf/);
+  });
+});
