@@ -65,7 +65,7 @@ export class HaetaeClient {
         this.events.emit(event.type, event as never);
         this.events.emit("feed", event);
       },
-      () => void this.sync().catch(() => undefined),
+      () => this.syncOrRetry(),
     );
     this.outbox = new Outbox(
       (message) => this.sendNow(message),
@@ -242,9 +242,11 @@ export class HaetaeClient {
     this.flushRequests();
     try {
       await this.sync();
-    } catch {
-      // A failed catch-up (timeout, rate limit) is retried by the idle sync; the app can still work.
-      if (this.socket === socket) this.scheduleIdleSync(this.backoff.next());
+    } catch (error) {
+      // A failed catch-up (timeout, rate limit, a busy store) is retried by the idle sync, again
+      // and again while this connection lasts; the app can still work meanwhile.
+      const retryAfterMs = (error as HaetaeRequestError).retryAfterMs;
+      if (this.socket === socket) this.scheduleIdleSync(Math.max(retryAfterMs ?? 0, this.backoff.next()));
     }
     if (this.socket !== socket) return;
     this.synced = true;
@@ -275,7 +277,7 @@ export class HaetaeClient {
     } else if (frame.type === "resync") {
       // The node lost live events (its bus connection came back): fill from the feed now,
       // rather than wait for the next message to reveal the gap.
-      this.sync().catch(() => undefined);
+      this.syncOrRetry();
     }
   }
 
@@ -357,7 +359,21 @@ export class HaetaeClient {
     const idle = delayMs ?? this.options.syncIdleMs ?? 1_500;
     const deadline = this.firstUnsyncedAt + (this.options.syncMaxWaitMs ?? 15_000);
     this.setTimer("idleSync", Math.max(0, Math.min(idle, deadline - now)), () => {
-      if (this.synced) void this.sync().catch(() => undefined);
+      if (this.synced) this.syncOrRetry();
+    });
+  }
+
+  /**
+   * Sync now; if it fails while this connection stays up, try again after the backoff (or the
+   * server's `retryAfterMs`). Without the retry, a catch-up refused by a busy server (after an
+   * outage, every client asks at once) left a quiet client open but behind until its next live event.
+   */
+  private syncOrRetry(): void {
+    const socket = this.socket;
+    this.sync().catch((error: unknown) => {
+      if (!socket || this.socket !== socket) return; // a new connection syncs on its own
+      const retryAfterMs = (error as HaetaeRequestError).retryAfterMs;
+      this.scheduleIdleSync(Math.max(retryAfterMs ?? 0, this.backoff.next()));
     });
   }
 

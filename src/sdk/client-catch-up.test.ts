@@ -1,0 +1,44 @@
+/** @module HaetaeClient keeps retrying a refused catch-up sync while its connection lasts. */
+import type { AddressInfo } from "node:net";
+import { expect, it } from "vitest";
+import WebSocket, { WebSocketServer } from "ws";
+import { HaetaeClient } from "./index.js";
+
+it("retries a catch-up sync the server keeps refusing until one succeeds, with no live event to prompt it", async () => {
+  // What a node answers while its store is saturated by a reconnect storm: `unavailable` with a
+  // retry time. A quiet client (no live events) must still end up caught up on the same connection.
+  const wss = new WebSocketServer({ port: 0, host: "127.0.0.1" });
+  await new Promise((resolve) => wss.once("listening", resolve));
+  let syncs = 0;
+  let connections = 0;
+  wss.on("connection", (socket) => {
+    connections += 1;
+    socket.send(JSON.stringify({ type: "session", userId: "u", deviceId: "d", sessionId: "s" }));
+    socket.on("message", (data) => {
+      const frame = JSON.parse(String(data)) as { id: number; type: string };
+      if (frame.type !== "sync") return;
+      syncs += 1;
+      const reply =
+        syncs <= 3
+          ? { type: "error", id: frame.id, code: "unavailable", message: "busy", retryAfterMs: 30 }
+          : { type: "ok", id: frame.id, events: [], cursor: "c1.0", hasMore: false };
+      socket.send(JSON.stringify(reply));
+    });
+  });
+  const port = (wss.address() as AddressInfo).port;
+  const client = new HaetaeClient({ url: `http://127.0.0.1:${port}`, token: "t", WebSocket, baseMs: 20, maxMs: 100 });
+  const cursors: string[] = [];
+  client.on("cursor", (cursor) => cursors.push(cursor));
+  try {
+    await client.connect();
+    const deadline = Date.now() + 5_000;
+    while (cursors.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(cursors).toEqual(["c1.0"]);
+    expect(syncs).toBe(4);
+    expect(connections).toBe(1);
+    expect(client.cursor).toBe("c1.0");
+  } finally {
+    client.close();
+    await new Promise((resolve) => wss.close(resolve));
+  }
+});
