@@ -84,7 +84,8 @@ export function surgeChart(runs: ChartRun[], surge: { from: number; to: number }
   if (haetae) {
     panels.push(
       {
-        title: "Haetae: degradation level (haetae_degradation_level from /metrics)",
+        title:
+          "Haetae: degradation level (haetae_degradation_level from /metrics; a gap: /metrics did not answer within 1.5 s)",
         yMax: 4,
         series: [
           line(

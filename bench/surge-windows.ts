@@ -159,7 +159,9 @@ export interface Recovery {
  * which every later second until `scheduleEnd` had a p99 (of `key`, messages first sent in that
  * second) within normal, and the first sample from which the level stayed 0. Normal is twice the
  * baseline's p99 or 25 ms above it, whichever is more, so noise on a shared machine does not
- * count as an unrecovered surge. The baseline skips its first 2 s (connections warming up).
+ * count as an unrecovered surge — but never above 250 ms (the surge's own bound), so a baseline
+ * the server did not keep up with cannot make "normal" meaningless. The baseline skips its first
+ * 2 s (connections warming up).
  */
 export function recoveryAfter(
   buckets: TimelineBucket[],
@@ -169,7 +171,7 @@ export function recoveryAfter(
   key: "ack" | "deliver",
 ): Recovery {
   const baseline = percentiles(buckets.slice(2, phases.baselineEnd).flatMap((b) => b[key]));
-  const normalP99Ms = Math.max(2 * baseline.p99, baseline.p99 + 25);
+  const normalP99Ms = Math.min(250, Math.max(2 * baseline.p99, baseline.p99 + 25));
   let latencySeconds: number | undefined;
   for (let s = phases.scheduleEnd - 1; s >= phases.surgeEnd; s--) {
     const values = buckets[s]?.[key] ?? [];

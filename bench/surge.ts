@@ -16,9 +16,9 @@
  * (exit code 1 unless both are 0), p99 of the surge's sends, and how long after the surge the p99
  * and the level were back to normal. Writes a chart (SVG) of it all.
  *
- * Usage: npm run bench:surge -- [--clients 2000] [--workers 4] [--rate 500] [--factor 10]
+ * Usage: npm run bench:surge -- [--clients 2000] [--workers 4] [--rate 300] [--factor 10]
  *   [--baseline-seconds 30] [--surge-seconds 60] [--after-seconds 30] [--window-seconds 5]
- *   [--drain 30] [--targets haetae,ws,socketio] [--chart docs/bench/surge.svg]
+ *   [--drain 60] [--targets haetae,ws,socketio] [--chart docs/bench/surge.svg]
  *   [--group-size 10] [--group-share 0.5] [--outbox 1] [--profile] [--server-arg=--flag ...]
  */
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -27,6 +27,7 @@ import { parseArgs } from "node:util";
 import {
   ALL_TARGETS,
   clientsFor,
+  isEjabberd,
   lagOfMetrics,
   metricValue,
   readLag,
@@ -47,13 +48,13 @@ const { values } = parseArgs({
   options: {
     clients: { type: "string", default: "2000" },
     workers: { type: "string", default: "4" },
-    rate: { type: "string", default: "500" },
+    rate: { type: "string", default: "300" },
     factor: { type: "string", default: "10" },
     "baseline-seconds": { type: "string", default: "30" },
     "surge-seconds": { type: "string", default: "60" },
     "after-seconds": { type: "string", default: "30" },
     "window-seconds": { type: "string", default: "5" },
-    drain: { type: "string", default: "30" },
+    drain: { type: "string", default: "60" },
     "group-size": { type: "string", default: "10" },
     "group-share": { type: "string", default: "0.5" },
     outbox: { type: "string", default: "1" },
@@ -86,6 +87,8 @@ for (const [name, value] of Object.entries({ WINDOW_SECONDS, GROUP_SIZE })) {
 if (!(GROUP_SHARE >= 0 && GROUP_SHARE <= 1)) throw new Error("--group-share must be between 0 and 1");
 if (!(Number.isInteger(OUTBOX) && OUTBOX >= 0)) throw new Error("--outbox must be a whole number, 0 or more");
 for (const t of TARGETS) if (!ALL_TARGETS.includes(t)) throw new Error(`unknown target ${t}`);
+if (TARGETS.some(isEjabberd) && GROUP_SHARE > 0)
+  throw new Error("the ejabberd targets carry 1:1 chats only: add --group-share 0");
 if (CLIENTS / WORKERS > 15_000)
   throw new Error("more than 15,000 clients per generator: a process may hold 20,000 files");
 
