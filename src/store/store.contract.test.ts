@@ -308,6 +308,63 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     expect(await store.lastSeq(g.id)).toBe(2);
   });
 
+  it("answers sends committed together exactly as one at a time: seqs, duplicates, refusals, cursors, feed order", async () => {
+    const { store } = await fresh();
+    const [a, b, c] = [await user(store), await user(store), await user(store)];
+    const g = (await store.createGroup(group(a.id, [a.id, c.id]))).value;
+    const first = msg(g.id, a.id, "one", "same");
+    const results = await Promise.allSettled([
+      store.appendMessage(first),
+      store.appendMessage(msg(g.id, b.id, "not a member")),
+      store.appendMessage({ ...msg(g.id, c.id, "hi @a"), mentions: [a.id] }),
+      store.appendMessage({ ...first, id: uid("m") }), // the retry, inside the same commit
+      store.appendMessage(msg(g.id, a.id, "three")),
+    ]);
+    const [one, refused, two, retry, three] = results;
+    expect(refused).toMatchObject({ status: "rejected", reason: { code: "forbidden" } });
+    const ok = [one, two, retry, three].map(
+      (r) => (r as PromiseFulfilledResult<Awaited<ReturnType<Store["appendMessage"]>>>).value,
+    );
+    expect(ok.map((w) => [w.value.seq, w.duplicate])).toEqual([
+      [1, false],
+      [2, false],
+      [1, true],
+      [3, false],
+    ]);
+    expect(ok[2]?.value.id).toBe(ok[0]?.value.id);
+    expect(ok[2]?.event).toBeNull();
+    expect([...(ok[0]?.audience ?? [])].sort()).toEqual([a.id, c.id].sort());
+    expect(await store.lastSeq(g.id)).toBe(3);
+    expect((await store.getMessage(g.id, 2))?.mentions).toEqual([a.id]);
+    expect((await store.getMember(g.id, a.id))?.readSeq).toBe(3);
+    expect((await store.getMember(g.id, c.id))?.readSeq).toBe(2);
+    const { events } = await store.feed(a.id, 0, 100);
+    const news = events.filter((e) => e.type === "message.new");
+    expect(news.map((e) => (e.type === "message.new" ? e.seq : 0))).toEqual([1, 2, 3]);
+    expect(news.map((e) => e.eventId)).toEqual([ok[0]?.event?.eventId, ok[1]?.event?.eventId, ok[3]?.event?.eventId]);
+    const again = await store.appendMessage({ ...first, id: uid("m") });
+    expect([again.duplicate, again.value.seq]).toEqual([true, 1]);
+  });
+
+  it("undoes a group of sends that fails as a whole and runs each alone, so only the bad one fails", async () => {
+    const { store } = await fresh();
+    const a = await user(store);
+    const g = (await store.createGroup(group(a.id, [a.id]))).value;
+    const one = msg(g.id, a.id, "one");
+    // Same message id, different clientMsgId: only the database's unique key can refuse it.
+    const results = await Promise.allSettled([
+      store.appendMessage(one),
+      store.appendMessage({ ...msg(g.id, a.id, "clash"), id: one.id }),
+      store.appendMessage(msg(g.id, a.id, "two")),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    const { messages } = await store.history(g.id, { afterSeq: 0, limit: 10 });
+    expect(messages.map((m) => [m.seq, m.text])).toEqual([
+      [1, "one"],
+      [2, "two"],
+    ]);
+  });
+
   it("pages the feed by eventId without loss or repetition", async () => {
     const { store } = await fresh();
     const a = await user(store);

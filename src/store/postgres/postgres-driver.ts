@@ -1,6 +1,6 @@
 /** @module The PostgreSQL driver: a pool for reads, group commits serialized across nodes by an advisory lock. */
 import pg from "pg";
-import { type BatchConnection, GroupCommit } from "../sql/group-commit.js";
+import { type BatchableWrite, type BatchConnection, GroupCommit } from "../sql/group-commit.js";
 import { type DriverOptions, type SqlDriver, type SqlExecutor, StoreUnavailableError } from "../sql/sql-driver.js";
 import { migrate } from "./migrations.js";
 
@@ -123,6 +123,9 @@ export class PostgresDriver implements SqlDriver {
 
   write<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     return this.commits.run(fn);
+  }
+  writeBatched<I, R>(write: BatchableWrite<I, R>, input: I): Promise<R> {
+    return this.commits.runBatchable(write, input);
   }
 
   get pendingWrites(): number {

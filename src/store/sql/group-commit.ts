@@ -13,13 +13,28 @@ export interface BatchConnection {
   release(error?: unknown): void;
 }
 
+/** How one write of a batch ended: its value, or the error that undid it alone. */
+export type Outcome<R = unknown> = { ok: true; value: R } | { ok: false; error: unknown };
+
+/**
+ * A kind of write that many of one batch can run together, with fewer statements than one at a
+ * time (one multi-row INSERT per table instead of one per write). `runMany` gets consecutive
+ * writes of this kind in queue order and returns one outcome each; a write it refuses (a failed
+ * check) must have written nothing. When `runMany` throws, its partial work is rolled back and
+ * each write runs alone with `runOne`, so a bad write still undoes only itself.
+ */
+export interface BatchableWrite<I, R> {
+  runOne(tx: SqlExecutor, input: I): Promise<R>;
+  runMany(tx: SqlExecutor, inputs: readonly I[]): Promise<Outcome<R>[]>;
+}
+
 interface Pending {
   fn: (tx: SqlExecutor) => Promise<unknown>;
+  /** Set when the write may run together with its neighbours of the same kind. */
+  batchable?: { write: BatchableWrite<unknown, unknown>; input: unknown };
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
-
-type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /**
  * With a durable commit (SQLite `synchronous = FULL`, PostgreSQL `synchronous_commit = on`)
@@ -29,7 +44,8 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
  * every promise settles only after COMMIT returned: an acknowledgement still means "stored"
  * (G1). When the commit fails, or its outcome is unknown, every write of the batch is rejected;
  * a client retries with the same clientMsgId and G2 makes that safe. Batches run one at a time,
- * in queue order.
+ * in queue order. Under load a batch holds what arrived while the previous one committed, so
+ * batches grow with the load and the fsync is shared by more writes.
  */
 export class GroupCommit {
   private queue: Pending[] = [];
@@ -53,6 +69,20 @@ export class GroupCommit {
     }
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      this.schedule();
+    });
+  }
+
+  /** Like `run`, for a write that may share statements with its neighbours of the same kind. */
+  runBatchable<I, R>(write: BatchableWrite<I, R>, input: I): Promise<R> {
+    if (this.queue.length >= this.maxPending) return this.run((tx) => write.runOne(tx, input));
+    return new Promise<R>((resolve, reject) => {
+      this.queue.push({
+        fn: (tx) => write.runOne(tx, input),
+        batchable: { write: write as BatchableWrite<unknown, unknown>, input },
+        resolve: resolve as (value: unknown) => void,
+        reject,
+      });
       this.schedule();
     });
   }
@@ -101,16 +131,18 @@ export class GroupCommit {
     const outcomes: Outcome[] = [];
     try {
       await connection.begin();
-      for (const item of batch) {
-        await connection.exec.run("SAVEPOINT write");
-        try {
-          outcomes.push({ ok: true, value: await item.fn(connection.exec) });
-          await connection.exec.run("RELEASE SAVEPOINT write");
-        } catch (error) {
-          await connection.exec.run("ROLLBACK TO SAVEPOINT write");
-          await connection.exec.run("RELEASE SAVEPOINT write");
-          outcomes.push({ ok: false, error });
+      for (let i = 0; i < batch.length; ) {
+        const first = batch[i] as Pending;
+        const kind = first.batchable?.write;
+        let end = i + 1;
+        while (kind && end < batch.length && batch[end]?.batchable?.write === kind) end++;
+        if (kind && end - i > 1) {
+          const inputs = batch.slice(i, end).map((item) => item.batchable?.input);
+          outcomes.push(...(await this.runGroup(connection.exec, kind, inputs)));
+        } else {
+          outcomes.push(await this.runAlone(connection.exec, first.fn));
         }
+        i = end;
       }
       await connection.commit();
     } catch (error) {
@@ -120,10 +152,46 @@ export class GroupCommit {
       return;
     }
     connection.release();
+    // Settled only now, after COMMIT returned: every acknowledgement means "on disk" (G1).
     batch.forEach((item, i) => {
       const outcome = outcomes[i] as Outcome;
       if (outcome.ok) item.resolve(outcome.value);
       else item.reject(outcome.error);
     });
+  }
+
+  /** One write in its own savepoint: its failure undoes only itself. */
+  private async runAlone(exec: SqlExecutor, fn: (tx: SqlExecutor) => Promise<unknown>): Promise<Outcome> {
+    await exec.run("SAVEPOINT write");
+    try {
+      const value = await fn(exec);
+      await exec.run("RELEASE SAVEPOINT write");
+      return { ok: true, value };
+    } catch (error) {
+      await exec.run("ROLLBACK TO SAVEPOINT write");
+      await exec.run("RELEASE SAVEPOINT write");
+      return { ok: false, error };
+    }
+  }
+
+  /** Consecutive writes of one kind together; if that fails, each alone. */
+  private async runGroup(
+    exec: SqlExecutor,
+    kind: BatchableWrite<unknown, unknown>,
+    inputs: unknown[],
+  ): Promise<Outcome[]> {
+    await exec.run("SAVEPOINT writes");
+    try {
+      const outcomes = await kind.runMany(exec, inputs);
+      if (outcomes.length !== inputs.length) throw new Error("runMany gave a wrong number of outcomes");
+      await exec.run("RELEASE SAVEPOINT writes");
+      return outcomes;
+    } catch {
+      await exec.run("ROLLBACK TO SAVEPOINT writes");
+      await exec.run("RELEASE SAVEPOINT writes");
+      const outcomes: Outcome[] = [];
+      for (const input of inputs) outcomes.push(await this.runAlone(exec, (tx) => kind.runOne(tx, input)));
+      return outcomes;
+    }
   }
 }

@@ -1,4 +1,5 @@
 /** @module The driver interface under the SQL store: one per dialect (sqlite, postgres); everything above it is dialect-agnostic. */
+import type { BatchableWrite } from "./group-commit.js";
 
 /** Runs SQL with `?` placeholders (a postgres driver numbers them). */
 export interface SqlExecutor {
@@ -19,6 +20,8 @@ export interface SqlDriver {
   readonly dialect: "sqlite" | "postgres";
   readonly reader: SqlExecutor;
   write<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /** Like `write`, for a write that may share statements with its neighbours of the same kind in the batch. */
+  writeBatched<I, R>(write: BatchableWrite<I, R>, input: I): Promise<R>;
   /** Writes waiting for a group commit (a load signal). */
   readonly pendingWrites: number;
   /** True when the error is a unique-key violation. */

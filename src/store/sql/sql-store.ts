@@ -17,6 +17,7 @@ import {
   type Written,
 } from "../store.js";
 import * as accounts from "./account-queries.js";
+import { APPEND_MESSAGE } from "./append-messages.js";
 import * as conversations from "./conversation-queries.js";
 import * as feed from "./feed-queries.js";
 import * as messages from "./message-queries.js";
@@ -196,7 +197,8 @@ export class SqlStore implements Store {
   }
 
   appendMessage(input: AppendMessageInput): Promise<Written<Message> & { duplicate: boolean }> {
-    return this.driver.write((tx) => messages.appendMessage(tx, input));
+    // Sends of one group commit share their statements (store/sql/append-messages.ts).
+    return this.driver.writeBatched(APPEND_MESSAGE, input);
   }
 
   findByClientMsgId(senderId: string, clientMsgId: string): Promise<Message | null> {

@@ -2,7 +2,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { type BatchConnection, GroupCommit } from "../sql/group-commit.js";
+import { type BatchableWrite, type BatchConnection, GroupCommit } from "../sql/group-commit.js";
 import type { DriverOptions, SqlDriver, SqlExecutor } from "../sql/sql-driver.js";
 import { migrate } from "./migrations.js";
 
@@ -82,6 +82,9 @@ export class SqliteDriver implements SqlDriver {
 
   write<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     return this.commits.run(fn);
+  }
+  writeBatched<I, R>(write: BatchableWrite<I, R>, input: I): Promise<R> {
+    return this.commits.runBatchable(write, input);
   }
 
   get pendingWrites(): number {
