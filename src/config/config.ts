@@ -80,7 +80,7 @@ export const configSchema = z.strictObject({
   webhookQueueLimit: int(1, 1_000_000).default(1000),
   subscriberLimit: int(0, 10_000_000).default(10_000),
   subscriberPrivateUrls: bool.default(false),
-  staffChatConversation: z.string().max(200).default("Control tower"),
+  staffChatConversation: z.string().max(200).default("Incidents"),
   staffChatMembers: z.string().max(10_000).default(""),
 });
 

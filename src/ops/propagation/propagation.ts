@@ -59,6 +59,7 @@ export class Propagation {
   private readonly subscriberWebhooks: WebhookSender;
   private readonly now: () => Date;
   private readonly detach: (() => void)[] = [];
+  private feedOff: (() => void) | undefined;
 
   constructor(private readonly deps: PropagationDeps) {
     const log = deps.onDelivery;
@@ -82,13 +83,16 @@ export class Propagation {
   /**
    * Listen to a tower: take its current snapshot at once (the page serves it, new sessions are
    * greeted with its open incidents), then spread every change. Returns the way to stop.
+   * Attaching another feed replaces this one.
    */
   attach(feed: TowerFeed): () => void {
+    // One tower per node: a second attach replaces the first, so two feeds never fight over the page.
+    this.feedOff?.();
     const snapshot = feed.snapshot();
     this.banner.prime(snapshot);
     void this.deps.page.update(snapshot);
     const off = feed.subscribe((change, next) => this.spread(change, next));
-    this.detach.push(off);
+    this.feedOff = off;
     return off;
   }
 
@@ -140,6 +144,7 @@ export class Propagation {
   }
 
   close(): void {
+    this.feedOff?.();
     for (const off of this.detach.splice(0)) off();
     this.staffWebhooks.close();
     this.subscriberWebhooks.close();
