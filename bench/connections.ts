@@ -3,6 +3,10 @@
  * holding the same number of idle connections (the peer), measured in the same run.
  *
  * Usage: npm run bench:connections -- [--connections 3000]
+ *
+ * Scale-out mode (`--nodes N`, see bench/connections-scale-out.ts): the sessions spread over N
+ * Haetae processes on PostgreSQL + NATS and G generator processes, e.g. 100,000 sessions:
+ *   npm run bench:connections -- --connections 100000 --nodes 6 --generators 6 [--sessions-per-account 10]
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -12,10 +16,28 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import WebSocket from "ws";
+import { runScaleOut } from "./connections-scale-out.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const { values } = parseArgs({ options: { connections: { type: "string", default: "3000" } } });
+const { values } = parseArgs({
+  options: {
+    connections: { type: "string", default: "3000" },
+    nodes: { type: "string" },
+    generators: { type: "string" },
+    "sessions-per-account": { type: "string", default: "10" },
+  },
+});
 const N = Number(values.connections);
+if (values.nodes !== undefined) {
+  const nodes = Number(values.nodes);
+  await runScaleOut({
+    connections: N,
+    nodes,
+    generators: Number(values.generators ?? nodes),
+    sessionsPerAccount: Number(values["sessions-per-account"]),
+  });
+  process.exit(0);
+}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {

@@ -1,0 +1,248 @@
+/**
+ * @module BenchCluster: several `haetae serve` processes in the scale-out mode (one PostgreSQL
+ * schema and one NATS prefix of their own) for the benchmarks that need more connections than one
+ * process may hold, and the accounts those benchmarks register on them.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import { sleep } from "./proc-stats.js";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+/** Where the scale-out benchmarks find PostgreSQL and NATS; the same defaults as the tests. */
+export const POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+export const NATS_URL = process.env.TEST_NATS_URL ?? "nats://127.0.0.1:4222";
+
+/** A port that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Open file descriptors of a process. */
+export function openFiles(pid: number): number {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return 0;
+  }
+}
+
+/** One node of the cluster: its port and, while it runs, its process. */
+export interface BenchNode {
+  index: number;
+  port: number;
+  child: ChildProcess;
+  output: () => string;
+}
+
+/** Options of {@link startBenchCluster}. */
+export interface BenchClusterOptions {
+  nodes: number;
+  /** Extra `haetae serve` flags for every node. */
+  serverArgs?: string[];
+  /** Write a V8 CPU profile of each node into this folder (written when a node exits normally). */
+  profileDir?: string;
+}
+
+/** N Haetae nodes on one fresh schema and NATS prefix; `stop()` kills them and drops the schema. */
+export class BenchCluster {
+  readonly nodes: BenchNode[] = [];
+  readonly schema = `haetae_b_${randomBytes(6).toString("hex")}`;
+  private readonly dataDir = mkdtempSync(join(tmpdir(), "haetae-bench-cluster-"));
+  private ports: number[] = [];
+
+  private constructor(private readonly options: BenchClusterOptions) {}
+
+  /** Start the nodes: the first migrates the schema, the others start beside it. */
+  static async start(options: BenchClusterOptions): Promise<BenchCluster> {
+    const cluster = new BenchCluster(options);
+    cluster.ports = await Promise.all(Array.from({ length: options.nodes }, () => freePort()));
+    await cluster.startNode(0);
+    await Promise.all(Array.from({ length: options.nodes - 1 }, (_, i) => cluster.startNode(i + 1)));
+    return cluster;
+  }
+
+  /** HTTP base URLs of the nodes, by index. */
+  get urls(): string[] {
+    return this.ports.map((port) => `http://127.0.0.1:${port}`);
+  }
+
+  /** Start (or restart, on the same port) node `i`; resolves once it listens. */
+  async startNode(i: number): Promise<BenchNode> {
+    const store = new URL(POSTGRES_URL);
+    store.searchParams.set("schema", this.schema);
+    const profile = this.options.profileDir
+      ? [
+          "--cpu-prof",
+          "--cpu-prof-dir",
+          this.options.profileDir,
+          "--cpu-prof-name",
+          `node${i}-${Date.now()}.cpuprofile`,
+        ]
+      : [];
+    const args = [
+      ...profile,
+      "--import",
+      "tsx",
+      "src/cli.ts",
+      "serve",
+      "--port",
+      String(this.ports[i]),
+      "--data",
+      join(this.dataDir, `node${i}`),
+      "--store",
+      store.toString(),
+      "--bus",
+      `${NATS_URL}?prefix=${this.schema}`,
+      // Set-up registers every account from one address, with the cheapest password hash allowed.
+      "--scrypt-log-n",
+      "10",
+      "--logins-per-minute-per-ip",
+      "1000000",
+      ...(this.options.serverArgs ?? []),
+    ];
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    const collect = (d: Buffer) => {
+      if (output.length < 100_000) output += d;
+    };
+    child.stdout?.on("data", collect);
+    child.stderr?.on("data", collect);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`node ${i} did not start:\n${output}`)), 60_000);
+      const onData = () => {
+        if (!output.includes("listening on")) return;
+        clearTimeout(timer);
+        child.stdout?.off("data", onData);
+        resolve();
+      };
+      child.stdout?.on("data", onData);
+      child.once("exit", (code) => {
+        clearTimeout(timer);
+        reject(new Error(`node ${i} exited with ${code}:\n${output}`));
+      });
+    });
+    const node: BenchNode = { index: i, port: this.ports[i] as number, child, output: () => output };
+    this.nodes[i] = node;
+    return node;
+  }
+
+  /** SIGKILL node `i` (no drain, no goodbye: an outage) and wait for its exit. */
+  async killNode(i: number): Promise<void> {
+    const child = this.nodes[i]?.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGKILL");
+    await exited;
+  }
+
+  /** SIGTERM node `i` (a normal exit, which is when --cpu-prof writes its profile). */
+  async stopNode(i: number, timeoutMs = 20_000): Promise<void> {
+    const child = this.nodes[i]?.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    await Promise.race([exited, sleep(timeoutMs)]);
+    await this.killNode(i);
+  }
+
+  /** A counter summed over its labels, read from node `i`'s /metrics (NaN when unreachable). */
+  async metric(i: number, name: string, labels = ""): Promise<number> {
+    try {
+      const text = await (await fetch(`${this.urls[i]}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+      let sum = 0;
+      for (const line of text.split("\n")) {
+        if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) {
+          if (labels && !line.includes(labels)) continue;
+          sum += Number(line.slice(line.lastIndexOf(" ") + 1));
+        }
+      }
+      return sum;
+    } catch {
+      return Number.NaN;
+    }
+  }
+
+  /** Node `i`'s samples of these metrics, as `name{labels} value` lines (none when unreachable). */
+  async counters(i: number, names: string[]): Promise<string[]> {
+    try {
+      const text = await (await fetch(`${this.urls[i]}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+      return text
+        .split("\n")
+        .filter((line) => names.some((name) => line.startsWith(`${name}{`) || line.startsWith(`${name} `)))
+        .map((line) => line.replace(/^haetae_/, ""));
+    } catch {
+      return [];
+    }
+  }
+
+  /** Kill every node, drop the schema, remove the data folders. */
+  async stop(): Promise<void> {
+    await Promise.all(this.nodes.map((_, i) => this.killNode(i)));
+    const client = new pg.Client({ connectionString: POSTGRES_URL });
+    await client.connect();
+    try {
+      await client.query(`DROP SCHEMA IF EXISTS ${this.schema} CASCADE`);
+    } finally {
+      await client.end();
+    }
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+/** An account made for a benchmark: its id and the token of its one device. */
+export interface BenchAccount {
+  userId: string;
+  token: string;
+}
+
+/**
+ * Register `count` accounts over HTTP, spread over the nodes, `concurrency` at a time, honouring
+ * `retryAfterMs` when a node limits registrations. Each costs one scrypt hash on the server.
+ */
+export async function registerAccounts(
+  urls: string[],
+  count: number,
+  prefix: string,
+  concurrency = 16,
+): Promise<BenchAccount[]> {
+  const accounts: BenchAccount[] = new Array(count);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        const index = next++;
+        const url = urls[index % urls.length] as string;
+        for (let attempt = 1; ; attempt++) {
+          const res = await fetch(`${url}/api/v1/auth/register`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ username: `${prefix}_${index}`, password: "bench password" }),
+          });
+          const body = (await res.json()) as {
+            user?: { id: string };
+            token?: string;
+            error?: { retryAfterMs?: number };
+          };
+          if (res.ok && body.user && body.token) {
+            accounts[index] = { userId: body.user.id, token: body.token };
+            break;
+          }
+          if (attempt >= 50) throw new Error(`register failed: ${res.status} ${JSON.stringify(body)}`);
+          await sleep(body.error?.retryAfterMs ?? 200);
+        }
+      }
+    }),
+  );
+  return accounts;
+}
