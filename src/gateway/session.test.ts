@@ -47,3 +47,30 @@ it("drops ephemeral frames past half the bound and cuts the reader past the boun
   expect(socket.sent).toHaveLength(4);
   expect(shed).toEqual([true, false]);
 });
+
+it("corks the TCP socket for one turn of the event loop, so that turn's frames leave in one write", async () => {
+  const socket = fakeSocket();
+  const tcp = {
+    corked: 0,
+    corks: 0,
+    cork() {
+      tcp.corked += 1;
+      tcp.corks += 1;
+    },
+    uncork() {
+      tcp.corked -= 1;
+    },
+  };
+  Object.assign(socket, { _socket: tcp });
+  const user = { id: "u", username: "u", displayName: "u", createdAt: "t" };
+  const session = new Session("s", user, "d", socket as unknown as WebSocket, 1 << 20, () => undefined);
+  session.send("one");
+  await Promise.resolve(); // a promise continuation of the same turn
+  session.send("two");
+  expect([tcp.corks, tcp.corked]).toEqual([1, 1]);
+  await new Promise((resolve) => setImmediate(resolve));
+  expect(tcp.corked).toBe(0); // nothing is held past the turn
+  session.send("three");
+  expect(tcp.corks).toBe(2);
+  expect(socket.sent).toEqual(["one", "two", "three"]);
+});

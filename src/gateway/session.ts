@@ -14,6 +14,8 @@ export class Session {
   /** Requests of one connection run one at a time, so two sends from one device keep their order. */
   private queue: Promise<void> = Promise.resolve();
   private pending = 0;
+  /** The TCP socket under ws, while it is corked for the current turn of the event loop. */
+  private corked: { uncork(): void } | undefined;
 
   constructor(
     readonly id: string,
@@ -50,8 +52,27 @@ export class Session {
       this.close(CLOSE_CODES.slowConsumer, "send queue full; reconnect and sync");
       return false;
     }
+    this.cork();
     this.socket.send(frame);
     return true;
+  }
+
+  /**
+   * The frames of one turn of the event loop leave in one write: a group commit settles many
+   * sends at once, and each reply and event sent alone cost a `writev` system call of its own
+   * (a quarter of the server's time under load). Uncorked once everything queued for this turn
+   * (the promise continuations included) has run — a frame waits no longer than that.
+   */
+  private cork(): void {
+    if (this.corked) return;
+    const tcp = (this.socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    if (!tcp || typeof tcp.cork !== "function") return;
+    tcp.cork();
+    this.corked = tcp;
+    process.nextTick(() => {
+      this.corked = undefined;
+      tcp.uncork();
+    });
   }
 
   /** Run `task` after every earlier request of this connection has finished. */
