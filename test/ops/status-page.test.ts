@@ -1,9 +1,14 @@
 /** @module The public status page over HTTP: Statuspage-shaped JSON, the HTML page, incident pages, the Atom feed, caching, static copies and the separate listener. */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DOMParser, type Element } from "@xmldom/xmldom";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SubscriberStore } from "../../src/ops/propagation/subscriber-store.js";
+import { StatusPage } from "../../src/ops/status/status-page.js";
+import { createStatusRoutes } from "../../src/ops/status/status-routes.js";
+import { startStatusServer, statusServerPort } from "../../src/ops/status/status-server.js";
 import { startTestServer, type TestServer } from "../harness.js";
 import { MemoryTower } from "./memory-tower.js";
 
@@ -270,25 +275,33 @@ describe("status page", () => {
 
 describe("status page before the tower reports", () => {
   it("answers 503 with Retry-After, and in Korean when statusLocale is ko", async () => {
-    const server = await startTestServer({ statusLocale: "ko", staffChatConversation: "" });
+    const dataDir = mkdtempSync(join(tmpdir(), "haetae-status-"));
+    const page = new StatusPage(dataDir, "ko");
+    const subscribers = new SubscriberStore(dataDir, 10);
+    const routes = createStatusRoutes({ page, subscribers, allowPrivateSubscribers: false, maxBodyBytes: 65536 });
+    const listener = await startStatusServer(routes, 0, "127.0.0.1");
+    const base = `http://127.0.0.1:${statusServerPort(listener)}`;
     try {
-      const before = await fetch(`${server.url}/summary.json`);
+      const before = await fetch(`${base}/summary.json`);
       expect(before.status).toBe(503);
       expect(before.headers.get("retry-after")).toBe("5");
-      const tower = new MemoryTower(server.url);
-      server.app.propagation.attach(tower);
+      const tower = new MemoryTower(base);
       tower.open({
         title: "메시지 전송 실패",
         components: [{ id: "messaging", status: "major_outage" }],
         impact: "critical",
       });
-      const html = await (await fetch(`${server.url}/status`)).text();
+      await page.update(tower.snapshot());
+      const html = await (await fetch(`${base}/status`)).text();
       expect(html).toContain('<html lang="ko">');
       expect(html).toContain("주요 장애");
       expect(html).toContain("전체 장애");
       expect(html).toContain("메시지 전송 실패");
+      expect((await fetch(`${base}/`, { redirect: "manual" })).headers.get("location")).toBe("/status");
     } finally {
-      await server.stop();
+      await new Promise((resolve) => listener.close(resolve));
+      subscribers.close();
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });

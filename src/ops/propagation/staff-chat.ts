@@ -1,6 +1,6 @@
 /** @module Tower changes posted into a staff group conversation by a system account, while the chat path works. */
 import { createHash } from "node:crypto";
-import { createConversation } from "../../chat/actions/conversations.js";
+import { addMembers, createConversation } from "../../chat/actions/conversations.js";
 import { sendMessage } from "../../chat/actions/messages.js";
 import type { ChatContext } from "../../chat/context.js";
 import { newId } from "../../chat/context.js";
@@ -44,6 +44,8 @@ export class StaffChat {
   private running = false;
   private target: Promise<{ userId: string; conversationId: string }> | undefined;
   private closed = false;
+  /** Configured usernames found and made members; the others are looked up again at each post. */
+  private readonly joined = new Set<string>();
 
   constructor(
     private readonly ctx: ChatContext,
@@ -103,12 +105,31 @@ export class StaffChat {
 
   private async send(text: string, key: string): Promise<void> {
     const { userId, conversationId } = await this.ensureTarget();
+    await this.addMissingMembers(userId, conversationId);
     const clientMsgId = `tower-${createHash("sha256").update(key).digest("hex").slice(0, 32)}`;
     await sendMessage(this.ctx, userId, {
       conversationId,
       clientMsgId,
       text: text.slice(0, this.ctx.limits.maxTextLength),
     });
+  }
+
+  /**
+   * Staff who registered after the group was made (or after the first start) join at the next
+   * post: each configured username not yet a member is looked up again until it exists.
+   */
+  private async addMissingMembers(userId: string, conversationId: string): Promise<void> {
+    const wanted = this.options.members.map(normalizeUsername).filter((name) => !this.joined.has(name));
+    if (wanted.length === 0) return;
+    const members = new Set((await this.ctx.store.getMembers(conversationId)).map((m) => m.userId));
+    const add: string[] = [];
+    for (const name of wanted) {
+      const user = await this.ctx.store.getUserByUsername(name);
+      if (!user) continue;
+      this.joined.add(name);
+      if (!members.has(user.id)) add.push(user.id);
+    }
+    if (add.length > 0) await addMembers(this.ctx, userId, conversationId, add);
   }
 
   private async ensureAccount(): Promise<string> {
