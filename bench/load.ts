@@ -250,6 +250,10 @@ function printTarget(r: TargetResult): void {
     `  totals: accepted ${r.accepted}, refused-with-retry ${r.refused}, failed ${r.failed}, not acked by the end ${r.unanswered}, delivered ${r.delivered} of ${r.expectedDeliveries} expected (drain ${(r.drainMs / 1000).toFixed(1)} s)`,
   );
   console.log(`  lost ${r.lost}, duplicated ${r.duplicated}, out-of-order ${r.outOfOrder} (checked by ${r.check})`);
+  if (r.lost > 0 && r.drainMs >= DRAIN * 1000 - 100)
+    console.log(
+      `  (the drain ran its full ${DRAIN} s: "lost" counts accepted messages not delivered by then, which a server that fell behind may still deliver)`,
+    );
   const lag = r.lag
     ? `event-loop lag p50 ${ms(r.lag.p50 * 1000)} p99 ${ms(r.lag.p99 * 1000)} max ${ms(r.lag.max * 1000)} ms`
     : "event-loop lag unavailable";

@@ -177,12 +177,13 @@ export async function startEjabberd(options: { dir: string; port: number; mam: b
     },
   });
   let output = "";
-  child.stdout?.on("data", (d) => {
+  // Warnings and errors only (loglevel: warning): shown as they come, as the other servers' are.
+  const show = (d: Buffer) => {
     output += d;
-  });
-  child.stderr?.on("data", (d) => {
-    output += d;
-  });
+    if (output.length < 20_000) process.stderr.write(`[ejabberd] ${d}`);
+  };
+  child.stdout?.on("data", show);
+  child.stderr?.on("data", show);
   let exited: number | null | undefined;
   child.once("exit", (code) => {
     exited = code;

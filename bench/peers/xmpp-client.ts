@@ -86,8 +86,24 @@ async function open(url: string, onFrame: (frame: string) => void): Promise<WebS
   }
 }
 
-/** Log in, bind, enable stream management and send initial presence; resolves when all are done. */
-export async function connectXmpp(options: XmppClientOptions): Promise<XmppClient> {
+/**
+ * Log in, bind, enable stream management and send initial presence; resolves when all are done.
+ * A login the server drops is tried again (a real client reconnects too), at most `attempts`
+ * times; each retry is reported on stderr with its reason, so it is seen, not hidden.
+ */
+export async function connectXmpp(options: XmppClientOptions, attempts = 5): Promise<XmppClient> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await login(options);
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      console.error(`xmpp login retried (${attempt}): ${(error as Error).message}`);
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
+}
+
+async function login(options: XmppClientOptions): Promise<XmppClient> {
   const at = options.jid.indexOf("@");
   const [user, domain] = [options.jid.slice(0, at), options.jid.slice(at + 1)];
   let waiter: { accept: (frame: string) => boolean; resolve: (frame: string) => void } | undefined;
@@ -152,26 +168,41 @@ export async function connectXmpp(options: XmppClientOptions): Promise<XmppClien
     return Promise.race([reply, broken]);
   };
   const openStream = `<open xmlns='${FRAMING}' to='${xmlEscape(domain)}' version='1.0'/>`;
-
-  const features = await expect(openStream, (f) => elementName(f) === "stream:features");
-  if (!features.includes("<mechanism>PLAIN</mechanism>")) throw new Error(`${options.jid}: no SASL PLAIN offered`);
-  const credentials = Buffer.from(`\0${user}\0${options.password}`).toString("base64");
-  await expect(`<auth xmlns='${SASL}' mechanism='PLAIN'>${credentials}</auth>`, (f) => elementName(f) === "success");
-  const bound = await expect(openStream, (f) => elementName(f) === "stream:features");
-  if (!bound.includes(`'${SM}'`) && !bound.includes(`"${SM}"`)) throw new Error(`${options.jid}: no XEP-0198 offered`);
-  const bind = await expect(
-    `<iq xmlns='jabber:client' type='set' id='bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>${xmlEscape(options.resource ?? "bench")}</resource></bind></iq>`,
-    (f) => elementName(f) === "iq" && attribute(f, "id") === "bind",
-  );
-  const fullJid = /<jid>([^<]+)<\/jid>/.exec(bind)?.[1];
-  if (attribute(bind, "type") !== "result" || !fullJid) throw new Error(`${options.jid}: bind failed: ${bind}`);
-  await expect(`<enable xmlns='${SM}'/>`, (f) => elementName(f) === "enabled");
-  smEnabled = true;
-  // Initial presence makes the session available, so chat messages to the bare JID reach it.
-  socket.send("<presence xmlns='jabber:client'/>");
-  sent += 1;
-  await expect(`<r xmlns='${SM}'/>`, (f) => elementName(f) === "a" && Number(attribute(f, "h")) >= sent);
+  let fullJid = "";
+  // A server that stops answering mid-login must not hang the generator's setup.
+  const timer = setTimeout(() => fail(new Error(`${options.jid}: login took over 30 s`)), 30_000);
+  try {
+    await handshake();
+  } catch (error) {
+    socket.terminate();
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
   established = true;
+
+  async function handshake(): Promise<void> {
+    const features = await expect(openStream, (f) => elementName(f) === "stream:features");
+    if (!features.includes("<mechanism>PLAIN</mechanism>")) throw new Error(`${options.jid}: no SASL PLAIN offered`);
+    const credentials = Buffer.from(`\0${user}\0${options.password}`).toString("base64");
+    await expect(`<auth xmlns='${SASL}' mechanism='PLAIN'>${credentials}</auth>`, (f) => elementName(f) === "success");
+    const bound = await expect(openStream, (f) => elementName(f) === "stream:features");
+    if (!bound.includes(`'${SM}'`) && !bound.includes(`"${SM}"`))
+      throw new Error(`${options.jid}: no XEP-0198 offered`);
+    const bind = await expect(
+      `<iq xmlns='jabber:client' type='set' id='bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>${xmlEscape(options.resource ?? "bench")}</resource></bind></iq>`,
+      (f) => elementName(f) === "iq" && attribute(f, "id") === "bind",
+    );
+    const jid = /<jid>([^<]+)<\/jid>/.exec(bind)?.[1];
+    if (attribute(bind, "type") !== "result" || !jid) throw new Error(`${options.jid}: bind failed: ${bind}`);
+    fullJid = jid;
+    await expect(`<enable xmlns='${SM}'/>`, (f) => elementName(f) === "enabled");
+    smEnabled = true;
+    // Initial presence makes the session available, so chat messages to the bare JID reach it.
+    socket.send("<presence xmlns='jabber:client'/>");
+    sent += 1;
+    await expect(`<r xmlns='${SM}'/>`, (f) => elementName(f) === "a" && Number(attribute(f, "h")) >= sent);
+  }
 
   return {
     jid: fullJid,
