@@ -1,4 +1,4 @@
-/** @module The web client's build: Preact JSX through esbuild (no framework plugin), output in dist/web. */
+/** @module The web client's build: the chat app (index.html) and the staff console (console.html), Preact JSX through esbuild, output in dist/web. */
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vite";
 import { serviceWorker } from "./build/service-worker.js";
@@ -18,7 +18,13 @@ export default defineConfig({
     emptyOutDir: true,
     target: "es2022",
     sourcemap: false,
+    // The manifest tells the size check which files each page loads (web/check-size.ts).
+    manifest: true,
     rollupOptions: {
+      // Two pages: the console is its own entry so the chat app never downloads staff screens.
+      input: { index: here("index.html"), console: here("console.html") },
+      // Code both pages use (Preact, text, sign-in) goes in one chunk named for what it is.
+      output: { chunkFileNames: "assets/shared-[hash].js" },
       onLog(level, log, handler) {
         // zod's source has /*@__PURE__*/ comments in places Rollup cannot use; it says so for
         // every build although zod is tree-shaken out of the client entirely.

@@ -1,4 +1,4 @@
-/** @module Serves the built web client (dist/web) at `/`: files, the SPA fallback, content types and cache headers. */
+/** @module Serves the built web client (dist/web) at `/` and the staff console at `/console`: files, the SPA fallbacks, content types and cache headers. */
 import { readFile, stat } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { extname, join, normalize, resolve, sep } from "node:path";
@@ -10,6 +10,9 @@ export const DEFAULT_WEB_ROOT = fileURLToPath(new URL("../../dist/web/", import.
 
 /** What `/` answers when the web client was never built: a clear 503, not a crash and not a bare 404. */
 export const NOT_BUILT_MESSAGE = "web client not built: run npm run build:web\n";
+
+/** The staff console's page, a second entry of the same build. */
+const CONSOLE_PAGE = "console.html";
 
 const CONTENT_TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
@@ -54,9 +57,10 @@ export class StaticFiles {
   }
 
   /**
-   * Answer a GET or HEAD: the file at `pathname`; `index.html` for a path without a file
-   * extension (a client-side route such as `/c/123`); 404 for a missing file with an extension
-   * (a missing script must not come back as HTML); 503 when the client is not built.
+   * Answer a GET or HEAD: the file at `pathname`; for a path without a file extension (a
+   * client-side route such as `/c/123`) the page that routes it: `console.html` under
+   * `/console`, else `index.html`; 404 for a missing file with an extension (a missing script
+   * must not come back as HTML); 503 when the client is not built.
    */
   async serve(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
     const index = await this.load("index.html");
@@ -72,6 +76,11 @@ export class StaticFiles {
     const file = target === "" ? undefined : await this.load(target);
     if (file) return this.send(req, res, target, file);
     if (extname(relative) !== "") return sendText(res, 404, "not found\n");
+    if (relative === "/console" || relative.startsWith("/console/")) {
+      // A build without the console must not answer its URL with the chat app.
+      const page = await this.load(CONSOLE_PAGE);
+      return page ? this.send(req, res, CONSOLE_PAGE, page) : sendText(res, 503, NOT_BUILT_MESSAGE);
+    }
     return this.send(req, res, "index.html", index);
   }
 

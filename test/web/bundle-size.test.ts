@@ -1,4 +1,4 @@
-/** @module Lightness is a feature: the built client's JavaScript stays within 60 KB gzipped and loads nothing from elsewhere. */
+/** @module Lightness is a feature: the chat client's JavaScript stays within 60 KB gzipped (the staff console apart) and nothing loads from elsewhere. */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -13,13 +13,25 @@ describe("the built web client", () => {
   });
 
   it("loads nothing from another origin: no analytics, no ads, no trackers, no CDN", () => {
-    const html = readFileSync(join(WEB_DIST, "index.html"), "utf8");
-    const code = measureJs(WEB_DIST)
-      .files.map((f) => readFileSync(join(WEB_DIST, f.file), "utf8"))
-      .join("\n");
-    expect(html.match(/(src|href)="(https?:)?\/\//g)).toBeNull();
-    // The only absolute URLs in the code are XML namespaces the DOM needs, never fetched.
-    const urls = new Set(code.match(/https?:\/\/[^"'`\s)]+/g) ?? []);
-    for (const url of urls) expect(url).toMatch(/^http:\/\/www\.w3\.org\//);
+    for (const page of ["index.html", "console.html"] as const) {
+      const html = readFileSync(join(WEB_DIST, page), "utf8");
+      const code = measureJs(WEB_DIST, page)
+        .files.map((f) => readFileSync(join(WEB_DIST, f.file), "utf8"))
+        .join("\n");
+      expect(html.match(/(src|href)="(https?:)?\/\//g), page).toBeNull();
+      // The only absolute URLs in the code are XML namespaces the DOM needs, never fetched.
+      const urls = new Set(code.match(/https?:\/\/[^"'`\s)]+/g) ?? []);
+      for (const url of urls) expect(url, page).toMatch(/^http:\/\/www\.w3\.org\//);
+    }
+  });
+
+  it("keeps the staff console out of the chat page: its own entry, never precached by the service worker", () => {
+    const chat = measureJs(WEB_DIST, "index.html").files.map((f) => f.file);
+    const staff = measureJs(WEB_DIST, "console.html").files.map((f) => f.file);
+    const consoleOnly = staff.filter((file) => !chat.includes(file));
+    expect(consoleOnly.length).toBeGreaterThan(0);
+    const worker = readFileSync(join(WEB_DIST, "sw.js"), "utf8");
+    for (const file of consoleOnly) expect(worker).not.toContain(file);
+    expect(readFileSync(join(WEB_DIST, "index.html"), "utf8")).not.toMatch(/console/i);
   });
 });

@@ -62,6 +62,7 @@ describe("StaticFiles", () => {
     const root = join(dir, "web");
     mkdirSync(join(root, "assets"), { recursive: true });
     writeFileSync(join(root, "index.html"), "<!doctype html><div id=app></div>");
+    writeFileSync(join(root, "console.html"), "<!doctype html><title>console</title><div id=app></div>");
     writeFileSync(join(root, "assets", "index-Ab12Cd.js"), script);
     writeFileSync(join(root, "sw.js"), "self.addEventListener('fetch', () => {});");
     writeFileSync(join(root, "manifest.webmanifest"), "{}");
@@ -93,6 +94,17 @@ describe("StaticFiles", () => {
     const missing = await get(url, "/assets/index-gone.js");
     expect(missing.status).toBe(404);
     expect(missing.headers["content-type"]).toBe("text/plain; charset=utf-8");
+  });
+
+  it("serves the staff console's page for /console and its routes, never the chat app", async () => {
+    for (const path of ["/console", "/console/", "/console/incidents/INC-3", "/console.html"]) {
+      const reply = await get(url, path);
+      expect(reply.status, path).toBe(200);
+      expect(reply.body.toString(), path).toContain("<title>console</title>");
+      expect(reply.headers["content-security-policy"], path).toContain("default-src 'self'");
+    }
+    // A path that only starts with the same letters is a chat route.
+    expect((await get(url, "/consoles")).body.toString()).not.toContain("<title>console</title>");
   });
 
   it("serves hashed assets as immutable with their type, gzipped when asked", async () => {

@@ -53,6 +53,7 @@ scope.addEventListener("fetch", (event) => {
   // The API, the socket and the operator endpoints always go to the network: a cached answer
   // there would be a lie about the server's state.
   if (request.method !== "GET" || url.origin !== location.origin || isServerPath(url.pathname)) return;
+  if (isOtherPage(url.pathname)) return;
   if (request.mode === "navigate") {
     event.respondWith(networkFirst(request));
   } else if (PRECACHE.includes(url.pathname)) {
@@ -62,6 +63,17 @@ scope.addEventListener("fetch", (event) => {
 
 function isServerPath(path: string): boolean {
   return path.startsWith("/api/") || path === "/healthz" || path === "/readyz" || path === "/metrics";
+}
+
+/**
+ * Pages that are not the chat app: the staff console and the public status page. The cached chat
+ * shell must never stand in for them when the network fails (a status page showing a chat login
+ * during an outage would hide the outage); the browser's own error page is the honest answer.
+ */
+function isOtherPage(path: string): boolean {
+  return ["/console", "/status"].some(
+    (page) => path === page || path.startsWith(`${page}/`) || path === `${page}.html`,
+  );
 }
 
 /**

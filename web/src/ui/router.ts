@@ -44,9 +44,14 @@ export function onLinkClick(event: MouseEvent): void {
 
 /** The current route; re-renders on back/forward and on {@link navigate}. */
 export function useRoute(): Route {
-  const [route, setRoute] = useState(() => parseRoute(location.pathname));
+  return parseRoute(usePathname());
+}
+
+/** The current path; re-renders on back/forward and on {@link navigate} (the console routes on it). */
+export function usePathname(): string {
+  const [path, setPath] = useState(() => location.pathname);
   useEffect(() => {
-    const update = () => setRoute(parseRoute(location.pathname));
+    const update = () => setPath(location.pathname);
     window.addEventListener("popstate", update);
     window.addEventListener(NAVIGATE, update);
     return () => {
@@ -54,5 +59,5 @@ export function useRoute(): Route {
       window.removeEventListener(NAVIGATE, update);
     };
   }, []);
-  return route;
+  return path;
 }
