@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -81,14 +81,9 @@ export class BenchCluster {
   async startNode(i: number): Promise<BenchNode> {
     const store = new URL(POSTGRES_URL);
     store.searchParams.set("schema", this.schema);
+    // One folder per node start: --cpu-prof writes a profile per thread (tsx's loader has one).
     const profile = this.options.profileDir
-      ? [
-          "--cpu-prof",
-          "--cpu-prof-dir",
-          this.options.profileDir,
-          "--cpu-prof-name",
-          `node${i}-${Date.now()}.cpuprofile`,
-        ]
+      ? ["--cpu-prof", "--cpu-prof-dir", join(this.options.profileDir, `node${i}-${Date.now()}`)]
       : [];
     const args = [
       ...profile,
@@ -109,6 +104,16 @@ export class BenchCluster {
       "10",
       "--logins-per-minute-per-ip",
       "1000000",
+      // A benchmark's few loopback addresses stand for many clients' addresses: the per-address
+      // limits would otherwise measure themselves. Per-user limits and admission keep their values.
+      "--ip-connections-per-second",
+      "1000000",
+      "--ip-connection-burst",
+      "1000000",
+      "--ip-requests-per-second",
+      "10000000",
+      "--ip-request-burst",
+      "10000000",
       ...(this.options.serverArgs ?? []),
     ];
     const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
@@ -144,6 +149,22 @@ export class BenchCluster {
     const exited = new Promise((resolve) => child.once("exit", resolve));
     child.kill("SIGKILL");
     await exited;
+  }
+
+  /**
+   * The main-thread CPU profile of each node start, by folder name (`node<i>-<start ms>`): the
+   * one that sampled Haetae's own code, not the module loader's thread.
+   */
+  profiles(): { name: string; file: string }[] {
+    const dir = this.options.profileDir;
+    if (!dir) return [];
+    return readdirSync(dir)
+      .sort()
+      .flatMap((name) => {
+        const files = readdirSync(join(dir, name)).filter((f) => f.endsWith(".cpuprofile"));
+        const main = files.find((f) => readFileSync(join(dir, name, f), "utf8").includes("ws-gateway"));
+        return main ? [{ name, file: join(dir, name, main) }] : [];
+      });
   }
 
   /** SIGTERM node `i` (a normal exit, which is when --cpu-prof writes its profile). */

@@ -262,12 +262,19 @@ async function finish(drainMs: number): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   let lost = 0;
+  let lostAtBack = 0;
   let storedTwice = 0;
   for (const c of conversations.values()) {
     // The highest seq anyone saw or was acked: seqs above the number of distinct sends are copies.
     const top = Math.max(c.maxAckedSeq, ...c.sessions.map((s) => s.maxSeq));
     storedTwice += Math.max(0, top - c.sent);
-    for (const s of c.sessions) for (let seq = 1; seq <= top; seq++) if (!s.seqs.has(seq)) lost += 1;
+    for (const s of c.sessions) {
+      for (let seq = 1; seq <= top; seq++) {
+        if (s.seqs.has(seq)) continue;
+        lost += 1;
+        if (s.backAt > 0) lostAtBack += 1;
+      }
+    }
   }
   const notBack: Record<string, number> = {};
   for (const s of sessions) {
@@ -291,6 +298,7 @@ async function finish(drainMs: number): Promise<void> {
     expectedDeliveries: expected(),
     delivered,
     lost,
+    lostAtBack,
     duplicated,
     outOfOrder,
     storedTwice,

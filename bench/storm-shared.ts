@@ -93,6 +93,8 @@ export interface StormReport {
   expectedDeliveries: number;
   delivered: number;
   lost: number;
+  /** Of those, at sessions that came back (the rest never resynced). */
+  lostAtBack: number;
   duplicated: number;
   outOfOrder: number;
   /** Seqs stored beyond the number of distinct sends: a retried send stored twice (G2 broken). */

@@ -19,7 +19,7 @@
  *   [--base-ms 250] [--max-ms 10000] [--profile] [--server-arg=--flag --server-arg=value ...]
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -339,6 +339,10 @@ try {
   );
   const bad =
     sum("lost") + sum("duplicated") + sum("outOfOrder") + sum("storedTwice") + sum("unacked") + sum("sendFailed");
+  if (sum("lost") > 0)
+    console.log(
+      `  of the lost deliveries, ${sum("lostAtBack")} are at sessions that came back (the others never resynced)`,
+    );
   console.log(
     `  lost ${sum("lost")}, duplicated ${sum("duplicated")}, out-of-order ${sum("outOfOrder")}, stored twice ${sum("storedTwice")} (checked by seq at every session of every member)`,
   );
@@ -351,12 +355,9 @@ try {
   );
   if (profileDir) {
     await Promise.all(cluster.nodes.map((_, i) => cluster.stopNode(i)));
-    for (const file of readdirSync(profileDir)
-      .filter((f) => f.endsWith(".cpuprofile"))
-      .sort()) {
-      console.log(`  CPU profile ${file}, top self time:`);
-      for (const line of topSelfTime(join(profileDir, file), 0, Number.POSITIVE_INFINITY, ROOT, 15))
-        console.log(`    ${line}`);
+    for (const { name, file } of cluster.profiles()) {
+      console.log(`  CPU profile of ${name} (the main thread, its whole life), top self time:`);
+      for (const line of topSelfTime(file, 0, Number.POSITIVE_INFINITY, ROOT, 15)) console.log(`    ${line}`);
     }
   }
   if (bad > 0 || never > 0) {

@@ -9,11 +9,14 @@ import { promoteConfiguredAdmins } from "./chat/accounts.js";
 import { type ChatContext, publishEvent } from "./chat/context.js";
 import type { Config } from "./config/config.js";
 import { createHttpServer } from "./gateway/http-server.js";
+import { createOpsRoutes } from "./gateway/ops-routes.js";
 import { WsGateway } from "./gateway/ws-gateway.js";
 import { LEVEL_EFFECTS, LoadLevels, sampleProcess } from "./guard/load-levels.js";
 import { ReceiptCoalescer } from "./guard/receipt-coalescer.js";
 import { Metrics } from "./ops/metrics.js";
 import { type PropagationNode, startPropagation } from "./ops/propagation/propagation-node.js";
+import { SliRecorder } from "./ops/sli-recorder.js";
+import { Tower } from "./ops/tower/tower.js";
 import { openPostgresStore } from "./store/postgres/postgres-store.js";
 import { openSqliteStore } from "./store/sqlite/sqlite-store.js";
 import type { Store } from "./store/store.js";
@@ -28,6 +31,13 @@ export interface App {
   /** The port it listens on (the real one when the config said 0). */
   readonly port: number;
   readonly url: string;
+  /** Service-level indicator events of this node (probes and real traffic). */
+  readonly sli: SliRecorder;
+  /**
+   * The control tower, null when `tower` is off: `tower.ingestAlert` takes alerts, `tower.subscribe`
+   * (a TowerFeed) hears its public changes.
+   */
+  readonly tower: Tower | null;
   /**
    * The status page, banner, webhooks, subscribers and staff chat: `propagation.attach(tower)`
    * spreads a tower's changes.
@@ -89,6 +99,10 @@ export async function startApp(config: Config): Promise<App> {
     );
   });
   const stopSampling = sampleProcess(load, () => store.pendingWrites, config.loadSampleMs);
+  const sli = new SliRecorder();
+  // The tower keeps its own SQLite file in the data folder, apart from the chat store it watches.
+  const tower =
+    config.tower === "on" ? new Tower({ dataDir: config.data, sli, config, registry: metrics.registry }) : null;
   const ctx: ChatContext = {
     store,
     bus,
@@ -107,6 +121,15 @@ export async function startApp(config: Config): Promise<App> {
     metrics,
     maxHttpBodyBytes: config.maxHttpBodyBytes,
     loginsPerMinutePerIp: config.loginsPerMinutePerIp,
+    opsRoutes: tower
+      ? createOpsRoutes({
+          ctx,
+          tower,
+          alertToken: config.alertToken,
+          adminUsernames: config.adminUsernames,
+          maxHttpBodyBytes: config.maxHttpBodyBytes,
+        })
+      : undefined,
     statusRoutes: propagation.routes,
     ready: async () => {
       if (stopping) throw new Error("draining: shutting down");
@@ -121,14 +144,18 @@ export async function startApp(config: Config): Promise<App> {
     });
   });
   const port = (server.address() as AddressInfo).port;
+  const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+  tower?.setPage({ url });
   return {
     config,
     server,
     ctx,
     load,
     port,
+    tower,
+    sli,
     propagation,
-    url: `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`,
+    url,
     stop() {
       stopping ??= (async () => {
         // Stop taking connections, let requests already taken finish (their writes commit and
@@ -139,6 +166,7 @@ export async function startApp(config: Config): Promise<App> {
         server.closeAllConnections();
         await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000))]);
         stopSampling();
+        tower?.close();
         await propagation.close();
         ctx.receipts.close();
         await store.close();

@@ -20,13 +20,16 @@ export interface HttpDeps {
   ready(): Promise<void>;
   /** The built web client's folder; default `dist/web` of this package. */
   webRoot?: string;
+  /** The ops API (`/api/v1/ops/…`) when this node runs the control tower; errors are thrown as HaetaeError. */
+  opsRoutes?: (req: IncomingMessage, res: ServerResponse, path: string) => Promise<void>;
   /** The public status page's routes (`/status…`, `/status.json`, `/summary.json`), tried first. */
   statusRoutes?: StatusRoutes;
 }
 
 export const WS_PATH = "/api/v1/ws";
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
+/** Send a JSON reply with its length. */
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     "content-type": "application/json; charset=utf-8",
@@ -45,7 +48,7 @@ function sendError(res: ServerResponse, code: ErrorCode, message?: string, retry
 }
 
 /** Read a JSON body of at most `limit` bytes. */
-async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+export async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -69,7 +72,8 @@ export function pathOf(target: string | undefined): string {
   return path.startsWith("/") ? path : `/${path}`;
 }
 
-function bearer(req: IncomingMessage): string | undefined {
+/** The token of an `Authorization: Bearer` header. */
+export function bearer(req: IncomingMessage): string | undefined {
   const header = req.headers.authorization;
   return header?.startsWith("Bearer ") ? header.slice("Bearer ".length).trim() : undefined;
 }
@@ -141,6 +145,7 @@ export function createHttpServer(deps: HttpDeps): Server {
     // The status page answers from memory, before anything that could touch the chat store.
     if (deps.statusRoutes && (await deps.statusRoutes(req, res, path))) return;
     try {
+      if (deps.opsRoutes && path.startsWith("/api/v1/ops/")) return await deps.opsRoutes(req, res, path);
       if (!methods) {
         // Everything that is not the API is the web client (its files, or index.html for its routes).
         const isRead = req.method === "GET" || req.method === "HEAD";

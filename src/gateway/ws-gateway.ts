@@ -7,6 +7,7 @@ import type { Bus, BusControl, BusMessage } from "../bus/bus.js";
 import { authenticate } from "../chat/accounts.js";
 import type { ChatContext } from "../chat/context.js";
 import type { Config } from "../config/config.js";
+import { ClientLimits, type ClientLimitsConfig, type LimitName } from "../guard/client-limits.js";
 import { TokenBucket } from "../guard/token-bucket.js";
 import type { Metrics } from "../ops/metrics.js";
 import {
@@ -35,7 +36,16 @@ export type GatewayConfig = Pick<
   | "heartbeatMs"
   | "connectionsPerSecond"
   | "connectionBurst"
->;
+> &
+  ClientLimitsConfig;
+
+/** The refusal message of each shared limit (the code is `rate_limited` for all). */
+const LIMIT_MESSAGES: Record<LimitName, string> = {
+  ip_connections: "Too many connections from this address; reconnect after retryAfterMs.",
+  ip_requests: "Too many requests from this address; retry after retryAfterMs.",
+  user_requests: "Too many requests from this account's connections; retry after retryAfterMs.",
+  user_sends: "Too many messages from this account; retry after retryAfterMs.",
+};
 
 /** Pull a bearer token from the Authorization header or the `token` query parameter. */
 function tokenOf(request: IncomingMessage): string | undefined {
@@ -60,6 +70,7 @@ export class WsGateway {
   private readonly heartbeat: NodeJS.Timeout;
   private accepting = true;
   private readonly admission: TokenBucket;
+  private readonly limits: ClientLimits;
   private readonly greetings = new Set<() => string[]>();
 
   constructor(
@@ -74,6 +85,7 @@ export class WsGateway {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: config.maxFrameBytes * 4, perMessageDeflate: false });
     this.presence = new PresenceRegistry(nodeId, config.heartbeatMs * 2.5);
     this.admission = new TokenBucket(config.connectionsPerSecond, config.connectionBurst);
+    this.limits = new ClientLimits(config);
     this.env = { ctx, presence: this.presence, presenceSubscriptionLimit: config.presenceSubscriptionLimit };
     this.unsubscribe.push(bus.subscribe((message) => this.deliver(message)));
     this.unsubscribe.push(bus.subscribeControl((control) => this.control(control)));
@@ -99,6 +111,13 @@ export class WsGateway {
     if (this.ctx.load.level >= 4) {
       this.metrics.refusedConnections.inc({ reason: "degraded" });
       return rejectUpgrade(socket, 503, "overloaded", "The server is shedding load; reconnect later.", 2000);
+    }
+    // One address first, so that a flood from it spends its own bucket and not the node's admission.
+    const address = request.socket.remoteAddress ?? "unknown";
+    const refusal = this.limits.connection(address);
+    if (refusal) {
+      this.metrics.refusedConnections.inc({ reason: "address_rate" });
+      return rejectUpgrade(socket, 429, "rate_limited", LIMIT_MESSAGES[refusal.limit], refusal.retryAfterMs);
     }
     const wait = this.admission.take();
     if (wait > 0) {
@@ -133,10 +152,10 @@ export class WsGateway {
     }
     if (socket.destroyed) return;
     socket.off("error", onSocketError);
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.open(ws, auth.user, auth.device.id));
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.open(ws, auth.user, auth.device.id, address));
   }
 
-  private open(ws: WebSocket, user: Session["user"], deviceId: string): void {
+  private open(ws: WebSocket, user: Session["user"], deviceId: string, address: string): void {
     const session = new Session(randomUUID(), user, deviceId, ws, this.config.sendQueueBytes, (ephemeral) =>
       this.metrics.framesShed.inc({ kind: ephemeral ? "ephemeral" : "feed" }),
     );
@@ -159,7 +178,7 @@ export class WsGateway {
       alive = false;
       return was;
     };
-    ws.on("message", (data: RawData, isBinary: boolean) => this.onFrame(session, bucket, data, isBinary));
+    ws.on("message", (data: RawData, isBinary: boolean) => this.onFrame(session, bucket, address, data, isBinary));
     ws.on("error", () => {
       // A socket error is followed by close; nothing to do beyond what close does.
     });
@@ -172,7 +191,7 @@ export class WsGateway {
     });
   }
 
-  private onFrame(session: Session, bucket: TokenBucket, data: RawData, isBinary: boolean): void {
+  private onFrame(session: Session, bucket: TokenBucket, address: string, data: RawData, isBinary: boolean): void {
     const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
     if (buffer.length > this.config.maxFrameBytes) {
       this.replyError(
@@ -225,6 +244,14 @@ export class WsGateway {
     if (wait > 0) {
       this.metrics.requests.inc({ type: requestType, outcome: "rate_limited" });
       this.replyError(session, id, "rate_limited", ERRORS.rate_limited.message, wait);
+      return;
+    }
+    // Shared by every connection of the user, and of the address, on this node: more devices or
+    // sessions do not multiply the rate (per node: N nodes allow up to N times as much).
+    const refusal = this.limits.request(session.userId, address, requestType === "message.send");
+    if (refusal) {
+      this.metrics.requests.inc({ type: requestType, outcome: "rate_limited" });
+      this.replyError(session, id, "rate_limited", LIMIT_MESSAGES[refusal.limit], refusal.retryAfterMs);
       return;
     }
     session.enqueue(() => this.run(session, requestType, id, params.data));

@@ -1,4 +1,4 @@
-/** @module A token bucket per key (an IP address), with idle buckets forgotten so the map stays bounded. */
+/** @module A token bucket per key (an IP address, a user id), with idle buckets forgotten so the map stays bounded. */
 import { TokenBucket } from "./token-bucket.js";
 
 /** Buckets idle this long are full again anyway, so they are dropped. */
@@ -6,6 +6,7 @@ const IDLE_MS = 10 * 60 * 1000;
 /** At most this many addresses are tracked; past it the oldest are dropped first. */
 const MAX_KEYS = 100_000;
 
+/** Token buckets by key (an address for logins and connections, a user id for requests), each `ratePerSecond` with `burst`. */
 export class AddressLimiter {
   private readonly buckets = new Map<string, { bucket: TokenBucket; usedAt: number }>();
 

@@ -1,9 +1,10 @@
 /**
  * G5's bounds, each tried against a real server: a reconnect storm, a write queue that fills,
- * a login flood (the slow reader's bound is in src/gateway/session.test.ts). Each is refused or cut with a stable code and a
- * retry time; nothing accepted is lost.
+ * a login flood, the buckets shared by a user's connections and by an address (the slow
+ * reader's bound is in src/gateway/session.test.ts). Each is refused or cut with a stable code
+ * and a retry time; nothing accepted is lost.
  */
-import { afterEach, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import type { MessageNewEvent } from "../../src/protocol/index.js";
 import { HaetaeClient } from "../../src/sdk/index.js";
@@ -54,7 +55,14 @@ it("admits a reconnect storm at the configured rate, and every client ends conne
 }, 60_000);
 
 it("refuses writes past the queue bound with overloaded and a retry time, and a retry stores each once", async () => {
-  const s = await server({ maxPendingWrites: 100, requestsPerSecond: 10_000, requestBurst: 10_000 });
+  const s = await server({
+    maxPendingWrites: 100,
+    requestsPerSecond: 10_000,
+    requestBurst: 10_000,
+    // 150 connections of one user: its shared buckets are not what this test is about.
+    userRequestBurst: 10_000,
+    userSendBurst: 10_000,
+  });
   const me = await registerUser(s.url, "queue");
   const { conversationId } = await (async () => {
     const c = await RawClient.connect(s.wsUrl, me.token);
@@ -95,4 +103,88 @@ it("limits login attempts per address with rate_limited and a retry time", async
   }
   expect(statuses).toEqual([401, 401, 401, 429, 429]);
   expect(last).toMatchObject({ error: { code: "rate_limited", retryAfterMs: expect.any(Number) } });
+});
+
+describe("limits shared by a user's connections and by an address", () => {
+  it("gives a user one send bucket however many devices send, and leaves other users alone", async () => {
+    const s = await server({ userSendsPerSecond: 1, userSendBurst: 4 });
+    const me = await registerUser(s.url, "bucket");
+    const other = await registerUser(s.url, "bucket");
+    const devices = await Promise.all([1, 2, 3].map(() => RawClient.connect(s.wsUrl, me.token)));
+    const created = await (devices[0] as RawClient).ok<{ conversation: { id: string } }>("conversation.create", {
+      kind: "direct",
+      memberIds: [other.user.id],
+    });
+    const conversationId = created.conversation.id;
+    const replies = await Promise.all(
+      devices.flatMap((d, i) =>
+        [0, 1].map((k) => d.request("message.send", { conversationId, clientMsgId: `d${i}-${k}`, text: "hi" })),
+      ),
+    );
+    const refused = replies.filter((r) => r.type === "error");
+    expect(replies.filter((r) => r.type === "ok")).toHaveLength(4);
+    expect(refused).toHaveLength(2);
+    for (const r of refused) {
+      expect(r).toMatchObject({ code: "rate_limited", retryAfterMs: expect.any(Number) });
+      expect(r.retryAfterMs as number).toBeGreaterThan(0);
+    }
+    // Other requests still pass (their own bucket), and so do other users' sends.
+    await (devices[1] as RawClient).ok("ping");
+    const them = await RawClient.connect(s.wsUrl, other.token);
+    await them.ok("message.send", { conversationId, clientMsgId: "theirs", text: "hello" });
+    // After the advertised wait, the refused send goes through once.
+    await new Promise((resolve) => setTimeout(resolve, (refused[0]?.retryAfterMs as number) + 50));
+    const retried = replies.findIndex((r) => r.type === "error");
+    const retryId = `d${Math.floor(retried / 2)}-${retried % 2}`;
+    await (devices[0] as RawClient).ok("message.send", { conversationId, clientMsgId: retryId, text: "hi" });
+    const last = await them.ok<{ lastSeq: number }>("conversation.get", { conversationId });
+    expect(last.lastSeq).toBe(6);
+    for (const c of [...devices, them]) await c.close();
+  });
+
+  it("gives a user one request bucket across connections", async () => {
+    const s = await server({ userRequestsPerSecond: 1, userRequestBurst: 3 });
+    const me = await registerUser(s.url, "reqs");
+    const conns = await Promise.all([1, 2].map(() => RawClient.connect(s.wsUrl, me.token)));
+    const replies = await Promise.all(conns.flatMap((c) => [0, 1, 2].map(() => c.request("ping"))));
+    expect(replies.filter((r) => r.type === "ok")).toHaveLength(3);
+    for (const r of replies.filter((x) => x.type === "error")) {
+      expect(r).toMatchObject({ code: "rate_limited", retryAfterMs: expect.any(Number) });
+    }
+    for (const c of conns) await c.close();
+  });
+
+  it("gives an address one request bucket across its users", async () => {
+    const s = await server({ ipRequestsPerSecond: 1, ipRequestBurst: 3 });
+    const users = [await registerUser(s.url, "addr"), await registerUser(s.url, "addr")];
+    const conns = await Promise.all(users.map((u) => RawClient.connect(s.wsUrl, u.token)));
+    const replies = await Promise.all(conns.flatMap((c) => [0, 1, 2].map(() => c.request("ping"))));
+    expect(replies.filter((r) => r.type === "ok")).toHaveLength(3);
+    expect(replies.filter((r) => r.type === "error")).toHaveLength(3);
+    for (const c of conns) await c.close();
+  });
+
+  it("refuses an address's connections past its rate with 429 rate_limited and a retry time", async () => {
+    const s = await server({ ipConnectionsPerSecond: 1, ipConnectionBurst: 2 });
+    const me = await registerUser(s.url, "conns");
+    const first = await Promise.all([1, 2].map(() => RawClient.connect(s.wsUrl, me.token)));
+    const refused = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const ws = new WebSocket(s.wsUrl, { headers: { authorization: `Bearer ${me.token}` } });
+      ws.once("open", () => reject(new Error("a third connection was admitted")));
+      ws.once("unexpected-response", (_req, res) => {
+        let body = "";
+        res.on("data", (d: Buffer) => {
+          body += d.toString();
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+    });
+    expect(refused.status).toBe(429);
+    expect(JSON.parse(refused.body)).toMatchObject({
+      error: { code: "rate_limited", retryAfterMs: expect.any(Number) },
+    });
+    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    expect(metrics).toMatch(/haetae_refused_connections_total\{reason="address_rate"\} 1/);
+    for (const c of first) await c.close();
+  });
 });
