@@ -146,6 +146,7 @@ export async function startApp(config: Config): Promise<App> {
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
   tower?.setPage({ url });
+  if (tower) propagation.attach(tower); // status page, banner, webhooks, subscribers, staff chat
   return {
     config,
     server,
