@@ -22,6 +22,7 @@ export const consoleEn = {
   "nav.components": "Components",
   "nav.logs": "Logs",
   "nav.figures": "Figures",
+  "nav.access": "Access",
   "status.investigating": "Investigating",
   "status.identified": "Identified",
   "status.monitoring": "Monitoring",
@@ -184,6 +185,13 @@ export const consoleEn = {
   "figures.none": "No incidents yet.",
   "figures.mttaLong": "Mean time to acknowledge",
   "figures.mttrLong": "Mean time to resolve",
+  "access.title": "Staff access",
+  "access.hint":
+    "Staff and admins may use this console and every ops endpoint; only admins may change roles. Names in adminUsernames stay admins.",
+  "access.username": "Username",
+  "access.role": "Role",
+  "access.submit": "Set role",
+  "access.done": "@{username} is now {role}.",
 };
 
 export type ConsoleKey = keyof typeof consoleEn;

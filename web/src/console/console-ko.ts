@@ -24,6 +24,7 @@ export const consoleKo: Record<ConsoleKey, string> = {
   "nav.components": "구성 요소",
   "nav.logs": "장애 기록",
   "nav.figures": "지표",
+  "nav.access": "권한",
   "status.investigating": "조사 중",
   "status.identified": "원인 확인",
   "status.monitoring": "지켜보는 중",
@@ -185,4 +186,11 @@ export const consoleKo: Record<ConsoleKey, string> = {
   "figures.none": "아직 장애가 없습니다.",
   "figures.mttaLong": "평균 확인 시간",
   "figures.mttrLong": "평균 해결 시간",
+  "access.title": "운영진 권한",
+  "access.hint":
+    "운영진과 관리자는 이 콘솔과 모든 운영 API를 쓸 수 있고, 역할은 관리자만 바꿀 수 있습니다. adminUsernames에 적힌 이름은 늘 관리자입니다.",
+  "access.username": "아이디",
+  "access.role": "역할",
+  "access.submit": "역할 지정",
+  "access.done": "@{username} 님은 이제 {role}입니다.",
 };

@@ -1,6 +1,7 @@
 /** @module The console's layout: a header with the sections and who is signed in, and the screen of the current path. */
 import { LanguageSelect } from "../ui/language-select.js";
 import { onLinkClick, usePathname } from "../ui/router.js";
+import { AccessScreen } from "./access-screen.js";
 import { AlertsScreen } from "./alerts-screen.js";
 import { ComponentsScreen } from "./components-screen.js";
 import { type ConsoleKey, ct } from "./console-text.js";
@@ -19,6 +20,9 @@ const SECTIONS: { path: string; label: ConsoleKey }[] = [
   { path: "/console/figures", label: "nav.figures" },
 ];
 
+/** Only admins may set roles: the section is shown to them (the server checks it again). */
+const ADMIN_SECTIONS: typeof SECTIONS = [{ path: "/console/access", label: "nav.access" }];
+
 /** The screen for a path; unknown console paths show the incidents. */
 function Screen({ path }: { path: string }) {
   const incident = /^\/console\/incidents\/([^/]+)\/?$/.exec(path);
@@ -35,6 +39,8 @@ function Screen({ path }: { path: string }) {
       return <LogsScreen />;
     case "/console/figures":
       return <FiguresScreen />;
+    case "/console/access":
+      return <AccessScreen />;
     default:
       return <IncidentsScreen />;
   }
@@ -42,7 +48,7 @@ function Screen({ path }: { path: string }) {
 
 /** Which section a path belongs to (an incident's page is under incidents). */
 function sectionOf(path: string): string {
-  const match = SECTIONS.find((s) => s.path !== "/console" && path.startsWith(s.path));
+  const match = [...SECTIONS, ...ADMIN_SECTIONS].find((s) => s.path !== "/console" && path.startsWith(s.path));
   return match?.path ?? "/console";
 }
 
@@ -50,6 +56,7 @@ export function ConsoleShell({ onSignOut }: { onSignOut(): void }) {
   const { actor } = useConsole();
   const path = usePathname();
   const current = sectionOf(path);
+  const sections = actor.role === "admin" ? [...SECTIONS, ...ADMIN_SECTIONS] : SECTIONS;
   return (
     <div class="console">
       <a class="skip" href="#console-main">
@@ -62,7 +69,7 @@ export function ConsoleShell({ onSignOut }: { onSignOut(): void }) {
         </h1>
         <nav aria-label={ct("nav.label")}>
           <ul>
-            {SECTIONS.map((s) => (
+            {sections.map((s) => (
               <li key={s.path}>
                 <a href={s.path} onClick={onLinkClick} aria-current={s.path === current ? "page" : undefined}>
                   {ct(s.label)}
