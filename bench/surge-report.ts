@@ -59,9 +59,9 @@ function phaseOf(r: SurgeResult, w: SurgeWindow): string {
 export function printRun(r: SurgeResult, windowSeconds: number): void {
   const acked = r.target !== "ws";
   console.log(
-    `\n| t s | phase | offered/s | ${acked ? "accepted/s" : "sent/s"} | deliveries/s | send→ack p50 / p99 / max ms | accepted attempt→ack p99 ms | send→deliver p50 / p99 / max ms | refused overloaded / rate_limited (mean retryAfterMs) | level max (last) | RSS MiB | loop lag p99 / max ms | server CPU | others' CPU |`,
+    `\n| t s | phase | offered/s | ${acked ? "accepted/s" : "sent/s"} | deliveries/s | send→ack p50 / p99 / max ms | accepted attempt→ack p99 ms | send→deliver p50 / p99 / max ms | refused overloaded / rate_limited (mean retryAfterMs) | waiting in outboxes | level max (last) | RSS MiB | loop lag p99 / max ms | slowest /metrics answer ms | server CPU | others' CPU |`,
   );
-  console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+  console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
   for (const w of r.windows) {
     const refusals = (w.refused.overloaded ?? 0) + (w.refused.rate_limited ?? 0);
     const cells = [
@@ -74,11 +74,11 @@ export function printRun(r: SurgeResult, windowSeconds: number): void {
       acked && w.attempt.count > 0 ? ms(w.attempt.p99) : "n/a",
       trio(w.deliver),
       `${w.refused.overloaded ?? 0} / ${w.refused.rate_limited ?? 0}${refusals > 0 ? ` (${w.meanRetryAfterMs.toFixed(0)})` : ""}`,
+      acked ? String(Math.max(0, w.backlog)) : "n/a",
       w.levelMax === undefined ? (r.target === "haetae" ? "no reading" : "n/a") : `${w.levelMax} (${w.levelLast})`,
       w.rssMbMax.toFixed(0),
-      w.lagP99MsMax === undefined
-        ? "no reading"
-        : `${ms(w.lagP99MsMax)} / ${ms(w.lagMaxMsMax ?? 0)}${w.missedSamples > 0 ? ` (${w.missedSamples} unanswered)` : ""}`,
+      w.lagP99MsMax === undefined ? "no reading" : `${ms(w.lagP99MsMax)} / ${ms(w.lagMaxMsMax ?? 0)}`,
+      `${w.answerMsMax.toFixed(0)}${w.missedSamples > 0 ? ` (${w.missedSamples} not within 1.5 s)` : ""}`,
       pct(w.serverCpu),
       pct(w.others),
     ];
@@ -92,7 +92,7 @@ export function printRun(r: SurgeResult, windowSeconds: number): void {
   console.log(`  lost ${t.lost}, duplicated ${t.duplicated}, out-of-order ${t.outOfOrder} (checked by ${r.check})`);
   const s = r.surge;
   console.log(
-    `  surge: accepted ${s.acceptedPerSecond.toFixed(0)} msg/s, delivered ${s.deliveredPerSecond.toFixed(0)}/s; its messages: send→ack p50 / p99 / max ${trio(s.ack)} ms, accepted attempt→ack p99 ${ms(s.attempt.p99)} ms, send→deliver ${trio(s.deliver)} ms`,
+    `  surge: accepted ${s.acceptedPerSecond.toFixed(0)} msg/s, delivered ${s.deliveredPerSecond.toFixed(0)}/s; its messages: send→ack p50 / p99 / max ${trio(s.ack)} ms, accepted attempt→ack p99 ${s.attempt.count > 0 ? `${ms(s.attempt.p99)} ms` : "n/a"}, send→deliver ${trio(s.deliver)} ms`,
   );
   console.log(
     `  back to normal after the surge: p99 (≤ ${ms(r.recovery.normalP99Ms)} ms, from the baseline) ${seconds(r.recovery.latencySeconds)}${r.levelMax >= 0 ? `, degradation level 0 ${seconds(r.recovery.levelSeconds)} (highest level ${r.levelMax})` : ""}`,
@@ -105,6 +105,10 @@ export function printRun(r: SurgeResult, windowSeconds: number): void {
   );
   for (const reason of r.bound) console.log(`  WARNING generator-bound: ${reason}`);
   if (t.censored > 0) console.log(`  ${t.censored} messages were never acked: their latencies are lower bounds`);
+  if (t.unanswered > 0 && t.lost > 0)
+    console.log(
+      `  the drain ended with ${t.unanswered} sends unanswered: "lost" counts accepted messages whose deliveries were still on the way, not only ones that will never arrive`,
+    );
   if (r.profile.length > 0) {
     console.log("  server CPU profile, top self time during the surge:");
     for (const line of r.profile) console.log(`    ${line}`);
@@ -124,7 +128,7 @@ export function printSummary(results: SurgeResult[]): void {
       acked ? r.surge.acceptedPerSecond.toFixed(0) : "(no acks)",
       r.surge.deliveredPerSecond.toFixed(0),
       acked ? ms(r.surge.ack.p99) : "n/a",
-      acked ? ms(r.surge.attempt.p99) : "n/a",
+      acked && r.surge.attempt.count > 0 ? ms(r.surge.attempt.p99) : "n/a",
       ms(r.surge.deliver.p99),
       r.levelMax >= 0 ? String(r.levelMax) : "n/a",
       String(r.totals.refused),

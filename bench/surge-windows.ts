@@ -18,6 +18,11 @@ export interface ServerSample {
   /** The server's event-loop delay since the previous sample, ms. */
   lagP99Ms?: number;
   lagMaxMs?: number;
+  /**
+   * How long the server took to answer the read (/metrics or /lag), ms — its event loop's
+   * responsiveness seen from outside, which a blocked loop cannot under-report.
+   */
+  answerMs: number;
   /** Server CPU since the previous sample, share of one core. */
   cpu: number;
   /** Other processes' CPU on the machine since the previous sample, share of one core. */
@@ -53,8 +58,11 @@ export interface SurgeWindow {
   lagMaxMsMax?: number;
   serverCpu: number;
   others: number;
-  /** /metrics reads that did not answer in time during the window. */
+  /** /metrics reads that did not answer in time during the window, and the slowest answer, ms. */
   missedSamples: number;
+  answerMsMax: number;
+  /** Sends offered but not yet accepted at the window's end: what waits in the clients' outboxes. */
+  backlog: number;
 }
 
 /** The generators' timelines added bucket by bucket (they start within milliseconds of each other). */
@@ -112,6 +120,7 @@ export function cutWindows(
   seconds: number,
 ): SurgeWindow[] {
   const windows: SurgeWindow[] = [];
+  let backlog = 0;
   const span = Math.max(buckets.length, Math.ceil(((samples.at(-1)?.at ?? start) - start) / 1000));
   for (let from = 0; from < span; from += seconds) {
     const part = buckets.slice(from, from + seconds);
@@ -122,6 +131,7 @@ export function cutWindows(
     for (const b of part) for (const [code, n] of Object.entries(b.refused)) refused[code] = (refused[code] ?? 0) + n;
     const refusals = Object.values(refused).reduce((a, b) => a + b, 0);
     const sum = (key: "offered" | "accepted" | "delivered") => part.reduce((s, b) => s + b[key], 0);
+    backlog += sum("offered") - sum("accepted");
     windows.push({
       from,
       to: from + length,
@@ -141,6 +151,8 @@ export function cutWindows(
       serverCpu: average(inWindow.map((s) => s.cpu)),
       others: average(inWindow.map((s) => s.others)),
       missedSamples: inWindow.filter((s) => s.lagP99Ms === undefined).length,
+      answerMsMax: Math.max(0, ...inWindow.map((s) => s.answerMs)),
+      backlog,
     });
   }
   return windows;

@@ -120,6 +120,7 @@ function sampleServer(server: ServerHandle, watch: MachineWatch): { samples: Ser
         lag = await readLag(server.target, server.port);
       }
       const at = Date.now();
+      const answerMs = at - began;
       const cpu = cpuMsOf(server.pid);
       let rssMb = 0;
       try {
@@ -132,6 +133,7 @@ function sampleServer(server: ServerHandle, watch: MachineWatch): { samples: Ser
         at,
         ...(level !== undefined && Number.isFinite(level) ? { level } : {}),
         rssMb,
+        answerMs,
         ...(lag ? { lagP99Ms: lag.p99 * 1000, lagMaxMs: lag.max * 1000 } : {}),
         cpu: (cpu - lastCpu) / Math.max(1, at - lastAt),
         others: watch.read().others,

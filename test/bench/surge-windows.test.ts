@@ -27,6 +27,7 @@ const sample = (second: number, level: number): ServerSample => ({
   at: 1_000_000 + second * 1000,
   level,
   rssMb: 100,
+  answerMs: 3,
   cpu: 0.5,
   others: 0,
 });
@@ -62,6 +63,9 @@ describe("surge windows", () => {
     expect(first?.offeredPerSecond).toBe(2);
     expect(first?.refused).toEqual({ overloaded: 2, rate_limited: 1 });
     expect(first?.meanRetryAfterMs).toBe(300);
+    // Offered 4, accepted 1: three wait in the clients' outboxes, and still do a window later.
+    expect(first?.backlog).toBe(3);
+    expect(second?.backlog).toBe(3);
     // Latencies belong to the window the message was first sent in, not the one it was acked in.
     expect(first?.ack).toMatchObject({ count: 1, max: 1500 });
     expect(first?.attempt.max).toBe(500);
