@@ -1,8 +1,9 @@
 /** @module The banner's incident state: several open incidents, resolve one, dismiss one. */
 import { describe, expect, it } from "vitest";
+import type { IncidentNotice } from "../../src/sdk/index.js";
 import { Incidents } from "../../web/src/state/incidents.js";
 
-const notice = (id: string, status: string) => ({
+const notice = (id: string, status: IncidentNotice["status"]): IncidentNotice => ({
   id,
   title: `Incident ${id}`,
   status,
