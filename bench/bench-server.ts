@@ -89,11 +89,20 @@ export async function startServer(target: Target, options: StartOptions): Promis
           dataDir,
           "--scrypt-log-n",
           "10",
-          // Setup registers every user from one address. Everything else keeps its defaults: the
-          // per-connection request limits and the overload protection are part of what is
-          // measured. Change them with --server-arg.
+          // Setup registers every user from one address, and one loopback address stands for
+          // thousands of clients' addresses: the per-address limits would measure themselves.
+          // Everything else keeps its defaults: the per-connection and per-user limits and the
+          // overload protection are part of what is measured. Change them with --server-arg.
           "--logins-per-minute-per-ip",
           "1000000",
+          "--ip-connections-per-second",
+          "1000000",
+          "--ip-connection-burst",
+          "1000000",
+          "--ip-requests-per-second",
+          "10000000",
+          "--ip-request-burst",
+          "10000000",
           ...options.serverArgs,
         ]
       : target === "ws"

@@ -4,8 +4,8 @@
  * and judging from their own figures whether a run was generator-bound.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { ROOT } from "./bench-server.js";
-import type { FromWorker, PlannedClient, PlannedConversation, ReportMessage } from "./load-shared.js";
+import { clientsFor, ROOT, type ServerHandle } from "./bench-server.js";
+import type { FromWorker, PlanMessage, PlannedClient, PlannedConversation, ReportMessage } from "./load-shared.js";
 
 /** Above this share of one core a generator is likely the bottleneck. */
 const GENERATOR_CPU_LIMIT = 0.7;
@@ -93,6 +93,86 @@ export function spawnWorker(): Worker {
     return m;
   };
   return { child, next };
+}
+
+/** How the clients of a run are grouped. */
+export interface Population {
+  clients: number;
+  groupSize: number;
+  groupShare: number;
+}
+
+/** The part of a generator's plan that is about time and rate; `part` is its share of the clients. */
+export type Schedule = (part: number) => Omit<PlanMessage, "type" | "target" | "url" | "clients" | "conversations">;
+
+/**
+ * Plan the conversations, register their users (Haetae, ejabberd), give each generator its share
+ * with `schedule`, and wait until every generator has connected its clients; prints how long it
+ * took. Resolves with the number of clients.
+ */
+export async function connectWorkers(
+  workers: Worker[],
+  server: ServerHandle,
+  population: Population,
+  schedule: Schedule,
+): Promise<number> {
+  const { conversations, clients: count } = planConversations(
+    population.clients,
+    population.groupSize,
+    population.groupShare,
+  );
+  const clients = await clientsFor(server, count);
+  const shares = dealShares(conversations, clients, workers.length);
+  workers.forEach((worker, w) => {
+    const share = shares[w] as Share;
+    const plan: PlanMessage = {
+      type: "plan",
+      target: server.target,
+      url: server.url,
+      clients: share.clients,
+      conversations: share.conversations,
+      ...schedule(share.clients.length / count),
+    };
+    worker.child.send(plan);
+  });
+  const ready = await Promise.all(workers.map((w) => w.next()));
+  const connectMs = Math.max(...ready.map((r) => (r.type === "ready" ? r.connectMs : 0)));
+  const groups = conversations.filter((c) => c.kind === "group").length;
+  console.log(
+    `  ${count} clients connected in ${connectMs.toFixed(0)} ms (${groups} groups of ${population.groupSize}, ${conversations.length - groups} direct pairs) over ${workers.length} generator processes`,
+  );
+  return count;
+}
+
+/** Sums of the generators' counts. */
+export interface Totals {
+  accepted: number;
+  refused: number;
+  failed: number;
+  unanswered: number;
+  delivered: number;
+  expectedDeliveries: number;
+  lost: number;
+  duplicated: number;
+  outOfOrder: number;
+  censored: number;
+}
+
+/** The generators' counts added up. */
+export function sumTotals(reports: ReportMessage[]): Totals {
+  const sum = (key: keyof Totals) => reports.reduce((s, r) => s + r[key], 0);
+  return {
+    accepted: sum("accepted"),
+    refused: sum("refused"),
+    failed: sum("failed"),
+    unanswered: sum("unanswered"),
+    delivered: sum("delivered"),
+    expectedDeliveries: sum("expectedDeliveries"),
+    lost: sum("lost"),
+    duplicated: sum("duplicated"),
+    outOfOrder: sum("outOfOrder"),
+    censored: sum("censored"),
+  };
 }
 
 /** A generator's own figures over the window: its CPU, how well it kept its schedule. */

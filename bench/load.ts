@@ -26,18 +26,16 @@
  *   [--profile] [--server-arg=--flag --server-arg=value ...]
  */
 import { parseArgs } from "node:util";
-import {
-  ALL_TARGETS,
-  clientsFor,
-  isEjabberd,
-  type Lag,
-  readLag,
-  startServer,
-  stopServer,
-  TARGET_NAMES,
-} from "./bench-server.js";
+import { ALL_TARGETS, isEjabberd, type Lag, readLag, startServer, stopServer, TARGET_NAMES } from "./bench-server.js";
 import { quantile, type ReportMessage, type Target, type ToWorker } from "./load-shared.js";
-import { dealShares, type GeneratorFigures, judgeGenerators, planConversations, spawnWorker } from "./load-workers.js";
+import {
+  connectWorkers,
+  type GeneratorFigures,
+  judgeGenerators,
+  spawnWorker,
+  sumTotals,
+  type Totals,
+} from "./load-workers.js";
 import { findEjabberd } from "./peers/ejabberd-server.js";
 import { backgroundPressure, cpuMsOf, MachineWatch, rssOf, sleep } from "./proc-stats.js";
 
@@ -89,22 +87,13 @@ if (TARGETS.some(isEjabberd)) {
     );
 }
 
-interface TargetResult {
+interface TargetResult extends Totals {
   target: Target;
   offered: number;
   acceptedPerSecond: number;
   deliveredPerSecond: number;
   deliver: { p50: number; p95: number; p99: number; max: number };
   ack: { p50: number; p95: number; p99: number; max: number };
-  accepted: number;
-  refused: number;
-  failed: number;
-  unanswered: number;
-  delivered: number;
-  expectedDeliveries: number;
-  lost: number;
-  duplicated: number;
-  outOfOrder: number;
   check: string;
   serverCpu: number;
   rssStart: number;
@@ -114,7 +103,6 @@ interface TargetResult {
   generators: GeneratorFigures[];
   /** Share of one core, during the window: other processes' CPU, the hypervisor's steal, I/O wait. */
   machine: { others: number; steal: number; iowait: number };
-  censored: number;
   generatorBound: string[];
   drainMs: number;
   profile?: string[];
@@ -140,30 +128,14 @@ async function runTarget(target: Target, RATE: number): Promise<TargetResult> {
   const workers = Array.from({ length: WORKERS }, () => spawnWorker());
   let window: { from: number; to: number } | undefined;
   try {
-    const { conversations, clients: clientCount } = planConversations(CLIENTS, GROUP_SIZE, GROUP_SHARE);
-    const clients = await clientsFor(server, clientCount);
-    const shares = dealShares(conversations, clients, WORKERS);
-    workers.forEach((worker, w) => {
-      const share = shares[w] as (typeof shares)[number];
-      const plan: ToWorker = {
-        type: "plan",
-        target,
-        url: server.url,
-        clients: share.clients,
-        conversations: share.conversations,
-        rate: (RATE * share.clients.length) / clientCount,
-        window: WINDOW,
-        warmupSeconds: WARMUP,
-        seconds: SECONDS,
-        drainSeconds: DRAIN,
-      };
-      worker.child.send(plan);
-    });
-    const ready = await Promise.all(workers.map((w) => w.next()));
-    const connectMs = Math.max(...ready.map((r) => (r.type === "ready" ? r.connectMs : 0)));
-    console.log(
-      `  ${clientCount} clients connected in ${connectMs.toFixed(0)} ms (${conversations.filter((c) => c.kind === "group").length} groups of ${GROUP_SIZE}, ${conversations.filter((c) => c.kind === "direct").length} direct pairs) over ${WORKERS} generator processes`,
-    );
+    const population = { clients: CLIENTS, groupSize: GROUP_SIZE, groupShare: GROUP_SHARE };
+    await connectWorkers(workers, server, population, (part) => ({
+      rate: RATE * part,
+      window: WINDOW,
+      warmupSeconds: WARMUP,
+      seconds: SECONDS,
+      drainSeconds: DRAIN,
+    }));
     await sleep(1000); // let connection setup settle
     const rssStart = rssOf(pid);
     for (const w of workers) w.child.send({ type: "start" } satisfies ToWorker);
@@ -196,17 +168,9 @@ async function runTarget(target: Target, RATE: number): Promise<TargetResult> {
       offered: RATE,
       acceptedPerSecond: sum("acceptedInWindow") / SECONDS,
       deliveredPerSecond: sum("deliveredInWindow") / SECONDS,
+      ...sumTotals(reports),
       deliver: merge(reports, "deliverLatencies"),
       ack: merge(reports, "ackLatencies"),
-      accepted: sum("accepted"),
-      refused: sum("refused"),
-      failed: sum("failed"),
-      unanswered: sum("unanswered"),
-      delivered: sum("delivered"),
-      expectedDeliveries: sum("expectedDeliveries"),
-      lost: sum("lost"),
-      duplicated: sum("duplicated"),
-      outOfOrder: sum("outOfOrder"),
       check: reports[0]?.check ?? "",
       serverCpu,
       rssStart,
@@ -215,7 +179,6 @@ async function runTarget(target: Target, RATE: number): Promise<TargetResult> {
       lag,
       generators,
       machine,
-      censored: sum("censored"),
       generatorBound,
       drainMs: Math.max(...reports.map((r) => r.drainMs)),
     };

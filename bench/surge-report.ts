@@ -1,7 +1,7 @@
 /** @module What `bench:surge` prints: each server's windows and totals, then the servers side by side with ratios. */
 import { TARGET_NAMES } from "./bench-server.js";
 import type { Target } from "./load-shared.js";
-import type { GeneratorFigures } from "./load-workers.js";
+import type { GeneratorFigures, Totals } from "./load-workers.js";
 import type { Percentiles, Recovery, SurgeWindow } from "./surge-windows.js";
 
 /** One server's run of the surge. */
@@ -10,19 +10,7 @@ export interface SurgeResult {
   windows: SurgeWindow[];
   /** Seconds after the start: end of the baseline, of the surge, of the schedule. */
   phases: { baselineEnd: number; surgeEnd: number; scheduleEnd: number };
-  totals: {
-    offered: number;
-    accepted: number;
-    refused: number;
-    failed: number;
-    unanswered: number;
-    delivered: number;
-    expectedDeliveries: number;
-    lost: number;
-    duplicated: number;
-    outOfOrder: number;
-    censored: number;
-  };
+  totals: Totals & { offered: number };
   check: string;
   /** The messages first sent during the surge, and the throughput over it. */
   surge: {

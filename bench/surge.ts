@@ -26,7 +26,6 @@ import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import {
   ALL_TARGETS,
-  clientsFor,
   isEjabberd,
   lagOfMetrics,
   metricValue,
@@ -38,7 +37,7 @@ import {
   TARGET_NAMES,
 } from "./bench-server.js";
 import type { ReportMessage, Target, ToWorker } from "./load-shared.js";
-import { dealShares, judgeGenerators, planConversations, spawnWorker } from "./load-workers.js";
+import { connectWorkers, judgeGenerators, spawnWorker, sumTotals } from "./load-workers.js";
 import { backgroundPressure, cpuMsOf, MachineWatch, rssOf, sleep } from "./proc-stats.js";
 import { type ChartRun, surgeChart } from "./surge-chart.js";
 import { printRun, printSummary, type SurgeResult } from "./surge-report.js";
@@ -161,33 +160,17 @@ async function runTarget(target: Target): Promise<{ result: SurgeResult; chart: 
   });
   const workers = Array.from({ length: WORKERS }, () => spawnWorker());
   try {
-    const { conversations, clients: clientCount } = planConversations(CLIENTS, GROUP_SIZE, GROUP_SHARE);
-    const clients = await clientsFor(server, clientCount);
-    const shares = dealShares(conversations, clients, WORKERS);
-    workers.forEach((worker, w) => {
-      const share = shares[w] as (typeof shares)[number];
-      const part = share.clients.length / clientCount;
-      const plan: ToWorker = {
-        type: "plan",
-        target,
-        url: server.url,
-        clients: share.clients,
-        conversations: share.conversations,
-        rate: RATE * part,
-        phases: PHASES.map((p) => ({ seconds: p.seconds, rate: p.rate * part })),
-        window: target === "ws" ? 0 : OUTBOX,
-        warmupSeconds: 0,
-        seconds: SCHEDULE,
-        drainSeconds: DRAIN,
-        bucketMs: 1000,
-      };
-      worker.child.send(plan);
-    });
-    const ready = await Promise.all(workers.map((w) => w.next()));
-    const connectMs = Math.max(...ready.map((r) => (r.type === "ready" ? r.connectMs : 0)));
-    console.log(
-      `  ${clientCount} clients connected in ${connectMs.toFixed(0)} ms (${conversations.filter((c) => c.kind === "group").length} groups of ${GROUP_SIZE}, ${conversations.filter((c) => c.kind === "direct").length} direct pairs) over ${WORKERS} generator processes`,
-    );
+    const population = { clients: CLIENTS, groupSize: GROUP_SIZE, groupShare: GROUP_SHARE };
+    await connectWorkers(workers, server, population, (part) => ({
+      rate: RATE * part,
+      phases: PHASES.map((p) => ({ seconds: p.seconds, rate: p.rate * part })),
+      // The bare ws peer never acks: a window would stop its clients after the first send.
+      window: target === "ws" ? 0 : OUTBOX,
+      warmupSeconds: 0,
+      seconds: SCHEDULE,
+      drainSeconds: DRAIN,
+      bucketMs: 1000,
+    }));
     await sleep(1000); // let connection setup settle
     const watch = new MachineWatch([server.pid, ...workers.map((w) => w.child.pid as number)]);
     const sampler = sampleServer(server, watch);
@@ -201,7 +184,6 @@ async function runTarget(target: Target): Promise<{ result: SurgeResult; chart: 
     const profile = await stopServer(server, { from: start + BASELINE * 1000, to: start + (BASELINE + SURGE) * 1000 });
     const buckets = mergeTimelines(reports);
     const samples = sampler.samples;
-    const sum = (key: keyof ReportMessage) => reports.reduce((s, r) => s + (r[key] as number), 0);
     const surgeBuckets = buckets.slice(BASELINE, BASELINE + SURGE);
     const inPhase = (from: number, to: number) =>
       samples.filter((s) => s.at >= start + from * 1000 && s.at < start + to * 1000);
@@ -209,19 +191,7 @@ async function runTarget(target: Target): Promise<{ result: SurgeResult; chart: 
       target,
       windows: cutWindows(buckets, samples, start, WINDOW_SECONDS),
       phases: { baselineEnd: BASELINE, surgeEnd: BASELINE + SURGE, scheduleEnd: SCHEDULE },
-      totals: {
-        offered: sum("sent"),
-        accepted: sum("accepted"),
-        refused: sum("refused"),
-        failed: sum("failed"),
-        unanswered: sum("unanswered"),
-        delivered: sum("delivered"),
-        expectedDeliveries: sum("expectedDeliveries"),
-        lost: sum("lost"),
-        duplicated: sum("duplicated"),
-        outOfOrder: sum("outOfOrder"),
-        censored: sum("censored"),
-      },
+      totals: { offered: reports.reduce((s, r) => s + r.sent, 0), ...sumTotals(reports) },
       check: reports[0]?.check ?? "",
       surge: {
         acceptedPerSecond: surgeBuckets.reduce((s, b) => s + b.accepted, 0) / SURGE,
