@@ -14,6 +14,8 @@ import { WsGateway } from "./gateway/ws-gateway.js";
 import { LEVEL_EFFECTS, LoadLevels, sampleProcess } from "./guard/load-levels.js";
 import { ReceiptCoalescer } from "./guard/receipt-coalescer.js";
 import { Metrics } from "./ops/metrics.js";
+import { createMonitoring, type Monitoring } from "./ops/monitoring/monitoring.js";
+import { localBaseUrl } from "./ops/monitoring/probe-runner.js";
 import { type PropagationNode, startPropagation } from "./ops/propagation/propagation-node.js";
 import { SliRecorder } from "./ops/sli-recorder.js";
 import { Tower } from "./ops/tower/tower.js";
@@ -38,6 +40,11 @@ export interface App {
    * (a TowerFeed) hears its public changes.
    */
   readonly tower: Tower | null;
+  /**
+   * Probes, SLO burn rates and burn-rate alerts (docs/monitoring.md); the alerts go to the tower,
+   * or to the log when the tower is off.
+   */
+  readonly monitoring: Monitoring;
   /**
    * The status page, banner, webhooks, subscribers and staff chat: `propagation.attach(tower)`
    * spreads a tower's changes.
@@ -103,6 +110,8 @@ export async function startApp(config: Config): Promise<App> {
   // The tower keeps its own SQLite file in the data folder, apart from the chat store it watches.
   const tower =
     config.tower === "on" ? new Tower({ dataDir: config.data, sli, config, registry: metrics.registry }) : null;
+  const monitoring = createMonitoring(config, sli, metrics);
+  if (tower) monitoring.setAlertSink((alert) => void tower.ingestAlert(alert));
   const ctx: ChatContext = {
     store,
     bus,
@@ -112,7 +121,7 @@ export async function startApp(config: Config): Promise<App> {
     receipts: new ReceiptCoalescer((audience, event) => publishEvent(ctx, audience, event)),
   };
   let stopping: Promise<void> | undefined;
-  const gateway = new WsGateway(ctx, bus, config, metrics, nodeId);
+  const gateway = new WsGateway(ctx, bus, config, metrics, nodeId, monitoring.traffic);
   await bus.ping(); // the gateway's subscriptions are in effect before the first client arrives
   const propagation = await startPropagation(config, { ctx, bus, greetings: gateway });
   const server = createHttpServer({
@@ -131,6 +140,7 @@ export async function startApp(config: Config): Promise<App> {
         })
       : undefined,
     statusRoutes: propagation.routes,
+    traffic: monitoring.traffic,
     ready: async () => {
       if (stopping) throw new Error("draining: shutting down");
       await Promise.all([within(store.ping(), 2000, "the store"), within(bus.ping(), 2000, "the bus")]);
@@ -146,6 +156,8 @@ export async function startApp(config: Config): Promise<App> {
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
   tower?.setPage({ url });
+  // The probes dial this node's own public address, through the same sockets users use.
+  monitoring.start(localBaseUrl(config.host, port));
   if (tower) propagation.attach(tower); // status page, banner, webhooks, subscribers, staff chat
   return {
     config,
@@ -155,10 +167,12 @@ export async function startApp(config: Config): Promise<App> {
     port,
     tower,
     sli,
+    monitoring,
     propagation,
     url,
     stop() {
       stopping ??= (async () => {
+        await monitoring.stop(); // probes must not measure the shutdown as an outage
         // Stop taking connections, let requests already taken finish (their writes commit and
         // their replies go out), then tell every client to reconnect elsewhere.
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));

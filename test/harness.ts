@@ -19,8 +19,15 @@ export interface TestServer {
  * Settings every test server shares: a cheap scrypt; no per-address login limit (every test
  * registers from 127.0.0.1); and load shedding only at a lag no test reaches, since the whole
  * suite shares two cores with a browser — tests of the limits and of shedding set their own.
+ * Probes are off: their canaries and messages would show up in tests that count users or
+ * messages; the probe tests turn them on.
  */
-export const TEST_DEFAULTS = { scryptLogN: 10, loginsPerMinutePerIp: 1_000_000, degradeLagMs: 60_000 };
+export const TEST_DEFAULTS = {
+  scryptLogN: 10,
+  loginsPerMinutePerIp: 1_000_000,
+  degradeLagMs: 60_000,
+  probeIntervalMs: 0,
+};
 
 /** Start a node on 127.0.0.1:0 with a fresh SQLite folder; a cheap scrypt keeps tests fast. */
 export async function startTestServer(overrides: Record<string, unknown> = {}): Promise<TestServer> {

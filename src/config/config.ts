@@ -85,6 +85,23 @@ export const configSchema = z.strictObject({
   resolveQuietMs: int(0, 7 * 24 * 3600 * 1000).default(10 * 60_000),
   towerTickMs: int(10, 600_000).default(5000),
   impactLookbackMs: int(0, 24 * 3600 * 1000).default(5 * 60_000),
+  probeIntervalMs: int(0, 3_600_000)
+    .refine((v) => v === 0 || v >= 50, { message: "must be 0 (probes off) or at least 50" })
+    .default(10_000),
+  probeTimeoutMs: int(50, 600_000).default(5000),
+  probeUsernamePrefix: z
+    .string()
+    .regex(/^([a-z0-9][a-z0-9_]{2,29})?$/, { message: "3–30 characters a–z, 0–9 and _, or empty" })
+    .default(""),
+  probePassword: z.string().max(1024).default(""),
+  sloSendTarget: ratio.default(0.999),
+  sloDeliveryTarget: ratio.default(0.99),
+  sloDeliveryThresholdMs: int(1, 600_000).default(1000),
+  sloLoginTarget: ratio.default(0.999),
+  sloHistoryTarget: ratio.default(0.999),
+  sloWindowScale: z.coerce.number().pipe(z.number().positive().max(1000)).default(1),
+  sloEvalMs: int(10, 3_600_000).default(5000),
+  sloMinEvents: int(0, 1_000_000).default(10),
   statusPort: int(0, 65535).default(0),
   statusLocale: z.enum(["en", "ko"]).default("en"),
   staffWebhookUrls: urlList.default(""),

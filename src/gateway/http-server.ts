@@ -4,6 +4,7 @@ import { authenticate, login, register, revokeDevice } from "../chat/accounts.js
 import type { ChatContext } from "../chat/context.js";
 import { AddressLimiter } from "../guard/address-limiter.js";
 import type { Metrics } from "../ops/metrics.js";
+import type { TrafficSli } from "../ops/monitoring/traffic-sli.js";
 import type { StatusRoutes } from "../ops/status/status-routes.js";
 import { describeIssue, ERRORS, type ErrorCode, HaetaeError, loginBody, registerBody } from "../protocol/index.js";
 import { StaticFiles } from "./static-files.js";
@@ -24,6 +25,8 @@ export interface HttpDeps {
   opsRoutes?: (req: IncomingMessage, res: ServerResponse, path: string) => Promise<void>;
   /** The public status page's routes (`/status…`, `/status.json`, `/summary.json`), tried first. */
   statusRoutes?: StatusRoutes;
+  /** Where login outcomes feed the `login` indicator. */
+  traffic?: TrafficSli;
 }
 
 export const WS_PATH = "/api/v1/ws";
@@ -121,7 +124,17 @@ export function createHttpServer(deps: HttpDeps): Server {
         limitByAddress(req);
         const body = loginBody.safeParse(await readJson(req, deps.maxHttpBodyBytes));
         if (!body.success) throw new HaetaeError("invalid_request", describeIssue(body.error));
-        sendJson(res, 200, await login(ctx, body.data));
+        const started = performance.now();
+        let reply: Awaited<ReturnType<typeof login>>;
+        try {
+          reply = await login(ctx, body.data);
+        } catch (error) {
+          const code = error instanceof HaetaeError ? error.code : "internal";
+          deps.traffic?.login(body.data.username, code, performance.now() - started);
+          throw error;
+        }
+        deps.traffic?.login(body.data.username, "ok", performance.now() - started, reply.user.id);
+        sendJson(res, 200, reply);
       },
     },
     "/api/v1/auth/logout": {

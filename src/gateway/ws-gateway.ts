@@ -10,6 +10,7 @@ import type { Config } from "../config/config.js";
 import { ClientLimits, type ClientLimitsConfig, type LimitName } from "../guard/client-limits.js";
 import { TokenBucket } from "../guard/token-bucket.js";
 import type { Metrics } from "../ops/metrics.js";
+import type { TrafficSli } from "../ops/monitoring/traffic-sli.js";
 import {
   CLOSE_CODES,
   describeIssue,
@@ -79,6 +80,8 @@ export class WsGateway {
     private readonly config: GatewayConfig,
     private readonly metrics: Metrics,
     nodeId: string,
+    /** Where request outcomes feed the service-level indicators (send, history). */
+    private readonly traffic?: TrafficSli,
   ) {
     // Frames up to four times the limit are read and answered with `frame_too_large`, so the
     // connection survives a client's mistake; past that, ws closes it (1009) before buffering more.
@@ -259,6 +262,7 @@ export class WsGateway {
 
   private async run(session: Session, type: RequestType, id: string | number, params: unknown): Promise<void> {
     const started = performance.now();
+    let outcome: ErrorCode | "ok" = "ok";
     try {
       const handler = HANDLERS[type] as (env: HandlerEnv, s: Session, p: unknown) => Promise<object>;
       const reply = await handler(this.env, session, params);
@@ -267,23 +271,29 @@ export class WsGateway {
       if (type === "message.send" && !(reply as { duplicate?: boolean }).duplicate) this.metrics.messagesStored.inc();
     } catch (error) {
       if (error instanceof HaetaeError) {
+        outcome = error.code;
         this.metrics.requests.inc({ type, outcome: error.code });
         this.replyError(session, id, error.code, error.message, error.retryAfterMs);
       } else if (isDataException(error)) {
         // PostgreSQL refused a value (SQLSTATE class 22) the schema let through: the request is bad, not the server.
+        outcome = "invalid_request";
         this.metrics.requests.inc({ type, outcome: "invalid_request" });
         this.replyError(session, id, "invalid_request", "A value is out of range or not valid.");
       } else if (error instanceof StoreUnavailableError) {
         // Nothing was acknowledged; the client retries (a send with the same clientMsgId) later.
+        outcome = "unavailable";
         this.metrics.requests.inc({ type, outcome: "unavailable" });
         this.replyError(session, id, "unavailable", "The store cannot be reached; retry shortly.", 1000);
       } else {
         console.error(`request ${type} failed:`, error);
+        outcome = "internal";
         this.metrics.requests.inc({ type, outcome: "internal" });
         this.replyError(session, id, "internal", ERRORS.internal.message, 1000);
       }
     } finally {
-      this.metrics.requestSeconds.observe({ type }, (performance.now() - started) / 1000);
+      const ms = performance.now() - started;
+      this.metrics.requestSeconds.observe({ type }, ms / 1000);
+      this.traffic?.request(type, session.userId, outcome, ms);
     }
   }
 

@@ -58,6 +58,50 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Run before every scrape: hot paths that count in plain numbers hand their counts over here. */
+  private readonly beforeScrape = new Set<() => void>();
+  readonly sliEvents = new Counter({
+    name: "haetae_sli_events_total",
+    help: "SLI events (send, delivery, login, history) from probes and real traffic, by outcome (ok or failed).",
+    labelNames: ["sli", "source", "outcome"] as const,
+    registers: [this.registry],
+    collect: () => {
+      for (const flush of this.beforeScrape) flush();
+    },
+  });
+  readonly probeLatency = new Histogram({
+    name: "haetae_probe_latency_seconds",
+    help: "Latency of successful probes: login, send (to the ack), delivery (send to the recipient's event), history.",
+    labelNames: ["probe"] as const,
+    // 1 s is a bucket bound: the delivery SLO counts deliveries under 1 s from it.
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly sloBurnRate = new Gauge({
+    name: "haetae_slo_burn_rate",
+    help: "Error-budget burn rate of each SLO over each alert window (1 spends exactly the budget).",
+    labelNames: ["slo", "window"] as const,
+    registers: [this.registry],
+  });
+  readonly sloBudgetRemaining = new Gauge({
+    name: "haetae_slo_error_budget_remaining",
+    help: "Share of each SLO's error budget left over the 3-day window (below 0: overspent).",
+    labelNames: ["slo"] as const,
+    registers: [this.registry],
+  });
+  readonly sloAlertFiring = new Gauge({
+    name: "haetae_slo_alert_firing",
+    help: "1 while an SLO's page or ticket burn-rate alert fires.",
+    labelNames: ["slo", "urgency"] as const,
+    registers: [this.registry],
+  });
+
+  /** Call `flush` before each scrape of `haetae_sli_events_total`; returns the function that stops it. */
+  onScrape(flush: () => void): () => void {
+    this.beforeScrape.add(flush);
+    return () => this.beforeScrape.delete(flush);
+  }
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: "haetae_" });
   }

@@ -1,0 +1,121 @@
+/**
+ * @module End to end on real PostgreSQL: probes run, the store is cut, the send SLO's page alert
+ * reaches the alert sink with its burn rates; the cut is healed and the alert resolves.
+ */
+import { afterEach, expect, it } from "vitest";
+import type { AlertInput } from "../../src/ops/tower/model.js";
+import { eventually } from "../cluster/cluster.js";
+import { startTestServer, type TestServer } from "../harness.js";
+import { dropSchema, freshSchema, POSTGRES_URL, postgresUrlWithSchema } from "../services.js";
+import { startTcpProxy, type TcpProxy } from "../tcp-proxy.js";
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** A node on PostgreSQL through a proxy the test can cut, with probes and short SLO windows. */
+async function probedNodeOnCuttablePostgres(overrides: Record<string, unknown> = {}) {
+  const pg = new URL(POSTGRES_URL);
+  const proxy: TcpProxy = await startTcpProxy(pg.hostname, Number(pg.port || 5432));
+  cleanups.push(() => proxy.close());
+  const schema = freshSchema();
+  cleanups.push(() => dropSchema(schema));
+  const viaProxy = new URL(postgresUrlWithSchema(schema));
+  viaProxy.port = String(proxy.port);
+  // Windows at 1/500 of the workbook's: 5 min is 0.6 s, 30 min 3.6 s, 1 h 7.2 s, 6 h 43 s.
+  const server: TestServer = await startTestServer({
+    store: viaProxy.toString(),
+    probeIntervalMs: 100,
+    // Long enough that a slow probe on a busy test machine is not a failure: during the cut,
+    // refused connections fail at once.
+    probeTimeoutMs: 5000,
+    sloWindowScale: 0.002,
+    sloEvalMs: 100,
+    ...overrides,
+  });
+  cleanups.push(() => server.stop());
+  const probes = server.app.monitoring.probes;
+  if (!probes) throw new Error("probes are off");
+  // Healthy for a while first: probes succeed.
+  await eventually(() => expect(probes.recentRuns().filter((r) => r.results.every((x) => x.ok))).toHaveLength(15));
+  const cut = () => {
+    proxy.refuse = true;
+    proxy.cut();
+  };
+  const heal = () => {
+    proxy.refuse = false;
+  };
+  return { server, probes, cut, heal };
+}
+
+it("pages through the sink when the chat path breaks, and resolves after the fix", async () => {
+  const { server, probes, cut, heal } = await probedNodeOnCuttablePostgres({ tower: "off" });
+  const alerts: AlertInput[] = [];
+  server.app.monitoring.setAlertSink((alert) => alerts.push(alert));
+  const page = (action: string) => alerts.find((a) => a.dedupKey === "slo:send:page" && a.action === action);
+  expect(alerts.filter((a) => a.urgency === "page")).toEqual([]);
+
+  // The store is cut: sends fail, and within seconds the page alert reaches the sink.
+  cut();
+  const cutAt = Date.now();
+  await eventually(() => expect(page("trigger")).toBeDefined(), 20_000);
+  const trigger = page("trigger") as AlertInput;
+  expect(trigger).toMatchObject({
+    source: "slo",
+    urgency: "page",
+    components: ["messaging"],
+    labels: { slo: "send", severity: "page", component: "messaging" },
+  });
+  expect(trigger.summary).toMatch(/SLO send .* burning its error budget at [\d.]+× over 1h and [\d.]+× over 5m/);
+  expect(Date.now() - cutAt).toBeLessThan(15_000);
+  const send = server.app.monitoring.slos.status().find((s) => s.name === "send");
+  expect(send?.firing.page).toBe(true);
+  expect(send?.burnRates["5m"]).toBeGreaterThanOrEqual(14.4);
+  expect(send?.budgetRemaining).toBeLessThan(1);
+  const metrics = await (await fetch(`${server.url}/metrics`)).text();
+  expect(metrics).toContain('haetae_slo_alert_firing{slo="send",urgency="page"} 1');
+  expect(metrics).toMatch(/haetae_sli_events_total\{sli="send",source="probe",outcome="failed"\} [1-9]/);
+  // No repeats while it keeps firing.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  expect(alerts.filter((a) => a.dedupKey === "slo:send:page" && a.action === "trigger")).toHaveLength(1);
+
+  // Fixed: once the short windows are clean again the alert resolves by itself.
+  heal();
+  await eventually(
+    () => expect(page("resolve"), JSON.stringify(server.app.monitoring.slos.status())).toBeDefined(),
+    45_000,
+  );
+  expect(
+    probes
+      .recentRuns()
+      .at(-1)
+      ?.results.every((r) => r.ok),
+  ).toBe(true);
+  expect(server.app.monitoring.slos.status().find((s) => s.name === "send")?.firing.page).toBe(false);
+}, 90_000);
+
+it("opens an incident on messaging in the node's own tower, which follows the alert to monitoring and resolved", async () => {
+  const { server, cut, heal } = await probedNodeOnCuttablePostgres({ resolveQuietMs: 1000, towerTickMs: 200 });
+  const tower = server.app.tower;
+  if (!tower) throw new Error("the tower is off");
+  const incidentOnMessaging = () =>
+    tower.listIncidents({ status: "all" }).find((i) => i.components.some((c) => c.id === "messaging"));
+  expect(incidentOnMessaging()).toBeUndefined();
+
+  cut();
+  await eventually(() => expect(incidentOnMessaging()).toBeDefined(), 20_000);
+  const opened = incidentOnMessaging();
+  expect(opened).toMatchObject({ origin: "alert", status: "investigating" });
+  const alert = tower.listAlerts({ source: "slo" }).find((a) => a.dedupKey === "slo:send:page");
+  expect(alert).toMatchObject({ state: "firing", urgency: "page", incidentId: opened?.id });
+
+  heal();
+  await eventually(() => expect(incidentOnMessaging()?.status).toBe("resolved"), 45_000);
+  const resolved = incidentOnMessaging();
+  expect(resolved?.monitoringAt).toBeDefined();
+  expect(tower.listAlerts({ source: "slo" }).find((a) => a.dedupKey === "slo:send:page")?.state).toBe("resolved");
+  // Probe traffic is not users: the measured impact counts failed sends, but no user affected.
+  expect(resolved?.measured.sendsFailed).toBeGreaterThan(0);
+  expect(resolved?.measured.usersAffected).toBe(0);
+}, 90_000);
