@@ -9,7 +9,8 @@ const grade = (fns: ComponentFunction[], m: Partial<MeasuredImpact>) =>
 
 describe("default severity rules", () => {
   it("grades messaging by the share of users or sends affected, and raises a lasting one", () => {
-    expect(grade(["messaging"], {})).toBe("SEV3");
+    expect(grade(["messaging"], {})).toBe("SEV4"); // nothing measured yet
+    expect(grade(["messaging"], { sendFailureShare: 0.02 })).toBe("SEV3");
     expect(grade(["messaging"], { sendFailureShare: 0.3 })).toBe("SEV1");
     expect(grade(["messaging"], { userShare: 0.25 })).toBe("SEV1");
     expect(grade(["messaging"], { userShare: 0.1 })).toBe("SEV2");

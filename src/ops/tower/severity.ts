@@ -31,8 +31,9 @@ export type SeverityRule = z.infer<typeof severityRuleSchema>;
 /**
  * The default table (docs/config.md shows it): sending and receiving weigh most, then signing
  * in, then files, then everything cosmetic; a wide impact is SEV1 at once, a narrower one
- * becomes SEV1 when it lasts. Rows are tried in order; the most severe matching row wins, and
- * an incident no row matches is SEV4.
+ * becomes SEV1 when it lasts; any measured failure of a real function is at least SEV3. The
+ * most severe matching row wins; an incident no row matches (nothing measured yet) is SEV4,
+ * or the severity it was declared with.
  */
 export const DEFAULT_SEVERITY_RULES: readonly SeverityRule[] = [
   { severity: "SEV1", functions: ["messaging"], anyOf: { userShare: 0.25, sendFailureShare: 0.25 } },
@@ -51,7 +52,11 @@ export const DEFAULT_SEVERITY_RULES: readonly SeverityRule[] = [
     anyOf: { userShare: 0.05, loginFailureShare: 0.05 },
     minDurationMs: 30 * 60_000,
   },
-  { severity: "SEV3", functions: ["messaging", "login", "files"] },
+  {
+    severity: "SEV3",
+    functions: ["messaging", "login", "files"],
+    anyOf: { userShare: 0.01, sendFailureShare: 0.01, loginFailureShare: 0.01, probeFailureShare: 0.01 },
+  },
   { severity: "SEV4", functions: ["cosmetic"] },
 ];
 
