@@ -137,6 +137,7 @@ export async function startApp(config: Config): Promise<App> {
           alertToken: config.alertToken,
           adminUsernames: config.adminUsernames,
           maxHttpBodyBytes: config.maxHttpBodyBytes,
+          monitoring,
         })
       : undefined,
     statusRoutes: propagation.routes,

@@ -1,7 +1,8 @@
-/** @module The ops HTTP API under `/api/v1/ops/`: alerts, incidents, components, maintenance, logs, stats; staff only, alert intake by token. */
+/** @module The ops HTTP API under `/api/v1/ops/`: alerts, incidents, components, maintenance, logs, stats, probes and SLOs; staff only, alert intake by token. */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { z } from "zod";
 import type { ChatContext } from "../chat/context.js";
+import type { Monitoring } from "../ops/monitoring/monitoring.js";
 import { alertmanagerPayload, fromAlertmanager } from "../ops/tower/alertmanager.js";
 import { fromPagerduty, pagerdutyEvent } from "../ops/tower/pagerduty.js";
 import type { Actor, Tower } from "../ops/tower/tower.js";
@@ -17,6 +18,8 @@ export interface OpsDeps {
   alertToken: string;
   adminUsernames: string;
   maxHttpBodyBytes: number;
+  /** This node's probes and SLOs, for `/probes` and `/slos`. */
+  monitoring?: Pick<Monitoring, "probes" | "slos">;
 }
 
 /** What a handler gets: the request, its path parameters, its query, and how to read its body. */
@@ -162,6 +165,17 @@ export function createOpsRoutes(
     route("GET", "/stats", {
       staff: (call) => [200, tower.stats(parse(s.statsQuery, Object.fromEntries(call.query)).months)],
     }),
+
+    route("GET", "/probes", {
+      staff: () => {
+        const probes = deps.monitoring?.probes;
+        return [
+          200,
+          { enabled: probes !== undefined, latest: probes?.latest() ?? {}, runs: probes?.recentRuns() ?? [] },
+        ];
+      },
+    }),
+    route("GET", "/slos", { staff: () => [200, { slos: deps.monitoring?.slos.status() ?? [] }] }),
 
     route("GET", "/components", { staff: () => [200, { components: tower.listComponents() }] }),
     route("PUT", "/components/:id", {

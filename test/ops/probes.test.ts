@@ -5,8 +5,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { CANARY_FILE } from "../../src/ops/monitoring/canary-accounts.js";
 import type { ProbeRunner } from "../../src/ops/monitoring/probe-runner.js";
 import type { SliEvent } from "../../src/ops/sli-recorder.js";
+import type { AuthReply } from "../../src/protocol/index.js";
 import { eventually } from "../cluster/cluster.js";
-import { RawClient, registerUser, startTestServer, type TestServer } from "../harness.js";
+import { postJson, RawClient, registerUser, startTestServer, type TestServer } from "../harness.js";
 
 const servers: TestServer[] = [];
 afterEach(async () => {
@@ -112,5 +113,40 @@ describe("probes", () => {
     const slow = probes.recentRuns().at(-1);
     expect(slow?.results.find((r) => r.probe === "send")).toMatchObject({ ok: false, error: "timeout" });
     store.appendMessage = original;
+  }, 30_000);
+});
+
+describe("probes and SLOs in the ops API", () => {
+  it("shows staff the probes' last runs and every SLO's burn rates, and refuses everyone else", async () => {
+    const { server, probes } = await probed({ adminUsernames: "probe_admin" });
+    await eventually(() => expect(probes.recentRuns().length).toBeGreaterThanOrEqual(2), 15_000);
+    const admin = await postJson<AuthReply>(
+      server.url,
+      "/api/v1/auth/register",
+      { username: "probe_admin", password: "correct horse" },
+      201,
+    );
+    const plain = await registerUser(server.url, "plain");
+    const get = (path: string, token: string) =>
+      fetch(`${server.url}/api/v1/ops${path}`, { headers: { authorization: `Bearer ${token}` } });
+
+    const probeReply = await get("/probes", admin.token);
+    expect(probeReply.status).toBe(200);
+    const body = (await probeReply.json()) as { enabled: boolean; latest: Record<string, unknown>; runs: unknown[] };
+    expect(body.enabled).toBe(true);
+    expect(body.runs.length).toBeGreaterThanOrEqual(2);
+    expect(body.latest.delivery).toMatchObject({ probe: "delivery", ok: true });
+
+    const sloReply = await get("/slos", admin.token);
+    const { slos } = (await sloReply.json()) as { slos: { name: string; component: string; burnRates: object }[] };
+    expect(slos.map((s) => `${s.name}:${s.component}`)).toEqual([
+      "send:messaging",
+      "delivery:messaging",
+      "login:login",
+      "history:messaging",
+    ]);
+    expect(Object.keys(slos[0]?.burnRates ?? {})).toEqual(["5m", "30m", "1h", "6h", "3d"]);
+
+    for (const path of ["/probes", "/slos"]) expect((await get(path, plain.token)).status).toBe(403);
   }, 30_000);
 });
