@@ -267,3 +267,44 @@ export async function registerAccounts(
   );
   return accounts;
 }
+
+/**
+ * Sample PostgreSQL's client backends of the benchmark's database every `everyMs` until `stop()`,
+ * which returns the average number of backends per state and wait event: whether the store's
+ * connections were busy, waiting for a lock, or idle while the nodes waited for them.
+ */
+export function watchPostgres(everyMs = 500): { stop(): Promise<string> } {
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  const totals = new Map<string, number>();
+  let samples = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const ready = client.connect().then(() => {
+    timer = setInterval(() => {
+      client
+        .query<{ what: string; n: number }>(
+          `SELECT state || coalesce(' / ' || wait_event_type || ':' || wait_event, '') AS what, count(*)::int AS n
+           FROM pg_stat_activity
+           WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()
+           GROUP BY 1`,
+        )
+        .then(({ rows }) => {
+          samples += 1;
+          for (const row of rows) totals.set(row.what, (totals.get(row.what) ?? 0) + row.n);
+        })
+        .catch(() => undefined);
+    }, everyMs);
+  });
+  return {
+    async stop() {
+      await ready.catch(() => undefined);
+      clearInterval(timer);
+      await client.end().catch(() => undefined);
+      if (samples === 0) return "no samples";
+      return [...totals.entries()]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 6)
+        .map(([what, n]) => `${(n / samples).toFixed(1)} ${what}`)
+        .join(", ");
+    },
+  };
+}

@@ -24,7 +24,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { BenchCluster, openFiles, registerAccounts } from "./bench-cluster.js";
+import { BenchCluster, openFiles, registerAccounts, watchPostgres } from "./bench-cluster.js";
 import { topSelfTime } from "./cpu-profile.js";
 import { cpuMsOf, machineMs, rssOf, sleep } from "./proc-stats.js";
 import type {
@@ -232,6 +232,7 @@ try {
     console.log("  cut: every client socket dropped");
   }
   let rssPeak = rssBefore.slice();
+  const postgres = watchPostgres();
   const sampler = setInterval(() => {
     try {
       rssPeak = nodePids().map((pid, i) => Math.max(rssPeak[i] ?? 0, rssOf(pid)));
@@ -273,6 +274,7 @@ try {
   const machineCpu = machineMs().busy - machineStart;
   const othersCpu = Math.max(0, machineCpu - nodesCpu - generatorsCpu - servicesCpu - (self.user + self.system) / 1000);
   clearInterval(sampler);
+  const postgresActivity = await postgres.stop();
   await sleep(5000);
   const rssSettled = nodePids().map(rssOf);
 
@@ -314,6 +316,9 @@ try {
   });
   console.log(
     `  refused connections (server admission, summed over the nodes since they restarted): ${refused.map((r) => r.toFixed(0)).join(" + ")}; failed reconnect attempts seen by clients: ${sum("failedAttempts")}`,
+  );
+  console.log(
+    `  PostgreSQL client backends of the database after the cut, on average (all of them, other users' too): ${postgresActivity}`,
   );
   const errors: Record<string, number> = {};
   for (const r of reports) for (const [k, n] of Object.entries(r.attemptErrors)) errors[k] = (errors[k] ?? 0) + n;

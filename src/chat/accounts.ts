@@ -141,13 +141,24 @@ export async function authenticate(
   token: string | undefined,
 ): Promise<{ user: User; device: DeviceRecord }> {
   if (!token) throw new HaetaeError("unauthorized");
-  const device = await ctx.store.getDeviceByTokenHash(hashToken(token), ctx.now().toISOString());
+  const now = ctx.now();
+  const device = await ctx.store.getDeviceByTokenHash(hashToken(token), now.toISOString());
   if (!device) throw new HaetaeError("unauthorized");
   const [user] = await ctx.store.getUsers([device.userId]);
   if (!user) throw new HaetaeError("unauthorized");
-  await ctx.store.touchDevice(device.id, ctx.now().toISOString());
+  if (!(now.getTime() - Date.parse(device.lastSeenAt) < DEVICE_SEEN_RESOLUTION_MS)) {
+    await ctx.store.touchDevice(device.id, now.toISOString());
+  }
   return { user, device };
 }
+
+/**
+ * How old a device's `lastSeenAt` may be before a new session or request writes it again. The
+ * device list shows it as "last active", where a minute is precise enough. Writing it on every
+ * connect put each reconnect of a storm into the store's write lane — on PostgreSQL one lane
+ * serialized across the cluster — where it queued ahead of the messages being sent (G5).
+ */
+export const DEVICE_SEEN_RESOLUTION_MS = 60_000;
 
 /** The devices logged in to this account. */
 export async function listDevices(ctx: ChatContext, userId: string, currentDeviceId: string): Promise<Device[]> {
