@@ -135,7 +135,7 @@ const MIGRATION_LOCK = 7_366_001;
 
 /** Apply every migration newer than the schema's version; returns the versions applied. */
 export async function migrate(client: pg.PoolClient): Promise<number[]> {
-  await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK]);
+  await client.query("SELECT pg_advisory_lock($1, hashtext(current_schema()))", [MIGRATION_LOCK]);
   try {
     await client.query(
       "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
@@ -168,6 +168,6 @@ export async function migrate(client: pg.PoolClient): Promise<number[]> {
     }
     return applied;
   } finally {
-    await client.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK]);
+    await client.query("SELECT pg_advisory_unlock($1, hashtext(current_schema()))", [MIGRATION_LOCK]);
   }
 }

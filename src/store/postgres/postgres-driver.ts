@@ -106,7 +106,9 @@ export class PostgresDriver implements SqlDriver {
       exec,
       begin: async () => {
         await exec.run("BEGIN");
-        await exec.get("SELECT pg_advisory_xact_lock(?)", [FEED_LOCK]);
+        // Keyed by schema as well: nodes of one deployment share a schema and so the lock, while
+        // deployments (or test runs) in other schemas of the same database never wait on each other.
+        await exec.get("SELECT pg_advisory_xact_lock(?, hashtext(current_schema()))", [FEED_LOCK]);
       },
       commit: async () => {
         await exec.run("COMMIT");
