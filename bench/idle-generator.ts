@@ -31,6 +31,9 @@ async function openOne(url: string, localAddress: string, token: string | undefi
       const ws = new WebSocket(url, {
         localAddress,
         perMessageDeflate: false,
+        // Without it, an upgrade the server never answers holds an opener forever: a 100,000
+        // session run stalled with openers idle and nothing in flight on their address.
+        handshakeTimeout: 30_000,
         ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
       });
       await new Promise<void>((resolve, reject) => {

@@ -80,7 +80,8 @@ function post(message: unknown): void {
 function socketClassFor(session: SessionState): new (url: string) => WebSocket {
   return class BoundWebSocket extends WebSocket {
     constructor(url: string) {
-      super(url, { localAddress: plan.localAddress, perMessageDeflate: false });
+      // A browser gives up on a handshake that never completes; `ws` waits forever unless told.
+      super(url, { localAddress: plan.localAddress, perMessageDeflate: false, handshakeTimeout: 30_000 });
       session.port = Number(new URL(url).port);
       liveSockets.add(this);
       this.once("close", () => liveSockets.delete(this));
