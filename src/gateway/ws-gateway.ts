@@ -397,7 +397,10 @@ export class WsGateway {
    * bus, which may lose it; this check, every heartbeat and whenever the bus comes back, does not.
    */
   async revalidateSessions(): Promise<void> {
-    const deviceIds = [...new Set([...this.sessions].map((s) => s.deviceId))];
+    // Only the sessions asked about: one opened while the store answered has a device the answer
+    // does not list, and closing it with 4501 would end it for good (a reconnect storm hit this).
+    const checked = [...this.sessions];
+    const deviceIds = [...new Set(checked.map((s) => s.deviceId))];
     if (deviceIds.length === 0) return;
     let active: Set<string>;
     try {
@@ -405,7 +408,7 @@ export class WsGateway {
     } catch {
       return; // the store is unreachable: keep sessions until it answers
     }
-    for (const session of this.sessions) {
+    for (const session of checked) {
       if (!active.has(session.deviceId)) session.close(CLOSE_CODES.sessionRevoked, "session ended");
     }
   }
