@@ -60,6 +60,8 @@ export class BenchCluster {
   readonly schema = `haetae_b_${randomBytes(6).toString("hex")}`;
   private readonly dataDir = mkdtempSync(join(tmpdir(), "haetae-bench-cluster-"));
   private ports: number[] = [];
+  /** Children this cluster itself is stopping: their exit is expected. */
+  private readonly stopping = new Set<ChildProcess>();
 
   private constructor(private readonly options: BenchClusterOptions) {}
 
@@ -137,6 +139,14 @@ export class BenchCluster {
         reject(new Error(`node ${i} exited with ${code}:\n${output}`));
       });
     });
+    // A node that dies by itself mid-run is a finding: say so, with the end of what it printed.
+    child.once("exit", (code, signal) => {
+      if (!this.stopping.has(child)) {
+        console.error(
+          `node ${i} exited by itself (code ${code}, signal ${signal}); its last output:\n${output.slice(-3000)}`,
+        );
+      }
+    });
     const node: BenchNode = { index: i, port: this.ports[i] as number, child, output: () => output };
     this.nodes[i] = node;
     return node;
@@ -147,6 +157,7 @@ export class BenchCluster {
     const child = this.nodes[i]?.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once("exit", resolve));
+    this.stopping.add(child);
     child.kill("SIGKILL");
     await exited;
   }
@@ -172,6 +183,7 @@ export class BenchCluster {
     const child = this.nodes[i]?.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once("exit", resolve));
+    this.stopping.add(child);
     child.kill("SIGTERM");
     await Promise.race([exited, sleep(timeoutMs)]);
     await this.killNode(i);

@@ -26,7 +26,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { BenchCluster, openFiles, registerAccounts, watchPostgres } from "./bench-cluster.js";
 import { topSelfTime } from "./cpu-profile.js";
-import { cpuMsOf, machineMs, rssOf, sleep } from "./proc-stats.js";
+import { cpuMsOf, machineMs, rssOf as rssOrThrow, sleep } from "./proc-stats.js";
 import type {
   FromStormGenerator,
   StormConversation,
@@ -142,6 +142,15 @@ function servicesCpuMs(): number {
     for (const pid of pids) if (pid) sum += cpuMsOf(Number(pid));
   }
   return sum;
+}
+
+/** RSS of a process, 0 once it has exited (a node may die mid-run; the run reports it). */
+function rssOf(pid: number): number {
+  try {
+    return rssOrThrow(pid);
+  } catch {
+    return 0;
+  }
 }
 
 const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);
