@@ -11,6 +11,12 @@ export interface BatchConnection {
   rollback(): Promise<void>;
   /** Give the connection back; with an error, it is discarded rather than reused. */
   release(error?: unknown): void;
+  /**
+   * Set when the connection runs a named group of writes itself, in one request (SQLite's writer
+   * thread): the statements then never cross the thread boundary one by one. Same contract as
+   * `runGroup`.
+   */
+  runGroup?(kind: BatchableWrite<unknown, unknown> & { name: string }, inputs: unknown[]): Promise<Outcome[]>;
 }
 
 /** How one write of a batch ended: its value, or the error that undid it alone. */
@@ -24,6 +30,8 @@ export type Outcome<R = unknown> = { ok: true; value: R } | { ok: false; error: 
  * each write runs alone with `runOne`, so a bad write still undoes only itself.
  */
 export interface BatchableWrite<I, R> {
+  /** Names the kind for a connection that runs groups elsewhere (a writer thread looks it up by name). */
+  readonly name?: string;
   runOne(tx: SqlExecutor, input: I): Promise<R>;
   runMany(tx: SqlExecutor, inputs: readonly I[]): Promise<Outcome<R>[]>;
 }
@@ -136,11 +144,14 @@ export class GroupCommit {
         const kind = first.batchable?.write;
         let end = i + 1;
         while (kind && end < batch.length && batch[end]?.batchable?.write === kind) end++;
-        if (kind && end - i > 1) {
-          const inputs = batch.slice(i, end).map((item) => item.batchable?.input);
-          outcomes.push(...(await this.runGroup(connection.exec, kind, inputs)));
+        const inputs = batch.slice(i, end).map((item) => item.batchable?.input);
+        if (kind?.name !== undefined && connection.runGroup) {
+          // Even a group of one: one request to the writer instead of one per statement.
+          outcomes.push(...(await connection.runGroup(kind as typeof kind & { name: string }, inputs)));
+        } else if (kind && end - i > 1) {
+          outcomes.push(...(await runGroup(connection.exec, kind, inputs)));
         } else {
-          outcomes.push(await this.runAlone(connection.exec, first.fn));
+          outcomes.push(await runAlone(connection.exec, first.fn));
         }
         i = end;
       }
@@ -159,39 +170,39 @@ export class GroupCommit {
       else item.reject(outcome.error);
     });
   }
+}
 
-  /** One write in its own savepoint: its failure undoes only itself. */
-  private async runAlone(exec: SqlExecutor, fn: (tx: SqlExecutor) => Promise<unknown>): Promise<Outcome> {
-    await exec.run("SAVEPOINT write");
-    try {
-      const value = await fn(exec);
-      await exec.run("RELEASE SAVEPOINT write");
-      return { ok: true, value };
-    } catch (error) {
-      await exec.run("ROLLBACK TO SAVEPOINT write");
-      await exec.run("RELEASE SAVEPOINT write");
-      return { ok: false, error };
-    }
+/** One write in its own savepoint: its failure undoes only itself. */
+export async function runAlone(exec: SqlExecutor, fn: (tx: SqlExecutor) => Promise<unknown>): Promise<Outcome> {
+  await exec.run("SAVEPOINT write");
+  try {
+    const value = await fn(exec);
+    await exec.run("RELEASE SAVEPOINT write");
+    return { ok: true, value };
+  } catch (error) {
+    await exec.run("ROLLBACK TO SAVEPOINT write");
+    await exec.run("RELEASE SAVEPOINT write");
+    return { ok: false, error };
   }
+}
 
-  /** Consecutive writes of one kind together; if that fails, each alone. */
-  private async runGroup(
-    exec: SqlExecutor,
-    kind: BatchableWrite<unknown, unknown>,
-    inputs: unknown[],
-  ): Promise<Outcome[]> {
-    await exec.run("SAVEPOINT writes");
-    try {
-      const outcomes = await kind.runMany(exec, inputs);
-      if (outcomes.length !== inputs.length) throw new Error("runMany gave a wrong number of outcomes");
-      await exec.run("RELEASE SAVEPOINT writes");
-      return outcomes;
-    } catch {
-      await exec.run("ROLLBACK TO SAVEPOINT writes");
-      await exec.run("RELEASE SAVEPOINT writes");
-      const outcomes: Outcome[] = [];
-      for (const input of inputs) outcomes.push(await this.runAlone(exec, (tx) => kind.runOne(tx, input)));
-      return outcomes;
-    }
+/** Consecutive writes of one kind together; if that fails, each alone. */
+export async function runGroup(
+  exec: SqlExecutor,
+  kind: BatchableWrite<unknown, unknown>,
+  inputs: unknown[],
+): Promise<Outcome[]> {
+  await exec.run("SAVEPOINT writes");
+  try {
+    const outcomes = await kind.runMany(exec, inputs);
+    if (outcomes.length !== inputs.length) throw new Error("runMany gave a wrong number of outcomes");
+    await exec.run("RELEASE SAVEPOINT writes");
+    return outcomes;
+  } catch {
+    await exec.run("ROLLBACK TO SAVEPOINT writes");
+    await exec.run("RELEASE SAVEPOINT writes");
+    const outcomes: Outcome[] = [];
+    for (const input of inputs) outcomes.push(await runAlone(exec, (tx) => kind.runOne(tx, input)));
+    return outcomes;
   }
 }

@@ -1,78 +1,46 @@
-/** @module The SQLite driver: better-sqlite3 in WAL with synchronous=FULL, a writer connection for group commits and a reader. */
+/** @module The SQLite driver: better-sqlite3 in WAL with synchronous=FULL, a writer thread for group commits and a reader on the main thread. */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { type BatchableWrite, type BatchConnection, GroupCommit } from "../sql/group-commit.js";
-import type { DriverOptions, SqlDriver, SqlExecutor } from "../sql/sql-driver.js";
+import { type BatchableWrite, GroupCommit } from "../sql/group-commit.js";
+import { type DriverOptions, type SqlDriver, type SqlExecutor, StoreUnavailableError } from "../sql/sql-driver.js";
 import { migrate } from "./migrations.js";
-
-/** Runs statements on one better-sqlite3 connection, compiling each SQL text once. */
-class SqliteExecutor implements SqlExecutor {
-  private readonly statements = new Map<string, Database.Statement>();
-  constructor(readonly db: Database.Database) {}
-
-  private statement(sql: string): Database.Statement {
-    let statement = this.statements.get(sql);
-    if (!statement) {
-      statement = this.db.prepare(sql);
-      this.statements.set(sql, statement);
-    }
-    return statement;
-  }
-
-  async get<T>(sql: string, params: readonly unknown[] = []): Promise<T | undefined> {
-    return this.statement(sql).get(...params) as T | undefined;
-  }
-
-  async all<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
-    return this.statement(sql).all(...params) as T[];
-  }
-
-  async run(sql: string, params: readonly unknown[] = []): Promise<{ changes: number }> {
-    return { changes: this.statement(sql).run(...params).changes };
-  }
-}
+import { SqliteExecutor } from "./sqlite-executor.js";
+import { SqliteWriter } from "./sqlite-writer.js";
 
 /**
  * Writes go only through the group commit on the writer connection, so no statement can slip
  * into an open write transaction; reads use a second connection, which in WAL mode sees only
- * committed data — a reader never shows a message before its commit.
+ * committed data — a reader never shows a message before its commit. The writer connection
+ * lives in its own thread (`SqliteWriter`): better-sqlite3 is synchronous, and a COMMIT with its
+ * fsync on the event loop would stop every socket for its duration. While the thread commits
+ * one batch, the event loop reads frames and queues the next.
  */
 export class SqliteDriver implements SqlDriver {
   readonly dialect = "sqlite" as const;
   readonly reader: SqlExecutor;
-  private readonly writer: SqliteExecutor;
+  /** The writer thread (tests stop it to check what a crash does to writes in flight). */
+  readonly writer: SqliteWriter;
   private readonly readerDb: Database.Database;
   private readonly commits: GroupCommit;
+  private closed = false;
 
   constructor(file: string, options: DriverOptions = {}) {
-    const writerDb = new Database(file);
-    writerDb.pragma("journal_mode = WAL");
-    writerDb.pragma("synchronous = FULL");
-    writerDb.pragma("foreign_keys = ON");
-    writerDb.pragma("busy_timeout = 5000");
-    migrate(writerDb);
-    this.writer = new SqliteExecutor(writerDb);
+    // Migrations run here, before any thread starts, so a schema newer than this build stops the
+    // start at once.
+    const setupDb = new Database(file);
+    setupDb.pragma("journal_mode = WAL");
+    setupDb.pragma("busy_timeout = 5000");
+    migrate(setupDb);
+    setupDb.close();
+    this.writer = new SqliteWriter(file);
     this.readerDb = new Database(file);
     this.readerDb.pragma("busy_timeout = 5000");
     this.reader = new SqliteExecutor(this.readerDb);
-    const connection: BatchConnection = {
-      exec: this.writer,
-      begin: async () => {
-        await this.writer.run("BEGIN IMMEDIATE");
-      },
-      commit: async () => {
-        await this.writer.run("COMMIT");
-      },
-      rollback: async () => {
-        if (writerDb.inTransaction) await this.writer.run("ROLLBACK");
-      },
-      release: () => undefined,
-    };
     this.commits = new GroupCommit(
       async () => {
-        if (!writerDb.open) throw new Error("the store is closed");
-        return connection;
+        if (this.closed) throw new StoreUnavailableError("the store is closed");
+        return this.writer.connection();
       },
       undefined,
       options.maxBatch,
@@ -98,13 +66,15 @@ export class SqliteDriver implements SqlDriver {
 
   async ping(): Promise<void> {
     await this.reader.get("SELECT 1 AS one");
+    await this.writer.ping();
   }
 
   async close(): Promise<void> {
-    if (!this.writer.db.open) return;
+    if (this.closed) return;
     await this.commits.drain();
+    this.closed = true;
     this.readerDb.close();
-    this.writer.db.close();
+    await this.writer.close();
   }
 }
 

@@ -1,0 +1,96 @@
+/** @module What a crash of the SQLite writer thread does to writes: those in flight fail `unavailable`, none is acknowledged, and the thread comes back (or the node goes unready). */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Conversation } from "../../protocol/index.js";
+import { StoreUnavailableError } from "../sql/sql-driver.js";
+import type { SqlStore } from "../sql/sql-store.js";
+import type { AppendMessageInput } from "../store.js";
+import type { SqliteDriver } from "./sqlite-driver.js";
+import { openSqliteStore } from "./sqlite-store.js";
+
+const now = () => new Date().toISOString();
+let counter = 0;
+const uid = (p: string) => `${p}-${++counter}`;
+
+function msg(conversationId: string, senderId: string, clientMsgId = uid("c")): AppendMessageInput {
+  return {
+    id: uid("m"),
+    conversationId,
+    senderId,
+    clientMsgId,
+    text: "hi",
+    createdAt: now(),
+    mentions: [],
+    mentionsAll: false,
+  };
+}
+
+describe("sqlite writer thread", () => {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  async function fresh() {
+    const dir = mkdtempSync(join(tmpdir(), "haetae-writer-"));
+    const store = openSqliteStore(dir);
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    cleanups.push(() => store.close());
+    const alice = await store.createUser({
+      id: uid("id"),
+      username: uid("a"),
+      displayName: "A",
+      passwordHash: "x",
+      createdAt: now(),
+    });
+    const conversation: Conversation = {
+      id: uid("conv"),
+      kind: "group",
+      memberIds: [alice.id],
+      createdAt: now(),
+      createdBy: alice.id,
+      title: "g",
+    };
+    await store.createGroup(conversation);
+    return { store, driver: (store as SqlStore).driver as SqliteDriver, alice, conversation };
+  }
+
+  /** Queue `n` sends and kill the thread once a batch of them is in its hands. */
+  async function crashDuringSends(driver: SqliteDriver, sends: () => Promise<unknown>[]) {
+    const settled = Promise.allSettled(sends());
+    while (driver.writer.requestsInFlight === 0) await new Promise((resolve) => setImmediate(resolve));
+    await driver.writer.kill();
+    return settled;
+  }
+
+  it("fails the writes in flight as unavailable, acknowledges none of them, and restarts", async () => {
+    const { store, driver, alice, conversation } = await fresh();
+    const inputs = Array.from({ length: 50 }, () => msg(conversation.id, alice.id));
+    const results = await crashDuringSends(driver, () => inputs.map((input) => store.appendMessage(input)));
+    const failed = results.filter((r) => r.status === "rejected");
+    expect(failed.length).toBeGreaterThan(0);
+    for (const r of failed) expect((r as PromiseRejectedResult).reason).toBeInstanceOf(StoreUnavailableError);
+    expect(driver.writer.restarts).toBe(1);
+
+    // The retries (same clientMsgId, as a client does after `unavailable`) all land exactly once,
+    // and the ones that were acknowledged before the crash are still there.
+    const retried = await Promise.all(inputs.map((input) => store.appendMessage(input)));
+    const seqs = retried.map((r) => r.value.seq).sort((a, b) => a - b);
+    expect(seqs).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    const acked = results.flatMap((r, i) => (r.status === "fulfilled" ? [i] : []));
+    for (const i of acked) expect(retried[i]?.duplicate).toBe(true);
+    await expect(store.ping()).resolves.toBeUndefined();
+  });
+
+  it("stops restarting after repeated crashes: every write and ping fails unavailable", async () => {
+    const { store, driver, alice, conversation } = await fresh();
+    for (let i = 0; i < 3; i++) {
+      await crashDuringSends(driver, () => [store.appendMessage(msg(conversation.id, alice.id))]);
+    }
+    expect(driver.writer.restarts).toBe(2);
+    await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(store.appendMessage(msg(conversation.id, alice.id))).rejects.toBeInstanceOf(StoreUnavailableError);
+  });
+});
