@@ -75,7 +75,8 @@ export function renderChart(chart: Chart): string {
   const plotWidth = width - left - right;
   const xPos = (x: number) => left + ((x - xMin) / (xMax - xMin)) * plotWidth;
   const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11" role="img">`,
+    `<title>${escapeXml(chart.title)}</title>`,
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
     `<text x="${left}" y="22" font-size="15" font-weight="bold">${escapeXml(chart.title)}</text>`,
   ];

@@ -27,6 +27,12 @@ export const TEST_DEFAULTS = {
   loginsPerMinutePerIp: 1_000_000,
   degradeLagMs: 60_000,
   probeIntervalMs: 0,
+  // Guarantee tests send hundreds of messages a second as one user; the per-user limits have
+  // their own tests (test/guard/limits.test.ts), which set them low on purpose.
+  userSendsPerSecond: 1_000_000,
+  userSendBurst: 1_000_000,
+  userRequestsPerSecond: 1_000_000,
+  userRequestBurst: 1_000_000,
 };
 
 /** Start a node on 127.0.0.1:0 with a fresh SQLite folder; a cheap scrypt keeps tests fast. */
