@@ -158,6 +158,9 @@ export class SqliteWriter {
     if (!worker) return;
     const exited = new Promise((resolve) => worker.once("exit", resolve));
     await this.request({ op: "close" }).catch(() => undefined);
+    // The reply unrefs the thread; without a ref while waiting for its exit, a process with
+    // nothing else to do ends here, `close()` never resolves, and the CLI's exit code is lost.
+    worker.ref();
     await exited;
   }
 }
