@@ -13,7 +13,6 @@ import { createOpsRoutes } from "./gateway/ops-routes.js";
 import { WsGateway } from "./gateway/ws-gateway.js";
 import { LEVEL_EFFECTS, LoadLevels, sampleProcess } from "./guard/load-levels.js";
 import { ReceiptCoalescer } from "./guard/receipt-coalescer.js";
-import { SendAdmission } from "./guard/send-admission.js";
 import { Metrics } from "./ops/metrics.js";
 import { createMonitoring, type Monitoring } from "./ops/monitoring/monitoring.js";
 import { localBaseUrl } from "./ops/monitoring/probe-runner.js";
@@ -120,7 +119,6 @@ export async function startApp(config: Config): Promise<App> {
     now: () => new Date(),
     load,
     receipts: new ReceiptCoalescer((audience, event) => publishEvent(ctx, audience, event)),
-    sends: new SendAdmission(config.sendQueueTargetMs),
   };
   let stopping: Promise<void> | undefined;
   const gateway = new WsGateway(ctx, bus, config, metrics, nodeId, monitoring.traffic);

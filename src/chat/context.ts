@@ -3,7 +3,6 @@ import { randomUUID } from "node:crypto";
 import type { Bus } from "../bus/bus.js";
 import type { Config } from "../config/config.js";
 import type { ReceiptCoalescer } from "../guard/receipt-coalescer.js";
-import type { SendAdmission } from "../guard/send-admission.js";
 import type { ServerEvent } from "../protocol/index.js";
 import type { Store } from "../store/store.js";
 
@@ -30,8 +29,6 @@ export interface ChatContext {
   load: { readonly level: number };
   /** Where receipts go for live fan-out at level 2 and above. */
   receipts: ReceiptCoalescer;
-  /** Refuses sends, with a retry time, that would wait in the store's queue past the target (G5). */
-  sends: SendAdmission;
 }
 
 /** A new random id for a user, device, conversation or message. */

@@ -71,7 +71,6 @@ export const configSchema = z.strictObject({
   ipConnectionsPerSecond: int(1, 1_000_000).default(1000),
   ipConnectionBurst: int(1, 1_000_000).default(2000),
   maxPendingWrites: int(100, 10_000_000).default(20_000),
-  sendQueueTargetMs: int(10, 60_000).default(150),
   loadSampleMs: int(10, 60_000).default(250),
   degradeLagMs: int(1, 60_000).default(100),
   degradePendingWrites: int(1, 10_000_000).default(2000),

@@ -59,33 +59,17 @@ export async function sendMessage(
     throw new HaetaeError("message_not_found", `replyToSeq: there is no message ${input.replyToSeq}.`);
   }
   const { mentions, mentionsAll } = await resolveMentions(ctx, conversation, senderId, input.text);
-  // Refused here, before anything is stored, and only once lighter work is already shed (level
-  // 1+): a send the store could not commit within the target is told when to retry instead of
-  // waiting seconds for its ack. A retry of a stored send was answered above, refusal or not.
-  const refusal = ctx.sends.admit(ctx.load.level >= 1);
-  if (refusal) {
-    throw new HaetaeError(
-      "overloaded",
-      "The server is busy storing other messages; retry shortly.",
-      refusal.retryAfterMs,
-    );
-  }
-  let written: Awaited<ReturnType<typeof ctx.store.appendMessage>>;
-  try {
-    written = await ctx.store.appendMessage({
-      id: newId(),
-      conversationId: input.conversationId,
-      senderId,
-      clientMsgId: input.clientMsgId,
-      text: input.text,
-      createdAt: ctx.now().toISOString(),
-      mentions,
-      mentionsAll,
-      ...(input.replyToSeq !== undefined ? { replyToSeq: input.replyToSeq } : {}),
-    });
-  } finally {
-    ctx.sends.done();
-  }
+  const written = await ctx.store.appendMessage({
+    id: newId(),
+    conversationId: input.conversationId,
+    senderId,
+    clientMsgId: input.clientMsgId,
+    text: input.text,
+    createdAt: ctx.now().toISOString(),
+    mentions,
+    mentionsAll,
+    ...(input.replyToSeq !== undefined ? { replyToSeq: input.replyToSeq } : {}),
+  });
   if (written.event) await publishEvent(ctx, written.audience, written.event);
   return { message: written.value, duplicate: written.duplicate };
 }
