@@ -13,6 +13,7 @@ import {
   type TowerChange,
   type TowerFeed,
 } from "../../src/ops/tower/model.js";
+import { emptyIncidentLog } from "../../src/ops/tower/tower-core.js";
 
 const DESCRIPTIONS: Record<Indicator, string> = {
   none: "All Systems Operational",
@@ -98,18 +99,7 @@ export class MemoryTower implements TowerFeed {
         },
       ],
       timeline: [],
-      log: {
-        summary: "",
-        cause: "",
-        trigger: "",
-        fix: "",
-        detection: "",
-        wentWell: "",
-        wentBadly: "",
-        gotLucky: "",
-        publicSummary: "",
-        followUps: [],
-      },
+      log: emptyIncidentLog(),
       alertIds: [],
     };
     this.incidents.set(incident.id, incident);

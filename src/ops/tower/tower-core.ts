@@ -10,6 +10,7 @@ import type {
   ComponentFunction,
   ComponentStatus,
   Incident,
+  IncidentLog,
   IncidentStatus,
   Maintenance,
   Severity,
@@ -199,18 +200,7 @@ export class TowerCore {
       measured: noImpact(),
       updates: [],
       timeline: [],
-      log: {
-        summary: "",
-        cause: "",
-        trigger: "",
-        fix: "",
-        detection: "",
-        wentWell: "",
-        wentBadly: "",
-        gotLucky: "",
-        publicSummary: "",
-        followUps: [],
-      },
+      log: emptyIncidentLog(),
       alertIds: [],
     };
     if (input.commander) incident.commander = input.commander;
@@ -359,6 +349,22 @@ export class TowerCore {
 }
 
 /** A new random id for alerts, updates, follow-ups and maintenances. */
+/** The log of a new incident: every field still to be written. */
+export function emptyIncidentLog(): IncidentLog {
+  return {
+    summary: "",
+    cause: "",
+    trigger: "",
+    fix: "",
+    detection: "",
+    wentWell: "",
+    wentBadly: "",
+    gotLucky: "",
+    publicSummary: "",
+    followUps: [],
+  };
+}
+
 export function newOpsId(): string {
   return randomUUID();
 }

@@ -4,7 +4,7 @@ import { HaetaeError } from "../../protocol/index.js";
 import type { AppendMessageInput, Written } from "../store.js";
 import { memberIds } from "./conversation-queries.js";
 import type { BatchableWrite, Outcome } from "./group-commit.js";
-import { appendMessage, messageByClientMsgId } from "./message-queries.js";
+import { appendMessage, messageByClientMsgId, newMessage } from "./message-queries.js";
 import type { SqlExecutor } from "./sql-driver.js";
 
 /** What an append gives back: the message, its feed event and its live audience. */
@@ -115,19 +115,7 @@ async function appendMessages(db: SqlExecutor, inputs: readonly AppendMessageInp
     state.lastActivityAt = input.createdAt;
     state.touched = true;
     const seq = state.lastSeq;
-    const message: Message = {
-      id: input.id,
-      conversationId: input.conversationId,
-      seq,
-      senderId: input.senderId,
-      clientMsgId: input.clientMsgId,
-      text: input.text,
-      createdAt: input.createdAt,
-      ...(input.replyToSeq !== undefined ? { replyToSeq: input.replyToSeq } : {}),
-      mentions: input.mentions,
-      mentionsAll: input.mentionsAll,
-      reactions: {},
-    };
+    const message = newMessage(input, seq);
     byClientMsgId.set(key, message);
     messageRows.push([
       input.conversationId,

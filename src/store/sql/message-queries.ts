@@ -55,6 +55,23 @@ async function insertMentions(db: SqlExecutor, conversationId: string, seq: numb
   }
 }
 
+/** The message a new append stores under `seq`, as read back it would be: no reactions yet. */
+export function newMessage(input: AppendMessageInput, seq: number): Message {
+  return {
+    id: input.id,
+    conversationId: input.conversationId,
+    seq,
+    senderId: input.senderId,
+    clientMsgId: input.clientMsgId,
+    text: input.text,
+    createdAt: input.createdAt,
+    ...(input.replyToSeq !== undefined ? { replyToSeq: input.replyToSeq } : {}),
+    mentions: input.mentions,
+    mentionsAll: input.mentionsAll,
+    reactions: {},
+  };
+}
+
 /**
  * Append with the next seq (the conversation row's `last_seq + 1`, taken under the write's
  * lock) and move the sender's read cursor to it; a second send of the same clientMsgId
@@ -100,21 +117,9 @@ export async function appendMessage(
     input.senderId,
     seq,
   ]);
-  // Built here rather than read back: a new message has no reactions, and on PostgreSQL every
-  // statement is a round trip inside the batch's serialized transaction.
-  const message: Message = {
-    id: input.id,
-    conversationId: input.conversationId,
-    seq,
-    senderId: input.senderId,
-    clientMsgId: input.clientMsgId,
-    text: input.text,
-    createdAt: input.createdAt,
-    ...(input.replyToSeq !== undefined ? { replyToSeq: input.replyToSeq } : {}),
-    mentions: input.mentions,
-    mentionsAll: input.mentionsAll,
-    reactions: {},
-  };
+  // Built here rather than read back: on PostgreSQL every statement is a round trip inside the
+  // batch's serialized transaction.
+  const message = newMessage(input, seq);
   const event = await appendEvent(
     db,
     { type: "message.new", conversationId: input.conversationId, seq, message },
