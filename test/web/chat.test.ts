@@ -90,7 +90,8 @@ describe("two people chatting in a direct conversation", () => {
   it("shows an edit on both sides", async () => {
     await messageAction(minji, "Hello Junho!", /^edit$/i);
     const box = minji.getByRole("textbox", { name: /^message$/i });
-    expect(await box.inputValue()).toBe("Hello Junho!");
+    // The composer takes the text on its next render, after the menu's click.
+    await expect.poll(() => box.inputValue()).toBe("Hello Junho!");
     await box.fill("Hello, Junho!");
     await box.press("Enter");
     for (const page of [minji, junho]) {
