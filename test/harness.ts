@@ -76,12 +76,33 @@ export async function postJson<T>(baseUrl: string, path: string, body: unknown, 
   return json;
 }
 
-type Frame = Record<string, unknown> & { type: string };
+export type Frame = Record<string, unknown> & { type: string };
 
 /**
  * A raw protocol client for tests: sends frames as given, answers requests by id, and keeps
  * every pushed event so tests can assert on exactly what arrived.
  */
+/**
+ * Open a session that the server is expected to refuse for now: resolves with the error frame it
+ * sent before closing, and the close code (4002 with `retryAfterMs` for a refusal by load or rate).
+ */
+export function refusedSession(wsUrl: string, token: string): Promise<{ frame: Frame; closeCode: number }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${token}` } });
+    let frame: Frame | undefined;
+    ws.on("message", (data) => {
+      const parsed = JSON.parse(data.toString()) as Frame;
+      if (parsed.type === "session") reject(new Error("the session was admitted"));
+      frame ??= parsed;
+    });
+    ws.once("unexpected-response", (_req, res) => reject(new Error(`upgrade refused with HTTP ${res.statusCode}`)));
+    ws.once("error", reject);
+    ws.once("close", (code) =>
+      frame ? resolve({ frame, closeCode: code }) : reject(new Error(`closed ${code} without a frame`)),
+    );
+  });
+}
+
 export class RawClient {
   readonly events: ServerEvent[] = [];
   readonly frames: Frame[] = [];

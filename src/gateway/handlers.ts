@@ -22,6 +22,8 @@ type Handler<T extends RequestType> = (
   env: HandlerEnv,
   session: Session,
   params: z.output<(typeof REQUESTS)[T]>,
+  /** Called by a handler whose write is queued in the store's order: the connection's next send may start. */
+  queued: () => void,
 ) => Promise<Replies[T]>;
 
 const empty = {} as Record<string, never>;
@@ -62,7 +64,7 @@ export const HANDLERS: { [T in RequestType]: Handler<T> } = {
     await conversations.leaveConversation(ctx, s.userId, p.conversationId);
     return empty;
   },
-  "message.send": async ({ ctx }, s, p) => messages.sendMessage(ctx, s.userId, p),
+  "message.send": async ({ ctx }, s, p, queued) => messages.sendMessage(ctx, s.userId, p, queued),
   "message.edit": async ({ ctx }, s, p) => ({ message: await messages.editMessage(ctx, s.userId, p) }),
   "message.delete": async ({ ctx }, s, p) => ({ message: await messages.deleteMessage(ctx, s.userId, p) }),
   "reaction.add": async ({ ctx }, s, p) => ({ message: await messages.react(ctx, s.userId, p, true) }),

@@ -3,6 +3,14 @@ import type { WebSocket } from "ws";
 import type { User } from "../protocol/index.js";
 import { CLOSE_CODES } from "../protocol/index.js";
 
+/** What a queued request learns about its place in its connection's order. */
+export interface RequestTurn {
+  /** Say that this request's write is queued in the store's order: the next send may start. */
+  queued(): void;
+  /** Settles once every earlier request of the connection has been answered. */
+  previous: Promise<void>;
+}
+
 /**
  * The socket's own buffer is the send queue; its size is bounded. Past half the bound,
  * ephemeral frames (typing, presence) are dropped; past the bound the session is closed with
@@ -11,8 +19,10 @@ import { CLOSE_CODES } from "../protocol/index.js";
  */
 export class Session {
   readonly presenceSubscriptions = new Set<string>();
-  /** Requests of one connection run one at a time, so two sends from one device keep their order. */
-  private queue: Promise<void> = Promise.resolve();
+  /** Settles when every request so far has been answered. */
+  private answered: Promise<void> = Promise.resolve();
+  /** Settles when the next send may start: the latest request queued its write, or finished. */
+  private sendGate: Promise<void> = Promise.resolve();
   private pending = 0;
   /** The TCP socket under ws, while it is corked for the current turn of the event loop. */
   private corked: { uncork(): void } | undefined;
@@ -75,12 +85,30 @@ export class Session {
     });
   }
 
-  /** Run `task` after every earlier request of this connection has finished. */
-  enqueue(task: () => Promise<void>): void {
+  /**
+   * Run `task` after every earlier request of this connection has finished; a `pipelined` one
+   * (a send) as soon as the request before it has queued its write in the store's order
+   * (`turn.queued()`), so a device's sends share group commits instead of waiting out one commit
+   * each. Order is still kept: writes are queued in arrival order, and a task answers only after
+   * `turn.previous`, so replies leave in the order the requests came.
+   */
+  enqueue(task: (turn: RequestTurn) => Promise<void>, pipelined = false): void {
     this.pending += 1;
-    this.queue = this.queue.then(task).finally(() => {
-      this.pending -= 1;
+    const previous = this.answered;
+    let queued: () => void = () => undefined;
+    const writeQueued = new Promise<void>((resolve) => {
+      queued = resolve;
     });
+    const done = (pipelined ? this.sendGate : previous)
+      .then(() => task({ queued, previous }))
+      .catch(() => undefined)
+      .finally(() => {
+        queued();
+        this.pending -= 1;
+      });
+    // `done` implies `previous`: a task answers only after the one before it did.
+    this.answered = Promise.all([previous, done]).then(() => undefined);
+    this.sendGate = pipelined ? writeQueued : this.answered;
   }
 
   close(code: number, reason: string): void {

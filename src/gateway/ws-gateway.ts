@@ -8,6 +8,7 @@ import { authenticate } from "../chat/accounts.js";
 import type { ChatContext } from "../chat/context.js";
 import type { Config } from "../config/config.js";
 import { ClientLimits, type ClientLimitsConfig, type LimitName } from "../guard/client-limits.js";
+import { RetrySlots } from "../guard/retry-slots.js";
 import { TokenBucket } from "../guard/token-bucket.js";
 import type { Metrics } from "../ops/metrics.js";
 import type { TrafficSli } from "../ops/monitoring/traffic-sli.js";
@@ -25,7 +26,7 @@ import {
 import { StoreUnavailableError } from "../store/sql/sql-driver.js";
 import { HANDLERS, type HandlerEnv } from "./handlers.js";
 import { PresenceRegistry } from "./presence.js";
-import { Session } from "./session.js";
+import { type RequestTurn, Session } from "./session.js";
 
 export type GatewayConfig = Pick<
   Config,
@@ -37,6 +38,7 @@ export type GatewayConfig = Pick<
   | "heartbeatMs"
   | "connectionsPerSecond"
   | "connectionBurst"
+  | "connectionRetryMaxMs"
 > &
   ClientLimitsConfig;
 
@@ -71,6 +73,8 @@ export class WsGateway {
   private readonly heartbeat: NodeJS.Timeout;
   private accepting = true;
   private readonly admission: TokenBucket;
+  /** The retry times handed to refused sessions: one admission slot each, not all the same moment. */
+  private readonly admissionSlots: RetrySlots;
   private readonly limits: ClientLimits;
   private readonly greetings = new Set<() => string[]>();
 
@@ -88,6 +92,7 @@ export class WsGateway {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: config.maxFrameBytes * 4, perMessageDeflate: false });
     this.presence = new PresenceRegistry(nodeId, config.heartbeatMs * 2.5);
     this.admission = new TokenBucket(config.connectionsPerSecond, config.connectionBurst);
+    this.admissionSlots = new RetrySlots(config.connectionsPerSecond, config.connectionRetryMaxMs);
     this.limits = new ClientLimits(config);
     this.env = { ctx, presence: this.presence, presenceSubscriptionLimit: config.presenceSubscriptionLimit };
     this.unsubscribe.push(bus.subscribe((message) => this.deliver(message)));
@@ -113,19 +118,40 @@ export class WsGateway {
     // at a steady rate, so a reconnect storm is spread out while connected clients keep working.
     if (this.ctx.load.level >= 4) {
       this.metrics.refusedConnections.inc({ reason: "degraded" });
-      return rejectUpgrade(socket, 503, "overloaded", "The server is shedding load; reconnect later.", 2000);
+      return this.refuseSession(
+        request,
+        socket,
+        head,
+        "overloaded",
+        "The server is shedding load; reconnect later.",
+        2000,
+      );
     }
     // One address first, so that a flood from it spends its own bucket and not the node's admission.
     const address = request.socket.remoteAddress ?? "unknown";
     const refusal = this.limits.connection(address);
     if (refusal) {
       this.metrics.refusedConnections.inc({ reason: "address_rate" });
-      return rejectUpgrade(socket, 429, "rate_limited", LIMIT_MESSAGES[refusal.limit], refusal.retryAfterMs);
+      return this.refuseSession(
+        request,
+        socket,
+        head,
+        "rate_limited",
+        LIMIT_MESSAGES[refusal.limit],
+        refusal.retryAfterMs,
+      );
     }
-    const wait = this.admission.take();
-    if (wait > 0) {
+    if (this.admission.take() > 0) {
       this.metrics.refusedConnections.inc({ reason: "admission_rate" });
-      return rejectUpgrade(socket, 503, "overloaded", "Too many connections at once; reconnect later.", wait);
+      const retryAfterMs = this.admissionSlots.next();
+      return this.refuseSession(
+        request,
+        socket,
+        head,
+        "overloaded",
+        "Too many connections at once; reconnect later.",
+        retryAfterMs,
+      );
     }
     // Node removes its own error listener before emitting `upgrade`: a reset while the token is
     // checked would otherwise be an uncaught exception. ws adds its own once it takes the socket.
@@ -151,11 +177,37 @@ export class WsGateway {
       if (!(error instanceof HaetaeError) && !(error instanceof StoreUnavailableError)) {
         console.error("auth during upgrade failed:", error);
       }
-      return rejectUpgrade(socket, ERRORS[code].status, code, ERRORS[code].message);
+      if (!ERRORS[code].retryable) return rejectUpgrade(socket, ERRORS[code].status, code, ERRORS[code].message);
+      return this.refuseSession(request, socket, head, code, ERRORS[code].message, 1000);
     }
     if (socket.destroyed) return;
     socket.off("error", onSocketError);
     this.wss.handleUpgrade(request, socket, head, (ws) => this.open(ws, auth.user, auth.device.id, address));
+  }
+
+  /**
+   * Refuse a session for now, in a way every client can read: the upgrade is accepted, the error
+   * frame (with `retryAfterMs`) sent, and the socket closed with 4002 — a browser sees neither
+   * the status nor the body of a refused upgrade, only 1006, and would retry at its own pace.
+   * Nothing was read from the store for it (the token is not even looked at), so a refusal
+   * stays cheap in a storm.
+   */
+  private refuseSession(
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    code: ErrorCode,
+    message: string,
+    retryAfterMs: number,
+  ): void {
+    const onSocketError = () => socket.destroy();
+    socket.on("error", onSocketError);
+    this.wss.handleUpgrade(request, socket, head, (ws) => {
+      socket.off("error", onSocketError);
+      ws.on("error", () => ws.terminate());
+      ws.send(JSON.stringify({ type: "error", id: null, code, message, retryAfterMs }));
+      ws.close(CLOSE_CODES.tryAgainLater, code);
+    });
   }
 
   private open(ws: WebSocket, user: Session["user"], deviceId: string, address: string): void {
@@ -257,19 +309,32 @@ export class WsGateway {
       this.replyError(session, id, "rate_limited", LIMIT_MESSAGES[refusal.limit], refusal.retryAfterMs);
       return;
     }
-    session.enqueue(() => this.run(session, requestType, id, params.data));
+    session.enqueue((turn) => this.run(session, requestType, id, params.data, turn), requestType === "message.send");
   }
 
-  private async run(session: Session, type: RequestType, id: string | number, params: unknown): Promise<void> {
+  private async run(
+    session: Session,
+    type: RequestType,
+    id: string | number,
+    params: unknown,
+    turn: RequestTurn,
+  ): Promise<void> {
     const started = performance.now();
     let outcome: ErrorCode | "ok" = "ok";
     try {
-      const handler = HANDLERS[type] as (env: HandlerEnv, s: Session, p: unknown) => Promise<object>;
-      const reply = await handler(this.env, session, params);
+      const handler = HANDLERS[type] as (
+        env: HandlerEnv,
+        s: Session,
+        p: unknown,
+        queued: () => void,
+      ) => Promise<object>;
+      const reply = await handler(this.env, session, params, turn.queued);
+      await turn.previous;
       session.send(JSON.stringify({ type: "ok", id, ...reply }));
       this.metrics.requests.inc({ type, outcome: "ok" });
       if (type === "message.send" && !(reply as { duplicate?: boolean }).duplicate) this.metrics.messagesStored.inc();
     } catch (error) {
+      await turn.previous;
       if (error instanceof HaetaeError) {
         outcome = error.code;
         this.metrics.requests.inc({ type, outcome: error.code });

@@ -2,7 +2,7 @@
 import type { Conversation, Message } from "../../protocol/index.js";
 import { HaetaeError, parseMentions } from "../../protocol/index.js";
 import { accessConversation } from "../access.js";
-import { type ChatContext, newId, publishEvent } from "../context.js";
+import { type ChatContext, newMessageId, publishEvent } from "../context.js";
 
 /** Characters that show nothing: whitespace, zero-width spaces and joiners, the BOM. */
 const INVISIBLE = /[\p{White_Space}\u200b-\u200d\u2060\ufeff]/gu;
@@ -37,12 +37,16 @@ async function resolveMentions(
 
 /**
  * Send a message: stored first, acknowledged and published after the commit (G1). A retry with
- * the same `clientMsgId` returns the original message, same id and seq, and stores nothing (G2).
+ * the same `clientMsgId` returns the original message, same id and seq, and stores nothing (G2):
+ * the check that decides is the one inside the write, so a retry racing its original (both
+ * queued before either committed) is still answered as a duplicate. `queued` is called as soon
+ * as the write is in the store's queue, whose order gives the seqs.
  */
 export async function sendMessage(
   ctx: ChatContext,
   senderId: string,
   input: { conversationId: string; clientMsgId: string; text: string; replyToSeq?: number | undefined },
+  queued: () => void = () => undefined,
 ): Promise<{ message: Message; duplicate: boolean }> {
   const { conversation } = await accessConversation(ctx, senderId, input.conversationId);
   const earlier = await ctx.store.findByClientMsgId(senderId, input.clientMsgId);
@@ -59,8 +63,8 @@ export async function sendMessage(
     throw new HaetaeError("message_not_found", `replyToSeq: there is no message ${input.replyToSeq}.`);
   }
   const { mentions, mentionsAll } = await resolveMentions(ctx, conversation, senderId, input.text);
-  const written = await ctx.store.appendMessage({
-    id: newId(),
+  const appended = ctx.store.appendMessage({
+    id: newMessageId(),
     conversationId: input.conversationId,
     senderId,
     clientMsgId: input.clientMsgId,
@@ -70,6 +74,8 @@ export async function sendMessage(
     mentionsAll,
     ...(input.replyToSeq !== undefined ? { replyToSeq: input.replyToSeq } : {}),
   });
+  queued();
+  const written = await appended;
   if (written.event) await publishEvent(ctx, written.audience, written.event);
   return { message: written.value, duplicate: written.duplicate };
 }
