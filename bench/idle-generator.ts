@@ -36,9 +36,22 @@ async function openOne(url: string, localAddress: string, token: string | undefi
         handshakeTimeout: 30_000,
         ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
       });
+      // Haetae (a token) admits a session with its `session` frame, or refuses it for now with
+      // an error frame carrying `retryAfterMs` and close 4002; the bare ws peer just opens.
+      let toldMs: number | undefined;
       await new Promise<void>((resolve, reject) => {
-        ws.once("open", () => resolve());
+        ws.once(token ? "message" : "open", (data?: WebSocket.RawData) => {
+          if (!token) return resolve();
+          const frame = JSON.parse(String(data)) as { type: string; code?: string; retryAfterMs?: number };
+          if (frame.type === "session") return resolve();
+          toldMs = frame.retryAfterMs;
+          reject(new Error(`session refused: ${frame.code}`));
+        });
         ws.once("error", reject);
+        ws.once("close", (code) => reject(new Error(`closed with ${code}`)));
+      }).catch((error: unknown) => {
+        ws.terminate();
+        throw Object.assign(error as Error, { toldMs });
       });
       // An idle session still answers the server's pings (ws does that by itself).
       ws.on("error", () => undefined);
@@ -52,8 +65,9 @@ async function openOne(url: string, localAddress: string, token: string | undefi
       const why = (error as Error).message.replace(/\d+\.\d+\.\d+\.\d+:\d+/g, "").trim();
       failures[why] = (failures[why] ?? 0) + 1;
       if (attempt >= 50) throw error;
-      // Capped full jitter, as the SDK does: refused clients spread themselves out.
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(5000, 100 * 2 ** attempt)));
+      // The wait the server told, plus capped full jitter, as the SDK does: refused clients spread themselves out.
+      const told = (error as { toldMs?: number }).toldMs ?? 0;
+      await new Promise((resolve) => setTimeout(resolve, told + Math.random() * Math.min(5000, 100 * 2 ** attempt)));
     }
   }
 }

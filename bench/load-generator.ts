@@ -206,8 +206,26 @@ type HaetaeClient = ClientState & {
   request(frame: Record<string, unknown>, onReply: (reply: Record<string, unknown>) => void): void;
 };
 
-/** A Haetae client: the protocol of docs/protocol.md, one request id counter per connection. */
+/** A Haetae client, connected again after the wait it is told when the node refuses the session for now (close 4002). */
 async function connectHaetae(
+  index: number,
+  userId: string,
+  token: string,
+  conversation: ConversationState,
+): Promise<HaetaeClient> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await connectHaetaeOnce(index, userId, token, conversation);
+    } catch (error) {
+      const wait = (error as { retryAfterMs?: number }).retryAfterMs;
+      if (wait === undefined || attempt >= 30) throw error;
+      await new Promise((resolve) => setTimeout(resolve, wait + Math.random() * 100));
+    }
+  }
+}
+
+/** A Haetae client: the protocol of docs/protocol.md, one request id counter per connection. */
+async function connectHaetaeOnce(
   index: number,
   userId: string,
   token: string,
@@ -234,6 +252,10 @@ async function connectHaetae(
       if (reply) {
         replies.delete(frame.id as number);
         reply(frame);
+      } else if (type === "error" && frame.id === null && typeof frame.retryAfterMs === "number") {
+        onBroken(
+          Object.assign(new Error(`session refused: ${String(frame.code)}`), { retryAfterMs: frame.retryAfterMs }),
+        );
       } else if (type === "error") {
         onBroken(new Error(`unexpected error frame: ${String(data)}`));
       }

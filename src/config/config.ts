@@ -60,6 +60,7 @@ export const configSchema = z.strictObject({
   heartbeatMs: int(100, 600_000).default(30_000),
   connectionsPerSecond: int(1, 1_000_000).default(500),
   connectionBurst: int(1, 1_000_000).default(1000),
+  connectionRetryMaxMs: int(100, 600_000).default(30_000),
   loginsPerMinutePerIp: int(1, 1_000_000).default(30),
   // Shared by every connection of one user / one address on this node (src/guard/client-limits.ts).
   userRequestsPerSecond: int(1, 1_000_000).default(100),

@@ -97,6 +97,11 @@ export const CLOSE_CODES = {
   serverGoingAway: 4000,
   /** The client read too slowly and its send queue overflowed; reconnect and sync. */
   slowConsumer: 4001,
+  /**
+   * The node refused the session for now (load level 4, its admission rate, the address's rate):
+   * the error frame before the close carries `retryAfterMs`; reconnect no sooner.
+   */
+  tryAgainLater: 4002,
   /** The token is missing, unknown or expired. */
   unauthorized: 4500,
   /** The device was logged out or revoked. */

@@ -48,6 +48,8 @@ export class HaetaeClient {
   private synced = false;
   private readonly syncer: SyncRunner;
   private lastHeardAt = 0;
+  /** Set by a session refused for now (close 4002): the server's `retryAfterMs`, added to the next reconnect's delay. */
+  private refusedForMs: number | undefined;
   private firstUnsyncedAt: number | undefined;
   private readonly timers = new Map<TimerName, ReturnType<typeof setTimeout>>();
   private ready: { promise: Promise<void>; resolve(): void; reject(error: Error): void } | undefined;
@@ -263,7 +265,11 @@ export class HaetaeClient {
     } catch {
       return; // The server only sends JSON; a proxy's garbage must not break the client.
     }
-    if (frame.type === "ok" || frame.type === "error") {
+    if (frame.type === "error" && frame.id === null) {
+      // The session itself was refused (overloaded, rate-limited, unauthorized); the close follows.
+      const retryAfterMs = (frame as { retryAfterMs?: unknown }).retryAfterMs;
+      if (typeof retryAfterMs === "number" && retryAfterMs >= 0) this.refusedForMs = retryAfterMs;
+    } else if (frame.type === "ok" || frame.type === "error") {
       this.requests.settle(frame as ReplyFrame);
     } else if ((FEED_EVENT_TYPES as readonly unknown[]).includes(frame.type)) {
       this.sequencer.live(frame as FeedEvent);
@@ -295,9 +301,15 @@ export class HaetaeClient {
     this.scheduleReconnect(code);
   }
 
+  /**
+   * The next try after the server's `retryAfterMs` when it refused the session (its own slot for
+   * this client), plus full jitter, so that clients refused together do not return together.
+   */
   private scheduleReconnect(code: number): void {
     this.setState({ state: "reconnecting", closeCode: code });
-    this.setTimer("reconnect", this.backoff.next(), () => this.openSocket());
+    const delay = (this.refusedForMs ?? 0) + this.backoff.next();
+    this.refusedForMs = undefined;
+    this.setTimer("reconnect", delay, () => this.openSocket());
   }
 
   /** Drop a connection that stopped answering; the next one is opened as after any close. */

@@ -6,9 +6,9 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import type { MessageNewEvent } from "../../src/protocol/index.js";
+import { CLOSE_CODES, type MessageNewEvent } from "../../src/protocol/index.js";
 import { HaetaeClient } from "../../src/sdk/index.js";
-import { RawClient, registerUser, startTestServer, type TestServer } from "../harness.js";
+import { RawClient, refusedSession, registerUser, startTestServer, type TestServer } from "../harness.js";
 
 const servers: TestServer[] = [];
 afterEach(async () => {
@@ -53,6 +53,48 @@ it("admits a reconnect storm at the configured rate, and every client ends conne
   for (const c of clients) c.close();
   await host.close();
 }, 60_000);
+
+it("gives sessions refused together their own retry slots, and the SDK waits its slot before trying again", async () => {
+  const s = await server({ connectionsPerSecond: 1, connectionBurst: 1 });
+  const users = await Promise.all(Array.from({ length: 4 }, () => registerUser(s.url, "slot")));
+  const host = await RawClient.connect(s.wsUrl, (users[0] as { token: string }).token); // takes the one token
+  // Refused in the same moment: each is told a later slot, 1000 ms apart (one a second).
+  const refusals = await Promise.all(users.slice(1).map((u) => refusedSession(s.wsUrl, u.token)));
+  const waits = refusals.map((r) => r.frame.retryAfterMs as number).sort((a, b) => a - b);
+  for (const r of refusals)
+    expect(r).toMatchObject({ closeCode: CLOSE_CODES.tryAgainLater, frame: { code: "overloaded" } });
+  expect((waits[1] as number) - (waits[0] as number)).toBeGreaterThanOrEqual(900);
+  expect((waits[2] as number) - (waits[1] as number)).toBeGreaterThanOrEqual(900);
+
+  // An SDK client refused in the same storm waits at least the retry time it was told (its
+  // backoff alone would come back within a few ms), then gets in.
+  const attempts: { at: number; told?: number }[] = [];
+  class Recording extends WebSocket {
+    constructor(url: string) {
+      super(url);
+      const attempt: { at: number; told?: number } = { at: Date.now() };
+      attempts.push(attempt);
+      this.on("message", (data) => {
+        const frame = JSON.parse(data.toString()) as { id?: unknown; retryAfterMs?: number };
+        if (frame.id === null) attempt.told = frame.retryAfterMs;
+      });
+    }
+  }
+  const client = new HaetaeClient({
+    url: s.url,
+    token: (users[3] as { token: string }).token,
+    WebSocket: Recording as never,
+    baseMs: 1,
+    maxMs: 5,
+  });
+  await client.connect();
+  expect(attempts.length).toBeGreaterThanOrEqual(2);
+  const refusedAttempt = attempts[0] as { at: number; told?: number };
+  expect(refusedAttempt.told).toBeGreaterThan(2000); // the slot after the three above
+  expect((attempts[1] as { at: number }).at - refusedAttempt.at).toBeGreaterThanOrEqual(refusedAttempt.told as number);
+  client.close();
+  await host.close();
+}, 30_000);
 
 it("refuses writes past the queue bound with overloaded and a retry time, and a retry stores each once", async () => {
   const s = await server({
@@ -164,24 +206,17 @@ describe("limits shared by a user's connections and by an address", () => {
     for (const c of conns) await c.close();
   });
 
-  it("refuses an address's connections past its rate with 429 rate_limited and a retry time", async () => {
+  it("refuses an address's connections past its rate with rate_limited, a retry time and close 4002", async () => {
     const s = await server({ ipConnectionsPerSecond: 1, ipConnectionBurst: 2 });
     const me = await registerUser(s.url, "conns");
     const first = await Promise.all([1, 2].map(() => RawClient.connect(s.wsUrl, me.token)));
-    const refused = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const ws = new WebSocket(s.wsUrl, { headers: { authorization: `Bearer ${me.token}` } });
-      ws.once("open", () => reject(new Error("a third connection was admitted")));
-      ws.once("unexpected-response", (_req, res) => {
-        let body = "";
-        res.on("data", (d: Buffer) => {
-          body += d.toString();
-        });
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-      });
-    });
-    expect(refused.status).toBe(429);
-    expect(JSON.parse(refused.body)).toMatchObject({
-      error: { code: "rate_limited", retryAfterMs: expect.any(Number) },
+    const refused = await refusedSession(s.wsUrl, me.token);
+    expect(refused.closeCode).toBe(CLOSE_CODES.tryAgainLater);
+    expect(refused.frame).toMatchObject({
+      type: "error",
+      id: null,
+      code: "rate_limited",
+      retryAfterMs: expect.any(Number),
     });
     const metrics = await (await fetch(`${s.url}/metrics`)).text();
     expect(metrics).toMatch(/haetae_refused_connections_total\{reason="address_rate"\} 1/);

@@ -4,8 +4,8 @@
  * and it comes back by itself when the load is gone.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import WebSocket from "ws";
-import { RawClient, registerUser, startTestServer, type TestServer } from "../harness.js";
+import { CLOSE_CODES } from "../../src/protocol/index.js";
+import { RawClient, refusedSession, registerUser, startTestServer, type TestServer } from "../harness.js";
 
 async function pair(server: TestServer) {
   const alice = await registerUser(server.url, "shed");
@@ -66,18 +66,11 @@ describe("shedding order at each level", () => {
     await send();
     await b.until(() => b.eventsOf("message.new").length === 5);
 
-    // Level 4: new connections refused with Retry-After; the connected keep chatting.
+    // Level 4: new sessions refused with a retry time and close 4002; the connected keep chatting.
     server.app.load.pin(4);
-    const refused = await new Promise<{ status: number; retryAfter: string | undefined }>((resolve) => {
-      const ws = new WebSocket(server.wsUrl, { headers: { authorization: `Bearer ${bob.token}` } });
-      ws.on("unexpected-response", (_req, res) =>
-        resolve({ status: res.statusCode ?? 0, retryAfter: res.headers["retry-after"] }),
-      );
-      ws.on("open", () => resolve({ status: 101, retryAfter: undefined }));
-      ws.on("error", () => undefined);
-    });
-    expect(refused.status).toBe(503);
-    expect(Number(refused.retryAfter)).toBeGreaterThan(0);
+    const refused = await refusedSession(server.wsUrl, bob.token);
+    expect(refused.closeCode).toBe(CLOSE_CODES.tryAgainLater);
+    expect(refused.frame).toMatchObject({ type: "error", code: "overloaded", retryAfterMs: expect.any(Number) });
     await send();
     await b.until(() => b.eventsOf("message.new").length === 6);
 
