@@ -1,6 +1,5 @@
 /** @module What every chat action receives: the store, the bus, the config slice and a clock. */
 import { randomUUID } from "node:crypto";
-import { v7 as uuidV7 } from "uuid";
 import type { Bus } from "../bus/bus.js";
 import type { Config } from "../config/config.js";
 import type { ReceiptCoalescer } from "../guard/receipt-coalescer.js";
@@ -38,12 +37,16 @@ export function newId(): string {
 }
 
 /**
- * A new message id: a UUIDv7, which starts with its time in milliseconds, so new ids land at the
- * end of the store's unique index on message ids instead of on a random page of it (with random
- * ids, every commit rewrote one index page per message; `npm run bench:load` in benchmarks.md).
+ * A new message id: a UUIDv7 (RFC 9562), which starts with its time in milliseconds, so new ids
+ * land at the end of the store's unique index on message ids instead of on a random page of it
+ * (with random ids, every commit rewrote one index page per message). Its 74 random bits are
+ * those of a v4 from `randomUUID`, which draws from a pooled buffer — the `uuid` package's v7
+ * called `getRandomValues` once per id, 2.9 % of the node's time in a surge's profile.
  */
 export function newMessageId(): string {
-  return uuidV7();
+  const time = Date.now().toString(16).padStart(12, "0");
+  // xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx: keep from the version's next digit on, variant included.
+  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${randomUUID().slice(15)}`;
 }
 
 /**
