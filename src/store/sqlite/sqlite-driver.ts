@@ -5,6 +5,7 @@ import Database from "better-sqlite3";
 import { type BatchableWrite, GroupCommit } from "../sql/group-commit.js";
 import { type DriverOptions, type SqlDriver, type SqlExecutor, StoreUnavailableError } from "../sql/sql-driver.js";
 import { migrate } from "./migrations.js";
+import { SqliteCheckpointer } from "./sqlite-checkpointer.js";
 import { SqliteExecutor } from "./sqlite-executor.js";
 import { SqliteWriter } from "./sqlite-writer.js";
 
@@ -23,6 +24,7 @@ export class SqliteDriver implements SqlDriver {
   readonly writer: SqliteWriter;
   private readonly readerDb: Database.Database;
   private readonly commits: GroupCommit;
+  private readonly checkpointer: SqliteCheckpointer;
   private closed = false;
 
   constructor(file: string, options: DriverOptions = {}) {
@@ -34,6 +36,7 @@ export class SqliteDriver implements SqlDriver {
     migrate(setupDb);
     setupDb.close();
     this.writer = new SqliteWriter(file);
+    this.checkpointer = new SqliteCheckpointer(file);
     this.readerDb = new Database(file);
     this.readerDb.pragma("busy_timeout = 5000");
     this.reader = new SqliteExecutor(this.readerDb);
@@ -73,6 +76,7 @@ export class SqliteDriver implements SqlDriver {
     if (this.closed) return;
     await this.commits.drain();
     this.closed = true;
+    await this.checkpointer.close();
     this.readerDb.close();
     await this.writer.close();
   }

@@ -4,6 +4,7 @@ import Database from "better-sqlite3";
 import { HaetaeError } from "../../protocol/index.js";
 import { APPEND_MESSAGE } from "../sql/append-messages.js";
 import { type BatchableWrite, type Outcome, runGroup } from "../sql/group-commit.js";
+import { WRITER_AUTOCHECKPOINT_PAGES } from "./sqlite-checkpointer.js";
 import { SqliteExecutor } from "./sqlite-executor.js";
 
 /** What the main thread asks of the writer; replies carry the same `id`. */
@@ -59,6 +60,9 @@ db.pragma("journal_mode = WAL");
 db.pragma("synchronous = FULL");
 db.pragma("foreign_keys = ON");
 db.pragma("busy_timeout = 5000");
+// The checkpointer thread copies the WAL into the database file; the writer's own automatic
+// checkpoint, inside a COMMIT, is only its backstop.
+db.pragma(`wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT_PAGES}`);
 const exec = new SqliteExecutor(db);
 
 async function handle(request: WriterRequest): Promise<unknown> {
