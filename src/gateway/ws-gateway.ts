@@ -28,6 +28,9 @@ import { HANDLERS, type HandlerEnv } from "./handlers.js";
 import { PresenceRegistry } from "./presence.js";
 import { type RequestTurn, Session } from "./session.js";
 
+/** Slices each heartbeat's work is spread over (see `heartbeatSlice`). */
+const HEARTBEAT_SLICES = 10;
+
 export type GatewayConfig = Pick<
   Config,
   | "maxFrameBytes"
@@ -71,6 +74,10 @@ export class WsGateway {
   private readonly env: HandlerEnv;
   private readonly unsubscribe: (() => void)[] = [];
   private readonly heartbeat: NodeJS.Timeout;
+  private heartbeatTick = 0;
+  /** The clients still to ping, and the sessions still to re-check, in this heartbeat's round. */
+  private pingRound: WebSocket[] = [];
+  private checkRound: Session[] = [];
   private accepting = true;
   private readonly admission: TokenBucket;
   /** The retry times handed to refused sessions: one admission slot each, not all the same moment. */
@@ -107,7 +114,7 @@ export class WsGateway {
         void this.revalidateSessions();
       }),
     );
-    this.heartbeat = setInterval(() => this.checkHeartbeats(), config.heartbeatMs);
+    this.heartbeat = setInterval(() => this.heartbeatSlice(), config.heartbeatMs / HEARTBEAT_SLICES);
     this.heartbeat.unref();
   }
 
@@ -431,9 +438,25 @@ export class WsGateway {
     this.bus.publishControl(control).catch((error: Error) => console.error("presence publish failed:", error.message));
   }
 
-  /** Every heartbeat: ping clients, re-announce presence, expire others' claims, re-check tokens. */
-  private checkHeartbeats(): void {
-    for (const client of this.wss.clients) {
+  /**
+   * One slice of the heartbeat. Every `heartbeatMs` a round starts: presence is re-announced and
+   * others' expired claims dropped, and every client connected then is pinged (or cut, if it did
+   * not answer the round before) and its device re-checked once during the round — a share in
+   * each of its `HEARTBEAT_SLICES` slices. Done all at once, a round stopped the event loop for
+   * tens of milliseconds every 30 s with a few thousand sessions (a ping is a socket write each,
+   * the re-check a read of every device), the worst seconds of an otherwise quiet node.
+   */
+  private heartbeatSlice(): void {
+    const slice = this.heartbeatTick % HEARTBEAT_SLICES;
+    this.heartbeatTick += 1;
+    if (slice === 0) {
+      this.pingRound = [...this.wss.clients];
+      this.checkRound = [...this.sessions];
+      this.refreshPresence();
+    }
+    const slicesLeft = HEARTBEAT_SLICES - slice;
+    for (const client of this.pingRound.splice(0, Math.ceil(this.pingRound.length / slicesLeft))) {
+      if (client.readyState !== client.OPEN) continue;
       const probe = (client as WebSocket & { isAlive?: () => boolean }).isAlive;
       if (probe && !probe()) {
         client.terminate();
@@ -441,6 +464,12 @@ export class WsGateway {
       }
       client.ping();
     }
+    const checks = this.checkRound.splice(0, Math.ceil(this.checkRound.length / slicesLeft));
+    if (checks.length > 0) void this.revalidateSessions(checks);
+  }
+
+  /** Once a heartbeat: re-announce this node's users as online, and expire others' stale claims. */
+  private refreshPresence(): void {
     const users = this.presence.localUsers();
     const at = this.ctx.now().toISOString();
     // Chunks keep each bus message far below NATS's 1 MiB payload limit.
@@ -454,17 +483,15 @@ export class WsGateway {
       this.bus.publishControl(control).catch(() => undefined);
     }
     for (const changed of this.presence.expire()) this.presenceChanged(changed);
-    void this.revalidateSessions();
   }
 
   /**
    * Close sessions whose device was revoked or whose token expired. A revocation travels on the
    * bus, which may lose it; this check, every heartbeat and whenever the bus comes back, does not.
    */
-  async revalidateSessions(): Promise<void> {
+  async revalidateSessions(checked: Session[] = [...this.sessions]): Promise<void> {
     // Only the sessions asked about: one opened while the store answered has a device the answer
     // does not list, and closing it with 4501 would end it for good (a reconnect storm hit this).
-    const checked = [...this.sessions];
     const deviceIds = [...new Set(checked.map((s) => s.deviceId))];
     if (deviceIds.length === 0) return;
     let active: Set<string>;
