@@ -85,7 +85,7 @@ function socketClassFor(session: SessionState): new (url: string) => WebSocket {
       session.port = Number(new URL(url).port);
       liveSockets.add(this);
       this.once("close", () => liveSockets.delete(this));
-      // Why an attempt failed: "Unexpected server response: 503" (refused), ECONNREFUSED (down)…
+      // Why an attempt failed: ECONNREFUSED (down), a handshake timeout… (a refusal for now is a 4002 close, not an error)
       this.on("error", (error: Error) => {
         if (cutAt === 0) return;
         const why = error.message.replace(/\d+\.\d+\.\d+\.\d+:\d+/g, "").trim();

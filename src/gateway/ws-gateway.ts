@@ -125,10 +125,11 @@ export class WsGateway {
     // at a steady rate, so a reconnect storm is spread out while connected clients keep working.
     if (this.ctx.load.level >= 4) {
       this.metrics.refusedConnections.inc({ reason: "degraded" });
-      return this.refuseSession(
+      return this.endSession(
         request,
         socket,
         head,
+        CLOSE_CODES.tryAgainLater,
         "overloaded",
         "The server is shedding load; reconnect later.",
         2000,
@@ -139,10 +140,11 @@ export class WsGateway {
     const refusal = this.limits.connection(address);
     if (refusal) {
       this.metrics.refusedConnections.inc({ reason: "address_rate" });
-      return this.refuseSession(
+      return this.endSession(
         request,
         socket,
         head,
+        CLOSE_CODES.tryAgainLater,
         "rate_limited",
         LIMIT_MESSAGES[refusal.limit],
         refusal.retryAfterMs,
@@ -151,10 +153,11 @@ export class WsGateway {
     if (this.admission.take() > 0) {
       this.metrics.refusedConnections.inc({ reason: "admission_rate" });
       const retryAfterMs = this.admissionSlots.next();
-      return this.refuseSession(
+      return this.endSession(
         request,
         socket,
         head,
+        CLOSE_CODES.tryAgainLater,
         "overloaded",
         "Too many connections at once; reconnect later.",
         retryAfterMs,
@@ -171,21 +174,15 @@ export class WsGateway {
       if (socket.destroyed) return;
       socket.off("error", onSocketError);
       if (error instanceof HaetaeError && error.code === "unauthorized") {
-        // Accept, say why, and close with 4500: a browser cannot read an HTTP status from a
-        // refused upgrade (it sees only 1006) and would retry a dead token forever.
-        this.wss.handleUpgrade(request, socket, head, (ws) => {
-          ws.on("error", () => ws.terminate());
-          ws.send(JSON.stringify({ type: "error", id: null, code: "unauthorized", message: error.message }));
-          ws.close(CLOSE_CODES.unauthorized, "unauthorized");
-        });
-        return;
+        // Said in a frame and close 4500: with only a refused upgrade, a browser would retry a dead token forever.
+        return this.endSession(request, socket, head, CLOSE_CODES.unauthorized, "unauthorized", error.message);
       }
       const code: ErrorCode = error instanceof HaetaeError ? error.code : "unavailable";
       if (!(error instanceof HaetaeError) && !(error instanceof StoreUnavailableError)) {
         console.error("auth during upgrade failed:", error);
       }
       if (!ERRORS[code].retryable) return rejectUpgrade(socket, ERRORS[code].status, code, ERRORS[code].message);
-      return this.refuseSession(request, socket, head, code, ERRORS[code].message, 1000);
+      return this.endSession(request, socket, head, CLOSE_CODES.tryAgainLater, code, ERRORS[code].message, 1000);
     }
     if (socket.destroyed) return;
     socket.off("error", onSocketError);
@@ -193,27 +190,30 @@ export class WsGateway {
   }
 
   /**
-   * Refuse a session for now, in a way every client can read: the upgrade is accepted, the error
-   * frame (with `retryAfterMs`) sent, and the socket closed with 4002 — a browser sees neither
-   * the status nor the body of a refused upgrade, only 1006, and would retry at its own pace.
-   * Nothing was read from the store for it (the token is not even looked at), so a refusal
-   * stays cheap in a storm.
+   * End a session at once, in a way every client can read: the upgrade is accepted, the error
+   * frame sent, and the socket closed with `closeCode` — a browser sees neither the status nor the
+   * body of a refused upgrade, only 1006. 4500 (`unauthorized`): never again with this token;
+   * 4002 (`tryAgainLater`): again after `retryAfterMs`. The refusals by load or rate come before
+   * the token is looked at, so they read nothing from the store and stay cheap in a storm.
    */
-  private refuseSession(
+  private endSession(
     request: IncomingMessage,
     socket: Duplex,
     head: Buffer,
+    closeCode: number,
     code: ErrorCode,
     message: string,
-    retryAfterMs: number,
+    retryAfterMs?: number,
   ): void {
     const onSocketError = () => socket.destroy();
     socket.on("error", onSocketError);
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       socket.off("error", onSocketError);
       ws.on("error", () => ws.terminate());
-      ws.send(JSON.stringify({ type: "error", id: null, code, message, retryAfterMs }));
-      ws.close(CLOSE_CODES.tryAgainLater, code);
+      const frame: Record<string, unknown> = { type: "error", id: null, code, message };
+      if (retryAfterMs !== undefined) frame.retryAfterMs = retryAfterMs;
+      ws.send(JSON.stringify(frame));
+      ws.close(closeCode, code);
     });
   }
 
