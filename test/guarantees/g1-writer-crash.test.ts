@@ -3,6 +3,8 @@
  * `unavailable` (retryable, with `retryAfterMs`), never acknowledged; the retry with the same
  * clientMsgId lands once; and a node whose writer keeps crashing answers /readyz with 503.
  */
+import { join } from "node:path";
+import Database from "better-sqlite3";
 import { afterEach, expect, it } from "vitest";
 import type { SqlStore } from "../../src/store/sql/sql-store.js";
 import type { SqliteDriver } from "../../src/store/sqlite/sqlite-driver.js";
@@ -27,10 +29,22 @@ it("answers sends in flight at a writer crash with unavailable, then takes their
 
   const send = (clientMsgId: string) =>
     client.request("message.send", { conversationId: conversation.id, clientMsgId, text: clientMsgId });
-  const firstTry = send("crash-1");
-  while (writer.requestsInFlight === 0) await new Promise((resolve) => setImmediate(resolve));
-  await writer.kill();
-  const reply = await firstTry;
+  // Killing a free-running writer races it: a commit that finishes first is rightly acknowledged.
+  // So another connection holds the write lock and the thread waits in BEGIN; its end is asked
+  // for before the lock is let go, and it ends as soon as it runs JavaScript again — before it
+  // can commit or reply.
+  const blocker = new Database(join((server as TestServer).dataDir, "haetae.db"));
+  blocker.pragma("busy_timeout = 5000");
+  const sendDuringCrash = async (clientMsgId: string) => {
+    blocker.exec("BEGIN IMMEDIATE");
+    const pending = send(clientMsgId);
+    while (writer.requestsInFlight === 0) await new Promise((resolve) => setImmediate(resolve));
+    const killed = writer.kill();
+    blocker.exec("ROLLBACK");
+    await killed;
+    return pending;
+  };
+  const reply = await sendDuringCrash("crash-1");
   expect(reply.type).toBe("error");
   expect(reply.code).toBe("unavailable");
   expect(reply.retryAfterMs).toBeGreaterThan(0);
@@ -42,11 +56,9 @@ it("answers sends in flight at a writer crash with unavailable, then takes their
 
   // Two more crashes in the window: the writer stays down and the node says so.
   for (let i = 0; i < 2; i++) {
-    const pending = send(`crash-${i + 2}`);
-    while (writer.requestsInFlight === 0) await new Promise((resolve) => setImmediate(resolve));
-    await writer.kill();
-    expect((await pending).type).toBe("error");
+    expect((await sendDuringCrash(`crash-${i + 2}`)).type).toBe("error");
   }
+  blocker.close();
   expect((await fetch(`${server.url}/readyz`)).status).toBe(503);
   await client.close();
 });
