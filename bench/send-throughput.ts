@@ -3,16 +3,21 @@
  * SQLite, synchronous=FULL), against a bare `ws` server that answers each frame at once — the
  * peer that shows what the transport alone costs, measured in the same run.
  *
- * Usage: npm run bench:send -- [--clients 20] [--window 32] [--seconds 5]
+ * Usage: npm run bench:send -- [--clients 20] [--window 32] [--seconds 5] [--profile] [--node-arg=--flag …]
+ *
+ * `--profile` writes a V8 CPU profile of every server thread (`--cpu-prof`) and prints each
+ * thread's top self-time functions over the measured seconds; `--node-arg` passes a flag to the
+ * server's `node` (an inspector port, a heap setting).
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import WebSocket, { WebSocketServer } from "ws";
+import { topSelfTime } from "./cpu-profile.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const { values } = parseArgs({
@@ -20,11 +25,15 @@ const { values } = parseArgs({
     clients: { type: "string", default: "20" },
     window: { type: "string", default: "32" },
     seconds: { type: "string", default: "5" },
+    profile: { type: "boolean", default: false },
+    "node-arg": { type: "string", multiple: true, default: [] },
   },
 });
 const CLIENTS = Number(values.clients);
 const WINDOW = Number(values.window);
 const SECONDS = Number(values.seconds);
+const PROFILE = values.profile;
+const NODE_ARGS = values["node-arg"];
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -86,12 +95,33 @@ async function open(url: string, token?: string): Promise<WebSocket> {
   return ws;
 }
 
+/**
+ * SIGTERM the server (a normal exit writes its profiles, one per thread) and, once it has exited,
+ * print each thread's top self time over the wall-clock window [from, to].
+ */
+function printProfiles(child: ChildProcess, dir: string, from: number, to: number): void {
+  const killedAt = Date.now();
+  child.once("exit", () => {
+    const exitAt = (killedAt + Date.now()) / 2;
+    for (const file of readdirSync(dir).filter((f) => f.endsWith(".cpuprofile"))) {
+      const path = join(dir, file);
+      const { endTime } = JSON.parse(readFileSync(path, "utf8")) as { endTime: number };
+      const top = topSelfTime(path, endTime - (exitAt - from) * 1000, endTime - (exitAt - to) * 1000, ROOT, 25);
+      if (top.length > 0) console.log(`\nprofile ${file}:\n${top.join("\n")}`);
+    }
+  });
+  child.kill("SIGTERM");
+}
+
 async function benchHaetae(): Promise<Result> {
   const dataDir = mkdtempSync(join(tmpdir(), "haetae-bench-"));
   const port = await freePort();
+  const profileDir = join(dataDir, "profile");
   const child: ChildProcess = spawn(
     process.execPath,
     [
+      ...(PROFILE ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : []),
+      ...NODE_ARGS,
       "--import",
       "tsx",
       "src/cli.ts",
@@ -136,6 +166,7 @@ async function benchHaetae(): Promise<Result> {
       conversations.push(created.conversation.id);
       sockets.push(ws);
     }
+    const from = Date.now();
     const result = await drive(sockets, (client, n) =>
       JSON.stringify({
         type: "message.send",
@@ -145,9 +176,12 @@ async function benchHaetae(): Promise<Result> {
         text: `benchmark message ${n}`,
       }),
     );
+    const to = Date.now();
     for (const ws of sockets) ws.close();
+    if (PROFILE) printProfiles(child, profileDir, from, to);
     return result;
   } finally {
+    if (PROFILE) await new Promise((resolve) => child.once("exit", resolve));
     child.kill("SIGKILL");
     rmSync(dataDir, { recursive: true, force: true });
   }

@@ -1,4 +1,7 @@
-/** @module The one access check for conversations (G7): every request about a conversation passes here. */
+/**
+ * @module The one access check for conversations (G7): every request about a conversation passes
+ * here, but `message.send`, whose write makes the same check under its lock (store/sql/message-queries.ts `refuseAppend`).
+ */
 
 import type { Conversation, MemberState } from "../protocol/index.js";
 import { HaetaeError } from "../protocol/index.js";

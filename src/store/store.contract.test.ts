@@ -5,7 +5,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { dropSchema, freshSchema, postgresUrlWithSchema } from "../../test/services.js";
-import type { Conversation } from "../protocol/index.js";
+import { type Conversation, HaetaeError } from "../protocol/index.js";
 import { openPostgresStore } from "./postgres/postgres-store.js";
 import { MIGRATIONS } from "./sqlite/migrations.js";
 import { openSqliteStore } from "./sqlite/sqlite-store.js";
@@ -344,6 +344,59 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     expect(news.map((e) => e.eventId)).toEqual([ok[0]?.event?.eventId, ok[1]?.event?.eventId, ok[3]?.event?.eventId]);
     const again = await store.appendMessage({ ...first, id: uid("m") });
     expect([again.duplicate, again.value.seq]).toEqual([true, 1]);
+  });
+
+  it("decides a missing conversation, a block and a reply target inside the write, in a group and alone", async () => {
+    const { store } = await fresh();
+    const [a, b] = [await user(store), await user(store)];
+    const direct = (
+      await store.getOrCreateDirect({
+        kind: "direct",
+        id: uid("d"),
+        memberIds: [a.id, b.id],
+        createdAt: now(),
+        createdBy: a.id,
+      })
+    ).value;
+    const g = (await store.createGroup(group(a.id, [a.id]))).value;
+    const codes = (results: PromiseSettledResult<unknown>[]) =>
+      results.map((r) =>
+        r.status === "fulfilled" ? "ok" : r.reason instanceof HaetaeError ? r.reason.code : "rejected",
+      );
+    // One group commit: a reply to the message queued just before it is fine, one past it is not.
+    const together = await Promise.allSettled([
+      store.appendMessage(msg(direct.id, a.id, "before the block")),
+      store.appendMessage(msg(g.id, a.id, "first")),
+      store.appendMessage({ ...msg(g.id, a.id, "to the first"), replyToSeq: 1 }),
+      store.appendMessage({ ...msg(g.id, a.id, "to the future"), replyToSeq: 3 }),
+      store.appendMessage({ ...msg(g.id, a.id, "to nothing"), replyToSeq: 0 }),
+      store.appendMessage(msg("no-such-conversation", a.id, "lost")),
+    ]);
+    expect(codes(together)).toEqual([
+      "ok",
+      "ok",
+      "ok",
+      "message_not_found",
+      "message_not_found",
+      "conversation_not_found",
+    ]);
+    await store.addBlock(b.id, a.id, now());
+    expect(codes(await Promise.allSettled([store.appendMessage(msg(direct.id, a.id, "blocked one way"))]))).toEqual([
+      "blocked",
+    ]);
+    // A clash only the database sees undoes the group, and every send runs alone (`runOne`).
+    const one = msg(g.id, a.id, "one");
+    const alone = await Promise.allSettled([
+      store.appendMessage(one),
+      store.appendMessage({ ...msg(g.id, a.id, "clash"), id: one.id }),
+      store.appendMessage(msg(direct.id, b.id, "blocked the other way")),
+      store.appendMessage({ ...msg(g.id, a.id, "to the future"), replyToSeq: 9 }),
+      store.appendMessage(msg("no-such-conversation", a.id, "lost")),
+      store.appendMessage({ ...msg(g.id, a.id, "to one"), replyToSeq: 3 }),
+    ]);
+    expect(codes(alone)).toEqual(["ok", "rejected", "blocked", "message_not_found", "conversation_not_found", "ok"]);
+    expect(await store.lastSeq(direct.id)).toBe(1);
+    expect(await store.lastSeq(g.id)).toBe(4);
   });
 
   it("undoes a group of sends that fails as a whole and runs each alone, so only the bad one fails", async () => {

@@ -1,5 +1,5 @@
 /** @module Messages: send (exactly once), edit, delete for everyone, reactions, history. */
-import type { Conversation, Message } from "../../protocol/index.js";
+import type { Message } from "../../protocol/index.js";
 import { HaetaeError, parseMentions } from "../../protocol/index.js";
 import { accessConversation } from "../access.js";
 import { type ChatContext, newMessageId, publishEvent } from "../context.js";
@@ -16,16 +16,16 @@ function checkText(ctx: ChatContext, text: string): void {
   }
 }
 
-/** Resolve `@username` mentions to members of the conversation (the sender excluded). */
-async function resolveMentions(
+/** Resolve `@username` mentions to members (the sender excluded), from the given member ids. */
+async function mentionsAmong(
   ctx: ChatContext,
-  conversation: Conversation,
+  memberIds: readonly string[],
   senderId: string,
   text: string,
 ): Promise<{ mentions: string[]; mentionsAll: boolean }> {
   const parsed = parseMentions(text);
   if (parsed.usernames.length === 0) return { mentions: [], mentionsAll: parsed.all };
-  const members = await ctx.store.getUsers(conversation.memberIds);
+  const members = await ctx.store.getUsers([...memberIds]);
   const byName = new Map(members.map((u) => [u.username, u.id]));
   const mentions: string[] = [];
   for (const name of parsed.usernames) {
@@ -35,12 +35,29 @@ async function resolveMentions(
   return { mentions, mentionsAll: parsed.all };
 }
 
+/** Mentions of a new message: members are read only when the text names someone. */
+async function mentionsOfNew(
+  ctx: ChatContext,
+  conversationId: string,
+  senderId: string,
+  text: string,
+): Promise<{ mentions: string[]; mentionsAll: boolean }> {
+  if (!text.includes("@")) return { mentions: [], mentionsAll: false };
+  const parsed = parseMentions(text);
+  if (parsed.usernames.length === 0) return { mentions: [], mentionsAll: parsed.all };
+  const conversation = await ctx.store.getConversation(conversationId);
+  return mentionsAmong(ctx, conversation?.memberIds ?? [], senderId, text);
+}
+
 /**
  * Send a message: stored first, acknowledged and published after the commit (G1). A retry with
  * the same `clientMsgId` returns the original message, same id and seq, and stores nothing (G2):
  * the check that decides is the one inside the write, so a retry racing its original (both
- * queued before either committed) is still answered as a duplicate. `queued` is called as soon
- * as the write is in the store's queue, whose order gives the seqs.
+ * queued before either committed) is still answered as a duplicate. The write also decides
+ * everything that can change while the send waits: the conversation exists, the sender is a
+ * member (G7), no block stands in a direct conversation, the replied-to seq exists — so a send
+ * reads nothing before its write but the members of a text that mentions someone. `queued` is
+ * called as soon as the write is in the store's queue, whose order gives the seqs.
  */
 export async function sendMessage(
   ctx: ChatContext,
@@ -48,21 +65,16 @@ export async function sendMessage(
   input: { conversationId: string; clientMsgId: string; text: string; replyToSeq?: number | undefined },
   queued: () => void = () => undefined,
 ): Promise<{ message: Message; duplicate: boolean }> {
-  const { conversation } = await accessConversation(ctx, senderId, input.conversationId);
-  const earlier = await ctx.store.findByClientMsgId(senderId, input.clientMsgId);
-  if (earlier) {
-    if (earlier.conversationId !== input.conversationId) throw new HaetaeError("client_msg_id_conflict");
-    return { message: earlier, duplicate: true };
+  let mentioned: { mentions: string[]; mentionsAll: boolean };
+  try {
+    checkText(ctx, input.text);
+    mentioned = await mentionsOfNew(ctx, input.conversationId, senderId, input.text);
+  } catch (error) {
+    // A retry of a message stored before a limit changed is still answered with the original.
+    const earlier = await ctx.store.findByClientMsgId(senderId, input.clientMsgId);
+    if (earlier?.conversationId === input.conversationId) return { message: earlier, duplicate: true };
+    throw error;
   }
-  checkText(ctx, input.text);
-  if (conversation.kind === "direct") {
-    const other = conversation.memberIds.find((id) => id !== senderId);
-    if (other !== undefined && (await ctx.store.isBlockedEitherWay(senderId, other))) throw new HaetaeError("blocked");
-  }
-  if (input.replyToSeq !== undefined && !(await ctx.store.getMessage(input.conversationId, input.replyToSeq))) {
-    throw new HaetaeError("message_not_found", `replyToSeq: there is no message ${input.replyToSeq}.`);
-  }
-  const { mentions, mentionsAll } = await resolveMentions(ctx, conversation, senderId, input.text);
   const appended = ctx.store.appendMessage({
     id: newMessageId(),
     conversationId: input.conversationId,
@@ -70,8 +82,8 @@ export async function sendMessage(
     clientMsgId: input.clientMsgId,
     text: input.text,
     createdAt: ctx.now().toISOString(),
-    mentions,
-    mentionsAll,
+    mentions: mentioned.mentions,
+    mentionsAll: mentioned.mentionsAll,
     ...(input.replyToSeq !== undefined ? { replyToSeq: input.replyToSeq } : {}),
   });
   queued();
@@ -98,7 +110,7 @@ export async function editMessage(
   if (message.deleted) throw new HaetaeError("message_deleted");
   checkText(ctx, input.text);
   if (input.text === message.text) return message;
-  const { mentions, mentionsAll } = await resolveMentions(ctx, conversation, userId, input.text);
+  const { mentions, mentionsAll } = await mentionsAmong(ctx, conversation.memberIds, userId, input.text);
   const written = await ctx.store.editMessage(
     input.conversationId,
     input.seq,

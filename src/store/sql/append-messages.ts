@@ -4,7 +4,7 @@ import { HaetaeError } from "../../protocol/index.js";
 import type { AppendMessageInput, Written } from "../store.js";
 import { memberIds } from "./conversation-queries.js";
 import type { BatchableWrite, Outcome } from "./group-commit.js";
-import { appendMessage, messageByClientMsgId, newMessage } from "./message-queries.js";
+import { appendMessage, messageByClientMsgId, newMessage, refuseAppend } from "./message-queries.js";
 import type { SqlExecutor } from "./sql-driver.js";
 
 /** What an append gives back: the message, its feed event and its live audience. */
@@ -58,12 +58,14 @@ interface ConversationState {
   lastSeq: number;
   lastActivityAt: string;
   touched: boolean;
+  /** For a direct conversation: whether either member blocks the other (read when first needed). */
+  blocked?: boolean;
 }
 
 /**
  * The sends of one batch, together. The checks are the same as `appendMessage` (clientMsgId
- * seen before: the original, or `client_msg_id_conflict`; the sender must be a member inside
- * the write: G7), and the same rows are written, but each conversation is read once (members,
+ * seen before: the original, or `client_msg_id_conflict`; then `refuseAppend`'s), and the same
+ * rows are written, but each conversation is read once (members,
  * `last_seq`) and its seqs are handed out in memory (G3: the batch holds the write lock, and
  * the database's `last_seq` is the authority it starts from); the messages, mentions and feed
  * events go in with one multi-row INSERT per table, the conversation row and the sender's read
@@ -92,8 +94,8 @@ async function appendMessages(db: SqlExecutor, inputs: readonly AppendMessageInp
     }
     let state = conversations.get(input.conversationId);
     if (state === undefined) {
-      const row = await db.get<{ last_seq: number; last_activity_at: string }>(
-        "SELECT last_seq, last_activity_at FROM conversations WHERE id = ?",
+      const row = await db.get<{ kind: string; last_seq: number; last_activity_at: string }>(
+        "SELECT kind, last_seq, last_activity_at FROM conversations WHERE id = ?",
         [input.conversationId],
       );
       state = row
@@ -102,13 +104,14 @@ async function appendMessages(db: SqlExecutor, inputs: readonly AppendMessageInp
             lastSeq: Number(row.last_seq),
             lastActivityAt: row.last_activity_at,
             touched: false,
+            ...(row.kind === "direct" ? {} : { blocked: false }),
           }
         : null;
       conversations.set(input.conversationId, state);
     }
-    if (!state?.members.includes(input.senderId)) {
-      // A conversation that vanished is refused like one the sender is not in: nothing is written.
-      outcomes.push({ ok: false, error: new HaetaeError("forbidden", "You are not a member of this conversation.") });
+    const refusal = await refuseAppend(db, input, state);
+    if (refusal || !state) {
+      outcomes.push({ ok: false, error: refusal ?? new HaetaeError("conversation_not_found") });
       continue;
     }
     state.lastSeq += 1;

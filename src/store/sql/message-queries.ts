@@ -2,6 +2,7 @@
 import type { Message } from "../../protocol/index.js";
 import { HaetaeError } from "../../protocol/index.js";
 import type { AppendMessageInput, Written } from "../store.js";
+import { blockedEitherWay } from "./account-queries.js";
 import { memberIds, membersForWrite } from "./conversation-queries.js";
 import { appendEvent } from "./feed-queries.js";
 import { type MessageRow, toMessage } from "./rows.js";
@@ -72,10 +73,44 @@ export function newMessage(input: AppendMessageInput, seq: number): Message {
   };
 }
 
+/** A conversation as a new append sees it under the write's lock (`blocked` left out until read). */
+export interface AppendTarget {
+  members: readonly string[];
+  lastSeq: number;
+  blocked?: boolean;
+}
+
+/**
+ * Why a new message may not be appended, checked inside the write so that no membership change,
+ * block or concurrent send can slip between the check and the append: the conversation must
+ * exist, the sender must be an active member (G7), neither member of a direct conversation may
+ * block the other, and a reply must point at a seq the conversation has (messages are never
+ * removed: a deleted one keeps its seq). `null` when it may. The block is read once per target.
+ */
+export async function refuseAppend(
+  db: SqlExecutor,
+  input: AppendMessageInput,
+  target: AppendTarget | null,
+): Promise<HaetaeError | null> {
+  if (!target) return new HaetaeError("conversation_not_found");
+  if (!target.members.includes(input.senderId)) {
+    return new HaetaeError("forbidden", "You are not a member of this conversation.");
+  }
+  if (target.blocked === undefined) {
+    const other = target.members.find((id) => id !== input.senderId);
+    target.blocked = other !== undefined && (await blockedEitherWay(db, input.senderId, other));
+  }
+  if (target.blocked) return new HaetaeError("blocked");
+  if (input.replyToSeq !== undefined && (input.replyToSeq < 1 || input.replyToSeq > target.lastSeq)) {
+    return new HaetaeError("message_not_found", `replyToSeq: there is no message ${input.replyToSeq}.`);
+  }
+  return null;
+}
+
 /**
  * Append with the next seq (the conversation row's `last_seq + 1`, taken under the write's
  * lock) and move the sender's read cursor to it; a second send of the same clientMsgId
- * returns the first and writes nothing (G2).
+ * returns the first and writes nothing (G2); otherwise `refuseAppend` decides.
  */
 export async function appendMessage(
   db: SqlExecutor,
@@ -87,7 +122,16 @@ export async function appendMessage(
     if (existing.conversationId !== input.conversationId) throw new HaetaeError("client_msg_id_conflict");
     return { value: existing, event: null, audience: [], duplicate: true };
   }
-  const audience = await membersForWrite(db, input.conversationId, input.senderId);
+  const row = await db.get<{ kind: string; last_seq: number }>(
+    "SELECT kind, last_seq FROM conversations WHERE id = ?",
+    [input.conversationId],
+  );
+  const audience = row ? await memberIds(db, input.conversationId) : [];
+  const target = row
+    ? { members: audience, lastSeq: Number(row.last_seq), ...(row.kind === "direct" ? {} : { blocked: false }) }
+    : null;
+  const refusal = await refuseAppend(db, input, target);
+  if (refusal) throw refusal;
   const next = await db.get<{ last_seq: number }>(
     "UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = ? WHERE id = ? RETURNING last_seq",
     [input.createdAt, input.conversationId],
