@@ -18,6 +18,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import WebSocket, { WebSocketServer } from "ws";
 import { topSelfTime } from "./cpu-profile.js";
+import { cpuMsOf } from "./proc-stats.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const { values } = parseArgs({
@@ -49,12 +50,21 @@ interface Result {
   perSecond: number;
   p50: number;
   p99: number;
+  /** CPU time per acked send, µs: the server's (all its threads) and this generator's. */
+  serverUs: number;
+  clientUs: number;
 }
 
 /** Drive `sockets` with a window of pipelined sends each for SECONDS; latencies in ms. */
-async function drive(sockets: WebSocket[], frameFor: (client: number, n: number) => string): Promise<Result> {
+async function drive(
+  sockets: WebSocket[],
+  frameFor: (client: number, n: number) => string,
+  serverPid = process.pid,
+): Promise<Result> {
   const latencies: number[] = [];
   const deadline = performance.now() + SECONDS * 1000;
+  const client0 = process.cpuUsage();
+  const server0 = cpuMsOf(serverPid);
   await Promise.all(
     sockets.map(
       (ws, client) =>
@@ -84,9 +94,21 @@ async function drive(sockets: WebSocket[], frameFor: (client: number, n: number)
         }),
     ),
   );
+  const client = process.cpuUsage(client0);
+  const clientMs = (client.user + client.system) / 1000;
+  // The bare peer runs inside this process: its share is the process's time, less nothing.
+  const serverMs = serverPid === process.pid ? 0 : cpuMsOf(serverPid) - server0;
   latencies.sort((a, b) => a - b);
   const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
-  return { acked: latencies.length, perSecond: latencies.length / SECONDS, p50: q(0.5), p99: q(0.99) };
+  const perSend = (ms: number) => (latencies.length > 0 ? (ms * 1000) / latencies.length : 0);
+  return {
+    acked: latencies.length,
+    perSecond: latencies.length / SECONDS,
+    p50: q(0.5),
+    p99: q(0.99),
+    serverUs: perSend(serverMs),
+    clientUs: perSend(clientMs),
+  };
 }
 
 async function open(url: string, token?: string): Promise<WebSocket> {
@@ -167,14 +189,17 @@ async function benchHaetae(): Promise<Result> {
       sockets.push(ws);
     }
     const from = Date.now();
-    const result = await drive(sockets, (client, n) =>
-      JSON.stringify({
-        type: "message.send",
-        id: n,
-        conversationId: conversations[client],
-        clientMsgId: `b${n}`,
-        text: `benchmark message ${n}`,
-      }),
+    const result = await drive(
+      sockets,
+      (client, n) =>
+        JSON.stringify({
+          type: "message.send",
+          id: n,
+          conversationId: conversations[client],
+          clientMsgId: `b${n}`,
+          text: `benchmark message ${n}`,
+        }),
+      child.pid,
     );
     const to = Date.now();
     for (const ws of sockets) ws.close();
@@ -215,9 +240,11 @@ async function benchBareWs(): Promise<Result> {
 const haetae = await benchHaetae();
 const peer = await benchBareWs();
 const row = (name: string, r: Result) =>
-  `| ${name} | ${r.perSecond.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} |`;
+  `| ${name} | ${r.perSecond.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.serverUs ? r.serverUs.toFixed(0) : "(in the generator)"} | ${r.clientUs.toFixed(0)} |`;
 console.log(`clients=${CLIENTS} window=${WINDOW} seconds=${SECONDS}`);
-console.log("| server | acked sends/s | p50 ms | p99 ms |\n|---|---|---|---|");
+console.log(
+  "| server | acked sends/s | p50 ms | p99 ms | server CPU µs per send | generator CPU µs per send |\n|---|---|---|---|---|---|",
+);
 console.log(row("haetae (sqlite, synchronous=FULL, group commit)", haetae));
 console.log(row("bare ws echo (peer)", peer));
 console.log(`ratio haetae/peer: ${(haetae.perSecond / peer.perSecond).toFixed(3)}`);

@@ -64,6 +64,12 @@ db.pragma("busy_timeout = 5000");
 // checkpoint, inside a COMMIT, is only its backstop.
 db.pragma(`wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT_PAGES}`);
 const exec = new SqliteExecutor(db);
+/**
+ * Set when a group failed as a whole inside the open transaction. The main thread posts a
+ * batch's groups and its COMMIT together, without waiting between them; a COMMIT after a failed
+ * group is refused, so the transaction is rolled back and no part of that batch is kept.
+ */
+let groupFailed = false;
 
 async function handle(request: WriterRequest): Promise<unknown> {
   // A statement outside a transaction would autocommit on its own: if BEGIN failed (it is
@@ -76,12 +82,19 @@ async function handle(request: WriterRequest): Promise<unknown> {
       return exec[request.method](request.sql, request.params);
     case "group": {
       const kind = KINDS.get(request.name);
-      if (!kind) throw new Error(`unknown batchable write ${request.name}`);
-      return wireOutcomes(await runGroup(exec, kind, request.inputs));
+      try {
+        if (!kind) throw new Error(`unknown batchable write ${request.name}`);
+        return wireOutcomes(await runGroup(exec, kind, request.inputs));
+      } catch (error) {
+        groupFailed = true;
+        throw error;
+      }
     }
     case "begin":
+      groupFailed = false;
       return exec.run("BEGIN IMMEDIATE");
     case "commit":
+      if (groupFailed) throw new Error("a group of this transaction failed; it is not committed");
       return exec.run("COMMIT");
     case "rollback":
       if (db.inTransaction) await exec.run("ROLLBACK");

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Conversation } from "../../protocol/index.js";
 import { StoreUnavailableError } from "../sql/sql-driver.js";
 import type { SqlStore } from "../sql/sql-store.js";
@@ -82,6 +82,25 @@ describe("sqlite writer thread", () => {
     const acked = results.flatMap((r, i) => (r.status === "fulfilled" ? [i] : []));
     for (const i of acked) expect(retried[i]?.duplicate).toBe(true);
     await expect(store.ping()).resolves.toBeUndefined();
+  });
+
+  it("refuses the COMMIT of a transaction in which a group failed as a whole, so none of it is kept", async () => {
+    const { store, driver, alice, conversation } = await fresh();
+    const connection = driver.writer.connection();
+    await connection.begin();
+    const sent = msg(conversation.id, alice.id);
+    // The group and the COMMIT are posted together, as the group commit does: the second group
+    // fails as a whole (its kind is unknown to the thread) after the first one wrote its message.
+    const written = connection.runGroup?.({ name: "appendMessages", runOne: vi.fn(), runMany: vi.fn() }, [sent]);
+    const unknown = connection.runGroup?.({ name: "no such kind", runOne: vi.fn(), runMany: vi.fn() }, [{}]);
+    const committed = connection.commit();
+    await expect(written).resolves.toEqual([expect.objectContaining({ ok: true })]);
+    await expect(unknown).rejects.toThrow("unknown batchable write");
+    await expect(committed).rejects.toThrow("not committed");
+    await connection.rollback();
+    expect(await store.findByClientMsgId(alice.id, sent.clientMsgId)).toBeNull();
+    // The next transaction commits as usual.
+    await expect(store.appendMessage(msg(conversation.id, alice.id))).resolves.toMatchObject({ value: { seq: 1 } });
   });
 
   it("stops restarting after repeated crashes: every write and ping fails unavailable", async () => {
