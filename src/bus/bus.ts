@@ -6,7 +6,7 @@
  */
 export interface BusMessage {
   /** Users whose sessions should receive `frame`; every device of each. */
-  audience: string[];
+  audience: readonly string[];
   /** The JSON text of the event frame. */
   frame: string;
   /** Ephemeral frames (typing, presence) are the first to be shed under load. */

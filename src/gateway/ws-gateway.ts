@@ -254,7 +254,11 @@ export class WsGateway {
   }
 
   private onFrame(session: Session, bucket: TokenBucket, address: string, data: RawData, isBinary: boolean): void {
-    const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    const buffer = Buffer.isBuffer(data)
+      ? data
+      : Array.isArray(data)
+        ? Buffer.concat(data)
+        : Buffer.from(data as ArrayBuffer);
     if (buffer.length > this.config.maxFrameBytes) {
       this.replyError(
         session,
@@ -284,15 +288,15 @@ export class WsGateway {
     }
     const { type, id } = envelope.data;
     if (!Object.hasOwn(REQUESTS, type)) {
-      this.metrics.requests.inc({ type: "unknown", outcome: "unknown_type" });
+      this.metrics.countRequest("unknown", "unknown_type");
       this.replyError(session, id, "unknown_type", `There is no request type "${type}".`);
       return;
     }
     const requestType = type as RequestType;
-    const { type: _t, id: _i, ...rest } = frame as Record<string, unknown>;
-    const params = REQUESTS[requestType].safeParse(rest);
+    // The params schemas drop keys they do not name: `type` and `id` go without a copy of the frame.
+    const params = REQUESTS[requestType].safeParse(frame);
     if (!params.success) {
-      this.metrics.requests.inc({ type: requestType, outcome: "invalid_request" });
+      this.metrics.countRequest(requestType, "invalid_request");
       this.replyError(session, id, "invalid_request", describeIssue(params.error));
       return;
     }
@@ -304,7 +308,7 @@ export class WsGateway {
     }
     const wait = session.pendingRequests >= this.config.requestBurst ? 100 : bucket.take();
     if (wait > 0) {
-      this.metrics.requests.inc({ type: requestType, outcome: "rate_limited" });
+      this.metrics.countRequest(requestType, "rate_limited");
       this.replyError(session, id, "rate_limited", ERRORS.rate_limited.message, wait);
       return;
     }
@@ -312,7 +316,7 @@ export class WsGateway {
     // sessions do not multiply the rate (per node: N nodes allow up to N times as much).
     const refusal = this.limits.request(session.userId, address, requestType === "message.send");
     if (refusal) {
-      this.metrics.requests.inc({ type: requestType, outcome: "rate_limited" });
+      this.metrics.countRequest(requestType, "rate_limited");
       this.replyError(session, id, "rate_limited", LIMIT_MESSAGES[refusal.limit], refusal.retryAfterMs);
       return;
     }
@@ -338,33 +342,33 @@ export class WsGateway {
       const reply = await handler(this.env, session, params, turn.queued);
       await turn.previous;
       session.send(JSON.stringify({ type: "ok", id, ...reply }));
-      this.metrics.requests.inc({ type, outcome: "ok" });
+      this.metrics.countRequest(type, "ok");
       if (type === "message.send" && !(reply as { duplicate?: boolean }).duplicate) this.metrics.messagesStored.inc();
     } catch (error) {
       await turn.previous;
       if (error instanceof HaetaeError) {
         outcome = error.code;
-        this.metrics.requests.inc({ type, outcome: error.code });
+        this.metrics.countRequest(type, error.code);
         this.replyError(session, id, error.code, error.message, error.retryAfterMs);
       } else if (isDataException(error)) {
         // PostgreSQL refused a value (SQLSTATE class 22) the schema let through: the request is bad, not the server.
         outcome = "invalid_request";
-        this.metrics.requests.inc({ type, outcome: "invalid_request" });
+        this.metrics.countRequest(type, "invalid_request");
         this.replyError(session, id, "invalid_request", "A value is out of range or not valid.");
       } else if (error instanceof StoreUnavailableError) {
         // Nothing was acknowledged; the client retries (a send with the same clientMsgId) later.
         outcome = "unavailable";
-        this.metrics.requests.inc({ type, outcome: "unavailable" });
+        this.metrics.countRequest(type, "unavailable");
         this.replyError(session, id, "unavailable", "The store cannot be reached; retry shortly.", 1000);
       } else {
         console.error(`request ${type} failed:`, error);
         outcome = "internal";
-        this.metrics.requests.inc({ type, outcome: "internal" });
+        this.metrics.countRequest(type, "internal");
         this.replyError(session, id, "internal", ERRORS.internal.message, 1000);
       }
     } finally {
       const ms = performance.now() - started;
-      this.metrics.requestSeconds.observe({ type }, ms / 1000);
+      this.metrics.timeRequest(type, ms / 1000);
       this.traffic?.request(type, session.userId, outcome, ms);
     }
   }

@@ -22,6 +22,26 @@ export class Metrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
+  /** Labelled children of the two per-request metrics, kept: labels passed as an object are hashed on every call. */
+  private readonly requestCounters = new Map<string, Map<string, Counter.Internal>>();
+  private readonly requestTimers = new Map<string, Histogram.Internal<"type">>();
+
+  /** Count one WebSocket request by type and outcome. */
+  countRequest(type: string, outcome: string): void {
+    let byOutcome = this.requestCounters.get(type);
+    if (!byOutcome) this.requestCounters.set(type, (byOutcome = new Map()));
+    let counter = byOutcome.get(outcome);
+    if (!counter) byOutcome.set(outcome, (counter = this.requests.labels(type, outcome)));
+    counter.inc();
+  }
+
+  /** Time one WebSocket request by type. */
+  timeRequest(type: string, seconds: number): void {
+    let timer = this.requestTimers.get(type);
+    if (!timer) this.requestTimers.set(type, (timer = this.requestSeconds.labels(type)));
+    timer.observe(seconds);
+  }
+
   readonly messagesStored = new Counter({
     name: "haetae_messages_stored_total",
     help: "Messages committed to the store.",

@@ -4,13 +4,16 @@ import { HaetaeError, parseMentions } from "../../protocol/index.js";
 import { accessConversation } from "../access.js";
 import { type ChatContext, newMessageId, publishEvent } from "../context.js";
 
-/** Characters that show nothing: whitespace, zero-width spaces and joiners, the BOM. */
-const INVISIBLE = /[\p{White_Space}\u200b-\u200d\u2060\ufeff]/gu;
+/** A character that shows something: not whitespace, a zero-width space or joiner, or the BOM. */
+const VISIBLE = /[^\p{White_Space}\u200b-\u200d\u2060\ufeff]/u;
 
 /** Text must hold something visible and stay within the limit (counted in code points). */
 function checkText(ctx: ChatContext, text: string): void {
-  if (text.replace(INVISIBLE, "").length === 0) throw new HaetaeError("invalid_request", "text: must not be empty.");
-  const length = [...text].length;
+  if (!VISIBLE.test(text)) throw new HaetaeError("invalid_request", "text: must not be empty.");
+  // A code point takes one or two UTF-16 units: only a text longer in units can be over the limit.
+  if (text.length <= ctx.limits.maxTextLength) return;
+  let length = 0;
+  for (const _ of text) length++;
   if (length > ctx.limits.maxTextLength) {
     throw new HaetaeError("text_too_long", `text: ${length} characters; the limit is ${ctx.limits.maxTextLength}.`);
   }

@@ -200,7 +200,9 @@ async function appendMessages(db: SqlExecutor, inputs: readonly AppendMessageInp
       value: {
         value: item.message,
         event: { ...item.event, eventId } as FeedEvent,
-        audience: [...state.members],
+        // One array per conversation, shared by its sends: it crosses the writer thread's
+        // boundary once, not once per message.
+        audience: state.members,
         duplicate: false,
       },
     };
