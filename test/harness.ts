@@ -115,7 +115,9 @@ export class RawClient {
     readonly ws: WebSocket,
     readonly session: SessionEvent,
   ) {
-    ws.on("message", (data) => {
+    ws.on("message", (data, isBinary) => {
+      // Every frame is JSON text (a browser hands a binary one over as a Blob): fail the run loudly.
+      if (isBinary) throw new Error(`the server sent a binary frame: ${data.toString().slice(0, 80)}`);
       const frame = JSON.parse(data.toString()) as Frame;
       this.frames.push(frame);
       if ((frame.type === "ok" || frame.type === "error") && frame.id !== null && frame.id !== undefined) {

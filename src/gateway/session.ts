@@ -17,6 +17,9 @@ export interface RequestTurn {
  * `slowConsumer` so that the client reconnects and catches up by sync, instead of the server
  * holding an unbounded backlog for a reader that cannot keep up (G5).
  */
+/** Send options of every frame: text, whether it comes as a string or a buffer. */
+const TEXT_FRAME = { binary: false } as const;
+
 export class Session {
   readonly presenceSubscriptions = new Set<string>();
   /** Settles when every request so far has been answered. */
@@ -49,8 +52,11 @@ export class Session {
     return this.pending;
   }
 
-  /** Queue a frame for the client; returns false when it was shed. */
-  send(frame: string, ephemeral = false): boolean {
+  /**
+   * Queue a frame for the client; returns false when it was shed. A frame going to many clients
+   * comes as one UTF-8 buffer, shared: encoded once, not once per recipient. It is still a text frame.
+   */
+  send(frame: string | Buffer, ephemeral = false): boolean {
     if (!this.isOpen) return false;
     const buffered = this.socket.bufferedAmount;
     if (ephemeral && buffered > this.sendQueueBytes / 2) {
@@ -63,7 +69,7 @@ export class Session {
       return false;
     }
     this.cork();
-    this.socket.send(frame);
+    this.socket.send(frame, TEXT_FRAME);
     return true;
   }
 

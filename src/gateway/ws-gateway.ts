@@ -394,13 +394,17 @@ export class WsGateway {
   /** A bus message: hand its frame to every local session of its audience. */
   private deliver(message: BusMessage): void {
     if (message.everyone) {
-      for (const session of this.sessions) session.send(message.frame, message.ephemeral);
+      const frame = Buffer.from(message.frame);
+      for (const session of this.sessions) session.send(frame, message.ephemeral);
       return;
     }
+    // Encoded once for all recipients (a group's message goes to every member's devices).
+    let frame: string | Buffer = message.frame;
+    if (message.audience.length > 1) frame = Buffer.from(frame);
     for (const userId of message.audience) {
       const set = this.sessionsByUser.get(userId);
       if (!set) continue;
-      for (const session of set) session.send(message.frame, message.ephemeral);
+      for (const session of set) session.send(frame, message.ephemeral);
     }
   }
 

@@ -45,6 +45,13 @@ interface Pending {
 }
 
 /**
+ * The refusal of a write past the queue's bound. One instance for all: under overload it is
+ * given thousands of times a second, and a new error each time (with its stack trace) took a
+ * node's time when it had least of it.
+ */
+const QUEUE_FULL = new HaetaeError("overloaded", "Too many writes are waiting for the store; retry shortly.", 500);
+
+/**
  * With a durable commit (SQLite `synchronous = FULL`, PostgreSQL `synchronous_commit = on`)
  * every commit waits for the disk, so one transaction per message caps a node at a few hundred
  * messages a second. Writes are queued and, on the next turn of the event loop, run in one
@@ -70,11 +77,7 @@ export class GroupCommit {
   run<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     // A bounded queue: past it, a write is refused now (retryable) rather than accepted and
     // left to wait while memory grows (G5).
-    if (this.queue.length >= this.maxPending) {
-      return Promise.reject(
-        new HaetaeError("overloaded", "Too many writes are waiting for the store; retry shortly.", 500),
-      );
-    }
+    if (this.queue.length >= this.maxPending) return Promise.reject(QUEUE_FULL);
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
       this.schedule();
