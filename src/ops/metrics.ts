@@ -29,16 +29,25 @@ export class Metrics {
   /** Count one WebSocket request by type and outcome. */
   countRequest(type: string, outcome: string): void {
     let byOutcome = this.requestCounters.get(type);
-    if (!byOutcome) this.requestCounters.set(type, (byOutcome = new Map()));
+    if (!byOutcome) {
+      byOutcome = new Map();
+      this.requestCounters.set(type, byOutcome);
+    }
     let counter = byOutcome.get(outcome);
-    if (!counter) byOutcome.set(outcome, (counter = this.requests.labels(type, outcome)));
+    if (!counter) {
+      counter = this.requests.labels(type, outcome);
+      byOutcome.set(outcome, counter);
+    }
     counter.inc();
   }
 
   /** Time one WebSocket request by type. */
   timeRequest(type: string, seconds: number): void {
     let timer = this.requestTimers.get(type);
-    if (!timer) this.requestTimers.set(type, (timer = this.requestSeconds.labels(type)));
+    if (!timer) {
+      timer = this.requestSeconds.labels(type);
+      this.requestTimers.set(type, timer);
+    }
     timer.observe(seconds);
   }
 

@@ -32,6 +32,22 @@ function valuesList(rows: number, columns: number): string {
   return Array.from({ length: rows }, () => row).join(", ");
 }
 
+/** Statement texts by head and chunk size, made once: a head here always has the same columns and tail. */
+const INSERT_SQL = new Map<string, Map<number, string>>();
+function insertSql(head: string, columns: number, rows: number, tail: string): string {
+  let bySize = INSERT_SQL.get(head);
+  if (!bySize) {
+    bySize = new Map();
+    INSERT_SQL.set(head, bySize);
+  }
+  let sql = bySize.get(rows);
+  if (sql === undefined) {
+    sql = `${head} VALUES ${valuesList(rows, columns)}${tail}`;
+    bySize.set(rows, sql);
+  }
+  return sql;
+}
+
 /** Run `INSERT … VALUES` over `rows` in fixed-size chunks; `returning` rows come back chunk by chunk, in order. */
 async function insertRows<T>(
   db: SqlExecutor,
@@ -43,9 +59,13 @@ async function insertRows<T>(
   const out: T[] = [];
   let at = 0;
   for (const size of chunkSizes(rows.length)) {
-    const params = rows.slice(at, at + size).flat();
+    const params: unknown[] = new Array(size * columns);
+    for (let r = 0, k = 0; r < size; r++) {
+      const row = rows[at + r] as unknown[];
+      for (let c = 0; c < columns; c++) params[k++] = row[c];
+    }
     at += size;
-    const sql = `${head} VALUES ${valuesList(size, columns)}${tail}`;
+    const sql = insertSql(head, columns, size, tail);
     if (tail.includes("RETURNING")) out.push(...(await db.all<T>(sql, params)));
     else await db.run(sql, params);
   }

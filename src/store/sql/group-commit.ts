@@ -162,7 +162,11 @@ export class GroupCommit {
         if (kind?.name !== undefined && connection.runGroup) {
           // Even a group of one: one request to the writer instead of one per statement.
           const group = connection.runGroup(kind as typeof kind & { name: string }, inputs);
-          grouped.push(group.then((results) => results.forEach((r, k) => (outcomes[at + k] = r))));
+          grouped.push(
+            group.then((results) => {
+              for (const [k, r] of results.entries()) outcomes[at + k] = r;
+            }),
+          );
         } else if (kind && end - i > 1) {
           for (const [k, r] of (await runGroup(connection.exec, kind, inputs)).entries()) outcomes[at + k] = r;
         } else {
