@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { sleep } from "./proc-stats.js";
+import { SERVER_NODE_FLAGS } from "./server-node-flags.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 /** Where the scale-out benchmarks find PostgreSQL and NATS; the same defaults as the tests. */
@@ -89,6 +90,7 @@ export class BenchCluster {
       : [];
     const args = [
       ...profile,
+      ...SERVER_NODE_FLAGS,
       "--import",
       "tsx",
       "src/cli.ts",

@@ -14,6 +14,7 @@ import { topSelfTime } from "./cpu-profile.js";
 import type { PlannedClient, Target } from "./load-shared.js";
 import { registerXmppUsers, startEjabberd } from "./peers/ejabberd-server.js";
 import { sleep } from "./proc-stats.js";
+import { SERVER_NODE_FLAGS } from "./server-node-flags.js";
 
 /** The repository's root: children run from there. */
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -77,7 +78,10 @@ export async function startServer(target: Target, options: StartOptions): Promis
     return { target, child, pid, port, url, output, dataDir };
   }
   const profileDir = target === "haetae" && options.profile ? join(dataDir, "profile") : undefined;
-  const nodeArgs = profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [];
+  const nodeArgs = [
+    ...(profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : []),
+    ...(target === "haetae" ? SERVER_NODE_FLAGS : []),
+  ];
   const args =
     target === "haetae"
       ? [

@@ -17,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import WebSocket from "ws";
 import { runScaleOut } from "./connections-scale-out.js";
+import { SERVER_NODE_FLAGS } from "./server-node-flags.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const { values } = parseArgs({
@@ -88,6 +89,7 @@ const port = await freePort();
 const haetae = spawn(
   process.execPath,
   [
+    ...SERVER_NODE_FLAGS,
     "--import",
     "tsx",
     "src/cli.ts",

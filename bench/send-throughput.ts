@@ -19,6 +19,7 @@ import { parseArgs } from "node:util";
 import WebSocket, { WebSocketServer } from "ws";
 import { topSelfTime } from "./cpu-profile.js";
 import { cpuMsOf } from "./proc-stats.js";
+import { SERVER_NODE_FLAGS } from "./server-node-flags.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const { values } = parseArgs({
@@ -53,6 +54,8 @@ interface Result {
   /** CPU time per acked send, µs: the server's (all its threads) and this generator's. */
   serverUs: number;
   clientUs: number;
+  /** Error replies by code: a refusal frees its window slot and is counted, not acked. */
+  errors: Map<string, number>;
 }
 
 /** Drive `sockets` with a window of pipelined sends each for SECONDS; latencies in ms. */
@@ -62,6 +65,7 @@ async function drive(
   serverPid = process.pid,
 ): Promise<Result> {
   const latencies: number[] = [];
+  const errors = new Map<string, number>();
   const deadline = performance.now() + SECONDS * 1000;
   const client0 = process.cpuUsage();
   const server0 = cpuMsOf(serverPid);
@@ -82,11 +86,11 @@ async function drive(
             if (inFlight === 0) resolve();
           };
           ws.on("message", (data) => {
-            const frame = JSON.parse(data.toString()) as { type: string; id?: number };
+            const frame = JSON.parse(data.toString()) as { type: string; id?: number; code?: string };
             if (frame.type !== "ok" && frame.type !== "error") return;
-            if (frame.type === "error") throw new Error(`error reply: ${data.toString()}`);
             const started = sentAt.get(frame.id as number);
-            if (started !== undefined) latencies.push(performance.now() - started);
+            if (frame.type === "error") errors.set(String(frame.code), (errors.get(String(frame.code)) ?? 0) + 1);
+            else if (started !== undefined) latencies.push(performance.now() - started);
             inFlight -= 1;
             pump();
           });
@@ -108,6 +112,7 @@ async function drive(
     p99: q(0.99),
     serverUs: perSend(serverMs),
     clientUs: perSend(clientMs),
+    errors,
   };
 }
 
@@ -143,6 +148,7 @@ async function benchHaetae(): Promise<Result> {
     process.execPath,
     [
       ...(PROFILE ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : []),
+      ...SERVER_NODE_FLAGS,
       ...NODE_ARGS,
       "--import",
       "tsx",
@@ -156,13 +162,32 @@ async function benchHaetae(): Promise<Result> {
       "10",
       "--logins-per-minute-per-ip",
       "1000000",
+      // 200 accounts each sending hundreds a second from one loopback address: the per-connection,
+      // per-account and per-address limits would cap the run at their own rates (50 sends/s per
+      // account is 10,000/s for 200 clients) instead of measuring the node.
       "--requests-per-second",
       "100000",
       "--request-burst",
       "100000",
+      "--user-requests-per-second",
+      "1000000",
+      "--user-request-burst",
+      "1000000",
+      "--user-sends-per-second",
+      "1000000",
+      "--user-send-burst",
+      "1000000",
+      "--ip-requests-per-second",
+      "10000000",
+      "--ip-request-burst",
+      "10000000",
     ],
     { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] },
   );
+  // A generator that dies (a throw, a timeout's SIGTERM) must not leave its server running.
+  const killChild = () => child.kill("SIGKILL");
+  process.once("exit", killChild);
+  process.once("SIGTERM", () => process.exit(143));
   await new Promise<void>((resolve) => child.stdout?.on("data", (d) => String(d).includes("listening") && resolve()));
   try {
     const base = `http://127.0.0.1:${port}`;
@@ -248,4 +273,8 @@ console.log(
 console.log(row("haetae (sqlite, synchronous=FULL, group commit)", haetae));
 console.log(row("bare ws echo (peer)", peer));
 console.log(`ratio haetae/peer: ${(haetae.perSecond / peer.perSecond).toFixed(3)}`);
+for (const [name, r] of [["haetae", haetae] as const, ["peer", peer] as const]) {
+  if (r.errors.size > 0)
+    console.log(`${name} refused: ${[...r.errors].map(([code, n]) => `${code} ×${n}`).join(", ")}`);
+}
 process.exit(0);
