@@ -7,6 +7,7 @@ import { MemoryBus } from "./bus/memory-bus.js";
 import { NatsBus } from "./bus/nats-bus.js";
 import { promoteConfiguredAdmins } from "./chat/accounts.js";
 import { type ChatContext, publishEvent } from "./chat/context.js";
+import { DeviceSeen } from "./chat/device-seen.js";
 import type { Config } from "./config/config.js";
 import { createHttpServer } from "./gateway/http-server.js";
 import { createOpsRoutes } from "./gateway/ops-routes.js";
@@ -119,6 +120,7 @@ export async function startApp(config: Config): Promise<App> {
     now: () => new Date(),
     load,
     receipts: new ReceiptCoalescer((audience, event) => publishEvent(ctx, audience, event)),
+    seen: new DeviceSeen(store),
   };
   let stopping: Promise<void> | undefined;
   const gateway = new WsGateway(ctx, bus, config, metrics, nodeId, monitoring.traffic);
@@ -185,6 +187,7 @@ export async function startApp(config: Config): Promise<App> {
         tower?.close();
         await propagation.close();
         ctx.receipts.close();
+        await ctx.seen.close();
         await store.close();
         await bus.close();
       })();

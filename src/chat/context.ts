@@ -5,6 +5,7 @@ import type { Config } from "../config/config.js";
 import type { ReceiptCoalescer } from "../guard/receipt-coalescer.js";
 import type { ServerEvent } from "../protocol/index.js";
 import type { Store } from "../store/store.js";
+import type { DeviceSeen } from "./device-seen.js";
 
 /** The limits the chat domain enforces. */
 export type ChatLimits = Pick<
@@ -29,6 +30,8 @@ export interface ChatContext {
   load: { readonly level: number };
   /** Where receipts go for live fan-out at level 2 and above. */
   receipts: ReceiptCoalescer;
+  /** Where connects note their device as seen, written to the store once a second. */
+  seen: DeviceSeen;
 }
 
 /** A new random id for a user, device or conversation. */

@@ -110,6 +110,29 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     expect(await reopened.getRole(a.id)).toBe("staff");
   });
 
+  it("writes lastSeenAt of many devices in one call, and of none else", async () => {
+    const { store } = await fresh();
+    const a = await user(store);
+    const made = "2026-01-01T00:00:00.000Z";
+    const expires = "2099-01-01T00:00:00.000Z";
+    const ids = Array.from({ length: 520 }, () => uid("dev"));
+    await Promise.all(
+      ids.map((id) =>
+        store.createDevice(
+          { id, userId: a.id, name: "d", createdAt: made, lastSeenAt: made, expiresAt: expires },
+          `h-${id}`,
+        ),
+      ),
+    );
+    const later = "2026-06-01T12:00:00.000Z";
+    // More than one statement's chunk of ids, and one that names no device.
+    await store.touchDevices([...ids.slice(0, 510), "no-such-device"], later);
+    await store.touchDevices([], later);
+    const seen = new Map((await store.listDevices(a.id, now())).map((d) => [d.id, d.lastSeenAt]));
+    expect(ids.slice(0, 510).every((id) => seen.get(id) === later)).toBe(true);
+    expect(ids.slice(510).map((id) => seen.get(id))).toEqual(Array(10).fill(made));
+  });
+
   it("gives each conversation its own gap-free seq from 1, under concurrent appends", async () => {
     const { store } = await fresh();
     const a = await user(store);

@@ -80,7 +80,8 @@ export interface Store {
   createDevice(device: DeviceRecord, tokenHash: string): Promise<void>;
   /** The unexpired, unrevoked device holding this token hash. */
   getDeviceByTokenHash(tokenHash: string, now: string): Promise<DeviceRecord | null>;
-  touchDevice(deviceId: string, at: string): Promise<void>;
+  /** Set the `lastSeenAt` of these devices to `at`, in one write. */
+  touchDevices(deviceIds: readonly string[], at: string): Promise<void>;
   /** Of these devices, the ones neither revoked nor expired. */
   activeDeviceIds(deviceIds: readonly string[], now: string): Promise<Set<string>>;
   listDevices(userId: string, now: string): Promise<DeviceRecord[]>;

@@ -25,3 +25,21 @@ it("a device seen within the last minute reconnects without its lastSeenAt being
     await again.close();
   }
 });
+
+it("a device last seen over a minute ago is written as seen within a second of connecting, in the store's next flush", async () => {
+  const auth = await registerUser(server.url, "stale");
+  const long = new Date(Date.now() - 5 * 60_000).toISOString();
+  await server.app.ctx.store.touchDevices([auth.deviceId], long);
+  const connectedAt = Date.now();
+  const client = await RawClient.connect(server.wsUrl, auth.token);
+  const lastSeen = async () =>
+    (await client.ok<{ devices: Device[] }>("device.list")).devices.find((d) => d.id === auth.deviceId)?.lastSeenAt;
+  let seen = await lastSeen();
+  const deadline = Date.now() + 3000;
+  while (seen === long && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    seen = await lastSeen();
+  }
+  expect(Date.parse(seen ?? "")).toBeGreaterThanOrEqual(connectedAt - 1000);
+  await client.close();
+});

@@ -108,6 +108,13 @@ export async function acquainted(db: SqlExecutor, viewer: string, target: string
   return shared !== undefined;
 }
 
+export async function touchDevices(db: SqlExecutor, deviceIds: readonly string[], at: string): Promise<void> {
+  for (let i = 0; i < deviceIds.length; i += 500) {
+    const chunk = deviceIds.slice(i, i + 500);
+    await db.run(`UPDATE devices SET last_seen_at = ? WHERE id IN (${placeholders(chunk.length)})`, [at, ...chunk]);
+  }
+}
+
 export async function activeDevices(db: SqlExecutor, deviceIds: readonly string[], now: string): Promise<Set<string>> {
   const active = new Set<string>();
   for (let i = 0; i < deviceIds.length; i += 500) {

@@ -77,8 +77,9 @@ export class SqlStore implements Store {
     return accounts.deviceByTokenHash(this.db, tokenHash, now);
   }
 
-  async touchDevice(deviceId: string, at: string): Promise<void> {
-    await this.driver.write((tx) => tx.run("UPDATE devices SET last_seen_at = ? WHERE id = ?", [at, deviceId]));
+  async touchDevices(deviceIds: readonly string[], at: string): Promise<void> {
+    if (deviceIds.length === 0) return;
+    await this.driver.write((tx) => accounts.touchDevices(tx, deviceIds, at));
   }
 
   activeDeviceIds(deviceIds: readonly string[], now: string): Promise<Set<string>> {
