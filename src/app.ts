@@ -151,7 +151,10 @@ export async function startApp(config: Config): Promise<App> {
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(config.port, config.host, () => {
+    // A storm's connections wait in the kernel's accept queue while the event loop is busy; with
+    // Node's default of 511 the queue overflowed (hundreds of thousands of dropped handshakes in
+    // one bench:storm run) and every dropped client waited out TCP's retransmit, 1 s, 3 s, 7 s….
+    server.listen({ port: config.port, host: config.host, backlog: config.listenBacklog }, () => {
       server.off("error", reject);
       resolve();
     });

@@ -31,6 +31,7 @@ const ratio = z.coerce.number().pipe(z.number().min(0).lt(1));
 export const configSchema = z.strictObject({
   port: int(0, 65535).default(8080),
   host: z.string().min(1).default("127.0.0.1"),
+  listenBacklog: int(1, 1_000_000).default(4096),
   data: z.string().min(1).default("./data"),
   store: z
     .string()
@@ -61,6 +62,7 @@ export const configSchema = z.strictObject({
   connectionsPerSecond: int(1, 1_000_000).default(500),
   connectionBurst: int(1, 1_000_000).default(1000),
   connectionRetryMaxMs: int(100, 600_000).default(30_000),
+  connectionMaxQueuedReads: int(1, 1_000_000).default(200),
   loginsPerMinutePerIp: int(1, 1_000_000).default(30),
   // Shared by every connection of one user / one address on this node (src/guard/client-limits.ts).
   userRequestsPerSecond: int(1, 1_000_000).default(100),

@@ -42,6 +42,7 @@ export type GatewayConfig = Pick<
   | "connectionsPerSecond"
   | "connectionBurst"
   | "connectionRetryMaxMs"
+  | "connectionMaxQueuedReads"
 > &
   ClientLimitsConfig;
 
@@ -148,6 +149,22 @@ export class WsGateway {
         "rate_limited",
         LIMIT_MESSAGES[refusal.limit],
         refusal.retryAfterMs,
+      );
+    }
+    // The store's pace bounds the storm's: a session costs reads (its token, then its sync), and
+    // sessions let in while reads already queue for a database connection would wait there
+    // with the rest and time out — work spent for nothing, then retried. Refused now, each is
+    // told its own later slot and costs nothing but the handshake.
+    if (this.ctx.store.queuedReads >= this.config.connectionMaxQueuedReads) {
+      this.metrics.refusedConnections.inc({ reason: "store_busy" });
+      return this.endSession(
+        request,
+        socket,
+        head,
+        CLOSE_CODES.tryAgainLater,
+        "overloaded",
+        "The store is busy; reconnect later.",
+        this.admissionSlots.next(),
       );
     }
     if (this.admission.take() > 0) {

@@ -66,6 +66,8 @@ export interface Store {
   close(): Promise<void>;
   /** Writes accepted but not yet committed (a load signal for the guard). */
   readonly pendingWrites: number;
+  /** Reads waiting for a database connection (a load signal for admission; 0 for SQLite, whose reads never wait). */
+  readonly queuedReads: number;
 
   createUser(user: UserRecord): Promise<UserRecord>;
   /** The user with its secret and role. */

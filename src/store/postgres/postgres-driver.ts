@@ -1,4 +1,4 @@
-/** @module The PostgreSQL driver: a pool for reads, group commits serialized across nodes by an advisory lock. */
+/** @module The PostgreSQL driver: a pool for reads, a connection of its own for group commits, serialized across nodes by an advisory lock. */
 import pg from "pg";
 import { type BatchableWrite, type BatchConnection, GroupCommit } from "../sql/group-commit.js";
 import { type DriverOptions, type SqlDriver, type SqlExecutor, StoreUnavailableError } from "../sql/sql-driver.js";
@@ -73,8 +73,15 @@ export class PostgresDriver implements SqlDriver {
   private readonly commits: GroupCommit;
   private closed = false;
 
+  /**
+   * `pool` serves reads; `writePool` (one connection) only the group commit, which runs one
+   * batch at a time. Sharing one pool, a reconnect storm's syncs and logins filled it and a
+   * batch of sends waited behind them for a connection, holding up every send of the node (and
+   * failing them all when the wait passed the pool's timeout).
+   */
   constructor(
     private readonly pool: pg.Pool,
+    private readonly writePool: pg.Pool,
     options: DriverOptions = {},
   ) {
     this.reader = new PgExecutor(pool);
@@ -90,7 +97,7 @@ export class PostgresDriver implements SqlDriver {
     if (this.closed) throw new StoreUnavailableError("the store is closed");
     let client: pg.PoolClient;
     try {
-      client = await this.pool.connect();
+      client = await this.writePool.connect();
     } catch (error) {
       throw new StoreUnavailableError((error as Error).message);
     }
@@ -134,6 +141,10 @@ export class PostgresDriver implements SqlDriver {
     return this.commits.pending;
   }
 
+  get queuedReads(): number {
+    return this.pool.waitingCount;
+  }
+
   isUniqueViolation(error: unknown): boolean {
     return (error as { code?: string }).code === "23505";
   }
@@ -146,7 +157,7 @@ export class PostgresDriver implements SqlDriver {
     if (this.closed) return;
     await this.commits.drain();
     this.closed = true;
-    await this.pool.end();
+    await Promise.all([this.pool.end(), this.writePool.end()]);
   }
 }
 
@@ -162,9 +173,8 @@ export async function openPostgresDriver(url: string, options: DriverOptions = {
   if (schema !== null && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
     throw new Error("store: the schema parameter must be a lowercase identifier");
   }
-  const pool = new pg.Pool({
+  const settings: pg.PoolConfig = {
     connectionString: parsed.toString(),
-    max: 10,
     connectionTimeoutMillis: 3000,
     idleTimeoutMillis: 30_000,
     query_timeout: 10_000,
@@ -183,9 +193,12 @@ export async function openPostgresDriver(url: string, options: DriverOptions = {
       .filter(Boolean)
       .join(" "),
     types: { getTypeParser: (oid, format) => (oid === 20 ? int8 : pg.types.getTypeParser(oid, format)) },
-  });
+  };
+  const pool = new pg.Pool({ ...settings, max: 10 });
+  const writePool = new pg.Pool({ ...settings, max: 1 });
   // An idle connection that dies must not crash the process; the next query reports it.
-  pool.on("error", (error) => console.error("postgres connection lost:", error.message));
+  for (const p of [pool, writePool])
+    p.on("error", (error) => console.error("postgres connection lost:", error.message));
   const client = await pool.connect();
   try {
     if (schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
@@ -193,5 +206,5 @@ export async function openPostgresDriver(url: string, options: DriverOptions = {
   } finally {
     client.release();
   }
-  return new PostgresDriver(pool, options);
+  return new PostgresDriver(pool, writePool, options);
 }

@@ -24,6 +24,8 @@ export interface SqlDriver {
   writeBatched<I, R>(write: BatchableWrite<I, R>, input: I): Promise<R>;
   /** Writes waiting for a group commit (a load signal). */
   readonly pendingWrites: number;
+  /** Reads waiting for a connection to the database (a load signal; 0 where reads never wait). */
+  readonly queuedReads: number;
   /** True when the error is a unique-key violation. */
   isUniqueViolation(error: unknown): boolean;
   ping(): Promise<void>;

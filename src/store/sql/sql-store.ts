@@ -39,6 +39,10 @@ export class SqlStore implements Store {
     return this.driver.pendingWrites;
   }
 
+  get queuedReads(): number {
+    return this.driver.queuedReads;
+  }
+
   close(): Promise<void> {
     return this.driver.close();
   }

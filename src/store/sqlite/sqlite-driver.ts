@@ -58,6 +58,9 @@ export class SqliteDriver implements SqlDriver {
     return this.commits.runBatchable(write, input);
   }
 
+  /** Reads run on the main thread as they come: none ever waits for a connection. */
+  readonly queuedReads = 0;
+
   get pendingWrites(): number {
     return this.commits.pending;
   }

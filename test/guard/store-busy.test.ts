@@ -1,0 +1,75 @@
+/**
+ * @module Admission by the store's pace (G5): while reads queue for a PostgreSQL connection, new
+ * sessions are refused with `overloaded`, a retry time and close 4002 instead of joining the
+ * queue — and every client still ends up connected once the store answers again.
+ */
+import pg from "pg";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import WebSocket from "ws";
+import { CLOSE_CODES } from "../../src/protocol/index.js";
+import { HaetaeClient } from "../../src/sdk/index.js";
+import { type Frame, refusedSession, registerUser, startTestServer, type TestServer } from "../harness.js";
+import { dropSchema, freshSchema, POSTGRES_URL, postgresUrlWithSchema } from "../services.js";
+
+const schema = freshSchema();
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer({ store: postgresUrlWithSchema(schema), connectionMaxQueuedReads: 3 });
+});
+afterAll(async () => {
+  await server?.stop();
+  await dropSchema(schema);
+});
+
+/** Open a session and report how it ended: admitted (a `session` frame), or refused with its frame. */
+function attempt(wsUrl: string, token: string): Promise<{ admitted: boolean; frame?: Frame; closeCode?: number }> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${token}` } });
+    let frame: Frame | undefined;
+    ws.on("message", (data) => {
+      const parsed = JSON.parse(data.toString()) as Frame;
+      if (parsed.type === "session") {
+        resolve({ admitted: true });
+        ws.close();
+      }
+      frame ??= parsed;
+    });
+    ws.on("error", () => undefined);
+    ws.once("close", (code) => resolve({ admitted: false, frame, closeCode: code }));
+  });
+}
+
+it("refuses new sessions with a retry time while reads queue for the database, and admits them all once it answers", async () => {
+  const users = await Promise.all(Array.from({ length: 20 }, () => registerUser(server.url, "busy")));
+  // Another connection holds the devices table: every login's token lookup waits on it, so the
+  // node's ten reader connections fill and further reads queue in the pool.
+  const holder = new pg.Client({ connectionString: POSTGRES_URL });
+  await holder.connect();
+  await holder.query("BEGIN");
+  await holder.query(`LOCK TABLE ${schema}.devices IN ACCESS EXCLUSIVE MODE`);
+  const waiting = users.slice(0, 13).map((u) => attempt(server.wsUrl, u.token));
+  const deadline = Date.now() + 2000;
+  while (server.app.ctx.store.queuedReads < 3 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  expect(server.app.ctx.store.queuedReads).toBeGreaterThanOrEqual(3);
+  const refused = await refusedSession(server.wsUrl, (users[19] as { token: string }).token);
+  expect(refused).toMatchObject({ closeCode: CLOSE_CODES.tryAgainLater, frame: { code: "overloaded" } });
+  expect(refused.frame.retryAfterMs).toEqual(expect.any(Number));
+  await holder.query("COMMIT");
+  await holder.end();
+  // The sessions that had been let in finish their login once the lock is gone.
+  const outcomes = await Promise.all(waiting);
+  expect(outcomes.filter((o) => o.admitted).length).toBeGreaterThanOrEqual(10);
+  expect(server.app.ctx.store.queuedReads).toBe(0);
+  const metrics = await (await fetch(`${server.url}/metrics`)).text();
+  expect(metrics).toMatch(/haetae_refused_connections_total\{reason="store_busy"\} [1-9]/);
+
+  // Every client, refused or not, connects with the SDK once the store answers.
+  const clients = users.map(
+    (u) => new HaetaeClient({ url: server.url, token: u.token, WebSocket: WebSocket as never, baseMs: 50, maxMs: 500 }),
+  );
+  await Promise.all(clients.map((c) => c.connect()));
+  expect(clients.every((c) => c.state === "open")).toBe(true);
+  for (const c of clients) c.close();
+}, 30_000);
