@@ -1,0 +1,120 @@
+/** @module What crosses between the main thread and a store's writer thread: requests, replies, errors, and the loop that serves them in order. */
+import type { MessagePort } from "node:worker_threads";
+import { type ErrorCode, HaetaeError } from "../../protocol/index.js";
+import { APPEND_MESSAGE } from "./append-messages.js";
+import { type BatchableWrite, type Outcome, runGroup } from "./group-commit.js";
+import { type SqlExecutor, StoreUnavailableError } from "./sql-driver.js";
+
+/** What the main thread asks of the writer; replies carry the same `id`. */
+export type WriterRequest = { id: number } & (
+  | { op: "exec"; method: "get" | "all" | "run"; sql: string; params: readonly unknown[] }
+  | { op: "group"; name: string; inputs: unknown[] }
+  | { op: "begin" | "commit" | "rollback" | "ping" | "close" }
+);
+
+/** An error as it crosses the thread boundary: structured clone keeps neither the class nor `code`. */
+export interface WireError {
+  message: string;
+  name: string;
+  code?: string;
+  retryAfterMs?: number;
+  haetae: boolean;
+}
+
+/** The writer's answer to one request. */
+export type WriterReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: WireError };
+
+/** Every batchable write a writer can run by name; a kind missing here runs statement by statement. */
+const KINDS = new Map<string, BatchableWrite<unknown, unknown>>([
+  [APPEND_MESSAGE.name as string, APPEND_MESSAGE as BatchableWrite<unknown, unknown>],
+]);
+
+export function toWire(error: unknown): WireError {
+  const e = error as { message?: unknown; name?: unknown; code?: unknown; retryAfterMs?: unknown };
+  return {
+    message: String(e?.message ?? error),
+    name: typeof e?.name === "string" ? e.name : "Error",
+    ...(typeof e?.code === "string" ? { code: e.code } : {}),
+    ...(typeof e?.retryAfterMs === "number" ? { retryAfterMs: e.retryAfterMs } : {}),
+    haetae: error instanceof HaetaeError,
+  };
+}
+
+/** The error back in its class where it has one the store's callers test for. */
+export function fromWire(error: WireError): Error {
+  if (error.haetae && error.code) return new HaetaeError(error.code as ErrorCode, error.message, error.retryAfterMs);
+  if (error.name === "StoreUnavailableError") return new StoreUnavailableError(error.message);
+  return Object.assign(new Error(error.message), { name: error.name, ...(error.code ? { code: error.code } : {}) });
+}
+
+function wireOutcomes(outcomes: Outcome[]): unknown[] {
+  return outcomes.map((o) => (o.ok ? o : { ok: false, error: toWire(o.error) }));
+}
+
+/** The one connection a writer thread holds, in its dialect. */
+export interface WriterBackend {
+  readonly exec: SqlExecutor;
+  /** True while a write transaction is open. */
+  inTransaction(): boolean;
+  begin(): Promise<void>;
+  commit(): Promise<void>;
+  /** Roll back the open transaction, if there is one. */
+  rollback(): Promise<void>;
+  ping(): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/**
+ * Serve the main thread's requests on `port`, strictly one after another, in the order they
+ * were posted. The main thread posts a batch's groups and its COMMIT together, without waiting
+ * between them; a COMMIT after a failed group is refused, so the transaction is rolled back and
+ * no part of that batch is kept. A statement outside a transaction would autocommit on its own:
+ * if BEGIN failed (it is pipelined, not awaited), everything after it in the batch fails.
+ */
+export function serveWriter(port: MessagePort, backend: WriterBackend): void {
+  let groupFailed = false;
+  async function handle(request: WriterRequest): Promise<unknown> {
+    if ((request.op === "exec" || request.op === "group" || request.op === "commit") && !backend.inTransaction()) {
+      throw new Error("no write transaction is open");
+    }
+    switch (request.op) {
+      case "exec":
+        return backend.exec[request.method](request.sql, request.params);
+      case "group": {
+        const kind = KINDS.get(request.name);
+        try {
+          if (!kind) throw new Error(`unknown batchable write ${request.name}`);
+          return wireOutcomes(await runGroup(backend.exec, kind, request.inputs));
+        } catch (error) {
+          groupFailed = true;
+          throw error;
+        }
+      }
+      case "begin":
+        groupFailed = false;
+        return backend.begin();
+      case "commit":
+        if (groupFailed) throw new Error("a group of this transaction failed; it is not committed");
+        return backend.commit();
+      case "rollback":
+        return backend.rollback();
+      case "ping":
+        return backend.ping();
+      case "close":
+        return backend.close();
+    }
+  }
+  let chain: Promise<void> = Promise.resolve();
+  port.on("message", (request: WriterRequest) => {
+    chain = chain.then(async () => {
+      let reply: WriterReply;
+      try {
+        reply = { id: request.id, ok: true, value: await handle(request) };
+      } catch (error) {
+        reply = { id: request.id, ok: false, error: toWire(error) };
+      }
+      port.postMessage(reply);
+      if (request.op === "close") port.close();
+    });
+  });
+}

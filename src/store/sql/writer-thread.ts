@@ -1,0 +1,167 @@
+/** @module The main thread's side of a store's writer thread: requests out, replies in, and what a crash of the thread means for writes in flight. */
+import { Worker } from "node:worker_threads";
+import type { BatchableWrite, BatchConnection, Outcome } from "./group-commit.js";
+import { type SqlExecutor, StoreUnavailableError } from "./sql-driver.js";
+import { fromWire, type WireError, type WriterReply, type WriterRequest } from "./writer-protocol.js";
+
+/**
+ * The URL of a thread module named `name` beside `moduleUrl`: its `.ts` file when running from
+ * the TypeScript sources (tests, `tsx`), its `.js` file in the compiled build.
+ */
+export function threadModuleUrl(moduleUrl: string, name: string): URL {
+  return new URL(`./${name}.${moduleUrl.endsWith(".ts") ? "ts" : "js"}`, moduleUrl);
+}
+
+/** A thread for the compiled build; from the sources, a bootstrap that registers tsx's loader first (a worker does not inherit it on Node 20). */
+function spawnThread(url: URL, workerData: unknown): Worker {
+  if (!url.pathname.endsWith(".ts")) return new Worker(url, { workerData });
+  // Resolved from the working directory: only tests and `tsx` runs take this path, from the project root.
+  const bootstrap = `import("tsx/esm/api").then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); })`;
+  return new Worker(bootstrap, { eval: true, workerData });
+}
+
+/** Crashes within this window that make the writer give up (and the node go unready) instead of restarting. */
+const CRASH_WINDOW_MS = 10_000;
+const MAX_CRASHES = 3;
+
+type Request = WriterRequest extends infer R ? (R extends unknown ? Omit<R, "id"> : never) : never;
+
+/**
+ * Owns the writer thread. Every request gets a promise settled by the thread's reply. If the
+ * thread dies, every request in flight is rejected with `StoreUnavailableError` (the client
+ * hears `unavailable`, retryable, and G2 makes the retry safe): a write whose COMMIT reply never
+ * came is never acknowledged, even if it did reach the disk. The thread is then started again;
+ * after `MAX_CRASHES` crashes in `CRASH_WINDOW_MS` it stays down and every write and `ping`
+ * fails, so the node reports itself unready rather than crash-looping.
+ */
+export class WriterThread {
+  private worker: Worker | undefined;
+  private nextId = 1;
+  private readonly inFlight = new Map<number, { resolve: (value: unknown) => void; reject: (e: unknown) => void }>();
+  private crashes: number[] = [];
+  private down: StoreUnavailableError | undefined;
+  private closing = false;
+  /** Restarts after a crash (observable for tests and metrics). */
+  restarts = 0;
+
+  /** `name` says which thread it is in logs and errors ("the SQLite writer thread"). */
+  constructor(
+    private readonly url: URL,
+    private readonly workerData: unknown,
+    private readonly name: string,
+  ) {
+    this.start();
+  }
+
+  private start(): void {
+    const worker = spawnThread(this.url, this.workerData);
+    worker.on("message", (reply: WriterReply) => {
+      const pending = this.inFlight.get(reply.id);
+      if (!pending) return;
+      this.inFlight.delete(reply.id);
+      if (this.inFlight.size === 0) worker.unref();
+      if (reply.ok) pending.resolve(reply.value);
+      else pending.reject(fromWire(reply.error));
+    });
+    // The `exit` that follows settles what was in flight; the error only says why.
+    worker.on("error", (error) => {
+      if (!this.closing) console.error(`${this.name} failed:`, error.message);
+    });
+    worker.on("exit", (code) => this.exited(worker, code));
+    // Only a request in flight keeps the process alive, as a socket would.
+    worker.unref();
+    this.worker = worker;
+  }
+
+  private exited(worker: Worker, code: number): void {
+    if (worker !== this.worker) return;
+    this.worker = undefined;
+    const error = new StoreUnavailableError(`${this.name} stopped (exit code ${code})`);
+    for (const pending of this.inFlight.values()) pending.reject(error);
+    this.inFlight.clear();
+    if (this.closing) return;
+    const now = Date.now();
+    this.crashes = [...this.crashes.filter((at) => now - at < CRASH_WINDOW_MS), now];
+    if (this.crashes.length >= MAX_CRASHES) {
+      this.down = new StoreUnavailableError(`${this.name} crashed ${this.crashes.length} times; not restarted`);
+      console.error(this.down.message);
+      return;
+    }
+    this.restarts++;
+    this.start();
+  }
+
+  /** Post one request; resolves with the thread's reply. */
+  request(request: Request): Promise<unknown> {
+    const worker = this.worker;
+    if (this.down) return Promise.reject(this.down);
+    if (!worker) return Promise.reject(new StoreUnavailableError("the store is closed"));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      if (this.inFlight.size === 0) worker.ref();
+      this.inFlight.set(id, { resolve, reject });
+      worker.postMessage({ ...request, id });
+    });
+  }
+
+  /** Requests waiting for the thread's reply. */
+  get requestsInFlight(): number {
+    return this.inFlight.size;
+  }
+
+  /** Stop the thread the hard way, as a crash would (tests use it). */
+  async kill(): Promise<void> {
+    await this.worker?.terminate();
+  }
+
+  /** A connection for the group commit: the transaction runs in the thread, statements and groups are requests. */
+  connection(): BatchConnection {
+    const exec: SqlExecutor = {
+      get: (sql, params = []) => this.request({ op: "exec", method: "get", sql, params }) as Promise<never>,
+      all: (sql, params = []) => this.request({ op: "exec", method: "all", sql, params }) as Promise<never>,
+      run: (sql, params = []) =>
+        this.request({ op: "exec", method: "run", sql, params }) as Promise<{ changes: number }>,
+    };
+    let begun: Promise<unknown> = Promise.resolve();
+    return {
+      exec,
+      // Not awaited: BEGIN travels with the batch's first request (the thread runs requests in
+      // order and refuses statements outside a transaction), saving a round trip per batch.
+      begin: async () => {
+        begun = this.request({ op: "begin" });
+        begun.catch(() => undefined);
+      },
+      commit: async () => {
+        await begun;
+        await this.request({ op: "commit" });
+      },
+      rollback: async () => {
+        await this.request({ op: "rollback" });
+      },
+      release: () => undefined,
+      runGroup: async (kind: BatchableWrite<unknown, unknown> & { name: string }, inputs: unknown[]) => {
+        const outcomes = (await this.request({ op: "group", name: kind.name, inputs })) as Outcome[];
+        return outcomes.map((o) => (o.ok ? o : { ok: false, error: fromWire(o.error as WireError) }));
+      },
+    };
+  }
+
+  /** Reachable and answering: false once it gave up restarting. */
+  async ping(): Promise<void> {
+    await this.request({ op: "ping" });
+  }
+
+  /** Close the connection (after the caller drained its writes) and end the thread. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    const worker = this.worker;
+    if (!worker) return;
+    const exited = new Promise((resolve) => worker.once("exit", resolve));
+    await this.request({ op: "close" }).catch(() => undefined);
+    // The reply unrefs the thread; without a ref while waiting for its exit, a process with
+    // nothing else to do ends here, `close()` never resolves, and the CLI's exit code is lost.
+    worker.ref();
+    await exited;
+  }
+}
