@@ -1,0 +1,94 @@
+/** @module How Haetae talks to PostgreSQL, on the main thread and in the writer thread alike: connection settings, statements, and which failures mean "unavailable". */
+import pg from "pg";
+import { type SqlExecutor, StoreUnavailableError } from "../sql/sql-driver.js";
+
+/**
+ * Failures that mean "the database is not there right now", answered `unavailable` (retry):
+ * no SQLSTATE at all (a socket error), connection exceptions (08), operator intervention and
+ * timeouts (57), a lock not granted in time (55P03), and serialization failures (40).
+ */
+export function isConnectionError(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) {
+    return code.startsWith("08") || code.startsWith("57") || code.startsWith("40") || code === "55P03";
+  }
+  return true;
+}
+
+const int8 = (value: string) => Number(value);
+
+/** The store URL's connection settings, and the schema its `schema` query parameter names (not a PostgreSQL parameter). */
+export function connectionSettings(url: string): { settings: pg.ClientConfig; schema: string | null } {
+  const parsed = new URL(url);
+  const schema = parsed.searchParams.get("schema");
+  parsed.searchParams.delete("schema");
+  if (schema !== null && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new Error("store: the schema parameter must be a lowercase identifier");
+  }
+  const settings: pg.ClientConfig = {
+    connectionString: parsed.toString(),
+    connectionTimeoutMillis: 3000,
+    query_timeout: 10_000,
+    keepAlive: true,
+    // Pinned rather than inherited from the server: G1 needs durable commits; the group commit
+    // assumes READ COMMITTED; and a node that freezes inside a batch (holding the cluster's
+    // write lock) must not stop every other node for longer than a few seconds.
+    options: [
+      schema ? `-c search_path=${schema}` : "",
+      "-c synchronous_commit=on",
+      "-c default_transaction_isolation=read\\ committed",
+      "-c idle_in_transaction_session_timeout=5000",
+      "-c statement_timeout=10000",
+      "-c lock_timeout=10000",
+    ]
+      .filter(Boolean)
+      .join(" "),
+    types: { getTypeParser: (oid, format) => (oid === 20 ? int8 : pg.types.getTypeParser(oid, format)) },
+  };
+  return { settings, schema };
+}
+
+/** Runs statements with `?` placeholders numbered for PostgreSQL, each as a named prepared statement. */
+export class PgExecutor implements SqlExecutor {
+  private static readonly names = new Map<string, { name: string; text: string }>();
+  constructor(private readonly target: pg.Pool | pg.PoolClient | pg.Client) {}
+
+  private static prepared(sql: string): { name: string; text: string } {
+    let entry = PgExecutor.names.get(sql);
+    if (!entry) {
+      let i = 0;
+      entry = { name: `h${PgExecutor.names.size}`, text: sql.replace(/\?/g, () => `$${++i}`) };
+      PgExecutor.names.set(sql, entry);
+    }
+    return entry;
+  }
+
+  private async query<T extends pg.QueryResultRow>(
+    sql: string,
+    params: readonly unknown[],
+  ): Promise<pg.QueryResult<T>> {
+    // Transaction control and savepoints carry no parameters and are not worth preparing.
+    const config =
+      params.length === 0 && !/^\s*SELECT/i.test(sql)
+        ? { text: sql }
+        : { ...PgExecutor.prepared(sql), values: [...params] };
+    try {
+      return await this.target.query<T>(config);
+    } catch (error) {
+      if (isConnectionError(error)) throw new StoreUnavailableError((error as Error).message);
+      throw error;
+    }
+  }
+
+  async get<T>(sql: string, params: readonly unknown[] = []): Promise<T | undefined> {
+    return (await this.query(sql, params)).rows[0] as T | undefined;
+  }
+
+  async all<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    return (await this.query(sql, params)).rows as T[];
+  }
+
+  async run(sql: string, params: readonly unknown[] = []): Promise<{ changes: number }> {
+    return { changes: (await this.query(sql, params)).rowCount ?? 0 };
+  }
+}
