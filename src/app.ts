@@ -57,7 +57,7 @@ export interface App {
 
 /** Open the store the configuration names (also used by `haetae role`). */
 export async function openStore(config: Config): Promise<Store> {
-  const options = { maxPendingWrites: config.maxPendingWrites };
+  const options = { maxPendingWrites: config.maxPendingWrites, readPoolSize: config.storeReadConnections };
   if (config.store === "sqlite") return openSqliteStore(config.data, options);
   return openPostgresStore(config.store, options);
 }

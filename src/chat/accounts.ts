@@ -142,10 +142,9 @@ export async function authenticate(
 ): Promise<{ user: User; device: DeviceRecord }> {
   if (!token) throw new HaetaeError("unauthorized");
   const now = ctx.now();
-  const device = await ctx.store.getDeviceByTokenHash(hashToken(token), now.toISOString());
-  if (!device) throw new HaetaeError("unauthorized");
-  const [user] = await ctx.store.getUsers([device.userId]);
-  if (!user) throw new HaetaeError("unauthorized");
+  const found = await ctx.store.getDeviceByTokenHash(hashToken(token), now.toISOString());
+  if (!found) throw new HaetaeError("unauthorized");
+  const { device, user } = found;
   if (!(now.getTime() - Date.parse(device.lastSeenAt) < DEVICE_SEEN_RESOLUTION_MS)) {
     ctx.seen.note(device.id, now.toISOString());
   }

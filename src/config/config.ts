@@ -74,6 +74,7 @@ export const configSchema = z.strictObject({
   ipConnectionsPerSecond: int(1, 1_000_000).default(1000),
   ipConnectionBurst: int(1, 1_000_000).default(2000),
   maxPendingWrites: int(100, 10_000_000).default(20_000),
+  storeReadConnections: int(1, 1000).default(10),
   loadSampleMs: int(10, 60_000).default(250),
   degradeLagMs: int(1, 60_000).default(100),
   degradePendingWrites: int(1, 10_000_000).default(2000),

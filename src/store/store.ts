@@ -80,8 +80,8 @@ export interface Store {
   getRole(userId: string): Promise<UserRole | null>;
 
   createDevice(device: DeviceRecord, tokenHash: string): Promise<void>;
-  /** The unexpired, unrevoked device holding this token hash. */
-  getDeviceByTokenHash(tokenHash: string, now: string): Promise<DeviceRecord | null>;
+  /** The unexpired, unrevoked device holding this token hash, with its user, in one read (every login and session opens with it). */
+  getDeviceByTokenHash(tokenHash: string, now: string): Promise<{ device: DeviceRecord; user: User } | null>;
   /** Set the `lastSeenAt` of these devices to `at`, in one write. */
   touchDevices(deviceIds: readonly string[], at: string): Promise<void>;
   /** Of these devices, the ones neither revoked nor expired. */

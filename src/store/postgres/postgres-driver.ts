@@ -22,7 +22,8 @@ export class PostgresDriver implements SqlDriver {
    */
   constructor(
     private readonly pool: pg.Pool,
-    private readonly writer: WriterThread,
+    /** The writer thread (tests stop it, or cut its connection, to check what that does to writes). */
+    readonly writer: WriterThread,
     options: DriverOptions = {},
   ) {
     this.reader = new PgExecutor(pool);
@@ -75,7 +76,7 @@ export class PostgresDriver implements SqlDriver {
  */
 export async function openPostgresDriver(url: string, options: DriverOptions = {}): Promise<PostgresDriver> {
   const { settings, schema } = connectionSettings(url);
-  const pool = new pg.Pool({ ...settings, max: 10, idleTimeoutMillis: 30_000 });
+  const pool = new pg.Pool({ ...settings, max: options.readPoolSize ?? 10, idleTimeoutMillis: 30_000 });
   // An idle connection that dies must not crash the process; the next query reports it.
   pool.on("error", (error) => console.error("postgres connection lost:", error.message));
   const client = await pool.connect();

@@ -48,12 +48,22 @@ export async function insertDevice(db: SqlExecutor, device: DeviceRecord, tokenH
   );
 }
 
-export async function deviceByTokenHash(db: SqlExecutor, tokenHash: string, now: string): Promise<DeviceRecord | null> {
-  const row = await db.get<DeviceRow>(
-    "SELECT * FROM devices WHERE token_hash = ? AND revoked_at IS NULL AND expires_at > ?",
+export async function deviceByTokenHash(
+  db: SqlExecutor,
+  tokenHash: string,
+  now: string,
+): Promise<{ device: DeviceRecord; user: User } | null> {
+  const row = await db.get<DeviceRow & { username: string; display_name: string; user_created_at: string }>(
+    `SELECT d.*, u.username, u.display_name, u.created_at AS user_created_at
+     FROM devices d JOIN users u ON u.id = d.user_id
+     WHERE d.token_hash = ? AND d.revoked_at IS NULL AND d.expires_at > ?`,
     [tokenHash, now],
   );
-  return row ? toDevice(row) : null;
+  if (!row) return null;
+  return {
+    device: toDevice(row),
+    user: { id: row.user_id, username: row.username, displayName: row.display_name, createdAt: row.user_created_at },
+  };
 }
 
 export async function devicesOf(db: SqlExecutor, userId: string, now: string): Promise<DeviceRecord[]> {

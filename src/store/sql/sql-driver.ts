@@ -39,6 +39,8 @@ export interface DriverOptions {
   maxBatch?: number;
   /** Most writes waiting for a commit; more are refused with `overloaded`. */
   maxPendingWrites?: number;
+  /** Connections that serve reads, where a dialect pools them (PostgreSQL; SQLite reads on one). */
+  readPoolSize?: number;
 }
 
 /** Raised by a driver when the database cannot be reached; the caller answers `unavailable`. */

@@ -77,7 +77,7 @@ export class SqlStore implements Store {
     return this.driver.write((tx) => accounts.insertDevice(tx, device, tokenHash));
   }
 
-  getDeviceByTokenHash(tokenHash: string, now: string): Promise<DeviceRecord | null> {
+  getDeviceByTokenHash(tokenHash: string, now: string): Promise<{ device: DeviceRecord; user: User } | null> {
     return accounts.deviceByTokenHash(this.db, tokenHash, now);
   }
 
