@@ -63,6 +63,7 @@ export const configSchema = z.strictObject({
   connectionBurst: int(1, 1_000_000).default(1000),
   connectionRetryMaxMs: int(100, 600_000).default(30_000),
   connectionMaxQueuedReads: int(1, 1_000_000).default(200),
+  syncShedQueuedReads: int(1, 1_000_000).default(100),
   loginsPerMinutePerIp: int(1, 1_000_000).default(30),
   // Shared by every connection of one user / one address on this node (src/guard/client-limits.ts).
   userRequestsPerSecond: int(1, 1_000_000).default(100),

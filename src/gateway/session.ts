@@ -22,6 +22,8 @@ const TEXT_FRAME = { binary: false } as const;
 
 export class Session {
   readonly presenceSubscriptions = new Set<string>();
+  /** Set once a sync of this connection reached the end of the feed: later syncs only move its cursor. */
+  caughtUp = false;
   /** Settles when every request so far has been answered. */
   private answered: Promise<void> = Promise.resolve();
   /** Settles when the next send may start: the latest request queued its write, or finished. */

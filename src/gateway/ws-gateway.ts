@@ -43,6 +43,7 @@ export type GatewayConfig = Pick<
   | "connectionBurst"
   | "connectionRetryMaxMs"
   | "connectionMaxQueuedReads"
+  | "syncShedQueuedReads"
 > &
   ClientLimitsConfig;
 
@@ -323,6 +324,14 @@ export class WsGateway {
       this.replyError(session, id, "unavailable", "This node is shutting down; reconnect to another.", 500);
       return;
     }
+    // A sync from a session already caught up only moves its cursor forward (its client has the
+    // events live): while reads queue for the store, it waits, and the catch-up syncs and logins
+    // of reconnecting sessions go first. The client retries after retryAfterMs; nothing is lost.
+    if (requestType === "sync" && session.caughtUp && this.ctx.store.queuedReads >= this.config.syncShedQueuedReads) {
+      this.metrics.countRequest(requestType, "overloaded");
+      this.replyError(session, id, "overloaded", "The store is busy; sync again after retryAfterMs.", 5000);
+      return;
+    }
     const wait = session.pendingRequests >= this.config.requestBurst ? 100 : bucket.take();
     if (wait > 0) {
       this.metrics.countRequest(requestType, "rate_limited");
@@ -357,6 +366,7 @@ export class WsGateway {
         queued: () => void,
       ) => Promise<object>;
       const reply = await handler(this.env, session, params, turn.queued);
+      if (type === "sync" && (reply as { hasMore?: boolean }).hasMore === false) session.caughtUp = true;
       await turn.previous;
       session.send(JSON.stringify({ type: "ok", id, ...reply }));
       this.metrics.countRequest(type, "ok");

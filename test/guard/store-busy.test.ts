@@ -8,18 +8,44 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import WebSocket from "ws";
 import { CLOSE_CODES } from "../../src/protocol/index.js";
 import { HaetaeClient } from "../../src/sdk/index.js";
-import { type Frame, refusedSession, registerUser, startTestServer, type TestServer } from "../harness.js";
+import { type Frame, RawClient, refusedSession, registerUser, startTestServer, type TestServer } from "../harness.js";
 import { dropSchema, freshSchema, POSTGRES_URL, postgresUrlWithSchema } from "../services.js";
 
 const schema = freshSchema();
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer({ store: postgresUrlWithSchema(schema), connectionMaxQueuedReads: 3 });
+  server = await startTestServer({
+    store: postgresUrlWithSchema(schema),
+    connectionMaxQueuedReads: 3,
+    syncShedQueuedReads: 2,
+  });
 });
 afterAll(async () => {
   await server?.stop();
   await dropSchema(schema);
 });
+
+/** Hold `table` of the test's schema from another connection until `release` is called. */
+async function hold(table: string): Promise<{ release(): Promise<void> }> {
+  const holder = new pg.Client({ connectionString: POSTGRES_URL });
+  await holder.connect();
+  await holder.query("BEGIN");
+  await holder.query(`LOCK TABLE ${schema}.${table} IN ACCESS EXCLUSIVE MODE`);
+  return {
+    async release() {
+      await holder.query("COMMIT");
+      await holder.end();
+    },
+  };
+}
+
+async function untilQueued(reads: number): Promise<void> {
+  const deadline = Date.now() + 2000;
+  while (server.app.ctx.store.queuedReads < reads && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  expect(server.app.ctx.store.queuedReads).toBeGreaterThanOrEqual(reads);
+}
 
 /** Open a session and report how it ended: admitted (a `session` frame), or refused with its frame. */
 function attempt(wsUrl: string, token: string): Promise<{ admitted: boolean; frame?: Frame; closeCode?: number }> {
@@ -43,21 +69,13 @@ it("refuses new sessions with a retry time while reads queue for the database, a
   const users = await Promise.all(Array.from({ length: 20 }, () => registerUser(server.url, "busy")));
   // Another connection holds the devices table: every login's token lookup waits on it, so the
   // node's ten reader connections fill and further reads queue in the pool.
-  const holder = new pg.Client({ connectionString: POSTGRES_URL });
-  await holder.connect();
-  await holder.query("BEGIN");
-  await holder.query(`LOCK TABLE ${schema}.devices IN ACCESS EXCLUSIVE MODE`);
+  const devices = await hold("devices");
   const waiting = users.slice(0, 13).map((u) => attempt(server.wsUrl, u.token));
-  const deadline = Date.now() + 2000;
-  while (server.app.ctx.store.queuedReads < 3 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  expect(server.app.ctx.store.queuedReads).toBeGreaterThanOrEqual(3);
+  await untilQueued(3);
   const refused = await refusedSession(server.wsUrl, (users[19] as { token: string }).token);
   expect(refused).toMatchObject({ closeCode: CLOSE_CODES.tryAgainLater, frame: { code: "overloaded" } });
   expect(refused.frame.retryAfterMs).toEqual(expect.any(Number));
-  await holder.query("COMMIT");
-  await holder.end();
+  await devices.release();
   // The sessions that had been let in finish their login once the lock is gone.
   const outcomes = await Promise.all(waiting);
   expect(outcomes.filter((o) => o.admitted).length).toBeGreaterThanOrEqual(10);
@@ -72,4 +90,23 @@ it("refuses new sessions with a retry time while reads queue for the database, a
   await Promise.all(clients.map((c) => c.connect()));
   expect(clients.every((c) => c.state === "open")).toBe(true);
   for (const c of clients) c.close();
+}, 30_000);
+
+it("defers the syncs of sessions already caught up while reads queue, and answers every catch-up sync", async () => {
+  const users = await Promise.all(Array.from({ length: 13 }, () => registerUser(server.url, "shed")));
+  const clients = await Promise.all(users.map((u) => RawClient.connect(server.wsUrl, u.token)));
+  const [settled, ...others] = clients as [RawClient, ...RawClient[]];
+  expect(await settled.ok("sync", {})).toMatchObject({ hasMore: false }); // caught up
+  // The feed is held: the others' first syncs (their catch-up) fill the pool and queue.
+  const events = await hold("events");
+  const catchUps = others.map((c) => c.request("sync", {}));
+  await untilQueued(2);
+  // A caught-up session's sync only moves its cursor: it waits, told when to come back.
+  expect(await settled.request("sync", {})).toMatchObject({ type: "error", code: "overloaded", retryAfterMs: 5000 });
+  await events.release();
+  // Every catch-up sync was answered, none refused; once reads stop queuing, the deferred one is too.
+  for (const reply of await Promise.all(catchUps)) expect(reply).toMatchObject({ type: "ok", hasMore: false });
+  expect(server.app.ctx.store.queuedReads).toBe(0);
+  expect(await settled.request("sync", {})).toMatchObject({ type: "ok" });
+  for (const c of clients) await c.close();
 }, 30_000);
