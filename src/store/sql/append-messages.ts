@@ -2,10 +2,10 @@
 import type { FeedEvent, Message } from "../../protocol/index.js";
 import { HaetaeError } from "../../protocol/index.js";
 import type { AppendMessageInput, Written } from "../store.js";
-import { memberIds } from "./conversation-queries.js";
+import { byJoinOrder } from "./conversation-queries.js";
 import type { BatchableWrite, Outcome } from "./group-commit.js";
 import { appendMessage, messageByClientMsgId, newMessage, refuseAppend } from "./message-queries.js";
-import type { SqlExecutor } from "./sql-driver.js";
+import { placeholders, type SqlExecutor } from "./sql-driver.js";
 
 /** What an append gives back: the message, its feed event and its live audience. */
 export type Appended = Written<Message> & { duplicate: boolean };
@@ -72,13 +72,121 @@ async function insertRows<T>(
   return out;
 }
 
+/** Statements made by `make(size)` for each chunk size, made once per `shape`. */
+const SHAPED_SQL = new Map<string, string>();
+
+/**
+ * One statement per fixed-size chunk of `rows`, its text made by `make(chunk size)` (each row's
+ * values in order); the rows the statements give back, in chunk order (none for an UPDATE).
+ */
+async function inChunks<T>(
+  db: SqlExecutor,
+  shape: string,
+  rows: readonly (readonly unknown[])[],
+  make: (size: number) => string,
+  kind: "select" | "update" = "select",
+): Promise<T[]> {
+  const out: T[] = [];
+  let at = 0;
+  for (const size of chunkSizes(rows.length)) {
+    const params = rows.slice(at, at + size).flat();
+    at += size;
+    const key = `${shape}\u0000${size}`;
+    let sql = SHAPED_SQL.get(key);
+    if (sql === undefined) {
+      sql = make(size);
+      SHAPED_SQL.set(key, sql);
+    }
+    if (kind === "select") out.push(...(await db.all<T>(sql, params)));
+    else await db.run(sql, params);
+  }
+  return out;
+}
+
+/** `size` copies of `row`, comma-separated. */
+const repeated = (row: string, size: number, separator = ", ") =>
+  Array.from({ length: size }, () => row).join(separator);
+
+/** Which of these (sender, clientMsgId) pairs are stored already, as `sender\0clientMsgId` keys. */
+async function storedClientMsgIds(db: SqlExecutor, inputs: readonly AppendMessageInput[]): Promise<Set<string>> {
+  const keys = new Map<string, [string, string]>();
+  for (const input of inputs)
+    keys.set(`${input.senderId}\u0000${input.clientMsgId}`, [input.senderId, input.clientMsgId]);
+  const rows = await inChunks<{ sender_id: string; client_msg_id: string }>(db, "stored", [...keys.values()], (n) => {
+    return `SELECT sender_id, client_msg_id FROM messages WHERE ${repeated("(sender_id = ? AND client_msg_id = ?)", n, " OR ")}`;
+  });
+  return new Set(rows.map((r) => `${r.sender_id}\u0000${r.client_msg_id}`));
+}
+
+/**
+ * The batch's conversations, each with its active members in join order and, for a direct one,
+ * whether either member blocks the other: three statements per chunk of conversations, not
+ * three per conversation (on PostgreSQL each statement is a round trip under the cluster's lock).
+ */
+async function conversationStates(
+  db: SqlExecutor,
+  ids: readonly string[],
+): Promise<Map<string, ConversationState | null>> {
+  const states = new Map<string, ConversationState | null>(ids.map((id) => [id, null]));
+  const list = ids.map((id) => [id]);
+  const rows = await inChunks<{ id: string; kind: string; last_seq: number; last_activity_at: string }>(
+    db,
+    "conversations",
+    list,
+    (n) => `SELECT id, kind, last_seq, last_activity_at FROM conversations WHERE id IN (${placeholders(n)})`,
+  );
+  const memberRows = await inChunks<{ conversation_id: string; user_id: string; joined_event_id: number }>(
+    db,
+    "members",
+    list,
+    (n) =>
+      `SELECT conversation_id, user_id, joined_event_id FROM members WHERE active = 1 AND conversation_id IN (${placeholders(n)})`,
+  );
+  const membersOf = new Map<string, typeof memberRows>();
+  for (const row of memberRows) {
+    const of = membersOf.get(row.conversation_id) ?? [];
+    of.push(row);
+    membersOf.set(row.conversation_id, of);
+  }
+  const pairs: [string, string, string, string][] = [];
+  for (const row of rows) {
+    const members = byJoinOrder(membersOf.get(row.id) ?? []).map((m) => m.user_id);
+    // A direct conversation with both members is checked for a block below; with fewer, the
+    // sender can only be the one member left, and no one else to block or be blocked.
+    const direct = row.kind === "direct";
+    if (direct && members.length === 2) {
+      const [a, b] = members as [string, string];
+      pairs.push([a, b, b, a]);
+    }
+    states.set(row.id, {
+      members,
+      lastSeq: Number(row.last_seq),
+      lastActivityAt: row.last_activity_at,
+      touched: false,
+      ...(direct && members.length === 2 ? {} : { blocked: false }),
+    });
+  }
+  const blocks = await inChunks<{ user_id: string; blocked_id: string }>(db, "blocks", pairs, (n) => {
+    return `SELECT user_id, blocked_id FROM blocks WHERE ${repeated("(user_id = ? AND blocked_id = ?) OR (user_id = ? AND blocked_id = ?)", n, " OR ")}`;
+  });
+  const blocked = new Set(
+    blocks.flatMap((b) => [`${b.user_id}\u0000${b.blocked_id}`, `${b.blocked_id}\u0000${b.user_id}`]),
+  );
+  for (const state of states.values()) {
+    if (state && state.blocked === undefined) {
+      state.blocked = blocked.has(`${state.members[0]}\u0000${state.members[1]}`);
+    }
+  }
+  return states;
+}
+
 /** One conversation as the group sees it: read once, then advanced in memory under the batch's write lock. */
 interface ConversationState {
   members: string[];
   lastSeq: number;
   lastActivityAt: string;
   touched: boolean;
-  /** For a direct conversation: whether either member blocks the other (read when first needed). */
+  /** For a direct conversation: whether either member blocks the other. */
   blocked?: boolean;
 }
 
@@ -93,7 +201,8 @@ interface ConversationState {
  */
 async function appendMessages(db: SqlExecutor, inputs: readonly AppendMessageInput[]): Promise<Outcome<Appended>[]> {
   const outcomes: Outcome<Appended>[] = [];
-  const conversations = new Map<string, ConversationState | null>();
+  const stored = await storedClientMsgIds(db, inputs);
+  const conversations = await conversationStates(db, [...new Set(inputs.map((i) => i.conversationId))]);
   const byClientMsgId = new Map<string, Message>();
   const readCursors = new Map<string, { conversationId: string; userId: string; seq: number }>();
   const messageRows: unknown[][] = [];
@@ -103,7 +212,9 @@ async function appendMessages(db: SqlExecutor, inputs: readonly AppendMessageInp
 
   for (const input of inputs) {
     const key = `${input.senderId}\u0000${input.clientMsgId}`;
-    const existing = byClientMsgId.get(key) ?? (await messageByClientMsgId(db, input.senderId, input.clientMsgId));
+    const existing =
+      byClientMsgId.get(key) ??
+      (stored.has(key) ? await messageByClientMsgId(db, input.senderId, input.clientMsgId) : null);
     if (existing) {
       outcomes.push(
         existing.conversationId !== input.conversationId
@@ -112,23 +223,7 @@ async function appendMessages(db: SqlExecutor, inputs: readonly AppendMessageInp
       );
       continue;
     }
-    let state = conversations.get(input.conversationId);
-    if (state === undefined) {
-      const row = await db.get<{ kind: string; last_seq: number; last_activity_at: string }>(
-        "SELECT kind, last_seq, last_activity_at FROM conversations WHERE id = ?",
-        [input.conversationId],
-      );
-      state = row
-        ? {
-            members: await memberIds(db, input.conversationId),
-            lastSeq: Number(row.last_seq),
-            lastActivityAt: row.last_activity_at,
-            touched: false,
-            ...(row.kind === "direct" ? {} : { blocked: false }),
-          }
-        : null;
-      conversations.set(input.conversationId, state);
-    }
+    const state = conversations.get(input.conversationId) ?? null;
     const refusal = await refuseAppend(db, input, state);
     if (refusal || !state) {
       outcomes.push({ ok: false, error: refusal ?? new HaetaeError("conversation_not_found") });
@@ -166,14 +261,19 @@ async function appendMessages(db: SqlExecutor, inputs: readonly AppendMessageInp
   }
   if (pending.length === 0) return outcomes;
 
-  for (const [id, state] of conversations) {
-    if (!state?.touched) continue;
-    await db.run("UPDATE conversations SET last_seq = ?, last_activity_at = ? WHERE id = ?", [
-      state.lastSeq,
-      state.lastActivityAt,
-      id,
-    ]);
-  }
+  // One statement per chunk for the conversation rows and one for the senders' read cursors.
+  const advanced: unknown[][] = [];
+  for (const [id, state] of conversations) if (state?.touched) advanced.push([id, state.lastSeq, state.lastActivityAt]);
+  await inChunks(
+    db,
+    "advance",
+    advanced,
+    (n) => {
+      return `WITH v(id, last_seq, at) AS (VALUES ${repeated("(?, CAST(? AS INTEGER), ?)", n)})
+      UPDATE conversations SET last_seq = v.last_seq, last_activity_at = v.at FROM v WHERE conversations.id = v.id`;
+    },
+    "update",
+  );
   await insertRows(
     db,
     "INSERT INTO messages (conversation_id, seq, id, sender_id, client_msg_id, text, created_at, reply_to_seq, mentions, mentions_all)",
@@ -189,14 +289,18 @@ async function appendMessages(db: SqlExecutor, inputs: readonly AppendMessageInp
       " ON CONFLICT DO NOTHING",
     );
   }
-  for (const cursor of readCursors.values()) {
-    await db.run("UPDATE members SET read_seq = ? WHERE conversation_id = ? AND user_id = ? AND read_seq < ?", [
-      cursor.seq,
-      cursor.conversationId,
-      cursor.userId,
-      cursor.seq,
-    ]);
-  }
+  const cursors = [...readCursors.values()].map((c) => [c.conversationId, c.userId, c.seq]);
+  await inChunks(
+    db,
+    "cursors",
+    cursors,
+    (n) => {
+      return `WITH v(conversation_id, user_id, seq) AS (VALUES ${repeated("(?, ?, CAST(? AS INTEGER))", n)})
+      UPDATE members SET read_seq = v.seq FROM v
+      WHERE members.conversation_id = v.conversation_id AND members.user_id = v.user_id AND members.read_seq < v.seq`;
+    },
+    "update",
+  );
   const ids = await insertRows<{ id: number; conversation_id: string; seq: number }>(
     db,
     "INSERT INTO events (conversation_id, type, payload, created_at, seq)",

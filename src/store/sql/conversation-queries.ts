@@ -8,7 +8,7 @@ import { type ConversationRow, type MemberRow, toConversation, toMember } from "
 import type { SqlExecutor } from "./sql-driver.js";
 
 /** Members in join order, ties by id — compared in code, so both dialects agree whatever their collation. */
-function byJoinOrder<T extends { joined_event_id: number; user_id: string }>(rows: T[]): T[] {
+export function byJoinOrder<T extends { joined_event_id: number; user_id: string }>(rows: T[]): T[] {
   return rows.sort((a, b) =>
     a.joined_event_id !== b.joined_event_id
       ? Number(a.joined_event_id) - Number(b.joined_event_id)
