@@ -119,6 +119,20 @@ export class Session {
     this.sendGate = pipelined ? writeQueued : this.answered;
   }
 
+  /** True while the server does not read this connection (see `WsGateway`'s read pauses). */
+  get readingPaused(): boolean {
+    return this.socket.isPaused;
+  }
+
+  /** Stop reading the connection: its client's frames wait in TCP's buffers, costing this node nothing. */
+  pauseReading(): void {
+    this.socket.pause();
+  }
+
+  resumeReading(): void {
+    this.socket.resume();
+  }
+
   close(code: number, reason: string): void {
     if (this.socket.readyState === this.socket.OPEN || this.socket.readyState === this.socket.CONNECTING) {
       this.socket.close(code, reason);

@@ -80,6 +80,11 @@ export class Metrics {
     labelNames: ["level"] as const,
     registers: [this.registry],
   });
+  readonly readPauses = new Counter({
+    name: "haetae_connection_read_pauses_total",
+    help: "Times a connection was not read until the store's write queue drained (a send refused as overloaded).",
+    registers: [this.registry],
+  });
   readonly refusedConnections = new Counter({
     name: "haetae_refused_connections_total",
     help: "WebSocket upgrades refused with retry-after, by reason.",

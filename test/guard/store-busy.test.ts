@@ -110,3 +110,56 @@ it("defers the syncs of sessions already caught up while reads queue, and answer
   expect(await settled.request("sync", {})).toMatchObject({ type: "ok" });
   for (const c of clients) await c.close();
 }, 30_000);
+
+it("stops reading a connection whose send the full write queue refused, and only it, until the queue drains", async () => {
+  const s = await startTestServer({
+    store: postgresUrlWithSchema(schema),
+    maxPendingWrites: 100,
+    requestsPerSecond: 10_000,
+    requestBurst: 10_000,
+    userRequestBurst: 10_000,
+    userSendBurst: 10_000,
+  });
+  try {
+    const me = await registerUser(s.url, "paused");
+    const sender = await RawClient.connect(s.wsUrl, me.token);
+    const bystander = await RawClient.connect(s.wsUrl, me.token);
+    const { conversation } = await sender.ok<{ conversation: { id: string } }>("conversation.create", {
+      kind: "direct",
+      memberIds: [],
+    });
+    // The messages table is held: the batch under way waits on it, and the queue behind it fills.
+    const messages = await hold("messages");
+    const sends = Array.from({ length: 150 }, (_, i) =>
+      sender.request("message.send", { conversationId: conversation.id, clientMsgId: `p${i}`, text: `${i}` }),
+    );
+    // The queue fills and a send is refused: the node stops reading this connection (counted),
+    // while another connection of the same user is still read and answered at once.
+    const pauses = async () =>
+      Number(
+        /haetae_connection_read_pauses_total (\d+)/.exec(await (await fetch(`${s.url}/metrics`)).text())?.[1] ?? 0,
+      );
+    const deadline = Date.now() + 5000;
+    while ((await pauses()) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(await pauses()).toBeGreaterThanOrEqual(1);
+    expect(await bystander.ok("ping")).toMatchObject({ type: "ok" });
+    const ping = sender.request("ping", {});
+    await messages.release();
+    // Once the queue drains the connection is read again: the ping is answered after the sends,
+    // every send was stored or refused with a retry time, and each refused one lands once retried.
+    expect(await ping).toMatchObject({ type: "ok" });
+    const replies = await Promise.all(sends);
+    const refused = replies.flatMap((r, i) => (r.type === "error" ? [i] : []));
+    expect(refused.length).toBeGreaterThan(0);
+    for (const i of refused) expect(replies[i]).toMatchObject({ code: "overloaded", retryAfterMs: expect.any(Number) });
+    for (const i of refused) {
+      await sender.ok("message.send", { conversationId: conversation.id, clientMsgId: `p${i}`, text: `${i}` });
+    }
+    const last = await sender.ok<{ lastSeq: number }>("conversation.get", { conversationId: conversation.id });
+    expect(last.lastSeq).toBe(150);
+    await sender.close();
+    await bystander.close();
+  } finally {
+    await s.stop();
+  }
+}, 30_000);
