@@ -26,70 +26,39 @@ function chunkSizes(n: number): number[] {
   return sizes;
 }
 
+/** `size` copies of `row`, comma-separated (or `separator`-separated). */
+const repeated = (row: string, size: number, separator = ", ") =>
+  Array.from({ length: size }, () => row).join(separator);
+
 /** `(?, ?, ?), (?, ?, ?)` for `rows` rows of `columns` values. */
 function valuesList(rows: number, columns: number): string {
-  const row = `(${Array.from({ length: columns }, () => "?").join(", ")})`;
-  return Array.from({ length: rows }, () => row).join(", ");
+  return repeated(`(${repeated("?", columns)})`, rows);
 }
 
-/** Statement texts by head and chunk size, made once: a head here always has the same columns and tail. */
-const INSERT_SQL = new Map<string, Map<number, string>>();
-function insertSql(head: string, columns: number, rows: number, tail: string): string {
-  let bySize = INSERT_SQL.get(head);
-  if (!bySize) {
-    bySize = new Map();
-    INSERT_SQL.set(head, bySize);
-  }
-  let sql = bySize.get(rows);
-  if (sql === undefined) {
-    sql = `${head} VALUES ${valuesList(rows, columns)}${tail}`;
-    bySize.set(rows, sql);
-  }
-  return sql;
-}
+/** Statement texts by shape and chunk size, made once each. */
+const SHAPED_SQL = new Map<string, string>();
 
-/** Run `INSERT … VALUES` over `rows` in fixed-size chunks; `returning` rows come back chunk by chunk, in order. */
-async function insertRows<T>(
+/**
+ * One statement per fixed-size chunk of `rows` (each of `columns` values), its text made by
+ * `make(chunk size)` once per `shape`; the rows the statements give back, in chunk order (none
+ * for a `run`: an UPDATE, or an INSERT without RETURNING).
+ */
+async function inChunks<T>(
   db: SqlExecutor,
-  head: string,
+  shape: string,
   columns: number,
-  rows: readonly unknown[][],
-  tail = "",
+  rows: readonly (readonly unknown[])[],
+  make: (size: number) => string,
+  kind: "all" | "run" = "all",
 ): Promise<T[]> {
   const out: T[] = [];
   let at = 0;
   for (const size of chunkSizes(rows.length)) {
     const params: unknown[] = new Array(size * columns);
     for (let r = 0, k = 0; r < size; r++) {
-      const row = rows[at + r] as unknown[];
+      const row = rows[at + r] as readonly unknown[];
       for (let c = 0; c < columns; c++) params[k++] = row[c];
     }
-    at += size;
-    const sql = insertSql(head, columns, size, tail);
-    if (tail.includes("RETURNING")) out.push(...(await db.all<T>(sql, params)));
-    else await db.run(sql, params);
-  }
-  return out;
-}
-
-/** Statements made by `make(size)` for each chunk size, made once per `shape`. */
-const SHAPED_SQL = new Map<string, string>();
-
-/**
- * One statement per fixed-size chunk of `rows`, its text made by `make(chunk size)` (each row's
- * values in order); the rows the statements give back, in chunk order (none for an UPDATE).
- */
-async function inChunks<T>(
-  db: SqlExecutor,
-  shape: string,
-  rows: readonly (readonly unknown[])[],
-  make: (size: number) => string,
-  kind: "select" | "update" = "select",
-): Promise<T[]> {
-  const out: T[] = [];
-  let at = 0;
-  for (const size of chunkSizes(rows.length)) {
-    const params = rows.slice(at, at + size).flat();
     at += size;
     const key = `${shape}\u0000${size}`;
     let sql = SHAPED_SQL.get(key);
@@ -97,24 +66,38 @@ async function inChunks<T>(
       sql = make(size);
       SHAPED_SQL.set(key, sql);
     }
-    if (kind === "select") out.push(...(await db.all<T>(sql, params)));
+    if (kind === "all") out.push(...(await db.all<T>(sql, params)));
     else await db.run(sql, params);
   }
   return out;
 }
 
-/** `size` copies of `row`, comma-separated. */
-const repeated = (row: string, size: number, separator = ", ") =>
-  Array.from({ length: size }, () => row).join(separator);
+/** Run `INSERT … VALUES` over `rows` in fixed-size chunks; `RETURNING` rows come back chunk by chunk, in order. */
+function insertRows<T>(
+  db: SqlExecutor,
+  head: string,
+  columns: number,
+  rows: readonly unknown[][],
+  tail = "",
+): Promise<T[]> {
+  const make = (size: number) => `${head} VALUES ${valuesList(size, columns)}${tail}`;
+  return inChunks<T>(db, head, columns, rows, make, tail.includes("RETURNING") ? "all" : "run");
+}
 
 /** Which of these (sender, clientMsgId) pairs are stored already, as `sender\0clientMsgId` keys. */
 async function storedClientMsgIds(db: SqlExecutor, inputs: readonly AppendMessageInput[]): Promise<Set<string>> {
   const keys = new Map<string, [string, string]>();
   for (const input of inputs)
     keys.set(`${input.senderId}\u0000${input.clientMsgId}`, [input.senderId, input.clientMsgId]);
-  const rows = await inChunks<{ sender_id: string; client_msg_id: string }>(db, "stored", [...keys.values()], (n) => {
-    return `SELECT sender_id, client_msg_id FROM messages WHERE ${repeated("(sender_id = ? AND client_msg_id = ?)", n, " OR ")}`;
-  });
+  const rows = await inChunks<{ sender_id: string; client_msg_id: string }>(
+    db,
+    "stored",
+    2,
+    [...keys.values()],
+    (n) => {
+      return `SELECT sender_id, client_msg_id FROM messages WHERE ${repeated("(sender_id = ? AND client_msg_id = ?)", n, " OR ")}`;
+    },
+  );
   return new Set(rows.map((r) => `${r.sender_id}\u0000${r.client_msg_id}`));
 }
 
@@ -132,12 +115,14 @@ async function conversationStates(
   const rows = await inChunks<{ id: string; kind: string; last_seq: number; last_activity_at: string }>(
     db,
     "conversations",
+    1,
     list,
     (n) => `SELECT id, kind, last_seq, last_activity_at FROM conversations WHERE id IN (${placeholders(n)})`,
   );
   const memberRows = await inChunks<{ conversation_id: string; user_id: string; joined_event_id: number }>(
     db,
     "members",
+    1,
     list,
     (n) =>
       `SELECT conversation_id, user_id, joined_event_id FROM members WHERE active = 1 AND conversation_id IN (${placeholders(n)})`,
@@ -166,7 +151,7 @@ async function conversationStates(
       ...(direct && members.length === 2 ? {} : { blocked: false }),
     });
   }
-  const blocks = await inChunks<{ user_id: string; blocked_id: string }>(db, "blocks", pairs, (n) => {
+  const blocks = await inChunks<{ user_id: string; blocked_id: string }>(db, "blocks", 4, pairs, (n) => {
     return `SELECT user_id, blocked_id FROM blocks WHERE ${repeated("(user_id = ? AND blocked_id = ?) OR (user_id = ? AND blocked_id = ?)", n, " OR ")}`;
   });
   const blocked = new Set(
@@ -267,12 +252,13 @@ async function appendMessages(db: SqlExecutor, inputs: readonly AppendMessageInp
   await inChunks(
     db,
     "advance",
+    3,
     advanced,
     (n) => {
       return `WITH v(id, last_seq, at) AS (VALUES ${repeated("(?, CAST(? AS INTEGER), ?)", n)})
       UPDATE conversations SET last_seq = v.last_seq, last_activity_at = v.at FROM v WHERE conversations.id = v.id`;
     },
-    "update",
+    "run",
   );
   await insertRows(
     db,
@@ -293,13 +279,14 @@ async function appendMessages(db: SqlExecutor, inputs: readonly AppendMessageInp
   await inChunks(
     db,
     "cursors",
+    3,
     cursors,
     (n) => {
       return `WITH v(conversation_id, user_id, seq) AS (VALUES ${repeated("(?, ?, CAST(? AS INTEGER))", n)})
       UPDATE members SET read_seq = v.seq FROM v
       WHERE members.conversation_id = v.conversation_id AND members.user_id = v.user_id AND members.read_seq < v.seq`;
     },
-    "update",
+    "run",
   );
   const ids = await insertRows<{ id: number; conversation_id: string; seq: number }>(
     db,
