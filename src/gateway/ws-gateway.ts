@@ -127,63 +127,30 @@ export class WsGateway {
   /** Handle an HTTP upgrade to `/api/v1/ws`: authenticate first, then hand the socket to ws. */
   async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     if (!this.accepting) return rejectUpgrade(socket, 503, "unavailable", "The server is shutting down.");
+    // Refused for now, before the token is read: counted by reason, told when to come back, closed with 4002.
+    const refuse = (reason: string, code: ErrorCode, message: string, retryAfterMs: number) => {
+      this.metrics.refusedConnections.inc({ reason });
+      this.endSession(request, socket, head, CLOSE_CODES.tryAgainLater, code, message, retryAfterMs);
+    };
     // Admission (G5): level 4 refuses new connections; at any level, connections are admitted
     // at a steady rate, so a reconnect storm is spread out while connected clients keep working.
     if (this.ctx.load.level >= 4) {
-      this.metrics.refusedConnections.inc({ reason: "degraded" });
-      return this.endSession(
-        request,
-        socket,
-        head,
-        CLOSE_CODES.tryAgainLater,
-        "overloaded",
-        "The server is shedding load; reconnect later.",
-        2000,
-      );
+      return refuse("degraded", "overloaded", "The server is shedding load; reconnect later.", 2000);
     }
     // One address first, so that a flood from it spends its own bucket and not the node's admission.
     const address = request.socket.remoteAddress ?? "unknown";
     const refusal = this.limits.connection(address);
-    if (refusal) {
-      this.metrics.refusedConnections.inc({ reason: "address_rate" });
-      return this.endSession(
-        request,
-        socket,
-        head,
-        CLOSE_CODES.tryAgainLater,
-        "rate_limited",
-        LIMIT_MESSAGES[refusal.limit],
-        refusal.retryAfterMs,
-      );
-    }
+    if (refusal) return refuse("address_rate", "rate_limited", LIMIT_MESSAGES[refusal.limit], refusal.retryAfterMs);
     // The store's pace bounds the storm's: a session costs reads (its token, then its sync), and
     // sessions let in while reads already queue for a database connection would wait there
     // with the rest and time out — work spent for nothing, then retried. Refused now, each is
     // told its own later slot and costs nothing but the handshake.
     if (this.ctx.store.queuedReads >= this.config.connectionMaxQueuedReads) {
-      this.metrics.refusedConnections.inc({ reason: "store_busy" });
-      return this.endSession(
-        request,
-        socket,
-        head,
-        CLOSE_CODES.tryAgainLater,
-        "overloaded",
-        "The store is busy; reconnect later.",
-        this.admissionSlots.next(),
-      );
+      return refuse("store_busy", "overloaded", "The store is busy; reconnect later.", this.admissionSlots.next());
     }
     if (this.admission.take() > 0) {
-      this.metrics.refusedConnections.inc({ reason: "admission_rate" });
-      const retryAfterMs = this.admissionSlots.next();
-      return this.endSession(
-        request,
-        socket,
-        head,
-        CLOSE_CODES.tryAgainLater,
-        "overloaded",
-        "Too many connections at once; reconnect later.",
-        retryAfterMs,
-      );
+      const message = "Too many connections at once; reconnect later.";
+      return refuse("admission_rate", "overloaded", message, this.admissionSlots.next());
     }
     // Node removes its own error listener before emitting `upgrade`: a reset while the token is
     // checked would otherwise be an uncaught exception. ws adds its own once it takes the socket.
