@@ -245,6 +245,34 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     expect(await store.lastSeq(g.id)).toBe(1);
   });
 
+  it("refuses a retry by a sender who is no longer a member, alone and inside one group commit", async () => {
+    const { store } = await fresh();
+    const [a, b] = [await user(store), await user(store)];
+    const g = (await store.createGroup(group(a.id, [a.id, b.id]))).value;
+    const sent = msg(g.id, b.id, "before removal", "b-1");
+    const original = await store.appendMessage(sent);
+    // A member's retry, alone and grouped with another send: the original, same id and seq (G2).
+    const [alone, grouped] = [
+      await store.appendMessage({ ...sent, id: uid("m") }),
+      ...(await Promise.all([
+        store.appendMessage({ ...sent, id: uid("m") }),
+        store.appendMessage(msg(g.id, a.id, "alongside")),
+      ])),
+    ];
+    for (const retry of [alone, grouped]) {
+      expect([retry?.duplicate, retry?.value.id, retry?.value.seq]).toEqual([true, original.value.id, 1]);
+    }
+    await store.removeMember(g.id, b.id, a.id);
+    await expect(store.appendMessage({ ...sent, id: uid("m") })).rejects.toMatchObject({ code: "forbidden" });
+    const inGroup = await Promise.allSettled([
+      store.appendMessage({ ...sent, id: uid("m") }),
+      store.appendMessage(msg(g.id, a.id, "after")),
+    ]);
+    expect(inGroup[0]).toMatchObject({ status: "rejected", reason: { code: "forbidden" } });
+    expect(inGroup[1].status).toBe("fulfilled");
+    expect(await store.lastSeq(g.id)).toBe(3);
+  });
+
   it("keeps what it acknowledged across a close and reopen", async () => {
     const { store, place } = await fresh();
     const a = await user(store);

@@ -73,9 +73,15 @@ export async function sendMessage(
     checkText(ctx, input.text);
     mentioned = await mentionsOfNew(ctx, input.conversationId, senderId, input.text);
   } catch (error) {
-    // A retry of a message stored before a limit changed is still answered with the original.
+    // A retry of a message stored before a limit changed is still answered with the original,
+    // but only to a member: a removed sender must not read the message as it is now (G7).
     const earlier = await ctx.store.findByClientMsgId(senderId, input.clientMsgId);
-    if (earlier?.conversationId === input.conversationId) return { message: earlier, duplicate: true };
+    if (earlier?.conversationId === input.conversationId) {
+      if (!(await ctx.store.getMember(input.conversationId, senderId))) {
+        throw new HaetaeError("forbidden", "You are not a member of this conversation.");
+      }
+      return { message: earlier, duplicate: true };
+    }
     throw error;
   }
   const appended = ctx.store.appendMessage({

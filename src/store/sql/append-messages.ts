@@ -4,7 +4,7 @@ import { HaetaeError } from "../../protocol/index.js";
 import type { AppendMessageInput, Written } from "../store.js";
 import { byJoinOrder } from "./conversation-queries.js";
 import type { BatchableWrite, Outcome } from "./group-commit.js";
-import { appendMessage, messageByClientMsgId, newMessage, refuseAppend } from "./message-queries.js";
+import { appendMessage, messageByClientMsgId, newMessage, refuseAppend, refuseRetry } from "./message-queries.js";
 import { placeholders, type SqlExecutor } from "./sql-driver.js";
 
 /** What an append gives back: the message, its feed event and its live audience. */
@@ -177,7 +177,7 @@ interface ConversationState {
 
 /**
  * The sends of one batch, together. The checks are the same as `appendMessage` (clientMsgId
- * seen before: the original, or `client_msg_id_conflict`; then `refuseAppend`'s), and the same
+ * seen before: the original, unless `refuseRetry` refuses it; then `refuseAppend`'s), and the same
  * rows are written, but each conversation is read once (members,
  * `last_seq`) and its seqs are handed out in memory (G3: the batch holds the write lock, and
  * the database's `last_seq` is the authority it starts from); the messages, mentions and feed
@@ -200,15 +200,16 @@ async function appendMessages(db: SqlExecutor, inputs: readonly AppendMessageInp
     const existing =
       byClientMsgId.get(key) ??
       (stored.has(key) ? await messageByClientMsgId(db, input.senderId, input.clientMsgId) : null);
+    const state = conversations.get(input.conversationId) ?? null;
     if (existing) {
+      const refused = refuseRetry(input, existing, state);
       outcomes.push(
-        existing.conversationId !== input.conversationId
-          ? { ok: false, error: new HaetaeError("client_msg_id_conflict") }
+        refused
+          ? { ok: false, error: refused }
           : { ok: true, value: { value: existing, event: null, audience: [], duplicate: true } },
       );
       continue;
     }
-    const state = conversations.get(input.conversationId) ?? null;
     const refusal = await refuseAppend(db, input, state);
     if (refusal || !state) {
       outcomes.push({ ok: false, error: refusal ?? new HaetaeError("conversation_not_found") });

@@ -81,6 +81,26 @@ export interface AppendTarget {
 }
 
 /**
+ * Why a retry of a stored send (same sender, same clientMsgId) may not be answered with the
+ * stored message: the clientMsgId belongs to another conversation, or the sender is no longer
+ * an active member. G2 answers a member's retry with the original; a removed member would
+ * otherwise read the message as it is now (an edit or a reaction made after the removal), so
+ * G7 wins and the retry gets `forbidden`, as a new send would. `null` when it may.
+ */
+export function refuseRetry(
+  input: AppendMessageInput,
+  stored: Message,
+  target: AppendTarget | null,
+): HaetaeError | null {
+  if (stored.conversationId !== input.conversationId) return new HaetaeError("client_msg_id_conflict");
+  if (!target) return new HaetaeError("conversation_not_found");
+  if (!target.members.includes(input.senderId)) {
+    return new HaetaeError("forbidden", "You are not a member of this conversation.");
+  }
+  return null;
+}
+
+/**
  * Why a new message may not be appended, checked inside the write so that no membership change,
  * block or concurrent send can slip between the check and the append: the conversation must
  * exist, the sender must be an active member (G7), neither member of a direct conversation may
@@ -110,18 +130,16 @@ export async function refuseAppend(
 /**
  * Append with the next seq (the conversation row's `last_seq + 1`, taken under the write's
  * lock) and move the sender's read cursor to it; a second send of the same clientMsgId
- * returns the first and writes nothing (G2); otherwise `refuseAppend` decides.
+ * returns the first and writes nothing (G2) unless `refuseRetry` refuses it; otherwise
+ * `refuseAppend` decides.
  */
 export async function appendMessage(
   db: SqlExecutor,
   input: AppendMessageInput,
 ): Promise<Written<Message> & { duplicate: boolean }> {
   const existing = await messageByClientMsgId(db, input.senderId, input.clientMsgId);
-  if (existing) {
-    // Checked again here: the same clientMsgId raced into two conversations must not pass as a duplicate.
-    if (existing.conversationId !== input.conversationId) throw new HaetaeError("client_msg_id_conflict");
-    return { value: existing, event: null, audience: [], duplicate: true };
-  }
+  // Checked again here: the same clientMsgId raced into two conversations must not pass as a duplicate.
+  if (existing && existing.conversationId !== input.conversationId) throw new HaetaeError("client_msg_id_conflict");
   const row = await db.get<{ kind: string; last_seq: number }>(
     "SELECT kind, last_seq FROM conversations WHERE id = ?",
     [input.conversationId],
@@ -130,6 +148,11 @@ export async function appendMessage(
   const target = row
     ? { members: audience, lastSeq: Number(row.last_seq), ...(row.kind === "direct" ? {} : { blocked: false }) }
     : null;
+  if (existing) {
+    const refused = refuseRetry(input, existing, target);
+    if (refused) throw refused;
+    return { value: existing, event: null, audience: [], duplicate: true };
+  }
   const refusal = await refuseAppend(db, input, target);
   if (refusal) throw refusal;
   const next = await db.get<{ last_seq: number }>(
