@@ -1,9 +1,10 @@
 /** @module Accounts and devices: register, login, token check, logout, device list and revoke. */
 import { createHash, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
 import type { AuthReply, Device, User, UserRole } from "../protocol/index.js";
-import { HaetaeError, isValidDisplayName, isValidUsername, normalizeUsername } from "../protocol/index.js";
+import { HaetaeError, isValidUsername, normalizeUsername } from "../protocol/index.js";
 import { type DeviceRecord, type Store, StoreConflictError } from "../store/store.js";
 import { type ChatContext, newId } from "./context.js";
+import { checkDisplayName } from "./display-names.js";
 
 const SCRYPT_R = 8;
 const SCRYPT_P = 1;
@@ -78,9 +79,7 @@ export async function register(
   }
   checkPassword(ctx, input.password);
   const displayName = (input.displayName ?? username).trim();
-  if (!isValidDisplayName(displayName)) {
-    throw new HaetaeError("invalid_request", "displayName: 1–64 characters without control characters.");
-  }
+  await checkDisplayName(ctx, displayName);
   // A username listed in `adminUsernames` is admin from its first login: a fresh install's way in.
   const role: UserRole = configuredAdmins(ctx.limits.adminUsernames).has(username) ? "admin" : "user";
   const user: User = { id: newId(), username, displayName, createdAt: ctx.now().toISOString(), role };

@@ -3,6 +3,7 @@ import type { z } from "zod";
 import * as accounts from "../chat/accounts.js";
 import * as contacts from "../chat/actions/contacts.js";
 import * as conversations from "../chat/actions/conversations.js";
+import * as memberProfiles from "../chat/actions/member-profiles.js";
 import * as messages from "../chat/actions/messages.js";
 import * as receipts from "../chat/actions/receipts.js";
 import type { ChatContext } from "../chat/context.js";
@@ -35,10 +36,10 @@ export const HANDLERS: { [T in RequestType]: Handler<T> } = {
   "user.get": async ({ ctx }, _s, p) => ({ users: await contacts.getUsers(ctx, p.userIds) }),
   "contact.add": async ({ ctx }, s, p) => ({ contacts: await contacts.addContact(ctx, s.userId, p.userId) }),
   "contact.remove": async ({ ctx }, s, p) => ({ contacts: await contacts.removeContact(ctx, s.userId, p.userId) }),
-  "contact.list": async ({ ctx }, s) => ({ contacts: await ctx.store.listContacts(s.userId) }),
+  "contact.list": async ({ ctx }, s) => ({ contacts: await contacts.listContacts(ctx, s.userId) }),
   "block.add": async ({ ctx }, s, p) => ({ blocked: await contacts.blockUser(ctx, s.userId, p.userId) }),
   "block.remove": async ({ ctx }, s, p) => ({ blocked: await contacts.unblockUser(ctx, s.userId, p.userId) }),
-  "block.list": async ({ ctx }, s) => ({ blocked: await ctx.store.listBlocked(s.userId) }),
+  "block.list": async ({ ctx }, s) => ({ blocked: await contacts.listBlocked(ctx, s.userId) }),
   "device.list": async ({ ctx }, s) => ({ devices: await accounts.listDevices(ctx, s.userId, s.deviceId) }),
   "device.revoke": async ({ ctx }, s, p) => {
     await accounts.revokeDevice(ctx, s.userId, p.deviceId);
@@ -51,6 +52,9 @@ export const HANDLERS: { [T in RequestType]: Handler<T> } = {
   "conversation.create": async ({ ctx }, s, p) => conversations.createConversation(ctx, s.userId, p),
   "conversation.list": async ({ ctx }, s) => ({ conversations: await conversations.listConversations(ctx, s.userId) }),
   "conversation.get": async ({ ctx }, s, p) => conversations.getConversation(ctx, s.userId, p.conversationId),
+  "conversation.members": async ({ ctx }, s, p) => ({
+    members: await memberProfiles.listMemberProfiles(ctx, s.userId, p.conversationId),
+  }),
   "conversation.update": async ({ ctx }, s, p) => ({
     conversation: await conversations.renameGroup(ctx, s.userId, p.conversationId, p.title),
   }),

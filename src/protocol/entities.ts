@@ -11,6 +11,11 @@ export interface User {
   displayName: string;
   createdAt: string;
   role?: UserRole;
+  /**
+   * Set on a user of a list shown together (contacts, a conversation's members) whose display
+   * name looks like another one's there (same UTS #39 skeleton): show the username beside it.
+   */
+  nameCollides?: true;
 }
 
 /** One logged-in device (one login = one device = one session token). */

@@ -36,6 +36,11 @@ export const ERRORS = {
   subscriber_not_found: { status: 404, retryable: false, message: "There is no such status subscription." },
   method_not_allowed: { status: 405, retryable: false, message: "This endpoint does not take this method." },
   username_taken: { status: 409, retryable: false, message: "The username is already taken." },
+  display_name_reserved: {
+    status: 409,
+    retryable: false,
+    message: "The display name looks like a staff member's name.",
+  },
   client_msg_id_conflict: {
     status: 409,
     retryable: false,

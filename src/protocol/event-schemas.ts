@@ -5,7 +5,14 @@ const iso = z.iso.datetime();
 const id = z.string().min(1);
 const seq = z.int().min(1);
 
-export const userSchema = z.strictObject({ id, username: z.string(), displayName: z.string(), createdAt: iso });
+/** A user as others see it: exactly the profile fields (never a role). */
+export const userSchema = z.strictObject({
+  id,
+  username: z.string(),
+  displayName: z.string(),
+  createdAt: iso,
+  nameCollides: z.literal(true).optional(),
+});
 
 export const conversationSchema = z.strictObject({
   id,

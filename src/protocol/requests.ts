@@ -44,6 +44,7 @@ export const REQUESTS = {
   }),
   "conversation.list": z.object({}),
   "conversation.get": z.object({ conversationId: id }),
+  "conversation.members": z.object({ conversationId: id }),
   "conversation.update": z.object({ conversationId: id, title: str(1, 200) }),
   "conversation.addMembers": z.object({ conversationId: id, userIds: userIds.min(1) }),
   "conversation.removeMember": z.object({ conversationId: id, userId: id }),
@@ -93,6 +94,7 @@ export interface Replies {
   "conversation.create": { conversation: Conversation; created: boolean };
   "conversation.list": { conversations: ConversationSummary[] };
   "conversation.get": { conversation: Conversation; members: MemberState[]; lastSeq: number };
+  "conversation.members": { members: User[] };
   "conversation.update": { conversation: Conversation };
   "conversation.addMembers": { conversation: Conversation };
   "conversation.removeMember": { conversation: Conversation };

@@ -104,6 +104,10 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     // Others see users without their role.
     const seen = await store.getUsers([a.id, b.id]);
     expect(seen.map((u) => u.role)).toEqual([undefined, undefined]);
+    await user(store); // a plain user, not listed as staff
+    const staff = await store.listStaff();
+    expect(staff.map((u) => u.id).sort()).toEqual([a.id, b.id].sort());
+    expect(staff.map((u) => u.role)).toEqual([undefined, undefined]);
     await store.close();
     const reopened = await place.open();
     cleanups.push(() => reopened.close());

@@ -78,6 +78,8 @@ export interface Store {
   setRole(username: string, role: UserRole): Promise<User | null>;
   /** The role of a user, or null when there is no such user. */
   getRole(userId: string): Promise<UserRole | null>;
+  /** Users whose role is `staff` or `admin`, as others see them (a name may not imitate theirs). */
+  listStaff(): Promise<User[]>;
 
   createDevice(device: DeviceRecord, tokenHash: string): Promise<void>;
   /** The unexpired, unrevoked device holding this token hash, with its user, in one read (every login and session opens with it). */

@@ -1,13 +1,16 @@
 /** @module Conversations: create direct and group chats, list, read, rename, add/remove members, leave. */
 import type { Conversation, ConversationSummary, MemberState } from "../../protocol/index.js";
-import { HaetaeError } from "../../protocol/index.js";
+import { HaetaeError, hiddenCharacterProblem } from "../../protocol/index.js";
 import { accessConversation } from "../access.js";
 import { type ChatContext, newId, publishEvent } from "../context.js";
 
-/** A title is trimmed and must keep something to show. */
+/** A title is trimmed, must keep something to show, and hides nothing (`hiddenCharacterProblem`). */
 function checkTitle(title: string): string {
   const trimmed = title.trim();
   if (trimmed.length === 0) throw new HaetaeError("invalid_request", "title: must not be blank.");
+  // Nothing invisible or direction-changing: a title is shown beside names and messages.
+  const problem = hiddenCharacterProblem(trimmed);
+  if (problem) throw new HaetaeError("invalid_request", `title: ${problem}`);
   return trimmed;
 }
 

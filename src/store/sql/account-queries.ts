@@ -29,6 +29,12 @@ export async function roleOf(db: SqlExecutor, userId: string): Promise<UserRole 
   return row?.role ?? null;
 }
 
+/** Users with a staff or admin role, without their role (a handful on any server). */
+export async function staffUsers(db: SqlExecutor): Promise<User[]> {
+  const rows = await db.all<UserRow>("SELECT * FROM users WHERE role IN ('staff', 'admin') ORDER BY username");
+  return rows.map(toUser);
+}
+
 /** Users by id, in chunks so no statement exceeds a dialect's parameter limit. */
 export async function usersById(db: SqlExecutor, ids: readonly string[]): Promise<User[]> {
   const users: User[] = [];

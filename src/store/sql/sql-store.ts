@@ -73,6 +73,10 @@ export class SqlStore implements Store {
     return accounts.roleOf(this.db, userId);
   }
 
+  listStaff(): Promise<User[]> {
+    return accounts.staffUsers(this.db);
+  }
+
   createDevice(device: DeviceRecord, tokenHash: string): Promise<void> {
     return this.driver.write((tx) => accounts.insertDevice(tx, device, tokenHash));
   }
