@@ -196,6 +196,9 @@ export class AppStore extends Observable {
 
   /** Show a conversation: its newest page (from the snapshot at once, from the server when connected). */
   open(conversationId: string): ChatView {
+    if (this.connection === "open" && this.list.get(conversationId)?.conversation.kind === "group") {
+      void this.directory.loadMembers(conversationId);
+    }
     return this.views.open(conversationId);
   }
 
@@ -337,6 +340,7 @@ export class AppStore extends Observable {
     } else if (event.type === "conversation.updated" && event.removed.includes(this.me)) {
       this.views.delete(event.conversationId);
     }
+    if (event.type === "conversation.updated") this.directory.forgetMembers(event.conversationId);
     if (event.type === "conversation.created" || event.type === "conversation.updated") this.followPresence(false);
     this.afterChange();
   }

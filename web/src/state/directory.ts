@@ -24,6 +24,14 @@ export class Directory {
   contacts: User[] = [];
   blocked: User[] = [];
   devices: Device[] = [];
+  /**
+   * Users the server marked `nameCollides` in a list shown together (my contacts, a group's
+   * members): their names look like someone else's there, so the UI adds their @username.
+   * Kept for the session: a name that once collided stays disambiguated everywhere.
+   */
+  readonly collides = new Set<string>();
+  /** Conversations whose member profiles were read on this connection. */
+  private membersRead = new Set<string>();
   private wanted = new Set<string>();
   private asked = new Set<string>();
   private subscribed = "";
@@ -46,12 +54,34 @@ export class Directory {
 
   /** Remember users a reply already carried. */
   remember(users: readonly User[]): void {
-    for (const user of users) this.users.set(user.id, user);
+    for (const user of users) {
+      this.users.set(user.id, user);
+      if (user.nameCollides) this.collides.add(user.id);
+    }
   }
 
   /** Ask again for every user still unknown (after a reconnect: the last attempt may have failed). */
   retryUnknown(): void {
     for (const id of this.asked) if (!this.users.has(id)) this.asked.delete(id);
+    this.membersRead.clear();
+  }
+
+  /**
+   * A group's members as profiles, once per connection and after each membership change
+   * (`forget`): the server marks look-alike names among them.
+   */
+  async loadMembers(conversationId: string): Promise<void> {
+    if (this.membersRead.has(conversationId)) return;
+    this.membersRead.add(conversationId);
+    const reply = await this.call("conversation.members", { conversationId }, true);
+    if (!reply) this.membersRead.delete(conversationId);
+    else this.remember(reply.members);
+    this.onChange();
+  }
+
+  /** The members of this conversation changed: read them again when it is next opened. */
+  forgetMembers(conversationId: string): void {
+    this.membersRead.delete(conversationId);
   }
 
   private async fetchWanted(): Promise<void> {

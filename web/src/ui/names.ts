@@ -3,9 +3,16 @@ import type { Conversation, User } from "../../../src/protocol/index.js";
 import { t } from "../i18n/i18n.js";
 import type { AppStore } from "../state/app-store.js";
 
-/** A user's display name; their id's start while the name is still being fetched. */
+/**
+ * A user's display name ("…" while it is still being fetched), with their @username beside it
+ * when the server marked it as looking like someone else's in a list they appear in together.
+ */
 export function userName(store: AppStore, userId: string): string {
-  return store.directory.user(userId)?.displayName ?? "…";
+  const user = store.directory.user(userId);
+  if (!user) return "…";
+  return store.directory.collides.has(userId)
+    ? t("name.withUsername", { name: user.displayName, username: user.username })
+    : user.displayName;
 }
 
 /** The other member of a direct chat (undefined for a memo to myself). */
