@@ -1,4 +1,4 @@
-/** @module Rules for usernames, display names and @mentions, shared so clients validate as the server does. */
+/** @module Rules for usernames, display names and titles (nothing hidden in them) and @mentions, shared so clients validate as the server does. */
 
 /** 3–32 characters: lowercase letters, digits, `_` and `.`, not starting with `.`. */
 export const USERNAME_PATTERN = /^[a-z0-9_][a-z0-9_.]{2,31}$/;
