@@ -3,6 +3,7 @@ import { createHash, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
 import type { AuthReply, Device, User, UserRole } from "../protocol/index.js";
 import { HaetaeError, isValidDisplayName, isValidUsername, normalizeUsername } from "../protocol/index.js";
 import { type DeviceRecord, type Store, StoreConflictError } from "../store/store.js";
+import { followRole } from "./actions/staff-conversation.js";
 import { type ChatContext, newId } from "./context.js";
 
 const SCRYPT_R = 8;
@@ -91,6 +92,7 @@ export async function register(
     if (error instanceof StoreConflictError) throw new HaetaeError("username_taken");
     throw error;
   }
+  if (role !== "user") await followRole(ctx, user.id, role); // a configured admin joins the staff conversation
   return issueDevice(ctx, user, input.deviceName ?? "first device");
 }
 
