@@ -91,6 +91,14 @@ describe("the staff incident chat under attack", () => {
       userIds: [statusId],
     });
     expect(add).toMatchObject({ type: "error", code: "user_not_found" });
+
+    // Nor can anyone take the system account's name (where staff chat is still off, say).
+    const squat = await fetch(`${server.url}/api/v1/auth/register`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username: "Haetae_Status", password: "correct horse" }),
+    });
+    expect(((await squat.json()) as { error: { code: string } }).error.code).toBe("invalid_username");
   });
 
   it("posts incidents into the bound staff conversation only, even when a newer group titled like it holds the system account", async () => {
