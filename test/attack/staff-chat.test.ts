@@ -35,6 +35,16 @@ describe("the staff incident chat under attack", () => {
     return title;
   }
 
+  /** A group the attacker makes alone, titled as they like; its id. */
+  async function attackerGroup(title: string): Promise<string> {
+    const { conversation } = await attackerClient.ok<{ conversation: { id: string } }>("conversation.create", {
+      kind: "group",
+      title,
+      memberIds: [],
+    });
+    return conversation.id;
+  }
+
   /** A refusal's message with the refused id taken out: the same text for a system account and for nobody. */
   const shape = (frame: Record<string, unknown>, id: string) => String(frame.message).replace(id, "<id>");
 
@@ -81,13 +91,8 @@ describe("the staff incident chat under attack", () => {
     expect(direct).toMatchObject({ type: "error", code: "user_not_found" });
 
     // Made without it, the group cannot take it in afterwards either.
-    const { conversation } = await attackerClient.ok<{ conversation: { id: string } }>("conversation.create", {
-      kind: "group",
-      title: "Incidents",
-      memberIds: [],
-    });
     const add = await attackerClient.request("conversation.addMembers", {
-      conversationId: conversation.id,
+      conversationId: await attackerGroup("Incidents"),
       userIds: [statusId],
     });
     expect(add).toMatchObject({ type: "error", code: "user_not_found" });
@@ -112,17 +117,13 @@ describe("the staff incident chat under attack", () => {
       createdAt: new Date().toISOString(),
       createdBy: attacker.user.id,
     });
-    const { conversation: own } = await attackerClient.ok<{ conversation: { id: string } }>("conversation.create", {
-      kind: "group",
-      title: "Incidents",
-      memberIds: [],
-    });
+    const own = await attackerGroup("Incidents");
     const title = await incidentPosted();
     const post = (chiefClient.eventsOf("message.new") as MessageNewEvent[]).find((e) => e.message.text.includes(title));
     expect(post?.conversationId).toBe(staffId);
     expect(post?.message.senderId).toBe(statusId);
     expect(attackerClient.eventsOf("message.new")).toEqual([]);
-    for (const conversationId of [planted.value.id, own.id]) {
+    for (const conversationId of [planted.value.id, own]) {
       const { lastSeq } = await attackerClient.ok<{ lastSeq: number }>("conversation.get", { conversationId });
       expect(lastSeq).toBe(0);
     }
@@ -219,13 +220,8 @@ describe("the staff incident chat under attack", () => {
     expect(group).toMatchObject({ type: "error", code: "user_not_found" });
     const direct = await attackerClient.request("conversation.create", { kind: "direct", memberIds: [canaryB] });
     expect(direct).toMatchObject({ type: "error", code: "user_not_found" });
-    const { conversation } = await attackerClient.ok<{ conversation: { id: string } }>("conversation.create", {
-      kind: "group",
-      title: "Canary cage",
-      memberIds: [],
-    });
     const add = await attackerClient.request("conversation.addMembers", {
-      conversationId: conversation.id,
+      conversationId: await attackerGroup("Canary cage"),
       userIds: [canaryA, canaryB],
     });
     expect(add).toMatchObject({ type: "error", code: "user_not_found" });
