@@ -92,7 +92,14 @@ export async function register(
     if (error instanceof StoreConflictError) throw new HaetaeError("username_taken");
     throw error;
   }
-  if (role !== "user") await followRole(ctx, user.id, role); // a configured admin joins the staff conversation
+  if (role !== "user") {
+    // A configured admin joins the staff conversation. The account exists already, so a failure
+    // here must not fail the registration (a retry would meet username_taken): the server's
+    // reconciliation before the next staff post adds them.
+    await followRole(ctx, user.id, role).catch((error: Error) =>
+      console.warn(`staff conversation: ${username} not added yet (${error.message})`),
+    );
+  }
   return issueDevice(ctx, user, input.deviceName ?? "first device");
 }
 

@@ -9,6 +9,7 @@ import type { Tower } from "../../src/ops/tower/tower.js";
 import type { AuthReply, MessageNewEvent } from "../../src/protocol/index.js";
 import { eventually } from "../cluster/cluster.js";
 import { postJson, RawClient, registerUser, startTestServer, TEST_DEFAULTS, type TestServer } from "../harness.js";
+import { dropSchema, freshSchema, postgresUrlWithSchema } from "../services.js";
 
 const actor = { username: "chief_ops", role: "admin" as const };
 
@@ -246,4 +247,25 @@ describe("the staff incident chat under attack", () => {
       await again.stop();
     }
   });
+});
+
+describe("the staff conversation on a cluster", () => {
+  it("is one conversation when two nodes on one PostgreSQL start at the same moment", async () => {
+    const schema = freshSchema();
+    const store = postgresUrlWithSchema(schema);
+    const nodes = await Promise.all([startTestServer({ store }), startTestServer({ store })]);
+    try {
+      const targets = await Promise.all(
+        nodes.map((node) => (node.app.propagation.propagation.staffChat as StaffChat).ensureTarget()),
+      );
+      expect(targets[1]).toEqual(targets[0]);
+      const { userId, conversationId } = targets[0] as { userId: string; conversationId: string };
+      // The status account is in that one conversation and nothing else.
+      const mine = await nodes[0]?.app.ctx.store.listConversations(userId);
+      expect(mine?.map((c) => c.conversation.id)).toEqual([conversationId]);
+    } finally {
+      await Promise.all(nodes.map((node) => node.stop()));
+      await dropSchema(schema);
+    }
+  }, 60_000);
 });
