@@ -15,6 +15,7 @@ import { WsGateway } from "./gateway/ws-gateway.js";
 import { LEVEL_EFFECTS, LoadLevels, sampleProcess } from "./guard/load-levels.js";
 import { ReceiptCoalescer } from "./guard/receipt-coalescer.js";
 import { Metrics } from "./ops/metrics.js";
+import { ensureCanaryAccounts } from "./ops/monitoring/canary-accounts.js";
 import { createMonitoring, type Monitoring } from "./ops/monitoring/monitoring.js";
 import { localBaseUrl } from "./ops/monitoring/probe-runner.js";
 import { type PropagationNode, startPropagation } from "./ops/propagation/propagation-node.js";
@@ -111,7 +112,8 @@ export async function startApp(config: Config): Promise<App> {
   // The tower keeps its own SQLite file in the data folder, apart from the chat store it watches.
   const tower =
     config.tower === "on" ? new Tower({ dataDir: config.data, sli, config, registry: metrics.registry }) : null;
-  const monitoring = createMonitoring(config, sli, metrics);
+  // The canaries are made by the server, marked as system accounts (ctx exists by the first probe run).
+  const monitoring = createMonitoring(config, sli, metrics, (credentials) => ensureCanaryAccounts(ctx, credentials));
   if (tower) monitoring.setAlertSink((alert) => void tower.ingestAlert(alert));
   const ctx: ChatContext = {
     store,

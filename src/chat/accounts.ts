@@ -3,6 +3,7 @@ import { createHash, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
 import type { AuthReply, Device, User, UserRole } from "../protocol/index.js";
 import { HaetaeError, isValidUsername, normalizeUsername } from "../protocol/index.js";
 import { type DeviceRecord, type Store, StoreConflictError } from "../store/store.js";
+import { followRole } from "./actions/staff-conversation.js";
 import { type ChatContext, newId } from "./context.js";
 import { checkDisplayName } from "./display-names.js";
 
@@ -89,6 +90,14 @@ export async function register(
   } catch (error) {
     if (error instanceof StoreConflictError) throw new HaetaeError("username_taken");
     throw error;
+  }
+  if (role !== "user") {
+    // A configured admin joins the staff conversation. The account exists already, so a failure
+    // here must not fail the registration (a retry would meet username_taken): the server's
+    // reconciliation before the next staff post adds them.
+    await followRole(ctx, user.id, role).catch((error: Error) =>
+      console.warn(`staff conversation: ${username} not added yet (${error.message})`),
+    );
   }
   return issueDevice(ctx, user, input.deviceName ?? "first device");
 }

@@ -119,7 +119,6 @@ export const configSchema = z.strictObject({
   subscriberLimit: int(0, 10_000_000).default(10_000),
   subscriberPrivateUrls: bool.default(false),
   staffChatConversation: z.string().max(200).default("Incidents"),
-  staffChatMembers: z.string().max(10_000).default(""),
 });
 
 /** The validated, frozen configuration every part receives its slice of. */

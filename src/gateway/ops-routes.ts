@@ -1,6 +1,7 @@
 /** @module The ops HTTP API under `/api/v1/ops/`: alerts, incidents, components, maintenance, logs, stats, probes and SLOs; staff only, alert intake by token. */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { z } from "zod";
+import { setUserRole } from "../chat/actions/roles.js";
 import type { ChatContext } from "../chat/context.js";
 import type { Monitoring } from "../ops/monitoring/monitoring.js";
 import { alertmanagerPayload, fromAlertmanager } from "../ops/tower/alertmanager.js";
@@ -199,9 +200,7 @@ export function createOpsRoutes(
       staff: async (call, actor) => {
         if (actor.role !== "admin") throw new HaetaeError("forbidden", "Only an admin may set roles.");
         const { role } = await call.body(s.roleBody);
-        const user = await deps.ctx.store.setRole((call.params.username as string).toLowerCase(), role);
-        if (!user) throw new HaetaeError("user_not_found");
-        return [200, { user }];
+        return [200, { user: await setUserRole(deps.ctx, actor, call.params.username as string, role) }];
       },
     }),
   ];

@@ -3,8 +3,19 @@
 /** 3–32 characters: lowercase letters, digits, `_` and `.`, not starting with `.`. */
 export const USERNAME_PATTERN = /^[a-z0-9_][a-z0-9_.]{2,31}$/;
 
-/** Names that would be read as something else (`@all` mentions everyone). */
-export const RESERVED_USERNAMES: ReadonlySet<string> = new Set(["all", "everyone", "here", "admin", "system"]);
+/**
+ * Names that would be read as something else (`@all` mentions everyone), or that the server's
+ * own accounts use: `haetae_status` signs the staff posts, and a person holding it first would
+ * keep the server from making it.
+ */
+export const RESERVED_USERNAMES: ReadonlySet<string> = new Set([
+  "all",
+  "everyone",
+  "here",
+  "admin",
+  "system",
+  "haetae_status",
+]);
 
 /** Lowercase and trim; usernames compare case-insensitively. */
 export function normalizeUsername(raw: string): string {

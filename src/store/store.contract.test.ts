@@ -114,6 +114,63 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     expect(await reopened.getRole(a.id)).toBe("staff");
   });
 
+  it("marks system accounts and leaves them out of the people listed by role", async () => {
+    const { store, place } = await fresh();
+    const person = await user(store);
+    const boss = await user(store);
+    await store.setRole(boss.username, "admin");
+    const status = await store.createUser(
+      { id: uid("id"), username: uid("status"), displayName: "s", passwordHash: "x", createdAt: now(), role: "staff" },
+      "status",
+    );
+    const canary = await user(store);
+    await store.markSystemAccount(canary.id, "canary");
+    await store.setRole(canary.username, "staff");
+    const kinds = await store.systemAccounts([person.id, status.id, canary.id, "no-such-user"]);
+    expect([...kinds.entries()].sort()).toEqual(
+      [
+        [status.id, "status"],
+        [canary.id, "canary"],
+      ].sort(),
+    );
+    expect(await store.systemAccounts([])).toEqual(new Map());
+    // Staff and admins are people only: a system account never counts, whatever its role.
+    expect(await store.userIdsWithRoles(["staff", "admin"])).toEqual([boss.id]);
+    expect(await store.userIdsWithRoles(["user"])).toEqual([person.id]);
+    expect(await store.userIdsWithRoles([])).toEqual([]);
+    await store.close();
+    const reopened = await place.open();
+    cleanups.push(() => reopened.close());
+    expect((await reopened.systemAccounts([status.id])).get(status.id)).toBe("status");
+  });
+
+  it("claims a setting once: concurrent claims all get the first value, later ones change nothing", async () => {
+    const { store, place } = await fresh();
+    expect(await store.getSetting("staff_conversation_id")).toBeNull();
+    const claims = await Promise.all(
+      ["first", "second", "third"].map((value) => store.claimSetting("staff_conversation_id", value, now())),
+    );
+    expect(new Set(claims).size).toBe(1);
+    const [winner] = claims;
+    expect(["first", "second", "third"]).toContain(winner);
+    expect(await store.claimSetting("staff_conversation_id", "later", now())).toBe(winner);
+    expect(await store.getSetting("staff_conversation_id")).toBe(winner);
+    expect(await store.getSetting("other")).toBeNull();
+    // Two stores on one database (two nodes) agree too, and the value survives a restart.
+    await store.close();
+    const [a, b] = [await place.open(), await place.open()];
+    cleanups.push(
+      () => a.close(),
+      () => b.close(),
+    );
+    const both = await Promise.all([
+      a.claimSetting("other", "from-a", now()),
+      b.claimSetting("other", "from-b", now()),
+    ]);
+    expect(both[0]).toBe(both[1]);
+    expect(await a.getSetting("staff_conversation_id")).toBe(winner);
+  });
+
   it("writes lastSeenAt of many devices in one call, and of none else", async () => {
     const { store } = await fresh();
     const a = await user(store);

@@ -8,6 +8,12 @@ export interface UserRecord extends User {
   passwordHash: string;
 }
 
+/**
+ * An account the server itself runs: `status` posts tower changes into the staff conversation,
+ * `canary` is one of the probes' two accounts. People never have one.
+ */
+export type SystemKind = "status" | "canary";
+
 /** A logged-in device; the token itself is never stored, only its SHA-256. */
 export interface DeviceRecord {
   id: string;
@@ -69,7 +75,8 @@ export interface Store {
   /** Reads waiting for a database connection (a load signal for admission; 0 for SQLite, whose reads never wait). */
   readonly queuedReads: number;
 
-  createUser(user: UserRecord): Promise<UserRecord>;
+  /** Create a user; `system` marks an account the server runs, in the same write (never a window unmarked). */
+  createUser(user: UserRecord, system?: SystemKind): Promise<UserRecord>;
   /** The user with its secret and role. */
   getUserByUsername(username: string): Promise<UserRecord | null>;
   /** Users as others see them: without their role. */
@@ -80,6 +87,20 @@ export interface Store {
   getRole(userId: string): Promise<UserRole | null>;
   /** Users whose role is `staff` or `admin`, as others see them (a name may not imitate theirs). */
   listStaff(): Promise<User[]>;
+  /** The ids of people (not system accounts) whose role is one of `roles`. */
+  userIdsWithRoles(roles: readonly UserRole[]): Promise<string[]>;
+  /** Of these users, the system accounts and their kind; people are left out. */
+  systemAccounts(userIds: readonly string[]): Promise<Map<string, SystemKind>>;
+  /** Mark an existing user as a system account (one the server made before accounts were marked). */
+  markSystemAccount(userId: string, kind: SystemKind): Promise<void>;
+
+  /** A server setting, or null while none was claimed. */
+  getSetting(key: string): Promise<string | null>;
+  /**
+   * Store `value` under `key` unless the key already has one, and return the value the key holds
+   * after the write: of two nodes claiming at once, both get the first one's value.
+   */
+  claimSetting(key: string, value: string, at: string): Promise<string>;
 
   createDevice(device: DeviceRecord, tokenHash: string): Promise<void>;
   /** The unexpired, unrevoked device holding this token hash, with its user, in one read (every login and session opens with it). */

@@ -101,8 +101,8 @@ describe("incident banner", () => {
 });
 
 describe("staff chat", () => {
-  it("posts each change from the system account into the staff group, created with the configured members", async () => {
-    const s = await server({ staffChatConversation: "Control tower", staffChatMembers: "oncall_lead, nobody_here" });
+  it("posts each change from the system account into the staff conversation, whose members are the staff", async () => {
+    const s = await server({ staffChatConversation: "Control tower", adminUsernames: "oncall_lead, nobody_here" });
     const auth = await postJson<AuthReply>(
       s.url,
       "/api/v1/auth/register",
@@ -126,8 +126,8 @@ describe("staff chat", () => {
     expect(texts.some((t) => t.includes("Incident resolved: Sends fail") && t.includes("Fixed by failing over."))).toBe(
       true,
     );
-    // The group is the configured one, and the staff member is in it (made at creation, or at the
-    // first post when the group was made before they registered).
+    // The conversation carries the configured title, and the admin is in it (joined at
+    // registration: the conversation was made at start, before they registered).
     const { conversation: group } = await client.ok<{
       conversation: { title: string; kind: string; memberIds: string[] };
     }>("conversation.get", { conversationId: messages()[0]?.conversationId });

@@ -26,7 +26,7 @@ describe("status page while the chat path is down", () => {
       store: store.toString(),
       staffWebhookUrls: `${receiver.url}/hook`,
       staffChatConversation: "Control tower",
-      staffChatMembers: "down_oncall",
+      adminUsernames: "down_oncall", // staff roles are the staff conversation's members
     });
     const auth = await postJson<AuthReply>(
       server.url,

@@ -1,5 +1,5 @@
-/** @module Roles: `adminUsernames` makes admins at registration and at start, `haetae role` sets roles, the owner sees its role. */
-import { spawnSync } from "node:child_process";
+/** @module Roles: `adminUsernames` makes admins (members of the staff conversation) at registration and at start, `haetae role` sets roles, the owner sees its role. */
+import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterEach, expect, it } from "vitest";
 import { startApp } from "../../src/app.js";
@@ -39,6 +39,10 @@ it("promotes configured usernames that already exist when the node starts", asyn
   );
   try {
     expect(await again.ctx.store.getRole(later.user.id)).toBe("admin");
+    // …and so a member of the staff conversation, which the server reconciles with the roles.
+    const staffChat = again.propagation.propagation.staffChat;
+    const { conversationId } = (await staffChat?.ensureTarget()) ?? { conversationId: "" };
+    expect(await again.ctx.store.getMember(conversationId, later.user.id)).not.toBeNull();
   } finally {
     await again.stop();
   }
@@ -48,18 +52,30 @@ it("`haetae role <username> <role>` sets a role in the store serve uses, and ref
   const server = await startTestServer();
   servers.push(server);
   const worker = await register(server.url, "oncall_worker");
+  // Asynchronous, so the node in this process keeps serving (and finishing its own write
+  // transactions, which the command would otherwise wait on) while the command runs.
   const run = (args: string[]) =>
-    spawnSync(process.execPath, ["--import", "tsx", "src/cli.ts", "role", ...args], {
-      cwd: ROOT,
-      encoding: "utf8",
-      env: { ...process.env },
-      timeout: 20_000,
+    new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, ["--import", "tsx", "src/cli.ts", "role", ...args], {
+        cwd: ROOT,
+        env: { ...process.env },
+        timeout: 20_000,
+      });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (chunk) => {
+        stdout += chunk;
+      });
+      child.stderr.on("data", (chunk) => {
+        stderr += chunk;
+      });
+      child.on("close", (status) => resolve({ status, stdout, stderr }));
     });
-  const ok = run(["oncall_worker", "staff", "--data", server.dataDir]);
+  const ok = await run(["oncall_worker", "staff", "--data", server.dataDir]);
   expect(ok.status, ok.stderr).toBe(0);
   expect(ok.stdout).toMatch(/oncall_worker is now staff/);
   expect(await server.app.ctx.store.getRole(worker.user.id)).toBe("staff");
   expect((await loginDevice(server.url, "oncall_worker")).user.role).toBe("staff");
-  expect(run(["nobody_here", "staff", "--data", server.dataDir]).status).toBe(1);
-  expect(run(["oncall_worker", "emperor", "--data", server.dataDir]).status).toBe(2);
+  expect((await run(["nobody_here", "staff", "--data", server.dataDir])).status).toBe(1);
+  expect((await run(["oncall_worker", "emperor", "--data", server.dataDir])).status).toBe(2);
 }, 60_000);

@@ -15,7 +15,8 @@ describe("propagation from the real tower", () => {
     server = await startTestServer({
       staffWebhookUrls: `${receiver.url}/hook`,
       staffChatConversation: "Incidents",
-      staffChatMembers: "oncall_e2e",
+      // An admin from registration on, so a member of the staff conversation.
+      adminUsernames: "oncall_e2e",
     });
     const auth = await postJson<AuthReply>(
       server.url,

@@ -3,6 +3,8 @@ import type { Conversation, ConversationSummary, MemberState } from "../../proto
 import { HaetaeError, hiddenCharacterProblem } from "../../protocol/index.js";
 import { accessConversation } from "../access.js";
 import { type ChatContext, newId, publishEvent } from "../context.js";
+import { refuseSystemAccounts } from "../system-accounts.js";
+import { refuseStaffConversationChange } from "./staff-conversation.js";
 
 /** A title is trimmed, must keep something to show, and hides nothing (`hiddenCharacterProblem`). */
 function checkTitle(title: string): string {
@@ -33,6 +35,7 @@ export async function createConversation(
   input: { kind: "direct" | "group"; memberIds: string[]; title?: string | undefined },
 ): Promise<{ conversation: Conversation; created: boolean }> {
   const others = [...new Set(input.memberIds)].filter((id) => id !== userId);
+  await refuseSystemAccounts(ctx, userId, others, input.kind);
   const now = ctx.now().toISOString();
   if (input.kind === "direct") {
     if (others.length > 1)
@@ -89,6 +92,7 @@ async function accessGroup(ctx: ChatContext, userId: string, conversationId: str
   if (access.conversation.kind !== "group") {
     throw new HaetaeError("invalid_conversation_kind", "Only a group has a title and a member list to change.");
   }
+  await refuseStaffConversationChange(ctx, conversationId);
   return access;
 }
 
@@ -116,6 +120,7 @@ export async function addMembers(
   if (conversation.memberIds.length + newcomers.length > ctx.limits.maxGroupMembers) {
     throw new HaetaeError("member_limit_exceeded", `A group has at most ${ctx.limits.maxGroupMembers} members.`);
   }
+  await refuseSystemAccounts(ctx, userId, newcomers, "group");
   await requireUsers(ctx, newcomers);
   const written = await ctx.store.addMembers(
     conversationId,

@@ -1,7 +1,10 @@
-/** @module The probes' two canary accounts: names and password from the config, or generated once and kept in the data folder. */
+/** @module The probes' two canary accounts: names and password from the config, or generated once and kept in the data folder; made in the store by the server. */
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { hashPassword, verifyPassword } from "../../chat/accounts.js";
+import type { ChatContext } from "../../chat/context.js";
+import { ensureSystemAccount } from "../../chat/system-accounts.js";
 
 /** The canaries' credentials: A sends to B in their direct conversation. */
 export interface CanaryCredentials {
@@ -46,4 +49,26 @@ export function canaryCredentials(dataDir: string, prefix: string, password: str
     recipientUsername: `${chosen.prefix}_b`,
     password: chosen.password,
   };
+}
+
+/**
+ * Make both canaries in the store, marked as canary accounts from their first moment, so nobody
+ * can add them to a conversation (src/chat/system-accounts.ts); canaries that an earlier version
+ * registered through the public API are marked when the canary password opens them. A name held
+ * by someone else is refused (the probes then fail their login, which shows it).
+ */
+export async function ensureCanaryAccounts(ctx: ChatContext, credentials: CanaryCredentials): Promise<void> {
+  const accounts = [
+    [credentials.senderUsername, "A"],
+    [credentials.recipientUsername, "B"],
+  ] as const;
+  for (const [username, label] of accounts) {
+    await ensureSystemAccount(ctx, {
+      username,
+      displayName: `Probe canary ${label}`,
+      kind: "canary",
+      passwordHash: () => hashPassword(credentials.password, ctx.limits.scryptLogN),
+      isOwn: (record) => verifyPassword(credentials.password, record.passwordHash),
+    });
+  }
 }

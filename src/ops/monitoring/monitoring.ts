@@ -2,6 +2,7 @@
 import type { Config } from "../../config/config.js";
 import type { Metrics } from "../metrics.js";
 import type { SliRecorder } from "../sli-recorder.js";
+import type { CanaryCredentials } from "./canary-accounts.js";
 import { ProbeRunner } from "./probe-runner.js";
 import { exportSliEvents, sloGauges } from "./sli-metrics.js";
 import { slosFromConfig } from "./slo-definitions.js";
@@ -47,7 +48,13 @@ export interface Monitoring {
  * the probes record into the same recorder. Until a sink is attached, burn-rate alerts are
  * written to the log, so a node without a tower still says when its budget burns.
  */
-export function createMonitoring(config: MonitoringConfig, sli: SliRecorder, metrics: Metrics): Monitoring {
+export function createMonitoring(
+  config: MonitoringConfig,
+  sli: SliRecorder,
+  metrics: Metrics,
+  /** Makes the canaries in the chat store (`ensureCanaryAccounts`), before the probes log in as them. */
+  prepareCanaries: (credentials: CanaryCredentials) => Promise<void>,
+): Monitoring {
   const traffic = new TrafficSli(sli);
   const slos = new SloMonitor({
     slos: slosFromConfig(config),
@@ -76,6 +83,7 @@ export function createMonitoring(config: MonitoringConfig, sli: SliRecorder, met
         usernamePrefix: config.probeUsernamePrefix,
         password: config.probePassword,
         sli,
+        prepareAccounts: prepareCanaries,
         onCanary: (username, userId) => traffic.exclude(username, userId),
       });
       probes.start();

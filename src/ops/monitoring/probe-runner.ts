@@ -36,6 +36,11 @@ export interface ProbeRunnerOptions {
   /** Empty: generated and kept in the data folder. */
   password: string;
   sli: SliRecorder;
+  /**
+   * Makes the canaries in the store (marked, so nobody can add them to anything) before they log
+   * in; run until it succeeds once.
+   */
+  prepareAccounts(credentials: CanaryCredentials): Promise<void>;
   /** Told each canary's name (before its first login) and then its id, so real-traffic indicators leave them out. */
   onCanary?: (username: string, userId?: string) => void;
   /** Runs kept for `recentRuns()`. */
@@ -69,6 +74,7 @@ export class ProbeRunner {
   private readonly sender: Account = { username: "" };
   private readonly recipient: Account = { username: "" };
   private conversationId: string | undefined;
+  private prepared = false;
   private readonly runs: ProbeRun[] = [];
   private readonly last = new Map<ProbeName, ProbeResult>();
   private runCount = 0;
@@ -247,7 +253,7 @@ export class ProbeRunner {
     }
   }
 
-  /** Register both canaries (or log them in when they exist), once; again after a failure. */
+  /** Have the server make both canaries, then log them in; again after a failure. */
   private async ensureAccounts(): Promise<void> {
     this.credentials ??= canaryCredentials(this.options.dataDir, this.options.usernamePrefix, this.options.password);
     if (!this.sender.username) {
@@ -256,24 +262,17 @@ export class ProbeRunner {
       this.options.onCanary?.(this.sender.username);
       this.options.onCanary?.(this.recipient.username);
     }
-    for (const [account, label] of [
-      [this.sender, "A"],
-      [this.recipient, "B"],
-    ] as const) {
+    if (!this.prepared) {
+      await this.options.prepareAccounts(this.credentials);
+      this.prepared = true;
+    }
+    for (const account of [this.sender, this.recipient]) {
       if (account.token) continue;
-      const body = {
+      const reply = await this.post<{ user: { id: string }; token: string }>("/api/v1/auth/login", {
         username: account.username,
         password: this.credentials.password,
-        displayName: `Probe canary ${label}`,
         deviceName: "probe",
-      };
-      let reply: { user: { id: string }; token: string };
-      try {
-        reply = await this.post("/api/v1/auth/register", body);
-      } catch (error) {
-        if (codeOf(error) !== "username_taken") throw error;
-        reply = await this.post("/api/v1/auth/login", body);
-      }
+      });
       account.userId = reply.user.id;
       account.token = reply.token;
       this.options.onCanary?.(account.username, reply.user.id);

@@ -27,7 +27,6 @@ export type PropagationConfig = Pick<
   | "subscriberLimit"
   | "subscriberPrivateUrls"
   | "staffChatConversation"
-  | "staffChatMembers"
 >;
 
 /** What the composition root holds: routes for the HTTP server, and `attach` for the tower. */
@@ -64,7 +63,6 @@ export async function startPropagation(
       webhookSecret: config.webhookSecret,
       allowPrivateSubscribers: config.subscriberPrivateUrls,
       staffChatConversation: config.staffChatConversation,
-      staffChatMembers: splitList(config.staffChatMembers),
     },
   });
   const routes = createStatusRoutes({
@@ -89,7 +87,7 @@ export async function startPropagation(
     statusPort: server ? statusServerPort(server) : undefined,
     attach(feed) {
       const off = propagation.attach(feed);
-      // The system account and the staff group exist from the start, not from the first incident.
+      // The status account and the staff conversation exist from the start, not from the first incident.
       propagation.staffChat
         ?.ensureTarget()
         .catch((error: Error) => console.warn(`staff chat: not ready yet (${error.message})`));

@@ -20,9 +20,8 @@ export interface PropagationOptions extends WebhookSenderOptions {
   webhookSecret: string;
   /** Subscribers may use loopback and private addresses (tests, closed networks). */
   allowPrivateSubscribers: boolean;
-  /** The staff conversation's id or title; empty turns staff chat off. */
+  /** The staff conversation's title (a label; it is bound by id in the store); empty turns staff chat off. */
   staffChatConversation: string;
-  staffChatMembers: string[];
 }
 
 export interface PropagationDeps {
@@ -72,10 +71,7 @@ export class Propagation {
     this.banner = new IncidentBanner(deps.bus);
     this.now = deps.now ?? (() => new Date());
     if (deps.options.staffChatConversation) {
-      this.staffChat = new StaffChat(deps.ctx, {
-        conversation: deps.options.staffChatConversation,
-        members: deps.options.staffChatMembers,
-      });
+      this.staffChat = new StaffChat(deps.ctx, { title: deps.options.staffChatConversation });
     }
     this.detach.push(deps.greetings.addGreeting(() => this.banner.greeting()));
   }

@@ -128,6 +128,20 @@ CREATE INDEX events_message ON events(conversation_id, seq);
     name: "user roles",
     sql: "ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'user';",
   },
+  {
+    version: 5,
+    name: "system accounts and server settings",
+    // system_kind marks the accounts the server runs (status, canary), which nobody may add to a
+    // conversation; server_settings holds values every node must agree on (the staff conversation's id).
+    sql: `
+ALTER TABLE users ADD COLUMN system_kind TEXT;
+CREATE TABLE server_settings (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+`,
+  },
 ];
 
 /** Every node starts with this; the lock makes concurrent starts apply each migration once. */

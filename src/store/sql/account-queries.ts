@@ -1,13 +1,13 @@
 /** @module SQL of users, devices, contacts and blocks. */
 import type { User, UserRole } from "../../protocol/index.js";
-import type { DeviceRecord, UserRecord } from "../store.js";
+import type { DeviceRecord, SystemKind, UserRecord } from "../store.js";
 import { type DeviceRow, toDevice, toOwnUser, toUser, type UserRow } from "./rows.js";
 import { placeholders, type SqlExecutor } from "./sql-driver.js";
 
-export async function insertUser(db: SqlExecutor, user: UserRecord): Promise<void> {
+export async function insertUser(db: SqlExecutor, user: UserRecord, system: SystemKind | null): Promise<void> {
   await db.run(
-    "INSERT INTO users (id, username, display_name, password_hash, created_at, role) VALUES (?, ?, ?, ?, ?, ?)",
-    [user.id, user.username, user.displayName, user.passwordHash, user.createdAt, user.role ?? "user"],
+    "INSERT INTO users (id, username, display_name, password_hash, created_at, role, system_kind) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    [user.id, user.username, user.displayName, user.passwordHash, user.createdAt, user.role ?? "user", system],
   );
 }
 
@@ -33,6 +33,31 @@ export async function roleOf(db: SqlExecutor, userId: string): Promise<UserRole 
 export async function staffUsers(db: SqlExecutor): Promise<User[]> {
   const rows = await db.all<UserRow>("SELECT * FROM users WHERE role IN ('staff', 'admin') ORDER BY username");
   return rows.map(toUser);
+}
+
+/** People (never system accounts) whose role is one of these. */
+export async function idsWithRoles(db: SqlExecutor, roles: readonly UserRole[]): Promise<string[]> {
+  if (roles.length === 0) return [];
+  const rows = await db.all<{ id: string }>(
+    `SELECT id FROM users WHERE system_kind IS NULL AND role IN (${placeholders(roles.length)}) ORDER BY id`,
+    roles,
+  );
+  return rows.map((r) => r.id);
+}
+
+/** The system accounts among these users, in chunks like `usersById`. */
+export async function systemKinds(db: SqlExecutor, ids: readonly string[]): Promise<Map<string, SystemKind>> {
+  const found = new Map<string, SystemKind>();
+  const unique = [...new Set(ids)];
+  for (let i = 0; i < unique.length; i += 500) {
+    const chunk = unique.slice(i, i + 500);
+    const rows = await db.all<{ id: string; system_kind: SystemKind }>(
+      `SELECT id, system_kind FROM users WHERE system_kind IS NOT NULL AND id IN (${placeholders(chunk.length)})`,
+      chunk,
+    );
+    for (const row of rows) found.set(row.id, row.system_kind);
+  }
+  return found;
 }
 
 /** Users by id, in chunks so no statement exceeds a dialect's parameter limit. */

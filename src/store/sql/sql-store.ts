@@ -13,6 +13,7 @@ import {
   type DeviceRecord,
   type Store,
   StoreConflictError,
+  type SystemKind,
   type UserRecord,
   type Written,
 } from "../store.js";
@@ -47,9 +48,9 @@ export class SqlStore implements Store {
     return this.driver.close();
   }
 
-  async createUser(user: UserRecord): Promise<UserRecord> {
+  async createUser(user: UserRecord, system?: SystemKind): Promise<UserRecord> {
     try {
-      await this.driver.write((tx) => accounts.insertUser(tx, user));
+      await this.driver.write((tx) => accounts.insertUser(tx, user, system ?? null));
     } catch (error) {
       if (this.driver.isUniqueViolation(error)) throw new StoreConflictError("username");
       throw error;
@@ -75,6 +76,36 @@ export class SqlStore implements Store {
 
   listStaff(): Promise<User[]> {
     return accounts.staffUsers(this.db);
+  }
+
+  userIdsWithRoles(roles: readonly UserRole[]): Promise<string[]> {
+    return accounts.idsWithRoles(this.db, roles);
+  }
+
+  systemAccounts(userIds: readonly string[]): Promise<Map<string, SystemKind>> {
+    return accounts.systemKinds(this.db, userIds);
+  }
+
+  async markSystemAccount(userId: string, kind: SystemKind): Promise<void> {
+    await this.driver.write((tx) => tx.run("UPDATE users SET system_kind = ? WHERE id = ?", [kind, userId]));
+  }
+
+  async getSetting(key: string): Promise<string | null> {
+    const row = await this.db.get<{ value: string }>("SELECT value FROM server_settings WHERE key = ?", [key]);
+    return row?.value ?? null;
+  }
+
+  claimSetting(key: string, value: string, at: string): Promise<string> {
+    // Insert-if-absent and read back in one transaction: the loser of a race reads the winner's value.
+    return this.driver.write(async (tx) => {
+      await tx.run(
+        "INSERT INTO server_settings (key, value, created_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING",
+        [key, value, at],
+      );
+      const row = await tx.get<{ value: string }>("SELECT value FROM server_settings WHERE key = ?", [key]);
+      if (!row) throw new Error(`setting ${key} vanished inside a transaction`);
+      return row.value;
+    });
   }
 
   createDevice(device: DeviceRecord, tokenHash: string): Promise<void> {
