@@ -135,6 +135,22 @@ describe("the token in the WebSocket URL", () => {
     expect(res.status).toBe(401);
   });
 
+  it("refuses ticket requests for load before reading the token, like connections, with a retry time", async () => {
+    const me = await registerUser(server.url, "shed");
+    server.app.load.pin(4);
+    try {
+      const refused = await fetch(`${server.url}/api/v1/auth/ws-ticket`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${me.token}` },
+      });
+      expect(refused.status).toBe(503);
+      expect(await refused.json()).toMatchObject({ error: { code: "overloaded", retryAfterMs: expect.any(Number) } });
+    } finally {
+      server.app.load.pin(0);
+    }
+    expect((await askTicket(server.url, me.token)).status).toBe(200);
+  });
+
   it("does not let the ticket lifetime be set past 30 s", () => {
     expect(() => makeConfig({ wsTicketTtlMs: 30_001 })).toThrow(/wsTicketTtlMs/);
     expect(makeConfig({ wsTicketTtlMs: 5000 }).wsTicketTtlMs).toBe(5000);
