@@ -114,7 +114,7 @@ export class SqlStore implements Store {
   redeemWsTicket(ticketHash: string, now: string): Promise<{ device: DeviceRecord; user: User } | null> {
     return this.driver.writeAlone(async (db) => {
       const deviceId = await tickets.takeTicket(db, ticketHash, now);
-      // Read on the same executor: a reader that lags the writer must not miss the device.
+      // Through the same executor as the delete: on SQLite, inside the same write transaction.
       return deviceId === null ? null : accounts.deviceById(db, deviceId, now);
     });
   }
