@@ -113,6 +113,7 @@ const haetae = spawn(
 await waitFor(haetae, "listening");
 const res = await fetch(`http://127.0.0.1:${port}/api/v1/auth/register`, {
   method: "POST",
+  headers: { "content-type": "application/json" },
   body: JSON.stringify({ username: "conn_bench", password: "bench password" }),
 });
 const { token } = (await res.json()) as { token: string };

@@ -196,6 +196,7 @@ async function benchHaetae(): Promise<Result> {
     for (let i = 0; i < CLIENTS; i++) {
       const res = await fetch(`${base}/api/v1/auth/register`, {
         method: "POST",
+        headers: { "content-type": "application/json" },
         body: JSON.stringify({ username: `bench${i}`, password: "bench password" }),
       });
       const { token } = (await res.json()) as { token: string };

@@ -8,6 +8,7 @@ import { NatsBus } from "./bus/nats-bus.js";
 import { promoteConfiguredAdmins } from "./chat/accounts.js";
 import { type ChatContext, publishEvent } from "./chat/context.js";
 import { DeviceSeen } from "./chat/device-seen.js";
+import { sweepWsTickets } from "./chat/ws-tickets.js";
 import type { Config } from "./config/config.js";
 import { createHttpServer } from "./gateway/http-server.js";
 import { createOpsRoutes } from "./gateway/ops-routes.js";
@@ -21,6 +22,7 @@ import { localBaseUrl } from "./ops/monitoring/probe-runner.js";
 import { type PropagationNode, startPropagation } from "./ops/propagation/propagation-node.js";
 import { SliRecorder } from "./ops/sli-recorder.js";
 import { Tower } from "./ops/tower/tower.js";
+import { securePrivateFolder } from "./store/data-folder.js";
 import { openPostgresStore } from "./store/postgres/postgres-store.js";
 import { openSqliteStore } from "./store/sqlite/sqlite-store.js";
 import type { Store } from "./store/store.js";
@@ -82,6 +84,8 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
 /** Start a node with this configuration and resolve once it listens. */
 export async function startApp(config: Config): Promise<App> {
   const nodeId = randomUUID();
+  // Before anything writes there: the chat store, the tower, the canaries, the subscribers.
+  securePrivateFolder(config.data);
   const store = await openStore(config);
   try {
     await promoteConfiguredAdmins(store, config.adminUsernames);
@@ -125,6 +129,7 @@ export async function startApp(config: Config): Promise<App> {
     seen: new DeviceSeen(store),
   };
   let stopping: Promise<void> | undefined;
+  const stopTicketSweep = sweepWsTickets(ctx);
   const gateway = new WsGateway(ctx, bus, config, metrics, nodeId, monitoring.traffic);
   await bus.ping(); // the gateway's subscriptions are in effect before the first client arrives
   const propagation = await startPropagation(config, { ctx, bus, greetings: gateway });
@@ -146,6 +151,7 @@ export async function startApp(config: Config): Promise<App> {
       : undefined,
     statusRoutes: propagation.routes,
     traffic: monitoring.traffic,
+    publicUrl: config.publicUrl,
     ready: async () => {
       if (stopping) throw new Error("draining: shutting down");
       await Promise.all([within(store.ping(), 2000, "the store"), within(bus.ping(), 2000, "the bus")]);
@@ -189,6 +195,7 @@ export async function startApp(config: Config): Promise<App> {
         server.closeAllConnections();
         await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000))]);
         stopSampling();
+        stopTicketSweep();
         tower?.close();
         await propagation.close();
         ctx.receipts.close();

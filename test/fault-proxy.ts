@@ -34,13 +34,21 @@ export async function startFaultProxy(targetPort: () => number): Promise<FaultPr
     }
     client.pipe(upstream);
     // Pass the upgrade response through, then parse the server's (unmasked) frames one by one.
+    // Plain HTTP (the client's ticket request) passes through untouched.
     let buffer = Buffer.alloc(0);
     let upgraded = false;
+    let plainHttp = false;
     upstream.on("data", (chunk: Buffer) => {
+      if (plainHttp) return void client.write(chunk);
       buffer = Buffer.concat([buffer, chunk]);
       if (!upgraded) {
         const end = buffer.indexOf("\r\n\r\n");
         if (end < 0) return;
+        if (!buffer.subarray(0, end).toString("latin1").startsWith("HTTP/1.1 101")) {
+          plainHttp = true;
+          client.write(buffer);
+          return;
+        }
         client.write(buffer.subarray(0, end + 4));
         buffer = buffer.subarray(end + 4);
         upgraded = true;

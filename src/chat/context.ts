@@ -14,6 +14,7 @@ export type ChatLimits = Pick<
   | "maxGroupMembers"
   | "deleteWindowMs"
   | "tokenTtlMs"
+  | "wsTicketTtlMs"
   | "scryptLogN"
   | "minPasswordLength"
   | "syncPageSize"

@@ -54,6 +54,15 @@ export const configSchema = z.strictObject({
   historyPageSize: int(1, 1000).default(100),
   deleteWindowMs: int(0, 365 * 24 * 3600 * 1000).default(24 * 3600 * 1000),
   tokenTtlMs: int(60_000, 3650 * 24 * 3600 * 1000).default(30 * 24 * 3600 * 1000),
+  // A WebSocket ticket travels in a URL (proxy logs): it lives seconds and works once.
+  wsTicketTtlMs: int(1000, 30_000).default(30_000),
+  publicUrl: z
+    .string()
+    .max(2000)
+    .refine((v) => v === "" || (URL.canParse(v) && /^https?:$/.test(new URL(v).protocol)), {
+      message: "must be an http:// or https:// URL, or empty",
+    })
+    .default(""),
   scryptLogN: int(10, 20).default(15),
   minPasswordLength: int(6, 128).default(8),
   presenceSubscriptionLimit: int(1, 10_000).default(500),

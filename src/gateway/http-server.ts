@@ -2,11 +2,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { authenticate, login, register, revokeDevice } from "../chat/accounts.js";
 import type { ChatContext } from "../chat/context.js";
+import { issueWsTicket } from "../chat/ws-tickets.js";
 import { AddressLimiter } from "../guard/address-limiter.js";
 import type { Metrics } from "../ops/metrics.js";
 import type { TrafficSli } from "../ops/monitoring/traffic-sli.js";
 import type { StatusRoutes } from "../ops/status/status-routes.js";
 import { describeIssue, ERRORS, type ErrorCode, HaetaeError, loginBody, registerBody } from "../protocol/index.js";
+import { checkJsonBody, isOwnOrigin, publicOrigin } from "./request-origin.js";
 import { StaticFiles } from "./static-files.js";
 import type { WsGateway } from "./ws-gateway.js";
 
@@ -27,6 +29,8 @@ export interface HttpDeps {
   statusRoutes?: StatusRoutes;
   /** Where login outcomes feed the `login` indicator. */
   traffic?: TrafficSli;
+  /** `publicUrl`: the origin browsers reach this server at, when it is not the request's own (a TLS proxy). */
+  publicUrl?: string;
 }
 
 export const WS_PATH = "/api/v1/ws";
@@ -50,8 +54,9 @@ function sendError(res: ServerResponse, code: ErrorCode, message?: string, retry
   sendJson(res, ERRORS[code].status, { error });
 }
 
-/** Read a JSON body of at most `limit` bytes. */
+/** Read a JSON body of at most `limit` bytes, declared as `application/json` (`unsupported_media_type` otherwise). */
 export async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+  checkJsonBody(req);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -83,6 +88,9 @@ export function bearer(req: IncomingMessage): string | undefined {
 
 type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
+/** Methods that change nothing, so any page may send them (and browsers send them without Origin). */
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
 /** Build the HTTP server; `listen` is the caller's. */
 export function createHttpServer(deps: HttpDeps): Server {
   const { ctx } = deps;
@@ -92,6 +100,7 @@ export function createHttpServer(deps: HttpDeps): Server {
     if (wait > 0) throw new HaetaeError("rate_limited", "Too many attempts from this address; retry later.", wait);
   };
   const web = new StaticFiles(deps.webRoot);
+  const ownOrigin = publicOrigin(deps.publicUrl ?? "");
   const routes: Record<string, Partial<Record<string, Route>>> = {
     "/healthz": { GET: async (_req, res) => sendJson(res, 200, { status: "ok" }) },
     "/readyz": {
@@ -137,6 +146,14 @@ export function createHttpServer(deps: HttpDeps): Server {
         sendJson(res, 200, reply);
       },
     },
+    "/api/v1/auth/ws-ticket": {
+      POST: async (req, res) => {
+        const refusal = deps.gateway.ticketRefusal();
+        if (refusal) throw refusal;
+        const { device } = await authenticate(ctx, bearer(req));
+        sendJson(res, 200, await issueWsTicket(ctx, device.id));
+      },
+    },
     "/api/v1/auth/logout": {
       POST: async (req, res) => {
         const { user, device } = await authenticate(ctx, bearer(req));
@@ -155,6 +172,10 @@ export function createHttpServer(deps: HttpDeps): Server {
       status = res.statusCode;
       deps.metrics.httpRequests.inc({ route: methods ? path : "other", status: String(status) });
     });
+    // Before any route reads a body: what another site's page asks a browser to change is not done.
+    if (!SAFE_METHODS.has(req.method ?? "GET") && !isOwnOrigin(req, ownOrigin)) {
+      return sendError(res, "origin_not_allowed");
+    }
     // The status page answers from memory, before anything that could touch the chat store.
     if (deps.statusRoutes && (await deps.statusRoutes(req, res, path))) return;
     try {

@@ -6,6 +6,7 @@ import { type RawData, type WebSocket, WebSocketServer } from "ws";
 import type { Bus, BusControl, BusMessage } from "../bus/bus.js";
 import { authenticate } from "../chat/accounts.js";
 import type { ChatContext } from "../chat/context.js";
+import { redeemWsTicket } from "../chat/ws-tickets.js";
 import type { Config } from "../config/config.js";
 import { ClientLimits, type ClientLimitsConfig, type LimitName } from "../guard/client-limits.js";
 import { RetrySlots } from "../guard/retry-slots.js";
@@ -26,6 +27,7 @@ import {
 import { StoreUnavailableError } from "../store/sql/sql-driver.js";
 import { HANDLERS, type HandlerEnv } from "./handlers.js";
 import { PresenceRegistry } from "./presence.js";
+import { isOwnOrigin, publicOrigin } from "./request-origin.js";
 import { type RequestTurn, Session } from "./session.js";
 
 /** Slices each heartbeat's work is spread over (see `heartbeatSlice`). */
@@ -45,6 +47,7 @@ export type GatewayConfig = Pick<
   | "connectionMaxQueuedReads"
   | "syncShedQueuedReads"
   | "maxPendingWrites"
+  | "publicUrl"
 > &
   ClientLimitsConfig;
 
@@ -56,15 +59,19 @@ const LIMIT_MESSAGES: Record<LimitName, string> = {
   user_sends: "Too many messages from this account; retry after retryAfterMs.",
 };
 
-/** Pull a bearer token from the Authorization header or the `token` query parameter. */
-function tokenOf(request: IncomingMessage): string | undefined {
+/**
+ * What the upgrade presents: the Authorization header's token (non-browser clients), else the
+ * `ticket` query parameter (browsers, which cannot set headers on a WebSocket). A `token` in the
+ * query is not read: tokens never travel in URLs, where proxies and servers log them.
+ */
+function credentialOf(request: IncomingMessage): { kind: "token" | "ticket"; value: string | undefined } {
   const header = request.headers.authorization;
-  if (header?.startsWith("Bearer ")) return header.slice("Bearer ".length).trim();
+  if (header?.startsWith("Bearer ")) return { kind: "token", value: header.slice("Bearer ".length).trim() };
   const query = (request.url ?? "").split("?")[1] ?? "";
   try {
-    return new URLSearchParams(query).get("token") ?? undefined;
+    return { kind: "ticket", value: new URLSearchParams(query).get("ticket") ?? undefined };
   } catch {
-    return undefined;
+    return { kind: "ticket", value: undefined };
   }
 }
 
@@ -86,6 +93,8 @@ export class WsGateway {
   /** The retry times handed to refused sessions: one admission slot each, not all the same moment. */
   private readonly admissionSlots: RetrySlots;
   private readonly limits: ClientLimits;
+  /** The origin of `publicUrl` (null when unset): besides the request's own, the one browser origin admitted. */
+  private readonly publicOrigin: string | null;
   private readonly greetings = new Set<() => string[]>();
   /** Connections not read until the store's write queue drains, and the timer that watches it. */
   private readonly paused = new Set<Session>();
@@ -107,6 +116,7 @@ export class WsGateway {
     this.admission = new TokenBucket(config.connectionsPerSecond, config.connectionBurst);
     this.admissionSlots = new RetrySlots(config.connectionsPerSecond, config.connectionRetryMaxMs);
     this.limits = new ClientLimits(config);
+    this.publicOrigin = publicOrigin(config.publicUrl);
     this.env = { ctx, presence: this.presence, presenceSubscriptionLimit: config.presenceSubscriptionLimit };
     this.unsubscribe.push(bus.subscribe((message) => this.deliver(message)));
     this.unsubscribe.push(bus.subscribeControl((control) => this.control(control)));
@@ -127,6 +137,13 @@ export class WsGateway {
   /** Handle an HTTP upgrade to `/api/v1/ws`: authenticate first, then hand the socket to ws. */
   async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     if (!this.accepting) return rejectUpgrade(socket, 503, "unavailable", "The server is shutting down.");
+    // A page of another site may open a WebSocket here with a ticket it got hold of; the browser
+    // names that page in Origin. Refused as an HTTP status: that page need not read anything.
+    if (!isOwnOrigin(request, this.publicOrigin)) {
+      this.metrics.refusedConnections.inc({ reason: "origin" });
+      const { status, message } = ERRORS.origin_not_allowed;
+      return rejectUpgrade(socket, status, "origin_not_allowed", message);
+    }
     // Refused for now, before the token is read: counted by reason, told when to come back, closed with 4002.
     const refuse = (reason: string, code: ErrorCode, message: string, retryAfterMs: number) => {
       this.metrics.refusedConnections.inc({ reason });
@@ -158,7 +175,11 @@ export class WsGateway {
     socket.on("error", onSocketError);
     let auth: Awaited<ReturnType<typeof authenticate>>;
     try {
-      auth = await authenticate(this.ctx, tokenOf(request));
+      const credential = credentialOf(request);
+      auth =
+        credential.kind === "ticket"
+          ? await redeemWsTicket(this.ctx, credential.value)
+          : await authenticate(this.ctx, credential.value);
     } catch (error) {
       if (socket.destroyed) return;
       socket.off("error", onSocketError);
@@ -179,11 +200,29 @@ export class WsGateway {
   }
 
   /**
+   * Whether a client may ask for a WebSocket ticket now: refused, like a connection, at level 4
+   * and while the store's reads queue — a ticket is worth nothing if its connection would be
+   * refused, and its write must not add to a busy store. The address and admission rates are
+   * the upgrade's, counted once per connection.
+   */
+  ticketRefusal(): HaetaeError | null {
+    if (!this.accepting)
+      return new HaetaeError("unavailable", "This node is shutting down; reconnect to another.", 500);
+    if (this.ctx.load.level >= 4) {
+      return new HaetaeError("overloaded", "The server is shedding load; reconnect later.", 2000);
+    }
+    if (this.ctx.store.queuedReads >= this.config.connectionMaxQueuedReads) {
+      return new HaetaeError("overloaded", "The store is busy; reconnect later.", this.admissionSlots.next());
+    }
+    return null;
+  }
+
+  /**
    * End a session at once, in a way every client can read: the upgrade is accepted, the error
    * frame sent, and the socket closed with `closeCode` — a browser sees neither the status nor the
    * body of a refused upgrade, only 1006. 4500 (`unauthorized`): never again with this token;
    * 4002 (`tryAgainLater`): again after `retryAfterMs`. The refusals by load or rate come before
-   * the token is looked at, so they read nothing from the store and stay cheap in a storm.
+   * the token or ticket is looked at, so they read nothing from the store and stay cheap in a storm.
    */
   private endSession(
     request: IncomingMessage,

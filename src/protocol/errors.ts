@@ -21,6 +21,11 @@ export const ERRORS = {
   unauthorized: { status: 401, retryable: false, message: "No valid session token was presented." },
   invalid_credentials: { status: 401, retryable: false, message: "The username or password is wrong." },
   forbidden: { status: 403, retryable: false, message: "You may not do this here." },
+  origin_not_allowed: {
+    status: 403,
+    retryable: false,
+    message: "A page of another site may not make this request; only the server's own origin may.",
+  },
   blocked: { status: 403, retryable: false, message: "This user does not accept your messages." },
   not_message_owner: { status: 403, retryable: false, message: "Only the sender may change this message." },
   route_not_found: { status: 404, retryable: false, message: "There is no such endpoint." },
@@ -35,6 +40,11 @@ export const ERRORS = {
   follow_up_not_found: { status: 404, retryable: false, message: "There is no such follow-up." },
   subscriber_not_found: { status: 404, retryable: false, message: "There is no such status subscription." },
   method_not_allowed: { status: 405, retryable: false, message: "This endpoint does not take this method." },
+  unsupported_media_type: {
+    status: 415,
+    retryable: false,
+    message: "The body must be sent as Content-Type: application/json.",
+  },
   username_taken: { status: 409, retryable: false, message: "The username is already taken." },
   display_name_reserved: {
     status: 409,

@@ -148,6 +148,13 @@ export interface AuthReply {
   deviceId: string;
 }
 
+/** The reply of `POST /api/v1/auth/ws-ticket`: a one-time ticket for `/api/v1/ws?ticket=…`, void after `expiresAt`. */
+export const wsTicketReply = z.strictObject({
+  ticket: z.string().min(1),
+  expiresAt: z.iso.datetime(),
+});
+export type WsTicketReply = z.infer<typeof wsTicketReply>;
+
 /** Describe the first problem zod found, with its path, for an `invalid_request` message. */
 export function describeIssue(error: z.ZodError): string {
   const issue = error.issues[0];

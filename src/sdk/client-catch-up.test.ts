@@ -1,14 +1,14 @@
 /** @module HaetaeClient keeps retrying a refused catch-up sync while its connection lasts. */
-import type { AddressInfo } from "node:net";
 import { expect, it } from "vitest";
-import WebSocket, { WebSocketServer } from "ws";
+import WebSocket from "ws";
+import { startFakeNode } from "../../test/fake-node.js";
 import { HaetaeClient } from "./index.js";
 
 it("retries a catch-up sync the server keeps refusing until one succeeds, with no live event to prompt it", async () => {
   // What a node answers while its store is saturated by a reconnect storm: `unavailable` with a
   // retry time. A quiet client (no live events) must still end up caught up on the same connection.
-  const wss = new WebSocketServer({ port: 0, host: "127.0.0.1" });
-  await new Promise((resolve) => wss.once("listening", resolve));
+  const node = await startFakeNode();
+  const wss = node.wss;
   let syncs = 0;
   let connections = 0;
   wss.on("connection", (socket) => {
@@ -25,8 +25,7 @@ it("retries a catch-up sync the server keeps refusing until one succeeds, with n
       socket.send(JSON.stringify(reply));
     });
   });
-  const port = (wss.address() as AddressInfo).port;
-  const client = new HaetaeClient({ url: `http://127.0.0.1:${port}`, token: "t", WebSocket, baseMs: 20, maxMs: 100 });
+  const client = new HaetaeClient({ url: node.url, token: "t", WebSocket, baseMs: 20, maxMs: 100 });
   const cursors: string[] = [];
   client.on("cursor", (cursor) => cursors.push(cursor));
   try {
@@ -39,6 +38,6 @@ it("retries a catch-up sync the server keeps refusing until one succeeds, with n
     expect(client.cursor).toBe("c1.0");
   } finally {
     client.close();
-    await new Promise((resolve) => wss.close(resolve));
+    await node.close();
   }
 });

@@ -1,7 +1,7 @@
 /** @module HaetaeClient.reconnect (for a browser's online/offline events) and the typed `incident` event. */
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import WebSocket, { WebSocketServer } from "ws";
+import WebSocket from "ws";
+import { startFakeNode } from "../../test/fake-node.js";
 import { registerUser, startTestServer, type TestServer } from "../../test/harness.js";
 import type { Message } from "../protocol/index.js";
 import type { IncidentEvent, StateChange } from "./client-options.js";
@@ -47,8 +47,8 @@ it("reconnect() drops the connection and opens a new one at once; a send in flig
 });
 
 it("emits an `incident` frame as a typed event and ignores other unknown frames", async () => {
-  const wss = new WebSocketServer({ port: 0, host: "127.0.0.1" });
-  await new Promise((resolve) => wss.once("listening", resolve));
+  const node = await startFakeNode();
+  const wss = node.wss;
   const incident = { id: "i1", title: "Delays", status: "investigating", impact: "minor", url: "https://status/i1" };
   wss.on("connection", (socket) => {
     socket.send(JSON.stringify({ type: "session", userId: "u", deviceId: "d", sessionId: "s" }));
@@ -60,8 +60,7 @@ it("emits an `incident` frame as a typed event and ignores other unknown frames"
       socket.send(JSON.stringify({ type: "incident", incident }));
     });
   });
-  const port = (wss.address() as AddressInfo).port;
-  const client = new HaetaeClient({ url: `http://127.0.0.1:${port}`, token: "t", WebSocket });
+  const client = new HaetaeClient({ url: node.url, token: "t", WebSocket });
   const seen: IncidentEvent[] = [];
   client.on("incident", (event) => seen.push(event));
   try {
@@ -70,6 +69,6 @@ it("emits an `incident` frame as a typed event and ignores other unknown frames"
     expect(seen[0]).toEqual({ type: "incident", incident });
   } finally {
     client.close();
-    await new Promise((resolve) => wss.close(resolve));
+    await node.close();
   }
 });

@@ -1,5 +1,6 @@
 /** @module HaetaeClient: one device's connection — requests, typed events, reconnect, catch-up and the outbox. */
 import {
+  CLOSE_CODES,
   FEED_EVENT_TYPES,
   type FeedEvent,
   type Message,
@@ -20,6 +21,7 @@ import type {
 } from "./client-options.js";
 import { Emitter } from "./emitter.js";
 import { FeedSequencer } from "./feed-sequencer.js";
+import { wsTicket } from "./http.js";
 import { newClientMsgId, Outbox, type PendingMessage } from "./outbox.js";
 import { HaetaeRequestError } from "./request-error.js";
 import { type ReplyFrame, RequestTracker } from "./request-tracker.js";
@@ -44,6 +46,8 @@ export class HaetaeClient {
   private readonly outbox: Outbox;
   private socket: SocketLike | undefined;
   private urlIndex = 0;
+  /** Counts connection attempts, so that the answer to a ticket request an attempt made after it superseded is dropped. */
+  private attempts = 0;
   private current: ConnectionState | "idle" = "idle";
   private synced = false;
   private readonly syncer: SyncRunner;
@@ -211,12 +215,39 @@ export class HaetaeClient {
 
   // ---- the connection ----
 
+  /**
+   * Ask the next server for a one-time ticket, then open the socket with it (the token never goes
+   * in the URL). A refused ticket counts as a failed connection: `unauthorized` ends the client
+   * as a 4500 close would; anything else (the network, a server shedding load with
+   * `retryAfterMs`, a proxy's error page) is retried with the backoff, after `retryAfterMs`.
+   */
   private openSocket(): void {
     const base = this.urls[this.urlIndex % this.urls.length] as string;
     this.urlIndex += 1;
+    const attempt = ++this.attempts;
+    wsTicket(base, this.options.token, this.options.requestTimeoutMs).then(
+      ({ ticket }) => {
+        if (attempt === this.attempts && this.live()) this.dial(base, ticket);
+      },
+      (error: unknown) => {
+        if (attempt !== this.attempts || !this.live()) return;
+        const { code, retryAfterMs } = error as HaetaeRequestError;
+        if (code === "unauthorized") return this.onClose(CLOSE_CODES.unauthorized);
+        if (retryAfterMs !== undefined) this.refusedForMs = retryAfterMs;
+        this.scheduleReconnect(retryAfterMs !== undefined ? CLOSE_CODES.tryAgainLater : 1006);
+      },
+    );
+  }
+
+  /** Still meant to connect: not closed, not ended, not superseded by an open socket. */
+  private live(): boolean {
+    return this.current !== "closed" && this.current !== "terminal" && this.socket === undefined;
+  }
+
+  private dial(base: string, ticket: string): void {
     let socket: SocketLike;
     try {
-      socket = new this.WebSocketImpl(webSocketUrl(base, this.options.token));
+      socket = new this.WebSocketImpl(webSocketUrl(base, ticket));
     } catch (error) {
       console.error(`haetae: cannot open a WebSocket to ${base}:`, error);
       this.scheduleReconnect(1006);

@@ -1,5 +1,5 @@
 /** @module Account calls over HTTP: register, log in (one login = one device token), log out. */
-import type { AuthReply } from "../protocol/index.js";
+import { type AuthReply, type WsTicketReply, wsTicketReply } from "../protocol/index.js";
 import { HaetaeRequestError } from "./request-error.js";
 
 /** Register a new user; resolves with the user and a token for this first device. */
@@ -23,8 +23,20 @@ export async function logout(baseUrl: string, token: string): Promise<void> {
   await post<unknown>(baseUrl, "/api/v1/auth/logout", {}, token);
 }
 
+/**
+ * A one-time ticket for one WebSocket connection of this token's device, valid for seconds
+ * (`expiresAt`): see `webSocketUrl`. The client asks for a new one before every (re)connect.
+ */
+export async function wsTicket(baseUrl: string, token: string, timeoutMs = 10_000): Promise<WsTicketReply> {
+  const path = "/api/v1/auth/ws-ticket";
+  const reply = wsTicketReply.safeParse(await post<unknown>(baseUrl, path, {}, token, AbortSignal.timeout(timeoutMs)));
+  // A 200 from something that is not the server (a captive portal, a misrouted proxy).
+  if (!reply.success) throw new HaetaeRequestError("bad_response", `${path}: not a ticket`);
+  return reply.data;
+}
+
 /** POST a JSON body; a non-2xx reply rejects with the server's `{error: {code, message}}`. */
-async function post<T>(baseUrl: string, path: string, body: unknown, token?: string): Promise<T> {
+async function post<T>(baseUrl: string, path: string, body: unknown, token?: string, signal?: AbortSignal): Promise<T> {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
   let response: Response;
@@ -33,6 +45,7 @@ async function post<T>(baseUrl: string, path: string, body: unknown, token?: str
       method: "POST",
       headers,
       body: JSON.stringify(body),
+      ...(signal ? { signal } : {}),
     });
   } catch (error) {
     throw new HaetaeRequestError("network_error", `${path}: ${(error as Error).message}`);

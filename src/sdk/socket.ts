@@ -22,16 +22,17 @@ export type WebSocketConstructor = new (url: string) => SocketLike;
 export const SOCKET_OPEN = 1;
 
 /**
- * The WebSocket URL for an HTTP base URL: http→ws, https→wss, path `/api/v1/ws`, and the token in
- * the `token` query parameter, since browsers cannot set an Authorization header on a WebSocket.
+ * The WebSocket URL for an HTTP base URL: http→ws, https→wss, path `/api/v1/ws`, and a one-time
+ * ticket (from `wsTicket`) in the `ticket` query parameter, since browsers cannot set an
+ * Authorization header on a WebSocket — never the token, which proxies would log with the URL.
  * A path prefix in the base (a server behind `/haetae/`) is kept.
  */
-export function webSocketUrl(baseUrl: string, token: string): string {
+export function webSocketUrl(baseUrl: string, ticket: string): string {
   const url = new URL(baseUrl);
   if (url.protocol === "http:") url.protocol = "ws:";
   else if (url.protocol === "https:") url.protocol = "wss:";
   url.pathname = `${url.pathname.replace(/\/+$/, "")}/api/v1/ws`;
-  url.search = `?token=${encodeURIComponent(token)}`;
+  url.search = `?ticket=${encodeURIComponent(ticket)}`;
   url.hash = "";
   return url.toString();
 }

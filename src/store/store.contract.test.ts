@@ -194,6 +194,44 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     expect(ids.slice(510).map((id) => seen.get(id))).toEqual(Array(10).fill(made));
   });
 
+  it("redeems a WebSocket ticket once, on any node, only before it expires and while its device lives", async () => {
+    const { store, place } = await fresh();
+    const other = await place.open(); // a second node on the same store
+    cleanups.push(() => other.close());
+    const a = await user(store);
+    const made = now();
+    const device = (id: string) => ({
+      id,
+      userId: a.id,
+      name: "d",
+      createdAt: made,
+      lastSeenAt: made,
+      expiresAt: "2099-01-01T00:00:00.000Z",
+    });
+    await store.createDevice(device("dev-t1"), uid("token"));
+    await store.createDevice(device("dev-t2"), uid("token"));
+    const at = "2026-06-01T12:00:00.000Z";
+    const until = "2026-06-01T12:00:30.000Z";
+    await store.createWsTicket("t-once", "dev-t1", until);
+    // Redeemed by both nodes at once: exactly one gets the device.
+    const raced = await Promise.all([store.redeemWsTicket("t-once", at), other.redeemWsTicket("t-once", at)]);
+    expect(raced.filter((r) => r !== null).map((r) => [r?.device.id, r?.user.id])).toEqual([["dev-t1", a.id]]);
+    expect(await store.redeemWsTicket("t-once", at)).toBeNull();
+    expect(await store.redeemWsTicket("no-such-ticket", at)).toBeNull();
+    // Expired: refused, and gone.
+    await store.createWsTicket("t-late", "dev-t1", until);
+    expect(await other.redeemWsTicket("t-late", "2026-06-01T12:00:30.001Z")).toBeNull();
+    // A revoked device's unused tickets die with it.
+    await store.createWsTicket("t-revoked", "dev-t2", until);
+    expect(await store.revokeDevice(a.id, "dev-t2")).toBe(true);
+    expect(await other.redeemWsTicket("t-revoked", at)).toBeNull();
+    // The sweep deletes expired tickets only.
+    await store.createWsTicket("t-old", "dev-t1", "2026-06-01T11:00:00.000Z");
+    await store.createWsTicket("t-fresh", "dev-t1", until);
+    expect(await other.sweepWsTickets(at)).toBe(1);
+    expect((await store.redeemWsTicket("t-fresh", at))?.device.id).toBe("dev-t1");
+  });
+
   it("gives each conversation its own gap-free seq from 1, under concurrent appends", async () => {
     const { store } = await fresh();
     const a = await user(store);

@@ -110,8 +110,22 @@ export interface Store {
   /** Of these devices, the ones neither revoked nor expired. */
   activeDeviceIds(deviceIds: readonly string[], now: string): Promise<Set<string>>;
   listDevices(userId: string, now: string): Promise<DeviceRecord[]>;
-  /** Revoke a device of this user; false when there was none. */
+  /** Revoke a device of this user, and delete its unused WebSocket tickets; false when there was none. */
   revokeDevice(userId: string, deviceId: string): Promise<boolean>;
+
+  /**
+   * Keep a one-time WebSocket ticket (only its hash) for this device until `expiresAt`. Visible
+   * to every node sharing the store once the promise resolves.
+   */
+  createWsTicket(ticketHash: string, deviceId: string, expiresAt: string): Promise<void>;
+  /**
+   * Redeem a ticket: atomically delete it and return its device and user — only when the ticket
+   * had not expired at `now` and the device is neither revoked nor expired. Of concurrent
+   * redemptions of one ticket (on any nodes), at most one succeeds.
+   */
+  redeemWsTicket(ticketHash: string, now: string): Promise<{ device: DeviceRecord; user: User } | null>;
+  /** Delete the tickets expired at `now`; how many were deleted. */
+  sweepWsTickets(now: string): Promise<number>;
 
   addContact(userId: string, contactId: string, at: string): Promise<void>;
   removeContact(userId: string, contactId: string): Promise<void>;

@@ -74,6 +74,7 @@ export async function registerOn(
   const username = `${prefix}${counter}_${process.pid % 10000}`;
   const res = await fetch(`${url}/api/v1/auth/register`, {
     method: "POST",
+    headers: { "content-type": "application/json" },
     body: JSON.stringify({ username, password: "cluster password" }),
   });
   const body = (await res.json()) as { token: string; user: { id: string } };
@@ -85,6 +86,7 @@ export async function registerOn(
 export async function loginOn(url: string, username: string): Promise<string> {
   const res = await fetch(`${url}/api/v1/auth/login`, {
     method: "POST",
+    headers: { "content-type": "application/json" },
     body: JSON.stringify({ username, password: "cluster password", deviceName: "second" }),
   });
   return ((await res.json()) as { token: string }).token;

@@ -198,14 +198,28 @@ describe("tokens at the upgrade", () => {
     expect(await upgradeStatus("")).toBe(4500);
   });
 
-  it("accepts the token in ?token= as well", async () => {
+  it("refuses the token in ?token= (tokens never travel in URLs) and opens with a one-time ticket", async () => {
     const auth = await registerUser(server.url, "qtok");
-    const ws = new WebSocket(`${server.wsUrl}?token=${encodeURIComponent(auth.token)}`);
-    await new Promise<void>((resolve, reject) => {
-      ws.once("open", () => resolve());
-      ws.once("unexpected-response", (_req, res) => reject(new Error(`refused ${res.statusCode}`)));
+    const closeOf = (url: string) =>
+      new Promise<{ opened: boolean; code: number }>((resolve) => {
+        const ws = new WebSocket(url);
+        let opened = false;
+        ws.on("message", (data) => {
+          if ((JSON.parse(data.toString()) as { type: string }).type === "session") {
+            opened = true;
+            ws.close(1000);
+          }
+        });
+        ws.on("close", (code) => resolve({ opened, code }));
+        ws.on("error", () => {});
+      });
+    expect(await closeOf(`${server.wsUrl}?token=${encodeURIComponent(auth.token)}`)).toEqual({
+      opened: false,
+      code: 4500,
     });
-    ws.close();
+    const res = await post("/api/v1/auth/ws-ticket", {}, auth.token);
+    const { ticket } = res.json as unknown as { ticket: string };
+    expect(await closeOf(`${server.wsUrl}?ticket=${encodeURIComponent(ticket)}`)).toEqual({ opened: true, code: 1000 });
   });
 });
 

@@ -130,8 +130,8 @@ describe("G6 over WebSocket", () => {
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   });
 
-  it("answers a connection without a valid token with an unauthorized error and close 4500", async () => {
-    for (const url of [server.wsUrl, `${server.wsUrl}?token=ht_forged`]) {
+  it("answers a connection without a valid token or ticket with an unauthorized error and close 4500", async () => {
+    for (const url of [server.wsUrl, `${server.wsUrl}?ticket=wst_forged`]) {
       const { frame, code } = await new Promise<{ frame: unknown; code: number }>((resolve) => {
         const ws = new WebSocket(url);
         let frame: unknown;
@@ -187,7 +187,7 @@ describe("G6 at the socket level", () => {
       await new Promise<void>((resolve) => {
         const socket = connect(port, "127.0.0.1", () => {
           socket.write(
-            `GET /api/v1/ws?token=ht_x HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+            `GET /api/v1/ws?ticket=wst_x HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
           );
           socket.resetAndDestroy();
           resolve();
@@ -201,11 +201,13 @@ describe("G6 at the socket level", () => {
 });
 
 describe("G6 over HTTP", () => {
-  const post = (path: string, body: string) => fetch(`${server.url}${path}`, { method: "POST", body });
+  const post = (path: string, body: string, contentType = "application/json") =>
+    fetch(`${server.url}${path}`, { method: "POST", headers: { "content-type": contentType }, body });
 
   it("answers bad bodies, unknown routes and methods with catalogue codes", async () => {
     const cases: [Promise<Response>, number, string][] = [
       [post("/api/v1/auth/register", "{oops"), 400, "invalid_json"],
+      [post("/api/v1/auth/register", "{}", "text/plain"), 415, "unsupported_media_type"],
       [post("/api/v1/auth/register", JSON.stringify({ username: 5 })), 400, "invalid_request"],
       [
         post("/api/v1/auth/login", JSON.stringify({ username: "nobody_here", password: "wrong password" })),

@@ -138,6 +138,7 @@ it("limits login attempts per address with rate_limited and a retry time", async
   for (let i = 0; i < 5; i++) {
     const res = await fetch(`${s.url}/api/v1/auth/login`, {
       method: "POST",
+      headers: { "content-type": "application/json" },
       body: JSON.stringify({ username: "nobody_here", password: "wrong password" }),
     });
     statuses.push(res.status);

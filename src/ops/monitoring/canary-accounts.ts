@@ -1,10 +1,11 @@
 /** @module The probes' two canary accounts: names and password from the config, or generated once and kept in the data folder; made in the store by the server. */
 import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { hashPassword, verifyPassword } from "../../chat/accounts.js";
 import type { ChatContext } from "../../chat/context.js";
 import { ensureSystemAccount } from "../../chat/system-accounts.js";
+import { makePrivateFolder } from "../../store/data-folder.js";
 
 /** The canaries' credentials: A sends to B in their direct conversation. */
 export interface CanaryCredentials {
@@ -37,7 +38,7 @@ export function canaryCredentials(dataDir: string, prefix: string, password: str
   if (!prefix && !kept.prefix) next.prefix = `canary_${randomBytes(5).toString("hex")}`;
   if (!password && !kept.password) next.password = randomBytes(24).toString("base64url");
   if (next.prefix !== kept.prefix || next.password !== kept.password) {
-    mkdirSync(dataDir, { recursive: true });
+    makePrivateFolder(dataDir);
     const temporary = `${file}.tmp`;
     writeFileSync(temporary, `${JSON.stringify(next, null, 2)}\n`, { mode: 0o600 });
     chmodSync(temporary, 0o600);

@@ -1,9 +1,9 @@
 /** @module Public status subscribers: their webhook URLs and components, in a SQLite file of their own beside the chat store. */
 import { randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import { HaetaeError } from "../../protocol/index.js";
+import { makePrivateFolder, openPrivateDatabase } from "../../store/data-folder.js";
 
 /** One subscriber: notified of incidents and changes on `components` (all when empty). */
 export interface Subscriber {
@@ -37,8 +37,8 @@ export class SubscriberStore {
     dataDir: string,
     private readonly limit: number,
   ) {
-    mkdirSync(dataDir, { recursive: true });
-    this.db = new Database(join(dataDir, "subscribers.sqlite"));
+    makePrivateFolder(dataDir);
+    this.db = openPrivateDatabase(join(dataDir, "subscribers.sqlite"));
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = FULL");
     this.db.exec(`CREATE TABLE IF NOT EXISTS subscribers (

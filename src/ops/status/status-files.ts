@@ -2,6 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, open, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { PRIVATE_FILE_MODE, PRIVATE_FOLDER_MODE } from "../../store/data-folder.js";
 
 /**
  * Writes a set of files, each through a temporary file in the same folder and a rename, so a
@@ -33,7 +34,7 @@ export class StatusFiles {
       const files = this.next;
       this.next = undefined;
       try {
-        await mkdir(this.folder, { recursive: true });
+        await mkdir(this.folder, { recursive: true, mode: PRIVATE_FOLDER_MODE });
         for (const [name, content] of Object.entries(files)) await writeAtomically(join(this.folder, name), content);
       } catch (error) {
         // The live routes still serve from memory; the static copy is the fallback, not the source.
@@ -45,7 +46,7 @@ export class StatusFiles {
 
 async function writeAtomically(path: string, content: string): Promise<void> {
   const temporary = `${path}.${randomBytes(6).toString("hex")}.tmp`;
-  const handle = await open(temporary, "w");
+  const handle = await open(temporary, "w", PRIVATE_FILE_MODE);
   try {
     await handle.writeFile(content, "utf8");
     await handle.sync();

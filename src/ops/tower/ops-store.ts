@@ -1,7 +1,7 @@
 /** @module The control tower's own SQLite file (`<data>/ops.sqlite`): alerts, incidents, maintenances, component statuses, log search. */
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
+import { makePrivateFolder, openPrivateDatabase } from "../../store/data-folder.js";
 import type { Alert, ComponentStatus, Incident, Maintenance } from "./model.js";
 
 const SCHEMA = `
@@ -50,8 +50,8 @@ export class OpsStore {
   private readonly db: Database.Database;
 
   constructor(dataDir: string) {
-    mkdirSync(dataDir, { recursive: true });
-    this.db = new Database(join(dataDir, "ops.sqlite"));
+    makePrivateFolder(dataDir);
+    this.db = openPrivateDatabase(join(dataDir, "ops.sqlite"));
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = NORMAL");
     this.db.pragma("busy_timeout = 5000");

@@ -142,6 +142,19 @@ CREATE TABLE server_settings (
 );
 `,
   },
+  {
+    version: 6,
+    name: "websocket tickets",
+    sql: `
+CREATE TABLE ws_tickets (
+  ticket_hash TEXT PRIMARY KEY,
+  device_id TEXT NOT NULL REFERENCES devices(id),
+  expires_at TEXT NOT NULL
+);
+CREATE INDEX ws_tickets_device ON ws_tickets(device_id);
+CREATE INDEX ws_tickets_expiry ON ws_tickets(expires_at);
+`,
+  },
 ];
 
 /** Every node starts with this; the lock makes concurrent starts apply each migration once. */

@@ -44,6 +44,11 @@ export class PostgresDriver implements SqlDriver {
   writeBatched<I, R>(write: BatchableWrite<I, R>, input: I): Promise<R> {
     return this.commits.runBatchable(write, input);
   }
+  /** On the read pool, each statement its own transaction: no cluster write lock, no wait for a batch. */
+  writeAlone<T>(fn: (db: SqlExecutor) => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new StoreUnavailableError("the store is closed"));
+    return fn(this.reader);
+  }
 
   get pendingWrites(): number {
     return this.commits.pending;

@@ -79,16 +79,34 @@ export async function insertDevice(db: SqlExecutor, device: DeviceRecord, tokenH
   );
 }
 
-export async function deviceByTokenHash(
+export function deviceByTokenHash(
   db: SqlExecutor,
   tokenHash: string,
+  now: string,
+): Promise<{ device: DeviceRecord; user: User } | null> {
+  return activeDeviceWhere(db, "d.token_hash = ?", tokenHash, now);
+}
+
+/** The active device with this id and its user (a redeemed WebSocket ticket names its device). */
+export function deviceById(
+  db: SqlExecutor,
+  deviceId: string,
+  now: string,
+): Promise<{ device: DeviceRecord; user: User } | null> {
+  return activeDeviceWhere(db, "d.id = ?", deviceId, now);
+}
+
+async function activeDeviceWhere(
+  db: SqlExecutor,
+  condition: "d.token_hash = ?" | "d.id = ?",
+  value: string,
   now: string,
 ): Promise<{ device: DeviceRecord; user: User } | null> {
   const row = await db.get<DeviceRow & { username: string; display_name: string; user_created_at: string }>(
     `SELECT d.*, u.username, u.display_name, u.created_at AS user_created_at
      FROM devices d JOIN users u ON u.id = d.user_id
-     WHERE d.token_hash = ? AND d.revoked_at IS NULL AND d.expires_at > ?`,
-    [tokenHash, now],
+     WHERE ${condition} AND d.revoked_at IS NULL AND d.expires_at > ?`,
+    [value, now],
   );
   if (!row) return null;
   return {

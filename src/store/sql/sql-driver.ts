@@ -22,6 +22,14 @@ export interface SqlDriver {
   write<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
   /** Like `write`, for a write that may share statements with its neighbours of the same kind in the batch. */
   writeBatched<I, R>(write: BatchableWrite<I, R>, input: I): Promise<R>;
+  /**
+   * Run `fn` where each statement commits by itself, outside the group commit where the dialect
+   * has more than one writer (PostgreSQL: a pooled connection, without the cluster's write lock);
+   * SQLite, with its one writer, runs it in the group commit. Only for rows that no feed event
+   * depends on and that need no transaction around several statements (the WebSocket tickets):
+   * a reconnect storm's tickets then never queue behind, or ahead of, the messages being sent.
+   */
+  writeAlone<T>(fn: (db: SqlExecutor) => Promise<T>): Promise<T>;
   /** Writes waiting for a group commit (a load signal). */
   readonly pendingWrites: number;
   /** Reads waiting for a connection to the database (a load signal; 0 where reads never wait). */

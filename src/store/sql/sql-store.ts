@@ -23,6 +23,7 @@ import * as conversations from "./conversation-queries.js";
 import * as feed from "./feed-queries.js";
 import * as messages from "./message-queries.js";
 import type { SqlDriver } from "./sql-driver.js";
+import * as tickets from "./ticket-queries.js";
 
 /** Reads go to the driver's reader (committed data only); every write goes through its group commit. */
 export class SqlStore implements Store {
@@ -130,14 +131,31 @@ export class SqlStore implements Store {
   }
 
   async revokeDevice(userId: string, deviceId: string): Promise<boolean> {
-    const result = await this.driver.write((tx) =>
-      tx.run("UPDATE devices SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL", [
-        new Date().toISOString(),
-        deviceId,
-        userId,
-      ]),
-    );
+    const result = await this.driver.write(async (tx) => {
+      const revoked = await tx.run(
+        "UPDATE devices SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL",
+        [new Date().toISOString(), deviceId, userId],
+      );
+      if (revoked.changes > 0) await tickets.deleteDeviceTickets(tx, deviceId);
+      return revoked;
+    });
     return result.changes > 0;
+  }
+
+  createWsTicket(ticketHash: string, deviceId: string, expiresAt: string): Promise<void> {
+    return this.driver.writeAlone((db) => tickets.insertTicket(db, ticketHash, deviceId, expiresAt));
+  }
+
+  redeemWsTicket(ticketHash: string, now: string): Promise<{ device: DeviceRecord; user: User } | null> {
+    return this.driver.writeAlone(async (db) => {
+      const deviceId = await tickets.takeTicket(db, ticketHash, now);
+      // Through the same executor as the delete: on SQLite, inside the same write transaction.
+      return deviceId === null ? null : accounts.deviceById(db, deviceId, now);
+    });
+  }
+
+  sweepWsTickets(now: string): Promise<number> {
+    return this.driver.writeAlone((db) => tickets.deleteExpiredTickets(db, now));
   }
 
   async addContact(userId: string, contactId: string, at: string): Promise<void> {

@@ -143,6 +143,19 @@ CREATE TABLE server_settings (
 );
 `,
   },
+  {
+    version: 6,
+    name: "websocket tickets",
+    sql: `
+CREATE TABLE ws_tickets (
+  ticket_hash TEXT PRIMARY KEY,
+  device_id TEXT NOT NULL REFERENCES devices(id),
+  expires_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX ws_tickets_device ON ws_tickets(device_id);
+CREATE INDEX ws_tickets_expiry ON ws_tickets(expires_at);
+`,
+  },
 ];
 
 /** Apply every migration newer than the database's version; returns the versions applied. */

@@ -1,7 +1,7 @@
 /** @module The SQLite driver: better-sqlite3 in WAL with synchronous=FULL, a writer thread for group commits and a reader on the main thread. */
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { makePrivateFolder, openPrivateDatabase } from "../data-folder.js";
 import { type BatchableWrite, GroupCommit } from "../sql/group-commit.js";
 import { type DriverOptions, type SqlDriver, type SqlExecutor, StoreUnavailableError } from "../sql/sql-driver.js";
 import { migrate } from "./migrations.js";
@@ -30,7 +30,7 @@ export class SqliteDriver implements SqlDriver {
   constructor(file: string, options: DriverOptions = {}) {
     // Migrations run here, before any thread starts, so a schema newer than this build stops the
     // start at once.
-    const setupDb = new Database(file);
+    const setupDb = openPrivateDatabase(file);
     setupDb.pragma("journal_mode = WAL");
     setupDb.pragma("busy_timeout = 5000");
     migrate(setupDb);
@@ -56,6 +56,10 @@ export class SqliteDriver implements SqlDriver {
   }
   writeBatched<I, R>(write: BatchableWrite<I, R>, input: I): Promise<R> {
     return this.commits.runBatchable(write, input);
+  }
+  /** SQLite has one writer: the statements join the next group commit and share its fsync. */
+  writeAlone<T>(fn: (db: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.commits.run(fn);
   }
 
   /** Reads run on the main thread as they come: none ever waits for a connection. */
@@ -87,6 +91,6 @@ export class SqliteDriver implements SqlDriver {
 
 /** Open (creating if needed) `haetae.db` in the data folder, schema brought up to date. */
 export function openSqliteDriver(dataDir: string, options: DriverOptions = {}): SqliteDriver {
-  mkdirSync(dataDir, { recursive: true });
+  makePrivateFolder(dataDir);
   return new SqliteDriver(join(dataDir, "haetae.db"), options);
 }
