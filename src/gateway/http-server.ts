@@ -186,8 +186,16 @@ export function createHttpServer(deps: HttpDeps): Server {
       socket.destroy();
     });
   });
-  server.on("clientError", (_error, socket) => {
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+  // A request Node's parser refuses never reaches a route; it still gets a catalogue error body,
+  // like every other error (it was an empty 400, even for headers past Node's size limit).
+  server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
+    if (error.code === "ECONNRESET" || !socket.writable) return void socket.destroy();
+    const code: ErrorCode = error.code === "HPE_HEADER_OVERFLOW" ? "headers_too_large" : "invalid_request";
+    const message = code === "invalid_request" ? "The request is not valid HTTP." : ERRORS[code].message;
+    const body = JSON.stringify({ error: { code, message } });
+    socket.end(
+      `HTTP/1.1 ${ERRORS[code].status} ${code}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
   });
   return server;
 }
