@@ -237,7 +237,7 @@ function requestFrame(known: KnownIds): fc.Arbitrary<FuzzFrame> {
     return fc.tuple(
       typeName,
       idShape,
-      fc.oneof(complete, params),
+      fc.oneof({ weight: 3, arbitrary: complete }, { weight: 2, arbitrary: params }),
       fc.dictionary(oddString(2), wrongType, { maxKeys: 2 }),
     );
   });

@@ -156,6 +156,15 @@ it(`survives ${SECONDS} s of fuzzing with stable codes, one reply per frame, bou
   const a = await RawClient.connect(server.wsUrl, attacker.token);
   const own = (await a.ok<{ conversation: { id: string } }>("conversation.create", { kind: "group", memberIds: [] }))
     .conversation.id;
+  // A group the attacker was in and was removed from: it knows the id, and what is said after is not its to read.
+  const left = (
+    await v.ok<{ conversation: { id: string } }>("conversation.create", {
+      kind: "group",
+      memberIds: [friend.userId, attacker.userId],
+    })
+  ).conversation.id;
+  await a.ok("message.send", { conversationId: left, clientMsgId: "before-removal", text: "hello all" });
+  await v.ok("conversation.removeMember", { conversationId: left, userId: attacker.userId });
   await a.close();
 
   const secrets: Secrets = {
@@ -164,7 +173,7 @@ it(`survives ${SECONDS} s of fuzzing with stable codes, one reply per frame, bou
   };
   const known: KnownIds = {
     userIds: [victim.userId, friend.userId, attacker.userId, "00000000-0000-0000-0000-000000000000"],
-    conversationIds: [own],
+    conversationIds: [own, left],
     guessedConversationIds: [group],
     deviceIds: [victim.deviceId],
     usernames: [victim.username, friend.username, attacker.username],
@@ -191,12 +200,13 @@ it(`survives ${SECONDS} s of fuzzing with stable codes, one reply per frame, bou
   const talk = (async () => {
     for (let i = 0; Date.now() < deadline; i++) {
       const reply = await v.request("message.send", {
-        conversationId: group,
+        conversationId: i % 2 === 0 ? group : left,
         clientMsgId: `v${i}`,
         text: `meet at 9, ${marker}`,
       });
-      if (reply.type === "ok") acked.push(`v${i}`);
-      else if (reply.code !== "rate_limited" && reply.code !== "overloaded")
+      if (reply.type === "ok") {
+        if (i % 2 === 0) acked.push(`v${i}`);
+      } else if (reply.code !== "rate_limited" && reply.code !== "overloaded")
         reported.push(`victim send: ${reply.code}`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
