@@ -107,9 +107,15 @@ function lengthsAround(min: number, max: number): number[] {
   return [min - 1, min, min + 1, max - 1, max, max + 1].filter((n) => n >= 0 && n <= cap);
 }
 
+/**
+ * Stand-ins for values only the run itself makes (the conversations it created, the cursors its
+ * syncs returned): a lane puts one of those it has seen in their place when it sends the frame.
+ */
+export const LEARNED = { conversationId: "\u0000learned:conversation", cursor: "\u0000learned:cursor" } as const;
+
 function idLike(field: string, known: KnownIds): fc.Arbitrary<string> {
   const pool = field.toLowerCase().includes("conversation")
-    ? [...known.conversationIds, ...known.guessedConversationIds]
+    ? [...known.conversationIds, ...known.guessedConversationIds, LEARNED.conversationId, LEARNED.conversationId]
     : field.toLowerCase().includes("device")
       ? known.deviceIds
       : known.userIds;
@@ -128,6 +134,7 @@ function validLooking(field: string, spec: FieldSpec, known: KnownIds): fc.Arbit
       ];
       if (/id$/i.test(field)) choices.push(idLike(field, known), idLike(field, known));
       if (field === "username" && known.usernames.length > 0) choices.push(fc.constantFrom(...known.usernames));
+      if (field === "cursor") choices.push(fc.constant(LEARNED.cursor), fc.constant(LEARNED.cursor));
       if (field === "emoji") choices.push(fc.constantFrom("\u{1F44D}", "\u2764\uFE0F", "\u{1F469}\u200D\u{1F4BB}"));
       if (field === "text") choices.push(fc.constantFrom(...known.usernames.map((u) => `hi @${u} @all`)));
       return fc.oneof(...choices);

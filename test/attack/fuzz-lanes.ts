@@ -1,7 +1,7 @@
 /** @module The fuzzer's attackers: a WebSocket lane that throws frames in batches and checks every reply, and the HTTP thrower. */
 import { request as httpRequestRaw } from "node:http";
 import WebSocket from "ws";
-import { describeFrame, type FuzzFrame, type FuzzHttpRequest } from "./fuzz-arbitraries.js";
+import { describeFrame, type FuzzFrame, type FuzzHttpRequest, LEARNED } from "./fuzz-arbitraries.js";
 import { type Expected, expectedReply, httpErrorProblem, leakIn, replyProblem, type Secrets } from "./fuzz-oracle.js";
 
 /** Where a lane gets a working token: a fresh login (or a fresh attacker account when logins are refused). */
@@ -28,6 +28,8 @@ export class WsLane {
   frames = 0;
   batches = 0;
   readonly answers = new Map<string, number>();
+  /** Conversation ids and sync cursors this lane's replies carried, for the `LEARNED` stand-ins. */
+  private readonly learned: Record<keyof typeof LEARNED, string[]> = { conversationId: [], cursor: [] };
 
   constructor(
     private readonly name: string,
@@ -78,7 +80,26 @@ export class WsLane {
     const leaked = leakIn(text, frame.type === "error", this.secrets);
     if (leaked) this.report(`${this.name}: a ${String(frame.type)} frame carried ${leaked}: ${text.slice(0, 300)}`);
     if (frame.type === "ok" || frame.type === "error") connection.replies.push(frame);
+    if (frame.type === "ok") this.learn(frame);
     connection.changed();
+  }
+
+  private learn(reply: Reply): void {
+    const conversation = reply.conversation as { id?: unknown } | undefined;
+    if (typeof conversation?.id === "string") this.learned.conversationId.push(conversation.id);
+    if (typeof reply.cursor === "string") this.learned.cursor.push(reply.cursor);
+    for (const list of Object.values(this.learned)) if (list.length > 50) list.splice(0, list.length - 50);
+  }
+
+  /** A learned value in place of its stand-in (the latest ones more often), or the stand-in when none was learned. */
+  private fill(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map((v) => this.fill(v));
+    for (const [key, standIn] of Object.entries(LEARNED)) {
+      const list = this.learned[key as keyof typeof LEARNED];
+      if (value === standIn && list.length > 0)
+        return list[list.length - 1 - (this.counter % Math.min(list.length, 5))];
+    }
+    return value;
   }
 
   /** The frame's bytes, with its id filled in (unique per lane for the ids the envelope takes). */
@@ -97,7 +118,11 @@ export class WsLane {
             ? shape.value
             : undefined;
     if (frame.kind === "text") return { bytes: Buffer.from(frame.text(id), "utf8"), binary: false };
-    const body: Record<string, unknown> = { ...frame.params, type: frame.type };
+    // fromEntries keeps a `__proto__` key as a key of the frame, as JSON.parse will read it.
+    const body: Record<string, unknown> = Object.fromEntries(
+      Object.entries(frame.params).map(([key, value]) => [key, this.fill(value)]),
+    );
+    body.type = frame.type;
     if (id !== undefined) body.id = id;
     return { bytes: Buffer.from(JSON.stringify(body), "utf8"), binary: false };
   }
