@@ -212,6 +212,7 @@ it(`survives ${SECONDS} s of fuzzing with stable codes, one reply per frame, bou
 
   // The victim keeps talking; every message it was told is stored must be there at the end.
   const acked: string[] = [];
+  let talked = 0;
   const talk = (async () => {
     for (let i = 0; Date.now() < deadline; i++) {
       const reply = await v.request("message.send", {
@@ -220,6 +221,7 @@ it(`survives ${SECONDS} s of fuzzing with stable codes, one reply per frame, bou
         text: `meet at 9, ${marker}`,
       });
       if (reply.type === "ok") {
+        talked += 1;
         if (i % 2 === 0) acked.push(`v${i}`);
       } else if (reply.code !== "rate_limited" && reply.code !== "overloaded")
         reported.push(`victim send: ${reply.code}`);
@@ -317,7 +319,7 @@ it(`survives ${SECONDS} s of fuzzing with stable codes, one reply per frame, bou
     beforeSeq = page.messages[0]?.seq;
   }
   expect(stored).toEqual(expect.arrayContaining(acked));
-  expect(acked.length, "the victim kept talking").toBeGreaterThan(SECONDS / 2);
+  expect(talked, "the victim kept talking").toBeGreaterThan(SECONDS / 2);
   const got = await v.ok<{ conversation: { memberIds: string[]; title?: string } }>("conversation.get", {
     conversationId: group,
   });
