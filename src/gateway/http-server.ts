@@ -1,5 +1,6 @@
 /** @module The HTTP API: auth, health, readiness and metrics; the web client; hands WebSocket upgrades to the gateway. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
 import { authenticate, login, register, revokeDevice } from "../chat/accounts.js";
 import type { ChatContext } from "../chat/context.js";
 import { issueWsTicket } from "../chat/ws-tickets.js";
@@ -207,8 +208,20 @@ export function createHttpServer(deps: HttpDeps): Server {
       socket.destroy();
     });
   });
-  server.on("clientError", (_error, socket) => {
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
-  });
+  server.on("clientError", answerClientError);
   return server;
+}
+
+/**
+ * A request Node's parser refuses never reaches a route; it still gets a catalogue error body,
+ * like every other error (it was an empty 400, even for headers past Node's size limit).
+ */
+export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === "ECONNRESET" || !socket.writable) return void socket.destroy();
+  const code: ErrorCode = error.code === "HPE_HEADER_OVERFLOW" ? "headers_too_large" : "invalid_request";
+  const message = code === "invalid_request" ? "The request is not valid HTTP." : ERRORS[code].message;
+  const body = JSON.stringify({ error: { code, message } });
+  socket.end(
+    `HTTP/1.1 ${ERRORS[code].status} ${code}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

@@ -72,6 +72,11 @@ export const ERRORS = {
     message: "The status page has as many subscribers as it takes.",
   },
   rate_limited: { status: 429, retryable: true, message: "Too many requests; retry after retryAfterMs." },
+  headers_too_large: {
+    status: 431,
+    retryable: false,
+    message: "The request's headers are larger than the server reads.",
+  },
   internal: { status: 500, retryable: true, message: "An unexpected error; nothing was lost, retry." },
   unavailable: { status: 503, retryable: true, message: "A dependency is unavailable; retry after retryAfterMs." },
   overloaded: { status: 503, retryable: true, message: "The server is shedding load; retry after retryAfterMs." },

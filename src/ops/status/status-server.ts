@@ -1,7 +1,7 @@
 /** @module The optional status listener (`statusPort`): the public status routes on a port of their own. */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { pathOf } from "../../gateway/http-server.js";
+import { answerClientError, pathOf } from "../../gateway/http-server.js";
 import type { StatusRoutes } from "./status-routes.js";
 
 /**
@@ -22,9 +22,7 @@ export async function startStatusServer(routes: StatusRoutes, port: number, host
       res.end(JSON.stringify({ error: { code: "route_not_found", message: "There is no such endpoint." } }));
     }
   });
-  server.on("clientError", (_error, socket) => {
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
-  });
+  server.on("clientError", answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => {
