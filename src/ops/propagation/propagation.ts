@@ -5,8 +5,8 @@ import type { StatusPage } from "../status/status-page.js";
 import type { StatusSnapshot, TowerChange, TowerFeed } from "../tower/model.js";
 import { IncidentBanner } from "./incident-banner.js";
 import { StaffChat } from "./staff-chat.js";
+import { type SignupOptions, SubscriberSignups } from "./subscriber-signups.js";
 import type { SubscriberStore } from "./subscriber-store.js";
-import { publicOnlyLookup } from "./url-policy.js";
 import { changeComponents, plainText, slackPayload, staffPayload, subscriberPayload } from "./webhook-payloads.js";
 import { type DeliveryOutcome, logOutcome, WebhookSender, type WebhookSenderOptions } from "./webhook-sender.js";
 
@@ -18,8 +18,8 @@ export interface PropagationOptions extends WebhookSenderOptions {
   staffSlackWebhookUrls: string[];
   /** Signs staff deliveries when not empty. */
   webhookSecret: string;
-  /** Subscribers may use loopback and private addresses (tests, closed networks). */
-  allowPrivateSubscribers: boolean;
+  /** Sign-up limits, confirmation, and whether subscribers may use private addresses. */
+  signups: SignupOptions;
   /** The staff conversation's id or title; empty turns staff chat off. */
   staffChatConversation: string;
   staffChatMembers: string[];
@@ -55,8 +55,11 @@ export function splitList(value: string): string[] {
 export class Propagation {
   readonly banner: IncidentBanner;
   readonly staffChat: StaffChat | undefined;
+  /** Public sign-ups; their confirmation requests share the subscribers' sender and its limits. */
+  readonly signups: SubscriberSignups;
   private readonly staffWebhooks: WebhookSender;
   private readonly subscriberWebhooks: WebhookSender;
+  private readonly listeners = new Set<(outcome: DeliveryOutcome) => void>();
   private readonly now: () => Date;
   private readonly detach: (() => void)[] = [];
   private feedOff: (() => void) | undefined;
@@ -65,10 +68,12 @@ export class Propagation {
     const log = deps.onDelivery;
     const report = (outcome: DeliveryOutcome) => {
       log?.(outcome);
+      for (const listener of this.listeners) listener(outcome);
       logOutcome(outcome);
     };
     this.staffWebhooks = new WebhookSender(deps.options, report);
     this.subscriberWebhooks = new WebhookSender(deps.options, report);
+    this.signups = new SubscriberSignups(deps.subscribers, this.subscriberWebhooks, deps.options.signups);
     this.banner = new IncidentBanner(deps.bus);
     this.now = deps.now ?? (() => new Date());
     if (deps.options.staffChatConversation) {
@@ -128,14 +133,30 @@ export class Propagation {
     }
   }
 
+  /**
+   * Queue one delivery per confirmed subscriber. Each body is made only when its turn comes
+   * (it differs per subscriber by the unsubscribe link), so a large audience queues small
+   * entries, and the sender's concurrency limit decides how many sockets are open.
+   */
   private toSubscribers(change: TowerChange, snapshot: StatusSnapshot, at: Date): void {
     const base = snapshot.page.url.replace(/\/+$/, "");
-    const lookup = this.deps.options.allowPrivateSubscribers ? undefined : publicOnlyLookup;
+    const { policy } = this.signups;
     for (const subscriber of this.deps.subscribers.forComponents(changeComponents(change))) {
-      const unsubscribe = `${base}/status/subscribers/${subscriber.id}`;
-      const body = JSON.stringify(subscriberPayload(change, snapshot, at, unsubscribe));
-      this.subscriberWebhooks.send({ url: subscriber.url, secret: subscriber.secret, lookup }, change.kind, body);
+      const body = () =>
+        JSON.stringify(subscriberPayload(change, snapshot, at, this.signups.unsubscribeUrl(base, subscriber)));
+      this.subscriberWebhooks.send({ url: subscriber.url, secret: subscriber.secret, policy }, change.kind, body);
     }
+  }
+
+  /** Hear every webhook outcome, staff and subscribers (metrics, tests); returns the way to stop. */
+  onDelivery(listener: (outcome: DeliveryOutcome) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Subscriber deliveries (confirmations included) in flight now; never above `concurrency`. */
+  get subscriberDeliveriesInFlight(): number {
+    return this.subscriberWebhooks.inFlight;
   }
 
   /** Deliveries still queued or in flight, staff and subscribers together. */
