@@ -6,9 +6,12 @@ import type { StatusSnapshot, TowerChange, TowerFeed } from "../tower/model.js";
 import { IncidentBanner } from "./incident-banner.js";
 import { StaffChat } from "./staff-chat.js";
 import { type SignupOptions, SubscriberSignups } from "./subscriber-signups.js";
-import type { SubscriberStore } from "./subscriber-store.js";
+import type { Subscriber, SubscriberStore } from "./subscriber-store.js";
 import { changeComponents, plainText, slackPayload, staffPayload, subscriberPayload } from "./webhook-payloads.js";
 import { type DeliveryOutcome, logOutcome, WebhookSender, type WebhookSenderOptions } from "./webhook-sender.js";
+
+/** Subscribers queued per turn of the event loop. */
+const FANOUT_BATCH = 200;
 
 /** The settings propagation takes from the configuration. */
 export interface PropagationOptions extends WebhookSenderOptions {
@@ -60,6 +63,8 @@ export class Propagation {
   private readonly staffWebhooks: WebhookSender;
   private readonly subscriberWebhooks: WebhookSender;
   private readonly listeners = new Set<(outcome: DeliveryOutcome) => void>();
+  /** The subscriber fan-out in progress; the next one waits for it. */
+  private fanout: Promise<void> = Promise.resolve();
   private readonly now: () => Date;
   private readonly detach: (() => void)[] = [];
   private feedOff: (() => void) | undefined;
@@ -134,18 +139,26 @@ export class Propagation {
   }
 
   /**
-   * Queue one delivery per confirmed subscriber. Each body is made only when its turn comes
-   * (it differs per subscriber by the unsubscribe link), so a large audience queues small
-   * entries, and the sender's concurrency limit decides how many sockets are open.
+   * Queue one delivery per confirmed subscriber, `FANOUT_BATCH` at a time with a turn of the
+   * event loop between batches, so ten thousand subscribers never stall it. Fan-outs run one
+   * after another, so every subscriber hears changes in the order they happened. Each body is
+   * made only when its turn comes (it differs per subscriber by the unsubscribe link), so a
+   * large audience queues small entries, and the sender's concurrency limit decides how many
+   * sockets are open.
    */
   private toSubscribers(change: TowerChange, snapshot: StatusSnapshot, at: Date): void {
     const base = snapshot.page.url.replace(/\/+$/, "");
     const { policy } = this.signups;
-    for (const subscriber of this.deps.subscribers.forComponents(changeComponents(change))) {
-      const body = () =>
-        JSON.stringify(subscriberPayload(change, snapshot, at, this.signups.unsubscribeUrl(base, subscriber)));
-      this.subscriberWebhooks.send({ url: subscriber.url, secret: subscriber.secret, policy }, change.kind, body);
-    }
+    const audience = this.deps.subscribers.forComponents(changeComponents(change));
+    this.fanout = this.fanout.then(async () => {
+      for (let i = 0; i < audience.length; i++) {
+        if (i > 0 && i % FANOUT_BATCH === 0) await new Promise((resolve) => setImmediate(resolve));
+        const subscriber = audience[i] as Subscriber;
+        const body = () =>
+          JSON.stringify(subscriberPayload(change, snapshot, at, this.signups.unsubscribeUrl(base, subscriber)));
+        this.subscriberWebhooks.send({ url: subscriber.url, secret: subscriber.secret, policy }, change.kind, body);
+      }
+    });
   }
 
   /** Hear every webhook outcome, staff and subscribers (metrics, tests); returns the way to stop. */

@@ -179,8 +179,9 @@ export class SubscriberStore {
     this.forget(id);
   }
 
-  /** A subscriber that presents its secret; `subscriber_not_found` or `forbidden` otherwise. */
-  get(id: string, secret: string): Subscriber {
+  /** A subscriber that presents its secret; `subscriber_not_found` (also once expired) or `forbidden` otherwise. */
+  get(id: string, secret: string, now = new Date()): Subscriber {
+    this.sweep(now);
     const subscriber = this.byId.get(id);
     if (!subscriber) throw new HaetaeError("subscriber_not_found");
     if (!sameSecret(secret, subscriber.secret)) {

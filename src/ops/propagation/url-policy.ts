@@ -76,8 +76,13 @@ function embedded(form: string, v4: ipaddr.IPv4): string | undefined {
  */
 export const publicAddressRefusal: AddressPolicy = (address) => {
   const bare = address.replace(/^\[|\]$/g, "").replace(/%.*$/, "");
-  if (isIP(bare) === 0 || !ipaddr.isValid(bare)) return `not an address (${address})`;
-  const parsed = ipaddr.parse(bare);
+  const family = isIP(bare);
+  if (family === 0) return `not an address (${address})`;
+  // ipaddr.js reads a dotted tail as IPv4-mapped (`::8.8.8.8` as `::ffff:8.8.8.8`); the WHATWG
+  // form is all hex and is exactly what a socket would connect to, so classify that.
+  const canonical = family === 6 ? new URL(`http://[${bare}]/`).hostname.slice(1, -1) : bare;
+  if (!ipaddr.isValid(canonical)) return `not an address (${address})`;
+  const parsed = ipaddr.parse(canonical);
   return parsed.kind() === "ipv4" ? refuseV4(parsed as ipaddr.IPv4) : refuseV6(parsed as ipaddr.IPv6);
 };
 
