@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { DeliveryOutcome } from "../../src/ops/propagation/webhook-sender.js";
 import { startTestServer, type TestServer } from "../harness.js";
 import { MemoryTower } from "../ops/memory-tower.js";
-import { type Receiver, startReceiver } from "../ops/receiver.js";
+import { type Received, type Receiver, startReceiver } from "../ops/receiver.js";
 import { readSubscription, type SubscriptionReply, subscribe, untilConfirmed } from "../ops/subscribers.js";
 
 /** A sign-up sent from a chosen loopback address (127.0.0.0/8 is all ours), as a different client would. */
@@ -169,7 +169,10 @@ describe("double opt-in", () => {
     try {
       const pending = await subscribe(server.url, `${person.url}/channel`);
       await expect.poll(() => person.confirmations.length).toBe(1);
-      const { confirmUrl, challenge } = person.confirmations[0]?.json as { confirmUrl: string; challenge: string };
+      const { confirmUrl, challenge } = (person.confirmations[0] as Received).json as {
+        confirmUrl: string;
+        challenge: string;
+      };
       expect(JSON.stringify(pending.body)).not.toContain(challenge); // the one who signs up never sees it
       const forged = await fetch(confirmUrl.replace(/token=.*/, "token=guess"));
       expect(forged.status).toBe(403);
@@ -228,7 +231,7 @@ describe("deliveries to confirmed subscribers", () => {
 
   it("removes the subscription through the unsubscribe link every notification carries", async () => {
     const [notification] = await reader.until(1);
-    const link = (notification?.json as { meta: { unsubscribe: string } }).meta.unsubscribe;
+    const link = ((notification as Received).json as { meta: { unsubscribe: string } }).meta.unsubscribe;
     expect((await fetch(link.replace(/token=.*/, "token=forged"))).status).toBe(403);
     const res = await fetch(link);
     expect(res.status).toBe(200);
