@@ -3,7 +3,11 @@
 /** The reply of a sign-up or a subscription read. */
 export interface SubscriptionReply {
   status: number;
-  body: Record<string, unknown> & { id?: string; secret?: string; error?: { code: string; retryAfterMs?: number } };
+  body: Record<string, unknown> & {
+    id?: string;
+    secret?: string;
+    error?: { code: string; message?: string; retryAfterMs?: number };
+  };
 }
 
 /** `POST /status/subscribers {url, components?}`. */

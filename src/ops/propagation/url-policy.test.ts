@@ -113,6 +113,7 @@ describe("checkWebhookUrl", () => {
     "http://017700000001/",
     "http://localhost:8080/",
     "http://api.localhost/",
+    "http://localhost./",
     "http://LOCALHOST/",
     "http://[::1]/",
     "http://[::7f00:1]/",

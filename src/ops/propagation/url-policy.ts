@@ -127,7 +127,10 @@ export function checkWebhookUrl(raw: string, allowPrivate: boolean): string {
  * policy refuses (Node connects to a literal without calling `lookup`, so it must be checked here).
  */
 export function hostRefusal(url: URL, policy: AddressPolicy): string | undefined {
-  const host = url.hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  const host = url.hostname
+    .replace(/^\[|\]$/g, "")
+    .replace(/\.+$/, "") // `localhost.` is the same name, fully qualified
+    .toLowerCase();
   if (host === "localhost" || host.endsWith(".localhost")) return `loopback name (${host})`;
   return isIP(host) === 0 ? undefined : policy(host);
 }
