@@ -1,4 +1,5 @@
 /** @module The public status page as server-rendered HTML: no script, small, readable in Korean and English. */
+import { createHash } from "node:crypto";
 import type { Incident, Maintenance, StatusSnapshot } from "../tower/model.js";
 import type { StatusLabels } from "./status-labels.js";
 import { maintenanceStatus } from "./statuspage-json.js";
@@ -50,6 +51,9 @@ ol.updates{list-style:none;margin:0;padding:0}ol.updates li{padding:.35rem 0;bor
 .postmortem h4{margin:0 0 .25rem;font-size:.95rem}
 footer{color:var(--muted);font-size:.9rem;padding:2rem 1rem}footer a{margin-right:1rem}
 `;
+
+/** The stylesheet's CSP source: the page's one inline style is allowed by its hash, nothing else inline is. */
+export const STYLE_HASH_SOURCE = `'sha256-${createHash("sha256").update(STYLE).digest("base64")}'`;
 
 function layout(labels: StatusLabels, title: string, body: string): string {
   return `<!doctype html>

@@ -5,7 +5,7 @@ import { describeIssue, ERRORS, type ErrorCode, HaetaeError } from "../../protoc
 import type { SubscriberSignups } from "../propagation/subscriber-signups.js";
 import type { Subscriber } from "../propagation/subscriber-store.js";
 import { checkWebhookUrl } from "../propagation/url-policy.js";
-import { renderNotFound } from "./status-html.js";
+import { renderNotFound, STYLE_HASH_SOURCE } from "./status-html.js";
 import type { RenderedBody, StatusDocument, StatusPage } from "./status-page.js";
 
 /** Handles a request when its path is a status route; resolves false for every other path. */
@@ -35,12 +35,11 @@ const subscribeBody = z.strictObject({
 
 /**
  * On every status response, both ports. The page needs nothing but its own inline stylesheet
- * and same-origin links (the feed); no script, frame, form or plug-in. `frame-ancestors 'none'`
+ * (allowed by its hash) and plain links; no script, image, frame, form or plug-in. `frame-ancestors 'none'`
  * and X-Frame-Options (for older browsers) stop another site framing the page (clickjacking).
  */
 export const STATUS_SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  "content-security-policy":
-    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  "content-security-policy": `default-src 'none'; style-src ${STYLE_HASH_SOURCE}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
   "x-frame-options": "DENY",
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",
