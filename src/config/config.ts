@@ -123,6 +123,7 @@ export const configSchema = z.strictObject({
   subscriberPendingLimit: int(1, 1_000_000).default(1000),
   subscriberConfirmTtlMs: int(1000, 30 * 24 * 3600 * 1000).default(24 * 3600 * 1000),
   subscriberConfirmIntervalMs: int(0, 30 * 24 * 3600 * 1000).default(3600 * 1000),
+  subscriberConfirmsPerHostPerHour: int(1, 1_000_000).default(30),
   subscriptionsPerHourPerIp: int(1, 1_000_000).default(10),
   subscriptionsPerMinute: int(1, 1_000_000).default(60),
   staffChatConversation: z.string().max(200).default("Incidents"),

@@ -40,6 +40,7 @@ describe("sign-up floods", () => {
       subscriberPrivateUrls: true,
       subscriptionsPerHourPerIp: 5,
       subscriptionsPerMinute: 12,
+      subscriberConfirmsPerHostPerHour: 1000,
       subscriberLimit: 2,
       staffChatConversation: "",
     });
@@ -84,6 +85,35 @@ describe("sign-up floods", () => {
   });
 });
 
+describe("one host through many URLs", () => {
+  it("sends one host at most subscriberConfirmsPerHostPerHour confirmation requests, whatever the paths", async () => {
+    const victim = await startReceiver();
+    victim.echoChallenges = false;
+    const server = await startTestServer({
+      subscriberPrivateUrls: true,
+      subscriptionsPerHourPerIp: 1000,
+      subscriptionsPerMinute: 1000,
+      subscriberConfirmsPerHostPerHour: 3,
+      staffChatConversation: "",
+    });
+    try {
+      server.app.propagation.attach(new MemoryTower(server.url));
+      const statuses: number[] = [];
+      for (let i = 0; i < 10; i++) statuses.push((await subscribe(server.url, `${victim.url}/v/${i}?x=${i}`)).status);
+      expect(statuses).toEqual([202, 202, 202, 429, 429, 429, 429, 429, 429, 429]);
+      // Another host (the same receiver by another name) has its own share.
+      const other = await subscribe(server.url, `${victim.url.replace("127.0.0.1", "localhost")}/v/other`);
+      expect(other.status).toBe(202);
+      await expect.poll(() => victim.confirmations.length).toBe(4);
+      await sleep(200);
+      expect(victim.confirmations).toHaveLength(4);
+    } finally {
+      await server.stop();
+      await victim.close();
+    }
+  });
+});
+
 describe("double opt-in", () => {
   let server: TestServer;
   let tower: MemoryTower;
@@ -97,6 +127,7 @@ describe("double opt-in", () => {
       subscriberPrivateUrls: true,
       subscriptionsPerHourPerIp: 1000,
       subscriptionsPerMinute: 1000,
+      subscriberConfirmsPerHostPerHour: 1000,
       subscriberLimit: 2,
       subscriberConfirmTtlMs: 1500,
       webhookRetryBaseMs: 20,

@@ -27,6 +27,7 @@ const SIGNUP_OPTIONS = {
   perMinute: 10,
   confirmTtlMs: 60_000,
   confirmIntervalMs: 60_000,
+  confirmsPerHostPerHour: 10,
   allowPrivate: false,
 };
 

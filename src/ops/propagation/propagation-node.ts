@@ -31,6 +31,7 @@ export type PropagationConfig = Pick<
   | "subscriberPendingLimit"
   | "subscriberConfirmTtlMs"
   | "subscriberConfirmIntervalMs"
+  | "subscriberConfirmsPerHostPerHour"
   | "subscriptionsPerHourPerIp"
   | "subscriptionsPerMinute"
   | "staffChatConversation"
@@ -76,6 +77,7 @@ export async function startPropagation(
         perMinute: config.subscriptionsPerMinute,
         confirmTtlMs: config.subscriberConfirmTtlMs,
         confirmIntervalMs: config.subscriberConfirmIntervalMs,
+        confirmsPerHostPerHour: config.subscriberConfirmsPerHostPerHour,
         allowPrivate: config.subscriberPrivateUrls,
       },
       staffChatConversation: config.staffChatConversation,

@@ -16,6 +16,8 @@ export interface SignupOptions {
   confirmTtlMs: number;
   /** At most one confirmation request to the same URL within this window. */
   confirmIntervalMs: number;
+  /** Confirmation requests to one host per hour, whatever the URLs (its burst too). */
+  confirmsPerHostPerHour: number;
   /** Subscribers may use loopback and private addresses (tests, closed networks). */
   allowPrivate: boolean;
 }
@@ -35,8 +37,9 @@ export interface ConfirmationRequest {
 const MAX_REMEMBERED_URLS = 100_000;
 
 /**
- * The public side of subscriptions. A stranger's sign-up costs little and is capped three ways
- * (per address, overall, and one confirmation request per target URL per window), and it buys
+ * The public side of subscriptions. A stranger's sign-up costs little and is capped four ways
+ * (per address, overall, one confirmation request per target URL per window, and a rate per
+ * target host), and it buys
  * nothing until the target itself proves it wants the notifications — by echoing the random
  * challenge of the one confirmation request, or by following its link. The confirmation goes
  * through the same bounded, concurrency-limited sender as notifications, sent once, never
@@ -45,6 +48,7 @@ const MAX_REMEMBERED_URLS = 100_000;
 export class SubscriberSignups {
   private readonly byAddress: AddressLimiter;
   private readonly overall: TokenBucket;
+  private readonly byHost: AddressLimiter;
   /** URL → when its last confirmation request went out. */
   private readonly confirmationsSent = new Map<string, number>();
   readonly policy: AddressPolicy | undefined;
@@ -57,6 +61,7 @@ export class SubscriberSignups {
   ) {
     this.byAddress = new AddressLimiter(options.perHourPerAddress / 3600, options.perHourPerAddress);
     this.overall = new TokenBucket(options.perMinute / 60, options.perMinute);
+    this.byHost = new AddressLimiter(options.confirmsPerHostPerHour / 3600, options.confirmsPerHostPerHour);
     this.policy = options.allowPrivate ? undefined : publicAddressRefusal;
   }
 
@@ -81,6 +86,11 @@ export class SubscriberSignups {
     }
     const wait = this.byAddress.take(address) || this.overall.take();
     if (wait > 0) throw new HaetaeError("rate_limited", "Too many sign-ups; retry after retryAfterMs.", wait);
+    // URL variants (paths, queries, ports) on one host share this, so a host cannot be flooded through them.
+    const hostWait = this.byHost.take(new URL(url).hostname);
+    if (hostWait > 0) {
+      throw new HaetaeError("rate_limited", "Too many confirmation requests to this host; retry later.", hostWait);
+    }
     const { subscriber, token } = this.store.addPending(url, components, at, this.options.confirmTtlMs);
     this.remember(url, at.getTime());
     const request: ConfirmationRequest = {
