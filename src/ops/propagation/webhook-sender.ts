@@ -171,9 +171,12 @@ export class WebhookSender {
         if (this.closed) return;
         let result: AttemptResult;
         try {
-          if (typeof delivery.body === "function") delivery.body = delivery.body();
           delivery.attempts += 1;
+          // A body that cannot be made is a failed delivery, not a lane that stops.
+          if (typeof delivery.body === "function") delivery.body = delivery.body();
           result = await attempt(lane.target, delivery, this.options.timeoutMs, head.options?.readBody === true);
+        } catch (error) {
+          result = { ok: false, final: true, error: `no body: ${(error as Error).message}` };
         } finally {
           this.slots.release();
         }
@@ -181,6 +184,7 @@ export class WebhookSender {
         const maxAttempts = head.options?.maxAttempts ?? this.options.maxAttempts;
         const retryable =
           !result.refused &&
+          !result.final &&
           (result.status === undefined || result.status >= 500 || [408, 425, 429].includes(result.status));
         if (result.ok || !retryable || delivery.attempts >= maxAttempts) {
           lane.queue.shift();
@@ -271,6 +275,8 @@ interface AttemptResult {
   error?: string;
   /** The policy refused an address: final. */
   refused?: boolean;
+  /** Failed in a way another attempt cannot change. */
+  final?: boolean;
   body?: string;
 }
 
