@@ -1,17 +1,9 @@
 /** @module Attack: framing the public status page (clickjacking) and sniffing its documents — every status response, on both ports, forbids both. */
 import { createHash } from "node:crypto";
-import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../child-server.js";
 import { startTestServer, type TestServer } from "../harness.js";
 import { MemoryTower } from "../ops/memory-tower.js";
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const port = (probe.address() as { port: number }).port;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 /** Every kind of status response: documents, an incident page, a 404 page, the subscriber API and its errors. */
 const PATHS: [string, string, number][] = [

@@ -29,22 +29,28 @@ function signUpFrom(baseUrl: string, localAddress: string, url: string): Promise
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A node whose subscribers may be local receivers, with a small tower attached. */
+async function startNode(overrides: Record<string, unknown>): Promise<{ server: TestServer; tower: MemoryTower }> {
+  const server = await startTestServer({ subscriberPrivateUrls: true, staffChatConversation: "", ...overrides });
+  const tower = new MemoryTower(server.url);
+  server.app.propagation.attach(tower);
+  return { server, tower };
+}
+
 describe("sign-up floods", () => {
   let server: TestServer;
+  let tower: MemoryTower;
   let victim: Receiver;
 
   beforeAll(async () => {
     victim = await startReceiver();
     victim.echoChallenges = false; // a third party that never asked for anything
-    server = await startTestServer({
-      subscriberPrivateUrls: true,
+    ({ server, tower } = await startNode({
       subscriptionsPerHourPerIp: 5,
       subscriptionsPerMinute: 12,
       subscriberConfirmsPerHostPerHour: 1000,
       subscriberLimit: 2,
-      staffChatConversation: "",
-    });
-    server.app.propagation.attach(new MemoryTower(server.url));
+    }));
   });
   afterAll(async () => {
     await server.stop();
@@ -74,8 +80,6 @@ describe("sign-up floods", () => {
 
   it("sent the third party one confirmation request per accepted sign-up and nothing else, ever", async () => {
     await expect.poll(() => victim.confirmations.length).toBe(12);
-    const tower = new MemoryTower(server.url);
-    server.app.propagation.attach(tower);
     tower.open({ title: "Sends fail", components: [{ id: "messaging", status: "major_outage" }] });
     await sleep(500);
     expect(victim.confirmations).toHaveLength(12);
@@ -89,15 +93,12 @@ describe("one host through many URLs", () => {
   it("sends one host at most subscriberConfirmsPerHostPerHour confirmation requests, whatever the paths", async () => {
     const victim = await startReceiver();
     victim.echoChallenges = false;
-    const server = await startTestServer({
-      subscriberPrivateUrls: true,
+    const { server } = await startNode({
       subscriptionsPerHourPerIp: 1000,
       subscriptionsPerMinute: 1000,
       subscriberConfirmsPerHostPerHour: 3,
-      staffChatConversation: "",
     });
     try {
-      server.app.propagation.attach(new MemoryTower(server.url));
       const statuses: number[] = [];
       for (let i = 0; i < 10; i++) statuses.push((await subscribe(server.url, `${victim.url}/v/${i}?x=${i}`)).status);
       expect(statuses).toEqual([202, 202, 202, 429, 429, 429, 429, 429, 429, 429]);
@@ -123,18 +124,14 @@ describe("double opt-in", () => {
   beforeAll(async () => {
     [victim, real] = await Promise.all([startReceiver(), startReceiver()]);
     victim.echoChallenges = false;
-    server = await startTestServer({
-      subscriberPrivateUrls: true,
+    ({ server, tower } = await startNode({
       subscriptionsPerHourPerIp: 1000,
       subscriptionsPerMinute: 1000,
       subscriberConfirmsPerHostPerHour: 1000,
       subscriberLimit: 2,
       subscriberConfirmTtlMs: 1500,
       webhookRetryBaseMs: 20,
-      staffChatConversation: "",
-    });
-    tower = new MemoryTower(server.url);
-    server.app.propagation.attach(tower);
+    }));
   });
   afterAll(async () => {
     await server.stop();
@@ -228,14 +225,7 @@ describe("deliveries to confirmed subscribers", () => {
 
   beforeAll(async () => {
     [gone, flaky, reader] = await Promise.all([startReceiver(), startReceiver(), startReceiver()]);
-    server = await startTestServer({
-      subscriberPrivateUrls: true,
-      webhookRetryBaseMs: 20,
-      webhookMaxAttempts: 6,
-      staffChatConversation: "",
-    });
-    tower = new MemoryTower(server.url);
-    server.app.propagation.attach(tower);
+    ({ server, tower } = await startNode({ webhookRetryBaseMs: 20, webhookMaxAttempts: 6 }));
     server.app.propagation.propagation.onDelivery((o) => outcomes.push(o));
     for (const receiver of [gone, flaky, reader]) {
       const res = await subscribe(server.url, `${receiver.url}/hook`);
@@ -280,6 +270,7 @@ describe("thousands of confirmed subscribers", () => {
   const COUNT = 2000;
   const CONCURRENCY = 8;
   let server: TestServer;
+  let tower: MemoryTower;
   let receiver: Receiver;
   let lateness = 0;
   let ticker: NodeJS.Timeout | undefined;
@@ -287,12 +278,7 @@ describe("thousands of confirmed subscribers", () => {
   beforeAll(async () => {
     receiver = await startReceiver();
     receiver.delayMs = 2; // each answer takes a moment, so in-flight requests overlap
-    server = await startTestServer({
-      subscriberPrivateUrls: true,
-      subscriberLimit: COUNT,
-      webhookConcurrency: CONCURRENCY,
-      staffChatConversation: "",
-    });
+    ({ server, tower } = await startNode({ subscriberLimit: COUNT, webhookConcurrency: CONCURRENCY }));
     // The audience is set up through the store (the sign-up path has its own tests above).
     const store = server.app.propagation.subscribers;
     const now = new Date();
@@ -308,8 +294,6 @@ describe("thousands of confirmed subscribers", () => {
   });
 
   it("never has more than webhookConcurrency sockets in flight, and memory and the event loop stay flat", async () => {
-    const tower = new MemoryTower(server.url);
-    server.app.propagation.attach(tower);
     global.gc?.();
     const rssBefore = process.memoryUsage().rss;
     let rssPeak = rssBefore;
