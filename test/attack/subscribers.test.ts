@@ -182,7 +182,7 @@ describe("double opt-in", () => {
     expect(server.app.propagation.subscribers.size).toBe(2);
   });
 
-  it("confirms through the link in the confirmation request (and only with its token)", async () => {
+  it("confirms through the link in the confirmation request: its button, not a mere fetch, and only with its token", async () => {
     // Room for one more: drop a confirmed one with its secret.
     const other = await subscribe(server.url, `${real.url}/linked`);
     expect(other.status).toBe(409);
@@ -202,11 +202,19 @@ describe("double opt-in", () => {
         challenge: string;
       };
       expect(JSON.stringify(pending.body)).not.toContain(challenge); // the one who signs up never sees it
-      const forged = await fetch(confirmUrl.replace(/token=.*/, "token=guess"));
+      const forged = await fetch(confirmUrl.replace(/token=.*/, "token=guess"), { method: "POST" });
       expect(forged.status).toBe(403);
-      const clicked = await fetch(confirmUrl);
+      // Opening the link (what an unfurler or a mail scanner does) shows a button and confirms nothing.
+      const opened = await fetch(confirmUrl);
+      expect(opened.status).toBe(200);
+      expect(opened.headers.get("content-security-policy")).toContain("form-action 'self'");
+      const form = await opened.text();
+      expect(form).toMatch(/<form method="post" action="\?token=[\w-]+">/);
+      const id = pending.body.id as string;
+      expect((await readSubscription(server.url, id, pending.body.secret as string)).body.status).toBe("pending");
+      const clicked = await fetch(confirmUrl, { method: "POST" });
       expect(clicked.status).toBe(200);
-      expect(await clicked.json()).toEqual({ id: pending.body.id, status: "confirmed" });
+      expect(await clicked.json()).toEqual({ id, status: "confirmed" });
       tower.open({ title: "Files slow", components: [{ id: "files", status: "degraded_performance" }] });
       await person.until(1);
     } finally {

@@ -151,6 +151,13 @@ export function renderIncidentPage(snapshot: StatusSnapshot, labels: StatusLabel
 }
 
 /** The 404 page of an incident id the snapshot does not hold. */
+/** The page a confirmation link opens: one button that POSTs the link back, so a mere fetch of the link confirms nothing. */
+export function renderConfirmForm(action: string, labels: StatusLabels): string {
+  const body = `<main><p>${escapeHtml(labels.confirmQuestion)}</p>
+<form method="post" action="${escapeHtml(action)}"><button type="submit">${escapeHtml(labels.confirmButton)}</button></form></main>`;
+  return layout(labels, labels.confirmButton, body);
+}
+
 export function renderNotFound(snapshot: StatusSnapshot | undefined, labels: StatusLabels): string {
   const body = `<header><p><a href="/status">← ${escapeHtml(labels.backToPage)}</a></p></header>
 <main><h1>404</h1><p>${escapeHtml(labels.notFound)}</p></main>`;

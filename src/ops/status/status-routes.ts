@@ -5,7 +5,7 @@ import { describeIssue, ERRORS, type ErrorCode, HaetaeError } from "../../protoc
 import type { SubscriberSignups } from "../propagation/subscriber-signups.js";
 import type { Subscriber } from "../propagation/subscriber-store.js";
 import { checkWebhookUrl } from "../propagation/url-policy.js";
-import { renderNotFound, STYLE_HASH_SOURCE } from "./status-html.js";
+import { renderConfirmForm, renderNotFound, STYLE_HASH_SOURCE } from "./status-html.js";
 import type { RenderedBody, StatusDocument, StatusPage } from "./status-page.js";
 
 /** Handles a request when its path is a status route; resolves false for every other path. */
@@ -175,7 +175,12 @@ export function createStatusRoutes(deps: StatusRouteDeps): StatusRoutes {
     res.end();
   };
 
-  /** `/status/subscribers/<id>/confirm` and `…/unsubscribe`: links carrying their token, for GET (a click) or POST. */
+  /**
+   * `/status/subscribers/<id>/confirm` and `…/unsubscribe`: links carrying their token. POST
+   * acts; GET unsubscribes too (one click from a notification), but GET on a confirmation link
+   * only shows a button that POSTs: link unfurlers and mail scanners fetch every link they see,
+   * and must not be able to confirm a subscription nobody chose.
+   */
   const link = (req: IncomingMessage, res: ServerResponse, method: string, id: string, action: string) => {
     if (method !== "GET" && method !== "POST") {
       sendError(res, "method_not_allowed");
@@ -183,7 +188,20 @@ export function createStatusRoutes(deps: StatusRouteDeps): StatusRoutes {
     }
     const token = new URL(req.url ?? "/", "http://status.invalid").searchParams.get("token");
     if (!token) throw new HaetaeError("unauthorized", "The link has no token.");
-    if (action === "confirm") {
+    if (action === "confirm" && method === "GET") {
+      const form = Buffer.from(renderConfirmForm(`?token=${encodeURIComponent(token)}`, page.labels));
+      res.writeHead(200, {
+        "content-type": "text/html; charset=utf-8",
+        "content-length": form.length,
+        "cache-control": "no-store",
+        // The one page with a form: it may post back to itself, nowhere else.
+        "content-security-policy": STATUS_SECURITY_HEADERS["content-security-policy"]?.replace(
+          "form-action 'none'",
+          "form-action 'self'",
+        ) as string,
+      });
+      res.end(form);
+    } else if (action === "confirm") {
       const subscriber = signups.confirm(id, token);
       sendJson(res, 200, { id: subscriber.id, status: "confirmed" });
     } else {
