@@ -28,7 +28,7 @@ export interface ConfirmationRequest {
   subscription: { id: string; components: string[] };
   /** Answer 2xx with exactly this text as the body (or JSON `{"challenge": …}`) to confirm at once. */
   challenge: string;
-  /** Or open (GET) or POST this link: for targets that show the message to a person. */
+  /** Or POST this link (opened with GET it shows a button that does): for targets that show the message to a person. */
   confirmUrl: string;
   expiresAt: string;
 }
