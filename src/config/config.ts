@@ -125,8 +125,16 @@ export const configSchema = z.strictObject({
   webhookRetryBaseMs: int(10, 3_600_000).default(1000),
   webhookTimeoutMs: int(100, 120_000).default(5000),
   webhookQueueLimit: int(1, 1_000_000).default(1000),
+  webhookConcurrency: int(1, 10_000).default(16),
+  webhookPendingLimit: int(1, 10_000_000).default(100_000),
   subscriberLimit: int(0, 10_000_000).default(10_000),
   subscriberPrivateUrls: bool.default(false),
+  subscriberPendingLimit: int(1, 1_000_000).default(1000),
+  subscriberConfirmTtlMs: int(1000, 30 * 24 * 3600 * 1000).default(24 * 3600 * 1000),
+  subscriberConfirmIntervalMs: int(0, 30 * 24 * 3600 * 1000).default(3600 * 1000),
+  subscriberConfirmsPerHostPerHour: int(1, 1_000_000).default(30),
+  subscriptionsPerHourPerIp: int(1, 1_000_000).default(10),
+  subscriptionsPerMinute: int(1, 1_000_000).default(60),
   staffChatConversation: z.string().max(200).default("Incidents"),
 });
 

@@ -1,4 +1,4 @@
-/** @module A real local HTTP receiver for webhook tests: records every request and answers with the statuses it is told to. */
+/** @module A real local HTTP receiver for webhook tests: records every request, answers with the statuses it is told to, and echoes confirmation challenges. */
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -19,6 +19,15 @@ export interface Receiver {
   answers: number[];
   /** While set, requests are held open and never answered (a hung receiver). */
   hang: boolean;
+  /** Confirmation requests (`x-haetae-event: subscription.confirm`), kept apart from `received`. */
+  confirmations: Received[];
+  /** Answer a confirmation request by echoing its challenge (true by default); false: a target that never confirms. */
+  echoChallenges: boolean;
+  /** Wait this long before answering (a slow receiver). */
+  delayMs: number;
+  /** Requests being answered now, and the most there ever were at once. */
+  inFlight: number;
+  maxInFlight: number;
   until(count: number, timeoutMs?: number): Promise<Received[]>;
   close(): Promise<void>;
 }
@@ -30,6 +39,11 @@ export async function startReceiver(): Promise<Receiver> {
     received: [],
     answers: [],
     hang: false,
+    confirmations: [],
+    echoChallenges: true,
+    delayMs: 0,
+    inFlight: 0,
+    maxInFlight: 0,
     until(count, timeoutMs = 10_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
@@ -54,18 +68,34 @@ export async function startReceiver(): Promise<Receiver> {
       }),
   };
   const server: Server = createServer(async (req, res) => {
+    receiver.inFlight += 1;
+    receiver.maxInFlight = Math.max(receiver.maxInFlight, receiver.inFlight);
+    res.on("close", () => {
+      receiver.inFlight -= 1;
+    });
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks).toString("utf8");
     if (receiver.hang) return;
-    const status = receiver.answers.shift() ?? 200;
+    if (receiver.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, receiver.delayMs));
     let json: unknown;
     try {
       json = JSON.parse(body);
     } catch {
       json = undefined;
     }
-    receiver.received.push({ at: Date.now(), path: req.url ?? "/", headers: req.headers, body, json, status });
+    const at = Date.now();
+    const path = req.url ?? "/";
+    if (req.headers["x-haetae-event"] === "subscription.confirm") {
+      receiver.confirmations.push({ at, path, headers: req.headers, body, json, status: 200 });
+      const challenge = (json as { challenge?: string } | undefined)?.challenge ?? "";
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.end(receiver.echoChallenges ? challenge : "ok");
+      for (const wake of [...waiters]) wake();
+      return;
+    }
+    const status = receiver.answers.shift() ?? 200;
+    receiver.received.push({ at, path, headers: req.headers, body, json, status });
     res.writeHead(status, { "content-type": "text/plain" });
     res.end(status === 200 ? "ok" : "no");
     for (const wake of [...waiters]) wake();

@@ -5,12 +5,31 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DOMParser, type Element } from "@xmldom/xmldom";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SubscriberSignups } from "../../src/ops/propagation/subscriber-signups.js";
 import { SubscriberStore } from "../../src/ops/propagation/subscriber-store.js";
+import { WebhookSender } from "../../src/ops/propagation/webhook-sender.js";
 import { StatusPage } from "../../src/ops/status/status-page.js";
 import { createStatusRoutes } from "../../src/ops/status/status-routes.js";
 import { startStatusServer, statusServerPort } from "../../src/ops/status/status-server.js";
 import { startTestServer, type TestServer } from "../harness.js";
 import { MemoryTower } from "./memory-tower.js";
+
+const SENDER_OPTIONS = {
+  maxAttempts: 1,
+  retryBaseMs: 100,
+  timeoutMs: 1000,
+  queueLimit: 10,
+  concurrency: 4,
+  pendingLimit: 100,
+};
+const SIGNUP_OPTIONS = {
+  perHourPerAddress: 10,
+  perMinute: 10,
+  confirmTtlMs: 60_000,
+  confirmIntervalMs: 60_000,
+  confirmsPerHostPerHour: 10,
+  allowPrivate: false,
+};
 
 /** Statuspage v2 field lists (developer.statuspage.io, public API), checked key by key. */
 const PAGE_KEYS = ["id", "name", "url", "time_zone", "updated_at"];
@@ -278,7 +297,9 @@ describe("status page before the tower reports", () => {
     const dataDir = mkdtempSync(join(tmpdir(), "haetae-status-"));
     const page = new StatusPage(dataDir, "ko");
     const subscribers = new SubscriberStore(dataDir, 10);
-    const routes = createStatusRoutes({ page, subscribers, allowPrivateSubscribers: false, maxBodyBytes: 65536 });
+    const sender = new WebhookSender(SENDER_OPTIONS);
+    const signups = new SubscriberSignups(subscribers, sender, SIGNUP_OPTIONS);
+    const routes = createStatusRoutes({ page, signups, maxBodyBytes: 65536 });
     const listener = await startStatusServer(routes, 0, "127.0.0.1");
     const base = `http://127.0.0.1:${statusServerPort(listener)}`;
     try {
@@ -300,6 +321,7 @@ describe("status page before the tower reports", () => {
       expect((await fetch(`${base}/`, { redirect: "manual" })).headers.get("location")).toBe("/status");
     } finally {
       await new Promise((resolve) => listener.close(resolve));
+      sender.close();
       subscribers.close();
       rmSync(dataDir, { recursive: true, force: true });
     }

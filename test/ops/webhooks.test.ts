@@ -5,8 +5,10 @@ import { type DeliveryOutcome, signWebhook, WebhookSender } from "../../src/ops/
 import { startTestServer, type TestServer } from "../harness.js";
 import { MemoryTower } from "./memory-tower.js";
 import { type Received, type Receiver, startReceiver } from "./receiver.js";
+import { subscribe as subscribeAt, untilConfirmed } from "./subscribers.js";
 
 const SECRET = "staff-secret";
+const BOUNDS = { concurrency: 16, pendingLimit: 1000 };
 
 function verify(received: Received, secret: string): boolean {
   const timestamp = received.headers["x-haetae-timestamp"] as string;
@@ -101,8 +103,9 @@ describe("webhook sender bounds", () => {
     const [dead, live] = await Promise.all([startReceiver(), startReceiver()]);
     dead.hang = true;
     const outcomes: DeliveryOutcome[] = [];
-    const sender = new WebhookSender({ maxAttempts: 2, retryBaseMs: 50, timeoutMs: 300, queueLimit: 3 }, (o) =>
-      outcomes.push(o),
+    const sender = new WebhookSender(
+      { maxAttempts: 2, retryBaseMs: 50, timeoutMs: 300, queueLimit: 3, ...BOUNDS },
+      (o) => outcomes.push(o),
     );
     try {
       for (let i = 0; i < 10; i++) sender.send({ url: `${dead.url}/x` }, "test", `{"n":${i}}`);
@@ -126,8 +129,9 @@ describe("webhook sender bounds", () => {
     const receiver = await startReceiver();
     receiver.answers.push(410);
     const outcomes: DeliveryOutcome[] = [];
-    const sender = new WebhookSender({ maxAttempts: 5, retryBaseMs: 10, timeoutMs: 1000, queueLimit: 10 }, (o) =>
-      outcomes.push(o),
+    const sender = new WebhookSender(
+      { maxAttempts: 5, retryBaseMs: 10, timeoutMs: 1000, queueLimit: 10, ...BOUNDS },
+      (o) => outcomes.push(o),
     );
     try {
       sender.send({ url: receiver.url }, "test", "{}");
@@ -149,14 +153,7 @@ describe("subscriber webhooks", () => {
   let files: Receiver;
   const subscriptions: Record<string, { id: string; secret: string }> = {};
 
-  async function subscribe(url: string, components?: string[]) {
-    const res = await fetch(`${server.url}/status/subscribers`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(components ? { url, components } : { url }),
-    });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  }
+  const subscribe = (url: string, components?: string[]) => subscribeAt(server.url, url, components);
 
   beforeAll(async () => {
     [login, everything, files] = await Promise.all([startReceiver(), startReceiver(), startReceiver()]);
@@ -169,9 +166,20 @@ describe("subscriber webhooks", () => {
       ["files", files, ["files"]],
     ] as const) {
       const res = await subscribe(`${receiver.url}/${name}`, components ? [...components] : undefined);
-      expect(res.status).toBe(201);
-      expect(res.body).toMatchObject({ id: expect.any(String), secret: expect.stringMatching(/^whsec_/) });
+      // Pending until the target answers the confirmation request (the receiver echoes its challenge).
+      expect(res.status).toBe(202);
+      expect(res.body).toMatchObject({
+        id: expect.any(String),
+        secret: expect.stringMatching(/^whsec_/),
+        status: "pending",
+        confirmedAt: null,
+      });
       subscriptions[name] = res.body as { id: string; secret: string };
+      await untilConfirmed(server.url, res.body.id as string, res.body.secret as string);
+      const [request] = receiver.confirmations;
+      expect(request?.headers["x-haetae-event"]).toBe("subscription.confirm");
+      expect(verify(request as Received, res.body.secret as string)).toBe(true);
+      expect(receiver.received).toHaveLength(0);
     }
   });
   afterAll(async () => {
@@ -193,7 +201,9 @@ describe("subscriber webhooks", () => {
     ] as const) {
       expect(verify(got as Received, subscriptions[name]?.secret as string)).toBe(true);
       const body = got?.json as Record<string, Record<string, unknown>>;
-      expect(body.meta?.unsubscribe).toBe(`${server.url}/status/subscribers/${subscriptions[name]?.id}`);
+      expect(body.meta?.unsubscribe).toMatch(
+        new RegExp(`^${server.url}/status/subscribers/${subscriptions[name]?.id}/unsubscribe\\?token=[\\w-]{43}$`),
+      );
       expect(body.page?.status_indicator).toBe("major");
       expect(body.incident).toMatchObject({
         id: incident.id,
@@ -294,7 +304,7 @@ describe("subscriber URL policy", () => {
     const error = await new Promise<Error | null>((resolve) =>
       publicOnlyLookup("localhost", { family: 0 }, (e: NodeJS.ErrnoException | null) => resolve(e)),
     );
-    expect(error?.message).toMatch(/private address/);
+    expect(error?.message).toMatch(/refused address: loopback/);
   });
 
   it("is enforced by POST /status/subscribers when subscriberPrivateUrls is off (the default)", async () => {

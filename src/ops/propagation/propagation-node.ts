@@ -24,8 +24,16 @@ export type PropagationConfig = Pick<
   | "webhookRetryBaseMs"
   | "webhookTimeoutMs"
   | "webhookQueueLimit"
+  | "webhookConcurrency"
+  | "webhookPendingLimit"
   | "subscriberLimit"
   | "subscriberPrivateUrls"
+  | "subscriberPendingLimit"
+  | "subscriberConfirmTtlMs"
+  | "subscriberConfirmIntervalMs"
+  | "subscriberConfirmsPerHostPerHour"
+  | "subscriptionsPerHourPerIp"
+  | "subscriptionsPerMinute"
   | "staffChatConversation"
 >;
 
@@ -48,7 +56,7 @@ export async function startPropagation(
   deps: Pick<PropagationDeps, "ctx" | "bus" | "greetings"> & { onDelivery?: (outcome: DeliveryOutcome) => void },
 ): Promise<PropagationNode> {
   const page = new StatusPage(config.data, config.statusLocale);
-  const subscribers = new SubscriberStore(config.data, config.subscriberLimit);
+  const subscribers = new SubscriberStore(config.data, config.subscriberLimit, config.subscriberPendingLimit);
   const propagation = new Propagation({
     ...deps,
     page,
@@ -58,19 +66,23 @@ export async function startPropagation(
       retryBaseMs: config.webhookRetryBaseMs,
       timeoutMs: config.webhookTimeoutMs,
       queueLimit: config.webhookQueueLimit,
+      concurrency: config.webhookConcurrency,
+      pendingLimit: config.webhookPendingLimit,
       staffWebhookUrls: splitList(config.staffWebhookUrls),
       staffSlackWebhookUrls: splitList(config.staffSlackWebhookUrls),
       webhookSecret: config.webhookSecret,
-      allowPrivateSubscribers: config.subscriberPrivateUrls,
+      signups: {
+        perHourPerAddress: config.subscriptionsPerHourPerIp,
+        perMinute: config.subscriptionsPerMinute,
+        confirmTtlMs: config.subscriberConfirmTtlMs,
+        confirmIntervalMs: config.subscriberConfirmIntervalMs,
+        confirmsPerHostPerHour: config.subscriberConfirmsPerHostPerHour,
+        allowPrivate: config.subscriberPrivateUrls,
+      },
       staffChatConversation: config.staffChatConversation,
     },
   });
-  const routes = createStatusRoutes({
-    page,
-    subscribers,
-    allowPrivateSubscribers: config.subscriberPrivateUrls,
-    maxBodyBytes: config.maxHttpBodyBytes,
-  });
+  const routes = createStatusRoutes({ page, signups: propagation.signups, maxBodyBytes: config.maxHttpBodyBytes });
   let server: Server | undefined;
   try {
     if (config.statusPort !== 0) server = await startStatusServer(routes, config.statusPort, config.host);

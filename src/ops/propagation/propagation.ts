@@ -5,10 +5,13 @@ import type { StatusPage } from "../status/status-page.js";
 import type { StatusSnapshot, TowerChange, TowerFeed } from "../tower/model.js";
 import { IncidentBanner } from "./incident-banner.js";
 import { StaffChat } from "./staff-chat.js";
-import type { SubscriberStore } from "./subscriber-store.js";
-import { publicOnlyLookup } from "./url-policy.js";
+import { type SignupOptions, SubscriberSignups } from "./subscriber-signups.js";
+import type { Subscriber, SubscriberStore } from "./subscriber-store.js";
 import { changeComponents, plainText, slackPayload, staffPayload, subscriberPayload } from "./webhook-payloads.js";
 import { type DeliveryOutcome, logOutcome, WebhookSender, type WebhookSenderOptions } from "./webhook-sender.js";
+
+/** Subscribers queued per turn of the event loop. */
+const FANOUT_BATCH = 200;
 
 /** The settings propagation takes from the configuration. */
 export interface PropagationOptions extends WebhookSenderOptions {
@@ -18,8 +21,8 @@ export interface PropagationOptions extends WebhookSenderOptions {
   staffSlackWebhookUrls: string[];
   /** Signs staff deliveries when not empty. */
   webhookSecret: string;
-  /** Subscribers may use loopback and private addresses (tests, closed networks). */
-  allowPrivateSubscribers: boolean;
+  /** Sign-up limits, confirmation, and whether subscribers may use private addresses. */
+  signups: SignupOptions;
   /** The staff conversation's title (a label; it is bound by id in the store); empty turns staff chat off. */
   staffChatConversation: string;
 }
@@ -54,8 +57,13 @@ export function splitList(value: string): string[] {
 export class Propagation {
   readonly banner: IncidentBanner;
   readonly staffChat: StaffChat | undefined;
+  /** Public sign-ups; their confirmation requests share the subscribers' sender and its limits. */
+  readonly signups: SubscriberSignups;
   private readonly staffWebhooks: WebhookSender;
   private readonly subscriberWebhooks: WebhookSender;
+  private readonly listeners = new Set<(outcome: DeliveryOutcome) => void>();
+  /** The subscriber fan-out in progress; the next one waits for it. */
+  private fanout: Promise<void> = Promise.resolve();
   private readonly now: () => Date;
   private readonly detach: (() => void)[] = [];
   private feedOff: (() => void) | undefined;
@@ -64,10 +72,12 @@ export class Propagation {
     const log = deps.onDelivery;
     const report = (outcome: DeliveryOutcome) => {
       log?.(outcome);
+      for (const listener of this.listeners) listener(outcome);
       logOutcome(outcome);
     };
     this.staffWebhooks = new WebhookSender(deps.options, report);
     this.subscriberWebhooks = new WebhookSender(deps.options, report);
+    this.signups = new SubscriberSignups(deps.subscribers, this.subscriberWebhooks, deps.options.signups);
     this.banner = new IncidentBanner(deps.bus);
     this.now = deps.now ?? (() => new Date());
     if (deps.options.staffChatConversation) {
@@ -124,14 +134,38 @@ export class Propagation {
     }
   }
 
+  /**
+   * Queue one delivery per confirmed subscriber, `FANOUT_BATCH` at a time with a turn of the
+   * event loop between batches, so ten thousand subscribers never stall it. Fan-outs run one
+   * after another, so every subscriber hears changes in the order they happened. Each body is
+   * made only when its turn comes (it differs per subscriber by the unsubscribe link), so a
+   * large audience queues small entries, and the sender's concurrency limit decides how many
+   * sockets are open.
+   */
   private toSubscribers(change: TowerChange, snapshot: StatusSnapshot, at: Date): void {
     const base = snapshot.page.url.replace(/\/+$/, "");
-    const lookup = this.deps.options.allowPrivateSubscribers ? undefined : publicOnlyLookup;
-    for (const subscriber of this.deps.subscribers.forComponents(changeComponents(change))) {
-      const unsubscribe = `${base}/status/subscribers/${subscriber.id}`;
-      const body = JSON.stringify(subscriberPayload(change, snapshot, at, unsubscribe));
-      this.subscriberWebhooks.send({ url: subscriber.url, secret: subscriber.secret, lookup }, change.kind, body);
-    }
+    const { policy } = this.signups;
+    const audience = this.deps.subscribers.forComponents(changeComponents(change));
+    this.fanout = this.fanout.then(async () => {
+      for (let i = 0; i < audience.length; i++) {
+        if (i > 0 && i % FANOUT_BATCH === 0) await new Promise((resolve) => setImmediate(resolve));
+        const subscriber = audience[i] as Subscriber;
+        const body = () =>
+          JSON.stringify(subscriberPayload(change, snapshot, at, this.signups.unsubscribeUrl(base, subscriber)));
+        this.subscriberWebhooks.send({ url: subscriber.url, secret: subscriber.secret, policy }, change.kind, body);
+      }
+    });
+  }
+
+  /** Hear every webhook outcome, staff and subscribers (metrics, tests); returns the way to stop. */
+  onDelivery(listener: (outcome: DeliveryOutcome) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Subscriber deliveries (confirmations included) in flight now; never above `concurrency`. */
+  get subscriberDeliveriesInFlight(): number {
+    return this.subscriberWebhooks.inFlight;
   }
 
   /** Deliveries still queued or in flight, staff and subscribers together. */

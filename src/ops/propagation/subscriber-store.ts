@@ -1,11 +1,11 @@
-/** @module Public status subscribers: their webhook URLs and components, in a SQLite file of their own beside the chat store. */
-import { randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+/** @module Public status subscribers: their webhook URLs, components and confirmation state, in a SQLite file of their own beside the chat store. */
+import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { join } from "node:path";
 import type Database from "better-sqlite3";
 import { HaetaeError } from "../../protocol/index.js";
 import { makePrivateFolder, openPrivateDatabase } from "../../store/data-folder.js";
 
-/** One subscriber: notified of incidents and changes on `components` (all when empty). */
+/** One subscriber: notified of incidents and changes on `components` (all when empty) once confirmed. */
 export interface Subscriber {
   id: string;
   url: string;
@@ -13,6 +13,10 @@ export interface Subscriber {
   /** Proves ownership to unsubscribe, and signs every delivery to this subscriber. */
   secret: string;
   createdAt: string;
+  /** When the target proved it wants the notifications; until then nothing but the confirmation request is sent. */
+  confirmedAt: string | null;
+  /** When an unconfirmed subscription is forgotten. */
+  expiresAt: string;
 }
 
 interface Row {
@@ -21,21 +25,40 @@ interface Row {
   components: string;
   secret: string;
   created_at: string;
+  confirmed_at: string | null;
+  expires_at: string | null;
+  confirm_hash: string | null;
+}
+
+const sha256 = (text: string) => createHash("sha256").update(text).digest();
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /**
  * Subscribers live in `<data>/subscribers.sqlite`, not in the chat store: subscribing and
  * notifying must work while the chat store is down (the moment subscribers most need the
- * news). The whole list is also held in memory — it is small and bounded by `limit` — so
- * choosing whom to notify never touches the disk.
+ * news). The whole list is also held in memory — bounded by `limit` confirmed plus
+ * `pendingLimit` unconfirmed — so choosing whom to notify never touches the disk.
+ *
+ * A new subscription is pending: it does not count against `limit` and hears nothing until its
+ * target presents the confirmation token (sent only to the target, stored here only as a
+ * SHA-256). Pending ones expire; past `pendingLimit` the oldest pending one is forgotten, so
+ * sign-ups that nobody confirms can never keep a real subscriber out.
  */
 export class SubscriberStore {
   private readonly db: Database.Database;
   private readonly byId = new Map<string, Subscriber>();
+  private readonly confirmHashes = new Map<string, Buffer>();
+  private confirmed = 0;
 
   constructor(
     dataDir: string,
     private readonly limit: number,
+    private readonly pendingLimit = 1000,
   ) {
     makePrivateFolder(dataDir);
     this.db = openPrivateDatabase(join(dataDir, "subscribers.sqlite"));
@@ -48,37 +71,91 @@ export class SubscriberStore {
       secret TEXT NOT NULL,
       created_at TEXT NOT NULL
     )`);
-    for (const row of this.db.prepare("SELECT * FROM subscribers").all() as Row[]) {
-      this.byId.set(row.id, {
+    // Version 1 adds confirmation; subscriptions made before it were already live, so they count as confirmed.
+    if ((this.db.pragma("user_version", { simple: true }) as number) < 1) {
+      this.db.transaction(() => {
+        this.db.exec(`ALTER TABLE subscribers ADD COLUMN confirmed_at TEXT;
+          ALTER TABLE subscribers ADD COLUMN expires_at TEXT;
+          ALTER TABLE subscribers ADD COLUMN confirm_hash TEXT;
+          UPDATE subscribers SET confirmed_at = created_at;`);
+        this.db.pragma("user_version = 1");
+      })();
+    }
+    for (const row of this.db.prepare("SELECT * FROM subscribers ORDER BY created_at").all() as Row[]) {
+      this.remember({
         id: row.id,
         url: row.url,
         components: JSON.parse(row.components) as string[],
         secret: row.secret,
         createdAt: row.created_at,
+        confirmedAt: row.confirmed_at,
+        expiresAt: row.expires_at ?? row.created_at,
       });
+      if (row.confirm_hash) this.confirmHashes.set(row.id, Buffer.from(row.confirm_hash, "hex"));
     }
+    this.sweep(new Date());
   }
 
-  /** Store a new subscriber; `subscriber_limit_exceeded` past the limit. */
-  add(url: string, components: string[], now: Date): Subscriber {
-    if (this.byId.size >= this.limit) throw new HaetaeError("subscriber_limit_exceeded");
+  /**
+   * Store a pending subscriber that lives `ttlMs` unless confirmed, and return it with the
+   * confirmation token (only its hash is kept). `subscriber_limit_exceeded` when the confirmed
+   * ones already fill `limit`.
+   */
+  addPending(url: string, components: string[], now: Date, ttlMs: number): { subscriber: Subscriber; token: string } {
+    this.sweep(now);
+    if (this.confirmed >= this.limit) throw new HaetaeError("subscriber_limit_exceeded");
+    if (this.byId.size - this.confirmed >= this.pendingLimit) {
+      const oldest = [...this.byId.values()].find((s) => s.confirmedAt === null);
+      if (oldest) this.forget(oldest.id);
+    }
+    const token = randomBytes(32).toString("base64url");
     const subscriber: Subscriber = {
       id: randomUUID(),
       url,
       components: [...new Set(components)].sort(),
       secret: `whsec_${randomBytes(24).toString("base64url")}`,
       createdAt: now.toISOString(),
+      confirmedAt: null,
+      expiresAt: new Date(now.getTime() + ttlMs).toISOString(),
     };
+    const hash = sha256(token);
     this.db
-      .prepare("INSERT INTO subscribers (id, url, components, secret, created_at) VALUES (?, ?, ?, ?, ?)")
+      .prepare(
+        `INSERT INTO subscribers (id, url, components, secret, created_at, confirmed_at, expires_at, confirm_hash)
+         VALUES (?, ?, ?, ?, ?, NULL, ?, ?)`,
+      )
       .run(
         subscriber.id,
         subscriber.url,
         JSON.stringify(subscriber.components),
         subscriber.secret,
         subscriber.createdAt,
+        subscriber.expiresAt,
+        hash.toString("hex"),
       );
-    this.byId.set(subscriber.id, subscriber);
+    this.remember(subscriber);
+    this.confirmHashes.set(subscriber.id, hash);
+    return { subscriber, token };
+  }
+
+  /**
+   * Confirm with the token the target received. Confirming again is a no-op;
+   * `subscriber_not_found` for an unknown or expired one, `forbidden` for a wrong token,
+   * `subscriber_limit_exceeded` when the confirmed ones have filled `limit` meanwhile.
+   */
+  confirm(id: string, token: string, now: Date): Subscriber {
+    this.sweep(now);
+    const subscriber = this.byId.get(id);
+    const hash = this.confirmHashes.get(id);
+    if (!subscriber || !hash) throw new HaetaeError("subscriber_not_found");
+    const given = sha256(token);
+    if (!timingSafeEqual(given, hash))
+      throw new HaetaeError("forbidden", "The token does not confirm this subscription.");
+    if (subscriber.confirmedAt !== null) return subscriber;
+    if (this.confirmed >= this.limit) throw new HaetaeError("subscriber_limit_exceeded");
+    subscriber.confirmedAt = now.toISOString();
+    this.db.prepare("UPDATE subscribers SET confirmed_at = ? WHERE id = ?").run(subscriber.confirmedAt, id);
+    this.confirmed += 1;
     return subscriber;
   }
 
@@ -86,19 +163,38 @@ export class SubscriberStore {
   remove(id: string, secret: string): void {
     const subscriber = this.byId.get(id);
     if (!subscriber) throw new HaetaeError("subscriber_not_found");
-    const given = Buffer.from(secret);
-    const expected = Buffer.from(subscriber.secret);
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    if (!sameSecret(secret, subscriber.secret)) {
       throw new HaetaeError("forbidden", "The secret does not match this subscription.");
     }
-    this.db.prepare("DELETE FROM subscribers WHERE id = ?").run(id);
-    this.byId.delete(id);
+    this.forget(id);
   }
 
-  /** Subscribers to notify of a change on these components (those with no filter hear everything). */
+  /** Remove a subscriber through the unsubscribe link of its notifications. */
+  removeWithToken(id: string, token: string): void {
+    const subscriber = this.byId.get(id);
+    if (!subscriber) throw new HaetaeError("subscriber_not_found");
+    if (!sameSecret(token, unsubscribeToken(subscriber))) {
+      throw new HaetaeError("forbidden", "The token does not match this subscription.");
+    }
+    this.forget(id);
+  }
+
+  /** A subscriber that presents its secret; `subscriber_not_found` (also once expired) or `forbidden` otherwise. */
+  get(id: string, secret: string, now = new Date()): Subscriber {
+    this.sweep(now);
+    const subscriber = this.byId.get(id);
+    if (!subscriber) throw new HaetaeError("subscriber_not_found");
+    if (!sameSecret(secret, subscriber.secret)) {
+      throw new HaetaeError("forbidden", "The secret does not match this subscription.");
+    }
+    return subscriber;
+  }
+
+  /** Confirmed subscribers to notify of a change on these components (those with no filter hear everything). */
   forComponents(componentIds: readonly string[]): Subscriber[] {
     const result: Subscriber[] = [];
     for (const subscriber of this.byId.values()) {
+      if (subscriber.confirmedAt === null) continue;
       if (subscriber.components.length === 0 || subscriber.components.some((c) => componentIds.includes(c))) {
         result.push(subscriber);
       }
@@ -106,11 +202,47 @@ export class SubscriberStore {
     return result;
   }
 
+  /** Confirmed subscribers (the ones `limit` counts). */
   get size(): number {
-    return this.byId.size;
+    return this.confirmed;
+  }
+
+  /** Unconfirmed subscribers not yet expired. */
+  get pendingCount(): number {
+    return this.byId.size - this.confirmed;
   }
 
   close(): void {
     this.db.close();
   }
+
+  /** Forget the pending subscriptions whose time is up. */
+  private sweep(now: Date): void {
+    const at = now.toISOString();
+    for (const subscriber of this.byId.values()) {
+      if (subscriber.confirmedAt === null && subscriber.expiresAt <= at) this.forget(subscriber.id);
+    }
+  }
+
+  private remember(subscriber: Subscriber): void {
+    this.byId.set(subscriber.id, subscriber);
+    if (subscriber.confirmedAt !== null) this.confirmed += 1;
+  }
+
+  private forget(id: string): void {
+    const subscriber = this.byId.get(id);
+    if (!subscriber) return;
+    this.db.prepare("DELETE FROM subscribers WHERE id = ?").run(id);
+    this.byId.delete(id);
+    this.confirmHashes.delete(id);
+    if (subscriber.confirmedAt !== null) this.confirmed -= 1;
+  }
+}
+
+/**
+ * The token of a subscriber's unsubscribe link: derived from its secret, so nothing more is
+ * stored, yet it is not the secret (a forwarded notification does not leak the signing key).
+ */
+export function unsubscribeToken(subscriber: Pick<Subscriber, "id" | "secret">): string {
+  return createHmac("sha256", subscriber.secret).update(`unsubscribe:${subscriber.id}`).digest("base64url");
 }

@@ -1,51 +1,106 @@
-/** @module Which URLs a public subscriber may register: http(s) only, and no private or loopback addresses unless allowed. */
+/** @module Which URLs and addresses an outbound request may reach: http(s) only, and only public unicast addresses unless allowed. */
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import type { RequestOptions } from "node:http";
-import { BlockList, isIP } from "node:net";
+import { isIP } from "node:net";
+import ipaddr from "ipaddr.js";
 import { HaetaeError } from "../../protocol/index.js";
 
 /**
- * Addresses a stranger's webhook must never make this server call: loopback, private ranges,
- * link-local (cloud metadata at 169.254.169.254), carrier-grade NAT, multicast, unspecified.
+ * Why an address may not be called, or undefined when it may. An outbound-address policy:
+ * tests and closed networks use their own, the public one is `publicAddressRefusal`.
  */
-const PRIVATE = new BlockList();
-for (const [net, prefix] of [
-  ["0.0.0.0", 8],
-  ["10.0.0.0", 8],
-  ["100.64.0.0", 10],
-  ["127.0.0.0", 8],
-  ["169.254.0.0", 16],
-  ["172.16.0.0", 12],
-  ["192.168.0.0", 16],
-  ["198.18.0.0", 15],
-  ["224.0.0.0", 3],
-] as const) {
-  PRIVATE.addSubnet(net, prefix, "ipv4");
-}
-for (const [net, prefix] of [
-  ["::", 128],
-  ["::1", 128],
-  ["fc00::", 7],
-  ["fe80::", 10],
-  ["ff00::", 8],
-] as const) {
-  PRIVATE.addSubnet(net, prefix, "ipv6");
+export type AddressPolicy = (address: string) => string | undefined;
+
+/** The only IPv6 block handed out as global unicast (RFC 4291 §2.4); everything outside it is special. */
+const GLOBAL_UNICAST = ipaddr.parseCIDR("2000::/3");
+/** IPv4-mapped: how a dual-stack socket writes an IPv4 peer, so the IPv4 inside decides. */
+const MAPPED = ipaddr.parseCIDR("::ffff:0:0/96");
+/** The well-known NAT64 prefix (RFC 6052): DNS64 networks answer public IPv4 hosts with it. */
+const NAT64 = ipaddr.parseCIDR("64:ff9b::/96");
+/** IPv4-compatible (RFC 4291 §2.5.5.1, deprecated): `::a.b.c.d`, refused whatever the IPv4 inside. */
+const COMPATIBLE = ipaddr.parseCIDR("::/96");
+/** 6to4 (RFC 3056): the IPv4 address sits in bits 16–48; a relay would forward to it. */
+const SIX_TO_FOUR = ipaddr.parseCIDR("2002::/16");
+
+/**
+ * The IPv4 policy: only what ipaddr.js calls `unicast` (public), so loopback, private, link-local
+ * (cloud metadata at 169.254.169.254), CGNAT, 192.0.0.0/24, documentation, benchmarking, 6to4
+ * relay anycast, multicast, broadcast, 240/4 and 0/8 are all refused by their range name.
+ */
+function refuseV4(v4: ipaddr.IPv4): string | undefined {
+  const range = v4.range();
+  return range === "unicast" ? undefined : `${range} (${v4.toString()})`;
 }
 
-/** True for an address in a private, loopback, link-local or otherwise non-public range. */
+/** The IPv4 address in bits 16–48 of a 6to4 address. */
+function sixToFourV4(v6: ipaddr.IPv6): ipaddr.IPv4 {
+  const p = v6.parts;
+  return new ipaddr.IPv4([(p[1] ?? 0) >> 8, (p[1] ?? 0) & 0xff, (p[2] ?? 0) >> 8, (p[2] ?? 0) & 0xff]);
+}
+
+/** The IPv4 address in the last 32 bits (mapped, NAT64 /96). */
+function lowV4(v6: ipaddr.IPv6): ipaddr.IPv4 {
+  const p = v6.parts;
+  return new ipaddr.IPv4([(p[6] ?? 0) >> 8, (p[6] ?? 0) & 0xff, (p[7] ?? 0) >> 8, (p[7] ?? 0) & 0xff]);
+}
+
+function refuseV6(v6: ipaddr.IPv6): string | undefined {
+  // The forms that embed an IPv4 address and can be reached on real networks: the IPv4 inside decides.
+  if (v6.match(MAPPED)) return embedded("IPv4-mapped", lowV4(v6));
+  if (v6.match(NAT64)) return embedded("NAT64", lowV4(v6));
+  if (v6.match(SIX_TO_FOUR)) return embedded("6to4", sixToFourV4(v6));
+  // Everything else outside 2000::/3 is special: ::1, ::, IPv4-compatible ::a.b.c.d, IPv4-translated
+  // ::ffff:0:a.b.c.d, local-use NAT64 64:ff9b:1::/48, discard, unique-local, link-local, site-local, multicast.
+  if (!v6.match(GLOBAL_UNICAST)) {
+    const range = v6.range();
+    if (range === "unicast" && v6.match(COMPATIBLE)) return `IPv4-compatible, deprecated (${v6.toString()})`;
+    if (range === "rfc6145") return `IPv4-translated (${v6.toString()})`;
+    if (range === "rfc6052") return `local-use NAT64 (${v6.toString()})`;
+    return `${range === "unicast" ? "reserved" : range} (${v6.toString()})`;
+  }
+  // Inside it, ipaddr.js names Teredo (its client address is only obfuscated), documentation,
+  // benchmarking, ORCHID, AMT and the rest of 2001::/23.
+  const range = v6.range();
+  return range === "unicast" ? undefined : `${range} (${v6.toString()})`;
+}
+
+function embedded(form: string, v4: ipaddr.IPv4): string | undefined {
+  const refusal = refuseV4(v4);
+  return refusal === undefined ? undefined : `${refusal} inside ${form}`;
+}
+
+/**
+ * The public policy: an address may be called only when it is public unicast, looking through
+ * every IPv6 form that carries an IPv4 address. Anything that does not parse is refused rather
+ * than guessed at.
+ */
+export const publicAddressRefusal: AddressPolicy = (address) => {
+  const bare = address.replace(/^\[|\]$/g, "").replace(/%.*$/, "");
+  const family = isIP(bare);
+  if (family === 0) return `not an address (${address})`;
+  // ipaddr.js reads a dotted tail as IPv4-mapped (`::8.8.8.8` as `::ffff:8.8.8.8`); the WHATWG
+  // form is all hex and is exactly what a socket would connect to, so classify that.
+  const canonical = family === 6 ? new URL(`http://[${bare}]/`).hostname.slice(1, -1) : bare;
+  if (!ipaddr.isValid(canonical)) return `not an address (${address})`;
+  const parsed = ipaddr.parse(canonical);
+  return parsed.kind() === "ipv4" ? refuseV4(parsed as ipaddr.IPv4) : refuseV6(parsed as ipaddr.IPv6);
+};
+
+/** True for an address the public policy refuses (private, loopback, link-local, reserved, embedded forms of those). */
 export function isPrivateAddress(address: string): boolean {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return PRIVATE.check(mapped[1] as string, "ipv4");
-  const family = isIP(address);
-  if (family === 0) return true; // not an address at all: refuse rather than guess
-  return PRIVATE.check(address, family === 4 ? "ipv4" : "ipv6");
+  return publicAddressRefusal(address) !== undefined;
+}
+
+/** The error an outbound connection fails with when the policy refuses its address; deliveries that meet it are not retried. */
+export class AddressRefusedError extends Error {
+  readonly code = "ERR_ADDRESS_REFUSED";
 }
 
 /**
  * Check a subscriber's URL: absolute http or https, no credentials, at most 2,000 characters;
- * and, unless `allowPrivate`, not a literal private address or `localhost`. Names are checked
- * again when each delivery resolves them (see `publicOnlyLookup`), so a name that later points
- * inside the network is refused then.
+ * and, unless `allowPrivate`, not `localhost` nor a literal address the public policy refuses.
+ * The WHATWG parser has already turned `127.1`, `2130706433` and `0x7f.1` into `127.0.0.1`.
+ * Names are checked again when each connection resolves them (`policyLookup`).
  */
 export function checkWebhookUrl(raw: string, allowPrivate: boolean): string {
   if (raw.length > 2000) throw new HaetaeError("invalid_request", "url: at most 2,000 characters.");
@@ -60,30 +115,50 @@ export function checkWebhookUrl(raw: string, allowPrivate: boolean): string {
   }
   if (url.username || url.password) throw new HaetaeError("invalid_request", "url: must not carry credentials.");
   if (!allowPrivate) {
-    const host = url.hostname.replace(/^\[|\]$/g, "");
-    if (host === "localhost" || host.endsWith(".localhost") || (isIP(host) !== 0 && isPrivateAddress(host))) {
-      throw new HaetaeError("invalid_request", "url: private, loopback and link-local addresses are not allowed.");
-    }
+    const refusal = hostRefusal(url, publicAddressRefusal);
+    if (refusal)
+      throw new HaetaeError("invalid_request", `url: private and special addresses are refused: ${refusal}.`);
   }
   return url.toString();
 }
 
 /**
- * A DNS lookup for `http.request` that fails when a name resolves to a private address. It
- * runs at connect time, so a name that passed at subscription and was re-pointed later (DNS
- * rebinding) is still refused.
+ * Why the host of `url` is refused before any DNS: `localhost` names, or a literal address the
+ * policy refuses (Node connects to a literal without calling `lookup`, so it must be checked here).
  */
-export const publicOnlyLookup: NonNullable<RequestOptions["lookup"]> = (hostname, options, callback) => {
-  dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
-    if (error) return (callback as (e: Error) => void)(error);
-    const refused = addresses.find((a) => isPrivateAddress(a.address));
-    if (refused || addresses.length === 0) {
-      return (callback as (e: Error) => void)(
-        new Error(`${hostname} resolves to a private address (${refused?.address ?? "none"}); refused`),
-      );
-    }
-    if ((options as { all?: boolean }).all) return (callback as (e: null, a: LookupAddress[]) => void)(null, addresses);
-    const first = addresses[0] as LookupAddress;
-    (callback as (e: null, a: string, f: number) => void)(null, first.address, first.family);
-  });
-};
+export function hostRefusal(url: URL, policy: AddressPolicy): string | undefined {
+  const host = url.hostname
+    .replace(/^\[|\]$/g, "")
+    .replace(/\.+$/, "") // `localhost.` is the same name, fully qualified
+    .toLowerCase();
+  if (host === "localhost" || host.endsWith(".localhost")) return `loopback name (${host})`;
+  return isIP(host) === 0 ? undefined : policy(host);
+}
+
+/**
+ * A DNS lookup for `http.request` that resolves every address of the name, refuses the
+ * connection when any of them is refused, and hands Node only the checked addresses to connect
+ * to — so a name re-pointed between the check and the connection (DNS rebinding) has nothing
+ * left to switch.
+ */
+export function policyLookup(policy: AddressPolicy): NonNullable<RequestOptions["lookup"]> {
+  return (hostname, options, callback) => {
+    dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
+      if (error) return (callback as (e: Error) => void)(error);
+      const refused = addresses.map((a) => policy(a.address)).find((r) => r !== undefined);
+      if (refused !== undefined || addresses.length === 0) {
+        return (callback as (e: Error) => void)(
+          new AddressRefusedError(`${hostname} resolves to a refused address: ${refused ?? "none"}`),
+        );
+      }
+      if ((options as { all?: boolean }).all) {
+        return (callback as (e: null, a: LookupAddress[]) => void)(null, addresses);
+      }
+      const first = addresses[0] as LookupAddress;
+      (callback as (e: null, a: string, f: number) => void)(null, first.address, first.family);
+    });
+  };
+}
+
+/** The public policy's lookup (subscriber deliveries). */
+export const publicOnlyLookup = policyLookup(publicAddressRefusal);

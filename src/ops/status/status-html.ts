@@ -1,4 +1,5 @@
 /** @module The public status page as server-rendered HTML: no script, small, readable in Korean and English. */
+import { createHash } from "node:crypto";
 import type { Incident, Maintenance, StatusSnapshot } from "../tower/model.js";
 import type { StatusLabels } from "./status-labels.js";
 import { maintenanceStatus } from "./statuspage-json.js";
@@ -50,6 +51,9 @@ ol.updates{list-style:none;margin:0;padding:0}ol.updates li{padding:.35rem 0;bor
 .postmortem h4{margin:0 0 .25rem;font-size:.95rem}
 footer{color:var(--muted);font-size:.9rem;padding:2rem 1rem}footer a{margin-right:1rem}
 `;
+
+/** The stylesheet's CSP source: the page's one inline style is allowed by its hash, nothing else inline is. */
+export const STYLE_HASH_SOURCE = `'sha256-${createHash("sha256").update(STYLE).digest("base64")}'`;
 
 function layout(labels: StatusLabels, title: string, body: string): string {
   return `<!doctype html>
@@ -147,6 +151,13 @@ export function renderIncidentPage(snapshot: StatusSnapshot, labels: StatusLabel
 }
 
 /** The 404 page of an incident id the snapshot does not hold. */
+/** The page a confirmation link opens: one button that POSTs the link back, so a mere fetch of the link confirms nothing. */
+export function renderConfirmForm(action: string, labels: StatusLabels): string {
+  const body = `<main><p>${escapeHtml(labels.confirmQuestion)}</p>
+<form method="post" action="${escapeHtml(action)}"><button type="submit">${escapeHtml(labels.confirmButton)}</button></form></main>`;
+  return layout(labels, labels.confirmButton, body);
+}
+
 export function renderNotFound(snapshot: StatusSnapshot | undefined, labels: StatusLabels): string {
   const body = `<header><p><a href="/status">← ${escapeHtml(labels.backToPage)}</a></p></header>
 <main><h1>404</h1><p>${escapeHtml(labels.notFound)}</p></main>`;

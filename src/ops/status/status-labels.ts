@@ -25,6 +25,9 @@ export interface StatusLabels {
   feed: string;
   subscribe: string;
   notFound: string;
+  /** The confirmation page of a status subscription: its question and its button. */
+  confirmQuestion: string;
+  confirmButton: string;
   scheduled: string;
   inProgress: string;
   /** Overall description when the page is in this language; English uses the tower's own words. */
@@ -53,6 +56,8 @@ const EN: StatusLabels = {
   feed: "Atom feed",
   subscribe: "Webhook subscriptions: POST /status/subscribers",
   notFound: "There is no such incident on this page.",
+  confirmQuestion: "Send this page's incident notifications to the webhook that received this link?",
+  confirmButton: "Confirm the subscription",
   scheduled: "Scheduled",
   inProgress: "In progress",
   indicator: {},
@@ -91,6 +96,8 @@ const KO: StatusLabels = {
   feed: "Atom 피드",
   subscribe: "웹훅 구독: POST /status/subscribers",
   notFound: "이 페이지에 그런 장애가 없습니다.",
+  confirmQuestion: "이 링크를 받은 웹훅으로 이 페이지의 장애 알림을 보낼까요?",
+  confirmButton: "구독 확인",
   scheduled: "예정",
   inProgress: "진행 중",
   indicator: {

@@ -1,10 +1,11 @@
-/** @module The public status routes: the page, one incident's page, Statuspage-style JSON, the Atom feed and webhook subscriptions. */
+/** @module The public status routes: the page, one incident's page, Statuspage-style JSON, the Atom feed and webhook subscriptions, with framing and sniffing refused. */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import { describeIssue, ERRORS, type ErrorCode, HaetaeError } from "../../protocol/index.js";
-import type { SubscriberStore } from "../propagation/subscriber-store.js";
+import type { SubscriberSignups } from "../propagation/subscriber-signups.js";
+import type { Subscriber } from "../propagation/subscriber-store.js";
 import { checkWebhookUrl } from "../propagation/url-policy.js";
-import { renderNotFound } from "./status-html.js";
+import { renderConfirmForm, renderNotFound, STYLE_HASH_SOURCE } from "./status-html.js";
 import type { RenderedBody, StatusDocument, StatusPage } from "./status-page.js";
 
 /** Handles a request when its path is a status route; resolves false for every other path. */
@@ -12,9 +13,7 @@ export type StatusRoutes = (req: IncomingMessage, res: ServerResponse, path: str
 
 export interface StatusRouteDeps {
   page: StatusPage;
-  subscribers: SubscriberStore;
-  /** Let subscribers register loopback and private addresses (tests, closed networks). */
-  allowPrivateSubscribers: boolean;
+  signups: SubscriberSignups;
   maxBodyBytes: number;
 }
 
@@ -33,6 +32,18 @@ const subscribeBody = z.strictObject({
   url: z.string().min(1).max(2000),
   components: z.array(z.string().min(1).max(64)).max(100).optional(),
 });
+
+/**
+ * On every status response, both ports. The page needs nothing but its own inline stylesheet
+ * (allowed by its hash) and plain links; no script, image, frame, form or plug-in. `frame-ancestors 'none'`
+ * and X-Frame-Options (for older browsers) stop another site framing the page (clickjacking).
+ */
+export const STATUS_SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  "content-security-policy": `default-src 'none'; style-src ${STYLE_HASH_SOURCE}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+  "x-frame-options": "DENY",
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+};
 
 /** Short, so a stale copy lives seconds during an incident; shared caches and CDNs may keep it as long. */
 const CACHE_CONTROL = "public, max-age=10";
@@ -60,7 +71,6 @@ function sendBody(req: IncomingMessage, res: ServerResponse, status: number, doc
     "content-type": doc.type,
     "cache-control": CACHE_CONTROL,
     etag: doc.etag,
-    "x-content-type-options": "nosniff",
   };
   // The JSON and the feed are for other sites' widgets and readers too.
   if (!doc.type.startsWith("text/html")) headers["access-control-allow-origin"] = "*";
@@ -99,40 +109,105 @@ function segment(path: string, prefix: string): string {
   }
 }
 
+/** The paths these routes answer (so the security headers never leak onto the chat API's responses). */
+function isStatusPath(path: string): boolean {
+  return path in DOCUMENTS || path.startsWith("/status/");
+}
+
+/** What the subscriber learns of its subscription (never the confirmation token: that goes only to the target). */
+function view(subscriber: Subscriber) {
+  return {
+    id: subscriber.id,
+    secret: subscriber.secret,
+    url: subscriber.url,
+    components: subscriber.components,
+    status: subscriber.confirmedAt === null ? "pending" : "confirmed",
+    createdAt: subscriber.createdAt,
+    confirmedAt: subscriber.confirmedAt,
+    expiresAt: subscriber.confirmedAt === null ? subscriber.expiresAt : null,
+  };
+}
+
 /** Build the route handler. It reads only the page's memory and the subscriber file, never the chat store. */
 export function createStatusRoutes(deps: StatusRouteDeps): StatusRoutes {
-  const { page, subscribers } = deps;
+  const { page, signups } = deps;
 
   const subscribe = async (req: IncomingMessage, res: ServerResponse) => {
     const parsed = subscribeBody.safeParse(await readJson(req, deps.maxBodyBytes));
     if (!parsed.success) throw new HaetaeError("invalid_request", describeIssue(parsed.error));
-    const url = checkWebhookUrl(parsed.data.url, deps.allowPrivateSubscribers);
+    checkWebhookUrl(parsed.data.url, signups.policy === undefined); // a bad URL is a 400 even before the tower reports
     const components = parsed.data.components ?? [];
-    const known = page.current?.components.map((c) => c.id);
-    const unknown = known ? components.find((c) => !known.includes(c)) : undefined;
+    const current = page.current;
+    // The confirmation link must point at this page's own address, known only once the tower has reported.
+    if (!current) throw new HaetaeError("unavailable", "The control tower has not reported yet.", 5000);
+    const known = current.components.map((c) => c.id);
+    const unknown = components.find((c) => !known.includes(c));
     if (unknown !== undefined)
       throw new HaetaeError("invalid_request", `components: there is no component "${unknown}".`);
-    const subscriber = subscribers.add(url, components, new Date());
-    sendJson(res, 201, {
-      id: subscriber.id,
-      secret: subscriber.secret,
-      url: subscriber.url,
-      components: subscriber.components,
-      createdAt: subscriber.createdAt,
-    });
+    const base = current.page.url.replace(/\/+$/, "");
+    const address = req.socket.remoteAddress ?? "unknown";
+    const subscriber = signups.signUp(parsed.data.url, components, address, base);
+    sendJson(res, 202, view(subscriber));
   };
 
-  const unsubscribe = async (req: IncomingMessage, res: ServerResponse, id: string) => {
+  const bearer = async (req: IncomingMessage, readBody: boolean): Promise<string> => {
     const header = req.headers.authorization;
     let secret = header?.startsWith("Bearer ") ? header.slice("Bearer ".length).trim() : undefined;
-    if (!secret) {
+    if (!secret && readBody) {
       const body = (await readJson(req, deps.maxBodyBytes)) as { secret?: unknown };
       if (typeof body?.secret === "string") secret = body.secret;
     }
     if (!secret) throw new HaetaeError("unauthorized", "Give the subscription's secret as a Bearer token.");
-    subscribers.remove(id, secret);
+    return secret;
+  };
+
+  const subscription = async (req: IncomingMessage, res: ServerResponse, method: string, id: string) => {
+    if (method === "GET") {
+      sendJson(res, 200, view(signups.store.get(id, await bearer(req, false))));
+      return;
+    }
+    if (method !== "DELETE") {
+      sendError(res, "method_not_allowed");
+      return;
+    }
+    signups.store.remove(id, await bearer(req, true));
     res.writeHead(204);
     res.end();
+  };
+
+  /**
+   * `/status/subscribers/<id>/confirm` and `…/unsubscribe`: links carrying their token. POST
+   * acts; GET unsubscribes too (one click from a notification), but GET on a confirmation link
+   * only shows a button that POSTs: link unfurlers and mail scanners fetch every link they see,
+   * and must not be able to confirm a subscription nobody chose.
+   */
+  const link = (req: IncomingMessage, res: ServerResponse, method: string, id: string, action: string) => {
+    if (method !== "GET" && method !== "POST") {
+      sendError(res, "method_not_allowed");
+      return;
+    }
+    const token = new URL(req.url ?? "/", "http://status.invalid").searchParams.get("token");
+    if (!token) throw new HaetaeError("unauthorized", "The link has no token.");
+    if (action === "confirm" && method === "GET") {
+      const form = Buffer.from(renderConfirmForm(`?token=${encodeURIComponent(token)}`, page.labels));
+      res.writeHead(200, {
+        "content-type": "text/html; charset=utf-8",
+        "content-length": form.length,
+        "cache-control": "no-store",
+        // The one page with a form: it may post back to itself, nowhere else.
+        "content-security-policy": STATUS_SECURITY_HEADERS["content-security-policy"]?.replace(
+          "form-action 'none'",
+          "form-action 'self'",
+        ) as string,
+      });
+      res.end(form);
+    } else if (action === "confirm") {
+      const subscriber = signups.confirm(id, token);
+      sendJson(res, 200, { id: subscriber.id, status: "confirmed" });
+    } else {
+      signups.unsubscribe(id, token);
+      sendJson(res, 200, { id, status: "unsubscribed" });
+    }
   };
 
   const route = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> => {
@@ -176,17 +251,19 @@ export function createStatusRoutes(deps: StatusRouteDeps): StatusRoutes {
       return true;
     }
     if (path.startsWith("/status/subscribers/")) {
-      if (method !== "DELETE") {
-        sendError(res, "method_not_allowed");
-        return true;
-      }
-      await unsubscribe(req, res, segment(path, "/status/subscribers/"));
+      const [id = "", action, ...rest] = segment(path, "/status/subscribers/").split("/");
+      if (action === undefined) await subscription(req, res, method, id);
+      else if ((action === "confirm" || action === "unsubscribe") && rest.length === 0)
+        link(req, res, method, id, action);
+      else sendError(res, "route_not_found");
       return true;
     }
     return false;
   };
 
   return async (req, res, path) => {
+    if (!isStatusPath(path)) return false;
+    for (const [name, value] of Object.entries(STATUS_SECURITY_HEADERS)) res.setHeader(name, value);
     try {
       return await route(req, res, path);
     } catch (error) {

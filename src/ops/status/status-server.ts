@@ -2,7 +2,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { answerClientError, pathOf } from "../../gateway/http-server.js";
-import type { StatusRoutes } from "./status-routes.js";
+import { STATUS_SECURITY_HEADERS, type StatusRoutes } from "./status-routes.js";
 
 /**
  * A second HTTP server that serves only the status routes. It shares the process but not the
@@ -12,6 +12,8 @@ import type { StatusRoutes } from "./status-routes.js";
 export async function startStatusServer(routes: StatusRoutes, port: number, host: string): Promise<Server> {
   const server = createServer(async (req, res) => {
     const path = pathOf(req.url);
+    // Everything on this port is the status page's, the redirect and the 404 included.
+    for (const [name, value] of Object.entries(STATUS_SECURITY_HEADERS)) res.setHeader(name, value);
     if (path === "/") {
       res.writeHead(302, { location: "/status" });
       res.end();

@@ -75,6 +75,19 @@ export class PostgresDriver implements SqlDriver {
 }
 
 /**
+ * Create the schema unless it exists. Two nodes starting at once on a fresh schema both run
+ * `CREATE SCHEMA IF NOT EXISTS`, and PostgreSQL lets the loser fail on the catalogue's unique
+ * index (23505) instead of skipping: that error means the other node made it, which is all we want.
+ */
+async function createSchema(client: pg.PoolClient, schema: string): Promise<void> {
+  try {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  } catch (error) {
+    if ((error as { code?: string }).code !== "23505") throw error;
+  }
+}
+
+/**
  * Connect to `url` and bring the schema up to date. A `schema` query parameter (not a
  * PostgreSQL one) puts every table in that schema, created if needed: tests use a fresh one
  * per run.
@@ -86,7 +99,7 @@ export async function openPostgresDriver(url: string, options: DriverOptions = {
   pool.on("error", (error) => console.error("postgres connection lost:", error.message));
   const client = await pool.connect();
   try {
-    if (schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    if (schema) await createSchema(client, schema);
     await migrate(client);
   } catch (error) {
     client.release();
