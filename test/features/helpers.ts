@@ -41,6 +41,16 @@ export async function createDirect(client: RawClient, otherId: string): Promise<
   ).conversation;
 }
 
+/**
+ * Make everyone given a contact of everyone else, so that any of them may put the others in a
+ * group directly (a non-contact is only invited: chat/actions/invitations.ts).
+ */
+export async function acquaint(...people: Person[]): Promise<void> {
+  for (const who of people) {
+    for (const other of people) if (other !== who) await who.client.ok("contact.add", { userId: other.id });
+  }
+}
+
 export async function createGroup(client: RawClient, memberIds: string[], title?: string): Promise<Conversation> {
   const params: Record<string, unknown> = { kind: "group", memberIds };
   if (title !== undefined) params.title = title;

@@ -129,7 +129,8 @@ export class StaffChat {
       this.joined.add(name);
       if (!members.has(user.id)) add.push(user.id);
     }
-    if (add.length > 0) await addMembers(this.ctx, userId, conversationId, add);
+    // The server adds staff by its own config: nobody is asked to consent (chat/actions/invitations.ts).
+    if (add.length > 0) await addMembers(this.ctx, userId, conversationId, add, { byServer: true });
   }
 
   private async ensureAccount(): Promise<string> {
@@ -166,7 +167,12 @@ export class StaffChat {
       if (user) memberIds.push(user.id);
       else console.warn(`staff chat: no user "${name}" to add to "${wanted}"`);
     }
-    const { conversation } = await createConversation(this.ctx, userId, { kind: "group", memberIds, title: wanted });
+    const { conversation } = await createConversation(
+      this.ctx,
+      userId,
+      { kind: "group", memberIds, title: wanted },
+      { byServer: true },
+    );
     return conversation.id;
   }
 }
