@@ -283,8 +283,8 @@ describe("member limit (maxGroupMembers: 3)", () => {
 
   it("refuses creating a group past the limit, and growing one past it", async () => {
     const [a, b, c, d] = await Promise.all([1, 2, 3, 4].map(() => person(small, "lim")));
-    await acquaint(a, b, c, d);
     if (!a || !b || !c || !d) throw new Error("setup");
+    await acquaint(a, b, c, d);
     await expectError(
       a.client,
       "conversation.create",
