@@ -51,6 +51,11 @@ export async function acquaint(...people: Person[]): Promise<void> {
   }
 }
 
+/** Each of `members` adds `inviter` as a contact: `inviter` may then put them in a group directly. */
+export async function befriend(inviter: Person, ...members: Person[]): Promise<void> {
+  for (const member of members) await member.client.ok("contact.add", { userId: inviter.id });
+}
+
 export async function createGroup(client: RawClient, memberIds: string[], title?: string): Promise<Conversation> {
   const params: Record<string, unknown> = { kind: "group", memberIds };
   if (title !== undefined) params.title = title;

@@ -110,7 +110,7 @@ export async function declineInvitation(ctx: ChatContext, userId: string, invita
 
 /**
  * Report a group to staff. Anyone who is or was in it, or was invited to it, may (so one can
- * leave first, or decline, and still report); anyone else is told it does not exist (G7).
+ * leave first, or decline, and still report); anyone else is refused as a non-member is (G7).
  */
 export async function reportConversation(
   ctx: ChatContext,
@@ -118,7 +118,9 @@ export async function reportConversation(
   input: { conversationId: string; reason?: string | undefined },
 ): Promise<ConversationReport> {
   if (!(await ctx.store.hasKnownConversation(userId, input.conversationId))) {
-    throw new HaetaeError("conversation_not_found");
+    // The same answers as the access check (chat/access.ts): it exists or not, and it is not yours.
+    if (!(await ctx.store.getConversation(input.conversationId))) throw new HaetaeError("conversation_not_found");
+    throw new HaetaeError("forbidden", "You were never in or invited to this conversation.");
   }
   const report: ConversationReport = {
     id: newId(),
