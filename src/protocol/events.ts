@@ -56,8 +56,12 @@ export interface ConversationUpdatedEvent extends FeedEventBase {
  * (`invitation.updated`). Only the invitee hears it, live and in `sync`; `conversationId` is the
  * group's, which the invitee is not (yet) a member of.
  */
-export interface InvitationEvent extends FeedEventBase {
-  type: "invitation.new" | "invitation.updated";
+export interface InvitationNewEvent extends FeedEventBase {
+  type: "invitation.new";
+  invitation: Invitation;
+}
+export interface InvitationUpdatedEvent extends FeedEventBase {
+  type: "invitation.updated";
   invitation: Invitation;
 }
 
@@ -70,7 +74,8 @@ export type FeedEvent =
   | ReceiptEvent
   | ConversationCreatedEvent
   | ConversationUpdatedEvent
-  | InvitationEvent;
+  | InvitationNewEvent
+  | InvitationUpdatedEvent;
 
 /** Someone is typing; ephemeral, never stored; show for a few seconds. */
 export interface TypingEvent {
