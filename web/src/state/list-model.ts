@@ -40,6 +40,10 @@ export function applyToList(list: Map<string, ConversationSummary>, event: FeedE
       if (!summary) return true;
       summary.conversation = event.conversation;
       return false;
+    case "invitation.new":
+    case "invitation.updated":
+      // About a group I am not in (yet): the invitations panel shows it (state/invitations.ts).
+      return false;
     default:
       break;
   }
