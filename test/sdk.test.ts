@@ -350,3 +350,21 @@ it("goes terminal when its device is revoked, and does not reconnect", async () 
   await waitFor(() => p.state === "terminal");
   await expect(logout(app.url, phone.token)).rejects.toMatchObject({ code: "unauthorized" });
 });
+
+it("reads every page of conversation.list with listConversations, each conversation once, newest first", async () => {
+  const alice = await newUser("alice");
+  const a = sdk(alice.token, { url: app.url });
+  await a.connect();
+  const made: string[] = [];
+  for (let i = 0; i < 7; i++) {
+    made.push(
+      (await a.request("conversation.create", { kind: "group", memberIds: [], title: `g${i}` })).conversation.id,
+    );
+  }
+  const pages: number[] = [];
+  const all = await a.listConversations({ pageSize: 3, onPage: (page) => pages.push(page.length) });
+  expect(pages).toEqual([3, 3, 1]);
+  expect(all.map((c) => c.conversation.id).sort()).toEqual([...made].sort());
+  const times = all.map((c) => c.conversation.createdAt);
+  expect(times).toEqual([...times].sort().reverse()); // newest first (two made in one millisecond tie by id)
+});
