@@ -336,7 +336,7 @@ export class AppStore extends Observable {
       this.changed();
       return;
     }
-    if (applyToList(this.list, event, this.me)) this.refreshListSoon();
+    if (applyToList(this.list, event, this.me, this.directory.blockedIds)) this.refreshListSoon();
     this.views.apply(event);
     if (event.type === "message.reaction" && event.userId === this.me) {
       const key = `${event.conversationId}:${event.seq}:${event.emoji}`;
