@@ -66,6 +66,16 @@ async function snapshot(c: RawClient): Promise<State> {
   return state;
 }
 
+/** A conversation with no message yet, every member at readSeq 0. */
+function empty(conversation: Conversation): ConvState {
+  return {
+    conversation,
+    readSeqs: Object.fromEntries(conversation.memberIds.map((id) => [id, 0])),
+    lastSeq: 0,
+    messages: [],
+  };
+}
+
 /** The client's model: how a feed event changes what the user sees. */
 function apply(state: State, event: FeedEvent, me: string): void {
   const conv = state.conversations[event.conversationId];
@@ -77,24 +87,14 @@ function apply(state: State, event: FeedEvent, me: string): void {
       else delete state.invitations[event.invitation.id];
       return;
     case "conversation.created":
-      state.conversations[event.conversationId] = {
-        conversation: event.conversation,
-        readSeqs: Object.fromEntries(event.conversation.memberIds.map((id) => [id, 0])),
-        lastSeq: 0,
-        messages: [],
-      };
+      state.conversations[event.conversationId] = empty(event.conversation);
       return;
     case "conversation.updated": {
       if (!conv) {
         // Joined by accepting an invitation. The oracle's invited groups are still empty when
         // joined (lastSeq 0); a client joining a group with history reads it with `history`.
         if (!event.added.includes(me)) throw new Error("update of an unknown conversation");
-        state.conversations[event.conversationId] = {
-          conversation: event.conversation,
-          readSeqs: Object.fromEntries(event.conversation.memberIds.map((id) => [id, 0])),
-          lastSeq: 0,
-          messages: [],
-        };
+        state.conversations[event.conversationId] = empty(event.conversation);
         return;
       }
       if (event.removed.includes(me)) {

@@ -116,21 +116,26 @@ export async function blockedEitherWayAmong(
 }
 
 /** Of `others`, those who blocked `userId`. */
-export async function blockersAmong(db: SqlExecutor, userId: string, others: readonly string[]): Promise<string[]> {
-  return eachChunk(others, async (chunk) => {
-    const rows = await db.all<{ user_id: string }>(
-      `SELECT user_id FROM blocks WHERE blocked_id = ? AND user_id IN (${placeholders(chunk.length)})`,
-      [userId, ...chunk],
-    );
-    return rows.map((r) => r.user_id);
-  });
+export function blockersAmong(db: SqlExecutor, userId: string, others: readonly string[]): Promise<string[]> {
+  return listersAmong(db, "blocks", "blocked_id", userId, others);
 }
 
 /** Of `others`, those who added `userId` as a contact. */
-export async function contactOfAmong(db: SqlExecutor, userId: string, others: readonly string[]): Promise<string[]> {
+export function contactOfAmong(db: SqlExecutor, userId: string, others: readonly string[]): Promise<string[]> {
+  return listersAmong(db, "contacts", "contact_id", userId, others);
+}
+
+/** Of `others`, the users whose rows in `table` (blocks or contacts) name `userId` in `column`. */
+function listersAmong(
+  db: SqlExecutor,
+  table: "blocks" | "contacts",
+  column: "blocked_id" | "contact_id",
+  userId: string,
+  others: readonly string[],
+): Promise<string[]> {
   return eachChunk(others, async (chunk) => {
     const rows = await db.all<{ user_id: string }>(
-      `SELECT user_id FROM contacts WHERE contact_id = ? AND user_id IN (${placeholders(chunk.length)})`,
+      `SELECT user_id FROM ${table} WHERE ${column} = ? AND user_id IN (${placeholders(chunk.length)})`,
       [userId, ...chunk],
     );
     return rows.map((r) => r.user_id);
