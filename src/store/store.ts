@@ -183,7 +183,8 @@ export interface Store {
    * theirs or was answered the other way, `invitation_expired` past its expiry. Answering again
    * the same way returns it and writes nothing. Accepting adds the invitee as a member (the
    * `conversation` written, `member_limit_exceeded` past `maxMembers`, `conversation_not_found`
-   * when the group is gone) in the same transaction as the answer.
+   * when the group is gone, `blocked` when a block stands between invitee and inviter) in the
+   * same transaction as the answer.
    */
   answerInvitation(
     invitationId: string,

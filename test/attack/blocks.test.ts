@@ -55,7 +55,7 @@ it("a blocked user's 20 spam groups never reach the blocker, as a member or as a
   await closeAll(me.client, spammer.client, bystander.client);
 });
 
-it("a stranger's invitation is dropped from the list when the invitee blocks them", async () => {
+it("an invitation is withdrawn by a block made after it: not listed, not acceptable", async () => {
   const me = await person(server, "blkinv");
   const stranger = await person(server, "blkinv");
   const { invitations } = await stranger.client.ok<{ invitations: Invitation[] }>("conversation.create", {
@@ -64,8 +64,10 @@ it("a stranger's invitation is dropped from the list when the invitee blocks the
   });
   expect(invitations).toHaveLength(1);
   expect((await me.client.ok<{ invitations: Invitation[] }>("invitation.list")).invitations).toHaveLength(1);
-  await me.client.ok("block.add", { userId: stranger.id });
+  await stranger.client.ok("block.add", { userId: me.id });
   expect((await me.client.ok<{ invitations: Invitation[] }>("invitation.list")).invitations).toEqual([]);
+  // Nor can it be accepted by its id: the block withdrew it.
+  await expectError(me.client, "invitation.accept", { invitationId: invitations[0]?.id }, "blocked");
   await closeAll(me.client, stranger.client);
 });
 

@@ -251,6 +251,10 @@ export class SqlStore implements Store {
         return { invitation: { value: found.invitation, event: null, audience: [] }, conversation: null };
       let conversation: Written<Conversation> | null = null;
       if (accept) {
+        // A block made since the invitation (either way) withdraws it, as it hides it from the list.
+        if (await accounts.blockedEitherWay(tx, found.invitation.inviterId, inviteeId)) {
+          throw new HaetaeError("blocked", "A block stands between you and the one who invited you.");
+        }
         const group = await conversations.conversationById(tx, found.invitation.conversationId);
         if (!group) throw new HaetaeError("conversation_not_found");
         // The invitee joins by their own answer: the change is theirs.
