@@ -78,13 +78,8 @@ export async function createConversation(
   };
 }
 
-/** My conversations, most recently active first, with last message and unread counts. */
-export async function listConversations(ctx: ChatContext, userId: string): Promise<ConversationSummary[]> {
-  return ctx.store.listConversations(userId);
-}
-
 /**
- * A page of my conversations in the same order. The cursor names the last conversation of the
+ * A page of my conversations, most recently active first, with last message and unread counts. The cursor names the last conversation of the
  * page by its place in the order (its activity time and id), not by an offset, so a page never
  * repeats one; a conversation that becomes active while a client pages moves above the cursor
  * and reaches the client as its event instead.
