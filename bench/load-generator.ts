@@ -498,6 +498,19 @@ async function prepare(message: PlanMessage): Promise<void> {
       const creator = haetaeClients.get(conversation.plan.members[0] as number);
       if (!creator) throw new Error("creator is not connected");
       const others = conversation.members.filter((m) => m !== creator).map((m) => m.userId);
+      if (conversation.plan.kind === "group") {
+        // Each member has the creator as a contact, so the group takes them at once (a stranger is only invited).
+        await Promise.all(
+          conversation.plan.members
+            .slice(1)
+            .map(
+              (index) =>
+                new Promise<unknown>((resolve) =>
+                  haetaeClients.get(index)?.request({ type: "contact.add", userId: creator.userId }, resolve),
+                ),
+            ),
+        );
+      }
       const reply = await new Promise<Record<string, unknown>>((resolve) =>
         creator.request(
           {

@@ -181,6 +181,12 @@ async function prepare(message: StormPlan): Promise<void> {
     const [creatorId, ...others] = c.memberIds;
     const creator = byUser.get(creatorId as string)?.[0];
     if (!creator) throw new Error("the plan names a creator this generator does not carry");
+    if (c.kind === "group") {
+      // Each member has the creator as a contact, so the group takes them at once (a stranger is only invited).
+      await Promise.all(
+        others.map((userId) => byUser.get(userId)?.[0]?.client.request("contact.add", { userId: creatorId as string })),
+      );
+    }
     const reply = await creator.client.request("conversation.create", {
       kind: c.kind,
       memberIds: others,

@@ -103,6 +103,17 @@ export function refusedSession(wsUrl: string, token: string): Promise<{ frame: F
   });
 }
 
+/**
+ * Fixture setup: each of `memberIds` adds `inviterId` as a contact, written straight to the
+ * server's store (`contact.add` itself is tested in test/features/contacts.test.ts), so that
+ * `inviterId` may put them in a group at once instead of inviting them, without opening a
+ * socket per member (which would spend the connection budget a test measures).
+ */
+export async function addContactOf(server: TestServer, inviterId: string, memberIds: readonly string[]): Promise<void> {
+  const at = new Date().toISOString();
+  for (const memberId of memberIds) await server.app.ctx.store.addContact(memberId, inviterId, at);
+}
+
 export class RawClient {
   readonly events: ServerEvent[] = [];
   readonly frames: Frame[] = [];

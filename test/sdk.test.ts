@@ -275,6 +275,7 @@ it("fills a gap of 50 missed messages after a reconnect, each once and in seq or
   const a = sdk(alice.token, { syncPageSize: 7 }); // several sync pages
   const b = sdk(bob.token, { url: app.url }); // not through the proxy: stays up
   await Promise.all([a.connect(), b.connect()]);
+  await a.request("contact.add", { userId: bob.user.id }); // so bob's group takes alice at once
   const { conversation } = await b.request("conversation.create", { kind: "group", memberIds: [alice.user.id] });
   const seen = recordSeqs(a, () => conversation.id);
   await b.send(conversation.id, "m1");
@@ -301,6 +302,11 @@ it("holds a live message that skips a seq until a sync fills the gap; a newcomer
   const c = sdk(carol.token, { syncIdleMs: 60_000 });
   const b = sdk(bob.token, { url: app.url });
   await Promise.all([a.connect(), b.connect(), c.connect()]);
+  // Contacts of bob, so bob's group takes them at once.
+  await Promise.all([
+    a.request("contact.add", { userId: bob.user.id }),
+    c.request("contact.add", { userId: bob.user.id }),
+  ]);
   const { conversation } = await b.request("conversation.create", { kind: "group", memberIds: [alice.user.id] });
   const seen = recordSeqs(a, () => conversation.id);
   const carolSeen = recordSeqs(c, () => conversation.id);
@@ -343,4 +349,22 @@ it("goes terminal when its device is revoked, and does not reconnect", async () 
   await logout(app.url, phone.token);
   await waitFor(() => p.state === "terminal");
   await expect(logout(app.url, phone.token)).rejects.toMatchObject({ code: "unauthorized" });
+});
+
+it("reads every page of conversation.list with listConversations, each conversation once, newest first", async () => {
+  const alice = await newUser("alice");
+  const a = sdk(alice.token, { url: app.url });
+  await a.connect();
+  const made: string[] = [];
+  for (let i = 0; i < 7; i++) {
+    made.push(
+      (await a.request("conversation.create", { kind: "group", memberIds: [], title: `g${i}` })).conversation.id,
+    );
+  }
+  const pages: number[] = [];
+  const all = await a.listConversations({ pageSize: 3, onPage: (page) => pages.push(page.length) });
+  expect(pages).toEqual([3, 3, 1]);
+  expect(all.map((c) => c.conversation.id).sort()).toEqual([...made].sort());
+  const times = all.map((c) => c.conversation.createdAt);
+  expect(times).toEqual([...times].sort().reverse()); // newest first (two made in one millisecond tie by id)
 });

@@ -25,7 +25,9 @@ export interface BusMessage {
 export type BusControl =
   | { kind: "device.revoked"; deviceId: string }
   | { kind: "presence"; userId: string; nodeId: string; online: boolean; at: string }
-  | { kind: "presence.refresh"; userIds: string[]; nodeId: string; at: string };
+  | { kind: "presence.refresh"; userIds: string[]; nodeId: string; at: string }
+  /** A block was made: each node ends the presence subscriptions between the two users. */
+  | { kind: "block"; userId: string; blockedId: string };
 
 /** "down" when the connection to the bus is lost, "up" when it is back (events may have been lost between). */
 export type BusStatus = "up" | "down";

@@ -19,6 +19,10 @@ export type ChatLimits = Pick<
   | "minPasswordLength"
   | "syncPageSize"
   | "historyPageSize"
+  | "conversationPageSize"
+  | "conversationPageMax"
+  | "invitationsPerHour"
+  | "invitationTtlMs"
   | "adminUsernames"
 >;
 

@@ -3,6 +3,7 @@ import type { z } from "zod";
 import * as accounts from "../chat/accounts.js";
 import * as contacts from "../chat/actions/contacts.js";
 import * as conversations from "../chat/actions/conversations.js";
+import * as invitations from "../chat/actions/invitations.js";
 import * as memberProfiles from "../chat/actions/member-profiles.js";
 import * as messages from "../chat/actions/messages.js";
 import * as receipts from "../chat/actions/receipts.js";
@@ -32,8 +33,8 @@ const empty = {} as Record<string, never>;
 /** Every request type has exactly one handler; the type checker keeps this table complete. */
 export const HANDLERS: { [T in RequestType]: Handler<T> } = {
   ping: async (env) => ({ now: env.ctx.now().toISOString() }),
-  "user.find": async ({ ctx }, _s, p) => ({ user: await contacts.findUser(ctx, p.username) }),
-  "user.get": async ({ ctx }, _s, p) => ({ users: await contacts.getUsers(ctx, p.userIds) }),
+  "user.find": async ({ ctx }, s, p) => ({ user: await contacts.findUser(ctx, p.username, s.userId) }),
+  "user.get": async ({ ctx }, s, p) => ({ users: await contacts.getUsers(ctx, p.userIds, s.userId) }),
   "contact.add": async ({ ctx }, s, p) => ({ contacts: await contacts.addContact(ctx, s.userId, p.userId) }),
   "contact.remove": async ({ ctx }, s, p) => ({ contacts: await contacts.removeContact(ctx, s.userId, p.userId) }),
   "contact.list": async ({ ctx }, s) => ({ contacts: await contacts.listContacts(ctx, s.userId) }),
@@ -50,7 +51,7 @@ export const HANDLERS: { [T in RequestType]: Handler<T> } = {
     return empty;
   },
   "conversation.create": async ({ ctx }, s, p) => conversations.createConversation(ctx, s.userId, p),
-  "conversation.list": async ({ ctx }, s) => ({ conversations: await conversations.listConversations(ctx, s.userId) }),
+  "conversation.list": async ({ ctx }, s, p) => conversations.listConversationPage(ctx, s.userId, p),
   "conversation.get": async ({ ctx }, s, p) => conversations.getConversation(ctx, s.userId, p.conversationId),
   "conversation.members": async ({ ctx }, s, p) => ({
     members: await memberProfiles.listMemberProfiles(ctx, s.userId, p.conversationId),
@@ -58,9 +59,8 @@ export const HANDLERS: { [T in RequestType]: Handler<T> } = {
   "conversation.update": async ({ ctx }, s, p) => ({
     conversation: await conversations.renameGroup(ctx, s.userId, p.conversationId, p.title),
   }),
-  "conversation.addMembers": async ({ ctx }, s, p) => ({
-    conversation: await conversations.addMembers(ctx, s.userId, p.conversationId, p.userIds),
-  }),
+  "conversation.addMembers": async ({ ctx }, s, p) =>
+    conversations.addMembers(ctx, s.userId, p.conversationId, p.userIds),
   "conversation.removeMember": async ({ ctx }, s, p) => ({
     conversation: await conversations.removeMember(ctx, s.userId, p.conversationId, p.userId),
   }),
@@ -68,6 +68,12 @@ export const HANDLERS: { [T in RequestType]: Handler<T> } = {
     await conversations.leaveConversation(ctx, s.userId, p.conversationId);
     return empty;
   },
+  "conversation.report": async ({ ctx }, s, p) => ({ report: await invitations.reportConversation(ctx, s.userId, p) }),
+  "invitation.list": async ({ ctx }, s) => ({ invitations: await invitations.listInvitations(ctx, s.userId) }),
+  "invitation.accept": async ({ ctx }, s, p) => invitations.acceptInvitation(ctx, s.userId, p.invitationId),
+  "invitation.decline": async ({ ctx }, s, p) => ({
+    invitation: await invitations.declineInvitation(ctx, s.userId, p.invitationId),
+  }),
   "message.send": async ({ ctx }, s, p, queued) => messages.sendMessage(ctx, s.userId, p, queued),
   "message.edit": async ({ ctx }, s, p) => ({ message: await messages.editMessage(ctx, s.userId, p) }),
   "message.delete": async ({ ctx }, s, p) => ({ message: await messages.deleteMessage(ctx, s.userId, p) }),

@@ -1,4 +1,4 @@
-/** @module The ops HTTP API under `/api/v1/ops/`: alerts, incidents, components, maintenance, logs, stats, probes and SLOs; staff only, alert intake by token. */
+/** @module The ops HTTP API under `/api/v1/ops/`: alerts, incidents, components, maintenance, logs, stats, probes, SLOs and users' reports of groups; staff only, alert intake by token. */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { z } from "zod";
 import { setUserRole } from "../chat/actions/roles.js";
@@ -60,6 +60,10 @@ export function createOpsRoutes(
   const auth = new OpsAuth(deps.ctx, deps.adminUsernames);
   const routes: Route[] = [
     route("GET", "/me", { staff: (_c, actor) => [200, { user: actor }] }),
+    // Users' reports of groups (conversation.report), newest first, for staff to act on.
+    route("GET", "/reports", {
+      staff: async () => [200, { reports: await deps.ctx.store.listReports(deps.ctx.limits.conversationPageMax) }],
+    }),
 
     route("POST", "/alerts/alertmanager", {
       open: async (call) => {

@@ -483,6 +483,16 @@ export class WsGateway {
       });
       return;
     }
+    if (control.kind === "block") {
+      // A subscription made before the block must not keep showing either one to the other.
+      for (const [viewer, target] of [
+        [control.blockedId, control.userId],
+        [control.userId, control.blockedId],
+      ] as const) {
+        for (const session of this.sessionsByUser.get(viewer) ?? []) session.presenceSubscriptions.delete(target);
+      }
+      return;
+    }
     if (control.kind === "presence.refresh") {
       for (const userId of control.userIds)
         this.presenceChanged(this.presence.apply(userId, control.nodeId, true, control.at));

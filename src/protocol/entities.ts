@@ -75,6 +75,32 @@ export interface Message {
   reactions: Record<string, number>;
 }
 
+/**
+ * A standing offer to join a group, made when the inviter is not the invitee's contact (the
+ * invitee has not added them): the invitee joins only by accepting it. A pending invitation past
+ * `expiresAt` counts as expired.
+ */
+export interface Invitation {
+  id: string;
+  conversationId: string;
+  /** The group's title as it is now, so the invitee knows what they are asked into. */
+  title?: string;
+  inviterId: string;
+  inviteeId: string;
+  status: "pending" | "accepted" | "declined";
+  createdAt: string;
+  expiresAt: string;
+}
+
+/** A member's report of a group, kept for staff. */
+export interface ConversationReport {
+  id: string;
+  conversationId: string;
+  reporterId: string;
+  reason?: string;
+  createdAt: string;
+}
+
 /** A member's read cursor: the highest seq that member has read. */
 export interface MemberState {
   userId: string;

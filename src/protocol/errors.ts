@@ -39,6 +39,11 @@ export const ERRORS = {
   maintenance_not_found: { status: 404, retryable: false, message: "There is no such maintenance." },
   follow_up_not_found: { status: 404, retryable: false, message: "There is no such follow-up." },
   subscriber_not_found: { status: 404, retryable: false, message: "There is no such status subscription." },
+  invitation_not_found: {
+    status: 404,
+    retryable: false,
+    message: "There is no such pending invitation for you.",
+  },
   method_not_allowed: { status: 405, retryable: false, message: "This endpoint does not take this method." },
   unsupported_media_type: {
     status: 415,
@@ -59,6 +64,7 @@ export const ERRORS = {
   member_limit_exceeded: { status: 409, retryable: false, message: "The group would exceed its member limit." },
   message_deleted: { status: 409, retryable: false, message: "The message was deleted." },
   delete_window_expired: { status: 409, retryable: false, message: "The message is too old to delete for everyone." },
+  invitation_expired: { status: 409, retryable: false, message: "The invitation expired; ask for a new one." },
   incident_resolved: { status: 409, retryable: false, message: "The incident is resolved; declare a new one." },
   incident_not_resolved: { status: 409, retryable: false, message: "The incident is not resolved yet." },
   incident_log_incomplete: {

@@ -40,6 +40,17 @@ export const messageSchema = z.strictObject({
   reactions: z.record(z.string(), z.int().min(1)),
 });
 
+export const invitationSchema = z.strictObject({
+  id,
+  conversationId: id,
+  title: z.string().optional(),
+  inviterId: id,
+  inviteeId: id,
+  status: z.enum(["pending", "accepted", "declined"]),
+  createdAt: iso,
+  expiresAt: iso,
+});
+
 const feedBase = { eventId: z.int().min(1), conversationId: id };
 const messageEvent = <T extends string>(type: T) =>
   z.strictObject({ ...feedBase, type: z.literal(type), seq, message: messageSchema });
@@ -68,6 +79,8 @@ export const feedEventSchema = z.discriminatedUnion("type", [
     added: z.array(id),
     removed: z.array(id),
   }),
+  z.strictObject({ ...feedBase, type: z.literal("invitation.new"), invitation: invitationSchema }),
+  z.strictObject({ ...feedBase, type: z.literal("invitation.updated"), invitation: invitationSchema }),
 ]);
 
 /** Every event the server pushes: feed events and the ephemeral ones. */

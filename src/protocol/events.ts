@@ -1,5 +1,5 @@
 /** @module Events the server pushes; feed events also come back, in the same shape, from `sync`. */
-import type { Conversation, Message, Presence } from "./entities.js";
+import type { Conversation, Invitation, Message, Presence } from "./entities.js";
 
 /**
  * Fields every feed event has. `eventId` is the event's place in the feed: it grows, so a
@@ -51,6 +51,20 @@ export interface ConversationUpdatedEvent extends FeedEventBase {
   removed: string[];
 }
 
+/**
+ * An invitation for me was made (`invitation.new`) or answered on one of my devices
+ * (`invitation.updated`). Only the invitee hears it, live and in `sync`; `conversationId` is the
+ * group's, which the invitee is not (yet) a member of.
+ */
+export interface InvitationNewEvent extends FeedEventBase {
+  type: "invitation.new";
+  invitation: Invitation;
+}
+export interface InvitationUpdatedEvent extends FeedEventBase {
+  type: "invitation.updated";
+  invitation: Invitation;
+}
+
 /** An event that is stored and returned by `sync`. */
 export type FeedEvent =
   | MessageNewEvent
@@ -59,7 +73,9 @@ export type FeedEvent =
   | ReactionEvent
   | ReceiptEvent
   | ConversationCreatedEvent
-  | ConversationUpdatedEvent;
+  | ConversationUpdatedEvent
+  | InvitationNewEvent
+  | InvitationUpdatedEvent;
 
 /** Someone is typing; ephemeral, never stored; show for a few seconds. */
 export interface TypingEvent {
@@ -121,4 +137,6 @@ export const FEED_EVENT_TYPES = [
   "receipt",
   "conversation.created",
   "conversation.updated",
+  "invitation.new",
+  "invitation.updated",
 ] as const satisfies readonly FeedEvent["type"][];

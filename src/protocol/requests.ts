@@ -1,6 +1,16 @@
 /** @module Schemas of every WebSocket request and the replies they get; shared by server, SDK and tests. */
 import { z } from "zod";
-import type { Conversation, ConversationSummary, Device, MemberState, Message, Presence, User } from "./entities.js";
+import type {
+  Conversation,
+  ConversationReport,
+  ConversationSummary,
+  Device,
+  Invitation,
+  MemberState,
+  Message,
+  Presence,
+  User,
+} from "./entities.js";
 import type { FeedEvent } from "./events.js";
 
 /**
@@ -42,13 +52,17 @@ export const REQUESTS = {
     memberIds: userIds,
     title: str(1, 200).optional(),
   }),
-  "conversation.list": z.object({}),
+  "conversation.list": z.object({ limit: z.int().min(1).max(10_000).optional(), cursor: str(1, 200).optional() }),
   "conversation.get": z.object({ conversationId: id }),
   "conversation.members": z.object({ conversationId: id }),
   "conversation.update": z.object({ conversationId: id, title: str(1, 200) }),
   "conversation.addMembers": z.object({ conversationId: id, userIds: userIds.min(1) }),
   "conversation.removeMember": z.object({ conversationId: id, userId: id }),
   "conversation.leave": z.object({ conversationId: id }),
+  "conversation.report": z.object({ conversationId: id, reason: str(1, 1000).optional() }),
+  "invitation.list": z.object({}),
+  "invitation.accept": z.object({ invitationId: id }),
+  "invitation.decline": z.object({ invitationId: id }),
   "message.send": z.object({
     conversationId: id,
     clientMsgId: str(1, 128),
@@ -91,14 +105,20 @@ export interface Replies {
   "device.list": { devices: Device[] };
   "device.revoke": Record<string, never>;
   "auth.logout": Record<string, never>;
-  "conversation.create": { conversation: Conversation; created: boolean };
-  "conversation.list": { conversations: ConversationSummary[] };
+  /** `invitations`: the people asked to join instead of added (they are not the creator's contacts). */
+  "conversation.create": { conversation: Conversation; created: boolean; invitations: Invitation[] };
+  /** `cursor` is null on the last page. */
+  "conversation.list": { conversations: ConversationSummary[]; cursor: string | null; hasMore: boolean };
   "conversation.get": { conversation: Conversation; members: MemberState[]; lastSeq: number };
   "conversation.members": { members: User[] };
   "conversation.update": { conversation: Conversation };
-  "conversation.addMembers": { conversation: Conversation };
+  "conversation.addMembers": { conversation: Conversation; invitations: Invitation[] };
   "conversation.removeMember": { conversation: Conversation };
   "conversation.leave": Record<string, never>;
+  "conversation.report": { report: ConversationReport };
+  "invitation.list": { invitations: Invitation[] };
+  "invitation.accept": { invitation: Invitation; conversation: Conversation };
+  "invitation.decline": { invitation: Invitation };
   "message.send": { message: Message; duplicate: boolean };
   "message.edit": { message: Message };
   "message.delete": { message: Message };

@@ -1,6 +1,7 @@
 /** @module HaetaeClient: one device's connection — requests, typed events, reconnect, catch-up and the outbox. */
 import {
   CLOSE_CODES,
+  type ConversationSummary,
   FEED_EVENT_TYPES,
   type FeedEvent,
   type Message,
@@ -151,6 +152,32 @@ export class HaetaeClient {
     const promise = this.requests.add<OkFrame<T>>({ type, ...params }, options.timeoutMs);
     this.flushRequests();
     return promise;
+  }
+
+  /**
+   * Every conversation of mine, most recently active first, read page by page with
+   * `conversation.list`'s cursor (the server never sends more than its page limit at once).
+   * `onPage` sees each page as it arrives, so a list can show the first page at once.
+   */
+  async listConversations(
+    options: { pageSize?: number; onPage?: (page: ConversationSummary[]) => void } = {},
+  ): Promise<ConversationSummary[]> {
+    const all: ConversationSummary[] = [];
+    const seen = new Set<string>();
+    let cursor: string | null = null;
+    do {
+      const page: OkFrame<"conversation.list"> = await this.request("conversation.list", {
+        ...(options.pageSize !== undefined ? { limit: options.pageSize } : {}),
+        ...(cursor !== null ? { cursor } : {}),
+      });
+      // A keyset cursor never repeats one; the check only guards against a server that would.
+      const fresh = page.conversations.filter((c) => !seen.has(c.conversation.id));
+      for (const c of fresh) seen.add(c.conversation.id);
+      all.push(...fresh);
+      options.onPage?.(fresh);
+      cursor = page.hasMore ? page.cursor : null;
+    } while (cursor !== null);
+    return all;
   }
 
   /**

@@ -611,6 +611,142 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     expect(removed.value.reactions).toEqual({ "👍": 1 });
   });
 
+  it("writes invitations with a group, under the inviter's hourly cap checked in the write, once per invitee", async () => {
+    const { store } = await fresh();
+    const a = await user(store);
+    const b = await user(store);
+    const c = await user(store);
+    const at = now();
+    const invite = (conversationId: string, inviteeIds: string[]) => ({
+      invitations: inviteeIds.map((inviteeId) => ({
+        id: uid("inv"),
+        conversationId,
+        inviterId: a.id,
+        inviteeId,
+        status: "pending" as const,
+        createdAt: at,
+        expiresAt: new Date(Date.now() + 60_000).toISOString(),
+      })),
+      perWindow: 2,
+      windowMs: 3_600_000,
+    });
+    const g = group(a.id, [a.id]);
+    const written = await store.createGroup(g, invite(g.id, [b.id]));
+    expect(written.value.memberIds).toEqual([a.id]);
+    expect(written.invitations.map((w) => [w.value.inviteeId, w.audience, w.event?.type])).toEqual([
+      [b.id, [b.id], "invitation.new"],
+    ]);
+    // Asking b again returns the pending one: no new row, no event, not counted.
+    const again = await store.addMembers(g.id, [], a.id, now(), 1000, invite(g.id, [b.id, c.id]));
+    expect(again.invitations.map((w) => [w.value.id, w.event])).toEqual([
+      [written.invitations[0]?.value.id, null],
+      [expect.any(String), expect.anything()],
+    ]);
+    // Over the cap: refused whole, with the time until the window frees a place.
+    const g2 = group(a.id, [a.id]);
+    await expect(store.createGroup(g2, invite(g2.id, [b.id]))).rejects.toMatchObject({ code: "rate_limited" });
+    await expect(store.createGroup(g2, invite(g2.id, [b.id]))).rejects.toSatisfy(
+      (e: { retryAfterMs?: number }) => (e.retryAfterMs ?? 0) > 3_500_000,
+    );
+    expect(await store.getConversation(g2.id)).toBeNull();
+    // The invitee's feed has their invitation (their own channel); a member's feed does not.
+    expect((await store.feed(b.id, 0, 100)).events.map((e) => e.type)).toEqual(["invitation.new"]);
+    expect((await store.feed(a.id, 0, 100)).events.map((e) => e.type)).toEqual(["conversation.created"]);
+    expect((await store.listInvitations(b.id, now(), 10)).map((i) => [i.conversationId, i.title])).toEqual([
+      [g.id, "g"],
+    ]);
+    expect(await store.listInvitations(b.id, new Date(Date.now() + 120_000).toISOString(), 10)).toEqual([]);
+    // A block either way hides the invitation.
+    await store.addBlock(b.id, a.id, now());
+    expect(await store.listInvitations(b.id, now(), 10)).toEqual([]);
+  });
+
+  it("answers an invitation once: accepting adds the member in the same write, declining does not", async () => {
+    const { store } = await fresh();
+    const a = await user(store);
+    const b = await user(store);
+    const g = group(a.id, [a.id]);
+    const make = (inviteeId: string, expiresInMs: number) => ({
+      id: uid("inv"),
+      conversationId: g.id,
+      inviterId: a.id,
+      inviteeId,
+      status: "pending" as const,
+      createdAt: now(),
+      expiresAt: new Date(Date.now() + expiresInMs).toISOString(),
+    });
+    const yes = make(b.id, 60_000);
+    await store.createGroup(g, { invitations: [yes], perWindow: 10, windowMs: 3_600_000 });
+    await expect(store.answerInvitation(yes.id, a.id, true, now(), 1000)).rejects.toMatchObject({
+      code: "invitation_not_found",
+    });
+    const accepted = await store.answerInvitation(yes.id, b.id, true, now(), 1000);
+    expect(accepted.invitation.value.status).toBe("accepted");
+    expect(accepted.invitation.event?.type).toBe("invitation.updated");
+    expect(accepted.conversation?.value.memberIds).toEqual([a.id, b.id]);
+    expect(accepted.conversation?.event).toMatchObject({ type: "conversation.updated", byUserId: b.id, added: [b.id] });
+    expect((await store.answerInvitation(yes.id, b.id, true, now(), 1000)).invitation.event).toBeNull();
+    await expect(store.answerInvitation(yes.id, b.id, false, now(), 1000)).rejects.toMatchObject({
+      code: "invitation_not_found",
+    });
+    const c = await user(store);
+    const late = { ...make(c.id, 1000) };
+    await store.addMembers(g.id, [], a.id, now(), 1000, { invitations: [late], perWindow: 10, windowMs: 3_600_000 });
+    await expect(
+      store.answerInvitation(late.id, c.id, true, new Date(Date.now() + 5000).toISOString(), 1000),
+    ).rejects.toMatchObject({ code: "invitation_expired" });
+    const d = await user(store);
+    const no = make(d.id, 60_000);
+    await store.addMembers(g.id, [], a.id, now(), 1000, { invitations: [no], perWindow: 10, windowMs: 3_600_000 });
+    const declined = await store.answerInvitation(no.id, d.id, false, now(), 1000);
+    expect([declined.invitation.value.status, declined.conversation]).toEqual(["declined", null]);
+    expect(await store.getMember(g.id, d.id)).toBeNull();
+    expect((await store.feed(d.id, 0, 100)).events.map((e) => e.type)).toEqual([
+      "invitation.new",
+      "invitation.updated",
+    ]);
+    // Who may report: members past and present, and invitees; nobody else.
+    expect(await store.hasKnownConversation(d.id, g.id)).toBe(true);
+    expect(await store.hasKnownConversation((await user(store)).id, g.id)).toBe(false);
+    const report = { id: uid("r"), conversationId: g.id, reporterId: d.id, createdAt: now(), reason: "spam" };
+    expect(await store.addReport(report)).toEqual(report);
+    expect(await store.addReport({ ...report, id: uid("r"), reason: "twice" })).toEqual(report);
+    expect(await store.listReports(10)).toEqual([report]);
+  });
+
+  it("answers which users have blocks and contacts toward one user, in bulk", async () => {
+    const { store } = await fresh();
+    const [me, x, y, z] = [await user(store), await user(store), await user(store), await user(store)];
+    await store.addBlock(x.id, me.id, now()); // x blocked me
+    await store.addBlock(me.id, y.id, now()); // I blocked y
+    await store.addContact(z.id, me.id, now()); // z added me
+    await store.addContact(me.id, x.id, now()); // I added x (not the other way)
+    const all = [x.id, y.id, z.id];
+    expect((await store.blockedEitherWayAmong(me.id, all)).sort()).toEqual([x.id, y.id].sort());
+    expect(await store.blockersAmong(me.id, all)).toEqual([x.id]);
+    expect(await store.contactOfAmong(me.id, all)).toEqual([z.id]);
+  });
+
+  it("pages a user's conversations by a keyset, newest activity first, each once", async () => {
+    const { store } = await fresh();
+    const a = await user(store);
+    const made: string[] = [];
+    for (let i = 0; i < 7; i++) made.push((await store.createGroup(group(a.id, [a.id]))).value.id);
+    await store.appendMessage(msg(made[2] as string, a.id, "bumps it to the top"));
+    const seen: string[] = [];
+    let after: { activityAt: string; id: string } | undefined;
+    for (;;) {
+      const page = await store.listConversationPage(a.id, { limit: 3, ...(after ? { after } : {}) });
+      expect(page.conversations.length).toBeLessThanOrEqual(3);
+      seen.push(...page.conversations.map((c) => c.conversation.id));
+      if (!page.hasMore) break;
+      after = page.last ?? undefined;
+    }
+    expect(seen).toEqual((await store.listConversations(a.id)).map((c) => c.conversation.id));
+    expect(seen[0]).toBe(made[2]);
+    expect(new Set(seen).size).toBe(7);
+  });
+
   it("hands ownership on when the owner leaves a group", async () => {
     const { store } = await fresh();
     const a = await user(store);

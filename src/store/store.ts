@@ -1,7 +1,16 @@
 /** @module The store interface: the one place state lives. Adapters: `sqlite/` (embedded default). */
 
 import type { FeedEvent } from "../protocol/events.js";
-import type { Conversation, ConversationSummary, MemberState, Message, User, UserRole } from "../protocol/index.js";
+import type {
+  Conversation,
+  ConversationReport,
+  ConversationSummary,
+  Invitation,
+  MemberState,
+  Message,
+  User,
+  UserRole,
+} from "../protocol/index.js";
 
 /** A user with the secret the store keeps for it; `role` defaults to `user` when created without one. */
 export interface UserRecord extends User {
@@ -48,6 +57,35 @@ export interface Written<T> {
   value: T;
   event: FeedEvent | null;
   audience: string[];
+}
+
+/**
+ * Invitations to write with a group change, and the cap they must fit under: at most `perWindow`
+ * invitations by one inviter created within `windowMs` before `at` (checked inside the write,
+ * so parallel requests cannot pass it together; past it, `rate_limited` with `retryAfterMs`).
+ * An invitee who already has a pending, unexpired invitation to the group gets that one back
+ * (no new row, no event, not counted).
+ */
+export interface InviteInput {
+  invitations: Invitation[];
+  perWindow: number;
+  windowMs: number;
+}
+
+/** A group change that may also have made invitations, each with its own event for its invitee. */
+export type WrittenWithInvitations = Written<Conversation> & { invitations: Written<Invitation>[] };
+
+/** The page of `listConversationPage` after the conversation `after` (most recently active first). */
+export interface ConversationPageInput {
+  limit: number;
+  after?: { activityAt: string; id: string };
+}
+
+/** A page of conversations and the keyset of its last one. */
+export interface ConversationPage {
+  conversations: ConversationSummary[];
+  hasMore: boolean;
+  last: { activityAt: string; id: string } | null;
 }
 
 /** Raised when a unique key is already taken (username). */
@@ -135,28 +173,69 @@ export interface Store {
   listBlocked(userId: string): Promise<User[]>;
   /** True when either user blocked the other. */
   isBlockedEitherWay(a: string, b: string): Promise<boolean>;
+  /** Of `others`, those with a block either way between them and `userId`. */
+  blockedEitherWayAmong(userId: string, others: readonly string[]): Promise<string[]>;
+  /** Of `others`, those who blocked `userId`. */
+  blockersAmong(userId: string, others: readonly string[]): Promise<string[]>;
+  /** Of `others`, those who have `userId` among their contacts (added them). */
+  contactOfAmong(userId: string, others: readonly string[]): Promise<string[]>;
   /** True when the two are contacts of each other or share a conversation, and neither blocked the other. */
   isAcquainted(viewer: string, target: string): Promise<boolean>;
 
   /** The direct conversation of this pair, created once; `created` tells which. */
   getOrCreateDirect(conversation: Conversation): Promise<Written<Conversation> & { created: boolean }>;
-  createGroup(conversation: Conversation): Promise<Written<Conversation>>;
+  /** Create a group with its members, and invitations for those who must consent (`invite`). */
+  createGroup(conversation: Conversation, invite?: InviteInput): Promise<WrittenWithInvitations>;
   getConversation(id: string): Promise<Conversation | null>;
   /** The active membership of `userId`, or null. */
   getMember(conversationId: string, userId: string): Promise<MemberState | null>;
   getMembers(conversationId: string): Promise<MemberState[]>;
   lastSeq(conversationId: string): Promise<number>;
   updateTitle(conversationId: string, title: string, byUserId: string): Promise<Written<Conversation>>;
-  /** Add members; `member_limit_exceeded` (checked inside the write) past `maxMembers`. */
+  /**
+   * Add members, and invite others (`invite`); `member_limit_exceeded` (checked inside the write)
+   * past `maxMembers`; `forbidden` when `byUserId` is no longer a member.
+   */
   addMembers(
     conversationId: string,
     userIds: readonly string[],
     byUserId: string,
     at: string,
     maxMembers: number,
-  ): Promise<Written<Conversation>>;
+    invite?: InviteInput,
+  ): Promise<WrittenWithInvitations>;
   removeMember(conversationId: string, userId: string, byUserId: string): Promise<Written<Conversation>>;
+  /** Every conversation of the user (unpaged; for the server's own use, never a client's reply). */
   listConversations(userId: string): Promise<ConversationSummary[]>;
+  /**
+   * One page of the user's conversations, most recently active first, ties by id; `last` is the
+   * place of the page's last conversation in that order (the next page's `after`).
+   */
+  listConversationPage(userId: string, page: ConversationPageInput): Promise<ConversationPage>;
+
+  /** The pending, unexpired invitations of `inviteeId` from users neither side blocked, newest first, at most `limit`. */
+  listInvitations(inviteeId: string, now: string, limit: number): Promise<Invitation[]>;
+  /**
+   * Accept or decline a pending invitation of `inviteeId`: `invitation_not_found` when it is not
+   * theirs or was answered the other way, `invitation_expired` past its expiry. Answering again
+   * the same way returns it and writes nothing. Accepting adds the invitee as a member (the
+   * `conversation` written, `member_limit_exceeded` past `maxMembers`, `conversation_not_found`
+   * when the group is gone, `blocked` when a block stands between invitee and inviter) in the
+   * same transaction as the answer.
+   */
+  answerInvitation(
+    invitationId: string,
+    inviteeId: string,
+    accept: boolean,
+    at: string,
+    maxMembers: number,
+  ): Promise<{ invitation: Written<Invitation>; conversation: Written<Conversation> | null }>;
+  /** True when the user is or was a member of the conversation, or was invited to it. */
+  hasKnownConversation(userId: string, conversationId: string): Promise<boolean>;
+  /** Keep a report for staff; a second report of one group by one user returns the first. */
+  addReport(report: ConversationReport): Promise<ConversationReport>;
+  /** The newest reports, for staff. */
+  listReports(limit: number): Promise<ConversationReport[]>;
 
   /**
    * Append a message with the next seq and advance the sender's read cursor to it. When the

@@ -95,6 +95,8 @@ describe("a cluster of three nodes on one PostgreSQL and one NATS", () => {
 
     const direct = (await alicePc.client.request("conversation.create", { kind: "direct", memberIds: [bob.userId] }))
       .conversation.id;
+    // Contacts of bob, so bob's group takes them at once.
+    await Promise.all([alicePc, c].map((rc) => rc.client.request("contact.add", { userId: bob.userId })));
     const group = (
       await b.client.request("conversation.create", {
         kind: "group",
@@ -132,6 +134,10 @@ describe("a cluster of three nodes on one PostgreSQL and one NATS", () => {
     track(cluster, ...clients);
     await Promise.all(clients.map((rc) => rc.client.connect()));
     const first = clients[0] as RecordingClient;
+    // Contacts of the first user, so the group takes them at once.
+    await Promise.all(
+      clients.slice(1).map((rc) => rc.client.request("contact.add", { userId: users[0]?.userId ?? "" })),
+    );
     const group = (
       await first.client.request("conversation.create", {
         kind: "group",

@@ -51,6 +51,8 @@ it("balances two nodes and moves clients to the survivor when one dies", async (
   for (const u of users) clients.push(new RecordingClient([front], u.token));
   await Promise.all(clients.map((c) => c.client.connect()));
   const first = clients[0] as RecordingClient;
+  // Contacts of the first user, so the group takes them at once.
+  await Promise.all(clients.slice(1).map((c) => c.client.request("contact.add", { userId: users[0]?.userId ?? "" })));
   const group = (
     await first.client.request("conversation.create", { kind: "group", memberIds: users.slice(1).map((u) => u.userId) })
   ).conversation.id;

@@ -119,6 +119,8 @@ describe("blocks", () => {
 
   it("leaves shared groups alone", async () => {
     const { blocker, blocked } = await blockedPair();
+    // A contact of the blocker, so the group takes them at once (not an invitation).
+    await blocked.client.ok("contact.add", { userId: blocker.id });
     const group = (
       await blocker.client.ok<{ conversation: { id: string } }>("conversation.create", {
         kind: "group",

@@ -6,7 +6,18 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Conversation, ConversationSummary, Message } from "../../src/protocol/index.js";
 import { startTestServer, type TestServer } from "../harness.js";
-import { closeAll, createDirect, createGroup, expectError, nextEvent, person, send, settle, sleep } from "./helpers.js";
+import {
+  acquaint,
+  closeAll,
+  createDirect,
+  createGroup,
+  expectError,
+  nextEvent,
+  person,
+  send,
+  settle,
+  sleep,
+} from "./helpers.js";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -70,6 +81,7 @@ describe("groups", () => {
     const owner = await person(server, "grp");
     const bob = await person(server, "grp");
     const carol = await person(server, "grp");
+    await acquaint(owner, bob, carol);
     const group = await createGroup(owner.client, [bob.id, carol.id], "점심 메뉴");
     expect(group).toMatchObject({ kind: "group", title: "점심 메뉴", createdBy: owner.id });
     expect([...group.memberIds].sort()).toEqual([owner.id, bob.id, carol.id].sort());
@@ -99,6 +111,7 @@ describe("groups", () => {
   it("refuses a blank title (whitespace only) with invalid_request, on create and on update", async () => {
     const owner = await person(server, "ttl");
     const bob = await person(server, "ttl");
+    await acquaint(owner, bob);
     const group = await createGroup(owner.client, [bob.id], "  padded  ");
     expect(group.title).toBe("padded");
     const onCreate = await owner.client.request("conversation.create", {
@@ -120,6 +133,7 @@ describe("groups", () => {
     const owner = await person(server, "add");
     const bob = await person(server, "add");
     const newcomer = await person(server, "add");
+    await acquaint(owner, bob, newcomer);
     const group = await createGroup(owner.client, [bob.id], "team");
     await send(owner.client, group.id, "before you came");
     await send(bob.client, group.id, "indeed");
@@ -153,6 +167,7 @@ describe("groups", () => {
     const owner = await person(server, "rm");
     const bob = await person(server, "rm");
     const carol = await person(server, "rm");
+    await acquaint(owner, bob, carol);
     const group = await createGroup(owner.client, [bob.id, carol.id], "soon smaller");
     await send(owner.client, group.id, "hello all");
 
@@ -190,6 +205,7 @@ describe("groups", () => {
     const owner = await person(server, "rmx");
     const bob = await person(server, "rmx");
     const carol = await person(server, "rmx");
+    await acquaint(owner, bob, carol);
     const group = await createGroup(owner.client, [bob.id, carol.id]);
     await expectError(
       bob.client,
@@ -212,6 +228,7 @@ describe("groups", () => {
     const owner = await person(server, "lv");
     const bob = await person(server, "lv");
     const carol = await person(server, "lv");
+    await acquaint(owner, bob, carol);
     const group = await createGroup(owner.client, [bob.id, carol.id]);
     expect(await bob.client.ok("conversation.leave", { conversationId: group.id })).toMatchObject({ type: "ok" });
     const event = await nextEvent(carol.client, "conversation.updated", (e) => e.conversationId === group.id);
@@ -267,6 +284,7 @@ describe("member limit (maxGroupMembers: 3)", () => {
   it("refuses creating a group past the limit, and growing one past it", async () => {
     const [a, b, c, d] = await Promise.all([1, 2, 3, 4].map(() => person(small, "lim")));
     if (!a || !b || !c || !d) throw new Error("setup");
+    await acquaint(a, b, c, d);
     await expectError(
       a.client,
       "conversation.create",
@@ -307,6 +325,7 @@ describe("conversation.list", () => {
     const alice = await person(server, "lst");
     const bob = await person(server, "lst");
     const carol = await person(server, "lst");
+    await acquaint(alice, bob, carol);
     const direct = await createDirect(alice.client, bob.id);
     await sleep(3);
     const group = await createGroup(alice.client, [bob.id, carol.id], "three");

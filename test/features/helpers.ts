@@ -41,6 +41,21 @@ export async function createDirect(client: RawClient, otherId: string): Promise<
   ).conversation;
 }
 
+/**
+ * Make everyone given a contact of everyone else, so that any of them may put the others in a
+ * group directly (a non-contact is only invited: chat/actions/invitations.ts).
+ */
+export async function acquaint(...people: Person[]): Promise<void> {
+  for (const who of people) {
+    for (const other of people) if (other !== who) await who.client.ok("contact.add", { userId: other.id });
+  }
+}
+
+/** Each of `members` adds `inviter` as a contact: `inviter` may then put them in a group directly. */
+export async function befriend(inviter: Person, ...members: Person[]): Promise<void> {
+  for (const member of members) await member.client.ok("contact.add", { userId: inviter.id });
+}
+
 export async function createGroup(client: RawClient, memberIds: string[], title?: string): Promise<Conversation> {
   const params: Record<string, unknown> = { kind: "group", memberIds };
   if (title !== undefined) params.title = title;

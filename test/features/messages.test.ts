@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConversationSummary, Message } from "../../src/protocol/index.js";
 import { startTestServer, type TestServer } from "../harness.js";
 import {
+  befriend,
   closeAll,
   createDirect,
   createGroup,
@@ -30,6 +31,7 @@ async function trio(prefix: string): Promise<{ alice: Person; bob: Person; carol
   const alice = await person(server, prefix);
   const bob = await person(server, prefix);
   const carol = await person(server, prefix);
+  await befriend(alice, bob, carol);
   const group = await createGroup(alice.client, [bob.id, carol.id]);
   return { alice, bob, carol, groupId: group.id };
 }

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Message } from "../../src/protocol/index.js";
 import { startTestServer, type TestServer } from "../harness.js";
-import { closeAll, createGroup, expectError, type Person, person, send, settle } from "./helpers.js";
+import { befriend, closeAll, createGroup, expectError, type Person, person, send, settle } from "./helpers.js";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -19,6 +19,7 @@ async function trio(prefix: string): Promise<{ alice: Person; bob: Person; carol
   const alice = await person(server, prefix);
   const bob = await person(server, prefix);
   const carol = await person(server, prefix);
+  await befriend(alice, bob, carol);
   const group = await createGroup(alice.client, [bob.id, carol.id]);
   return { alice, bob, carol, groupId: group.id };
 }

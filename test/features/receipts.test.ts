@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Message } from "../../src/protocol/index.js";
 import { loginDevice, RawClient, startTestServer, type TestServer } from "../harness.js";
-import { closeAll, createDirect, createGroup, nextEvent, person, send, settle, syncAll } from "./helpers.js";
+import { befriend, closeAll, createDirect, createGroup, nextEvent, person, send, settle, syncAll } from "./helpers.js";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -79,6 +79,7 @@ describe("read", () => {
     const alice = await person(server, "three");
     const bob = await person(server, "three");
     const carol = await person(server, "three");
+    await befriend(alice, bob, carol);
     const group = await createGroup(alice.client, [bob.id, carol.id]);
     await send(alice.client, group.id, "one");
     await send(alice.client, group.id, "two");

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FeedEvent } from "../../src/protocol/index.js";
 import { afterDeletions, loginDevice, RawClient, startTestServer, type TestServer } from "../harness.js";
 import {
+  befriend,
   closeAll,
   createDirect,
   createGroup,
@@ -32,6 +33,8 @@ afterAll(() => server.stop());
  * removed, and receipts both ways.
  */
 async function scene(me: Person, bob: Person, carol: Person): Promise<void> {
+  // Contacts of bob, so bob's group takes them at once (contact.add makes no feed event).
+  await befriend(bob, me, carol);
   const direct = await createDirect(me.client, bob.id);
   const group = await createGroup(bob.client, [me.id], "feed");
   await send(me.client, direct.id, "hi bob");
@@ -193,6 +196,7 @@ describe("sync", () => {
   it("a member removed and added again keeps both membership spans in the feed", async () => {
     const owner = await person(server, "rj");
     const carol = await person(server, "rj");
+    await befriend(owner, carol);
     const group = await createGroup(owner.client, [carol.id], "revolving door");
     await send(owner.client, group.id, "first span");
     await owner.client.ok("conversation.removeMember", { conversationId: group.id, userId: carol.id });

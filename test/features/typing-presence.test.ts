@@ -5,7 +5,17 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Presence } from "../../src/protocol/index.js";
 import { loginDevice, RawClient, registerUser, startTestServer, type TestServer } from "../harness.js";
-import { closeAll, createDirect, createGroup, expectError, nextEvent, person, settle, syncAll } from "./helpers.js";
+import {
+  befriend,
+  closeAll,
+  createDirect,
+  createGroup,
+  expectError,
+  nextEvent,
+  person,
+  settle,
+  syncAll,
+} from "./helpers.js";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -18,6 +28,7 @@ describe("typing", () => {
     const alice = await person(server, "typ");
     const bob = await person(server, "typ");
     const carol = await person(server, "typ");
+    await befriend(alice, bob, carol);
     const group = await createGroup(alice.client, [bob.id, carol.id]);
     const { cursor } = await syncAll(alice.client);
 

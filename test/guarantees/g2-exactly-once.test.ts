@@ -4,7 +4,7 @@
  * second device of the same user racing the first.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loginDevice, RawClient, registerUser, startTestServer, type TestServer } from "../harness.js";
+import { addContactOf, loginDevice, RawClient, registerUser, startTestServer, type TestServer } from "../harness.js";
 
 type Sent = { message: { id: string; seq: number; text: string }; duplicate: boolean };
 
@@ -17,6 +17,7 @@ describe("G2 exactly-once sends", () => {
     alice = await registerUser(server.url, "g2a");
     const bob = await registerUser(server.url, "g2b");
     const c = await RawClient.connect(server.wsUrl, alice.token);
+    await addContactOf(server, alice.user.id, [bob.user.id]);
     conversationId = (
       await c.ok<{ conversation: { id: string } }>("conversation.create", { kind: "group", memberIds: [bob.user.id] })
     ).conversation.id;

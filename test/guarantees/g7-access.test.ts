@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { FeedEvent } from "../../src/protocol/index.js";
 import { REQUESTS } from "../../src/protocol/index.js";
-import { RawClient, registerUser, startTestServer, type TestServer } from "../harness.js";
+import { addContactOf, RawClient, registerUser, startTestServer, type TestServer } from "../harness.js";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -35,6 +35,7 @@ it("refuses every conversation request from a non-member, and sync leaks nothing
   const direct = (
     await a.ok<{ conversation: { id: string } }>("conversation.create", { kind: "direct", memberIds: [bob.user.id] })
   ).conversation.id;
+  await addContactOf(server, alice.user.id, [bob.user.id]);
   const group = (
     await a.ok<{ conversation: { id: string } }>("conversation.create", { kind: "group", memberIds: [bob.user.id] })
   ).conversation.id;
@@ -81,6 +82,7 @@ it("cuts a removed member off: forbidden from then on, and sync stops at the rem
   const bob = await registerUser(server.url, "g7d");
   const a = await RawClient.connect(server.wsUrl, alice.token);
   const b = await RawClient.connect(server.wsUrl, bob.token);
+  await addContactOf(server, alice.user.id, [bob.user.id]);
   const group = (
     await a.ok<{ conversation: { id: string } }>("conversation.create", { kind: "group", memberIds: [bob.user.id] })
   ).conversation.id;

@@ -6,7 +6,7 @@
  * request after the sends must see them.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Frame, RawClient, registerUser, startTestServer, type TestServer } from "../harness.js";
+import { addContactOf, type Frame, RawClient, registerUser, startTestServer, type TestServer } from "../harness.js";
 
 type Sent = { message: { id: string; seq: number; clientMsgId: string }; duplicate: boolean };
 
@@ -20,6 +20,7 @@ describe("sends pipelined on one connection", () => {
     alice = await registerUser(server.url, "pipea");
     bob = await registerUser(server.url, "pipeb");
     const c = await RawClient.connect(server.wsUrl, alice.token);
+    await addContactOf(server, alice.user.id, [bob.user.id]);
     conversationId = (
       await c.ok<{ conversation: { id: string } }>("conversation.create", { kind: "group", memberIds: [bob.user.id] })
     ).conversation.id;

@@ -5,9 +5,9 @@
  * emit an event, or emits one that does not say what changed, fails here.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { Conversation, FeedEvent, Message, ServerEvent } from "../../src/protocol/index.js";
+import type { Conversation, FeedEvent, Invitation, Message, ServerEvent } from "../../src/protocol/index.js";
 import { serverEventSchema } from "../../src/protocol/index.js";
-import { loginDevice, RawClient, registerUser, startTestServer, type TestServer } from "../harness.js";
+import { addContactOf, loginDevice, RawClient, registerUser, startTestServer, type TestServer } from "../harness.js";
 
 interface ConvState {
   conversation: Conversation;
@@ -15,13 +15,33 @@ interface ConvState {
   lastSeq: number;
   messages: Message[];
 }
-type State = Record<string, ConvState>;
+/** The conversations the user is in, and the invitations waiting for their answer. */
+interface State {
+  conversations: Record<string, ConvState>;
+  invitations: Record<string, Invitation>;
+}
+
+/** Every page of `conversation.list`, one conversation a page so the cursor is exercised. */
+async function listAll(c: RawClient): Promise<{ conversation: Conversation }[]> {
+  const all: { conversation: Conversation }[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: { conversations: { conversation: Conversation }[]; cursor: string | null; hasMore: boolean } =
+      await c.ok("conversation.list", { limit: 1, ...(cursor ? { cursor } : {}) });
+    expect(page.conversations.length).toBeLessThanOrEqual(1);
+    expect(page.hasMore).toBe(page.cursor !== null);
+    all.push(...page.conversations);
+    cursor = page.cursor;
+  } while (cursor);
+  return all;
+}
 
 /** What the user sees, read fresh from the server. */
 async function snapshot(c: RawClient): Promise<State> {
-  const state: State = {};
-  const { conversations } = await c.ok<{ conversations: { conversation: Conversation }[] }>("conversation.list");
-  for (const { conversation } of conversations) {
+  const state: State = { conversations: {}, invitations: {} };
+  const { invitations } = await c.ok<{ invitations: Invitation[] }>("invitation.list");
+  for (const invitation of invitations) state.invitations[invitation.id] = invitation;
+  for (const { conversation } of await listAll(c)) {
     const got = await c.ok<{
       conversation: Conversation;
       members: { userId: string; readSeq: number }[];
@@ -36,7 +56,7 @@ async function snapshot(c: RawClient): Promise<State> {
       messages.push(...page.messages);
       more = page.hasMore;
     }
-    state[conversation.id] = {
+    state.conversations[conversation.id] = {
       conversation: got.conversation,
       readSeqs: Object.fromEntries(got.members.map((m) => [m.userId, m.readSeq])),
       lastSeq: got.lastSeq,
@@ -46,22 +66,39 @@ async function snapshot(c: RawClient): Promise<State> {
   return state;
 }
 
+/** A conversation with no message yet, every member at readSeq 0. */
+function empty(conversation: Conversation): ConvState {
+  return {
+    conversation,
+    readSeqs: Object.fromEntries(conversation.memberIds.map((id) => [id, 0])),
+    lastSeq: 0,
+    messages: [],
+  };
+}
+
 /** The client's model: how a feed event changes what the user sees. */
 function apply(state: State, event: FeedEvent, me: string): void {
-  const conv = state[event.conversationId];
+  const conv = state.conversations[event.conversationId];
   switch (event.type) {
+    case "invitation.new":
+    case "invitation.updated":
+      // Only a pending invitation waits for an answer; an answered one leaves the list.
+      if (event.invitation.status === "pending") state.invitations[event.invitation.id] = event.invitation;
+      else delete state.invitations[event.invitation.id];
+      return;
     case "conversation.created":
-      state[event.conversationId] = {
-        conversation: event.conversation,
-        readSeqs: Object.fromEntries(event.conversation.memberIds.map((id) => [id, 0])),
-        lastSeq: 0,
-        messages: [],
-      };
+      state.conversations[event.conversationId] = empty(event.conversation);
       return;
     case "conversation.updated": {
-      if (!conv) throw new Error("update of an unknown conversation");
+      if (!conv) {
+        // Joined by accepting an invitation. The oracle's invited groups are still empty when
+        // joined (lastSeq 0); a client joining a group with history reads it with `history`.
+        if (!event.added.includes(me)) throw new Error("update of an unknown conversation");
+        state.conversations[event.conversationId] = empty(event.conversation);
+        return;
+      }
       if (event.removed.includes(me)) {
-        delete state[event.conversationId];
+        delete state.conversations[event.conversationId];
         return;
       }
       conv.conversation = event.conversation;
@@ -98,14 +135,25 @@ beforeAll(async () => {
 afterAll(() => server.stop());
 
 it("every mutation's events turn the old snapshot into the new one", async () => {
-  const [o, a, b, c] = await Promise.all(
-    ["oracle_o", "oracle_a", "oracle_b", "oracle_c"].map((p) => registerUser(server.url, p)),
+  const [o, a, b, c, s] = await Promise.all(
+    ["oracle_o", "oracle_a", "oracle_b", "oracle_c", "oracle_s"].map((p) => registerUser(server.url, p)),
   );
-  if (!o || !a || !b || !c) throw new Error("registration failed");
+  if (!o || !a || !b || !c || !s) throw new Error("registration failed");
+  // The observer, b and c have a as a contact: a's group takes them at once. s is a stranger.
+  await addContactOf(server, a.user.id, [o.user.id, b.user.id, c.user.id]);
   const observer = await RawClient.connect(server.wsUrl, o.token);
   const otherDevice = await RawClient.connect(server.wsUrl, (await loginDevice(server.url, o.user.username)).token);
-  const [ac, bc, cc] = await Promise.all([a, b, c].map((u) => RawClient.connect(server.wsUrl, u.token)));
-  if (!ac || !bc || !cc) throw new Error("connect failed");
+  const [ac, bc, cc, sc] = await Promise.all([a, b, c, s].map((u) => RawClient.connect(server.wsUrl, u.token)));
+  if (!ac || !bc || !cc || !sc) throw new Error("connect failed");
+  const invited: string[] = [];
+  const inviteObserver = async () => {
+    const reply = await sc.ok<{ invitations: Invitation[] }>("conversation.create", {
+      kind: "group",
+      title: "모르는 사람",
+      memberIds: [o.user.id],
+    });
+    invited.push(reply.invitations[0]?.id ?? "");
+  };
 
   let state = await snapshot(observer);
   let seen = 0;
@@ -163,6 +211,21 @@ it("every mutation's events turn the old snapshot into the new one", async () =>
     ],
     ["direct message", () => ac.ok("message.send", { conversationId: directId, clientMsgId: "5", text: "just us" })],
     ["observer is removed... by leaving", () => observer.ok("conversation.leave", { conversationId: groupId })],
+    ["a stranger invites the observer", inviteObserver],
+    [
+      "the observer declines on its other device",
+      () => otherDevice.ok("invitation.decline", { invitationId: invited[0] }),
+    ],
+    ["the stranger invites again", inviteObserver],
+    ["the observer accepts", () => observer.ok("invitation.accept", { invitationId: invited[1] })],
+    [
+      "the stranger sends into the joined group",
+      async () => {
+        const { conversations } = await sc.ok<{ conversations: { conversation: Conversation }[] }>("conversation.list");
+        const joined = conversations.find((x) => x.conversation.memberIds.includes(o.user.id));
+        await sc.ok("message.send", { conversationId: joined?.conversation.id, clientMsgId: "6", text: "환영" });
+      },
+    ],
   ];
   for (const [name, act] of steps) {
     await act();
@@ -179,7 +242,7 @@ it("every mutation's events turn the old snapshot into the new one", async () =>
     expect(state, name).toEqual(expected);
     state = expected;
   }
-  await Promise.all([observer, otherDevice, ac, bc, cc].map((x) => x.close()));
+  await Promise.all([observer, otherDevice, ac, bc, cc, sc].map((x) => x.close()));
 });
 
 it("events that reach a user are only about their conversations (the ServerEvent type is exhaustive)", () => {

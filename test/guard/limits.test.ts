@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { CLOSE_CODES, type MessageNewEvent } from "../../src/protocol/index.js";
 import { HaetaeClient } from "../../src/sdk/index.js";
-import { RawClient, refusedSession, registerUser, startTestServer, type TestServer } from "../harness.js";
+import { addContactOf, RawClient, refusedSession, registerUser, startTestServer, type TestServer } from "../harness.js";
 
 const servers: TestServer[] = [];
 afterEach(async () => {
@@ -24,6 +24,11 @@ it("admits a reconnect storm at the configured rate, and every client ends conne
   const s = await server({ connectionsPerSecond: 20, connectionBurst: 5 });
   const users = await Promise.all(Array.from({ length: 30 }, () => registerUser(s.url, "storm")));
   const host = await RawClient.connect(s.wsUrl, (users[0] as { token: string }).token);
+  await addContactOf(
+    s,
+    (users[0] as { user: { id: string } }).user.id,
+    users.slice(1).map((u) => u.user.id),
+  );
   const { conversation } = await host.ok<{ conversation: { id: string } }>("conversation.create", {
     kind: "group",
     memberIds: users.slice(1).map((u) => u.user.id),

@@ -1,4 +1,4 @@
-/** @module A group of three (two PCs and a phone in Korean): creating it, @all, mention suggestions, reads, typing; contacts. */
+/** @module A group of three (two PCs and a phone in Korean): creating it (strangers accept an invitation), @all, mention suggestions, reads, typing; contacts. */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../harness.js";
@@ -57,7 +57,18 @@ describe("a group of three", () => {
     await screenshot(minsu, "pc-new-group");
     await minsu.getByRole("button", { name: /create group/i }).click();
     await minsu.getByRole("heading", { name: GROUP }).waitFor();
-    for (const page of [yuna, doyun]) await entry(page).waitFor();
+    // Yuna and 도윤 have not added Minsu as a contact: they are invited, and join by accepting.
+    await minsu.getByText(/were invited: they join when they accept/).waitFor();
+    const invitation = (page: Page) => page.locator(".invitation", { hasText: GROUP });
+    await invitation(yuna).getByText("Invited by Minsu Lee").waitFor();
+    expect(await entry(yuna).count()).toBe(0);
+    await invitation(yuna).getByRole("button", { name: "Accept" }).click();
+    await invitation(doyun).getByText("Minsu Lee님이 초대했습니다").waitFor();
+    await invitation(doyun).getByRole("button", { name: "수락" }).click();
+    for (const page of [yuna, doyun]) {
+      await entry(page).waitFor();
+      await invitation(page).waitFor({ state: "detached" });
+    }
   });
 
   it("delivers @all to everyone as a mention, and the unread count falls as each one reads", async () => {

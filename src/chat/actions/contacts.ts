@@ -4,16 +4,29 @@ import { HaetaeError, normalizeUsername } from "../../protocol/index.js";
 import type { ChatContext } from "../context.js";
 import { profileOf, profilesShownTogether } from "../profiles.js";
 
-/** Find a user by exact username: their profile, never their role or secret. */
-export async function findUser(ctx: ChatContext, username: string): Promise<User> {
+/** Find a user by exact username: their profile, never their role or secret; one who blocked `viewerId` is not found (as if there were none). */
+export async function findUser(ctx: ChatContext, username: string, viewerId?: string): Promise<User> {
   const record = await ctx.store.getUserByUsername(normalizeUsername(username));
-  if (!record) throw new HaetaeError("user_not_found");
+  if (!record || (await hiddenFrom(ctx, viewerId, [record.id])).has(record.id)) throw new HaetaeError("user_not_found");
   return profileOf(record);
 }
 
-/** Users by id, as profiles; unknown ids are left out. */
-export async function getUsers(ctx: ChatContext, userIds: readonly string[]): Promise<User[]> {
-  return (await ctx.store.getUsers([...new Set(userIds)])).map(profileOf);
+/** Users by id, as profiles; unknown ids, and users who blocked `viewerId`, are left out alike. */
+export async function getUsers(ctx: ChatContext, userIds: readonly string[], viewerId?: string): Promise<User[]> {
+  const users = await ctx.store.getUsers([...new Set(userIds)]);
+  const hidden = await hiddenFrom(
+    ctx,
+    viewerId,
+    users.map((u) => u.id),
+  );
+  return (hidden.size === 0 ? users : users.filter((u) => !hidden.has(u.id))).map(profileOf);
+}
+
+/** Of these users, those who blocked the viewer: their profile is answered as one that does not exist. */
+async function hiddenFrom(ctx: ChatContext, viewerId: string | undefined, ids: string[]): Promise<Set<string>> {
+  const others = ids.filter((id) => id !== viewerId);
+  if (viewerId === undefined || others.length === 0) return new Set();
+  return new Set(await ctx.store.blockersAmong(viewerId, others));
 }
 
 /** My contacts as profiles, with `nameCollides` on those whose names look alike. */
@@ -43,11 +56,18 @@ export async function removeContact(ctx: ChatContext, userId: string, contactId:
   return listContacts(ctx, userId);
 }
 
-/** Block a user: from now on they cannot open a direct chat with you or message you there. */
+/**
+ * Block a user: from now on they cannot open a direct chat with you or message you there, put you
+ * in a group or invite you, mention you, see your presence or your profile (docs/security.md).
+ */
 export async function blockUser(ctx: ChatContext, userId: string, blockedId: string): Promise<User[]> {
   if (blockedId === userId) throw new HaetaeError("invalid_request", "userId: you cannot block yourself.");
   await requireUser(ctx, blockedId);
   await ctx.store.addBlock(userId, blockedId, ctx.now().toISOString());
+  // Presence subscriptions live in the gateways' memory: every node drops those between the two.
+  await ctx.bus.publishControl({ kind: "block", userId, blockedId }).catch((error: Error) => {
+    console.error("block publish failed:", error.message);
+  });
   return listBlocked(ctx, userId);
 }
 

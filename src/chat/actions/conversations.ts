@@ -1,9 +1,10 @@
 /** @module Conversations: create direct and group chats, list, read, rename, add/remove members, leave. */
-import type { Conversation, ConversationSummary, MemberState } from "../../protocol/index.js";
+import type { Conversation, ConversationSummary, Invitation, MemberState } from "../../protocol/index.js";
 import { HaetaeError, hiddenCharacterProblem } from "../../protocol/index.js";
 import { accessConversation } from "../access.js";
 import { type ChatContext, newId, publishEvent } from "../context.js";
 import { refuseSystemAccounts } from "../system-accounts.js";
+import { announceInvitations, planMembers } from "./invitations.js";
 import { refuseStaffConversationChange } from "./staff-conversation.js";
 
 /** A title is trimmed, must keep something to show, and hides nothing (`hiddenCharacterProblem`). */
@@ -27,13 +28,16 @@ async function requireUsers(ctx: ChatContext, userIds: readonly string[]): Promi
 
 /**
  * Create a conversation. A direct conversation exists once per pair (a user alone makes a memo
- * to self): asking again returns the same one with `created: false`.
+ * to self): asking again returns the same one with `created: false`. A group takes at once those
+ * who added the creator as a contact and invites the rest (chat/actions/invitations.ts
+ * `planMembers`); `byServer` is the server's own group, whose members follow a role.
  */
 export async function createConversation(
   ctx: ChatContext,
   userId: string,
   input: { kind: "direct" | "group"; memberIds: string[]; title?: string | undefined },
-): Promise<{ conversation: Conversation; created: boolean }> {
+  options: { byServer?: boolean } = {},
+): Promise<{ conversation: Conversation; created: boolean; invitations: Invitation[] }> {
   const others = [...new Set(input.memberIds)].filter((id) => id !== userId);
   await refuseSystemAccounts(ctx, userId, others, input.kind);
   const now = ctx.now().toISOString();
@@ -54,23 +58,62 @@ export async function createConversation(
       createdBy: userId,
     });
     if (written.event) await publishEvent(ctx, written.audience, written.event);
-    return { conversation: written.value, created: written.created };
+    return { conversation: written.value, created: written.created, invitations: [] };
   }
-  const memberIds = [userId, ...others];
-  if (memberIds.length > ctx.limits.maxGroupMembers) {
+  // Those invited count too: a group is not offered to more people than it can hold.
+  if (1 + others.length > ctx.limits.maxGroupMembers) {
     throw new HaetaeError("member_limit_exceeded", `A group has at most ${ctx.limits.maxGroupMembers} members.`);
   }
   await requireUsers(ctx, others);
-  const conversation: Conversation = { id: newId(), kind: "group", memberIds, createdAt: now, createdBy: userId };
+  const plan = await planMembers(ctx, userId, others, options.byServer);
+  const id = newId();
+  const conversation: Conversation = {
+    id,
+    kind: "group",
+    memberIds: [userId, ...plan.members],
+    createdAt: now,
+    createdBy: userId,
+  };
   if (input.title !== undefined) conversation.title = checkTitle(input.title);
-  const written = await ctx.store.createGroup(conversation);
+  const written = await ctx.store.createGroup(conversation, plan.invite(id, now));
   if (written.event) await publishEvent(ctx, written.audience, written.event);
-  return { conversation: written.value, created: true };
+  return {
+    conversation: written.value,
+    created: true,
+    invitations: await announceInvitations(ctx, written.invitations),
+  };
 }
 
-/** My conversations, most recently active first, with last message and unread counts. */
-export async function listConversations(ctx: ChatContext, userId: string): Promise<ConversationSummary[]> {
-  return ctx.store.listConversations(userId);
+/**
+ * A page of my conversations, most recently active first, with last message and unread counts. The cursor names the last conversation of the
+ * page by its place in the order (its activity time and id), not by an offset, so a page never
+ * repeats one; a conversation that becomes active while a client pages moves above the cursor
+ * and reaches the client as its event instead.
+ */
+export async function listConversationPage(
+  ctx: ChatContext,
+  userId: string,
+  input: { limit?: number | undefined; cursor?: string | undefined },
+): Promise<{ conversations: ConversationSummary[]; cursor: string | null; hasMore: boolean }> {
+  const limit = Math.min(input.limit ?? ctx.limits.conversationPageSize, ctx.limits.conversationPageMax);
+  const after = input.cursor === undefined ? undefined : decodeListCursor(input.cursor);
+  const page = await ctx.store.listConversationPage(userId, { limit, ...(after ? { after } : {}) });
+  const cursor = page.hasMore && page.last ? encodeListCursor(page.last) : null;
+  return { conversations: page.conversations, cursor, hasMore: page.hasMore };
+}
+
+function encodeListCursor(last: { activityAt: string; id: string }): string {
+  return Buffer.from(JSON.stringify([last.activityAt, last.id])).toString("base64url");
+}
+
+function decodeListCursor(cursor: string): { activityAt: string; id: string } {
+  try {
+    const [activityAt, id] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown[];
+    if (typeof activityAt === "string" && typeof id === "string") return { activityAt, id };
+  } catch {
+    // Falls through to the error below.
+  }
+  throw new HaetaeError("invalid_cursor", "cursor: not one conversation.list issued.");
 }
 
 /** One conversation with every member's read cursor (from which the "1" beside a message is counted). */
@@ -108,13 +151,17 @@ export async function renameGroup(
   return written.value;
 }
 
-/** Any member may invite; the group may not grow past the member limit. */
+/**
+ * Any member may add people; the group may not grow past the member limit. Those who added the
+ * adder as a contact join at once; the rest are invited (as in `createConversation`).
+ */
 export async function addMembers(
   ctx: ChatContext,
   userId: string,
   conversationId: string,
   userIds: string[],
-): Promise<Conversation> {
+  options: { byServer?: boolean } = {},
+): Promise<{ conversation: Conversation; invitations: Invitation[] }> {
   const { conversation } = await accessGroup(ctx, userId, conversationId);
   const newcomers = [...new Set(userIds)].filter((id) => !conversation.memberIds.includes(id));
   if (conversation.memberIds.length + newcomers.length > ctx.limits.maxGroupMembers) {
@@ -122,15 +169,18 @@ export async function addMembers(
   }
   await refuseSystemAccounts(ctx, userId, newcomers, "group");
   await requireUsers(ctx, newcomers);
+  const plan = await planMembers(ctx, userId, newcomers, options.byServer);
+  const now = ctx.now().toISOString();
   const written = await ctx.store.addMembers(
     conversationId,
-    newcomers,
+    plan.members,
     userId,
-    ctx.now().toISOString(),
+    now,
     ctx.limits.maxGroupMembers,
+    plan.invite(conversationId, now),
   );
   if (written.event) await publishEvent(ctx, written.audience, written.event);
-  return written.value;
+  return { conversation: written.value, invitations: await announceInvitations(ctx, written.invitations) };
 }
 
 /** Only the group's owner removes others; anyone may remove themselves (that is leaving). */

@@ -19,7 +19,7 @@ function checkText(ctx: ChatContext, text: string): void {
   }
 }
 
-/** Resolve `@username` mentions to members (the sender excluded), from the given member ids. */
+/** Resolve `@username` mentions to members (the sender, and members who blocked the sender, excluded). */
 async function mentionsAmong(
   ctx: ChatContext,
   memberIds: readonly string[],
@@ -35,7 +35,10 @@ async function mentionsAmong(
     const id = byName.get(name);
     if (id !== undefined && id !== senderId && !mentions.includes(id)) mentions.push(id);
   }
-  return { mentions, mentionsAll: parsed.all };
+  // A block stops this way of reaching someone too: whoever blocked the sender is not mentioned
+  // (and the store never counts the sender's @all as a mention of them).
+  const blockers = mentions.length > 0 ? new Set(await ctx.store.blockersAmong(senderId, mentions)) : new Set();
+  return { mentions: mentions.filter((id) => !blockers.has(id)), mentionsAll: parsed.all };
 }
 
 /** Mentions of a new message: members are read only when the text names someone. */

@@ -155,6 +155,37 @@ CREATE INDEX ws_tickets_device ON ws_tickets(device_id);
 CREATE INDEX ws_tickets_expiry ON ws_tickets(expires_at);
 `,
   },
+  {
+    version: 7,
+    name: "group invitations and reports",
+    // An invitation is a non-contact's consent to join; a report of a group is kept for staff.
+    sql: `
+CREATE TABLE invitations (
+  id TEXT PRIMARY KEY,
+  conversation_id TEXT NOT NULL,
+  inviter_id TEXT NOT NULL,
+  invitee_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  answered_at TEXT
+);
+CREATE INDEX invitations_invitee ON invitations(invitee_id, status, created_at);
+CREATE INDEX invitations_inviter ON invitations(inviter_id, created_at);
+CREATE INDEX invitations_conversation ON invitations(conversation_id, invitee_id);
+CREATE TABLE conversation_reports (
+  id TEXT PRIMARY KEY,
+  conversation_id TEXT NOT NULL,
+  reporter_id TEXT NOT NULL,
+  reason TEXT,
+  created_at TEXT NOT NULL,
+  UNIQUE (conversation_id, reporter_id)
+);
+CREATE INDEX conversation_reports_created ON conversation_reports(created_at);
+CREATE INDEX contacts_contact ON contacts(contact_id, user_id);
+CREATE INDEX blocks_blocked ON blocks(blocked_id, user_id);
+`,
+  },
 ];
 
 /** Every node starts with this; the lock makes concurrent starts apply each migration once. */

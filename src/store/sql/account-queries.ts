@@ -147,6 +147,58 @@ export async function blockedEitherWay(db: SqlExecutor, a: string, b: string): P
   return row !== undefined;
 }
 
+/** Of `others`, those with a block either way with `userId`, in chunks (a dialect's parameter limit). */
+export async function blockedEitherWayAmong(
+  db: SqlExecutor,
+  userId: string,
+  others: readonly string[],
+): Promise<string[]> {
+  return eachChunk(others, async (chunk) => {
+    const list = placeholders(chunk.length);
+    const rows = await db.all<{ id: string }>(
+      `SELECT blocked_id AS id FROM blocks WHERE user_id = ? AND blocked_id IN (${list})
+       UNION SELECT user_id AS id FROM blocks WHERE blocked_id = ? AND user_id IN (${list})`,
+      [userId, ...chunk, userId, ...chunk],
+    );
+    return rows.map((r) => r.id);
+  });
+}
+
+/** Of `others`, those who blocked `userId`. */
+export function blockersAmong(db: SqlExecutor, userId: string, others: readonly string[]): Promise<string[]> {
+  return listersAmong(db, "blocks", "blocked_id", userId, others);
+}
+
+/** Of `others`, those who added `userId` as a contact. */
+export function contactOfAmong(db: SqlExecutor, userId: string, others: readonly string[]): Promise<string[]> {
+  return listersAmong(db, "contacts", "contact_id", userId, others);
+}
+
+/** Of `others`, the users whose rows in `table` (blocks or contacts) name `userId` in `column`. */
+function listersAmong(
+  db: SqlExecutor,
+  table: "blocks" | "contacts",
+  column: "blocked_id" | "contact_id",
+  userId: string,
+  others: readonly string[],
+): Promise<string[]> {
+  return eachChunk(others, async (chunk) => {
+    const rows = await db.all<{ user_id: string }>(
+      `SELECT user_id FROM ${table} WHERE ${column} = ? AND user_id IN (${placeholders(chunk.length)})`,
+      [userId, ...chunk],
+    );
+    return rows.map((r) => r.user_id);
+  });
+}
+
+/** Run `query` over `ids` (deduplicated) 400 at a time and concatenate the answers. */
+async function eachChunk(ids: readonly string[], query: (chunk: string[]) => Promise<string[]>): Promise<string[]> {
+  const unique = [...new Set(ids)];
+  const found: string[] = [];
+  for (let i = 0; i < unique.length; i += 400) found.push(...(await query(unique.slice(i, i + 400))));
+  return found;
+}
+
 /**
  * Whether `viewer` may see `target`'s presence: contacts of each other, or members of one
  * conversation, and no block either way. A one-sided contact is not enough: anyone could add

@@ -1,8 +1,15 @@
 /** @module SQL of conversations and memberships. */
 import type { Conversation, ConversationSummary, MemberState } from "../../protocol/index.js";
 import { HaetaeError } from "../../protocol/index.js";
-import type { Written } from "../store.js";
+import type {
+  ConversationPage,
+  ConversationPageInput,
+  InviteInput,
+  Written,
+  WrittenWithInvitations,
+} from "../store.js";
 import { appendEvent } from "./feed-queries.js";
+import { insertInvitations } from "./invitation-queries.js";
 import { messageAt } from "./message-queries.js";
 import { type ConversationRow, type MemberRow, toConversation, toMember } from "./rows.js";
 import type { SqlExecutor } from "./sql-driver.js";
@@ -157,8 +164,33 @@ export async function addMembers(
   byUserId: string,
   at: string,
   maxMembers: number,
-): Promise<Written<Conversation>> {
+  invite?: InviteInput,
+): Promise<WrittenWithInvitations> {
   await membersForWrite(db, conversationId, byUserId);
+  const written = await joinMembers(db, conversationId, userIds, byUserId, at, maxMembers);
+  const current = new Set(written.value.memberIds);
+  const invitations = invite
+    ? await insertInvitations(
+        db,
+        { ...invite, invitations: invite.invitations.filter((i) => !current.has(i.inviteeId)) },
+        at,
+      )
+    : [];
+  return { ...written, invitations };
+}
+
+/**
+ * Make these users members (those not already), announced by one `conversation.updated` by
+ * `byUserId`; the caller has checked that they may. `member_limit_exceeded` past `maxMembers`.
+ */
+export async function joinMembers(
+  db: SqlExecutor,
+  conversationId: string,
+  userIds: readonly string[],
+  byUserId: string,
+  at: string,
+  maxMembers: number,
+): Promise<Written<Conversation>> {
   const before = await conversationOrThrow(db, conversationId);
   const current = new Set(before.memberIds);
   const added = [...new Set(userIds)].filter((id) => !current.has(id)).sort();
@@ -230,21 +262,29 @@ export async function removeMember(
   return { value: conversation, event, audience: [...conversation.memberIds, userId] };
 }
 
-/** My conversations, most recently active first, with unread and unread-mention counts. */
-export async function conversationsOf(db: SqlExecutor, userId: string): Promise<ConversationSummary[]> {
-  const rows = await db.all<ConversationRow & { read_seq: number; unread: number; unread_mentions: number }>(
-    `SELECT c.*, m.read_seq,
+type SummaryRow = ConversationRow & {
+  read_seq: number;
+  unread: number;
+  unread_mentions: number;
+  last_activity_at: string;
+};
+
+/**
+ * The summaries' columns. A message whose sender the member blocked never counts as a mention
+ * of them (an `@all` included): the block stops that way of reaching them.
+ */
+const SUMMARY_SELECT = `SELECT c.*, m.read_seq,
        (SELECT CAST(count(*) AS INTEGER) FROM messages x WHERE x.conversation_id = c.id AND x.seq > m.read_seq
           AND x.sender_id <> m.user_id AND x.deleted_at IS NULL) AS unread,
        (SELECT CAST(count(*) AS INTEGER) FROM messages x WHERE x.conversation_id = c.id AND x.seq > m.read_seq
           AND x.sender_id <> m.user_id AND x.deleted_at IS NULL
+          AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = m.user_id AND b.blocked_id = x.sender_id)
           AND (x.mentions_all = 1 OR EXISTS (SELECT 1 FROM message_mentions mm
                WHERE mm.conversation_id = c.id AND mm.user_id = m.user_id AND mm.seq = x.seq))) AS unread_mentions
      FROM members m JOIN conversations c ON c.id = m.conversation_id
-     WHERE m.user_id = ? AND m.active = 1
-     ORDER BY c.last_activity_at DESC, c.id`,
-    [userId],
-  );
+     WHERE m.user_id = ? AND m.active = 1`;
+
+async function toSummaries(db: SqlExecutor, rows: SummaryRow[]): Promise<ConversationSummary[]> {
   const summaries: ConversationSummary[] = [];
   for (const row of rows) {
     const lastSeq = Number(row.last_seq);
@@ -258,4 +298,32 @@ export async function conversationsOf(db: SqlExecutor, userId: string): Promise<
     });
   }
   return summaries;
+}
+
+/** My conversations, most recently active first, with unread and unread-mention counts. */
+export async function conversationsOf(db: SqlExecutor, userId: string): Promise<ConversationSummary[]> {
+  const rows = await db.all<SummaryRow>(`${SUMMARY_SELECT} ORDER BY c.last_activity_at DESC, c.id`, [userId]);
+  return toSummaries(db, rows);
+}
+
+/** One page of my conversations in the same order, after the conversation `page.after` (a keyset, not an offset). */
+export async function conversationPageOf(
+  db: SqlExecutor,
+  userId: string,
+  page: ConversationPageInput,
+): Promise<ConversationPage> {
+  const after = page.after;
+  const rows = await db.all<SummaryRow>(
+    `${SUMMARY_SELECT}${after ? " AND (c.last_activity_at < ? OR (c.last_activity_at = ? AND c.id > ?))" : ""}
+     ORDER BY c.last_activity_at DESC, c.id LIMIT ?`,
+    after ? [userId, after.activityAt, after.activityAt, after.id, page.limit + 1] : [userId, page.limit + 1],
+  );
+  const hasMore = rows.length > page.limit;
+  const kept = rows.slice(0, page.limit);
+  const tail = kept.at(-1);
+  return {
+    conversations: await toSummaries(db, kept),
+    hasMore,
+    last: tail ? { activityAt: tail.last_activity_at, id: tail.id } : null,
+  };
 }

@@ -1,26 +1,34 @@
 /** @module The Store on SQL: dialect-agnostic; a driver (sqlite or postgres) supplies connections and group commit. */
 import type {
   Conversation,
+  ConversationReport,
   ConversationSummary,
   FeedEvent,
+  Invitation,
   MemberState,
   Message,
   User,
   UserRole,
 } from "../../protocol/index.js";
+import { HaetaeError } from "../../protocol/index.js";
 import {
   type AppendMessageInput,
+  type ConversationPage,
+  type ConversationPageInput,
   type DeviceRecord,
+  type InviteInput,
   type Store,
   StoreConflictError,
   type SystemKind,
   type UserRecord,
   type Written,
+  type WrittenWithInvitations,
 } from "../store.js";
 import * as accounts from "./account-queries.js";
 import { APPEND_MESSAGE } from "./append-messages.js";
 import * as conversations from "./conversation-queries.js";
 import * as feed from "./feed-queries.js";
+import * as invitations from "./invitation-queries.js";
 import * as messages from "./message-queries.js";
 import type { SqlDriver } from "./sql-driver.js";
 import * as tickets from "./ticket-queries.js";
@@ -202,6 +210,18 @@ export class SqlStore implements Store {
     return accounts.blockedEitherWay(this.db, a, b);
   }
 
+  blockedEitherWayAmong(userId: string, others: readonly string[]): Promise<string[]> {
+    return accounts.blockedEitherWayAmong(this.db, userId, others);
+  }
+
+  blockersAmong(userId: string, others: readonly string[]): Promise<string[]> {
+    return accounts.blockersAmong(this.db, userId, others);
+  }
+
+  contactOfAmong(userId: string, others: readonly string[]): Promise<string[]> {
+    return accounts.contactOfAmong(this.db, userId, others);
+  }
+
   async isAcquainted(viewer: string, target: string): Promise<boolean> {
     return viewer === target || accounts.acquainted(this.db, viewer, target);
   }
@@ -210,8 +230,14 @@ export class SqlStore implements Store {
     return this.driver.write((tx) => conversations.getOrCreateDirect(tx, conversation));
   }
 
-  createGroup(conversation: Conversation): Promise<Written<Conversation>> {
-    return this.driver.write((tx) => conversations.insertConversation(tx, conversation, null));
+  createGroup(conversation: Conversation, invite?: InviteInput): Promise<WrittenWithInvitations> {
+    return this.driver.write(async (tx) => {
+      const written = await conversations.insertConversation(tx, conversation, null);
+      return {
+        ...written,
+        invitations: invite ? await invitations.insertInvitations(tx, invite, conversation.createdAt) : [],
+      };
+    });
   }
 
   getConversation(id: string): Promise<Conversation | null> {
@@ -241,8 +267,11 @@ export class SqlStore implements Store {
     byUserId: string,
     at: string,
     maxMembers: number,
-  ): Promise<Written<Conversation>> {
-    return this.driver.write((tx) => conversations.addMembers(tx, conversationId, userIds, byUserId, at, maxMembers));
+    invite?: InviteInput,
+  ): Promise<WrittenWithInvitations> {
+    return this.driver.write((tx) =>
+      conversations.addMembers(tx, conversationId, userIds, byUserId, at, maxMembers, invite),
+    );
   }
 
   removeMember(conversationId: string, userId: string, byUserId: string): Promise<Written<Conversation>> {
@@ -252,6 +281,52 @@ export class SqlStore implements Store {
 
   listConversations(userId: string): Promise<ConversationSummary[]> {
     return conversations.conversationsOf(this.db, userId);
+  }
+
+  listConversationPage(userId: string, page: ConversationPageInput): Promise<ConversationPage> {
+    return conversations.conversationPageOf(this.db, userId, page);
+  }
+
+  listInvitations(inviteeId: string, now: string, limit: number): Promise<Invitation[]> {
+    return invitations.pendingInvitationsOf(this.db, inviteeId, now, limit);
+  }
+
+  answerInvitation(
+    invitationId: string,
+    inviteeId: string,
+    accept: boolean,
+    at: string,
+    maxMembers: number,
+  ): Promise<{ invitation: Written<Invitation>; conversation: Written<Conversation> | null }> {
+    return this.driver.write(async (tx) => {
+      const found = await invitations.invitationToAnswer(tx, invitationId, inviteeId, accept, at);
+      if (found.answered)
+        return { invitation: { value: found.invitation, event: null, audience: [] }, conversation: null };
+      let conversation: Written<Conversation> | null = null;
+      if (accept) {
+        // A block made since the invitation (either way) withdraws it, as it hides it from the list.
+        if (await accounts.blockedEitherWay(tx, found.invitation.inviterId, inviteeId)) {
+          throw new HaetaeError("blocked", "A block stands between you and the one who invited you.");
+        }
+        const group = await conversations.conversationById(tx, found.invitation.conversationId);
+        if (!group) throw new HaetaeError("conversation_not_found");
+        // The invitee joins by their own answer: the change is theirs.
+        conversation = await conversations.joinMembers(tx, group.id, [inviteeId], inviteeId, at, maxMembers);
+      }
+      return { invitation: await invitations.recordAnswer(tx, found.invitation, accept, at), conversation };
+    });
+  }
+
+  hasKnownConversation(userId: string, conversationId: string): Promise<boolean> {
+    return invitations.knowsConversation(this.db, userId, conversationId);
+  }
+
+  addReport(report: ConversationReport): Promise<ConversationReport> {
+    return this.driver.write((tx) => invitations.insertReport(tx, report));
+  }
+
+  listReports(limit: number): Promise<ConversationReport[]> {
+    return invitations.newestReports(this.db, limit);
   }
 
   appendMessage(input: AppendMessageInput): Promise<Written<Message> & { duplicate: boolean }> {

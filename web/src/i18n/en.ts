@@ -36,6 +36,12 @@ export const en = {
   "list.noMessages": "No messages yet",
   "list.deleted": "Message deleted",
   "list.you": "You: {text}",
+  "invite.label": "Invitations",
+  "invite.from": "Invited by {name}",
+  "invite.untitled": "Group chat",
+  "invite.accept": "Accept",
+  "invite.decline": "Decline",
+  "invite.sent": "People who are not your contacts yet were invited: they join when they accept.",
   "chat.memo": "Memo to myself",
   "name.withUsername": "{name} (@{username})",
   "chat.members": "{n} members",
@@ -136,6 +142,8 @@ export const en = {
   "error.not_connected": "Not connected. Try again when the connection is back.",
   "error.connection_lost": "The connection dropped. Try again.",
   "error.member_limit_exceeded": "The group is full.",
+  "error.invitation_expired": "This invitation has expired.",
+  "error.invitation_not_found": "This invitation was already answered.",
 } as const;
 
 /** Every text key. */

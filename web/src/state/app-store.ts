@@ -19,6 +19,7 @@ import { type ChatView, lastLoadedSeq } from "./chat-model.js";
 import { ChatViews } from "./chat-views.js";
 import { type Call, Directory } from "./directory.js";
 import { Incidents } from "./incidents.js";
+import { Invitations } from "./invitations.js";
 import { applyNewMessage, applyToList, sortSummaries } from "./list-model.js";
 import { type Notice, notice } from "./notices.js";
 import { Observable } from "./observable.js";
@@ -36,6 +37,8 @@ export class AppStore extends Observable {
   readonly client: HaetaeClient;
   readonly directory: Directory;
   readonly outbox: OutboxKeeper;
+  /** Group invitations waiting for my answer. */
+  readonly invitations: Invitations;
   connection: ConnectionState | "idle" = "idle";
   online = navigator.onLine;
   /** False until the saved outbox is back in the queue: a new send must not overtake it. */
@@ -72,6 +75,7 @@ export class AppStore extends Observable {
     const changed = () => this.changed();
     const call = this.call.bind(this) as Call;
     this.directory = new Directory(call, changed);
+    this.invitations = new Invitations(call, changed);
     this.directory.remember([session.user]);
     this.outbox = new OutboxKeeper(this.client, me, (message) => this.onSent(message), changed);
     this.snapshot = new SnapshotKeeper(me);
@@ -212,6 +216,7 @@ export class AppStore extends Observable {
     const reply = await this.call("conversation.create", { kind, memberIds, ...(title ? { title } : {}) });
     if (!reply) return undefined;
     const { conversation } = reply;
+    if (reply.invitations.length > 0) this.say("info", "invite.sent");
     if (!this.list.has(conversation.id)) {
       const empty = { lastSeq: 0, lastMessage: null, readSeq: 0, unreadCount: 0, unreadMentionCount: 0 };
       this.list.set(conversation.id, { conversation, ...empty });
@@ -307,6 +312,7 @@ export class AppStore extends Observable {
       if (!this.contactsAsked) void this.directory.loadContacts().then(() => this.followPresence(false));
       this.contactsAsked = true;
       void this.refreshList();
+      void this.invitations.load();
       this.directory.retryUnknown();
       this.views.reload();
       this.followPresence(true);
@@ -329,7 +335,11 @@ export class AppStore extends Observable {
   }
 
   private onFeed(event: FeedEvent): void {
-    if (applyToList(this.list, event, this.me)) this.refreshListSoon();
+    if (this.invitations.apply(event)) {
+      this.changed();
+      return;
+    }
+    if (applyToList(this.list, event, this.me, this.directory.blockedIds)) this.refreshListSoon();
     this.views.apply(event);
     if (event.type === "message.reaction" && event.userId === this.me) {
       const key = `${event.conversationId}:${event.seq}:${event.emoji}`;
@@ -371,14 +381,29 @@ export class AppStore extends Observable {
     this.listTimer = setTimeout(() => void this.refreshList(), 300);
   }
 
+  /** Every page of the list (the server sends at most its page limit at once); the first shows at once. */
   private async refreshList(): Promise<void> {
     clearTimeout(this.listTimer);
-    const reply = await this.call("conversation.list", {}, true);
-    if (!reply) return;
-    this.list.clear();
-    for (const summary of reply.conversations) this.list.set(summary.conversation.id, summary);
+    const fresh = new Map<string, ConversationSummary>();
+    try {
+      await this.client.listConversations({
+        onPage: (page) => {
+          for (const summary of page) fresh.set(summary.conversation.id, summary);
+          if (!this.listLoaded) this.showList(fresh);
+        },
+      });
+    } catch {
+      return; // quiet: the next connection asks again
+    }
+    this.showList(fresh);
     this.listLoaded = true;
     this.followPresence(false);
+    this.afterChange();
+  }
+
+  private showList(fresh: Map<string, ConversationSummary>): void {
+    this.list.clear();
+    for (const [id, summary] of fresh) this.list.set(id, summary);
     this.afterChange();
   }
 

@@ -23,6 +23,8 @@ export class Directory {
   readonly presence = new Map<string, Presence>();
   contacts: User[] = [];
   blocked: User[] = [];
+  /** The ids of `blocked`: their @mentions and @all do not count as mentions of me (as on the server). */
+  blockedIds: ReadonlySet<string> = new Set();
   devices: Device[] = [];
   /**
    * Users the server marked `nameCollides` in a list shown together (my contacts, a group's
@@ -168,6 +170,7 @@ export class Directory {
 
   private setBlocked(blocked: User[]): void {
     this.blocked = blocked;
+    this.blockedIds = new Set(blocked.map((u) => u.id));
     this.remember(blocked);
     this.onChange();
   }

@@ -4,6 +4,7 @@ import { t } from "../i18n/i18n.js";
 import type { AppStore } from "../state/app-store.js";
 import { Avatar } from "./avatar.js";
 import { shortWhen } from "./format.js";
+import { InvitationsPanel } from "./invitations-panel.js";
 import { conversationTitle, otherMember, userName } from "./names.js";
 import { onLinkClick } from "./router.js";
 import { useStore } from "./store-context.js";
@@ -72,14 +73,18 @@ function Item({ summary, active }: { summary: ConversationSummary; active: boole
 export function ConversationList({ activeId }: { activeId: string | undefined }) {
   const store = useStore();
   const conversations = store.conversations;
-  if (conversations.length === 0) {
-    return <p class="list-empty">{store.listLoaded ? t("list.empty") : t("conn.connecting")}</p>;
-  }
   return (
-    <ul class="conversations" aria-label={t("list.label")}>
-      {conversations.map((summary) => (
-        <Item key={summary.conversation.id} summary={summary} active={summary.conversation.id === activeId} />
-      ))}
-    </ul>
+    <>
+      <InvitationsPanel />
+      {conversations.length === 0 ? (
+        <p class="list-empty">{store.listLoaded ? t("list.empty") : t("conn.connecting")}</p>
+      ) : (
+        <ul class="conversations" aria-label={t("list.label")}>
+          {conversations.map((summary) => (
+            <Item key={summary.conversation.id} summary={summary} active={summary.conversation.id === activeId} />
+          ))}
+        </ul>
+      )}
+    </>
   );
 }

@@ -65,7 +65,7 @@ export function MessageBubble(props: {
   const { message, view, conversation } = props;
   const mine = message.senderId === store.me;
   const unread = message.deleted ? 0 : unreadByCount(view.readSeqs, message);
-  const mentioned = mentionsUser(message, store.me);
+  const mentioned = mentionsUser(message, store.me, store.directory.blockedIds);
   const sender = userName(store, message.senderId);
   const classes = ["msg", mine ? "mine" : "theirs", props.first ? "first" : "", mentioned ? "mentions-me" : ""];
   const menuId = `menu-${conversation.id}-${message.seq}`;
