@@ -13,7 +13,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import fc from "fast-check";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { RawClient, startTestServer, type TestServer } from "../harness.js";
+import { addContactOf, RawClient, startTestServer, type TestServer } from "../harness.js";
 import { dropSchema, freshSchema, postgresUrlWithSchema } from "../services.js";
 import { type FuzzFrame, type FuzzHttpRequest, httpRequest, type KnownIds, wsFrame } from "./fuzz-arbitraries.js";
 import { throwHttp, WsLane } from "./fuzz-lanes.js";
@@ -155,6 +155,8 @@ it(`survives ${SECONDS} s of fuzzing with stable codes, one reply per frame, bou
   const friend = await account("fzfriend");
   const attacker = await account("fzattacker");
   const marker = `SECRET-${randomBytes(8).toString("hex")}`;
+  // The victim's friend and the attacker have the victim as a contact, so its groups take them directly.
+  await addContactOf(server, victim.userId, [friend.userId, attacker.userId]);
   const v = await RawClient.connect(server.wsUrl, victim.token);
   const group = (
     await v.ok<{ conversation: { id: string } }>("conversation.create", {

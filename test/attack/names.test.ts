@@ -8,8 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nameSkeleton } from "../../src/chat/name-skeleton.js";
 import type { AuthReply, User } from "../../src/protocol/index.js";
-import { closeAll, createGroup, expectError, type Person, person } from "../features/helpers.js";
-import { postJson, RawClient, startTestServer, type TestServer } from "../harness.js";
+import { befriend, closeAll, createGroup, expectError, type Person, person } from "../features/helpers.js";
+import { addContactOf, postJson, RawClient, startTestServer, type TestServer } from "../harness.js";
 
 let counter = 0;
 
@@ -41,6 +41,7 @@ describe("attack: control, bidi and invisible characters in names and titles", (
     server = await startTestServer();
     mallory = await person(server, "namesmallory");
     victim = await person(server, "namesvictim");
+    await befriend(mallory, victim);
   });
   afterAll(async () => {
     await closeAll(mallory.client, victim.client);
@@ -147,6 +148,7 @@ describe("attack: look-alike names", () => {
     const flags = (list: User[]) => Object.fromEntries(list.map((u) => [u.displayName, u.nameCollides ?? false]));
     expect(flags(contacts)).toEqual({ "Kim Minsu": true, "K\u0456m M\u0456nsu": true, "Lee Jiwoo": false });
 
+    await addContactOf(server, viewer.id, [real.user.id, fake.user.id, other.user.id]);
     const group = await createGroup(viewer.client, [real.user.id, fake.user.id, other.user.id], "lookalikes");
     const { members } = await viewer.client.ok<{ members: User[] }>("conversation.members", {
       conversationId: group.id,
@@ -154,6 +156,7 @@ describe("attack: look-alike names", () => {
     expect(flags(members)).toMatchObject({ "Kim Minsu": true, "K\u0456m M\u0456nsu": true, "Lee Jiwoo": false });
     // A display name like another member's username is marked too.
     const posing = (await register(server, real.user.username)).body as AuthReply;
+    await addContactOf(server, viewer.id, [posing.user.id]);
     await viewer.client.ok("conversation.addMembers", { conversationId: group.id, userIds: [posing.user.id] });
     const after = await viewer.client.ok<{ members: User[] }>("conversation.members", { conversationId: group.id });
     expect(after.members.find((m) => m.id === posing.user.id)?.nameCollides).toBe(true);

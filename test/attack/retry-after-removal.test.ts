@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Message } from "../../src/protocol/index.js";
-import { closeAll, createGroup, type Person, person } from "../features/helpers.js";
+import { befriend, closeAll, createGroup, type Person, person } from "../features/helpers.js";
 import { type Frame, RawClient, startTestServer, type TestServer } from "../harness.js";
 
 describe("attack: an idempotent retry after removal", () => {
@@ -19,6 +19,7 @@ describe("attack: an idempotent retry after removal", () => {
     server = await startTestServer({ maxTextLength: 100 });
     owner = await person(server, "retryowner");
     mallory = await person(server, "retrymallory");
+    await befriend(owner, mallory);
     conversationId = (await createGroup(owner.client, [mallory.id], "retries")).id;
     original = (
       await mallory.client.ok<{ message: Message }>("message.send", {

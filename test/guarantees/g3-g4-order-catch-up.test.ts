@@ -7,7 +7,15 @@
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { FeedEvent, Message } from "../../src/protocol/index.js";
-import { afterDeletions, loginDevice, RawClient, registerUser, startTestServer, type TestServer } from "../harness.js";
+import {
+  addContactOf,
+  afterDeletions,
+  loginDevice,
+  RawClient,
+  registerUser,
+  startTestServer,
+  type TestServer,
+} from "../harness.js";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -55,6 +63,18 @@ it("a device that was offline catches up to exactly what the online device has",
   const pc = await RawClient.connect(server.wsUrl, u.token);
   const bc = await RawClient.connect(server.wsUrl, b.token);
   const cc = await RawClient.connect(server.wsUrl, c.token);
+  // Everyone is everyone's contact, so groups take members directly (strangers are only invited).
+  for (const [who, others] of [
+    [u, [b, c]],
+    [b, [u, c]],
+    [c, [u, b]],
+  ] as const) {
+    await addContactOf(
+      server,
+      who.user.id,
+      others.map((o) => o.user.id),
+    );
+  }
   const create = async (client: RawClient, kind: string, memberIds: string[]) =>
     (await client.ok<{ conversation: { id: string } }>("conversation.create", { kind, memberIds })).conversation.id;
   const convs = [
