@@ -1,7 +1,8 @@
-/** @module The ops HTTP API under `/api/v1/ops/`: alerts, incidents, components, maintenance, logs, stats, probes and SLOs; staff only, alert intake by token. */
+/** @module The ops HTTP API under `/api/v1/ops/`: alerts, incidents, components, maintenance, logs, stats, probes, SLOs, roles and password resets; staff only, alert intake by token. */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { z } from "zod";
 import type { ChatContext } from "../chat/context.js";
+import { startPasswordReset } from "../chat/passwords.js";
 import type { Monitoring } from "../ops/monitoring/monitoring.js";
 import { alertmanagerPayload, fromAlertmanager } from "../ops/tower/alertmanager.js";
 import { fromPagerduty, pagerdutyEvent } from "../ops/tower/pagerduty.js";
@@ -203,6 +204,10 @@ export function createOpsRoutes(
         if (!user) throw new HaetaeError("user_not_found");
         return [200, { user }];
       },
+    }),
+    // A one-time code for the user to set a new password with; their logins end at once.
+    route("POST", "/users/:username/password-reset", {
+      staff: async (call, actor) => [201, await startPasswordReset(deps.ctx, call.params.username as string, actor)],
     }),
   ];
 

@@ -133,6 +133,71 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     expect(ids.slice(510).map((id) => seen.get(id))).toEqual(Array(10).fill(made));
   });
 
+  it("rotates device keys, and a password change keeps only the current device's login and keys", async () => {
+    const { store } = await fresh();
+    const [a, b] = [await user(store), await user(store)];
+    const made = now();
+    const expires = "2099-01-01T00:00:00.000Z";
+    const device = (id: string, userId = a.id) =>
+      store.createDevice({ id, userId, name: id, createdAt: made, lastSeenAt: made, expiresAt: expires }, `t-${id}`);
+    const key = (deviceId: string, userId = a.id) => ({ userId, deviceId, createdAt: made, expiresAt: expires });
+    for (const id of ["keep", "other1", "other2"]) await device(id);
+    await device("b-dev", b.id);
+    await store.createDeviceKey("k-keep", key("keep"));
+    await store.createDeviceKey("k-old", key("other1"));
+    await store.createDeviceKey("k-new", key("other2"), "k-old");
+    await store.createDeviceKey("k-b", key("b-dev", b.id));
+    await store.createDeviceKey("k-expired", { ...key("keep"), expiresAt: "2000-01-01T00:00:00.000Z" });
+    expect(await store.getDeviceKey("k-old", now())).toBeNull();
+    expect(await store.getDeviceKey("k-expired", now())).toBeNull();
+    expect(await store.getDeviceKey("k-new", now())).toMatchObject({ userId: a.id, deviceId: "other2" });
+    // Another user's key is not replaced by naming it.
+    await store.createDeviceKey("k-a2", key("keep"), "k-b");
+    expect(await store.getDeviceKey("k-b", now())).not.toBeNull();
+
+    const revoked = await store.setPassword(a.id, "new-hash", "keep");
+    expect(revoked.sort()).toEqual(["other1", "other2"]);
+    expect((await store.listDevices(a.id, now())).map((d) => d.id)).toEqual(["keep"]);
+    expect((await store.getUserByUsername(a.username))?.passwordHash).toBe("new-hash");
+    expect(await store.getDeviceKey("k-new", now())).toBeNull();
+    expect(await store.getDeviceKey("k-keep", now())).not.toBeNull();
+    expect(await store.getDeviceKey("k-b", now())).not.toBeNull();
+    expect(await store.listDevices(b.id, now())).toHaveLength(1);
+  });
+
+  it("starts a password reset that ends every login, and takes its code once, unexpired, for its user only", async () => {
+    const { store } = await fresh();
+    const [a, b] = [await user(store), await user(store)];
+    const made = now();
+    await store.createDevice(
+      {
+        id: "a-dev",
+        userId: a.id,
+        name: "d",
+        createdAt: made,
+        lastSeenAt: made,
+        expiresAt: "2099-01-01T00:00:00.000Z",
+      },
+      "t-a",
+    );
+    await store.createDeviceKey("k-a", { userId: a.id, deviceId: "a-dev", createdAt: made, expiresAt: "2099-01-01" });
+    const later = "2099-01-01T00:00:00.000Z";
+    expect(await store.startPasswordReset(a.id, "old-code", later, "!disabled")).toEqual(["a-dev"]);
+    expect(await store.startPasswordReset(a.id, "code", later, "!disabled")).toEqual([]);
+    expect((await store.getUserByUsername(a.username))?.passwordHash).toBe("!disabled");
+    expect(await store.listDevices(a.id, now())).toEqual([]);
+    expect(await store.getDeviceKey("k-a", now())).toBeNull();
+    expect(await store.takePasswordReset(a.id, "old-code", now())).toBe(false); // replaced by the newer one
+    expect(await store.takePasswordReset(b.id, "code", now())).toBe(false);
+    expect(await store.takePasswordReset(a.id, "code", "2100-01-01T00:00:00.000Z")).toBe(false); // expired
+    expect(await store.takePasswordReset(a.id, "code", now())).toBe(true);
+    expect(await store.takePasswordReset(a.id, "code", now())).toBe(false);
+    // A password change drops a pending reset too.
+    await store.startPasswordReset(a.id, "code2", later, "!disabled");
+    await store.setPassword(a.id, "h", null);
+    expect(await store.takePasswordReset(a.id, "code2", now())).toBe(false);
+  });
+
   it("gives each conversation its own gap-free seq from 1, under concurrent appends", async () => {
     const { store } = await fresh();
     const a = await user(store);

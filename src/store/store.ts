@@ -18,6 +18,18 @@ export interface DeviceRecord {
   expiresAt: string;
 }
 
+/**
+ * A device key: the long-lived credential a device earns by logging in, presented at its next
+ * login so that the account's failed-login backoff does not apply to it. Only its SHA-256 is stored.
+ */
+export interface DeviceKeyRecord {
+  userId: string;
+  /** The device whose login issued it; a password change keeps the keys of the device that made it. */
+  deviceId: string;
+  createdAt: string;
+  expiresAt: string;
+}
+
 /** A feed event before the store gives it its `eventId`. */
 export type NewFeedEvent = FeedEvent extends infer E ? (E extends FeedEvent ? Omit<E, "eventId"> : never) : never;
 
@@ -89,6 +101,25 @@ export interface Store {
   listDevices(userId: string, now: string): Promise<DeviceRecord[]>;
   /** Revoke a device of this user; false when there was none. */
   revokeDevice(userId: string, deviceId: string): Promise<boolean>;
+
+  /** Store a device key; `replacesKeyHash`, a key of the same user, is deleted in the same write (keys rotate at each login). */
+  createDeviceKey(keyHash: string, key: DeviceKeyRecord, replacesKeyHash?: string): Promise<void>;
+  /** The unexpired device key with this hash, or null. */
+  getDeviceKey(keyHash: string, now: string): Promise<DeviceKeyRecord | null>;
+  /**
+   * Set a user's password hash and, in the same transaction, end every other login: revoke each
+   * device but `keepDeviceId`, delete every device key not issued to it, and drop a pending
+   * reset. Returns the ids of the devices revoked (their sessions are closed by the caller).
+   */
+  setPassword(userId: string, passwordHash: string, keepDeviceId: string | null): Promise<string[]>;
+  /**
+   * Start a staff-initiated reset in one transaction: the password is replaced by `disabledHash`
+   * (which no password matches), every device is revoked and every device key deleted, and the
+   * reset code's hash is kept until `expiresAt` (replacing an earlier one). Returns the devices revoked.
+   */
+  startPasswordReset(userId: string, codeHash: string, expiresAt: string, disabledHash: string): Promise<string[]>;
+  /** Use up the user's reset when its code hash matches and it has not expired; false otherwise. */
+  takePasswordReset(userId: string, codeHash: string, now: string): Promise<boolean>;
 
   addContact(userId: string, contactId: string, at: string): Promise<void>;
   removeContact(userId: string, contactId: string): Promise<void>;

@@ -128,6 +128,25 @@ CREATE INDEX events_message ON events(conversation_id, seq);
     name: "user roles",
     sql: "ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'user';",
   },
+  {
+    version: 5,
+    name: "device keys and password resets",
+    sql: `
+CREATE TABLE device_keys (
+  key_hash TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users(id),
+  device_id TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL
+);
+CREATE INDEX device_keys_user ON device_keys(user_id);
+CREATE TABLE password_resets (
+  user_id TEXT PRIMARY KEY REFERENCES users(id),
+  code_hash TEXT NOT NULL,
+  expires_at TEXT NOT NULL
+);
+`,
+  },
 ];
 
 /** Every node starts with this; the lock makes concurrent starts apply each migration once. */

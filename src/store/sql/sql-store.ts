@@ -10,6 +10,7 @@ import type {
 } from "../../protocol/index.js";
 import {
   type AppendMessageInput,
+  type DeviceKeyRecord,
   type DeviceRecord,
   type Store,
   StoreConflictError,
@@ -103,6 +104,41 @@ export class SqlStore implements Store {
       ]),
     );
     return result.changes > 0;
+  }
+
+  createDeviceKey(keyHash: string, key: DeviceKeyRecord, replacesKeyHash?: string): Promise<void> {
+    return this.driver.write((tx) => accounts.insertDeviceKey(tx, keyHash, key, replacesKeyHash));
+  }
+
+  getDeviceKey(keyHash: string, now: string): Promise<DeviceKeyRecord | null> {
+    return accounts.deviceKeyByHash(this.db, keyHash, now);
+  }
+
+  setPassword(userId: string, passwordHash: string, keepDeviceId: string | null): Promise<string[]> {
+    return this.driver.write((tx) => accounts.replacePassword(tx, userId, passwordHash, keepDeviceId));
+  }
+
+  startPasswordReset(userId: string, codeHash: string, expiresAt: string, disabledHash: string): Promise<string[]> {
+    return this.driver.write(async (tx) => {
+      const revoked = await accounts.replacePassword(tx, userId, disabledHash, null);
+      await tx.run("INSERT INTO password_resets (user_id, code_hash, expires_at) VALUES (?, ?, ?)", [
+        userId,
+        codeHash,
+        expiresAt,
+      ]);
+      return revoked;
+    });
+  }
+
+  async takePasswordReset(userId: string, codeHash: string, now: string): Promise<boolean> {
+    const { changes } = await this.driver.write((tx) =>
+      tx.run("DELETE FROM password_resets WHERE user_id = ? AND code_hash = ? AND expires_at > ?", [
+        userId,
+        codeHash,
+        now,
+      ]),
+    );
+    return changes > 0;
   }
 
   async addContact(userId: string, contactId: string, at: string): Promise<void> {
