@@ -107,7 +107,7 @@ export async function startApp(config: Config): Promise<App> {
         `${sample.pendingWrites} writes queued, ${sample.rssMb.toFixed(0)} MB`,
     );
   });
-  if (config.passwordMinScore > 0) passwordStrength.warm();
+  if (config.passwordMinScore > 0) await passwordStrength.warm();
   const stopSampling = sampleProcess(load, () => store.pendingWrites, config.loadSampleMs);
   const sli = new SliRecorder();
   // The tower keeps its own SQLite file in the data folder, apart from the chat store it watches.

@@ -62,13 +62,11 @@ export async function issueDevice(
     lastSeenAt: now.toISOString(),
     expiresAt: new Date(now.getTime() + ctx.limits.tokenTtlMs).toISOString(),
   };
-  await ctx.store.createDevice(device, hashToken(token));
-  const expiresAt = new Date(now.getTime() + ctx.limits.deviceKeyTtlMs).toISOString();
-  await ctx.store.createDeviceKey(
-    hashToken(deviceKey),
-    { userId: user.id, deviceId: device.id, createdAt: now.toISOString(), expiresAt },
+  await ctx.store.createDevice(device, hashToken(token), {
+    keyHash: hashToken(deviceKey),
+    expiresAt: new Date(now.getTime() + ctx.limits.deviceKeyTtlMs).toISOString(),
     replacesKeyHash,
-  );
+  });
   return { user, token, deviceId: device.id, deviceKey };
 }
 
@@ -88,6 +86,9 @@ export async function register(
   if (!isValidDisplayName(displayName)) {
     throw new HaetaeError("invalid_request", "displayName: 1–64 characters without control characters.");
   }
+  // A taken name is answered before the strength check, whose thread is the costly part: a
+  // client retrying a registration that went through (the probes' canaries) is told at once.
+  if (await ctx.store.getUserByUsername(username)) throw new HaetaeError("username_taken");
   await checkNewPassword(ctx, input.password, { username, displayName });
   // A username listed in `adminUsernames` is admin from its first login: a fresh install's way in.
   const role: UserRole = configuredAdmins(ctx.limits.adminUsernames).has(username) ? "admin" : "user";

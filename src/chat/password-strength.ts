@@ -7,8 +7,12 @@ import type { ChatContext } from "./context.js";
 /** Long passphrases are welcome; past this a body is not a password. */
 export const MAX_PASSWORD_LENGTH = 1024;
 
-/** Only this many characters are scored: past them a password is long enough, and zxcvbn's cost grows steeply with length. */
-export const SCORED_LENGTH = 64;
+/**
+ * Only this many characters are scored: zxcvbn's cost grows steeply with length (a random
+ * 64-character password took over a second on a busy core, 32 characters a tenth of that), and
+ * a password whose first 32 characters are hard to guess is hard to guess.
+ */
+export const SCORED_LENGTH = 32;
 /** Checks waiting for the thread; more are refused with `overloaded` rather than queued without end. */
 const MAX_WAITING = 200;
 
@@ -29,9 +33,9 @@ const MODULES = {
 
 /**
  * Plain CommonJS, run with `eval`. The dictionaries are language-common's password list (drawn
- * from breach corpora) and names, and language-en's words. l33t substitutions are capped: with
- * zxcvbn's default of 100, a 16-character random password took over 100 ms and a 100-character
- * one seconds.
+ * from breach corpora) and names, and language-en's words. l33t substitutions are capped at 4:
+ * with zxcvbn's default of 100, a 16-character random password took over 100 ms and a
+ * 100-character one seconds; 4 still finds "P@ssw0rd2024" and "1l0v3y0u".
  */
 const THREAD_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
@@ -42,9 +46,12 @@ const zxcvbn = new core.ZxcvbnFactory({
   translations: en.translations,
   graphs: common.adjacencyGraphs,
   dictionary: { ...common.dictionary, ...en.dictionary },
-  l33tMaxSubstitutions: 20,
+  l33tMaxSubstitutions: 4,
   maxLength: workerData.maxLength,
 });
+// One check before saying ready: the first one after loading costs several times a later one.
+zxcvbn.check("warm up the matchers 4 a first check", []);
+parentPort.postMessage({ ready: true });
 parentPort.on("message", ({ id, password, userInputs }) => {
   try {
     const result = zxcvbn.check(password, userInputs);
@@ -55,7 +62,7 @@ parentPort.on("message", ({ id, password, userInputs }) => {
 });
 `;
 
-type Reply = { id: number; error?: string } & Partial<Strength>;
+type Reply = { id: number; error?: string; ready?: true } & Partial<Strength>;
 
 /**
  * Scores passwords on one thread of its own, started at the first check and kept (unreferenced)
@@ -64,6 +71,7 @@ type Reply = { id: number; error?: string } & Partial<Strength>;
  */
 export class PasswordStrength {
   private worker: Worker | undefined;
+  private started: Promise<void> | undefined;
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve(s: Strength): void; reject(e: Error): void }>();
 
@@ -79,16 +87,27 @@ export class PasswordStrength {
     });
   }
 
-  /** Start the thread now, so that it has loaded its dictionaries before the first registration waits on it. */
-  warm(): void {
+  /**
+   * Start the thread now; resolves once it has loaded its dictionaries (seconds on a busy
+   * machine), so a node can be ready before the first registration — its probes' canaries
+   * register at once, within `probeTimeoutMs` — waits on them. Never rejects: a thread that fails
+   * fails the checks instead.
+   */
+  warm(): Promise<void> {
     this.start();
+    return this.started as Promise<void>;
   }
 
   private start(): Worker {
     if (this.worker) return this.worker;
     const worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { ...MODULES, maxLength: SCORED_LENGTH } });
     worker.unref();
+    let ready = () => {};
+    this.started = new Promise<void>((resolve) => {
+      ready = resolve;
+    });
     worker.on("message", (reply: Reply) => {
+      if (reply.ready) return ready();
       const waiter = this.waiting.get(reply.id);
       this.waiting.delete(reply.id);
       if (this.waiting.size === 0) worker.unref();
@@ -103,6 +122,7 @@ export class PasswordStrength {
     });
     // A dead thread fails what it held; the next check starts a new one.
     const fail = (error: Error) => {
+      ready();
       if (this.worker === worker) this.worker = undefined;
       for (const waiter of this.waiting.values()) waiter.reject(error);
       this.waiting.clear();

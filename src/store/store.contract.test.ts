@@ -138,28 +138,30 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     const [a, b] = [await user(store), await user(store)];
     const made = now();
     const expires = "2099-01-01T00:00:00.000Z";
-    const device = (id: string, userId = a.id) =>
-      store.createDevice({ id, userId, name: id, createdAt: made, lastSeenAt: made, expiresAt: expires }, `t-${id}`);
-    const key = (deviceId: string, userId = a.id) => ({ userId, deviceId, createdAt: made, expiresAt: expires });
-    for (const id of ["keep", "other1", "other2"]) await device(id);
-    await device("b-dev", b.id);
-    await store.createDeviceKey("k-keep", key("keep"));
-    await store.createDeviceKey("k-old", key("other1"));
-    await store.createDeviceKey("k-new", key("other2"), "k-old");
-    await store.createDeviceKey("k-b", key("b-dev", b.id));
-    await store.createDeviceKey("k-expired", { ...key("keep"), expiresAt: "2000-01-01T00:00:00.000Z" });
+    const device = (id: string, keyHash: string, userId = a.id, replaces?: string, expiresAt = expires) =>
+      store.createDevice({ id, userId, name: id, createdAt: made, lastSeenAt: made, expiresAt: expires }, `t-${id}`, {
+        keyHash,
+        expiresAt,
+        replacesKeyHash: replaces,
+      });
+    await device("keep", "k-keep");
+    await device("other1", "k-old");
+    await device("other2", "k-new", a.id, "k-old");
+    await device("b-dev", "k-b", b.id);
+    await device("old", "k-expired", a.id, undefined, "2000-01-01T00:00:00.000Z");
     expect(await store.getDeviceKey("k-old", now())).toBeNull();
     expect(await store.getDeviceKey("k-expired", now())).toBeNull();
     expect(await store.getDeviceKey("k-new", now())).toMatchObject({ userId: a.id, deviceId: "other2" });
     // Another user's key is not replaced by naming it.
-    await store.createDeviceKey("k-a2", key("keep"), "k-b");
+    await device("keep2", "k-a2", a.id, "k-b");
     expect(await store.getDeviceKey("k-b", now())).not.toBeNull();
 
     const revoked = await store.setPassword(a.id, "new-hash", "keep");
-    expect(revoked.sort()).toEqual(["other1", "other2"]);
+    expect(revoked.sort()).toEqual(["keep2", "old", "other1", "other2"]);
     expect((await store.listDevices(a.id, now())).map((d) => d.id)).toEqual(["keep"]);
     expect((await store.getUserByUsername(a.username))?.passwordHash).toBe("new-hash");
     expect(await store.getDeviceKey("k-new", now())).toBeNull();
+    expect(await store.getDeviceKey("k-a2", now())).toBeNull();
     expect(await store.getDeviceKey("k-keep", now())).not.toBeNull();
     expect(await store.getDeviceKey("k-b", now())).not.toBeNull();
     expect(await store.listDevices(b.id, now())).toHaveLength(1);
@@ -179,8 +181,8 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
         expiresAt: "2099-01-01T00:00:00.000Z",
       },
       "t-a",
+      { keyHash: "k-a", expiresAt: "2099-01-01T00:00:00.000Z" },
     );
-    await store.createDeviceKey("k-a", { userId: a.id, deviceId: "a-dev", createdAt: made, expiresAt: "2099-01-01" });
     const later = "2099-01-01T00:00:00.000Z";
     expect(await store.startPasswordReset(a.id, "old-code", later, "!disabled")).toEqual(["a-dev"]);
     expect(await store.startPasswordReset(a.id, "code", later, "!disabled")).toEqual([]);

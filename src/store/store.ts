@@ -30,6 +30,13 @@ export interface DeviceKeyRecord {
   expiresAt: string;
 }
 
+/** The device key a login issues with its device: its hash, expiry, and the key it replaces. */
+export interface NewDeviceKey {
+  keyHash: string;
+  expiresAt: string;
+  replacesKeyHash?: string | undefined;
+}
+
 /** A feed event before the store gives it its `eventId`. */
 export type NewFeedEvent = FeedEvent extends infer E ? (E extends FeedEvent ? Omit<E, "eventId"> : never) : never;
 
@@ -91,7 +98,12 @@ export interface Store {
   /** The role of a user, or null when there is no such user. */
   getRole(userId: string): Promise<UserRole | null>;
 
-  createDevice(device: DeviceRecord, tokenHash: string): Promise<void>;
+  /**
+   * Store a logged-in device; with `key`, its device key in the same write (one commit per
+   * login), deleting `key.replacesKeyHash` when that is a key of the same user (keys rotate at
+   * each login).
+   */
+  createDevice(device: DeviceRecord, tokenHash: string, key?: NewDeviceKey): Promise<void>;
   /** The unexpired, unrevoked device holding this token hash, with its user, in one read (every login and session opens with it). */
   getDeviceByTokenHash(tokenHash: string, now: string): Promise<{ device: DeviceRecord; user: User } | null>;
   /** Set the `lastSeenAt` of these devices to `at`, in one write. */
@@ -102,8 +114,6 @@ export interface Store {
   /** Revoke a device of this user; false when there was none. */
   revokeDevice(userId: string, deviceId: string): Promise<boolean>;
 
-  /** Store a device key; `replacesKeyHash`, a key of the same user, is deleted in the same write (keys rotate at each login). */
-  createDeviceKey(keyHash: string, key: DeviceKeyRecord, replacesKeyHash?: string): Promise<void>;
   /** The unexpired device key with this hash, or null. */
   getDeviceKey(keyHash: string, now: string): Promise<DeviceKeyRecord | null>;
   /**

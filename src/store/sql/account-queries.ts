@@ -1,6 +1,6 @@
 /** @module SQL of users, devices, contacts and blocks. */
 import type { User, UserRole } from "../../protocol/index.js";
-import type { DeviceKeyRecord, DeviceRecord, UserRecord } from "../store.js";
+import type { DeviceKeyRecord, DeviceRecord, NewDeviceKey, UserRecord } from "../store.js";
 import { type DeviceRow, toDevice, toOwnUser, toUser, type UserRow } from "./rows.js";
 import { placeholders, type SqlExecutor } from "./sql-driver.js";
 
@@ -138,18 +138,14 @@ export async function activeDevices(db: SqlExecutor, deviceIds: readonly string[
   return active;
 }
 
-export async function insertDeviceKey(
-  db: SqlExecutor,
-  keyHash: string,
-  key: DeviceKeyRecord,
-  replacesKeyHash: string | undefined,
-): Promise<void> {
-  if (replacesKeyHash !== undefined) {
-    await db.run("DELETE FROM device_keys WHERE key_hash = ? AND user_id = ?", [replacesKeyHash, key.userId]);
+/** The device key of a device being created (its user, creation time), replacing an older key of the same user. */
+export async function insertDeviceKey(db: SqlExecutor, device: DeviceRecord, key: NewDeviceKey): Promise<void> {
+  if (key.replacesKeyHash !== undefined) {
+    await db.run("DELETE FROM device_keys WHERE key_hash = ? AND user_id = ?", [key.replacesKeyHash, device.userId]);
   }
   await db.run(
     "INSERT INTO device_keys (key_hash, user_id, device_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-    [keyHash, key.userId, key.deviceId, key.createdAt, key.expiresAt],
+    [key.keyHash, device.userId, device.id, device.createdAt, key.expiresAt],
   );
 }
 

@@ -12,6 +12,7 @@ import {
   type AppendMessageInput,
   type DeviceKeyRecord,
   type DeviceRecord,
+  type NewDeviceKey,
   type Store,
   StoreConflictError,
   type UserRecord,
@@ -74,8 +75,11 @@ export class SqlStore implements Store {
     return accounts.roleOf(this.db, userId);
   }
 
-  createDevice(device: DeviceRecord, tokenHash: string): Promise<void> {
-    return this.driver.write((tx) => accounts.insertDevice(tx, device, tokenHash));
+  createDevice(device: DeviceRecord, tokenHash: string, key?: NewDeviceKey): Promise<void> {
+    return this.driver.write(async (tx) => {
+      await accounts.insertDevice(tx, device, tokenHash);
+      if (key) await accounts.insertDeviceKey(tx, device, key);
+    });
   }
 
   getDeviceByTokenHash(tokenHash: string, now: string): Promise<{ device: DeviceRecord; user: User } | null> {
@@ -104,10 +108,6 @@ export class SqlStore implements Store {
       ]),
     );
     return result.changes > 0;
-  }
-
-  createDeviceKey(keyHash: string, key: DeviceKeyRecord, replacesKeyHash?: string): Promise<void> {
-    return this.driver.write((tx) => accounts.insertDeviceKey(tx, keyHash, key, replacesKeyHash));
   }
 
   getDeviceKey(keyHash: string, now: string): Promise<DeviceKeyRecord | null> {
