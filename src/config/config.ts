@@ -71,11 +71,11 @@ export const configSchema = z.strictObject({
   loginsPerMinutePerIp: int(1, 1_000_000).default(30),
   // Per account and per device key, in this node's memory (src/guard/login-backoff.ts, docs/security.md).
   loginFailuresPerAccount: int(1, 1_000_000).default(10),
-  loginFailuresPerDeviceKey: int(1, 1_000_000).default(10),
+  loginFailuresPerKey: int(1, 1_000_000).default(10),
   loginFailureWindowMs: int(1000, 7 * 24 * 3600 * 1000).default(15 * 60_000),
   loginBackoffBaseMs: int(1, 3_600_000).default(1000),
   loginBackoffMaxMs: int(1, 24 * 3600 * 1000).default(15 * 60_000),
-  deviceKeyTtlMs: int(60_000, 3650 * 24 * 3600 * 1000).default(180 * 24 * 3600 * 1000),
+  deviceKeyTtlMs: int(60_000, 3650 * 24 * 3600 * 1000).default(90 * 24 * 3600 * 1000),
   trustedProxies: z
     .string()
     .max(10_000)

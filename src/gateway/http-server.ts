@@ -48,7 +48,7 @@ export type LoginLimits = Pick<
   Config,
   | "loginsPerMinutePerIp"
   | "loginFailuresPerAccount"
-  | "loginFailuresPerDeviceKey"
+  | "loginFailuresPerKey"
   | "loginFailureWindowMs"
   | "loginBackoffBaseMs"
   | "loginBackoffMaxMs"
@@ -64,7 +64,7 @@ export function loginThrottle(limits: LoginLimits): LoginThrottle {
       baseMs: limits.loginBackoffBaseMs,
       maxMs: limits.loginBackoffMaxMs,
     });
-  return { accounts: backoff(limits.loginFailuresPerAccount), credentials: backoff(limits.loginFailuresPerDeviceKey) };
+  return { accounts: backoff(limits.loginFailuresPerAccount), credentials: backoff(limits.loginFailuresPerKey) };
 }
 
 export const WS_PATH = "/api/v1/ws";

@@ -131,7 +131,7 @@ describe("per-account backoff", () => {
     const s = await server({
       trustedProxies: "127.0.0.1",
       loginFailuresPerAccount: 3,
-      loginFailuresPerDeviceKey: 2,
+      loginFailuresPerKey: 2,
       loginBackoffBaseMs: 60_000,
     });
     const victim = name("victim");
