@@ -8,6 +8,7 @@ import { NatsBus } from "./bus/nats-bus.js";
 import { promoteConfiguredAdmins } from "./chat/accounts.js";
 import { type ChatContext, publishEvent } from "./chat/context.js";
 import { DeviceSeen } from "./chat/device-seen.js";
+import { passwordStrength } from "./chat/password-strength.js";
 import { sweepWsTickets } from "./chat/ws-tickets.js";
 import type { Config } from "./config/config.js";
 import { createHttpServer } from "./gateway/http-server.js";
@@ -111,6 +112,7 @@ export async function startApp(config: Config): Promise<App> {
         `${sample.pendingWrites} writes queued, ${sample.rssMb.toFixed(0)} MB`,
     );
   });
+  if (config.passwordMinScore > 0) await passwordStrength.warm();
   const stopSampling = sampleProcess(load, () => store.pendingWrites, config.loadSampleMs);
   const sli = new SliRecorder();
   // The tower keeps its own SQLite file in the data folder, apart from the chat store it watches.
@@ -138,7 +140,7 @@ export async function startApp(config: Config): Promise<App> {
     gateway,
     metrics,
     maxHttpBodyBytes: config.maxHttpBodyBytes,
-    loginsPerMinutePerIp: config.loginsPerMinutePerIp,
+    limits: config,
     opsRoutes: tower
       ? createOpsRoutes({
           ctx,

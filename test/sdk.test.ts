@@ -15,6 +15,7 @@ import type { AuthReply, Message, MessageNewEvent, TypingEvent } from "../src/pr
 import {
   Backoff,
   backoffDelay,
+  changePassword,
   HaetaeClient,
   type HaetaeClientOptions,
   HaetaeRequestError,
@@ -367,4 +368,29 @@ it("reads every page of conversation.list with listConversations, each conversat
   expect(all.map((c) => c.conversation.id).sort()).toEqual([...made].sort());
   const times = all.map((c) => c.conversation.createdAt);
   expect(times).toEqual([...times].sort().reverse()); // newest first (two made in one millisecond tie by id)
+});
+
+it("changes the password, ending the other devices' sessions, and logs in with the device key it was given", async () => {
+  const alice = await newUser("alice");
+  const username = alice.user.username;
+  const phone = await login(app.url, { username, password: PASSWORD, deviceName: "phone" });
+  const p = sdk(phone.token, { url: app.url });
+  await p.connect();
+  const next = "saffron kettle marble orchard";
+  await expect(
+    changePassword(app.url, alice.token, { currentPassword: "wrong!!!", newPassword: next }),
+  ).rejects.toMatchObject({
+    code: "invalid_credentials",
+  });
+  await expect(
+    changePassword(app.url, alice.token, { currentPassword: PASSWORD, newPassword: "12345678" }),
+  ).rejects.toMatchObject({
+    code: "weak_password",
+  });
+  expect(await changePassword(app.url, alice.token, { currentPassword: PASSWORD, newPassword: next })).toEqual({
+    revokedDevices: 1,
+  });
+  await waitFor(() => p.state === "terminal");
+  const again = await login(app.url, { username, password: next, deviceKey: alice.deviceKey });
+  expect(again.deviceKey).not.toBe(alice.deviceKey);
 });

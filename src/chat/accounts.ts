@@ -1,16 +1,17 @@
-/** @module Accounts and devices: register, login, token check, logout, device list and revoke. */
+/** @module Accounts and devices: register, login (with device keys and the failed-login backoff), token check, logout, device list and revoke. */
 import { createHash, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
+import type { LoginBackoff } from "../guard/login-backoff.js";
 import type { AuthReply, Device, User, UserRole } from "../protocol/index.js";
 import { HaetaeError, isValidUsername, normalizeUsername } from "../protocol/index.js";
 import { type DeviceRecord, type Store, StoreConflictError } from "../store/store.js";
 import { followRole } from "./actions/staff-conversation.js";
 import { type ChatContext, newId } from "./context.js";
 import { checkDisplayName } from "./display-names.js";
+import { checkNewPassword } from "./password-strength.js";
 
 const SCRYPT_R = 8;
 const SCRYPT_P = 1;
 const KEY_LENGTH = 32;
-const MAX_PASSWORD_LENGTH = 1024;
 
 function scryptAsync(password: string, salt: Buffer, logN: number, r: number, p: number): Promise<Buffer> {
   const N = 2 ** logN;
@@ -42,8 +43,18 @@ export function hashToken(token: string): string {
   return createHash("sha256").update(token).digest("hex");
 }
 
-async function issueDevice(ctx: ChatContext, user: User, deviceName: string): Promise<AuthReply> {
+/**
+ * Log a new device in: a session token, and a device key (see `login`) that replaces the key the
+ * login presented, if it had one of this user's.
+ */
+export async function issueDevice(
+  ctx: ChatContext,
+  user: User,
+  deviceName: string,
+  replacesKeyHash?: string,
+): Promise<AuthReply> {
   const token = `ht_${randomBytes(32).toString("base64url")}`;
+  const deviceKey = `hk_${randomBytes(32).toString("base64url")}`;
   const now = ctx.now();
   const device: DeviceRecord = {
     id: newId(),
@@ -53,17 +64,12 @@ async function issueDevice(ctx: ChatContext, user: User, deviceName: string): Pr
     lastSeenAt: now.toISOString(),
     expiresAt: new Date(now.getTime() + ctx.limits.tokenTtlMs).toISOString(),
   };
-  await ctx.store.createDevice(device, hashToken(token));
-  return { user, token, deviceId: device.id };
-}
-
-function checkPassword(ctx: ChatContext, password: string): void {
-  if (password.length < ctx.limits.minPasswordLength || password.length > MAX_PASSWORD_LENGTH) {
-    throw new HaetaeError(
-      "weak_password",
-      `The password must be ${ctx.limits.minPasswordLength} to ${MAX_PASSWORD_LENGTH} characters long.`,
-    );
-  }
+  await ctx.store.createDevice(device, hashToken(token), {
+    keyHash: hashToken(deviceKey),
+    expiresAt: new Date(now.getTime() + ctx.limits.deviceKeyTtlMs).toISOString(),
+    replacesKeyHash,
+  });
+  return { user, token, deviceId: device.id, deviceKey };
 }
 
 /** Create an account and log its first device in. */
@@ -78,9 +84,12 @@ export async function register(
       "A username is 3–32 characters: a–z, 0–9, '_' and '.', not starting with '.', and not a reserved word.",
     );
   }
-  checkPassword(ctx, input.password);
   const displayName = (input.displayName ?? username).trim();
   await checkDisplayName(ctx, displayName);
+  // A taken name is answered before the strength check, whose thread is the costly part: a
+  // client retrying a registration that went through is told at once.
+  if (await ctx.store.getUserByUsername(username)) throw new HaetaeError("username_taken");
+  await checkNewPassword(ctx, input.password, { username, displayName });
   // A username listed in `adminUsernames` is admin from its first login: a fresh install's way in.
   const role: UserRole = configuredAdmins(ctx.limits.adminUsernames).has(username) ? "admin" : "user";
   const user: User = { id: newId(), username, displayName, createdAt: ctx.now().toISOString(), role };
@@ -124,23 +133,56 @@ export async function promoteConfiguredAdmins(store: Store, list: string): Promi
   return promoted;
 }
 
+/** This node's failed-login counters, in memory: per account (by username), and per credential (a device key, a session). */
+export interface LoginThrottle {
+  accounts: LoginBackoff;
+  credentials: LoginBackoff;
+}
+
 // A real hash, so that a login for an unknown user takes as long as one with a wrong password.
 let decoyHash: Promise<string> | undefined;
 
-/** Log a device in with username and password. */
+/** The user's hash, or (for no user, or a password disabled by a reset) a decoy that costs as much to check. */
+export async function hashToCheck(ctx: ChatContext, stored: string | undefined): Promise<string> {
+  if (stored?.startsWith("scrypt$")) return stored;
+  decoyHash ??= hashPassword("decoy password", ctx.limits.scryptLogN);
+  return decoyHash;
+}
+
+/**
+ * Log a device in with username and password. Failed attempts are counted per account, and
+ * past `loginFailuresPerAccount` the account is tried at most once per backoff wait, from
+ * anywhere. A login that presents a device key this account issued (to a device that logged in
+ * before) is counted against that key instead: an attacker who makes the account wait cannot
+ * make its owner's devices wait. The wait answers `rate_limited` the same way for an unknown
+ * username, so it tells nobody which accounts exist.
+ */
 export async function login(
   ctx: ChatContext,
-  input: { username: string; password: string; deviceName?: string | undefined },
+  input: { username: string; password: string; deviceName?: string | undefined; deviceKey?: string | undefined },
+  throttle: LoginThrottle,
 ): Promise<AuthReply> {
-  const record = await ctx.store.getUserByUsername(normalizeUsername(input.username));
-  if (!record) {
-    decoyHash ??= hashPassword("decoy password", ctx.limits.scryptLogN);
-    await verifyPassword(input.password, await decoyHash);
-    throw new HaetaeError("invalid_credentials");
+  const username = normalizeUsername(input.username);
+  const record = await ctx.store.getUserByUsername(username);
+  const keyHash = input.deviceKey ? hashToken(input.deviceKey) : undefined;
+  const key = keyHash && record ? await ctx.store.getDeviceKey(keyHash, ctx.now().toISOString()) : null;
+  // A key of another account is no key; a key that failed too often is no key until its wait ends.
+  const trusted = keyHash && key && key.userId === record?.id && !throttle.credentials.waiting(keyHash);
+  const [backoff, counted] = trusted ? [throttle.credentials, keyHash] : [throttle.accounts, username];
+  const wait = backoff.attempt(counted);
+  if (wait > 0) {
+    throw new HaetaeError(
+      "rate_limited",
+      "Too many failed logins to this account; retry after retryAfterMs, or log in from a device that logged in to it before.",
+      wait,
+    );
   }
-  if (!(await verifyPassword(input.password, record.passwordHash))) throw new HaetaeError("invalid_credentials");
+  const hash = await hashToCheck(ctx, record?.passwordHash);
+  const right = await verifyPassword(input.password, hash);
+  if (!record || !right || hash !== record.passwordHash) throw new HaetaeError("invalid_credentials");
+  backoff.succeeded(counted);
   const { passwordHash: _secret, ...user } = record;
-  return issueDevice(ctx, user, input.deviceName ?? "device");
+  return issueDevice(ctx, user, input.deviceName ?? "device", keyHash);
 }
 
 /** The user and device a token belongs to; `unauthorized` when it is unknown, revoked or expired. */
@@ -184,10 +226,17 @@ export async function listDevices(ctx: ChatContext, userId: string, currentDevic
 /** Revoke one device (logout is revoking one's own); its open sessions are closed on every node. */
 export async function revokeDevice(ctx: ChatContext, userId: string, deviceId: string): Promise<void> {
   if (!(await ctx.store.revokeDevice(userId, deviceId))) throw new HaetaeError("device_not_found");
-  try {
-    await ctx.bus.publishControl({ kind: "device.revoked", deviceId });
-  } catch (error) {
-    // The token is already dead in the store; a session that misses this closes at its next check.
-    console.error("revocation publish failed:", (error as Error).message);
+  await announceRevoked(ctx, [deviceId]);
+}
+
+/** Tell every node that these devices are revoked, so their open sessions close (4501). */
+export async function announceRevoked(ctx: ChatContext, deviceIds: readonly string[]): Promise<void> {
+  for (const deviceId of deviceIds) {
+    try {
+      await ctx.bus.publishControl({ kind: "device.revoked", deviceId });
+    } catch (error) {
+      // The token is already dead in the store; a session that misses this closes at its next check.
+      console.error("revocation publish failed:", (error as Error).message);
+    }
   }
 }

@@ -38,6 +38,8 @@ describe("config", () => {
   it("reports a bad value with its key and where it came from", () => {
     expect(() => loadConfig([], { HAETAE_PORT: "eighty" })).toThrow(/port \(from env HAETAE_PORT\)/);
     expect(() => loadConfig(["--store", "mysql://x"], {})).toThrow(/store \(from flag --store\).*postgres/);
+    expect(() => loadConfig(["--trusted-proxies", "10.0.0.0/8, proxy.local"], {})).toThrow(/trustedProxies.*CIDR/);
+    expect(loadConfig([], { HAETAE_TRUSTED_PROXIES: "10.0.0.0/8, ::1" }).trustedProxies).toBe("10.0.0.0/8, ::1");
     expect(() => loadConfig(["--max-text-length", "0"], {})).toThrow(/maxTextLength/);
     expect(() => makeConfig({ bus: "kafka://x" })).toThrow(/bus/);
   });

@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { isAddressOrRange, proxyEntries } from "../gateway/client-address.js";
 
 const int = (min: number, max: number) => z.coerce.number().pipe(z.int().min(min).max(max));
 
@@ -69,6 +70,9 @@ export const configSchema = z.strictObject({
     .default(""),
   scryptLogN: int(10, 20).default(15),
   minPasswordLength: int(6, 128).default(8),
+  // zxcvbn's score (0 too guessable … 4 very unguessable) a new password must reach (src/chat/password-strength.ts).
+  passwordMinScore: int(0, 4).default(3),
+  passwordResetTtlMs: int(60_000, 7 * 24 * 3600 * 1000).default(30 * 60_000),
   presenceSubscriptionLimit: int(1, 10_000).default(500),
   shutdownTimeoutMs: int(100, 600_000).default(10_000),
   heartbeatMs: int(100, 600_000).default(30_000),
@@ -78,6 +82,20 @@ export const configSchema = z.strictObject({
   connectionMaxQueuedReads: int(1, 1_000_000).default(200),
   syncShedQueuedReads: int(1, 1_000_000).default(100),
   loginsPerMinutePerIp: int(1, 1_000_000).default(30),
+  // Per account and per device key, in this node's memory (src/guard/login-backoff.ts, docs/security.md).
+  loginFailuresPerAccount: int(1, 1_000_000).default(10),
+  loginFailuresPerKey: int(1, 1_000_000).default(10),
+  loginFailureWindowMs: int(1000, 7 * 24 * 3600 * 1000).default(15 * 60_000),
+  loginBackoffBaseMs: int(1, 3_600_000).default(1000),
+  loginBackoffMaxMs: int(1, 24 * 3600 * 1000).default(15 * 60_000),
+  deviceKeyTtlMs: int(60_000, 3650 * 24 * 3600 * 1000).default(90 * 24 * 3600 * 1000),
+  trustedProxies: z
+    .string()
+    .max(10_000)
+    .refine((v) => proxyEntries(v).every(isAddressOrRange), {
+      message: "must be comma-separated IP addresses or CIDR ranges (10.0.0.0/8, ::1)",
+    })
+    .default(""),
   // Shared by every connection of one user / one address on this node (src/guard/client-limits.ts).
   userRequestsPerSecond: int(1, 1_000_000).default(100),
   userRequestBurst: int(1, 1_000_000).default(400),

@@ -1,14 +1,28 @@
 /** @module The HTTP API: auth, health, readiness and metrics; the web client; hands WebSocket upgrades to the gateway. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
-import { authenticate, login, register, revokeDevice } from "../chat/accounts.js";
+import type { z } from "zod";
+import { authenticate, type LoginThrottle, login, register, revokeDevice } from "../chat/accounts.js";
 import type { ChatContext } from "../chat/context.js";
+import { changePassword, redeemPasswordReset } from "../chat/passwords.js";
 import { issueWsTicket } from "../chat/ws-tickets.js";
+import type { Config } from "../config/config.js";
 import { AddressLimiter } from "../guard/address-limiter.js";
+import { LoginBackoff } from "../guard/login-backoff.js";
 import type { Metrics } from "../ops/metrics.js";
 import type { TrafficSli } from "../ops/monitoring/traffic-sli.js";
 import type { StatusRoutes } from "../ops/status/status-routes.js";
-import { describeIssue, ERRORS, type ErrorCode, HaetaeError, loginBody, registerBody } from "../protocol/index.js";
+import {
+  describeIssue,
+  ERRORS,
+  type ErrorCode,
+  HaetaeError,
+  loginBody,
+  passwordChangeBody,
+  passwordResetBody,
+  registerBody,
+} from "../protocol/index.js";
+import { addressLimitKey, TrustedProxies } from "./client-address.js";
 import { checkJsonBody, isOwnOrigin, publicOrigin } from "./request-origin.js";
 import { StaticFiles } from "./static-files.js";
 import type { WsGateway } from "./ws-gateway.js";
@@ -18,8 +32,8 @@ export interface HttpDeps {
   gateway: WsGateway;
   metrics: Metrics;
   maxHttpBodyBytes: number;
-  /** Logins and registrations one address may attempt per minute (brute force, signup floods). */
-  loginsPerMinutePerIp: number;
+  /** The login limits: per address, per account and per credential (docs/security.md). */
+  limits: LoginLimits;
   /** Resolves when the store and bus answer; rejects otherwise. */
   ready(): Promise<void>;
   /** The built web client's folder; default `dist/web` of this package. */
@@ -32,6 +46,30 @@ export interface HttpDeps {
   traffic?: TrafficSli;
   /** `publicUrl`: the origin browsers reach this server at, when it is not the request's own (a TLS proxy). */
   publicUrl?: string;
+}
+
+/** `loginsPerMinutePerIp`: attempts one client address may make per minute (brute force, signup floods); the rest for `loginThrottle`. */
+export type LoginLimits = Pick<
+  Config,
+  | "loginsPerMinutePerIp"
+  | "loginFailuresPerAccount"
+  | "loginFailuresPerKey"
+  | "loginFailureWindowMs"
+  | "loginBackoffBaseMs"
+  | "loginBackoffMaxMs"
+  | "trustedProxies"
+>;
+
+/** This node's failed-login backoff per account and per credential (a device key, a session). */
+export function loginThrottle(limits: LoginLimits): LoginThrottle {
+  const backoff = (freeFailures: number) =>
+    new LoginBackoff({
+      freeFailures,
+      windowMs: limits.loginFailureWindowMs,
+      baseMs: limits.loginBackoffBaseMs,
+      maxMs: limits.loginBackoffMaxMs,
+    });
+  return { accounts: backoff(limits.loginFailuresPerAccount), credentials: backoff(limits.loginFailuresPerKey) };
 }
 
 export const WS_PATH = "/api/v1/ws";
@@ -95,10 +133,18 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 /** Build the HTTP server; `listen` is the caller's. */
 export function createHttpServer(deps: HttpDeps): Server {
   const { ctx } = deps;
-  const attempts = new AddressLimiter(deps.loginsPerMinutePerIp / 60, deps.loginsPerMinutePerIp);
+  const perMinute = deps.limits.loginsPerMinutePerIp;
+  const attempts = new AddressLimiter(perMinute / 60, perMinute);
+  const proxies = new TrustedProxies(deps.limits.trustedProxies);
+  const throttle = loginThrottle(deps.limits);
   const limitByAddress = (req: IncomingMessage) => {
-    const wait = attempts.take(req.socket.remoteAddress ?? "unknown");
+    const wait = attempts.take(addressLimitKey(proxies.clientAddress(req)));
     if (wait > 0) throw new HaetaeError("rate_limited", "Too many attempts from this address; retry later.", wait);
+  };
+  const parseBody = async <T extends z.ZodType>(req: IncomingMessage, schema: T): Promise<z.output<T>> => {
+    const body = schema.safeParse(await readJson(req, deps.maxHttpBodyBytes));
+    if (!body.success) throw new HaetaeError("invalid_request", describeIssue(body.error));
+    return body.data;
   };
   const web = new StaticFiles(deps.webRoot);
   const ownOrigin = publicOrigin(deps.publicUrl ?? "");
@@ -124,26 +170,23 @@ export function createHttpServer(deps: HttpDeps): Server {
     "/api/v1/auth/register": {
       POST: async (req, res) => {
         limitByAddress(req);
-        const body = registerBody.safeParse(await readJson(req, deps.maxHttpBodyBytes));
-        if (!body.success) throw new HaetaeError("invalid_request", describeIssue(body.error));
-        sendJson(res, 201, await register(ctx, body.data));
+        sendJson(res, 201, await register(ctx, await parseBody(req, registerBody)));
       },
     },
     "/api/v1/auth/login": {
       POST: async (req, res) => {
         limitByAddress(req);
-        const body = loginBody.safeParse(await readJson(req, deps.maxHttpBodyBytes));
-        if (!body.success) throw new HaetaeError("invalid_request", describeIssue(body.error));
+        const body = await parseBody(req, loginBody);
         const started = performance.now();
         let reply: Awaited<ReturnType<typeof login>>;
         try {
-          reply = await login(ctx, body.data);
+          reply = await login(ctx, body, throttle);
         } catch (error) {
           const code = error instanceof HaetaeError ? error.code : "internal";
-          deps.traffic?.login(body.data.username, code, performance.now() - started);
+          deps.traffic?.login(body.username, code, performance.now() - started);
           throw error;
         }
-        deps.traffic?.login(body.data.username, "ok", performance.now() - started, reply.user.id);
+        deps.traffic?.login(body.username, "ok", performance.now() - started, reply.user.id);
         sendJson(res, 200, reply);
       },
     },
@@ -153,6 +196,20 @@ export function createHttpServer(deps: HttpDeps): Server {
         if (refusal) throw refusal;
         const { device } = await authenticate(ctx, bearer(req));
         sendJson(res, 200, await issueWsTicket(ctx, device.id));
+      },
+    },
+    "/api/v1/auth/password": {
+      POST: async (req, res) => {
+        const { user, device } = await authenticate(ctx, bearer(req));
+        limitByAddress(req);
+        const body = await parseBody(req, passwordChangeBody);
+        sendJson(res, 200, await changePassword(ctx, user, device.id, body, throttle));
+      },
+    },
+    "/api/v1/auth/password/reset": {
+      POST: async (req, res) => {
+        limitByAddress(req);
+        sendJson(res, 200, await redeemPasswordReset(ctx, await parseBody(req, passwordResetBody), throttle));
       },
     },
     "/api/v1/auth/logout": {

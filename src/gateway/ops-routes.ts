@@ -1,8 +1,9 @@
-/** @module The ops HTTP API under `/api/v1/ops/`: alerts, incidents, components, maintenance, logs, stats, probes, SLOs and users' reports of groups; staff only, alert intake by token. */
+/** @module The ops HTTP API under `/api/v1/ops/`: alerts, incidents, components, maintenance, logs, stats, probes, SLOs, roles, password resets and users' reports of groups; staff only, alert intake by token. */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { z } from "zod";
 import { setUserRole } from "../chat/actions/roles.js";
 import type { ChatContext } from "../chat/context.js";
+import { startPasswordReset } from "../chat/passwords.js";
 import type { Monitoring } from "../ops/monitoring/monitoring.js";
 import { alertmanagerPayload, fromAlertmanager } from "../ops/tower/alertmanager.js";
 import { fromPagerduty, pagerdutyEvent } from "../ops/tower/pagerduty.js";
@@ -206,6 +207,10 @@ export function createOpsRoutes(
         const { role } = await call.body(s.roleBody);
         return [200, { user: await setUserRole(deps.ctx, actor, call.params.username as string, role) }];
       },
+    }),
+    // A one-time code for the user to set a new password with; their logins end at once.
+    route("POST", "/users/:username/password-reset", {
+      staff: async (call, actor) => [201, await startPasswordReset(deps.ctx, call.params.username as string, actor)],
     }),
   ];
 

@@ -25,6 +25,7 @@ import {
   requestEnvelope,
 } from "../protocol/index.js";
 import { StoreUnavailableError } from "../store/sql/sql-driver.js";
+import { addressLimitKey, TrustedProxies } from "./client-address.js";
 import { HANDLERS, type HandlerEnv } from "./handlers.js";
 import { PresenceRegistry } from "./presence.js";
 import { isOwnOrigin, publicOrigin } from "./request-origin.js";
@@ -48,6 +49,7 @@ export type GatewayConfig = Pick<
   | "syncShedQueuedReads"
   | "maxPendingWrites"
   | "publicUrl"
+  | "trustedProxies"
 > &
   ClientLimitsConfig;
 
@@ -95,6 +97,8 @@ export class WsGateway {
   private readonly limits: ClientLimits;
   /** The origin of `publicUrl` (null when unset): besides the request's own, the one browser origin admitted. */
   private readonly publicOrigin: string | null;
+  /** Whose X-Forwarded-For names the client address that the per-address limits are keyed by. */
+  private readonly proxies: TrustedProxies;
   private readonly greetings = new Set<() => string[]>();
   /** Connections not read until the store's write queue drains, and the timer that watches it. */
   private readonly paused = new Set<Session>();
@@ -117,6 +121,7 @@ export class WsGateway {
     this.admissionSlots = new RetrySlots(config.connectionsPerSecond, config.connectionRetryMaxMs);
     this.limits = new ClientLimits(config);
     this.publicOrigin = publicOrigin(config.publicUrl);
+    this.proxies = new TrustedProxies(config.trustedProxies);
     this.env = { ctx, presence: this.presence, presenceSubscriptionLimit: config.presenceSubscriptionLimit };
     this.unsubscribe.push(bus.subscribe((message) => this.deliver(message)));
     this.unsubscribe.push(bus.subscribeControl((control) => this.control(control)));
@@ -155,7 +160,7 @@ export class WsGateway {
       return refuse("degraded", "overloaded", "The server is shedding load; reconnect later.", 2000);
     }
     // One address first, so that a flood from it spends its own bucket and not the node's admission.
-    const address = request.socket.remoteAddress ?? "unknown";
+    const address = addressLimitKey(this.proxies.clientAddress(request));
     const refusal = this.limits.connection(address);
     if (refusal) return refuse("address_rate", "rate_limited", LIMIT_MESSAGES[refusal.limit], refusal.retryAfterMs);
     // The store's pace bounds the storm's: a session costs reads (its token, then its sync), and

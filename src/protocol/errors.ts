@@ -11,7 +11,11 @@ export const ERRORS = {
   frame_too_large: { status: 413, retryable: false, message: "The frame or body is larger than the limit." },
   text_too_long: { status: 400, retryable: false, message: "The message text is longer than the limit." },
   invalid_username: { status: 400, retryable: false, message: "The username does not follow the rules." },
-  weak_password: { status: 400, retryable: false, message: "The password is too short or too long." },
+  weak_password: {
+    status: 400,
+    retryable: false,
+    message: "The password is too short, too long or too easy to guess.",
+  },
   invalid_cursor: { status: 400, retryable: false, message: "The sync cursor is not one this server issued." },
   invalid_conversation_kind: {
     status: 400,

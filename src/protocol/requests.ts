@@ -159,13 +159,32 @@ export const loginBody = z.object({
   username: str(0, 64),
   password: str(0, 1024),
   deviceName: str(0, 128).optional(),
+  /** The device key an earlier login on this device returned: the account's failed-login backoff does not apply to it. */
+  deviceKey: str(0, 256).optional(),
+});
+/** `POST /api/v1/auth/password` (Bearer). */
+export const passwordChangeBody = z.object({
+  currentPassword: str(0, 1024),
+  newPassword: str(0, 1024),
+});
+/** `POST /api/v1/auth/password/reset`: redeem a staff-issued reset code. */
+export const passwordResetBody = z.object({
+  username: str(0, 64),
+  code: str(0, 64),
+  newPassword: str(0, 1024),
+  deviceName: str(0, 128).optional(),
 });
 
-/** The reply of register (201) and login (200). */
+/** The reply of register (201), login and a redeemed reset (200). */
 export interface AuthReply {
   user: User;
   token: string;
   deviceId: string;
+  /**
+   * This device's long-lived device key: kept by the client (apart from the token, and across
+   * logouts) and sent as `deviceKey` with its next login; each login returns a new one.
+   */
+  deviceKey: string;
 }
 
 /** The reply of `POST /api/v1/auth/ws-ticket`: a one-time ticket for `/api/v1/ws?ticket=…`, void after `expiresAt`. */

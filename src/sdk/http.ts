@@ -1,4 +1,4 @@
-/** @module Account calls over HTTP: register, log in (one login = one device token), log out. */
+/** @module Account calls over HTTP: register, log in (one login = one device token), log out, change or reset the password, WebSocket tickets. */
 import { type AuthReply, type WsTicketReply, wsTicketReply } from "../protocol/index.js";
 import { HaetaeRequestError } from "./request-error.js";
 
@@ -10,12 +10,34 @@ export function register(
   return post<AuthReply>(baseUrl, "/api/v1/auth/register", body);
 }
 
-/** Log in: each login is a new device with its own token. */
+/**
+ * Log in: each login is a new device with its own token. Pass the `deviceKey` of this device's
+ * last login (keep it apart from the token, and across logouts; each reply brings a new one):
+ * while someone is guessing the account's password and the account must wait, a login with the
+ * device key still gets in.
+ */
 export function login(
   baseUrl: string,
-  body: { username: string; password: string; deviceName?: string },
+  body: { username: string; password: string; deviceName?: string; deviceKey?: string },
 ): Promise<AuthReply> {
   return post<AuthReply>(baseUrl, "/api/v1/auth/login", body);
+}
+
+/** Change the password; every other device of the account is logged out (this one stays). */
+export function changePassword(
+  baseUrl: string,
+  token: string,
+  body: { currentPassword: string; newPassword: string },
+): Promise<{ revokedDevices: number }> {
+  return post<{ revokedDevices: number }>(baseUrl, "/api/v1/auth/password", body, token);
+}
+
+/** Set a new password with the one-time code staff gave; resolves logged in, as a login does. */
+export function redeemPasswordReset(
+  baseUrl: string,
+  body: { username: string; code: string; newPassword: string; deviceName?: string },
+): Promise<AuthReply> {
+  return post<AuthReply>(baseUrl, "/api/v1/auth/password/reset", body);
 }
 
 /** Log out the device this token belongs to; its open connections are closed as revoked. */

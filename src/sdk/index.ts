@@ -10,7 +10,7 @@ export type {
   StateChange,
 } from "./client-options.js";
 export { FeedSequencer } from "./feed-sequencer.js";
-export { login, logout, register, wsTicket } from "./http.js";
+export { changePassword, login, logout, redeemPasswordReset, register, wsTicket } from "./http.js";
 export { newClientMsgId, type PendingMessage } from "./outbox.js";
 export { CLIENT_ERRORS, type ClientErrorCode, HaetaeRequestError } from "./request-error.js";
 export type { SocketLike, WebSocketConstructor } from "./socket.js";

@@ -232,6 +232,73 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     expect((await store.redeemWsTicket("t-fresh", at))?.device.id).toBe("dev-t1");
   });
 
+  it("rotates device keys, and a password change keeps only the current device's login and keys", async () => {
+    const { store } = await fresh();
+    const [a, b] = [await user(store), await user(store)];
+    const made = now();
+    const expires = "2099-01-01T00:00:00.000Z";
+    const device = (id: string, keyHash: string, userId = a.id, replaces?: string, expiresAt = expires) =>
+      store.createDevice({ id, userId, name: id, createdAt: made, lastSeenAt: made, expiresAt: expires }, `t-${id}`, {
+        keyHash,
+        expiresAt,
+        replacesKeyHash: replaces,
+      });
+    await device("keep", "k-keep");
+    await device("other1", "k-old");
+    await device("other2", "k-new", a.id, "k-old");
+    await device("b-dev", "k-b", b.id);
+    await device("old", "k-expired", a.id, undefined, "2000-01-01T00:00:00.000Z");
+    expect(await store.getDeviceKey("k-old", now())).toBeNull();
+    expect(await store.getDeviceKey("k-expired", now())).toBeNull();
+    expect(await store.getDeviceKey("k-new", now())).toMatchObject({ userId: a.id, deviceId: "other2" });
+    // Another user's key is not replaced by naming it.
+    await device("keep2", "k-a2", a.id, "k-b");
+    expect(await store.getDeviceKey("k-b", now())).not.toBeNull();
+
+    const revoked = await store.setPassword(a.id, "new-hash", "keep");
+    expect(revoked.sort()).toEqual(["keep2", "old", "other1", "other2"]);
+    expect((await store.listDevices(a.id, now())).map((d) => d.id)).toEqual(["keep"]);
+    expect((await store.getUserByUsername(a.username))?.passwordHash).toBe("new-hash");
+    expect(await store.getDeviceKey("k-new", now())).toBeNull();
+    expect(await store.getDeviceKey("k-a2", now())).toBeNull();
+    expect(await store.getDeviceKey("k-keep", now())).not.toBeNull();
+    expect(await store.getDeviceKey("k-b", now())).not.toBeNull();
+    expect(await store.listDevices(b.id, now())).toHaveLength(1);
+  });
+
+  it("starts a password reset that ends every login, and takes its code once, unexpired, for its user only", async () => {
+    const { store } = await fresh();
+    const [a, b] = [await user(store), await user(store)];
+    const made = now();
+    await store.createDevice(
+      {
+        id: "a-dev",
+        userId: a.id,
+        name: "d",
+        createdAt: made,
+        lastSeenAt: made,
+        expiresAt: "2099-01-01T00:00:00.000Z",
+      },
+      "t-a",
+      { keyHash: "k-a", expiresAt: "2099-01-01T00:00:00.000Z" },
+    );
+    const later = "2099-01-01T00:00:00.000Z";
+    expect(await store.startPasswordReset(a.id, "old-code", later, "!disabled")).toEqual(["a-dev"]);
+    expect(await store.startPasswordReset(a.id, "code", later, "!disabled")).toEqual([]);
+    expect((await store.getUserByUsername(a.username))?.passwordHash).toBe("!disabled");
+    expect(await store.listDevices(a.id, now())).toEqual([]);
+    expect(await store.getDeviceKey("k-a", now())).toBeNull();
+    expect(await store.takePasswordReset(a.id, "old-code", now())).toBe(false); // replaced by the newer one
+    expect(await store.takePasswordReset(b.id, "code", now())).toBe(false);
+    expect(await store.takePasswordReset(a.id, "code", "2100-01-01T00:00:00.000Z")).toBe(false); // expired
+    expect(await store.takePasswordReset(a.id, "code", now())).toBe(true);
+    expect(await store.takePasswordReset(a.id, "code", now())).toBe(false);
+    // A password change drops a pending reset too.
+    await store.startPasswordReset(a.id, "code2", later, "!disabled");
+    await store.setPassword(a.id, "h", null);
+    expect(await store.takePasswordReset(a.id, "code2", now())).toBe(false);
+  });
+
   it("gives each conversation its own gap-free seq from 1, under concurrent appends", async () => {
     const { store } = await fresh();
     const a = await user(store);

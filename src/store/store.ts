@@ -33,6 +33,25 @@ export interface DeviceRecord {
   expiresAt: string;
 }
 
+/**
+ * A device key: the long-lived credential a device earns by logging in, presented at its next
+ * login so that the account's failed-login backoff does not apply to it. Only its SHA-256 is stored.
+ */
+export interface DeviceKeyRecord {
+  userId: string;
+  /** The device whose login issued it; a password change keeps the keys of the device that made it. */
+  deviceId: string;
+  createdAt: string;
+  expiresAt: string;
+}
+
+/** The device key a login issues with its device: its hash, expiry, and the key it replaces. */
+export interface NewDeviceKey {
+  keyHash: string;
+  expiresAt: string;
+  replacesKeyHash?: string | undefined;
+}
+
 /** A feed event before the store gives it its `eventId`. */
 export type NewFeedEvent = FeedEvent extends infer E ? (E extends FeedEvent ? Omit<E, "eventId"> : never) : never;
 
@@ -140,7 +159,12 @@ export interface Store {
    */
   claimSetting(key: string, value: string, at: string): Promise<string>;
 
-  createDevice(device: DeviceRecord, tokenHash: string): Promise<void>;
+  /**
+   * Store a logged-in device; with `key`, its device key in the same write (one commit per
+   * login), deleting `key.replacesKeyHash` when that is a key of the same user (keys rotate at
+   * each login).
+   */
+  createDevice(device: DeviceRecord, tokenHash: string, key?: NewDeviceKey): Promise<void>;
   /** The unexpired, unrevoked device holding this token hash, with its user, in one read (every login and session opens with it). */
   getDeviceByTokenHash(tokenHash: string, now: string): Promise<{ device: DeviceRecord; user: User } | null>;
   /** Set the `lastSeenAt` of these devices to `at`, in one write. */
@@ -164,6 +188,22 @@ export interface Store {
   redeemWsTicket(ticketHash: string, now: string): Promise<{ device: DeviceRecord; user: User } | null>;
   /** Delete the tickets expired at `now`; how many were deleted. */
   sweepWsTickets(now: string): Promise<number>;
+  /** The unexpired device key with this hash, or null. */
+  getDeviceKey(keyHash: string, now: string): Promise<DeviceKeyRecord | null>;
+  /**
+   * Set a user's password hash and, in the same transaction, end every other login: revoke each
+   * device but `keepDeviceId`, delete every device key not issued to it, and drop a pending
+   * reset. Returns the ids of the devices revoked (their sessions are closed by the caller).
+   */
+  setPassword(userId: string, passwordHash: string, keepDeviceId: string | null): Promise<string[]>;
+  /**
+   * Start a staff-initiated reset in one transaction: the password is replaced by `disabledHash`
+   * (which no password matches), every device is revoked and every device key deleted, and the
+   * reset code's hash is kept until `expiresAt` (replacing an earlier one). Returns the devices revoked.
+   */
+  startPasswordReset(userId: string, codeHash: string, expiresAt: string, disabledHash: string): Promise<string[]>;
+  /** Use up the user's reset when its code hash matches and it has not expired; false otherwise. */
+  takePasswordReset(userId: string, codeHash: string, now: string): Promise<boolean>;
 
   addContact(userId: string, contactId: string, at: string): Promise<void>;
   removeContact(userId: string, contactId: string): Promise<void>;

@@ -125,4 +125,37 @@ describe("the same user on a PC and a phone", () => {
     await pc.getByText(/this device was logged out/i).waitFor();
     await pc.getByRole("button", { name: /^log in$/i }).waitFor();
   });
+
+  it("changes the password in Settings: a weak one is refused with the reason, then the other devices are logged out", async () => {
+    await logIn(pc, "jisoo");
+    // The browser keeps the device key its login returned, apart from the session, and sends it next time.
+    const deviceKey = await pc.evaluate("localStorage.getItem('haetae.deviceKey.jisoo')");
+    expect(deviceKey).toMatch(/^hk_/);
+    await pc
+      .getByRole("navigation")
+      .getByRole("link", { name: /settings/i })
+      .click();
+    await pc.getByLabel(/^current password/i).fill(PASSWORD);
+    await pc.getByLabel(/^new password/i).fill("password123");
+    await pc.getByRole("button", { name: /^change password$/i }).click();
+    await pc
+      .getByRole("alert")
+      .getByText(/too easy to guess.*commonly used password/i)
+      .waitFor();
+    await pc.getByLabel(/^current password/i).fill(PASSWORD);
+    await pc.getByLabel(/^new password/i).fill("saffron kettle marble orchard");
+    await pc.getByRole("button", { name: /^change password$/i }).click();
+    await pc
+      .getByRole("status")
+      .getByText(/other devices logged out: 1/i)
+      .waitFor();
+    await screenshot(pc, "pc-password-changed");
+    await phone.getByText(/this device was logged out/i).waitFor();
+    // The PC's session goes on.
+    await pc
+      .getByRole("navigation")
+      .getByRole("link", { name: /devices/i })
+      .click();
+    await expect.poll(() => pc.locator(".devices li").count()).toBe(1);
+  });
 });

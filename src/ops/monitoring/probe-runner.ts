@@ -51,6 +51,11 @@ interface Account {
   username: string;
   userId?: string;
   token?: string;
+  /**
+   * The device key of the canary's last login, presented at the next: someone failing logins to a
+   * canary's name makes the account wait, and must not thereby fail the login probe.
+   */
+  deviceKey?: string;
   socket?: ProbeSocket;
 }
 
@@ -182,11 +187,13 @@ export class ProbeRunner {
     // probe devices do not pile up as active sessions.
     const loginStarted = performance.now();
     try {
-      const reply = await this.post<{ token: string }>("/api/v1/auth/login", {
+      const reply = await this.post<{ token: string; deviceKey: string }>("/api/v1/auth/login", {
         username: credentials.senderUsername,
         password: credentials.password,
         deviceName: "probe login",
+        deviceKey: this.sender.deviceKey,
       });
+      this.sender.deviceKey = reply.deviceKey;
       record("login", true, performance.now() - loginStarted);
       void this.post("/api/v1/auth/logout", {}, reply.token).catch(() => undefined);
     } catch (error) {
@@ -268,13 +275,15 @@ export class ProbeRunner {
     }
     for (const account of [this.sender, this.recipient]) {
       if (account.token) continue;
-      const reply = await this.post<{ user: { id: string }; token: string }>("/api/v1/auth/login", {
+      const reply = await this.post<{ user: { id: string }; token: string; deviceKey: string }>("/api/v1/auth/login", {
         username: account.username,
         password: this.credentials.password,
         deviceName: "probe",
+        deviceKey: account.deviceKey,
       });
       account.userId = reply.user.id;
       account.token = reply.token;
+      account.deviceKey = reply.deviceKey;
       this.options.onCanary?.(account.username, reply.user.id);
     }
   }

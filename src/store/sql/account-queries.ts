@@ -1,6 +1,6 @@
 /** @module SQL of users, devices, contacts and blocks. */
 import type { User, UserRole } from "../../protocol/index.js";
-import type { DeviceRecord, SystemKind, UserRecord } from "../store.js";
+import type { DeviceKeyRecord, DeviceRecord, NewDeviceKey, SystemKind, UserRecord } from "../store.js";
 import { type DeviceRow, toDevice, toOwnUser, toUser, type UserRow } from "./rows.js";
 import { placeholders, type SqlExecutor } from "./sql-driver.js";
 
@@ -237,4 +237,51 @@ export async function activeDevices(db: SqlExecutor, deviceIds: readonly string[
     for (const row of rows) active.add(row.id);
   }
   return active;
+}
+
+/** The device key of a device being created (its user, creation time), replacing an older key of the same user. */
+export async function insertDeviceKey(db: SqlExecutor, device: DeviceRecord, key: NewDeviceKey): Promise<void> {
+  if (key.replacesKeyHash !== undefined) {
+    await db.run("DELETE FROM device_keys WHERE key_hash = ? AND user_id = ?", [key.replacesKeyHash, device.userId]);
+  }
+  await db.run(
+    "INSERT INTO device_keys (key_hash, user_id, device_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+    [key.keyHash, device.userId, device.id, device.createdAt, key.expiresAt],
+  );
+}
+
+export async function deviceKeyByHash(db: SqlExecutor, keyHash: string, now: string): Promise<DeviceKeyRecord | null> {
+  const row = await db.get<{ user_id: string; device_id: string; created_at: string; expires_at: string }>(
+    "SELECT user_id, device_id, created_at, expires_at FROM device_keys WHERE key_hash = ? AND expires_at > ?",
+    [keyHash, now],
+  );
+  return row
+    ? { userId: row.user_id, deviceId: row.device_id, createdAt: row.created_at, expiresAt: row.expires_at }
+    : null;
+}
+
+/**
+ * Inside a write: set the password hash, revoke every device but `keepDeviceId`, delete the
+ * device keys not issued to it and any pending reset. The ids of the devices revoked.
+ */
+export async function replacePassword(
+  tx: SqlExecutor,
+  userId: string,
+  passwordHash: string,
+  keepDeviceId: string | null,
+): Promise<string[]> {
+  const keep = keepDeviceId ?? "";
+  await tx.run("UPDATE users SET password_hash = ? WHERE id = ?", [passwordHash, userId]);
+  const revoked = await tx.all<{ id: string }>(
+    "SELECT id FROM devices WHERE user_id = ? AND id <> ? AND revoked_at IS NULL",
+    [userId, keep],
+  );
+  await tx.run("UPDATE devices SET revoked_at = ? WHERE user_id = ? AND id <> ? AND revoked_at IS NULL", [
+    new Date().toISOString(),
+    userId,
+    keep,
+  ]);
+  await tx.run("DELETE FROM device_keys WHERE user_id = ? AND device_id <> ?", [userId, keep]);
+  await tx.run("DELETE FROM password_resets WHERE user_id = ?", [userId]);
+  return revoked.map((row) => row.id);
 }

@@ -15,8 +15,10 @@ import {
   type AppendMessageInput,
   type ConversationPage,
   type ConversationPageInput,
+  type DeviceKeyRecord,
   type DeviceRecord,
   type InviteInput,
+  type NewDeviceKey,
   type Store,
   StoreConflictError,
   type SystemKind,
@@ -117,8 +119,11 @@ export class SqlStore implements Store {
     });
   }
 
-  createDevice(device: DeviceRecord, tokenHash: string): Promise<void> {
-    return this.driver.write((tx) => accounts.insertDevice(tx, device, tokenHash));
+  createDevice(device: DeviceRecord, tokenHash: string, key?: NewDeviceKey): Promise<void> {
+    return this.driver.write(async (tx) => {
+      await accounts.insertDevice(tx, device, tokenHash);
+      if (key) await accounts.insertDeviceKey(tx, device, key);
+    });
   }
 
   getDeviceByTokenHash(tokenHash: string, now: string): Promise<{ device: DeviceRecord; user: User } | null> {
@@ -164,6 +169,37 @@ export class SqlStore implements Store {
 
   sweepWsTickets(now: string): Promise<number> {
     return this.driver.writeAlone((db) => tickets.deleteExpiredTickets(db, now));
+  }
+
+  getDeviceKey(keyHash: string, now: string): Promise<DeviceKeyRecord | null> {
+    return accounts.deviceKeyByHash(this.db, keyHash, now);
+  }
+
+  setPassword(userId: string, passwordHash: string, keepDeviceId: string | null): Promise<string[]> {
+    return this.driver.write((tx) => accounts.replacePassword(tx, userId, passwordHash, keepDeviceId));
+  }
+
+  startPasswordReset(userId: string, codeHash: string, expiresAt: string, disabledHash: string): Promise<string[]> {
+    return this.driver.write(async (tx) => {
+      const revoked = await accounts.replacePassword(tx, userId, disabledHash, null);
+      await tx.run("INSERT INTO password_resets (user_id, code_hash, expires_at) VALUES (?, ?, ?)", [
+        userId,
+        codeHash,
+        expiresAt,
+      ]);
+      return revoked;
+    });
+  }
+
+  async takePasswordReset(userId: string, codeHash: string, now: string): Promise<boolean> {
+    const { changes } = await this.driver.write((tx) =>
+      tx.run("DELETE FROM password_resets WHERE user_id = ? AND code_hash = ? AND expires_at > ?", [
+        userId,
+        codeHash,
+        now,
+      ]),
+    );
+    return changes > 0;
   }
 
   async addContact(userId: string, contactId: string, at: string): Promise<void> {

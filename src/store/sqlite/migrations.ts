@@ -187,6 +187,25 @@ CREATE INDEX contacts_contact ON contacts(contact_id, user_id);
 CREATE INDEX blocks_blocked ON blocks(blocked_id, user_id);
 `,
   },
+  {
+    version: 8,
+    name: "device keys and password resets",
+    sql: `
+CREATE TABLE device_keys (
+  key_hash TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users(id),
+  device_id TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL
+);
+CREATE INDEX device_keys_user ON device_keys(user_id);
+CREATE TABLE password_resets (
+  user_id TEXT PRIMARY KEY REFERENCES users(id),
+  code_hash TEXT NOT NULL,
+  expires_at TEXT NOT NULL
+);
+`,
+  },
 ];
 
 /** Apply every migration newer than the database's version; returns the versions applied. */

@@ -1,4 +1,4 @@
-/** @module The logged-in device, kept in localStorage so a reload stays logged in, and its sync cursor. */
+/** @module The logged-in device, kept in localStorage so a reload stays logged in, its sync cursor, and its device key. */
 import type { User } from "../../../src/protocol/index.js";
 
 /** One device's login: what `register` or `login` returned. */
@@ -40,4 +40,19 @@ export function loadCursor(deviceId: string): string | undefined {
 
 export function saveCursor(deviceId: string, cursor: string): void {
   localStorage.setItem(cursorKey(deviceId), cursor);
+}
+
+const deviceKeyKey = (username: string) => `haetae.deviceKey.${username}`;
+
+/**
+ * The device key this browser's last login to `username` returned. It outlives logout (unlike
+ * the session): presented at the next login, it lets this browser in while the account's
+ * failed-login backoff holds back everyone else.
+ */
+export function loadDeviceKey(username: string): string | undefined {
+  return localStorage.getItem(deviceKeyKey(username)) ?? undefined;
+}
+
+export function saveDeviceKey(username: string, deviceKey: string): void {
+  localStorage.setItem(deviceKeyKey(username), deviceKey);
 }

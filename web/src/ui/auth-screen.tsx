@@ -2,7 +2,7 @@
 import { useState } from "preact/hooks";
 import { type HaetaeRequestError, login, register } from "../../../src/sdk/index.js";
 import { errorText, t } from "../i18n/i18n.js";
-import type { Session } from "../state/session.js";
+import { loadDeviceKey, type Session, saveDeviceKey } from "../state/session.js";
 import { LanguageSelect } from "./language-select.js";
 
 /** A device name a person recognises in their device list: "Chrome on Windows". */
@@ -31,6 +31,11 @@ function deviceName(): string {
   return os ? `${browser} on ${os}` : browser;
 }
 
+function deviceKeyOf(username: string): { deviceKey?: string } {
+  const deviceKey = loadDeviceKey(username);
+  return deviceKey ? { deviceKey } : {};
+}
+
 export function AuthScreen({
   sessionEnded,
   onSignedIn,
@@ -56,11 +61,17 @@ export function AuthScreen({
       const reply =
         mode === "signup"
           ? await register(location.origin, { username, password, ...(displayName ? { displayName } : {}) })
-          : await login(location.origin, { username, password, deviceName: deviceName() });
+          : await login(location.origin, {
+              username,
+              password,
+              deviceName: deviceName(),
+              ...deviceKeyOf(username),
+            });
+      saveDeviceKey(reply.user.username, reply.deviceKey);
       onSignedIn({ token: reply.token, user: reply.user, deviceId: reply.deviceId });
     } catch (thrown) {
       const { code, message } = thrown as HaetaeRequestError;
-      setError(errorText(code, message));
+      setError(code === "weak_password" ? `${errorText(code)} ${message}` : errorText(code, message));
       setBusy(false);
     }
   };
