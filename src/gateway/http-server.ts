@@ -8,6 +8,7 @@ import { changePassword, redeemPasswordReset } from "../chat/passwords.js";
 import { issueWsTicket } from "../chat/ws-tickets.js";
 import type { Config } from "../config/config.js";
 import { AddressLimiter } from "../guard/address-limiter.js";
+import { addressLimitKey, TrustedProxies } from "../guard/client-address.js";
 import { LoginBackoff } from "../guard/login-backoff.js";
 import type { Metrics } from "../ops/metrics.js";
 import type { TrafficSli } from "../ops/monitoring/traffic-sli.js";
@@ -22,7 +23,6 @@ import {
   passwordResetBody,
   registerBody,
 } from "../protocol/index.js";
-import { addressLimitKey, TrustedProxies } from "./client-address.js";
 import { checkJsonBody, isOwnOrigin, publicOrigin } from "./request-origin.js";
 import { StaticFiles } from "./static-files.js";
 import type { WsGateway } from "./ws-gateway.js";

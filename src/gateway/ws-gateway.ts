@@ -8,6 +8,7 @@ import { authenticate } from "../chat/accounts.js";
 import type { ChatContext } from "../chat/context.js";
 import { redeemWsTicket } from "../chat/ws-tickets.js";
 import type { Config } from "../config/config.js";
+import { addressLimitKey, TrustedProxies } from "../guard/client-address.js";
 import { ClientLimits, type ClientLimitsConfig, type LimitName } from "../guard/client-limits.js";
 import { RetrySlots } from "../guard/retry-slots.js";
 import { TokenBucket } from "../guard/token-bucket.js";
@@ -25,7 +26,6 @@ import {
   requestEnvelope,
 } from "../protocol/index.js";
 import { StoreUnavailableError } from "../store/sql/sql-driver.js";
-import { addressLimitKey, TrustedProxies } from "./client-address.js";
 import { HANDLERS, type HandlerEnv } from "./handlers.js";
 import { PresenceRegistry } from "./presence.js";
 import { isOwnOrigin, publicOrigin } from "./request-origin.js";

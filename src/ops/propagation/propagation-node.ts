@@ -1,6 +1,8 @@
 /** @module One node's propagation, built from the configuration: the status page and its routes, the subscriber file, the optional status listener, the fan-out. */
+
 import type { Server } from "node:http";
 import type { Config } from "../../config/config.js";
+import { addressLimitKey, TrustedProxies } from "../../guard/client-address.js";
 import { StatusPage } from "../status/status-page.js";
 import { createStatusRoutes, type StatusRoutes } from "../status/status-routes.js";
 import { startStatusServer, statusServerPort } from "../status/status-server.js";
@@ -35,6 +37,7 @@ export type PropagationConfig = Pick<
   | "subscriptionsPerHourPerIp"
   | "subscriptionsPerMinute"
   | "staffChatConversation"
+  | "trustedProxies"
 >;
 
 /** What the composition root holds: routes for the HTTP server, and `attach` for the tower. */
@@ -82,7 +85,13 @@ export async function startPropagation(
       staffChatConversation: config.staffChatConversation,
     },
   });
-  const routes = createStatusRoutes({ page, signups: propagation.signups, maxBodyBytes: config.maxHttpBodyBytes });
+  const proxies = new TrustedProxies(config.trustedProxies);
+  const routes = createStatusRoutes({
+    page,
+    signups: propagation.signups,
+    maxBodyBytes: config.maxHttpBodyBytes,
+    clientAddress: (req) => addressLimitKey(proxies.clientAddress(req)),
+  });
   let server: Server | undefined;
   try {
     if (config.statusPort !== 0) server = await startStatusServer(routes, config.statusPort, config.host);

@@ -15,6 +15,8 @@ export interface StatusRouteDeps {
   page: StatusPage;
   signups: SubscriberSignups;
   maxBodyBytes: number;
+  /** The key sign-ups are limited by: the client's address, from X-Forwarded-For only behind `trustedProxies`. */
+  clientAddress?: (req: IncomingMessage) => string;
 }
 
 /** Fixed public documents; `/api/v2/…` are the paths Statuspage clients call. */
@@ -145,7 +147,7 @@ export function createStatusRoutes(deps: StatusRouteDeps): StatusRoutes {
     if (unknown !== undefined)
       throw new HaetaeError("invalid_request", `components: there is no component "${unknown}".`);
     const base = current.page.url.replace(/\/+$/, "");
-    const address = req.socket.remoteAddress ?? "unknown";
+    const address = deps.clientAddress?.(req) ?? req.socket.remoteAddress ?? "unknown";
     const subscriber = signups.signUp(parsed.data.url, components, address, base);
     sendJson(res, 202, view(subscriber));
   };
