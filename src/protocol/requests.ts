@@ -188,11 +188,10 @@ export interface AuthReply {
 }
 
 /** The reply of `POST /api/v1/auth/ws-ticket`: a one-time ticket for `/api/v1/ws?ticket=…`, void after `expiresAt`. */
-export const wsTicketReply = z.strictObject({
-  ticket: z.string().min(1),
-  expiresAt: z.iso.datetime(),
-});
-export type WsTicketReply = z.infer<typeof wsTicketReply>;
+export interface WsTicketReply {
+  ticket: string;
+  expiresAt: string;
+}
 
 /** Describe the first problem zod found, with its path, for an `invalid_request` message. */
 export function describeIssue(error: z.ZodError): string {

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { AuthReply, Replies, RequestType } from "../../src/protocol/index.js";
 import { type Call, Directory } from "../../web/src/state/directory.js";
-import { postJson, RawClient, startTestServer, type TestServer } from "../harness.js";
+import { addContactOf, postJson, RawClient, startTestServer, type TestServer } from "../harness.js";
 
 let server: TestServer;
 let client: RawClient;
@@ -37,6 +37,7 @@ it("remembers as colliding the contacts and members the server marks, and no one
   for (const { user } of [real, fake, other]) await directory.addContact(user.id);
   expect([...directory.collides].sort()).toEqual([real.user.id, fake.user.id].sort());
 
+  await addContactOf(server, client.session.userId, [boss.user.id, bossFake.user.id, other.user.id]);
   const { conversation } = await client.ok<{ conversation: { id: string } }>("conversation.create", {
     kind: "group",
     memberIds: [boss.user.id, bossFake.user.id, other.user.id],

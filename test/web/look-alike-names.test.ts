@@ -2,7 +2,7 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { AuthReply } from "../../src/protocol/index.js";
-import { postJson, RawClient, startTestServer, type TestServer } from "../harness.js";
+import { addContactOf, postJson, RawClient, startTestServer, type TestServer } from "../harness.js";
 import { launchBrowser, message, openApp, openConversation, signUp } from "./browser.js";
 
 let server: TestServer;
@@ -31,6 +31,8 @@ it("shows @username beside look-alike names in a group, and nothing beside the o
   const other = await register("jiwoo", "Lee Jiwoo");
   const owner = await RawClient.connect(server.wsUrl, real.token);
   const found = await owner.ok<{ user: { id: string } }>("user.find", { username: "seoyeon" });
+  // Everyone has the owner as a contact, so the group takes them directly (strangers are invited).
+  await addContactOf(server, real.user.id, [found.user.id, fake.user.id, other.user.id]);
   const { conversation } = await owner.ok<{ conversation: { id: string } }>("conversation.create", {
     kind: "group",
     memberIds: [found.user.id, fake.user.id, other.user.id],
