@@ -58,6 +58,8 @@ export type LoginLimits = Pick<
   | "loginBackoffBaseMs"
   | "loginBackoffMaxMs"
   | "trustedProxies"
+  | "ipConnectionsPerSecond"
+  | "ipConnectionBurst"
 >;
 
 /** This node's failed-login backoff per account and per credential (a device key, a session). */
@@ -137,6 +139,9 @@ export function createHttpServer(deps: HttpDeps): Server {
   const attempts = new AddressLimiter(perMinute / 60, perMinute);
   const proxies = new TrustedProxies(deps.limits.trustedProxies);
   const throttle = loginThrottle(deps.limits);
+  // A ticket is one store write and opens one session: an address gets tickets at the pace it may
+  // open sessions (`ipConnectionsPerSecond`), so a valid token cannot turn into a stream of writes.
+  const ticketsByAddress = new AddressLimiter(deps.limits.ipConnectionsPerSecond, deps.limits.ipConnectionBurst);
   const limitByAddress = (req: IncomingMessage) => {
     const wait = attempts.take(addressLimitKey(proxies.clientAddress(req)));
     if (wait > 0) throw new HaetaeError("rate_limited", "Too many attempts from this address; retry later.", wait);
@@ -194,6 +199,8 @@ export function createHttpServer(deps: HttpDeps): Server {
       POST: async (req, res) => {
         const refusal = deps.gateway.ticketRefusal();
         if (refusal) throw refusal;
+        const wait = ticketsByAddress.take(addressLimitKey(proxies.clientAddress(req)));
+        if (wait > 0) throw new HaetaeError("rate_limited", "Too many tickets for this address; retry later.", wait);
         const { device } = await authenticate(ctx, bearer(req));
         sendJson(res, 200, await issueWsTicket(ctx, device.id));
       },

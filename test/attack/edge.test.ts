@@ -151,6 +151,19 @@ describe("the token in the WebSocket URL", () => {
     expect((await askTicket(server.url, me.token)).status).toBe(200);
   });
 
+  it("gives one address tickets no faster than it may open sessions", async () => {
+    const strict = await startTestServer({ ipConnectionsPerSecond: 1, ipConnectionBurst: 3 });
+    try {
+      const me = await registerUser(strict.url, "tickets");
+      for (let i = 0; i < 3; i++) expect((await askTicket(strict.url, me.token)).status).toBe(200);
+      const refused = await askTicket(strict.url, me.token);
+      expect(refused.status).toBe(429);
+      expect(refused.body.error).toMatchObject({ code: "rate_limited", retryAfterMs: expect.any(Number) });
+    } finally {
+      await strict.stop();
+    }
+  });
+
   it("does not let the ticket lifetime be set past 30 s", () => {
     expect(() => makeConfig({ wsTicketTtlMs: 30_001 })).toThrow(/wsTicketTtlMs/);
     expect(makeConfig({ wsTicketTtlMs: 5000 }).wsTicketTtlMs).toBe(5000);
