@@ -142,7 +142,7 @@ export interface Store {
   setRole(username: string, role: UserRole): Promise<User | null>;
   /** The role of a user, or null when there is no such user. */
   getRole(userId: string): Promise<UserRole | null>;
-  /** Users whose role is `staff` or `admin`, as others see them (a name may not imitate theirs). */
+  /** Users whose role is `staff` or `admin`, and the system accounts, as others see them (a name may not imitate theirs). */
   listStaff(): Promise<User[]>;
   /** The ids of people (not system accounts) whose role is one of `roles`. */
   userIdsWithRoles(roles: readonly UserRole[]): Promise<string[]>;
