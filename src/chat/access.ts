@@ -28,3 +28,16 @@ export async function accessConversation(
   if (!member) throw new HaetaeError("forbidden", "You are not a member of this conversation.");
   return { conversation, member };
 }
+
+/**
+ * Refuse with `blocked` an act in a direct conversation whose two members stand behind a block
+ * (either way), as `message.send` is refused there: an edit, a reaction or a typing signal in
+ * the chat from before the block would still reach the one who blocked.
+ */
+export async function refuseBlockedDirect(ctx: ChatContext, userId: string, conversation: Conversation): Promise<void> {
+  if (conversation.kind !== "direct") return;
+  const other = conversation.memberIds.find((id) => id !== userId);
+  if (other !== undefined && (await ctx.store.isBlockedEitherWay(userId, other))) {
+    throw new HaetaeError("blocked", "A block stands between you and the other member of this chat.");
+  }
+}

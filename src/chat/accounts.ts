@@ -223,9 +223,18 @@ export async function listDevices(ctx: ChatContext, userId: string, currentDevic
   }));
 }
 
-/** Revoke one device (logout is revoking one's own); its open sessions are closed on every node. */
-export async function revokeDevice(ctx: ChatContext, userId: string, deviceId: string): Promise<void> {
-  if (!(await ctx.store.revokeDevice(userId, deviceId))) throw new HaetaeError("device_not_found");
+/**
+ * Revoke one device (logout is revoking one's own); its open sessions are closed on every node.
+ * `forgetKey` (a revoke from another device: lost or stolen) deletes its device key as well, so
+ * its logins wait like a stranger's; a logout keeps the key for the next login there.
+ */
+export async function revokeDevice(
+  ctx: ChatContext,
+  userId: string,
+  deviceId: string,
+  forgetKey = false,
+): Promise<void> {
+  if (!(await ctx.store.revokeDevice(userId, deviceId, forgetKey))) throw new HaetaeError("device_not_found");
   await announceRevoked(ctx, [deviceId]);
 }
 

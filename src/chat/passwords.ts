@@ -76,7 +76,9 @@ export async function startPasswordReset(
   actor: { username: string; role: UserRole },
 ): Promise<{ username: string; code: string; expiresAt: string }> {
   const record = await ctx.store.getUserByUsername(normalizeUsername(username));
-  if (!record) throw new HaetaeError("user_not_found");
+  // A system account (the status account, a canary) has no password to reset: a code would let
+  // staff sign in as the server's own voice, or break the probes. It answers as nobody does.
+  if (!record || (await ctx.store.systemAccounts([record.id])).size > 0) throw new HaetaeError("user_not_found");
   const role = record.role ?? "user";
   if (role !== "user" && actor.role !== "admin") {
     throw new HaetaeError("forbidden", "Only an admin may reset the password of a staff or admin account.");
@@ -111,7 +113,7 @@ export async function redeemPasswordReset(
   if (wait > 0) throw new HaetaeError("rate_limited", "Too many wrong reset codes; retry after retryAfterMs.", wait);
   const wrong = new HaetaeError("invalid_credentials", "The reset code is wrong, used or expired.");
   const record = await ctx.store.getUserByUsername(username);
-  if (!record) throw wrong;
+  if (!record || (await ctx.store.systemAccounts([record.id])).size > 0) throw wrong;
   // Checked before the code is used up, so a refused password does not cost the user their code.
   await checkNewPassword(ctx, input.newPassword, record);
   if (!(await ctx.store.takePasswordReset(record.id, hashToken(normalizeCode(input.code)), ctx.now().toISOString()))) {

@@ -43,7 +43,7 @@ export const HANDLERS: { [T in RequestType]: Handler<T> } = {
   "block.list": async ({ ctx }, s) => ({ blocked: await contacts.listBlocked(ctx, s.userId) }),
   "device.list": async ({ ctx }, s) => ({ devices: await accounts.listDevices(ctx, s.userId, s.deviceId) }),
   "device.revoke": async ({ ctx }, s, p) => {
-    await accounts.revokeDevice(ctx, s.userId, p.deviceId);
+    await accounts.revokeDevice(ctx, s.userId, p.deviceId, p.deviceId !== s.deviceId);
     return empty;
   },
   "auth.logout": async ({ ctx }, s) => {

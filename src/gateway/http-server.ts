@@ -129,6 +129,10 @@ export function bearer(req: IncomingMessage): string | undefined {
 
 type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
+/** WebSocket tickets per device: a burst of this many, then this many a second. */
+const TICKET_BURST_PER_DEVICE = 20;
+const TICKETS_PER_SECOND_PER_DEVICE = 2;
+
 /** Methods that change nothing, so any page may send them (and browsers send them without Origin). */
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
@@ -137,6 +141,9 @@ export function createHttpServer(deps: HttpDeps): Server {
   const { ctx } = deps;
   const perMinute = deps.limits.loginsPerMinutePerIp;
   const attempts = new AddressLimiter(perMinute / 60, perMinute);
+  // Each ticket is a store write in the messages' write lane: a device gets a reconnecting
+  // client's share (a burst, then a steady few a second), never a flood of them.
+  const ticketsByDevice = new AddressLimiter(TICKETS_PER_SECOND_PER_DEVICE, TICKET_BURST_PER_DEVICE);
   const proxies = new TrustedProxies(deps.limits.trustedProxies);
   const throttle = loginThrottle(deps.limits);
   // A ticket is one store write and opens one session: an address gets tickets at the pace it may
@@ -199,9 +206,15 @@ export function createHttpServer(deps: HttpDeps): Server {
       POST: async (req, res) => {
         const refusal = deps.gateway.ticketRefusal();
         if (refusal) throw refusal;
-        const wait = ticketsByAddress.take(addressLimitKey(proxies.clientAddress(req)));
-        if (wait > 0) throw new HaetaeError("rate_limited", "Too many tickets for this address; retry later.", wait);
+        const addressWait = ticketsByAddress.take(addressLimitKey(proxies.clientAddress(req)));
+        if (addressWait > 0) {
+          throw new HaetaeError("rate_limited", "Too many tickets for this address; retry later.", addressWait);
+        }
         const { device } = await authenticate(ctx, bearer(req));
+        const deviceWait = ticketsByDevice.take(device.id);
+        if (deviceWait > 0) {
+          throw new HaetaeError("rate_limited", "Too many tickets for this device; retry later.", deviceWait);
+        }
         sendJson(res, 200, await issueWsTicket(ctx, device.id));
       },
     },

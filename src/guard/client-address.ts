@@ -27,6 +27,18 @@ function parse(address: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
 }
 
 /**
+ * One X-Forwarded-For entry as an address. Some proxies write the client's port too
+ * (`1.2.3.4:5678`, `[2001:db8::1]:5678`) or bracket an IPv6 address: the address is what counts.
+ */
+function parseHop(entry: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
+  const trimmed = entry.trim();
+  const bracketed = /^\[([^\]]+)\](?::\d{1,5})?$/.exec(trimmed);
+  if (bracketed) return parse(bracketed[1] as string);
+  const withPort = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/.exec(trimmed);
+  return parse(withPort ? (withPort[1] as string) : trimmed);
+}
+
+/**
  * The proxies whose X-Forwarded-For is believed (`trustedProxies`). Empty by default: a header
  * any client can write must not choose the key of the limits meant to stop that client.
  */
@@ -58,7 +70,8 @@ export class TrustedProxies {
    * The client's address: the peer's, unless the peer is a trusted proxy; then X-Forwarded-For
    * is read from the right (each proxy appends the address it saw) for as long as the hop that
    * wrote an entry is trusted. What a client wrote itself sits left of the first untrusted hop
-   * and is never read. An entry that is not an address ends the walk at the proxy that passed it.
+   * and is never read. An entry may carry a port (`parseHop`); one that is not an address ends
+   * the walk at the proxy that passed it.
    */
   clientAddress(req: IncomingMessage): string {
     let current = parse(req.socket.remoteAddress ?? "");
@@ -67,7 +80,7 @@ export class TrustedProxies {
     const header = req.headers["x-forwarded-for"];
     const hops = (Array.isArray(header) ? header.join(",") : (header ?? "")).split(",");
     for (let i = hops.length - 1; i >= 0 && this.trusts(current); i--) {
-      const hop = parse(hops[i] as string);
+      const hop = parseHop(hops[i] as string);
       if (!hop) break;
       current = hop;
     }

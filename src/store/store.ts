@@ -142,7 +142,7 @@ export interface Store {
   setRole(username: string, role: UserRole): Promise<User | null>;
   /** The role of a user, or null when there is no such user. */
   getRole(userId: string): Promise<UserRole | null>;
-  /** Users whose role is `staff` or `admin`, as others see them (a name may not imitate theirs). */
+  /** Users whose role is `staff` or `admin`, and the system accounts, as others see them (a name may not imitate theirs). */
   listStaff(): Promise<User[]>;
   /** The ids of people (not system accounts) whose role is one of `roles`. */
   userIdsWithRoles(roles: readonly UserRole[]): Promise<string[]>;
@@ -172,8 +172,11 @@ export interface Store {
   /** Of these devices, the ones neither revoked nor expired. */
   activeDeviceIds(deviceIds: readonly string[], now: string): Promise<Set<string>>;
   listDevices(userId: string, now: string): Promise<DeviceRecord[]>;
-  /** Revoke a device of this user, and delete its unused WebSocket tickets; false when there was none. */
-  revokeDevice(userId: string, deviceId: string): Promise<boolean>;
+  /**
+   * Revoke a device of this user, and delete its unused WebSocket tickets; false when there was
+   * none. `forgetKey` deletes its device key too (a revoke from another device; a logout keeps it).
+   */
+  revokeDevice(userId: string, deviceId: string, forgetKey?: boolean): Promise<boolean>;
 
   /**
    * Keep a one-time WebSocket ticket (only its hash) for this device until `expiresAt`. Visible

@@ -272,7 +272,11 @@ describe("subscriber webhooks", () => {
     expect((await subscribe("ftp://example.com/x")).status).toBe(400);
     expect((await subscribe("not a url")).status).toBe(400);
     expect((await subscribe(`${login.url}/x`, ["no-such-component"])).status).toBe(400);
-    const res = await fetch(`${server.url}/status/subscribers`, { method: "POST", body: "{" });
+    const res = await fetch(`${server.url}/status/subscribers`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{",
+    });
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("invalid_json");
   });
 });

@@ -1,7 +1,7 @@
 /** @module Messages: send (exactly once), edit, delete for everyone, reactions, history. */
 import type { Message } from "../../protocol/index.js";
 import { HaetaeError, parseMentions } from "../../protocol/index.js";
-import { accessConversation } from "../access.js";
+import { accessConversation, refuseBlockedDirect } from "../access.js";
 import { type ChatContext, newMessageId, publishEvent } from "../context.js";
 
 /** A character that shows something: not whitespace, a zero-width space or joiner, or the BOM. */
@@ -120,6 +120,7 @@ export async function editMessage(
 ): Promise<Message> {
   const { conversation, message } = await ownMessage(ctx, userId, input.conversationId, input.seq);
   if (message.deleted) throw new HaetaeError("message_deleted");
+  await refuseBlockedDirect(ctx, userId, conversation);
   checkText(ctx, input.text);
   if (input.text === message.text) return message;
   const { mentions, mentionsAll } = await mentionsAmong(ctx, conversation.memberIds, userId, input.text);
@@ -176,7 +177,8 @@ export async function react(
   input: { conversationId: string; seq: number; emoji: string },
   add: boolean,
 ): Promise<Message> {
-  await accessConversation(ctx, userId, input.conversationId);
+  const { conversation } = await accessConversation(ctx, userId, input.conversationId);
+  await refuseBlockedDirect(ctx, userId, conversation);
   if (!isSingleEmoji(input.emoji)) throw new HaetaeError("invalid_request", "emoji: must be a single emoji.");
   const message = await ctx.store.getMessage(input.conversationId, input.seq);
   if (!message) throw new HaetaeError("message_not_found");

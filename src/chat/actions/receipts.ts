@@ -1,7 +1,7 @@
 /** @module Read receipts, typing and sync: how a member tells what they read and catches up. */
 import type { FeedEvent } from "../../protocol/index.js";
 import { HaetaeError } from "../../protocol/index.js";
-import { accessConversation } from "../access.js";
+import { accessConversation, refuseBlockedDirect } from "../access.js";
 import { type ChatContext, publishEvent } from "../context.js";
 
 /** Move my read cursor forward; every member (and my other devices) gets a `receipt` event. */
@@ -24,6 +24,7 @@ export async function markRead(
 export async function typing(ctx: ChatContext, userId: string, conversationId: string): Promise<void> {
   const { conversation } = await accessConversation(ctx, userId, conversationId);
   if (ctx.load.level >= 1) return; // the first thing shed under load (G5)
+  await refuseBlockedDirect(ctx, userId, conversation);
   const audience = conversation.memberIds.filter((id) => id !== userId);
   await publishEvent(ctx, audience, { type: "typing", conversationId, userId }, true);
 }

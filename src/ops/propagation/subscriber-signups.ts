@@ -87,7 +87,8 @@ export class SubscriberSignups {
     const wait = this.byAddress.take(address) || this.overall.take();
     if (wait > 0) throw new HaetaeError("rate_limited", "Too many sign-ups; retry after retryAfterMs.", wait);
     // URL variants (paths, queries, ports) on one host share this, so a host cannot be flooded through them.
-    const hostWait = this.byHost.take(new URL(url).hostname);
+    // Counted by the host, not by its spelling: "host.example." (fully qualified) is "host.example".
+    const hostWait = this.byHost.take(new URL(url).hostname.replace(/\.+$/, ""));
     if (hostWait > 0) {
       throw new HaetaeError("rate_limited", "Too many confirmation requests to this host; retry later.", hostWait);
     }

@@ -1,6 +1,7 @@
 /** @module The public status routes: the page, one incident's page, Statuspage-style JSON, the Atom feed and webhook subscriptions, with framing and sniffing refused. */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
+import { checkJsonBody } from "../../gateway/request-origin.js";
 import { describeIssue, ERRORS, type ErrorCode, HaetaeError } from "../../protocol/index.js";
 import type { SubscriberSignups } from "../propagation/subscriber-signups.js";
 import type { Subscriber } from "../propagation/subscriber-store.js";
@@ -135,6 +136,9 @@ export function createStatusRoutes(deps: StatusRouteDeps): StatusRoutes {
   const { page, signups } = deps;
 
   const subscribe = async (req: IncomingMessage, res: ServerResponse) => {
+    // Declared JSON, as on the chat port: another site's page can send text/plain or a form
+    // without a preflight, and would sign up through its visitors' addresses.
+    checkJsonBody(req);
     const parsed = subscribeBody.safeParse(await readJson(req, deps.maxBodyBytes));
     if (!parsed.success) throw new HaetaeError("invalid_request", describeIssue(parsed.error));
     checkWebhookUrl(parsed.data.url, signups.policy === undefined); // a bad URL is a 400 even before the tower reports

@@ -29,9 +29,11 @@ export async function roleOf(db: SqlExecutor, userId: string): Promise<UserRole 
   return row?.role ?? null;
 }
 
-/** Users with a staff or admin role, without their role (a handful on any server). */
+/** Users with a staff or admin role, and the server's own accounts (the status account, the canaries), without their role (a handful on any server). */
 export async function staffUsers(db: SqlExecutor): Promise<User[]> {
-  const rows = await db.all<UserRow>("SELECT * FROM users WHERE role IN ('staff', 'admin') ORDER BY username");
+  const rows = await db.all<UserRow>(
+    "SELECT * FROM users WHERE role IN ('staff', 'admin') OR system_kind IS NOT NULL ORDER BY username",
+  );
   return rows.map(toUser);
 }
 

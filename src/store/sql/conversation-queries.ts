@@ -249,6 +249,13 @@ export async function removeMember(
     "UPDATE membership_spans SET left_event_id = ? WHERE conversation_id = ? AND user_id = ? AND left_event_id IS NULL",
     [event.eventId, conversationId, userId],
   );
+  // Pending invitations made by the one who goes, or to them, end now (expired): an invitation
+  // outlives neither its inviter's membership nor a removal of its invitee.
+  await db.run(
+    `UPDATE invitations SET expires_at = ?
+     WHERE conversation_id = ? AND status = 'pending' AND expires_at > ? AND (inviter_id = ? OR invitee_id = ?)`,
+    [at, conversationId, at, userId, userId],
+  );
   // A group never ends up without an owner: the longest-standing member takes over.
   const remaining = await membersOf(db, conversationId);
   const heir = remaining[0];

@@ -143,13 +143,17 @@ export class SqlStore implements Store {
     return accounts.devicesOf(this.db, userId, now);
   }
 
-  async revokeDevice(userId: string, deviceId: string): Promise<boolean> {
+  async revokeDevice(userId: string, deviceId: string, forgetKey = false): Promise<boolean> {
     const result = await this.driver.write(async (tx) => {
       const revoked = await tx.run(
         "UPDATE devices SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL",
         [new Date().toISOString(), deviceId, userId],
       );
-      if (revoked.changes > 0) await tickets.deleteDeviceTickets(tx, deviceId);
+      if (revoked.changes > 0) {
+        await tickets.deleteDeviceTickets(tx, deviceId);
+        // Revoked from another device (lost, stolen): its key goes too, so it no longer logs in past the account's wait.
+        if (forgetKey) await tx.run("DELETE FROM device_keys WHERE device_id = ? AND user_id = ?", [deviceId, userId]);
+      }
       return revoked;
     });
     return result.changes > 0;
