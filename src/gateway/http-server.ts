@@ -1,4 +1,5 @@
 /** @module The HTTP API: auth, health, readiness and metrics; the web client; hands WebSocket upgrades to the gateway. */
+
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import type { z } from "zod";
@@ -23,6 +24,7 @@ import {
   passwordResetBody,
   registerBody,
 } from "../protocol/index.js";
+import { errorAnswer } from "./error-answer.js";
 import { checkJsonBody, isOwnOrigin, publicOrigin } from "./request-origin.js";
 import { StaticFiles } from "./static-files.js";
 import type { WsGateway } from "./ws-gateway.js";
@@ -194,7 +196,7 @@ export function createHttpServer(deps: HttpDeps): Server {
         try {
           reply = await login(ctx, body, throttle);
         } catch (error) {
-          const code = error instanceof HaetaeError ? error.code : "internal";
+          const code = errorAnswer(error).error.code;
           deps.traffic?.login(body.username, code, performance.now() - started);
           throw error;
         }
@@ -268,9 +270,9 @@ export function createHttpServer(deps: HttpDeps): Server {
       await route(req, res);
     } catch (error) {
       if (res.headersSent) return void res.destroy();
-      if (error instanceof HaetaeError) return sendError(res, error.code, error.message, error.retryAfterMs);
-      console.error(`HTTP ${req.method} ${path} failed:`, error);
-      sendError(res, "internal", undefined, 1000);
+      const answer = errorAnswer(error);
+      if (answer.unexpected) console.error(`HTTP ${req.method} ${path} failed:`, error);
+      sendError(res, answer.error.code, answer.error.message, answer.error.retryAfterMs);
     }
   });
 

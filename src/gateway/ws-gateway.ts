@@ -1,4 +1,5 @@
 /** @module The WebSocket gateway: authenticates, parses and validates frames, runs requests, delivers events. */
+
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
@@ -26,6 +27,7 @@ import {
   requestEnvelope,
 } from "../protocol/index.js";
 import { StoreUnavailableError } from "../store/sql/sql-driver.js";
+import { errorAnswer } from "./error-answer.js";
 import { HANDLERS, type HandlerEnv } from "./handlers.js";
 import { PresenceRegistry } from "./presence.js";
 import { isOwnOrigin, publicOrigin } from "./request-origin.js";
@@ -394,26 +396,11 @@ export class WsGateway {
         this.pauseReading(session);
       }
       await turn.previous;
-      if (error instanceof HaetaeError) {
-        outcome = error.code;
-        this.metrics.countRequest(type, error.code);
-        this.replyError(session, id, error.code, error.message, error.retryAfterMs);
-      } else if (isDataException(error)) {
-        // PostgreSQL refused a value (SQLSTATE class 22) the schema let through: the request is bad, not the server.
-        outcome = "invalid_request";
-        this.metrics.countRequest(type, "invalid_request");
-        this.replyError(session, id, "invalid_request", "A value is out of range or not valid.");
-      } else if (error instanceof StoreUnavailableError) {
-        // Nothing was acknowledged; the client retries (a send with the same clientMsgId) later.
-        outcome = "unavailable";
-        this.metrics.countRequest(type, "unavailable");
-        this.replyError(session, id, "unavailable", "The store cannot be reached; retry shortly.", 1000);
-      } else {
-        console.error(`request ${type} failed:`, error);
-        outcome = "internal";
-        this.metrics.countRequest(type, "internal");
-        this.replyError(session, id, "internal", ERRORS.internal.message, 1000);
-      }
+      const answer = errorAnswer(error);
+      if (answer.unexpected) console.error(`request ${type} failed:`, error);
+      outcome = answer.error.code;
+      this.metrics.countRequest(type, outcome);
+      this.replyError(session, id, outcome, answer.error.message, answer.error.retryAfterMs);
     } finally {
       const ms = performance.now() - started;
       this.metrics.timeRequest(type, ms / 1000);
@@ -623,11 +610,6 @@ export class WsGateway {
     }, 1000).unref();
     this.wss.close();
   }
-}
-
-function isDataException(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  return typeof code === "string" && /^22[0-9A-Z]{3}$/.test(code);
 }
 
 function rejectUpgrade(socket: Duplex, status: number, code: ErrorCode, message: string, retryAfterMs?: number): void {

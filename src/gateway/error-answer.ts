@@ -1,0 +1,35 @@
+/** @module The one mapping from anything a request threw to the catalogue error it is answered with, for HTTP and WebSocket alike. */
+import { ERRORS, HaetaeError } from "../protocol/index.js";
+import { StoreUnavailableError } from "../store/sql/sql-driver.js";
+
+/** What a failed request is answered with, and whether the failure was unexpected (logged, a bug or an outage of our own). */
+export interface ErrorAnswer {
+  error: HaetaeError;
+  unexpected: boolean;
+}
+
+/**
+ * Turn a thrown value into its answer. A store that cannot be reached is `unavailable` (503,
+ * retry in a second) on every path: the HTTP routes answered 500 `internal` for it while the
+ * WebSocket answered 503, so a PostgreSQL outage made every login look like a server bug.
+ */
+export function errorAnswer(thrown: unknown): ErrorAnswer {
+  if (thrown instanceof HaetaeError) return { error: thrown, unexpected: false };
+  if (isDataException(thrown)) {
+    // PostgreSQL refused a value (SQLSTATE class 22) the schema let through: the request is bad, not the server.
+    return { error: new HaetaeError("invalid_request", "A value is out of range or not valid."), unexpected: false };
+  }
+  if (thrown instanceof StoreUnavailableError) {
+    // Nothing was acknowledged; the client retries (a send with the same clientMsgId) later.
+    return {
+      error: new HaetaeError("unavailable", "The store cannot be reached; retry shortly.", 1000),
+      unexpected: false,
+    };
+  }
+  return { error: new HaetaeError("internal", ERRORS.internal.message, 1000), unexpected: true };
+}
+
+function isDataException(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && /^22[0-9A-Z]{3}$/.test(code);
+}
