@@ -1,6 +1,7 @@
 /** @module Browser-test helpers: Debian's Chromium through playwright-core, page sizes, and the steps a person takes in the app. */
 import { existsSync, mkdirSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 
 /** The browser the tests drive: the distribution's package (CI installs it with apt). Never downloaded. */
@@ -10,7 +11,13 @@ export const PC = { width: 1280, height: 800 };
 export const PHONE = { width: 390, height: 844 };
 
 export const PASSWORD = "correct horse";
-const SCREENSHOTS = fileURLToPath(new URL("../../docs/screenshots/", import.meta.url));
+/**
+ * Where screenshots go: a temporary folder, so `npm test` leaves the work tree as it found it;
+ * `npm run screenshots` sets SCREENSHOT_DIR=docs/screenshots to renew the README's pictures.
+ */
+const SCREENSHOTS = process.env.SCREENSHOT_DIR
+  ? resolve(process.env.SCREENSHOT_DIR)
+  : join(tmpdir(), "haetae-screenshots");
 
 /** Launch Chromium, or fail loudly: a machine without it must not pass these tests by skipping them. */
 export async function launchBrowser(): Promise<Browser> {
@@ -117,9 +124,9 @@ export async function messageAction(page: Page, text: string, action: RegExp): P
   await page.getByRole("menu").getByRole("menuitem", { name: action }).click();
 }
 
-/** Save a screenshot into docs/screenshots (the README shows them). */
+/** Save a screenshot (into docs/screenshots under `npm run screenshots`; the README shows them). */
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   // The caret blinks and would make every run's picture differ.
-  await page.screenshot({ path: `${SCREENSHOTS}${name}.png`, caret: "hide", animations: "disabled" });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), caret: "hide", animations: "disabled" });
 }
