@@ -112,7 +112,9 @@ export async function startApp(config: Config): Promise<App> {
         `${sample.pendingWrites} writes queued, ${sample.rssMb.toFixed(0)} MB`,
     );
   });
-  if (config.passwordMinScore > 0) await passwordStrength.warm();
+  // Loaded in the background: the node serves at once, and the first registration finds it warm
+  // or waits only for what is left of the load (the server makes its canaries without a check).
+  if (config.passwordMinScore > 0) void passwordStrength.warm();
   const stopSampling = sampleProcess(load, () => store.pendingWrites, config.loadSampleMs);
   const sli = new SliRecorder();
   // The tower keeps its own SQLite file in the data folder, apart from the chat store it watches.

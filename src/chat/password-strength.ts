@@ -89,9 +89,8 @@ export class PasswordStrength {
 
   /**
    * Start the thread now; resolves once it has loaded its dictionaries (seconds on a busy
-   * machine), so a node can be ready before the first registration — its probes' canaries
-   * register at once, within `probeTimeoutMs` — waits on them. Never rejects: a thread that fails
-   * fails the checks instead.
+   * machine), so the first registration need not wait for all of it. Never rejects: a thread
+   * that fails fails the checks instead.
    */
   warm(): Promise<void> {
     this.start();
