@@ -5,13 +5,14 @@ import { setUserRole } from "../chat/actions/roles.js";
 import type { ChatContext } from "../chat/context.js";
 import { startPasswordReset } from "../chat/passwords.js";
 import type { Monitoring } from "../ops/monitoring/monitoring.js";
-import { alertmanagerPayload, fromAlertmanager } from "../ops/tower/alertmanager.js";
-import { fromPagerduty, pagerdutyEvent } from "../ops/tower/pagerduty.js";
+import { fromAlertmanager } from "../ops/tower/alertmanager.js";
+import { fromPagerduty } from "../ops/tower/pagerduty.js";
 import type { Actor, Tower } from "../ops/tower/tower.js";
 import { describeIssue, HaetaeError } from "../protocol/index.js";
+import * as s from "../protocol/ops-requests.js";
+import { alertmanagerPayload, pagerdutyEvent } from "../protocol/ops-requests.js";
 import { bearer, readJson, sendJson } from "./http-server.js";
 import { checkAlertToken, OpsAuth } from "./ops-auth.js";
-import * as s from "./ops-schemas.js";
 
 export interface OpsDeps {
   ctx: ChatContext;

@@ -80,8 +80,18 @@ async function post<T>(baseUrl: string, path: string, body: unknown, token?: str
       ...(signal ? { signal } : {}),
     });
   } catch (error) {
-    throw new HaetaeRequestError("network_error", `${path}: ${(error as Error).message}`);
+    throw requestFailed(path, error);
   }
+  return readAnswer<T>(response, path);
+}
+
+/** A fetch that did not reach the server: `network_error`, naming the path. */
+export function requestFailed(path: string, error: unknown): HaetaeRequestError {
+  return new HaetaeRequestError("network_error", `${path}: ${(error as Error).message}`);
+}
+
+/** A 2xx answer's JSON body; anything else rejects with the server's `{error: {code, message, retryAfterMs?}}`. */
+export async function readAnswer<T>(response: Response, path: string): Promise<T> {
   let json: unknown;
   try {
     json = await response.json();

@@ -11,6 +11,7 @@ export type {
 } from "./client-options.js";
 export { FeedSequencer } from "./feed-sequencer.js";
 export { changePassword, login, logout, redeemPasswordReset, register, wsTicket } from "./http.js";
+export { OpsApi } from "./ops-api.js";
 export { newClientMsgId, type PendingMessage } from "./outbox.js";
 export { CLIENT_ERRORS, type ClientErrorCode, HaetaeRequestError } from "./request-error.js";
 export type { SocketLike, WebSocketConstructor } from "./socket.js";

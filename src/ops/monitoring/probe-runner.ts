@@ -1,29 +1,12 @@
 /** @module Probes: two canary accounts log in, message each other and read history through the node's public API, on a schedule. */
 import { randomBytes } from "node:crypto";
-import type { Sli, SliRecorder } from "../sli-recorder.js";
+import type { ProbeName, ProbeResult, ProbeRun } from "../../protocol/index.js";
+import type { SliRecorder } from "../sli-recorder.js";
 import { type CanaryCredentials, canaryCredentials } from "./canary-accounts.js";
 import { ProbeError, ProbeSocket } from "./probe-socket.js";
 
-/** What a probe measures; each is also the SLI it records. */
-export type ProbeName = Extract<Sli, "login" | "send" | "delivery" | "history">;
-
-/** One probe's outcome in one run. */
-export interface ProbeResult {
-  probe: ProbeName;
-  ok: boolean;
-  latencyMs?: number;
-  /** Why it failed: the server's error code, `timeout`, or what could not be set up. */
-  error?: string;
-  at: string;
-}
-
-/** One run of every probe. */
-export interface ProbeRun {
-  run: number;
-  startedAt: string;
-  durationMs: number;
-  results: ProbeResult[];
-}
+/** What a probe measures, each also the SLI it records (`sli.record` checks that), and its results: the protocol's shapes, as `GET /api/v1/ops/probes` answers them. */
+export type { ProbeName, ProbeResult, ProbeRun };
 
 export interface ProbeRunnerOptions {
   /** The node's own base URL (`http://127.0.0.1:8080`): probes go through the real sockets. */

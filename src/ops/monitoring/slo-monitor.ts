@@ -1,5 +1,6 @@
 /** @module Evaluates every SLO's error-budget burn on a tick and raises and resolves the tower's burn-rate alerts. */
 
+import type { SloStatus } from "../../protocol/index.js";
 import type { SliEvent, SliRecorder } from "../sli-recorder.js";
 import type { AlertInput } from "../tower/model.js";
 import {
@@ -39,25 +40,8 @@ export interface SloMonitorOptions {
   sink?: AlertSink;
 }
 
-/** One SLO as it stands now. */
-export interface SloStatus {
-  name: string;
-  sli: string;
-  target: number;
-  thresholdMs?: number;
-  component: string;
-  description: string;
-  /** Burn rate per window (1 = spending exactly the budget). */
-  burnRates: Record<WindowName, number>;
-  /** Good and bad events per window. */
-  events: Record<WindowName, { good: number; bad: number }>;
-  /** Share of the error budget left over the longest window (3 d): 1 untouched, 0 spent, below 0 overspent. */
-  budgetRemaining: number;
-  /** Whether the page and the ticket alert are firing (as of the last evaluation). */
-  firing: Record<Urgency, boolean>;
-  /** The real (scaled) length of each window, in ms. */
-  windowMs: Record<WindowName, number>;
-}
+/** One SLO as it stands now, as `GET /api/v1/ops/slos` answers it (the protocol's shape). */
+export type { SloStatus };
 
 interface Tracked {
   slo: SloDefinition;

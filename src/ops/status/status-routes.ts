@@ -1,8 +1,8 @@
 /** @module The public status routes: the page, one incident's page, Statuspage-style JSON, the Atom feed and webhook subscriptions, with framing and sniffing refused. */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { z } from "zod";
 import { checkJsonBody } from "../../gateway/request-origin.js";
-import { describeIssue, ERRORS, type ErrorCode, HaetaeError } from "../../protocol/index.js";
+import { describeIssue, ERRORS, type ErrorCode, HaetaeError, type Subscription } from "../../protocol/index.js";
+import { subscribeBody } from "../../protocol/ops-requests.js";
 import type { SubscriberSignups } from "../propagation/subscriber-signups.js";
 import type { Subscriber } from "../propagation/subscriber-store.js";
 import { checkWebhookUrl } from "../propagation/url-policy.js";
@@ -30,11 +30,6 @@ const DOCUMENTS: Record<string, StatusDocument> = {
   "/api/v2/summary.json": "summary",
   "/status/history.atom": "atom",
 };
-
-const subscribeBody = z.strictObject({
-  url: z.string().min(1).max(2000),
-  components: z.array(z.string().min(1).max(64)).max(100).optional(),
-});
 
 /**
  * On every status response, both ports. The page needs nothing but its own inline stylesheet
@@ -118,7 +113,7 @@ function isStatusPath(path: string): boolean {
 }
 
 /** What the subscriber learns of its subscription (never the confirmation token: that goes only to the target). */
-function view(subscriber: Subscriber) {
+function view(subscriber: Subscriber): Subscription {
   return {
     id: subscriber.id,
     secret: subscriber.secret,

@@ -1,35 +1,6 @@
 /** @module Prometheus Alertmanager's webhook payload (version 4), read into the tower's alert input. */
-import { z } from "zod";
+import type { AlertmanagerPayload } from "../../protocol/ops-requests.js";
 import type { AlertInput } from "./model.js";
-
-const labels = z.record(z.string().max(1000), z.string().max(10_000));
-
-/** Alertmanager's `webhook_config` body, version 4; unknown fields are allowed (newer Alertmanagers add some). */
-export const alertmanagerPayload = z.looseObject({
-  version: z.literal("4"),
-  groupKey: z.string().min(1).max(4000),
-  truncatedAlerts: z.number().int().min(0).optional(),
-  status: z.enum(["firing", "resolved"]),
-  receiver: z.string().max(1000),
-  groupLabels: labels,
-  commonLabels: labels,
-  commonAnnotations: labels,
-  externalURL: z.string().max(4000),
-  alerts: z
-    .array(
-      z.looseObject({
-        status: z.enum(["firing", "resolved"]).optional(),
-        labels,
-        annotations: labels.optional(),
-        startsAt: z.string().max(100).optional(),
-        endsAt: z.string().max(100).optional(),
-        generatorURL: z.string().max(4000).optional(),
-        fingerprint: z.string().max(200).optional(),
-      }),
-    )
-    .max(10_000),
-});
-export type AlertmanagerPayload = z.infer<typeof alertmanagerPayload>;
 
 const PAGE = new Set(["critical", "page", "error", "high", "sev1", "sev2"]);
 

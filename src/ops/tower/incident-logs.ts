@@ -1,8 +1,12 @@
 /** @module Incident logs: edits, follow-ups, the closing rule, overdue follow-ups, full-text search and similar past incidents. */
 import { HaetaeError } from "../../protocol/errors.js";
+import type { LogSearchHit, OverdueFollowUp, SimilarIncident } from "../../protocol/index.js";
 import { likeness, snippet, tokens } from "./incident-text.js";
 import type { FollowUp, Incident, IncidentLog } from "./model.js";
 import { newOpsId, type TowerCore } from "./tower-core.js";
+
+/** What the overdue list, the similar-incident list and the search answer: the protocol's shapes. */
+export type { LogSearchHit, OverdueFollowUp, SimilarIncident };
 
 /** The free-text fields of a log that staff write. */
 export const LOG_FIELDS = [
@@ -112,14 +116,6 @@ export function closeIncident(core: TowerCore, incident: Incident, by: string): 
   core.commit(incident, null, "");
 }
 
-/** An open follow-up past its due date. */
-export interface OverdueFollowUp {
-  incidentId: string;
-  incidentTitle: string;
-  severity: Incident["severity"];
-  followUp: FollowUp;
-}
-
 /** Every open follow-up whose due date (YYYY-MM-DD) is before `today`, oldest due first. */
 export function overdueFollowUps(core: TowerCore, today: string): OverdueFollowUp[] {
   const out: OverdueFollowUp[] = [];
@@ -131,16 +127,6 @@ export function overdueFollowUps(core: TowerCore, today: string): OverdueFollowU
     }
   }
   return out.sort((a, b) => a.followUp.dueDate.localeCompare(b.followUp.dueDate));
-}
-
-/** A past incident like this one, with what fixed it and what was promised after. */
-export interface SimilarIncident {
-  incident: Pick<Incident, "id" | "title" | "severity" | "status" | "createdAt" | "resolvedAt" | "components">;
-  score: number;
-  reasons: string[];
-  cause: string;
-  fix: string;
-  followUps: FollowUp[];
 }
 
 function alertNames(core: TowerCore, incident: Incident): Set<string> {
@@ -191,12 +177,6 @@ export function similarIncidents(core: TowerCore, incident: Incident, limit = 5)
     });
   }
   return out.sort((a, b) => b.score - a.score).slice(0, limit);
-}
-
-/** One search result. */
-export interface LogSearchHit {
-  incident: Pick<Incident, "id" | "title" | "severity" | "status" | "createdAt" | "resolvedAt">;
-  snippet: string;
 }
 
 /** Full-text search over every incident's log, title, updates and follow-ups (Korean and English). */

@@ -1,36 +1,7 @@
 /** @module PagerDuty Events API v2 events, read into the tower's alert input. */
 import { randomBytes } from "node:crypto";
-import { z } from "zod";
+import type { PagerdutyEvent } from "../../protocol/ops-requests.js";
 import type { AlertInput } from "./model.js";
-
-/** An Events API v2 alert event (`POST /v2/enqueue`); unknown fields are allowed, as PagerDuty allows them. */
-export const pagerdutyEvent = z
-  .looseObject({
-    routing_key: z.string().max(1000).optional(),
-    event_action: z.enum(["trigger", "acknowledge", "resolve"]),
-    dedup_key: z.string().min(1).max(255).optional(),
-    payload: z
-      .looseObject({
-        summary: z.string().min(1).max(1024),
-        source: z.string().min(1).max(1024),
-        severity: z.enum(["critical", "error", "warning", "info"]),
-        timestamp: z.string().max(100).optional(),
-        component: z.string().max(1024).optional(),
-        group: z.string().max(1024).optional(),
-        class: z.string().max(1024).optional(),
-        custom_details: z.unknown().optional(),
-      })
-      .optional(),
-  })
-  .superRefine((event, ctx) => {
-    if (event.event_action === "trigger" && !event.payload) {
-      ctx.addIssue({ code: "custom", path: ["payload"], message: "a trigger needs a payload" });
-    }
-    if (event.event_action !== "trigger" && !event.dedup_key) {
-      ctx.addIssue({ code: "custom", path: ["dedup_key"], message: `${event.event_action} needs the dedup_key` });
-    }
-  });
-export type PagerdutyEvent = z.infer<typeof pagerdutyEvent>;
 
 /**
  * The tower input of an event, and the `dedup_key` to answer with: a trigger without one gets

@@ -1,27 +1,10 @@
 /** @module MTTA and MTTR per severity and per month, as figures and as Prometheus gauges. */
 import { Gauge, type Registry } from "prom-client";
+import type { MeanTimes, TowerStats } from "../../protocol/index.js";
 import { type Incident, SEVERITIES, type Severity } from "./model.js";
 
-/** Mean times over a set of incidents, in seconds (null when none qualifies). */
-export interface MeanTimes {
-  incidents: number;
-  /** Incidents acknowledged (MTTA is over these). */
-  acknowledged: number;
-  /** Mean time to acknowledge: opened → acknowledged. */
-  mttaSeconds: number | null;
-  /** Incidents resolved (MTTR is over these). */
-  resolved: number;
-  /** Mean time to resolve: opened → resolved. */
-  mttrSeconds: number | null;
-}
-
-/** The figures of `GET /api/v1/ops/stats`. */
-export interface TowerStats {
-  overall: MeanTimes;
-  bySeverity: Record<Severity, MeanTimes>;
-  /** Newest month first; `month` is `YYYY-MM` (UTC) of when incidents opened. */
-  byMonth: (MeanTimes & { month: string; bySeverity: Record<Severity, MeanTimes> })[];
-}
+/** Mean times and the figures of `GET /api/v1/ops/stats`: the protocol's shapes. */
+export type { MeanTimes, TowerStats };
 
 function mean(values: number[]): number | null {
   if (values.length === 0) return null;

@@ -1,8 +1,8 @@
 /** @module Access (admins): give a user the staff or admin role, or take it back; the server refuses anyone but an admin. */
 import { useState } from "preact/hooks";
+import type { OpsActor, OpsReply } from "../../../src/protocol/index.js";
 import { ErrorNote, Section } from "./console-parts.js";
 import { type ConsoleKey, ct } from "./console-text.js";
-import type { Actor } from "./ops-api.js";
 import { useAction, useConsole } from "./use-ops.js";
 
 const ROLES = ["user", "staff", "admin"] as const;
@@ -10,7 +10,7 @@ const ROLES = ["user", "staff", "admin"] as const;
 export function AccessScreen() {
   const { api } = useConsole();
   const action = useAction();
-  const [done, setDone] = useState<Actor | undefined>(undefined);
+  const [done, setDone] = useState<OpsActor | undefined>(undefined);
   const submit = (event: SubmitEvent) => {
     event.preventDefault();
     const data = new FormData(event.currentTarget as HTMLFormElement);
@@ -20,9 +20,8 @@ export function AccessScreen() {
       .toLowerCase();
     setDone(undefined);
     void action.run(async () => {
-      const reply = await api.send<{ user: Actor }>("PUT", `/users/${encodeURIComponent(username)}/role`, {
-        role: data.get("role"),
-      });
+      const path = `/users/${encodeURIComponent(username)}/role`;
+      const reply = await api.send<OpsReply<"PUT /users/:username/role">>("PUT", path, { role: data.get("role") });
       setDone(reply.user);
     });
   };

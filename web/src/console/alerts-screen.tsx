@@ -1,6 +1,6 @@
 /** @module Alerts from every source (SLO burn rates, probes, Alertmanager, PagerDuty): deduplicated, with counts and their incident; acknowledge. */
 import { useState } from "preact/hooks";
-import type { Alert, AlertState } from "../../../src/ops/tower/model.js";
+import type { AlertState, OpsReply } from "../../../src/protocol/index.js";
 import { ErrorNote, LoadState, Section, StatusBadge, To, When } from "./console-parts.js";
 import { ct, ctOr } from "./console-text.js";
 import { useAction, useConsole, useLoad } from "./use-ops.js";
@@ -13,7 +13,7 @@ export function AlertsScreen() {
   const [filter, setFilter] = useState<Filter>("open");
   const loaded = useLoad(
     (ops) =>
-      ops.get<{ alerts: Alert[] }>("/alerts", {
+      ops.get<OpsReply<"GET /alerts">>("/alerts", {
         limit: 500,
         state: filter === "open" || filter === "all" ? undefined : (filter as AlertState),
       }),

@@ -5,14 +5,15 @@ import {
   type Component,
   type ComponentStatus,
   type Maintenance,
-} from "../../../src/ops/tower/model.js";
+  type OpsReply,
+} from "../../../src/protocol/index.js";
 import { ErrorNote, LoadState, Section, StatusBadge, When } from "./console-parts.js";
 import { ct, ctOr } from "./console-text.js";
 import { useAction, useConsole, useLoad } from "./use-ops.js";
 
 export function ComponentsScreen() {
-  const components = useLoad((api) => api.get<{ components: Component[] }>("/components"), "components");
-  const maintenances = useLoad((api) => api.get<{ maintenances: Maintenance[] }>("/maintenances"), "maintenances");
+  const components = useLoad((api) => api.get<OpsReply<"GET /components">>("/components"), "components");
+  const maintenances = useLoad((api) => api.get<OpsReply<"GET /maintenances">>("/maintenances"), "maintenances");
   const list = components.data?.components;
   return (
     <div class="screen">

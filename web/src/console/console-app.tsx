@@ -1,6 +1,8 @@
 /** @module The console's root: sign in (the chat's account and saved device), ask the server who we are, then the console or "staff only". */
 import { useEffect, useMemo, useState } from "preact/hooks";
+import type { OpsActor, OpsReply } from "../../../src/protocol/index.js";
 import { logout } from "../../../src/sdk/http.js";
+import { OpsApi } from "../../../src/sdk/ops-api.js";
 import type { HaetaeRequestError } from "../../../src/sdk/request-error.js";
 import { i18n } from "../i18n/i18n.js";
 import { clearUserData } from "../state/persist.js";
@@ -11,7 +13,6 @@ import { useObservable } from "../ui/use-observable.js";
 import { ErrorNote } from "./console-parts.js";
 import { ConsoleShell } from "./console-shell.js";
 import { ct } from "./console-text.js";
-import { type Actor, OpsApi } from "./ops-api.js";
 import { ConsoleContext } from "./use-ops.js";
 
 export function ConsoleApp() {
@@ -46,7 +47,7 @@ export function ConsoleApp() {
 
 type Check =
   | { kind: "checking" }
-  | { kind: "staff"; actor: Actor }
+  | { kind: "staff"; actor: OpsActor }
   | { kind: "forbidden"; error: HaetaeRequestError }
   | { kind: "failed"; error: HaetaeRequestError };
 
@@ -58,7 +59,7 @@ function Gate({ session, onSignedOut }: { session: Session; onSignedOut(byServer
   // `attempt` is the retry signal: a new attempt asks the server again.
   useEffect(() => {
     api
-      .get<{ user: Actor }>("/me")
+      .get<OpsReply<"GET /me">>("/me")
       .then(({ user }) => setCheck({ kind: "staff", actor: user }))
       .catch((error: HaetaeRequestError) => {
         if (error.code === "unauthorized") onSignedOut(true);

@@ -1,6 +1,6 @@
 /** @module Small pieces every console screen uses: refusals, badges, times, durations and in-app links. */
 import type { ComponentChildren } from "preact";
-import type { ComponentStatus, IncidentStatus, Severity } from "../../../src/ops/tower/model.js";
+import type { ComponentStatus, IncidentStatus, Severity } from "../../../src/protocol/index.js";
 import type { HaetaeRequestError } from "../../../src/sdk/request-error.js";
 import { whenFull } from "../ui/format.js";
 import { onLinkClick } from "../ui/router.js";

@@ -1,8 +1,7 @@
 /** @module Figures: MTTA and MTTR overall, per severity and per month (the same figures the tower exports as metrics). */
-import { SEVERITIES } from "../../../src/ops/tower/model.js";
+import { type MeanTimes, type OpsReply, SEVERITIES } from "../../../src/protocol/index.js";
 import { LoadState, Section, seconds } from "./console-parts.js";
 import { ct } from "./console-text.js";
-import type { MeanTimes, TowerStats } from "./ops-api.js";
 import { useLoad } from "./use-ops.js";
 
 function Cells({ times }: { times: MeanTimes }) {
@@ -33,7 +32,7 @@ function Head({ first }: { first: string }) {
 }
 
 export function FiguresScreen() {
-  const loaded = useLoad((api) => api.get<TowerStats>("/stats", { months: 12 }), "stats", 30_000);
+  const loaded = useLoad((api) => api.get<OpsReply<"GET /stats">>("/stats", { months: 12 }), "stats", 30_000);
   const stats = loaded.data;
   return (
     <div class="screen">

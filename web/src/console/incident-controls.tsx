@@ -9,7 +9,7 @@ import {
   type IncidentStatus,
   SEVERITIES,
   type Severity,
-} from "../../../src/ops/tower/model.js";
+} from "../../../src/protocol/index.js";
 import { ErrorNote, Section, SeverityBadge, StatusBadge, When } from "./console-parts.js";
 import { ct, ctOr } from "./console-text.js";
 import { useAction, useConsole } from "./use-ops.js";

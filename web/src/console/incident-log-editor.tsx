@@ -1,6 +1,6 @@
 /** @module The incident log editor: summary, cause, trigger, fix, detection, retrospective, public summary, follow-ups, and closing the review. */
 import { useState } from "preact/hooks";
-import type { FollowUp, Incident, IncidentLog } from "../../../src/ops/tower/model.js";
+import type { FollowUp, Incident, IncidentLog } from "../../../src/protocol/index.js";
 import { ErrorNote, Section, When } from "./console-parts.js";
 import { type ConsoleKey, ct } from "./console-text.js";
 import type { ControlProps } from "./incident-controls.js";

@@ -1,17 +1,20 @@
 /** @module One incident: its controls, measured impact, public updates, timeline, similar past incidents and its log. */
-import type { Component, Incident, MeasuredImpact } from "../../../src/ops/tower/model.js";
+import type { Incident, MeasuredImpact, OpsReply, SimilarIncident } from "../../../src/protocol/index.js";
 import { duration, ErrorNote, LoadState, Section, SeverityBadge, StatusBadge, To, When } from "./console-parts.js";
 import { type ConsoleKey, ct } from "./console-text.js";
 import { ComponentsForm, RolesForm, SeverityForm, StatusForm } from "./incident-controls.js";
 import { LogEditor } from "./incident-log-editor.js";
-import type { SimilarIncident } from "./ops-api.js";
 import { useAction, useConsole, useLoad } from "./use-ops.js";
 
 export function IncidentScreen({ id }: { id: string }) {
   const base = `/incidents/${encodeURIComponent(id)}`;
-  const loaded = useLoad((api) => api.get<{ incident: Incident }>(base), `incident:${id}`);
-  const similar = useLoad((api) => api.get<{ similar: SimilarIncident[] }>(`${base}/similar`), `similar:${id}`, 30_000);
-  const components = useLoad((api) => api.get<{ components: Component[] }>("/components"), "components", 0);
+  const loaded = useLoad((api) => api.get<OpsReply<"GET /incidents/:id">>(base), `incident:${id}`);
+  const similar = useLoad(
+    (api) => api.get<OpsReply<"GET /incidents/:id/similar">>(`${base}/similar`),
+    `similar:${id}`,
+    30_000,
+  );
+  const components = useLoad((api) => api.get<OpsReply<"GET /components">>("/components"), "components", 0);
   const incident = loaded.data?.incident;
   if (!incident) return <LoadState error={loaded.error} what={id} />;
   const reload = loaded.reload;

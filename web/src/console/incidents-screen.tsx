@@ -1,5 +1,5 @@
 /** @module Incidents: the list (open first, with severity, status, components, commander, age) and the form to declare one. */
-import { type Component, type Incident, SEVERITIES } from "../../../src/ops/tower/model.js";
+import { type Component, type Incident, type OpsReply, SEVERITIES } from "../../../src/protocol/index.js";
 import { navigate } from "../ui/router.js";
 import { duration, ErrorNote, LoadState, Section, SeverityBadge, StatusBadge, To } from "./console-parts.js";
 import { ct } from "./console-text.js";
@@ -15,8 +15,8 @@ export function byUrgency(a: Incident, b: Incident): number {
 }
 
 export function IncidentsScreen() {
-  const incidents = useLoad((api) => api.get<{ incidents: Incident[] }>("/incidents", { limit: 200 }), "incidents");
-  const components = useLoad((api) => api.get<{ components: Component[] }>("/components"), "components", 0);
+  const incidents = useLoad((api) => api.get<OpsReply<"GET /incidents">>("/incidents", { limit: 200 }), "incidents");
+  const components = useLoad((api) => api.get<OpsReply<"GET /components">>("/components"), "components", 0);
   return (
     <div class="screen">
       <Section id="incidents" title={ct("incidents.title")}>
@@ -94,7 +94,7 @@ function DeclareForm({ components }: { components: Component[] }) {
     };
     void action.run(async () => {
       // The incident's page lists the similar past incidents the tower found.
-      const reply = await api.send<{ incident: Incident }>("POST", "/incidents", body);
+      const reply = await api.send<OpsReply<"POST /incidents">>("POST", "/incidents", body);
       navigate(`/console/incidents/${encodeURIComponent(reply.incident.id)}`);
     });
   };

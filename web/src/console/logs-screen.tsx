@@ -1,9 +1,8 @@
 /** @module Incident logs: full-text search (Korean and English), overdue follow-ups, and resolved incidents whose review is still open. */
 import { useState } from "preact/hooks";
-import type { Incident } from "../../../src/ops/tower/model.js";
+import type { LogSearchHit, OpsReply } from "../../../src/protocol/index.js";
 import { ErrorNote, LoadState, Section, SeverityBadge, StatusBadge, To, When } from "./console-parts.js";
 import { ct } from "./console-text.js";
-import type { LogSearchHit, OverdueFollowUp } from "./ops-api.js";
 import { useAction, useConsole, useLoad } from "./use-ops.js";
 
 const incidentHref = (id: string) => `/console/incidents/${encodeURIComponent(id)}`;
@@ -28,7 +27,7 @@ function Search() {
     const q = query.trim();
     if (!q) return;
     void action.run(async () => {
-      const reply = await api.get<{ results: LogSearchHit[] }>("/logs/search", { q, limit: 50 });
+      const reply = await api.get<OpsReply<"GET /logs/search">>("/logs/search", { q, limit: 50 });
       setHits({ query: q, results: reply.results });
     });
   };
@@ -64,7 +63,11 @@ function Search() {
 }
 
 function Overdue() {
-  const loaded = useLoad((api) => api.get<{ followUps: OverdueFollowUp[] }>("/follow-ups/overdue"), "overdue", 30_000);
+  const loaded = useLoad(
+    (api) => api.get<OpsReply<"GET /follow-ups/overdue">>("/follow-ups/overdue"),
+    "overdue",
+    30_000,
+  );
   return (
     <Section id="overdue" title={ct("overdue.title")}>
       {!loaded.data ? (
@@ -101,7 +104,7 @@ function Overdue() {
 
 function OpenReviews() {
   const loaded = useLoad(
-    (api) => api.get<{ incidents: Incident[] }>("/incidents", { status: "resolved", limit: 200 }),
+    (api) => api.get<OpsReply<"GET /incidents">>("/incidents", { status: "resolved", limit: 200 }),
     "resolved",
     30_000,
   );

@@ -1,13 +1,14 @@
 /** @module Console data hooks: load from the ops API (refreshed while shown) and run an action, keeping the server's refusal to show. */
 import { createContext } from "preact";
 import { useCallback, useContext, useEffect, useRef, useState } from "preact/hooks";
+import type { OpsActor } from "../../../src/protocol/index.js";
+import type { OpsApi } from "../../../src/sdk/ops-api.js";
 import { HaetaeRequestError, toRequestError } from "../../../src/sdk/request-error.js";
-import type { Actor, OpsApi } from "./ops-api.js";
 
 /** The signed-in staff member and their API, for every console screen. */
-export const ConsoleContext = createContext<{ api: OpsApi; actor: Actor } | null>(null);
+export const ConsoleContext = createContext<{ api: OpsApi; actor: OpsActor } | null>(null);
 
-export function useConsole(): { api: OpsApi; actor: Actor } {
+export function useConsole(): { api: OpsApi; actor: OpsActor } {
   const value = useContext(ConsoleContext);
   if (!value) throw new Error("console screens render inside ConsoleContext");
   return value;
