@@ -26,7 +26,7 @@ import {
   type RequestType,
   requestEnvelope,
 } from "../protocol/index.js";
-import { StoreUnavailableError } from "../store/sql/sql-driver.js";
+import { StoreUnavailableError } from "../store/store-errors.js";
 import { errorAnswer } from "./error-answer.js";
 import { HANDLERS, type HandlerEnv } from "./handlers.js";
 import { PresenceRegistry } from "./presence.js";
