@@ -4,12 +4,14 @@ import type { z } from "zod";
 import { setUserRole } from "../chat/actions/roles.js";
 import type { ChatContext } from "../chat/context.js";
 import { startPasswordReset } from "../chat/passwords.js";
+import { sendJson } from "../http/answers.js";
+import { readJson } from "../http/body.js";
+import { bearer } from "../http/request.js";
 import type { Monitoring } from "../ops/monitoring/monitoring.js";
 import { alertmanagerPayload, fromAlertmanager } from "../ops/tower/alertmanager.js";
 import { fromPagerduty, pagerdutyEvent } from "../ops/tower/pagerduty.js";
 import type { Actor, Tower } from "../ops/tower/tower.js";
 import { describeIssue, HaetaeError } from "../protocol/index.js";
-import { bearer, readJson, sendJson } from "./http-server.js";
 import { checkAlertToken, OpsAuth } from "./ops-auth.js";
 import * as s from "./ops-schemas.js";
 

@@ -1,7 +1,7 @@
 /** @module The public status routes: the page, one incident's page, Statuspage-style JSON, the Atom feed and webhook subscriptions, with framing and sniffing refused. */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
-import { checkJsonBody } from "../../gateway/request-origin.js";
+import { checkJsonBody } from "../../http/body.js";
 import { describeIssue, ERRORS, type ErrorCode, HaetaeError } from "../../protocol/index.js";
 import type { SubscriberSignups } from "../propagation/subscriber-signups.js";
 import type { Subscriber } from "../propagation/subscriber-store.js";

@@ -1,7 +1,8 @@
 /** @module The optional status listener (`statusPort`): the public status routes on a port of their own. */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { answerClientError, pathOf } from "../../gateway/http-server.js";
+import { answerClientError } from "../../http/client-error.js";
+import { pathOf } from "../../http/request.js";
 import { STATUS_SECURITY_HEADERS, type StatusRoutes } from "./status-routes.js";
 
 /**

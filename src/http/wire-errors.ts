@@ -1,9 +1,15 @@
-/** @module The one mapping from anything a request threw to the catalogue error it is answered with, for HTTP and WebSocket alike. */
+/**
+ * @module The one mapping from anything a request threw to the catalogue error it is answered
+ * with, for the chat API, the ops API, the status routes and the WebSocket alike. It sees only
+ * HaetaeError and the store's own error types (src/store/store-errors.ts): each driver classifies
+ * its database's failures, so no SQLSTATE is read here.
+ */
 import { ERRORS, HaetaeError } from "../protocol/index.js";
 import { StoreInvalidValueError, StoreUnavailableError } from "../store/store-errors.js";
 
 /** What a failed request is answered with, and whether the failure was unexpected (logged, a bug or an outage of our own). */
 export interface ErrorAnswer {
+  /** The answer: its `code`, HTTP `status`, `message` and `retryAfterMs`. */
   error: HaetaeError;
   unexpected: boolean;
 }

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { RawClient, registerUser, startTestServer, type TestServer } from "../../test/harness.js";
 import { HaetaeError } from "../protocol/index.js";
 import { StoreInvalidValueError, StoreUnavailableError } from "../store/store-errors.js";
-import { errorAnswer } from "./error-answer.js";
+import { errorAnswer } from "./wire-errors.js";
 
 let server: TestServer;
 beforeAll(async () => {
