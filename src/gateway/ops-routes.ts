@@ -4,6 +4,10 @@ import type { z } from "zod";
 import { setUserRole } from "../chat/actions/roles.js";
 import type { ChatContext } from "../chat/context.js";
 import { startPasswordReset } from "../chat/passwords.js";
+import { sendJson } from "../http/answers.js";
+import { readJson } from "../http/body.js";
+import { bearer, queryOf } from "../http/request.js";
+import { type Method, Router } from "../http/router.js";
 import type { Monitoring } from "../ops/monitoring/monitoring.js";
 import { fromAlertmanager } from "../ops/tower/alertmanager.js";
 import { fromPagerduty } from "../ops/tower/pagerduty.js";
@@ -11,7 +15,6 @@ import type { Actor, Tower } from "../ops/tower/tower.js";
 import { describeIssue, HaetaeError } from "../protocol/index.js";
 import * as s from "../protocol/ops-requests.js";
 import { alertmanagerPayload, pagerdutyEvent } from "../protocol/ops-requests.js";
-import { bearer, readJson, sendJson } from "./http-server.js";
 import { checkAlertToken, OpsAuth } from "./ops-auth.js";
 
 export interface OpsDeps {
@@ -35,8 +38,9 @@ interface Call {
 type StaffHandler = (call: Call, actor: Actor) => Promise<[number, unknown]> | [number, unknown];
 type OpenHandler = (call: Call) => Promise<[number, unknown]>;
 interface Route {
-  method: string;
-  pattern: RegExp;
+  method: Method;
+  /** The pattern under `/api/v1/ops`, as the router reads it (`/incidents/:id/log`). */
+  path: string;
   staff?: StaffHandler;
   /** Not staff-authenticated: the handler checks its own credential (the alert token). */
   open?: OpenHandler;
@@ -48,10 +52,9 @@ function parse<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
   return result.data;
 }
 
-/** `/incidents/:id/log` → a regex with named groups. */
-function route(method: string, path: string, handler: Pick<Route, "staff" | "open">): Route {
-  const source = path.replace(/:(\w+)/g, (_m, name: string) => `(?<${name}>[^/]+)`);
-  return { method, pattern: new RegExp(`^/api/v1/ops${source}$`), ...handler };
+/** A route under `/api/v1/ops`; the router gives its handler the pattern's parameters as `call.params`. */
+function route(method: Method, path: string, handler: Pick<Route, "staff" | "open">): Route {
+  return { method, path, ...handler };
 }
 
 /** Build the router; it answers every request under `/api/v1/ops/` (errors are thrown as HaetaeError). */
@@ -215,35 +218,24 @@ export function createOpsRoutes(
     }),
   ];
 
+  const router = new Router<Omit<Call, "params">, Promise<[number, unknown]>>();
+  for (const { method, path, staff, open } of routes) {
+    router.on(method, `/api/v1/ops${path}`, async (request, params) => {
+      const call: Call = { ...request, params };
+      return open ? open(call) : (staff as StaffHandler)(call, await auth.staff(bearer(call.req)));
+    });
+  }
+
   return async (req, res, path) => {
-    let matched: { route: Route; params: Record<string, string> } | undefined;
-    let pathKnown = false;
-    for (const candidate of routes) {
-      const m = candidate.pattern.exec(path);
-      if (!m) continue;
-      pathKnown = true;
-      if (candidate.method === req.method) {
-        const params: Record<string, string> = {};
-        for (const [k, v] of Object.entries(m.groups ?? {})) {
-          try {
-            params[k] = decodeURIComponent(v);
-          } catch {
-            throw new HaetaeError("invalid_request", `The ${k} in the path is not valid percent-encoding.`);
-          }
-        }
-        matched = { route: candidate, params };
-        break;
-      }
-    }
-    if (!matched) throw new HaetaeError(pathKnown ? "method_not_allowed" : "route_not_found");
-    const call: Call = {
+    // Malformed percent-encoding in a parameter is `invalid_request`, thrown by the match.
+    const found = router.match(req.method ?? "", path);
+    if ("miss" in found) throw new HaetaeError(found.miss);
+    const request: Omit<Call, "params"> = {
       req,
-      params: matched.params,
-      query: new URLSearchParams(req.url?.split("?")[1] ?? ""),
+      query: queryOf(req.url),
       body: async (schema) => parse(schema, await readJson(req, deps.maxHttpBodyBytes)),
     };
-    const { staff, open } = matched.route;
-    const [status, body] = open ? await open(call) : await (staff as StaffHandler)(call, await auth.staff(bearer(req)));
+    const [status, body] = await found.handler(request, found.params);
     sendJson(res, status, body);
   };
 }

@@ -1,7 +1,6 @@
 /** @module Which browser pages may make state-changing requests: the server's own origin, or `publicUrl`'s. */
 import type { IncomingMessage } from "node:http";
 import type { TLSSocket } from "node:tls";
-import { HaetaeError } from "../protocol/index.js";
 
 /**
  * The origin of `publicUrl` (scheme://host[:port]), or null when it is empty. Behind a proxy
@@ -31,17 +30,5 @@ export function isOwnOrigin(req: IncomingMessage, allowed: string | null): boole
     return new URL(origin).origin === new URL(`${scheme}://${host}`).origin;
   } catch {
     return false; // "null" (a sandboxed frame, a file: page) or garbage: not this server
-  }
-}
-
-/**
- * Throw `unsupported_media_type` unless the body is declared `application/json`. A cross-site
- * form or `fetch` without a preflight can send only `text/plain`, form-encoded or multipart
- * bodies; reading those as JSON let another site register or log in through a visitor's browser.
- */
-export function checkJsonBody(req: IncomingMessage): void {
-  const type = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
-  if (type !== "application/json") {
-    throw new HaetaeError("unsupported_media_type", "The body must be sent as Content-Type: application/json.");
   }
 }

@@ -13,6 +13,7 @@ import { addressLimitKey, TrustedProxies } from "../guard/client-address.js";
 import { ClientLimits, type ClientLimitsConfig, type LimitName } from "../guard/client-limits.js";
 import { RetrySlots } from "../guard/retry-slots.js";
 import { TokenBucket } from "../guard/token-bucket.js";
+import { errorAnswer } from "../http/wire-errors.js";
 import type { Metrics } from "../ops/metrics.js";
 import type { TrafficSli } from "../ops/monitoring/traffic-sli.js";
 import {
@@ -26,8 +27,7 @@ import {
   type RequestType,
   requestEnvelope,
 } from "../protocol/index.js";
-import { StoreUnavailableError } from "../store/sql/sql-driver.js";
-import { errorAnswer } from "./error-answer.js";
+import { StoreUnavailableError } from "../store/store-errors.js";
 import { HANDLERS, type HandlerEnv } from "./handlers.js";
 import { PresenceRegistry } from "./presence.js";
 import { isOwnOrigin, publicOrigin } from "./request-origin.js";

@@ -107,10 +107,8 @@ export interface ConversationPage {
   last: { activityAt: string; id: string } | null;
 }
 
-/** Raised when a unique key is already taken (username). */
-export class StoreConflictError extends Error {
-  override name = "StoreConflictError";
-}
+/** What a store throws besides HaetaeError: its callers need no driver's errors. */
+export { StoreConflictError, StoreInvalidValueError, StoreUnavailableError } from "./store-errors.js";
 
 /**
  * The store contract. Every method that resolves has committed its write durably (SQLite

@@ -1,7 +1,10 @@
 /** @module The public status routes: the page, one incident's page, Statuspage-style JSON, the Atom feed and webhook subscriptions, with framing and sniffing refused. */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { checkJsonBody } from "../../gateway/request-origin.js";
-import { describeIssue, ERRORS, type ErrorCode, HaetaeError, type Subscription } from "../../protocol/index.js";
+import { sendError, sendJson, sendThrown } from "../../http/answers.js";
+import { readJson } from "../../http/body.js";
+import { bearer as bearerHeader } from "../../http/request.js";
+import { type ParamDecoder, Router } from "../../http/router.js";
+import { describeIssue, HaetaeError, type Subscription } from "../../protocol/index.js";
 import { subscribeBody } from "../../protocol/ops-requests.js";
 import type { SubscriberSignups } from "../propagation/subscriber-signups.js";
 import type { Subscriber } from "../propagation/subscriber-store.js";
@@ -46,24 +49,6 @@ export const STATUS_SECURITY_HEADERS: Readonly<Record<string, string>> = {
 /** Short, so a stale copy lives seconds during an incident; shared caches and CDNs may keep it as long. */
 const CACHE_CONTROL = "public, max-age=10";
 
-function sendError(res: ServerResponse, code: ErrorCode, message?: string, retryAfterMs?: number): void {
-  const error: Record<string, unknown> = { code, message: message ?? ERRORS[code].message };
-  if (retryAfterMs !== undefined) {
-    error.retryAfterMs = retryAfterMs;
-    res.setHeader("retry-after", Math.ceil(retryAfterMs / 1000));
-  }
-  sendJson(res, ERRORS[code].status, { error });
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    "content-type": "application/json; charset=utf-8",
-    "content-length": Buffer.byteLength(text),
-  });
-  res.end(text);
-}
-
 function sendBody(req: IncomingMessage, res: ServerResponse, status: number, doc: RenderedBody): void {
   const headers: Record<string, string | number> = {
     "content-type": doc.type,
@@ -82,29 +67,19 @@ function sendBody(req: IncomingMessage, res: ServerResponse, status: number, doc
   res.end(req.method === "HEAD" ? undefined : doc.body);
 }
 
-async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new HaetaeError("frame_too_large", `The body is larger than ${limit} bytes.`);
-    chunks.push(chunk as Buffer);
-  }
-  if (size === 0) return {};
+/** A path parameter decoded, or "" when its escapes are malformed: such an id is answered as one that does not exist. */
+const decodeOrEmpty: ParamDecoder = (raw) => {
   try {
-    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
-  } catch {
-    throw new HaetaeError("invalid_json");
-  }
-}
-
-/** A path segment decoded, or "" when its escapes are malformed (a request line must not crash anything). */
-function segment(path: string, prefix: string): string {
-  try {
-    return decodeURIComponent(path.slice(prefix.length));
+    return decodeURIComponent(raw);
   } catch {
     return "";
   }
+};
+
+/** What a status route is called with. */
+interface Exchange {
+  req: IncomingMessage;
+  res: ServerResponse;
 }
 
 /** The paths these routes answer (so the security headers never leak onto the chat API's responses). */
@@ -133,8 +108,7 @@ export function createStatusRoutes(deps: StatusRouteDeps): StatusRoutes {
   const subscribe = async (req: IncomingMessage, res: ServerResponse) => {
     // Declared JSON, as on the chat port: another site's page can send text/plain or a form
     // without a preflight, and would sign up through its visitors' addresses.
-    checkJsonBody(req);
-    const parsed = subscribeBody.safeParse(await readJson(req, deps.maxBodyBytes));
+    const parsed = subscribeBody.safeParse(await readJson(req, deps.maxBodyBytes, { whenEmpty: {} }));
     if (!parsed.success) throw new HaetaeError("invalid_request", describeIssue(parsed.error));
     checkWebhookUrl(parsed.data.url, signups.policy === undefined); // a bad URL is a 400 even before the tower reports
     const components = parsed.data.components ?? [];
@@ -152,10 +126,11 @@ export function createStatusRoutes(deps: StatusRouteDeps): StatusRoutes {
   };
 
   const bearer = async (req: IncomingMessage, readBody: boolean): Promise<string> => {
-    const header = req.headers.authorization;
-    let secret = header?.startsWith("Bearer ") ? header.slice("Bearer ".length).trim() : undefined;
+    let secret = bearerHeader(req);
     if (!secret && readBody) {
-      const body = (await readJson(req, deps.maxBodyBytes)) as { secret?: unknown };
+      const body = (await readJson(req, deps.maxBodyBytes, { anyContentType: true, whenEmpty: {} })) as {
+        secret?: unknown;
+      };
       if (typeof body?.secret === "string") secret = body.secret;
     }
     if (!secret) throw new HaetaeError("unauthorized", "Give the subscription's secret as a Bearer token.");
@@ -211,73 +186,47 @@ export function createStatusRoutes(deps: StatusRouteDeps): StatusRoutes {
     }
   };
 
-  const route = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> => {
-    const method = req.method ?? "GET";
-    const read = method === "GET" || method === "HEAD";
-    const documentName = DOCUMENTS[path];
-    if (documentName) {
-      if (!read) {
-        sendError(res, "method_not_allowed");
-        return true;
-      }
+  const read = ["GET", "HEAD"] as const;
+  const routes = new Router<Exchange, Promise<void> | void>(decodeOrEmpty);
+  for (const [path, documentName] of Object.entries(DOCUMENTS)) {
+    routes.on(read, path, ({ req, res }) => {
       const doc = page.document(documentName);
-      if (!doc) {
-        sendError(res, "unavailable", "The control tower has not reported yet.", 5000);
-        return true;
-      }
-      sendBody(req, res, 200, doc);
-      return true;
+      if (!doc) sendError(res, "unavailable", "The control tower has not reported yet.", 5000);
+      else sendBody(req, res, 200, doc);
+    });
+  }
+  routes.on(read, "/status/incidents/*id", ({ req, res }, { id }) => {
+    const doc = page.incidentPage(id);
+    if (doc) sendBody(req, res, 200, doc);
+    else {
+      const notFound = Buffer.from(renderNotFound(page.current, page.labels));
+      res.writeHead(404, { "content-type": "text/html; charset=utf-8", "content-length": notFound.length });
+      res.end(notFound);
     }
-    if (path.startsWith("/status/incidents/")) {
-      if (!read) {
-        sendError(res, "method_not_allowed");
-        return true;
-      }
-      const id = segment(path, "/status/incidents/");
-      const doc = page.incidentPage(id);
-      if (doc) sendBody(req, res, 200, doc);
-      else {
-        const notFound = Buffer.from(renderNotFound(page.current, page.labels));
-        res.writeHead(404, { "content-type": "text/html; charset=utf-8", "content-length": notFound.length });
-        res.end(notFound);
-      }
-      return true;
-    }
-    if (path === "/status/subscribers") {
-      if (method !== "POST") {
-        sendError(res, "method_not_allowed");
-        return true;
-      }
-      await subscribe(req, res);
-      return true;
-    }
-    if (path.startsWith("/status/subscribers/")) {
-      const [id = "", action, ...rest] = segment(path, "/status/subscribers/").split("/");
-      if (action === undefined) await subscription(req, res, method, id);
-      else if ((action === "confirm" || action === "unsubscribe") && rest.length === 0)
-        link(req, res, method, id, action);
-      else sendError(res, "route_not_found");
-      return true;
-    }
-    return false;
-  };
+  });
+  routes.on("POST", "/status/subscribers", ({ req, res }) => subscribe(req, res));
+  // Every method: the subscription and its links answer 405 themselves; the id is decoded before it is split, as it always was.
+  routes.on("*", "/status/subscribers/*rest", async ({ req, res }, { rest: tail }) => {
+    const method = req.method ?? "GET";
+    const [id = "", action, ...rest] = tail.split("/");
+    if (action === undefined) await subscription(req, res, method, id);
+    else if ((action === "confirm" || action === "unsubscribe") && rest.length === 0)
+      link(req, res, method, id, action);
+    else sendError(res, "route_not_found");
+  });
 
   return async (req, res, path) => {
     if (!isStatusPath(path)) return false;
     for (const [name, value] of Object.entries(STATUS_SECURITY_HEADERS)) res.setHeader(name, value);
     try {
-      return await route(req, res, path);
+      const route = routes.match(req.method ?? "GET", path);
+      // Another path under /status/ is not the page's: the chat port hands it on (to the web client).
+      if ("miss" in route && route.miss === "route_not_found") return false;
+      if ("miss" in route) sendError(res, route.miss);
+      else await route.handler({ req, res }, route.params);
     } catch (error) {
-      if (res.headersSent) {
-        res.destroy();
-        return true;
-      }
-      if (error instanceof HaetaeError) sendError(res, error.code, error.message, error.retryAfterMs);
-      else {
-        console.error(`status route ${req.method} ${path} failed:`, error);
-        sendError(res, "internal", undefined, 1000);
-      }
-      return true;
+      sendThrown(res, error, `status route ${req.method} ${path}`);
     }
+    return true;
   };
 }

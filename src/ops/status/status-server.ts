@@ -1,7 +1,9 @@
 /** @module The optional status listener (`statusPort`): the public status routes on a port of their own. */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { answerClientError, pathOf } from "../../gateway/http-server.js";
+import { sendError } from "../../http/answers.js";
+import { answerClientError } from "../../http/client-error.js";
+import { pathOf } from "../../http/request.js";
 import { STATUS_SECURITY_HEADERS, type StatusRoutes } from "./status-routes.js";
 
 /**
@@ -19,10 +21,7 @@ export async function startStatusServer(routes: StatusRoutes, port: number, host
       res.end();
       return;
     }
-    if (!(await routes(req, res, path))) {
-      res.writeHead(404, { "content-type": "application/json; charset=utf-8" });
-      res.end(JSON.stringify({ error: { code: "route_not_found", message: "There is no such endpoint." } }));
-    }
+    if (!(await routes(req, res, path))) sendError(res, "route_not_found");
   });
   server.on("clientError", answerClientError);
   await new Promise<void>((resolve, reject) => {

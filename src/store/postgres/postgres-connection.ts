@@ -1,6 +1,7 @@
 /** @module How Haetae talks to PostgreSQL, on the main thread and in the writer thread alike: connection settings, statements, and which failures mean "unavailable". */
 import pg from "pg";
-import { type SqlExecutor, StoreUnavailableError } from "../sql/sql-driver.js";
+import type { SqlExecutor } from "../sql/sql-driver.js";
+import { StoreInvalidValueError, StoreUnavailableError } from "../store-errors.js";
 
 /**
  * Failures that mean "the database is not there right now", answered `unavailable` (retry):
@@ -8,11 +9,27 @@ import { type SqlExecutor, StoreUnavailableError } from "../sql/sql-driver.js";
  * timeouts (57), a lock not granted in time (55P03), and serialization failures (40).
  */
 export function isConnectionError(error: unknown): boolean {
+  // Already classified by this driver: a refused value says nothing about the connection.
+  if (error instanceof StoreInvalidValueError) return false;
   const code = (error as { code?: unknown }).code;
   if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) {
     return code.startsWith("08") || code.startsWith("57") || code.startsWith("40") || code === "55P03";
   }
   return true;
+}
+
+/**
+ * The store-level error a PostgreSQL failure is: `StoreUnavailableError` for a connection
+ * failure, `StoreInvalidValueError` for a data exception (SQLSTATE class 22: a value out of range
+ * or not valid in its type, which validation let through); anything else as it was thrown, its
+ * SQLSTATE kept for the driver's own checks (a unique violation, 23505).
+ */
+export function storeError(error: unknown): unknown {
+  if (isConnectionError(error)) return new StoreUnavailableError((error as Error).message);
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string" && /^22[0-9A-Z]{3}$/.test(code))
+    return new StoreInvalidValueError((error as Error).message);
+  return error;
 }
 
 const int8 = (value: string) => Number(value);
@@ -75,8 +92,7 @@ export class PgExecutor implements SqlExecutor {
     try {
       return await this.target.query<T>(config);
     } catch (error) {
-      if (isConnectionError(error)) throw new StoreUnavailableError((error as Error).message);
-      throw error;
+      throw storeError(error);
     }
   }
 

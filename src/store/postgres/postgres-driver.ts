@@ -1,10 +1,11 @@
 /** @module The PostgreSQL driver: a pool for reads on the main thread, group commits in a writer thread of their own, serialized across nodes by an advisory lock. */
 import pg from "pg";
 import { type BatchableWrite, GroupCommit } from "../sql/group-commit.js";
-import { type DriverOptions, type SqlDriver, type SqlExecutor, StoreUnavailableError } from "../sql/sql-driver.js";
+import type { DriverOptions, SqlDriver, SqlExecutor } from "../sql/sql-driver.js";
 import { threadModuleUrl, WriterThread } from "../sql/writer-thread.js";
+import { StoreUnavailableError } from "../store-errors.js";
 import { migrate } from "./migrations.js";
-import { connectionSettings, isConnectionError, PgExecutor } from "./postgres-connection.js";
+import { connectionSettings, PgExecutor, storeError } from "./postgres-connection.js";
 import type { PgWriterData } from "./postgres-writer-thread.js";
 
 export class PostgresDriver implements SqlDriver {
@@ -32,7 +33,7 @@ export class PostgresDriver implements SqlDriver {
         if (this.closed) throw new StoreUnavailableError("the store is closed");
         return this.writer.connection();
       },
-      (error) => (isConnectionError(error) ? new StoreUnavailableError((error as Error).message) : error),
+      storeError,
       options.maxBatch,
       options.maxPendingWrites,
     );

@@ -5,8 +5,9 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import pg from "pg";
-import { type SqlExecutor, StoreUnavailableError } from "../sql/sql-driver.js";
+import type { SqlExecutor } from "../sql/sql-driver.js";
 import { serveWriter } from "../sql/writer-protocol.js";
+import { StoreUnavailableError } from "../store-errors.js";
 import { connectionSettings, isConnectionError, PgExecutor } from "./postgres-connection.js";
 
 /** Start options, passed as `workerData`. */

@@ -3,9 +3,9 @@ import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { dropSchema, freshSchema, POSTGRES_URL, postgresUrlWithSchema } from "../../../test/services.js";
 import type { Conversation } from "../../protocol/index.js";
-import { StoreUnavailableError } from "../sql/sql-driver.js";
 import type { SqlStore } from "../sql/sql-store.js";
 import type { AppendMessageInput } from "../store.js";
+import { StoreInvalidValueError, StoreUnavailableError } from "../store-errors.js";
 import type { PostgresDriver } from "./postgres-driver.js";
 import { openPostgresStore } from "./postgres-store.js";
 
@@ -96,5 +96,16 @@ describe("postgres writer thread", () => {
     expect(stored).toBe(true);
     expect(driver.writer.restarts).toBe(0);
     expect(await pidOf()).not.toBe(before);
+  });
+
+  it("classifies a value PostgreSQL refuses as a store-level invalid value, on reads and writes, keeping the connection", async () => {
+    const { driver } = await fresh();
+    const outOfRange = "SELECT ?::smallint AS n"; // 22003 numeric_value_out_of_range
+    await expect(driver.reader.get(outOfRange, [100_000])).rejects.toBeInstanceOf(StoreInvalidValueError);
+    const pidOf = async () =>
+      (await driver.write((tx) => tx.get<{ pid: number }>("SELECT pg_backend_pid() AS pid")))?.pid;
+    const before = await pidOf();
+    await expect(driver.write((tx) => tx.get(outOfRange, [100_000]))).rejects.toBeInstanceOf(StoreInvalidValueError);
+    expect(await pidOf()).toBe(before);
   });
 });

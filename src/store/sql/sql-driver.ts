@@ -51,11 +51,6 @@ export interface DriverOptions {
   readPoolSize?: number;
 }
 
-/** Raised by a driver when the database cannot be reached; the caller answers `unavailable`. */
-export class StoreUnavailableError extends Error {
-  override name = "StoreUnavailableError";
-}
-
 /** `?, ?, ?` for `n` values. */
 export function placeholders(n: number): string {
   return Array.from({ length: n }, () => "?").join(", ");

@@ -1,9 +1,10 @@
 /** @module What crosses between the main thread and a store's writer thread: requests, replies, errors, and the loop that serves them in order. */
 import type { MessagePort } from "node:worker_threads";
 import { type ErrorCode, HaetaeError } from "../../protocol/index.js";
+import { StoreConflictError, StoreInvalidValueError, StoreUnavailableError } from "../store-errors.js";
 import { APPEND_MESSAGE } from "./append-messages.js";
 import { type BatchableWrite, type Outcome, runGroup } from "./group-commit.js";
-import { type SqlExecutor, StoreUnavailableError } from "./sql-driver.js";
+import type { SqlExecutor } from "./sql-driver.js";
 
 /** What the main thread asks of the writer; replies carry the same `id`. */
 export type WriterRequest = { id: number } & (
@@ -40,10 +41,16 @@ export function toWire(error: unknown): WireError {
   };
 }
 
+/** The store-level errors, by name: a driver's thread throws them, its callers test for their classes. */
+const STORE_ERRORS = new Map<string, new (message: string) => Error>(
+  [StoreUnavailableError, StoreInvalidValueError, StoreConflictError].map((type) => [type.name, type]),
+);
+
 /** The error back in its class where it has one the store's callers test for. */
 export function fromWire(error: WireError): Error {
   if (error.haetae && error.code) return new HaetaeError(error.code as ErrorCode, error.message, error.retryAfterMs);
-  if (error.name === "StoreUnavailableError") return new StoreUnavailableError(error.message);
+  const StoreError = STORE_ERRORS.get(error.name);
+  if (StoreError) return new StoreError(error.message);
   return Object.assign(new Error(error.message), { name: error.name, ...(error.code ? { code: error.code } : {}) });
 }
 

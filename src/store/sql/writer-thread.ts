@@ -1,7 +1,8 @@
 /** @module The main thread's side of a store's writer thread: requests out, replies in, and what a crash of the thread means for writes in flight. */
 import { Worker } from "node:worker_threads";
+import { StoreUnavailableError } from "../store-errors.js";
 import type { BatchableWrite, BatchConnection, Outcome } from "./group-commit.js";
-import { type SqlExecutor, StoreUnavailableError } from "./sql-driver.js";
+import type { SqlExecutor } from "./sql-driver.js";
 import { fromWire, type WireError, type WriterReply, type WriterRequest } from "./writer-protocol.js";
 
 /**

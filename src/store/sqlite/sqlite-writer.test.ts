@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Conversation } from "../../protocol/index.js";
-import { StoreUnavailableError } from "../sql/sql-driver.js";
 import type { SqlStore } from "../sql/sql-store.js";
 import type { AppendMessageInput } from "../store.js";
+import { StoreUnavailableError } from "../store-errors.js";
 import type { SqliteDriver } from "./sqlite-driver.js";
 import { openSqliteStore } from "./sqlite-store.js";
 

@@ -1,9 +1,15 @@
-/** @module The one mapping from anything a request threw to the catalogue error it is answered with, for HTTP and WebSocket alike. */
+/**
+ * @module The one mapping from anything a request threw to the catalogue error it is answered
+ * with, for the chat API, the ops API, the status routes and the WebSocket alike. It sees only
+ * HaetaeError and the store's own error types (src/store/store-errors.ts): each driver classifies
+ * its database's failures, so no SQLSTATE is read here.
+ */
 import { ERRORS, HaetaeError } from "../protocol/index.js";
-import { StoreUnavailableError } from "../store/sql/sql-driver.js";
+import { StoreInvalidValueError, StoreUnavailableError } from "../store/store-errors.js";
 
 /** What a failed request is answered with, and whether the failure was unexpected (logged, a bug or an outage of our own). */
 export interface ErrorAnswer {
+  /** The answer: its `code`, HTTP `status`, `message` and `retryAfterMs`. */
   error: HaetaeError;
   unexpected: boolean;
 }
@@ -15,8 +21,8 @@ export interface ErrorAnswer {
  */
 export function errorAnswer(thrown: unknown): ErrorAnswer {
   if (thrown instanceof HaetaeError) return { error: thrown, unexpected: false };
-  if (isDataException(thrown)) {
-    // PostgreSQL refused a value (SQLSTATE class 22) the schema let through: the request is bad, not the server.
+  if (thrown instanceof StoreInvalidValueError) {
+    // The database refused a value the schema let through: the request is bad, not the server.
     return { error: new HaetaeError("invalid_request", "A value is out of range or not valid."), unexpected: false };
   }
   if (thrown instanceof StoreUnavailableError) {
@@ -27,9 +33,4 @@ export function errorAnswer(thrown: unknown): ErrorAnswer {
     };
   }
   return { error: new HaetaeError("internal", ERRORS.internal.message, 1000), unexpected: true };
-}
-
-function isDataException(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && /^22[0-9A-Z]{3}$/.test(code);
 }

@@ -2,8 +2,8 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { RawClient, registerUser, startTestServer, type TestServer } from "../../test/harness.js";
 import { HaetaeError } from "../protocol/index.js";
-import { StoreUnavailableError } from "../store/sql/sql-driver.js";
-import { errorAnswer } from "./error-answer.js";
+import { StoreInvalidValueError, StoreUnavailableError } from "../store/store-errors.js";
+import { errorAnswer } from "./wire-errors.js";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -16,7 +16,7 @@ it("maps each kind of failure to one catalogue answer", () => {
   expect(errorAnswer(own)).toEqual({ error: own, unexpected: false });
   const outage = errorAnswer(new StoreUnavailableError("connection refused")).error;
   expect([outage.code, outage.status, outage.retryAfterMs]).toEqual(["unavailable", 503, 1000]);
-  expect(errorAnswer(Object.assign(new Error("out of range"), { code: "22003" })).error.code).toBe("invalid_request");
+  expect(errorAnswer(new StoreInvalidValueError("out of range")).error.code).toBe("invalid_request");
   const bug = errorAnswer(new TypeError("x is undefined"));
   expect([bug.error.code, bug.unexpected]).toEqual(["internal", true]);
   expect(errorAnswer(null).error.code).toBe("internal");
