@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { isAddressOrRange, proxyEntries } from "../guard/client-address.js";
+import { isAddressOrRange, proxyEntries } from "./address-list.js";
 import { severityRulesSetting, towerComponentsSetting } from "./tower-settings.js";
 
 const int = (min: number, max: number) => z.coerce.number().pipe(z.int().min(min).max(max));
