@@ -3,31 +3,19 @@
  * schema and one NATS prefix of their own) for the benchmarks that need more connections than one
  * process may hold, and the accounts those benchmarks register on them.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import pg from "pg";
+import { freePort, type ServerChild, startServe } from "../test/child-server.js";
 import { sleep } from "./proc-stats.js";
 import { SERVER_NODE_FLAGS } from "./server-node-flags.js";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 /** Where the scale-out benchmarks find PostgreSQL and NATS; the same defaults as the tests. */
 export const POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 export const NATS_URL = process.env.TEST_NATS_URL ?? "nats://127.0.0.1:4222";
-
-/** A port that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Open file descriptors of a process. */
 export function openFiles(pid: number): number {
@@ -44,6 +32,7 @@ export interface BenchNode {
   port: number;
   child: ChildProcess;
   output: () => string;
+  server: ServerChild;
 }
 
 /** Options of {@link startBenchCluster}. */
@@ -88,84 +77,59 @@ export class BenchCluster {
     const profile = this.options.profileDir
       ? ["--cpu-prof", "--cpu-prof-dir", join(this.options.profileDir, `node${i}-${Date.now()}`)]
       : [];
-    const args = [
-      ...profile,
-      ...SERVER_NODE_FLAGS,
-      "--import",
-      "tsx",
-      "src/cli.ts",
-      "serve",
-      "--port",
-      String(this.ports[i]),
-      "--data",
-      join(this.dataDir, `node${i}`),
-      "--store",
-      store.toString(),
-      "--bus",
-      `${NATS_URL}?prefix=${this.schema}`,
-      // Set-up registers every account from one address, with the cheapest password hash allowed.
-      "--scrypt-log-n",
-      "10",
-      // Set-up registers with one fixed password: its strength check (a zxcvbn thread, tens of
-      // milliseconds each) would make set-up, not the server, what is measured.
-      "--password-min-score",
-      "0",
-      "--logins-per-minute-per-ip",
-      "1000000",
-      // A benchmark's few loopback addresses stand for many clients' addresses: the per-address
-      // limits would otherwise measure themselves. Per-user limits and admission keep their values.
-      "--ip-connections-per-second",
-      "1000000",
-      "--ip-connection-burst",
-      "1000000",
-      "--ip-requests-per-second",
-      "10000000",
-      "--ip-request-burst",
-      "10000000",
-      ...(this.options.serverArgs ?? []),
-    ];
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    const collect = (d: Buffer) => {
-      if (output.length < 100_000) output += d;
-    };
-    child.stdout?.on("data", collect);
-    child.stderr?.on("data", collect);
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`node ${i} did not start:\n${output}`)), 60_000);
-      const onData = () => {
-        if (!output.includes("listening on")) return;
-        clearTimeout(timer);
-        child.stdout?.off("data", onData);
-        resolve();
-      };
-      child.stdout?.on("data", onData);
-      child.once("exit", (code) => {
-        clearTimeout(timer);
-        reject(new Error(`node ${i} exited with ${code}:\n${output}`));
-      });
+    const server = await startServe({
+      name: `node ${i}`,
+      port: this.ports[i] as number,
+      dataDir: join(this.dataDir, `node${i}`),
+      nodeArgs: [...profile, ...SERVER_NODE_FLAGS],
+      flags: [
+        "--store",
+        store.toString(),
+        "--bus",
+        `${NATS_URL}?prefix=${this.schema}`,
+        // Set-up registers every account from one address, with the cheapest password hash allowed.
+        "--scrypt-log-n",
+        "10",
+        // Set-up registers with one fixed password: its strength check (a zxcvbn thread, tens of
+        // milliseconds each) would make set-up, not the server, what is measured.
+        "--password-min-score",
+        "0",
+        "--logins-per-minute-per-ip",
+        "1000000",
+        // A benchmark's few loopback addresses stand for many clients' addresses: the per-address
+        // limits would otherwise measure themselves. Per-user limits and admission keep their values.
+        "--ip-connections-per-second",
+        "1000000",
+        "--ip-connection-burst",
+        "1000000",
+        "--ip-requests-per-second",
+        "10000000",
+        "--ip-request-burst",
+        "10000000",
+        ...(this.options.serverArgs ?? []),
+      ],
+      timeoutMs: 60_000,
     });
+    const child = server.process;
     // A node that dies by itself mid-run is a finding: say so, with the end of what it printed.
     child.once("exit", (code, signal) => {
       if (!this.stopping.has(child)) {
         console.error(
-          `node ${i} exited by itself (code ${code}, signal ${signal}); its last output:\n${output.slice(-3000)}`,
+          `node ${i} exited by itself (code ${code}, signal ${signal}); its last output:\n${server.output().slice(-3000)}`,
         );
       }
     });
-    const node: BenchNode = { index: i, port: this.ports[i] as number, child, output: () => output };
+    const node: BenchNode = { index: i, port: server.port, child, output: server.output, server };
     this.nodes[i] = node;
     return node;
   }
 
   /** SIGKILL node `i` (no drain, no goodbye: an outage) and wait for its exit. */
   async killNode(i: number): Promise<void> {
-    const child = this.nodes[i]?.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    this.stopping.add(child);
-    child.kill("SIGKILL");
-    await exited;
+    const server = this.nodes[i]?.server;
+    if (!server) return;
+    this.stopping.add(server.process);
+    await server.kill();
   }
 
   /**
@@ -184,15 +148,12 @@ export class BenchCluster {
       });
   }
 
-  /** SIGTERM node `i` (a normal exit, which is when --cpu-prof writes its profile). */
+  /** SIGTERM node `i` (a normal exit, which is when --cpu-prof writes its profile); SIGKILL after `timeoutMs`. */
   async stopNode(i: number, timeoutMs = 20_000): Promise<void> {
-    const child = this.nodes[i]?.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    this.stopping.add(child);
-    child.kill("SIGTERM");
-    await Promise.race([exited, sleep(timeoutMs)]);
-    await this.killNode(i);
+    const server = this.nodes[i]?.server;
+    if (!server) return;
+    this.stopping.add(server.process);
+    await server.stop(timeoutMs);
   }
 
   /** A counter summed over its labels, read from node `i`'s /metrics (NaN when unreachable). */

@@ -4,20 +4,16 @@
  * one, registering the users, reading a server's event-loop lag, and stopping it (with its CPU
  * profile).
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { freePort, ROOT, startChild } from "../test/child-server.js";
 import { topSelfTime } from "./cpu-profile.js";
 import type { PlannedClient, Target } from "./load-shared.js";
 import { registerXmppUsers, startEjabberd } from "./peers/ejabberd-server.js";
 import { sleep } from "./proc-stats.js";
 import { SERVER_NODE_FLAGS } from "./server-node-flags.js";
-
-/** The repository's root: children run from there. */
-export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 /** How each target is named in the figures. */
 export const TARGET_NAMES: Record<Target, string> = {
@@ -36,15 +32,6 @@ export function isEjabberd(target: Target): boolean {
 
 /** Every target a benchmark may name. */
 export const ALL_TARGETS = Object.keys(TARGET_NAMES) as Target[];
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** A running server child. */
 export interface ServerHandle {
@@ -123,32 +110,15 @@ export async function startServer(target: Target, options: StartOptions): Promis
             dataDir,
             ...(target === "socketio-full" ? ["--synchronous", "full"] : []),
           ];
-  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", ...args], {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
+  const child = await startChild({
+    name: target,
+    args: [...nodeArgs, "--import", "tsx", ...args],
+    ready: { line: "listening on" },
+    timeoutMs: 30_000,
+    echoStderr: { prefix: `[${target}] `, upTo: 20_000 },
   });
-  let output = "";
-  child.stdout?.on("data", (d) => {
-    output += d;
-  });
-  child.stderr?.on("data", (d) => {
-    output += d;
-    if (output.length < 20_000) process.stderr.write(`[${target}] ${d}`);
-  });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${target} did not start:\n${output}`)), 30_000);
-    child.stdout?.on("data", () => {
-      if (output.includes("listening on")) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${target} exited with ${code}:\n${output}`));
-    });
-  });
-  console.log(`  ${target}: ${output.split("\n")[0]}`);
+  const output = child.output;
+  console.log(`  ${target}: ${output().split("\n")[0]}`);
   const url =
     target === "haetae"
       ? `ws://127.0.0.1:${port}/api/v1/ws`
@@ -157,11 +127,11 @@ export async function startServer(target: Target, options: StartOptions): Promis
         : `http://127.0.0.1:${port}`;
   return {
     target,
-    child,
-    pid: child.pid as number,
+    child: child.process,
+    pid: child.pid,
     port,
     url,
-    output: () => output,
+    output,
     dataDir,
     ...(profileDir ? { profileDir } : {}),
   };

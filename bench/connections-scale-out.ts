@@ -12,12 +12,11 @@
  * session of its own (its socket, queue, rate limiter, presence entry of the account).
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
-import { BenchCluster, freePort, openFiles, registerAccounts } from "./bench-cluster.js";
+import { type Child, freePort, ROOT, startChild } from "../test/child-server.js";
+import { BenchCluster, openFiles, registerAccounts } from "./bench-cluster.js";
 import type { IdlePlan, IdleProgress } from "./idle-generator.js";
 import { machineMs, rssOf, sleep } from "./proc-stats.js";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const FD_BUDGET = 19_000;
 
 /** Options of {@link runScaleOut}, from `bench/connections.ts`'s flags. */
@@ -88,19 +87,19 @@ async function killAll(children: ChildProcess[]): Promise<void> {
   );
 }
 
-/** A bare `ws` server (no auth, no state) in its own process; resolves with its pid and port. */
-async function startPeer(): Promise<{ child: ChildProcess; port: number }> {
+/** A bare `ws` server (no auth, no state) in its own process. */
+async function startPeer(): Promise<Child & { port: number }> {
   const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [
+  const peer = await startChild({
+    name: "bare ws peer",
+    args: [
       "-e",
       `const { WebSocketServer } = require("ws"); new WebSocketServer({ port: ${port}, host: "127.0.0.1", perMessageDeflate: false }); console.log("listening");`,
     ],
-    { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] },
-  );
-  await new Promise<void>((resolve) => child.stdout?.on("data", (d) => String(d).includes("listening") && resolve()));
-  return { child, port };
+    ready: { line: "listening" },
+    echoStderr: { prefix: "", upTo: Number.POSITIVE_INFINITY },
+  });
+  return { ...peer, port };
 }
 
 /** Run the scale-out measurement and print its figures. */
@@ -155,15 +154,15 @@ export async function runScaleOut(options: ScaleOutOptions): Promise<void> {
     const share = Math.ceil(N / nodes);
     const peer = await startPeer();
     await sleep(1500);
-    const peerBefore = rssOf(peer.child.pid as number);
+    const peerBefore = rssOf(peer.pid);
     const peerPlan = Array.from({ length: share }, () => ({ url: `ws://127.0.0.1:${peer.port}` }));
     clients = await openAll(Math.max(1, Math.ceil(share / FD_BUDGET)), peerPlan, "bare ws peer");
     await sleep(10_000);
-    const peerAfter = rssOf(peer.child.pid as number);
+    const peerAfter = rssOf(peer.pid);
     const perPeer = (peerAfter - peerBefore) / share;
     await killAll(clients);
     clients = [];
-    peer.child.kill("SIGKILL");
+    await peer.kill();
     const machineEnd = machineMs();
     const busy = (machineEnd.busy - machineStart.busy) / (Date.now() - wallStart);
 

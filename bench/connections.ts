@@ -8,18 +8,15 @@
  * Haetae processes on PostgreSQL + NATS and G generator processes, e.g. 100,000 sessions:
  *   npm run bench:connections -- --connections 100000 --nodes 6 --generators 6 [--sessions-per-account 10]
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import WebSocket from "ws";
+import { freePort, startChild, startServe } from "../test/child-server.js";
 import { runScaleOut } from "./connections-scale-out.js";
 import { SERVER_NODE_FLAGS } from "./server-node-flags.js";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const { values } = parseArgs({
   options: {
     connections: { type: "string", default: "3000" },
@@ -38,15 +35,6 @@ if (values.nodes !== undefined) {
     sessionsPerAccount: Number(values["sessions-per-account"]),
   });
   process.exit(0);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 function rssOf(pid: number): number {
@@ -70,34 +58,23 @@ async function openMany(url: string, headers: Record<string, string>): Promise<W
   return sockets;
 }
 
-async function measure(child: ChildProcess, url: string, headers: Record<string, string>): Promise<number> {
+async function measure(pid: number, url: string, headers: Record<string, string>): Promise<number> {
   await settle();
-  const before = rssOf(child.pid as number);
+  const before = rssOf(pid);
   const sockets = await openMany(url, headers);
   await settle();
-  const after = rssOf(child.pid as number);
+  const after = rssOf(pid);
   for (const ws of sockets) ws.terminate();
   return (after - before) / N;
 }
 
-async function waitFor(child: ChildProcess, text: string): Promise<void> {
-  await new Promise<void>((resolve) => child.stdout?.on("data", (d) => String(d).includes(text) && resolve()));
-}
-
 const dataDir = mkdtempSync(join(tmpdir(), "haetae-bench-conn-"));
 const port = await freePort();
-const haetae = spawn(
-  process.execPath,
-  [
-    ...SERVER_NODE_FLAGS,
-    "--import",
-    "tsx",
-    "src/cli.ts",
-    "serve",
-    "--port",
-    String(port),
-    "--data",
-    dataDir,
+const haetae = await startServe({
+  port,
+  dataDir,
+  nodeArgs: [...SERVER_NODE_FLAGS],
+  flags: [
     "--scrypt-log-n",
     "10",
     // Set-up registers with one fixed password: its strength check (a zxcvbn thread, tens of
@@ -109,34 +86,30 @@ const haetae = spawn(
     "--connection-burst",
     "100000",
   ],
-  {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "inherit"],
-  },
-);
-await waitFor(haetae, "listening");
+  echoStderr: { prefix: "", upTo: Number.POSITIVE_INFINITY },
+});
 const res = await fetch(`http://127.0.0.1:${port}/api/v1/auth/register`, {
   method: "POST",
   headers: { "content-type": "application/json" },
   body: JSON.stringify({ username: "conn_bench", password: "bench password" }),
 });
 const { token } = (await res.json()) as { token: string };
-const perHaetae = await measure(haetae, `ws://127.0.0.1:${port}/api/v1/ws`, { authorization: `Bearer ${token}` });
-haetae.kill("SIGKILL");
+const perHaetae = await measure(haetae.pid, `ws://127.0.0.1:${port}/api/v1/ws`, { authorization: `Bearer ${token}` });
+await haetae.kill();
 rmSync(dataDir, { recursive: true, force: true });
 
 const peerPort = await freePort();
-const peer = spawn(
-  process.execPath,
-  [
+const peer = await startChild({
+  name: "bare ws peer",
+  args: [
     "-e",
     `const { WebSocketServer } = require("ws"); new WebSocketServer({ port: ${peerPort}, host: "127.0.0.1" }); console.log("listening");`,
   ],
-  { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] },
-);
-await waitFor(peer, "listening");
-const perPeer = await measure(peer, `ws://127.0.0.1:${peerPort}`, {});
-peer.kill("SIGKILL");
+  ready: { line: "listening" },
+  echoStderr: { prefix: "", upTo: Number.POSITIVE_INFINITY },
+});
+const perPeer = await measure(peer.pid, `ws://127.0.0.1:${peerPort}`, {});
+await peer.kill();
 
 console.log(`connections=${N}`);
 console.log("| server | KB per open session |\n|---|---|");

@@ -4,7 +4,8 @@
  * and judging from their own figures whether a run was generator-bound.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { clientsFor, ROOT, type ServerHandle } from "./bench-server.js";
+import { ROOT } from "../test/child-server.js";
+import { clientsFor, type ServerHandle } from "./bench-server.js";
 import type { FromWorker, PlanMessage, PlannedClient, PlannedConversation, ReportMessage } from "./load-shared.js";
 
 /** Above this share of one core a generator is likely the bottleneck. */

@@ -9,19 +9,17 @@
  * thread's top self-time functions over the measured seconds; `--node-arg` passes a flag to the
  * server's `node` (an inspector port, a heap setting).
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import WebSocket, { WebSocketServer } from "ws";
+import { freePort, ROOT, startServe } from "../test/child-server.js";
 import { topSelfTime } from "./cpu-profile.js";
 import { cpuMsOf } from "./proc-stats.js";
 import { SERVER_NODE_FLAGS } from "./server-node-flags.js";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const { values } = parseArgs({
   options: {
     clients: { type: "string", default: "20" },
@@ -36,15 +34,6 @@ const WINDOW = Number(values.window);
 const SECONDS = Number(values.seconds);
 const PROFILE = values.profile;
 const NODE_ARGS = values["node-arg"];
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface Result {
   acked: number;
@@ -144,20 +133,11 @@ async function benchHaetae(): Promise<Result> {
   const dataDir = mkdtempSync(join(tmpdir(), "haetae-bench-"));
   const port = await freePort();
   const profileDir = join(dataDir, "profile");
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [
-      ...(PROFILE ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : []),
-      ...SERVER_NODE_FLAGS,
-      ...NODE_ARGS,
-      "--import",
-      "tsx",
-      "src/cli.ts",
-      "serve",
-      "--port",
-      String(port),
-      "--data",
-      dataDir,
+  const server = await startServe({
+    port,
+    dataDir,
+    nodeArgs: [...(PROFILE ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : []), ...SERVER_NODE_FLAGS, ...NODE_ARGS],
+    flags: [
       "--scrypt-log-n",
       "10",
       // Set-up registers with one fixed password: its strength check (a zxcvbn thread, tens of
@@ -186,13 +166,12 @@ async function benchHaetae(): Promise<Result> {
       "--ip-request-burst",
       "10000000",
     ],
-    { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] },
-  );
+    echoStderr: { prefix: "", upTo: Number.POSITIVE_INFINITY },
+  });
+  const child = server.process;
   // A generator that dies (a throw, a timeout's SIGTERM) must not leave its server running.
-  const killChild = () => child.kill("SIGKILL");
-  process.once("exit", killChild);
+  process.once("exit", () => child.kill("SIGKILL"));
   process.once("SIGTERM", () => process.exit(143));
-  await new Promise<void>((resolve) => child.stdout?.on("data", (d) => String(d).includes("listening") && resolve()));
   try {
     const base = `http://127.0.0.1:${port}`;
     const sockets: WebSocket[] = [];
@@ -229,7 +208,7 @@ async function benchHaetae(): Promise<Result> {
           clientMsgId: `b${n}`,
           text: `benchmark message ${n}`,
         }),
-      child.pid,
+      server.pid,
     );
     const to = Date.now();
     for (const ws of sockets) ws.close();

@@ -22,8 +22,8 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { ROOT } from "../test/child-server.js";
 import { BenchCluster, openFiles, registerAccounts, watchPostgres } from "./bench-cluster.js";
 import { topSelfTime } from "./cpu-profile.js";
 import { cpuMsOf, machineMs, rssOf as rssOrThrow, sleep } from "./proc-stats.js";
@@ -35,7 +35,6 @@ import type {
   ToStormGenerator,
 } from "./storm-shared.js";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const { values } = parseArgs({
   options: {
     clients: { type: "string", default: "20000" },

@@ -1,36 +1,23 @@
 /** @module `haetae serve` as a user runs it: refuses bad configuration clearly, stops gracefully on SIGTERM. */
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { expect, it } from "vitest";
-import { freePort, startChildServer } from "./child-server.js";
+import { freePort, runCli, startChildServer } from "./child-server.js";
 import { RawClient, registerUser } from "./harness.js";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-
-function run(args: string[], env: Record<string, string> = {}) {
-  return spawnSync(process.execPath, ["--import", "tsx", "src/cli.ts", ...args], {
-    cwd: ROOT,
-    encoding: "utf8",
-    env: { ...process.env, ...env },
-    timeout: 20_000,
-  });
-}
-
-it("refuses to start on a bad value, naming the key and its source", () => {
-  const bad = run(["serve", "--port", "eighty"]);
+it("refuses to start on a bad value, naming the key and its source", async () => {
+  const bad = await runCli(["serve", "--port", "eighty"]);
   expect(bad.status).toBe(2);
   expect(bad.stderr).toMatch(/port \(from flag --port\)/);
-  const env = run(["serve"], { HAETAE_MAX_TEXT_LENGTH: "-5" });
+  const env = await runCli(["serve"], { HAETAE_MAX_TEXT_LENGTH: "-5" });
   expect(env.status).toBe(2);
   expect(env.stderr).toMatch(/maxTextLength \(from env HAETAE_MAX_TEXT_LENGTH\)/);
-  const unknown = run(["serve", "--colour", "red"]);
+  const unknown = await runCli(["serve", "--colour", "red"]);
   expect(unknown.status).toBe(2);
   expect(unknown.stderr).toMatch(/colour/);
-  expect(run(["frobnicate"]).status).toBe(2);
-  expect(run(["--help"]).stdout).toMatch(/HAETAE_DATA_DIR/);
+  expect((await runCli(["frobnicate"])).status).toBe(2);
+  expect((await runCli(["--help"])).stdout).toMatch(/HAETAE_DATA_DIR/);
 }, 60_000);
 
 it("on SIGTERM tells clients to reconnect elsewhere (4000) and exits 0", async () => {

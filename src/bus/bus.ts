@@ -9,7 +9,7 @@ export interface BusMessage {
   audience: readonly string[];
   /** The JSON text of the event frame. */
   frame: string;
-  /** Ephemeral frames (typing, presence) are the first to be shed under load. */
+  /** Ephemeral frames (typing) are the first a session sheds when its client reads slowly. */
   ephemeral: boolean;
   /**
    * For every session on every node, whoever its user (`audience` is then ignored): the control
@@ -19,8 +19,10 @@ export interface BusMessage {
 }
 
 /**
- * A control message for every node: close the sessions of a revoked device, or a node's
- * announcement that a user's first session opened or last one closed there.
+ * A control message for every node: close the sessions of a revoked device; a node's presence
+ * news (a user's first session opened or last one closed there, and each heartbeat the users
+ * online there, so a claim from a node that died expires); a block that ends the presence
+ * subscriptions between two users.
  */
 export type BusControl =
   | { kind: "device.revoked"; deviceId: string }
@@ -36,8 +38,10 @@ export type BusStatus = "up" | "down";
  * The bus contract: at-most-once, best-effort delivery to every subscriber on every node, in
  * publish order per publisher. A message may be lost (a node restarting, a bus outage); that
  * is safe because every feed event is in the store first and clients fill gaps by `sync` (G4).
- * Ephemeral messages (typing, presence) are only ever on the bus. `publish` never throws for
- * delivery problems; it reports them through `onError`.
+ * Typing (ephemeral messages) and presence (control messages) are only ever on the bus. A
+ * publish reports no delivery: what an outage loses is lost, and the outage is heard through
+ * `onStatus`. A publish that rejects (a closed connection, a payload too large) is logged by
+ * its caller, never turned into a failed write: the event is stored already.
  */
 export interface Bus {
   publish(message: BusMessage): Promise<void>;

@@ -44,7 +44,7 @@ export function hashToken(token: string): string {
 }
 
 /**
- * Log a new device in: a session token, and a device key (see `login`) that replaces the key the
+ * Log a new device in: its bearer token, and a device key (see `login`) that replaces the key the
  * login presented, if it had one of this user's.
  */
 export async function issueDevice(
@@ -90,7 +90,7 @@ export async function register(
   // client retrying a registration that went through is told at once.
   if (await ctx.store.getUserByUsername(username)) throw new HaetaeError("username_taken");
   await checkNewPassword(ctx, input.password, { username, displayName });
-  // A username listed in `adminUsernames` is admin from its first login: a fresh install's way in.
+  // A username listed in `adminUsernames` is admin from its registration: a fresh install's way in.
   const role: UserRole = configuredAdmins(ctx.limits.adminUsernames).has(username) ? "admin" : "user";
   const user: User = { id: newId(), username, displayName, createdAt: ctx.now().toISOString(), role };
   const passwordHash = await hashPassword(input.password, ctx.limits.scryptLogN);
@@ -133,7 +133,7 @@ export async function promoteConfiguredAdmins(store: Store, list: string): Promi
   return promoted;
 }
 
-/** This node's failed-login counters, in memory: per account (by username), and per credential (a device key, a session). */
+/** This node's failed-login counters, in memory: per account (by username), and per credential (a device key, a signed-in device). */
 export interface LoginThrottle {
   accounts: LoginBackoff;
   credentials: LoginBackoff;

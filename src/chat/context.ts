@@ -38,7 +38,7 @@ export interface ChatContext {
   load: { readonly level: number };
   /** Where receipts go for live fan-out at level 2 and above. */
   receipts: ReceiptCoalescer;
-  /** Where connects note their device as seen, written to the store once a second. */
+  /** Where a token or ticket check notes its device as seen, written to the store once a second. */
   seen: DeviceSeen;
 }
 

@@ -1,4 +1,4 @@
-/** @module When each device was last seen: noted at every connect, written once a second in one statement. */
+/** @module When each device was last seen: noted when its token or ticket is checked and the stored time is a minute old, written once a second in one statement. */
 import type { Store } from "../store/store.js";
 
 /**

@@ -23,7 +23,7 @@ const CODE_LENGTH = 20;
 
 /**
  * Change the password of a signed-in user: the current password must be right (failures count
- * against this session, so a stolen token cannot guess it quickly), and every other device of the
+ * against this device, so a stolen token cannot guess it quickly), and every other device of the
  * user is logged out, its device key deleted and its open sessions closed on every node.
  */
 export async function changePassword(
@@ -33,7 +33,7 @@ export async function changePassword(
   input: { currentPassword: string; newPassword: string },
   throttle: LoginThrottle,
 ): Promise<{ revokedDevices: number }> {
-  const counted = `session:${deviceId}`;
+  const counted = `device:${deviceId}`;
   const wait = throttle.credentials.attempt(counted);
   if (wait > 0) throw new HaetaeError("rate_limited", "Too many wrong passwords; retry after retryAfterMs.", wait);
   const record = await ctx.store.getUserByUsername(user.username);

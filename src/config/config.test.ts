@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig, makeConfig } from "./config.js";
+import { DEFAULT_COMPONENTS, DEFAULT_SEVERITY_RULES } from "./tower-settings.js";
 
 describe("config", () => {
   it("has the design's defaults and is frozen", () => {
@@ -42,5 +43,32 @@ describe("config", () => {
     expect(loadConfig([], { HAETAE_TRUSTED_PROXIES: "10.0.0.0/8, ::1" }).trustedProxies).toBe("10.0.0.0/8, ::1");
     expect(() => loadConfig(["--max-text-length", "0"], {})).toThrow(/maxTextLength/);
     expect(() => makeConfig({ bus: "kafka://x" })).toThrow(/bus/);
+  });
+
+  it("parses the severity table and the components, and reports a bad entry with its path below the key", () => {
+    const defaults = loadConfig([], {});
+    expect(defaults.severityRules).toEqual(DEFAULT_SEVERITY_RULES);
+    expect(defaults.towerComponents).toEqual(DEFAULT_COMPONENTS);
+    expect(Object.isFrozen(defaults.severityRules[0])).toBe(true);
+    const custom = loadConfig(["--severity-rules", '[{"severity":"SEV2","functions":["files"]}]'], {});
+    expect(custom.severityRules).toEqual([{ severity: "SEV2", functions: ["files"] }]);
+    const components = makeConfig({ towerComponents: '[{"id":"api","name":"API","function":"messaging"}]' });
+    expect(components.towerComponents).toEqual([{ id: "api", name: "API", description: "", function: "messaging" }]);
+
+    expect(() => loadConfig(["--severity-rules", "[{"], {})).toThrow(
+      /severityRules \(from flag --severity-rules\): must be "default" or a JSON array/,
+    );
+    expect(() => loadConfig([], { HAETAE_SEVERITY_RULES: '[{"severity":"SEV9"}]' })).toThrow(
+      /severityRules\.0\.severity \(from env HAETAE_SEVERITY_RULES\): .*"SEV1"/,
+    );
+    expect(() => loadConfig(["--severity-rules", '[{"severity":"SEV1","anyOf":{"userShare":2}}]'], {})).toThrow(
+      /severityRules\.0\.anyOf\.userShare \(from flag --severity-rules\)/,
+    );
+    expect(() => loadConfig(["--severity-rules", "[]"], {})).toThrow(/severityRules .*>=1/);
+    expect(() =>
+      loadConfig([], { HAETAE_TOWER_COMPONENTS: '[{"id":"a","name":"A","function":"login"},{"id":"b","name":"B"}]' }),
+    ).toThrow(/towerComponents\.1\.function \(from env HAETAE_TOWER_COMPONENTS\)/);
+    const twice = '[{"id":"a","name":"A","function":"login"},{"id":"a","name":"B","function":"files"}]';
+    expect(() => loadConfig(["--tower-components", twice], {})).toThrow(/towerComponents .*ids must be unique/);
   });
 });

@@ -2,7 +2,8 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { isAddressOrRange, proxyEntries } from "../guard/client-address.js";
+import { isAddressOrRange, proxyEntries } from "./address-list.js";
+import { severityRulesSetting, towerComponentsSetting } from "./tower-settings.js";
 
 const int = (min: number, max: number) => z.coerce.number().pipe(z.int().min(min).max(max));
 
@@ -116,8 +117,8 @@ export const configSchema = z.strictObject({
   adminUsernames: z.string().max(10_000).default(""),
   tower: z.enum(["on", "off"]).default("on"),
   alertToken: z.string().max(1000).default(""),
-  severityRules: z.string().max(100_000).default("default"),
-  towerComponents: z.string().max(100_000).default("default"),
+  severityRules: severityRulesSetting,
+  towerComponents: towerComponentsSetting,
   resolveQuietMs: int(0, 7 * 24 * 3600 * 1000).default(10 * 60_000),
   towerTickMs: int(10, 600_000).default(5000),
   impactLookbackMs: int(0, 24 * 3600 * 1000).default(5 * 60_000),
@@ -194,7 +195,16 @@ export function makeConfig(input: Record<string, unknown> = {}, sources: Record<
     });
     throw new ConfigError(`invalid configuration:\n  ${lines.join("\n  ")}`);
   }
-  return Object.freeze(parsed.data);
+  return deepFreeze(parsed.data);
+}
+
+/** Freeze a value and everything inside it: the tower's tables are arrays of objects, not strings. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
 }
 
 /**

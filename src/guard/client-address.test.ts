@@ -1,7 +1,8 @@
 /** @module The client address a request is limited by: X-Forwarded-For walked from the right through trusted hops only. */
 import type { IncomingMessage } from "node:http";
 import { describe, expect, it } from "vitest";
-import { addressLimitKey, isAddressOrRange, TrustedProxies } from "./client-address.js";
+import { isAddressOrRange } from "../config/address-list.js";
+import { addressLimitKey, TrustedProxies } from "./client-address.js";
 
 function request(peer: string, forwardedFor?: string | string[]): IncomingMessage {
   const headers = forwardedFor === undefined ? {} : { "x-forwarded-for": forwardedFor };

@@ -1,21 +1,9 @@
 /** @module The client address of a request: its peer, or what trusted proxies say in X-Forwarded-For; the one source of every per-address limit. */
 import type { IncomingMessage } from "node:http";
 import ipaddr from "ipaddr.js";
+import { proxyEntries } from "../config/address-list.js";
 
 type Range = [ipaddr.IPv4 | ipaddr.IPv6, number];
-
-/** True when `entry` is an address or a CIDR range ipaddr.js can read (the `trustedProxies` syntax). */
-export function isAddressOrRange(entry: string): boolean {
-  return ipaddr.isValid(entry) || ipaddr.isValidCIDR(entry);
-}
-
-/** The comma-separated entries of a `trustedProxies` value. */
-export function proxyEntries(list: string): string[] {
-  return list
-    .split(",")
-    .map((s) => s.trim())
-    .filter((s) => s !== "");
-}
 
 /** An address as one canonical string: IPv4-mapped IPv6 (`::ffff:1.2.3.4`) becomes the IPv4 it carries. */
 function parse(address: string): ipaddr.IPv4 | ipaddr.IPv6 | null {

@@ -3,23 +3,22 @@
  * in front of two nodes; clients know only HAProxy's address. A node is killed; its clients
  * come back through HAProxy to the survivor and lose nothing.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
 import type { Message } from "../../src/protocol/index.js";
-import { freePort } from "../child-server.js";
+import { type Child, freePort, startChild } from "../child-server.js";
 import { type Cluster, eventually, fullHistory, RecordingClient, registerOn, startCluster } from "./cluster.js";
 
 const HAPROXY = "/usr/sbin/haproxy";
 const dir = mkdtempSync(join(tmpdir(), "haetae-haproxy-"));
-let haproxy: ChildProcess | undefined;
+let haproxy: Child | undefined;
 let cluster: Cluster | undefined;
 const clients: RecordingClient[] = [];
 afterAll(async () => {
   for (const c of clients) c.client.close();
-  haproxy?.kill("SIGKILL");
+  await haproxy?.kill();
   await cluster?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -34,17 +33,13 @@ it("balances two nodes and moves clients to the survivor when one dies", async (
     .replace("SERVER_LINES", cluster.ports.map((p, i) => `    server node${i} 127.0.0.1:${p} check`).join("\n"));
   const file = join(dir, "haproxy.cfg");
   writeFileSync(file, config);
-  let output = "";
-  haproxy = spawn(HAPROXY, ["-f", file, "-db"], { stdio: ["ignore", "pipe", "pipe"] });
-  haproxy.stdout?.on("data", (d) => {
-    output += d;
-  });
-  haproxy.stderr?.on("data", (d) => {
-    output += d;
-  });
   const front = `http://127.0.0.1:${port}`;
-  await eventually(async () => expect((await fetch(`${front}/readyz`)).status).toBe(200), 10_000).catch((error) => {
-    throw new Error(`HAProxy did not come up: ${(error as Error).message}\n${output}`);
+  haproxy = await startChild({
+    name: "HAProxy",
+    command: HAPROXY,
+    args: ["-f", file, "-db"],
+    ready: { url: `${front}/readyz` },
+    timeoutMs: 10_000,
   });
 
   const users = await Promise.all([0, 1, 2, 3].map((i) => registerOn(front, `lb${i}`)));

@@ -1,13 +1,11 @@
 /** @module Roles: `adminUsernames` makes admins (members of the staff conversation) at registration and at start, `haetae role` sets roles, the owner sees its role. */
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { afterEach, expect, it } from "vitest";
 import { startApp } from "../../src/app.js";
 import { makeConfig } from "../../src/config/config.js";
 import type { AuthReply } from "../../src/protocol/index.js";
+import { runCli } from "../child-server.js";
 import { loginDevice, postJson, startTestServer, TEST_DEFAULTS, type TestServer } from "../harness.js";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const servers: TestServer[] = [];
 afterEach(async () => {
   for (const s of servers.splice(0)) await s.stop();
@@ -52,25 +50,9 @@ it("`haetae role <username> <role>` sets a role in the store serve uses, and ref
   const server = await startTestServer();
   servers.push(server);
   const worker = await register(server.url, "oncall_worker");
-  // Asynchronous, so the node in this process keeps serving (and finishing its own write
-  // transactions, which the command would otherwise wait on) while the command runs.
-  const run = (args: string[]) =>
-    new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, ["--import", "tsx", "src/cli.ts", "role", ...args], {
-        cwd: ROOT,
-        env: { ...process.env },
-        timeout: 20_000,
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (chunk) => {
-        stdout += chunk;
-      });
-      child.stderr.on("data", (chunk) => {
-        stderr += chunk;
-      });
-      child.on("close", (status) => resolve({ status, stdout, stderr }));
-    });
+  // runCli is asynchronous, so the node in this process keeps serving (and finishing its own
+  // write transactions, which the command would otherwise wait on) while the command runs.
+  const run = (args: string[]) => runCli(["role", ...args]);
   const ok = await run(["oncall_worker", "staff", "--data", server.dataDir]);
   expect(ok.status, ok.stderr).toBe(0);
   expect(ok.stdout).toMatch(/oncall_worker is now staff/);

@@ -1,7 +1,6 @@
 /** @module The components users see on the status page: the configured set, and each one's status from incidents, maintenance and staff. */
-import { z } from "zod";
+import type { ComponentDefinition } from "../../config/tower-settings.js";
 import {
-  COMPONENT_FUNCTIONS,
   COMPONENT_STATUS_RANK,
   type Component,
   type ComponentStatus,
@@ -10,53 +9,6 @@ import {
   type Indicator,
   type Maintenance,
 } from "./model.js";
-
-const componentSchema = z.strictObject({
-  id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "ids are lowercase letters, digits, _ and -"),
-  name: z.string().min(1).max(100),
-  description: z.string().max(500).default(""),
-  function: z.enum(COMPONENT_FUNCTIONS),
-});
-/** A component as configured: what it is, not how it is doing. */
-export type ComponentDefinition = z.infer<typeof componentSchema>;
-
-/** The default set (`towerComponents` = `default`). */
-export const DEFAULT_COMPONENTS: readonly ComponentDefinition[] = [
-  { id: "messaging", name: "Messaging", description: "Sending and receiving messages", function: "messaging" },
-  { id: "login", name: "Sign-in", description: "Signing in and registering", function: "login" },
-  {
-    id: "history",
-    name: "History and sync",
-    description: "Reading past messages and catching up after being offline",
-    function: "messaging",
-  },
-  { id: "files", name: "Files", description: "Sending and opening files", function: "files" },
-  {
-    id: "web",
-    name: "Web client",
-    description: "The PC and web app (when it is down, users cannot sign in through it)",
-    function: "login",
-  },
-];
-
-/** Parse the `towerComponents` setting: `default`, or a JSON array of `{id, name, description?, function}`. */
-export function parseComponents(value: string): ComponentDefinition[] {
-  if (value === "default") return [...DEFAULT_COMPONENTS];
-  let raw: unknown;
-  try {
-    raw = JSON.parse(value);
-  } catch {
-    throw new Error('towerComponents must be "default" or a JSON array of components');
-  }
-  const parsed = z.array(componentSchema).min(1).safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(`towerComponents[${issue?.path.join(".")}]: ${issue?.message}`);
-  }
-  const ids = parsed.data.map((c) => c.id);
-  if (new Set(ids).size !== ids.length) throw new Error("towerComponents: ids must be unique");
-  return parsed.data;
-}
 
 /** The worse of two component statuses. */
 export function worseStatus(a: ComponentStatus, b: ComponentStatus): ComponentStatus {

@@ -1,8 +1,9 @@
-/** @module The severity table: the default rules grade by function, share and duration; bad tables are refused. */
+/** @module The severity table: the default rules grade by function, share and duration; a custom table grades by its own rows. */
 import { describe, expect, it } from "vitest";
+import { DEFAULT_SEVERITY_RULES, type SeverityRule } from "../../config/tower-settings.js";
 import { noImpact } from "./impact.js";
 import type { ComponentFunction, MeasuredImpact } from "./model.js";
-import { DEFAULT_SEVERITY_RULES, gradeSeverity, parseSeverityRules } from "./severity.js";
+import { gradeSeverity } from "./severity.js";
 
 const grade = (fns: ComponentFunction[], m: Partial<MeasuredImpact>) =>
   gradeSeverity(DEFAULT_SEVERITY_RULES, new Set(fns), { ...noImpact(), ...m }).severity;
@@ -31,13 +32,10 @@ describe("default severity rules", () => {
   });
 });
 
-describe("parseSeverityRules", () => {
-  it("takes default or a JSON table, and refuses a bad one with its path", () => {
-    expect(parseSeverityRules("default")).toEqual(DEFAULT_SEVERITY_RULES);
-    const custom = parseSeverityRules('[{"severity":"SEV2","functions":["files"],"anyOf":{"userShare":0.1}}]');
+describe("a custom table", () => {
+  it("grades by its own rows", () => {
+    const custom: SeverityRule[] = [{ severity: "SEV2", functions: ["files"], anyOf: { userShare: 0.1 } }];
     expect(gradeSeverity(custom, new Set(["files"]), { ...noImpact(), userShare: 0.2 }).severity).toBe("SEV2");
-    expect(() => parseSeverityRules("[{")).toThrow(/JSON/);
-    expect(() => parseSeverityRules('[{"severity":"SEV9"}]')).toThrow(/severityRules\[0.severity\]/);
-    expect(() => parseSeverityRules('[{"severity":"SEV1","anyOf":{"userShare":2}}]')).toThrow(/anyOf/);
+    expect(gradeSeverity(custom, new Set(["files"]), { ...noImpact(), userShare: 0.05 }).severity).toBe("SEV4");
   });
 });

@@ -1,5 +1,5 @@
 /** @module Severity SEV1–SEV4 from measured impact, by a table of rules from config; and what a grade means publicly. */
-import { z } from "zod";
+import type { RuleMeasure, SeverityRule } from "../../config/tower-settings.js";
 import {
   COMPONENT_FUNCTIONS,
   type ComponentFunction,
@@ -9,73 +9,6 @@ import {
   SEVERITIES,
   type Severity,
 } from "./model.js";
-
-/** The measures a rule can test, each a share from 0 to 1. */
-export const RULE_MEASURES = ["userShare", "sendFailureShare", "loginFailureShare", "probeFailureShare"] as const;
-export type RuleMeasure = (typeof RULE_MEASURES)[number];
-
-const share = z.number().min(0).max(1);
-
-/** One row of the severity table. */
-export const severityRuleSchema = z.strictObject({
-  severity: z.enum(SEVERITIES),
-  /** The rule applies to incidents on a component with one of these functions (absent: any). */
-  functions: z.array(z.enum(COMPONENT_FUNCTIONS)).min(1).optional(),
-  /** Any one of these thresholds reached matches (absent or empty: the rule matches on function alone). */
-  anyOf: z.partialRecord(z.enum(RULE_MEASURES), share).optional(),
-  /** The impact must also have lasted this long: how duration raises a grade. */
-  minDurationMs: z.number().int().min(0).optional(),
-});
-export type SeverityRule = z.infer<typeof severityRuleSchema>;
-
-/**
- * The default table (docs/config.md shows it): sending and receiving weigh most, then signing
- * in, then files, then everything cosmetic; a wide impact is SEV1 at once, a narrower one
- * becomes SEV1 when it lasts; any measured failure of a real function is at least SEV3. The
- * most severe matching row wins; an incident no row matches (nothing measured yet) is SEV4,
- * or the severity it was declared with.
- */
-export const DEFAULT_SEVERITY_RULES: readonly SeverityRule[] = [
-  { severity: "SEV1", functions: ["messaging"], anyOf: { userShare: 0.25, sendFailureShare: 0.25 } },
-  {
-    severity: "SEV1",
-    functions: ["messaging"],
-    anyOf: { userShare: 0.05, sendFailureShare: 0.05 },
-    minDurationMs: 30 * 60_000,
-  },
-  { severity: "SEV2", functions: ["messaging"], anyOf: { userShare: 0.05, sendFailureShare: 0.05 } },
-  { severity: "SEV2", functions: ["messaging"], anyOf: { probeFailureShare: 0.5 } },
-  { severity: "SEV2", functions: ["login"], anyOf: { userShare: 0.25, loginFailureShare: 0.25 } },
-  {
-    severity: "SEV2",
-    functions: ["login"],
-    anyOf: { userShare: 0.05, loginFailureShare: 0.05 },
-    minDurationMs: 30 * 60_000,
-  },
-  {
-    severity: "SEV3",
-    functions: ["messaging", "login", "files"],
-    anyOf: { userShare: 0.01, sendFailureShare: 0.01, loginFailureShare: 0.01, probeFailureShare: 0.01 },
-  },
-  { severity: "SEV4", functions: ["cosmetic"] },
-];
-
-/** Parse the `severityRules` setting: `default`, or a JSON array of rules. */
-export function parseSeverityRules(value: string): SeverityRule[] {
-  if (value === "default") return [...DEFAULT_SEVERITY_RULES];
-  let raw: unknown;
-  try {
-    raw = JSON.parse(value);
-  } catch {
-    throw new Error('severityRules must be "default" or a JSON array of rules');
-  }
-  const parsed = z.array(severityRuleSchema).min(1).safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(`severityRules[${issue?.path.join(".")}]: ${issue?.message}`);
-  }
-  return parsed.data;
-}
 
 /** 0 for SEV1 … 3 for SEV4: lower is worse. */
 export function severityRank(severity: Severity): number {

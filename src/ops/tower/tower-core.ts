@@ -1,7 +1,8 @@
 /** @module The tower's state and the primitives every tower action goes through: persist, record on the timeline, grade, recompute components, notify. */
 import { randomUUID } from "node:crypto";
+import type { ComponentDefinition, SeverityRule } from "../../config/tower-settings.js";
 import { HaetaeError } from "../../protocol/errors.js";
-import { type ComponentDefinition, componentStatuses, overallIndicator } from "./components.js";
+import { componentStatuses, overallIndicator } from "./components.js";
 import { type ImpactMeter, noImpact } from "./impact.js";
 import { searchText } from "./incident-text.js";
 import type {
@@ -20,14 +21,7 @@ import type {
   TowerChange,
 } from "./model.js";
 import type { OpsStore } from "./ops-store.js";
-import {
-  componentStatusOf,
-  describeGrade,
-  gradeSeverity,
-  impactOf,
-  type SeverityRule,
-  severityRank,
-} from "./severity.js";
+import { componentStatusOf, describeGrade, gradeSeverity, impactOf, severityRank } from "./severity.js";
 
 /** What the tower is configured with. */
 export interface TowerSettings {

@@ -4,7 +4,6 @@ import type { Config } from "../../config/config.js";
 import { HaetaeError } from "../../protocol/errors.js";
 import type { SliRecorder } from "../sli-recorder.js";
 import { acknowledgeIncident, ingestAlert } from "./alert-intake.js";
-import { parseComponents } from "./components.js";
 import { ImpactMeter } from "./impact.js";
 import * as logs from "./incident-logs.js";
 import type {
@@ -25,7 +24,6 @@ import type {
   UserRole,
 } from "./model.js";
 import { OpsStore } from "./ops-store.js";
-import { parseSeverityRules } from "./severity.js";
 import { registerTowerMetrics, type TowerStats, towerStats } from "./stats.js";
 import { newOpsId, SYSTEM, TowerCore } from "./tower-core.js";
 
@@ -75,8 +73,8 @@ export class Tower implements TowerFeed {
       this.store,
       this.meter,
       {
-        severityRules: parseSeverityRules(options.config.severityRules),
-        components: parseComponents(options.config.towerComponents),
+        severityRules: options.config.severityRules,
+        components: options.config.towerComponents,
         resolveQuietMs: options.config.resolveQuietMs,
         historyDays: HISTORY_DAYS,
       },

@@ -1,5 +1,5 @@
 /** @module How people and conversations are named in the UI. */
-import type { Conversation, User } from "../../../src/protocol/index.js";
+import type { Conversation } from "../../../src/protocol/index.js";
 import { t } from "../i18n/i18n.js";
 import type { AppStore } from "../state/app-store.js";
 
@@ -29,9 +29,4 @@ export function conversationTitle(store: AppStore, conversation: Conversation): 
   }
   const other = otherMember(store, conversation);
   return other ? userName(store, other) : t("chat.memo");
-}
-
-/** "Kim Minsu (@minsu)" for pickers. */
-export function fullName(user: User): string {
-  return `${user.displayName} (@${user.username})`;
 }
