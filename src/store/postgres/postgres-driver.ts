@@ -8,7 +8,6 @@ import { connectionSettings, isConnectionError, PgExecutor } from "./postgres-co
 import type { PgWriterData } from "./postgres-writer-thread.js";
 
 export class PostgresDriver implements SqlDriver {
-  readonly dialect = "postgres" as const;
   readonly reader: SqlExecutor;
   private readonly commits: GroupCommit;
   private closed = false;
