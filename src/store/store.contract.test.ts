@@ -223,7 +223,7 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     expect(await other.redeemWsTicket("t-late", "2026-06-01T12:00:30.001Z")).toBeNull();
     // A revoked device's unused tickets die with it.
     await store.createWsTicket("t-revoked", "dev-t2", until);
-    expect(await store.revokeDevice(a.id, "dev-t2")).toBe(true);
+    expect(await store.revokeDevice(a.id, "dev-t2", now())).toBe(true);
     expect(await other.redeemWsTicket("t-revoked", at)).toBeNull();
     // The sweep deletes expired tickets only.
     await store.createWsTicket("t-old", "dev-t1", "2026-06-01T11:00:00.000Z");
@@ -255,7 +255,7 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     await device("keep2", "k-a2", a.id, "k-b");
     expect(await store.getDeviceKey("k-b", now())).not.toBeNull();
 
-    const revoked = await store.setPassword(a.id, "new-hash", "keep");
+    const revoked = await store.setPassword(a.id, "new-hash", "keep", now());
     expect(revoked.sort()).toEqual(["keep2", "old", "other1", "other2"]);
     expect((await store.listDevices(a.id, now())).map((d) => d.id)).toEqual(["keep"]);
     expect((await store.getUserByUsername(a.username))?.passwordHash).toBe("new-hash");
@@ -283,8 +283,8 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
       { keyHash: "k-a", expiresAt: "2099-01-01T00:00:00.000Z" },
     );
     const later = "2099-01-01T00:00:00.000Z";
-    expect(await store.startPasswordReset(a.id, "old-code", later, "!disabled")).toEqual(["a-dev"]);
-    expect(await store.startPasswordReset(a.id, "code", later, "!disabled")).toEqual([]);
+    expect(await store.startPasswordReset(a.id, "old-code", later, "!disabled", now())).toEqual(["a-dev"]);
+    expect(await store.startPasswordReset(a.id, "code", later, "!disabled", now())).toEqual([]);
     expect((await store.getUserByUsername(a.username))?.passwordHash).toBe("!disabled");
     expect(await store.listDevices(a.id, now())).toEqual([]);
     expect(await store.getDeviceKey("k-a", now())).toBeNull();
@@ -294,8 +294,8 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     expect(await store.takePasswordReset(a.id, "code", now())).toBe(true);
     expect(await store.takePasswordReset(a.id, "code", now())).toBe(false);
     // A password change drops a pending reset too.
-    await store.startPasswordReset(a.id, "code2", later, "!disabled");
-    await store.setPassword(a.id, "h", null);
+    await store.startPasswordReset(a.id, "code2", later, "!disabled", now());
+    await store.setPassword(a.id, "h", null, now());
     expect(await store.takePasswordReset(a.id, "code2", now())).toBe(false);
   });
 
@@ -342,11 +342,11 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     const b = await user(store);
     const c = await user(store);
     const g = (await store.createGroup(group(a.id, [a.id, b.id, c.id]))).value;
-    await store.removeMember(g.id, b.id, a.id);
+    await store.removeMember(g.id, b.id, a.id, now());
     await expect(store.appendMessage(msg(g.id, b.id, "after removal"))).rejects.toMatchObject({ code: "forbidden" });
     const sent = await store.appendMessage(msg(g.id, a.id, "to the rest"));
     expect([...sent.audience].sort()).toEqual([a.id, c.id].sort());
-    await expect(store.markRead(g.id, b.id, 1)).rejects.toMatchObject({ code: "forbidden" });
+    await expect(store.markRead(g.id, b.id, 1, now())).rejects.toMatchObject({ code: "forbidden" });
   });
 
   it("never writes text into a deleted message, and scrubs it from the feed", async () => {
@@ -428,7 +428,7 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     for (const retry of [alone, grouped]) {
       expect([retry?.duplicate, retry?.value.id, retry?.value.seq]).toEqual([true, original.value.id, 1]);
     }
-    await store.removeMember(g.id, b.id, a.id);
+    await store.removeMember(g.id, b.id, a.id, now());
     await expect(store.appendMessage({ ...sent, id: uid("m") })).rejects.toMatchObject({ code: "forbidden" });
     const inGroup = await Promise.allSettled([
       store.appendMessage({ ...sent, id: uid("m") }),
@@ -468,11 +468,11 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     const b = await user(store);
     const g = (await store.createGroup(group(a.id, [a.id, b.id]))).value;
     for (let i = 0; i < 3; i++) await store.appendMessage(msg(g.id, a.id, `m${i}`));
-    expect((await store.markRead(g.id, b.id, 2)).value).toBe(2);
-    const back = await store.markRead(g.id, b.id, 1);
+    expect((await store.markRead(g.id, b.id, 2, now())).value).toBe(2);
+    const back = await store.markRead(g.id, b.id, 1, now());
     expect(back.value).toBe(2);
     expect(back.event).toBeNull();
-    expect((await store.markRead(g.id, b.id, 99)).value).toBe(3);
+    expect((await store.markRead(g.id, b.id, 99, now())).value).toBe(3);
     expect((await store.getMember(g.id, a.id))?.readSeq).toBe(3); // the sender has read what it sent
   });
 
@@ -484,7 +484,7 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     await store.appendMessage(msg(g.id, a.id, "before b"));
     await store.addMembers(g.id, [b.id], a.id, now(), 1000);
     await store.appendMessage(msg(g.id, a.id, "while b"));
-    await store.removeMember(g.id, b.id, a.id);
+    await store.removeMember(g.id, b.id, a.id, now());
     await store.appendMessage(msg(g.id, a.id, "after b"));
     const { events } = await store.feed(b.id, 0, 100);
     expect(events.map((e) => e.type)).toEqual(["conversation.updated", "message.new", "conversation.updated"]);
@@ -501,7 +501,7 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     const b = await user(store);
     const g = (await store.createGroup(group(a.id, [a.id, b.id]))).value;
     await store.appendMessage(msg(g.id, a.id, "first span"));
-    await store.removeMember(g.id, b.id, a.id);
+    await store.removeMember(g.id, b.id, a.id, now());
     await store.appendMessage(msg(g.id, a.id, "while away"));
     await store.addMembers(g.id, [b.id], a.id, now(), 1000);
     await store.appendMessage(msg(g.id, a.id, "second span"));
@@ -819,7 +819,7 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     const a = await user(store);
     const b = await user(store);
     const g = (await store.createGroup(group(a.id, [a.id, b.id]))).value;
-    await store.removeMember(g.id, a.id, a.id);
+    await store.removeMember(g.id, a.id, a.id, now());
     expect((await store.getMember(g.id, b.id))?.role).toBe("owner");
   });
 });
