@@ -3,8 +3,8 @@ import pg from "pg";
 import { type BatchableWrite, GroupCommit } from "../sql/group-commit.js";
 import { type DriverOptions, type SqlDriver, type SqlExecutor, StoreUnavailableError } from "../sql/sql-driver.js";
 import { threadModuleUrl, WriterThread } from "../sql/writer-thread.js";
-import { migrate } from "./migrations.js";
 import { connectionSettings, isConnectionError, PgExecutor } from "./postgres-connection.js";
+import { migrate } from "./postgres-migrate.js";
 import type { PgWriterData } from "./postgres-writer-thread.js";
 
 export class PostgresDriver implements SqlDriver {

@@ -4,9 +4,9 @@ import Database from "better-sqlite3";
 import { makePrivateFolder, openPrivateDatabase } from "../data-folder.js";
 import { type BatchableWrite, GroupCommit } from "../sql/group-commit.js";
 import { type DriverOptions, type SqlDriver, type SqlExecutor, StoreUnavailableError } from "../sql/sql-driver.js";
-import { migrate } from "./migrations.js";
 import { SqliteCheckpointer } from "./sqlite-checkpointer.js";
 import { SqliteExecutor } from "./sqlite-executor.js";
+import { migrate } from "./sqlite-migrate.js";
 import { SqliteWriter } from "./sqlite-writer.js";
 
 /**
