@@ -1,4 +1,4 @@
-/** @module The one schema source: released migrations keep their text, each dialect's runner applies a version once, and both dialects end with the same tables, columns and indexes. */
+/** @module The one schema source: released migrations keep their text, each dialect's runner (what a store runs as it opens) applies a version once, and both dialects end with the same tables, columns and indexes. */
 import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -7,7 +7,10 @@ import Database from "better-sqlite3";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { dropSchema, freshSchema, POSTGRES_URL, postgresUrlWithSchema } from "../../../test/services.js";
+import { connectionSettings } from "../postgres/postgres-connection.js";
+import { migrate as migratePostgresClient } from "../postgres/postgres-migrate.js";
 import { openPostgresStore } from "../postgres/postgres-store.js";
+import { migrate as migrateSqlite } from "../sqlite/sqlite-migrate.js";
 import { openSqliteStore } from "../sqlite/sqlite-store.js";
 import { POSTGRES_SCHEMA, SQLITE_SCHEMA } from "./schema-dialect.js";
 import { migrationsAfter, migrationsFor, SCHEMA_MIGRATIONS } from "./schema-migrations.js";
@@ -177,23 +180,39 @@ function sorted(shape: SchemaShape): SchemaShape {
 const sha = (text: string) => createHash("sha256").update(text).digest("hex").slice(0, 16);
 
 describe("schema migrations", () => {
+  const versions = SCHEMA_MIGRATIONS.map((m) => m.version);
   const cleanups: (() => Promise<void> | void)[] = [];
   afterAll(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
   });
-  function sqliteFolder(): string {
+  /** A fresh SQLite file, its folder removed after the file's tests. */
+  function sqliteFile(): { dir: string; file: string } {
     const dir = mkdtempSync(join(tmpdir(), "haetae-schema-"));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    return dir;
+    return { dir, file: join(dir, "haetae.db") };
   }
-  function postgresSchema(): string {
+  /** A fresh PostgreSQL schema and a pool whose connections use it, both gone after the file's tests. */
+  async function postgresSchema(): Promise<{ schema: string; url: string; pool: pg.Pool }> {
     const schema = freshSchema();
+    const url = postgresUrlWithSchema(schema);
+    const pool = new pg.Pool(connectionSettings(url).settings);
     cleanups.push(() => dropSchema(schema));
-    return schema;
+    cleanups.push(() => pool.end());
+    await pool.query(`CREATE SCHEMA ${schema}`);
+    return { schema, url, pool };
+  }
+  /** Run the PostgreSQL migrations on one connection of `pool`, as a starting node does. */
+  async function migratePostgres(pool: pg.Pool): Promise<number[]> {
+    const client = await pool.connect();
+    try {
+      return await migratePostgresClient(client);
+    } finally {
+      client.release();
+    }
   }
 
   it("numbers versions from 1 without gaps and keeps every released version's text on both dialects", () => {
-    expect(SCHEMA_MIGRATIONS.map((m) => m.version)).toEqual(SCHEMA_MIGRATIONS.map((_, i) => i + 1));
+    expect(versions).toEqual(SCHEMA_MIGRATIONS.map((_, i) => i + 1));
     for (const [dialect, released] of [
       [SQLITE_SCHEMA, RELEASED.sqlite],
       [POSTGRES_SCHEMA, RELEASED.postgres],
@@ -206,52 +225,47 @@ describe("schema migrations", () => {
   it("runs only the versions a database lacks, and refuses a database newer than the build", () => {
     const migrations = migrationsFor(SQLITE_SCHEMA);
     const newest = migrations.length;
-    expect(migrationsAfter(0, migrations).map((m) => m.version)).toEqual(migrations.map((m) => m.version));
+    expect(migrationsAfter(0, migrations).map((m) => m.version)).toEqual(versions);
     expect(migrationsAfter(newest - 1, migrations).map((m) => m.version)).toEqual([newest]);
     expect(migrationsAfter(newest, migrations)).toEqual([]);
     expect(() => migrationsAfter(newest + 1, migrations)).toThrow(/newer than this build/);
   });
 
-  it("records each version once on SQLite and refuses a database newer than the build", async () => {
-    const dir = sqliteFolder();
-    await openSqliteStore(dir).close();
-    await openSqliteStore(dir).close(); // a second start applies nothing new
-    const db = new Database(join(dir, "haetae.db"));
-    const versions = db.prepare("SELECT version FROM schema_migrations ORDER BY version").all() as {
+  it("records each version once on SQLite, and a store refuses to open a database newer than the build", () => {
+    const { dir, file } = sqliteFile();
+    const db = new Database(file);
+    expect(migrateSqlite(db)).toEqual(versions);
+    expect(migrateSqlite(db)).toEqual([]); // a second start applies nothing new
+    const recorded = db.prepare("SELECT version FROM schema_migrations ORDER BY version").all() as {
       version: number;
     }[];
-    expect(versions.map((v) => v.version)).toEqual(SCHEMA_MIGRATIONS.map((m) => m.version));
+    expect(recorded.map((v) => v.version)).toEqual(versions);
     db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 'x')").run();
     db.close();
     expect(() => openSqliteStore(dir)).toThrow(/newer than this build/);
   });
 
-  it("records each version once on PostgreSQL, with nodes starting together, and refuses a newer schema", async () => {
-    const schema = postgresSchema();
-    const url = postgresUrlWithSchema(schema);
-    const stores = await Promise.all([openPostgresStore(url), openPostgresStore(url)]);
-    await Promise.all(stores.map((s) => s.close()));
-    await (await openPostgresStore(url)).close();
-    const client = new pg.Client({ connectionString: POSTGRES_URL });
-    await client.connect();
-    try {
-      const { rows } = await client.query<{ version: number }>(
-        `SELECT version FROM ${schema}.schema_migrations ORDER BY version`,
-      );
-      expect(rows.map((r) => r.version)).toEqual(SCHEMA_MIGRATIONS.map((m) => m.version));
-      await client.query(`INSERT INTO ${schema}.schema_migrations (version, name, applied_at) VALUES (999, 'f', 'x')`);
-    } finally {
-      await client.end();
-    }
+  it("records each version once on PostgreSQL with nodes starting together, and refuses a newer schema", async () => {
+    const { schema, url, pool } = await postgresSchema();
+    const together = await Promise.all([migratePostgres(pool), migratePostgres(pool)]);
+    expect(together.flat().sort((a, b) => a - b)).toEqual(versions);
+    expect(await migratePostgres(pool)).toEqual([]);
+    const { rows } = await pool.query<{ version: number }>(
+      `SELECT version FROM ${schema}.schema_migrations ORDER BY 1`,
+    );
+    expect(rows.map((r) => r.version)).toEqual(versions);
+    await pool.query(`INSERT INTO ${schema}.schema_migrations (version, name, applied_at) VALUES (999, 'f', 'x')`);
     await expect(openPostgresStore(url)).rejects.toThrow(/newer than this build/);
   });
 
   it("leaves SQLite and PostgreSQL with the same tables, columns, keys and indexes", async () => {
-    const dir = sqliteFolder();
-    await openSqliteStore(dir).close();
-    const schema = postgresSchema();
-    await (await openPostgresStore(postgresUrlWithSchema(schema))).close();
-    const [onSqlite, onPostgres] = [sorted(sqliteShape(join(dir, "haetae.db"))), sorted(await postgresShape(schema))];
+    const { file } = sqliteFile();
+    const db = new Database(file);
+    migrateSqlite(db);
+    db.close();
+    const { schema, pool } = await postgresSchema();
+    await migratePostgres(pool);
+    const [onSqlite, onPostgres] = [sorted(sqliteShape(file)), sorted(await postgresShape(schema))];
     expect(Object.keys(onSqlite)).toContain("messages");
     expect(onSqlite.messages?.indexes).toEqual(["unique messages_client_msg (sender_id, client_msg_id)"]);
     expect(onSqlite.events?.primaryKey).toEqual(["id"]);
