@@ -1,4 +1,4 @@
-/** @module The store interface: the one place state lives. Adapters: `sqlite/` (embedded default). */
+/** @module The store interface: where the chat's state lives. One implementation, `sql/sql-store.ts`, on a driver per dialect: `sqlite/` (embedded, the default) and `postgres/` (scale-out). */
 
 import type { FeedEvent } from "../protocol/events.js";
 import type {

@@ -35,7 +35,10 @@ import * as messages from "./message-queries.js";
 import type { SqlDriver } from "./sql-driver.js";
 import * as tickets from "./ticket-queries.js";
 
-/** Reads go to the driver's reader (committed data only); every write goes through its group commit. */
+/**
+ * Reads go to the driver's reader (committed data only); every write goes through its group
+ * commit, except the WebSocket tickets' (`writeAlone`: no feed event depends on them).
+ */
 export class SqlStore implements Store {
   constructor(readonly driver: SqlDriver) {}
 
