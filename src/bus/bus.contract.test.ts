@@ -1,4 +1,4 @@
-/** @module The bus contract suite: every adapter named in BUSES (default "memory") must pass it. */
+/** @module The bus contract suite: every adapter named in BUSES (default "memory,nats") must pass it. */
 import { afterEach, describe, expect, it } from "vitest";
 import { NATS_URL } from "../../test/services.js";
 import type { Bus, BusControl, BusMessage } from "./bus.js";

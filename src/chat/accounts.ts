@@ -234,7 +234,8 @@ export async function revokeDevice(
   deviceId: string,
   forgetKey = false,
 ): Promise<void> {
-  if (!(await ctx.store.revokeDevice(userId, deviceId, forgetKey))) throw new HaetaeError("device_not_found");
+  if (!(await ctx.store.revokeDevice(userId, deviceId, ctx.now().toISOString(), forgetKey)))
+    throw new HaetaeError("device_not_found");
   await announceRevoked(ctx, [deviceId]);
 }
 

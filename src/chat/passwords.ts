@@ -48,6 +48,7 @@ export async function changePassword(
     user.id,
     await hashPassword(input.newPassword, ctx.limits.scryptLogN),
     deviceId,
+    ctx.now().toISOString(),
   );
   await announceRevoked(ctx, revoked);
   return { revokedDevices: revoked.length };
@@ -90,6 +91,7 @@ export async function startPasswordReset(
     hashToken(normalizeCode(code)),
     expiresAt,
     DISABLED_BY_RESET,
+    ctx.now().toISOString(),
   );
   await announceRevoked(ctx, revoked);
   // The record of who reset whom: ops actions on accounts are logged, not kept in the tower.
@@ -120,7 +122,8 @@ export async function redeemPasswordReset(
     throw wrong;
   }
   throttle.accounts.succeeded(counted);
-  await ctx.store.setPassword(record.id, await hashPassword(input.newPassword, ctx.limits.scryptLogN), null);
+  const hash = await hashPassword(input.newPassword, ctx.limits.scryptLogN);
+  await ctx.store.setPassword(record.id, hash, null, ctx.now().toISOString());
   const { passwordHash: _secret, ...user } = record;
   return issueDevice(ctx, user, input.deviceName ?? "device");
 }

@@ -1,21 +1,34 @@
-/** @module The store contract suite: every adapter named in STORES (default "sqlite") must pass it. */
+/**
+ * @module The store contract suite: every adapter named in STORES (default "sqlite,postgres") must pass it.
+ *
+ * Each adapter opens one store for the whole file (and a second node on it, for races between
+ * nodes), and each test makes its own users, conversations and keys (every id and name from
+ * `uid` or `ownNames`), so tests never see each other's rows. A restart closes and reopens the
+ * shared store (`restart`). A test whose assertions read every user (the people listed by role)
+ * opens a store of its own (`ownStore`). Three assertions read across users on the shared store —
+ * the staff listed, the count of tickets swept and the reports listed — and hold because only
+ * their test makes staff, tickets or reports there.
+ */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import Database from "better-sqlite3";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { dropSchema, freshSchema, postgresUrlWithSchema } from "../../test/services.js";
 import { type Conversation, HaetaeError } from "../protocol/index.js";
 import { openPostgresStore } from "./postgres/postgres-store.js";
-import { MIGRATIONS } from "./sqlite/migrations.js";
 import { openSqliteStore } from "./sqlite/sqlite-store.js";
 import { type AppendMessageInput, type Store, StoreConflictError } from "./store.js";
 
-/** An adapter under test: open a store on a place, and reopen the same place (to prove durability). */
+/** Where an adapter keeps a store: `open` may be called on it more than once (a second node, a restart). */
+interface Place {
+  open(): Promise<Store>;
+  dispose(): Promise<void> | void;
+}
+
+/** An adapter under test: a fresh, empty place to open stores on. */
 interface Adapter {
   name: string;
-  /** A fresh, empty place; `open` may be called on it more than once. */
-  create(): { open(): Promise<Store>; dispose(): Promise<void> | void };
+  create(): Place;
 }
 
 const ADAPTERS: Record<string, Adapter> = {
@@ -44,6 +57,12 @@ const now = () => new Date().toISOString();
 let counter = 0;
 const uid = (p: string) => `${p}-${++counter}`;
 
+/** Names for rows a test keys itself (device ids, tickets, key hashes), made its own: `mine("keep")`. */
+function ownNames(): (name: string) => string {
+  const tag = uid("t");
+  return (name) => `${name}.${tag}`;
+}
+
 async function user(store: Store, name = uid("u")) {
   return store.createUser({ id: uid("id"), username: name, displayName: name, passwordHash: "x", createdAt: now() });
 }
@@ -66,26 +85,44 @@ function group(createdBy: string, memberIds: string[]): Conversation {
 }
 
 describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $name", (adapter) => {
+  /** The file's one place on this adapter, its store, and a second node on it (for races between nodes). */
+  let place: Place;
+  let store: Store;
+  let other: Store;
+  beforeAll(async () => {
+    place = adapter.create();
+    [store, other] = await Promise.all([place.open(), place.open()]);
+  });
+  afterAll(async () => {
+    await Promise.all([store?.close(), other?.close()]);
+    await place?.dispose();
+  });
   const cleanups: (() => Promise<void> | void)[] = [];
   afterEach(async () => {
     for (const c of cleanups.splice(0).reverse()) await c();
   });
-  async function fresh() {
-    const place = adapter.create();
-    const store = await place.open();
-    cleanups.push(() => place.dispose());
-    cleanups.push(() => store.close());
-    return { store, place };
+  /** A store of the test's own on a fresh, empty place. */
+  async function ownStore() {
+    const own = adapter.create();
+    const opened = await own.open();
+    cleanups.push(() => own.dispose());
+    cleanups.push(() => opened.close());
+    return { store: opened, place: own };
+  }
+  /** Close the shared store and open it again on the same place, as a node restarts. */
+  async function restart(): Promise<Store> {
+    await store.close();
+    store = await place.open();
+    return store;
   }
 
   it("rejects a second user with the same username", async () => {
-    const { store } = await fresh();
-    await user(store, "same");
-    await expect(user(store, "same")).rejects.toBeInstanceOf(StoreConflictError);
+    const name = uid("same");
+    await user(store, name);
+    await expect(user(store, name)).rejects.toBeInstanceOf(StoreConflictError);
   });
 
   it("keeps a user's role: user by default, set by username, read by id, shown only to its owner", async () => {
-    const { store, place } = await fresh();
     const a = await user(store);
     const b = await store.createUser({
       id: uid("id"),
@@ -108,14 +145,12 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     const staff = await store.listStaff();
     expect(staff.map((u) => u.id).sort()).toEqual([a.id, b.id].sort());
     expect(staff.map((u) => u.role)).toEqual([undefined, undefined]);
-    await store.close();
-    const reopened = await place.open();
-    cleanups.push(() => reopened.close());
+    const reopened = await restart();
     expect(await reopened.getRole(a.id)).toBe("staff");
   });
 
   it("marks system accounts and leaves them out of the people listed by role", async () => {
-    const { store, place } = await fresh();
+    const { store, place } = await ownStore();
     const person = await user(store);
     const boss = await user(store);
     await store.setRole(boss.username, "admin");
@@ -145,34 +180,28 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
   });
 
   it("claims a setting once: concurrent claims all get the first value, later ones change nothing", async () => {
-    const { store, place } = await fresh();
-    expect(await store.getSetting("staff_conversation_id")).toBeNull();
+    const mine = ownNames();
+    expect(await store.getSetting(mine("staff_conversation_id"))).toBeNull();
     const claims = await Promise.all(
-      ["first", "second", "third"].map((value) => store.claimSetting("staff_conversation_id", value, now())),
+      ["first", "second", "third"].map((value) => store.claimSetting(mine("staff_conversation_id"), value, now())),
     );
     expect(new Set(claims).size).toBe(1);
     const [winner] = claims;
     expect(["first", "second", "third"]).toContain(winner);
-    expect(await store.claimSetting("staff_conversation_id", "later", now())).toBe(winner);
-    expect(await store.getSetting("staff_conversation_id")).toBe(winner);
-    expect(await store.getSetting("other")).toBeNull();
+    expect(await store.claimSetting(mine("staff_conversation_id"), "later", now())).toBe(winner);
+    expect(await store.getSetting(mine("staff_conversation_id"))).toBe(winner);
+    expect(await store.getSetting(mine("other"))).toBeNull();
     // Two stores on one database (two nodes) agree too, and the value survives a restart.
-    await store.close();
-    const [a, b] = [await place.open(), await place.open()];
-    cleanups.push(
-      () => a.close(),
-      () => b.close(),
-    );
+    const [a, b] = [await restart(), other];
     const both = await Promise.all([
-      a.claimSetting("other", "from-a", now()),
-      b.claimSetting("other", "from-b", now()),
+      a.claimSetting(mine("other"), "from-a", now()),
+      b.claimSetting(mine("other"), "from-b", now()),
     ]);
     expect(both[0]).toBe(both[1]);
-    expect(await a.getSetting("staff_conversation_id")).toBe(winner);
+    expect(await a.getSetting(mine("staff_conversation_id"))).toBe(winner);
   });
 
   it("writes lastSeenAt of many devices in one call, and of none else", async () => {
-    const { store } = await fresh();
     const a = await user(store);
     const made = "2026-01-01T00:00:00.000Z";
     const expires = "2099-01-01T00:00:00.000Z";
@@ -195,9 +224,7 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
   });
 
   it("redeems a WebSocket ticket once, on any node, only before it expires and while its device lives", async () => {
-    const { store, place } = await fresh();
-    const other = await place.open(); // a second node on the same store
-    cleanups.push(() => other.close());
+    const mine = ownNames();
     const a = await user(store);
     const made = now();
     const device = (id: string) => ({
@@ -208,99 +235,101 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
       lastSeenAt: made,
       expiresAt: "2099-01-01T00:00:00.000Z",
     });
-    await store.createDevice(device("dev-t1"), uid("token"));
-    await store.createDevice(device("dev-t2"), uid("token"));
+    await store.createDevice(device(mine("dev-t1")), uid("token"));
+    await store.createDevice(device(mine("dev-t2")), uid("token"));
     const at = "2026-06-01T12:00:00.000Z";
     const until = "2026-06-01T12:00:30.000Z";
-    await store.createWsTicket("t-once", "dev-t1", until);
+    await store.createWsTicket(mine("t-once"), mine("dev-t1"), until);
     // Redeemed by both nodes at once: exactly one gets the device.
-    const raced = await Promise.all([store.redeemWsTicket("t-once", at), other.redeemWsTicket("t-once", at)]);
-    expect(raced.filter((r) => r !== null).map((r) => [r?.device.id, r?.user.id])).toEqual([["dev-t1", a.id]]);
-    expect(await store.redeemWsTicket("t-once", at)).toBeNull();
+    const raced = await Promise.all([
+      store.redeemWsTicket(mine("t-once"), at),
+      other.redeemWsTicket(mine("t-once"), at),
+    ]);
+    expect(raced.filter((r) => r !== null).map((r) => [r?.device.id, r?.user.id])).toEqual([[mine("dev-t1"), a.id]]);
+    expect(await store.redeemWsTicket(mine("t-once"), at)).toBeNull();
     expect(await store.redeemWsTicket("no-such-ticket", at)).toBeNull();
     // Expired: refused, and gone.
-    await store.createWsTicket("t-late", "dev-t1", until);
-    expect(await other.redeemWsTicket("t-late", "2026-06-01T12:00:30.001Z")).toBeNull();
+    await store.createWsTicket(mine("t-late"), mine("dev-t1"), until);
+    expect(await other.redeemWsTicket(mine("t-late"), "2026-06-01T12:00:30.001Z")).toBeNull();
     // A revoked device's unused tickets die with it.
-    await store.createWsTicket("t-revoked", "dev-t2", until);
-    expect(await store.revokeDevice(a.id, "dev-t2")).toBe(true);
-    expect(await other.redeemWsTicket("t-revoked", at)).toBeNull();
+    await store.createWsTicket(mine("t-revoked"), mine("dev-t2"), until);
+    expect(await store.revokeDevice(a.id, mine("dev-t2"), now())).toBe(true);
+    expect(await other.redeemWsTicket(mine("t-revoked"), at)).toBeNull();
     // The sweep deletes expired tickets only.
-    await store.createWsTicket("t-old", "dev-t1", "2026-06-01T11:00:00.000Z");
-    await store.createWsTicket("t-fresh", "dev-t1", until);
+    await store.createWsTicket(mine("t-old"), mine("dev-t1"), "2026-06-01T11:00:00.000Z");
+    await store.createWsTicket(mine("t-fresh"), mine("dev-t1"), until);
     expect(await other.sweepWsTickets(at)).toBe(1);
-    expect((await store.redeemWsTicket("t-fresh", at))?.device.id).toBe("dev-t1");
+    expect((await store.redeemWsTicket(mine("t-fresh"), at))?.device.id).toBe(mine("dev-t1"));
   });
 
   it("rotates device keys, and a password change keeps only the current device's login and keys", async () => {
-    const { store } = await fresh();
     const [a, b] = [await user(store), await user(store)];
+    const mine = ownNames();
     const made = now();
     const expires = "2099-01-01T00:00:00.000Z";
     const device = (id: string, keyHash: string, userId = a.id, replaces?: string, expiresAt = expires) =>
-      store.createDevice({ id, userId, name: id, createdAt: made, lastSeenAt: made, expiresAt: expires }, `t-${id}`, {
-        keyHash,
-        expiresAt,
-        replacesKeyHash: replaces,
-      });
-    await device("keep", "k-keep");
-    await device("other1", "k-old");
-    await device("other2", "k-new", a.id, "k-old");
-    await device("b-dev", "k-b", b.id);
-    await device("old", "k-expired", a.id, undefined, "2000-01-01T00:00:00.000Z");
-    expect(await store.getDeviceKey("k-old", now())).toBeNull();
-    expect(await store.getDeviceKey("k-expired", now())).toBeNull();
-    expect(await store.getDeviceKey("k-new", now())).toMatchObject({ userId: a.id, deviceId: "other2" });
+      store.createDevice(
+        { id, userId, name: id, createdAt: made, lastSeenAt: made, expiresAt: expires },
+        `token-${id}`,
+        { keyHash, expiresAt, replacesKeyHash: replaces },
+      );
+    await device(mine("keep"), mine("k-keep"));
+    await device(mine("other1"), mine("k-old"));
+    await device(mine("other2"), mine("k-new"), a.id, mine("k-old"));
+    await device(mine("b-dev"), mine("k-b"), b.id);
+    await device(mine("old"), mine("k-expired"), a.id, undefined, "2000-01-01T00:00:00.000Z");
+    expect(await store.getDeviceKey(mine("k-old"), now())).toBeNull();
+    expect(await store.getDeviceKey(mine("k-expired"), now())).toBeNull();
+    expect(await store.getDeviceKey(mine("k-new"), now())).toMatchObject({ userId: a.id, deviceId: mine("other2") });
     // Another user's key is not replaced by naming it.
-    await device("keep2", "k-a2", a.id, "k-b");
-    expect(await store.getDeviceKey("k-b", now())).not.toBeNull();
+    await device(mine("keep2"), mine("k-a2"), a.id, mine("k-b"));
+    expect(await store.getDeviceKey(mine("k-b"), now())).not.toBeNull();
 
-    const revoked = await store.setPassword(a.id, "new-hash", "keep");
-    expect(revoked.sort()).toEqual(["keep2", "old", "other1", "other2"]);
-    expect((await store.listDevices(a.id, now())).map((d) => d.id)).toEqual(["keep"]);
+    const revoked = await store.setPassword(a.id, "new-hash", mine("keep"), now());
+    expect(revoked.sort()).toEqual(["keep2", "old", "other1", "other2"].map(mine));
+    expect((await store.listDevices(a.id, now())).map((d) => d.id)).toEqual([mine("keep")]);
     expect((await store.getUserByUsername(a.username))?.passwordHash).toBe("new-hash");
-    expect(await store.getDeviceKey("k-new", now())).toBeNull();
-    expect(await store.getDeviceKey("k-a2", now())).toBeNull();
-    expect(await store.getDeviceKey("k-keep", now())).not.toBeNull();
-    expect(await store.getDeviceKey("k-b", now())).not.toBeNull();
+    expect(await store.getDeviceKey(mine("k-new"), now())).toBeNull();
+    expect(await store.getDeviceKey(mine("k-a2"), now())).toBeNull();
+    expect(await store.getDeviceKey(mine("k-keep"), now())).not.toBeNull();
+    expect(await store.getDeviceKey(mine("k-b"), now())).not.toBeNull();
     expect(await store.listDevices(b.id, now())).toHaveLength(1);
   });
 
   it("starts a password reset that ends every login, and takes its code once, unexpired, for its user only", async () => {
-    const { store } = await fresh();
     const [a, b] = [await user(store), await user(store)];
+    const mine = ownNames();
     const made = now();
     await store.createDevice(
       {
-        id: "a-dev",
+        id: mine("a-dev"),
         userId: a.id,
         name: "d",
         createdAt: made,
         lastSeenAt: made,
         expiresAt: "2099-01-01T00:00:00.000Z",
       },
-      "t-a",
-      { keyHash: "k-a", expiresAt: "2099-01-01T00:00:00.000Z" },
+      mine("t-a"),
+      { keyHash: mine("k-a"), expiresAt: "2099-01-01T00:00:00.000Z" },
     );
     const later = "2099-01-01T00:00:00.000Z";
-    expect(await store.startPasswordReset(a.id, "old-code", later, "!disabled")).toEqual(["a-dev"]);
-    expect(await store.startPasswordReset(a.id, "code", later, "!disabled")).toEqual([]);
+    expect(await store.startPasswordReset(a.id, "old-code", later, "!disabled", now())).toEqual([mine("a-dev")]);
+    expect(await store.startPasswordReset(a.id, "code", later, "!disabled", now())).toEqual([]);
     expect((await store.getUserByUsername(a.username))?.passwordHash).toBe("!disabled");
     expect(await store.listDevices(a.id, now())).toEqual([]);
-    expect(await store.getDeviceKey("k-a", now())).toBeNull();
+    expect(await store.getDeviceKey(mine("k-a"), now())).toBeNull();
     expect(await store.takePasswordReset(a.id, "old-code", now())).toBe(false); // replaced by the newer one
     expect(await store.takePasswordReset(b.id, "code", now())).toBe(false);
     expect(await store.takePasswordReset(a.id, "code", "2100-01-01T00:00:00.000Z")).toBe(false); // expired
     expect(await store.takePasswordReset(a.id, "code", now())).toBe(true);
     expect(await store.takePasswordReset(a.id, "code", now())).toBe(false);
     // A password change drops a pending reset too.
-    await store.startPasswordReset(a.id, "code2", later, "!disabled");
-    await store.setPassword(a.id, "h", null);
+    await store.startPasswordReset(a.id, "code2", later, "!disabled", now());
+    await store.setPassword(a.id, "h", null, now());
     expect(await store.takePasswordReset(a.id, "code2", now())).toBe(false);
   });
 
   it("gives each conversation its own gap-free seq from 1, under concurrent appends", async () => {
-    const { store } = await fresh();
     const a = await user(store);
     const g1 = (await store.createGroup(group(a.id, [a.id]))).value;
     const g2 = (await store.createGroup(group(a.id, [a.id]))).value;
@@ -317,9 +346,6 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
   });
 
   it("keeps seq gap-free and the feed in commit order with two nodes writing to one conversation", async () => {
-    const { store, place } = await fresh();
-    const other = await place.open();
-    cleanups.push(() => other.close());
     const a = await user(store);
     const g = (await store.createGroup(group(a.id, [a.id]))).value;
     const writes = [];
@@ -337,20 +363,18 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
   });
 
   it("re-checks membership inside the write and hears only current members", async () => {
-    const { store } = await fresh();
     const a = await user(store);
     const b = await user(store);
     const c = await user(store);
     const g = (await store.createGroup(group(a.id, [a.id, b.id, c.id]))).value;
-    await store.removeMember(g.id, b.id, a.id);
+    await store.removeMember(g.id, b.id, a.id, now());
     await expect(store.appendMessage(msg(g.id, b.id, "after removal"))).rejects.toMatchObject({ code: "forbidden" });
     const sent = await store.appendMessage(msg(g.id, a.id, "to the rest"));
     expect([...sent.audience].sort()).toEqual([a.id, c.id].sort());
-    await expect(store.markRead(g.id, b.id, 1)).rejects.toMatchObject({ code: "forbidden" });
+    await expect(store.markRead(g.id, b.id, 1, now())).rejects.toMatchObject({ code: "forbidden" });
   });
 
   it("never writes text into a deleted message, and scrubs it from the feed", async () => {
-    const { store } = await fresh();
     const a = await user(store);
     const g = (await store.createGroup(group(a.id, [a.id]))).value;
     await store.appendMessage(msg(g.id, a.id, "my password is hunter2"));
@@ -368,7 +392,6 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
   });
 
   it("refuses the same clientMsgId in another conversation even inside one group commit", async () => {
-    const { store } = await fresh();
     const a = await user(store);
     const g1 = (await store.createGroup(group(a.id, [a.id]))).value;
     const g2 = (await store.createGroup(group(a.id, [a.id]))).value;
@@ -382,7 +405,6 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
   });
 
   it("pages history from the newest without bounds, and checks the member limit inside the write", async () => {
-    const { store } = await fresh();
     const a = await user(store);
     const [b, c] = [await user(store), await user(store)];
     const g = (await store.createGroup(group(a.id, [a.id]))).value;
@@ -399,7 +421,6 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
   });
 
   it("is idempotent on (senderId, clientMsgId): the retry returns the original and writes nothing", async () => {
-    const { store } = await fresh();
     const a = await user(store);
     const g = (await store.createGroup(group(a.id, [a.id]))).value;
     const first = await store.appendMessage(msg(g.id, a.id, "hello", "same-id"));
@@ -412,7 +433,6 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
   });
 
   it("refuses a retry by a sender who is no longer a member, alone and inside one group commit", async () => {
-    const { store } = await fresh();
     const [a, b] = [await user(store), await user(store)];
     const g = (await store.createGroup(group(a.id, [a.id, b.id]))).value;
     const sent = msg(g.id, b.id, "before removal", "b-1");
@@ -428,7 +448,7 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     for (const retry of [alone, grouped]) {
       expect([retry?.duplicate, retry?.value.id, retry?.value.seq]).toEqual([true, original.value.id, 1]);
     }
-    await store.removeMember(g.id, b.id, a.id);
+    await store.removeMember(g.id, b.id, a.id, now());
     await expect(store.appendMessage({ ...sent, id: uid("m") })).rejects.toMatchObject({ code: "forbidden" });
     const inGroup = await Promise.allSettled([
       store.appendMessage({ ...sent, id: uid("m") }),
@@ -440,18 +460,14 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
   });
 
   it("keeps what it acknowledged across a close and reopen", async () => {
-    const { store, place } = await fresh();
     const a = await user(store);
     const g = (await store.createGroup(group(a.id, [a.id]))).value;
     await store.appendMessage(msg(g.id, a.id, "durable"));
-    await store.close();
-    const again = await place.open();
-    cleanups.push(() => again.close());
+    const again = await restart();
     expect((await again.getMessage(g.id, 1))?.text).toBe("durable");
   });
 
   it("creates a direct conversation once per pair, whichever side asks", async () => {
-    const { store } = await fresh();
     const a = await user(store);
     const b = await user(store);
     const base = { kind: "direct" as const, createdAt: now() };
@@ -463,28 +479,26 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
   });
 
   it("moves read cursors forward only, never past the last seq, with an event only when they move", async () => {
-    const { store } = await fresh();
     const a = await user(store);
     const b = await user(store);
     const g = (await store.createGroup(group(a.id, [a.id, b.id]))).value;
     for (let i = 0; i < 3; i++) await store.appendMessage(msg(g.id, a.id, `m${i}`));
-    expect((await store.markRead(g.id, b.id, 2)).value).toBe(2);
-    const back = await store.markRead(g.id, b.id, 1);
+    expect((await store.markRead(g.id, b.id, 2, now())).value).toBe(2);
+    const back = await store.markRead(g.id, b.id, 1, now());
     expect(back.value).toBe(2);
     expect(back.event).toBeNull();
-    expect((await store.markRead(g.id, b.id, 99)).value).toBe(3);
+    expect((await store.markRead(g.id, b.id, 99, now())).value).toBe(3);
     expect((await store.getMember(g.id, a.id))?.readSeq).toBe(3); // the sender has read what it sent
   });
 
   it("shows a member's feed only while they are a member, including their own removal", async () => {
-    const { store } = await fresh();
     const a = await user(store);
     const b = await user(store);
     const g = (await store.createGroup(group(a.id, [a.id]))).value;
     await store.appendMessage(msg(g.id, a.id, "before b"));
     await store.addMembers(g.id, [b.id], a.id, now(), 1000);
     await store.appendMessage(msg(g.id, a.id, "while b"));
-    await store.removeMember(g.id, b.id, a.id);
+    await store.removeMember(g.id, b.id, a.id, now());
     await store.appendMessage(msg(g.id, a.id, "after b"));
     const { events } = await store.feed(b.id, 0, 100);
     expect(events.map((e) => e.type)).toEqual(["conversation.updated", "message.new", "conversation.updated"]);
@@ -496,12 +510,11 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
   });
 
   it("keeps every membership span in the feed when a member is removed and added again", async () => {
-    const { store } = await fresh();
     const a = await user(store);
     const b = await user(store);
     const g = (await store.createGroup(group(a.id, [a.id, b.id]))).value;
     await store.appendMessage(msg(g.id, a.id, "first span"));
-    await store.removeMember(g.id, b.id, a.id);
+    await store.removeMember(g.id, b.id, a.id, now());
     await store.appendMessage(msg(g.id, a.id, "while away"));
     await store.addMembers(g.id, [b.id], a.id, now(), 1000);
     await store.appendMessage(msg(g.id, a.id, "second span"));
@@ -512,12 +525,12 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
   });
 
   it("lets one failing write fail alone when writes are committed together", async () => {
-    const { store } = await fresh();
-    const a = await user(store, "taken");
+    const taken = uid("taken");
+    const a = await user(store, taken);
     const g = (await store.createGroup(group(a.id, [a.id]))).value;
     const results = await Promise.allSettled([
       store.appendMessage(msg(g.id, a.id, "one")),
-      user(store, "taken"),
+      user(store, taken),
       store.appendMessage(msg(g.id, a.id, "two")),
     ]);
     expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
@@ -526,7 +539,6 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
   });
 
   it("answers sends committed together exactly as one at a time: seqs, duplicates, refusals, cursors, feed order", async () => {
-    const { store } = await fresh();
     const [a, b, c] = [await user(store), await user(store), await user(store)];
     const g = (await store.createGroup(group(a.id, [a.id, c.id]))).value;
     const first = msg(g.id, a.id, "one", "same");
@@ -564,7 +576,6 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
   });
 
   it("decides a missing conversation, a block and a reply target inside the write, in a group and alone", async () => {
-    const { store } = await fresh();
     const [a, b] = [await user(store), await user(store)];
     const direct = (
       await store.getOrCreateDirect({
@@ -617,7 +628,6 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
   });
 
   it("undoes a group of sends that fails as a whole and runs each alone, so only the bad one fails", async () => {
-    const { store } = await fresh();
     const a = await user(store);
     const g = (await store.createGroup(group(a.id, [a.id]))).value;
     const one = msg(g.id, a.id, "one");
@@ -636,7 +646,6 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
   });
 
   it("pages the feed by eventId without loss or repetition", async () => {
-    const { store } = await fresh();
     const a = await user(store);
     const g = (await store.createGroup(group(a.id, [a.id]))).value;
     for (let i = 0; i < 25; i++) await store.appendMessage(msg(g.id, a.id, `m${i}`));
@@ -653,7 +662,6 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
   });
 
   it("erases the text of a deleted message and keeps its seq", async () => {
-    const { store } = await fresh();
     const a = await user(store);
     const g = (await store.createGroup(group(a.id, [a.id]))).value;
     await store.appendMessage(msg(g.id, a.id, "secret"));
@@ -664,7 +672,6 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
   });
 
   it("counts reactions per emoji and adds one user's same reaction once", async () => {
-    const { store } = await fresh();
     const a = await user(store);
     const b = await user(store);
     const g = (await store.createGroup(group(a.id, [a.id, b.id]))).value;
@@ -679,7 +686,6 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
   });
 
   it("writes invitations with a group, under the inviter's hourly cap checked in the write, once per invitee", async () => {
-    const { store } = await fresh();
     const a = await user(store);
     const b = await user(store);
     const c = await user(store);
@@ -729,7 +735,6 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
   });
 
   it("answers an invitation once: accepting adds the member in the same write, declining does not", async () => {
-    const { store } = await fresh();
     const a = await user(store);
     const b = await user(store);
     const g = group(a.id, [a.id]);
@@ -782,7 +787,6 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
   });
 
   it("answers which users have blocks and contacts toward one user, in bulk", async () => {
-    const { store } = await fresh();
     const [me, x, y, z] = [await user(store), await user(store), await user(store), await user(store)];
     await store.addBlock(x.id, me.id, now()); // x blocked me
     await store.addBlock(me.id, y.id, now()); // I blocked y
@@ -795,7 +799,6 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
   });
 
   it("pages a user's conversations by a keyset, newest activity first, each once", async () => {
-    const { store } = await fresh();
     const a = await user(store);
     const made: string[] = [];
     for (let i = 0; i < 7; i++) made.push((await store.createGroup(group(a.id, [a.id]))).value.id);
@@ -815,31 +818,10 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
   });
 
   it("hands ownership on when the owner leaves a group", async () => {
-    const { store } = await fresh();
     const a = await user(store);
     const b = await user(store);
     const g = (await store.createGroup(group(a.id, [a.id, b.id]))).value;
-    await store.removeMember(g.id, a.id, a.id);
+    await store.removeMember(g.id, a.id, a.id, now());
     expect((await store.getMember(g.id, b.id))?.role).toBe("owner");
-  });
-});
-
-describe("sqlite migrations", () => {
-  it("records each version once and refuses a database newer than the build", () => {
-    const dir = mkdtempSync(join(tmpdir(), "haetae-mig-"));
-    try {
-      openSqliteStore(dir).close();
-      openSqliteStore(dir).close(); // a second start applies nothing new
-      const db = new Database(join(dir, "haetae.db"));
-      const versions = db.prepare("SELECT version FROM schema_migrations ORDER BY version").all() as {
-        version: number;
-      }[];
-      expect(versions.map((v) => v.version)).toEqual(MIGRATIONS.map((m) => m.version));
-      db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 'x')").run();
-      db.close();
-      expect(() => openSqliteStore(dir)).toThrow(/newer than this build/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
   });
 });

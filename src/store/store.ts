@@ -1,4 +1,4 @@
-/** @module The store interface: the one place state lives. Adapters: `sqlite/` (embedded default). */
+/** @module The store interface: where the chat's state lives. One implementation, `sql/sql-store.ts`, on a driver per dialect: `sqlite/` (embedded, the default) and `postgres/` (scale-out). */
 
 import type { FeedEvent } from "../protocol/events.js";
 import type {
@@ -171,10 +171,10 @@ export interface Store {
   activeDeviceIds(deviceIds: readonly string[], now: string): Promise<Set<string>>;
   listDevices(userId: string, now: string): Promise<DeviceRecord[]>;
   /**
-   * Revoke a device of this user, and delete its unused WebSocket tickets; false when there was
-   * none. `forgetKey` deletes its device key too (a revoke from another device; a logout keeps it).
+   * Revoke a device of this user at `at`, and delete its unused WebSocket tickets; false when there
+   * was none. `forgetKey` deletes its device key too (a revoke from another device; a logout keeps it).
    */
-  revokeDevice(userId: string, deviceId: string, forgetKey?: boolean): Promise<boolean>;
+  revokeDevice(userId: string, deviceId: string, at: string, forgetKey?: boolean): Promise<boolean>;
 
   /**
    * Keep a one-time WebSocket ticket (only its hash) for this device until `expiresAt`. Visible
@@ -193,16 +193,23 @@ export interface Store {
   getDeviceKey(keyHash: string, now: string): Promise<DeviceKeyRecord | null>;
   /**
    * Set a user's password hash and, in the same transaction, end every other login: revoke each
-   * device but `keepDeviceId`, delete every device key not issued to it, and drop a pending
-   * reset. Returns the ids of the devices revoked (their sessions are closed by the caller).
+   * device but `keepDeviceId` (revoked at `at`), delete every device key not issued to it, and drop
+   * a pending reset. Returns the ids of the devices revoked (their sessions are closed by the caller).
    */
-  setPassword(userId: string, passwordHash: string, keepDeviceId: string | null): Promise<string[]>;
+  setPassword(userId: string, passwordHash: string, keepDeviceId: string | null, at: string): Promise<string[]>;
   /**
    * Start a staff-initiated reset in one transaction: the password is replaced by `disabledHash`
-   * (which no password matches), every device is revoked and every device key deleted, and the
-   * reset code's hash is kept until `expiresAt` (replacing an earlier one). Returns the devices revoked.
+   * (which no password matches), every device is revoked (at `at`) and every device key deleted,
+   * and the reset code's hash is kept until `expiresAt` (replacing an earlier one). Returns the
+   * devices revoked.
    */
-  startPasswordReset(userId: string, codeHash: string, expiresAt: string, disabledHash: string): Promise<string[]>;
+  startPasswordReset(
+    userId: string,
+    codeHash: string,
+    expiresAt: string,
+    disabledHash: string,
+    at: string,
+  ): Promise<string[]>;
   /** Use up the user's reset when its code hash matches and it has not expired; false otherwise. */
   takePasswordReset(userId: string, codeHash: string, now: string): Promise<boolean>;
 
@@ -232,7 +239,7 @@ export interface Store {
   getMember(conversationId: string, userId: string): Promise<MemberState | null>;
   getMembers(conversationId: string): Promise<MemberState[]>;
   lastSeq(conversationId: string): Promise<number>;
-  updateTitle(conversationId: string, title: string, byUserId: string): Promise<Written<Conversation>>;
+  updateTitle(conversationId: string, title: string, byUserId: string, at: string): Promise<Written<Conversation>>;
   /**
    * Add members, and invite others (`invite`); `member_limit_exceeded` (checked inside the write)
    * past `maxMembers`; `forbidden` when `byUserId` is no longer a member.
@@ -245,7 +252,7 @@ export interface Store {
     maxMembers: number,
     invite?: InviteInput,
   ): Promise<WrittenWithInvitations>;
-  removeMember(conversationId: string, userId: string, byUserId: string): Promise<Written<Conversation>>;
+  removeMember(conversationId: string, userId: string, byUserId: string, at: string): Promise<Written<Conversation>>;
   /** Every conversation of the user (unpaged; for the server's own use, never a client's reply). */
   listConversations(userId: string): Promise<ConversationSummary[]>;
   /**
@@ -315,7 +322,7 @@ export interface Store {
   ): Promise<{ messages: Message[]; hasMore: boolean }>;
 
   /** Move a read cursor forward (never back, never past lastSeq); event only when it moved. */
-  markRead(conversationId: string, userId: string, seq: number): Promise<Written<number>>;
+  markRead(conversationId: string, userId: string, seq: number, at: string): Promise<Written<number>>;
 
   /**
    * The feed of `userId` after `afterEventId`: every event of every conversation while the

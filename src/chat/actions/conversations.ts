@@ -146,7 +146,7 @@ export async function renameGroup(
   title: string,
 ): Promise<Conversation> {
   await accessGroup(ctx, userId, conversationId);
-  const written = await ctx.store.updateTitle(conversationId, checkTitle(title), userId);
+  const written = await ctx.store.updateTitle(conversationId, checkTitle(title), userId, ctx.now().toISOString());
   if (written.event) await publishEvent(ctx, written.audience, written.event);
   return written.value;
 }
@@ -195,7 +195,7 @@ export async function removeMember(
     throw new HaetaeError("forbidden", "Only the group's owner may remove members.");
   }
   if (!conversation.memberIds.includes(targetId)) throw new HaetaeError("user_not_found", "That user is not a member.");
-  const written = await ctx.store.removeMember(conversationId, targetId, userId);
+  const written = await ctx.store.removeMember(conversationId, targetId, userId, ctx.now().toISOString());
   // The removed user hears it too, so every device of theirs drops the conversation.
   if (written.event) await publishEvent(ctx, written.audience, written.event);
   return written.value;

@@ -11,7 +11,7 @@ export async function markRead(
   input: { conversationId: string; seq: number },
 ): Promise<number> {
   await accessConversation(ctx, userId, input.conversationId);
-  const written = await ctx.store.markRead(input.conversationId, userId, input.seq);
+  const written = await ctx.store.markRead(input.conversationId, userId, input.seq, ctx.now().toISOString());
   if (written.event?.type === "receipt") {
     // Level 2 and above: the receipt is stored; its live fan-out is coalesced (G5).
     if (ctx.load.level >= 2) ctx.receipts.offer(written.audience, written.event);

@@ -64,7 +64,7 @@ export async function ensureStaffConversation(ctx: ChatContext, statusUserId: st
     conversation = (await ctx.store.getConversation(id)) as Conversation;
   }
   if (conversation.title !== title) {
-    const written = await ctx.store.updateTitle(id, title, conversation.createdBy);
+    const written = await ctx.store.updateTitle(id, title, conversation.createdBy, ctx.now().toISOString());
     if (written.event) await publishEvent(ctx, written.audience, written.event);
   }
   await reconcileStaffMembers(ctx);
@@ -119,7 +119,7 @@ async function changeMembers(
   }
   for (const userId of remove) {
     // The removed user hears it too, so every device of theirs drops the conversation.
-    const written = await ctx.store.removeMember(conversation.id, userId, by);
+    const written = await ctx.store.removeMember(conversation.id, userId, by, ctx.now().toISOString());
     if (written.event) await publishEvent(ctx, written.audience, written.event);
   }
 }

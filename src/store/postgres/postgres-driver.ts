@@ -4,12 +4,11 @@ import { type BatchableWrite, GroupCommit } from "../sql/group-commit.js";
 import type { DriverOptions, SqlDriver, SqlExecutor } from "../sql/sql-driver.js";
 import { threadModuleUrl, WriterThread } from "../sql/writer-thread.js";
 import { StoreUnavailableError } from "../store-errors.js";
-import { migrate } from "./migrations.js";
 import { connectionSettings, PgExecutor, storeError } from "./postgres-connection.js";
+import { migrate } from "./postgres-migrate.js";
 import type { PgWriterData } from "./postgres-writer-thread.js";
 
 export class PostgresDriver implements SqlDriver {
-  readonly dialect = "postgres" as const;
   readonly reader: SqlExecutor;
   private readonly commits: GroupCommit;
   private closed = false;

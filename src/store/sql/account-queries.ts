@@ -263,7 +263,7 @@ export async function deviceKeyByHash(db: SqlExecutor, keyHash: string, now: str
 }
 
 /**
- * Inside a write: set the password hash, revoke every device but `keepDeviceId`, delete the
+ * Inside a write: set the password hash, revoke every device but `keepDeviceId` (at `at`), delete the
  * device keys not issued to it and any pending reset. The ids of the devices revoked.
  */
 export async function replacePassword(
@@ -271,6 +271,7 @@ export async function replacePassword(
   userId: string,
   passwordHash: string,
   keepDeviceId: string | null,
+  at: string,
 ): Promise<string[]> {
   const keep = keepDeviceId ?? "";
   await tx.run("UPDATE users SET password_hash = ? WHERE id = ?", [passwordHash, userId]);
@@ -279,7 +280,7 @@ export async function replacePassword(
     [userId, keep],
   );
   await tx.run("UPDATE devices SET revoked_at = ? WHERE user_id = ? AND id <> ? AND revoked_at IS NULL", [
-    new Date().toISOString(),
+    at,
     userId,
     keep,
   ]);

@@ -1,6 +1,7 @@
 /** @module Appending messages in groups: the sends of one group commit share their statements (one multi-row INSERT per table). */
+
+import { HaetaeError } from "../../protocol/errors.js";
 import type { FeedEvent, Message } from "../../protocol/index.js";
-import { HaetaeError } from "../../protocol/index.js";
 import type { AppendMessageInput, Written } from "../store.js";
 import { byJoinOrder } from "./conversation-queries.js";
 import type { BatchableWrite, Outcome } from "./group-commit.js";

@@ -1,6 +1,7 @@
 /** @module SQL of conversations and memberships. */
+
+import { HaetaeError } from "../../protocol/errors.js";
 import type { Conversation, ConversationSummary, MemberState } from "../../protocol/index.js";
-import { HaetaeError } from "../../protocol/index.js";
 import type {
   ConversationPage,
   ConversationPageInput,

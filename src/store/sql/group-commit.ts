@@ -1,5 +1,5 @@
 /** @module Group commit: the writes queued in one turn of the event loop share one transaction and one fsync. */
-import { HaetaeError } from "../../protocol/index.js";
+import { HaetaeError } from "../../protocol/errors.js";
 import type { SqlExecutor } from "./sql-driver.js";
 
 /** A connection a batch runs on, from the dialect's driver. */

@@ -1,6 +1,7 @@
 /** @module SQL of group invitations (the consent of a non-contact to join) and of reports of groups. */
+
+import { HaetaeError } from "../../protocol/errors.js";
 import type { ConversationReport, Invitation } from "../../protocol/index.js";
-import { HaetaeError } from "../../protocol/index.js";
 import type { InviteInput, Written } from "../store.js";
 import { appendEvent, userChannel } from "./feed-queries.js";
 import type { SqlExecutor } from "./sql-driver.js";

@@ -1,6 +1,7 @@
 /** @module SQL of messages, reactions and read cursors. */
+
+import { HaetaeError } from "../../protocol/errors.js";
 import type { Message } from "../../protocol/index.js";
-import { HaetaeError } from "../../protocol/index.js";
 import type { AppendMessageInput, Written } from "../store.js";
 import { blockedEitherWay } from "./account-queries.js";
 import { memberIds, membersForWrite } from "./conversation-queries.js";

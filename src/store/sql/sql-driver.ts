@@ -17,7 +17,6 @@ export interface SqlExecutor {
  * event n+1 before event n exists).
  */
 export interface SqlDriver {
-  readonly dialect: "sqlite" | "postgres";
   readonly reader: SqlExecutor;
   write<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
   /** Like `write`, for a write that may share statements with its neighbours of the same kind in the batch. */

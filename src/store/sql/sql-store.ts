@@ -35,7 +35,10 @@ import * as messages from "./message-queries.js";
 import type { SqlDriver } from "./sql-driver.js";
 import * as tickets from "./ticket-queries.js";
 
-/** Reads go to the driver's reader (committed data only); every write goes through its group commit. */
+/**
+ * Reads go to the driver's reader (committed data only); every write goes through its group
+ * commit, except the WebSocket tickets' (`writeAlone`: no feed event depends on them).
+ */
 export class SqlStore implements Store {
   constructor(readonly driver: SqlDriver) {}
 
@@ -143,11 +146,11 @@ export class SqlStore implements Store {
     return accounts.devicesOf(this.db, userId, now);
   }
 
-  async revokeDevice(userId: string, deviceId: string, forgetKey = false): Promise<boolean> {
+  async revokeDevice(userId: string, deviceId: string, at: string, forgetKey = false): Promise<boolean> {
     const result = await this.driver.write(async (tx) => {
       const revoked = await tx.run(
         "UPDATE devices SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL",
-        [new Date().toISOString(), deviceId, userId],
+        [at, deviceId, userId],
       );
       if (revoked.changes > 0) {
         await tickets.deleteDeviceTickets(tx, deviceId);
@@ -179,13 +182,19 @@ export class SqlStore implements Store {
     return accounts.deviceKeyByHash(this.db, keyHash, now);
   }
 
-  setPassword(userId: string, passwordHash: string, keepDeviceId: string | null): Promise<string[]> {
-    return this.driver.write((tx) => accounts.replacePassword(tx, userId, passwordHash, keepDeviceId));
+  setPassword(userId: string, passwordHash: string, keepDeviceId: string | null, at: string): Promise<string[]> {
+    return this.driver.write((tx) => accounts.replacePassword(tx, userId, passwordHash, keepDeviceId, at));
   }
 
-  startPasswordReset(userId: string, codeHash: string, expiresAt: string, disabledHash: string): Promise<string[]> {
+  startPasswordReset(
+    userId: string,
+    codeHash: string,
+    expiresAt: string,
+    disabledHash: string,
+    at: string,
+  ): Promise<string[]> {
     return this.driver.write(async (tx) => {
-      const revoked = await accounts.replacePassword(tx, userId, disabledHash, null);
+      const revoked = await accounts.replacePassword(tx, userId, disabledHash, null, at);
       await tx.run("INSERT INTO password_resets (user_id, code_hash, expires_at) VALUES (?, ?, ?)", [
         userId,
         codeHash,
@@ -296,8 +305,7 @@ export class SqlStore implements Store {
     return conversations.lastSeqOf(this.db, conversationId);
   }
 
-  updateTitle(conversationId: string, title: string, byUserId: string): Promise<Written<Conversation>> {
-    const at = new Date().toISOString();
+  updateTitle(conversationId: string, title: string, byUserId: string, at: string): Promise<Written<Conversation>> {
     return this.driver.write((tx) => conversations.updateTitle(tx, conversationId, title, byUserId, at));
   }
 
@@ -314,8 +322,7 @@ export class SqlStore implements Store {
     );
   }
 
-  removeMember(conversationId: string, userId: string, byUserId: string): Promise<Written<Conversation>> {
-    const at = new Date().toISOString();
+  removeMember(conversationId: string, userId: string, byUserId: string, at: string): Promise<Written<Conversation>> {
     return this.driver.write((tx) => conversations.removeMember(tx, conversationId, userId, byUserId, at));
   }
 
@@ -418,8 +425,7 @@ export class SqlStore implements Store {
     return messages.historyOf(this.db, conversationId, page);
   }
 
-  markRead(conversationId: string, userId: string, seq: number): Promise<Written<number>> {
-    const at = new Date().toISOString();
+  markRead(conversationId: string, userId: string, seq: number, at: string): Promise<Written<number>> {
     return this.driver.write((tx) => messages.markRead(tx, conversationId, userId, seq, at));
   }
 

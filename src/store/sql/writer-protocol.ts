@@ -1,6 +1,6 @@
 /** @module What crosses between the main thread and a store's writer thread: requests, replies, errors, and the loop that serves them in order. */
 import type { MessagePort } from "node:worker_threads";
-import { type ErrorCode, HaetaeError } from "../../protocol/index.js";
+import { type ErrorCode, HaetaeError } from "../../protocol/errors.js";
 import { StoreConflictError, StoreInvalidValueError, StoreUnavailableError } from "../store-errors.js";
 import { APPEND_MESSAGE } from "./append-messages.js";
 import { type BatchableWrite, type Outcome, runGroup } from "./group-commit.js";

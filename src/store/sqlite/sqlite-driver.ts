@@ -5,9 +5,9 @@ import { makePrivateFolder, openPrivateDatabase } from "../data-folder.js";
 import { type BatchableWrite, GroupCommit } from "../sql/group-commit.js";
 import type { DriverOptions, SqlDriver, SqlExecutor } from "../sql/sql-driver.js";
 import { StoreUnavailableError } from "../store-errors.js";
-import { migrate } from "./migrations.js";
 import { SqliteCheckpointer } from "./sqlite-checkpointer.js";
 import { SqliteExecutor } from "./sqlite-executor.js";
+import { migrate } from "./sqlite-migrate.js";
 import { SqliteWriter } from "./sqlite-writer.js";
 
 /**
@@ -19,7 +19,6 @@ import { SqliteWriter } from "./sqlite-writer.js";
  * one batch, the event loop reads frames and queues the next.
  */
 export class SqliteDriver implements SqlDriver {
-  readonly dialect = "sqlite" as const;
   readonly reader: SqlExecutor;
   /** The writer thread (tests stop it to check what a crash does to writes in flight). */
   readonly writer: SqliteWriter;

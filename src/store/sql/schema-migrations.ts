@@ -1,12 +1,30 @@
-/** @module Versioned PostgreSQL schema migrations, the same versions as SQLite's, applied at start under an advisory lock. */
-import type pg from "pg";
+/** @module The schema of both SQL dialects, written once: versioned migrations in words that schema-dialect.ts renders for SQLite or PostgreSQL. */
+import type { SchemaDialect } from "./schema-dialect.js";
 
-/** Each entry is one version; never edit a released one, append a new one. */
-export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
+/** One version of the schema: its SQL takes the dialect it is rendered for. */
+export interface SchemaMigration {
+  version: number;
+  /** Recorded in `schema_migrations` beside the version. */
+  name: string;
+  sql(dialect: SchemaDialect): string;
+}
+
+/** A migration rendered for one dialect, ready to run. */
+export interface RenderedMigration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/**
+ * Each entry is one version; never edit a released one (a database that has it would not get
+ * the change, and schema-migrations.test.ts keeps each one's rendered text), append a new one.
+ */
+export const SCHEMA_MIGRATIONS: readonly SchemaMigration[] = [
   {
     version: 1,
     name: "core messenger",
-    sql: `
+    sql: (d) => `
 CREATE TABLE users (
   id TEXT PRIMARY KEY,
   username TEXT NOT NULL UNIQUE,
@@ -30,13 +48,13 @@ CREATE TABLE contacts (
   contact_id TEXT NOT NULL,
   created_at TEXT NOT NULL,
   PRIMARY KEY (user_id, contact_id)
-);
+)${d.keyedTable};
 CREATE TABLE blocks (
   user_id TEXT NOT NULL,
   blocked_id TEXT NOT NULL,
   created_at TEXT NOT NULL,
   PRIMARY KEY (user_id, blocked_id)
-);
+)${d.keyedTable};
 CREATE TABLE conversations (
   id TEXT PRIMARY KEY,
   kind TEXT NOT NULL,
@@ -53,11 +71,11 @@ CREATE TABLE members (
   role TEXT NOT NULL,
   read_seq INTEGER NOT NULL DEFAULT 0,
   joined_at TEXT NOT NULL,
-  joined_event_id BIGINT NOT NULL,
-  left_event_id BIGINT,
+  joined_event_id ${d.eventIdType} NOT NULL,
+  left_event_id ${d.eventIdType},
   active INTEGER NOT NULL DEFAULT 1,
   PRIMARY KEY (conversation_id, user_id)
-);
+)${d.keyedTable};
 CREATE INDEX members_user ON members(user_id, active);
 CREATE TABLE messages (
   conversation_id TEXT NOT NULL,
@@ -73,14 +91,14 @@ CREATE TABLE messages (
   edited_at TEXT,
   deleted_at TEXT,
   PRIMARY KEY (conversation_id, seq)
-);
+)${d.keyedTable};
 CREATE UNIQUE INDEX messages_client_msg ON messages(sender_id, client_msg_id);
 CREATE TABLE message_mentions (
   conversation_id TEXT NOT NULL,
   user_id TEXT NOT NULL,
   seq INTEGER NOT NULL,
   PRIMARY KEY (conversation_id, user_id, seq)
-);
+)${d.keyedTable};
 CREATE TABLE reactions (
   conversation_id TEXT NOT NULL,
   seq INTEGER NOT NULL,
@@ -88,9 +106,9 @@ CREATE TABLE reactions (
   emoji TEXT NOT NULL,
   created_at TEXT NOT NULL,
   PRIMARY KEY (conversation_id, seq, user_id, emoji)
-);
+)${d.keyedTable};
 CREATE TABLE events (
-  id BIGSERIAL PRIMARY KEY,
+  id ${d.eventIdKey},
   conversation_id TEXT NOT NULL,
   type TEXT NOT NULL,
   payload TEXT NOT NULL,
@@ -102,14 +120,15 @@ CREATE INDEX events_conversation ON events(conversation_id, id);
   {
     version: 2,
     name: "membership spans",
-    sql: `
+    // A user removed and added again has two spans; the feed shows both (members keeps one row).
+    sql: (d) => `
 CREATE TABLE membership_spans (
   conversation_id TEXT NOT NULL,
   user_id TEXT NOT NULL,
-  joined_event_id BIGINT NOT NULL,
-  left_event_id BIGINT,
+  joined_event_id ${d.eventIdType} NOT NULL,
+  left_event_id ${d.eventIdType},
   PRIMARY KEY (user_id, conversation_id, joined_event_id)
-);
+)${d.keyedTable};
 INSERT INTO membership_spans (conversation_id, user_id, joined_event_id, left_event_id)
   SELECT conversation_id, user_id, joined_event_id, left_event_id FROM members;
 `,
@@ -117,23 +136,23 @@ INSERT INTO membership_spans (conversation_id, user_id, joined_event_id, left_ev
   {
     version: 3,
     name: "event seq",
-    sql: `
+    sql: (d) => `
 ALTER TABLE events ADD COLUMN seq INTEGER;
-UPDATE events SET seq = (payload::json->>'seq')::integer;
+UPDATE events SET seq = ${d.jsonInteger("payload", "seq")};
 CREATE INDEX events_message ON events(conversation_id, seq);
 `,
   },
   {
     version: 4,
     name: "user roles",
-    sql: "ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'user';",
+    sql: () => "ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'user';",
   },
   {
     version: 5,
     name: "system accounts and server settings",
     // system_kind marks the accounts the server runs (status, canary), which nobody may add to a
     // conversation; server_settings holds values every node must agree on (the staff conversation's id).
-    sql: `
+    sql: () => `
 ALTER TABLE users ADD COLUMN system_kind TEXT;
 CREATE TABLE server_settings (
   key TEXT PRIMARY KEY,
@@ -145,12 +164,12 @@ CREATE TABLE server_settings (
   {
     version: 6,
     name: "websocket tickets",
-    sql: `
+    sql: (d) => `
 CREATE TABLE ws_tickets (
   ticket_hash TEXT PRIMARY KEY,
   device_id TEXT NOT NULL REFERENCES devices(id),
   expires_at TEXT NOT NULL
-);
+)${d.keyedTable};
 CREATE INDEX ws_tickets_device ON ws_tickets(device_id);
 CREATE INDEX ws_tickets_expiry ON ws_tickets(expires_at);
 `,
@@ -159,7 +178,7 @@ CREATE INDEX ws_tickets_expiry ON ws_tickets(expires_at);
     version: 7,
     name: "group invitations and reports",
     // An invitation is a non-contact's consent to join; a report of a group is kept for staff.
-    sql: `
+    sql: () => `
 CREATE TABLE invitations (
   id TEXT PRIMARY KEY,
   conversation_id TEXT NOT NULL,
@@ -189,7 +208,7 @@ CREATE INDEX blocks_blocked ON blocks(blocked_id, user_id);
   {
     version: 8,
     name: "device keys and password resets",
-    sql: `
+    sql: () => `
 CREATE TABLE device_keys (
   key_hash TEXT PRIMARY KEY,
   user_id TEXT NOT NULL REFERENCES users(id),
@@ -207,44 +226,25 @@ CREATE TABLE password_resets (
   },
 ];
 
-/** Every node starts with this; the lock makes concurrent starts apply each migration once. */
-const MIGRATION_LOCK = 7_366_001;
+/** The migrations as one dialect runs them. */
+export function migrationsFor(dialect: SchemaDialect): RenderedMigration[] {
+  return SCHEMA_MIGRATIONS.map((m) => ({ version: m.version, name: m.name, sql: m.sql(dialect) }));
+}
 
-/** Apply every migration newer than the schema's version; returns the versions applied. */
-export async function migrate(client: pg.PoolClient): Promise<number[]> {
-  await client.query("SELECT pg_advisory_lock($1, hashtext(current_schema()))", [MIGRATION_LOCK]);
-  try {
-    await client.query(
-      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+/** Where a database records the versions it has (the same table on both dialects). */
+export const CREATE_MIGRATIONS_TABLE =
+  "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)";
+
+/**
+ * The migrations a database at version `current` still needs, in order. A database newer than
+ * this build refuses the start: an older build would write rows the newer schema does not expect.
+ */
+export function migrationsAfter(current: number, migrations: readonly RenderedMigration[]): RenderedMigration[] {
+  const newest = migrations.at(-1)?.version ?? 0;
+  if (current > newest) {
+    throw new Error(
+      `the database is at schema version ${current}, newer than this build knows (${newest}); refusing to start`,
     );
-    const { rows } = await client.query<{ v: number | null }>("SELECT max(version) AS v FROM schema_migrations");
-    const current = rows[0]?.v ?? 0;
-    const newest = MIGRATIONS.at(-1)?.version ?? 0;
-    if (current > newest) {
-      throw new Error(
-        `the database is at schema version ${current}, newer than this build knows (${newest}); refusing to start`,
-      );
-    }
-    const applied: number[] = [];
-    for (const migration of MIGRATIONS) {
-      if (migration.version <= current) continue;
-      await client.query("BEGIN");
-      try {
-        await client.query(migration.sql);
-        await client.query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)", [
-          migration.version,
-          migration.name,
-          new Date().toISOString(),
-        ]);
-        await client.query("COMMIT");
-      } catch (error) {
-        await client.query("ROLLBACK");
-        throw error;
-      }
-      applied.push(migration.version);
-    }
-    return applied;
-  } finally {
-    await client.query("SELECT pg_advisory_unlock($1, hashtext(current_schema()))", [MIGRATION_LOCK]);
   }
+  return migrations.filter((m) => m.version > current);
 }
