@@ -6,10 +6,10 @@ import * as conversations from "../chat/actions/conversations.js";
 import * as invitations from "../chat/actions/invitations.js";
 import * as memberProfiles from "../chat/actions/member-profiles.js";
 import * as messages from "../chat/actions/messages.js";
+import * as presence from "../chat/actions/presence.js";
 import * as receipts from "../chat/actions/receipts.js";
 import type { ChatContext } from "../chat/context.js";
 import type { REQUESTS, Replies, RequestType } from "../protocol/index.js";
-import { HaetaeError } from "../protocol/index.js";
 import type { PresenceRegistry } from "./presence.js";
 import type { Session } from "./session.js";
 
@@ -87,20 +87,12 @@ export const HANDLERS: { [T in RequestType]: Handler<T> } = {
     return empty;
   },
   "presence.subscribe": async (env, s, p) => {
-    const wanted = [...new Set(p.userIds)];
-    if (wanted.length > env.presenceSubscriptionLimit) {
-      throw new HaetaeError("invalid_request", `userIds: at most ${env.presenceSubscriptionLimit} at once.`);
-    }
-    // Presence is for people you know: mutual contacts and those you share a conversation with.
-    const allowed: string[] = [];
-    const refused: string[] = [];
-    for (const userId of wanted) {
-      if (await env.ctx.store.isAcquainted(s.userId, userId)) allowed.push(userId);
-      else refused.push(userId);
-    }
-    if (allowed.length === 0 && refused.length > 0) {
-      throw new HaetaeError("forbidden", "You may not see the presence of these users.");
-    }
+    const { allowed, refused } = await presence.choosePresenceSubscriptions(
+      env.ctx,
+      s.userId,
+      p.userIds,
+      env.presenceSubscriptionLimit,
+    );
     s.presenceSubscriptions.clear();
     for (const userId of allowed) s.presenceSubscriptions.add(userId);
     return { presences: allowed.map((userId) => env.presence.get(userId)), refused };
