@@ -17,17 +17,15 @@ import type { Metrics } from "../ops/metrics.js";
 import type { TrafficSli } from "../ops/monitoring/traffic-sli.js";
 import {
   CLOSE_CODES,
-  describeIssue,
   ERRORS,
   type ErrorCode,
   HaetaeError,
   type Presence,
-  REQUESTS,
   type RequestType,
-  requestEnvelope,
 } from "../protocol/index.js";
 import { StoreUnavailableError } from "../store/sql/sql-driver.js";
 import { errorAnswer } from "./error-answer.js";
+import { decodeFrame } from "./frame-decoder.js";
 import { HANDLERS, type HandlerEnv } from "./handlers.js";
 import { PresenceRegistry } from "./presence.js";
 import { isOwnOrigin, publicOrigin } from "./request-origin.js";
@@ -291,52 +289,13 @@ export class WsGateway {
   }
 
   private onFrame(session: Session, bucket: TokenBucket, address: string, data: RawData, isBinary: boolean): void {
-    const buffer = Buffer.isBuffer(data)
-      ? data
-      : Array.isArray(data)
-        ? Buffer.concat(data)
-        : Buffer.from(data as ArrayBuffer);
-    if (buffer.length > this.config.maxFrameBytes) {
-      this.replyError(
-        session,
-        guessId(buffer),
-        "frame_too_large",
-        `The frame has ${buffer.length} bytes; the limit is ${this.config.maxFrameBytes}.`,
-      );
+    const decoded = decodeFrame(data, isBinary, this.config.maxFrameBytes);
+    if (!decoded.ok) {
+      if (decoded.countAs) this.metrics.countRequest(decoded.countAs, decoded.code);
+      this.replyError(session, decoded.id, decoded.code, decoded.message);
       return;
     }
-    if (isBinary) {
-      this.replyError(session, null, "invalid_json", "Frames are JSON text, not binary.");
-      return;
-    }
-    let frame: unknown;
-    try {
-      frame = JSON.parse(buffer.toString("utf8"));
-    } catch {
-      this.replyError(session, null, "invalid_json", ERRORS.invalid_json.message);
-      return;
-    }
-    const envelope = requestEnvelope.safeParse(frame);
-    if (!envelope.success) {
-      const id = typeof frame === "object" && frame !== null ? (frame as { id?: unknown }).id : undefined;
-      const safeId = typeof id === "string" || typeof id === "number" ? id : null;
-      this.replyError(session, safeId, "invalid_request", describeIssue(envelope.error));
-      return;
-    }
-    const { type, id } = envelope.data;
-    if (!Object.hasOwn(REQUESTS, type)) {
-      this.metrics.countRequest("unknown", "unknown_type");
-      this.replyError(session, id, "unknown_type", `There is no request type "${type}".`);
-      return;
-    }
-    const requestType = type as RequestType;
-    // The params schemas drop keys they do not name: `type` and `id` go without a copy of the frame.
-    const params = REQUESTS[requestType].safeParse(frame);
-    if (!params.success) {
-      this.metrics.countRequest(requestType, "invalid_request");
-      this.replyError(session, id, "invalid_request", describeIssue(params.error));
-      return;
-    }
+    const { type: requestType, id, params } = decoded;
     // A connection may not queue more work than its burst: a client that pipelines without
     // waiting for replies is told to slow down instead of growing this node's memory.
     if (!this.accepting) {
@@ -365,7 +324,7 @@ export class WsGateway {
       this.replyError(session, id, "rate_limited", LIMIT_MESSAGES[refusal.limit], refusal.retryAfterMs);
       return;
     }
-    session.enqueue((turn) => this.run(session, requestType, id, params.data, turn), requestType === "message.send");
+    session.enqueue((turn) => this.run(session, requestType, id, params, turn), requestType === "message.send");
   }
 
   private async run(
@@ -623,12 +582,4 @@ function rejectUpgrade(socket: Duplex, status: number, code: ErrorCode, message:
   socket.end(
     `HTTP/1.1 ${status} ${code}\r\nContent-Type: application/json\r\n${retryAfter}Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
-}
-
-/** The `id` of an oversized frame, read from its first bytes without parsing the whole frame. */
-function guessId(buffer: Buffer): string | number | null {
-  const head = buffer.subarray(0, 512).toString("utf8");
-  const match = /"id"\s*:\s*(?:"([^"\\]{1,128})"|(-?\d{1,15}))/.exec(head);
-  if (!match) return null;
-  return match[1] ?? Number(match[2]);
 }
