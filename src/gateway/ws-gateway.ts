@@ -27,12 +27,10 @@ import { StoreUnavailableError } from "../store/sql/sql-driver.js";
 import { errorAnswer } from "./error-answer.js";
 import { decodeFrame } from "./frame-decoder.js";
 import { HANDLERS, type HandlerEnv } from "./handlers.js";
+import { Heartbeat } from "./heartbeat.js";
 import { PresenceRegistry } from "./presence.js";
 import { isOwnOrigin, publicOrigin } from "./request-origin.js";
 import { type RequestTurn, Session } from "./session.js";
-
-/** Slices each heartbeat's work is spread over (see `heartbeatSlice`). */
-const HEARTBEAT_SLICES = 10;
 
 export type GatewayConfig = Pick<
   Config,
@@ -85,11 +83,7 @@ export class WsGateway {
   private readonly presence: PresenceRegistry;
   private readonly env: HandlerEnv;
   private readonly unsubscribe: (() => void)[] = [];
-  private readonly heartbeat: NodeJS.Timeout;
-  private heartbeatTick = 0;
-  /** The clients still to ping, and the sessions still to re-check, in this heartbeat's round. */
-  private pingRound: WebSocket[] = [];
-  private checkRound: Session[] = [];
+  private readonly heartbeat: Heartbeat<WebSocket, Session>;
   private accepting = true;
   private readonly admission: TokenBucket;
   /** The retry times handed to refused sessions: one admission slot each, not all the same moment. */
@@ -135,8 +129,12 @@ export class WsGateway {
         void this.revalidateSessions();
       }),
     );
-    this.heartbeat = setInterval(() => this.heartbeatSlice(), config.heartbeatMs / HEARTBEAT_SLICES);
-    this.heartbeat.unref();
+    this.heartbeat = new Heartbeat(config.heartbeatMs, {
+      clients: () => this.wss.clients,
+      sessions: () => this.sessions,
+      roundStarted: () => this.refreshPresence(),
+      check: (sessions) => void this.revalidateSessions(sessions),
+    });
   }
 
   /** Handle an HTTP upgrade to `/api/v1/ws`: authenticate first, then hand the socket to ws. */
@@ -255,7 +253,6 @@ export class WsGateway {
       this.metrics.framesShed.inc({ kind: ephemeral ? "ephemeral" : "feed" }),
     );
     const bucket = new TokenBucket(this.config.requestsPerSecond, this.config.requestBurst);
-    let alive = true;
     this.sessions.add(session);
     const set = this.sessionsByUser.get(user.id) ?? new Set<Session>();
     set.add(session);
@@ -265,15 +262,7 @@ export class WsGateway {
     for (const greet of this.greetings) for (const frame of greet()) session.send(frame);
     if (this.presence.connect(user.id)) this.announcePresence(user.id, true);
 
-    ws.on("pong", () => {
-      alive = true;
-    });
-    (ws as WebSocket & { isAlive?: () => boolean; markDead?: () => void }).isAlive = () => {
-      if (session.readingPaused) return true; // its pong waits, unread, with its other frames
-      const was = alive;
-      alive = false;
-      return was;
-    };
+    this.heartbeat.watch(ws, () => session.readingPaused);
     ws.on("message", (data: RawData, isBinary: boolean) => this.onFrame(session, bucket, address, data, isBinary));
     ws.on("error", () => {
       // A socket error is followed by close; nothing to do beyond what close does.
@@ -472,36 +461,6 @@ export class WsGateway {
     this.bus.publishControl(control).catch((error: Error) => console.error("presence publish failed:", error.message));
   }
 
-  /**
-   * One slice of the heartbeat. Every `heartbeatMs` a round starts: presence is re-announced and
-   * others' expired claims dropped, and every client connected then is pinged (or cut, if it did
-   * not answer the round before) and its device re-checked once during the round — a share in
-   * each of its `HEARTBEAT_SLICES` slices. Done all at once, a round stopped the event loop for
-   * tens of milliseconds every 30 s with a few thousand sessions (a ping is a socket write each,
-   * the re-check a read of every device), the worst seconds of an otherwise quiet node.
-   */
-  private heartbeatSlice(): void {
-    const slice = this.heartbeatTick % HEARTBEAT_SLICES;
-    this.heartbeatTick += 1;
-    if (slice === 0) {
-      this.pingRound = [...this.wss.clients];
-      this.checkRound = [...this.sessions];
-      this.refreshPresence();
-    }
-    const slicesLeft = HEARTBEAT_SLICES - slice;
-    for (const client of this.pingRound.splice(0, Math.ceil(this.pingRound.length / slicesLeft))) {
-      if (client.readyState !== client.OPEN) continue;
-      const probe = (client as WebSocket & { isAlive?: () => boolean }).isAlive;
-      if (probe && !probe()) {
-        client.terminate();
-        continue;
-      }
-      client.ping();
-    }
-    const checks = this.checkRound.splice(0, Math.ceil(this.checkRound.length / slicesLeft));
-    if (checks.length > 0) void this.revalidateSessions(checks);
-  }
-
   /** Once a heartbeat: re-announce this node's users as online, and expire others' stale claims. */
   private refreshPresence(): void {
     const users = this.presence.localUsers();
@@ -558,7 +517,7 @@ export class WsGateway {
   /** Stop taking connections and close every session with "reconnect elsewhere". */
   close(): void {
     this.accepting = false;
-    clearInterval(this.heartbeat);
+    this.heartbeat.stop();
     this.resumeWhenDrained();
     for (const stop of this.unsubscribe) stop();
     for (const session of this.sessions) session.close(CLOSE_CODES.serverGoingAway, "server shutting down; reconnect");
