@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { type RawData, type WebSocket, WebSocketServer } from "ws";
-import type { Bus, BusControl, BusMessage } from "../bus/bus.js";
+import type { Bus } from "../bus/bus.js";
 import { authenticate } from "../chat/accounts.js";
 import type { ChatContext } from "../chat/context.js";
 import { redeemWsTicket } from "../chat/ws-tickets.js";
@@ -15,20 +15,15 @@ import { RetrySlots } from "../guard/retry-slots.js";
 import { TokenBucket } from "../guard/token-bucket.js";
 import type { Metrics } from "../ops/metrics.js";
 import type { TrafficSli } from "../ops/monitoring/traffic-sli.js";
-import {
-  CLOSE_CODES,
-  ERRORS,
-  type ErrorCode,
-  HaetaeError,
-  type Presence,
-  type RequestType,
-} from "../protocol/index.js";
+import { CLOSE_CODES, ERRORS, type ErrorCode, HaetaeError, type RequestType } from "../protocol/index.js";
 import { StoreUnavailableError } from "../store/sql/sql-driver.js";
 import { errorAnswer } from "./error-answer.js";
+import { FanOut } from "./fan-out.js";
 import { decodeFrame } from "./frame-decoder.js";
 import { HANDLERS, type HandlerEnv } from "./handlers.js";
 import { Heartbeat } from "./heartbeat.js";
 import { PresenceRegistry } from "./presence.js";
+import { PresenceAnnouncer } from "./presence-announcer.js";
 import { isOwnOrigin, publicOrigin } from "./request-origin.js";
 import { type RequestTurn, Session } from "./session.js";
 
@@ -78,9 +73,8 @@ function credentialOf(request: IncomingMessage): { kind: "token" | "ticket"; val
 /** Owns every session of this node and the bus subscriptions that feed them. */
 export class WsGateway {
   private readonly wss: WebSocketServer;
-  private readonly sessionsByUser = new Map<string, Set<Session>>();
-  private readonly sessions = new Set<Session>();
-  private readonly presence: PresenceRegistry;
+  private readonly sessions = new FanOut();
+  private readonly presence: PresenceAnnouncer;
   private readonly env: HandlerEnv;
   private readonly unsubscribe: (() => void)[] = [];
   private readonly heartbeat: Heartbeat<WebSocket, Session>;
@@ -100,7 +94,7 @@ export class WsGateway {
 
   constructor(
     private readonly ctx: ChatContext,
-    private readonly bus: Bus,
+    bus: Bus,
     private readonly config: GatewayConfig,
     private readonly metrics: Metrics,
     nodeId: string,
@@ -110,29 +104,39 @@ export class WsGateway {
     // Frames up to four times the limit are read and answered with `frame_too_large`, so the
     // connection survives a client's mistake; past that, ws closes it (1009) before buffering more.
     this.wss = new WebSocketServer({ noServer: true, maxPayload: config.maxFrameBytes * 4, perMessageDeflate: false });
-    this.presence = new PresenceRegistry(nodeId, config.heartbeatMs * 2.5);
+    this.presence = new PresenceAnnouncer(
+      new PresenceRegistry(nodeId, config.heartbeatMs * 2.5),
+      ctx,
+      bus,
+      this.sessions,
+    );
     this.admission = new TokenBucket(config.connectionsPerSecond, config.connectionBurst);
     this.admissionSlots = new RetrySlots(config.connectionsPerSecond, config.connectionRetryMaxMs);
     this.limits = new ClientLimits(config);
     this.publicOrigin = publicOrigin(config.publicUrl);
     this.proxies = new TrustedProxies(config.trustedProxies);
-    this.env = { ctx, presence: this.presence, presenceSubscriptionLimit: config.presenceSubscriptionLimit };
-    this.unsubscribe.push(bus.subscribe((message) => this.deliver(message)));
-    this.unsubscribe.push(bus.subscribeControl((control) => this.control(control)));
+    this.env = { ctx, presence: this.presence.registry, presenceSubscriptionLimit: config.presenceSubscriptionLimit };
+    this.unsubscribe.push(bus.subscribe((message) => this.sessions.deliver(message)));
+    this.unsubscribe.push(
+      bus.subscribeControl((control) => {
+        if (control.kind === "presence" || control.kind === "presence.refresh") this.presence.apply(control);
+        else this.sessions.control(control);
+      }),
+    );
     // Events published while this node was cut from the bus are lost to its sessions: ask every
     // client to sync, so nothing waits for the next message to reveal the gap.
     this.unsubscribe.push(
       bus.onStatus((status) => {
         if (status !== "up") return;
         const frame = JSON.stringify({ type: "resync" });
-        for (const session of this.sessions) session.send(frame);
+        for (const session of this.sessions.all()) session.send(frame);
         void this.revalidateSessions();
       }),
     );
     this.heartbeat = new Heartbeat(config.heartbeatMs, {
       clients: () => this.wss.clients,
-      sessions: () => this.sessions,
-      roundStarted: () => this.refreshPresence(),
+      sessions: () => this.sessions.all(),
+      roundStarted: () => this.presence.refresh(),
       check: (sessions) => void this.revalidateSessions(sessions),
     });
   }
@@ -254,13 +258,10 @@ export class WsGateway {
     );
     const bucket = new TokenBucket(this.config.requestsPerSecond, this.config.requestBurst);
     this.sessions.add(session);
-    const set = this.sessionsByUser.get(user.id) ?? new Set<Session>();
-    set.add(session);
-    this.sessionsByUser.set(user.id, set);
     this.metrics.connections.inc();
     session.send(JSON.stringify({ type: "session", userId: user.id, deviceId, sessionId: session.id }));
     for (const greet of this.greetings) for (const frame of greet()) session.send(frame);
-    if (this.presence.connect(user.id)) this.announcePresence(user.id, true);
+    this.presence.connected(user.id);
 
     this.heartbeat.watch(ws, () => session.readingPaused);
     ws.on("message", (data: RawData, isBinary: boolean) => this.onFrame(session, bucket, address, data, isBinary));
@@ -268,12 +269,10 @@ export class WsGateway {
       // A socket error is followed by close; nothing to do beyond what close does.
     });
     ws.on("close", () => {
-      this.sessions.delete(session);
+      this.sessions.remove(session);
       this.paused.delete(session);
-      set.delete(session);
-      if (set.size === 0) this.sessionsByUser.delete(user.id);
       this.metrics.connections.dec();
-      if (this.presence.disconnect(user.id)) this.announcePresence(user.id, false);
+      this.presence.disconnected(user.id);
     });
   }
 
@@ -396,93 +395,11 @@ export class WsGateway {
     return () => this.greetings.delete(greet);
   }
 
-  /** A bus message: hand its frame to every local session of its audience. */
-  private deliver(message: BusMessage): void {
-    if (message.everyone) {
-      const frame = Buffer.from(message.frame);
-      for (const session of this.sessions) session.send(frame, message.ephemeral);
-      return;
-    }
-    // Encoded once for all recipients (a group's message goes to every member's devices).
-    let frame: string | Buffer = message.frame;
-    if (message.audience.length > 1) frame = Buffer.from(frame);
-    for (const userId of message.audience) {
-      const set = this.sessionsByUser.get(userId);
-      if (!set) continue;
-      for (const session of set) session.send(frame, message.ephemeral);
-    }
-  }
-
-  private control(control: BusControl): void {
-    if (control.kind === "device.revoked") {
-      // After the current turn, so that a device logging itself out still gets its `ok` first.
-      setImmediate(() => {
-        for (const session of this.sessions) {
-          if (session.deviceId === control.deviceId) session.close(CLOSE_CODES.sessionRevoked, "device revoked");
-        }
-      });
-      return;
-    }
-    if (control.kind === "block") {
-      // A subscription made before the block must not keep showing either one to the other.
-      for (const [viewer, target] of [
-        [control.blockedId, control.userId],
-        [control.userId, control.blockedId],
-      ] as const) {
-        for (const session of this.sessionsByUser.get(viewer) ?? []) session.presenceSubscriptions.delete(target);
-      }
-      return;
-    }
-    if (control.kind === "presence.refresh") {
-      for (const userId of control.userIds)
-        this.presenceChanged(this.presence.apply(userId, control.nodeId, true, control.at));
-      return;
-    }
-    this.presenceChanged(this.presence.apply(control.userId, control.nodeId, control.online, control.at));
-  }
-
-  private presenceChanged(changed: Presence | null): void {
-    if (!changed) return;
-    if (this.ctx.load.level >= 1) return; // presence fan-out is shed first, with typing (G5)
-    const frame = JSON.stringify({ type: "presence", ...changed });
-    for (const session of this.sessions) {
-      if (session.presenceSubscriptions.has(changed.userId)) session.send(frame, true);
-    }
-  }
-
-  private announcePresence(userId: string, online: boolean): void {
-    const control: BusControl = {
-      kind: "presence",
-      userId,
-      nodeId: this.presence.nodeId,
-      online,
-      at: this.ctx.now().toISOString(),
-    };
-    this.bus.publishControl(control).catch((error: Error) => console.error("presence publish failed:", error.message));
-  }
-
-  /** Once a heartbeat: re-announce this node's users as online, and expire others' stale claims. */
-  private refreshPresence(): void {
-    const users = this.presence.localUsers();
-    const at = this.ctx.now().toISOString();
-    // Chunks keep each bus message far below NATS's 1 MiB payload limit.
-    for (let i = 0; i < users.length; i += 2000) {
-      const control: BusControl = {
-        kind: "presence.refresh",
-        userIds: users.slice(i, i + 2000),
-        nodeId: this.presence.nodeId,
-        at,
-      };
-      this.bus.publishControl(control).catch(() => undefined);
-    }
-    for (const changed of this.presence.expire()) this.presenceChanged(changed);
-  }
-
   /**
    * Close sessions whose device was revoked or whose token expired. A revocation travels on the
    * bus, which may lose it; this check, every heartbeat and whenever the bus comes back, does not.
    */
-  async revalidateSessions(checked: Session[] = [...this.sessions]): Promise<void> {
+  async revalidateSessions(checked: Session[] = [...this.sessions.all()]): Promise<void> {
     // Only the sessions asked about: one opened while the store answered has a device the answer
     // does not list, and closing it with 4501 would end it for good (a reconnect storm hit this).
     const deviceIds = [...new Set(checked.map((s) => s.deviceId))];
@@ -509,7 +426,7 @@ export class WsGateway {
   async drain(timeoutMs: number): Promise<void> {
     this.accepting = false;
     const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline && [...this.sessions].some((s) => s.pendingRequests > 0)) {
+    while (Date.now() < deadline && [...this.sessions.all()].some((s) => s.pendingRequests > 0)) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }
@@ -520,7 +437,8 @@ export class WsGateway {
     this.heartbeat.stop();
     this.resumeWhenDrained();
     for (const stop of this.unsubscribe) stop();
-    for (const session of this.sessions) session.close(CLOSE_CODES.serverGoingAway, "server shutting down; reconnect");
+    for (const session of this.sessions.all())
+      session.close(CLOSE_CODES.serverGoingAway, "server shutting down; reconnect");
     // A client that never answers the close frame must not hold the process for ws's 30 s.
     const clients = [...this.wss.clients];
     setTimeout(() => {
