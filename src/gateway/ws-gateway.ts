@@ -24,6 +24,7 @@ import { HANDLERS, type HandlerEnv } from "./handlers.js";
 import { Heartbeat } from "./heartbeat.js";
 import { PresenceRegistry } from "./presence.js";
 import { PresenceAnnouncer } from "./presence-announcer.js";
+import { ReadPauses } from "./read-pauses.js";
 import { isOwnOrigin, publicOrigin } from "./request-origin.js";
 import { type RequestTurn, Session } from "./session.js";
 
@@ -88,9 +89,7 @@ export class WsGateway {
   /** Whose X-Forwarded-For names the client address that the per-address limits are keyed by. */
   private readonly proxies: TrustedProxies;
   private readonly greetings = new Set<() => string[]>();
-  /** Connections not read until the store's write queue drains, and the timer that watches it. */
-  private readonly paused = new Set<Session>();
-  private resumeTimer: NodeJS.Timeout | undefined;
+  private readonly readPauses: ReadPauses;
 
   constructor(
     private readonly ctx: ChatContext,
@@ -115,6 +114,7 @@ export class WsGateway {
     this.limits = new ClientLimits(config);
     this.publicOrigin = publicOrigin(config.publicUrl);
     this.proxies = new TrustedProxies(config.trustedProxies);
+    this.readPauses = new ReadPauses(ctx.store, config.maxPendingWrites, metrics, () => this.accepting);
     this.env = { ctx, presence: this.presence.registry, presenceSubscriptionLimit: config.presenceSubscriptionLimit };
     this.unsubscribe.push(bus.subscribe((message) => this.sessions.deliver(message)));
     this.unsubscribe.push(
@@ -270,7 +270,7 @@ export class WsGateway {
     });
     ws.on("close", () => {
       this.sessions.remove(session);
-      this.paused.delete(session);
+      this.readPauses.forget(session);
       this.metrics.connections.dec();
       this.presence.disconnected(user.id);
     });
@@ -340,7 +340,7 @@ export class WsGateway {
     } catch (error) {
       // At once, not when the refusal's turn to be answered comes: the frames behind it wait unread.
       if (type === "message.send" && error instanceof HaetaeError && error.code === "overloaded") {
-        this.pauseReading(session);
+        this.readPauses.pause(session);
       }
       await turn.previous;
       const answer = errorAnswer(error);
@@ -365,28 +365,6 @@ export class WsGateway {
     const frame: Record<string, unknown> = { type: "error", id, code, message };
     if (retryAfterMs !== undefined) frame.retryAfterMs = retryAfterMs;
     session.send(JSON.stringify(frame));
-  }
-
-  /**
-   * A send was refused because the store's write queue is full: stop reading its connection
-   * until the queue has drained to half. A client that pipelines its sends would otherwise have
-   * each of them read, checked and refused in turn — at 16,000 sends/s offered, 1.5 million
-   * refusals in a `bench:load` window, and the node spent its time on those instead of on
-   * commits. Unread, the client's frames wait in TCP's buffers, and its retries with them.
-   */
-  private pauseReading(session: Session): void {
-    if (!session.readingPaused) this.metrics.readPauses.inc();
-    session.pauseReading();
-    this.paused.add(session);
-    this.resumeTimer ??= setInterval(() => this.resumeWhenDrained(), 20);
-  }
-
-  private resumeWhenDrained(): void {
-    if (this.accepting && this.ctx.store.pendingWrites > this.config.maxPendingWrites / 2) return;
-    for (const session of this.paused) session.resumeReading();
-    this.paused.clear();
-    clearInterval(this.resumeTimer);
-    this.resumeTimer = undefined;
   }
 
   /** Frames every new session gets right after its `session` frame (the open incidents' banners). */
@@ -435,7 +413,7 @@ export class WsGateway {
   close(): void {
     this.accepting = false;
     this.heartbeat.stop();
-    this.resumeWhenDrained();
+    this.readPauses.resumeWhenDrained();
     for (const stop of this.unsubscribe) stop();
     for (const session of this.sessions.all())
       session.close(CLOSE_CODES.serverGoingAway, "server shutting down; reconnect");
