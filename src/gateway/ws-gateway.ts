@@ -5,18 +5,13 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { type RawData, type WebSocket, WebSocketServer } from "ws";
 import type { Bus } from "../bus/bus.js";
-import { authenticate } from "../chat/accounts.js";
 import type { ChatContext } from "../chat/context.js";
-import { redeemWsTicket } from "../chat/ws-tickets.js";
 import type { Config } from "../config/config.js";
-import { addressLimitKey, TrustedProxies } from "../guard/client-address.js";
-import { ClientLimits, type ClientLimitsConfig, type LimitName } from "../guard/client-limits.js";
-import { RetrySlots } from "../guard/retry-slots.js";
+import { ClientLimits, type ClientLimitsConfig } from "../guard/client-limits.js";
 import { TokenBucket } from "../guard/token-bucket.js";
 import type { Metrics } from "../ops/metrics.js";
 import type { TrafficSli } from "../ops/monitoring/traffic-sli.js";
 import { CLOSE_CODES, ERRORS, type ErrorCode, HaetaeError, type RequestType } from "../protocol/index.js";
-import { StoreUnavailableError } from "../store/sql/sql-driver.js";
 import { errorAnswer } from "./error-answer.js";
 import { FanOut } from "./fan-out.js";
 import { decodeFrame } from "./frame-decoder.js";
@@ -25,8 +20,9 @@ import { Heartbeat } from "./heartbeat.js";
 import { PresenceRegistry } from "./presence.js";
 import { PresenceAnnouncer } from "./presence-announcer.js";
 import { ReadPauses } from "./read-pauses.js";
-import { isOwnOrigin, publicOrigin } from "./request-origin.js";
 import { type RequestTurn, Session } from "./session.js";
+import { refuseUpgrade } from "./upgrade-refusal.js";
+import { authenticateUpgrade, LIMIT_MESSAGES, WsAdmission } from "./ws-admission.js";
 
 export type GatewayConfig = Pick<
   Config,
@@ -47,30 +43,6 @@ export type GatewayConfig = Pick<
 > &
   ClientLimitsConfig;
 
-/** The refusal message of each shared limit (the code is `rate_limited` for all). */
-const LIMIT_MESSAGES: Record<LimitName, string> = {
-  ip_connections: "Too many connections from this address; reconnect after retryAfterMs.",
-  ip_requests: "Too many requests from this address; retry after retryAfterMs.",
-  user_requests: "Too many requests from this account's connections; retry after retryAfterMs.",
-  user_sends: "Too many messages from this account; retry after retryAfterMs.",
-};
-
-/**
- * What the upgrade presents: the Authorization header's token (non-browser clients), else the
- * `ticket` query parameter (browsers, which cannot set headers on a WebSocket). A `token` in the
- * query is not read: tokens never travel in URLs, where proxies and servers log them.
- */
-function credentialOf(request: IncomingMessage): { kind: "token" | "ticket"; value: string | undefined } {
-  const header = request.headers.authorization;
-  if (header?.startsWith("Bearer ")) return { kind: "token", value: header.slice("Bearer ".length).trim() };
-  const query = (request.url ?? "").split("?")[1] ?? "";
-  try {
-    return { kind: "ticket", value: new URLSearchParams(query).get("ticket") ?? undefined };
-  } catch {
-    return { kind: "ticket", value: undefined };
-  }
-}
-
 /** Owns every session of this node and the bus subscriptions that feed them. */
 export class WsGateway {
   private readonly wss: WebSocketServer;
@@ -80,14 +52,9 @@ export class WsGateway {
   private readonly unsubscribe: (() => void)[] = [];
   private readonly heartbeat: Heartbeat<WebSocket, Session>;
   private accepting = true;
-  private readonly admission: TokenBucket;
-  /** The retry times handed to refused sessions: one admission slot each, not all the same moment. */
-  private readonly admissionSlots: RetrySlots;
+  private readonly admission: WsAdmission;
+  /** Shared by every connection of a user, and of an address, on this node. */
   private readonly limits: ClientLimits;
-  /** The origin of `publicUrl` (null when unset): besides the request's own, the one browser origin admitted. */
-  private readonly publicOrigin: string | null;
-  /** Whose X-Forwarded-For names the client address that the per-address limits are keyed by. */
-  private readonly proxies: TrustedProxies;
   private readonly greetings = new Set<() => string[]>();
   private readonly readPauses: ReadPauses;
 
@@ -109,11 +76,8 @@ export class WsGateway {
       bus,
       this.sessions,
     );
-    this.admission = new TokenBucket(config.connectionsPerSecond, config.connectionBurst);
-    this.admissionSlots = new RetrySlots(config.connectionsPerSecond, config.connectionRetryMaxMs);
     this.limits = new ClientLimits(config);
-    this.publicOrigin = publicOrigin(config.publicUrl);
-    this.proxies = new TrustedProxies(config.trustedProxies);
+    this.admission = new WsAdmission(ctx, config, this.limits);
     this.readPauses = new ReadPauses(ctx.store, config.maxPendingWrites, metrics, () => this.accepting);
     this.env = { ctx, presence: this.presence.registry, presenceSubscriptionLimit: config.presenceSubscriptionLimit };
     this.unsubscribe.push(bus.subscribe((message) => this.sessions.deliver(message)));
@@ -141,115 +105,28 @@ export class WsGateway {
     });
   }
 
-  /** Handle an HTTP upgrade to `/api/v1/ws`: authenticate first, then hand the socket to ws. */
+  /** Handle an HTTP upgrade to `/api/v1/ws`: admit and authenticate first, then hand the socket to ws. */
   async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    if (!this.accepting) return rejectUpgrade(socket, 503, "unavailable", "The server is shutting down.");
-    // A page of another site may open a WebSocket here with a ticket it got hold of; the browser
-    // names that page in Origin. Refused as an HTTP status: that page need not read anything.
-    if (!isOwnOrigin(request, this.publicOrigin)) {
-      this.metrics.refusedConnections.inc({ reason: "origin" });
-      const { status, message } = ERRORS.origin_not_allowed;
-      return rejectUpgrade(socket, status, "origin_not_allowed", message);
-    }
-    // Refused for now, before the token is read: counted by reason, told when to come back, closed with 4002.
-    const refuse = (reason: string, code: ErrorCode, message: string, retryAfterMs: number) => {
-      this.metrics.refusedConnections.inc({ reason });
-      this.endSession(request, socket, head, CLOSE_CODES.tryAgainLater, code, message, retryAfterMs);
-    };
-    // Admission (G5): level 4 refuses new connections; at any level, connections are admitted
-    // at a steady rate, so a reconnect storm is spread out while connected clients keep working.
-    if (this.ctx.load.level >= 4) {
-      return refuse("degraded", "overloaded", "The server is shedding load; reconnect later.", 2000);
-    }
-    // One address first, so that a flood from it spends its own bucket and not the node's admission.
-    const address = addressLimitKey(this.proxies.clientAddress(request));
-    const refusal = this.limits.connection(address);
-    if (refusal) return refuse("address_rate", "rate_limited", LIMIT_MESSAGES[refusal.limit], refusal.retryAfterMs);
-    // The store's pace bounds the storm's: a session costs reads (its token, then its sync), and
-    // sessions let in while reads already queue for a database connection would wait there
-    // with the rest and time out — work spent for nothing, then retried. Refused now, each is
-    // told its own later slot and costs nothing but the handshake.
-    if (this.ctx.store.queuedReads >= this.config.connectionMaxQueuedReads) {
-      return refuse("store_busy", "overloaded", "The store is busy; reconnect later.", this.admissionSlots.next());
-    }
-    if (this.admission.take() > 0) {
-      const message = "Too many connections at once; reconnect later.";
-      return refuse("admission_rate", "overloaded", message, this.admissionSlots.next());
+    const verdict = this.admission.admit(request, this.accepting);
+    if (!verdict.admitted) {
+      if (verdict.reason) this.metrics.refusedConnections.inc({ reason: verdict.reason });
+      return refuseUpgrade(this.wss, request, socket, head, verdict.refusal);
     }
     // Node removes its own error listener before emitting `upgrade`: a reset while the token is
     // checked would otherwise be an uncaught exception. ws adds its own once it takes the socket.
     const onSocketError = () => socket.destroy();
     socket.on("error", onSocketError);
-    let auth: Awaited<ReturnType<typeof authenticate>>;
-    try {
-      const credential = credentialOf(request);
-      auth =
-        credential.kind === "ticket"
-          ? await redeemWsTicket(this.ctx, credential.value)
-          : await authenticate(this.ctx, credential.value);
-    } catch (error) {
-      if (socket.destroyed) return;
-      socket.off("error", onSocketError);
-      if (error instanceof HaetaeError && error.code === "unauthorized") {
-        // Said in a frame and close 4500: with only a refused upgrade, a browser would retry a dead token forever.
-        return this.endSession(request, socket, head, CLOSE_CODES.unauthorized, "unauthorized", error.message);
-      }
-      const code: ErrorCode = error instanceof HaetaeError ? error.code : "unavailable";
-      if (!(error instanceof HaetaeError) && !(error instanceof StoreUnavailableError)) {
-        console.error("auth during upgrade failed:", error);
-      }
-      if (!ERRORS[code].retryable) return rejectUpgrade(socket, ERRORS[code].status, code, ERRORS[code].message);
-      return this.endSession(request, socket, head, CLOSE_CODES.tryAgainLater, code, ERRORS[code].message, 1000);
-    }
+    const checked = await authenticateUpgrade(this.ctx, request);
     if (socket.destroyed) return;
     socket.off("error", onSocketError);
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.open(ws, auth.user, auth.device.id, address));
+    if (!checked.ok) return refuseUpgrade(this.wss, request, socket, head, checked.refusal);
+    const { user, device } = checked.auth;
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.open(ws, user, device.id, verdict.address));
   }
 
-  /**
-   * Whether a client may ask for a WebSocket ticket now: refused, like a connection, at level 4
-   * and while the store's reads queue — a ticket is worth nothing if its connection would be
-   * refused, and its write must not add to a busy store. The address and admission rates are
-   * the upgrade's, counted once per connection.
-   */
+  /** Whether a client may ask for a WebSocket ticket now (see `WsAdmission.ticketRefusal`). */
   ticketRefusal(): HaetaeError | null {
-    if (!this.accepting)
-      return new HaetaeError("unavailable", "This node is shutting down; reconnect to another.", 500);
-    if (this.ctx.load.level >= 4) {
-      return new HaetaeError("overloaded", "The server is shedding load; reconnect later.", 2000);
-    }
-    if (this.ctx.store.queuedReads >= this.config.connectionMaxQueuedReads) {
-      return new HaetaeError("overloaded", "The store is busy; reconnect later.", this.admissionSlots.next());
-    }
-    return null;
-  }
-
-  /**
-   * End a session at once, in a way every client can read: the upgrade is accepted, the error
-   * frame sent, and the socket closed with `closeCode` — a browser sees neither the status nor the
-   * body of a refused upgrade, only 1006. 4500 (`unauthorized`): never again with this token;
-   * 4002 (`tryAgainLater`): again after `retryAfterMs`. The refusals by load or rate come before
-   * the token or ticket is looked at, so they read nothing from the store and stay cheap in a storm.
-   */
-  private endSession(
-    request: IncomingMessage,
-    socket: Duplex,
-    head: Buffer,
-    closeCode: number,
-    code: ErrorCode,
-    message: string,
-    retryAfterMs?: number,
-  ): void {
-    const onSocketError = () => socket.destroy();
-    socket.on("error", onSocketError);
-    this.wss.handleUpgrade(request, socket, head, (ws) => {
-      socket.off("error", onSocketError);
-      ws.on("error", () => ws.terminate());
-      const frame: Record<string, unknown> = { type: "error", id: null, code, message };
-      if (retryAfterMs !== undefined) frame.retryAfterMs = retryAfterMs;
-      ws.send(JSON.stringify(frame));
-      ws.close(closeCode, code);
-    });
+    return this.admission.ticketRefusal(this.accepting);
   }
 
   private open(ws: WebSocket, user: Session["user"], deviceId: string, address: string): void {
@@ -424,17 +301,4 @@ export class WsGateway {
     }, 1000).unref();
     this.wss.close();
   }
-}
-
-function rejectUpgrade(socket: Duplex, status: number, code: ErrorCode, message: string, retryAfterMs?: number): void {
-  const error: Record<string, unknown> = { code, message };
-  let retryAfter = "";
-  if (retryAfterMs !== undefined) {
-    error.retryAfterMs = retryAfterMs;
-    retryAfter = `Retry-After: ${Math.max(1, Math.ceil(retryAfterMs / 1000))}\r\n`;
-  }
-  const body = JSON.stringify({ error });
-  socket.end(
-    `HTTP/1.1 ${status} ${code}\r\nContent-Type: application/json\r\n${retryAfter}Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
 }
