@@ -1,5 +1,4 @@
-/** @module The WebSocket gateway: authenticates, parses and validates frames, runs requests, delivers events. */
-
+/** @module The WebSocket gateway: the session loop that admits connections, opens sessions, hands their frames to dispatch and closes them. */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
@@ -11,19 +10,20 @@ import { ClientLimits, type ClientLimitsConfig } from "../guard/client-limits.js
 import { TokenBucket } from "../guard/token-bucket.js";
 import type { Metrics } from "../ops/metrics.js";
 import type { TrafficSli } from "../ops/monitoring/traffic-sli.js";
-import { CLOSE_CODES, ERRORS, type ErrorCode, HaetaeError, type RequestType } from "../protocol/index.js";
-import { errorAnswer } from "./error-answer.js";
+import { CLOSE_CODES, type HaetaeError } from "../protocol/index.js";
 import { FanOut } from "./fan-out.js";
 import { decodeFrame } from "./frame-decoder.js";
-import { HANDLERS, type HandlerEnv } from "./handlers.js";
+import type { HandlerEnv } from "./handlers.js";
 import { Heartbeat } from "./heartbeat.js";
 import { PresenceRegistry } from "./presence.js";
 import { PresenceAnnouncer } from "./presence-announcer.js";
 import { ReadPauses } from "./read-pauses.js";
-import { type RequestTurn, Session } from "./session.js";
+import { RequestDispatch, replyError } from "./request-dispatch.js";
+import { Session } from "./session.js";
 import { refuseUpgrade } from "./upgrade-refusal.js";
-import { authenticateUpgrade, LIMIT_MESSAGES, WsAdmission } from "./ws-admission.js";
+import { authenticateUpgrade, WsAdmission } from "./ws-admission.js";
 
+/** The config slice the gateway and its parts read. */
 export type GatewayConfig = Pick<
   Config,
   | "maxFrameBytes"
@@ -43,18 +43,21 @@ export type GatewayConfig = Pick<
 > &
   ClientLimitsConfig;
 
-/** Owns every session of this node and the bus subscriptions that feed them. */
+/**
+ * Owns every session of this node and the bus subscriptions that feed them. Each job has its
+ * own part: admission (`WsAdmission`), frame decoding (`decodeFrame`), dispatch
+ * (`RequestDispatch`, with the request table in handlers.ts), fan-out (`FanOut`), read pauses
+ * (`ReadPauses`), presence (`PresenceAnnouncer`) and the heartbeat (`Heartbeat`).
+ */
 export class WsGateway {
   private readonly wss: WebSocketServer;
   private readonly sessions = new FanOut();
   private readonly presence: PresenceAnnouncer;
-  private readonly env: HandlerEnv;
+  private readonly dispatch: RequestDispatch;
   private readonly unsubscribe: (() => void)[] = [];
   private readonly heartbeat: Heartbeat<WebSocket, Session>;
   private accepting = true;
   private readonly admission: WsAdmission;
-  /** Shared by every connection of a user, and of an address, on this node. */
-  private readonly limits: ClientLimits;
   private readonly greetings = new Set<() => string[]>();
   private readonly readPauses: ReadPauses;
 
@@ -65,7 +68,7 @@ export class WsGateway {
     private readonly metrics: Metrics,
     nodeId: string,
     /** Where request outcomes feed the service-level indicators (send, history). */
-    private readonly traffic?: TrafficSli,
+    traffic?: TrafficSli,
   ) {
     // Frames up to four times the limit are read and answered with `frame_too_large`, so the
     // connection survives a client's mistake; past that, ws closes it (1009) before buffering more.
@@ -76,10 +79,27 @@ export class WsGateway {
       bus,
       this.sessions,
     );
-    this.limits = new ClientLimits(config);
-    this.admission = new WsAdmission(ctx, config, this.limits);
-    this.readPauses = new ReadPauses(ctx.store, config.maxPendingWrites, metrics, () => this.accepting);
-    this.env = { ctx, presence: this.presence.registry, presenceSubscriptionLimit: config.presenceSubscriptionLimit };
+    // Shared by every connection of a user, and of an address, on this node.
+    const limits = new ClientLimits(config);
+    this.admission = new WsAdmission(ctx, config, limits);
+    const accepting = () => this.accepting;
+    this.readPauses = new ReadPauses(ctx.store, config.maxPendingWrites, metrics, accepting);
+    const env: HandlerEnv = {
+      ctx,
+      presence: this.presence.registry,
+      metrics,
+      presenceSubscriptionLimit: config.presenceSubscriptionLimit,
+      syncShedQueuedReads: config.syncShedQueuedReads,
+    };
+    this.dispatch = new RequestDispatch({
+      env,
+      config,
+      metrics,
+      limits,
+      readPauses: this.readPauses,
+      accepting,
+      traffic,
+    });
     this.unsubscribe.push(bus.subscribe((message) => this.sessions.deliver(message)));
     this.unsubscribe.push(
       bus.subscribeControl((control) => {
@@ -155,93 +175,12 @@ export class WsGateway {
 
   private onFrame(session: Session, bucket: TokenBucket, address: string, data: RawData, isBinary: boolean): void {
     const decoded = decodeFrame(data, isBinary, this.config.maxFrameBytes);
-    if (!decoded.ok) {
-      if (decoded.countAs) this.metrics.countRequest(decoded.countAs, decoded.code);
-      this.replyError(session, decoded.id, decoded.code, decoded.message);
+    if (decoded.ok) {
+      this.dispatch.take(session, bucket, address, decoded);
       return;
     }
-    const { type: requestType, id, params } = decoded;
-    // A connection may not queue more work than its burst: a client that pipelines without
-    // waiting for replies is told to slow down instead of growing this node's memory.
-    if (!this.accepting) {
-      this.replyError(session, id, "unavailable", "This node is shutting down; reconnect to another.", 500);
-      return;
-    }
-    // A sync from a session already caught up only moves its cursor forward (its client has the
-    // events live): while reads queue for the store, it waits, and the catch-up syncs and logins
-    // of reconnecting sessions go first. The client retries after retryAfterMs; nothing is lost.
-    if (requestType === "sync" && session.caughtUp && this.ctx.store.queuedReads >= this.config.syncShedQueuedReads) {
-      this.metrics.countRequest(requestType, "overloaded");
-      this.replyError(session, id, "overloaded", "The store is busy; sync again after retryAfterMs.", 5000);
-      return;
-    }
-    const wait = session.pendingRequests >= this.config.requestBurst ? 100 : bucket.take();
-    if (wait > 0) {
-      this.metrics.countRequest(requestType, "rate_limited");
-      this.replyError(session, id, "rate_limited", ERRORS.rate_limited.message, wait);
-      return;
-    }
-    // Shared by every connection of the user, and of the address, on this node: more devices or
-    // sessions do not multiply the rate (per node: N nodes allow up to N times as much).
-    const refusal = this.limits.request(session.userId, address, requestType === "message.send");
-    if (refusal) {
-      this.metrics.countRequest(requestType, "rate_limited");
-      this.replyError(session, id, "rate_limited", LIMIT_MESSAGES[refusal.limit], refusal.retryAfterMs);
-      return;
-    }
-    session.enqueue((turn) => this.run(session, requestType, id, params, turn), requestType === "message.send");
-  }
-
-  private async run(
-    session: Session,
-    type: RequestType,
-    id: string | number,
-    params: unknown,
-    turn: RequestTurn,
-  ): Promise<void> {
-    const started = performance.now();
-    let outcome: ErrorCode | "ok" = "ok";
-    try {
-      const handler = HANDLERS[type] as (
-        env: HandlerEnv,
-        s: Session,
-        p: unknown,
-        queued: () => void,
-      ) => Promise<object>;
-      const reply = await handler(this.env, session, params, turn.queued);
-      if (type === "sync" && (reply as { hasMore?: boolean }).hasMore === false) session.caughtUp = true;
-      await turn.previous;
-      session.send(JSON.stringify({ type: "ok", id, ...reply }));
-      this.metrics.countRequest(type, "ok");
-      if (type === "message.send" && !(reply as { duplicate?: boolean }).duplicate) this.metrics.messagesStored.inc();
-    } catch (error) {
-      // At once, not when the refusal's turn to be answered comes: the frames behind it wait unread.
-      if (type === "message.send" && error instanceof HaetaeError && error.code === "overloaded") {
-        this.readPauses.pause(session);
-      }
-      await turn.previous;
-      const answer = errorAnswer(error);
-      if (answer.unexpected) console.error(`request ${type} failed:`, error);
-      outcome = answer.error.code;
-      this.metrics.countRequest(type, outcome);
-      this.replyError(session, id, outcome, answer.error.message, answer.error.retryAfterMs);
-    } finally {
-      const ms = performance.now() - started;
-      this.metrics.timeRequest(type, ms / 1000);
-      this.traffic?.request(type, session.userId, outcome, ms);
-    }
-  }
-
-  private replyError(
-    session: Session,
-    id: string | number | null,
-    code: ErrorCode,
-    message: string,
-    retryAfterMs?: number,
-  ): void {
-    const frame: Record<string, unknown> = { type: "error", id, code, message };
-    if (retryAfterMs !== undefined) frame.retryAfterMs = retryAfterMs;
-    session.send(JSON.stringify(frame));
+    if (decoded.countAs) this.metrics.countRequest(decoded.countAs, decoded.code);
+    replyError(session, decoded.id, decoded.code, decoded.message);
   }
 
   /** Frames every new session gets right after its `session` frame (the open incidents' banners). */
