@@ -1,6 +1,7 @@
 /**
- * @module The one access check for conversations (G7): every request about a conversation passes
- * here, but `message.send`, whose write makes the same check under its lock (store/sql/message-queries.ts `refuseAppend`).
+ * @module The access checks: for conversations (G7), every request about a conversation passes
+ * here, but `message.send`, whose write makes the same check under its lock (store/sql/message-queries.ts `refuseAppend`);
+ * and for another user's presence.
  */
 
 import type { Conversation, MemberState } from "../protocol/index.js";
@@ -40,4 +41,13 @@ export async function refuseBlockedDirect(ctx: ChatContext, userId: string, conv
   if (other !== undefined && (await ctx.store.isBlockedEitherWay(userId, other))) {
     throw new HaetaeError("blocked", "A block stands between you and the other member of this chat.");
   }
+}
+
+/**
+ * Whether `viewerId` may see the presence of `userId`: presence is for people you know, mutual
+ * contacts and those you share a conversation with, and never across a block (the store's
+ * `isAcquainted`). One's own presence is always visible.
+ */
+export async function maySeePresence(ctx: ChatContext, viewerId: string, userId: string): Promise<boolean> {
+  return ctx.store.isAcquainted(viewerId, userId);
 }

@@ -1,4 +1,4 @@
-/** @module The request table: each WebSocket request type and the chat action that answers it. */
+/** @module The request table: each WebSocket request type, the chat action that answers it, and what sets it apart in dispatch. */
 import type { z } from "zod";
 import * as accounts from "../chat/accounts.js";
 import * as contacts from "../chat/actions/contacts.js";
@@ -6,18 +6,22 @@ import * as conversations from "../chat/actions/conversations.js";
 import * as invitations from "../chat/actions/invitations.js";
 import * as memberProfiles from "../chat/actions/member-profiles.js";
 import * as messages from "../chat/actions/messages.js";
+import * as presence from "../chat/actions/presence.js";
 import * as receipts from "../chat/actions/receipts.js";
 import type { ChatContext } from "../chat/context.js";
+import type { Metrics } from "../ops/metrics.js";
 import type { REQUESTS, Replies, RequestType } from "../protocol/index.js";
 import { HaetaeError } from "../protocol/index.js";
 import type { PresenceRegistry } from "./presence.js";
 import type { Session } from "./session.js";
 
-/** What a handler may use besides the chat context. */
+/** What a handler (or a request's traits) may use besides the chat context. */
 export interface HandlerEnv {
   ctx: ChatContext;
   presence: PresenceRegistry;
+  metrics: Pick<Metrics, "messagesStored">;
   presenceSubscriptionLimit: number;
+  syncShedQueuedReads: number;
 }
 
 type Handler<T extends RequestType> = (
@@ -87,22 +91,60 @@ export const HANDLERS: { [T in RequestType]: Handler<T> } = {
     return empty;
   },
   "presence.subscribe": async (env, s, p) => {
-    const wanted = [...new Set(p.userIds)];
-    if (wanted.length > env.presenceSubscriptionLimit) {
-      throw new HaetaeError("invalid_request", `userIds: at most ${env.presenceSubscriptionLimit} at once.`);
-    }
-    // Presence is for people you know: mutual contacts and those you share a conversation with.
-    const allowed: string[] = [];
-    const refused: string[] = [];
-    for (const userId of wanted) {
-      if (await env.ctx.store.isAcquainted(s.userId, userId)) allowed.push(userId);
-      else refused.push(userId);
-    }
-    if (allowed.length === 0 && refused.length > 0) {
-      throw new HaetaeError("forbidden", "You may not see the presence of these users.");
-    }
+    const { allowed, refused } = await presence.choosePresenceSubscriptions(
+      env.ctx,
+      s.userId,
+      p.userIds,
+      env.presenceSubscriptionLimit,
+    );
     s.presenceSubscriptions.clear();
     for (const userId of allowed) s.presenceSubscriptions.add(userId);
     return { presences: allowed.map((userId) => env.presence.get(userId)), refused };
+  },
+};
+
+/**
+ * What sets a request type apart on its way through dispatch; a type not listed here has none
+ * of these. Every request passes the same checks, in the same order, and is answered the same
+ * way: these only say how a type takes part in them.
+ */
+export interface RequestTraits<T extends RequestType> {
+  /**
+   * A message write: counted against the account's send rate besides its request rate, and
+   * started as soon as the connection's previous send has queued its write (its handler calls
+   * `queued`), so a device's sends share group commits (see `Session.enqueue`).
+   */
+  send?: true;
+  /**
+   * Refused with `overloaded` when the store's write queue is full: then the connection is not
+   * read until the queue drains (see `ReadPauses`), at once, not when the refusal's turn to be
+   * answered comes, since the frames behind it wait unread.
+   */
+  pausesReadingWhenOverloaded?: true;
+  /** Refused before it is queued when this node's reads should go elsewhere (counted under its code). */
+  shed?(env: HandlerEnv, session: Session): HaetaeError | null;
+  /** What the connection or the node learns from a reply, before it is sent. */
+  answered?(env: HandlerEnv, session: Session, reply: Replies[T]): void;
+}
+
+export const TRAITS: { [T in RequestType]?: RequestTraits<T> } = {
+  "message.send": {
+    send: true,
+    pausesReadingWhenOverloaded: true,
+    answered: ({ metrics }, _s, reply) => {
+      if (!reply.duplicate) metrics.messagesStored.inc();
+    },
+  },
+  sync: {
+    // A sync from a session already caught up only moves its cursor forward (its client has the
+    // events live): while reads queue for the store, it waits, and the catch-up syncs and logins
+    // of reconnecting sessions go first. The client retries after retryAfterMs; nothing is lost.
+    shed: ({ ctx, syncShedQueuedReads }, s) =>
+      s.caughtUp && ctx.store.queuedReads >= syncShedQueuedReads
+        ? new HaetaeError("overloaded", "The store is busy; sync again after retryAfterMs.", 5000)
+        : null,
+    answered: (_env, s, reply) => {
+      if (reply.hasMore === false) s.caughtUp = true;
+    },
   },
 };

@@ -1,3 +1,4 @@
+/** @module The presence registry alone: claims per node, their expiry, and a user online while any node holds them. */
 import { expect, it } from "vitest";
 import { PresenceRegistry } from "./presence.js";
 

@@ -1,5 +1,5 @@
 /**
- * The per-connection send queue's bound, on a socket whose buffer the test controls: on this
+ * @module The per-connection send queue's bound, on a socket whose buffer the test controls: on this
  * machine loopback's kernel buffers absorb more than 60 MB before a real socket pushes back, so
  * the bound is exercised here rather than by filling the kernel.
  */

@@ -119,7 +119,7 @@ export class Session {
     this.sendGate = pipelined ? writeQueued : this.answered;
   }
 
-  /** True while the server does not read this connection (see `WsGateway`'s read pauses). */
+  /** True while the server does not read this connection (see `ReadPauses`). */
   get readingPaused(): boolean {
     return this.socket.isPaused;
   }

@@ -1,41 +1,29 @@
-/** @module The WebSocket gateway: authenticates, parses and validates frames, runs requests, delivers events. */
-
+/** @module The WebSocket gateway: the session loop that admits connections, opens sessions, hands their frames to dispatch and closes them. */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { type RawData, type WebSocket, WebSocketServer } from "ws";
-import type { Bus, BusControl, BusMessage } from "../bus/bus.js";
-import { authenticate } from "../chat/accounts.js";
+import type { Bus } from "../bus/bus.js";
 import type { ChatContext } from "../chat/context.js";
-import { redeemWsTicket } from "../chat/ws-tickets.js";
 import type { Config } from "../config/config.js";
-import { addressLimitKey, TrustedProxies } from "../guard/client-address.js";
-import { ClientLimits, type ClientLimitsConfig, type LimitName } from "../guard/client-limits.js";
-import { RetrySlots } from "../guard/retry-slots.js";
+import { ClientLimits, type ClientLimitsConfig } from "../guard/client-limits.js";
 import { TokenBucket } from "../guard/token-bucket.js";
-import { errorAnswer } from "../http/wire-errors.js";
 import type { Metrics } from "../ops/metrics.js";
 import type { TrafficSli } from "../ops/monitoring/traffic-sli.js";
-import {
-  CLOSE_CODES,
-  describeIssue,
-  ERRORS,
-  type ErrorCode,
-  HaetaeError,
-  type Presence,
-  REQUESTS,
-  type RequestType,
-  requestEnvelope,
-} from "../protocol/index.js";
-import { StoreUnavailableError } from "../store/store-errors.js";
-import { HANDLERS, type HandlerEnv } from "./handlers.js";
+import { CLOSE_CODES, type HaetaeError } from "../protocol/index.js";
+import { FanOut } from "./fan-out.js";
+import { decodeFrame } from "./frame-decoder.js";
+import type { HandlerEnv } from "./handlers.js";
+import { Heartbeat } from "./heartbeat.js";
 import { PresenceRegistry } from "./presence.js";
-import { isOwnOrigin, publicOrigin } from "./request-origin.js";
-import { type RequestTurn, Session } from "./session.js";
+import { PresenceAnnouncer } from "./presence-announcer.js";
+import { ReadPauses } from "./read-pauses.js";
+import { RequestDispatch, replyError } from "./request-dispatch.js";
+import { Session } from "./session.js";
+import { refuseUpgrade } from "./upgrade-refusal.js";
+import { authenticateUpgrade, WsAdmission } from "./ws-admission.js";
 
-/** Slices each heartbeat's work is spread over (see `heartbeatSlice`). */
-const HEARTBEAT_SLICES = 10;
-
+/** The config slice the gateway and its parts read. */
 export type GatewayConfig = Pick<
   Config,
   | "maxFrameBytes"
@@ -55,201 +43,110 @@ export type GatewayConfig = Pick<
 > &
   ClientLimitsConfig;
 
-/** The refusal message of each shared limit (the code is `rate_limited` for all). */
-const LIMIT_MESSAGES: Record<LimitName, string> = {
-  ip_connections: "Too many connections from this address; reconnect after retryAfterMs.",
-  ip_requests: "Too many requests from this address; retry after retryAfterMs.",
-  user_requests: "Too many requests from this account's connections; retry after retryAfterMs.",
-  user_sends: "Too many messages from this account; retry after retryAfterMs.",
-};
-
 /**
- * What the upgrade presents: the Authorization header's token (non-browser clients), else the
- * `ticket` query parameter (browsers, which cannot set headers on a WebSocket). A `token` in the
- * query is not read: tokens never travel in URLs, where proxies and servers log them.
+ * Owns every session of this node and the bus subscriptions that feed them. Each job has its
+ * own part: admission (`WsAdmission`), frame decoding (`decodeFrame`), dispatch
+ * (`RequestDispatch`, with the request table in handlers.ts), fan-out (`FanOut`), read pauses
+ * (`ReadPauses`), presence (`PresenceAnnouncer`) and the heartbeat (`Heartbeat`).
  */
-function credentialOf(request: IncomingMessage): { kind: "token" | "ticket"; value: string | undefined } {
-  const header = request.headers.authorization;
-  if (header?.startsWith("Bearer ")) return { kind: "token", value: header.slice("Bearer ".length).trim() };
-  const query = (request.url ?? "").split("?")[1] ?? "";
-  try {
-    return { kind: "ticket", value: new URLSearchParams(query).get("ticket") ?? undefined };
-  } catch {
-    return { kind: "ticket", value: undefined };
-  }
-}
-
-/** Owns every session of this node and the bus subscriptions that feed them. */
 export class WsGateway {
   private readonly wss: WebSocketServer;
-  private readonly sessionsByUser = new Map<string, Set<Session>>();
-  private readonly sessions = new Set<Session>();
-  private readonly presence: PresenceRegistry;
-  private readonly env: HandlerEnv;
+  private readonly sessions = new FanOut();
+  private readonly presence: PresenceAnnouncer;
+  private readonly dispatch: RequestDispatch;
   private readonly unsubscribe: (() => void)[] = [];
-  private readonly heartbeat: NodeJS.Timeout;
-  private heartbeatTick = 0;
-  /** The clients still to ping, and the sessions still to re-check, in this heartbeat's round. */
-  private pingRound: WebSocket[] = [];
-  private checkRound: Session[] = [];
+  private readonly heartbeat: Heartbeat<WebSocket, Session>;
   private accepting = true;
-  private readonly admission: TokenBucket;
-  /** The retry times handed to refused sessions: one admission slot each, not all the same moment. */
-  private readonly admissionSlots: RetrySlots;
-  private readonly limits: ClientLimits;
-  /** The origin of `publicUrl` (null when unset): besides the request's own, the one browser origin admitted. */
-  private readonly publicOrigin: string | null;
-  /** Whose X-Forwarded-For names the client address that the per-address limits are keyed by. */
-  private readonly proxies: TrustedProxies;
+  private readonly admission: WsAdmission;
   private readonly greetings = new Set<() => string[]>();
-  /** Connections not read until the store's write queue drains, and the timer that watches it. */
-  private readonly paused = new Set<Session>();
-  private resumeTimer: NodeJS.Timeout | undefined;
+  private readonly readPauses: ReadPauses;
 
   constructor(
     private readonly ctx: ChatContext,
-    private readonly bus: Bus,
+    bus: Bus,
     private readonly config: GatewayConfig,
     private readonly metrics: Metrics,
     nodeId: string,
     /** Where request outcomes feed the service-level indicators (send, history). */
-    private readonly traffic?: TrafficSli,
+    traffic?: TrafficSli,
   ) {
     // Frames up to four times the limit are read and answered with `frame_too_large`, so the
     // connection survives a client's mistake; past that, ws closes it (1009) before buffering more.
     this.wss = new WebSocketServer({ noServer: true, maxPayload: config.maxFrameBytes * 4, perMessageDeflate: false });
-    this.presence = new PresenceRegistry(nodeId, config.heartbeatMs * 2.5);
-    this.admission = new TokenBucket(config.connectionsPerSecond, config.connectionBurst);
-    this.admissionSlots = new RetrySlots(config.connectionsPerSecond, config.connectionRetryMaxMs);
-    this.limits = new ClientLimits(config);
-    this.publicOrigin = publicOrigin(config.publicUrl);
-    this.proxies = new TrustedProxies(config.trustedProxies);
-    this.env = { ctx, presence: this.presence, presenceSubscriptionLimit: config.presenceSubscriptionLimit };
-    this.unsubscribe.push(bus.subscribe((message) => this.deliver(message)));
-    this.unsubscribe.push(bus.subscribeControl((control) => this.control(control)));
+    this.presence = new PresenceAnnouncer(
+      new PresenceRegistry(nodeId, config.heartbeatMs * 2.5),
+      ctx,
+      bus,
+      this.sessions,
+    );
+    // Shared by every connection of a user, and of an address, on this node.
+    const limits = new ClientLimits(config);
+    this.admission = new WsAdmission(ctx, config, limits);
+    const accepting = () => this.accepting;
+    this.readPauses = new ReadPauses(ctx.store, config.maxPendingWrites, metrics, accepting);
+    const env: HandlerEnv = {
+      ctx,
+      presence: this.presence.registry,
+      metrics,
+      presenceSubscriptionLimit: config.presenceSubscriptionLimit,
+      syncShedQueuedReads: config.syncShedQueuedReads,
+    };
+    this.dispatch = new RequestDispatch({
+      env,
+      config,
+      metrics,
+      limits,
+      readPauses: this.readPauses,
+      accepting,
+      traffic,
+    });
+    this.unsubscribe.push(bus.subscribe((message) => this.sessions.deliver(message)));
+    this.unsubscribe.push(
+      bus.subscribeControl((control) => {
+        if (control.kind === "presence" || control.kind === "presence.refresh") this.presence.apply(control);
+        else this.sessions.control(control);
+      }),
+    );
     // Events published while this node was cut from the bus are lost to its sessions: ask every
     // client to sync, so nothing waits for the next message to reveal the gap.
     this.unsubscribe.push(
       bus.onStatus((status) => {
         if (status !== "up") return;
         const frame = JSON.stringify({ type: "resync" });
-        for (const session of this.sessions) session.send(frame);
+        for (const session of this.sessions.all()) session.send(frame);
         void this.revalidateSessions();
       }),
     );
-    this.heartbeat = setInterval(() => this.heartbeatSlice(), config.heartbeatMs / HEARTBEAT_SLICES);
-    this.heartbeat.unref();
+    this.heartbeat = new Heartbeat(config.heartbeatMs, {
+      clients: () => this.wss.clients,
+      sessions: () => this.sessions.all(),
+      roundStarted: () => this.presence.refresh(),
+      check: (sessions) => void this.revalidateSessions(sessions),
+    });
   }
 
-  /** Handle an HTTP upgrade to `/api/v1/ws`: authenticate first, then hand the socket to ws. */
+  /** Handle an HTTP upgrade to `/api/v1/ws`: admit and authenticate first, then hand the socket to ws. */
   async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    if (!this.accepting) return rejectUpgrade(socket, 503, "unavailable", "The server is shutting down.");
-    // A page of another site may open a WebSocket here with a ticket it got hold of; the browser
-    // names that page in Origin. Refused as an HTTP status: that page need not read anything.
-    if (!isOwnOrigin(request, this.publicOrigin)) {
-      this.metrics.refusedConnections.inc({ reason: "origin" });
-      const { status, message } = ERRORS.origin_not_allowed;
-      return rejectUpgrade(socket, status, "origin_not_allowed", message);
-    }
-    // Refused for now, before the token is read: counted by reason, told when to come back, closed with 4002.
-    const refuse = (reason: string, code: ErrorCode, message: string, retryAfterMs: number) => {
-      this.metrics.refusedConnections.inc({ reason });
-      this.endSession(request, socket, head, CLOSE_CODES.tryAgainLater, code, message, retryAfterMs);
-    };
-    // Admission (G5): level 4 refuses new connections; at any level, connections are admitted
-    // at a steady rate, so a reconnect storm is spread out while connected clients keep working.
-    if (this.ctx.load.level >= 4) {
-      return refuse("degraded", "overloaded", "The server is shedding load; reconnect later.", 2000);
-    }
-    // One address first, so that a flood from it spends its own bucket and not the node's admission.
-    const address = addressLimitKey(this.proxies.clientAddress(request));
-    const refusal = this.limits.connection(address);
-    if (refusal) return refuse("address_rate", "rate_limited", LIMIT_MESSAGES[refusal.limit], refusal.retryAfterMs);
-    // The store's pace bounds the storm's: a session costs reads (its token, then its sync), and
-    // sessions let in while reads already queue for a database connection would wait there
-    // with the rest and time out — work spent for nothing, then retried. Refused now, each is
-    // told its own later slot and costs nothing but the handshake.
-    if (this.ctx.store.queuedReads >= this.config.connectionMaxQueuedReads) {
-      return refuse("store_busy", "overloaded", "The store is busy; reconnect later.", this.admissionSlots.next());
-    }
-    if (this.admission.take() > 0) {
-      const message = "Too many connections at once; reconnect later.";
-      return refuse("admission_rate", "overloaded", message, this.admissionSlots.next());
+    const verdict = this.admission.admit(request, this.accepting);
+    if (!verdict.admitted) {
+      if (verdict.reason) this.metrics.refusedConnections.inc({ reason: verdict.reason });
+      return refuseUpgrade(this.wss, request, socket, head, verdict.refusal);
     }
     // Node removes its own error listener before emitting `upgrade`: a reset while the token is
     // checked would otherwise be an uncaught exception. ws adds its own once it takes the socket.
     const onSocketError = () => socket.destroy();
     socket.on("error", onSocketError);
-    let auth: Awaited<ReturnType<typeof authenticate>>;
-    try {
-      const credential = credentialOf(request);
-      auth =
-        credential.kind === "ticket"
-          ? await redeemWsTicket(this.ctx, credential.value)
-          : await authenticate(this.ctx, credential.value);
-    } catch (error) {
-      if (socket.destroyed) return;
-      socket.off("error", onSocketError);
-      if (error instanceof HaetaeError && error.code === "unauthorized") {
-        // Said in a frame and close 4500: with only a refused upgrade, a browser would retry a dead token forever.
-        return this.endSession(request, socket, head, CLOSE_CODES.unauthorized, "unauthorized", error.message);
-      }
-      const code: ErrorCode = error instanceof HaetaeError ? error.code : "unavailable";
-      if (!(error instanceof HaetaeError) && !(error instanceof StoreUnavailableError)) {
-        console.error("auth during upgrade failed:", error);
-      }
-      if (!ERRORS[code].retryable) return rejectUpgrade(socket, ERRORS[code].status, code, ERRORS[code].message);
-      return this.endSession(request, socket, head, CLOSE_CODES.tryAgainLater, code, ERRORS[code].message, 1000);
-    }
+    const checked = await authenticateUpgrade(this.ctx, request);
     if (socket.destroyed) return;
     socket.off("error", onSocketError);
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.open(ws, auth.user, auth.device.id, address));
+    if (!checked.ok) return refuseUpgrade(this.wss, request, socket, head, checked.refusal);
+    const { user, device } = checked.auth;
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.open(ws, user, device.id, verdict.address));
   }
 
-  /**
-   * Whether a client may ask for a WebSocket ticket now: refused, like a connection, at level 4
-   * and while the store's reads queue — a ticket is worth nothing if its connection would be
-   * refused, and its write must not add to a busy store. The address and admission rates are
-   * the upgrade's, counted once per connection.
-   */
+  /** Whether a client may ask for a WebSocket ticket now (see `WsAdmission.ticketRefusal`). */
   ticketRefusal(): HaetaeError | null {
-    if (!this.accepting)
-      return new HaetaeError("unavailable", "This node is shutting down; reconnect to another.", 500);
-    if (this.ctx.load.level >= 4) {
-      return new HaetaeError("overloaded", "The server is shedding load; reconnect later.", 2000);
-    }
-    if (this.ctx.store.queuedReads >= this.config.connectionMaxQueuedReads) {
-      return new HaetaeError("overloaded", "The store is busy; reconnect later.", this.admissionSlots.next());
-    }
-    return null;
-  }
-
-  /**
-   * End a session at once, in a way every client can read: the upgrade is accepted, the error
-   * frame sent, and the socket closed with `closeCode` — a browser sees neither the status nor the
-   * body of a refused upgrade, only 1006. 4500 (`unauthorized`): never again with this token;
-   * 4002 (`tryAgainLater`): again after `retryAfterMs`. The refusals by load or rate come before
-   * the token or ticket is looked at, so they read nothing from the store and stay cheap in a storm.
-   */
-  private endSession(
-    request: IncomingMessage,
-    socket: Duplex,
-    head: Buffer,
-    closeCode: number,
-    code: ErrorCode,
-    message: string,
-    retryAfterMs?: number,
-  ): void {
-    const onSocketError = () => socket.destroy();
-    socket.on("error", onSocketError);
-    this.wss.handleUpgrade(request, socket, head, (ws) => {
-      socket.off("error", onSocketError);
-      ws.on("error", () => ws.terminate());
-      const frame: Record<string, unknown> = { type: "error", id: null, code, message };
-      if (retryAfterMs !== undefined) frame.retryAfterMs = retryAfterMs;
-      ws.send(JSON.stringify(frame));
-      ws.close(closeCode, code);
-    });
+    return this.admission.ticketRefusal(this.accepting);
   }
 
   private open(ws: WebSocket, user: Session["user"], deviceId: string, address: string): void {
@@ -257,189 +154,33 @@ export class WsGateway {
       this.metrics.framesShed.inc({ kind: ephemeral ? "ephemeral" : "feed" }),
     );
     const bucket = new TokenBucket(this.config.requestsPerSecond, this.config.requestBurst);
-    let alive = true;
     this.sessions.add(session);
-    const set = this.sessionsByUser.get(user.id) ?? new Set<Session>();
-    set.add(session);
-    this.sessionsByUser.set(user.id, set);
     this.metrics.connections.inc();
     session.send(JSON.stringify({ type: "session", userId: user.id, deviceId, sessionId: session.id }));
     for (const greet of this.greetings) for (const frame of greet()) session.send(frame);
-    if (this.presence.connect(user.id)) this.announcePresence(user.id, true);
+    this.presence.connected(user.id);
 
-    ws.on("pong", () => {
-      alive = true;
-    });
-    (ws as WebSocket & { isAlive?: () => boolean; markDead?: () => void }).isAlive = () => {
-      if (session.readingPaused) return true; // its pong waits, unread, with its other frames
-      const was = alive;
-      alive = false;
-      return was;
-    };
+    this.heartbeat.watch(ws, () => session.readingPaused);
     ws.on("message", (data: RawData, isBinary: boolean) => this.onFrame(session, bucket, address, data, isBinary));
     ws.on("error", () => {
       // A socket error is followed by close; nothing to do beyond what close does.
     });
     ws.on("close", () => {
-      this.sessions.delete(session);
-      this.paused.delete(session);
-      set.delete(session);
-      if (set.size === 0) this.sessionsByUser.delete(user.id);
+      this.sessions.remove(session);
+      this.readPauses.forget(session);
       this.metrics.connections.dec();
-      if (this.presence.disconnect(user.id)) this.announcePresence(user.id, false);
+      this.presence.disconnected(user.id);
     });
   }
 
   private onFrame(session: Session, bucket: TokenBucket, address: string, data: RawData, isBinary: boolean): void {
-    const buffer = Buffer.isBuffer(data)
-      ? data
-      : Array.isArray(data)
-        ? Buffer.concat(data)
-        : Buffer.from(data as ArrayBuffer);
-    if (buffer.length > this.config.maxFrameBytes) {
-      this.replyError(
-        session,
-        guessId(buffer),
-        "frame_too_large",
-        `The frame has ${buffer.length} bytes; the limit is ${this.config.maxFrameBytes}.`,
-      );
+    const decoded = decodeFrame(data, isBinary, this.config.maxFrameBytes);
+    if (decoded.ok) {
+      this.dispatch.take(session, bucket, address, decoded);
       return;
     }
-    if (isBinary) {
-      this.replyError(session, null, "invalid_json", "Frames are JSON text, not binary.");
-      return;
-    }
-    let frame: unknown;
-    try {
-      frame = JSON.parse(buffer.toString("utf8"));
-    } catch {
-      this.replyError(session, null, "invalid_json", ERRORS.invalid_json.message);
-      return;
-    }
-    const envelope = requestEnvelope.safeParse(frame);
-    if (!envelope.success) {
-      const id = typeof frame === "object" && frame !== null ? (frame as { id?: unknown }).id : undefined;
-      const safeId = typeof id === "string" || typeof id === "number" ? id : null;
-      this.replyError(session, safeId, "invalid_request", describeIssue(envelope.error));
-      return;
-    }
-    const { type, id } = envelope.data;
-    if (!Object.hasOwn(REQUESTS, type)) {
-      this.metrics.countRequest("unknown", "unknown_type");
-      this.replyError(session, id, "unknown_type", `There is no request type "${type}".`);
-      return;
-    }
-    const requestType = type as RequestType;
-    // The params schemas drop keys they do not name: `type` and `id` go without a copy of the frame.
-    const params = REQUESTS[requestType].safeParse(frame);
-    if (!params.success) {
-      this.metrics.countRequest(requestType, "invalid_request");
-      this.replyError(session, id, "invalid_request", describeIssue(params.error));
-      return;
-    }
-    // A connection may not queue more work than its burst: a client that pipelines without
-    // waiting for replies is told to slow down instead of growing this node's memory.
-    if (!this.accepting) {
-      this.replyError(session, id, "unavailable", "This node is shutting down; reconnect to another.", 500);
-      return;
-    }
-    // A sync from a session already caught up only moves its cursor forward (its client has the
-    // events live): while reads queue for the store, it waits, and the catch-up syncs and logins
-    // of reconnecting sessions go first. The client retries after retryAfterMs; nothing is lost.
-    if (requestType === "sync" && session.caughtUp && this.ctx.store.queuedReads >= this.config.syncShedQueuedReads) {
-      this.metrics.countRequest(requestType, "overloaded");
-      this.replyError(session, id, "overloaded", "The store is busy; sync again after retryAfterMs.", 5000);
-      return;
-    }
-    const wait = session.pendingRequests >= this.config.requestBurst ? 100 : bucket.take();
-    if (wait > 0) {
-      this.metrics.countRequest(requestType, "rate_limited");
-      this.replyError(session, id, "rate_limited", ERRORS.rate_limited.message, wait);
-      return;
-    }
-    // Shared by every connection of the user, and of the address, on this node: more devices or
-    // sessions do not multiply the rate (per node: N nodes allow up to N times as much).
-    const refusal = this.limits.request(session.userId, address, requestType === "message.send");
-    if (refusal) {
-      this.metrics.countRequest(requestType, "rate_limited");
-      this.replyError(session, id, "rate_limited", LIMIT_MESSAGES[refusal.limit], refusal.retryAfterMs);
-      return;
-    }
-    session.enqueue((turn) => this.run(session, requestType, id, params.data, turn), requestType === "message.send");
-  }
-
-  private async run(
-    session: Session,
-    type: RequestType,
-    id: string | number,
-    params: unknown,
-    turn: RequestTurn,
-  ): Promise<void> {
-    const started = performance.now();
-    let outcome: ErrorCode | "ok" = "ok";
-    try {
-      const handler = HANDLERS[type] as (
-        env: HandlerEnv,
-        s: Session,
-        p: unknown,
-        queued: () => void,
-      ) => Promise<object>;
-      const reply = await handler(this.env, session, params, turn.queued);
-      if (type === "sync" && (reply as { hasMore?: boolean }).hasMore === false) session.caughtUp = true;
-      await turn.previous;
-      session.send(JSON.stringify({ type: "ok", id, ...reply }));
-      this.metrics.countRequest(type, "ok");
-      if (type === "message.send" && !(reply as { duplicate?: boolean }).duplicate) this.metrics.messagesStored.inc();
-    } catch (error) {
-      // At once, not when the refusal's turn to be answered comes: the frames behind it wait unread.
-      if (type === "message.send" && error instanceof HaetaeError && error.code === "overloaded") {
-        this.pauseReading(session);
-      }
-      await turn.previous;
-      const answer = errorAnswer(error);
-      if (answer.unexpected) console.error(`request ${type} failed:`, error);
-      outcome = answer.error.code;
-      this.metrics.countRequest(type, outcome);
-      this.replyError(session, id, outcome, answer.error.message, answer.error.retryAfterMs);
-    } finally {
-      const ms = performance.now() - started;
-      this.metrics.timeRequest(type, ms / 1000);
-      this.traffic?.request(type, session.userId, outcome, ms);
-    }
-  }
-
-  private replyError(
-    session: Session,
-    id: string | number | null,
-    code: ErrorCode,
-    message: string,
-    retryAfterMs?: number,
-  ): void {
-    const frame: Record<string, unknown> = { type: "error", id, code, message };
-    if (retryAfterMs !== undefined) frame.retryAfterMs = retryAfterMs;
-    session.send(JSON.stringify(frame));
-  }
-
-  /**
-   * A send was refused because the store's write queue is full: stop reading its connection
-   * until the queue has drained to half. A client that pipelines its sends would otherwise have
-   * each of them read, checked and refused in turn — at 16,000 sends/s offered, 1.5 million
-   * refusals in a `bench:load` window, and the node spent its time on those instead of on
-   * commits. Unread, the client's frames wait in TCP's buffers, and its retries with them.
-   */
-  private pauseReading(session: Session): void {
-    if (!session.readingPaused) this.metrics.readPauses.inc();
-    session.pauseReading();
-    this.paused.add(session);
-    this.resumeTimer ??= setInterval(() => this.resumeWhenDrained(), 20);
-  }
-
-  private resumeWhenDrained(): void {
-    if (this.accepting && this.ctx.store.pendingWrites > this.config.maxPendingWrites / 2) return;
-    for (const session of this.paused) session.resumeReading();
-    this.paused.clear();
-    clearInterval(this.resumeTimer);
-    this.resumeTimer = undefined;
+    if (decoded.countAs) this.metrics.countRequest(decoded.countAs, decoded.code);
+    replyError(session, decoded.id, decoded.code, decoded.message);
   }
 
   /** Frames every new session gets right after its `session` frame (the open incidents' banners). */
@@ -448,123 +189,11 @@ export class WsGateway {
     return () => this.greetings.delete(greet);
   }
 
-  /** A bus message: hand its frame to every local session of its audience. */
-  private deliver(message: BusMessage): void {
-    if (message.everyone) {
-      const frame = Buffer.from(message.frame);
-      for (const session of this.sessions) session.send(frame, message.ephemeral);
-      return;
-    }
-    // Encoded once for all recipients (a group's message goes to every member's devices).
-    let frame: string | Buffer = message.frame;
-    if (message.audience.length > 1) frame = Buffer.from(frame);
-    for (const userId of message.audience) {
-      const set = this.sessionsByUser.get(userId);
-      if (!set) continue;
-      for (const session of set) session.send(frame, message.ephemeral);
-    }
-  }
-
-  private control(control: BusControl): void {
-    if (control.kind === "device.revoked") {
-      // After the current turn, so that a device logging itself out still gets its `ok` first.
-      setImmediate(() => {
-        for (const session of this.sessions) {
-          if (session.deviceId === control.deviceId) session.close(CLOSE_CODES.sessionRevoked, "device revoked");
-        }
-      });
-      return;
-    }
-    if (control.kind === "block") {
-      // A subscription made before the block must not keep showing either one to the other.
-      for (const [viewer, target] of [
-        [control.blockedId, control.userId],
-        [control.userId, control.blockedId],
-      ] as const) {
-        for (const session of this.sessionsByUser.get(viewer) ?? []) session.presenceSubscriptions.delete(target);
-      }
-      return;
-    }
-    if (control.kind === "presence.refresh") {
-      for (const userId of control.userIds)
-        this.presenceChanged(this.presence.apply(userId, control.nodeId, true, control.at));
-      return;
-    }
-    this.presenceChanged(this.presence.apply(control.userId, control.nodeId, control.online, control.at));
-  }
-
-  private presenceChanged(changed: Presence | null): void {
-    if (!changed) return;
-    if (this.ctx.load.level >= 1) return; // presence fan-out is shed first, with typing (G5)
-    const frame = JSON.stringify({ type: "presence", ...changed });
-    for (const session of this.sessions) {
-      if (session.presenceSubscriptions.has(changed.userId)) session.send(frame, true);
-    }
-  }
-
-  private announcePresence(userId: string, online: boolean): void {
-    const control: BusControl = {
-      kind: "presence",
-      userId,
-      nodeId: this.presence.nodeId,
-      online,
-      at: this.ctx.now().toISOString(),
-    };
-    this.bus.publishControl(control).catch((error: Error) => console.error("presence publish failed:", error.message));
-  }
-
-  /**
-   * One slice of the heartbeat. Every `heartbeatMs` a round starts: presence is re-announced and
-   * others' expired claims dropped, and every client connected then is pinged (or cut, if it did
-   * not answer the round before) and its device re-checked once during the round — a share in
-   * each of its `HEARTBEAT_SLICES` slices. Done all at once, a round stopped the event loop for
-   * tens of milliseconds every 30 s with a few thousand sessions (a ping is a socket write each,
-   * the re-check a read of every device), the worst seconds of an otherwise quiet node.
-   */
-  private heartbeatSlice(): void {
-    const slice = this.heartbeatTick % HEARTBEAT_SLICES;
-    this.heartbeatTick += 1;
-    if (slice === 0) {
-      this.pingRound = [...this.wss.clients];
-      this.checkRound = [...this.sessions];
-      this.refreshPresence();
-    }
-    const slicesLeft = HEARTBEAT_SLICES - slice;
-    for (const client of this.pingRound.splice(0, Math.ceil(this.pingRound.length / slicesLeft))) {
-      if (client.readyState !== client.OPEN) continue;
-      const probe = (client as WebSocket & { isAlive?: () => boolean }).isAlive;
-      if (probe && !probe()) {
-        client.terminate();
-        continue;
-      }
-      client.ping();
-    }
-    const checks = this.checkRound.splice(0, Math.ceil(this.checkRound.length / slicesLeft));
-    if (checks.length > 0) void this.revalidateSessions(checks);
-  }
-
-  /** Once a heartbeat: re-announce this node's users as online, and expire others' stale claims. */
-  private refreshPresence(): void {
-    const users = this.presence.localUsers();
-    const at = this.ctx.now().toISOString();
-    // Chunks keep each bus message far below NATS's 1 MiB payload limit.
-    for (let i = 0; i < users.length; i += 2000) {
-      const control: BusControl = {
-        kind: "presence.refresh",
-        userIds: users.slice(i, i + 2000),
-        nodeId: this.presence.nodeId,
-        at,
-      };
-      this.bus.publishControl(control).catch(() => undefined);
-    }
-    for (const changed of this.presence.expire()) this.presenceChanged(changed);
-  }
-
   /**
    * Close sessions whose device was revoked or whose token expired. A revocation travels on the
    * bus, which may lose it; this check, every heartbeat and whenever the bus comes back, does not.
    */
-  async revalidateSessions(checked: Session[] = [...this.sessions]): Promise<void> {
+  async revalidateSessions(checked: Session[] = [...this.sessions.all()]): Promise<void> {
     // Only the sessions asked about: one opened while the store answered has a device the answer
     // does not list, and closing it with 4501 would end it for good (a reconnect storm hit this).
     const deviceIds = [...new Set(checked.map((s) => s.deviceId))];
@@ -591,7 +220,7 @@ export class WsGateway {
   async drain(timeoutMs: number): Promise<void> {
     this.accepting = false;
     const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline && [...this.sessions].some((s) => s.pendingRequests > 0)) {
+    while (Date.now() < deadline && [...this.sessions.all()].some((s) => s.pendingRequests > 0)) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }
@@ -599,10 +228,11 @@ export class WsGateway {
   /** Stop taking connections and close every session with "reconnect elsewhere". */
   close(): void {
     this.accepting = false;
-    clearInterval(this.heartbeat);
-    this.resumeWhenDrained();
+    this.heartbeat.stop();
+    this.readPauses.resumeWhenDrained();
     for (const stop of this.unsubscribe) stop();
-    for (const session of this.sessions) session.close(CLOSE_CODES.serverGoingAway, "server shutting down; reconnect");
+    for (const session of this.sessions.all())
+      session.close(CLOSE_CODES.serverGoingAway, "server shutting down; reconnect");
     // A client that never answers the close frame must not hold the process for ws's 30 s.
     const clients = [...this.wss.clients];
     setTimeout(() => {
@@ -610,25 +240,4 @@ export class WsGateway {
     }, 1000).unref();
     this.wss.close();
   }
-}
-
-function rejectUpgrade(socket: Duplex, status: number, code: ErrorCode, message: string, retryAfterMs?: number): void {
-  const error: Record<string, unknown> = { code, message };
-  let retryAfter = "";
-  if (retryAfterMs !== undefined) {
-    error.retryAfterMs = retryAfterMs;
-    retryAfter = `Retry-After: ${Math.max(1, Math.ceil(retryAfterMs / 1000))}\r\n`;
-  }
-  const body = JSON.stringify({ error });
-  socket.end(
-    `HTTP/1.1 ${status} ${code}\r\nContent-Type: application/json\r\n${retryAfter}Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
-}
-
-/** The `id` of an oversized frame, read from its first bytes without parsing the whole frame. */
-function guessId(buffer: Buffer): string | number | null {
-  const head = buffer.subarray(0, 512).toString("utf8");
-  const match = /"id"\s*:\s*(?:"([^"\\]{1,128})"|(-?\d{1,15}))/.exec(head);
-  if (!match) return null;
-  return match[1] ?? Number(match[2]);
 }

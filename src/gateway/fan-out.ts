@@ -1,0 +1,77 @@
+/** @module Fan-out: this node's sessions by user, and the bus messages and controls handed to them. */
+import type { BusControl, BusMessage } from "../bus/bus.js";
+import { CLOSE_CODES } from "../protocol/index.js";
+import type { Session } from "./session.js";
+
+/** The bus controls about sessions (presence controls go to the `PresenceAnnouncer`). */
+export type SessionControl = Extract<BusControl, { kind: "device.revoked" | "block" }>;
+
+/**
+ * Every open session of this node, found by user. A frame goes out through each session's own
+ * bounded send queue (see `Session.send`): a slow reader is shed or cut there, never waited for.
+ */
+export class FanOut {
+  private readonly sessions = new Set<Session>();
+  private readonly byUser = new Map<string, Set<Session>>();
+
+  add(session: Session): void {
+    this.sessions.add(session);
+    const set = this.byUser.get(session.userId) ?? new Set<Session>();
+    set.add(session);
+    this.byUser.set(session.userId, set);
+  }
+
+  remove(session: Session): void {
+    this.sessions.delete(session);
+    const set = this.byUser.get(session.userId);
+    if (!set) return;
+    set.delete(session);
+    if (set.size === 0) this.byUser.delete(session.userId);
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  /** Every session, in the order they opened. */
+  all(): ReadonlySet<Session> {
+    return this.sessions;
+  }
+
+  /** A bus message: hand its frame to every local session of its audience. */
+  deliver(message: BusMessage): void {
+    if (message.everyone) {
+      const frame = Buffer.from(message.frame);
+      for (const session of this.sessions) session.send(frame, message.ephemeral);
+      return;
+    }
+    // Encoded once for all recipients (a group's message goes to every member's devices).
+    let frame: string | Buffer = message.frame;
+    if (message.audience.length > 1) frame = Buffer.from(frame);
+    for (const userId of message.audience) {
+      const set = this.byUser.get(userId);
+      if (!set) continue;
+      for (const session of set) session.send(frame, message.ephemeral);
+    }
+  }
+
+  /** A control about sessions: a revoked device's sessions close, a block ends presence subscriptions. */
+  control(control: SessionControl): void {
+    if (control.kind === "device.revoked") {
+      // After the current turn, so that a device logging itself out still gets its `ok` first.
+      setImmediate(() => {
+        for (const session of this.sessions) {
+          if (session.deviceId === control.deviceId) session.close(CLOSE_CODES.sessionRevoked, "device revoked");
+        }
+      });
+      return;
+    }
+    // A subscription made before the block must not keep showing either one to the other.
+    for (const [viewer, target] of [
+      [control.blockedId, control.userId],
+      [control.userId, control.blockedId],
+    ] as const) {
+      for (const session of this.byUser.get(viewer) ?? []) session.presenceSubscriptions.delete(target);
+    }
+  }
+}

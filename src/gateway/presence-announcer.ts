@@ -1,0 +1,80 @@
+/** @module Presence on the wire: this node's announcements on the bus, and the presence events its sessions subscribed to. */
+import type { Bus, BusControl } from "../bus/bus.js";
+import type { ChatContext } from "../chat/context.js";
+import type { Presence } from "../protocol/index.js";
+import type { FanOut } from "./fan-out.js";
+import type { PresenceRegistry } from "./presence.js";
+
+/** The bus controls about presence, from any node (this one included). */
+export type PresenceControl = Extract<BusControl, { kind: "presence" | "presence.refresh" }>;
+
+/** Users per `presence.refresh` control: each bus message stays far below NATS's 1 MiB payload limit. */
+const REFRESH_CHUNK = 2000;
+
+/**
+ * Announces a user's first session on this node and their last close, re-announces every
+ * local user once a heartbeat, applies every node's announcements to the registry, and sends a
+ * `presence` event to the sessions subscribed to a user whose presence changed.
+ */
+export class PresenceAnnouncer {
+  constructor(
+    readonly registry: PresenceRegistry,
+    private readonly ctx: Pick<ChatContext, "now" | "load">,
+    private readonly bus: Bus,
+    private readonly sessions: FanOut,
+  ) {}
+
+  /** A session of `userId` opened here. */
+  connected(userId: string): void {
+    if (this.registry.connect(userId)) this.announce(userId, true);
+  }
+
+  /** A session of `userId` closed here. */
+  disconnected(userId: string): void {
+    if (this.registry.disconnect(userId)) this.announce(userId, false);
+  }
+
+  apply(control: PresenceControl): void {
+    if (control.kind === "presence.refresh") {
+      for (const userId of control.userIds) this.changed(this.registry.apply(userId, control.nodeId, true, control.at));
+      return;
+    }
+    this.changed(this.registry.apply(control.userId, control.nodeId, control.online, control.at));
+  }
+
+  /** Once a heartbeat: re-announce this node's users as online, and expire others' stale claims. */
+  refresh(): void {
+    const users = this.registry.localUsers();
+    const at = this.ctx.now().toISOString();
+    for (let i = 0; i < users.length; i += REFRESH_CHUNK) {
+      const control: BusControl = {
+        kind: "presence.refresh",
+        userIds: users.slice(i, i + REFRESH_CHUNK),
+        nodeId: this.registry.nodeId,
+        at,
+      };
+      this.bus.publishControl(control).catch(() => undefined);
+    }
+    for (const changed of this.registry.expire()) this.changed(changed);
+  }
+
+  private changed(changed: Presence | null): void {
+    if (!changed) return;
+    if (this.ctx.load.level >= 1) return; // presence fan-out is shed first, with typing (G5)
+    const frame = JSON.stringify({ type: "presence", ...changed });
+    for (const session of this.sessions.all()) {
+      if (session.presenceSubscriptions.has(changed.userId)) session.send(frame, true);
+    }
+  }
+
+  private announce(userId: string, online: boolean): void {
+    const control: BusControl = {
+      kind: "presence",
+      userId,
+      nodeId: this.registry.nodeId,
+      online,
+      at: this.ctx.now().toISOString(),
+    };
+    this.bus.publishControl(control).catch((error: Error) => console.error("presence publish failed:", error.message));
+  }
+}

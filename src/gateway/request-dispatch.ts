@@ -1,0 +1,120 @@
+/** @module Request dispatch: the checks a decoded request passes before it is queued, the handler that answers it, and its reply or error frame. */
+import type { Config } from "../config/config.js";
+import type { ClientLimits } from "../guard/client-limits.js";
+import type { TokenBucket } from "../guard/token-bucket.js";
+import { errorAnswer } from "../http/wire-errors.js";
+import type { Metrics } from "../ops/metrics.js";
+import type { TrafficSli } from "../ops/monitoring/traffic-sli.js";
+import { ERRORS, type ErrorCode, HaetaeError, type RequestType } from "../protocol/index.js";
+import type { DecodedRequest } from "./frame-decoder.js";
+import { HANDLERS, type HandlerEnv, type RequestTraits, TRAITS } from "./handlers.js";
+import type { ReadPauses } from "./read-pauses.js";
+import type { RequestTurn, Session } from "./session.js";
+import { LIMIT_MESSAGES } from "./ws-admission.js";
+
+/** Every handler, as dispatch calls it: the table's types are checked where it is written. */
+type AnyHandler = (env: HandlerEnv, session: Session, params: unknown, queued: () => void) => Promise<object>;
+
+/** What dispatch works with: the handlers' environment, the shared limits, where refusals go, and what it counts. */
+export interface DispatchDeps {
+  env: HandlerEnv;
+  config: Pick<Config, "requestBurst">;
+  metrics: Metrics;
+  limits: Pick<ClientLimits, "request">;
+  readPauses: Pick<ReadPauses, "pause">;
+  /** False once the node stops taking requests (draining before it exits). */
+  accepting(): boolean;
+  /** Where request outcomes feed the service-level indicators (send, history). */
+  traffic?: TrafficSli;
+}
+
+/**
+ * Takes every request of every connection the same way: refused at once when the node is
+ * draining, when its type sheds it, or past the connection's, the user's or the address's
+ * rate; else queued in its connection's order, run, and answered `ok` or with the catalogue
+ * error its failure maps to, in the order the requests came.
+ */
+export class RequestDispatch {
+  constructor(private readonly deps: DispatchDeps) {}
+
+  /** A decoded request of `session`, from `address`, whose connection's own rate is `bucket`. */
+  take(session: Session, bucket: TokenBucket, address: string, request: DecodedRequest): void {
+    const { type, id, params } = request;
+    const traits = (TRAITS[type] ?? {}) as RequestTraits<RequestType>;
+    const { metrics } = this.deps;
+    if (!this.deps.accepting()) {
+      replyError(session, id, "unavailable", "This node is shutting down; reconnect to another.", 500);
+      return;
+    }
+    const shed = traits.shed?.(this.deps.env, session);
+    if (shed) {
+      metrics.countRequest(type, shed.code);
+      replyError(session, id, shed.code, shed.message, shed.retryAfterMs);
+      return;
+    }
+    // A connection may not queue more work than its burst: a client that pipelines without
+    // waiting for replies is told to slow down instead of growing this node's memory.
+    const wait = session.pendingRequests >= this.deps.config.requestBurst ? 100 : bucket.take();
+    if (wait > 0) {
+      metrics.countRequest(type, "rate_limited");
+      replyError(session, id, "rate_limited", ERRORS.rate_limited.message, wait);
+      return;
+    }
+    // Shared by every connection of the user, and of the address, on this node: more devices or
+    // sessions do not multiply the rate (per node: N nodes allow up to N times as much).
+    const refusal = this.deps.limits.request(session.userId, address, traits.send === true);
+    if (refusal) {
+      metrics.countRequest(type, "rate_limited");
+      replyError(session, id, "rate_limited", LIMIT_MESSAGES[refusal.limit], refusal.retryAfterMs);
+      return;
+    }
+    session.enqueue((turn) => this.run(session, type, traits, id, params, turn), traits.send === true);
+  }
+
+  private async run(
+    session: Session,
+    type: RequestType,
+    traits: RequestTraits<RequestType>,
+    id: string | number,
+    params: unknown,
+    turn: RequestTurn,
+  ): Promise<void> {
+    const { env, metrics, traffic } = this.deps;
+    const started = performance.now();
+    let outcome: ErrorCode | "ok" = "ok";
+    try {
+      const reply = await (HANDLERS[type] as AnyHandler)(env, session, params, turn.queued);
+      traits.answered?.(env, session, reply as never);
+      await turn.previous;
+      session.send(JSON.stringify({ type: "ok", id, ...reply }));
+      metrics.countRequest(type, "ok");
+    } catch (error) {
+      if (traits.pausesReadingWhenOverloaded && error instanceof HaetaeError && error.code === "overloaded") {
+        this.deps.readPauses.pause(session);
+      }
+      await turn.previous;
+      const answer = errorAnswer(error);
+      if (answer.unexpected) console.error(`request ${type} failed:`, error);
+      outcome = answer.error.code;
+      metrics.countRequest(type, outcome);
+      replyError(session, id, outcome, answer.error.message, answer.error.retryAfterMs);
+    } finally {
+      const ms = performance.now() - started;
+      metrics.timeRequest(type, ms / 1000);
+      traffic?.request(type, session.userId, outcome, ms);
+    }
+  }
+}
+
+/** Send `session` an error frame; `id` null when the frame it answers had none that could be read. */
+export function replyError(
+  session: Session,
+  id: string | number | null,
+  code: ErrorCode,
+  message: string,
+  retryAfterMs?: number,
+): void {
+  const frame: Record<string, unknown> = { type: "error", id, code, message };
+  if (retryAfterMs !== undefined) frame.retryAfterMs = retryAfterMs;
+  session.send(JSON.stringify(frame));
+}
