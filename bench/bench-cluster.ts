@@ -3,6 +3,7 @@
  * schema and one NATS prefix of their own) for the benchmarks that need more connections than one
  * process may hold, and the accounts those benchmarks register on them.
  */
+
 import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -10,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { freePort, type ServerChild, startServe } from "../test/child-server.js";
+import { LOOPBACK_ADDRESS_FLAGS, SETUP_FLAGS } from "./bench-flags.js";
 import { sleep } from "./proc-stats.js";
 import { SERVER_NODE_FLAGS } from "./server-node-flags.js";
 
@@ -87,25 +89,8 @@ export class BenchCluster {
         store.toString(),
         "--bus",
         `${NATS_URL}?prefix=${this.schema}`,
-        // Set-up registers every account from one address, with the cheapest password hash allowed.
-        "--scrypt-log-n",
-        "10",
-        // Set-up registers with one fixed password: its strength check (a zxcvbn thread, tens of
-        // milliseconds each) would make set-up, not the server, what is measured.
-        "--password-min-score",
-        "0",
-        "--logins-per-minute-per-ip",
-        "1000000",
-        // A benchmark's few loopback addresses stand for many clients' addresses: the per-address
-        // limits would otherwise measure themselves. Per-user limits and admission keep their values.
-        "--ip-connections-per-second",
-        "1000000",
-        "--ip-connection-burst",
-        "1000000",
-        "--ip-requests-per-second",
-        "10000000",
-        "--ip-request-burst",
-        "10000000",
+        ...SETUP_FLAGS,
+        ...LOOPBACK_ADDRESS_FLAGS,
         ...(this.options.serverArgs ?? []),
       ],
       timeoutMs: 60_000,

@@ -4,11 +4,13 @@
  * one, registering the users, reading a server's event-loop lag, and stopping it (with its CPU
  * profile).
  */
+
 import { type ChildProcess, execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, ROOT, startChild } from "../test/child-server.js";
+import { LOOPBACK_ADDRESS_FLAGS, SETUP_FLAGS } from "./bench-flags.js";
 import { topSelfTime } from "./cpu-profile.js";
 import type { PlannedClient, Target } from "./load-shared.js";
 import { registerXmppUsers, startEjabberd } from "./peers/ejabberd-server.js";
@@ -78,26 +80,9 @@ export async function startServer(target: Target, options: StartOptions): Promis
           String(port),
           "--data",
           dataDir,
-          "--scrypt-log-n",
-          "10",
-          // Set-up registers with one fixed password: its strength check (a zxcvbn thread, tens of
-          // milliseconds each) would make set-up, not the server, what is measured.
-          "--password-min-score",
-          "0",
-          // Setup registers every user from one address, and one loopback address stands for
-          // thousands of clients' addresses: the per-address limits would measure themselves.
-          // Everything else keeps its defaults: the per-connection and per-user limits and the
-          // overload protection are part of what is measured. Change them with --server-arg.
-          "--logins-per-minute-per-ip",
-          "1000000",
-          "--ip-connections-per-second",
-          "1000000",
-          "--ip-connection-burst",
-          "1000000",
-          "--ip-requests-per-second",
-          "10000000",
-          "--ip-request-burst",
-          "10000000",
+          ...SETUP_FLAGS,
+          // Change the limits that stay with --server-arg.
+          ...LOOPBACK_ADDRESS_FLAGS,
           ...options.serverArgs,
         ]
       : target === "ws"

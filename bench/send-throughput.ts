@@ -9,6 +9,7 @@
  * thread's top self-time functions over the measured seconds; `--node-arg` passes a flag to the
  * server's `node` (an inspector port, a heap setting).
  */
+
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,6 +17,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import WebSocket, { WebSocketServer } from "ws";
 import { freePort, ROOT, startServe } from "../test/child-server.js";
+import { SETUP_FLAGS } from "./bench-flags.js";
 import { topSelfTime } from "./cpu-profile.js";
 import { cpuMsOf } from "./proc-stats.js";
 import { SERVER_NODE_FLAGS } from "./server-node-flags.js";
@@ -138,14 +140,7 @@ async function benchHaetae(): Promise<Result> {
     dataDir,
     nodeArgs: [...(PROFILE ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : []), ...SERVER_NODE_FLAGS, ...NODE_ARGS],
     flags: [
-      "--scrypt-log-n",
-      "10",
-      // Set-up registers with one fixed password: its strength check (a zxcvbn thread, tens of
-      // milliseconds each) would make set-up, not the server, what is measured.
-      "--password-min-score",
-      "0",
-      "--logins-per-minute-per-ip",
-      "1000000",
+      ...SETUP_FLAGS,
       // 200 accounts each sending hundreds a second from one loopback address: the per-connection,
       // per-account and per-address limits would cap the run at their own rates (50 sends/s per
       // account is 10,000/s for 200 clients) instead of measuring the node.
