@@ -20,7 +20,7 @@ export type OutageReport =
   | { kind: "unreachable"; link: string };
 
 /** A status page that takes longer than this is as good as down for someone waiting to send. */
-export const SUMMARY_TIMEOUT_MS = 5000;
+const SUMMARY_TIMEOUT_MS = 5000;
 
 /** Statuspage's incident impact, worst last: the worst open incident is the one to tell. */
 const IMPACTS = ["none", "minor", "major", "critical"];
