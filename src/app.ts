@@ -156,6 +156,11 @@ export async function startApp(config: Config): Promise<App> {
     statusRoutes: propagation.routes,
     traffic: monitoring.traffic,
     publicUrl: config.publicUrl,
+    webSettings: {
+      statusPageUrl: config.statusPageUrl,
+      statusAfterMs: config.offlineStatusAfterMs,
+      statusEveryMs: config.offlineStatusEveryMs,
+    },
     ready: async () => {
       if (stopping) throw new Error("draining: shutting down");
       await Promise.all([within(store.ping(), 2000, "the store"), within(bus.ping(), 2000, "the bus")]);

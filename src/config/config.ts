@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { DEFAULT_WEB_SETTINGS } from "../protocol/web-settings.js";
 import { isAddressOrRange, proxyEntries } from "./address-list.js";
 import { severityRulesSetting, towerComponentsSetting } from "./tower-settings.js";
 
@@ -141,6 +142,17 @@ export const configSchema = z.strictObject({
   sloMinEvents: int(0, 1_000_000).default(10),
   statusPort: int(0, 65535).default(0),
   statusLocale: z.enum(["en", "ko"]).default("en"),
+  // What the web client asks when it cannot reach this server (src/protocol/web-settings.ts): a
+  // status page on another host or port answers when this one does not.
+  statusPageUrl: z
+    .string()
+    .max(2000)
+    .refine((v) => v === "" || (URL.canParse(v) && /^https?:$/.test(new URL(v).protocol)), {
+      message: "must be an http:// or https:// URL, or empty",
+    })
+    .default(DEFAULT_WEB_SETTINGS.statusPageUrl),
+  offlineStatusAfterMs: int(100, 600_000).default(DEFAULT_WEB_SETTINGS.statusAfterMs),
+  offlineStatusEveryMs: int(500, 3_600_000).default(DEFAULT_WEB_SETTINGS.statusEveryMs),
   staffWebhookUrls: urlList.default(""),
   staffSlackWebhookUrls: urlList.default(""),
   webhookSecret: z.string().max(1000).default(""),

@@ -26,6 +26,7 @@ import {
   passwordChangeBody,
   passwordResetBody,
   registerBody,
+  type WebSettings,
 } from "../protocol/index.js";
 import { isOwnOrigin, publicOrigin } from "./request-origin.js";
 import { StaticFiles } from "./static-files.js";
@@ -42,6 +43,8 @@ export interface HttpDeps {
   ready(): Promise<void>;
   /** The built web client's folder; default `dist/web` of this package. */
   webRoot?: string;
+  /** What the web client learns at load (where the status page lives); none: the client's defaults. */
+  webSettings?: WebSettings;
   /** The ops API (`/api/v1/ops/…`) when this node runs the control tower; errors are thrown as HaetaeError. */
   opsRoutes?: (req: IncomingMessage, res: ServerResponse, path: string) => Promise<void>;
   /** The public status page's routes (`/status…`, `/status.json`, `/summary.json`), tried first. */
@@ -115,7 +118,7 @@ export function createHttpServer(deps: HttpDeps): Server {
     if (!body.success) throw new HaetaeError("invalid_request", describeIssue(body.error));
     return body.data;
   };
-  const web = new StaticFiles(deps.webRoot);
+  const web = new StaticFiles(deps.webRoot, deps.webSettings);
   const ownOrigin = publicOrigin(deps.publicUrl ?? "");
   const routes = new Router<Exchange, Promise<void>>()
     .on("GET", "/healthz", async ({ res }) => sendJson(res, 200, { status: "ok" }))

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { extname, join, normalize, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
+import { WEB_SETTINGS_META, type WebSettings } from "../protocol/web-settings.js";
 
 /** The built web client, found from this file (src/gateway or dist/gateway) up to the package root. */
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL("../../dist/web/", import.meta.url));
@@ -34,11 +35,23 @@ const COMPRESSIBLE = new Set([".html", ".js", ".mjs", ".css", ".json", ".webmani
 
 /**
  * Only the app's own origin may load scripts, styles and sockets; no frames, no plugins. The web
- * client needs nothing else, so an injected `<script src=…>` from elsewhere cannot run.
+ * client needs nothing else, so an injected `<script src=…>` from elsewhere cannot run. The one
+ * exception is `fetch` of the status page's JSON when it lives elsewhere (`statusPageUrl`).
  */
-const CSP =
-  "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; object-src 'none'; " +
-  "base-uri 'self'; frame-ancestors 'none'; form-action 'self'";
+function contentSecurityPolicy(settings: WebSettings | undefined): string {
+  const status = settings?.statusPageUrl ? ` ${new URL(settings.statusPageUrl).origin}` : "";
+  return (
+    `default-src 'self'; connect-src 'self'${status}; img-src 'self' data:; style-src 'self'; object-src 'none'; ` +
+    "base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
+  );
+}
+
+/** The chat page with the settings in a `<meta>` (src/protocol/web-settings.ts), before `</head>`. */
+function withSettings(html: Buffer, settings: WebSettings): Buffer {
+  const json = JSON.stringify(settings).replace(/[&"<>]/g, (c) => `&#${c.charCodeAt(0)};`);
+  const meta = `<meta name="${WEB_SETTINGS_META}" content="${json}" />`;
+  return Buffer.from(html.toString("utf8").replace("</head>", `${meta}\n</head>`));
+}
 
 interface CachedFile {
   mtimeMs: number;
@@ -51,9 +64,15 @@ export class StaticFiles {
   private readonly root: string;
   /** Built files are small (the budget is 60 KB of JS) and change only on deploy: keep them, gzipped once. */
   private readonly cache = new Map<string, CachedFile>();
+  private readonly csp: string;
 
-  constructor(root: string = DEFAULT_WEB_ROOT) {
+  /** `settings`: what the chat page learns at load (none: the client's defaults). */
+  constructor(
+    root: string = DEFAULT_WEB_ROOT,
+    private readonly settings?: WebSettings,
+  ) {
     this.root = resolve(root);
+    this.csp = contentSecurityPolicy(settings);
   }
 
   /**
@@ -111,7 +130,8 @@ export class StaticFiles {
     if (!info.isFile()) return undefined;
     const cached = this.cache.get(relative);
     if (cached && cached.mtimeMs === info.mtimeMs) return cached;
-    const body = await readFile(full);
+    let body: Buffer = await readFile(full);
+    if (relative === "index.html" && this.settings) body = withSettings(body, this.settings);
     const gzipped = COMPRESSIBLE.has(extname(relative)) && body.length > 512 ? gzipSync(body) : undefined;
     const file = { mtimeMs: info.mtimeMs, body, gzipped };
     this.cache.set(relative, file);
@@ -127,7 +147,7 @@ export class StaticFiles {
       "referrer-policy": "no-referrer",
       vary: "accept-encoding",
     };
-    if (ext === ".html") headers["content-security-policy"] = CSP;
+    if (ext === ".html") headers["content-security-policy"] = this.csp;
     // The service worker may control the whole origin although it is not in a folder of its own.
     if (relative === "sw.js") headers["service-worker-allowed"] = "/";
     const gzip = file.gzipped !== undefined && /\bgzip\b/.test(String(req.headers["accept-encoding"] ?? ""));

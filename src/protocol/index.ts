@@ -9,3 +9,4 @@ export * as opsRequests from "./ops-requests.js";
 export * from "./ops-vocabulary.js";
 export * from "./requests.js";
 export * from "./usernames.js";
+export * from "./web-settings.js";

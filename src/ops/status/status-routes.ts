@@ -76,6 +76,22 @@ const decodeOrEmpty: ParamDecoder = (raw) => {
   }
 };
 
+/**
+ * Any page may read the JSON and the feed, without credentials (no cookies or auth are ever
+ * needed, so no `allow-credentials`): the web client reads them from another origin when the chat
+ * server does not answer, and so do other sites' widgets. Only reads: the sign-up and its links
+ * stay same-origin. Every answer on these paths carries the header, errors and 304s too, or the
+ * browser hides a "not reported yet" as a network failure. Answers a preflight; true when it did.
+ */
+function allowCrossOriginReads(req: IncomingMessage, res: ServerResponse, path: string): boolean {
+  if (!/\.(json|atom)$/.test(path)) return false;
+  res.setHeader("access-control-allow-origin", "*");
+  if (req.method !== "OPTIONS") return false;
+  res.writeHead(204, { "access-control-allow-methods": "GET, HEAD", "access-control-max-age": "86400" });
+  res.end();
+  return true;
+}
+
 /** What a status route is called with. */
 interface Exchange {
   req: IncomingMessage;
@@ -218,6 +234,7 @@ export function createStatusRoutes(deps: StatusRouteDeps): StatusRoutes {
   return async (req, res, path) => {
     if (!isStatusPath(path)) return false;
     for (const [name, value] of Object.entries(STATUS_SECURITY_HEADERS)) res.setHeader(name, value);
+    if (allowCrossOriginReads(req, res, path)) return true;
     try {
       const route = routes.match(req.method ?? "GET", path);
       // Another path under /status/ is not the page's: the chat port hands it on (to the web client).

@@ -23,6 +23,7 @@ import { Invitations } from "./invitations.js";
 import { applyNewMessage, applyToList, sortSummaries } from "./list-model.js";
 import { type Notice, notice } from "./notices.js";
 import { Observable } from "./observable.js";
+import { OutageWatch, pageSettings } from "./outage-watch.js";
 import { OutboxKeeper, type UnsentMessage } from "./outbox-keeper.js";
 import { clearUserData } from "./persist.js";
 import { loadCursor, type Session, saveCursor } from "./session.js";
@@ -39,6 +40,8 @@ export class AppStore extends Observable {
   readonly outbox: OutboxKeeper;
   /** Group invitations waiting for my answer. */
   readonly invitations: Invitations;
+  /** What the status page says while the server cannot be reached. */
+  readonly outage: OutageWatch;
   connection: ConnectionState | "idle" = "idle";
   online = navigator.onLine;
   /** False until the saved outbox is back in the queue: a new send must not overtake it. */
@@ -79,6 +82,7 @@ export class AppStore extends Observable {
     this.directory.remember([session.user]);
     this.outbox = new OutboxKeeper(this.client, me, (message) => this.onSent(message), changed);
     this.snapshot = new SnapshotKeeper(me);
+    this.outage = new OutageWatch(pageSettings(), changed);
     this.typist = new Typing((conversationId) => {
       if (this.connection === "open") void this.call("typing", { conversationId }, true);
     }, changed);
@@ -92,6 +96,7 @@ export class AppStore extends Observable {
     this.cleanups.push(
       c.on("feed", (event) => this.onFeed(event)),
       c.on("state", ({ state, closeCode }) => this.onState(state, closeCode)),
+      c.on("state", ({ state }) => this.outage.follow(state)),
       c.on("cursor", (cursor) => saveCursor(session.deviceId, cursor)),
       c.on("presence", (event) => this.directory.setPresence(event)),
       c.on("typing", (event) => {
@@ -128,6 +133,7 @@ export class AppStore extends Observable {
   /** Stop for good (log out, or the app is torn down). */
   dispose(): void {
     this.outbox.stop();
+    this.outage.stop();
     this.snapshot.dispose();
     for (const cleanup of this.cleanups.splice(0)) cleanup();
     clearTimeout(this.listTimer);
