@@ -95,6 +95,7 @@ export const serverEventSchema = z.union([
     incident: z.strictObject({
       id,
       title: z.string().min(1),
+      titles: z.strictObject({ en: z.string().min(1), ko: z.string().min(1) }).optional(),
       status: z.enum(["investigating", "identified", "monitoring", "resolved"]),
       impact: z.enum(["none", "minor", "major", "critical"]),
       url: z.string().min(1),

@@ -104,7 +104,10 @@ export interface ResyncEvent {
 /** An incident as the in-app banner shows it; `url` is its page on the public status page. */
 export interface IncidentNotice {
   id: string;
+  /** The public title in English (the words of `titles.en`), for clients that know no other. */
   title: string;
+  /** The public title in each language the web client speaks; show the UI language's. */
+  titles?: { en: string; ko: string };
   /** `resolved` is the last word on an incident: the client hides its banner. */
   status: "investigating" | "identified" | "monitoring" | "resolved";
   impact: "none" | "minor" | "major" | "critical";

@@ -11,6 +11,7 @@ import {
   INCIDENT_STATUSES,
   SEVERITIES,
   TIMELINE_KINDS,
+  UPDATE_PHRASES,
 } from "./ops-vocabulary.js";
 
 /** A time the tower stamped itself (`toISOString()`). */
@@ -95,9 +96,12 @@ export type TimelineEntry = z.infer<typeof timelineEntrySchema>;
 export const incidentUpdateSchema = z.strictObject({
   id,
   status: incidentStatusSchema,
+  /** The English words; for a `phrase` update, what the pages show to a reader of English. */
   body: z.string(),
   createdAt: stamp,
   by: z.string().min(1),
+  /** Set on the tower's own updates: what they say, worded per language when shown (see `UPDATE_PHRASES`). */
+  phrase: z.enum(UPDATE_PHRASES).optional(),
 });
 export type IncidentUpdate = z.infer<typeof incidentUpdateSchema>;
 
@@ -139,6 +143,11 @@ export const incidentComponentSchema = z.strictObject({
 export const incidentSchema = z.strictObject({
   /** `INC-<n>` */
   id,
+  /**
+   * What staff call it. A declared incident's title is public as written; an alert-opened one's
+   * is the alert's own text (burn rates, budgets) and stays with staff: the public reads words
+   * made from its components and their statuses, in its own language.
+   */
   title: z.string().min(1),
   status: incidentStatusSchema,
   /** The grade in effect: the override when a commander set one, else the rules' grade. */

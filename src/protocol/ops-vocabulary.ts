@@ -20,6 +20,15 @@ export type ComponentFunction = (typeof COMPONENT_FUNCTIONS)[number];
 export const INCIDENT_STATUSES = ["investigating", "identified", "monitoring", "resolved"] as const;
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
 
+/**
+ * The public updates the tower posts by itself, by what they say: `detected` (an alert opened
+ * the incident), `returned` (it fired again while monitoring), `recovering` (every alert
+ * resolved; watching), `resolved` (quiet long enough). Pages word them in the reader's language
+ * from the incident's components; an update a person wrote has none and is shown as written.
+ */
+export const UPDATE_PHRASES = ["detected", "returned", "recovering", "resolved"] as const;
+export type UpdatePhrase = (typeof UPDATE_PHRASES)[number];
+
 export const SEVERITIES = ["SEV1", "SEV2", "SEV3", "SEV4"] as const;
 export type Severity = (typeof SEVERITIES)[number];
 

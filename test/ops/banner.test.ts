@@ -49,6 +49,8 @@ describe("incident banner", () => {
       incident: {
         id: incident.id,
         title: "Messages are delayed",
+        // A declared incident's title is public as staff wrote it, in every language.
+        titles: { en: "Messages are delayed", ko: "Messages are delayed" },
         status: "investigating",
         impact: "major",
         url: `${s.url}/status/incidents/${incident.id}`,

@@ -64,7 +64,7 @@ function hookOf(json: unknown, kind: string, id: string): boolean {
 interface Summary {
   status: { indicator: string };
   components: { id: string; status: string }[];
-  incidents: { id: string; status: string; impact: string; incident_updates: { body: string }[] }[];
+  incidents: { id: string; name: string; status: string; impact: string; incident_updates: { body: string }[] }[];
 }
 
 describe("the control tower end to end, PostgreSQL cut for real", () => {
@@ -230,10 +230,15 @@ describe("the control tower end to end, PostgreSQL cut for real", () => {
     expect(await page.text()).toContain(incidentId);
     const body = await summary();
     const shown = body.incidents.find((i) => i.id === incidentId);
-    expect(shown).toMatchObject({ status: "investigating", impact: "critical" });
+    // In public words: what fails for users at this grade, not the SLO's burn rates.
+    expect(shown).toMatchObject({ status: "investigating", impact: "critical", name: "Messages cannot be sent" });
     expect(shown?.incident_updates.map((u) => u.body)).toContain(
-      "We are investigating a problem detected by our monitoring.",
+      "Our monitoring caught this problem and we are investigating.",
     );
+    expect(banners().findLast((e) => e.incident.impact === "critical")?.incident.titles).toEqual({
+      en: "Messages cannot be sent",
+      ko: "메시지를 보낼 수 없습니다",
+    });
     expect(body.components.find((c) => c.id === "messaging")?.status).toBe("major_outage");
     expect(body.status.indicator).toBe("critical");
 

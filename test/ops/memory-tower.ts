@@ -66,6 +66,8 @@ export class MemoryTower implements TowerFeed {
     impact?: Impact;
     severity?: Severity;
     body?: string;
+    /** `alert`: opened by an alert, so `title` is staff text and the public reads worded titles. */
+    origin?: Incident["origin"];
   }): Incident {
     const at = new Date().toISOString();
     const severity = input.severity ?? "SEV2";
@@ -77,7 +79,7 @@ export class MemoryTower implements TowerFeed {
       gradedSeverity: severity,
       impact: input.impact ?? "major",
       components: input.components,
-      origin: "declared",
+      origin: input.origin ?? "declared",
       createdAt: at,
       measured: {
         durationMs: 0,

@@ -211,7 +211,13 @@ export class SloMonitor {
     const long = status.burnRates[rule.long];
     const short = status.burnRates[rule.short];
     const rates = `${long.toFixed(1)}× over ${rule.long} and ${short.toFixed(1)}× over ${rule.short}`;
-    const budget = `${(status.budgetRemaining * 100).toFixed(1)}% of the ${BUDGET_WINDOW} error budget left`;
+    // Staff text only (the alert, the incident's staff title and timeline); the public never
+    // reads it. A budget spent past zero reads as used, not as "-8990.9% left".
+    const left = status.budgetRemaining;
+    const budget =
+      left >= 0
+        ? `${(left * 100).toFixed(1)}% of the ${BUDGET_WINDOW} error budget left`
+        : `the ${BUDGET_WINDOW} error budget is spent (${((1 - left) * 100).toFixed(1)}% used)`;
     const summary =
       action === "trigger"
         ? `SLO ${slo.name} (${slo.description}) is burning its error budget at ${rates} ` +

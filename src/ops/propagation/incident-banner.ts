@@ -3,14 +3,24 @@ import type { Bus } from "../../bus/bus.js";
 import type { IncidentEvent } from "../../protocol/index.js";
 import { incidentUrl } from "../status/statuspage-json.js";
 import type { Incident, StatusSnapshot, TowerChange } from "../tower/model.js";
+import { publicTitle } from "../tower/public-words.js";
 
-/** The banner frame of one incident. */
+/**
+ * The banner frame of one incident: its public title in English and in Korean (the client
+ * shows its UI language's; an alert-opened incident's staff title never reaches users), and
+ * its status and impact as codes the client words from its own dictionary.
+ */
 export function incidentFrame(snapshot: StatusSnapshot, incident: Incident): string {
+  const titles = {
+    en: publicTitle(incident, snapshot.components, "en"),
+    ko: publicTitle(incident, snapshot.components, "ko"),
+  };
   const event: IncidentEvent = {
     type: "incident",
     incident: {
       id: incident.id,
-      title: incident.title,
+      title: titles.en,
+      titles,
       status: incident.status,
       impact: incident.impact,
       url: incidentUrl(snapshot, incident.id),

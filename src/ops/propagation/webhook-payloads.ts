@@ -1,6 +1,7 @@
 /** @module What each kind of receiver gets for a tower change: staff JSON, a Slack-compatible message, a Statuspage-style subscriber payload, a chat line. */
 import { componentJson, incidentJson, incidentUrl, pageId } from "../status/statuspage-json.js";
 import type { Incident, StatusSnapshot, TowerChange } from "../tower/model.js";
+import { inLanguage } from "../tower/public-words.js";
 
 /** The components a change is about (subscribers are filtered by these). */
 export function changeComponents(change: TowerChange): string[] {
@@ -155,5 +156,6 @@ export function subscriberPayload(
       },
     };
   }
-  return { ...base, incident: incidentJson(snapshot, change.incident) };
+  // The change carries the staff incident: subscribers read its public words (in English, as the JSON is).
+  return { ...base, incident: incidentJson(snapshot, inLanguage(change.incident, snapshot.components, "en")) };
 }

@@ -1,5 +1,6 @@
 /** @module The status history as an Atom feed (RFC 4287): one entry per incident update, newest first. */
 import type { Incident, IncidentUpdate, StatusSnapshot } from "../tower/model.js";
+import { publicTitle, publicUpdateBody } from "../tower/public-words.js";
 import { escapeHtml } from "./status-html.js";
 import type { StatusLabels } from "./status-labels.js";
 import { incidentUrl } from "./statuspage-json.js";
@@ -13,7 +14,7 @@ function xml(text: string): string {
   return escapeHtml(text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, ""));
 }
 
-/** Render the feed; its `updated` is the page's, so an unchanged page yields the same bytes. */
+/** Render the feed in the labels' language; its `updated` is the page's, so an unchanged page yields the same bytes. */
 export function renderAtomFeed(snapshot: StatusSnapshot, labels: StatusLabels): string {
   const base = snapshot.page.url.replace(/\/+$/, "");
   const entries: { incident: Incident; update: IncidentUpdate }[] = [];
@@ -25,7 +26,7 @@ export function renderAtomFeed(snapshot: StatusSnapshot, labels: StatusLabels): 
     .slice(0, MAX_ENTRIES)
     .map(({ incident, update }) => {
       const link = incidentUrl(snapshot, incident.id);
-      const title = `${labels.incidentStatus[update.status]}: ${incident.title}`;
+      const title = `${labels.incidentStatus[update.status]}: ${publicTitle(incident, snapshot.components, labels.lang)}`;
       return `<entry>
 <id>${xml(`${link}#update-${update.id}`)}</id>
 <title>${xml(title)}</title>
@@ -33,7 +34,7 @@ export function renderAtomFeed(snapshot: StatusSnapshot, labels: StatusLabels): 
 <published>${xml(update.createdAt)}</published>
 <link rel="alternate" type="text/html" href="${xml(link)}"/>
 <category term="${xml(update.status)}"/>
-<content type="text">${xml(update.body)}</content>
+<content type="text">${xml(publicUpdateBody(update, incident, snapshot.components, labels.lang))}</content>
 </entry>`;
     })
     .join("\n");

@@ -1,7 +1,8 @@
 /** @module The public status page as server-rendered HTML: no script, small, readable in Korean and English. */
 import { createHash } from "node:crypto";
 import type { Incident, Maintenance, StatusSnapshot } from "../tower/model.js";
-import type { StatusLabels } from "./status-labels.js";
+import { componentName, publicTitle, publicUpdateBody } from "../tower/public-words.js";
+import { labelsFor, type StatusLabels } from "./status-labels.js";
 import { maintenanceStatus } from "./statuspage-json.js";
 
 /** Escape text for HTML element content and double-quoted attributes. */
@@ -50,27 +51,50 @@ ol.updates{list-style:none;margin:0;padding:0}ol.updates li{padding:.35rem 0;bor
 .postmortem{margin-top:.6rem;padding-top:.5rem;border-top:1px solid var(--line)}
 .postmortem h4{margin:0 0 .25rem;font-size:.95rem}
 footer{color:var(--muted);font-size:.9rem;padding:2rem 1rem}footer a{margin-right:1rem}
+nav.lang{max-width:46rem;margin:0 auto;padding:.75rem 1rem 0;text-align:right;font-size:.9rem}nav.lang a{margin-left:.75rem}nav.lang a[aria-current]{font-weight:600;text-decoration:none}
 `;
 
 /** The stylesheet's CSP source: the page's one inline style is allowed by its hash, nothing else inline is. */
 export const STYLE_HASH_SOURCE = `'sha256-${createHash("sha256").update(STYLE).digest("base64")}'`;
 
-function layout(labels: StatusLabels, title: string, body: string): string {
+/** A link of the page in its language: the language travels in the link, so the next page reads the same. */
+function here(path: string, labels: StatusLabels): string {
+  return `${path}?lang=${labels.lang}`;
+}
+
+/** The switch between languages: plain links (no script), each language named in itself. */
+function languageSwitch(labels: StatusLabels): string {
+  const links = [labelsFor("en"), labelsFor("ko")].map((other) =>
+    other.lang === labels.lang
+      ? `<a href="?lang=${other.lang}" lang="${other.lang}" aria-current="true">${escapeHtml(other.languageName)}</a>`
+      : `<a href="?lang=${other.lang}" lang="${other.lang}" hreflang="${other.lang}">${escapeHtml(other.languageName)}</a>`,
+  );
+  return `<nav class="lang" aria-label="${escapeHtml(labels.languages)}">${links.join("")}</nav>`;
+}
+
+/** The page around a body; `switchable` false for a page whose address carries a token (the switch's links would drop it). */
+function layout(labels: StatusLabels, title: string, body: string, switchable = true): string {
+  const feed = here("/status/history.atom", labels);
   return `<!doctype html>
 <html lang="${labels.lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${escapeHtml(title)}</title>
-<link rel="alternate" type="application/atom+xml" href="/status/history.atom" title="${escapeHtml(labels.feed)}">
+<link rel="alternate" type="application/atom+xml" href="${feed}" title="${escapeHtml(labels.feed)}">
 <style>${STYLE}</style></head>
-<body>${body}
-<footer><a href="/status/history.atom">${escapeHtml(labels.feed)}</a><a href="/status.json">status.json</a><a href="/summary.json">summary.json</a>
+<body>${switchable ? languageSwitch(labels) : ""}${body}
+<footer><a href="${feed}">${escapeHtml(labels.feed)}</a><a href="/status.json">status.json</a><a href="/summary.json">summary.json</a>
 <p>${escapeHtml(labels.subscribe)}</p></footer>
 </body></html>
 `;
 }
 
-function componentNames(snapshot: StatusSnapshot, ids: readonly string[]): string {
-  return ids.map((id) => snapshot.components.find((c) => c.id === id)?.name ?? id).join(", ");
+function componentNames(snapshot: StatusSnapshot, labels: StatusLabels, ids: readonly string[]): string {
+  return ids
+    .map((id) => {
+      const component = snapshot.components.find((c) => c.id === id);
+      return component ? componentName(component, labels.lang) : id;
+    })
+    .join(", ");
 }
 
 /** One incident with all its updates (newest first) and, once published, its postmortem summary. */
@@ -80,11 +104,12 @@ function incidentArticle(snapshot: StatusSnapshot, labels: StatusLabels, inciden
     .map(
       (u) =>
         `<li><strong>${escapeHtml(labels.incidentStatus[u.status])}</strong> — ${time(u.createdAt)}` +
-        `<p class="body">${escapeHtml(u.body)}</p></li>`,
+        `<p class="body">${escapeHtml(publicUpdateBody(u, incident, snapshot.components, labels.lang))}</p></li>`,
     )
     .join("");
   const affected = componentNames(
     snapshot,
+    labels,
     incident.components.map((c) => c.id),
   );
   const postmortem = incident.log.publicSummary.trim()
@@ -93,7 +118,7 @@ function incidentArticle(snapshot: StatusSnapshot, labels: StatusLabels, inciden
   const resolved = incident.resolvedAt ? ` · ${escapeHtml(labels.resolvedAt)} ${time(incident.resolvedAt)}` : "";
   return (
     `<article class="incident ${incident.impact}" id="incident-${escapeHtml(incident.id)}">
-<${heading}><a href="/status/incidents/${encodeURIComponent(incident.id)}">${escapeHtml(incident.title)}</a></${heading}>
+<${heading}><a href="${here(`/status/incidents/${encodeURIComponent(incident.id)}`, labels)}">${escapeHtml(publicTitle(incident, snapshot.components, labels.lang))}</a></${heading}>
 <p class="meta">${escapeHtml(labels.incidentStatus[incident.status])} · ${escapeHtml(labels.impact)}: ${escapeHtml(labels.impactName[incident.impact])}` +
     ` · ${escapeHtml(labels.affects)}: ${escapeHtml(affected || "—")}` +
     ` · ${escapeHtml(labels.started)} ${time(incident.createdAt)}${resolved}</p>
@@ -104,7 +129,7 @@ function incidentArticle(snapshot: StatusSnapshot, labels: StatusLabels, inciden
 function maintenanceArticle(snapshot: StatusSnapshot, labels: StatusLabels, m: Maintenance, now: Date): string {
   const state = maintenanceStatus(m, now) === "in_progress" ? labels.inProgress : labels.scheduled;
   return `<article class="maintenance" id="maintenance-${escapeHtml(m.id)}"><h3>${escapeHtml(m.title)}</h3>
-<p class="meta">${escapeHtml(state)} · ${time(m.startsAt)} – ${time(m.endsAt)} · ${escapeHtml(labels.affects)}: ${escapeHtml(componentNames(snapshot, m.components) || "—")}</p>
+<p class="meta">${escapeHtml(state)} · ${time(m.startsAt)} – ${time(m.endsAt)} · ${escapeHtml(labels.affects)}: ${escapeHtml(componentNames(snapshot, labels, m.components) || "—")}</p>
 <p class="body">${escapeHtml(m.body)}</p></article>`;
 }
 
@@ -120,7 +145,7 @@ export function renderStatusPage(snapshot: StatusSnapshot, labels: StatusLabels,
   const components = snapshot.components
     .map(
       (c) =>
-        `<li><span>${escapeHtml(c.name)}</span><span class="s ${c.status}">${escapeHtml(labels.componentStatus[c.status])}</span></li>`,
+        `<li><span>${escapeHtml(componentName(c, labels.lang))}</span><span class="s ${c.status}">${escapeHtml(labels.componentStatus[c.status])}</span></li>`,
     )
     .join("\n");
   const maintenances = snapshot.maintenances.filter((m) => maintenanceStatus(m, now) !== "completed");
@@ -145,9 +170,10 @@ ${history.length ? history.map((i) => incidentArticle(snapshot, labels, i)).join
 
 /** `GET /status/incidents/<id>`: one incident's page (where the in-app banner links). */
 export function renderIncidentPage(snapshot: StatusSnapshot, labels: StatusLabels, incident: Incident): string {
-  const body = `<header><p><a href="/status">← ${escapeHtml(labels.backToPage)}</a></p></header>
+  const body = `<header><p><a href="${here("/status", labels)}">← ${escapeHtml(labels.backToPage)}</a></p></header>
 <main>${incidentArticle(snapshot, labels, incident, "h1")}</main>`;
-  return layout(labels, `${incident.title} — ${labels.statusOf(snapshot.page.name)}`, body);
+  const title = publicTitle(incident, snapshot.components, labels.lang);
+  return layout(labels, `${title} — ${labels.statusOf(snapshot.page.name)}`, body);
 }
 
 /** The 404 page of an incident id the snapshot does not hold. */
@@ -155,11 +181,11 @@ export function renderIncidentPage(snapshot: StatusSnapshot, labels: StatusLabel
 export function renderConfirmForm(action: string, labels: StatusLabels): string {
   const body = `<main><p>${escapeHtml(labels.confirmQuestion)}</p>
 <form method="post" action="${escapeHtml(action)}"><button type="submit">${escapeHtml(labels.confirmButton)}</button></form></main>`;
-  return layout(labels, labels.confirmButton, body);
+  return layout(labels, labels.confirmButton, body, false);
 }
 
 export function renderNotFound(snapshot: StatusSnapshot | undefined, labels: StatusLabels): string {
-  const body = `<header><p><a href="/status">← ${escapeHtml(labels.backToPage)}</a></p></header>
+  const body = `<header><p><a href="${here("/status", labels)}">← ${escapeHtml(labels.backToPage)}</a></p></header>
 <main><h1>404</h1><p>${escapeHtml(labels.notFound)}</p></main>`;
   return layout(labels, labels.statusOf(snapshot?.page.name ?? "Haetae"), body);
 }

@@ -1,13 +1,19 @@
-/** @module The status page's words in English and Korean. */
+/** @module The status page's words in English and Korean, and which of the two a request reads. */
+import type { IncomingMessage } from "node:http";
 import type { ComponentStatus, Impact, IncidentStatus, Indicator } from "../tower/model.js";
+import { PUBLIC_LOCALES, type PublicLocale } from "../tower/public-words.js";
 
-/** Languages the status page is written in. */
-export const STATUS_LOCALES = ["en", "ko"] as const;
-export type StatusLocale = (typeof STATUS_LOCALES)[number];
+/** Languages the status page is written in (those of the public words). */
+export const STATUS_LOCALES = PUBLIC_LOCALES;
+export type StatusLocale = PublicLocale;
 
 /** Every phrase the page shows, per language. */
 export interface StatusLabels {
-  lang: string;
+  lang: StatusLocale;
+  /** The language's own name, for the switch between languages ("English", "한국어"). */
+  languageName: string;
+  /** The switch's label for screen readers. */
+  languages: string;
   statusOf: (name: string) => string;
   updated: string;
   current: string;
@@ -39,6 +45,8 @@ export interface StatusLabels {
 
 const EN: StatusLabels = {
   lang: "en",
+  languageName: "English",
+  languages: "Language",
   statusOf: (name) => `${name} status`,
   updated: "Updated",
   current: "Current incidents",
@@ -79,6 +87,8 @@ const EN: StatusLabels = {
 
 const KO: StatusLabels = {
   lang: "ko",
+  languageName: "한국어",
+  languages: "언어",
   statusOf: (name) => `${name} 서비스 상태`,
   updated: "업데이트",
   current: "진행 중인 장애",
@@ -114,6 +124,7 @@ const KO: StatusLabels = {
     major_outage: "전체 장애",
     under_maintenance: "점검 중",
   },
+  // The same words as the web client's banner and the staff console (web/src/i18n, web/src/console).
   incidentStatus: { investigating: "조사 중", identified: "원인 확인", monitoring: "모니터링 중", resolved: "해결됨" },
   impactName: { none: "없음", minor: "경미", major: "주요", critical: "심각" },
 };
@@ -121,4 +132,39 @@ const KO: StatusLabels = {
 /** The phrases of a language. */
 export function labelsFor(locale: StatusLocale): StatusLabels {
   return locale === "ko" ? KO : EN;
+}
+
+function isLocale(value: string | null | undefined): value is StatusLocale {
+  return (STATUS_LOCALES as readonly string[]).includes(value ?? "");
+}
+
+/**
+ * The first language of an `Accept-Language` header the page speaks, by preference (`q`), or
+ * undefined: `ko-KR,ko;q=0.9,en;q=0.8` → `ko`. A range with `q=0` is refused, not chosen.
+ */
+export function acceptedLocale(header: string | undefined): StatusLocale | undefined {
+  if (!header) return undefined;
+  const ranges = header
+    .split(",")
+    .map((part, order) => {
+      const [tag = "", ...params] = part.trim().split(";");
+      const q = params.map((p) => p.trim()).find((p) => p.startsWith("q="));
+      const weight = q === undefined ? 1 : Number(q.slice(2));
+      return { primary: tag.trim().toLowerCase().split("-")[0], weight: Number.isFinite(weight) ? weight : 0, order };
+    })
+    .filter((r) => r.weight > 0)
+    .sort((a, b) => b.weight - a.weight || a.order - b.order);
+  return ranges.map((r) => r.primary).find(isLocale);
+}
+
+/**
+ * The language a status request reads: `?lang=en|ko` (the page's own switch) first, then the
+ * browser's `Accept-Language`, then the configured `statusLocale`. Responses that depend on it
+ * say `Vary: Accept-Language`.
+ */
+export function requestLocale(req: IncomingMessage, fallback: StatusLocale): StatusLocale {
+  const query = new URL(req.url ?? "/", "http://status.invalid").searchParams.get("lang");
+  if (isLocale(query)) return query;
+  const header = req.headers["accept-language"];
+  return acceptedLocale(Array.isArray(header) ? header.join(",") : header) ?? fallback;
 }

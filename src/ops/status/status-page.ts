@@ -13,6 +13,8 @@ export interface RenderedBody {
   body: Buffer;
   type: string;
   etag: string;
+  /** Set on a body worded in one language (the HTML and the feed): it is sent with `Vary: Accept-Language`. */
+  language?: StatusLocale;
 }
 
 /** The documents the page serves at fixed paths. */
@@ -21,28 +23,35 @@ export type StatusDocument = "html" | "status" | "summary" | "atom";
 /** Rendered bodies live this long before a request renders them again (maintenance windows start and end by the clock). */
 const FRESH_MS = 10_000;
 
-function rendered(text: string, type: string): RenderedBody {
+function rendered(text: string, type: string, language?: StatusLocale): RenderedBody {
   const body = Buffer.from(text, "utf8");
-  return { body, type, etag: `"${createHash("sha256").update(body).digest("base64url").slice(0, 22)}"` };
+  const out: RenderedBody = {
+    body,
+    type,
+    etag: `"${createHash("sha256").update(body).digest("base64url").slice(0, 22)}"`,
+  };
+  if (language) out.language = language;
+  return out;
 }
 
 /**
  * Holds the last `StatusSnapshot` in memory and serves only that: the page never reads the
  * chat store, so it keeps answering when the chat path is broken (the failure it reports).
- * Each new snapshot is rendered once and also written to `<data>/status/` (index.html,
- * status.json, summary.json, history.atom) for a static server to take over when the node
- * itself is down.
+ * Each new snapshot is rendered once per language asked for (the HTML and the feed are worded
+ * in the reader's language; the JSON is one, in English) and also written to `<data>/status/`
+ * (index.html, status.json, summary.json, history.atom, in `statusLocale`) for a static server
+ * to take over when the node itself is down.
  */
 export class StatusPage {
+  /** The words of `statusLocale`, the page's language when a request names none. */
   readonly labels: StatusLabels;
   private snapshot: StatusSnapshot | undefined;
-  private bodies: Record<StatusDocument, RenderedBody> | undefined;
-  private renderedAt = 0;
+  private bodies: Partial<Record<StatusLocale, { at: number; docs: Record<StatusDocument, RenderedBody> }>> = {};
   private readonly files: StatusFiles;
 
   constructor(
     dataDir: string,
-    locale: StatusLocale,
+    readonly locale: StatusLocale,
     private readonly now: () => Date = () => new Date(),
   ) {
     this.labels = labelsFor(locale);
@@ -52,7 +61,8 @@ export class StatusPage {
   /** Take a new snapshot; resolves when its static copy is written (the live page changes at once). */
   update(snapshot: StatusSnapshot): Promise<void> {
     this.snapshot = snapshot;
-    const bodies = this.render();
+    this.bodies = {};
+    const bodies = this.render(this.locale);
     return this.files.write({
       "index.html": bodies.html.body.toString("utf8"),
       "status.json": bodies.status.body.toString("utf8"),
@@ -71,32 +81,35 @@ export class StatusPage {
     return this.snapshot;
   }
 
-  /** One of the fixed documents, rendered again when older than ten seconds. */
-  document(name: StatusDocument): RenderedBody | undefined {
+  /** One of the fixed documents in a language, rendered again when older than ten seconds. */
+  document(name: StatusDocument, locale: StatusLocale = this.locale): RenderedBody | undefined {
     if (!this.snapshot) return undefined;
-    if (!this.bodies || Date.now() - this.renderedAt > FRESH_MS) return this.render()[name];
-    return this.bodies[name];
+    const cached = this.bodies[locale];
+    if (!cached || Date.now() - cached.at > FRESH_MS) return this.render(locale)[name];
+    return cached.docs[name];
   }
 
-  /** The page of one incident, current or past; undefined when the snapshot does not hold it. */
-  incidentPage(id: string): RenderedBody | undefined {
+  /** The page of one incident, current or past, in a language; undefined when the snapshot does not hold it. */
+  incidentPage(id: string, locale: StatusLocale = this.locale): RenderedBody | undefined {
     const snapshot = this.snapshot;
     if (!snapshot) return undefined;
     const incident: Incident | undefined = [...snapshot.incidents, ...snapshot.history].find((i) => i.id === id);
     if (!incident) return undefined;
-    return rendered(renderIncidentPage(snapshot, this.labels, incident), "text/html; charset=utf-8");
+    return rendered(renderIncidentPage(snapshot, labelsFor(locale), incident), "text/html; charset=utf-8", locale);
   }
 
-  private render(): Record<StatusDocument, RenderedBody> {
+  private render(locale: StatusLocale): Record<StatusDocument, RenderedBody> {
     const snapshot = this.snapshot as StatusSnapshot;
     const now = this.now();
-    this.bodies = {
-      html: rendered(renderStatusPage(snapshot, this.labels, now), "text/html; charset=utf-8"),
+    const labels = labelsFor(locale);
+    const docs: Record<StatusDocument, RenderedBody> = {
+      html: rendered(renderStatusPage(snapshot, labels, now), "text/html; charset=utf-8", locale),
+      // The JSON is the same in every language: Statuspage's API is read by programs and widgets.
       status: rendered(JSON.stringify(statusJson(snapshot)), "application/json; charset=utf-8"),
       summary: rendered(JSON.stringify(summaryJson(snapshot, now)), "application/json; charset=utf-8"),
-      atom: rendered(renderAtomFeed(snapshot, this.labels), "application/atom+xml; charset=utf-8"),
+      atom: rendered(renderAtomFeed(snapshot, labels), "application/atom+xml; charset=utf-8", locale),
     };
-    this.renderedAt = Date.now();
-    return this.bodies;
+    this.bodies[locale] = { at: Date.now(), docs };
+    return docs;
   }
 }

@@ -10,6 +10,7 @@ import type { SubscriberSignups } from "../propagation/subscriber-signups.js";
 import type { Subscriber } from "../propagation/subscriber-store.js";
 import { checkWebhookUrl } from "../propagation/url-policy.js";
 import { renderConfirmForm, renderNotFound, STYLE_HASH_SOURCE } from "./status-html.js";
+import { labelsFor, requestLocale } from "./status-labels.js";
 import type { RenderedBody, StatusDocument, StatusPage } from "./status-page.js";
 
 /** Handles a request when its path is a status route; resolves false for every other path. */
@@ -55,6 +56,11 @@ function sendBody(req: IncomingMessage, res: ServerResponse, status: number, doc
     "cache-control": CACHE_CONTROL,
     etag: doc.etag,
   };
+  // Worded in the reader's language: a shared cache keeps one copy per Accept-Language.
+  if (doc.language) {
+    headers.vary = "Accept-Language";
+    headers["content-language"] = doc.language;
+  }
   // The JSON and the feed are for other sites' widgets and readers too.
   if (!doc.type.startsWith("text/html")) headers["access-control-allow-origin"] = "*";
   if (status === 200 && req.headers["if-none-match"] === doc.etag) {
@@ -181,7 +187,8 @@ export function createStatusRoutes(deps: StatusRouteDeps): StatusRoutes {
     const token = new URL(req.url ?? "/", "http://status.invalid").searchParams.get("token");
     if (!token) throw new HaetaeError("unauthorized", "The link has no token.");
     if (action === "confirm" && method === "GET") {
-      const form = Buffer.from(renderConfirmForm(`?token=${encodeURIComponent(token)}`, page.labels));
+      const labels = labelsFor(requestLocale(req, page.locale));
+      const form = Buffer.from(renderConfirmForm(`?token=${encodeURIComponent(token)}`, labels));
       res.writeHead(200, {
         "content-type": "text/html; charset=utf-8",
         "content-length": form.length,
@@ -206,17 +213,22 @@ export function createStatusRoutes(deps: StatusRouteDeps): StatusRoutes {
   const routes = new Router<Exchange, Promise<void> | void>(decodeOrEmpty);
   for (const [path, documentName] of Object.entries(DOCUMENTS)) {
     routes.on(read, path, ({ req, res }) => {
-      const doc = page.document(documentName);
+      const doc = page.document(documentName, requestLocale(req, page.locale));
       if (!doc) sendError(res, "unavailable", "The control tower has not reported yet.", 5000);
       else sendBody(req, res, 200, doc);
     });
   }
   routes.on(read, "/status/incidents/*id", ({ req, res }, { id }) => {
-    const doc = page.incidentPage(id);
+    const locale = requestLocale(req, page.locale);
+    const doc = page.incidentPage(id, locale);
     if (doc) sendBody(req, res, 200, doc);
     else {
-      const notFound = Buffer.from(renderNotFound(page.current, page.labels));
-      res.writeHead(404, { "content-type": "text/html; charset=utf-8", "content-length": notFound.length });
+      const notFound = Buffer.from(renderNotFound(page.current, labelsFor(locale)));
+      res.writeHead(404, {
+        "content-type": "text/html; charset=utf-8",
+        "content-length": notFound.length,
+        vary: "Accept-Language",
+      });
       res.end(notFound);
     }
   });

@@ -33,7 +33,7 @@ function route(core: TowerCore, alert: Alert): void {
     core.note(target, "alert", alert.source, `Alert ${alert.name} fired: ${alert.summary}`, { alertId: alert.id });
     if (target.status === "monitoring") {
       core.setStatus(target, "investigating", alert.source);
-      core.publicUpdate(target, "The problem has come back; we are investigating again.", SYSTEM);
+      core.towerUpdate(target, "returned");
     }
     core.commit(target, "incident.updated", `Alert ${alert.name} fired`);
     return;
@@ -49,7 +49,7 @@ function route(core: TowerCore, alert: Alert): void {
   incident.alertIds.push(alert.id);
   core.saveAlert(alert);
   core.note(incident, "alert", alert.source, `Alert ${alert.name} fired: ${alert.summary}`, { alertId: alert.id });
-  core.publicUpdate(incident, "We are investigating a problem detected by our monitoring.", SYSTEM);
+  core.towerUpdate(incident, "detected");
   const similar = similarIncidents(core, incident, 3);
   if (similar.length > 0) {
     core.note(
@@ -95,7 +95,7 @@ export function ingestAlert(core: TowerCore, input: AlertInput): Alert | null {
         core.note(incident, "alert", existing.source, `Alert ${existing.name} fired again`, { alertId: existing.id });
         if (incident.status === "monitoring") {
           core.setStatus(incident, "investigating", existing.source);
-          core.publicUpdate(incident, "The problem has come back; we are investigating again.", SYSTEM);
+          core.towerUpdate(incident, "returned");
         }
         core.commit(incident, "incident.updated", `Alert ${existing.name} fired again`);
       }
@@ -139,7 +139,7 @@ export function ingestAlert(core: TowerCore, input: AlertInput): Alert | null {
     const allResolved = incident.alertIds.every((id) => core.alerts.get(id)?.state === "resolved");
     if (incident.origin === "alert" && allResolved && incident.status !== "monitoring") {
       core.setStatus(incident, "monitoring", SYSTEM);
-      core.publicUpdate(incident, "The service has recovered; we are monitoring it.", SYSTEM);
+      core.towerUpdate(incident, "recovering");
       core.commit(incident, "incident.updated", "Every alert resolved; monitoring the recovery");
     } else {
       core.commit(incident, null, "");

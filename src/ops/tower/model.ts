@@ -26,6 +26,7 @@ export type {
   Severity,
   TimelineEntry,
   TimelineKind,
+  UpdatePhrase,
   UserRole,
 } from "../../protocol/index.js";
 export {
@@ -36,6 +37,7 @@ export {
   INCIDENT_STATUSES,
   SEVERITIES,
   STAFF_ROLES,
+  UPDATE_PHRASES,
 } from "../../protocol/ops-vocabulary.js";
 
 /** How bad a component status is, for "the worst of several incidents wins". */

@@ -19,8 +19,10 @@ import type {
   TimelineEntry,
   TimelineKind,
   TowerChange,
+  UpdatePhrase,
 } from "./model.js";
 import type { OpsStore } from "./ops-store.js";
+import { inLanguage, phraseWords } from "./public-words.js";
 import { componentStatusOf, describeGrade, gradeSeverity, impactOf, severityRank } from "./severity.js";
 
 /** What the tower is configured with. */
@@ -38,13 +40,17 @@ export const SYSTEM = "system";
 
 type Listener = (change: TowerChange, snapshot: StatusSnapshot) => void;
 
-/** The public view of an incident: no staff timeline, names, override reasons or unpublished log text. */
-function publicIncident(incident: Incident): Incident {
-  const { commander: _c, communications: _m, override: _o, ...rest } = incident;
+/**
+ * The public view of an incident: no staff timeline, names, override reasons or unpublished log
+ * text, and its title and the tower's own updates in English public words (an alert-opened
+ * incident's title is the alert's text, for staff only).
+ */
+function publicIncident(incident: Incident, components: readonly Component[]): Incident {
+  const { commander: _c, communications: _m, override: _o, ...rest } = inLanguage(incident, components, "en");
   return {
     ...rest,
     components: incident.components.map((c) => ({ id: c.id, status: c.status })),
-    updates: incident.updates.map((u) => ({ ...u })),
+    updates: rest.updates,
     timeline: [],
     alertIds: [],
     log: {
@@ -248,6 +254,17 @@ export class TowerCore {
     this.note(incident, "update", by, body, { updateId: update.id, status: update.status });
   }
 
+  /**
+   * Post one of the tower's own public updates: its English words are stored as the body (what
+   * staff read), and the phrase lets every page word it anew in its reader's language.
+   */
+  towerUpdate(incident: Incident, phrase: UpdatePhrase): void {
+    const body = phraseWords(phrase, incident, [...this.components.values()], "en");
+    const update = { id: newOpsId(), status: incident.status, body, createdAt: this.nowIso(), by: SYSTEM, phrase };
+    incident.updates.push(update);
+    this.note(incident, "update", SYSTEM, body, { updateId: update.id, status: update.status, phrase });
+  }
+
   /** Move an incident to a status, keeping its timestamps; resolving stops the impact count and copies it into the log. */
   setStatus(incident: Incident, status: IncidentStatus, by: string): void {
     if (incident.status === status) return;
@@ -331,8 +348,8 @@ export class TowerCore {
       indicator,
       description,
       components,
-      incidents: open.map(publicIncident),
-      history: history.map(publicIncident),
+      incidents: open.map((i) => publicIncident(i, components)),
+      history: history.map((i) => publicIncident(i, components)),
       maintenances: [...this.maintenances.values()]
         .filter((m) => m.cancelledAt === undefined && m.endsAt > nowIso)
         .sort((a, b) => a.startsAt.localeCompare(b.startsAt))

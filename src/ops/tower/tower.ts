@@ -409,7 +409,7 @@ export class Tower implements TowerFeed {
           now - Date.parse(incident.monitoringAt ?? incident.createdAt) >= this.quietMs;
         if (quiet) {
           this.core.setStatus(incident, "resolved", SYSTEM);
-          this.core.publicUpdate(incident, "This incident has been resolved.", SYSTEM);
+          this.core.towerUpdate(incident, "resolved");
           this.core.commit(incident, "incident.resolved", `${incident.title}: resolved`);
         }
       }

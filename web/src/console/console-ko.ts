@@ -27,7 +27,7 @@ export const consoleKo: Record<ConsoleKey, string> = {
   "nav.access": "권한",
   "status.investigating": "조사 중",
   "status.identified": "원인 확인",
-  "status.monitoring": "지켜보는 중",
+  "status.monitoring": "모니터링 중",
   "status.resolved": "해결됨",
   "status.firing": "발생 중",
   "status.acknowledged": "확인함",

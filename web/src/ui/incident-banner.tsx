@@ -1,5 +1,5 @@
-/** @module The incident banner: what the server says is wrong, with a link to the status page. */
-import { t } from "../i18n/i18n.js";
+/** @module The incident banner: what the server says is wrong, in the UI's language, with a link to the status page. */
+import { i18n, t } from "../i18n/i18n.js";
 import { Icon } from "./icons.js";
 import { useStore } from "./store-context.js";
 
@@ -9,8 +9,9 @@ export function IncidentBanner() {
   if (!incident) return null;
   return (
     <section class="banner incident" data-impact={incident.impact} role="alert" aria-label={t("incident.label")}>
-      <strong>{incident.title}</strong>
-      <span class="incident-status">{incident.status}</span>
+      {/* Servers before `titles` send only the English title. */}
+      <strong>{incident.titles?.[i18n.lang] ?? incident.title}</strong>
+      <span class="incident-status">{t(`incident.status.${incident.status}`)}</span>
       <a href={incident.url} target="_blank" rel="noopener noreferrer">
         {t("incident.more")}
       </a>
