@@ -139,6 +139,7 @@ export const configSchema = z.strictObject({
   sloWindowScale: z.coerce.number().pipe(z.number().positive().max(1000)).default(1),
   sloEvalMs: int(10, 3_600_000).default(5000),
   sloMinEvents: int(0, 1_000_000).default(10),
+  sloRecoveryWindowMs: int(0, 24 * 3600 * 1000).default(60_000),
   statusPort: int(0, 65535).default(0),
   statusLocale: z.enum(["en", "ko"]).default("en"),
   staffWebhookUrls: urlList.default(""),
