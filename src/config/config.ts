@@ -122,6 +122,7 @@ export const configSchema = z.strictObject({
   resolveQuietMs: int(0, 7 * 24 * 3600 * 1000).default(10 * 60_000),
   towerTickMs: int(10, 600_000).default(5000),
   impactLookbackMs: int(0, 24 * 3600 * 1000).default(5 * 60_000),
+  alertGroupWindowMs: int(0, 24 * 3600 * 1000).default(5 * 60_000),
   probeIntervalMs: int(0, 3_600_000)
     .refine((v) => v === 0 || v >= 50, { message: "must be 0 (probes off) or at least 50" })
     .default(10_000),
