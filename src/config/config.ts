@@ -119,7 +119,7 @@ export const configSchema = z.strictObject({
   alertToken: z.string().max(1000).default(""),
   severityRules: severityRulesSetting,
   towerComponents: towerComponentsSetting,
-  resolveQuietMs: int(0, 7 * 24 * 3600 * 1000).default(10 * 60_000),
+  resolveQuietMs: int(0, 7 * 24 * 3600 * 1000).default(2 * 60_000),
   towerTickMs: int(10, 600_000).default(5000),
   impactLookbackMs: int(0, 24 * 3600 * 1000).default(5 * 60_000),
   alertGroupWindowMs: int(0, 24 * 3600 * 1000).default(5 * 60_000),
