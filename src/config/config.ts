@@ -120,9 +120,10 @@ export const configSchema = z.strictObject({
   alertToken: z.string().max(1000).default(""),
   severityRules: severityRulesSetting,
   towerComponents: towerComponentsSetting,
-  resolveQuietMs: int(0, 7 * 24 * 3600 * 1000).default(10 * 60_000),
+  resolveQuietMs: int(0, 7 * 24 * 3600 * 1000).default(2 * 60_000),
   towerTickMs: int(10, 600_000).default(5000),
   impactLookbackMs: int(0, 24 * 3600 * 1000).default(5 * 60_000),
+  alertGroupWindowMs: int(0, 24 * 3600 * 1000).default(5 * 60_000),
   probeIntervalMs: int(0, 3_600_000)
     .refine((v) => v === 0 || v >= 50, { message: "must be 0 (probes off) or at least 50" })
     .default(10_000),
@@ -140,6 +141,7 @@ export const configSchema = z.strictObject({
   sloWindowScale: z.coerce.number().pipe(z.number().positive().max(1000)).default(1),
   sloEvalMs: int(10, 3_600_000).default(5000),
   sloMinEvents: int(0, 1_000_000).default(10),
+  sloRecoveryWindowMs: int(0, 24 * 3600 * 1000).default(60_000),
   statusPort: int(0, 65535).default(0),
   statusLocale: z.enum(["en", "ko"]).default("en"),
   // What the web client asks when it cannot reach this server (src/protocol/web-settings.ts): a

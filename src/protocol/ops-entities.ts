@@ -64,8 +64,15 @@ const share = z.number().min(0).max(1);
 
 /** Impact measured while an incident is open (from probes and real traffic counters). */
 export const measuredImpactSchema = z.strictObject({
-  /** From the incident's start to its resolution (or to now while it is open). */
+  /**
+   * The measured impact: `impactStartedAt` to `impactEndedAt` when its functions' probes or
+   * traffic failed; otherwise from the incident's start to its resolution (or to now while open).
+   */
   durationMs: z.number().min(0),
+  /** The first failure of the incident's functions (in the lookback before it opened, or since). */
+  impactStartedAt: stamp.optional(),
+  /** The last failure so far; the fault's end is at most one probe interval after it. */
+  impactEndedAt: stamp.optional(),
   sendsAttempted: count,
   sendsFailed: count,
   /** Distinct users whose sends failed or who were refused while the incident was open. */

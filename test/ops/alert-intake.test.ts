@@ -1,7 +1,7 @@
-/** @module Alerts from outside over real HTTP: Alertmanager's webhook and PagerDuty's Events API v2 open, dedupe and resolve incidents. */
+/** @module Alerts from outside over real HTTP: Alertmanager's webhook and PagerDuty's Events API v2 open, dedupe, group and resolve incidents. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Alert, Incident } from "../../src/ops/tower/model.js";
-import { ALERT_TOKEN, eventually, type OpsNode, opsNode } from "./ops-helpers.js";
+import { ALERT_TOKEN, declare, eventually, type OpsNode, opsNode } from "./ops-helpers.js";
 
 let node: OpsNode;
 beforeAll(async () => {
@@ -249,5 +249,59 @@ describe("PagerDuty Events API v2", () => {
     expect(alert).toMatchObject({ urgency: "ticket", state: "firing" });
     expect(alert?.incidentId).toBeUndefined();
     expect((await incidents()).length).toBe(before);
+  });
+});
+
+describe("one fault, one incident", () => {
+  it("joins paging alerts that arrive together into one incident listing every component, but not after the window, and never into a declared one", async () => {
+    const grouped = await opsNode({ alertGroupWindowMs: 1500, resolveQuietMs: 60_000 });
+    try {
+      const all = async () =>
+        (await grouped.call<{ incidents: Incident[] }>("GET", "/incidents?status=all")).json.incidents;
+      const pagerduty = (key: string, component: string) =>
+        grouped.call("POST", "/alerts/pagerduty", {
+          token: null,
+          body: {
+            routing_key: ALERT_TOKEN,
+            event_action: "trigger",
+            dedup_key: key,
+            payload: { summary: `${component} is failing`, source: "probe", severity: "critical", component },
+          },
+        });
+      const declared = await declare(grouped, { title: "Uploads are slow", components: ["files"] });
+
+      const messaging = alertmanagerPayload("firing", '{}:{alertname="StoreDown"}');
+      const first = await grouped.call<{ alert: Alert }>("POST", "/alerts/alertmanager", {
+        body: messaging,
+        token: ALERT_TOKEN,
+      });
+      await pagerduty("store-login", "login");
+      const incidents = await all();
+      expect(incidents).toHaveLength(2); // the declared one, and one for the fault
+      const fault = incidents.find((i) => i.origin === "alert") as Incident;
+      expect(fault.components.map((c) => c.id)).toEqual(["messaging", "login"]);
+      expect(fault.alertIds).toHaveLength(2);
+      expect(fault.alertIds[0]).toBe(first.json.alert.id);
+      expect(fault.timeline.some((t) => t.kind === "component" && t.by === "pagerduty")).toBe(true);
+      const components = (await grouped.call<{ components: { id: string; status: string }[] }>("GET", "/components"))
+        .json.components;
+      for (const id of ["messaging", "login"]) {
+        expect(components.find((c) => c.id === id)?.status).not.toBe("operational");
+      }
+      // Staff's incident kept its own scope.
+      const mine = (await grouped.call<{ incident: Incident }>("GET", `/incidents/${declared.id}`)).json.incident;
+      expect(mine.components.map((c) => c.id)).toEqual(["files"]);
+      expect(mine.alertIds).toEqual([]);
+
+      // Past the window an alert on another component is another fault: its own incident.
+      await new Promise((resolve) => setTimeout(resolve, 1600));
+      await pagerduty("web-later", "web");
+      const later = await all();
+      expect(later).toHaveLength(3);
+      expect(later[0]?.components.map((c) => c.id)).toEqual(["web"]);
+      expect((later.find((i) => i.id === fault.id) as Incident).components).toHaveLength(2);
+    } finally {
+      await grouped.server.stop();
+    }
   });
 });

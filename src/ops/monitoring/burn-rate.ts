@@ -92,3 +92,24 @@ export function evaluateRules(
   }
   return verdict;
 }
+
+/** The lowest rate at which any rule of this urgency fires: below it, nothing of that urgency would. */
+export function lowestRate(urgency: Urgency, rules: readonly BurnRule[] = BURN_RULES): number {
+  return Math.min(...rules.filter((rule) => rule.urgency === urgency).map((rule) => rule.burnRate));
+}
+
+/**
+ * Whether a firing page has recovered: the recovery window (the last `sloRecoveryWindowMs`, e.g.
+ * one minute of probes) holds events and burns below `rate` (the urgency's lowest). The
+ * workbook's reset waits for the rule's own short window, 30 min for the 6 h rule: a two-minute
+ * fault would keep the page (and the public page) red for half an hour after the fix. A window
+ * without events says nothing and never counts as recovered.
+ */
+export function recovered(recovery: Counts, target: number, rate: number): boolean {
+  return recovery.good + recovery.bad > 0 && !reaches(burnRate(recovery, target), rate);
+}
+
+/** Whether the recovery window burns at `rate` again: the fault is current, not remembered. */
+export function burningNow(recovery: Counts, target: number, rate: number): boolean {
+  return recovery.good + recovery.bad > 0 && reaches(burnRate(recovery, target), rate);
+}

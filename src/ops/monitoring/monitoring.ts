@@ -25,6 +25,7 @@ export type MonitoringConfig = Pick<
   | "sloWindowScale"
   | "sloEvalMs"
   | "sloMinEvents"
+  | "sloRecoveryWindowMs"
 >;
 
 /** One node's monitoring. */
@@ -60,6 +61,7 @@ export function createMonitoring(
     slos: slosFromConfig(config),
     windowScale: config.sloWindowScale,
     minEvents: config.sloMinEvents,
+    recoveryWindowMs: config.sloRecoveryWindowMs,
     gauges: sloGauges(metrics),
     sink: (alert) => console.warn(`haetae: ${alert.action} ${alert.dedupKey}: ${alert.summary}`),
   });

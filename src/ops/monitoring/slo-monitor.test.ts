@@ -25,7 +25,9 @@ const DELIVERY: SloDefinition = {
 };
 
 /** A monitor on a clock the test moves, with every alert it sends kept. */
-function setup(options: { minEvents?: number; windowScale?: number; slos?: SloDefinition[] } = {}) {
+function setup(
+  options: { minEvents?: number; windowScale?: number; slos?: SloDefinition[]; recoveryWindowMs?: number } = {},
+) {
   let now = Date.UTC(2026, 0, 1);
   const alerts: AlertInput[] = [];
   const metrics = new Metrics();
@@ -33,6 +35,7 @@ function setup(options: { minEvents?: number; windowScale?: number; slos?: SloDe
     slos: options.slos ?? [SEND],
     windowScale: options.windowScale ?? 1,
     minEvents: options.minEvents ?? 0,
+    recoveryWindowMs: options.recoveryWindowMs ?? 0,
     now: () => now,
     gauges: sloGauges(metrics),
     sink: (alert) => alerts.push(alert),
@@ -49,6 +52,7 @@ function setup(options: { minEvents?: number; windowScale?: number; slos?: SloDe
     advance(ms: number) {
       now += ms;
     },
+    now: () => now,
     pages: () => alerts.filter((a) => a.urgency === "page"),
   };
 }
@@ -170,7 +174,7 @@ describe("multi-window, multi-burn-rate alerts", () => {
     expect(s.pages().map((a) => a.action)).toEqual(["trigger", "resolve", "trigger"]);
   });
 
-  it("keeps paging through the 6 h / 30 min rule until 30 clean minutes have passed", () => {
+  it("without a recovery window, keeps paging through the 6 h / 30 min rule until 30 clean minutes have passed", () => {
     const s = setup();
     s.events(900, 100);
     s.monitor.evaluate();
@@ -256,4 +260,77 @@ describe("multi-window, multi-burn-rate alerts", () => {
     expect(value('haetae_slo_alert_firing{slo="send",urgency="ticket"}')).toBe(1);
     expect(value('haetae_slo_alert_firing{slo="send",urgency="page"}')).toBe(0);
   });
+});
+
+describe("recovery: a page follows the recovery window, not the windows' memory of the fault", () => {
+  const SECOND = 1000;
+  /**
+   * Probe-paced traffic: one send every 10 s, evaluated every 5 s, for `ms`; `bad` says whether
+   * the send at a time fails. Returns the times of the alerts sent meanwhile.
+   */
+  function run(s: ReturnType<typeof setup>, ms: number, bad: (at: number) => boolean) {
+    for (let t = 0; t < ms; t += 5 * SECOND) {
+      s.advance(5 * SECOND);
+      if ((s.now() / SECOND) % 10 === 0) {
+        const failed = bad(s.now());
+        s.monitor.observe({ sli: "send", ok: !failed, source: "probe", at: s.now() });
+      }
+      s.monitor.evaluate();
+    }
+  }
+
+  it("pages on a 115 s fault and resolves within the recovery window of its end, though 1 h and 30 min still burn", () => {
+    const s = setup({ recoveryWindowMs: 60 * SECOND, minEvents: 10 });
+    run(s, 2 * HOUR, () => false); // a healthy node for two hours
+    const start = s.now();
+    const end = start + 115 * SECOND;
+    run(s, 10 * MIN, (at) => at >= start && at < end);
+    const page = s.pages();
+    expect(page.map((a) => a.action)).toEqual(["trigger", "resolve"]);
+    const resolvedAt = Date.parse(page[1]?.at as string);
+    expect(Date.parse(page[0]?.at as string)).toBeLessThan(end); // opened during the fault
+    // The last failure was at end - 5 s; one minute clean (to a bucket) and the next tick.
+    expect(resolvedAt - end).toBeGreaterThanOrEqual(50 * SECOND);
+    expect(resolvedAt - end).toBeLessThanOrEqual(70 * SECOND);
+    // The workbook's windows still remember the fault when it resolved, and no trigger followed.
+    const [status] = s.monitor.status();
+    expect(status?.burnRates["1h"]).toBeGreaterThan(14.4);
+    expect(status?.burnRates["30m"]).toBeGreaterThan(6);
+    expect(status?.firing.page).toBe(false);
+  });
+
+  it("fires again when the fault comes back while the windows still remember the first", () => {
+    const s = setup({ recoveryWindowMs: 60 * SECOND });
+    run(s, HOUR, () => false);
+    const start = s.now();
+    run(s, 5 * MIN, (at) => at < start + 2 * MIN);
+    expect(s.pages().map((a) => a.action)).toEqual(["trigger", "resolve"]);
+    const again = s.now();
+    run(s, MIN, (at) => at >= again);
+    expect(s.pages().map((a) => a.action)).toEqual(["trigger", "resolve", "trigger"]);
+  });
+
+  it("does not resolve on an empty recovery window: no events is no evidence", () => {
+    const s = setup({ recoveryWindowMs: 60 * SECOND });
+    quiet(s);
+    s.events(0, 100);
+    s.monitor.evaluate();
+    s.advance(2 * MIN); // nothing at all for two minutes: the 5 min window still burns
+    s.monitor.evaluate();
+    expect(s.pages().map((a) => a.action)).toEqual(["trigger"]);
+  });
+
+  it("leaves tickets to the workbook's reset", () => {
+    const s = setup({ recoveryWindowMs: 60 * SECOND });
+    for (let h = 0; h < 72; h += 6) s.events(9980, 20, h * HOUR); // 2× for three days: a ticket
+    s.monitor.evaluate();
+    s.advance(2 * MIN);
+    s.events(100, 0); // a clean recovery window
+    s.monitor.evaluate();
+    expect(s.alerts.map((a) => `${a.urgency} ${a.action}`)).toEqual(["ticket trigger"]);
+  });
+
+  function quiet(s: ReturnType<typeof setup>) {
+    s.events(100_000, 0, 2 * HOUR);
+  }
 });

@@ -6,8 +6,11 @@ import type { AlertInput } from "../tower/model.js";
 import {
   BUDGET_WINDOW,
   type BurnRule,
+  burningNow,
   burnRate,
   evaluateRules,
+  lowestRate,
+  recovered,
   type Urgency,
   WINDOW_NAMES,
   WINDOWS,
@@ -32,6 +35,11 @@ export interface SloMonitorOptions {
   windowScale: number;
   /** A rule whose long window holds fewer events does not fire. */
   minEvents: number;
+  /**
+   * A firing page resolves once this last stretch (ms, not scaled) burns below its rate; 0 leaves
+   * only the workbook's reset (both windows of every page rule below their rate).
+   */
+  recoveryWindowMs?: number;
   /** Time buckets per window (bounded memory; the window is exact to one bucket). */
   buckets?: number;
   /** ms since the epoch; tests pass a controllable clock. */
@@ -46,7 +54,14 @@ export type { SloStatus };
 interface Tracked {
   slo: SloDefinition;
   counters: Record<WindowName, WindowedCounter>;
+  /** The last `recoveryWindowMs`, undefined when recovery is off. */
+  recovery: WindowedCounter | undefined;
   firing: Record<Urgency, BurnRule | undefined>;
+  /**
+   * Resolved by recovery while its rule still held (the long and short windows remember the
+   * fault): it fires again only once the recovery window burns again, or it would flap.
+   */
+  recoveredWhileHeld: Record<Urgency, boolean>;
 }
 
 const URGENCIES: readonly Urgency[] = ["page", "ticket"];
@@ -54,9 +69,10 @@ const URGENCIES: readonly Urgency[] = ["page", "ticket"];
 /**
  * Keeps each SLO's good and bad events in bucketed windows and, on every `evaluate()` (a tick
  * of `sloEvalMs` once started), applies the burn-rate rules. Alerts are sent on transitions
- * only: one `trigger` when an urgency starts firing, one `resolve` when its condition clears
- * (the short window drops back within minutes of a fix), nothing while it keeps firing. The
- * dedupKey is `slo:<name>:<page|ticket>`, so a repeat after a restart is folded by the tower.
+ * only: one `trigger` when an urgency starts firing (a long AND a short window burn), one
+ * `resolve` when it stops, nothing while it keeps firing. A page stops when the recovery window
+ * is good again (see `recovered`) or when no rule holds any more; a ticket only by the latter.
+ * The dedupKey is `slo:<name>:<page|ticket>`, so a repeat after a restart is folded by the tower.
  */
 export class SloMonitor {
   private readonly tracked: Tracked[];
@@ -77,7 +93,11 @@ export class SloMonitor {
       counters: Object.fromEntries(
         WINDOW_NAMES.map((name) => [name, new WindowedCounter(this.windowMs[name], options.buckets ?? 60)]),
       ) as Record<WindowName, WindowedCounter>,
+      recovery: options.recoveryWindowMs
+        ? new WindowedCounter(options.recoveryWindowMs, options.buckets ?? 60)
+        : undefined,
       firing: { page: undefined, ticket: undefined },
+      recoveredWhileHeld: { page: false, ticket: false },
     }));
     for (const tracked of this.tracked) {
       const list = this.bySli.get(tracked.slo.sli) ?? [];
@@ -93,6 +113,7 @@ export class SloMonitor {
     for (const tracked of list) {
       const good = isGood(tracked.slo, event);
       for (const name of WINDOW_NAMES) tracked.counters[name].add(event.at, good);
+      tracked.recovery?.add(event.at, good);
     }
   }
 
@@ -135,14 +156,31 @@ export class SloMonitor {
       for (const urgency of URGENCIES) {
         const was = tracked.firing[urgency];
         const rule = verdict[urgency].rule;
-        if (rule && !was) {
-          tracked.firing[urgency] = rule;
-          this.emit(this.alert(tracked, urgency, "trigger", status, rule, at));
-        } else if (!rule && was) {
-          tracked.firing[urgency] = undefined;
-          this.emit(this.alert(tracked, urgency, "resolve", status, was, at));
+        // Only a page recovers early: a ticket is about the budget over days, and its reset
+        // is the workbook's (its 6 h window below 1×). Recovery is judged against the page's
+        // lowest rate and firing again against the rule's own: the gap between them keeps a
+        // borderline burn from paging and resolving on every tick.
+        const recent = urgency === "page" ? tracked.recovery?.totals(at) : undefined;
+        if (was) {
+          const back = recent !== undefined && recovered(recent, tracked.slo.target, lowestRate(urgency));
+          if (!rule || back) {
+            tracked.firing[urgency] = undefined;
+            tracked.recoveredWhileHeld[urgency] = rule !== undefined;
+            this.emit(this.alert(tracked, urgency, "resolve", status, was, at));
+          } else {
+            tracked.firing[urgency] = rule; // the other rule of the same urgency may hold now
+          }
         } else if (rule) {
-          tracked.firing[urgency] = rule; // the other rule of the same urgency may hold now
+          const quietAfterRecovery =
+            tracked.recoveredWhileHeld[urgency] &&
+            !(recent !== undefined && burningNow(recent, tracked.slo.target, rule.burnRate));
+          if (!quietAfterRecovery) {
+            tracked.firing[urgency] = rule;
+            tracked.recoveredWhileHeld[urgency] = false;
+            this.emit(this.alert(tracked, urgency, "trigger", status, rule, at));
+          }
+        } else {
+          tracked.recoveredWhileHeld[urgency] = false; // no rule holds: the windows forgot the fault
         }
         status.firing[urgency] = tracked.firing[urgency] !== undefined;
       }

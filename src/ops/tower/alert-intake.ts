@@ -1,4 +1,4 @@
-/** @module Alert intake: dedupe by key, group onto open incidents by component, open incidents for paging alerts, follow them to monitoring. */
+/** @module Alert intake: dedupe by key, group onto open incidents by component and by arriving together, open incidents for paging alerts, follow them to monitoring. */
 import { similarIncidents } from "./incident-logs.js";
 import type { Alert, AlertInput, Incident } from "./model.js";
 import { newOpsId, SYSTEM, type TowerCore } from "./tower-core.js";
@@ -13,10 +13,48 @@ function openIncidentFor(core: TowerCore, components: readonly string[]): Incide
   return open.find((i) => i.components.some((c) => components.includes(c.id)));
 }
 
+/**
+ * The incident a paging alert arriving now joins because it arrived together with it: the newest
+ * unresolved incident the tower opened from an alert within `groupWindowMs` (Alertmanager's
+ * `group_interval`). One cause fires several alerts within minutes (the store down fails sends
+ * and logins: two SLOs, two components); they are one incident. Staff's declared incidents are
+ * theirs to scope and are never joined by time. The window runs from the opening, not from the
+ * last alert to join, so a string of unrelated faults cannot chain into one incident forever.
+ */
+function arrivingTogether(core: TowerCore): Incident | undefined {
+  const windowMs = core.settings.groupWindowMs;
+  if (windowMs <= 0) return undefined;
+  const now = core.clock().getTime();
+  return [...core.incidents.values()]
+    .reverse()
+    .find((i) => i.status !== "resolved" && i.origin === "alert" && now - Date.parse(i.createdAt) <= windowMs);
+}
+
+/**
+ * Add an alert's components that an alert-opened incident does not list yet: the status page then
+ * shows every affected component, and the impact counts their functions, seeded from the lookback
+ * as at opening (the alert fired after its own failures). A declared incident keeps the components
+ * staff gave it.
+ */
+function joinComponents(core: TowerCore, incident: Incident, alert: Alert): void {
+  if (incident.origin !== "alert") return;
+  const known = new Set(incident.components.map((c) => c.id));
+  const added = alert.components.filter((id) => !known.has(id));
+  if (added.length === 0) return;
+  for (const id of added) incident.components.push({ id, status: "degraded_performance" });
+  core.meter.retarget(incident.id, core.functionsOf(incident), true);
+  core.regrade(incident); // also gives the new components the status of the grade in effect
+  const text = incident.components.map((c) => c.id).join(", ");
+  core.note(incident, "component", alert.source, `Components: ${text} (with alert ${alert.name})`, {
+    components: incident.components,
+    alertId: alert.id,
+  });
+}
+
 /** A new (or newly firing again) alert: attach it to its incident, or open one when it pages. */
 function route(core: TowerCore, alert: Alert): void {
-  const target = openIncidentFor(core, alert.components);
   if (alert.urgency === "ticket") {
+    const target = openIncidentFor(core, alert.components);
     // A ticket-urgency alert (a slow burn) waits for working hours: it never opens an incident,
     // but an open incident on the same components records it, since it is evidence.
     core.saveAlert(alert);
@@ -26,11 +64,13 @@ function route(core: TowerCore, alert: Alert): void {
     }
     return;
   }
+  const target = openIncidentFor(core, alert.components) ?? arrivingTogether(core);
   if (target) {
     alert.incidentId = target.id;
     target.alertIds.push(alert.id);
     core.saveAlert(alert);
     core.note(target, "alert", alert.source, `Alert ${alert.name} fired: ${alert.summary}`, { alertId: alert.id });
+    joinComponents(core, target, alert);
     if (target.status === "monitoring") {
       core.setStatus(target, "investigating", alert.source);
       core.towerUpdate(target, "returned");

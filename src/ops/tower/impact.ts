@@ -1,4 +1,4 @@
-/** @module Measured impact of open incidents: counts SLI events (real traffic and probes) while an incident is open. */
+/** @module Measured impact of open incidents: counts SLI events (real traffic and probes) while an incident is open, and times the impact from its first failure to its last. */
 import type { Sli, SliEvent, SliRecorder } from "../sli-recorder.js";
 import type { ComponentFunction, MeasuredImpact } from "./model.js";
 
@@ -46,8 +46,19 @@ function add(into: Counts, from: Counts): void {
   for (const key of Object.keys(into) as (keyof Counts)[]) into[key] += from[key];
 }
 
+/** When failures of some functions began and last happened (ms); undefined until one fails. */
+interface FailureSpan {
+  firstFailedAt?: number;
+  lastFailedAt?: number;
+}
+
+function widen(span: FailureSpan, first: number, last: number): void {
+  if (span.firstFailedAt === undefined || first < span.firstFailedAt) span.firstFailedAt = first;
+  if (span.lastFailedAt === undefined || last > span.lastFailedAt) span.lastFailedAt = last;
+}
+
 /** One open incident's tally. */
-interface Tracker {
+interface Tracker extends FailureSpan {
   functions: ReadonlySet<ComponentFunction> | null;
   counts: Counts;
   affected: Set<string>;
@@ -56,11 +67,19 @@ interface Tracker {
   baseUsersAffected: number;
 }
 
+/** One function's events of one second. */
+interface Slot extends FailureSpan {
+  counts: Counts;
+}
+
 /** A one-second bucket of the recent past, per function, for the lookback at opening. */
 interface Bucket {
   second: number;
-  byFunction: Map<ComponentFunction, Counts>;
+  byFunction: Map<ComponentFunction, Slot>;
 }
+
+const tracks = (functions: ReadonlySet<ComponentFunction> | null, fn: ComponentFunction) =>
+  !functions || functions.has(fn);
 
 /**
  * Counts impact in memory (no I/O on the SLI hot path). An incident is usually opened after the
@@ -91,12 +110,13 @@ export class ImpactMeter {
       bucket = { second, byFunction: new Map() };
       this.buckets.push(bucket);
     }
-    let counts = bucket.byFunction.get(fn);
-    if (!counts) {
-      counts = zero();
-      bucket.byFunction.set(fn, counts);
+    let slot = bucket.byFunction.get(fn);
+    if (!slot) {
+      slot = { counts: zero() };
+      bucket.byFunction.set(fn, slot);
     }
-    count(counts, event);
+    count(slot.counts, event);
+    if (!event.ok) widen(slot, event.at, event.at);
     if (event.userId !== undefined) {
       this.lastActive.set(event.userId, event.at);
       if (!event.ok) {
@@ -110,8 +130,9 @@ export class ImpactMeter {
     }
     for (const tracker of this.trackers.values()) {
       if (event.userId !== undefined) tracker.active.add(event.userId);
-      if (tracker.functions && !tracker.functions.has(fn)) continue;
+      if (!tracks(tracker.functions, fn)) continue;
       count(tracker.counts, event);
+      if (!event.ok) widen(tracker, event.at, event.at);
       if (!event.ok && event.userId !== undefined) tracker.affected.add(event.userId);
     }
   }
@@ -138,26 +159,44 @@ export class ImpactMeter {
         probesFailed: resumeFrom.probesFailed,
       };
       tracker.baseUsersAffected = resumeFrom.usersAffected;
+      const { impactStartedAt, impactEndedAt } = resumeFrom;
+      if (impactStartedAt && impactEndedAt) widen(tracker, Date.parse(impactStartedAt), Date.parse(impactEndedAt));
     } else {
-      const from = this.now() - this.lookbackMs;
-      for (const bucket of this.buckets) {
-        if (bucket.second * 1000 < from) continue;
-        for (const [fn, counts] of bucket.byFunction) if (!functions || functions.has(fn)) add(tracker.counts, counts);
-      }
-      for (const [user, at] of this.lastActive) if (at >= from) tracker.active.add(user);
-      for (const [user, failures] of this.lastFailed) {
-        for (const [fn, at] of failures) {
-          if (at >= from && (!functions || functions.has(fn))) tracker.affected.add(user);
-        }
-      }
+      for (const [user, at] of this.lastActive) if (at >= this.now() - this.lookbackMs) tracker.active.add(user);
+      this.seed(tracker, (fn) => tracks(functions, fn));
     }
     this.trackers.set(id, tracker);
   }
 
-  /** Count an incident's events for other functions from now on (its components changed). */
-  retarget(id: string, functions: ReadonlySet<ComponentFunction> | null): void {
+  /**
+   * Count an incident's events for other functions from now on (its components changed). With
+   * `seed`, functions it did not count before are seeded from the lookback, as at opening: an
+   * alert that joins an incident fired after its own failures, which are this incident's impact.
+   */
+  retarget(id: string, functions: ReadonlySet<ComponentFunction> | null, seed = false): void {
     const tracker = this.trackers.get(id);
-    if (tracker) tracker.functions = functions;
+    if (!tracker) return;
+    const before = tracker.functions;
+    tracker.functions = functions;
+    if (seed) this.seed(tracker, (fn) => tracks(functions, fn) && !tracks(before, fn));
+  }
+
+  /** Add the lookback's counts, failure times and affected users of the functions `take` picks. */
+  private seed(tracker: Tracker, take: (fn: ComponentFunction) => boolean): void {
+    const from = this.now() - this.lookbackMs;
+    for (const bucket of this.buckets) {
+      if (bucket.second * 1000 < from) continue;
+      for (const [fn, slot] of bucket.byFunction) {
+        if (!take(fn)) continue;
+        add(tracker.counts, slot.counts);
+        if (slot.firstFailedAt !== undefined && slot.lastFailedAt !== undefined) {
+          widen(tracker, slot.firstFailedAt, slot.lastFailedAt);
+        }
+      }
+    }
+    for (const [user, failures] of this.lastFailed) {
+      for (const [fn, at] of failures) if (at >= from && take(fn)) tracker.affected.add(user);
+    }
   }
 
   untrack(id: string): void {
@@ -168,15 +207,26 @@ export class ImpactMeter {
     return this.trackers.has(id);
   }
 
-  /** The figures of an incident open since `startedAt` (ms), measured up to `endAt` (ms). */
+  /**
+   * The figures of an incident open since `startedAt` (ms), measured up to `endAt` (ms). The
+   * duration is the measured impact, first failure to last, when its functions failed at all:
+   * not the time the incident stayed open, which the alert's windows stretch past the fault's
+   * end (MTTR from it would be wrong). With no failure measured (an outside alert about something
+   * no indicator sees) it is the time open.
+   */
   measure(id: string, startedAt: number, endAt: number): MeasuredImpact | null {
     const tracker = this.trackers.get(id);
     if (!tracker) return null;
     const c = tracker.counts;
     const usersAffected = tracker.baseUsersAffected + tracker.affected.size;
     const active = Math.max(tracker.active.size, tracker.affected.size);
+    const { firstFailedAt: first, lastFailedAt: last } = tracker;
+    const span: Partial<MeasuredImpact> =
+      first !== undefined && last !== undefined
+        ? { impactStartedAt: new Date(first).toISOString(), impactEndedAt: new Date(last).toISOString() }
+        : {};
     return {
-      durationMs: Math.max(0, endAt - startedAt),
+      durationMs: first !== undefined && last !== undefined ? last - first : Math.max(0, endAt - startedAt),
       sendsAttempted: c.sendsAttempted,
       sendsFailed: c.sendsFailed,
       usersAffected,
@@ -186,6 +236,7 @@ export class ImpactMeter {
       probesFailed: c.probesFailed,
       loginsAttempted: c.loginsAttempted,
       loginsFailed: c.loginsFailed,
+      ...span,
     };
   }
 

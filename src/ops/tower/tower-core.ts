@@ -31,6 +31,8 @@ export interface TowerSettings {
   components: readonly ComponentDefinition[];
   /** Quiet time in `monitoring`, every alert resolved and none firing again, before an alert-opened incident resolves by itself. */
   resolveQuietMs: number;
+  /** A paging alert arriving this long after an alert-opened incident opened joins it (0: never by time alone). */
+  groupWindowMs: number;
   /** Resolved incidents shown in the public history. */
   historyDays: number;
 }

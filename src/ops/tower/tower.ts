@@ -30,7 +30,7 @@ import { newOpsId, SYSTEM, TowerCore } from "./tower-core.js";
 /** The settings the tower reads. */
 export type TowerConfig = Pick<
   Config,
-  "severityRules" | "towerComponents" | "resolveQuietMs" | "towerTickMs" | "impactLookbackMs"
+  "severityRules" | "towerComponents" | "resolveQuietMs" | "towerTickMs" | "impactLookbackMs" | "alertGroupWindowMs"
 >;
 
 export interface TowerOptions {
@@ -76,6 +76,7 @@ export class Tower implements TowerFeed {
         severityRules: options.config.severityRules,
         components: options.config.towerComponents,
         resolveQuietMs: options.config.resolveQuietMs,
+        groupWindowMs: options.config.alertGroupWindowMs,
         historyDays: HISTORY_DAYS,
       },
       now,
