@@ -6,7 +6,7 @@ import { renderAtomFeed } from "./atom-feed.js";
 import { StatusFiles } from "./status-files.js";
 import { renderIncidentPage, renderStatusPage } from "./status-html.js";
 import { labelsFor, type StatusLabels, type StatusLocale } from "./status-labels.js";
-import { statusJson, summaryJson } from "./statuspage-json.js";
+import { STATUSPAGE_LISTS, type StatuspageList, statusJson, summaryJson } from "./statuspage-json.js";
 
 /** A body ready to send, with its type and entity tag. */
 export interface RenderedBody {
@@ -16,7 +16,7 @@ export interface RenderedBody {
 }
 
 /** The documents the page serves at fixed paths. */
-export type StatusDocument = "html" | "status" | "summary" | "atom";
+export type StatusDocument = "html" | "status" | "summary" | "atom" | StatuspageList;
 
 /** Rendered bodies live this long before a request renders them again (maintenance windows start and end by the clock). */
 const FRESH_MS = 10_000;
@@ -90,11 +90,16 @@ export class StatusPage {
   private render(): Record<StatusDocument, RenderedBody> {
     const snapshot = this.snapshot as StatusSnapshot;
     const now = this.now();
+    const json = (value: unknown) => rendered(JSON.stringify(value), "application/json; charset=utf-8");
+    const lists = Object.fromEntries(
+      Object.entries(STATUSPAGE_LISTS).map(([name, make]) => [name, json(make(snapshot, now))]),
+    ) as Record<StatuspageList, RenderedBody>;
     this.bodies = {
       html: rendered(renderStatusPage(snapshot, this.labels, now), "text/html; charset=utf-8"),
-      status: rendered(JSON.stringify(statusJson(snapshot)), "application/json; charset=utf-8"),
-      summary: rendered(JSON.stringify(summaryJson(snapshot, now)), "application/json; charset=utf-8"),
+      status: json(statusJson(snapshot)),
+      summary: json(summaryJson(snapshot, now)),
       atom: rendered(renderAtomFeed(snapshot, this.labels), "application/atom+xml; charset=utf-8"),
+      ...lists,
     };
     this.renderedAt = Date.now();
     return this.bodies;
