@@ -22,6 +22,7 @@ import { createMonitoring, type Monitoring } from "./ops/monitoring/monitoring.j
 import { localBaseUrl } from "./ops/monitoring/probe-runner.js";
 import { type PropagationNode, startPropagation } from "./ops/propagation/propagation-node.js";
 import { SliRecorder } from "./ops/sli-recorder.js";
+import { claimPageIdentity } from "./ops/tower/page-identity.js";
 import { Tower } from "./ops/tower/tower.js";
 import { securePrivateFolder } from "./store/data-folder.js";
 import { openPostgresStore } from "./store/postgres/postgres-store.js";
@@ -118,8 +119,21 @@ export async function startApp(config: Config): Promise<App> {
   const stopSampling = sampleProcess(load, () => store.pendingWrites, config.loadSampleMs);
   const sli = new SliRecorder();
   // The tower keeps its own SQLite file in the data folder, apart from the chat store it watches.
+  // Its page id and components' creation times are claimed once in the shared store (read at start only).
   const tower =
-    config.tower === "on" ? new Tower({ dataDir: config.data, sli, config, registry: metrics.registry }) : null;
+    config.tower === "on"
+      ? new Tower({
+          dataDir: config.data,
+          sli,
+          config,
+          registry: metrics.registry,
+          identity: await claimPageIdentity(
+            store,
+            config.towerComponents.map((c) => c.id),
+            new Date(),
+          ),
+        })
+      : null;
   // The canaries are made by the server, marked as system accounts (ctx exists by the first probe run).
   const monitoring = createMonitoring(config, sli, metrics, (credentials) => ensureCanaryAccounts(ctx, credentials));
   if (tower) monitoring.setAlertSink((alert) => void tower.ingestAlert(alert));
@@ -178,7 +192,8 @@ export async function startApp(config: Config): Promise<App> {
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
-  tower?.setPage({ url });
+  // The page's links (incidents, subscriptions, Statuspage's page.url) use the address the public reaches.
+  tower?.setPage({ url: config.publicUrl === "" ? url : config.publicUrl.replace(/\/+$/, "") });
   // The probes dial this node's own public address, through the same sockets users use.
   monitoring.start(localBaseUrl(config.host, port));
   if (tower) propagation.attach(tower); // status page, banner, webhooks, subscribers, staff chat

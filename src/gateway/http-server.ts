@@ -149,6 +149,13 @@ export function createHttpServer(deps: HttpDeps): Server {
       } catch (error) {
         const code = errorAnswer(error).error.code;
         deps.traffic?.login(body.username, code, performance.now() - started);
+        // One line an operator (or fail2ban) can act on, never a stack: a wrong password is
+        // expected. Each costs a password hash and the address is rate-limited, so they stay few.
+        if (code === "invalid_credentials") {
+          console.warn(
+            `haetae: login refused (invalid_credentials) for ${JSON.stringify(body.username)} from ${proxies.clientAddress(req)}`,
+          );
+        }
         throw error;
       }
       deps.traffic?.login(body.username, "ok", performance.now() - started, reply.user.id);

@@ -14,14 +14,24 @@ export function checkJsonBody(req: IncomingMessage): void {
   }
 }
 
-/** Read the whole body, refusing it with `frame_too_large` (413) as soon as it passes `limit` bytes. */
+/**
+ * Read the whole body, refusing it with `frame_too_large` (413) as soon as it passes `limit`
+ * bytes. A client that hangs up before its body is complete gets `invalid_request` (nobody reads
+ * it): Node's "aborted" error is the client's doing, and answered as unexpected it logged a stack
+ * trace per dropped upload.
+ */
 export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new HaetaeError("frame_too_large", `The body is larger than ${limit} bytes.`);
-    chunks.push(chunk as Buffer);
+  try {
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > limit) throw new HaetaeError("frame_too_large", `The body is larger than ${limit} bytes.`);
+      chunks.push(chunk as Buffer);
+    }
+  } catch (error) {
+    if (error instanceof HaetaeError || !req.destroyed) throw error;
+    throw new HaetaeError("invalid_request", "The client closed the connection before its body was complete.");
   }
   return Buffer.concat(chunks);
 }

@@ -9,6 +9,7 @@ import {
   FOLLOW_UP_STATUSES,
   IMPACTS,
   INCIDENT_STATUSES,
+  MAINTENANCE_STATUSES,
   SEVERITIES,
   TIMELINE_KINDS,
   UPDATE_PHRASES,
@@ -32,6 +33,8 @@ export const componentSchema = z.strictObject({
   function: z.enum(COMPONENT_FUNCTIONS),
   status: componentStatusSchema,
   updatedAt: stamp,
+  /** When the component was first seen; stored once and shared by every node, so it never moves. */
+  createdAt: stamp,
 });
 export type Component = z.infer<typeof componentSchema>;
 
@@ -184,6 +187,15 @@ export const incidentSchema = z.strictObject({
 });
 export type Incident = z.infer<typeof incidentSchema>;
 
+/** A public update of a maintenance: `scheduled` when it is planned, `in_progress` when it starts, `completed` when it ends. */
+export const maintenanceUpdateSchema = z.strictObject({
+  id,
+  status: z.enum(MAINTENANCE_STATUSES),
+  body: z.string(),
+  createdAt: stamp,
+});
+export type MaintenanceUpdate = z.infer<typeof maintenanceUpdateSchema>;
+
 /** A planned maintenance window: components show `under_maintenance` while it runs. */
 export const maintenanceSchema = z.strictObject({
   id,
@@ -195,5 +207,7 @@ export const maintenanceSchema = z.strictObject({
   endsAt: z.string().min(1),
   createdBy: z.string().min(1),
   cancelledAt: stamp.optional(),
+  /** Oldest first; absent on windows scheduled before the tower posted them. */
+  updates: z.array(maintenanceUpdateSchema).optional(),
 });
 export type Maintenance = z.infer<typeof maintenanceSchema>;

@@ -29,6 +29,10 @@ export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
 export const UPDATE_PHRASES = ["detected", "returned", "recovering", "resolved"] as const;
 export type UpdatePhrase = (typeof UPDATE_PHRASES)[number];
 
+/** Statuspage's scheduled maintenance statuses, in order (Haetae posts all but `verifying`, which staff may set in Statuspage). */
+export const MAINTENANCE_STATUSES = ["scheduled", "in_progress", "verifying", "completed"] as const;
+export type MaintenanceStatus = (typeof MAINTENANCE_STATUSES)[number];
+
 export const SEVERITIES = ["SEV1", "SEV2", "SEV3", "SEV4"] as const;
 export type Severity = (typeof SEVERITIES)[number];
 

@@ -25,7 +25,7 @@ const DESCRIPTIONS: Record<Indicator, string> = {
 const IMPACT_RANK: Record<Impact, number> = { none: 0, minor: 1, major: 2, critical: 3 };
 
 /** The components the tests use, as the tower would define them. */
-export const TEST_COMPONENTS: Omit<Component, "status" | "updatedAt">[] = [
+export const TEST_COMPONENTS: Omit<Component, "status" | "updatedAt" | "createdAt">[] = [
   { id: "messaging", name: "Messaging", description: "Sending and receiving messages", function: "messaging" },
   { id: "login", name: "Login", description: "Signing in", function: "login" },
   { id: "files", name: "Files", description: "Attachments", function: "files" },
@@ -47,7 +47,7 @@ export class MemoryTower implements TowerFeed {
 
   constructor(private readonly pageUrl: string) {
     const at = new Date().toISOString();
-    this.components = TEST_COMPONENTS.map((c) => ({ ...c, status: "operational", updatedAt: at }));
+    this.components = TEST_COMPONENTS.map((c) => ({ ...c, status: "operational", updatedAt: at, createdAt: at }));
     this.current = this.build();
   }
 
@@ -159,7 +159,7 @@ export class MemoryTower implements TowerFeed {
     const indicator: Indicator = worst;
     const newestFirst = (a: Incident, b: Incident) => (a.createdAt < b.createdAt ? 1 : -1);
     return {
-      page: { name: "Haetae", url: this.pageUrl, updatedAt: at },
+      page: { id: "memorytower1", name: "Haetae", url: this.pageUrl, updatedAt: at },
       indicator,
       description: DESCRIPTIONS[indicator],
       components: this.components,

@@ -187,7 +187,10 @@ function changeKey(change: TowerChange): string {
   if (change.kind === "component.changed") {
     return `${change.kind}:${change.component.id}:${change.component.status}:${change.component.updatedAt}`;
   }
-  if (change.kind === "maintenance.scheduled") return `${change.kind}:${change.maintenance.id}`;
+  if ("maintenance" in change) {
+    const m = change.maintenance;
+    return `${change.kind}:${m.id}:${m.updates?.length ?? 0}:${m.cancelledAt ?? ""}`;
+  }
   const i = change.incident;
   return `${change.kind}:${i.id}:${i.status}:${i.severity}:${i.updates.length}:${change.text}`;
 }

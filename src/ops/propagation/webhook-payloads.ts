@@ -1,12 +1,12 @@
 /** @module What each kind of receiver gets for a tower change: staff JSON, a Slack-compatible message, a Statuspage-style subscriber payload, a chat line. */
-import { componentJson, incidentJson, incidentUrl, pageId } from "../status/statuspage-json.js";
-import type { Incident, StatusSnapshot, TowerChange } from "../tower/model.js";
+import { componentJson, incidentJson, incidentUrl, maintenanceJson, pageId } from "../status/statuspage-json.js";
+import type { Incident, MaintenanceStatus, StatusSnapshot, TowerChange } from "../tower/model.js";
 import { inLanguage } from "../tower/public-words.js";
 
 /** The components a change is about (subscribers are filtered by these). */
 export function changeComponents(change: TowerChange): string[] {
   if (change.kind === "component.changed") return [change.component.id];
-  if (change.kind === "maintenance.scheduled") return change.maintenance.components;
+  if ("maintenance" in change) return change.maintenance.components;
   return change.incident.components.map((c) => c.id);
 }
 
@@ -47,9 +47,16 @@ export function staffPayload(change: TowerChange, snapshot: StatusSnapshot, at: 
   };
   if (change.kind === "component.changed")
     return { ...base, component: { ...change.component, previous: change.previous } };
-  if (change.kind === "maintenance.scheduled") return { ...base, maintenance: change.maintenance };
+  if ("maintenance" in change) return { ...base, maintenance: change.maintenance };
   return { ...base, incident: staffIncident(snapshot, change.incident) };
 }
+
+const MAINTENANCE_WORDS: Record<MaintenanceStatus, string> = {
+  scheduled: "scheduled",
+  in_progress: "in progress",
+  verifying: "verifying",
+  completed: "completed",
+};
 
 const EMOJI: Record<string, string> = {
   critical: ":red_circle:",
@@ -64,9 +71,10 @@ export function plainText(change: TowerChange, snapshot: StatusSnapshot): string
   if (change.kind === "component.changed") {
     return `${change.component.name}: ${change.previous} → ${change.component.status}`;
   }
-  if (change.kind === "maintenance.scheduled") {
+  if ("maintenance" in change) {
     const m = change.maintenance;
-    return `Maintenance scheduled: ${m.title} (${m.startsAt} – ${m.endsAt})`;
+    const status = m.updates?.at(-1)?.status ?? "scheduled";
+    return `Maintenance ${MAINTENANCE_WORDS[status]}: ${m.title} (${m.startsAt} – ${m.endsAt})`;
   }
   const i = change.incident;
   const verb =
@@ -142,19 +150,8 @@ export function subscriberPayload(
       component: componentJson(snapshot, change.component, position),
     };
   }
-  if (change.kind === "maintenance.scheduled") {
-    const m = change.maintenance;
-    return {
-      ...base,
-      scheduled_maintenance: {
-        id: m.id,
-        name: m.title,
-        body: m.body,
-        scheduled_for: m.startsAt,
-        scheduled_until: m.endsAt,
-        components: m.components,
-      },
-    };
+  if ("maintenance" in change) {
+    return { ...base, scheduled_maintenance: maintenanceJson(snapshot, change.maintenance, at) };
   }
   // The change carries the staff incident: subscribers read its public words (in English, as the JSON is).
   return { ...base, incident: incidentJson(snapshot, inLanguage(change.incident, snapshot.components, "en")) };

@@ -6,7 +6,7 @@ import { renderAtomFeed } from "./atom-feed.js";
 import { StatusFiles } from "./status-files.js";
 import { renderIncidentPage, renderStatusPage } from "./status-html.js";
 import { labelsFor, type StatusLabels, type StatusLocale } from "./status-labels.js";
-import { statusJson, summaryJson } from "./statuspage-json.js";
+import { STATUSPAGE_LISTS, type StatuspageList, statusJson, summaryJson } from "./statuspage-json.js";
 
 /** A body ready to send, with its type and entity tag. */
 export interface RenderedBody {
@@ -18,7 +18,7 @@ export interface RenderedBody {
 }
 
 /** The documents the page serves at fixed paths. */
-export type StatusDocument = "html" | "status" | "summary" | "atom";
+export type StatusDocument = "html" | "status" | "summary" | "atom" | StatuspageList;
 
 /** Rendered bodies live this long before a request renders them again (maintenance windows start and end by the clock). */
 const FRESH_MS = 10_000;
@@ -102,12 +102,17 @@ export class StatusPage {
     const snapshot = this.snapshot as StatusSnapshot;
     const now = this.now();
     const labels = labelsFor(locale);
+    // The JSON is the same in every language: Statuspage's API is read by programs and widgets.
+    const json = (value: unknown) => rendered(JSON.stringify(value), "application/json; charset=utf-8");
+    const lists = Object.fromEntries(
+      Object.entries(STATUSPAGE_LISTS).map(([name, make]) => [name, json(make(snapshot, now))]),
+    ) as Record<StatuspageList, RenderedBody>;
     const docs: Record<StatusDocument, RenderedBody> = {
       html: rendered(renderStatusPage(snapshot, labels, now), "text/html; charset=utf-8", locale),
-      // The JSON is the same in every language: Statuspage's API is read by programs and widgets.
-      status: rendered(JSON.stringify(statusJson(snapshot)), "application/json; charset=utf-8"),
-      summary: rendered(JSON.stringify(summaryJson(snapshot, now)), "application/json; charset=utf-8"),
+      status: json(statusJson(snapshot)),
+      summary: json(summaryJson(snapshot, now)),
       atom: rendered(renderAtomFeed(snapshot, labels), "application/atom+xml; charset=utf-8", locale),
+      ...lists,
     };
     this.bodies[locale] = { at: Date.now(), docs };
     return docs;

@@ -32,6 +32,12 @@ const DOCUMENTS: Record<string, StatusDocument> = {
   "/summary.json": "summary",
   "/api/v2/status.json": "status",
   "/api/v2/summary.json": "summary",
+  "/api/v2/components.json": "components",
+  "/api/v2/incidents.json": "incidents",
+  "/api/v2/incidents/unresolved.json": "unresolved",
+  "/api/v2/scheduled-maintenances.json": "maintenances",
+  "/api/v2/scheduled-maintenances/upcoming.json": "upcoming",
+  "/api/v2/scheduled-maintenances/active.json": "active",
   "/status/history.atom": "atom",
 };
 

@@ -1,6 +1,5 @@
-/** @module The public JSON of the status page, shaped like Atlassian Statuspage's public API v2 (status.json, summary.json). */
-import { createHash } from "node:crypto";
-import type { Component, Incident, Maintenance, StatusSnapshot } from "../tower/model.js";
+/** @module The public JSON of the status page, shaped like Atlassian Statuspage's public API v2: summary, status, components, incidents, unresolved incidents and scheduled maintenances (all, upcoming, active). */
+import type { Component, Incident, Maintenance, MaintenanceStatus, StatusSnapshot } from "../tower/model.js";
 
 /** Statuspage's `page` object. */
 export interface PageJson {
@@ -54,14 +53,15 @@ export interface IncidentJson {
   components: ComponentJson[];
 }
 
-export interface MaintenanceJson extends IncidentJson {
+export interface MaintenanceJson extends Omit<IncidentJson, "status"> {
+  status: MaintenanceStatus;
   scheduled_for: string;
   scheduled_until: string;
 }
 
-/** A stable short page id (Statuspage's are 12 characters), derived from the page's URL. */
+/** The page id: claimed once in the shared store, so it is the same on every node and after restarts. */
 export function pageId(snapshot: StatusSnapshot): string {
-  return createHash("sha256").update(snapshot.page.url).digest("hex").slice(0, 12);
+  return snapshot.page.id;
 }
 
 /** The link of one incident's page. */
@@ -79,13 +79,13 @@ function pageJson(snapshot: StatusSnapshot): PageJson {
   };
 }
 
-/** Statuspage's component object. Components carry no creation time in the model: `updated_at` stands in. */
+/** Statuspage's component object; `created_at` was stored when the component was first seen, and never moves. */
 export function componentJson(snapshot: StatusSnapshot, component: Component, position: number): ComponentJson {
   return {
     id: component.id,
     name: component.name,
     status: component.status,
-    created_at: component.updatedAt,
+    created_at: component.createdAt,
     updated_at: component.updatedAt,
     position,
     description: component.description || null,
@@ -144,41 +144,58 @@ export function incidentJson(snapshot: StatusSnapshot, incident: Incident): Inci
   };
 }
 
-/** Statuspage's maintenance status from the window and the clock. */
-export function maintenanceStatus(maintenance: Maintenance, now: Date): "scheduled" | "in_progress" | "completed" {
+/**
+ * Statuspage's maintenance status: the latest update the tower posted (`scheduled`, then
+ * `in_progress` when the window began, `completed` when it ended), so the status and the updates
+ * never disagree; a window stored before updates were posted falls back to the clock.
+ */
+export function maintenanceStatus(maintenance: Maintenance, now: Date): MaintenanceStatus {
+  const latest = maintenance.updates?.at(-1);
+  if (latest) return latest.status;
   const at = now.toISOString();
   if (at < maintenance.startsAt) return "scheduled";
-  return at < maintenance.endsAt ? "in_progress" : "completed";
+  const end = maintenance.cancelledAt ?? maintenance.endsAt;
+  return at < end && at < maintenance.endsAt ? "in_progress" : "completed";
 }
 
-function maintenanceJson(snapshot: StatusSnapshot, maintenance: Maintenance, now: Date): MaintenanceJson {
+/** Statuspage's scheduled maintenance: an incident with `scheduled_for` and `scheduled_until`, its updates newest first. */
+export function maintenanceJson(snapshot: StatusSnapshot, maintenance: Maintenance, now: Date): MaintenanceJson {
   const status = maintenanceStatus(maintenance, now);
+  const updates = maintenance.updates?.length
+    ? maintenance.updates
+    : [
+        {
+          id: `${maintenance.id}-scheduled`,
+          status: "scheduled",
+          body: maintenance.body,
+          createdAt: maintenance.startsAt,
+        },
+      ];
+  const completed = updates.find((u) => u.status === "completed")?.createdAt;
   return {
     id: maintenance.id,
     name: maintenance.title,
     status,
     impact: "maintenance",
-    created_at: maintenance.startsAt,
-    updated_at: maintenance.startsAt,
+    created_at: updates[0]?.createdAt ?? maintenance.startsAt,
+    updated_at: updates.at(-1)?.createdAt ?? maintenance.startsAt,
     monitoring_at: null,
-    resolved_at: status === "completed" ? maintenance.endsAt : null,
+    resolved_at: status === "completed" ? (completed ?? maintenance.cancelledAt ?? maintenance.endsAt) : null,
     started_at: maintenance.startsAt,
     shortlink: `${snapshot.page.url.replace(/\/+$/, "")}/status#maintenance-${encodeURIComponent(maintenance.id)}`,
     page_id: pageId(snapshot),
     scheduled_for: maintenance.startsAt,
     scheduled_until: maintenance.endsAt,
-    incident_updates: [
-      {
-        id: `${maintenance.id}-scheduled`,
-        status: "scheduled",
-        body: maintenance.body,
-        incident_id: maintenance.id,
-        created_at: maintenance.startsAt,
-        updated_at: maintenance.startsAt,
-        display_at: maintenance.startsAt,
-        affected_components: null,
-      },
-    ],
+    incident_updates: [...updates].reverse().map((u) => ({
+      id: u.id,
+      status: u.status,
+      body: u.body,
+      incident_id: maintenance.id,
+      created_at: u.createdAt,
+      updated_at: u.createdAt,
+      display_at: u.createdAt,
+      affected_components: null,
+    })),
     components: snapshot.components
       .map((c, i) => ({ c, i }))
       .filter(({ c }) => maintenance.components.includes(c.id))
@@ -186,7 +203,7 @@ function maintenanceJson(snapshot: StatusSnapshot, maintenance: Maintenance, now
   };
 }
 
-/** `GET /status.json`: the page and its overall indicator. */
+/** `GET /api/v2/status.json`: the page and its overall indicator. */
 export function statusJson(snapshot: StatusSnapshot) {
   return {
     page: pageJson(snapshot),
@@ -194,17 +211,70 @@ export function statusJson(snapshot: StatusSnapshot) {
   };
 }
 
+function componentsOf(snapshot: StatusSnapshot): ComponentJson[] {
+  return snapshot.components.map((c, i) => componentJson(snapshot, c, i + 1));
+}
+
+function maintenancesWhere(
+  snapshot: StatusSnapshot,
+  now: Date,
+  keep: (status: MaintenanceStatus) => boolean,
+): MaintenanceJson[] {
+  return snapshot.maintenances.map((m) => maintenanceJson(snapshot, m, now)).filter((m) => keep(m.status));
+}
+
 /**
- * `GET /summary.json`: the page, the indicator, every component, the unresolved incidents
+ * `GET /api/v2/summary.json`: the page, the indicator, every component, the unresolved incidents
  * only, and the maintenances that are upcoming or in progress.
  */
 export function summaryJson(snapshot: StatusSnapshot, now: Date) {
   return {
     ...statusJson(snapshot),
-    components: snapshot.components.map((c, i) => componentJson(snapshot, c, i + 1)),
-    incidents: snapshot.incidents.filter((i) => i.status !== "resolved").map((i) => incidentJson(snapshot, i)),
-    scheduled_maintenances: snapshot.maintenances
-      .filter((m) => maintenanceStatus(m, now) !== "completed")
-      .map((m) => maintenanceJson(snapshot, m, now)),
+    components: componentsOf(snapshot),
+    incidents: snapshot.incidents.map((i) => incidentJson(snapshot, i)),
+    scheduled_maintenances: maintenancesWhere(snapshot, now, (s) => s !== "completed"),
   };
 }
+
+/** How many incidents and maintenances the lists hold, as Statuspage's do. */
+const LIST_LIMIT = 50;
+
+/**
+ * Every Statuspage v2 document but the summary and status, by the name the status page keeps it
+ * under. Lists are newest first (by `created_at`, maintenances by `scheduled_for`), except the
+ * upcoming and active windows, soonest first.
+ */
+export const STATUSPAGE_LISTS = {
+  components: (snapshot: StatusSnapshot) => ({ page: pageJson(snapshot), components: componentsOf(snapshot) }),
+  /** The 50 latest incidents, resolved ones included (those of the page's history window). */
+  incidents: (snapshot: StatusSnapshot) => ({
+    page: pageJson(snapshot),
+    incidents: [...snapshot.incidents, ...snapshot.history]
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+      .slice(0, LIST_LIMIT)
+      .map((i) => incidentJson(snapshot, i)),
+  }),
+  /** Investigating, identified or monitoring. */
+  unresolved: (snapshot: StatusSnapshot) => ({
+    page: pageJson(snapshot),
+    incidents: snapshot.incidents.map((i) => incidentJson(snapshot, i)),
+  }),
+  maintenances: (snapshot: StatusSnapshot, now: Date) => ({
+    page: pageJson(snapshot),
+    scheduled_maintenances: maintenancesWhere(snapshot, now, () => true)
+      .reverse()
+      .slice(0, LIST_LIMIT),
+  }),
+  /** Still `scheduled`. */
+  upcoming: (snapshot: StatusSnapshot, now: Date) => ({
+    page: pageJson(snapshot),
+    scheduled_maintenances: maintenancesWhere(snapshot, now, (s) => s === "scheduled"),
+  }),
+  /** `in_progress` or `verifying`. */
+  active: (snapshot: StatusSnapshot, now: Date) => ({
+    page: pageJson(snapshot),
+    scheduled_maintenances: maintenancesWhere(snapshot, now, (s) => s === "in_progress" || s === "verifying"),
+  }),
+} satisfies Record<string, (snapshot: StatusSnapshot, now: Date) => object>;
+
+export type StatuspageList = keyof typeof STATUSPAGE_LISTS;

@@ -22,6 +22,8 @@ export type {
   IncidentStatus,
   IncidentUpdate,
   Maintenance,
+  MaintenanceStatus,
+  MaintenanceUpdate,
   MeasuredImpact,
   Severity,
   TimelineEntry,
@@ -35,6 +37,7 @@ export {
   COMPONENT_STATUSES,
   IMPACTS,
   INCIDENT_STATUSES,
+  MAINTENANCE_STATUSES,
   SEVERITIES,
   STAFF_ROLES,
   UPDATE_PHRASES,
@@ -71,7 +74,8 @@ export type Indicator = "none" | "minor" | "major" | "critical" | "maintenance";
  * store: the page must not share the failure it reports.
  */
 export interface StatusSnapshot {
-  page: { name: string; url: string; updatedAt: string };
+  /** `id` is claimed once in the shared store: the same on every node and after every restart. */
+  page: { id: string; name: string; url: string; updatedAt: string };
   indicator: Indicator;
   description: string;
   components: Component[];
@@ -79,6 +83,7 @@ export interface StatusSnapshot {
   incidents: Incident[];
   /** Resolved incidents of the history window, newest first. */
   history: Incident[];
+  /** Maintenances not yet over and those that ended within the history window (not those cancelled before they began), soonest first. */
   maintenances: Maintenance[];
 }
 
@@ -86,7 +91,8 @@ export interface StatusSnapshot {
 export type TowerChange =
   | { kind: "incident.opened" | "incident.updated" | "incident.resolved"; incident: Incident; text: string }
   | { kind: "component.changed"; component: Component; previous: ComponentStatus }
-  | { kind: "maintenance.scheduled"; maintenance: Maintenance };
+  /** `maintenance.updated`: a window started, ended, or was cancelled (its latest update says which). */
+  | { kind: "maintenance.scheduled" | "maintenance.updated"; maintenance: Maintenance };
 
 /**
  * The tower as propagation sees it. `subscribe` listeners run after the change is stored, once

@@ -91,8 +91,9 @@ export function registerTowerMetrics(registry: Registry, incidents: () => readon
     },
   });
   new Gauge({
-    name: "haetae_incidents_total",
-    help: "Incidents opened in the loaded history, by severity.",
+    // Not `_total`: a gauge (an incident moves between severities, and old ones leave the history).
+    name: "haetae_incidents",
+    help: "Incidents in the loaded history, by the severity in effect.",
     labelNames: ["severity"] as const,
     registers: [registry],
     collect() {

@@ -5,6 +5,7 @@ import { HaetaeError } from "../../protocol/errors.js";
 import { componentStatuses, overallIndicator } from "./components.js";
 import { type ImpactMeter, noImpact } from "./impact.js";
 import { searchText } from "./incident-text.js";
+import { publicMaintenances } from "./maintenance.js";
 import type {
   Alert,
   Component,
@@ -22,6 +23,7 @@ import type {
   UpdatePhrase,
 } from "./model.js";
 import type { OpsStore } from "./ops-store.js";
+import type { PageIdentity } from "./page-identity.js";
 import { inLanguage, phraseWords } from "./public-words.js";
 import { componentStatusOf, describeGrade, gradeSeverity, impactOf, severityRank } from "./severity.js";
 
@@ -35,6 +37,8 @@ export interface TowerSettings {
   groupWindowMs: number;
   /** Resolved incidents shown in the public history. */
   historyDays: number;
+  /** The page id and components' creation times, claimed once in the shared store. */
+  identity: PageIdentity;
 }
 
 /** Who does something that is not a person: the tower itself. */
@@ -98,7 +102,8 @@ export class TowerCore {
     this.manual = state.manualStatuses;
     this.updatedAt = clock().toISOString();
     for (const d of settings.components) {
-      this.components.set(d.id, { ...d, status: "operational", updatedAt: this.updatedAt });
+      const createdAt = settings.identity.componentsCreatedAt.get(d.id) ?? this.updatedAt;
+      this.components.set(d.id, { ...d, status: "operational", updatedAt: this.updatedAt, createdAt });
     }
     for (const incident of this.incidents.values()) {
       if (incident.status !== "resolved") meter.track(incident.id, this.functionsOf(incident), incident.measured);
@@ -344,18 +349,14 @@ export class TowerCore {
       components,
       open.map((i) => i.impact),
     );
-    const nowIso = now.toISOString();
     this.cached = Object.freeze({
-      page: { name: this.page.name, url: this.page.url, updatedAt: this.updatedAt },
+      page: { id: this.settings.identity.pageId, name: this.page.name, url: this.page.url, updatedAt: this.updatedAt },
       indicator,
       description,
       components,
       incidents: open.map((i) => publicIncident(i, components)),
       history: history.map((i) => publicIncident(i, components)),
-      maintenances: [...this.maintenances.values()]
-        .filter((m) => m.cancelledAt === undefined && m.endsAt > nowIso)
-        .sort((a, b) => a.startsAt.localeCompare(b.startsAt))
-        .map((m) => ({ ...m })),
+      maintenances: publicMaintenances(this.maintenances.values(), since),
     });
     return this.cached;
   }

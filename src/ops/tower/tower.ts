@@ -6,6 +6,7 @@ import type { SliRecorder } from "../sli-recorder.js";
 import { acknowledgeIncident, ingestAlert } from "./alert-intake.js";
 import { ImpactMeter } from "./impact.js";
 import * as logs from "./incident-logs.js";
+import * as maintenance from "./maintenance.js";
 import type {
   Alert,
   AlertInput,
@@ -24,8 +25,9 @@ import type {
   UserRole,
 } from "./model.js";
 import { OpsStore } from "./ops-store.js";
+import type { PageIdentity } from "./page-identity.js";
 import { registerTowerMetrics, type TowerStats, towerStats } from "./stats.js";
-import { newOpsId, SYSTEM, TowerCore } from "./tower-core.js";
+import { SYSTEM, TowerCore } from "./tower-core.js";
 
 /** The settings the tower reads. */
 export type TowerConfig = Pick<
@@ -40,6 +42,8 @@ export interface TowerOptions {
   config: TowerConfig;
   /** The node's metrics registry, for MTTA/MTTR gauges. */
   registry?: Registry;
+  /** The page id and components' creation times (`claimPageIdentity`). */
+  identity: PageIdentity;
   now?: () => Date;
 }
 
@@ -78,6 +82,7 @@ export class Tower implements TowerFeed {
         resolveQuietMs: options.config.resolveQuietMs,
         groupWindowMs: options.config.alertGroupWindowMs,
         historyDays: HISTORY_DAYS,
+        identity: options.identity,
       },
       now,
     );
@@ -298,37 +303,17 @@ export class Tower implements TowerFeed {
     return [...this.core.maintenances.values()].sort((a, b) => a.startsAt.localeCompare(b.startsAt));
   }
 
+  /** Plan a window; it posts "in progress" and "completed" by itself as the clock reaches them. */
   scheduleMaintenance(
     input: { title: string; body?: string; components: string[]; startsAt: string; endsAt: string },
     actor: Actor,
   ): Maintenance {
-    const components = this.core.checkComponents(input.components);
-    if (input.endsAt <= input.startsAt) throw new HaetaeError("invalid_request", "endsAt must be after startsAt.");
-    const maintenance: Maintenance = {
-      id: newOpsId(),
-      title: input.title,
-      body: input.body ?? "",
-      components,
-      startsAt: input.startsAt,
-      endsAt: input.endsAt,
-      createdBy: actor.username,
-    };
-    this.core.maintenances.set(maintenance.id, maintenance);
-    this.store.saveMaintenance(maintenance);
-    this.core.emit({ kind: "maintenance.scheduled", maintenance: { ...maintenance } });
-    for (const change of this.core.recomputeComponents()) this.core.emit(change);
-    return { ...maintenance };
+    return maintenance.scheduleMaintenance(this.core, input, actor.username);
   }
 
   /** Cancel a maintenance (or end a running one now). */
   cancelMaintenance(id: string, _actor: Actor): Maintenance {
-    const maintenance = this.core.maintenances.get(id);
-    if (!maintenance) throw new HaetaeError("maintenance_not_found");
-    maintenance.cancelledAt ??= this.core.nowIso();
-    this.store.saveMaintenance(maintenance);
-    this.core.emit({ kind: "maintenance.scheduled", maintenance: { ...maintenance } });
-    for (const change of this.core.recomputeComponents()) this.core.emit(change);
-    return { ...maintenance };
+    return maintenance.cancelMaintenance(this.core, id);
   }
 
   // --- logs ---------------------------------------------------------------------------------
@@ -414,6 +399,7 @@ export class Tower implements TowerFeed {
           this.core.commit(incident, "incident.resolved", `${incident.title}: resolved`);
         }
       }
+      maintenance.advanceMaintenances(this.core);
       for (const change of this.core.recomputeComponents()) this.core.emit(change);
     } catch (error) {
       console.error("haetae: tower tick failed:", error);
