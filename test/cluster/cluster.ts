@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import WebSocket from "ws";
 import type { Message, MessageNewEvent } from "../../src/protocol/index.js";
-import { HaetaeClient } from "../../src/sdk/index.js";
+import { HaetaeClient, type HaetaeClientOptions } from "../../src/sdk/index.js";
 import { type ChildServer, freePort, startChildServer } from "../child-server.js";
 import { dropSchema, freshSchema, NATS_URL, postgresUrlWithSchema } from "../services.js";
 
@@ -14,8 +14,15 @@ export interface Cluster {
   storeUrl: string;
   busUrl: string;
   /** Start (or restart) node `i` with its own store and bus URLs. */
-  startNode(i: number, overrides?: { store?: string; bus?: string }): Promise<ChildServer>;
+  startNode(i: number, overrides?: NodeOverrides): Promise<ChildServer>;
   stop(): Promise<void>;
+}
+
+/** What one node runs with instead of the cluster's own: its store and bus URLs, and more `serve` flags. */
+export interface NodeOverrides {
+  store?: string;
+  bus?: string;
+  flags?: string[];
 }
 
 /** `url` with `key=value` added unless it has the key: a proxy's URL still names the cluster's schema and prefix. */
@@ -28,7 +35,7 @@ function withParam(url: string, key: string, value: string): string {
 const FAST = ["--requests-per-second", "10000", "--request-burst", "10000", "--shutdown-timeout-ms", "2000"];
 
 /** `n` nodes on a fresh schema and a NATS prefix of their own. */
-export async function startCluster(n: number, overrides: { store?: string; bus?: string }[] = []): Promise<Cluster> {
+export async function startCluster(n: number, overrides: NodeOverrides[] = []): Promise<Cluster> {
   const schema = freshSchema();
   const storeUrl = postgresUrlWithSchema(schema);
   const busUrl = `${NATS_URL}?prefix=${schema}`;
@@ -47,6 +54,7 @@ export async function startCluster(n: number, overrides: { store?: string; bus?:
         "--bus",
         withParam(o.bus ?? busUrl, "prefix", schema),
         ...FAST,
+        ...(o.flags ?? []),
       ]);
       nodes[i] = node;
       return node;
@@ -99,7 +107,8 @@ export class RecordingClient {
   readonly eventIds = new Set<number>();
   readonly states: string[] = [];
 
-  constructor(urls: string[], token: string) {
+  /** `options` replace the quick test backoff, e.g. with the SDK's own defaults where a test measures what users get. */
+  constructor(urls: string[], token: string, options: Partial<HaetaeClientOptions> = {}) {
     this.client = new HaetaeClient({
       url: urls,
       token,
@@ -107,6 +116,7 @@ export class RecordingClient {
       baseMs: 100,
       maxMs: 1000,
       requestTimeoutMs: 5000,
+      ...options,
     });
     this.client.on("message.new", (event: MessageNewEvent) => {
       const list = this.delivered.get(event.conversationId) ?? [];

@@ -41,6 +41,9 @@ const DOCUMENTS: Record<string, StatusDocument> = {
   "/status/history.atom": "atom",
 };
 
+/** Every fixed status path; the load-balancer tests read each through deploy/'s configs. */
+export const STATUS_DOCUMENT_PATHS: readonly string[] = Object.keys(DOCUMENTS);
+
 /**
  * On every status response, both ports. The page needs nothing but its own inline stylesheet
  * (allowed by its hash) and plain links; no script, image, frame, form or plug-in. `frame-ancestors 'none'`
