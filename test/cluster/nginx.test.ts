@@ -31,18 +31,18 @@ let nginx: Child | undefined;
 let cluster: Cluster | undefined;
 afterAll(async () => {
   for (const c of openClients) c.client.close();
-  await nginx?.kill();
+  await nginx?.stop(5000);
   await cluster?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** The main file around the deploy snippet: one worker in the foreground, every file it writes in `dir`. */
+/** The main file around the deploy snippet: one process in the foreground (no worker outlives a kill), every file it writes in `dir`. */
 function mainConfig(snippet: string): string {
   const temp = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]
     .map((name) => `  ${name}_temp_path ${join(dir, "temp", name)};`)
     .join("\n");
   return `daemon off;
-worker_processes 1;
+master_process off;
 pid ${join(dir, "nginx.pid")};
 error_log stderr warn;
 events { worker_connections 1024; }
