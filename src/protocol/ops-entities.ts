@@ -9,6 +9,7 @@ import {
   FOLLOW_UP_STATUSES,
   IMPACTS,
   INCIDENT_STATUSES,
+  MAINTENANCE_PHRASES,
   MAINTENANCE_STATUSES,
   SEVERITIES,
   TIMELINE_KINDS,
@@ -191,8 +192,11 @@ export type Incident = z.infer<typeof incidentSchema>;
 export const maintenanceUpdateSchema = z.strictObject({
   id,
   status: z.enum(MAINTENANCE_STATUSES),
+  /** The English words; for a `phrase` update, what the pages show to a reader of English. */
   body: z.string(),
   createdAt: stamp,
+  /** Set on the tower's own updates (not on staff words): worded per language when shown (see `MAINTENANCE_PHRASES`). */
+  phrase: z.enum(MAINTENANCE_PHRASES).optional(),
 });
 export type MaintenanceUpdate = z.infer<typeof maintenanceUpdateSchema>;
 

@@ -33,6 +33,10 @@ export type UpdatePhrase = (typeof UPDATE_PHRASES)[number];
 export const MAINTENANCE_STATUSES = ["scheduled", "in_progress", "verifying", "completed"] as const;
 export type MaintenanceStatus = (typeof MAINTENANCE_STATUSES)[number];
 
+/** What the tower's own maintenance updates say; the status page and the feed word each in the reader's language. */
+export const MAINTENANCE_PHRASES = ["scheduled", "in_progress", "completed", "ended_early"] as const;
+export type MaintenancePhrase = (typeof MAINTENANCE_PHRASES)[number];
+
 export const SEVERITIES = ["SEV1", "SEV2", "SEV3", "SEV4"] as const;
 export type Severity = (typeof SEVERITIES)[number];
 

@@ -129,7 +129,9 @@ describe("the ops API against its protocol", () => {
       body: { title: "Database upgrade", body: "Reads may be slow.", components: ["history"], startsAt, endsAt },
     });
     await answer("GET /maintenances", "/maintenances");
-    await answer("POST /maintenances/:id/cancel", `/maintenances/${maintenance.id}/cancel`);
+    const ended = await answer("POST /maintenances/:id/cancel", `/maintenances/${maintenance.id}/cancel`);
+    // Staff's words carry no phrase; the tower's own updates do, and the strict schema must know the field.
+    expect(ended.maintenance.updates?.map((u) => u.phrase)).toEqual([undefined, "in_progress", "ended_early"]);
   });
 
   it("answers probes, SLOs, reports and the staff actions on users as the schemas describe them", async () => {

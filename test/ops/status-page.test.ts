@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SubscriberSignups } from "../../src/ops/propagation/subscriber-signups.js";
 import { SubscriberStore } from "../../src/ops/propagation/subscriber-store.js";
 import { WebhookSender } from "../../src/ops/propagation/webhook-sender.js";
-import { StatusPage } from "../../src/ops/status/status-page.js";
-import { createStatusRoutes } from "../../src/ops/status/status-routes.js";
+import { STATIC_FILES, StatusPage } from "../../src/ops/status/status-page.js";
+import { createStatusRoutes, DOCUMENTS } from "../../src/ops/status/status-routes.js";
 import { startStatusServer, statusServerPort } from "../../src/ops/status/status-server.js";
 import { startTestServer, type TestServer } from "../harness.js";
 import { MemoryTower } from "./memory-tower.js";
@@ -277,6 +277,35 @@ describe("status page", () => {
     expect(readFileSync(join(folder, "index.html"), "utf8")).toContain("Logins succeed again; watching.");
     // Monitoring is not resolved: the critical login incident still sets the indicator.
     expect(JSON.parse(readFileSync(join(folder, "status.json"), "utf8")).status.indicator).toBe("critical");
+  });
+
+  it("has a static copy of every route's document, Statuspage v2 included, with the same content", async () => {
+    const folder = join(server.dataDir, "status");
+    tower.update(second.id, "monitoring", "Still watching the logins.");
+    const documents = Object.entries(DOCUMENTS);
+    expect(documents.map(([, doc]) => doc)).toEqual(
+      expect.arrayContaining(["components", "incidents", "unresolved", "maintenances", "upcoming", "active"]),
+    );
+    for (const [route, doc] of documents) {
+      // The v2 documents sit at their URL path; the others under the short names a static server is pointed at.
+      const file = route.startsWith("/api/v2/")
+        ? route.slice(1)
+        : (Object.entries(STATIC_FILES).find(([, d]) => d === doc)?.[0] ?? `(no copy of ${route})`);
+      expect(STATIC_FILES[file], route).toBe(doc);
+      await expect
+        .poll(
+          async () => {
+            const path = join(folder, file);
+            const copy = existsSync(path) ? readFileSync(path, "utf8") : `(no file ${file})`;
+            return copy === (await get(`${server.url}${route}`)).text;
+          },
+          { timeout: 5000, message: `${route} as ${file}` },
+        )
+        .toBe(true);
+    }
+    expect(readFileSync(join(folder, "api/v2/incidents/unresolved.json"), "utf8")).toContain(
+      "Still watching the logins.",
+    );
   });
 
   it("serves the same routes on statusPort, a listener of its own, and nothing else there", async () => {

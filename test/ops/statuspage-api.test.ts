@@ -174,6 +174,98 @@ describe("Statuspage v2 on a node", () => {
     expect(ended?.incident_updates.map((u) => u.status)).toEqual(["completed", "in_progress", "scheduled"]);
     expect(ids(all)).not.toContain(later);
   });
+
+  it("moves page.updated_at when a maintenance is planned, starts or is withdrawn, though no component changes", async () => {
+    const pageUpdated = async () => (await fetchDoc(node.server.url, "/api/v2/status.json")).page.updated_at;
+    const filesUpdated = async () =>
+      (await fetchDoc(node.server.url, "/api/v2/components.json")).components.find((c) => c.id === "files")?.updated_at;
+    // "Index rebuild" keeps files under maintenance the whole time: no component status moves below.
+    const filesBefore = await filesUpdated();
+    const before = await pageUpdated();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const plan = async (startsAt: string) => {
+      const res = await node.call<{ maintenance: { id: string; updates: { createdAt: string }[] } }>(
+        "POST",
+        "/maintenances",
+        { body: { title: "Cache warm-up", components: ["files"], startsAt, endsAt: inMs(3_600_000) } },
+      );
+      expect(res.status).toBe(201);
+      return res.json.maintenance;
+    };
+    const later = await plan(inMs(1_800_000));
+    const planned = await pageUpdated();
+    expect(planned > before).toBe(true);
+    expect(planned >= (later.updates[0]?.createdAt ?? "")).toBe(true);
+
+    const soon = await plan(inMs(300));
+    let started: MaintenanceDoc | undefined;
+    await eventually(async () => {
+      started = (
+        await fetchDoc(node.server.url, "/api/v2/scheduled-maintenances/active.json")
+      ).scheduled_maintenances.find((m) => m.id === soon.id);
+      expect(started?.status).toBe("in_progress");
+    }, 3000);
+    expect((await pageUpdated()) >= (started?.incident_updates[0]?.created_at ?? "")).toBe(true);
+
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const beforeCancel = await pageUpdated();
+    expect((await node.call("POST", `/maintenances/${later.id}/cancel`)).status).toBe(200);
+    expect((await pageUpdated()) > beforeCancel).toBe(true);
+    expect(await filesUpdated()).toBe(filesBefore);
+  });
+
+  it("words the tower's own maintenance updates in the reader's language on the page and the feed, staff's as written", async () => {
+    const text = async (path: string, lang: string) =>
+      (await fetch(`${node.server.url}${path}`, { headers: { "accept-language": lang } })).text();
+    const plan = async (body: string | undefined, startsAt: string, endsAt: string) =>
+      (
+        await node.call<{ maintenance: { id: string } }>("POST", "/maintenances", {
+          body: { title: "Router swap", components: ["messaging"], startsAt, endsAt, ...(body ? { body } : {}) },
+        })
+      ).json.maintenance.id;
+    const staffWords = "Sending may pause for a minute.";
+    const running = await plan(staffWords, inMs(200), inMs(3_600_000));
+    const short = await plan(undefined, inMs(200), inMs(700));
+    await eventually(async () => {
+      const all = (await fetchDoc(node.server.url, "/api/v2/scheduled-maintenances.json")).scheduled_maintenances;
+      expect(all.find((m) => m.id === running)?.status).toBe("in_progress");
+      expect(all.find((m) => m.id === short)?.status).toBe("completed");
+    }, 5000);
+    expect((await node.call("POST", `/maintenances/${running}/cancel`)).status).toBe(200);
+
+    // The JSON is for programs: English, whatever the reader asks for.
+    const json = (await fetchDoc(node.server.url, "/api/v2/scheduled-maintenances.json")).scheduled_maintenances;
+    expect(json.find((m) => m.id === short)?.incident_updates.map((u) => u.body)).toEqual([
+      "The scheduled maintenance has been completed.",
+      "Scheduled maintenance is currently in progress. We will provide updates as necessary.",
+      "Maintenance is scheduled.",
+    ]);
+
+    const feedKo = await text("/status/history.atom", "ko");
+    for (const words of ["점검이 예정되어 있습니다.", "예정된 점검이 끝났습니다.", "점검이 예정보다 일찍 끝났습니다."])
+      expect(feedKo).toContain(words);
+    expect(feedKo).toContain("예정된 점검을 하고 있습니다.");
+    expect(feedKo).toContain(`<title>완료: Router swap</title>`);
+    expect(feedKo).toContain(staffWords);
+    expect(feedKo).not.toMatch(/The scheduled maintenance has been completed|currently in progress|ended early/);
+    const feedEn = await text("/status/history.atom", "en");
+    expect(feedEn).toContain("The scheduled maintenance has been completed.");
+    expect(feedEn).toContain("The maintenance has ended early.");
+    expect(feedEn).not.toContain("예정된 점검");
+
+    // The page lists windows not yet over: "Index rebuild" runs for an hour, posted by the tower alone.
+    const pageKo = await text("/status", "ko");
+    const article = (html: string, id: string) =>
+      html.slice(html.indexOf(`id="maintenance-${id}"`)).split("</article>")[0];
+    expect(article(pageKo, active)).toContain("<strong>진행 중</strong>");
+    expect(article(pageKo, active)).toContain("예정된 점검을 하고 있습니다. 필요할 때 소식을 더 전하겠습니다.");
+    expect(article(pageKo, active)).toContain("Index rebuild: sending may pause.");
+    expect(article(pageKo, active)).not.toContain("currently in progress");
+    const pageEn = await text("/status?lang=en", "ko");
+    expect(article(pageEn, active)).toContain(
+      "Scheduled maintenance is currently in progress. We will provide updates as necessary.",
+    );
+  });
 });
 
 describe("the page id and components' created_at", () => {

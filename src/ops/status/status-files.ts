@@ -1,7 +1,7 @@
 /** @module The status page as static files in `<data>/status/`, replaced atomically, so any web server or CDN can serve them while the node is down. */
 import { randomBytes } from "node:crypto";
 import { mkdir, open, rename, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { PRIVATE_FILE_MODE, PRIVATE_FOLDER_MODE } from "../../store/data-folder.js";
 
 /**
@@ -15,7 +15,7 @@ export class StatusFiles {
 
   constructor(readonly folder: string) {}
 
-  /** Write these files (name → content) soon; resolves when they (or a newer set) are on disk. */
+  /** Write these files (name, relative to the folder → content) soon; resolves when they (or a newer set) are on disk. */
   write(files: Record<string, string>): Promise<void> {
     this.next = files;
     this.writing ??= this.loop().finally(() => {
@@ -34,8 +34,12 @@ export class StatusFiles {
       const files = this.next;
       this.next = undefined;
       try {
-        await mkdir(this.folder, { recursive: true, mode: PRIVATE_FOLDER_MODE });
-        for (const [name, content] of Object.entries(files)) await writeAtomically(join(this.folder, name), content);
+        for (const [name, content] of Object.entries(files)) {
+          // A name may hold folders (`api/v2/…`), so a server rooted here answers the node's own paths.
+          const path = join(this.folder, name);
+          await mkdir(dirname(path), { recursive: true, mode: PRIVATE_FOLDER_MODE });
+          await writeAtomically(path, content);
+        }
       } catch (error) {
         // The live routes still serve from memory; the static copy is the fallback, not the source.
         console.error(`status page files in ${this.folder} not written:`, (error as Error).message);

@@ -1,7 +1,7 @@
 /** @module The public status page as server-rendered HTML: no script, small, readable in Korean and English. */
 import { createHash } from "node:crypto";
 import type { Incident, Maintenance, StatusSnapshot } from "../tower/model.js";
-import { componentName, publicTitle, publicUpdateBody } from "../tower/public-words.js";
+import { componentName, publicMaintenanceBody, publicTitle, publicUpdateBody } from "../tower/public-words.js";
 import { labelsFor, type StatusLabels } from "./status-labels.js";
 import { maintenanceStatus } from "./statuspage-json.js";
 
@@ -126,11 +126,23 @@ function incidentArticle(snapshot: StatusSnapshot, labels: StatusLabels, inciden
   );
 }
 
+/** One window with its updates, newest first: the tower's own in the page's language, staff's as written. */
 function maintenanceArticle(snapshot: StatusSnapshot, labels: StatusLabels, m: Maintenance, now: Date): string {
-  const state = maintenanceStatus(m, now) === "in_progress" ? labels.inProgress : labels.scheduled;
+  const state = labels.maintenanceStatus[maintenanceStatus(m, now)];
+  const updates = m.updates?.length
+    ? `<ol class="updates">${[...m.updates]
+        .reverse()
+        .map(
+          (u) =>
+            `<li><strong>${escapeHtml(labels.maintenanceStatus[u.status])}</strong> — ${time(u.createdAt)}` +
+            `<p class="body">${escapeHtml(publicMaintenanceBody(u, labels.lang))}</p></li>`,
+        )
+        .join("")}</ol>`
+    : // A window stored before the tower posted updates: only staff's words.
+      `<p class="body">${escapeHtml(m.body)}</p>`;
   return `<article class="maintenance" id="maintenance-${escapeHtml(m.id)}"><h3>${escapeHtml(m.title)}</h3>
 <p class="meta">${escapeHtml(state)} · ${time(m.startsAt)} – ${time(m.endsAt)} · ${escapeHtml(labels.affects)}: ${escapeHtml(componentNames(snapshot, labels, m.components) || "—")}</p>
-<p class="body">${escapeHtml(m.body)}</p></article>`;
+${updates}</article>`;
 }
 
 function overall(snapshot: StatusSnapshot, labels: StatusLabels): string {

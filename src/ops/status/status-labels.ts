@@ -1,6 +1,6 @@
 /** @module The status page's words in English and Korean, and which of the two a request reads. */
 import type { IncomingMessage } from "node:http";
-import type { ComponentStatus, Impact, IncidentStatus, Indicator } from "../tower/model.js";
+import type { ComponentStatus, Impact, IncidentStatus, Indicator, MaintenanceStatus } from "../tower/model.js";
 import { PUBLIC_LOCALES, type PublicLocale } from "../tower/public-words.js";
 
 /** Languages the status page is written in (those of the public words). */
@@ -34,8 +34,7 @@ export interface StatusLabels {
   /** The confirmation page of a status subscription: its question and its button. */
   confirmQuestion: string;
   confirmButton: string;
-  scheduled: string;
-  inProgress: string;
+  maintenanceStatus: Record<MaintenanceStatus, string>;
   /** Overall description when the page is in this language; English uses the tower's own words. */
   indicator: Partial<Record<Indicator, string>>;
   componentStatus: Record<ComponentStatus, string>;
@@ -66,8 +65,12 @@ const EN: StatusLabels = {
   notFound: "There is no such incident on this page.",
   confirmQuestion: "Send this page's incident notifications to the webhook that received this link?",
   confirmButton: "Confirm the subscription",
-  scheduled: "Scheduled",
-  inProgress: "In progress",
+  maintenanceStatus: {
+    scheduled: "Scheduled",
+    in_progress: "In progress",
+    verifying: "Verifying",
+    completed: "Completed",
+  },
   indicator: {},
   componentStatus: {
     operational: "Operational",
@@ -108,8 +111,7 @@ const KO: StatusLabels = {
   notFound: "이 페이지에 그런 장애가 없습니다.",
   confirmQuestion: "이 링크를 받은 웹훅으로 이 페이지의 장애 알림을 보낼까요?",
   confirmButton: "구독 확인",
-  scheduled: "예정",
-  inProgress: "진행 중",
+  maintenanceStatus: { scheduled: "예정", in_progress: "진행 중", verifying: "확인 중", completed: "완료" },
   indicator: {
     none: "모든 시스템 정상",
     minor: "일부 기능 저하",

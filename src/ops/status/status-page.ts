@@ -20,6 +20,26 @@ export interface RenderedBody {
 /** The documents the page serves at fixed paths. */
 export type StatusDocument = "html" | "status" | "summary" | "atom" | StatuspageList;
 
+/**
+ * The static copies in `<data>/status/`, by file name. The page, the feed and the root JSON keep
+ * their short names; every Statuspage v2 document sits at its URL path, so a web server rooted at
+ * the folder answers `/api/v2/…` as the node does.
+ */
+export const STATIC_FILES: Readonly<Record<string, StatusDocument>> = {
+  "index.html": "html",
+  "status.json": "status",
+  "summary.json": "summary",
+  "history.atom": "atom",
+  "api/v2/status.json": "status",
+  "api/v2/summary.json": "summary",
+  "api/v2/components.json": "components",
+  "api/v2/incidents.json": "incidents",
+  "api/v2/incidents/unresolved.json": "unresolved",
+  "api/v2/scheduled-maintenances.json": "maintenances",
+  "api/v2/scheduled-maintenances/upcoming.json": "upcoming",
+  "api/v2/scheduled-maintenances/active.json": "active",
+};
+
 /** Rendered bodies live this long before a request renders them again (maintenance windows start and end by the clock). */
 const FRESH_MS = 10_000;
 
@@ -39,7 +59,7 @@ function rendered(text: string, type: string, language?: StatusLocale): Rendered
  * chat store, so it keeps answering when the chat path is broken (the failure it reports).
  * Each new snapshot is rendered once per language asked for (the HTML and the feed are worded
  * in the reader's language; the JSON is one, in English) and also written to `<data>/status/`
- * (index.html, status.json, summary.json, history.atom, in `statusLocale`) for a static server
+ * (`STATIC_FILES`, in `statusLocale`) for a static server
  * to take over when the node itself is down.
  */
 export class StatusPage {
@@ -63,12 +83,9 @@ export class StatusPage {
     this.snapshot = snapshot;
     this.bodies = {};
     const bodies = this.render(this.locale);
-    return this.files.write({
-      "index.html": bodies.html.body.toString("utf8"),
-      "status.json": bodies.status.body.toString("utf8"),
-      "summary.json": bodies.summary.body.toString("utf8"),
-      "history.atom": bodies.atom.body.toString("utf8"),
-    });
+    return this.files.write(
+      Object.fromEntries(Object.entries(STATIC_FILES).map(([file, doc]) => [file, bodies[doc].body.toString("utf8")])),
+    );
   }
 
   /** Resolves when the static copies being written are on disk. */

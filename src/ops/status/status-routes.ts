@@ -25,7 +25,7 @@ export interface StatusRouteDeps {
 }
 
 /** Fixed public documents; `/api/v2/…` are the paths Statuspage clients call. */
-const DOCUMENTS: Record<string, StatusDocument> = {
+export const DOCUMENTS: Readonly<Record<string, StatusDocument>> = {
   "/status": "html",
   "/status/": "html",
   "/status.json": "status",

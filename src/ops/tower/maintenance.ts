@@ -1,15 +1,10 @@
 /** @module Scheduled maintenance: planning and cancelling windows, and posting their "in progress" and "completed" updates as the clock reaches them. */
 import { randomUUID } from "node:crypto";
 import { HaetaeError } from "../../protocol/errors.js";
-import type { Maintenance, MaintenanceStatus, MaintenanceUpdate } from "./model.js";
+import type { Maintenance, MaintenancePhrase, MaintenanceStatus, MaintenanceUpdate } from "./model.js";
+import { maintenancePhraseWords } from "./public-words.js";
 // Only the type: tower-core imports this file for `publicMaintenances`.
 import type { TowerCore } from "./tower-core.js";
-
-/** What the public reads when a window starts and ends (Statuspage's own default words). */
-const IN_PROGRESS = "Scheduled maintenance is currently in progress. We will provide updates as necessary.";
-const COMPLETED = "The scheduled maintenance has been completed.";
-const ENDED_EARLY = "The maintenance has ended early.";
-const SCHEDULED = "Maintenance is scheduled.";
 
 /** When a window really ends: its planned end, or the moment it was cancelled if that came first. */
 export function effectiveEnd(m: Maintenance): string {
@@ -21,8 +16,19 @@ export function withdrawn(m: Maintenance): boolean {
   return m.cancelledAt !== undefined && m.cancelledAt <= m.startsAt;
 }
 
+/** Post staff's words as written. */
 function post(core: TowerCore, m: Maintenance, status: MaintenanceStatus, body: string): void {
   const update: MaintenanceUpdate = { id: randomUUID(), status, body, createdAt: core.nowIso() };
+  m.updates = [...(m.updates ?? []), update];
+}
+
+/**
+ * Post one of the tower's own updates: its English words are the body (what the JSON and staff
+ * read), and the phrase lets the page and the feed word it in each reader's language.
+ */
+function postPhrase(core: TowerCore, m: Maintenance, status: MaintenanceStatus, phrase: MaintenancePhrase): void {
+  const body = maintenancePhraseWords(phrase, "en");
+  const update: MaintenanceUpdate = { id: randomUUID(), status, body, createdAt: core.nowIso(), phrase };
   m.updates = [...(m.updates ?? []), update];
 }
 
@@ -32,6 +38,7 @@ function posted(m: Maintenance, status: MaintenanceStatus): boolean {
 
 function announce(core: TowerCore, m: Maintenance, kind: "maintenance.scheduled" | "maintenance.updated"): void {
   core.store.saveMaintenance(m);
+  core.touch();
   core.emit({ kind, maintenance: structuredClone(m) });
   for (const change of core.recomputeComponents()) core.emit(change);
 }
@@ -55,7 +62,8 @@ export function scheduleMaintenance(
     endsAt,
     createdBy: by,
   };
-  post(core, maintenance, "scheduled", maintenance.body || SCHEDULED);
+  if (maintenance.body) post(core, maintenance, "scheduled", maintenance.body);
+  else postPhrase(core, maintenance, "scheduled", "scheduled");
   core.maintenances.set(maintenance.id, maintenance);
   announce(core, maintenance, "maintenance.scheduled");
   return structuredClone(maintenance);
@@ -68,8 +76,8 @@ export function cancelMaintenance(core: TowerCore, id: string): Maintenance {
   if (maintenance.cancelledAt === undefined) {
     maintenance.cancelledAt = core.nowIso();
     if (!withdrawn(maintenance) && maintenance.cancelledAt < maintenance.endsAt) {
-      if (!posted(maintenance, "in_progress")) post(core, maintenance, "in_progress", IN_PROGRESS);
-      if (!posted(maintenance, "completed")) post(core, maintenance, "completed", ENDED_EARLY);
+      if (!posted(maintenance, "in_progress")) postPhrase(core, maintenance, "in_progress", "in_progress");
+      if (!posted(maintenance, "completed")) postPhrase(core, maintenance, "completed", "ended_early");
     }
   }
   announce(core, maintenance, "maintenance.updated");
@@ -87,11 +95,11 @@ export function advanceMaintenances(core: TowerCore): void {
     if (withdrawn(m) || m.startsAt > now) continue;
     let changed = false;
     if (!posted(m, "in_progress")) {
-      post(core, m, "in_progress", IN_PROGRESS);
+      postPhrase(core, m, "in_progress", "in_progress");
       changed = true;
     }
     if (effectiveEnd(m) <= now && !posted(m, "completed")) {
-      post(core, m, "completed", COMPLETED);
+      postPhrase(core, m, "completed", "completed");
       changed = true;
     }
     if (changed) announce(core, m, "maintenance.updated");

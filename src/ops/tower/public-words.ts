@@ -1,6 +1,14 @@
 /** @module What the public reads about an incident, in English or Korean: titles and the tower's own updates worded from the components, their statuses and the incident's status, never from alert text. */
 import { DEFAULT_COMPONENTS } from "../../config/tower-settings.js";
-import type { Component, ComponentStatus, Incident, IncidentUpdate, UpdatePhrase } from "./model.js";
+import type {
+  Component,
+  ComponentStatus,
+  Incident,
+  IncidentUpdate,
+  MaintenancePhrase,
+  MaintenanceUpdate,
+  UpdatePhrase,
+} from "./model.js";
 
 /** Languages the public words are written in. */
 export const PUBLIC_LOCALES = ["en", "ko"] as const;
@@ -248,4 +256,39 @@ export function inLanguage(incident: Incident, components: readonly Component[],
     title: publicTitle(incident, components, locale),
     updates: incident.updates.map((u) => ({ ...u, body: publicUpdateBody(u, incident, components, locale) })),
   };
+}
+
+/** The tower's own maintenance updates (the English ones are Statuspage's default words). */
+const MAINTENANCE_PHRASES: Record<PublicLocale, Record<MaintenancePhrase, string>> = {
+  en: {
+    scheduled: "Maintenance is scheduled.",
+    in_progress: "Scheduled maintenance is currently in progress. We will provide updates as necessary.",
+    completed: "The scheduled maintenance has been completed.",
+    ended_early: "The maintenance has ended early.",
+  },
+  ko: {
+    scheduled: "점검이 예정되어 있습니다.",
+    in_progress: "예정된 점검을 하고 있습니다. 필요할 때 소식을 더 전하겠습니다.",
+    completed: "예정된 점검이 끝났습니다.",
+    ended_early: "점검이 예정보다 일찍 끝났습니다.",
+  },
+};
+
+/** The words of one of the tower's own maintenance updates. */
+export function maintenancePhraseWords(phrase: MaintenancePhrase, locale: PublicLocale): string {
+  return MAINTENANCE_PHRASES[locale][phrase];
+}
+
+/**
+ * A maintenance update as the public reads it: the tower's own worded in the language, staff's
+ * as written. An update stored before updates carried a phrase is the tower's when its body is
+ * exactly one of the tower's English sentences.
+ */
+export function publicMaintenanceBody(update: MaintenanceUpdate, locale: PublicLocale): string {
+  const phrase =
+    update.phrase ??
+    (Object.entries(MAINTENANCE_PHRASES.en).find(([, words]) => words === update.body)?.[0] as
+      | MaintenancePhrase
+      | undefined);
+  return phrase ? maintenancePhraseWords(phrase, locale) : update.body;
 }

@@ -174,11 +174,19 @@ export class TowerCore {
   ): void {
     this.store.saveIncident(incident, Number(incident.id.slice(4)), searchText(incident, this.alerts));
     if (kind === null) return;
-    this.cached = undefined;
-    this.updatedAt = this.nowIso();
+    this.touch();
     const componentChanges = this.recomputeComponents();
     this.emit({ kind, incident: structuredClone(incident), text });
     for (const change of componentChanges) this.emit(change);
+  }
+
+  /**
+   * Mark a public change (an incident or its update, a maintenance planned, posted or cancelled):
+   * the page's `updated_at` moves, as Statuspage's does for anything its readers see change.
+   */
+  touch(): void {
+    this.cached = undefined;
+    this.updatedAt = this.nowIso();
   }
 
   /** Open an incident: numbered, graded from the impact measured so far, its components marked. */
