@@ -21,17 +21,19 @@ const role = z.enum(USER_ROLES);
 export const opsActorSchema = z.strictObject({ username: z.string().min(1), role });
 export type OpsActor = z.infer<typeof opsActorSchema>;
 
+/** An incident named in a list of other things: what it is, how bad, and when. */
+const incidentHeadlineSchema = z.strictObject({
+  id,
+  title: z.string(),
+  severity: severitySchema,
+  status: incidentStatusSchema,
+  createdAt: stamp,
+  resolvedAt: stamp.optional(),
+});
+
 /** A past incident like the open one, with what fixed it (`GET /incidents/:id/similar`, `POST /incidents`). */
 export const similarIncidentSchema = z.strictObject({
-  incident: z.strictObject({
-    id,
-    title: z.string(),
-    severity: severitySchema,
-    status: incidentStatusSchema,
-    createdAt: stamp,
-    resolvedAt: stamp.optional(),
-    components: z.array(incidentComponentSchema),
-  }),
+  incident: incidentHeadlineSchema.extend({ components: z.array(incidentComponentSchema) }),
   /** Shared components 1 point each, shared alert names 3, likeness of words up to 4. */
   score: z.number().min(1),
   reasons: z.array(z.string()),
@@ -43,14 +45,7 @@ export type SimilarIncident = z.infer<typeof similarIncidentSchema>;
 
 /** One hit of the log search (`GET /logs/search`). */
 export const logSearchHitSchema = z.strictObject({
-  incident: z.strictObject({
-    id,
-    title: z.string(),
-    severity: severitySchema,
-    status: incidentStatusSchema,
-    createdAt: stamp,
-    resolvedAt: stamp.optional(),
-  }),
+  incident: incidentHeadlineSchema,
   snippet: z.string(),
 });
 export type LogSearchHit = z.infer<typeof logSearchHitSchema>;
