@@ -16,12 +16,14 @@ import { createOpsRoutes } from "./gateway/ops-routes.js";
 import { WsGateway } from "./gateway/ws-gateway.js";
 import { LEVEL_EFFECTS, LoadLevels, sampleProcess } from "./guard/load-levels.js";
 import { ReceiptCoalescer } from "./guard/receipt-coalescer.js";
+import { localTowerApi, remoteTowerApi, type TowerLink } from "./ops/link/tower-api.js";
+import { TowerMirror } from "./ops/link/tower-mirror.js";
 import { Metrics } from "./ops/metrics.js";
 import { ensureCanaryAccounts } from "./ops/monitoring/canary-accounts.js";
 import { createMonitoring, type Monitoring } from "./ops/monitoring/monitoring.js";
 import { localBaseUrl } from "./ops/monitoring/probe-runner.js";
 import { type PropagationNode, startPropagation } from "./ops/propagation/propagation-node.js";
-import { SliRecorder } from "./ops/sli-recorder.js";
+import { type SliEvent, SliRecorder } from "./ops/sli-recorder.js";
 import { claimPageIdentity } from "./ops/tower/page-identity.js";
 import { Tower } from "./ops/tower/tower.js";
 import { securePrivateFolder } from "./store/data-folder.js";
@@ -60,6 +62,23 @@ export interface App {
   stop(): Promise<void>;
 }
 
+/** Hand `sli`'s events to a linked tower every `SLI_REPORT_MS`, batched; returns the way to stop. */
+function reportSli(sli: SliRecorder, link: TowerLink): () => void {
+  let batch: SliEvent[] = [];
+  const off = sli.subscribe((event) => batch.push(event));
+  const timer = setInterval(() => {
+    if (batch.length === 0) return;
+    link.reportSli(batch);
+    batch = [];
+  }, SLI_REPORT_MS);
+  timer.unref();
+  return () => {
+    off();
+    clearInterval(timer);
+    if (batch.length > 0) link.reportSli(batch);
+  };
+}
+
 /** Open the store the configuration names (also used by `haetae role`). */
 export async function openStore(config: Config): Promise<Store> {
   const options = { maxPendingWrites: config.maxPendingWrites, readPoolSize: config.storeReadConnections };
@@ -83,8 +102,23 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   ]).finally(() => clearTimeout(timer));
 }
 
+/** How a node is started beside the configuration. */
+export interface StartOptions {
+  /**
+   * The control tower runs in another process, reached over this link (a supervised node: the
+   * watcher; a cluster's follower: the leader). The node then keeps no tower of its own: its ops
+   * API calls over the link, its status page, banner and staff chat mirror the link's feed, and
+   * its SLI events and burn-rate alerts go to that tower.
+   */
+  towerLink?: TowerLink;
+}
+
+/** How often a linked node hands its SLI events to the tower. */
+const SLI_REPORT_MS = 500;
+
 /** Start a node with this configuration and resolve once it listens. */
-export async function startApp(config: Config): Promise<App> {
+export async function startApp(config: Config, options: StartOptions = {}): Promise<App> {
+  const link = options.towerLink;
   const nodeId = randomUUID();
   // Before anything writes there: the chat store, the tower, the canaries, the subscribers.
   securePrivateFolder(config.data);
@@ -121,7 +155,7 @@ export async function startApp(config: Config): Promise<App> {
   // The tower keeps its own SQLite file in the data folder, apart from the chat store it watches.
   // Its page id and components' creation times are claimed once in the shared store (read at start only).
   const tower =
-    config.tower === "on"
+    config.tower === "on" && !link
       ? new Tower({
           dataDir: config.data,
           sli,
@@ -136,7 +170,15 @@ export async function startApp(config: Config): Promise<App> {
       : null;
   // The canaries are made by the server, marked as system accounts (ctx exists by the first probe run).
   const monitoring = createMonitoring(config, sli, metrics, (credentials) => ensureCanaryAccounts(ctx, credentials));
-  if (tower) monitoring.setAlertSink((alert) => void tower.ingestAlert(alert));
+  const towerApi = tower ? localTowerApi(tower) : link ? remoteTowerApi(link) : undefined;
+  if (towerApi) {
+    monitoring.setAlertSink((alert) => {
+      towerApi.ingestAlert(alert).catch((error: Error) => {
+        console.warn(`haetae: the tower did not take ${alert.action} ${alert.dedupKey}: ${error.message}`);
+      });
+    });
+  }
+  const stopSliReports = link ? reportSli(sli, link) : () => {};
   const ctx: ChatContext = {
     store,
     bus,
@@ -150,17 +192,31 @@ export async function startApp(config: Config): Promise<App> {
   const stopTicketSweep = sweepWsTickets(ctx);
   const gateway = new WsGateway(ctx, bus, config, metrics, nodeId, monitoring.traffic);
   await bus.ping(); // the gateway's subscriptions are in effect before the first client arrives
-  const propagation = await startPropagation(config, { ctx, bus, greetings: gateway });
+  const propagation = await startPropagation(config, {
+    ctx,
+    sessions: {
+      addGreeting: (greet) => gateway.addGreeting(greet),
+      // A tower in this process feeds this node only (a cluster's other nodes hear it over the
+      // bus); a linked node's tower feeds every node, so each reaches its own sessions.
+      broadcast: link
+        ? (frame) => gateway.broadcast(frame)
+        : (frame) =>
+            void bus
+              .publish({ audience: [], everyone: true, frame, ephemeral: false })
+              .catch((error: Error) => console.error("incident banner publish failed:", error.message)),
+    },
+    place: link ? { tower: "elsewhere", link } : { tower: "here" },
+  });
   const server = createHttpServer({
     ctx,
     gateway,
     metrics,
     maxHttpBodyBytes: config.maxHttpBodyBytes,
     limits: config,
-    opsRoutes: tower
+    opsRoutes: towerApi
       ? createOpsRoutes({
           ctx,
-          tower,
+          tower: towerApi,
           alertToken: config.alertToken,
           adminUsernames: config.adminUsernames,
           maxHttpBodyBytes: config.maxHttpBodyBytes,
@@ -197,6 +253,17 @@ export async function startApp(config: Config): Promise<App> {
   // The probes dial this node's own public address, through the same sockets users use.
   monitoring.start(localBaseUrl(config.host, port));
   if (tower) propagation.attach(tower); // status page, banner, webhooks, subscribers, staff chat
+  let stopMirror = () => {};
+  if (link) {
+    const mirror = new TowerMirror();
+    propagation.attach(mirror); // the page, banner and staff chat follow the linked tower
+    const offState = mirror.onState((snapshot) => propagation.propagation.refresh(snapshot));
+    const offFeed = link.onFeed((message) => mirror.apply(message));
+    stopMirror = () => {
+      offFeed();
+      offState();
+    };
+  }
   return {
     config,
     server,
@@ -221,6 +288,8 @@ export async function startApp(config: Config): Promise<App> {
         stopSampling();
         stopTicketSweep();
         tower?.close();
+        stopMirror();
+        stopSliReports();
         await propagation.close();
         ctx.receipts.close();
         await ctx.seen.close();

@@ -25,7 +25,7 @@ const LAYERS = [
   { name: "tower", files: ["src/ops/*", "src/ops/tower/**"], mayImport: ["protocol", "config", "store"] },
   {
     name: "ops",
-    files: ["src/ops/monitoring/**", "src/ops/propagation/**", "src/ops/status/**"],
+    files: ["src/ops/monitoring/**", "src/ops/propagation/**", "src/ops/status/**", "src/ops/link/**"],
     mayImport: ["protocol", "config", "store", "bus", "guard", "http", "chat", "tower"],
   },
   {

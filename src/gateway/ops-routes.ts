@@ -8,10 +8,11 @@ import { sendJson } from "../http/answers.js";
 import { readJson } from "../http/body.js";
 import { bearer, queryOf } from "../http/request.js";
 import { type Method, Router } from "../http/router.js";
+import type { TowerApi } from "../ops/link/tower-api.js";
 import type { Monitoring } from "../ops/monitoring/monitoring.js";
 import { fromAlertmanager } from "../ops/tower/alertmanager.js";
 import { fromPagerduty } from "../ops/tower/pagerduty.js";
-import type { Actor, Tower } from "../ops/tower/tower.js";
+import type { Actor } from "../ops/tower/tower.js";
 import { describeIssue, HaetaeError } from "../protocol/index.js";
 import * as s from "../protocol/ops-requests.js";
 import { alertmanagerPayload, pagerdutyEvent } from "../protocol/ops-requests.js";
@@ -19,7 +20,8 @@ import { checkAlertToken, OpsAuth } from "./ops-auth.js";
 
 export interface OpsDeps {
   ctx: ChatContext;
-  tower: Tower;
+  /** The tower, in this process or reached over a link (the watcher, a cluster's leader). */
+  tower: TowerApi;
   /** `alertToken`: empty closes the alert intake. */
   alertToken: string;
   adminUsernames: string;
@@ -74,7 +76,7 @@ export function createOpsRoutes(
       open: async (call) => {
         checkAlertToken(deps.alertToken, bearer(call.req));
         const input = fromAlertmanager(await call.body(alertmanagerPayload));
-        const alert = tower.ingestAlert(input);
+        const alert = await tower.ingestAlert(input);
         return [200, { status: "success", alert }];
       },
     }),
@@ -86,98 +88,98 @@ export function createOpsRoutes(
         const event = await call.body(pagerdutyEvent);
         if (header === undefined) checkAlertToken(deps.alertToken, event.routing_key);
         const { input, dedupKey } = fromPagerduty(event);
-        tower.ingestAlert(input);
+        await tower.ingestAlert(input);
         return [202, { status: "success", message: "Event processed", dedup_key: dedupKey }];
       },
     }),
     route("GET", "/alerts", {
-      staff: (call) => {
+      staff: async (call) => {
         const q = parse(s.alertsQuery, Object.fromEntries(call.query));
-        return [200, { alerts: tower.listAlerts(q) }];
+        return [200, { alerts: await tower.listAlerts(q) }];
       },
     }),
     route("POST", "/alerts/:id/acknowledge", {
-      staff: (call, actor) => [200, { alert: tower.acknowledgeAlert(call.params.id as string, actor) }],
+      staff: async (call, actor) => [200, { alert: await tower.acknowledgeAlert(call.params.id as string, actor) }],
     }),
 
     route("GET", "/incidents", {
-      staff: (call) => [
+      staff: async (call) => [
         200,
-        { incidents: tower.listIncidents(parse(s.incidentsQuery, Object.fromEntries(call.query))) },
+        { incidents: await tower.listIncidents(parse(s.incidentsQuery, Object.fromEntries(call.query))) },
       ],
     }),
     route("POST", "/incidents", {
-      staff: async (call, actor) => [201, tower.declare(await call.body(s.declareBody), actor)],
+      staff: async (call, actor) => [201, await tower.declare(await call.body(s.declareBody), actor)],
     }),
     route("GET", "/incidents/:id", {
-      staff: (call) => [200, { incident: tower.getIncident(call.params.id as string) }],
+      staff: async (call) => [200, { incident: await tower.getIncident(call.params.id as string) }],
     }),
     route("POST", "/incidents/:id/updates", {
       staff: async (call, actor) => [
         200,
-        { incident: tower.update(call.params.id as string, await call.body(s.updateBody), actor) },
+        { incident: await tower.update(call.params.id as string, await call.body(s.updateBody), actor) },
       ],
     }),
     route("POST", "/incidents/:id/severity", {
       staff: async (call, actor) => [
         200,
-        { incident: tower.overrideSeverity(call.params.id as string, await call.body(s.severityBody), actor) },
+        { incident: await tower.overrideSeverity(call.params.id as string, await call.body(s.severityBody), actor) },
       ],
     }),
     route("POST", "/incidents/:id/roles", {
       staff: async (call, actor) => [
         200,
-        { incident: tower.setRoles(call.params.id as string, await call.body(s.rolesBody), actor) },
+        { incident: await tower.setRoles(call.params.id as string, await call.body(s.rolesBody), actor) },
       ],
     }),
     route("POST", "/incidents/:id/acknowledge", {
-      staff: (call, actor) => [200, { incident: tower.acknowledge(call.params.id as string, actor) }],
+      staff: async (call, actor) => [200, { incident: await tower.acknowledge(call.params.id as string, actor) }],
     }),
     route("PUT", "/incidents/:id/components", {
       staff: async (call, actor) => {
         const body = await call.body(s.incidentComponentsBody);
-        return [200, { incident: tower.setIncidentComponents(call.params.id as string, body.components, actor) }];
+        return [200, { incident: await tower.setIncidentComponents(call.params.id as string, body.components, actor) }];
       },
     }),
     route("PATCH", "/incidents/:id/log", {
       staff: async (call, actor) => [
         200,
-        { incident: tower.editLog(call.params.id as string, await call.body(s.logBody), actor) },
+        { incident: await tower.editLog(call.params.id as string, await call.body(s.logBody), actor) },
       ],
     }),
     route("POST", "/incidents/:id/follow-ups", {
       staff: async (call, actor) => [
         201,
-        { followUp: tower.addFollowUp(call.params.id as string, await call.body(s.followUpBody), actor) },
+        { followUp: await tower.addFollowUp(call.params.id as string, await call.body(s.followUpBody), actor) },
       ],
     }),
     route("PATCH", "/incidents/:id/follow-ups/:followUpId", {
       staff: async (call, actor) => {
         const patch = await call.body(s.followUpPatch);
         const { id, followUpId } = call.params as { id: string; followUpId: string };
-        return [200, { followUp: tower.updateFollowUp(id, followUpId, patch, actor) }];
+        return [200, { followUp: await tower.updateFollowUp(id, followUpId, patch, actor) }];
       },
     }),
     route("POST", "/incidents/:id/close", {
-      staff: (call, actor) => [200, { incident: tower.closeReview(call.params.id as string, actor) }],
+      staff: async (call, actor) => [200, { incident: await tower.closeReview(call.params.id as string, actor) }],
     }),
     route("GET", "/incidents/:id/similar", {
-      staff: (call) => [200, { similar: tower.similar(call.params.id as string) }],
+      staff: async (call) => [200, { similar: await tower.similar(call.params.id as string) }],
     }),
 
-    route("GET", "/follow-ups/overdue", { staff: () => [200, { followUps: tower.overdueFollowUps() }] }),
+    route("GET", "/follow-ups/overdue", { staff: async () => [200, { followUps: await tower.overdueFollowUps() }] }),
     route("GET", "/logs/search", {
-      staff: (call) => {
+      staff: async (call) => {
         const q = parse(s.searchQuery, Object.fromEntries(call.query));
-        return [200, { results: tower.searchLogs(q.q, q.limit) }];
+        return [200, { results: await tower.searchLogs(q.q, q.limit) }];
       },
     }),
     route("GET", "/stats", {
-      staff: (call) => [200, tower.stats(parse(s.statsQuery, Object.fromEntries(call.query)).months)],
+      staff: async (call) => [200, await tower.stats(parse(s.statsQuery, Object.fromEntries(call.query)).months)],
     }),
 
     route("GET", "/probes", {
-      staff: () => {
+      staff: async () => {
         const probes = deps.monitoring?.probes;
         return [
           200,
@@ -185,24 +187,27 @@ export function createOpsRoutes(
         ];
       },
     }),
-    route("GET", "/slos", { staff: () => [200, { slos: deps.monitoring?.slos.status() ?? [] }] }),
+    route("GET", "/slos", { staff: async () => [200, { slos: deps.monitoring?.slos.status() ?? [] }] }),
 
-    route("GET", "/components", { staff: () => [200, { components: tower.listComponents() }] }),
+    route("GET", "/components", { staff: async () => [200, { components: await tower.listComponents() }] }),
     route("PUT", "/components/:id", {
       staff: async (call, actor) => {
         const { status } = await call.body(s.componentBody);
-        return [200, { component: tower.setComponentStatus(call.params.id as string, status, actor) }];
+        return [200, { component: await tower.setComponentStatus(call.params.id as string, status, actor) }];
       },
     }),
-    route("GET", "/maintenances", { staff: () => [200, { maintenances: tower.listMaintenances() }] }),
+    route("GET", "/maintenances", { staff: async () => [200, { maintenances: await tower.listMaintenances() }] }),
     route("POST", "/maintenances", {
       staff: async (call, actor) => [
         201,
-        { maintenance: tower.scheduleMaintenance(await call.body(s.maintenanceBody), actor) },
+        { maintenance: await tower.scheduleMaintenance(await call.body(s.maintenanceBody), actor) },
       ],
     }),
     route("POST", "/maintenances/:id/cancel", {
-      staff: (call, actor) => [200, { maintenance: tower.cancelMaintenance(call.params.id as string, actor) }],
+      staff: async (call, actor) => [
+        200,
+        { maintenance: await tower.cancelMaintenance(call.params.id as string, actor) },
+      ],
     }),
 
     route("PUT", "/users/:username/role", {

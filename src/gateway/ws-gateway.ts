@@ -183,6 +183,11 @@ export class WsGateway {
     replyError(session, decoded.id, decoded.code, decoded.message);
   }
 
+  /** Hand one frame to every session of this node (the incident banner of a tower that feeds each node). */
+  broadcast(frame: string): void {
+    this.sessions.deliver({ audience: [], everyone: true, frame, ephemeral: false });
+  }
+
   /** Frames every new session gets right after its `session` frame (the open incidents' banners). */
   addGreeting(greet: () => string[]): () => void {
     this.greetings.add(greet);

@@ -84,8 +84,8 @@ describe("sign-up floods", () => {
     await sleep(500);
     expect(victim.confirmations).toHaveLength(12);
     expect(victim.received).toHaveLength(0); // no notification reached a target that never confirmed
-    expect(server.app.propagation.subscribers.size).toBe(0);
-    expect(server.app.propagation.subscribers.pendingCount).toBe(12);
+    expect(server.app.propagation.subscribers?.size).toBe(0);
+    expect(server.app.propagation.subscribers?.pendingCount).toBe(12);
   });
 });
 
@@ -172,21 +172,21 @@ describe("double opt-in", () => {
 
   it("lets unconfirmed sign-ups pile up without filling the cap: a real subscriber still gets in, up to the cap", async () => {
     for (let i = 0; i < 30; i++) expect((await subscribe(server.url, `${victim.url}/flood/${i}`)).status).toBe(202);
-    expect(server.app.propagation.subscribers.size).toBe(1);
+    expect(server.app.propagation.subscribers?.size).toBe(1);
     const second = await subscribe(server.url, `${real.url}/two`);
     await untilConfirmed(server.url, second.body.id as string, second.body.secret as string);
     // The cap counts the confirmed ones only, and now they fill it.
     const third = await subscribe(server.url, `${real.url}/three`);
     expect(third.status).toBe(409);
     expect(third.body.error?.code).toBe("subscriber_limit_exceeded");
-    expect(server.app.propagation.subscribers.size).toBe(2);
+    expect(server.app.propagation.subscribers?.size).toBe(2);
   });
 
   it("confirms through the link in the confirmation request: its button, not a mere fetch, and only with its token", async () => {
     // Room for one more: drop a confirmed one with its secret.
     const other = await subscribe(server.url, `${real.url}/linked`);
     expect(other.status).toBe(409);
-    const [one] = server.app.propagation.subscribers.forComponents([]);
+    const [one] = server.app.propagation.subscribers?.forComponents([]) ?? [];
     const removed = await fetch(`${server.url}/status/subscribers/${one?.id}`, {
       method: "DELETE",
       headers: { authorization: `Bearer ${one?.secret}` },
@@ -288,7 +288,7 @@ describe("thousands of confirmed subscribers", () => {
     receiver.delayMs = 2; // each answer takes a moment, so in-flight requests overlap
     ({ server, tower } = await startNode({ subscriberLimit: COUNT, webhookConcurrency: CONCURRENCY }));
     // The audience is set up through the store (the sign-up path has its own tests above).
-    const store = server.app.propagation.subscribers;
+    const store = server.app.propagation.subscribers as NonNullable<typeof server.app.propagation.subscribers>;
     const now = new Date();
     for (let i = 0; i < COUNT; i++) {
       const { subscriber, token } = store.addPending(`${receiver.url}/s/${i}`, [], now, 60_000);

@@ -1,8 +1,10 @@
 /** @module The status JSON and feed are readable from any page (the web client on another origin, other sites' widgets), only by reads and without credentials; the sign-up is not. */
+
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { localSignups } from "../../src/ops/link/tower-api.js";
 import { SubscriberSignups } from "../../src/ops/propagation/subscriber-signups.js";
 import { SubscriberStore } from "../../src/ops/propagation/subscriber-store.js";
 import { WebhookSender } from "../../src/ops/propagation/webhook-sender.js";
@@ -88,7 +90,11 @@ describe("cross-origin reads of the status JSON", () => {
       confirmsPerHostPerHour: 1,
       allowPrivate: false,
     });
-    const listener = await startStatusServer(createStatusRoutes({ page, signups, maxBodyBytes: 1024 }), 0, "127.0.0.1");
+    const listener = await startStatusServer(
+      createStatusRoutes({ page, signups: localSignups(signups), maxBodyBytes: 1024 }),
+      0,
+      "127.0.0.1",
+    );
     try {
       const res = await fetch(`http://127.0.0.1:${statusServerPort(listener)}/api/v2/summary.json`, {
         headers: ELSEWHERE,

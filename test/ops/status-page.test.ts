@@ -1,10 +1,12 @@
 /** @module The public status page over HTTP: Statuspage-shaped JSON, the HTML page, incident pages, the Atom feed, caching, static copies and the separate listener. */
+
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DOMParser, type Element } from "@xmldom/xmldom";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { localSignups } from "../../src/ops/link/tower-api.js";
 import { SubscriberSignups } from "../../src/ops/propagation/subscriber-signups.js";
 import { SubscriberStore } from "../../src/ops/propagation/subscriber-store.js";
 import { WebhookSender } from "../../src/ops/propagation/webhook-sender.js";
@@ -328,7 +330,7 @@ describe("status page before the tower reports", () => {
     const subscribers = new SubscriberStore(dataDir, 10);
     const sender = new WebhookSender(SENDER_OPTIONS);
     const signups = new SubscriberSignups(subscribers, sender, SIGNUP_OPTIONS);
-    const routes = createStatusRoutes({ page, signups, maxBodyBytes: 65536 });
+    const routes = createStatusRoutes({ page, signups: localSignups(signups), maxBodyBytes: 65536 });
     const listener = await startStatusServer(routes, 0, "127.0.0.1");
     const base = `http://127.0.0.1:${statusServerPort(listener)}`;
     try {

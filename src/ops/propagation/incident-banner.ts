@@ -1,5 +1,4 @@
 /** @module The in-app incident banner: an `incident` frame to every connected session on every node, and to each new session while an incident is open. */
-import type { Bus } from "../../bus/bus.js";
 import type { IncidentEvent } from "../../protocol/index.js";
 import { incidentUrl } from "../status/statuspage-json.js";
 import type { Incident, StatusSnapshot, TowerChange } from "../tower/model.js";
@@ -33,13 +32,14 @@ export function incidentFrame(snapshot: StatusSnapshot, incident: Incident): str
  * Who hears it: every connected session. Each component (messaging, login, files) is used by
  * every user, so "users of the affected components" is everyone connected; a per-component
  * audience would cost a membership lookup in the chat store, the path that may be broken.
- * The frame goes over the bus (to every node) as not ephemeral, so degradation levels and a
+ * The frame goes to every session (over the bus, or to each node from its own feed) as not ephemeral, so degradation levels and a
  * slow reader's half-full queue do not shed it.
  */
 export class IncidentBanner {
   private snapshot: StatusSnapshot | undefined;
 
-  constructor(private readonly bus: Bus) {}
+  /** `publish` hands a frame to every session the banner is for. */
+  constructor(private readonly publish: (frame: string) => void) {}
 
   /** Publish the banner of an incident change; other changes only refresh what new sessions get. */
   onChange(change: TowerChange, snapshot: StatusSnapshot): void {
@@ -52,9 +52,7 @@ export class IncidentBanner {
       return;
     }
     const frame = incidentFrame(snapshot, change.incident);
-    this.bus
-      .publish({ audience: [], everyone: true, frame, ephemeral: false })
-      .catch((error: Error) => console.error("incident banner publish failed:", error.message));
+    this.publish(frame);
   }
 
   /** Start from the tower's current state (a node that starts mid-incident greets sessions with it). */

@@ -3,13 +3,14 @@
 import type { Server } from "node:http";
 import type { Config } from "../../config/config.js";
 import { addressLimitKey, TrustedProxies } from "../../guard/client-address.js";
+import { localSignups, remoteSignups, type TowerLink } from "../link/tower-api.js";
 import { StatusPage } from "../status/status-page.js";
 import { createStatusRoutes, type StatusRoutes } from "../status/status-routes.js";
 import { startStatusServer, statusServerPort } from "../status/status-server.js";
 import type { TowerFeed } from "../tower/model.js";
 import { Propagation, type PropagationDeps, splitList } from "./propagation.js";
+import type { SubscriberSignups } from "./subscriber-signups.js";
 import { SubscriberStore } from "./subscriber-store.js";
-import type { DeliveryOutcome } from "./webhook-sender.js";
 
 /** The configuration keys propagation reads. */
 export type PropagationConfig = Pick<
@@ -45,23 +46,40 @@ export interface PropagationNode {
   readonly routes: StatusRoutes;
   readonly page: StatusPage;
   readonly propagation: Propagation;
-  readonly subscribers: SubscriberStore;
-  /** The status listener's port when `statusPort` is set. */
+  /** The subscriber file, where the tower is. */
+  readonly subscribers: SubscriberStore | undefined;
+  /** The status listener's port when `statusPort` is set and the tower is here. */
   readonly statusPort: number | undefined;
   /** Spread this tower's changes (its snapshot is served at once). */
   attach(feed: TowerFeed): () => void;
   close(): Promise<void>;
 }
 
-/** Open the subscriber file, build the page and the fan-out, and start the status listener if configured. */
+/**
+ * Where the tower is, seen from this process. `here`: in this process (a node alone, the
+ * watcher, `haetae tower`, a cluster's leader): the subscriber file, the webhooks, the static
+ * copies and the status listener are here. `elsewhere`: reached over `link` (a supervised node,
+ * a cluster's follower): only what needs this process's sessions and chat store is here (the
+ * page on the chat port, the banner, the staff chat), and sign-ups go over the link.
+ */
+export type TowerPlace = { tower: "here" } | { tower: "elsewhere"; link: Pick<TowerLink, "call"> };
+
+/** Open the subscriber file (where the tower is), build the page and the fan-out, and start the status listener if configured. */
 export async function startPropagation(
   config: PropagationConfig,
-  deps: Pick<PropagationDeps, "ctx" | "bus" | "greetings"> & { onDelivery?: (outcome: DeliveryOutcome) => void },
+  deps: Pick<PropagationDeps, "ctx" | "sessions" | "onDelivery"> & { place?: TowerPlace },
 ): Promise<PropagationNode> {
-  const page = new StatusPage(config.data, config.statusLocale);
-  const subscribers = new SubscriberStore(config.data, config.subscriberLimit, config.subscriberPendingLimit);
+  const place = deps.place ?? { tower: "here" };
+  const here = place.tower === "here";
+  const page = new StatusPage(config.data, config.statusLocale, undefined, { staticCopies: here });
+  const subscribers = here
+    ? new SubscriberStore(config.data, config.subscriberLimit, config.subscriberPendingLimit)
+    : undefined;
   const propagation = new Propagation({
-    ...deps,
+    ctx: deps.ctx,
+    sessions: deps.sessions,
+    onDelivery: deps.onDelivery,
+    staffWebhooks: here,
     page,
     subscribers,
     options: {
@@ -88,16 +106,19 @@ export async function startPropagation(
   const proxies = new TrustedProxies(config.trustedProxies);
   const routes = createStatusRoutes({
     page,
-    signups: propagation.signups,
+    signups:
+      place.tower === "here"
+        ? localSignups(propagation.signups as SubscriberSignups)
+        : remoteSignups(place.link, config.subscriberPrivateUrls),
     maxBodyBytes: config.maxHttpBodyBytes,
     clientAddress: (req) => addressLimitKey(proxies.clientAddress(req)),
   });
   let server: Server | undefined;
   try {
-    if (config.statusPort !== 0) server = await startStatusServer(routes, config.statusPort, config.host);
+    if (here && config.statusPort !== 0) server = await startStatusServer(routes, config.statusPort, config.host);
   } catch (error) {
     propagation.close();
-    subscribers.close();
+    subscribers?.close();
     throw error;
   }
   return {
@@ -122,7 +143,7 @@ export async function startPropagation(
         await closing;
       }
       await page.flush();
-      subscribers.close();
+      subscribers?.close();
     },
   };
 }

@@ -1,5 +1,4 @@
 /** @module Spreads every tower change: status page, in-app banner, staff webhooks, subscriber webhooks, staff chat — each on its own. */
-import type { Bus } from "../../bus/bus.js";
 import type { ChatContext } from "../../chat/context.js";
 import type { StatusPage } from "../status/status-page.js";
 import type { StatusSnapshot, TowerChange, TowerFeed } from "../tower/model.js";
@@ -29,12 +28,25 @@ export interface PropagationOptions extends WebhookSenderOptions {
 
 export interface PropagationDeps {
   options: PropagationOptions;
-  ctx: ChatContext;
-  bus: Bus;
-  /** Where new sessions are greeted with the open incidents (the WebSocket gateway). */
-  greetings: { addGreeting(greet: () => string[]): () => void };
   page: StatusPage;
-  subscribers: SubscriberStore;
+  /**
+   * The sessions of this process, for the banner: it greets new sessions with the open incidents
+   * and reaches every connected one. Absent in a process that holds no sessions (the watcher).
+   */
+  sessions?: {
+    addGreeting(greet: () => string[]): () => void;
+    /** Hand one frame to every session the banner is for. */
+    broadcast(frame: string): void;
+  };
+  /** The chat store, for the staff chat; absent in a process without it (then nothing posts there). */
+  ctx?: ChatContext;
+  /**
+   * The subscriber file: subscriber webhooks and sign-ups live where it is (the tower's process).
+   * Absent on a node whose tower runs elsewhere: that tower notifies them.
+   */
+  subscribers?: SubscriberStore;
+  /** Whether staff webhooks go out from here: only where the tower runs, so each goes out once. */
+  staffWebhooks: boolean;
   now?: () => Date;
   /** Hears every webhook outcome (tests, metrics); failures are logged either way. */
   onDelivery?: (outcome: DeliveryOutcome) => void;
@@ -55,10 +67,10 @@ export function splitList(value: string): string[] {
  * staff chat touches the chat store.
  */
 export class Propagation {
-  readonly banner: IncidentBanner;
+  readonly banner: IncidentBanner | undefined;
   readonly staffChat: StaffChat | undefined;
-  /** Public sign-ups; their confirmation requests share the subscribers' sender and its limits. */
-  readonly signups: SubscriberSignups;
+  /** Public sign-ups, where the subscriber file is; their confirmation requests share the subscribers' sender and its limits. */
+  readonly signups: SubscriberSignups | undefined;
   private readonly staffWebhooks: WebhookSender;
   private readonly subscriberWebhooks: WebhookSender;
   private readonly listeners = new Set<(outcome: DeliveryOutcome) => void>();
@@ -67,6 +79,10 @@ export class Propagation {
   private readonly now: () => Date;
   private readonly detach: (() => void)[] = [];
   private feedOff: (() => void) | undefined;
+
+  private get subscribers(): SubscriberStore | undefined {
+    return this.deps.subscribers;
+  }
 
   constructor(private readonly deps: PropagationDeps) {
     const log = deps.onDelivery;
@@ -77,13 +93,19 @@ export class Propagation {
     };
     this.staffWebhooks = new WebhookSender(deps.options, report);
     this.subscriberWebhooks = new WebhookSender(deps.options, report);
-    this.signups = new SubscriberSignups(deps.subscribers, this.subscriberWebhooks, deps.options.signups);
-    this.banner = new IncidentBanner(deps.bus);
+    if (deps.subscribers) {
+      this.signups = new SubscriberSignups(deps.subscribers, this.subscriberWebhooks, deps.options.signups);
+    }
     this.now = deps.now ?? (() => new Date());
-    if (deps.options.staffChatConversation) {
+    if (deps.ctx && deps.options.staffChatConversation) {
       this.staffChat = new StaffChat(deps.ctx, { title: deps.options.staffChatConversation });
     }
-    this.detach.push(deps.greetings.addGreeting(() => this.banner.greeting()));
+    const sessions = deps.sessions;
+    if (sessions) {
+      const banner = new IncidentBanner((frame) => sessions.broadcast(frame));
+      this.banner = banner;
+      this.detach.push(sessions.addGreeting(() => banner.greeting()));
+    }
   }
 
   /**
@@ -95,11 +117,17 @@ export class Propagation {
     // One tower per node: a second attach replaces the first, so two feeds never fight over the page.
     this.feedOff?.();
     const snapshot = feed.snapshot();
-    this.banner.prime(snapshot);
+    this.banner?.prime(snapshot);
     void this.deps.page.update(snapshot);
     const off = feed.subscribe((change, next) => this.spread(change, next));
     this.feedOff = off;
     return off;
+  }
+
+  /** Take a whole new state without announcing it (a linked tower's first state, or a new leader's): the page and what new sessions are greeted with. */
+  refresh(snapshot: StatusSnapshot): void {
+    this.banner?.prime(snapshot);
+    void this.deps.page.update(snapshot);
   }
 
   /** Spread one change; never throws. */
@@ -107,7 +135,7 @@ export class Propagation {
     const at = this.now();
     const steps: [string, () => void][] = [
       ["status page", () => void this.deps.page.update(snapshot)],
-      ["banner", () => this.banner.onChange(change, snapshot)],
+      ["banner", () => this.banner?.onChange(change, snapshot)],
       ["staff webhooks", () => this.toStaff(change, snapshot, at)],
       ["subscriber webhooks", () => this.toSubscribers(change, snapshot, at)],
       ["staff chat", () => this.staffChat?.post(plainText(change, snapshot), changeKey(change))],
@@ -123,6 +151,7 @@ export class Propagation {
 
   private toStaff(change: TowerChange, snapshot: StatusSnapshot, at: Date): void {
     const { options } = this.deps;
+    if (!this.deps.staffWebhooks) return;
     const secret = options.webhookSecret || undefined;
     if (options.staffWebhookUrls.length > 0) {
       const body = JSON.stringify(staffPayload(change, snapshot, at));
@@ -143,15 +172,17 @@ export class Propagation {
    * sockets are open.
    */
   private toSubscribers(change: TowerChange, snapshot: StatusSnapshot, at: Date): void {
+    const { signups, subscribers } = this;
+    if (!signups || !subscribers) return;
     const base = snapshot.page.url.replace(/\/+$/, "");
-    const { policy } = this.signups;
-    const audience = this.deps.subscribers.forComponents(changeComponents(change));
+    const { policy } = signups;
+    const audience = subscribers.forComponents(changeComponents(change));
     this.fanout = this.fanout.then(async () => {
       for (let i = 0; i < audience.length; i++) {
         if (i > 0 && i % FANOUT_BATCH === 0) await new Promise((resolve) => setImmediate(resolve));
         const subscriber = audience[i] as Subscriber;
         const body = () =>
-          JSON.stringify(subscriberPayload(change, snapshot, at, this.signups.unsubscribeUrl(base, subscriber)));
+          JSON.stringify(subscriberPayload(change, snapshot, at, signups.unsubscribeUrl(base, subscriber)));
         this.subscriberWebhooks.send({ url: subscriber.url, secret: subscriber.secret, policy }, change.kind, body);
       }
     });

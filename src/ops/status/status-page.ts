@@ -73,6 +73,8 @@ export class StatusPage {
     dataDir: string,
     readonly locale: StatusLocale,
     private readonly now: () => Date = () => new Date(),
+    /** Whether to keep the static copies in `<data>/status/` (only where the tower runs: one writer per folder). */
+    private readonly options: { staticCopies: boolean } = { staticCopies: true },
   ) {
     this.labels = labelsFor(locale);
     this.files = new StatusFiles(join(dataDir, "status"));
@@ -83,6 +85,7 @@ export class StatusPage {
     this.snapshot = snapshot;
     this.bodies = {};
     const bodies = this.render(this.locale);
+    if (!this.options.staticCopies) return Promise.resolve();
     return this.files.write(
       Object.fromEntries(Object.entries(STATIC_FILES).map(([file, doc]) => [file, bodies[doc].body.toString("utf8")])),
     );

@@ -6,7 +6,7 @@ import { bearer as bearerHeader } from "../../http/request.js";
 import { type ParamDecoder, Router } from "../../http/router.js";
 import { describeIssue, HaetaeError, type Subscription } from "../../protocol/index.js";
 import { subscribeBody } from "../../protocol/ops-requests.js";
-import type { SubscriberSignups } from "../propagation/subscriber-signups.js";
+import type { SignupsApi } from "../link/tower-api.js";
 import type { Subscriber } from "../propagation/subscriber-store.js";
 import { checkWebhookUrl } from "../propagation/url-policy.js";
 import { renderConfirmForm, renderNotFound, STYLE_HASH_SOURCE } from "./status-html.js";
@@ -18,7 +18,8 @@ export type StatusRoutes = (req: IncomingMessage, res: ServerResponse, path: str
 
 export interface StatusRouteDeps {
   page: StatusPage;
-  signups: SubscriberSignups;
+  /** Where sign-ups go: this process's subscriber file, or the tower's over a link. */
+  signups: SignupsApi;
   maxBodyBytes: number;
   /** The key sign-ups are limited by: the client's address, from X-Forwarded-For only behind `trustedProxies`. */
   clientAddress?: (req: IncomingMessage) => string;
@@ -141,7 +142,7 @@ export function createStatusRoutes(deps: StatusRouteDeps): StatusRoutes {
     // without a preflight, and would sign up through its visitors' addresses.
     const parsed = subscribeBody.safeParse(await readJson(req, deps.maxBodyBytes, { whenEmpty: {} }));
     if (!parsed.success) throw new HaetaeError("invalid_request", describeIssue(parsed.error));
-    checkWebhookUrl(parsed.data.url, signups.policy === undefined); // a bad URL is a 400 even before the tower reports
+    checkWebhookUrl(parsed.data.url, signups.allowPrivate); // a bad URL is a 400 even before the tower reports
     const components = parsed.data.components ?? [];
     const current = page.current;
     // The confirmation link must point at this page's own address, known only once the tower has reported.
@@ -152,7 +153,7 @@ export function createStatusRoutes(deps: StatusRouteDeps): StatusRoutes {
       throw new HaetaeError("invalid_request", `components: there is no component "${unknown}".`);
     const base = current.page.url.replace(/\/+$/, "");
     const address = deps.clientAddress?.(req) ?? req.socket.remoteAddress ?? "unknown";
-    const subscriber = signups.signUp(parsed.data.url, components, address, base);
+    const subscriber = await signups.signUp(parsed.data.url, components, address, base);
     sendJson(res, 202, view(subscriber));
   };
 
@@ -170,14 +171,14 @@ export function createStatusRoutes(deps: StatusRouteDeps): StatusRoutes {
 
   const subscription = async (req: IncomingMessage, res: ServerResponse, method: string, id: string) => {
     if (method === "GET") {
-      sendJson(res, 200, view(signups.store.get(id, await bearer(req, false))));
+      sendJson(res, 200, view(await signups.get(id, await bearer(req, false))));
       return;
     }
     if (method !== "DELETE") {
       sendError(res, "method_not_allowed");
       return;
     }
-    signups.store.remove(id, await bearer(req, true));
+    await signups.remove(id, await bearer(req, true));
     res.writeHead(204);
     res.end();
   };
@@ -188,7 +189,7 @@ export function createStatusRoutes(deps: StatusRouteDeps): StatusRoutes {
    * only shows a button that POSTs: link unfurlers and mail scanners fetch every link they see,
    * and must not be able to confirm a subscription nobody chose.
    */
-  const link = (req: IncomingMessage, res: ServerResponse, method: string, id: string, action: string) => {
+  const link = async (req: IncomingMessage, res: ServerResponse, method: string, id: string, action: string) => {
     if (method !== "GET" && method !== "POST") {
       sendError(res, "method_not_allowed");
       return;
@@ -210,10 +211,10 @@ export function createStatusRoutes(deps: StatusRouteDeps): StatusRoutes {
       });
       res.end(form);
     } else if (action === "confirm") {
-      const subscriber = signups.confirm(id, token);
+      const subscriber = await signups.confirm(id, token);
       sendJson(res, 200, { id: subscriber.id, status: "confirmed" });
     } else {
-      signups.unsubscribe(id, token);
+      await signups.unsubscribe(id, token);
       sendJson(res, 200, { id, status: "unsubscribed" });
     }
   };
@@ -248,7 +249,7 @@ export function createStatusRoutes(deps: StatusRouteDeps): StatusRoutes {
     const [id = "", action, ...rest] = tail.split("/");
     if (action === undefined) await subscription(req, res, method, id);
     else if ((action === "confirm" || action === "unsubscribe") && rest.length === 0)
-      link(req, res, method, id, action);
+      await link(req, res, method, id, action);
     else sendError(res, "route_not_found");
   });
 
