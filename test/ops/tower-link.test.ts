@@ -5,13 +5,10 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { type App, startApp } from "../../src/app.js";
 import { makeConfig } from "../../src/config/config.js";
-import { localSignups } from "../../src/ops/link/tower-api.js";
-import { memoryLink, TowerHost } from "../../src/ops/link/tower-host.js";
-import { startPropagation } from "../../src/ops/propagation/propagation-node.js";
-import type { SubscriberSignups } from "../../src/ops/propagation/subscriber-signups.js";
+import { memoryLink } from "../../src/ops/link/tower-host.js";
+import { startTowerService } from "../../src/ops/link/tower-service.js";
 import { type SliEvent, SliRecorder } from "../../src/ops/sli-recorder.js";
 import type { Incident } from "../../src/ops/tower/model.js";
-import { Tower } from "../../src/ops/tower/tower.js";
 import type { AuthReply, IncidentEvent } from "../../src/protocol/index.js";
 import { postJson, RawClient, TEST_DEFAULTS } from "../harness.js";
 import { eventually } from "./ops-helpers.js";
@@ -32,20 +29,12 @@ async function linkedPair() {
   const towerDir = folder();
   const towerConfig = makeConfig({ data: towerDir, towerTickMs: 50, statusPort: 0, subscriberPrivateUrls: true });
   const sli = new SliRecorder();
-  const tower = new Tower({
-    dataDir: towerDir,
+  const service = await startTowerService(towerConfig, {
     sli,
-    config: towerConfig,
     identity: { pageId: "abcdefghijkl", componentsCreatedAt: new Map() },
   });
+  const { tower, host, propagation } = service;
   tower.setPage({ url: "http://status.example" });
-  const propagation = await startPropagation(towerConfig, {});
-  propagation.attach(tower);
-  const host = new TowerHost({
-    tower,
-    sli,
-    signups: localSignups(propagation.propagation.signups as SubscriberSignups),
-  });
   const link = memoryLink(host);
   const app: App = await startApp(
     makeConfig({
@@ -60,8 +49,7 @@ async function linkedPair() {
   cleanups.push(async () => {
     await app.stop();
     await link.close();
-    await propagation.close();
-    tower.close();
+    await service.close();
   });
   const chief = await postJson<AuthReply>(
     app.url,
