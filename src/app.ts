@@ -172,6 +172,7 @@ export async function startApp(config: Config): Promise<App> {
     publicUrl: config.publicUrl,
     webSettings: {
       statusPageUrl: config.statusPageUrl,
+      statusPort: config.statusPort,
       statusAfterMs: config.offlineStatusAfterMs,
       statusEveryMs: config.offlineStatusEveryMs,
     },
