@@ -228,6 +228,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     publicUrl: config.publicUrl,
     webSettings: {
       statusPageUrl: config.statusPageUrl,
+      statusPort: config.statusPort,
       statusAfterMs: config.offlineStatusAfterMs,
       statusEveryMs: config.offlineStatusEveryMs,
     },

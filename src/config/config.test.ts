@@ -54,6 +54,16 @@ describe("config", () => {
     expect(custom.severityRules).toEqual([{ severity: "SEV2", functions: ["files"] }]);
     const components = makeConfig({ towerComponents: '[{"id":"api","name":"API","function":"messaging"}]' });
     expect(components.towerComponents).toEqual([{ id: "api", name: "API", description: "", function: "messaging" }]);
+    const named = makeConfig({
+      towerComponents: '[{"id":"pay","name":"Payments","names":{"ko":"결제"},"function":"cosmetic"}]',
+    });
+    expect(named.towerComponents[0]?.names).toEqual({ ko: "결제" });
+    expect(() =>
+      loadConfig(["--tower-components", '[{"id":"pay","name":"Pay","names":{"ja":"支払い"},"function":"files"}]'], {}),
+    ).toThrow(/towerComponents\.0\.names \(from flag --tower-components\): unknown key\(s\) ja/);
+    expect(() =>
+      loadConfig(["--tower-components", '[{"id":"pay","name":"Pay","names":{"ko":""},"function":"files"}]'], {}),
+    ).toThrow(/towerComponents\.0\.names\.ko/);
 
     expect(() => loadConfig(["--severity-rules", "[{"], {})).toThrow(
       /severityRules \(from flag --severity-rules\): must be "default" or a JSON array/,

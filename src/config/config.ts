@@ -204,7 +204,11 @@ export function makeConfig(input: Record<string, unknown> = {}, sources: Record<
     const lines = parsed.error.issues.map((issue) => {
       const key = String(issue.path[0] ?? "");
       const from = sources[key] ? ` (from ${sources[key]})` : "";
-      if (issue.code === "unrecognized_keys") return `unknown key(s) ${issue.keys.join(", ")}`;
+      if (issue.code === "unrecognized_keys") {
+        // A key unknown inside a structured setting (`towerComponents.0.names.ja`) is named with its place.
+        const place = issue.path.length > 0 ? `${issue.path.join(".")}${from}: ` : "";
+        return `${place}unknown key(s) ${issue.keys.join(", ")}`;
+      }
       return `${issue.path.join(".") || "(root)"}${from}: ${issue.message}`;
     });
     throw new ConfigError(`invalid configuration:\n  ${lines.join("\n  ")}`);

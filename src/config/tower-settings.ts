@@ -56,10 +56,16 @@ export const DEFAULT_SEVERITY_RULES: readonly SeverityRule[] = [
   { severity: "SEV4", functions: ["cosmetic"] },
 ];
 
-/** A component of the status page as configured: what it is, not how it is doing. */
+const componentNameText = z.string().min(1).max(100);
+
+/**
+ * A component of the status page as configured: what it is, not how it is doing. `name` is
+ * what every language shows unless `names` gives that language its own (`{"ko": "결제"}`).
+ */
 export const componentDefinitionSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "ids are lowercase letters, digits, _ and -"),
-  name: z.string().min(1).max(100),
+  name: componentNameText,
+  names: z.strictObject({ en: componentNameText.optional(), ko: componentNameText.optional() }).optional(),
   description: z.string().max(500).default(""),
   function: z.enum(COMPONENT_FUNCTIONS),
 });
@@ -122,5 +128,5 @@ export const towerComponentsSetting = jsonSetting(
       message: "component ids must be unique",
     }),
   DEFAULT_COMPONENTS,
-  "components {id, name, description?, function}",
+  "components {id, name, names?: {en?, ko?}, description?, function}",
 );

@@ -36,14 +36,25 @@ const COMPRESSIBLE = new Set([".html", ".js", ".mjs", ".css", ".json", ".webmani
 /**
  * Only the app's own origin may load scripts, styles and sockets; no frames, no plugins. The web
  * client needs nothing else, so an injected `<script src=…>` from elsewhere cannot run. The one
- * exception is `fetch` of the status page's JSON when it lives elsewhere (`statusPageUrl`).
+ * exception is `fetch` of the status page's JSON when it lives elsewhere: `statusPageUrl`'s
+ * origin, or the status port on the host the page was asked by (`statusPageBase`), given as
+ * `host:port` without a scheme so that it means the page's own scheme.
  */
-function contentSecurityPolicy(settings: WebSettings | undefined): string {
-  const status = settings?.statusPageUrl ? ` ${new URL(settings.statusPageUrl).origin}` : "";
+function contentSecurityPolicy(statusSource: string): string {
+  const status = statusSource ? ` ${statusSource}` : "";
   return (
     `default-src 'self'; connect-src 'self'${status}; img-src 'self' data:; style-src 'self'; object-src 'none'; ` +
     "base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
   );
+}
+
+/**
+ * The host name of a request's Host header, or undefined when it is not a plain DNS name, IPv4
+ * or bracketed IPv6 address: it goes into a header, where a `;` would add a directive.
+ */
+function hostName(host: string | undefined): string | undefined {
+  const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}))(?::\d{1,5})?$/.exec(host ?? "");
+  return match?.[1];
 }
 
 /** The chat page with the settings in a `<meta>` (src/protocol/web-settings.ts), before `</head>`. */
@@ -64,7 +75,8 @@ export class StaticFiles {
   private readonly root: string;
   /** Built files are small (the budget is 60 KB of JS) and change only on deploy: keep them, gzipped once. */
   private readonly cache = new Map<string, CachedFile>();
-  private readonly csp: string;
+  /** The policy when it is the same for every request (no status port to find on the request's host). */
+  private readonly fixedCsp: string | undefined;
 
   /** `settings`: what the chat page learns at load (none: the client's defaults). */
   constructor(
@@ -72,7 +84,15 @@ export class StaticFiles {
     private readonly settings?: WebSettings,
   ) {
     this.root = resolve(root);
-    this.csp = contentSecurityPolicy(settings);
+    if (settings?.statusPageUrl) this.fixedCsp = contentSecurityPolicy(new URL(settings.statusPageUrl).origin);
+    else if (!settings?.statusPort) this.fixedCsp = contentSecurityPolicy("");
+  }
+
+  /** The page's policy for this request: with a status port, that port on the host the browser asked. */
+  private csp(req: IncomingMessage): string {
+    if (this.fixedCsp !== undefined) return this.fixedCsp;
+    const host = hostName(req.headers.host);
+    return contentSecurityPolicy(host ? `${host}:${this.settings?.statusPort}` : "");
   }
 
   /**
@@ -147,7 +167,7 @@ export class StaticFiles {
       "referrer-policy": "no-referrer",
       vary: "accept-encoding",
     };
-    if (ext === ".html") headers["content-security-policy"] = this.csp;
+    if (ext === ".html") headers["content-security-policy"] = this.csp(req);
     // The service worker may control the whole origin although it is not in a folder of its own.
     if (relative === "sw.js") headers["service-worker-allowed"] = "/";
     const gzip = file.gzipped !== undefined && /\bgzip\b/.test(String(req.headers["accept-encoding"] ?? ""));

@@ -30,6 +30,8 @@ export const componentSchema = z.strictObject({
   /** Stable id used in URLs, alerts (`component` label) and subscriptions: `messaging`, `login`, … */
   id,
   name: z.string(),
+  /** The name in a language where it is not `name` (the operator's `towerComponents`). */
+  names: z.strictObject({ en: z.string().optional(), ko: z.string().optional() }).optional(),
   description: z.string(),
   function: z.enum(COMPONENT_FUNCTIONS),
   status: componentStatusSchema,

@@ -11,9 +11,15 @@ export const WEB_SETTINGS_META = "haetae-settings";
 export interface WebSettings {
   /**
    * The status page's base URL: the client reads `<url>/api/v2/summary.json` when the chat server
-   * does not answer, and links to `<url>/status`. "" is the page's own origin.
+   * does not answer, and links to `<url>/status`. "" is derived (`statusPageBase`).
    */
   statusPageUrl: string;
+  /**
+   * The port of the status listener (`statusPort`) on the host the page came from, 0 for none:
+   * where the status page is when `statusPageUrl` is empty. It is served apart from the chat
+   * port (by a process that outlives the chat process), so it answers while the chat port does not.
+   */
+  statusPort: number;
   /** How long the connection must have been failing before the client asks (a blip asks nothing). */
   statusAfterMs: number;
   /** How often it asks again while still disconnected. */
@@ -22,6 +28,7 @@ export interface WebSettings {
 
 export const DEFAULT_WEB_SETTINGS: Readonly<WebSettings> = Object.freeze({
   statusPageUrl: "",
+  statusPort: 0,
   statusAfterMs: 5000,
   statusEveryMs: 30_000,
 });
@@ -39,11 +46,27 @@ export function parseWebSettings(content: string | null | undefined): WebSetting
     // the defaults
   }
   const url = raw.statusPageUrl;
+  const port = raw.statusPort;
   const ms = (value: unknown, fallback: number) =>
     typeof value === "number" && Number.isFinite(value) && value > 0 ? value : fallback;
   return {
     statusPageUrl: typeof url === "string" && /^https?:\/\//.test(url) ? url.replace(/\/+$/, "") : "",
+    statusPort: Number.isInteger(port) && (port as number) > 0 && (port as number) < 65536 ? (port as number) : 0,
     statusAfterMs: ms(raw.statusAfterMs, DEFAULT_WEB_SETTINGS.statusAfterMs),
     statusEveryMs: ms(raw.statusEveryMs, DEFAULT_WEB_SETTINGS.statusEveryMs),
   };
+}
+
+/**
+ * Where the client asks for the status page: `statusPageUrl` when the operator set it; else the
+ * status port on the host the page was loaded from (`http://chat.example.com:8081`); else ""
+ * (the page's own origin, whose /status lives and dies with the chat port).
+ */
+export function statusPageBase(
+  settings: Pick<WebSettings, "statusPageUrl" | "statusPort">,
+  page: { protocol: string; hostname: string },
+): string {
+  if (settings.statusPageUrl !== "") return settings.statusPageUrl;
+  if (settings.statusPort === 0) return "";
+  return `${page.protocol}//${page.hostname}:${settings.statusPort}`;
 }

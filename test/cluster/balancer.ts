@@ -1,5 +1,6 @@
 /** @module The load-balancer checks shared by the HAProxy and nginx tests: three nodes behind the deploy/ config, one killed, its clients timed back, every status path read through the balancer. */
 import { readFileSync } from "node:fs";
+import { request } from "node:http";
 import { expect } from "vitest";
 import { STATUS_DOCUMENT_PATHS } from "../../src/ops/status/status-routes.js";
 import type { Message } from "../../src/protocol/index.js";
@@ -8,13 +9,17 @@ import { type Cluster, eventually, fullHistory, RecordingClient, registerOn, sta
 /** The promise of docs/scale-out.md: a killed node's clients are back, synced, within this. */
 export const RECONNECT_BUDGET_MS = 2000;
 
+/** Logins and registrations one address may attempt per minute on each node of the balanced cluster. */
+const LOGINS_PER_MINUTE = 20;
+
 /**
  * Three nodes on PostgreSQL and NATS, each believing X-Forwarded-For from the balancer on
- * 127.0.0.1. Node 0 runs the control tower (and serves the status page); the others do not, so a
- * status path routed to them answers 503 instead of the page.
+ * 127.0.0.1, with a per-address login limit low enough to reach. Node 0 runs the control tower
+ * (and serves the status page); the others do not, so a status path routed to them answers 503
+ * instead of the page.
  */
 export async function startBalancedCluster(): Promise<Cluster> {
-  const proxies = ["--trusted-proxies", "127.0.0.1"];
+  const proxies = ["--trusted-proxies", "127.0.0.1", "--logins-per-minute-per-ip", String(LOGINS_PER_MINUTE)];
   return startCluster(3, [
     { flags: proxies },
     { flags: [...proxies, "--tower", "off"] },
@@ -115,4 +120,81 @@ export async function killNodeBehind(front: string, cluster: Cluster, label: str
     for (const c of clients) expect(c.seqs(group)).toEqual(history.map((m) => m.seq));
   });
   return slowest;
+}
+
+/**
+ * A POST through the balancer from a client at `from`, one of the loopback addresses besides
+ * 127.0.0.1 (all of 127.0.0.0/8 is this host on Linux): the balancer sees that address, and
+ * connects to the nodes from 127.0.0.1 itself. Returns the status code.
+ */
+function postFrom(
+  front: string,
+  from: string,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<number> {
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${front}${path}`,
+      {
+        method: "POST",
+        localAddress: from,
+        agent: false,
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload), ...headers },
+      },
+      (res) => {
+        res.resume();
+        res.once("end", () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.once("error", reject);
+    req.end(payload);
+  });
+}
+
+/**
+ * The nodes behind `front` key their per-address limits by the real client's address, not by
+ * the balancer's and not by what a client writes in X-Forwarded-For:
+ * - a client that writes a new X-Forwarded-For on every attempt is still limited (a node that
+ *   believed what the client wrote would give it a fresh budget each time), on every node;
+ * - meanwhile another client, and the balancer's own address, are not limited at all (a node
+ *   that keyed by its TCP peer would have put all three in one exhausted bucket);
+ * - the address a node logs for a failed login is the client's, not the one it claimed.
+ */
+export async function expectClientAddressesBelieved(front: string, cluster: Cluster): Promise<void> {
+  // An empty body is refused (400) after the address has paid for the attempt: no account is made.
+  const attempt = (from: string, headers?: Record<string, string>) =>
+    postFrom(front, from, "/api/v1/auth/register", {}, headers);
+  let inARow = 0;
+  let sent = 0;
+  // Six refusals in a row: every node (the balancer takes them in turn) has used up this
+  // client's budget, LOGINS_PER_MINUTE each, however the attempts were spread.
+  while (inARow < 6) {
+    expect(sent, "the spoofing client is limited").toBeLessThan(LOGINS_PER_MINUTE * cluster.nodes.length * 3);
+    const status = await attempt("127.0.0.2", { "x-forwarded-for": `198.51.100.${sent % 250}, 203.0.113.${sent % 7}` });
+    expect([400, 429]).toContain(status);
+    inARow = status === 429 ? inARow + 1 : 0;
+    sent += 1;
+  }
+  expect(sent).toBeGreaterThan(LOGINS_PER_MINUTE);
+  for (const from of ["127.0.0.3", "127.0.0.1"]) {
+    for (let i = 0; i < 6; i++) expect(`${from} ${await attempt(from)}`).toBe(`${from} 400`);
+  }
+
+  const username = `nobody_${Date.now() % 1_000_000}`;
+  const login = await postFrom(
+    front,
+    "127.0.0.4",
+    "/api/v1/auth/login",
+    { username, password: "not the password" },
+    { "x-forwarded-for": "192.0.2.44" },
+  );
+  expect(login).toBe(401);
+  const logged = () =>
+    cluster.nodes
+      .flatMap((node) => node.output().split("\n"))
+      .filter((line) => line.includes(`for ${JSON.stringify(username)}`));
+  await eventually(() => expect(logged()).toEqual([expect.stringMatching(/ from 127\.0\.0\.4$/)]));
 }

@@ -1,11 +1,12 @@
-/** @module deploy/nginx/haetae.conf run for real: nginx in front of three nodes; a node killed, its clients back within 2 s, every status path routed to the tower node. */
+/** @module deploy/nginx/haetae.conf run for real: nginx in front of three nodes; each client's own address reaches the nodes; a node killed, its clients back within 2 s, every status path routed to the tower node. */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { STATUS_DOCUMENT_PATHS } from "../../src/ops/status/status-routes.js";
 import { type Child, freePort, startChild } from "../child-server.js";
 import {
+  expectClientAddressesBelieved,
   expectStatusPathsServed,
   killNodeBehind,
   openClients,
@@ -29,6 +30,7 @@ const NGINX = "/usr/sbin/nginx";
 const dir = mkdtempSync(join(tmpdir(), "haetae-nginx-"));
 let nginx: Child | undefined;
 let cluster: Cluster | undefined;
+let front = "";
 afterAll(async () => {
   for (const c of openClients) c.client.close();
   await nginx?.stop(5000);
@@ -55,7 +57,7 @@ ${temp}
 `;
 }
 
-it("routes status paths to the tower node and moves a killed node's clients to the survivors within 2 s", async () => {
+beforeAll(async () => {
   // Fails, not skips, where nginx is missing: .ci/run installs it.
   expect(existsSync(NGINX), `${NGINX} is missing: apt-get install -y nginx-light`).toBe(true);
   cluster = await startBalancedCluster();
@@ -68,7 +70,7 @@ it("routes status paths to the tower node and moves a killed node's clients to t
   );
   const main = join(dir, "nginx.conf");
   writeFileSync(main, mainConfig(snippet));
-  const front = `http://127.0.0.1:${port}`;
+  front = `http://127.0.0.1:${port}`;
   nginx = await startChild({
     name: "nginx",
     command: NGINX,
@@ -76,9 +78,16 @@ it("routes status paths to the tower node and moves a killed node's clients to t
     ready: { url: `${front}/readyz` },
     timeoutMs: 10_000,
   });
+}, 60_000);
 
+it("gives the nodes each client's own address, whatever the client writes in X-Forwarded-For", async () => {
+  await expectClientAddressesBelieved(front, cluster as Cluster);
+}, 60_000);
+
+it("routes status paths to the tower node and moves a killed node's clients to the survivors within 2 s", async () => {
+  const nodes = cluster as Cluster;
   await expectStatusPathsServed(front);
-  await killNodeBehind(front, cluster, "nginx");
+  await killNodeBehind(front, nodes, "nginx");
   await expectStatusPathsServed(front);
-  expectStatusFromTowerOnly(`127.0.0.1:${cluster.ports[0]}`);
+  expectStatusFromTowerOnly(`127.0.0.1:${nodes.ports[0]}`);
 }, 90_000);

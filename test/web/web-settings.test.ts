@@ -1,6 +1,6 @@
 /** @module The chat page carries the server's settings for the web client (where the status page lives), and its content security policy lets it read exactly that status page. */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,7 +19,12 @@ describe("settings in the page", () => {
   let dir: string;
   let listener: Server;
   let url: string;
-  const settings = { statusPageUrl: 'https://status.example.com/"><script>', statusAfterMs: 1200, statusEveryMs: 3400 };
+  const settings = {
+    statusPageUrl: 'https://status.example.com/"><script>',
+    statusPort: 8081,
+    statusAfterMs: 1200,
+    statusEveryMs: 3400,
+  };
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "haetae-web-settings-"));
@@ -52,6 +57,59 @@ describe("settings in the page", () => {
   });
 });
 
+/** A GET with the Host header a browser would send for `host` (fetch does not let a page choose it). */
+function getWithHost(url: string, host: string): Promise<{ csp: string; html: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers: { host } }, (res) => {
+      let html = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => {
+        html += chunk;
+      });
+      res.once("end", () => resolve({ csp: String(res.headers["content-security-policy"] ?? ""), html }));
+    });
+    req.once("error", reject);
+    req.end();
+  });
+}
+
+describe("a status port without a status page URL", () => {
+  let dir: string;
+  let listener: Server;
+  let url: string;
+  const settings = { statusPageUrl: "", statusPort: 8081, statusAfterMs: 1200, statusEveryMs: 3400 };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "haetae-web-settings-"));
+    writeFileSync(join(dir, "index.html"), "<!doctype html><html><head><title>x</title></head><body></body></html>");
+    const files = new StaticFiles(dir, settings);
+    listener = createServer((req, res) => void files.serve(req, res, new URL(req.url ?? "/", "http://x").pathname));
+    await new Promise<void>((resolve) => listener.listen(0, "127.0.0.1", resolve));
+    url = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
+  });
+
+  afterAll(() => {
+    listener?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("tells the client the port, and lets the page connect to that port on the host it was asked by", async () => {
+    const plain = await getWithHost(`${url}/`, "chat.example.com");
+    expect(JSON.parse(metaOf(plain.html) ?? "null")).toEqual(settings);
+    expect(plain.csp).toMatch(/(^|; )connect-src 'self' chat\.example\.com:8081;/);
+    expect((await getWithHost(`${url}/c/1`, "chat.example.com:3000")).csp).toContain(
+      "connect-src 'self' chat.example.com:8081;",
+    );
+    expect((await getWithHost(`${url}/`, "[::1]:3000")).csp).toContain("connect-src 'self' [::1]:8081;");
+  });
+
+  it("adds no source for a Host header that is not a plain host name", async () => {
+    for (const host of ["evil.example; script-src *", "a b", "[::1", "x:1:2"]) {
+      expect((await getWithHost(`${url}/`, host)).csp, host).toMatch(/(^|; )connect-src 'self'; /);
+    }
+  });
+});
+
 describe("a node's chat page", () => {
   let server: TestServer;
 
@@ -72,6 +130,7 @@ describe("a node's chat page", () => {
     expect(res.headers.get("content-security-policy")).toContain("connect-src 'self' http://127.0.0.1:9;");
     expect(parseWebSettings(metaOf(await res.text()))).toEqual({
       statusPageUrl: "http://127.0.0.1:9",
+      statusPort: 0,
       statusAfterMs: 1500,
       statusEveryMs: 2500,
     });

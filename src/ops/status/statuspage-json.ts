@@ -1,5 +1,6 @@
 /** @module The public JSON of the status page, shaped like Atlassian Statuspage's public API v2: summary, status, components, incidents, unresolved incidents and scheduled maintenances (all, upcoming, active). */
 import type { Component, Incident, Maintenance, MaintenanceStatus, StatusSnapshot } from "../tower/model.js";
+import { componentName } from "../tower/public-words.js";
 
 /** Statuspage's `page` object. */
 export interface PageJson {
@@ -79,11 +80,14 @@ function pageJson(snapshot: StatusSnapshot): PageJson {
   };
 }
 
-/** Statuspage's component object; `created_at` was stored when the component was first seen, and never moves. */
+/**
+ * Statuspage's component object, named in English as the JSON is; `created_at` was stored when
+ * the component was first seen, and never moves.
+ */
 export function componentJson(snapshot: StatusSnapshot, component: Component, position: number): ComponentJson {
   return {
     id: component.id,
-    name: component.name,
+    name: componentName(component, "en"),
     status: component.status,
     created_at: component.createdAt,
     updated_at: component.updatedAt,

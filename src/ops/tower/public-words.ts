@@ -145,14 +145,22 @@ const KOREAN_NAMES: Record<string, string> = {
   web: "웹 클라이언트",
 };
 
-/** A component's name in a language: the configured name, or the Korean one of a default component not renamed. */
-export function componentName(component: Pick<Component, "id" | "name">, locale: PublicLocale): string {
+/**
+ * A component's name in a language: the one its operator gave for that language (`names`), else
+ * the Korean one of a default component not renamed, else its `name`.
+ */
+export function componentName(component: Pick<Component, "id" | "name" | "names">, locale: PublicLocale): string {
+  const own = component.names?.[locale];
+  if (own) return own;
   if (locale !== "ko") return component.name;
   const unchanged = DEFAULT_COMPONENTS.some((d) => d.id === component.id && d.name === component.name);
   return unchanged ? (KOREAN_NAMES[component.id] ?? component.name) : component.name;
 }
 
-function wordsFor(component: Pick<Component, "id" | "name" | "function">, locale: PublicLocale): ComponentWords {
+function wordsFor(
+  component: Pick<Component, "id" | "name" | "names" | "function">,
+  locale: PublicLocale,
+): ComponentWords {
   const isDefault = DEFAULT_COMPONENTS.some((d) => d.id === component.id && d.function === component.function);
   const words = (isDefault ? BY_DEFAULT_ID[component.id] : undefined) ?? BY_FUNCTION[component.function];
   return words?.[locale] ?? namedWords(componentName(component, locale), locale);

@@ -138,6 +138,7 @@ export const en = {
   "outage.identified": "we found the cause and are fixing it",
   "outage.monitoring": "a fix is in and we are watching it",
   "outage.maintenance": "Planned maintenance: {title}, until {until}.",
+  "outage.shown": "We can't reach Haetae; the incident below is what we know.",
   "outage.clear": "We can't reach Haetae, and it doesn't look like a known outage — check your connection.",
   "outage.unreachable": "We can't reach Haetae, and its status page doesn't answer either. We keep trying.",
   "outage.unsentOne": "Your unsent message goes out when it is back.",

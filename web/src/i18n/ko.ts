@@ -140,6 +140,7 @@ export const ko: Record<TextKey, string> = {
   "outage.identified": "원인을 찾아 고치고 있습니다",
   "outage.monitoring": "조치를 마치고 지켜보고 있습니다",
   "outage.maintenance": "예정된 점검 중입니다: {title}, {until}까지.",
+  "outage.shown": "해태에 연결할 수 없습니다. 알려진 장애는 아래 안내와 같습니다.",
   "outage.clear": "해태에 연결할 수 없지만 알려진 장애는 없어 보입니다. 인터넷 연결을 확인해 주세요.",
   "outage.unreachable": "해태에 연결할 수 없고 상태 페이지도 응답하지 않습니다. 계속 연결을 시도하고 있습니다.",
   "outage.unsentOne": "보내지 못한 메시지 1개는 연결되면 전송됩니다.",

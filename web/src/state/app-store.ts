@@ -82,7 +82,12 @@ export class AppStore extends Observable {
     this.directory.remember([session.user]);
     this.outbox = new OutboxKeeper(this.client, me, (message) => this.onSent(message), changed);
     this.snapshot = new SnapshotKeeper(me);
-    this.outage = new OutageWatch(pageSettings(), changed);
+    this.outage = new OutageWatch(pageSettings(), () => {
+      // The banner and the connection notice tell one story: the page's newer word wins in both.
+      const report = this.outage.report;
+      if (report && report.kind !== "unreachable") this.incidents.learn(report);
+      this.changed();
+    });
     this.typist = new Typing((conversationId) => {
       if (this.connection === "open") void this.call("typing", { conversationId }, true);
     }, changed);

@@ -1,5 +1,10 @@
 /** @module While the chat server stays unreachable, asks the status page now and then what is known, so the banner can say more than "reconnecting". */
-import { parseWebSettings, WEB_SETTINGS_META, type WebSettings } from "../../../src/protocol/web-settings.js";
+import {
+  parseWebSettings,
+  statusPageBase,
+  WEB_SETTINGS_META,
+  type WebSettings,
+} from "../../../src/protocol/web-settings.js";
 import type { ConnectionState } from "../../../src/sdk/index.js";
 import { type OutageReport, readStatusSummary } from "./status-summary.js";
 
@@ -55,7 +60,7 @@ export class OutageWatch {
     // Offline, the browser knows why already and the banner says so; a request would only fail.
     if (navigator.onLine) {
       const language = document.documentElement.lang || navigator.language;
-      const report = await readStatusSummary(this.settings.statusPageUrl, language);
+      const report = await readStatusSummary(statusPageBase(this.settings, location), language);
       if (round !== this.round) return;
       this.report = report;
       this.onChange();

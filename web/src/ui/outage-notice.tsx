@@ -1,6 +1,6 @@
-/** @module What the connection banner says when the status page was asked: the known incident, or that none is known, or that it did not answer; and what waits to be sent. */
+/** @module What the connection banner says when the status page was asked: the known incident (unless the incident banner shows it already), or that none is known, or that it did not answer; and what waits to be sent. */
 import { t } from "../i18n/i18n.js";
-import type { OutageReport } from "../state/status-summary.js";
+import type { untold } from "../state/status-summary.js";
 import { dayKey, timeOf, whenFull } from "./format.js";
 
 /** Statuspage's incident statuses, in the words the banner uses. */
@@ -16,8 +16,11 @@ function when(iso: string): string {
   return dayKey(iso) === dayKey(new Date().toISOString()) ? timeOf(iso) : whenFull(iso);
 }
 
+/** What the notice tells: the status page's report, less the incident the banner above already shows. */
+export type NoticeReport = ReturnType<typeof untold>;
+
 /** The sentence about the outage itself. */
-export function outageSentence(report: OutageReport): string {
+export function outageSentence(report: NoticeReport): string {
   switch (report.kind) {
     case "incident": {
       const progress = t(PROGRESS[report.status as keyof typeof PROGRESS] ?? "outage.investigating");
@@ -25,6 +28,8 @@ export function outageSentence(report: OutageReport): string {
     }
     case "maintenance":
       return t("outage.maintenance", { title: report.title, until: when(report.until) });
+    case "shown":
+      return t("outage.shown");
     case "clear":
       return t("outage.clear");
     case "unreachable":
@@ -39,7 +44,7 @@ export function unsentSentence(unsent: number): string | undefined {
 }
 
 /** The banner's content while the status page's answer is known. */
-export function OutageNotice({ report, unsent }: { report: OutageReport; unsent: number }) {
+export function OutageNotice({ report, unsent }: { report: NoticeReport; unsent: number }) {
   const waiting = unsentSentence(unsent);
   return (
     <>
