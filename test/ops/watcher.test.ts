@@ -75,12 +75,13 @@ function alive(pid: number): boolean {
   }
 }
 
-/** The children of a process (Linux `ps`). */
+/** The haetae processes (`src/cli.ts`) among a process's children (Linux `ps`; tsx's esbuild service is not one). */
 function childrenOf(pid: number): number[] {
   try {
-    return execFileSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" })
+    return execFileSync("ps", ["-o", "pid=,args=", "--ppid", String(pid)], { encoding: "utf8" })
       .split("\n")
-      .map((s) => Number(s.trim()))
+      .filter((line) => line.includes("src/cli.ts"))
+      .map((line) => Number.parseInt(line.trim(), 10))
       .filter((n) => n > 0);
   } catch {
     return []; // ps exits 1 when it lists nothing
@@ -93,9 +94,14 @@ function nodePid(server: Child): number {
   return Number(all.at(-1)?.[1]);
 }
 
-async function supervised(dataDir: string, statusPort: number, extra: string[] = []): Promise<ServerChild> {
+async function supervised(
+  dataDir: string,
+  statusPort: number,
+  extra: string[] = [],
+  port?: number,
+): Promise<ServerChild> {
   const server = await startServe({
-    port: await freePort(),
+    port: port ?? (await freePort()),
     dataDir,
     flags: ["--supervise", "true", "--status-port", String(statusPort), ...FAST, ...extra],
     env: { NODE_ENV: "test" },
@@ -253,7 +259,7 @@ describe("haetae serve under its watcher", () => {
     const taken: Server = createServer();
     const port = await freePort();
     await new Promise<void>((resolve) => taken.listen(port, "127.0.0.1", resolve));
-    cleanups.push(() => new Promise<void>((resolve) => taken.close(() => resolve())));
+    cleanups.push(() => new Promise<void>((resolve) => (taken.listening ? taken.close(() => resolve()) : resolve())));
     const statusPort = await freePort();
     const status = `http://127.0.0.1:${statusPort}`;
     const watcher = await startChild({
@@ -296,6 +302,17 @@ describe("haetae serve under its watcher", () => {
     expect([...watcher.output().matchAll(/node started/g)].length).toBe(5);
     expect(childrenOf(watcher.pid)).toEqual([]);
     expect(watcher.hasExited()).toBe(false); // the status page stays up to say so
+
+    // The operator fixes the cause and restarts haetae: the new watcher's node passes its first
+    // probe, which ends the outage the last one left open.
+    await new Promise<void>((resolve) => taken.close(() => resolve()));
+    await watcher.stop();
+    await supervised(dataDir, statusPort, [], port);
+    await eventually(async () => {
+      const { incidents } = await getJson<{ incidents: StatusIncident[] }>(`${status}/api/v2/incidents.json`);
+      expect(incidents[0]?.status).toBe("resolved");
+    }, 30_000);
+    expect((await getJson<Summary>(`${status}/api/v2/summary.json`)).status.indicator).toBe("none");
   }, 90_000);
 
   it("--supervise false runs one process, with no status listener of a watcher", async () => {

@@ -55,6 +55,11 @@ export async function answers(url: string, timeoutMs: number): Promise<boolean> 
   }
 }
 
+/** Whether the alert with this dedup key is still firing (or acknowledged). */
+export function openAlert(tower: Tower, dedupKey: string): boolean {
+  return tower.listAlerts({ source: "watcher" }).some((a) => a.dedupKey === dedupKey && a.state !== "resolved");
+}
+
 /** How a process ended, in words: "signal SIGKILL" or "code 1". */
 function cause(code: number | null, signal: NodeJS.Signals | null): string {
   return signal ? `signal ${signal}` : `code ${code}`;
@@ -81,6 +86,10 @@ export class NodeWatcher {
   constructor(private readonly options: NodeWatcherOptions) {
     this.log = options.log ?? ((line) => console.log(`haetae watcher: ${line}`));
     this.components = options.settings.towerComponents.map((c) => c.id);
+    // An outage the last watcher left open (a crash loop, or a watcher that died itself) ends
+    // with this node's first good probe, like one of its own.
+    this.down = openAlert(options.tower, EXIT_ALERT);
+    this.hung = openAlert(options.tower, HUNG_ALERT);
     this.timer = setInterval(() => void this.check(), options.settings.watchIntervalMs);
     this.timer.unref();
     this.startChild();

@@ -76,13 +76,23 @@ export class OutsideWatch {
     private readonly settings: OutsideWatchSettings,
     private readonly log: (line: string) => void = (line) => console.log(`haetae tower: ${line}`),
   ) {
-    this.nodes = urls.map((url) => ({
-      base: url.replace(/\/+$/, ""),
-      failures: 0,
-      down: false,
-      degraded: false,
-      checking: false,
-    }));
+    // What a previous run left firing is resolved by this run's first good check.
+    const firing = new Set(
+      tower
+        .listAlerts({ source: "watcher" })
+        .filter((a) => a.state !== "resolved")
+        .map((a) => a.dedupKey),
+    );
+    this.nodes = urls.map((url) => {
+      const base = url.replace(/\/+$/, "");
+      return {
+        base,
+        failures: 0,
+        down: firing.has(`tower:down:${base}`),
+        degraded: firing.has(`tower:degraded:${base}`),
+        checking: false,
+      };
+    });
     this.components = settings.towerComponents.map((c) => c.id);
     this.timer = setInterval(() => this.checkAll(), settings.watchIntervalMs);
     this.timer.unref();
