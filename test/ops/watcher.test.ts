@@ -247,7 +247,10 @@ describe("haetae serve under its watcher", () => {
     await server.kill();
     await eventually(() => expect(alive(node)).toBe(false), 15_000);
     const next = await supervised(dataDir, statusPort);
-    expect((await fetch(`${next.url}/readyz`)).status).toBe(200);
+    await eventually(async () => {
+      const response = await fetch(`${next.url}/readyz`);
+      expect(response.status, await response.text()).toBe(200);
+    }, 10_000);
     await next.stop();
   }, 90_000);
 
