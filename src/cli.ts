@@ -102,16 +102,27 @@ async function pageIdentity(config: Config): Promise<PageIdentity> {
 /** The tower service of a watcher: its status listener on `statusPort`, or 8081. */
 async function towerService(config: Config, identity: PageIdentity): Promise<TowerService> {
   const statusPort = config.statusPort === 0 ? WATCHER_STATUS_PORT : config.statusPort;
-  const service = await startTowerService({ ...config, statusPort }, { sli: new SliRecorder(), identity });
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
-  if (config.publicUrl === "") service.tower.setPage({ url: `http://${host}:${service.propagation.statusPort}` });
-  return service;
+  // The page's links use the address the public reaches: `publicUrl`, else this status listener.
+  const publicUrl = config.publicUrl === "" ? `http://${host}:${statusPort}` : config.publicUrl;
+  return startTowerService({ ...config, statusPort, publicUrl }, { sli: new SliRecorder(), identity });
 }
 
-/** Run until SIGTERM or SIGINT, then `stop` and exit 0 (1 if stopping fails or outlasts `timeoutMs`). */
-function untilSignal(stop: () => Promise<void>, timeoutMs: number, name = "haetae"): number {
-  const shutdown = (signal: string) => {
-    console.log(`${name}: ${signal}, shutting down`);
+/**
+ * Run until SIGTERM or SIGINT (or whatever `also` hooks to the shutdown), then `stop` and exit 0
+ * (1 if stopping fails or outlasts `timeoutMs`). A second signal during the stop changes nothing.
+ */
+function untilSignal(
+  stop: () => Promise<void>,
+  timeoutMs: number,
+  name = "haetae",
+  also: (shutdown: (why: string) => void) => void = () => {},
+): number {
+  let stopping = false;
+  const shutdown = (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${name}: ${why}, shutting down`);
     const force = setTimeout(() => process.exit(1), timeoutMs);
     force.unref();
     stop().then(
@@ -122,8 +133,9 @@ function untilSignal(stop: () => Promise<void>, timeoutMs: number, name = "haeta
       },
     );
   };
-  process.once("SIGTERM", () => shutdown("SIGTERM"));
-  process.once("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  also(shutdown);
   return -1;
 }
 
@@ -190,11 +202,10 @@ async function watchedNode(config: Config): Promise<number> {
     await app.stop();
     await link.close();
   };
-  process.once("disconnect", () => {
-    console.log("haetae: the watcher is gone, shutting down");
-    process.kill(process.pid, "SIGTERM");
+  return untilSignal(stop, config.shutdownTimeoutMs, "haetae", (shutdown) => {
+    process.once("disconnect", () => shutdown("the watcher is gone"));
+    if (!process.connected) shutdown("the watcher is gone"); // it died while the node started
   });
-  return untilSignal(stop, config.shutdownTimeoutMs);
 }
 
 /** `haetae tower`: the tower as its own process, watching `watchUrls` from outside. */

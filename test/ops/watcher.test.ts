@@ -54,6 +54,7 @@ interface StatusIncident {
   components: { id: string; status: string }[];
 }
 interface Summary {
+  page: { url: string };
   status: { indicator: string };
   components: { id: string; status: string }[];
   incidents: StatusIncident[];
@@ -136,8 +137,10 @@ describe("haetae serve under its watcher", () => {
     });
     await client.ok("message.send", { conversationId: conversation.id, clientMsgId: "before-crash", text: "kept" });
     await client.close();
-    // Nothing open before the fault.
-    expect((await getJson<Summary>(`${status}/api/v2/summary.json`)).incidents).toEqual([]);
+    // Nothing open before the fault; the page's links point at the status listener.
+    const before = await getJson<Summary>(`${status}/api/v2/summary.json`);
+    expect(before.incidents).toEqual([]);
+    expect(before.page.url).toBe(status);
 
     const killedAt = Date.now();
     process.kill(firstPid, "SIGKILL");
