@@ -1,9 +1,26 @@
-/** @module The `haetae` command line: `haetae serve [flags]`, `haetae role <username> <role> [flags]`. */
-import { openStore, startApp } from "./app.js";
-import { CONFIG_KEYS, ConfigError, envName, flagName, loadConfig } from "./config/config.js";
+/**
+ * @module The `haetae` command line: `haetae serve [flags]` (on the embedded default, a watcher
+ * with the node in a child process), `haetae tower [flags]` (the tower watching nodes from
+ * outside), `haetae role <username> <role> [flags]`.
+ */
+import { type ChildProcess, fork } from "node:child_process";
+import { createServer } from "node:net";
+import { type App, openStore, startApp } from "./app.js";
+import { CONFIG_KEYS, type Config, ConfigError, envName, flagName, loadConfig } from "./config/config.js";
+import { childLink } from "./ops/link/ipc-link.js";
+import { NodeWatcher } from "./ops/link/node-watcher.js";
+import { OutsideWatch } from "./ops/link/outside-watch.js";
+import { startTowerService, type TowerService } from "./ops/link/tower-service.js";
+import { SliRecorder } from "./ops/sli-recorder.js";
+import { claimPageIdentity, type PageIdentity } from "./ops/tower/page-identity.js";
 import { USER_ROLES, type UserRole } from "./protocol/index.js";
+import { securePrivateFolder } from "./store/data-folder.js";
 
 const USAGE = `Usage: haetae serve [--config file.json] [flags]
+         (on the embedded default, the node runs under a watcher that serves the status page on
+          --status-port, 8081 unless set; --supervise false runs the node alone)
+       haetae tower --watch-urls http://node:8080[,…] [--config file.json] [flags]
+         (the tower as its own process, watching nodes from outside; status page on --status-port)
        haetae role <username> <user|staff|admin> [--config file.json] [flags]
          (sets a user's role in the store that serve would open with the same flags)
 
@@ -48,6 +65,183 @@ async function setRole(argv: string[]): Promise<number> {
   }
 }
 
+/** The status port of a watcher (`haetae serve` supervised, `haetae tower`): `statusPort`, or 8081 when it is 0. */
+export const WATCHER_STATUS_PORT = 8081;
+
+/** Whether `haetae serve` runs the node under a watcher: on the embedded default, unless `supervise` is false. */
+function supervised(config: Config): boolean {
+  return config.supervise && config.tower === "on" && config.store === "sqlite" && config.bus === "memory";
+}
+
+/** A port free on `host` a moment ago: the node's port pinned before the first fork, so restarts keep it. */
+function freePortOn(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+/** Claim the page identity in the store the configuration names, and close it again. */
+async function pageIdentity(config: Config): Promise<PageIdentity> {
+  const store = await openStore(config);
+  try {
+    return await claimPageIdentity(
+      store,
+      config.towerComponents.map((c) => c.id),
+      new Date(),
+    );
+  } finally {
+    await store.close();
+  }
+}
+
+/** The tower service of a watcher: its status listener on `statusPort`, or 8081. */
+async function towerService(config: Config, identity: PageIdentity): Promise<TowerService> {
+  const statusPort = config.statusPort === 0 ? WATCHER_STATUS_PORT : config.statusPort;
+  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  // The page's links use the address the public reaches: `publicUrl`, else this status listener.
+  const publicUrl = config.publicUrl === "" ? `http://${host}:${statusPort}` : config.publicUrl;
+  return startTowerService({ ...config, statusPort, publicUrl }, { sli: new SliRecorder(), identity });
+}
+
+/**
+ * Run until SIGTERM or SIGINT (or whatever `also` hooks to the shutdown), then `stop` and exit 0
+ * (1 if stopping fails or outlasts `timeoutMs`). A second signal during the stop changes nothing.
+ */
+function untilSignal(
+  stop: () => Promise<void>,
+  timeoutMs: number,
+  name = "haetae",
+  also: (shutdown: (why: string) => void) => void = () => {},
+): number {
+  let stopping = false;
+  const shutdown = (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${name}: ${why}, shutting down`);
+    const force = setTimeout(() => process.exit(1), timeoutMs);
+    force.unref();
+    stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(`${name}: shutdown failed:`, error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  also(shutdown);
+  return -1;
+}
+
+/**
+ * `haetae serve` supervised: the tower and the status page here, the node in a child process
+ * (this command again as `watched-node`, over an IPC channel). The page identity is claimed in
+ * the chat store before the first fork (SQLite is then the child's alone).
+ */
+async function watch(config: Config, argv: string[]): Promise<number> {
+  let service: TowerService;
+  let port: number;
+  try {
+    securePrivateFolder(config.data);
+    const identity = await pageIdentity(config);
+    port = config.port === 0 ? await freePortOn(config.host) : config.port;
+    service = await towerService(config, identity);
+  } catch (error) {
+    console.error(`haetae: cannot start: ${(error as Error).message}`);
+    return 1;
+  }
+  const entry = process.argv[1] as string;
+  // The node is told the status port so its web client can ask the watcher's page when the node is gone.
+  const statusPort = String(service.propagation.statusPort ?? WATCHER_STATUS_PORT);
+  const args = ["watched-node", ...argv, "--port", String(port), "--status-port", statusPort];
+  // Its own process group: a terminal's Ctrl-C reaches the watcher, which stops the node in order.
+  const spawn = (): ChildProcess => fork(entry, args, { detached: true });
+  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  const watcher = new NodeWatcher({
+    settings: config,
+    tower: service.tower,
+    host: service.host,
+    spawn,
+    readyUrl: `http://${host}:${port}/readyz`,
+  });
+  console.log(
+    `haetae watcher (pid ${process.pid}): status page on http://${host}:${service.propagation.statusPort}/status, ` +
+      `node on http://${host}:${port}`,
+  );
+  return untilSignal(
+    async () => {
+      await watcher.stop();
+      await service.close();
+    },
+    config.shutdownTimeoutMs + 5000,
+    "haetae watcher",
+  );
+}
+
+/** The node under a watcher: its tower is over the IPC channel; it stops when the channel closes (the watcher died). */
+async function watchedNode(config: Config): Promise<number> {
+  if (!process.send) {
+    console.error("haetae: watched-node runs only under `haetae serve`'s watcher");
+    return 2;
+  }
+  const link = childLink();
+  let app: App;
+  try {
+    app = await startApp(config, { towerLink: link });
+  } catch (error) {
+    console.error(`haetae: cannot start: ${(error as Error).message}`);
+    return 1;
+  }
+  link.ready(app.url);
+  console.log(`haetae listening on ${app.url} (pid ${process.pid}, under the watcher; store sqlite in ${config.data})`);
+  const stop = async () => {
+    await app.stop();
+    await link.close();
+  };
+  return untilSignal(stop, config.shutdownTimeoutMs, "haetae", (shutdown) => {
+    process.once("disconnect", () => shutdown("the watcher is gone"));
+    if (!process.connected) shutdown("the watcher is gone"); // it died while the node started
+  });
+}
+
+/** `haetae tower`: the tower as its own process, watching `watchUrls` from outside. */
+async function outsideTower(config: Config): Promise<number> {
+  const urls = config.watchUrls
+    .split(",")
+    .map((u) => u.trim())
+    .filter((u) => u !== "");
+  if (urls.length === 0) {
+    console.error(`haetae: tower needs --watch-urls (the nodes' base URLs)\n\n${USAGE}`);
+    return 2;
+  }
+  let service: TowerService;
+  try {
+    securePrivateFolder(config.data);
+    service = await towerService(config, await pageIdentity(config));
+  } catch (error) {
+    console.error(`haetae: cannot start: ${(error as Error).message}`);
+    return 1;
+  }
+  const watch = new OutsideWatch(service.tower, urls, config);
+  console.log(
+    `haetae tower (pid ${process.pid}): status page on port ${service.propagation.statusPort}, watching ${urls.join(", ")}`,
+  );
+  return untilSignal(
+    async () => {
+      watch.close();
+      await service.close();
+    },
+    config.shutdownTimeoutMs,
+    "haetae tower",
+  );
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === "--help" || command === "-h" || command === "help") {
@@ -55,12 +249,15 @@ async function main(argv: string[]): Promise<number> {
     return command === undefined ? 2 : 0;
   }
   if (command === "role") return setRole(rest);
-  if (command !== "serve") {
+  if (command !== "serve" && command !== "tower" && command !== "watched-node") {
     console.error(`haetae: unknown command "${command}"\n\n${USAGE}`);
     return 2;
   }
   const config = configOrNull(rest);
   if (!config) return 2;
+  if (command === "tower") return outsideTower(config);
+  if (command === "watched-node") return watchedNode(config);
+  if (supervised(config)) return watch(config, rest);
   let app: Awaited<ReturnType<typeof startApp>>;
   try {
     app = await startApp(config);
@@ -71,21 +268,7 @@ async function main(argv: string[]): Promise<number> {
   console.log(
     `haetae listening on ${app.url} (store ${config.store === "sqlite" ? `sqlite in ${config.data}` : "postgres"}, bus ${config.bus})`,
   );
-  const shutdown = (signal: string) => {
-    console.log(`haetae: ${signal}, shutting down`);
-    const force = setTimeout(() => process.exit(1), config.shutdownTimeoutMs);
-    force.unref();
-    app.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error("haetae: shutdown failed:", error);
-        process.exit(1);
-      },
-    );
-  };
-  process.once("SIGTERM", () => shutdown("SIGTERM"));
-  process.once("SIGINT", () => shutdown("SIGINT"));
-  return -1;
+  return untilSignal(() => app.stop(), config.shutdownTimeoutMs);
 }
 
 main(process.argv.slice(2)).then(

@@ -191,9 +191,15 @@ export interface ServerChild extends Child {
   wsUrl: string;
 }
 
-/** Start `haetae serve` from source (through tsx) and wait until it says it listens. */
+/**
+ * Start `haetae serve` from source (through tsx) and wait until it says it listens. Unless the
+ * flags say `--supervise`, the node runs alone (`--supervise false`): the process a test kills is
+ * the one that holds the store, and no watcher takes the status port 8081. Tests of the watcher
+ * pass `--supervise true`.
+ */
 export async function startServe(options: ServeOptions): Promise<ServerChild> {
   const { port } = options;
+  const alone = options.flags?.includes("--supervise") ? [] : ["--supervise", "false"];
   const child = await startChild({
     name: options.name ?? "haetae",
     args: [
@@ -206,6 +212,7 @@ export async function startServe(options: ServeOptions): Promise<ServerChild> {
       String(port),
       "--data",
       options.dataDir,
+      ...alone,
       ...(options.flags ?? []),
     ],
     ready: { line: "listening on" },

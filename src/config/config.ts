@@ -142,7 +142,19 @@ export const configSchema = z.strictObject({
   sloEvalMs: int(10, 3_600_000).default(5000),
   sloMinEvents: int(0, 1_000_000).default(10),
   sloRecoveryWindowMs: int(0, 24 * 3600 * 1000).default(60_000),
+  // 0: no status listener of the node's own; a watcher (`haetae serve` supervised, `haetae tower`)
+  // serves its status page on 8081 when this is 0 (src/cli.ts, docs/ops.md).
   statusPort: int(0, 65535).default(0),
+  // The watcher: the chat node in a child process, the tower in the watcher (docs/ops.md).
+  supervise: bool.default(true),
+  restartBackoffMs: int(10, 600_000).default(1000),
+  restartBackoffMaxMs: int(10, 3_600_000).default(30_000),
+  crashLoopDeaths: int(1, 1000).default(5),
+  crashLoopWindowMs: int(1000, 24 * 3600 * 1000).default(120_000),
+  watchIntervalMs: int(50, 600_000).default(2000),
+  watchFailures: int(1, 1000).default(3),
+  // `haetae tower`: the nodes it watches from outside (their base URLs).
+  watchUrls: urlList.default(""),
   statusLocale: z.enum(["en", "ko"]).default("en"),
   // What the web client asks when it cannot reach this server (src/protocol/web-settings.ts): a
   // status page on another host or port answers when this one does not.

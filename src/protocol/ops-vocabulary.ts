@@ -44,7 +44,7 @@ export type Severity = (typeof SEVERITIES)[number];
 export const IMPACTS = ["none", "minor", "major", "critical"] as const;
 export type Impact = (typeof IMPACTS)[number];
 
-export const ALERT_SOURCES = ["slo", "probe", "alertmanager", "pagerduty", "manual"] as const;
+export const ALERT_SOURCES = ["slo", "probe", "alertmanager", "pagerduty", "manual", "watcher"] as const;
 export type AlertSource = (typeof ALERT_SOURCES)[number];
 
 export const ALERT_STATES = ["firing", "acknowledged", "resolved"] as const;

@@ -65,6 +65,7 @@ describe("staff webhooks", () => {
         impact: "critical",
         url: `${server.url}/status/incidents/${incident.id}`,
         latestUpdate: { status: "investigating", by: "oncall" },
+        urgency: "page", // an open SEV1 wakes someone
       },
     });
     expect(((got as Received).json as { text: string }).text).toContain("[SEV1] Incident opened: Sends fail");

@@ -26,7 +26,19 @@ function staffIncident(snapshot: StatusSnapshot, incident: Incident) {
     resolvedAt: incident.resolvedAt ?? null,
     url: incidentUrl(snapshot, incident.id),
     latestUpdate: latest ? { status: latest.status, body: latest.body, at: latest.createdAt, by: latest.by } : null,
+    urgency: staffUrgency(incident),
   };
+}
+
+/**
+ * Whether staff must be woken for this incident now: `page` while a SEV1 or SEV2 is open (a
+ * crash loop, a wide outage), `ticket` otherwise. A receiver that pages (PagerDuty, Opsgenie)
+ * pages on `page` and files the rest.
+ */
+export function staffUrgency(incident: Pick<Incident, "status" | "severity">): "page" | "ticket" {
+  return incident.status !== "resolved" && (incident.severity === "SEV1" || incident.severity === "SEV2")
+    ? "page"
+    : "ticket";
 }
 
 /**

@@ -188,6 +188,25 @@ export function ingestAlert(core: TowerCore, input: AlertInput): Alert | null {
   return existing;
 }
 
+/**
+ * Record `text` on the timeline of the open incident an alert (by dedup key) belongs to: what a
+ * source saw happen between firing and resolving (a process exited, was restarted, answered its
+ * first probe). Staff see it; it is no public change. False when no open incident has the alert.
+ */
+export function noteOnAlert(
+  core: TowerCore,
+  dedupKey: string,
+  text: string,
+  data: Record<string, unknown> = {},
+): boolean {
+  const alert = core.alertByDedupKey(dedupKey);
+  const incident = alert?.incidentId ? core.incidents.get(alert.incidentId) : undefined;
+  if (!alert || !incident || incident.status === "resolved") return false;
+  core.note(incident, "alert", alert.source, text, { ...data, alertId: alert.id });
+  core.commit(incident, null, "");
+  return true;
+}
+
 /** Acknowledge an incident by hand: MTTA stops, and its firing alerts are acknowledged with it. */
 export function acknowledgeIncident(core: TowerCore, incident: Incident, by: string): void {
   if (!incident.acknowledgedAt) incident.acknowledgedAt = core.nowIso();

@@ -291,9 +291,12 @@ export class TowerCore {
     if (status === "resolved") {
       this.regrade(incident);
       incident.resolvedAt = at;
-      incident.measured = this.meter.measure(incident.id, Date.parse(incident.createdAt), Date.parse(at)) ?? {
+      // With no failure measured, the impact lasted until every alert resolved (the move to
+      // monitoring), not through the quiet time after it.
+      const end = Date.parse(from === "monitoring" && incident.monitoringAt ? incident.monitoringAt : at);
+      incident.measured = this.meter.measure(incident.id, Date.parse(incident.createdAt), end) ?? {
         ...incident.measured,
-        durationMs: Date.parse(at) - Date.parse(incident.createdAt),
+        durationMs: end - Date.parse(incident.createdAt),
       };
       incident.log.measured = { ...incident.measured };
       this.meter.untrack(incident.id);

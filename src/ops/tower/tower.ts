@@ -3,7 +3,7 @@ import type { Registry } from "prom-client";
 import type { Config } from "../../config/config.js";
 import { HaetaeError } from "../../protocol/errors.js";
 import type { SliRecorder } from "../sli-recorder.js";
-import { acknowledgeIncident, ingestAlert } from "./alert-intake.js";
+import { acknowledgeIncident, ingestAlert, noteOnAlert } from "./alert-intake.js";
 import { ImpactMeter } from "./impact.js";
 import * as logs from "./incident-logs.js";
 import * as maintenance from "./maintenance.js";
@@ -102,6 +102,21 @@ export class Tower implements TowerFeed {
   /** Take an alert event from any source (SLO burn rates, probes, Alertmanager, PagerDuty). */
   ingestAlert(input: AlertInput): Alert | null {
     return ingestAlert(this.core, input);
+  }
+
+  /**
+   * Note `text` on the timeline of the open incident of the alert with this dedup key (the
+   * watcher records a process's exit, restart and first good probe); false when there is none.
+   */
+  noteOnAlert(dedupKey: string, text: string, data?: Record<string, unknown>): boolean {
+    return noteOnAlert(this.core, dedupKey, text, data);
+  }
+
+  /** The incident (a copy) an alert with this dedup key opened or joined, if any. */
+  incidentOfAlert(dedupKey: string): Incident | undefined {
+    const id = this.core.alertByDedupKey(dedupKey)?.incidentId;
+    const incident = id ? this.core.incidents.get(id) : undefined;
+    return incident ? structuredClone(incident) : undefined;
   }
 
   /** Alerts, newest first; `state` filters. */
