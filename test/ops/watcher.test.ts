@@ -121,6 +121,10 @@ describe("haetae serve under its watcher", () => {
     const firstPid = nodePid(server);
     expect(firstPid).not.toBe(server.pid);
     expect(childrenOf(server.pid)).toContain(firstPid);
+    // The web client served by the node is told the watcher's status port, to ask when the node is gone.
+    const index = await (await fetch(`${server.url}/`)).text();
+    const meta = /<meta name="haetae-settings" content="([^"]*)"/.exec(index)?.[1] ?? "";
+    expect(meta.replaceAll("&#34;", '"')).toContain(`"statusPort":${statusPort}`);
 
     const admin = await postJson<AuthReply>(
       server.url,
