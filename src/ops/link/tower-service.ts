@@ -4,6 +4,7 @@ import type { Config } from "../../config/config.js";
 import { type PropagationConfig, type PropagationNode, startPropagation } from "../propagation/propagation-node.js";
 import type { SubscriberSignups } from "../propagation/subscriber-signups.js";
 import type { SliRecorder } from "../sli-recorder.js";
+import type { OpsRecord } from "../tower/ops-store.js";
 import type { PageIdentity } from "../tower/page-identity.js";
 import { Tower, type TowerConfig } from "../tower/tower.js";
 import { localSignups } from "./tower-api.js";
@@ -16,6 +17,8 @@ export interface TowerServiceOptions {
   identity: PageIdentity;
   registry?: Registry;
   now?: () => Date;
+  /** Hears every document the tower saves (a cluster's leader replicates them to the other nodes). */
+  onSave?: (record: OpsRecord) => void;
 }
 
 /** A running tower service. */
@@ -44,6 +47,7 @@ export async function startTowerService(
     registry: options.registry,
     identity: options.identity,
     now: options.now,
+    onSave: options.onSave,
   });
   if (config.publicUrl !== "") tower.setPage({ url: config.publicUrl.replace(/\/+$/, "") });
   let propagation: PropagationNode;
