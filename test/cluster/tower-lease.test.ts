@@ -238,8 +238,6 @@ describe("a tower that moves between nodes (towerLead lease)", () => {
         "6000",
         "--alert-group-window-ms",
         "15000",
-        "--staff-chat-conversation",
-        "",
       ];
       const node = { store: viaProxy.toString(), flags: leaseFlags(admin, scaled) };
       const cluster = await startCluster(3, [node, node, node]);
