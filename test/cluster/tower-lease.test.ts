@@ -8,7 +8,7 @@
  * The store cut lasts `STORE_CUT_MS` (6 s here, with the SLO windows scaled by 1/20 as in
  * test/ops/recovery.test.ts); `npm run soak:tower-lease` runs the same file with a 2-minute cut.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, onTestFailed } from "vitest";
 import type { Incident } from "../../src/ops/tower/model.js";
 import type { ChildServer } from "../child-server.js";
 import { POSTGRES_URL } from "../services.js";
@@ -64,6 +64,15 @@ function opsOn(url: string, token: string) {
     });
     return { status: res.status, json: (await res.json()) as T };
   };
+}
+
+/** On failure, print the end of what each node printed (why it died, what it logged). */
+function explainFailure(cluster: Cluster): void {
+  onTestFailed(() => {
+    for (const [i, node] of cluster.nodes.entries()) {
+      console.error(`--- node ${i} (${node.hasExited() ? "exited" : "running"}) ---\n${node.output().slice(-4000)}`);
+    }
+  });
 }
 
 /** The node that says it leads (its log line), waiting for one. */
@@ -124,6 +133,7 @@ describe("a tower that moves between nodes (towerLead lease)", () => {
       { flags: leaseFlags(admin) },
     ]);
     cleanups.push(() => cluster.stop());
+    explainFailure(cluster);
     const urls = () => cluster.nodes.map((n) => n.url);
     const chief = await register(urls()[0] as string, admin);
     const ops = (i: number) => opsOn(urls()[i] as string, chief.token);
@@ -242,6 +252,7 @@ describe("a tower that moves between nodes (towerLead lease)", () => {
       const node = { store: viaProxy.toString(), flags: leaseFlags(admin, scaled) };
       const cluster = await startCluster(3, [node, node, node]);
       cleanups.push(() => cluster.stop());
+    explainFailure(cluster);
       const urls = cluster.nodes.map((n) => n.url);
       const chief = await register(urls[0] as string, admin);
       await leaderOf(cluster, [0, 1, 2]);
