@@ -199,7 +199,12 @@ async function contendForTower(
     const replicator = new Replicator(docs, () => lease.leads());
     service = await startTowerService(
       { ...config, statusPort: 0 }, // every node serves the page from the feed on its own port
-      { sli: new SliRecorder(), identity: parts.identity, onSave: (record) => replicator.record(record) },
+      {
+        sli: new SliRecorder(),
+        identity: parts.identity,
+        onSave: (record) => replicator.record(record),
+        onSubscriberChange: (record) => replicator.record(record),
+      },
     );
     if (config.publicUrl === "") service.tower.setPage({ url: parts.url });
     stopServing = await serveTowerHost(nc, names, {

@@ -23,7 +23,16 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-const LEASE = ["--tower-lead", "lease", "--tower-lease-ttl-ms", "6000", "--alert-token", ALERT_TOKEN];
+const LEASE = [
+  "--tower-lead",
+  "lease",
+  "--tower-lease-ttl-ms",
+  "6000",
+  "--alert-token",
+  ALERT_TOKEN,
+  "--subscriber-private-urls",
+  "true",
+];
 
 /** Flags of a node whose admin is `admin`. */
 function leaseFlags(admin: string, extra: string[] = []): string[] {
@@ -168,6 +177,14 @@ describe("a tower that moves between nodes (towerLead lease)", () => {
       expect(docs[2]).toEqual(docs[0]);
     }, 15_000);
     const before = await summary(urls()[0] as string);
+    // A status subscriber signs up through a follower (its row lives with the leader's tower).
+    const signedUp = await fetch(`${urls()[(first + 1) % 3]}/status/subscribers`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ url: "http://127.0.0.1:9/lease-hook", components: ["messaging"] }),
+    });
+    expect(signedUp.status).toBe(202);
+    const subscriber = (await signedUp.json()) as { id: string; secret: string };
 
     // Kill the leader outright.
     await (cluster.nodes[first] as ChildServer).kill();
@@ -192,6 +209,12 @@ describe("a tower that moves between nodes (towerLead lease)", () => {
       expect(again.json.incident.status).toBe("identified");
       expect(JSON.stringify(again.json.incident.timeline)).toContain("A queue is backed up");
     }
+    // The subscriber is still known: the new leader's subscriber file has it.
+    const kept = await fetch(`${urls()[survivors[0] as number]}/status/subscribers/${subscriber.id}`, {
+      headers: { authorization: `Bearer ${subscriber.secret}` },
+    });
+    expect(kept.status).toBe(200);
+    expect(((await kept.json()) as { url: string }).url).toBe("http://127.0.0.1:9/lease-hook");
     // The same alert again joins its incident (dedup survived the failover) instead of opening one.
     const refired = await postAlert(urls()[survivors[1] as number] as string, "firing", "LeaseProbeFailure");
     expect(refired.json.alert.id).toBe(fired.json.alert.id);
@@ -252,7 +275,7 @@ describe("a tower that moves between nodes (towerLead lease)", () => {
       const node = { store: viaProxy.toString(), flags: leaseFlags(admin, scaled) };
       const cluster = await startCluster(3, [node, node, node]);
       cleanups.push(() => cluster.stop());
-    explainFailure(cluster);
+      explainFailure(cluster);
       const urls = cluster.nodes.map((n) => n.url);
       const chief = await register(urls[0] as string, admin);
       await leaderOf(cluster, [0, 1, 2]);

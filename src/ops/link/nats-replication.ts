@@ -1,14 +1,19 @@
 /**
  * @module The tower's documents copied to every node of a cluster: the leader puts each document
  * it saves (alerts, incidents with their updates, maintenances, component statuses) into a
- * JetStream KV bucket keyed `<kind>.<id>`; every node applies the bucket to its own
- * `<data>/ops.sqlite`, so whichever node takes the lease next starts a tower that loads them all
- * (incident numbers included: INC-n is never reused).
+ * JetStream KV bucket keyed `<kind>.<id>`, and each change to the subscriber file; every node
+ * applies the bucket to its own `<data>/ops.sqlite` and `<data>/subscribers.sqlite`, so
+ * whichever node takes the lease next starts a tower that loads them all (incident numbers
+ * included: INC-n is never reused) and notifies every subscriber.
  */
 import { type KV, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { type SubscriberRecord, SubscriberStore } from "../propagation/subscriber-store.js";
 import { type OpsRecord, OpsStore } from "../tower/ops-store.js";
 import { pack, type TowerNames, unpack } from "./nats-tower-link.js";
+
+/** What is replicated: the tower's documents and the subscriber file's rows. */
+export type ReplicatedRecord = OpsRecord | SubscriberRecord;
 
 /** Open (or create) the documents bucket: the last version of each document. */
 export async function openDocsBucket(nc: NatsConnection, names: TowerNames): Promise<KV> {
@@ -16,7 +21,7 @@ export async function openDocsBucket(nc: NatsConnection, names: TowerNames): Pro
 }
 
 /** The key of a record: `<kind>.<id>`, the id as is when it is a plain token, hex otherwise. */
-export function recordKey(record: OpsRecord): string {
+export function recordKey(record: ReplicatedRecord): string {
   const id =
     record.kind === "alert"
       ? record.alert.id
@@ -24,7 +29,7 @@ export function recordKey(record: OpsRecord): string {
         ? record.incident.id
         : record.kind === "maintenance"
           ? record.maintenance.id
-          : record.id;
+          : record.id; // a component or a subscriber
   const token = /^[A-Za-z0-9_-]{1,200}$/.test(id) ? id : `x${Buffer.from(id).toString("hex")}`;
   return `${record.kind}.${token}`;
 }
@@ -44,7 +49,7 @@ export class Replicator {
   ) {}
 
   /** Queue one saved document. */
-  record(record: OpsRecord): void {
+  record(record: ReplicatedRecord): void {
     const key = recordKey(record);
     const data = pack(record);
     this.chain = this.chain.then(async () => {
@@ -83,10 +88,16 @@ export class Replica {
   private constructor(
     private readonly docs: KV,
     private readonly store: OpsStore,
+    private readonly subscribers: SubscriberStore,
   ) {}
 
   static async open(nc: NatsConnection, names: TowerNames, dataDir: string): Promise<Replica> {
-    const replica = new Replica(await openDocsBucket(nc, names), new OpsStore(dataDir));
+    const replica = new Replica(
+      await openDocsBucket(nc, names),
+      new OpsStore(dataDir),
+      // Only written here (applied rows are not limited), never read: the leader's propagation reads the file.
+      new SubscriberStore(dataDir, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
+    );
     await replica.watch();
     return replica;
   }
@@ -120,6 +131,7 @@ export class Replica {
     this.closed = true;
     this.stopWatch?.();
     this.store.close();
+    this.subscribers.close();
   }
 
   private async watch(): Promise<void> {
@@ -129,7 +141,9 @@ export class Replica {
       for await (const entry of iterator) {
         if (entry.operation === "PUT") {
           try {
-            this.store.apply(unpack<OpsRecord>(entry.value));
+            const record = unpack<ReplicatedRecord>(entry.value);
+            if (record.kind === "subscriber") this.subscribers.apply(record);
+            else this.store.apply(record);
           } catch (error) {
             console.error(`haetae: tower document ${entry.key} not applied: ${(error as Error).message}`);
           }

@@ -3,6 +3,7 @@ import type { Registry } from "prom-client";
 import type { Config } from "../../config/config.js";
 import { type PropagationConfig, type PropagationNode, startPropagation } from "../propagation/propagation-node.js";
 import type { SubscriberSignups } from "../propagation/subscriber-signups.js";
+import type { SubscriberRecord } from "../propagation/subscriber-store.js";
 import type { SliRecorder } from "../sli-recorder.js";
 import type { OpsRecord } from "../tower/ops-store.js";
 import type { PageIdentity } from "../tower/page-identity.js";
@@ -19,6 +20,8 @@ export interface TowerServiceOptions {
   now?: () => Date;
   /** Hears every document the tower saves (a cluster's leader replicates them to the other nodes). */
   onSave?: (record: OpsRecord) => void;
+  /** Hears every change to the subscriber file (replicated with the documents). */
+  onSubscriberChange?: (record: SubscriberRecord) => void;
 }
 
 /** A running tower service. */
@@ -52,7 +55,7 @@ export async function startTowerService(
   if (config.publicUrl !== "") tower.setPage({ url: config.publicUrl.replace(/\/+$/, "") });
   let propagation: PropagationNode;
   try {
-    propagation = await startPropagation(config, {});
+    propagation = await startPropagation(config, { onSubscriberChange: options.onSubscriberChange });
   } catch (error) {
     tower.close();
     throw error;
