@@ -191,6 +191,7 @@ async function contendForTower(
   let service: TowerService | undefined;
   let stopServing: (() => Promise<void>) | undefined;
   let transition: Promise<void> = Promise.resolve();
+  let stopped = false;
   const lead = async () => {
     if (service || !lease.leads()) return;
     // Every document the last leader replicated is in this node's ops.sqlite before its tower loads it.
@@ -233,13 +234,15 @@ async function contendForTower(
           console.error(`haetae: the tower did not start here, giving the lease up: ${error.message}`);
           await follow().catch(() => {});
           await lease.stop();
-          lease.start();
+          // Another candidate takes it meanwhile; this one tries again after a TTL.
+          if (!stopped) setTimeout(() => !stopped && lease.start(), config.towerLeaseTtlMs).unref();
         });
     },
   });
   lease.start();
   return {
     async stop() {
+      stopped = true;
       await lease.stop();
       await transition;
       await follow();

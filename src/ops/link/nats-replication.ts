@@ -6,18 +6,18 @@
  * whichever node takes the lease next starts a tower that loads them all (incident numbers
  * included: INC-n is never reused) and notifies every subscriber.
  */
-import { type KV, Kvm } from "@nats-io/kv";
+import type { KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { type SubscriberRecord, SubscriberStore } from "../propagation/subscriber-store.js";
 import { type OpsRecord, OpsStore } from "../tower/ops-store.js";
-import { pack, type TowerNames, unpack } from "./nats-tower-link.js";
+import { createOrOpenBucket, pack, type TowerNames, unpack } from "./nats-tower-link.js";
 
 /** What is replicated: the tower's documents and the subscriber file's rows. */
 export type ReplicatedRecord = OpsRecord | SubscriberRecord;
 
 /** Open (or create) the documents bucket: the last version of each document. */
 export async function openDocsBucket(nc: NatsConnection, names: TowerNames): Promise<KV> {
-  return new Kvm(nc).create(names.docsBucket, { history: 1 });
+  return createOrOpenBucket(nc, names.docsBucket, { history: 1 });
 }
 
 /** The key of a record: `<kind>.<id>`, the id as is when it is a plain token, hex otherwise. */

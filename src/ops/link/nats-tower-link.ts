@@ -5,7 +5,7 @@
  * published on a subject. Every payload is JSON compressed with zlib (raw deflate).
  */
 import { deflateRawSync, inflateRawSync } from "node:zlib";
-import { type KV, Kvm } from "@nats-io/kv";
+import { type KV, Kvm, type KvOptions } from "@nats-io/kv";
 import { connect, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import { HaetaeError } from "../../protocol/errors.js";
 import type { SliEvent } from "../sli-recorder.js";
@@ -73,9 +73,26 @@ const CALL_TIMEOUT_MS = 5000;
 /** What a node tells its caller to wait when no leader answers (a new one is elected within the lease's TTL). */
 const NO_LEADER_RETRY_MS = 2000;
 
+/**
+ * Create a bucket, or open it as it is when it exists with other settings (another node, or an
+ * older version, created it: its settings stay, and the first creator's TTL is the cluster's).
+ */
+export async function createOrOpenBucket(nc: NatsConnection, name: string, options: Partial<KvOptions>): Promise<KV> {
+  const kvm = new Kvm(nc);
+  try {
+    return await kvm.create(name, options);
+  } catch (error) {
+    try {
+      return await kvm.open(name);
+    } catch {
+      throw error; // not there either: the first error says why (JetStream off, no permission)
+    }
+  }
+}
+
 /** Open (or create) the feed bucket: one key, its last value only. */
 export async function openFeedBucket(nc: NatsConnection, names: TowerNames): Promise<KV> {
-  return new Kvm(nc).create(names.feedBucket, { history: 1 });
+  return createOrOpenBucket(nc, names.feedBucket, { history: 1 });
 }
 
 /**

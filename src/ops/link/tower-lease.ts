@@ -5,8 +5,9 @@
  * once anyone else wrote it), and steps down on its own before the entry can expire, so two
  * nodes never both believe they lead.
  */
-import { type KV, Kvm } from "@nats-io/kv";
+import type { KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { createOrOpenBucket } from "./nats-tower-link.js";
 
 /** The key of the lease in its bucket. */
 const KEY = "leader";
@@ -46,7 +47,7 @@ export class TowerLease {
 
   /** Open (or create) the lease bucket, whose entries expire `ttlMs` after their last write. */
   static async open(nc: NatsConnection, bucket: string, options: LeaseOptions): Promise<TowerLease> {
-    const kv = await new Kvm(nc).create(bucket, { history: 1, ttl: options.ttlMs });
+    const kv = await createOrOpenBucket(nc, bucket, { history: 1, ttl: options.ttlMs });
     return new TowerLease(kv, options);
   }
 
