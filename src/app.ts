@@ -194,8 +194,10 @@ async function contendForTower(
   let stopped = false;
   const lead = async () => {
     if (service || !lease.leads()) return;
-    // Every document the last leader replicated is in this node's ops.sqlite before its tower loads it.
+    // Every document the last leader replicated is in this node's files, as the bucket has it,
+    // before its tower loads them.
     await replica.caughtUp(config.towerLeaseTtlMs);
+    const resynced = await replica.resync(config.towerLeaseTtlMs);
     if (!lease.leads()) return;
     const replicator = new Replicator(docs, () => lease.leads());
     service = await startTowerService(
@@ -213,7 +215,7 @@ async function contendForTower(
       leads: () => lease.leads(),
       beforeReply: () => replicator.flush(),
     });
-    console.warn(`haetae: this node leads the control tower (replica at revision ${replica.revision})`);
+    console.warn(`haetae: this node leads the control tower (${resynced} documents, revision ${replica.revision})`);
   };
   const follow = async () => {
     if (!service) return;

@@ -127,6 +127,37 @@ export class Replica {
     }
   }
 
+  /**
+   * Write every document's current value from the bucket into this node's files again, and
+   * resolve once the last one in the bucket now is written. Run before this node's tower starts:
+   * whatever the node's files hold that the bucket does not (a tower that ran on after losing
+   * the lease, fenced from the bucket, may have changed its own copy) is replaced by the value
+   * every other node has.
+   */
+  async resync(timeoutMs: number): Promise<number> {
+    const target = (await this.docs.status()).streamInfo.state.last_seq;
+    if (target === 0) return 0;
+    const iterator = await this.docs.watch({ key: ">" });
+    const timer = setTimeout(() => iterator.stop(), timeoutMs);
+    let written = 0;
+    let reached = 0;
+    try {
+      for await (const entry of iterator) {
+        if (entry.operation === "PUT") {
+          this.write(entry.key, entry.value);
+          written += 1;
+        }
+        reached = Math.max(reached, entry.revision);
+        if (reached >= target) break;
+      }
+    } finally {
+      clearTimeout(timer);
+      iterator.stop();
+    }
+    if (reached < target) throw new Error(`replica resync reached revision ${reached} of ${target} in ${timeoutMs} ms`);
+    return written;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.stopWatch?.();
@@ -134,20 +165,22 @@ export class Replica {
     this.subscribers.close();
   }
 
+  private write(key: string, value: Uint8Array): void {
+    try {
+      const record = unpack<ReplicatedRecord>(value);
+      if (record.kind === "subscriber") this.subscribers.apply(record);
+      else this.store.apply(record);
+    } catch (error) {
+      console.error(`haetae: tower document ${key} not applied: ${(error as Error).message}`);
+    }
+  }
+
   private async watch(): Promise<void> {
     const iterator = await this.docs.watch({ key: ">" });
     this.stopWatch = () => iterator.stop();
     void (async () => {
       for await (const entry of iterator) {
-        if (entry.operation === "PUT") {
-          try {
-            const record = unpack<ReplicatedRecord>(entry.value);
-            if (record.kind === "subscriber") this.subscribers.apply(record);
-            else this.store.apply(record);
-          } catch (error) {
-            console.error(`haetae: tower document ${entry.key} not applied: ${(error as Error).message}`);
-          }
-        }
+        if (entry.operation === "PUT") this.write(entry.key, entry.value);
         this.applied = Math.max(this.applied, entry.revision);
         for (const waiter of this.waiters) waiter();
         this.waiters.clear();

@@ -211,9 +211,10 @@ export async function serveTowerHost(
   };
   publish(host.state());
   const offChange = host.onChange(publish);
-  // A queue group: were two processes ever subscribed at once, one answers each call.
+  // No queue group: a stalled old leader may still be subscribed (its connection looks alive
+  // until NATS's pings time out), and a queue group would hand it some calls, never answered.
+  // Every subscriber hears each call; only the one that leads answers it.
   const calls: Subscription = nc.subscribe(names.call, {
-    queue: "tower",
     callback: (error, msg) => {
       if (error || !leads()) return; // no answer: the caller times out and retries the new leader
       void (async () => {
@@ -234,7 +235,6 @@ export async function serveTowerHost(
     },
   });
   const sli: Subscription = nc.subscribe(names.sli, {
-    queue: "tower",
     callback: (error, msg) => {
       if (error || !leads()) return;
       try {
