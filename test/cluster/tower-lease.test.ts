@@ -10,7 +10,9 @@
  */
 import { afterEach, describe, expect, it, onTestFailed } from "vitest";
 import type { Incident } from "../../src/ops/tower/model.js";
+import type { IncidentEvent } from "../../src/protocol/index.js";
 import type { ChildServer } from "../child-server.js";
+import { RawClient } from "../harness.js";
 import { POSTGRES_URL } from "../services.js";
 import { startTcpProxy } from "../tcp-proxy.js";
 import { type Cluster, eventually, startCluster } from "./cluster.js";
@@ -235,6 +237,20 @@ describe("a tower that moves between nodes (towerLead lease)", () => {
       expect(docs[0]?.incidents.map((i) => i.id).sort()).toEqual([alerted, incident.id, next.json.incident.id].sort());
       expect(docs[1]).toEqual(docs[0]);
     }, 15_000);
+
+    // A session that connects to any survivor is greeted with every open incident (the banner).
+    const open = [alerted, incident.id, next.json.incident.id].sort();
+    for (const i of survivors) {
+      const session = await RawClient.connect(cluster.nodes[i]?.wsUrl as string, chief.token);
+      cleanups.push(() => session.close());
+      await session.until(() => session.eventsOf("incident").length >= open.length);
+      expect(
+        session
+          .eventsOf("incident")
+          .map((e) => (e as IncidentEvent).incident.id)
+          .sort(),
+      ).toEqual(open);
+    }
 
     // The killed node comes back as a follower and serves the same page.
     await cluster.startNode(first, { flags: leaseFlags(admin) });
