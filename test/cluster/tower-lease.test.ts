@@ -8,7 +8,10 @@
  * The store cut lasts `STORE_CUT_MS` (6 s here, with the SLO windows scaled by 1/20 as in
  * test/ops/recovery.test.ts); `npm run soak:tower-lease` runs the same file with a 2-minute cut.
  */
+
+import { Kvm } from "@nats-io/kv";
 import { afterEach, describe, expect, it, onTestFailed } from "vitest";
+import { connectTowerNats, towerNames } from "../../src/ops/link/nats-tower-link.js";
 import type { Incident } from "../../src/ops/tower/model.js";
 import type { IncidentEvent } from "../../src/protocol/index.js";
 import type { ChildServer } from "../child-server.js";
@@ -77,6 +80,22 @@ function opsOn(url: string, token: string) {
   };
 }
 
+/** Remove the cluster's tower buckets from NATS once it is stopped (the schema is dropped by `stop`). */
+function dropBuckets(cluster: Cluster): void {
+  cleanups.push(async () => {
+    const names = towerNames(cluster.busUrl);
+    const nc = await connectTowerNats(cluster.busUrl, "lease-test-cleanup");
+    const kvm = new Kvm(nc);
+    for (const bucket of [names.leaseBucket, names.feedBucket, names.docsBucket]) {
+      await kvm
+        .open(bucket)
+        .then((kv) => kv.destroy())
+        .catch(() => false);
+    }
+    await nc.close();
+  });
+}
+
 /** On failure, print the end of what each node printed (why it died, what it logged). */
 function explainFailure(cluster: Cluster): void {
   onTestFailed(() => {
@@ -143,6 +162,7 @@ describe("a tower that moves between nodes (towerLead lease)", () => {
       { flags: leaseFlags(admin) },
       { flags: leaseFlags(admin) },
     ]);
+    dropBuckets(cluster);
     cleanups.push(() => cluster.stop());
     explainFailure(cluster);
     const urls = () => cluster.nodes.map((n) => n.url);
@@ -324,6 +344,7 @@ describe("a tower that moves between nodes (towerLead lease)", () => {
       ];
       const node = { store: viaProxy.toString(), flags: leaseFlags(admin, scaled) };
       const cluster = await startCluster(3, [node, node, node]);
+      dropBuckets(cluster);
       cleanups.push(() => cluster.stop());
       explainFailure(cluster);
       const urls = cluster.nodes.map((n) => n.url);
