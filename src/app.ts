@@ -2,6 +2,7 @@
 import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { NatsConnection } from "@nats-io/transport-node";
 import type { Bus } from "./bus/bus.js";
 import { MemoryBus } from "./bus/memory-bus.js";
 import { NatsBus } from "./bus/nats-bus.js";
@@ -16,15 +17,25 @@ import { createOpsRoutes } from "./gateway/ops-routes.js";
 import { WsGateway } from "./gateway/ws-gateway.js";
 import { LEVEL_EFFECTS, LoadLevels, sampleProcess } from "./guard/load-levels.js";
 import { ReceiptCoalescer } from "./guard/receipt-coalescer.js";
+import { openDocsBucket, Replica, Replicator } from "./ops/link/nats-replication.js";
+import {
+  connectTowerNats,
+  NatsTowerLink,
+  serveTowerHost,
+  type TowerNames,
+  towerNames,
+} from "./ops/link/nats-tower-link.js";
 import { localTowerApi, remoteTowerApi, type TowerLink } from "./ops/link/tower-api.js";
+import { TowerLease } from "./ops/link/tower-lease.js";
 import { TowerMirror } from "./ops/link/tower-mirror.js";
+import { startTowerService, type TowerService } from "./ops/link/tower-service.js";
 import { Metrics } from "./ops/metrics.js";
 import { ensureCanaryAccounts } from "./ops/monitoring/canary-accounts.js";
 import { createMonitoring, type Monitoring } from "./ops/monitoring/monitoring.js";
 import { localBaseUrl } from "./ops/monitoring/probe-runner.js";
 import { type PropagationNode, startPropagation } from "./ops/propagation/propagation-node.js";
 import { type SliEvent, SliRecorder } from "./ops/sli-recorder.js";
-import { claimPageIdentity } from "./ops/tower/page-identity.js";
+import { claimPageIdentity, type PageIdentity } from "./ops/tower/page-identity.js";
 import { Tower } from "./ops/tower/tower.js";
 import { securePrivateFolder } from "./store/data-folder.js";
 import { openPostgresStore } from "./store/postgres/postgres-store.js";
@@ -116,8 +127,132 @@ export interface StartOptions {
 /** How often a linked node hands its SLI events to the tower. */
 const SLI_REPORT_MS = 500;
 
-/** Start a node with this configuration and resolve once it listens. */
+/**
+ * Start a node with this configuration and resolve once it listens. With `towerLead: "lease"`
+ * (scale-out on NATS) the node reaches the tower through NATS and, while `tower` is on, contends
+ * for the lease that makes one node at a time run it (`startLeasedNode`).
+ */
 export async function startApp(config: Config, options: StartOptions = {}): Promise<App> {
+  if (config.towerLead === "lease" && !options.towerLink) return startLeasedNode(config);
+  return startNode(config, options);
+}
+
+/**
+ * A node of a cluster whose tower moves: its chat side always talks to "the tower" through NATS
+ * (even while it leads), every node keeps a replica of the tower's documents in its own
+ * `ops.sqlite`, and the node holding the lease also runs the tower service from that replica and
+ * serves it over NATS, until it loses the lease.
+ */
+async function startLeasedNode(config: Config): Promise<App> {
+  if (config.bus === "memory") throw new Error('towerLead "lease" needs a NATS bus (--bus nats://…)');
+  const names = towerNames(config.bus);
+  const nc = await connectTowerNats(config.bus, `haetae-tower-${randomUUID().slice(0, 8)}`);
+  const closers: (() => Promise<void> | void)[] = [() => nc.close()];
+  const closeAll = async () => {
+    for (const close of closers.splice(0).reverse()) {
+      try {
+        await close();
+      } catch (error) {
+        console.error("haetae: closing the tower's NATS parts:", (error as Error).message);
+      }
+    }
+  };
+  try {
+    const link = await NatsTowerLink.open(nc, names);
+    closers.push(() => link.close());
+    const app = await startNode(config, { towerLink: link });
+    closers.push(() => app.stop());
+    const replica = await Replica.open(nc, names, config.data);
+    closers.push(() => replica.close());
+    if (config.tower === "on") {
+      // Claimed while the store answers (at start); a leader elected during a store outage reuses it.
+      const identity = await claimPageIdentity(
+        app.ctx.store,
+        config.towerComponents.map((c) => c.id),
+        new Date(),
+      );
+      const leadership = await contendForTower(config, { nc, names, replica, identity, url: app.url });
+      closers.push(() => leadership.stop());
+    }
+    return { ...app, stop: closeAll };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
+
+/** Contend for the tower's lease; while it holds it, run the tower service and serve it over NATS. */
+async function contendForTower(
+  config: Config,
+  parts: { nc: NatsConnection; names: TowerNames; replica: Replica; identity: PageIdentity; url: string },
+): Promise<{ stop(): Promise<void> }> {
+  const { nc, names, replica } = parts;
+  const docs = await openDocsBucket(nc, names);
+  let service: TowerService | undefined;
+  let stopServing: (() => Promise<void>) | undefined;
+  let transition: Promise<void> = Promise.resolve();
+  let stopped = false;
+  const lead = async () => {
+    if (service || !lease.leads()) return;
+    // Every document the last leader replicated is in this node's files, as the bucket has it,
+    // before its tower loads them.
+    await replica.caughtUp(config.towerLeaseTtlMs);
+    const resynced = await replica.resync(config.towerLeaseTtlMs);
+    if (!lease.leads()) return;
+    const replicator = new Replicator(docs, () => lease.leads());
+    service = await startTowerService(
+      { ...config, statusPort: 0 }, // every node serves the page from the feed on its own port
+      {
+        sli: new SliRecorder(),
+        identity: parts.identity,
+        onSave: (record) => replicator.record(record),
+        onSubscriberChange: (record) => replicator.record(record),
+      },
+    );
+    if (config.publicUrl === "") service.tower.setPage({ url: parts.url });
+    stopServing = await serveTowerHost(nc, names, {
+      host: service.host,
+      leads: () => lease.leads(),
+      beforeReply: () => replicator.flush(),
+    });
+    console.warn(`haetae: this node leads the control tower (${resynced} documents, revision ${replica.revision})`);
+  };
+  const follow = async () => {
+    if (!service) return;
+    const stopping = service;
+    service = undefined;
+    await stopServing?.();
+    stopServing = undefined;
+    await stopping.close();
+    console.warn("haetae: this node no longer leads the control tower");
+  };
+  const lease = await TowerLease.open(nc, names.leaseBucket, {
+    holder: parts.url,
+    ttlMs: config.towerLeaseTtlMs,
+    onChange: (leading) => {
+      transition = transition
+        .then(() => (leading ? lead() : follow()))
+        .catch(async (error: Error) => {
+          console.error(`haetae: the tower did not start here, giving the lease up: ${error.message}`);
+          await follow().catch(() => {});
+          await lease.stop();
+          // Another candidate takes it meanwhile; this one tries again after a TTL.
+          if (!stopped) setTimeout(() => !stopped && lease.start(), config.towerLeaseTtlMs).unref();
+        });
+    },
+  });
+  lease.start();
+  return {
+    async stop() {
+      stopped = true;
+      await lease.stop();
+      await transition;
+      await follow();
+    },
+  };
+}
+
+async function startNode(config: Config, options: StartOptions): Promise<App> {
   const link = options.towerLink;
   const nodeId = randomUUID();
   // Before anything writes there: the chat store, the tower, the canaries, the subscribers.

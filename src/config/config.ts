@@ -117,6 +117,8 @@ export const configSchema = z.strictObject({
   degradationFloor: int(0, 4).default(0),
   adminUsernames: z.string().max(10_000).default(""),
   tower: z.enum(["on", "off"]).default("on"),
+  towerLead: z.enum(["local", "lease"]).default("local"),
+  towerLeaseTtlMs: int(1000, 600_000).default(6000),
   alertToken: z.string().max(1000).default(""),
   severityRules: severityRulesSetting,
   towerComponents: towerComponentsSetting,

@@ -3,7 +3,9 @@ import type { Registry } from "prom-client";
 import type { Config } from "../../config/config.js";
 import { type PropagationConfig, type PropagationNode, startPropagation } from "../propagation/propagation-node.js";
 import type { SubscriberSignups } from "../propagation/subscriber-signups.js";
+import type { SubscriberRecord } from "../propagation/subscriber-store.js";
 import type { SliRecorder } from "../sli-recorder.js";
+import type { OpsRecord } from "../tower/ops-store.js";
 import type { PageIdentity } from "../tower/page-identity.js";
 import { Tower, type TowerConfig } from "../tower/tower.js";
 import { localSignups } from "./tower-api.js";
@@ -16,6 +18,10 @@ export interface TowerServiceOptions {
   identity: PageIdentity;
   registry?: Registry;
   now?: () => Date;
+  /** Hears every document the tower saves (a cluster's leader replicates them to the other nodes). */
+  onSave?: (record: OpsRecord) => void;
+  /** Hears every change to the subscriber file (replicated with the documents). */
+  onSubscriberChange?: (record: SubscriberRecord) => void;
 }
 
 /** A running tower service. */
@@ -44,11 +50,12 @@ export async function startTowerService(
     registry: options.registry,
     identity: options.identity,
     now: options.now,
+    onSave: options.onSave,
   });
   if (config.publicUrl !== "") tower.setPage({ url: config.publicUrl.replace(/\/+$/, "") });
   let propagation: PropagationNode;
   try {
-    propagation = await startPropagation(config, {});
+    propagation = await startPropagation(config, { onSubscriberChange: options.onSubscriberChange });
   } catch (error) {
     tower.close();
     throw error;

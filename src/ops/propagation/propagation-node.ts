@@ -10,7 +10,7 @@ import { startStatusServer, statusServerPort } from "../status/status-server.js"
 import type { TowerFeed } from "../tower/model.js";
 import { Propagation, type PropagationDeps, splitList } from "./propagation.js";
 import type { SubscriberSignups } from "./subscriber-signups.js";
-import { SubscriberStore } from "./subscriber-store.js";
+import { type SubscriberRecord, SubscriberStore } from "./subscriber-store.js";
 
 /** The configuration keys propagation reads. */
 export type PropagationConfig = Pick<
@@ -67,13 +67,17 @@ export type TowerPlace = { tower: "here" } | { tower: "elsewhere"; link: Pick<To
 /** Open the subscriber file (where the tower is), build the page and the fan-out, and start the status listener if configured. */
 export async function startPropagation(
   config: PropagationConfig,
-  deps: Pick<PropagationDeps, "ctx" | "sessions" | "onDelivery"> & { place?: TowerPlace },
+  deps: Pick<PropagationDeps, "ctx" | "sessions" | "onDelivery"> & {
+    place?: TowerPlace;
+    /** Hears every change to the subscriber file (a cluster's leader replicates them). */
+    onSubscriberChange?: (record: SubscriberRecord) => void;
+  },
 ): Promise<PropagationNode> {
   const place = deps.place ?? { tower: "here" };
   const here = place.tower === "here";
   const page = new StatusPage(config.data, config.statusLocale, undefined, { staticCopies: here });
   const subscribers = here
-    ? new SubscriberStore(config.data, config.subscriberLimit, config.subscriberPendingLimit)
+    ? new SubscriberStore(config.data, config.subscriberLimit, config.subscriberPendingLimit, deps.onSubscriberChange)
     : undefined;
   const propagation = new Propagation({
     ctx: deps.ctx,

@@ -19,7 +19,17 @@ export interface Subscriber {
   expiresAt: string;
 }
 
-interface Row {
+/**
+ * One subscriber's row as stored, or its removal (`row` null): what a cluster's leader copies to
+ * the other nodes (src/ops/link/nats-replication.ts), and what `apply` writes into a replica.
+ */
+export interface SubscriberRecord {
+  kind: "subscriber";
+  id: string;
+  row: SubscriberRow | null;
+}
+
+export interface SubscriberRow {
   id: string;
   url: string;
   components: string;
@@ -28,6 +38,18 @@ interface Row {
   confirmed_at: string | null;
   expires_at: string | null;
   confirm_hash: string | null;
+}
+
+function fromRow(row: SubscriberRow): Subscriber {
+  return {
+    id: row.id,
+    url: row.url,
+    components: JSON.parse(row.components) as string[],
+    secret: row.secret,
+    createdAt: row.created_at,
+    confirmedAt: row.confirmed_at,
+    expiresAt: row.expires_at ?? row.created_at,
+  };
 }
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest();
@@ -55,10 +77,12 @@ export class SubscriberStore {
   private readonly confirmHashes = new Map<string, Buffer>();
   private confirmed = 0;
 
+  /** `onChange` hears every row written or removed (a cluster's leader replicates them). */
   constructor(
     dataDir: string,
     private readonly limit: number,
     private readonly pendingLimit = 1000,
+    private onChange?: (record: SubscriberRecord) => void,
   ) {
     makePrivateFolder(dataDir);
     this.db = openPrivateDatabase(join(dataDir, "subscribers.sqlite"));
@@ -81,16 +105,8 @@ export class SubscriberStore {
         this.db.pragma("user_version = 1");
       })();
     }
-    for (const row of this.db.prepare("SELECT * FROM subscribers ORDER BY created_at").all() as Row[]) {
-      this.remember({
-        id: row.id,
-        url: row.url,
-        components: JSON.parse(row.components) as string[],
-        secret: row.secret,
-        createdAt: row.created_at,
-        confirmedAt: row.confirmed_at,
-        expiresAt: row.expires_at ?? row.created_at,
-      });
+    for (const row of this.db.prepare("SELECT * FROM subscribers ORDER BY created_at").all() as SubscriberRow[]) {
+      this.remember(fromRow(row));
       if (row.confirm_hash) this.confirmHashes.set(row.id, Buffer.from(row.confirm_hash, "hex"));
     }
     this.sweep(new Date());
@@ -135,6 +151,7 @@ export class SubscriberStore {
       );
     this.remember(subscriber);
     this.confirmHashes.set(subscriber.id, hash);
+    this.announce(subscriber.id);
     return { subscriber, token };
   }
 
@@ -156,6 +173,7 @@ export class SubscriberStore {
     subscriber.confirmedAt = now.toISOString();
     this.db.prepare("UPDATE subscribers SET confirmed_at = ? WHERE id = ?").run(subscriber.confirmedAt, id);
     this.confirmed += 1;
+    this.announce(id);
     return subscriber;
   }
 
@@ -236,6 +254,52 @@ export class SubscriberStore {
     this.byId.delete(id);
     this.confirmHashes.delete(id);
     if (subscriber.confirmedAt !== null) this.confirmed -= 1;
+    this.onChange?.({ kind: "subscriber", id, row: null });
+  }
+
+  /** Tell `onChange` the row of `id` as it is now stored. */
+  private announce(id: string): void {
+    if (!this.onChange) return;
+    const row = this.db.prepare("SELECT * FROM subscribers WHERE id = ?").get(id) as SubscriberRow | undefined;
+    this.onChange({ kind: "subscriber", id, row: row ?? null });
+  }
+
+  /** Write a row saved elsewhere (a replica of the leader's file), or remove it; `onChange` does not hear it. */
+  apply(record: SubscriberRecord): void {
+    const onChange = this.onChange;
+    this.onChange = undefined;
+    try {
+      const existing = this.byId.get(record.id);
+      if (existing) {
+        this.byId.delete(record.id);
+        this.confirmHashes.delete(record.id);
+        if (existing.confirmedAt !== null) this.confirmed -= 1;
+      }
+      if (record.row === null) {
+        this.db.prepare("DELETE FROM subscribers WHERE id = ?").run(record.id);
+        return;
+      }
+      const row = record.row;
+      this.db
+        .prepare(
+          `INSERT OR REPLACE INTO subscribers (id, url, components, secret, created_at, confirmed_at, expires_at, confirm_hash)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          record.id,
+          row.url,
+          row.components,
+          row.secret,
+          row.created_at,
+          row.confirmed_at,
+          row.expires_at,
+          row.confirm_hash,
+        );
+      this.remember(fromRow({ ...row, id: record.id }));
+      if (row.confirm_hash) this.confirmHashes.set(record.id, Buffer.from(row.confirm_hash, "hex"));
+    } finally {
+      this.onChange = onChange;
+    }
   }
 }
 

@@ -34,6 +34,17 @@ export interface TowerState {
   manualStatuses: Map<string, { status: ComponentStatus; updatedAt: string }>;
 }
 
+/**
+ * One saved document, as the store wrote it: what a cluster's leader copies to the other nodes
+ * (src/ops/link/nats-replication.ts), and what `apply` writes into a replica. Upserts only:
+ * applying a record twice, or an older one before a newer, ends in the newer.
+ */
+export type OpsRecord =
+  | { kind: "alert"; alert: Alert }
+  | { kind: "incident"; incident: Incident; number: number; text: string }
+  | { kind: "maintenance"; maintenance: Maintenance }
+  | { kind: "component"; id: string; status: ComponentStatus; at: string };
+
 /** A search hit: the incident and the text it was found in. */
 export interface TextHit {
   incidentId: string;
@@ -49,7 +60,11 @@ export interface TextHit {
 export class OpsStore {
   private readonly db: Database.Database;
 
-  constructor(dataDir: string) {
+  /** `onSave` hears every document after it is written (a leader replicates them). */
+  constructor(
+    dataDir: string,
+    private onSave?: (record: OpsRecord) => void,
+  ) {
     makePrivateFolder(dataDir);
     this.db = openPrivateDatabase(join(dataDir, "ops.sqlite"));
     this.db.pragma("journal_mode = WAL");
@@ -98,6 +113,7 @@ export class OpsStore {
          ON CONFLICT(id) DO UPDATE SET state = excluded.state, last_fired_at = excluded.last_fired_at, doc = excluded.doc`,
       )
       .run(alert.id, alert.dedupKey, alert.state, alert.lastFiredAt, JSON.stringify(alert));
+    this.onSave?.({ kind: "alert", alert });
   }
 
   /** Store an incident and its searchable text in one transaction. */
@@ -112,6 +128,7 @@ export class OpsStore {
       this.db.prepare("DELETE FROM incident_text WHERE incident_id = ?").run(incident.id);
       this.db.prepare("INSERT INTO incident_text (incident_id, body) VALUES (?, ?)").run(incident.id, searchText);
     })();
+    this.onSave?.({ kind: "incident", incident, number, text: searchText });
   }
 
   saveMaintenance(maintenance: Maintenance): void {
@@ -121,6 +138,7 @@ export class OpsStore {
          ON CONFLICT(id) DO UPDATE SET ends_at = excluded.ends_at, doc = excluded.doc`,
       )
       .run(maintenance.id, maintenance.endsAt, JSON.stringify(maintenance));
+    this.onSave?.({ kind: "maintenance", maintenance });
   }
 
   saveComponentStatus(id: string, status: ComponentStatus, at: string): void {
@@ -130,6 +148,21 @@ export class OpsStore {
          ON CONFLICT(id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at`,
       )
       .run(id, status, at);
+    this.onSave?.({ kind: "component", id, status, at });
+  }
+
+  /** Write a record saved elsewhere (a replica of the leader's store); `onSave` does not hear it. */
+  apply(record: OpsRecord): void {
+    const onSave = this.onSave;
+    this.onSave = undefined;
+    try {
+      if (record.kind === "alert") this.saveAlert(record.alert);
+      else if (record.kind === "incident") this.saveIncident(record.incident, record.number, record.text);
+      else if (record.kind === "maintenance") this.saveMaintenance(record.maintenance);
+      else this.saveComponentStatus(record.id, record.status, record.at);
+    } finally {
+      this.onSave = onSave;
+    }
   }
 
   /**

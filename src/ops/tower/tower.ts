@@ -24,7 +24,7 @@ import type {
   TowerFeed,
   UserRole,
 } from "./model.js";
-import { OpsStore } from "./ops-store.js";
+import { type OpsRecord, OpsStore } from "./ops-store.js";
 import type { PageIdentity } from "./page-identity.js";
 import { registerTowerMetrics, type TowerStats, towerStats } from "./stats.js";
 import { SYSTEM, TowerCore } from "./tower-core.js";
@@ -45,6 +45,8 @@ export interface TowerOptions {
   /** The page id and components' creation times (`claimPageIdentity`). */
   identity: PageIdentity;
   now?: () => Date;
+  /** Hears every document the tower saves, after it is written (a cluster's leader replicates them). */
+  onSave?: (record: OpsRecord) => void;
 }
 
 /** Who acts, as the ops API knows them. */
@@ -70,7 +72,7 @@ export class Tower implements TowerFeed {
 
   constructor(options: TowerOptions) {
     const now = options.now ?? (() => new Date());
-    this.store = new OpsStore(options.dataDir);
+    this.store = new OpsStore(options.dataDir, options.onSave);
     this.meter = new ImpactMeter(options.sli, options.config.impactLookbackMs, () => now().getTime());
     this.quietMs = options.config.resolveQuietMs;
     this.core = new TowerCore(

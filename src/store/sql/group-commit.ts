@@ -161,12 +161,14 @@ export class GroupCommit {
         const at = i;
         if (kind?.name !== undefined && connection.runGroup) {
           // Even a group of one: one request to the writer instead of one per statement.
-          const group = connection.runGroup(kind as typeof kind & { name: string }, inputs);
-          grouped.push(
-            group.then((results) => {
-              for (const [k, r] of results.entries()) outcomes[at + k] = r;
-            }),
-          );
+          const group = connection.runGroup(kind as typeof kind & { name: string }, inputs).then((results) => {
+            for (const [k, r] of results.entries()) outcomes[at + k] = r;
+          });
+          // Observed by allSettled below, unless a later statement of the batch throws first and
+          // the batch is rolled back without waiting for it: its failure (the same cut, "no write
+          // transaction is open") must not be an unhandled rejection, which ends the process.
+          group.catch(() => undefined);
+          grouped.push(group);
         } else if (kind && end - i > 1) {
           for (const [k, r] of (await runGroup(connection.exec, kind, inputs)).entries()) outcomes[at + k] = r;
         } else {
