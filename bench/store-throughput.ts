@@ -1,9 +1,11 @@
 /**
  * @module Benchmark: messages committed per second and commit latency of the store's write path
  * (group commit) on SQLite and PostgreSQL, at several numbers of concurrent writers, against the
- * peer it replaces: one transaction per message, measured in the same run.
+ * peer it replaces: one transaction per message, measured in the same run. On PostgreSQL also the
+ * ceiling: plain multi-row INSERTs into a scratch table (256 rows a statement, 4 connections), and
+ * the group commit's ratio to it.
  *
- * Usage: npm run bench:store -- [--seconds 3] [--postgres postgres://postgres@127.0.0.1:5432/test]
+ * Usage: npm run bench:store -- [--seconds 3] [--postgres postgres://postgres@127.0.0.1:5432/test] [--postgres-only]
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,6 +21,7 @@ const { values } = parseArgs({
   options: {
     seconds: { type: "string", default: "3" },
     postgres: { type: "string", default: "postgres://postgres@127.0.0.1:5432/test" },
+    "postgres-only": { type: "boolean", default: false },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -137,17 +140,61 @@ async function postgresPeer(url: string, schema: string, writers: number): Promi
   return row;
 }
 
+/** Rows a statement and connections of the batched-INSERT ceiling. */
+const CEILING_ROWS = 256;
+const CEILING_CONNECTIONS = 4;
+
+/**
+ * The ceiling: what PostgreSQL takes as plain multi-row INSERTs (CEILING_ROWS rows a statement,
+ * each statement its own durable commit, CEILING_CONNECTIONS connections at once) into a scratch
+ * table with the messages table's two unique keys. Reported as rows/s; "writers" is connections.
+ */
+async function postgresCeiling(url: string, schema: string): Promise<Row> {
+  const pool = new pg.Pool({ connectionString: url, max: CEILING_CONNECTIONS, options: `-c search_path=${schema}` });
+  await pool.query(
+    "CREATE TABLE IF NOT EXISTS ceiling_messages (conversation_id TEXT, seq INTEGER, id TEXT UNIQUE, sender_id TEXT, client_msg_id TEXT, text TEXT, created_at TEXT, PRIMARY KEY (conversation_id, seq))",
+  );
+  await pool.query("CREATE UNIQUE INDEX IF NOT EXISTS ceiling_client ON ceiling_messages (sender_id, client_msg_id)");
+  const values = Array.from({ length: CEILING_ROWS }, (_, r) => {
+    const k = r * 7;
+    return `($${k + 1}, $${k + 2}, $${k + 3}, $${k + 4}, $${k + 5}, $${k + 6}, $${k + 7})`;
+  }).join(", ");
+  const sql = `INSERT INTO ceiling_messages VALUES ${values}`;
+  const latencies: number[] = [];
+  let rowsWritten = 0;
+  const deadline = performance.now() + SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: CEILING_CONNECTIONS }, async (_, c) => {
+      for (let n = 0; performance.now() < deadline; n++) {
+        const params: unknown[] = [];
+        const at = new Date().toISOString();
+        for (let r = 0; r < CEILING_ROWS; r++) {
+          const seq = n * CEILING_ROWS + r + 1;
+          params.push(`c${c}`, seq, `m${c}-${seq}`, "bench", `k${c}-${seq}`, `benchmark message ${seq}`, at);
+        }
+        const started = performance.now();
+        await pool.query(sql, params);
+        latencies.push(performance.now() - started);
+        rowsWritten += CEILING_ROWS;
+      }
+    }),
+  );
+  await pool.end();
+  latencies.sort((a, b) => a - b);
+  return {
+    store: `postgres, batched INSERT of ${CEILING_ROWS} rows (ceiling)`,
+    writers: CEILING_CONNECTIONS,
+    perSecond: rowsWritten / SECONDS,
+    p50: quantile(latencies, 0.5),
+    p99: quantile(latencies, 0.99),
+  };
+}
+
 const dir = mkdtempSync(join(tmpdir(), "haetae-bench-store-"));
 const schema = `haetae_bench_${Date.now()}`;
 const rows: Row[] = [];
 try {
-  const sqlite = openSqliteStore(dir);
-  rows.push(...(await benchStore("sqlite (group commit)", sqlite, "s")));
-  await sqlite.close();
-  const sqliteSingle = openSqliteStore(dir, { maxBatch: 1 });
-  rows.push(...(await benchStore("sqlite (same append, one commit per message)", sqliteSingle, "s1")));
-  await sqliteSingle.close();
-  for (const writers of CONCURRENCY) rows.push(await sqlitePeer(dir, writers));
+  if (!values["postgres-only"]) await benchSqlite();
   const url = new URL(values.postgres);
   url.searchParams.set("schema", schema);
   const postgres = await openPostgresStore(url.toString());
@@ -157,12 +204,23 @@ try {
   rows.push(...(await benchStore("postgres (same append, one commit per message)", postgresSingle, "p1")));
   await postgresSingle.close();
   for (const writers of CONCURRENCY) rows.push(await postgresPeer(values.postgres, schema, writers));
+  rows.push(await postgresCeiling(values.postgres, schema));
 } finally {
   rmSync(dir, { recursive: true, force: true });
   const admin = new pg.Client({ connectionString: values.postgres });
   await admin.connect();
   await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   await admin.end();
+}
+
+async function benchSqlite(): Promise<void> {
+  const sqlite = openSqliteStore(dir);
+  rows.push(...(await benchStore("sqlite (group commit)", sqlite, "s")));
+  await sqlite.close();
+  const sqliteSingle = openSqliteStore(dir, { maxBatch: 1 });
+  rows.push(...(await benchStore("sqlite (same append, one commit per message)", sqliteSingle, "s1")));
+  await sqliteSingle.close();
+  for (const writers of CONCURRENCY) rows.push(await sqlitePeer(dir, writers));
 }
 
 console.log(`seconds=${SECONDS} per setting; latency = call to commit`);
@@ -178,4 +236,15 @@ for (const row of rows) {
   console.log(
     `| ${row.store} | ${row.writers} | ${row.perSecond.toFixed(0)} | ${row.p50.toFixed(2)} | ${row.p99.toFixed(2)} | ${ratio} |`,
   );
+}
+const ceiling = rows.find((r) => r.store.includes("(ceiling)"));
+if (ceiling) {
+  console.log(
+    `\npostgres group commit vs the batched-INSERT ceiling (${ceiling.perSecond.toFixed(0)} rows/s, target ≥ 0.5×):`,
+  );
+  for (const row of rows.filter((r) => r.store === "postgres (group commit)")) {
+    console.log(
+      `  ${row.writers} writers: ${row.perSecond.toFixed(0)} appends/s = ${(row.perSecond / ceiling.perSecond).toFixed(2)}×`,
+    );
+  }
 }
