@@ -326,6 +326,7 @@ async function appendMessages(db: SqlExecutor, inputs: readonly AppendMessageInp
 /** The message append as a batchable write: alone, the one-statement-per-step path; in a group, `appendMessages`. */
 export const APPEND_MESSAGE: BatchableWrite<AppendMessageInput, Appended> = {
   name: "appendMessages",
+  locksOf: (input) => [input.conversationId],
   runOne: appendMessage,
   runMany: appendMessages,
 };
