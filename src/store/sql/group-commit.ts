@@ -72,18 +72,19 @@ const QUEUE_FULL = new HaetaeError("overloaded", "Too many writes are waiting fo
  * is shared by more writes.
  *
  * Up to `maxInFlight` batches run at once, each on a lane (a connection) of its own (SQLite has
- * one). Each batch first locks the conversations its writes name (`BatchConnection.lock`), and
- * batches take their locks one after another, in the order they were formed: two batches of
- * this node that touch one conversation change it in queue order (a client's pipelined sends
- * keep their order), while batches on different conversations run side by side.
+ * one). Each batch first locks the conversations its writes name (`BatchConnection.lock`); a
+ * write naming a conversation that a running batch of this node holds waits in the queue for a
+ * later batch. So batches of one node never share a conversation, a conversation's writes are
+ * committed in queue order (a client's pipelined sends keep their order), and batches on other
+ * conversations run side by side.
  */
 export class GroupCommit {
   private queue: Pending[] = [];
   private scheduled = false;
   /** Batches running, by lane. */
   private readonly running = new Map<number, Promise<void>>();
-  /** Settles when the newest batch has its locks: the next one takes its own after that. */
-  private locked: Promise<void> = Promise.resolve();
+  /** The conversations each running batch locks, by lane. */
+  private readonly held = new Map<number, Set<string>>();
 
   constructor(
     /** A connection on `lane` (0 … maxInFlight − 1). */
@@ -124,7 +125,7 @@ export class GroupCommit {
   async drain(): Promise<void> {
     while (this.queue.length > 0 || this.running.size > 0) {
       this.flush();
-      await Promise.race(this.running.values());
+      if (this.running.size > 0) await Promise.race(this.running.values());
     }
   }
 
@@ -146,9 +147,13 @@ export class GroupCommit {
   private flush(): void {
     for (let lane = 0; lane < this.maxInFlight && this.queue.length > 0; lane++) {
       if (this.running.has(lane)) continue;
-      const batch = this.queue.splice(0, this.maxBatch);
-      const done = this.commitBatch(lane, batch).then((settle) => {
+      const batch = this.nextBatch();
+      if (batch.length === 0) return;
+      const keys = new Set<string>();
+      for (const item of batch) for (const key of item.locks ?? []) keys.add(key);
+      const done = this.commitBatch(lane, batch, keys).then((settle) => {
         this.running.delete(lane);
+        this.held.delete(lane);
         // The next batch (what queued while this one committed) goes to the database before this
         // one's writers hear back: settling a thousand sends takes the event loop tens of
         // milliseconds, which the database would otherwise spend idle.
@@ -156,53 +161,49 @@ export class GroupCommit {
         settle();
       });
       this.running.set(lane, done);
+      this.held.set(lane, keys);
     }
   }
 
-  /** A place in the line of batches taking their locks: after the batch formed before this one. */
-  private lockTurn(): { previous: Promise<void>; release: () => void } {
-    const previous = this.locked;
-    let release = () => undefined as void;
-    this.locked = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    return { previous, release };
+  /**
+   * The next batch: queued writes in order, up to `maxBatch`, leaving (in the queue, in order)
+   * those whose conversations a running batch of this node holds. They would only wait for its
+   * locks inside the database; left for a later batch, they make that one larger instead, and
+   * the lanes go to conversations that can move.
+   */
+  private nextBatch(): Pending[] {
+    if (this.running.size === 0) return this.queue.splice(0, this.maxBatch);
+    const busy = new Set<string>();
+    for (const keys of this.held.values()) for (const key of keys) busy.add(key);
+    const batch: Pending[] = [];
+    const left: Pending[] = [];
+    for (const item of this.queue) {
+      if (batch.length < this.maxBatch && !item.locks?.some((key) => busy.has(key))) batch.push(item);
+      else left.push(item);
+    }
+    this.queue = left;
+    return batch;
   }
 
-  /** BEGIN and the batch's locks, once the batch formed before it has its own. */
-  private async takeLocks(
-    connection: BatchConnection,
-    batch: Pending[],
-    turn: { previous: Promise<void>; release: () => void },
-  ): Promise<void> {
-    try {
-      await turn.previous;
-      await connection.begin();
-      if (!connection.lock) return;
-      const keys = new Set<string>();
-      for (const item of batch) for (const key of item.locks ?? []) keys.add(key);
-      if (keys.size > 0) await connection.lock([...keys].sort());
-    } finally {
-      turn.release();
-    }
+  /** BEGIN, then the batch's locks. */
+  private async takeLocks(connection: BatchConnection, keys: Set<string>): Promise<void> {
+    await connection.begin();
+    if (connection.lock && keys.size > 0) await connection.lock([...keys].sort());
   }
 
   /** Run one batch; gives back what settles its writes, to be called once it has committed or failed. */
-  private async commitBatch(lane: number, batch: Pending[]): Promise<() => void> {
-    // Taken now, while batches are formed one after another, not after an await.
-    const turn = this.lockTurn();
+  private async commitBatch(lane: number, batch: Pending[], keys: Set<string>): Promise<() => void> {
     let connection: BatchConnection;
     try {
       connection = await this.acquire(lane);
     } catch (error) {
-      turn.release();
       return () => {
         for (const item of batch) item.reject(this.onFailure(error));
       };
     }
     const outcomes: Outcome[] = [];
     try {
-      await this.takeLocks(connection, batch, turn);
+      await this.takeLocks(connection, keys);
       // Groups that run where the connection is (SQLite's writer thread) are not awaited one by
       // one: requests run there in the order they were posted, so the groups and the COMMIT go
       // out together and the thread goes from one to the next without waiting for this thread.
