@@ -66,7 +66,18 @@ async function drive(
   };
 }
 
-async function benchStore(name: string, store: Store, tag: string): Promise<Row[]> {
+/**
+ * `writers` loops on each concurrency setting, each appending to a conversation of its own; with
+ * several stores (nodes on one database), writer w goes through store w mod n.
+ */
+async function benchStore(
+  name: string,
+  one: Store | Store[],
+  tag: string,
+  concurrency: readonly number[] = CONCURRENCY,
+): Promise<Row[]> {
+  const stores = Array.isArray(one) ? one : [one];
+  const store = stores[0] as Store;
   const userId = `bench-${tag}`;
   await store.createUser({
     id: userId,
@@ -76,7 +87,7 @@ async function benchStore(name: string, store: Store, tag: string): Promise<Row[
     createdAt: new Date().toISOString(),
   });
   const rows: Row[] = [];
-  for (const writers of CONCURRENCY) {
+  for (const writers of concurrency) {
     // One conversation per writer, as users in different chats; seq allocation never waits on another writer.
     const conversations: string[] = [];
     for (let w = 0; w < writers; w++) {
@@ -92,7 +103,7 @@ async function benchStore(name: string, store: Store, tag: string): Promise<Row[
     }
     rows.push(
       await drive(name, writers, (w, n) =>
-        store.appendMessage({
+        (stores[w % stores.length] as Store).appendMessage({
           id: `${tag}-${writers}-${w}-${n}`,
           conversationId: conversations[w] as string,
           senderId: userId,
@@ -199,7 +210,10 @@ try {
   url.searchParams.set("schema", schema);
   const postgres = await openPostgresStore(url.toString());
   rows.push(...(await benchStore("postgres (group commit)", postgres, "p")));
-  await postgres.close();
+  // Three nodes' stores on the one database, the 256 writers spread over them.
+  const three = [postgres, await openPostgresStore(url.toString()), await openPostgresStore(url.toString())];
+  rows.push(...(await benchStore("postgres (group commit), 3 stores", three, "p3", [256])));
+  for (const store of three) await store.close();
   const postgresSingle = await openPostgresStore(url.toString(), { maxBatch: 1 });
   rows.push(...(await benchStore("postgres (same append, one commit per message)", postgresSingle, "p1")));
   await postgresSingle.close();
@@ -242,9 +256,9 @@ if (ceiling) {
   console.log(
     `\npostgres group commit vs the batched-INSERT ceiling (${ceiling.perSecond.toFixed(0)} rows/s, target ≥ 0.5×):`,
   );
-  for (const row of rows.filter((r) => r.store === "postgres (group commit)")) {
+  for (const row of rows.filter((r) => r.store.startsWith("postgres (group commit)"))) {
     console.log(
-      `  ${row.writers} writers: ${row.perSecond.toFixed(0)} appends/s = ${(row.perSecond / ceiling.perSecond).toFixed(2)}×`,
+      `  ${row.store.includes("3 stores") ? "3 stores, " : ""}${row.writers} writers: ${row.perSecond.toFixed(0)} appends/s = ${(row.perSecond / ceiling.perSecond).toFixed(2)}×`,
     );
   }
 }
