@@ -3,7 +3,6 @@ import type {
   Conversation,
   ConversationReport,
   ConversationSummary,
-  FeedEvent,
   Invitation,
   MemberState,
   Message,
