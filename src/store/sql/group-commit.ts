@@ -53,6 +53,9 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
+/** The fewest writes a batch starts with while another batch of the node is running. */
+const MIN_EXTRA_BATCH = 32;
+
 /**
  * The refusal of a write past the queue's bound. One instance for all: under overload it is
  * given thousands of times a second, and a new error each time (with its stack trace) took a
@@ -169,7 +172,9 @@ export class GroupCommit {
    * The next batch: queued writes in order, up to `maxBatch`, leaving (in the queue, in order)
    * those whose conversations a running batch of this node holds. They would only wait for its
    * locks inside the database; left for a later batch, they make that one larger instead, and
-   * the lanes go to conversations that can move.
+   * the lanes go to conversations that can move. Beside a running batch a new one starts only
+   * with `MIN_EXTRA_BATCH` writes or more: a lane costs a transaction's round trips, and a few
+   * writes are better off joining the next batch of a lane that frees up.
    */
   private nextBatch(): Pending[] {
     if (this.running.size === 0) return this.queue.splice(0, this.maxBatch);
@@ -181,14 +186,23 @@ export class GroupCommit {
       if (batch.length < this.maxBatch && !item.locks?.some((key) => busy.has(key))) batch.push(item);
       else left.push(item);
     }
+    if (batch.length < Math.min(MIN_EXTRA_BATCH, this.maxBatch)) return [];
     this.queue = left;
     return batch;
   }
 
-  /** BEGIN, then the batch's locks. */
-  private async takeLocks(connection: BatchConnection, keys: Set<string>): Promise<void> {
+  /**
+   * BEGIN, then the batch's locks. Neither is awaited where the connection queues requests in
+   * order (the writer threads do): the batch's statements follow them on the same connection and
+   * wait there. What the locking gives back is awaited with the COMMIT, so a lock that failed
+   * fails the batch.
+   */
+  private async takeLocks(connection: BatchConnection, keys: Set<string>): Promise<Promise<void> | undefined> {
     await connection.begin();
-    if (connection.lock && keys.size > 0) await connection.lock([...keys].sort());
+    if (!connection.lock || keys.size === 0) return undefined;
+    const locking = connection.lock([...keys].sort());
+    locking.catch(() => undefined);
+    return locking;
   }
 
   /** Run one batch; gives back what settles its writes, to be called once it has committed or failed. */
@@ -203,7 +217,7 @@ export class GroupCommit {
     }
     const outcomes: Outcome[] = [];
     try {
-      await this.takeLocks(connection, keys);
+      const locking = await this.takeLocks(connection, keys);
       // Groups that run where the connection is (SQLite's writer thread) are not awaited one by
       // one: requests run there in the order they were posted, so the groups and the COMMIT go
       // out together and the thread goes from one to the next without waiting for this thread.
@@ -232,7 +246,7 @@ export class GroupCommit {
       }
       const committed = connection.commit();
       // Every request is posted; wait for all of them (a group that failed as a whole fails the batch).
-      const settled = await Promise.allSettled([...grouped, committed]);
+      const settled = await Promise.allSettled([...grouped, committed, ...(locking ? [locking] : [])]);
       const failed = settled.find((r) => r.status === "rejected");
       if (failed) throw failed.reason;
     } catch (error) {
