@@ -5,6 +5,7 @@
  * transactions that committed after the cursor's snapshot and before the page's own.
  */
 
+import { HaetaeError } from "../../protocol/errors.js";
 import { decodeIdCursor, invalidCursor, toFeedEvents, userChannel } from "../sql/feed-queries.js";
 import type { SqlExecutor } from "../sql/sql-driver.js";
 import type { FeedPage } from "../store.js";
@@ -54,10 +55,25 @@ function unpackSnapshot(packed: string): string | null {
   return `${base}:${base + BigInt(span as number)}:${offsets.map((o) => base + BigInt(o)).join(",")}`;
 }
 
+/** The longest cursor `sync` takes back (src/protocol/requests.ts). */
+const MAX_CURSOR = 2000;
+
+/**
+ * The cursor's text. One too long for `sync` to take back (thousands of transactions running
+ * at the snapshot) is not given out: the reader is told to retry, when fewer are running.
+ */
 function encodeSnapshotCursor(cursor: SnapshotCursor): string {
   const lo = cursor.lo === null ? "" : packSnapshot(cursor.lo);
   const hi = cursor.hi === null ? "" : packSnapshot(cursor.hi);
-  return `${SNAPSHOT_CURSOR}${lo}.${hi}.${cursor.after.toString(36)}`;
+  const text = `${SNAPSHOT_CURSOR}${lo}.${hi}.${cursor.after.toString(36)}`;
+  if (text.length > MAX_CURSOR) {
+    throw new HaetaeError(
+      "overloaded",
+      "Too many transactions are running to name a sync cursor; retry shortly.",
+      1000,
+    );
+  }
+  return text;
 }
 
 function decodeSnapshotCursor(text: string): SnapshotCursor | null {
