@@ -670,6 +670,9 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     await readAll();
     expect(seen.length).toBe(36);
     expect(new Set(seen).size).toBe(36);
+    // An id cursor (SQLite's, and PostgreSQL's before its snapshot cursors) reads on from that id.
+    const fromId = await store.feed(a.id, "c1.0", 100);
+    expect(fromId.events.map((e) => e.eventId).sort((x, y) => x - y)).toEqual([...seen].sort((x, y) => x - y));
     for (const bad of ["garbage", "c1.", "c1.-5", "c2.1", "c2.a-1-1..0", "c2...5", "c9.1.2.3"]) {
       await expect(store.feed(a.id, bad, 7)).rejects.toMatchObject({ code: "invalid_cursor" });
     }
