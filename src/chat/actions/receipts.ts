@@ -1,6 +1,5 @@
 /** @module Read receipts, typing and sync: how a member tells what they read and catches up. */
 import type { FeedEvent } from "../../protocol/index.js";
-import { HaetaeError } from "../../protocol/index.js";
 import { accessConversation, refuseBlockedDirect } from "../access.js";
 import { type ChatContext, publishEvent } from "../context.js";
 
