@@ -1,9 +1,11 @@
 /**
  * @module Benchmark: messages committed per second and commit latency of the store's write path
  * (group commit) on SQLite and PostgreSQL, at several numbers of concurrent writers, against the
- * peer it replaces: one transaction per message, measured in the same run.
+ * peer it replaces: one transaction per message, measured in the same run. On PostgreSQL also the
+ * ceiling: plain multi-row INSERTs into a scratch table (256 rows a statement, 4 connections), and
+ * the group commit's ratio to it.
  *
- * Usage: npm run bench:store -- [--seconds 3] [--postgres postgres://postgres@127.0.0.1:5432/test]
+ * Usage: npm run bench:store -- [--seconds 3] [--postgres postgres://postgres@127.0.0.1:5432/test] [--postgres-only]
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,6 +21,7 @@ const { values } = parseArgs({
   options: {
     seconds: { type: "string", default: "3" },
     postgres: { type: "string", default: "postgres://postgres@127.0.0.1:5432/test" },
+    "postgres-only": { type: "boolean", default: false },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -63,7 +66,18 @@ async function drive(
   };
 }
 
-async function benchStore(name: string, store: Store, tag: string): Promise<Row[]> {
+/**
+ * `writers` loops on each concurrency setting, each appending to a conversation of its own; with
+ * several stores (nodes on one database), writer w goes through store w mod n.
+ */
+async function benchStore(
+  name: string,
+  one: Store | Store[],
+  tag: string,
+  concurrency: readonly number[] = CONCURRENCY,
+): Promise<Row[]> {
+  const stores = Array.isArray(one) ? one : [one];
+  const store = stores[0] as Store;
   const userId = `bench-${tag}`;
   await store.createUser({
     id: userId,
@@ -73,7 +87,7 @@ async function benchStore(name: string, store: Store, tag: string): Promise<Row[
     createdAt: new Date().toISOString(),
   });
   const rows: Row[] = [];
-  for (const writers of CONCURRENCY) {
+  for (const writers of concurrency) {
     // One conversation per writer, as users in different chats; seq allocation never waits on another writer.
     const conversations: string[] = [];
     for (let w = 0; w < writers; w++) {
@@ -89,7 +103,7 @@ async function benchStore(name: string, store: Store, tag: string): Promise<Row[
     }
     rows.push(
       await drive(name, writers, (w, n) =>
-        store.appendMessage({
+        (stores[w % stores.length] as Store).appendMessage({
           id: `${tag}-${writers}-${w}-${n}`,
           conversationId: conversations[w] as string,
           senderId: userId,
@@ -137,10 +151,83 @@ async function postgresPeer(url: string, schema: string, writers: number): Promi
   return row;
 }
 
+/** Rows a statement and connections of the batched-INSERT ceiling. */
+const CEILING_ROWS = 256;
+const CEILING_CONNECTIONS = 4;
+
+/**
+ * The ceiling: what PostgreSQL takes as plain multi-row INSERTs (CEILING_ROWS rows a statement,
+ * each statement its own durable commit, CEILING_CONNECTIONS connections at once) into a scratch
+ * table with the messages table's two unique keys. Reported as rows/s; "writers" is connections.
+ */
+async function postgresCeiling(url: string, schema: string): Promise<Row> {
+  const pool = new pg.Pool({ connectionString: url, max: CEILING_CONNECTIONS, options: `-c search_path=${schema}` });
+  await pool.query(
+    "CREATE TABLE IF NOT EXISTS ceiling_messages (conversation_id TEXT, seq INTEGER, id TEXT UNIQUE, sender_id TEXT, client_msg_id TEXT, text TEXT, created_at TEXT, PRIMARY KEY (conversation_id, seq))",
+  );
+  await pool.query("CREATE UNIQUE INDEX IF NOT EXISTS ceiling_client ON ceiling_messages (sender_id, client_msg_id)");
+  const values = Array.from({ length: CEILING_ROWS }, (_, r) => {
+    const k = r * 7;
+    return `($${k + 1}, $${k + 2}, $${k + 3}, $${k + 4}, $${k + 5}, $${k + 6}, $${k + 7})`;
+  }).join(", ");
+  const sql = `INSERT INTO ceiling_messages VALUES ${values}`;
+  const latencies: number[] = [];
+  let rowsWritten = 0;
+  const deadline = performance.now() + SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: CEILING_CONNECTIONS }, async (_, c) => {
+      for (let n = 0; performance.now() < deadline; n++) {
+        const params: unknown[] = [];
+        const at = new Date().toISOString();
+        for (let r = 0; r < CEILING_ROWS; r++) {
+          const seq = n * CEILING_ROWS + r + 1;
+          params.push(`c${c}`, seq, `m${c}-${seq}`, "bench", `k${c}-${seq}`, `benchmark message ${seq}`, at);
+        }
+        const started = performance.now();
+        await pool.query(sql, params);
+        latencies.push(performance.now() - started);
+        rowsWritten += CEILING_ROWS;
+      }
+    }),
+  );
+  await pool.end();
+  latencies.sort((a, b) => a - b);
+  return {
+    store: `postgres, batched INSERT of ${CEILING_ROWS} rows (ceiling)`,
+    writers: CEILING_CONNECTIONS,
+    perSecond: rowsWritten / SECONDS,
+    p50: quantile(latencies, 0.5),
+    p99: quantile(latencies, 0.99),
+  };
+}
+
 const dir = mkdtempSync(join(tmpdir(), "haetae-bench-store-"));
 const schema = `haetae_bench_${Date.now()}`;
 const rows: Row[] = [];
 try {
+  if (!values["postgres-only"]) await benchSqlite();
+  const url = new URL(values.postgres);
+  url.searchParams.set("schema", schema);
+  const postgres = await openPostgresStore(url.toString());
+  rows.push(...(await benchStore("postgres (group commit)", postgres, "p")));
+  // Three nodes' stores on the one database, the 256 writers spread over them.
+  const three = [postgres, await openPostgresStore(url.toString()), await openPostgresStore(url.toString())];
+  rows.push(...(await benchStore("postgres (group commit), 3 stores", three, "p3", [256])));
+  for (const store of three) await store.close();
+  const postgresSingle = await openPostgresStore(url.toString(), { maxBatch: 1 });
+  rows.push(...(await benchStore("postgres (same append, one commit per message)", postgresSingle, "p1")));
+  await postgresSingle.close();
+  for (const writers of CONCURRENCY) rows.push(await postgresPeer(values.postgres, schema, writers));
+  rows.push(await postgresCeiling(values.postgres, schema));
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+  const admin = new pg.Client({ connectionString: values.postgres });
+  await admin.connect();
+  await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await admin.end();
+}
+
+async function benchSqlite(): Promise<void> {
   const sqlite = openSqliteStore(dir);
   rows.push(...(await benchStore("sqlite (group commit)", sqlite, "s")));
   await sqlite.close();
@@ -148,21 +235,6 @@ try {
   rows.push(...(await benchStore("sqlite (same append, one commit per message)", sqliteSingle, "s1")));
   await sqliteSingle.close();
   for (const writers of CONCURRENCY) rows.push(await sqlitePeer(dir, writers));
-  const url = new URL(values.postgres);
-  url.searchParams.set("schema", schema);
-  const postgres = await openPostgresStore(url.toString());
-  rows.push(...(await benchStore("postgres (group commit)", postgres, "p")));
-  await postgres.close();
-  const postgresSingle = await openPostgresStore(url.toString(), { maxBatch: 1 });
-  rows.push(...(await benchStore("postgres (same append, one commit per message)", postgresSingle, "p1")));
-  await postgresSingle.close();
-  for (const writers of CONCURRENCY) rows.push(await postgresPeer(values.postgres, schema, writers));
-} finally {
-  rmSync(dir, { recursive: true, force: true });
-  const admin = new pg.Client({ connectionString: values.postgres });
-  await admin.connect();
-  await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await admin.end();
 }
 
 console.log(`seconds=${SECONDS} per setting; latency = call to commit`);
@@ -178,4 +250,15 @@ for (const row of rows) {
   console.log(
     `| ${row.store} | ${row.writers} | ${row.perSecond.toFixed(0)} | ${row.p50.toFixed(2)} | ${row.p99.toFixed(2)} | ${ratio} |`,
   );
+}
+const ceiling = rows.find((r) => r.store.includes("(ceiling)"));
+if (ceiling) {
+  console.log(
+    `\npostgres group commit vs the batched-INSERT ceiling (${ceiling.perSecond.toFixed(0)} rows/s, target ≥ 0.5×):`,
+  );
+  for (const row of rows.filter((r) => r.store.startsWith("postgres (group commit)"))) {
+    console.log(
+      `  ${row.store.includes("3 stores") ? "3 stores, " : ""}${row.writers} writers: ${row.perSecond.toFixed(0)} appends/s = ${(row.perSecond / ceiling.perSecond).toFixed(2)}×`,
+    );
+  }
 }

@@ -80,7 +80,8 @@ export const REQUESTS = {
     limit: z.int().min(1).max(1000).optional(),
   }),
   read: z.object({ conversationId: id, seq: seqOrZero }),
-  sync: z.object({ cursor: str(0, 200).optional(), limit: z.int().min(1).max(5000).optional() }),
+  // A scale-out cursor names a database snapshot: its length grows with the transactions running then.
+  sync: z.object({ cursor: str(0, 2000).optional(), limit: z.int().min(1).max(5000).optional() }),
   typing: z.object({ conversationId: id }),
   "presence.subscribe": z.object({ userIds: z.array(id).max(1000) }),
 } as const;

@@ -356,7 +356,7 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     const written = await Promise.all(writes);
     expect(written.map((w) => w.value.seq).sort((x, y) => x - y)).toEqual(Array.from({ length: 80 }, (_, i) => i + 1));
     for (const s of [store, other]) {
-      const { events } = await s.feed(a.id, 0, 1000);
+      const { events } = await s.feed(a.id, undefined, 1000);
       const seqs = events.flatMap((e) => (e.type === "message.new" ? [e.seq] : []));
       expect(seqs).toEqual(Array.from({ length: 80 }, (_, i) => i + 1)); // feed order = seq order
     }
@@ -386,7 +386,7 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     await expect(store.setReaction(g.id, 1, a.id, "🎉", true, now())).rejects.toMatchObject({
       code: "message_deleted",
     });
-    const { events } = await store.feed(a.id, 0, 100);
+    const { events } = await store.feed(a.id, undefined, 100);
     expect(JSON.stringify(events)).not.toContain("hunter2");
     expect((await store.getMessage(g.id, 1))?.text).toBe("");
   });
@@ -500,7 +500,7 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     await store.appendMessage(msg(g.id, a.id, "while b"));
     await store.removeMember(g.id, b.id, a.id, now());
     await store.appendMessage(msg(g.id, a.id, "after b"));
-    const { events } = await store.feed(b.id, 0, 100);
+    const { events } = await store.feed(b.id, undefined, 100);
     expect(events.map((e) => e.type)).toEqual(["conversation.updated", "message.new", "conversation.updated"]);
     const texts = events.flatMap((e) => (e.type === "message.new" ? [e.message.text] : []));
     expect(texts).toEqual(["while b"]);
@@ -518,7 +518,7 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     await store.appendMessage(msg(g.id, a.id, "while away"));
     await store.addMembers(g.id, [b.id], a.id, now(), 1000);
     await store.appendMessage(msg(g.id, a.id, "second span"));
-    const { events } = await store.feed(b.id, 0, 100);
+    const { events } = await store.feed(b.id, undefined, 100);
     const texts = events.flatMap((e) => (e.type === "message.new" ? [e.message.text] : []));
     expect(texts).toEqual(["first span", "second span"]);
     expect((await store.getMember(g.id, b.id))?.readSeq).toBe(2); // back caught up, not 0
@@ -567,7 +567,7 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     expect((await store.getMessage(g.id, 2))?.mentions).toEqual([a.id]);
     expect((await store.getMember(g.id, a.id))?.readSeq).toBe(3);
     expect((await store.getMember(g.id, c.id))?.readSeq).toBe(2);
-    const { events } = await store.feed(a.id, 0, 100);
+    const { events } = await store.feed(a.id, undefined, 100);
     const news = events.filter((e) => e.type === "message.new");
     expect(news.map((e) => (e.type === "message.new" ? e.seq : 0))).toEqual([1, 2, 3]);
     expect(news.map((e) => e.eventId)).toEqual([ok[0]?.event?.eventId, ok[1]?.event?.eventId, ok[3]?.event?.eventId]);
@@ -645,20 +645,37 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     ]);
   });
 
-  it("pages the feed by eventId without loss or repetition", async () => {
+  it("pages the feed by its cursor without loss or repetition, and refuses a cursor it did not issue", async () => {
     const a = await user(store);
     const g = (await store.createGroup(group(a.id, [a.id]))).value;
     for (let i = 0; i < 25; i++) await store.appendMessage(msg(g.id, a.id, `m${i}`));
     const seen: number[] = [];
-    let after = 0;
-    for (;;) {
-      const page = await store.feed(a.id, after, 7);
-      seen.push(...page.events.map((e) => e.eventId));
-      after = page.events.at(-1)?.eventId ?? after;
-      if (!page.hasMore) break;
-    }
+    let cursor: string | undefined;
+    const readAll = async () => {
+      for (;;) {
+        const page = await store.feed(a.id, cursor, 7);
+        seen.push(...page.events.map((e) => e.eventId));
+        cursor = page.cursor;
+        if (!page.hasMore) break;
+      }
+    };
+    await readAll();
     expect(seen.length).toBe(26); // created + 25 messages
     expect(new Set(seen).size).toBe(26);
+    // Nothing new: nothing read, and the cursor stays where it is.
+    const idle = await store.feed(a.id, cursor, 7);
+    expect(idle).toEqual({ events: [], hasMore: false, cursor });
+    // What comes after the cursor, and only that, on this node and on another one.
+    for (let i = 0; i < 10; i++) await (i % 2 ? other : store).appendMessage(msg(g.id, a.id, `n${i}`));
+    await readAll();
+    expect(seen.length).toBe(36);
+    expect(new Set(seen).size).toBe(36);
+    // An id cursor (SQLite's, and PostgreSQL's before its snapshot cursors) reads on from that id.
+    const fromId = await store.feed(a.id, "c1.0", 100);
+    expect(fromId.events.map((e) => e.eventId).sort((x, y) => x - y)).toEqual([...seen].sort((x, y) => x - y));
+    for (const bad of ["garbage", "c1.", "c1.-5", "c2.1", "c2.a-1-1..0", "c2...5", "c9.1.2.3"]) {
+      await expect(store.feed(a.id, bad, 7)).rejects.toMatchObject({ code: "invalid_cursor" });
+    }
   });
 
   it("erases the text of a deleted message and keeps its seq", async () => {
@@ -723,8 +740,8 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     );
     expect(await store.getConversation(g2.id)).toBeNull();
     // The invitee's feed has their invitation (their own channel); a member's feed does not.
-    expect((await store.feed(b.id, 0, 100)).events.map((e) => e.type)).toEqual(["invitation.new"]);
-    expect((await store.feed(a.id, 0, 100)).events.map((e) => e.type)).toEqual(["conversation.created"]);
+    expect((await store.feed(b.id, undefined, 100)).events.map((e) => e.type)).toEqual(["invitation.new"]);
+    expect((await store.feed(a.id, undefined, 100)).events.map((e) => e.type)).toEqual(["conversation.created"]);
     expect((await store.listInvitations(b.id, now(), 10)).map((i) => [i.conversationId, i.title])).toEqual([
       [g.id, "g"],
     ]);
@@ -773,7 +790,7 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     const declined = await store.answerInvitation(no.id, d.id, false, now(), 1000);
     expect([declined.invitation.value.status, declined.conversation]).toEqual(["declined", null]);
     expect(await store.getMember(g.id, d.id)).toBeNull();
-    expect((await store.feed(d.id, 0, 100)).events.map((e) => e.type)).toEqual([
+    expect((await store.feed(d.id, undefined, 100)).events.map((e) => e.type)).toEqual([
       "invitation.new",
       "invitation.updated",
     ]);

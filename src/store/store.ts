@@ -52,6 +52,13 @@ export interface NewDeviceKey {
   replacesKeyHash?: string | undefined;
 }
 
+/** A page of a user's feed and the opaque cursor after it (`sync`'s reply). */
+export interface FeedPage {
+  events: FeedEvent[];
+  hasMore: boolean;
+  cursor: string;
+}
+
 /** A feed event before the store gives it its `eventId`. */
 export type NewFeedEvent = FeedEvent extends infer E ? (E extends FeedEvent ? Omit<E, "eventId"> : never) : never;
 
@@ -325,10 +332,13 @@ export interface Store {
   markRead(conversationId: string, userId: string, seq: number, at: string): Promise<Written<number>>;
 
   /**
-   * The feed of `userId` after `afterEventId`: every event of every conversation while the
-   * user was a member of it, in eventId order, at most `limit`.
+   * The feed of `userId` after `cursor` (from the beginning without one): every event of every
+   * conversation while the user was a member of it, and of the user's own channel, at most
+   * `limit`, with the cursor to read on from. Read page after page, it gives every event once:
+   * none skipped, none repeated (G4), a conversation's events in the order they were committed.
+   * `invalid_cursor` for a cursor this store did not issue.
    */
-  feed(userId: string, afterEventId: number, limit: number): Promise<{ events: FeedEvent[]; hasMore: boolean }>;
+  feed(userId: string, cursor: string | undefined, limit: number): Promise<FeedPage>;
   /** The highest eventId there is (a fresh cursor for a client that wants only what comes next). */
   lastEventId(): Promise<number>;
 }

@@ -1,6 +1,5 @@
 /** @module Read receipts, typing and sync: how a member tells what they read and catches up. */
 import type { FeedEvent } from "../../protocol/index.js";
-import { HaetaeError } from "../../protocol/index.js";
 import { accessConversation, refuseBlockedDirect } from "../access.js";
 import { type ChatContext, publishEvent } from "../context.js";
 
@@ -29,35 +28,16 @@ export async function typing(ctx: ChatContext, userId: string, conversationId: s
   await publishEvent(ctx, audience, { type: "typing", conversationId, userId }, true);
 }
 
-const CURSOR_PREFIX = "c1.";
-
-/** A cursor is opaque to clients; today it wraps the last eventId seen. */
-export function encodeCursor(eventId: number): string {
-  return `${CURSOR_PREFIX}${eventId.toString(36)}`;
-}
-
-export function decodeCursor(cursor: string | undefined): number {
-  if (cursor === undefined || cursor === "") return 0;
-  if (!cursor.startsWith(CURSOR_PREFIX)) throw new HaetaeError("invalid_cursor");
-  const body = cursor.slice(CURSOR_PREFIX.length);
-  const value = Number.parseInt(body, 36);
-  if (!/^[0-9a-z]{1,12}$/.test(body) || !Number.isSafeInteger(value) || value < 0)
-    throw new HaetaeError("invalid_cursor");
-  return value;
-}
-
 /**
  * Everything the user missed since the cursor (from the beginning without one), in feed order,
- * one page at a time: call again with the returned cursor while `hasMore` (G4).
+ * one page at a time: call again with the returned cursor while `hasMore` (G4). The cursor is
+ * the store's, opaque to clients.
  */
 export async function sync(
   ctx: ChatContext,
   userId: string,
   input: { cursor?: string | undefined; limit?: number | undefined },
 ): Promise<{ events: FeedEvent[]; cursor: string; hasMore: boolean }> {
-  const after = decodeCursor(input.cursor);
   const limit = Math.min(input.limit ?? ctx.limits.syncPageSize, ctx.limits.syncPageSize);
-  const page = await ctx.store.feed(userId, after, limit);
-  const last = page.events.at(-1);
-  return { events: page.events, cursor: encodeCursor(last ? last.eventId : after), hasMore: page.hasMore };
+  return ctx.store.feed(userId, input.cursor, limit);
 }

@@ -48,8 +48,9 @@ export function connectionSettings(url: string): { settings: pg.ClientConfig; sc
     query_timeout: 10_000,
     keepAlive: true,
     // Pinned rather than inherited from the server: G1 needs durable commits; the group commit
-    // assumes READ COMMITTED; and a node that freezes inside a batch (holding the cluster's
-    // write lock) must not stop every other node for longer than a few seconds.
+    // assumes READ COMMITTED (each statement sees what committed before it, the rows it locked
+    // included); and a node that freezes inside a batch (holding its conversations' row locks)
+    // must not stop the other nodes' writes to them for longer than a few seconds.
     options: [
       schema ? `-c search_path=${schema}` : "",
       "-c synchronous_commit=on",

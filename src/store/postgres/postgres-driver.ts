@@ -1,12 +1,23 @@
-/** @module The PostgreSQL driver: a pool for reads on the main thread, group commits in a writer thread of their own, serialized across nodes by an advisory lock. */
+/** @module The PostgreSQL driver: a pool for reads on the main thread, group commits in a writer thread of their own, several batches at once, each locking only the conversations it changes. */
 import pg from "pg";
 import { type BatchableWrite, GroupCommit } from "../sql/group-commit.js";
 import type { DriverOptions, SqlDriver, SqlExecutor } from "../sql/sql-driver.js";
 import { threadModuleUrl, WriterThread } from "../sql/writer-thread.js";
+import type { FeedPage } from "../store.js";
 import { StoreUnavailableError } from "../store-errors.js";
 import { connectionSettings, PgExecutor, storeError } from "./postgres-connection.js";
+import { feedBySnapshots } from "./postgres-feed.js";
 import { migrate } from "./postgres-migrate.js";
 import type { PgWriterData } from "./postgres-writer-thread.js";
+
+/** Batches in flight at once by default, each on a connection of the writer thread. */
+const DEFAULT_WRITE_LANES = 4;
+
+/**
+ * A batch's conversation rows, locked in id order (the rows are locked as the sort emits them),
+ * so two batches wanting some of the same rows never wait for each other in a cycle.
+ */
+const LOCK_CONVERSATIONS = "SELECT id FROM conversations WHERE id = ANY(?) ORDER BY id FOR UPDATE";
 
 export class PostgresDriver implements SqlDriver {
   readonly reader: SqlExecutor;
@@ -14,11 +25,10 @@ export class PostgresDriver implements SqlDriver {
   private closed = false;
 
   /**
-   * `pool` serves reads; `writer`, a thread with one connection, only the group commit. A batch
-   * holds the cluster's write lock from BEGIN to COMMIT; run from the main thread, each of its
-   * round trips waited for the event loop, and in a reconnect storm (loop lag in the hundreds of
-   * milliseconds, a pool full of syncs and logins) the lock was held for seconds per batch while
-   * the other nodes waited: the cluster committed a few dozen sends a second.
+   * `pool` serves reads; `writer`, a thread with one connection per lane, only the group commit.
+   * A batch holds its conversations' row locks from its first statement to COMMIT; run from the
+   * main thread, each of its round trips would wait for the event loop, and in a reconnect storm
+   * (loop lag in the hundreds of milliseconds) the locks would be held for as long.
    */
   constructor(
     private readonly pool: pg.Pool,
@@ -28,23 +38,28 @@ export class PostgresDriver implements SqlDriver {
   ) {
     this.reader = new PgExecutor(pool);
     this.commits = new GroupCommit(
-      async () => {
+      async (lane) => {
         if (this.closed) throw new StoreUnavailableError("the store is closed");
-        return this.writer.connection();
+        const connection = this.writer.connection(lane);
+        connection.lock = async (keys) => {
+          await connection.exec.all(LOCK_CONVERSATIONS, [keys]);
+        };
+        return connection;
       },
       storeError,
       options.maxBatch,
       options.maxPendingWrites,
+      options.writeLanes ?? DEFAULT_WRITE_LANES,
     );
   }
 
-  write<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    return this.commits.run(fn);
+  write<T>(fn: (tx: SqlExecutor) => Promise<T>, locks?: readonly string[]): Promise<T> {
+    return this.commits.run(fn, locks);
   }
   writeBatched<I, R>(write: BatchableWrite<I, R>, input: I): Promise<R> {
     return this.commits.runBatchable(write, input);
   }
-  /** On the read pool, each statement its own transaction: no cluster write lock, no wait for a batch. */
+  /** On the read pool, each statement its own transaction: no wait for a batch. */
   writeAlone<T>(fn: (db: SqlExecutor) => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new StoreUnavailableError("the store is closed"));
     return fn(this.reader);
@@ -56,6 +71,11 @@ export class PostgresDriver implements SqlDriver {
 
   get queuedReads(): number {
     return this.pool.waitingCount;
+  }
+
+  /** Batches commit side by side, out of id order: the feed is read by snapshot cursors. */
+  feed(userId: string, cursor: string | undefined, limit: number): Promise<FeedPage> {
+    return feedBySnapshots(this.reader, userId, cursor, limit);
   }
 
   isUniqueViolation(error: unknown): boolean {

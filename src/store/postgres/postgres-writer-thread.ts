@@ -1,12 +1,12 @@
 /**
- * @module The PostgreSQL writer thread: runs the group commits' transactions on a connection of
- * its own, so a batch's round trips to the database never wait for a busy event loop while it
- * holds the cluster's write lock.
+ * @module The PostgreSQL writer thread: runs the group commits' transactions on connections of
+ * its own, one per lane, so a batch's round trips to the database never wait for a busy event
+ * loop while it holds its conversations' row locks.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import pg from "pg";
 import type { SqlExecutor } from "../sql/sql-driver.js";
-import { serveWriter } from "../sql/writer-protocol.js";
+import { serveWriter, type WriterBackend } from "../sql/writer-protocol.js";
 import { StoreUnavailableError } from "../store-errors.js";
 import { connectionSettings, isConnectionError, PgExecutor } from "./postgres-connection.js";
 
@@ -15,97 +15,97 @@ export interface PgWriterData {
   url: string;
 }
 
-/** Held by every group commit for its whole transaction: feed event ids are then taken in commit order on every node. */
-const FEED_LOCK = 7_366_002;
-
 const port = parentPort;
 if (!port) throw new Error("postgres-writer-thread runs only as a worker thread");
 const { settings } = connectionSettings((workerData as PgWriterData).url);
 
-let client: pg.Client | undefined;
-let exec: PgExecutor | undefined;
-/** Set once BEGIN and the lock both succeeded: statements and COMMIT are refused otherwise. */
-let inTransaction = false;
+/** One lane: a connection of its own, opened on the first BEGIN and again after it failed. */
+class Lane implements WriterBackend {
+  private client: pg.Client | undefined;
+  private executor: PgExecutor | undefined;
+  /** Set once BEGIN succeeded: statements and COMMIT are refused otherwise. */
+  private open = false;
 
-/** Forget the connection (it failed, or may have): the next BEGIN opens a new one. */
-function drop(): void {
-  const lost = client;
-  client = undefined;
-  exec = undefined;
-  inTransaction = false;
-  lost?.end().catch(() => undefined);
-}
+  readonly exec: SqlExecutor = {
+    get: (sql, params) => this.on((e) => e.get(sql, params)),
+    all: (sql, params) => this.on((e) => e.all(sql, params)),
+    run: (sql, params) => this.on((e) => e.run(sql, params)),
+  };
 
-async function connected(): Promise<PgExecutor> {
-  if (exec) return exec;
-  const fresh = new pg.Client(settings);
-  // A connection that dies between batches must not end the thread; the next batch reconnects.
-  fresh.on("error", () => {
-    if (client === fresh) drop();
-  });
-  try {
-    await fresh.connect();
-  } catch (error) {
-    fresh.end().catch(() => undefined);
-    throw new StoreUnavailableError((error as Error).message);
+  /** Forget the connection (it failed, or may have): the next BEGIN opens a new one. */
+  private drop(): void {
+    const lost = this.client;
+    this.client = undefined;
+    this.executor = undefined;
+    this.open = false;
+    lost?.end().catch(() => undefined);
   }
-  client = fresh;
-  exec = new PgExecutor(fresh);
-  return exec;
-}
 
-/** Run `fn` on the connection; a failure that may have broken it drops it. */
-async function on<T>(fn: (e: PgExecutor) => Promise<T>): Promise<T> {
-  const e = exec;
-  if (!e) throw new StoreUnavailableError("the writer's connection to PostgreSQL was lost");
-  try {
-    return await fn(e);
-  } catch (error) {
-    if (error instanceof StoreUnavailableError || isConnectionError(error)) drop();
-    throw error;
-  }
-}
-
-const current: SqlExecutor = {
-  get: (sql, params) => on((e) => e.get(sql, params)),
-  all: (sql, params) => on((e) => e.all(sql, params)),
-  run: (sql, params) => on((e) => e.run(sql, params)),
-};
-
-serveWriter(port, {
-  exec: current,
-  inTransaction: () => inTransaction,
-  begin: async () => {
-    await connected();
-    await on((e) => e.run("BEGIN"));
+  private async connected(): Promise<PgExecutor> {
+    if (this.executor) return this.executor;
+    const fresh = new pg.Client(settings);
+    // A connection that dies between batches must not end the thread; the next batch reconnects.
+    fresh.on("error", () => {
+      if (this.client === fresh) this.drop();
+    });
     try {
-      // Keyed by schema as well: nodes of one deployment share a schema and so the lock, while
-      // deployments (or test runs) in other schemas of the same database never wait on each other.
-      await on((e) => e.get("SELECT pg_advisory_xact_lock(?, hashtext(current_schema()))", [FEED_LOCK]));
+      await fresh.connect();
     } catch (error) {
-      // Never a transaction without the lock: its events could take ids out of commit order.
-      await exec?.run("ROLLBACK").catch(() => drop());
+      fresh.end().catch(() => undefined);
+      throw new StoreUnavailableError((error as Error).message);
+    }
+    this.client = fresh;
+    this.executor = new PgExecutor(fresh);
+    return this.executor;
+  }
+
+  /** Run `fn` on the connection; a failure that may have broken it drops it. */
+  private async on<T>(fn: (e: PgExecutor) => Promise<T>): Promise<T> {
+    const e = this.executor;
+    if (!e) throw new StoreUnavailableError("the writer's connection to PostgreSQL was lost");
+    try {
+      return await fn(e);
+    } catch (error) {
+      if (error instanceof StoreUnavailableError || isConnectionError(error)) this.drop();
       throw error;
     }
-    inTransaction = true;
-  },
-  commit: async () => {
+  }
+
+  inTransaction(): boolean {
+    return this.open;
+  }
+
+  async begin(): Promise<void> {
+    await this.connected();
+    // No lock across nodes: a batch locks only the rows of the conversations it changes.
+    await this.on((e) => e.run("BEGIN"));
+    this.open = true;
+  }
+
+  async commit(): Promise<void> {
     try {
-      await on((e) => e.run("COMMIT"));
+      await this.on((e) => e.run("COMMIT"));
     } finally {
-      inTransaction = false;
+      this.open = false;
     }
-  },
-  rollback: async () => {
-    if (!inTransaction || !exec) return;
-    inTransaction = false;
-    await exec.run("ROLLBACK").catch(() => drop());
-  },
-  ping: async () => (await connected()).get("SELECT 1 AS one"),
-  close: async () => {
-    const last = client;
-    client = undefined;
-    exec = undefined;
+  }
+
+  async rollback(): Promise<void> {
+    if (!this.open || !this.executor) return;
+    this.open = false;
+    await this.executor.run("ROLLBACK").catch(() => this.drop());
+  }
+
+  async ping(): Promise<unknown> {
+    return (await this.connected()).get("SELECT 1 AS one");
+  }
+
+  async close(): Promise<void> {
+    const last = this.client;
+    this.client = undefined;
+    this.executor = undefined;
     await last?.end().catch(() => undefined);
-  },
-});
+  }
+}
+
+serveWriter(port, () => new Lane());

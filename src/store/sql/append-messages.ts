@@ -105,7 +105,7 @@ async function storedClientMsgIds(db: SqlExecutor, inputs: readonly AppendMessag
 /**
  * The batch's conversations, each with its active members in join order and, for a direct one,
  * whether either member blocks the other: three statements per chunk of conversations, not
- * three per conversation (on PostgreSQL each statement is a round trip under the cluster's lock).
+ * three per conversation (on PostgreSQL each statement is a round trip while the batch holds its locks).
  */
 async function conversationStates(
   db: SqlExecutor,
@@ -166,7 +166,7 @@ async function conversationStates(
   return states;
 }
 
-/** One conversation as the group sees it: read once, then advanced in memory under the batch's write lock. */
+/** One conversation as the group sees it: read once, then advanced in memory under the batch's lock on its row. */
 interface ConversationState {
   members: string[];
   lastSeq: number;
@@ -179,9 +179,9 @@ interface ConversationState {
 /**
  * The sends of one batch, together. The checks are the same as `appendMessage` (clientMsgId
  * seen before: the original, unless `refuseRetry` refuses it; then `refuseAppend`'s), and the same
- * rows are written, but each conversation is read once (members,
- * `last_seq`) and its seqs are handed out in memory (G3: the batch holds the write lock, and
- * the database's `last_seq` is the authority it starts from); the messages, mentions and feed
+ * rows are written, but each conversation is read once (members, `last_seq`) and its seqs are
+ * handed out in memory (G3: the batch holds the conversation's row lock, and the database's
+ * `last_seq` is the authority it starts from); the messages, mentions and feed
  * events go in with one multi-row INSERT per table, the conversation row and the sender's read
  * cursor are updated once per conversation and sender. A refused send writes nothing.
  */
@@ -326,6 +326,7 @@ async function appendMessages(db: SqlExecutor, inputs: readonly AppendMessageInp
 /** The message append as a batchable write: alone, the one-statement-per-step path; in a group, `appendMessages`. */
 export const APPEND_MESSAGE: BatchableWrite<AppendMessageInput, Appended> = {
   name: "appendMessages",
+  locksOf: (input) => [input.conversationId],
   runOne: appendMessage,
   runMany: appendMessages,
 };

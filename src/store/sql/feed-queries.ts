@@ -1,6 +1,7 @@
 /** @module SQL of the feed: appending events in a write, and reading a user's feed through their membership spans. */
+import { HaetaeError } from "../../protocol/errors.js";
 import type { FeedEvent } from "../../protocol/index.js";
-import type { NewFeedEvent } from "../store.js";
+import type { FeedPage, NewFeedEvent } from "../store.js";
 import type { SqlExecutor } from "./sql-driver.js";
 
 /**
@@ -33,10 +34,43 @@ export async function appendEvent<E extends NewFeedEvent>(
   return { ...event, eventId: Number(row.id) };
 }
 
+/** The prefix of a cursor that is the last event id a reader has (SQLite's, and PostgreSQL's before its snapshot cursors). */
+const ID_CURSOR = "c1.";
+
+/** The cursor after event `eventId`. */
+export function encodeIdCursor(eventId: number): string {
+  return `${ID_CURSOR}${eventId.toString(36)}`;
+}
+
+/** The event id in an id cursor; `null` for a cursor that is not one (another kind, or none this server made). */
+export function decodeIdCursor(cursor: string): number | null {
+  if (!cursor.startsWith(ID_CURSOR)) return null;
+  const body = cursor.slice(ID_CURSOR.length);
+  const value = Number.parseInt(body, 36);
+  if (!/^[0-9a-z]{1,12}$/.test(body) || !Number.isSafeInteger(value) || value < 0) return null;
+  return value;
+}
+
+/** A cursor this server did not issue. */
+export function invalidCursor(): HaetaeError {
+  return new HaetaeError("invalid_cursor");
+}
+
+/** The feed's rows from the SQL of either dialect, as events: at most `limit`, and whether there are more. */
+export function toFeedEvents(rows: readonly { id: number; payload: string }[], limit: number) {
+  return {
+    events: rows
+      .slice(0, limit)
+      .map((row) => ({ ...(JSON.parse(row.payload) as NewFeedEvent), eventId: Number(row.id) }) as FeedEvent),
+    hasMore: rows.length > limit,
+  };
+}
+
 /**
  * The feed of `userId` after `afterEventId`: every event of every conversation while the user
  * was a member of it (a user removed and added again has two spans), and every event of the
- * user's own channel (their invitations), in id order.
+ * user's own channel (their invitations), in id order. Exact where ids are taken in commit order
+ * (SQLite: one writer): an event with a smaller id than one already read has been read too.
  */
 export async function feedOf(
   db: SqlExecutor,
@@ -55,11 +89,21 @@ export async function feedOf(
      ) f ORDER BY f.id LIMIT ?`,
     [userId, afterEventId, userChannel(userId), afterEventId, limit + 1],
   );
-  const hasMore = rows.length > limit;
-  const events = rows
-    .slice(0, limit)
-    .map((row) => ({ ...(JSON.parse(row.payload) as NewFeedEvent), eventId: Number(row.id) }) as FeedEvent);
-  return { events, hasMore };
+  return toFeedEvents(rows, limit);
+}
+
+/** The feed by id cursors (`c1.<last event id>`), from the beginning without one. */
+export async function feedByIds(
+  db: SqlExecutor,
+  userId: string,
+  cursor: string | undefined,
+  limit: number,
+): Promise<FeedPage> {
+  const after = cursor === undefined || cursor === "" ? 0 : decodeIdCursor(cursor);
+  if (after === null) throw invalidCursor();
+  const page = await feedOf(db, userId, after, limit);
+  const last = page.events.at(-1);
+  return { ...page, cursor: encodeIdCursor(last ? last.eventId : after) };
 }
 
 export async function lastEventId(db: SqlExecutor): Promise<number> {

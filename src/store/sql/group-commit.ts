@@ -5,8 +5,13 @@ import type { SqlExecutor } from "./sql-driver.js";
 /** A connection a batch runs on, from the dialect's driver. */
 export interface BatchConnection {
   exec: SqlExecutor;
-  /** BEGIN, plus whatever serializes batches across nodes (postgres: an advisory lock). */
   begin(): Promise<void>;
+  /**
+   * Lock, in one consistent order, the conversations the batch's writes name (PostgreSQL: their
+   * rows, `FOR UPDATE`, sorted by id), so that batches of other lanes and nodes touching one of
+   * them wait until this one commits. Absent where a single writer needs no lock (SQLite).
+   */
+  lock?(keys: readonly string[]): Promise<void>;
   commit(): Promise<void>;
   rollback(): Promise<void>;
   /** Give the connection back; with an error, it is discarded rather than reused. */
@@ -32,17 +37,24 @@ export type Outcome<R = unknown> = { ok: true; value: R } | { ok: false; error: 
 export interface BatchableWrite<I, R> {
   /** Names the kind for a connection that runs groups elsewhere (a writer thread looks it up by name). */
   readonly name?: string;
+  /** The conversations a write of this kind changes: locked for the batch before it runs. */
+  locksOf?(input: I): readonly string[];
   runOne(tx: SqlExecutor, input: I): Promise<R>;
   runMany(tx: SqlExecutor, inputs: readonly I[]): Promise<Outcome<R>[]>;
 }
 
 interface Pending {
   fn: (tx: SqlExecutor) => Promise<unknown>;
+  /** The conversations the write changes (locked for its batch before any write runs). */
+  locks: readonly string[] | undefined;
   /** Set when the write may run together with its neighbours of the same kind. */
   batchable?: { write: BatchableWrite<unknown, unknown>; input: unknown };
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
+
+/** The fewest writes a batch starts with while another batch of the node is running. */
+const MIN_EXTRA_BATCH = 32;
 
 /**
  * The refusal of a write past the queue's bound. One instance for all: under overload it is
@@ -58,38 +70,52 @@ const QUEUE_FULL = new HaetaeError("overloaded", "Too many writes are waiting fo
  * transaction — each inside its own savepoint, so one failing write undoes only itself — and
  * every promise settles only after COMMIT returned: an acknowledgement still means "stored"
  * (G1). When the commit fails, or its outcome is unknown, every write of the batch is rejected;
- * a client retries with the same clientMsgId and G2 makes that safe. Batches run one at a time,
- * in queue order. Under load a batch holds what arrived while the previous one committed, so
- * batches grow with the load and the fsync is shared by more writes.
+ * a client retries with the same clientMsgId and G2 makes that safe. Under load a batch holds
+ * what arrived while the previous ones committed, so batches grow with the load and the fsync
+ * is shared by more writes.
+ *
+ * Up to `maxInFlight` batches run at once, each on a lane (a connection) of its own (SQLite has
+ * one). Each batch first locks the conversations its writes name (`BatchConnection.lock`); a
+ * write naming a conversation that a running batch of this node holds waits in the queue for a
+ * later batch. So batches of one node never share a conversation, a conversation's writes are
+ * committed in queue order (a client's pipelined sends keep their order), and batches on other
+ * conversations run side by side.
  */
 export class GroupCommit {
   private queue: Pending[] = [];
   private scheduled = false;
-  private flushing: Promise<void> | undefined;
+  /** Batches running, by lane. */
+  private readonly running = new Map<number, Promise<void>>();
+  /** The conversations each running batch locks, by lane. */
+  private readonly held = new Map<number, Set<string>>();
 
   constructor(
-    private readonly acquire: () => Promise<BatchConnection>,
+    /** A connection on `lane` (0 … maxInFlight − 1). */
+    private readonly acquire: (lane: number) => Promise<BatchConnection>,
     private readonly onFailure: (error: unknown) => unknown = (error) => error,
     private readonly maxBatch = 1000,
     private readonly maxPending = Number.POSITIVE_INFINITY,
+    private readonly maxInFlight = 1,
   ) {}
 
-  run<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  run<T>(fn: (tx: SqlExecutor) => Promise<T>, locks?: readonly string[]): Promise<T> {
     // A bounded queue: past it, a write is refused now (retryable) rather than accepted and
     // left to wait while memory grows (G5).
     if (this.queue.length >= this.maxPending) return Promise.reject(QUEUE_FULL);
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      this.queue.push({ fn, locks, resolve: resolve as (value: unknown) => void, reject });
       this.schedule();
     });
   }
 
   /** Like `run`, for a write that may share statements with its neighbours of the same kind. */
   runBatchable<I, R>(write: BatchableWrite<I, R>, input: I): Promise<R> {
-    if (this.queue.length >= this.maxPending) return this.run((tx) => write.runOne(tx, input));
+    const locks = write.locksOf?.(input);
+    if (this.queue.length >= this.maxPending) return this.run((tx) => write.runOne(tx, input), locks);
     return new Promise<R>((resolve, reject) => {
       this.queue.push({
         fn: (tx) => write.runOne(tx, input),
+        locks,
         batchable: { write: write as BatchableWrite<unknown, unknown>, input },
         resolve: resolve as (value: unknown) => void,
         reject,
@@ -100,9 +126,9 @@ export class GroupCommit {
 
   /** Resolves when everything queued so far has been committed (or failed). */
   async drain(): Promise<void> {
-    while (this.queue.length > 0 || this.flushing) {
-      if (this.flushing) await this.flushing;
-      else await this.flush();
+    while (this.queue.length > 0 || this.running.size > 0) {
+      this.flush();
+      if (this.running.size > 0) await Promise.race(this.running.values());
     }
   }
 
@@ -112,34 +138,78 @@ export class GroupCommit {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.flushing) return;
+    if (this.scheduled || this.running.size >= this.maxInFlight) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      void this.flush();
+      this.flush();
     });
   }
 
-  private flush(): Promise<void> {
-    if (this.flushing) return this.flushing;
-    const batch = this.queue.splice(0, this.maxBatch);
-    if (batch.length === 0) return Promise.resolve();
-    this.flushing = this.commitBatch(batch).then((settle) => {
-      this.flushing = undefined;
-      // The next batch (what queued while this one committed) goes to the database before this
-      // one's writers hear back: settling a thousand sends takes the event loop tens of
-      // milliseconds, which the database would otherwise spend idle.
-      if (this.queue.length > 0) void this.flush();
-      settle();
-    });
-    return this.flushing;
+  /** Start batches on the free lanes while writes are queued. */
+  private flush(): void {
+    for (let lane = 0; lane < this.maxInFlight && this.queue.length > 0; lane++) {
+      if (this.running.has(lane)) continue;
+      const batch = this.nextBatch();
+      if (batch.length === 0) return;
+      const keys = new Set<string>();
+      for (const item of batch) for (const key of item.locks ?? []) keys.add(key);
+      const done = this.commitBatch(lane, batch, keys).then((settle) => {
+        this.running.delete(lane);
+        this.held.delete(lane);
+        // The next batch (what queued while this one committed) goes to the database before this
+        // one's writers hear back: settling a thousand sends takes the event loop tens of
+        // milliseconds, which the database would otherwise spend idle.
+        if (this.queue.length > 0) this.flush();
+        settle();
+      });
+      this.running.set(lane, done);
+      this.held.set(lane, keys);
+    }
+  }
+
+  /**
+   * The next batch: queued writes in order, up to `maxBatch`, leaving (in the queue, in order)
+   * those whose conversations a running batch of this node holds. They would only wait for its
+   * locks inside the database; left for a later batch, they make that one larger instead, and
+   * the lanes go to conversations that can move. Beside a running batch a new one starts only
+   * with `MIN_EXTRA_BATCH` writes or more: a lane costs a transaction's round trips, and a few
+   * writes are better off joining the next batch of a lane that frees up.
+   */
+  private nextBatch(): Pending[] {
+    if (this.running.size === 0) return this.queue.splice(0, this.maxBatch);
+    const busy = new Set<string>();
+    for (const keys of this.held.values()) for (const key of keys) busy.add(key);
+    const batch: Pending[] = [];
+    const left: Pending[] = [];
+    for (const item of this.queue) {
+      if (batch.length < this.maxBatch && !item.locks?.some((key) => busy.has(key))) batch.push(item);
+      else left.push(item);
+    }
+    if (batch.length < Math.min(MIN_EXTRA_BATCH, this.maxBatch)) return [];
+    this.queue = left;
+    return batch;
+  }
+
+  /**
+   * BEGIN, then the batch's locks. Neither is awaited where the connection queues requests in
+   * order (the writer threads do): the batch's statements follow them on the same connection and
+   * wait there. What the locking gives back is awaited with the COMMIT, so a lock that failed
+   * fails the batch.
+   */
+  private async takeLocks(connection: BatchConnection, keys: Set<string>): Promise<Promise<void> | undefined> {
+    await connection.begin();
+    if (!connection.lock || keys.size === 0) return undefined;
+    const locking = connection.lock([...keys].sort());
+    locking.catch(() => undefined);
+    return locking;
   }
 
   /** Run one batch; gives back what settles its writes, to be called once it has committed or failed. */
-  private async commitBatch(batch: Pending[]): Promise<() => void> {
+  private async commitBatch(lane: number, batch: Pending[], keys: Set<string>): Promise<() => void> {
     let connection: BatchConnection;
     try {
-      connection = await this.acquire();
+      connection = await this.acquire(lane);
     } catch (error) {
       return () => {
         for (const item of batch) item.reject(this.onFailure(error));
@@ -147,7 +217,7 @@ export class GroupCommit {
     }
     const outcomes: Outcome[] = [];
     try {
-      await connection.begin();
+      const locking = await this.takeLocks(connection, keys);
       // Groups that run where the connection is (SQLite's writer thread) are not awaited one by
       // one: requests run there in the order they were posted, so the groups and the COMMIT go
       // out together and the thread goes from one to the next without waiting for this thread.
@@ -178,7 +248,7 @@ export class GroupCommit {
       }
       const committed = connection.commit();
       // Every request is posted; wait for all of them (a group that failed as a whole fails the batch).
-      const settled = await Promise.allSettled([...grouped, committed]);
+      const settled = await Promise.allSettled([...grouped, committed, ...(locking ? [locking] : [])]);
       const failed = settled.find((r) => r.status === "rejected");
       if (failed) throw failed.reason;
     } catch (error) {

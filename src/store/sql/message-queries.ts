@@ -74,7 +74,7 @@ export function newMessage(input: AppendMessageInput, seq: number): Message {
   };
 }
 
-/** A conversation as a new append sees it under the write's lock (`blocked` left out until read). */
+/** A conversation as a new append sees it under the write's locks (`blocked` left out until read). */
 export interface AppendTarget {
   members: readonly string[];
   lastSeq: number;
@@ -186,7 +186,7 @@ export async function appendMessage(
     seq,
   ]);
   // Built here rather than read back: on PostgreSQL every statement is a round trip inside the
-  // batch's serialized transaction.
+  // batch's transaction, which holds its conversations' locks.
   const message = newMessage(input, seq);
   const event = await appendEvent(
     db,

@@ -15,6 +15,14 @@ export interface SchemaDialect {
    * rows in the key's own B-tree instead of a rowid table plus an index. PostgreSQL has no such choice.
    */
   readonly keyedTable: string;
+  /**
+   * The events' `tx` column: on PostgreSQL the id of the transaction that wrote the event (the
+   * feed's snapshot cursors compare it with a snapshot); on SQLite always 0 (one writer: ids
+   * are in commit order and the feed reads by id).
+   */
+  readonly eventTransaction: string;
+  /** Statements that index `tx` where it is read (PostgreSQL), or nothing. */
+  readonly eventTransactionIndex: string;
   /** An expression for the integer `field` of the JSON text in `column`. */
   jsonInteger(column: string, field: string): string;
 }
@@ -24,6 +32,8 @@ export const SQLITE_SCHEMA: SchemaDialect = {
   eventIdKey: "INTEGER PRIMARY KEY AUTOINCREMENT",
   eventIdType: "INTEGER",
   keyedTable: " WITHOUT ROWID",
+  eventTransaction: "xid8 NOT NULL DEFAULT 0",
+  eventTransactionIndex: "",
   jsonInteger: (column, field) => `json_extract(${column}, '$.${field}')`,
 };
 
@@ -32,5 +42,7 @@ export const POSTGRES_SCHEMA: SchemaDialect = {
   eventIdKey: "BIGSERIAL PRIMARY KEY",
   eventIdType: "BIGINT",
   keyedTable: "",
+  eventTransaction: "xid8 NOT NULL DEFAULT pg_current_xact_id()",
+  eventTransactionIndex: "CREATE INDEX events_transaction ON events(conversation_id, tx);",
   jsonInteger: (column, field) => `(${column}::json->>'${field}')::integer`,
 };

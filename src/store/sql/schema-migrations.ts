@@ -224,6 +224,16 @@ CREATE TABLE password_resets (
 );
 `,
   },
+  {
+    version: 9,
+    name: "event transactions",
+    // Batches of several nodes commit side by side on PostgreSQL; the feed reads by snapshots of
+    // committed transactions, so each event records the transaction that wrote it.
+    sql: (d) => `
+ALTER TABLE events ADD COLUMN tx ${d.eventTransaction};
+${d.eventTransactionIndex}
+`,
+  },
 ];
 
 /** The migrations as one dialect runs them. */

@@ -1,4 +1,5 @@
 /** @module The driver interface under the SQL store: one per dialect (sqlite, postgres); everything above it is dialect-agnostic. */
+import type { FeedPage } from "../store.js";
 import type { BatchableWrite } from "./group-commit.js";
 
 /** Runs SQL with `?` placeholders (a postgres driver numbers them). */
@@ -12,18 +13,19 @@ export interface SqlExecutor {
  * A dialect's connection management. `reader` sees committed data only. `write` runs its
  * function inside the next group commit: many writes share one transaction (one fsync), each
  * inside its own savepoint so a failing write undoes only itself, and the promise resolves only
- * after COMMIT returned (G1). Group-commit transactions are serialized across every node that
- * shares the database, so feed events get their ids in commit order (G4: a reader can never see
- * event n+1 before event n exists).
+ * after COMMIT returned (G1). A write that changes a conversation names it in `locks`: its
+ * batch locks those conversations before any write runs, so the changes of one conversation
+ * (and the ids of its feed events) follow one another in commit order on every node, while
+ * batches on other conversations commit beside it (PostgreSQL; SQLite has one writer anyway).
  */
 export interface SqlDriver {
   readonly reader: SqlExecutor;
-  write<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  write<T>(fn: (tx: SqlExecutor) => Promise<T>, locks?: readonly string[]): Promise<T>;
   /** Like `write`, for a write that may share statements with its neighbours of the same kind in the batch. */
   writeBatched<I, R>(write: BatchableWrite<I, R>, input: I): Promise<R>;
   /**
    * Run `fn` where each statement commits by itself, outside the group commit where the dialect
-   * has more than one writer (PostgreSQL: a pooled connection, without the cluster's write lock);
+   * has more than one writer (PostgreSQL: a pooled connection);
    * SQLite, with its one writer, runs it in the group commit. Only for rows that no feed event
    * depends on and that need no transaction around several statements (the WebSocket tickets):
    * a reconnect storm's tickets then never queue behind, or ahead of, the messages being sent.
@@ -33,6 +35,12 @@ export interface SqlDriver {
   readonly pendingWrites: number;
   /** Reads waiting for a connection to the database (a load signal; 0 where reads never wait). */
   readonly queuedReads: number;
+  /**
+   * A page of `userId`'s feed after `cursor` (`Store.feed`), by the dialect's cursors: the last
+   * event id where ids are taken in commit order (SQLite), transaction snapshots where batches
+   * commit side by side (PostgreSQL).
+   */
+  feed(userId: string, cursor: string | undefined, limit: number): Promise<FeedPage>;
   /** True when the error is a unique-key violation. */
   isUniqueViolation(error: unknown): boolean;
   ping(): Promise<void>;
@@ -48,6 +56,8 @@ export interface DriverOptions {
   maxPendingWrites?: number;
   /** Connections that serve reads, where a dialect pools them (PostgreSQL; SQLite reads on one). */
   readPoolSize?: number;
+  /** Group commits in flight at once, each on a connection of its own (PostgreSQL; SQLite has one writer). */
+  writeLanes?: number;
 }
 
 /** `?, ?, ?` for `n` values. */

@@ -3,7 +3,6 @@ import type {
   Conversation,
   ConversationReport,
   ConversationSummary,
-  FeedEvent,
   Invitation,
   MemberState,
   Message,
@@ -17,6 +16,7 @@ import {
   type ConversationPageInput,
   type DeviceKeyRecord,
   type DeviceRecord,
+  type FeedPage,
   type InviteInput,
   type NewDeviceKey,
   type Store,
@@ -275,8 +275,14 @@ export class SqlStore implements Store {
     return viewer === target || accounts.acquainted(this.db, viewer, target);
   }
 
-  getOrCreateDirect(conversation: Conversation): Promise<Written<Conversation> & { created: boolean }> {
-    return this.driver.write((tx) => conversations.getOrCreateDirect(tx, conversation));
+  async getOrCreateDirect(conversation: Conversation): Promise<Written<Conversation> & { created: boolean }> {
+    try {
+      return await this.driver.write((tx) => conversations.getOrCreateDirect(tx, conversation));
+    } catch (error) {
+      // The same pair created at once on another lane or node: its row is there now, read it.
+      if (!this.driver.isUniqueViolation(error)) throw error;
+      return this.driver.write((tx) => conversations.getOrCreateDirect(tx, conversation));
+    }
   }
 
   createGroup(conversation: Conversation, invite?: InviteInput): Promise<WrittenWithInvitations> {
@@ -306,7 +312,10 @@ export class SqlStore implements Store {
   }
 
   updateTitle(conversationId: string, title: string, byUserId: string, at: string): Promise<Written<Conversation>> {
-    return this.driver.write((tx) => conversations.updateTitle(tx, conversationId, title, byUserId, at));
+    return this.driver.write(
+      (tx) => conversations.updateTitle(tx, conversationId, title, byUserId, at),
+      [conversationId],
+    );
   }
 
   addMembers(
@@ -317,13 +326,17 @@ export class SqlStore implements Store {
     maxMembers: number,
     invite?: InviteInput,
   ): Promise<WrittenWithInvitations> {
-    return this.driver.write((tx) =>
-      conversations.addMembers(tx, conversationId, userIds, byUserId, at, maxMembers, invite),
+    return this.driver.write(
+      (tx) => conversations.addMembers(tx, conversationId, userIds, byUserId, at, maxMembers, invite),
+      [conversationId],
     );
   }
 
   removeMember(conversationId: string, userId: string, byUserId: string, at: string): Promise<Written<Conversation>> {
-    return this.driver.write((tx) => conversations.removeMember(tx, conversationId, userId, byUserId, at));
+    return this.driver.write(
+      (tx) => conversations.removeMember(tx, conversationId, userId, byUserId, at),
+      [conversationId],
+    );
   }
 
   listConversations(userId: string): Promise<ConversationSummary[]> {
@@ -338,30 +351,38 @@ export class SqlStore implements Store {
     return invitations.pendingInvitationsOf(this.db, inviteeId, now, limit);
   }
 
-  answerInvitation(
+  async answerInvitation(
     invitationId: string,
     inviteeId: string,
     accept: boolean,
     at: string,
     maxMembers: number,
   ): Promise<{ invitation: Written<Invitation>; conversation: Written<Conversation> | null }> {
-    return this.driver.write(async (tx) => {
-      const found = await invitations.invitationToAnswer(tx, invitationId, inviteeId, accept, at);
-      if (found.answered)
-        return { invitation: { value: found.invitation, event: null, audience: [] }, conversation: null };
-      let conversation: Written<Conversation> | null = null;
-      if (accept) {
-        // A block made since the invitation (either way) withdraws it, as it hides it from the list.
-        if (await accounts.blockedEitherWay(tx, found.invitation.inviterId, inviteeId)) {
-          throw new HaetaeError("blocked", "A block stands between you and the one who invited you.");
+    // An invitation's group never changes: read it first, so the write can lock that conversation.
+    const group = await this.db.get<{ conversation_id: string }>(
+      "SELECT conversation_id FROM invitations WHERE id = ?",
+      [invitationId],
+    );
+    return this.driver.write(
+      async (tx) => {
+        const found = await invitations.invitationToAnswer(tx, invitationId, inviteeId, accept, at);
+        if (found.answered)
+          return { invitation: { value: found.invitation, event: null, audience: [] }, conversation: null };
+        let conversation: Written<Conversation> | null = null;
+        if (accept) {
+          // A block made since the invitation (either way) withdraws it, as it hides it from the list.
+          if (await accounts.blockedEitherWay(tx, found.invitation.inviterId, inviteeId)) {
+            throw new HaetaeError("blocked", "A block stands between you and the one who invited you.");
+          }
+          const group = await conversations.conversationById(tx, found.invitation.conversationId);
+          if (!group) throw new HaetaeError("conversation_not_found");
+          // The invitee joins by their own answer: the change is theirs.
+          conversation = await conversations.joinMembers(tx, group.id, [inviteeId], inviteeId, at, maxMembers);
         }
-        const group = await conversations.conversationById(tx, found.invitation.conversationId);
-        if (!group) throw new HaetaeError("conversation_not_found");
-        // The invitee joins by their own answer: the change is theirs.
-        conversation = await conversations.joinMembers(tx, group.id, [inviteeId], inviteeId, at, maxMembers);
-      }
-      return { invitation: await invitations.recordAnswer(tx, found.invitation, accept, at), conversation };
-    });
+        return { invitation: await invitations.recordAnswer(tx, found.invitation, accept, at), conversation };
+      },
+      group ? [group.conversation_id] : [],
+    );
   }
 
   hasKnownConversation(userId: string, conversationId: string): Promise<boolean> {
@@ -398,13 +419,14 @@ export class SqlStore implements Store {
     at: string,
     actorId: string,
   ): Promise<Written<Message>> {
-    return this.driver.write((tx) =>
-      messages.editMessage(tx, conversationId, seq, text, mentions, mentionsAll, at, actorId),
+    return this.driver.write(
+      (tx) => messages.editMessage(tx, conversationId, seq, text, mentions, mentionsAll, at, actorId),
+      [conversationId],
     );
   }
 
   deleteMessage(conversationId: string, seq: number, at: string, actorId: string): Promise<Written<Message>> {
-    return this.driver.write((tx) => messages.deleteMessage(tx, conversationId, seq, at, actorId));
+    return this.driver.write((tx) => messages.deleteMessage(tx, conversationId, seq, at, actorId), [conversationId]);
   }
 
   setReaction(
@@ -415,7 +437,10 @@ export class SqlStore implements Store {
     add: boolean,
     at: string,
   ): Promise<Written<Message>> {
-    return this.driver.write((tx) => messages.setReaction(tx, conversationId, seq, userId, emoji, add, at));
+    return this.driver.write(
+      (tx) => messages.setReaction(tx, conversationId, seq, userId, emoji, add, at),
+      [conversationId],
+    );
   }
 
   history(
@@ -426,11 +451,11 @@ export class SqlStore implements Store {
   }
 
   markRead(conversationId: string, userId: string, seq: number, at: string): Promise<Written<number>> {
-    return this.driver.write((tx) => messages.markRead(tx, conversationId, userId, seq, at));
+    return this.driver.write((tx) => messages.markRead(tx, conversationId, userId, seq, at), [conversationId]);
   }
 
-  feed(userId: string, afterEventId: number, limit: number): Promise<{ events: FeedEvent[]; hasMore: boolean }> {
-    return feed.feedOf(this.db, userId, afterEventId, limit);
+  feed(userId: string, cursor: string | undefined, limit: number): Promise<FeedPage> {
+    return this.driver.feed(userId, cursor, limit);
   }
 
   lastEventId(): Promise<number> {

@@ -6,8 +6,11 @@ import { APPEND_MESSAGE } from "./append-messages.js";
 import { type BatchableWrite, type Outcome, runGroup } from "./group-commit.js";
 import type { SqlExecutor } from "./sql-driver.js";
 
-/** What the main thread asks of the writer; replies carry the same `id`. */
-export type WriterRequest = { id: number } & (
+/**
+ * What the main thread asks of the writer; replies carry the same `id`. `lane` names the
+ * connection (a writer may hold several, each with a transaction of its own; 0 when absent).
+ */
+export type WriterRequest = { id: number; lane?: number } & (
   | { op: "exec"; method: "get" | "all" | "run"; sql: string; params: readonly unknown[] }
   | { op: "group"; name: string; inputs: unknown[] }
   | { op: "begin" | "commit" | "rollback" | "ping" | "close" }
@@ -72,15 +75,27 @@ export interface WriterBackend {
 }
 
 /**
- * Serve the main thread's requests on `port`, strictly one after another, in the order they
- * were posted. The main thread posts a batch's groups and its COMMIT together, without waiting
- * between them; a COMMIT after a failed group is refused, so the transaction is rolled back and
- * no part of that batch is kept. A statement outside a transaction would autocommit on its own:
- * if BEGIN failed (it is pipelined, not awaited), everything after it in the batch fails.
+ * Serve the main thread's requests on `port`: those of one lane strictly one after another, in
+ * the order they were posted, on that lane's backend (`backendOf(lane)`); lanes run side by side.
+ * The main thread posts a batch's groups and its COMMIT together, without waiting between them;
+ * a COMMIT after a failed group is refused, so the transaction is rolled back and no part of
+ * that batch is kept. A statement outside a transaction would autocommit on its own: if BEGIN
+ * failed (it is pipelined, not awaited), everything after it in the batch fails. `ping` and
+ * `close` go to every lane there is.
  */
-export function serveWriter(port: MessagePort, backend: WriterBackend): void {
-  let groupFailed = false;
+export function serveWriter(port: MessagePort, backendOf: (lane: number) => WriterBackend): void {
+  const lanes = new Map<number, { backend: WriterBackend; groupFailed: boolean; chain: Promise<void> }>();
+  const laneOf = (n: number) => {
+    let lane = lanes.get(n);
+    if (!lane) {
+      lane = { backend: backendOf(n), groupFailed: false, chain: Promise.resolve() };
+      lanes.set(n, lane);
+    }
+    return lane;
+  };
   async function handle(request: WriterRequest): Promise<unknown> {
+    const lane = laneOf(request.lane ?? 0);
+    const backend = lane.backend;
     if ((request.op === "exec" || request.op === "group" || request.op === "commit") && !backend.inTransaction()) {
       throw new Error("no write transaction is open");
     }
@@ -93,27 +108,29 @@ export function serveWriter(port: MessagePort, backend: WriterBackend): void {
           if (!kind) throw new Error(`unknown batchable write ${request.name}`);
           return wireOutcomes(await runGroup(backend.exec, kind, request.inputs));
         } catch (error) {
-          groupFailed = true;
+          lane.groupFailed = true;
           throw error;
         }
       }
       case "begin":
-        groupFailed = false;
+        lane.groupFailed = false;
         return backend.begin();
       case "commit":
-        if (groupFailed) throw new Error("a group of this transaction failed; it is not committed");
+        if (lane.groupFailed) throw new Error("a group of this transaction failed; it is not committed");
         return backend.commit();
       case "rollback":
         return backend.rollback();
       case "ping":
         return backend.ping();
       case "close":
-        return backend.close();
+        for (const other of lanes.values()) if (other !== lane) await other.chain;
+        await Promise.all([...lanes.values()].map((l) => l.backend.close()));
+        return;
     }
   }
-  let chain: Promise<void> = Promise.resolve();
   port.on("message", (request: WriterRequest) => {
-    chain = chain.then(async () => {
+    const lane = laneOf(request.lane ?? 0);
+    lane.chain = lane.chain.then(async () => {
       let reply: WriterReply;
       try {
         reply = { id: request.id, ok: true, value: await handle(request) };

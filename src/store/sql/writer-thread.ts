@@ -115,13 +115,16 @@ export class WriterThread {
     await this.worker?.terminate();
   }
 
-  /** A connection for the group commit: the transaction runs in the thread, statements and groups are requests. */
-  connection(): BatchConnection {
+  /**
+   * A connection for the group commit: the transaction runs in the thread, on the connection of
+   * `lane`, and statements and groups are requests.
+   */
+  connection(lane = 0): BatchConnection {
     const exec: SqlExecutor = {
-      get: (sql, params = []) => this.request({ op: "exec", method: "get", sql, params }) as Promise<never>,
-      all: (sql, params = []) => this.request({ op: "exec", method: "all", sql, params }) as Promise<never>,
+      get: (sql, params = []) => this.request({ op: "exec", method: "get", sql, params, lane }) as Promise<never>,
+      all: (sql, params = []) => this.request({ op: "exec", method: "all", sql, params, lane }) as Promise<never>,
       run: (sql, params = []) =>
-        this.request({ op: "exec", method: "run", sql, params }) as Promise<{ changes: number }>,
+        this.request({ op: "exec", method: "run", sql, params, lane }) as Promise<{ changes: number }>,
     };
     let begun: Promise<unknown> = Promise.resolve();
     return {
@@ -129,19 +132,19 @@ export class WriterThread {
       // Not awaited: BEGIN travels with the batch's first request (the thread runs requests in
       // order and refuses statements outside a transaction), saving a round trip per batch.
       begin: async () => {
-        begun = this.request({ op: "begin" });
+        begun = this.request({ op: "begin", lane });
         begun.catch(() => undefined);
       },
       commit: async () => {
         await begun;
-        await this.request({ op: "commit" });
+        await this.request({ op: "commit", lane });
       },
       rollback: async () => {
-        await this.request({ op: "rollback" });
+        await this.request({ op: "rollback", lane });
       },
       release: () => undefined,
       runGroup: async (kind: BatchableWrite<unknown, unknown> & { name: string }, inputs: unknown[]) => {
-        const outcomes = (await this.request({ op: "group", name: kind.name, inputs })) as Outcome[];
+        const outcomes = (await this.request({ op: "group", name: kind.name, inputs, lane })) as Outcome[];
         return outcomes.map((o) => (o.ok ? o : { ok: false, error: fromWire(o.error as WireError) }));
       },
     };

@@ -2,8 +2,10 @@
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { makePrivateFolder, openPrivateDatabase } from "../data-folder.js";
+import { feedByIds } from "../sql/feed-queries.js";
 import { type BatchableWrite, GroupCommit } from "../sql/group-commit.js";
 import type { DriverOptions, SqlDriver, SqlExecutor } from "../sql/sql-driver.js";
+import type { FeedPage } from "../store.js";
 import { StoreUnavailableError } from "../store-errors.js";
 import { SqliteCheckpointer } from "./sqlite-checkpointer.js";
 import { SqliteExecutor } from "./sqlite-executor.js";
@@ -43,6 +45,7 @@ export class SqliteDriver implements SqlDriver {
     this.commits = new GroupCommit(
       async () => {
         if (this.closed) throw new StoreUnavailableError("the store is closed");
+        // One lane, no locks: the one writer's transactions never overlap.
         return this.writer.connection();
       },
       undefined,
@@ -67,6 +70,11 @@ export class SqliteDriver implements SqlDriver {
 
   get pendingWrites(): number {
     return this.commits.pending;
+  }
+
+  /** One writer: event ids are taken in commit order, so the last id read is the whole cursor. */
+  feed(userId: string, cursor: string | undefined, limit: number): Promise<FeedPage> {
+    return feedByIds(this.reader, userId, cursor, limit);
   }
 
   isUniqueViolation(error: unknown): boolean {

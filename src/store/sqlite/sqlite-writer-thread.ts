@@ -23,7 +23,7 @@ db.pragma("busy_timeout = 5000");
 // checkpoint, inside a COMMIT, is only its backstop.
 db.pragma(`wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT_PAGES}`);
 const exec = new SqliteExecutor(db);
-serveWriter(port, {
+const backend = {
   exec,
   inTransaction: () => db.inTransaction,
   begin: async () => {
@@ -39,4 +39,6 @@ serveWriter(port, {
   close: async () => {
     db.close();
   },
-});
+};
+// One connection, one lane: SQLite has one writer.
+serveWriter(port, () => backend);

@@ -1,0 +1,159 @@
+/**
+ * @module The feed on PostgreSQL, where batches of many nodes commit side by side and so feed
+ * event ids (taken from a sequence inside each transaction) do not become visible in id order.
+ * A cursor is a transaction snapshot instead of an id: a page gives the events of the
+ * transactions that committed after the cursor's snapshot and before the page's own.
+ */
+
+import { HaetaeError } from "../../protocol/errors.js";
+import { decodeIdCursor, invalidCursor, toFeedEvents, userChannel } from "../sql/feed-queries.js";
+import type { SqlExecutor } from "../sql/sql-driver.js";
+import type { FeedPage } from "../store.js";
+
+/** The prefix of a snapshot cursor: `c2.<lo>.<hi>.<after>` (see `SnapshotCursor`). */
+const SNAPSHOT_CURSOR = "c2.";
+
+/**
+ * Where a reader stands. `lo`: the snapshot (PostgreSQL's `pg_snapshot` text) whose committed
+ * transactions the reader has read every event of; none from the beginning. `hi` and `after`,
+ * while a window is read in pages: the window is the events of transactions visible in `hi` and
+ * not in `lo`, read in id order, and `after` is the last id of it read so far.
+ */
+interface SnapshotCursor {
+  lo: string | null;
+  hi: string | null;
+  after: number;
+}
+
+const BASE36 = /^[0-9a-z]{1,12}$/;
+
+function fromBase36(text: string): number | null {
+  const value = Number.parseInt(text, 36);
+  return BASE36.test(text) && Number.isSafeInteger(value) ? value : null;
+}
+
+/** `xmin:xmax:xip,…` as base-36 `xmin-(xmax−xmin)-(xip−xmin)…`: short, and only the characters a cursor has. */
+function packSnapshot(snapshot: string): string {
+  const [xmin, xmax, xip] = snapshot.split(":");
+  const base = BigInt(xmin ?? "0");
+  const offsets = [BigInt(xmax ?? "0") - base, ...(xip ? xip.split(",").map((x) => BigInt(x) - base) : [])];
+  return [base, ...offsets].map((n) => n.toString(36)).join("-");
+}
+
+/** The `pg_snapshot` text of a packed snapshot; `null` unless it is one PostgreSQL could have made. */
+function unpackSnapshot(packed: string): string | null {
+  const numbers = packed.split("-").map(fromBase36);
+  if (numbers.length < 2 || numbers.some((n) => n === null)) return null;
+  const [xmin, span, ...offsets] = numbers as number[];
+  let previous = -1;
+  for (const offset of offsets) {
+    // In-progress transactions are listed once each, ascending, from xmin up to (not with) xmax.
+    if (offset <= previous || offset >= (span as number)) return null;
+    previous = offset;
+  }
+  const base = BigInt(xmin as number);
+  return `${base}:${base + BigInt(span as number)}:${offsets.map((o) => base + BigInt(o)).join(",")}`;
+}
+
+/** The longest cursor `sync` takes back (src/protocol/requests.ts). */
+const MAX_CURSOR = 2000;
+
+/**
+ * The cursor's text. One too long for `sync` to take back (thousands of transactions running
+ * at the snapshot) is not given out: the reader is told to retry, when fewer are running.
+ */
+function encodeSnapshotCursor(cursor: SnapshotCursor): string {
+  const lo = cursor.lo === null ? "" : packSnapshot(cursor.lo);
+  const hi = cursor.hi === null ? "" : packSnapshot(cursor.hi);
+  const text = `${SNAPSHOT_CURSOR}${lo}.${hi}.${cursor.after.toString(36)}`;
+  if (text.length > MAX_CURSOR) {
+    throw new HaetaeError(
+      "overloaded",
+      "Too many transactions are running to name a sync cursor; retry shortly.",
+      1000,
+    );
+  }
+  return text;
+}
+
+function decodeSnapshotCursor(text: string): SnapshotCursor | null {
+  if (!text.startsWith(SNAPSHOT_CURSOR)) return null;
+  const parts = text.slice(SNAPSHOT_CURSOR.length).split(".");
+  if (parts.length !== 3) return null;
+  const [lo, hi, after] = parts as [string, string, string];
+  const cursor: SnapshotCursor = {
+    lo: lo === "" ? null : unpackSnapshot(lo),
+    hi: hi === "" ? null : unpackSnapshot(hi),
+    after: fromBase36(after) ?? -1,
+  };
+  if ((lo !== "" && cursor.lo === null) || (hi !== "" && cursor.hi === null) || cursor.after < 0) return null;
+  // Paging inside a window needs its upper snapshot; only then does `after` mean anything.
+  if (cursor.hi === null && cursor.after !== 0) return null;
+  return cursor;
+}
+
+/**
+ * One page of the window (events of transactions visible in `hi` but not in `lo`, id above
+ * `after`), `hi` being this statement's own snapshot when the cursor has none. The snapshot
+ * comes back with the rows: one statement, so it is the very snapshot the rows were read in.
+ * `e.tx >= xmin(lo)` bounds the scan by the index: every transaction below `lo`'s xmin had
+ * finished when `lo` was taken, so all of its events are behind the reader.
+ */
+const WINDOW = `WITH s AS (SELECT COALESCE(CAST(? AS pg_snapshot), pg_current_snapshot()) AS hi, CAST(? AS pg_snapshot) AS lo)
+SELECT CAST(s.hi AS text) AS hi, w.id, w.payload FROM s LEFT JOIN LATERAL (
+  SELECT f.id, f.payload FROM (
+    SELECT e.id, e.payload, e.tx FROM membership_spans m
+    JOIN events e ON e.conversation_id = m.conversation_id
+    WHERE m.user_id = ? AND e.tx >= CAST(? AS xid8) AND e.id > ? AND e.id >= m.joined_event_id
+      AND (m.left_event_id IS NULL OR e.id <= m.left_event_id)
+    UNION ALL
+    SELECT e.id, e.payload, e.tx FROM events e WHERE e.conversation_id = ? AND e.tx >= CAST(? AS xid8) AND e.id > ?
+  ) f
+  WHERE (s.lo IS NULL OR NOT pg_visible_in_snapshot(f.tx, s.lo)) AND pg_visible_in_snapshot(f.tx, s.hi)
+  ORDER BY f.id LIMIT ?
+) w ON true ORDER BY w.id`;
+
+/**
+ * The feed of `userId` after `cursor`, by snapshot cursors (an id cursor from before them is
+ * read as the window above that id: ids were taken in commit order then). See docs/decisions.md,
+ * "Writes side by side, a feed read by snapshots", for why no event is ever skipped or repeated.
+ */
+export async function feedBySnapshots(
+  db: SqlExecutor,
+  userId: string,
+  text: string | undefined,
+  limit: number,
+): Promise<FeedPage> {
+  let cursor: SnapshotCursor;
+  if (text === undefined || text === "") cursor = { lo: null, hi: null, after: 0 };
+  else {
+    const legacy = decodeIdCursor(text);
+    const decoded = legacy === null ? decodeSnapshotCursor(text) : null;
+    if (legacy === null && decoded === null) throw invalidCursor();
+    cursor = decoded ?? { lo: null, hi: null, after: legacy as number };
+  }
+  const floor = cursor.lo === null ? "0" : (cursor.lo.split(":")[0] as string);
+  const rows = await db.all<{ hi: string; id: number | null; payload: string | null }>(WINDOW, [
+    cursor.hi,
+    cursor.lo,
+    userId,
+    floor,
+    cursor.after,
+    userChannel(userId),
+    floor,
+    cursor.after,
+    limit + 1,
+  ]);
+  const hi = rows[0]?.hi;
+  if (hi === undefined) throw new Error("the feed's window gave no snapshot");
+  const found = rows.filter((r): r is { hi: string; id: number; payload: string } => r.id !== null);
+  const page = toFeedEvents(found, limit);
+  const last = page.events.at(-1);
+  if (page.hasMore && last) {
+    return { ...page, cursor: encodeSnapshotCursor({ lo: cursor.lo, hi, after: last.eventId }) };
+  }
+  // Nothing new since a cursor that is not inside a window: the same cursor, as on SQLite.
+  if (page.events.length === 0 && text && cursor.hi === null) return { ...page, cursor: text };
+  // The window is read: everything visible in `hi` is behind the reader.
+  return { ...page, cursor: encodeSnapshotCursor({ lo: hi, hi: null, after: 0 }) };
+}
