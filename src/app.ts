@@ -2,10 +2,12 @@
 import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import type { Bus } from "./bus/bus.js";
 import { MemoryBus } from "./bus/memory-bus.js";
 import { NatsBus } from "./bus/nats-bus.js";
 import { promoteConfiguredAdmins } from "./chat/accounts.js";
+import { startFileSweeper } from "./chat/actions/files.js";
 import { type ChatContext, publishEvent } from "./chat/context.js";
 import { DeviceSeen } from "./chat/device-seen.js";
 import { passwordStrength } from "./chat/password-strength.js";
@@ -27,6 +29,7 @@ import { type SliEvent, SliRecorder } from "./ops/sli-recorder.js";
 import { claimPageIdentity } from "./ops/tower/page-identity.js";
 import { Tower } from "./ops/tower/tower.js";
 import { securePrivateFolder } from "./store/data-folder.js";
+import { DiskBlobStore } from "./store/disk/disk-blob-store.js";
 import { openPostgresStore } from "./store/postgres/postgres-store.js";
 import { openSqliteStore } from "./store/sqlite/sqlite-store.js";
 import type { Store } from "./store/store.js";
@@ -179,6 +182,9 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     });
   }
   const stopSliReports = link ? reportSli(sli, link) : () => {};
+  // Uploads live under the data folder; a staging file left by a killed upload never became a file.
+  const blobs = new DiskBlobStore(join(config.data, "files"));
+  await blobs.clearStaging();
   const ctx: ChatContext = {
     store,
     bus,
@@ -187,9 +193,11 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     load,
     receipts: new ReceiptCoalescer((audience, event) => publishEvent(ctx, audience, event)),
     seen: new DeviceSeen(store),
+    blobs,
   };
   let stopping: Promise<void> | undefined;
   const stopTicketSweep = sweepWsTickets(ctx);
+  const stopFileSweep = startFileSweeper(ctx, config.fileSweepMs);
   const gateway = new WsGateway(ctx, bus, config, metrics, nodeId, monitoring.traffic);
   await bus.ping(); // the gateway's subscriptions are in effect before the first client arrives
   const propagation = await startPropagation(config, {
@@ -226,6 +234,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     statusRoutes: propagation.routes,
     traffic: monitoring.traffic,
     publicUrl: config.publicUrl,
+    uploadsPerMinute: config.uploadsPerMinute,
     webSettings: {
       statusPageUrl: config.statusPageUrl,
       statusAfterMs: config.offlineStatusAfterMs,
@@ -287,6 +296,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
         await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000))]);
         stopSampling();
         stopTicketSweep();
+        stopFileSweep();
         tower?.close();
         stopMirror();
         stopSliReports();

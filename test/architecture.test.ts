@@ -35,7 +35,7 @@ const LAYERS = [
   },
   {
     name: "store adapters",
-    files: ["src/store/sql/**", "src/store/sqlite/**", "src/store/postgres/**"],
+    files: ["src/store/sql/**", "src/store/sqlite/**", "src/store/postgres/**", "src/store/disk/**"],
     mayImport: ["protocol", "config", "store"],
   },
   {

@@ -173,6 +173,13 @@ export const configSchema = z.strictObject({
   subscriptionsPerHourPerIp: int(1, 1_000_000).default(10),
   subscriptionsPerMinute: int(1, 1_000_000).default(60),
   staffChatConversation: z.string().max(200).default("Incidents"),
+  // Files (src/chat/actions/files.ts, docs/protocol.md#files).
+  maxFileBytes: int(1, Number.MAX_SAFE_INTEGER).default(2 * 1024 * 1024 * 1024),
+  fileQuotaBytes: int(1, Number.MAX_SAFE_INTEGER).default(20 * 1024 * 1024 * 1024),
+  uploadsPerMinute: int(1, 1_000_000).default(120),
+  maxImagePixels: int(1, 1_000_000_000).default(100_000_000),
+  unattachedFileTtlMs: int(0, 365 * 24 * 3600 * 1000).default(24 * 3600 * 1000),
+  fileSweepMs: int(0, 24 * 3600 * 1000).default(60_000),
 });
 
 /** The validated, frozen configuration every part receives its slice of. */

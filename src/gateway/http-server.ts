@@ -28,6 +28,7 @@ import {
   registerBody,
   type WebSettings,
 } from "../protocol/index.js";
+import { fileRoutes } from "./file-routes.js";
 import { isOwnOrigin, publicOrigin } from "./request-origin.js";
 import { StaticFiles } from "./static-files.js";
 import type { WsGateway } from "./ws-gateway.js";
@@ -53,6 +54,8 @@ export interface HttpDeps {
   traffic?: TrafficSli;
   /** `publicUrl`: the origin browsers reach this server at, when it is not the request's own (a TLS proxy). */
   publicUrl?: string;
+  /** Uploads one user may start per minute (default 120). */
+  uploadsPerMinute?: number;
 }
 
 /** `loginsPerMinutePerIp`: attempts one client address may make per minute (brute force, signup floods); the rest for `loginThrottle`. */
@@ -119,6 +122,7 @@ export function createHttpServer(deps: HttpDeps): Server {
     return body.data;
   };
   const web = new StaticFiles(deps.webRoot, deps.webSettings);
+  const files = fileRoutes(ctx, deps.uploadsPerMinute ?? 120);
   const ownOrigin = publicOrigin(deps.publicUrl ?? "");
   const routes = new Router<Exchange, Promise<void>>()
     .on("GET", "/healthz", async ({ res }) => sendJson(res, 200, { status: "ok" }))
@@ -189,12 +193,22 @@ export function createHttpServer(deps: HttpDeps): Server {
       const { user, device } = await authenticate(ctx, bearer(req));
       await revokeDevice(ctx, user.id, device.id);
       sendJson(res, 200, {});
-    });
+    })
+    .on("POST", "/api/v1/files", async ({ req, res }) => files.upload(req, res))
+    .on(["GET", "HEAD"], "/api/v1/files/:id", async ({ req, res }, { id }) => files.download(req, res, id, false))
+    .on(["GET", "HEAD"], "/api/v1/files/:id/thumbnail", async ({ req, res }, { id }) =>
+      files.download(req, res, id, true),
+    );
 
   const server = createServer(async (req, res) => {
     const path = pathOf(req.url);
-    // No chat API route has a parameter, so matching never decodes (and never throws) here.
-    const route = routes.match(req.method ?? "GET", path);
+    // The file routes decode their id: a malformed escape is answered, never thrown out of here.
+    let route: ReturnType<typeof routes.match>;
+    try {
+      route = routes.match(req.method ?? "GET", path);
+    } catch (error) {
+      return sendThrown(res, error, `HTTP ${req.method} ${path}`);
+    }
     res.on("finish", () => {
       deps.metrics.httpRequests.inc({ route: route.pattern ?? "other", status: String(res.statusCode) });
     });

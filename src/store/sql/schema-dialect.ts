@@ -15,6 +15,8 @@ export interface SchemaDialect {
    * rows in the key's own B-tree instead of a rowid table plus an index. PostgreSQL has no such choice.
    */
   readonly keyedTable: string;
+  /** A 64-bit integer column that is not an event id (a file's size: 2 GiB passes PostgreSQL's INTEGER). */
+  readonly bigInteger: string;
   /** An expression for the integer `field` of the JSON text in `column`. */
   jsonInteger(column: string, field: string): string;
 }
@@ -24,6 +26,7 @@ export const SQLITE_SCHEMA: SchemaDialect = {
   eventIdKey: "INTEGER PRIMARY KEY AUTOINCREMENT",
   eventIdType: "INTEGER",
   keyedTable: " WITHOUT ROWID",
+  bigInteger: "INTEGER",
   jsonInteger: (column, field) => `json_extract(${column}, '$.${field}')`,
 };
 
@@ -32,5 +35,6 @@ export const POSTGRES_SCHEMA: SchemaDialect = {
   eventIdKey: "BIGSERIAL PRIMARY KEY",
   eventIdType: "BIGINT",
   keyedTable: "",
+  bigInteger: "BIGINT",
   jsonInteger: (column, field) => `(${column}::json->>'${field}')::integer`,
 };

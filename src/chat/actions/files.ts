@@ -1,0 +1,244 @@
+/**
+ * @module Files: an upload streamed to the blob store and kept as a file row only once its bytes
+ * are durable; the one access check for reading a file; the files a send attaches; and the sweep
+ * that deletes what nothing refers to.
+ */
+import type { Readable } from "node:stream";
+import { fileTypeFromFile } from "file-type";
+import sharp, { type Metadata } from "sharp";
+import type { FileInfo } from "../../protocol/index.js";
+import { HaetaeError } from "../../protocol/index.js";
+import type { StagedBlob } from "../../store/blob-store.js";
+import type { FileRecord } from "../../store/store.js";
+import { type ChatContext, newId } from "../context.js";
+import { cleanFileName } from "../file-names.js";
+
+/** Images whose bytes are re-encoded: orientation applied, every metadata block (EXIF, GPS, XMP) dropped. */
+const CLEANED_IMAGES: Record<string, "jpeg" | "png" | "webp"> = {
+  "image/jpeg": "jpeg",
+  "image/png": "png",
+  "image/webp": "webp",
+};
+/** Images kept as sent, measured only (a GIF's frames; it carries no EXIF). */
+const MEASURED_IMAGES = new Set(["image/gif"]);
+/** The longest side of a thumbnail, in pixels. */
+const THUMBNAIL_SIDE = 320;
+/** Rows and blobs one sweep handles at most. */
+const SWEEP_BATCH = 500;
+
+/** What an upload says about itself besides its bytes. */
+export interface UploadInput {
+  body: Readable;
+  /** `Content-Length`, when the request had one. */
+  length: number | undefined;
+  /** The name as sent, already percent-decoded. */
+  name: string | undefined;
+}
+
+/** A stored file as the protocol shows it. */
+export function fileInfo(file: FileRecord): FileInfo {
+  const info: FileInfo = {
+    id: file.id,
+    name: file.name,
+    size: file.size,
+    contentType: file.contentType,
+    sha256: file.sha256,
+    url: `/api/v1/files/${file.id}`,
+  };
+  if (file.width !== undefined) info.width = file.width;
+  if (file.height !== undefined) info.height = file.height;
+  if (file.thumbSha256 !== undefined) info.thumbnailUrl = `/api/v1/files/${file.id}/thumbnail`;
+  return info;
+}
+
+/** The bytes to keep for an upload: the staged original, or a cleaned image with its thumbnail. */
+interface Prepared {
+  main: StagedBlob;
+  contentType: string;
+  width?: number;
+  height?: number;
+  thumbnail?: StagedBlob;
+}
+
+/**
+ * Sniff the staged bytes and, for a photo, make the bytes that will be served: orientation
+ * applied, metadata stripped, a thumbnail. Too many pixels is `image_too_large` (a decompression
+ * bomb is refused before it is decoded); an image the decoder cannot read is kept as a plain file.
+ */
+async function prepare(ctx: ChatContext, staged: StagedBlob): Promise<Prepared> {
+  const sniffed = (await fileTypeFromFile(staged.path))?.mime ?? "application/octet-stream";
+  const format = CLEANED_IMAGES[sniffed];
+  if (!format && !MEASURED_IMAGES.has(sniffed)) return { main: staged, contentType: sniffed };
+  const limit = ctx.limits.maxImagePixels;
+  let meta: Metadata;
+  try {
+    meta = await sharp(staged.path, { limitInputPixels: false }).metadata();
+  } catch {
+    return { main: staged, contentType: "application/octet-stream" };
+  }
+  const pixels = (meta.width ?? 0) * (meta.pageHeight ?? meta.height ?? 0);
+  if (pixels > limit) {
+    throw new HaetaeError(
+      "image_too_large",
+      `The image is ${meta.width}×${meta.height} pixels; the server decodes at most ${limit} pixels.`,
+    );
+  }
+  try {
+    if (!format) {
+      const thumb = await sharp(staged.path, { limitInputPixels: limit })
+        .resize(THUMBNAIL_SIDE, THUMBNAIL_SIDE, { fit: "inside", withoutEnlargement: true })
+        .webp({ quality: 75 })
+        .toBuffer();
+      return {
+        main: staged,
+        contentType: sniffed,
+        width: meta.width,
+        height: meta.pageHeight ?? meta.height,
+        thumbnail: await ctx.blobs.stageBuffer(thumb),
+      };
+    }
+    // rotate() with no angle applies the EXIF orientation; sharp writes no metadata unless asked.
+    const cleaned = await sharp(staged.path, { limitInputPixels: limit })
+      .rotate()
+      .toFormat(format, format === "png" ? {} : { quality: 90 })
+      .toBuffer({ resolveWithObject: true });
+    const thumb = await sharp(cleaned.data, { limitInputPixels: limit })
+      .resize(THUMBNAIL_SIDE, THUMBNAIL_SIDE, { fit: "inside", withoutEnlargement: true })
+      .webp({ quality: 75 })
+      .toBuffer();
+    const main = await ctx.blobs.stageBuffer(cleaned.data);
+    await staged.discard();
+    return {
+      main,
+      contentType: sniffed,
+      width: cleaned.info.width,
+      height: cleaned.info.height,
+      thumbnail: await ctx.blobs.stageBuffer(thumb),
+    };
+  } catch {
+    // Truncated or corrupt: a file like any other, never shown as an image.
+    return { main: staged, contentType: "application/octet-stream" };
+  }
+}
+
+/**
+ * Store an upload. Refused before a byte is read: no length (`length_required`), more than
+ * `maxFileBytes` (`file_too_large`), an empty file, a quota it would pass (`quota_exceeded`).
+ * The bytes are streamed to a staging file and fsync'd; a body cut short leaves nothing. The
+ * blobs are committed, then the file row; the reply comes only after both are durable. The same
+ * bytes under the same name from the same user are the same file (one row, not two).
+ */
+export async function uploadFile(ctx: ChatContext, ownerId: string, input: UploadInput): Promise<FileInfo> {
+  const max = ctx.limits.maxFileBytes;
+  if (input.length === undefined) throw new HaetaeError("length_required");
+  if (input.length > max) {
+    throw new HaetaeError("file_too_large", `The file is ${input.length} bytes; the server takes at most ${max}.`);
+  }
+  if (input.length === 0) throw new HaetaeError("invalid_request", "The file is empty.");
+  const used = await ctx.store.usedFileBytes(ownerId);
+  if (used + input.length > ctx.limits.fileQuotaBytes) {
+    throw new HaetaeError(
+      "quota_exceeded",
+      `You use ${used} of ${ctx.limits.fileQuotaBytes} bytes; this file needs ${input.length}.`,
+    );
+  }
+  const name = cleanFileName(input.name ?? "");
+  let staged: StagedBlob;
+  try {
+    staged = await ctx.blobs.stage(
+      input.body,
+      input.length,
+      () => new HaetaeError("file_too_large", "The body is longer than its Content-Length."),
+    );
+  } catch (error) {
+    if (error instanceof HaetaeError) throw error;
+    throw new HaetaeError("invalid_request", "The upload ended before its Content-Length; nothing was stored.");
+  }
+  let prepared: Prepared | undefined;
+  try {
+    prepared = await prepare(ctx, staged);
+    const { main, thumbnail } = prepared;
+    await ctx.blobs.commit(main);
+    if (thumbnail) await ctx.blobs.commit(thumbnail);
+    const { file } = await ctx.store.insertFile({
+      id: newId(),
+      ownerId,
+      name,
+      size: main.size,
+      contentType: prepared.contentType,
+      sha256: main.sha256,
+      ...(prepared.width !== undefined ? { width: prepared.width } : {}),
+      ...(prepared.height !== undefined ? { height: prepared.height } : {}),
+      ...(thumbnail ? { thumbSha256: thumbnail.sha256 } : {}),
+      createdAt: ctx.now().toISOString(),
+    });
+    // A sweep may have deleted an equal blob whose last row went away between our commit and
+    // our row (it deletes inside a write; ours came after it): the row now keeps the blob, so
+    // putting the bytes back from staging makes it whole.
+    if ((await ctx.blobs.size(main.sha256)) === null) await ctx.blobs.commit(main);
+    if (thumbnail && (await ctx.blobs.size(thumbnail.sha256)) === null) await ctx.blobs.commit(thumbnail);
+    return fileInfo(file);
+  } finally {
+    await staged.discard();
+    if (prepared) {
+      await prepared.main.discard();
+      await prepared.thumbnail?.discard();
+    }
+  }
+}
+
+/**
+ * The one access check for reading a file: its uploader, and every active member of a
+ * conversation with a message (not deleted) that carries it. Everyone else, and an id that never
+ * existed, get the same `not_found`.
+ */
+export async function readableFile(ctx: ChatContext, userId: string, fileId: string): Promise<FileRecord> {
+  const readable = await ctx.store.readableFileIds(userId, [fileId]);
+  const file = readable.has(fileId) ? (await ctx.store.getFiles([fileId]))[0] : undefined;
+  if (!file) throw new HaetaeError("not_found");
+  return file;
+}
+
+/**
+ * The files a send attaches, in order: each must be one the sender may read (their upload, or a
+ * file they can read in a conversation: forwarding); otherwise `not_found`, as for an unknown id.
+ */
+export async function filesToAttach(
+  ctx: ChatContext,
+  senderId: string,
+  fileIds: readonly string[],
+): Promise<FileInfo[]> {
+  if (new Set(fileIds).size !== fileIds.length) {
+    throw new HaetaeError("invalid_request", "fileIds: a file is named twice.");
+  }
+  const readable = await ctx.store.readableFileIds(senderId, fileIds);
+  const byId = new Map((await ctx.store.getFiles([...readable])).map((f) => [f.id, f]));
+  return fileIds.map((id) => {
+    const file = byId.get(id);
+    if (!file) throw new HaetaeError("not_found", `fileIds: there is no file ${JSON.stringify(id)} you can read.`);
+    return fileInfo(file);
+  });
+}
+
+/** Remove uploads never attached within `unattachedFileTtlMs`, and blobs no file row names any more. */
+export async function sweepFiles(ctx: ChatContext): Promise<{ files: number; blobs: number }> {
+  const cutoff = new Date(ctx.now().getTime() - ctx.limits.unattachedFileTtlMs).toISOString();
+  return ctx.store.sweepFiles(cutoff, SWEEP_BATCH, (sha256) => ctx.blobs.delete(sha256));
+}
+
+/** Sweep every `fileSweepMs` (0: never); returns the way to stop. */
+export function startFileSweeper(ctx: ChatContext, everyMs: number): () => void {
+  if (everyMs === 0) return () => {};
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    sweepFiles(ctx)
+      .catch((error: Error) => console.warn(`haetae: the file sweep failed (it runs again): ${error.message}`))
+      .finally(() => {
+        running = false;
+      });
+  }, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
