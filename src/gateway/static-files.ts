@@ -36,12 +36,13 @@ const COMPRESSIBLE = new Set([".html", ".js", ".mjs", ".css", ".json", ".webmani
 /**
  * Only the app's own origin may load scripts, styles and sockets; no frames, no plugins. The web
  * client needs nothing else, so an injected `<script src=…>` from elsewhere cannot run. The one
- * exception is `fetch` of the status page's JSON when it lives elsewhere (`statusPageUrl`).
+ * exception is `fetch` of the status page's JSON when it lives elsewhere (`statusPageUrl`); images may
+ * also be `blob:` URLs, the photos the client read with its token (files need the Bearer header).
  */
 function contentSecurityPolicy(settings: WebSettings | undefined): string {
   const status = settings?.statusPageUrl ? ` ${new URL(settings.statusPageUrl).origin}` : "";
   return (
-    `default-src 'self'; connect-src 'self'${status}; img-src 'self' data:; style-src 'self'; object-src 'none'; ` +
+    `default-src 'self'; connect-src 'self'${status}; img-src 'self' data: blob:; style-src 'self'; object-src 'none'; ` +
     "base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
   );
 }
