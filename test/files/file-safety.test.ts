@@ -96,6 +96,24 @@ describe("photos", () => {
     expectSandboxed(thumb.headers);
   });
 
+  it("strips the metadata of an upright JPEG without re-encoding its picture", async () => {
+    const photo = await sharp({ create: { width: 300, height: 200, channels: 3, background: "orange" } })
+      .jpeg()
+      .withExif({
+        IFD0: { Artist: "SECRET-ARTIST", ImageDescription: "home" },
+        IFD3: { GPSLatitudeRef: "N", GPSLatitude: "37/1 33/1 0/1", GPSVersionID: "2 2 0 0" },
+      })
+      .toBuffer();
+    const file = await uploaded(server.url, alice.auth.token, photo, "upright.jpg");
+    expect(file).toMatchObject({ width: 300, height: 200, contentType: "image/jpeg" });
+    const got = await download(server.url, alice.auth.token, file.url);
+    expect(got.bytes.includes("SECRET-ARTIST")).toBe(false);
+    expect((await sharp(got.bytes).metadata()).exif).toBeUndefined();
+    // From the start of scan on, the bytes are the camera's own.
+    const scan = (bytes: Buffer) => bytes.subarray(bytes.indexOf(Buffer.from([0xff, 0xda])));
+    expect(scan(got.bytes).equals(scan(photo))).toBe(true);
+  });
+
   it("refuses a decompression bomb with image_too_large before decoding it", async () => {
     const bomb = pngBomb(100_000, 100_000);
     expect(bomb.length).toBeLessThan(100_000);
