@@ -77,6 +77,14 @@ export interface Message {
   files?: FileInfo[];
 }
 
+/** A file as a conversation's drawer lists it: the file and the message that carries it. */
+export interface ConversationFile {
+  file: FileInfo;
+  seq: number;
+  senderId: string;
+  createdAt: string;
+}
+
 /**
  * An uploaded file as the protocol shows it. `sha256` (lowercase hex) and `size` describe exactly
  * the bytes `url` serves: for a photo, the bytes after orientation was applied and metadata

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import type {
   Conversation,
+  ConversationFile,
   ConversationReport,
   ConversationSummary,
   Device,
@@ -88,6 +89,12 @@ export const REQUESTS = {
   sync: z.object({ cursor: str(0, 200).optional(), limit: z.int().min(1).max(5000).optional() }),
   typing: z.object({ conversationId: id }),
   "presence.subscribe": z.object({ userIds: z.array(id).max(1000) }),
+  "files.list": z.object({
+    conversationId: id,
+    kind: z.enum(["photo", "file"]).optional(),
+    cursor: str(1, 64).optional(),
+    limit: z.int().min(1).max(200).optional(),
+  }),
 } as const;
 
 /** Every request `type` the server knows. */
@@ -134,6 +141,8 @@ export interface Replies {
   sync: { events: FeedEvent[]; cursor: string; hasMore: boolean };
   typing: Record<string, never>;
   "presence.subscribe": { presences: Presence[]; refused: string[] };
+  /** Newest first; `cursor` is null on the last page. */
+  "files.list": { files: ConversationFile[]; cursor: string | null; hasMore: boolean };
 }
 
 /** A reply frame: `{type: "ok", id, ...}`. */

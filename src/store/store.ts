@@ -3,6 +3,7 @@
 import type { FeedEvent } from "../protocol/events.js";
 import type {
   Conversation,
+  ConversationFile,
   ConversationReport,
   ConversationSummary,
   FileInfo,
@@ -375,6 +376,15 @@ export interface Store {
    * message (not deleted) of a conversation they are an active member of.
    */
   readableFileIds(userId: string, ids: readonly string[]): Promise<Set<string>>;
+  /**
+   * The files carried by the conversation's messages (not deleted), newest message first and in
+   * each message's order, after the place `after` (a previous page's last), at most `limit`;
+   * `photo`: files with a thumbnail, `file`: the others.
+   */
+  listConversationFiles(
+    conversationId: string,
+    page: { kind?: "photo" | "file"; after?: { seq: number; position: number }; limit: number },
+  ): Promise<{ files: (ConversationFile & { position: number })[]; hasMore: boolean }>;
   /** The bytes of the files `ownerId` has uploaded and that still exist (their quota's use). */
   usedFileBytes(ownerId: string): Promise<number>;
   /**

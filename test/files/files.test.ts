@@ -232,6 +232,46 @@ describe("who may read a file", () => {
   });
 });
 
+describe("a chat's drawer", () => {
+  it("lists the chat's photos and files newest first, by kind and page by page, to members only", async () => {
+    const { alice, bob, chatId } = await pair("fw");
+    const eve = await person(server, "fw");
+    const sharp = (await import("sharp")).default;
+    const photo = await sharp({ create: { width: 20, height: 10, channels: 3, background: "red" } })
+      .png()
+      .toBuffer();
+    const pic = await uploaded(server.url, alice.auth.token, photo, "pic.png");
+    const doc1 = await uploaded(server.url, alice.auth.token, bytes("doc one"), "one.txt");
+    const doc2 = await uploaded(server.url, alice.auth.token, bytes("doc two"), "two.txt");
+    const first = await send(alice.client, chatId, "", { fileIds: [pic.id, doc1.id] });
+    const second = await send(alice.client, chatId, "", { fileIds: [doc2.id] });
+    type Page = {
+      files: { file: { id: string }; seq: number; senderId: string }[];
+      cursor: string | null;
+      hasMore: boolean;
+    };
+    const all = await bob.client.ok<Page>("files.list", { conversationId: chatId });
+    expect(all.files.map((f) => f.file.id)).toEqual([doc2.id, pic.id, doc1.id]);
+    expect(all.files.map((f) => f.seq)).toEqual([second.seq, first.seq, first.seq]);
+    expect(all.files[0]?.senderId).toBe(alice.id);
+    const photos = await bob.client.ok<Page>("files.list", { conversationId: chatId, kind: "photo" });
+    expect(photos.files.map((f) => f.file.id)).toEqual([pic.id]);
+    const docs = await bob.client.ok<Page>("files.list", { conversationId: chatId, kind: "file" });
+    expect(docs.files.map((f) => f.file.id)).toEqual([doc2.id, doc1.id]);
+    const page1 = await bob.client.ok<Page>("files.list", { conversationId: chatId, limit: 2 });
+    expect(page1.hasMore).toBe(true);
+    const page2 = await bob.client.ok<Page>("files.list", { conversationId: chatId, limit: 2, cursor: page1.cursor });
+    expect([...page1.files, ...page2.files].map((f) => f.file.id)).toEqual([doc2.id, pic.id, doc1.id]);
+    expect([page2.hasMore, page2.cursor]).toEqual([false, null]);
+    await expectError(bob.client, "files.list", { conversationId: chatId, cursor: "x" }, "invalid_cursor");
+    await expectError(eve.client, "files.list", { conversationId: chatId }, "forbidden");
+    await alice.client.ok("message.delete", { conversationId: chatId, seq: second.seq });
+    const after = await bob.client.ok<Page>("files.list", { conversationId: chatId });
+    expect(after.files.map((f) => f.file.id)).toEqual([pic.id, doc1.id]);
+    await closeAll(alice.client, bob.client, eve.client);
+  });
+});
+
 describe("limits", () => {
   it("refuses a file past maxFileBytes with 413, a quota with quota_exceeded, too many uploads with rate_limited", async () => {
     const small = await startTestServer({ maxFileBytes: 1000, fileQuotaBytes: 1500, uploadsPerMinute: 3 });

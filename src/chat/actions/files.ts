@@ -7,10 +7,11 @@ import { readFile } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { fileTypeFromFile } from "file-type";
 import sharp, { type Metadata } from "sharp";
-import type { FileInfo } from "../../protocol/index.js";
+import type { ConversationFile, FileInfo } from "../../protocol/index.js";
 import { HaetaeError } from "../../protocol/index.js";
 import type { StagedBlob } from "../../store/blob-store.js";
 import type { FileRecord } from "../../store/store.js";
+import { accessConversation } from "../access.js";
 import { type ChatContext, newId } from "../context.js";
 import { cleanFileName } from "../file-names.js";
 import { stripJpegMetadata } from "../jpeg-metadata.js";
@@ -247,6 +248,40 @@ export async function filesToAttach(
     if (!file) throw new HaetaeError("not_found", `fileIds: there is no file ${JSON.stringify(id)} you can read.`);
     return fileInfo(file);
   });
+}
+
+/** The cursor of `files.list`: the place of a page's last file, `<seq>.<position>`. */
+const FILES_CURSOR = /^(\d{1,10})\.(\d{1,3})$/;
+
+/** A page of the files of a conversation the user is a member of (the chat's drawer), newest first. */
+export async function listFiles(
+  ctx: ChatContext,
+  userId: string,
+  input: {
+    conversationId: string;
+    kind?: "photo" | "file" | undefined;
+    cursor?: string | undefined;
+    limit?: number | undefined;
+  },
+): Promise<{ files: ConversationFile[]; cursor: string | null; hasMore: boolean }> {
+  await accessConversation(ctx, userId, input.conversationId);
+  let after: { seq: number; position: number } | undefined;
+  if (input.cursor !== undefined) {
+    const match = FILES_CURSOR.exec(input.cursor);
+    if (!match) throw new HaetaeError("invalid_cursor");
+    after = { seq: Number(match[1]), position: Number(match[2]) };
+  }
+  const page = await ctx.store.listConversationFiles(input.conversationId, {
+    limit: input.limit ?? 50,
+    ...(input.kind ? { kind: input.kind } : {}),
+    ...(after ? { after } : {}),
+  });
+  const last = page.files.at(-1);
+  return {
+    files: page.files.map(({ position: _position, ...rest }) => rest),
+    cursor: page.hasMore && last ? `${last.seq}.${last.position}` : null,
+    hasMore: page.hasMore,
+  };
 }
 
 /** Remove uploads never attached within `unattachedFileTtlMs`, and blobs no file row names any more. */

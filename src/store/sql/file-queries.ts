@@ -1,6 +1,6 @@
 /** @module SQL of files: upload rows, who may read them, the files a message carries, and the sweep of what nothing refers to. */
 import { HaetaeError } from "../../protocol/errors.js";
-import type { FileInfo } from "../../protocol/index.js";
+import type { ConversationFile, FileInfo } from "../../protocol/index.js";
 import type { FileRecord, FileSweep } from "../store.js";
 import { placeholders, type SqlExecutor } from "./sql-driver.js";
 
@@ -83,6 +83,57 @@ export async function readableFileIds(db: SqlExecutor, userId: string, ids: read
     [userId, ...unique, userId, ...unique],
   );
   return new Set(rows.map((r) => r.id));
+}
+
+/** The files a conversation's live messages carry, newest message first, a page after `after`. */
+export async function conversationFiles(
+  db: SqlExecutor,
+  conversationId: string,
+  page: { kind?: "photo" | "file"; after?: { seq: number; position: number }; limit: number },
+): Promise<{ files: (ConversationFile & { position: number })[]; hasMore: boolean }> {
+  const params: unknown[] = [conversationId];
+  let where = "mf.conversation_id = ?";
+  if (page.after) {
+    where += " AND (mf.seq < ? OR (mf.seq = ? AND mf.position > ?))";
+    params.push(page.after.seq, page.after.seq, page.after.position);
+  }
+  if (page.kind === "photo") where += " AND f.thumb_sha256 IS NOT NULL";
+  if (page.kind === "file") where += " AND f.thumb_sha256 IS NULL";
+  params.push(page.limit + 1);
+  const rows = await db.all<FileRow & { seq: number; position: number; sender_id: string; sent_at: string }>(
+    `SELECT f.*, mf.seq, mf.position, m.sender_id, m.created_at AS sent_at FROM message_files mf
+     JOIN files f ON f.id = mf.file_id
+     JOIN messages m ON m.conversation_id = mf.conversation_id AND m.seq = mf.seq
+     WHERE ${where} ORDER BY mf.seq DESC, mf.position ASC LIMIT ?`,
+    params,
+  );
+  const hasMore = rows.length > page.limit;
+  return {
+    hasMore,
+    files: rows.slice(0, page.limit).map((row) => ({
+      file: toFileInfo(toFileRecord(row)),
+      seq: Number(row.seq),
+      position: Number(row.position),
+      senderId: row.sender_id,
+      createdAt: row.sent_at,
+    })),
+  };
+}
+
+/** The public shape of a file row: its URLs are paths read with the Bearer header. */
+export function toFileInfo(file: FileRecord): FileInfo {
+  const info: FileInfo = {
+    id: file.id,
+    name: file.name,
+    size: file.size,
+    contentType: file.contentType,
+    sha256: file.sha256,
+    url: `/api/v1/files/${file.id}`,
+  };
+  if (file.width !== undefined) info.width = file.width;
+  if (file.height !== undefined) info.height = file.height;
+  if (file.thumbSha256 !== undefined) info.thumbnailUrl = `/api/v1/files/${file.id}/thumbnail`;
+  return info;
 }
 
 export async function usedBytes(db: SqlExecutor, ownerId: string): Promise<number> {

@@ -1,6 +1,7 @@
 /** @module The Store on SQL: dialect-agnostic; a driver (sqlite or postgres) supplies connections and group commit. */
 import type {
   Conversation,
+  ConversationFile,
   ConversationReport,
   ConversationSummary,
   FeedEvent,
@@ -453,6 +454,13 @@ export class SqlStore implements Store {
 
   readableFileIds(userId: string, ids: readonly string[]): Promise<Set<string>> {
     return files.readableFileIds(this.db, userId, ids);
+  }
+
+  listConversationFiles(
+    conversationId: string,
+    page: { kind?: "photo" | "file"; after?: { seq: number; position: number }; limit: number },
+  ): Promise<{ files: (ConversationFile & { position: number })[]; hasMore: boolean }> {
+    return files.conversationFiles(this.db, conversationId, page);
   }
 
   usedFileBytes(ownerId: string): Promise<number> {
