@@ -31,6 +31,7 @@ import { Tower } from "./ops/tower/tower.js";
 import { securePrivateFolder } from "./store/data-folder.js";
 import { DiskBlobStore } from "./store/disk/disk-blob-store.js";
 import { openPostgresStore } from "./store/postgres/postgres-store.js";
+import { S3BlobStore } from "./store/s3/s3-blob-store.js";
 import { openSqliteStore } from "./store/sqlite/sqlite-store.js";
 import type { Store } from "./store/store.js";
 
@@ -183,7 +184,20 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
   }
   const stopSliReports = link ? reportSli(sli, link) : () => {};
   // Uploads live under the data folder; a staging file left by a killed upload never became a file.
-  const blobs = new DiskBlobStore(join(config.data, "files"));
+  const blobs =
+    config.s3Endpoint === ""
+      ? new DiskBlobStore(join(config.data, "files"))
+      : new S3BlobStore(
+          {
+            endpoint: config.s3Endpoint,
+            bucket: config.s3Bucket,
+            region: config.s3Region,
+            accessKeyId: config.s3AccessKeyId,
+            secretAccessKey: config.s3SecretAccessKey,
+            prefix: config.s3Prefix,
+          },
+          join(config.data, "files"),
+        );
   await blobs.clearStaging();
   const ctx: ChatContext = {
     store,
@@ -297,6 +311,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
         stopSampling();
         stopTicketSweep();
         stopFileSweep();
+        if (blobs instanceof S3BlobStore) blobs.close();
         tower?.close();
         stopMirror();
         stopSliReports();

@@ -1,6 +1,6 @@
 /**
- * @module The blob-store contract suite: every adapter must pass it (today the local disk; an
- * S3-compatible adapter joins the list). Streams in and out, durability before commit resolves,
+ * @module The blob-store contract suite: every adapter must pass it, the local disk and S3 (against
+ * a real S3-compatible server the suite starts). Streams in and out, durability before commit resolves,
  * content addressing, ranges, a refused or broken source leaving nothing.
  */
 import { createHash } from "node:crypto";
@@ -9,19 +9,21 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startS3 } from "../../test/s3-server.js";
 import type { BlobStore } from "./blob-store.js";
 import { DiskBlobStore } from "./disk/disk-blob-store.js";
+import { S3BlobStore } from "./s3/s3-blob-store.js";
 
 interface Adapter {
   name: string;
-  open(): { store: BlobStore; staging(): string[]; dispose(): void };
+  open(): Promise<{ store: BlobStore; staging(): string[]; dispose(): Promise<void> | void }>;
 }
 
 const ADAPTERS: Adapter[] = [
   {
     name: "disk",
-    open() {
+    async open() {
       const root = mkdtempSync(join(tmpdir(), "haetae-blobs-"));
       return {
         store: new DiskBlobStore(root),
@@ -30,14 +32,36 @@ const ADAPTERS: Adapter[] = [
       };
     },
   },
+  {
+    // A real S3-compatible server the suite starts (docs/decisions.md).
+    name: "s3",
+    async open() {
+      const s3 = await startS3();
+      const staging = mkdtempSync(join(tmpdir(), "haetae-s3-staging-"));
+      const store = new S3BlobStore(s3.settings, staging);
+      return {
+        store,
+        staging: () => readdirSync(join(staging, "staging")),
+        dispose: async () => {
+          store.close();
+          await s3.stop();
+          rmSync(staging, { recursive: true, force: true });
+        },
+      };
+    },
+  },
 ];
 
 const sha = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
 describe.each(ADAPTERS)("blob store contract: $name", (adapter) => {
-  const place = adapter.open();
-  const { store } = place;
-  afterAll(() => place.dispose());
+  let place: Awaited<ReturnType<Adapter["open"]>>;
+  let store: BlobStore;
+  beforeAll(async () => {
+    place = await adapter.open();
+    store = place.store;
+  });
+  afterAll(() => place?.dispose());
 
   it("stages a stream with its hash and size, and serves it whole and by range once committed", async () => {
     const bytes = Buffer.from("0123456789".repeat(100_000));
