@@ -249,6 +249,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     traffic: monitoring.traffic,
     publicUrl: config.publicUrl,
     uploadsPerMinute: config.uploadsPerMinute,
+    tusDirectory: join(config.data, "files", "tus"),
     webSettings: {
       statusPageUrl: config.statusPageUrl,
       statusAfterMs: config.offlineStatusAfterMs,

@@ -152,38 +152,58 @@ async function prepare(ctx: ChatContext, staged: StagedBlob): Promise<Prepared> 
 }
 
 /**
- * Store an upload. Refused before a byte is read: no length (`length_required`), more than
+ * Refuse an upload before a byte is read: no length (`length_required`), more than
  * `maxFileBytes` (`file_too_large`), an empty file, a quota it would pass (`quota_exceeded`).
- * The bytes are streamed to a staging file and fsync'd; a body cut short leaves nothing. The
- * blobs are committed, then the file row; the reply comes only after both are durable. The same
- * bytes under the same name from the same user are the same file (one row, not two).
  */
-export async function uploadFile(ctx: ChatContext, ownerId: string, input: UploadInput): Promise<FileInfo> {
+export async function checkUpload(ctx: ChatContext, ownerId: string, length: number | undefined): Promise<number> {
   const max = ctx.limits.maxFileBytes;
-  if (input.length === undefined) throw new HaetaeError("length_required");
-  if (input.length > max) {
-    throw new HaetaeError("file_too_large", `The file is ${input.length} bytes; the server takes at most ${max}.`);
+  if (length === undefined) throw new HaetaeError("length_required");
+  if (length > max) {
+    throw new HaetaeError("file_too_large", `The file is ${length} bytes; the server takes at most ${max}.`);
   }
-  if (input.length === 0) throw new HaetaeError("invalid_request", "The file is empty.");
+  if (length === 0) throw new HaetaeError("invalid_request", "The file is empty.");
   const used = await ctx.store.usedFileBytes(ownerId);
-  if (used + input.length > ctx.limits.fileQuotaBytes) {
+  if (used + length > ctx.limits.fileQuotaBytes) {
     throw new HaetaeError(
       "quota_exceeded",
-      `You use ${used} of ${ctx.limits.fileQuotaBytes} bytes; this file needs ${input.length}.`,
+      `You use ${used} of ${ctx.limits.fileQuotaBytes} bytes; this file needs ${length}.`,
     );
   }
-  const name = cleanFileName(input.name ?? "");
+  return length;
+}
+
+/**
+ * Store an upload (checked by `checkUpload` first). The bytes are streamed to a staging file and
+ * fsync'd; a body cut short leaves nothing. Then `keepStaged` makes them a file.
+ */
+export async function uploadFile(ctx: ChatContext, ownerId: string, input: UploadInput): Promise<FileInfo> {
+  const length = await checkUpload(ctx, ownerId, input.length);
   let staged: StagedBlob;
   try {
     staged = await ctx.blobs.stage(
       input.body,
-      input.length,
+      length,
       () => new HaetaeError("file_too_large", "The body is longer than its Content-Length."),
     );
   } catch (error) {
     if (error instanceof HaetaeError) throw error;
     throw new HaetaeError("invalid_request", "The upload ended before its Content-Length; nothing was stored.");
   }
+  return keepStaged(ctx, ownerId, staged, input.name);
+}
+
+/**
+ * Make staged bytes a file: sniffed and (a photo) cleaned, the blobs committed, then the file
+ * row; resolves only after both are durable. The same bytes under the same name from the same
+ * user are the same file (one row, not two). The staging files are removed in every case.
+ */
+export async function keepStaged(
+  ctx: ChatContext,
+  ownerId: string,
+  staged: StagedBlob,
+  rawName: string | undefined,
+): Promise<FileInfo> {
+  const name = cleanFileName(rawName ?? "");
   let prepared: Prepared | undefined;
   try {
     prepared = await prepare(ctx, staged);
