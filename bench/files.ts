@@ -3,7 +3,8 @@
  * (bench/peers/file-peer.ts) measured in the same run, each server its own child process.
  * Figures: a large upload's and download's throughput and their ratio to the peer; the server's
  * RSS growth during concurrent large uploads; the latency of a 12 MP JPEG upload (clean-up and
- * thumbnail included). `--size-mib`, `--concurrent`, `--each-mib` and `--photos` shrink it.
+ * thumbnail included); a send carrying 10 photos against a text send. `--size-mib`,
+ * `--concurrent`, `--each-mib`, `--photos` and `--sends` shrink it.
  */
 import { createReadStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
@@ -13,6 +14,7 @@ import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { parseArgs } from "node:util";
 import sharp from "sharp";
+import WebSocket from "ws";
 import { freePort, startChild, startServe } from "../test/child-server.js";
 import { rssOf, sleep } from "./proc-stats.js";
 
@@ -22,6 +24,7 @@ const { values } = parseArgs({
     concurrent: { type: "string", default: "20" },
     "each-mib": { type: "string", default: "100" },
     photos: { type: "string", default: "20" },
+    sends: { type: "string", default: "300" },
   },
 });
 const MIB = 1024 * 1024;
@@ -29,6 +32,7 @@ const sizeMib = Number(values["size-mib"]);
 const concurrent = Number(values.concurrent);
 const eachMib = Number(values["each-mib"]);
 const photoCount = Number(values.photos);
+const sends = Number(values.sends);
 
 /** A source of `bytes` bytes that costs the client nothing: one 1 MiB chunk sent again and again. */
 function source(bytes: number): Readable {
@@ -188,6 +192,67 @@ async function main(): Promise<void> {
     latencies.sort((a, b) => a - b);
     console.log(
       `12 MP JPEG upload (clean-up + thumbnail), ${photoCount} photos: p50 ${pct(latencies, 0.5).toFixed(0)} ms, p95 ${pct(latencies, 0.95).toFixed(0)} ms`,
+    );
+
+    // 4. A send with 10 photos against a text send, one at a time over one socket, interleaved.
+    const small = await sharp({ create: { width: 64, height: 48, channels: 3, background: "#48c" } })
+      .jpeg()
+      .toBuffer();
+    const photoIds: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const path = join(dir, "small.jpg");
+      writeFileSync(path, Buffer.concat([small, Buffer.from([i])]));
+      const answer = await post(`${haetae.url}/api/v1/files`, createReadStream(path), small.length + 1, {
+        ...auth,
+        "x-file-name": `s-${i}.jpg`,
+      });
+      photoIds.push((answer.json.file as { id: string }).id);
+    }
+    const other = await fetch(`${haetae.url}/api/v1/auth/register`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username: "benchfiles2", password: "correct horse battery" }),
+    });
+    const { user } = (await other.json()) as { user: { id: string } };
+    const ws = new WebSocket(haetae.wsUrl, { headers: auth });
+    await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
+    let nextId = 0;
+    const waiting = new Map<number, (frame: Record<string, unknown>) => void>();
+    ws.on("message", (data) => {
+      const frame = JSON.parse(String(data)) as Record<string, unknown>;
+      if (typeof frame.id === "number") waiting.get(frame.id)?.(frame);
+    });
+    const call = (type: string, params: Record<string, unknown>) =>
+      new Promise<Record<string, unknown>>((resolve) => {
+        const id = ++nextId;
+        waiting.set(id, resolve);
+        ws.send(JSON.stringify({ type, id, ...params }));
+      });
+    const created = await call("conversation.create", { kind: "direct", memberIds: [user.id] });
+    const conversationId = (created.conversation as { id: string }).id;
+    const text: number[] = [];
+    const withPhotos: number[] = [];
+    for (let i = 0; i < sends; i++) {
+      for (const [list, extra] of [
+        [text, {}],
+        [withPhotos, { fileIds: photoIds }],
+      ] as const) {
+        const started = performance.now();
+        const reply = await call("message.send", {
+          conversationId,
+          clientMsgId: `b-${i}-${list.length}-${list === text}`,
+          text: "hi",
+          ...extra,
+        });
+        if (reply.type !== "ok") throw new Error(`send: ${JSON.stringify(reply)}`);
+        list.push(performance.now() - started);
+      }
+    }
+    ws.close();
+    text.sort((x, y) => x - y);
+    withPhotos.sort((x, y) => x - y);
+    console.log(
+      `send, ${sends} each: text p50 ${pct(text, 0.5).toFixed(1)} ms p99 ${pct(text, 0.99).toFixed(1)} ms; 10 photos p50 ${pct(withPhotos, 0.5).toFixed(1)} ms p99 ${pct(withPhotos, 0.99).toFixed(1)} ms; ratio at p99 ${(pct(withPhotos, 0.99) / pct(text, 0.99)).toFixed(2)}`,
     );
   } finally {
     await haetae.stop();

@@ -131,7 +131,7 @@ export function fileRoutes(ctx: ChatContext, uploadsPerMinute: number) {
       "content-disposition": contentDisposition(inline ? "inline" : "attachment", file.name),
     };
     const match = req.headers["if-none-match"];
-    if (match !== undefined && match.split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag)) {
+    if (match?.split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag)) {
       res.writeHead(304, headers);
       return void res.end();
     }
