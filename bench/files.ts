@@ -105,7 +105,27 @@ async function main(): Promise<void> {
   const haetae = await startServe({
     port: haetaePort,
     dataDir: join(dir, "haetae"),
-    flags: ["--scrypt-log-n", "10", "--probe-interval-ms", "0", "--uploads-per-minute", "100000"],
+    // The per-user and per-connection request limits are not what is measured.
+    flags: [
+      "--scrypt-log-n",
+      "10",
+      "--probe-interval-ms",
+      "0",
+      "--uploads-per-minute",
+      "100000",
+      "--requests-per-second",
+      "100000",
+      "--request-burst",
+      "100000",
+      "--user-requests-per-second",
+      "1000000",
+      "--user-request-burst",
+      "1000000",
+      "--user-sends-per-second",
+      "1000000",
+      "--user-send-burst",
+      "1000000",
+    ],
   });
   const peer = await startChild({
     name: "file peer",
