@@ -161,14 +161,11 @@ export async function attachFiles(
     unique,
   );
   if (found.length !== unique.length) throw new HaetaeError("not_found", "fileIds: a file is gone.");
-  for (const [position, id] of ids.entries()) {
-    await db.run("INSERT INTO message_files (conversation_id, seq, position, file_id) VALUES (?, ?, ?, ?)", [
-      conversationId,
-      seq,
-      position,
-      id,
-    ]);
-  }
+  // One statement for every link: on PostgreSQL each statement is a round trip under the write lock.
+  await db.run(
+    `INSERT INTO message_files (conversation_id, seq, position, file_id) VALUES ${ids.map(() => "(?, ?, ?, ?)").join(", ")}`,
+    ids.flatMap((id, position) => [conversationId, seq, position, id]),
+  );
   await db.run(
     `UPDATE files SET attached_at = ? WHERE attached_at IS NULL AND id IN (${placeholders(unique.length)})`,
     [at, ...unique],
