@@ -2,11 +2,13 @@
 import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Bus } from "./bus/bus.js";
 import { MemoryBus } from "./bus/memory-bus.js";
 import { NatsBus } from "./bus/nats-bus.js";
 import { promoteConfiguredAdmins } from "./chat/accounts.js";
+import { startFileSweeper } from "./chat/actions/files.js";
 import { type ChatContext, publishEvent } from "./chat/context.js";
 import { DeviceSeen } from "./chat/device-seen.js";
 import { passwordStrength } from "./chat/password-strength.js";
@@ -38,7 +40,9 @@ import { type SliEvent, SliRecorder } from "./ops/sli-recorder.js";
 import { claimPageIdentity, type PageIdentity } from "./ops/tower/page-identity.js";
 import { Tower } from "./ops/tower/tower.js";
 import { securePrivateFolder } from "./store/data-folder.js";
+import { DiskBlobStore } from "./store/disk/disk-blob-store.js";
 import { openPostgresStore } from "./store/postgres/postgres-store.js";
+import { S3BlobStore } from "./store/s3/s3-blob-store.js";
 import { openSqliteStore } from "./store/sqlite/sqlite-store.js";
 import type { Store } from "./store/store.js";
 
@@ -314,6 +318,22 @@ async function startNode(config: Config, options: StartOptions): Promise<App> {
     });
   }
   const stopSliReports = link ? reportSli(sli, link) : () => {};
+  // Uploads live under the data folder; a staging file left by a killed upload never became a file.
+  const blobs =
+    config.s3Endpoint === ""
+      ? new DiskBlobStore(join(config.data, "files"))
+      : new S3BlobStore(
+          {
+            endpoint: config.s3Endpoint,
+            bucket: config.s3Bucket,
+            region: config.s3Region,
+            accessKeyId: config.s3AccessKeyId,
+            secretAccessKey: config.s3SecretAccessKey,
+            prefix: config.s3Prefix,
+          },
+          join(config.data, "files"),
+        );
+  await blobs.clearStaging();
   const ctx: ChatContext = {
     store,
     bus,
@@ -322,9 +342,11 @@ async function startNode(config: Config, options: StartOptions): Promise<App> {
     load,
     receipts: new ReceiptCoalescer((audience, event) => publishEvent(ctx, audience, event)),
     seen: new DeviceSeen(store),
+    blobs,
   };
   let stopping: Promise<void> | undefined;
   const stopTicketSweep = sweepWsTickets(ctx);
+  const stopFileSweep = startFileSweeper(ctx, config.fileSweepMs);
   const gateway = new WsGateway(ctx, bus, config, metrics, nodeId, monitoring.traffic);
   await bus.ping(); // the gateway's subscriptions are in effect before the first client arrives
   const propagation = await startPropagation(config, {
@@ -361,6 +383,8 @@ async function startNode(config: Config, options: StartOptions): Promise<App> {
     statusRoutes: propagation.routes,
     traffic: monitoring.traffic,
     publicUrl: config.publicUrl,
+    uploadsPerMinute: config.uploadsPerMinute,
+    tusDirectory: join(config.data, "files", "tus"),
     webSettings: {
       statusPageUrl: config.statusPageUrl,
       statusPort: config.statusPort,
@@ -423,6 +447,8 @@ async function startNode(config: Config, options: StartOptions): Promise<App> {
         await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000))]);
         stopSampling();
         stopTicketSweep();
+        stopFileSweep();
+        if (blobs instanceof S3BlobStore) blobs.close();
         tower?.close();
         stopMirror();
         stopSliReports();

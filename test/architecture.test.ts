@@ -35,7 +35,7 @@ const LAYERS = [
   },
   {
     name: "store adapters",
-    files: ["src/store/sql/**", "src/store/sqlite/**", "src/store/postgres/**"],
+    files: ["src/store/sql/**", "src/store/sqlite/**", "src/store/postgres/**", "src/store/disk/**", "src/store/s3/**"],
     mayImport: ["protocol", "config", "store"],
   },
   {

@@ -4,6 +4,7 @@ import type { Bus } from "../bus/bus.js";
 import type { Config } from "../config/config.js";
 import type { ReceiptCoalescer } from "../guard/receipt-coalescer.js";
 import type { ServerEvent } from "../protocol/index.js";
+import type { BlobStore } from "../store/blob-store.js";
 import type { Store } from "../store/store.js";
 import type { DeviceSeen } from "./device-seen.js";
 
@@ -27,6 +28,10 @@ export type ChatLimits = Pick<
   | "invitationsPerHour"
   | "invitationTtlMs"
   | "adminUsernames"
+  | "maxFileBytes"
+  | "fileQuotaBytes"
+  | "maxImagePixels"
+  | "unattachedFileTtlMs"
 >;
 
 export interface ChatContext {
@@ -40,6 +45,8 @@ export interface ChatContext {
   receipts: ReceiptCoalescer;
   /** Where a token or ticket check notes its device as seen, written to the store once a second. */
   seen: DeviceSeen;
+  /** Where the bytes of uploaded files live (their rows are in `store`). */
+  blobs: BlobStore;
 }
 
 /** A new random id for a user, device or conversation. */

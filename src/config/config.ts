@@ -187,6 +187,26 @@ export const configSchema = z.strictObject({
   subscriptionsPerHourPerIp: int(1, 1_000_000).default(10),
   subscriptionsPerMinute: int(1, 1_000_000).default(60),
   staffChatConversation: z.string().max(200).default("Incidents"),
+  // Files (src/chat/actions/files.ts, docs/protocol.md#files).
+  maxFileBytes: int(1, Number.MAX_SAFE_INTEGER).default(2 * 1024 * 1024 * 1024),
+  fileQuotaBytes: int(1, Number.MAX_SAFE_INTEGER).default(20 * 1024 * 1024 * 1024),
+  uploadsPerMinute: int(1, 1_000_000).default(120),
+  maxImagePixels: int(1, 1_000_000_000).default(100_000_000),
+  unattachedFileTtlMs: int(0, 365 * 24 * 3600 * 1000).default(24 * 3600 * 1000),
+  fileSweepMs: int(0, 24 * 3600 * 1000).default(60_000),
+  // Empty: files on the local disk under the data folder; an http(s) URL: an S3-compatible bucket.
+  s3Endpoint: z
+    .string()
+    .max(2000)
+    .refine((v) => v === "" || (URL.canParse(v) && /^https?:$/.test(new URL(v).protocol)), {
+      message: "must be an http:// or https:// URL, or empty",
+    })
+    .default(""),
+  s3Bucket: z.string().max(255).default("haetae"),
+  s3Region: z.string().min(1).max(64).default("us-east-1"),
+  s3AccessKeyId: z.string().max(1000).default(""),
+  s3SecretAccessKey: z.string().max(1000).default(""),
+  s3Prefix: z.string().max(500).default(""),
 });
 
 /** The validated, frozen configuration every part receives its slice of. */

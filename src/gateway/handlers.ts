@@ -3,6 +3,7 @@ import type { z } from "zod";
 import * as accounts from "../chat/accounts.js";
 import * as contacts from "../chat/actions/contacts.js";
 import * as conversations from "../chat/actions/conversations.js";
+import * as files from "../chat/actions/files.js";
 import * as invitations from "../chat/actions/invitations.js";
 import * as memberProfiles from "../chat/actions/member-profiles.js";
 import * as messages from "../chat/actions/messages.js";
@@ -90,6 +91,7 @@ export const HANDLERS: { [T in RequestType]: Handler<T> } = {
     await receipts.typing(ctx, s.userId, p.conversationId);
     return empty;
   },
+  "files.list": async ({ ctx }, s, p) => files.listFiles(ctx, s.userId, p),
   "presence.subscribe": async (env, s, p) => {
     const { allowed, refused } = await presence.choosePresenceSubscriptions(
       env.ctx,

@@ -1,6 +1,8 @@
 /** @module The HTTP API: auth, health, readiness and metrics; the web client; hands WebSocket upgrades to the gateway. */
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { z } from "zod";
 import { authenticate, type LoginThrottle, login, register, revokeDevice } from "../chat/accounts.js";
 import type { ChatContext } from "../chat/context.js";
@@ -28,8 +30,10 @@ import {
   registerBody,
   type WebSettings,
 } from "../protocol/index.js";
+import { fileRoutes } from "./file-routes.js";
 import { isOwnOrigin, publicOrigin } from "./request-origin.js";
 import { StaticFiles } from "./static-files.js";
+import { TUS_PATH, tusRoutes } from "./tus-routes.js";
 import type { WsGateway } from "./ws-gateway.js";
 
 export interface HttpDeps {
@@ -53,6 +57,10 @@ export interface HttpDeps {
   traffic?: TrafficSli;
   /** `publicUrl`: the origin browsers reach this server at, when it is not the request's own (a TLS proxy). */
   publicUrl?: string;
+  /** Where unfinished resumable (tus) uploads wait; the data folder's `files/tus`. */
+  tusDirectory?: string;
+  /** Uploads one user may start per minute (default 120). */
+  uploadsPerMinute?: number;
 }
 
 /** `loginsPerMinutePerIp`: attempts one client address may make per minute (brute force, signup floods); the rest for `loginThrottle`. */
@@ -119,6 +127,8 @@ export function createHttpServer(deps: HttpDeps): Server {
     return body.data;
   };
   const web = new StaticFiles(deps.webRoot, deps.webSettings);
+  const files = fileRoutes(ctx, deps.uploadsPerMinute ?? 120);
+  const tus = tusRoutes(ctx, deps.tusDirectory ?? join(tmpdir(), "haetae-tus"));
   const ownOrigin = publicOrigin(deps.publicUrl ?? "");
   const routes = new Router<Exchange, Promise<void>>()
     .on("GET", "/healthz", async ({ res }) => sendJson(res, 200, { status: "ok" }))
@@ -189,12 +199,25 @@ export function createHttpServer(deps: HttpDeps): Server {
       const { user, device } = await authenticate(ctx, bearer(req));
       await revokeDevice(ctx, user.id, device.id);
       sendJson(res, 200, {});
-    });
+    })
+    // Before the file routes: `/api/v1/files/tus` is not a file id.
+    .on("*", TUS_PATH, async ({ req, res }) => tus(req, res))
+    .on("*", `${TUS_PATH}/:uploadId`, async ({ req, res }) => tus(req, res))
+    .on("POST", "/api/v1/files", async ({ req, res }) => files.upload(req, res))
+    .on(["GET", "HEAD"], "/api/v1/files/:id", async ({ req, res }, { id }) => files.download(req, res, id, false))
+    .on(["GET", "HEAD"], "/api/v1/files/:id/thumbnail", async ({ req, res }, { id }) =>
+      files.download(req, res, id, true),
+    );
 
   const server = createServer(async (req, res) => {
     const path = pathOf(req.url);
-    // No chat API route has a parameter, so matching never decodes (and never throws) here.
-    const route = routes.match(req.method ?? "GET", path);
+    // The file routes decode their id: a malformed escape is answered, never thrown out of here.
+    let route: ReturnType<typeof routes.match>;
+    try {
+      route = routes.match(req.method ?? "GET", path);
+    } catch (error) {
+      return sendThrown(res, error, `HTTP ${req.method} ${path}`);
+    }
     res.on("finish", () => {
       deps.metrics.httpRequests.inc({ route: route.pattern ?? "other", status: String(res.statusCode) });
     });

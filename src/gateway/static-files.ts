@@ -38,12 +38,13 @@ const COMPRESSIBLE = new Set([".html", ".js", ".mjs", ".css", ".json", ".webmani
  * client needs nothing else, so an injected `<script src=…>` from elsewhere cannot run. The one
  * exception is `fetch` of the status page's JSON when it lives elsewhere: `statusPageUrl`'s
  * origin, or the status port on the host the page was asked by (`statusPageBase`), given as
- * `host:port` without a scheme so that it means the page's own scheme.
+ * `host:port` without a scheme so that it means the page's own scheme. Images may also be `blob:`
+ * URLs, the photos the client read with its token (files need the Bearer header).
  */
 function contentSecurityPolicy(statusSource: string): string {
   const status = statusSource ? ` ${statusSource}` : "";
   return (
-    `default-src 'self'; connect-src 'self'${status}; img-src 'self' data:; style-src 'self'; object-src 'none'; ` +
+    `default-src 'self'; connect-src 'self'${status}; img-src 'self' data: blob:; style-src 'self'; object-src 'none'; ` +
     "base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
   );
 }

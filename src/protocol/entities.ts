@@ -73,6 +73,34 @@ export interface Message {
   deletedAt?: string;
   /** Count of reactions per emoji. */
   reactions: Record<string, number>;
+  /** The files the message carries, in the order they were sent (absent when none; gone once deleted). */
+  files?: FileInfo[];
+}
+
+/** A file as a conversation's drawer lists it: the file and the message that carries it. */
+export interface ConversationFile {
+  file: FileInfo;
+  seq: number;
+  senderId: string;
+  createdAt: string;
+}
+
+/**
+ * An uploaded file as the protocol shows it. `sha256` (lowercase hex) and `size` describe exactly
+ * the bytes `url` serves: for a photo, the bytes after orientation was applied and metadata
+ * stripped. `contentType` is sniffed from the bytes, never taken from the uploader. `url` and
+ * `thumbnailUrl` are paths on the server, read with the `Authorization: Bearer` header.
+ */
+export interface FileInfo {
+  id: string;
+  name: string;
+  size: number;
+  contentType: string;
+  sha256: string;
+  width?: number;
+  height?: number;
+  url: string;
+  thumbnailUrl?: string;
 }
 
 /**

@@ -9,6 +9,19 @@ export const ERRORS = {
   invalid_request: { status: 400, retryable: false, message: "A field is missing or has the wrong type." },
   unknown_type: { status: 400, retryable: false, message: "The request type is not known." },
   frame_too_large: { status: 413, retryable: false, message: "The frame or body is larger than the limit." },
+  file_too_large: { status: 413, retryable: false, message: "The file is larger than the server takes." },
+  image_too_large: {
+    status: 413,
+    retryable: false,
+    message: "The image has more pixels than the server decodes; send it as a smaller image.",
+  },
+  quota_exceeded: {
+    status: 413,
+    retryable: false,
+    message: "The upload would pass your storage quota; delete files or ask for more room.",
+  },
+  length_required: { status: 411, retryable: false, message: "An upload must say its length in Content-Length." },
+  range_not_satisfiable: { status: 416, retryable: false, message: "The range asked for lies outside the file." },
   text_too_long: { status: 400, retryable: false, message: "The message text is longer than the limit." },
   invalid_username: { status: 400, retryable: false, message: "The username does not follow the rules." },
   weak_password: {
@@ -32,6 +45,11 @@ export const ERRORS = {
   },
   blocked: { status: 403, retryable: false, message: "This user does not accept your messages." },
   not_message_owner: { status: 403, retryable: false, message: "Only the sender may change this message." },
+  not_found: {
+    status: 404,
+    retryable: false,
+    message: "There is no such file, or it is not yours to read.",
+  },
   route_not_found: { status: 404, retryable: false, message: "There is no such endpoint." },
   user_not_found: { status: 404, retryable: false, message: "There is no such user." },
   conversation_not_found: { status: 404, retryable: false, message: "There is no such conversation." },

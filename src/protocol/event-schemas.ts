@@ -23,6 +23,19 @@ export const conversationSchema = z.strictObject({
   createdBy: id,
 });
 
+/** A file a message carries (entities.ts `FileInfo`). */
+export const fileSchema = z.strictObject({
+  id,
+  name: z.string().min(1),
+  size: z.int().min(1),
+  contentType: z.string().min(1),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  width: z.int().min(1).optional(),
+  height: z.int().min(1).optional(),
+  url: z.string().startsWith("/api/v1/files/"),
+  thumbnailUrl: z.string().startsWith("/api/v1/files/").optional(),
+});
+
 export const messageSchema = z.strictObject({
   id,
   conversationId: id,
@@ -38,6 +51,7 @@ export const messageSchema = z.strictObject({
   deleted: z.literal(true).optional(),
   deletedAt: iso.optional(),
   reactions: z.record(z.string(), z.int().min(1)),
+  files: z.array(fileSchema).min(1).optional(),
 });
 
 export const invitationSchema = z.strictObject({

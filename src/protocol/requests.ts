@@ -2,9 +2,11 @@
 import { z } from "zod";
 import type {
   Conversation,
+  ConversationFile,
   ConversationReport,
   ConversationSummary,
   Device,
+  FileInfo,
   Invitation,
   MemberState,
   Message,
@@ -32,6 +34,8 @@ const seqOrZero = z.int().min(0).max(MAX_SEQ);
 const text = str(0, 1_000_000);
 const emoji = str(1, 32);
 const userIds = z.array(id).max(10_000);
+/** Files one message may carry (KakaoTalk sends up to 30 photos at once). */
+export const MAX_FILES_PER_MESSAGE = 30;
 
 /** Request schemas by `type`. Each frame also carries a client-chosen `id`. */
 export const REQUESTS = {
@@ -66,8 +70,10 @@ export const REQUESTS = {
   "message.send": z.object({
     conversationId: id,
     clientMsgId: str(1, 128),
-    text,
+    // Text may be empty when files come with it (checked by the domain).
+    text: text.optional(),
     replyToSeq: seq.optional(),
+    fileIds: z.array(id).min(1).max(MAX_FILES_PER_MESSAGE).optional(),
   }),
   "message.edit": z.object({ conversationId: id, seq, text }),
   "message.delete": z.object({ conversationId: id, seq }),
@@ -84,6 +90,12 @@ export const REQUESTS = {
   sync: z.object({ cursor: str(0, 2000).optional(), limit: z.int().min(1).max(5000).optional() }),
   typing: z.object({ conversationId: id }),
   "presence.subscribe": z.object({ userIds: z.array(id).max(1000) }),
+  "files.list": z.object({
+    conversationId: id,
+    kind: z.enum(["photo", "file"]).optional(),
+    cursor: str(1, 64).optional(),
+    limit: z.int().min(1).max(200).optional(),
+  }),
 } as const;
 
 /** Every request `type` the server knows. */
@@ -130,6 +142,8 @@ export interface Replies {
   sync: { events: FeedEvent[]; cursor: string; hasMore: boolean };
   typing: Record<string, never>;
   "presence.subscribe": { presences: Presence[]; refused: string[] };
+  /** Newest first; `cursor` is null on the last page. */
+  "files.list": { files: ConversationFile[]; cursor: string | null; hasMore: boolean };
 }
 
 /** A reply frame: `{type: "ok", id, ...}`. */
@@ -192,6 +206,11 @@ export interface AuthReply {
 export interface WsTicketReply {
   ticket: string;
   expiresAt: string;
+}
+
+/** The reply of `POST /api/v1/files` (201): the stored file. */
+export interface FileUploadReply {
+  file: FileInfo;
 }
 
 /** Describe the first problem zod found, with its path, for an `invalid_request` message. */

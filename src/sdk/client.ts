@@ -187,7 +187,7 @@ export class HaetaeClient {
   send(
     conversationId: string,
     text: string,
-    options: { replyToSeq?: number; clientMsgId?: string } = {},
+    options: { replyToSeq?: number; clientMsgId?: string; fileIds?: readonly string[] } = {},
   ): Promise<Message> {
     if (this.current === "closed" || this.current === "terminal") return Promise.reject(this.finalError());
     return this.outbox.add({
@@ -195,6 +195,7 @@ export class HaetaeClient {
       conversationId,
       text,
       ...(options.replyToSeq !== undefined ? { replyToSeq: options.replyToSeq } : {}),
+      ...(options.fileIds && options.fileIds.length > 0 ? { fileIds: [...options.fileIds] } : {}),
       createdAt: new Date().toISOString(),
     });
   }
@@ -414,8 +415,14 @@ export class HaetaeClient {
   }
 
   private async sendNow(message: PendingMessage): Promise<Message> {
-    const { clientMsgId, conversationId, text, replyToSeq } = message;
-    const params = { clientMsgId, conversationId, text, ...(replyToSeq !== undefined ? { replyToSeq } : {}) };
+    const { clientMsgId, conversationId, text, replyToSeq, fileIds } = message;
+    const params = {
+      clientMsgId,
+      conversationId,
+      text,
+      ...(replyToSeq !== undefined ? { replyToSeq } : {}),
+      ...(fileIds && fileIds.length > 0 ? { fileIds: [...fileIds] } : {}),
+    };
     return (await this.internal("message.send", params)).message;
   }
 

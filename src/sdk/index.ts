@@ -10,6 +10,7 @@ export type {
   StateChange,
 } from "./client-options.js";
 export { FeedSequencer } from "./feed-sequencer.js";
+export { downloadFile, uploadFile } from "./files.js";
 export { changePassword, login, logout, redeemPasswordReset, register, wsTicket } from "./http.js";
 export { OpsApi } from "./ops-api.js";
 export { newClientMsgId, type PendingMessage } from "./outbox.js";

@@ -9,6 +9,8 @@ export interface PendingMessage {
   readonly conversationId: string;
   readonly text: string;
   readonly replyToSeq?: number;
+  /** Uploaded files the message carries (`uploadFile` gives their ids). */
+  readonly fileIds?: readonly string[];
   /** When `send` was called (ISO 8601). */
   readonly createdAt: string;
   /** How many times it was handed to the server so far. */

@@ -17,7 +17,7 @@ import { dropSchema, freshSchema, postgresUrlWithSchema } from "../../test/servi
 import { type Conversation, HaetaeError } from "../protocol/index.js";
 import { openPostgresStore } from "./postgres/postgres-store.js";
 import { openSqliteStore } from "./sqlite/sqlite-store.js";
-import { type AppendMessageInput, type Store, StoreConflictError } from "./store.js";
+import { type AppendMessageInput, type FileRecord, type Store, StoreConflictError } from "./store.js";
 
 /** Where an adapter keeps a store: `open` may be called on it more than once (a second node, a restart). */
 interface Place {
@@ -840,5 +840,65 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     const g = (await store.createGroup(group(a.id, [a.id, b.id]))).value;
     await store.removeMember(g.id, a.id, a.id, now());
     expect((await store.getMember(g.id, b.id))?.role).toBe("owner");
+  });
+  it("keeps file rows once per upload, lets only uploaders and members of a carrying chat read them, and sweeps what nothing refers to", async () => {
+    const a = await user(store);
+    const b = await user(store);
+    const outsider = await user(store);
+    const g = (await store.createGroup(group(a.id, [a.id, b.id]))).value;
+    const sha = (c: string) => c.repeat(64);
+    const file = (id: string, owner: string, s: string, name = "f.bin"): FileRecord => ({
+      id,
+      ownerId: owner,
+      name,
+      size: 3_000_000_000,
+      contentType: "application/octet-stream",
+      sha256: s,
+      createdAt: now(),
+    });
+    const f1 = uid("file");
+    const first = await store.insertFile(file(f1, a.id, sha("1")));
+    expect(first.created).toBe(true);
+    // The same upload again, even from another node: the first row, nothing written.
+    const again = await other.insertFile(file(uid("file"), a.id, sha("1")));
+    expect([again.created, again.file.id]).toEqual([false, f1]);
+    expect((await store.getFiles([f1]))[0]?.size).toBe(3_000_000_000);
+    expect(await store.usedFileBytes(a.id)).toBe(3_000_000_000);
+    expect([...(await store.readableFileIds(b.id, [f1]))]).toEqual([]);
+    expect([...(await store.readableFileIds(a.id, [f1, "unknown"]))]).toEqual([f1]);
+
+    const [info] = [
+      {
+        id: f1,
+        name: "f.bin",
+        size: 3_000_000_000,
+        contentType: "application/octet-stream",
+        sha256: sha("1"),
+        url: `/api/v1/files/${f1}`,
+      },
+    ];
+    const sent = await store.appendMessage({ ...msg(g.id, a.id, ""), files: [info] });
+    expect(sent.value.files).toEqual([info]);
+    expect((await store.getMessage(g.id, sent.value.seq))?.files).toEqual([info]);
+    expect([...(await store.readableFileIds(b.id, [f1]))]).toEqual([f1]);
+    expect([...(await store.readableFileIds(outsider.id, [f1]))]).toEqual([]);
+    // A file whose row is gone cannot be attached: the write refuses it.
+    await expect(
+      store.appendMessage({ ...msg(g.id, a.id, ""), files: [{ ...info, id: "gone" }] }),
+    ).rejects.toMatchObject({ code: "not_found" });
+
+    const loose = uid("file");
+    await store.insertFile(file(loose, a.id, sha("2")));
+    const deleted: string[] = [];
+    const deleteBlob = async (s: string) => void deleted.push(s);
+    // Nothing is old enough yet, and no blob lost its row.
+    expect(await store.sweepFiles(new Date(0).toISOString(), 100, deleteBlob)).toEqual({ files: 0, blobs: 0 });
+    await store.deleteMessage(g.id, sent.value.seq, now(), a.id);
+    expect([...(await store.readableFileIds(a.id, [f1]))]).toEqual([]);
+    expect((await store.getMessage(g.id, sent.value.seq))?.files).toBeUndefined();
+    const swept = await store.sweepFiles(new Date(Date.now() + 1000).toISOString(), 100, deleteBlob);
+    expect(swept.blobs).toBe(2);
+    expect(deleted.sort()).toEqual([sha("1"), sha("2")]);
+    expect(await store.getFiles([f1, loose])).toEqual([]);
   });
 });

@@ -3,8 +3,10 @@
 import type { FeedEvent } from "../protocol/events.js";
 import type {
   Conversation,
+  ConversationFile,
   ConversationReport,
   ConversationSummary,
+  FileInfo,
   Invitation,
   MemberState,
   Message,
@@ -72,6 +74,36 @@ export interface AppendMessageInput {
   replyToSeq?: number;
   mentions: string[];
   mentionsAll: boolean;
+  /**
+   * The files the message carries, as it shows them. The write refuses the send with `not_found`
+   * when one of them no longer has its file row (swept or deleted since the caller checked).
+   */
+  files?: FileInfo[];
+}
+
+/**
+ * An uploaded file as the store keeps it: one upload of one user. Its bytes are the blob named
+ * `sha256` (and `thumbSha256` for its thumbnail) in the blob store; equal uploads share a blob.
+ */
+export interface FileRecord {
+  id: string;
+  ownerId: string;
+  name: string;
+  size: number;
+  contentType: string;
+  sha256: string;
+  width?: number;
+  height?: number;
+  thumbSha256?: string;
+  createdAt: string;
+  /** When a message first carried it; an upload never attached is swept after a while. */
+  attachedAt?: string;
+}
+
+/** What one sweep of files did: file rows removed, blobs deleted. */
+export interface FileSweep {
+  files: number;
+  blobs: number;
 }
 
 /**
@@ -341,4 +373,39 @@ export interface Store {
   feed(userId: string, cursor: string | undefined, limit: number): Promise<FeedPage>;
   /** The highest eventId there is (a fresh cursor for a client that wants only what comes next). */
   lastEventId(): Promise<number>;
+
+  /**
+   * Keep an upload's file row. Idempotent on (ownerId, sha256, name): the same upload retried
+   * returns the first row (`created: false`) and writes nothing. Resolves once committed.
+   */
+  insertFile(file: FileRecord): Promise<{ file: FileRecord; created: boolean }>;
+  /** The file rows with these ids that exist (any order). */
+  getFiles(ids: readonly string[]): Promise<FileRecord[]>;
+  /**
+   * Of these file ids, those `userId` may read: files they uploaded, and files carried by a
+   * message (not deleted) of a conversation they are an active member of.
+   */
+  readableFileIds(userId: string, ids: readonly string[]): Promise<Set<string>>;
+  /**
+   * The files carried by the conversation's messages (not deleted), newest message first and in
+   * each message's order, after the place `after` (a previous page's last), at most `limit`;
+   * `photo`: files with a thumbnail, `file`: the others.
+   */
+  listConversationFiles(
+    conversationId: string,
+    page: { kind?: "photo" | "file"; after?: { seq: number; position: number }; limit: number },
+  ): Promise<{ files: (ConversationFile & { position: number })[]; hasMore: boolean }>;
+  /** The bytes of the files `ownerId` has uploaded and that still exist (their quota's use). */
+  usedFileBytes(ownerId: string): Promise<number>;
+  /**
+   * Collect garbage, in one write: file rows never attached and created before
+   * `unattachedBefore` are removed; then, of at most `limit` blobs that lost a file row (here, or
+   * when a message was deleted for everyone), each that no file row names any more is passed to
+   * `deleteBlob` inside the write, so that no upload can take it up between the check and the delete.
+   */
+  sweepFiles(
+    unattachedBefore: string,
+    limit: number,
+    deleteBlob: (sha256: string) => Promise<void>,
+  ): Promise<FileSweep>;
 }

@@ -1,15 +1,19 @@
 /** @module Messages: send (exactly once), edit, delete for everyone, reactions, history. */
-import type { Message } from "../../protocol/index.js";
+import type { FileInfo, Message } from "../../protocol/index.js";
 import { HaetaeError, parseMentions } from "../../protocol/index.js";
 import { accessConversation, refuseBlockedDirect } from "../access.js";
 import { type ChatContext, newMessageId, publishEvent } from "../context.js";
+import { filesToAttach } from "./files.js";
 
 /** A character that shows something: not whitespace, a zero-width space or joiner, or the BOM. */
 const VISIBLE = /[^\p{White_Space}\u200b-\u200d\u2060\ufeff]/u;
 
-/** Text must hold something visible and stay within the limit (counted in code points). */
-function checkText(ctx: ChatContext, text: string): void {
-  if (!VISIBLE.test(text)) throw new HaetaeError("invalid_request", "text: must not be empty.");
+/** Text must hold something visible (unless files come with it) and stay within the limit (counted in code points). */
+function checkText(ctx: ChatContext, text: string, mayBeEmpty = false): void {
+  if (!VISIBLE.test(text)) {
+    if (mayBeEmpty && text.trim() === "") return;
+    throw new HaetaeError("invalid_request", "text: must not be empty.");
+  }
   // A code point takes one or two UTF-16 units: only a text longer in units can be over the limit.
   if (text.length <= ctx.limits.maxTextLength) return;
   let length = 0;
@@ -68,13 +72,23 @@ async function mentionsOfNew(
 export async function sendMessage(
   ctx: ChatContext,
   senderId: string,
-  input: { conversationId: string; clientMsgId: string; text: string; replyToSeq?: number | undefined },
+  input: {
+    conversationId: string;
+    clientMsgId: string;
+    text?: string | undefined;
+    replyToSeq?: number | undefined;
+    fileIds?: readonly string[] | undefined;
+  },
   queued: () => void = () => undefined,
 ): Promise<{ message: Message; duplicate: boolean }> {
   let mentioned: { mentions: string[]; mentionsAll: boolean };
+  const text = input.text ?? "";
+  let files: FileInfo[] = [];
   try {
-    checkText(ctx, input.text);
-    mentioned = await mentionsOfNew(ctx, input.conversationId, senderId, input.text);
+    const fileIds = input.fileIds ?? [];
+    checkText(ctx, text, fileIds.length > 0);
+    mentioned = await mentionsOfNew(ctx, input.conversationId, senderId, text);
+    if (fileIds.length > 0) files = await filesToAttach(ctx, senderId, fileIds);
   } catch (error) {
     // A retry of a message stored before a limit changed is still answered with the original,
     // but only to a member: a removed sender must not read the message as it is now (G7).
@@ -92,10 +106,11 @@ export async function sendMessage(
     conversationId: input.conversationId,
     senderId,
     clientMsgId: input.clientMsgId,
-    text: input.text,
+    text,
     createdAt: ctx.now().toISOString(),
     mentions: mentioned.mentions,
     mentionsAll: mentioned.mentionsAll,
+    ...(files.length > 0 ? { files } : {}),
     ...(input.replyToSeq !== undefined ? { replyToSeq: input.replyToSeq } : {}),
   });
   queued();

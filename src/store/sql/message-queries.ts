@@ -6,6 +6,7 @@ import type { AppendMessageInput, Written } from "../store.js";
 import { blockedEitherWay } from "./account-queries.js";
 import { memberIds, membersForWrite } from "./conversation-queries.js";
 import { appendEvent } from "./feed-queries.js";
+import { attachFiles, detachFiles } from "./file-queries.js";
 import { type MessageRow, toMessage } from "./rows.js";
 import type { SqlExecutor } from "./sql-driver.js";
 
@@ -71,6 +72,7 @@ export function newMessage(input: AppendMessageInput, seq: number): Message {
     mentions: input.mentions,
     mentionsAll: input.mentionsAll,
     reactions: {},
+    ...(input.files && input.files.length > 0 ? { files: input.files } : {}),
   };
 }
 
@@ -162,9 +164,10 @@ export async function appendMessage(
   );
   if (!next) throw new Error(`conversation ${input.conversationId} vanished inside a transaction`);
   const seq = Number(next.last_seq);
+  const files = input.files && input.files.length > 0 ? input.files : null;
   await db.run(
-    `INSERT INTO messages (conversation_id, seq, id, sender_id, client_msg_id, text, created_at, reply_to_seq, mentions, mentions_all)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO messages (conversation_id, seq, id, sender_id, client_msg_id, text, created_at, reply_to_seq, mentions, mentions_all, files)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     [
       input.conversationId,
       seq,
@@ -176,8 +179,10 @@ export async function appendMessage(
       input.replyToSeq ?? null,
       JSON.stringify(input.mentions),
       input.mentionsAll ? 1 : 0,
+      files ? JSON.stringify(files) : null,
     ],
   );
+  if (files) await attachFiles(db, input.conversationId, seq, files, input.createdAt);
   await insertMentions(db, input.conversationId, seq, input.mentions);
   await db.run("UPDATE members SET read_seq = ? WHERE conversation_id = ? AND user_id = ? AND read_seq < ?", [
     seq,
@@ -228,11 +233,13 @@ export async function deleteMessage(
   actorId: string,
 ): Promise<Written<Message>> {
   const audience = await membersForWrite(db, conversationId, actorId);
-  // The text is erased, not hidden: "delete for everyone" must not leave it in the store.
+  // The text is erased, not hidden: "delete for everyone" must not leave it in the store; its
+  // files leave everyone's reach in the same write.
   await db.run(
-    "UPDATE messages SET text = '', mentions = '[]', mentions_all = 0, deleted_at = ? WHERE conversation_id = ? AND seq = ?",
+    "UPDATE messages SET text = '', mentions = '[]', mentions_all = 0, files = NULL, deleted_at = ? WHERE conversation_id = ? AND seq = ?",
     [at, conversationId, seq],
   );
+  await detachFiles(db, conversationId, seq, at);
   await db.run("DELETE FROM message_mentions WHERE conversation_id = ? AND seq = ?", [conversationId, seq]);
   await db.run("DELETE FROM reactions WHERE conversation_id = ? AND seq = ?", [conversationId, seq]);
   const message = await messageOrThrow(db, conversationId, seq);

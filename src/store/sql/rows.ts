@@ -1,5 +1,5 @@
 /** @module Row shapes of the SQL tables (both dialects) and their mapping to protocol objects. */
-import type { Conversation, MemberState, Message, User, UserRole } from "../../protocol/index.js";
+import type { Conversation, FileInfo, MemberState, Message, User, UserRole } from "../../protocol/index.js";
 import type { DeviceRecord } from "../store.js";
 
 export interface UserRow {
@@ -31,6 +31,8 @@ export interface MessageRow {
   mentions_all: number;
   edited_at: string | null;
   deleted_at: string | null;
+  /** JSON of the message's files (FileInfo[]), null when it carries none or was deleted. */
+  files?: string | null;
 }
 export interface MemberRow {
   user_id: string;
@@ -87,6 +89,7 @@ export function toMessage(row: MessageRow, reactions: Record<string, number>): M
     reactions: row.deleted_at ? {} : reactions,
   };
   if (row.reply_to_seq !== null) message.replyToSeq = row.reply_to_seq;
+  if (row.files && !row.deleted_at) message.files = JSON.parse(row.files) as FileInfo[];
   if (row.edited_at) message.editedAt = row.edited_at;
   if (row.deleted_at) {
     message.deleted = true;

@@ -23,6 +23,9 @@ export interface SchemaDialect {
   readonly eventTransaction: string;
   /** Statements that index `tx` where it is read (PostgreSQL), or nothing. */
   readonly eventTransactionIndex: string;
+
+  /** A 64-bit integer column that is not an event id (a file's size: 2 GiB passes PostgreSQL's INTEGER). */
+  readonly bigInteger: string;
   /** An expression for the integer `field` of the JSON text in `column`. */
   jsonInteger(column: string, field: string): string;
 }
@@ -34,6 +37,8 @@ export const SQLITE_SCHEMA: SchemaDialect = {
   keyedTable: " WITHOUT ROWID",
   eventTransaction: "xid8 NOT NULL DEFAULT 0",
   eventTransactionIndex: "",
+
+  bigInteger: "INTEGER",
   jsonInteger: (column, field) => `json_extract(${column}, '$.${field}')`,
 };
 
@@ -44,5 +49,7 @@ export const POSTGRES_SCHEMA: SchemaDialect = {
   keyedTable: "",
   eventTransaction: "xid8 NOT NULL DEFAULT pg_current_xact_id()",
   eventTransactionIndex: "CREATE INDEX events_transaction ON events(conversation_id, tx);",
+
+  bigInteger: "BIGINT",
   jsonInteger: (column, field) => `(${column}::json->>'${field}')::integer`,
 };

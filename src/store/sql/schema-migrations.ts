@@ -234,6 +234,46 @@ ALTER TABLE events ADD COLUMN tx ${d.eventTransaction};
 ${d.eventTransactionIndex}
 `,
   },
+  {
+    version: 10,
+    name: "files",
+    // A file row is one upload of one user; its bytes are a blob named by sha256 (shared by equal
+    // uploads). message_files says which messages carry it (access to read it follows from
+    // them); messages.files keeps the files as the message shows them. blob_garbage lists the
+    // blobs that may have lost their last file row, for the sweep to delete (chat/actions/files.ts).
+    sql: (d) => `
+CREATE TABLE files (
+  id TEXT PRIMARY KEY,
+  owner_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  size ${d.bigInteger} NOT NULL,
+  content_type TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  width INTEGER,
+  height INTEGER,
+  thumb_sha256 TEXT,
+  created_at TEXT NOT NULL,
+  attached_at TEXT
+);
+CREATE UNIQUE INDEX files_upload ON files(owner_id, sha256, name);
+CREATE INDEX files_sha256 ON files(sha256);
+CREATE INDEX files_thumb ON files(thumb_sha256);
+CREATE INDEX files_created ON files(created_at);
+CREATE TABLE message_files (
+  conversation_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  position INTEGER NOT NULL,
+  file_id TEXT NOT NULL,
+  PRIMARY KEY (conversation_id, seq, position)
+)${d.keyedTable};
+CREATE INDEX message_files_file ON message_files(file_id, conversation_id);
+CREATE TABLE blob_garbage (
+  sha256 TEXT PRIMARY KEY,
+  created_at TEXT NOT NULL
+);
+ALTER TABLE messages ADD COLUMN files TEXT;
+`,
+  },
 ];
 
 /** The migrations as one dialect runs them. */

@@ -1,6 +1,7 @@
 /** @module The Store on SQL: dialect-agnostic; a driver (sqlite or postgres) supplies connections and group commit. */
 import type {
   Conversation,
+  ConversationFile,
   ConversationReport,
   ConversationSummary,
   Invitation,
@@ -17,6 +18,8 @@ import {
   type DeviceKeyRecord,
   type DeviceRecord,
   type FeedPage,
+  type FileRecord,
+  type FileSweep,
   type InviteInput,
   type NewDeviceKey,
   type Store,
@@ -30,6 +33,7 @@ import * as accounts from "./account-queries.js";
 import { APPEND_MESSAGE } from "./append-messages.js";
 import * as conversations from "./conversation-queries.js";
 import * as feed from "./feed-queries.js";
+import * as files from "./file-queries.js";
 import * as invitations from "./invitation-queries.js";
 import * as messages from "./message-queries.js";
 import type { SqlDriver } from "./sql-driver.js";
@@ -398,6 +402,9 @@ export class SqlStore implements Store {
   }
 
   appendMessage(input: AppendMessageInput): Promise<Written<Message> & { duplicate: boolean }> {
+    // A send with files links them in its own write (few sends carry files; the batched path
+    // shares statements only between text sends).
+    if (input.files && input.files.length > 0) return this.driver.write((tx) => messages.appendMessage(tx, input));
     // Sends of one group commit share their statements (store/sql/append-messages.ts).
     return this.driver.writeBatched(APPEND_MESSAGE, input);
   }
@@ -460,5 +467,38 @@ export class SqlStore implements Store {
 
   lastEventId(): Promise<number> {
     return feed.lastEventId(this.db);
+  }
+
+  insertFile(file: FileRecord): Promise<{ file: FileRecord; created: boolean }> {
+    return this.driver.write((tx) => files.insertFile(tx, file));
+  }
+
+  getFiles(ids: readonly string[]): Promise<FileRecord[]> {
+    return files.filesById(this.db, ids);
+  }
+
+  readableFileIds(userId: string, ids: readonly string[]): Promise<Set<string>> {
+    return files.readableFileIds(this.db, userId, ids);
+  }
+
+  listConversationFiles(
+    conversationId: string,
+    page: { kind?: "photo" | "file"; after?: { seq: number; position: number }; limit: number },
+  ): Promise<{ files: (ConversationFile & { position: number })[]; hasMore: boolean }> {
+    return files.conversationFiles(this.db, conversationId, page);
+  }
+
+  usedFileBytes(ownerId: string): Promise<number> {
+    return files.usedBytes(this.db, ownerId);
+  }
+
+  sweepFiles(
+    unattachedBefore: string,
+    limit: number,
+    deleteBlob: (sha256: string) => Promise<void>,
+  ): Promise<FileSweep> {
+    return this.driver.write((tx) =>
+      files.sweepFiles(tx, unattachedBefore, limit, new Date().toISOString(), deleteBlob),
+    );
   }
 }

@@ -250,8 +250,8 @@ export class AppStore extends Observable {
   // ---- messages ----
 
   /** Send through the outbox: shown as "sending" until acknowledged, kept across reloads. */
-  send(conversationId: string, text: string, replyToSeq?: number): void {
-    this.outbox.compose(conversationId, text, replyToSeq);
+  send(conversationId: string, text: string, replyToSeq?: number, fileIds?: readonly string[]): void {
+    this.outbox.compose(conversationId, text, replyToSeq, fileIds);
     this.typist.sent(conversationId);
   }
 

@@ -51,11 +51,12 @@ export class OutboxKeeper {
   }
 
   /** A new message: a fresh clientMsgId, saved, then handed to the SDK. */
-  compose(conversationId: string, text: string, replyToSeq?: number): void {
-    const record = {
+  compose(conversationId: string, text: string, replyToSeq?: number, fileIds?: readonly string[]): void {
+    const record: OutboxRecord = {
       clientMsgId: newClientMsgId(),
       conversationId,
       text,
+      ...(fileIds && fileIds.length > 0 ? { fileIds: [...fileIds] } : {}),
       createdAt: new Date().toISOString(),
       order: typingOrder(),
     };
@@ -64,10 +65,14 @@ export class OutboxKeeper {
 
   /** Send a message (or an old one again, with its own clientMsgId). */
   private send(record: OutboxRecord): void {
-    const { clientMsgId, conversationId, text, replyToSeq } = record;
+    const { clientMsgId, conversationId, text, replyToSeq, fileIds } = record;
     this.records.set(clientMsgId, record);
     void saveOutboxRecord(this.userId, record);
-    const options = replyToSeq !== undefined ? { clientMsgId, replyToSeq } : { clientMsgId };
+    const options = {
+      clientMsgId,
+      ...(replyToSeq !== undefined ? { replyToSeq } : {}),
+      ...(fileIds && fileIds.length > 0 ? { fileIds } : {}),
+    };
     this.client.send(conversationId, text, options).then(
       (message) => {
         this.forget(clientMsgId);

@@ -8,6 +8,8 @@ export interface OutboxRecord {
   conversationId: string;
   text: string;
   replyToSeq?: number;
+  /** Uploaded files it carries (uploaded before the message is composed). */
+  fileIds?: string[];
   createdAt: string;
   /** Sorts the saved messages in the order they were typed (several may share a millisecond). */
   order: number;

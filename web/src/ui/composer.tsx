@@ -2,6 +2,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { Conversation, User } from "../../../src/protocol/index.js";
 import { t } from "../i18n/i18n.js";
+import { startUpload, type Upload } from "../state/uploads.js";
 import type { ComposerMode } from "./chat-screen.js";
 import { Icon } from "./icons.js";
 import { insertMention, mentionAt, mentionOptions } from "./mentions.js";
@@ -29,6 +30,23 @@ export function Composer({
   const [caret, setCaret] = useState(0);
   const [active, setActive] = useState(0);
   const [closedAt, setClosedAt] = useState<number | undefined>();
+  const [uploads, setUploads] = useState<Upload[]>([]);
+  const picker = useRef<HTMLInputElement>(null);
+  const [dragging, setDragging] = useState(false);
+
+  /** Upload each file at once; the message is sent with them when all are done. */
+  const attach = (files: Iterable<File>) => {
+    const started = [...files].map((file) =>
+      startUpload(store.session.token, file, file.name || "file", () => setUploads((list) => [...list])),
+    );
+    if (started.length > 0) setUploads((list) => [...list, ...started]);
+  };
+  const removeUpload = (upload: Upload) => {
+    upload.cancel();
+    setUploads((list) => list.filter((u) => u !== upload));
+  };
+  const uploading = uploads.some((u) => u.state === "uploading");
+  const attached = uploads.filter((u) => u.state === "done" && u.file).map((u) => u.file?.id as string);
 
   useEffect(() => {
     if (mode.kind === "edit") setText(mode.message.text);
@@ -75,7 +93,16 @@ export function Composer({
   };
   const submit = () => {
     const value = text.trim();
-    if (value === "" || !store.ready) return;
+    if (!store.ready || uploading) return;
+    if (mode.kind !== "edit" && attached.length > 0) {
+      store.send(id, value, mode.kind === "reply" ? mode.message.seq : undefined, attached);
+      setUploads([]);
+      setText("");
+      drafts.delete(id);
+      onDone();
+      return;
+    }
+    if (value === "") return;
     if (mode.kind === "edit") {
       if (value !== mode.message.text) void store.edit(id, mode.message.seq, value);
       setText(drafts.get(id) ?? "");
@@ -120,12 +147,51 @@ export function Composer({
 
   return (
     <form
-      class="composer"
+      class={`composer${dragging ? " dragging" : ""}`}
       onSubmit={(event) => {
         event.preventDefault();
         submit();
       }}
+      onDragOver={(event) => {
+        if (mode.kind === "edit" || !event.dataTransfer?.types.includes("Files")) return;
+        event.preventDefault();
+        setDragging(true);
+      }}
+      onDragLeave={() => setDragging(false)}
+      onDrop={(event) => {
+        setDragging(false);
+        if (mode.kind === "edit" || !event.dataTransfer?.files.length) return;
+        event.preventDefault();
+        attach(event.dataTransfer.files);
+      }}
     >
+      {uploads.length > 0 && (
+        <ul class="uploads" aria-label={t("files.attach")}>
+          {uploads.map((upload) => (
+            <li key={upload.key} class={`upload ${upload.state}`} data-state={upload.state}>
+              <span class="upload-name">{upload.name}</span>
+              {upload.state === "uploading" && (
+                <progress max={1} value={upload.progress} aria-label={t("files.uploading", { name: upload.name })} />
+              )}
+              {upload.state === "failed" && (
+                <span class="upload-error" role="alert">
+                  {upload.error === "file_too_large"
+                    ? t("files.tooLarge", { name: upload.name })
+                    : t("files.failed", { name: upload.name })}
+                </span>
+              )}
+              <button
+                type="button"
+                class="icon-button"
+                onClick={() => removeUpload(upload)}
+                aria-label={t("files.remove", { name: upload.name })}
+              >
+                <Icon name="close" size={16} />
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
       {mode.kind !== "new" && (
         <div class="composer-mode">
           <span>
@@ -169,6 +235,30 @@ export function Composer({
         </div>
       )}
       <div class="composer-row">
+        {mode.kind !== "edit" && (
+          <>
+            <button
+              type="button"
+              class="icon-button attach"
+              onClick={() => picker.current?.click()}
+              aria-label={t("files.attach")}
+            >
+              <Icon name="attach" size={22} />
+            </button>
+            <input
+              ref={picker}
+              type="file"
+              multiple
+              hidden
+              data-testid="attach-input"
+              onChange={(event) => {
+                const input = event.currentTarget as HTMLInputElement;
+                if (input.files) attach(input.files);
+                input.value = "";
+              }}
+            />
+          </>
+        )}
         <textarea
           ref={area}
           rows={1}
@@ -182,6 +272,12 @@ export function Composer({
           onKeyDown={onKeyDown}
           onKeyUp={() => setCaret(area.current?.selectionStart ?? 0)}
           onClick={() => setCaret(area.current?.selectionStart ?? 0)}
+          onPaste={(event) => {
+            const files = event.clipboardData?.files;
+            if (mode.kind === "edit" || !files || files.length === 0) return;
+            event.preventDefault();
+            attach(files);
+          }}
           onCompositionStart={() => {
             composing.current = true;
           }}
@@ -189,7 +285,11 @@ export function Composer({
             composing.current = false;
           }}
         />
-        <button type="submit" class="primary send" disabled={text.trim() === "" || !store.ready}>
+        <button
+          type="submit"
+          class="primary send"
+          disabled={(text.trim() === "" && attached.length === 0) || uploading || !store.ready}
+        >
           {mode.kind === "edit" ? t("composer.save") : t("composer.send")}
         </button>
       </div>

@@ -9,6 +9,7 @@ import type { UnsentMessage } from "../state/outbox-keeper.js";
 import { Avatar } from "./avatar.js";
 import { timeOf } from "./format.js";
 import { Icon } from "./icons.js";
+import { MessageFiles } from "./message-files.js";
 import { MessageMenu } from "./message-menu.js";
 import { userName } from "./names.js";
 import { RichText } from "./rich-text.js";
@@ -78,12 +79,15 @@ export function MessageBubble(props: {
           <div class={`bubble${message.deleted ? " deleted" : ""}`}>
             {mentioned && <span class="visually-hidden">{t("msg.mentionsYou")}: </span>}
             {message.replyToSeq !== undefined && !message.deleted && <Quote view={view} seq={message.replyToSeq} />}
+            {!message.deleted && message.files && <MessageFiles files={message.files} />}
             {message.deleted ? (
               <em>{t("msg.deleted")}</em>
             ) : (
-              <span class="text">
-                <RichText text={message.text} members={props.members} me={store.session.user.username} />
-              </span>
+              message.text !== "" && (
+                <span class="text">
+                  <RichText text={message.text} members={props.members} me={store.session.user.username} />
+                </span>
+              )
             )}
             {message.editedAt && !message.deleted && <span class="edited"> ({t("msg.edited")})</span>}
           </div>
@@ -137,6 +141,7 @@ export function UnsentBubble({ unsent, view }: { unsent: UnsentMessage; view: Ch
         <div class="msg-row">
           <div class="bubble">
             {unsent.replyToSeq !== undefined && <Quote view={view} seq={unsent.replyToSeq} />}
+            {unsent.fileIds && <span class="unsent-files">{t("files.count", { n: unsent.fileIds.length })}</span>}
             <span class="text">{unsent.text}</span>
           </div>
           <span class="meta">

@@ -1,0 +1,83 @@
+/**
+ * @module Resumable uploads with tus 1.0 (@tus/server) at `/api/v1/files/tus`: a large upload cut
+ * by a network drop resumes from the offset the server has, without sending again what arrived.
+ * The finished upload becomes a file exactly as `POST /api/v1/files` makes one.
+ */
+
+import { randomUUID } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { rm } from "node:fs/promises";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { FileStore } from "@tus/file-store";
+import { Server } from "@tus/server";
+import { authenticate } from "../chat/accounts.js";
+import { checkUpload, keepStaged } from "../chat/actions/files.js";
+import type { ChatContext } from "../chat/context.js";
+import { errorAnswer } from "../http/wire-errors.js";
+import { ERRORS, HaetaeError } from "../protocol/index.js";
+
+export const TUS_PATH = "/api/v1/files/tus";
+
+/** A catalogue error as tus's hooks throw one: its status and the usual JSON body. */
+function tusError(error: unknown): { status_code: number; body: string } {
+  const { error: body } = errorAnswer(error);
+  return { status_code: ERRORS[body.code].status, body: JSON.stringify({ error: body }) };
+}
+
+/** The user a tus request is made by (Bearer), or a thrown 401. */
+async function userOf(ctx: ChatContext, req: Request): Promise<string> {
+  const header = req.headers.get("authorization") ?? "";
+  const token = header.startsWith("Bearer ") ? header.slice(7).trim() : undefined;
+  try {
+    return (await authenticate(ctx, token)).user.id;
+  } catch (error) {
+    throw tusError(error);
+  }
+}
+
+/**
+ * The tus server. An upload's id starts with its owner's id, so nobody else can read its offset,
+ * resume it or end it (`not_found`, as for an id that never existed). Its length is declared
+ * when it is created (no deferred length) and checked like a plain upload's.
+ */
+export function tusRoutes(ctx: ChatContext, directory: string) {
+  const server = new Server({
+    path: TUS_PATH,
+    datastore: new FileStore({ directory }),
+    maxSize: ctx.limits.maxFileBytes,
+    relativeLocation: true,
+    namingFunction: async (req) => `${await userOf(ctx, req)}.${randomUUID()}`,
+    onIncomingRequest: async (req, uploadId) => {
+      const userId = await userOf(ctx, req);
+      if (uploadId && !uploadId.startsWith(`${userId}.`)) throw tusError(new HaetaeError("not_found"));
+    },
+    onUploadCreate: async (req, upload) => {
+      const userId = await userOf(ctx, req);
+      try {
+        await checkUpload(ctx, userId, upload.size);
+      } catch (error) {
+        throw tusError(error);
+      }
+      return {};
+    },
+    onUploadFinish: async (req, upload) => {
+      const userId = await userOf(ctx, req);
+      const path = upload.storage?.path ?? `${directory}/${upload.id}`;
+      try {
+        const staged = await ctx.blobs.stage(
+          createReadStream(path),
+          upload.size ?? 0,
+          () => new HaetaeError("file_too_large"),
+        );
+        const file = await keepStaged(ctx, userId, staged, upload.metadata?.filename ?? undefined);
+        return { status_code: 200, headers: { "content-type": "application/json" }, body: JSON.stringify({ file }) };
+      } catch (error) {
+        throw tusError(error);
+      } finally {
+        await rm(path, { force: true });
+        await rm(`${path}.json`, { force: true });
+      }
+    },
+  });
+  return (req: IncomingMessage, res: ServerResponse) => server.handle(req, res);
+}
