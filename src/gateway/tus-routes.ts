@@ -15,6 +15,7 @@ import { checkUpload, keepStaged } from "../chat/actions/files.js";
 import type { ChatContext } from "../chat/context.js";
 import { errorAnswer } from "../http/wire-errors.js";
 import { ERRORS, HaetaeError } from "../protocol/index.js";
+import { makePrivateFolder } from "../store/data-folder.js";
 
 export const TUS_PATH = "/api/v1/files/tus";
 
@@ -41,6 +42,8 @@ async function userOf(ctx: ChatContext, req: Request): Promise<string> {
  * when it is created (no deferred length) and checked like a plain upload's.
  */
 export function tusRoutes(ctx: ChatContext, directory: string) {
+  // Made here, 0700, before the store makes it with the process's umask: partial uploads are users' bytes.
+  makePrivateFolder(directory);
   const server = new Server({
     path: TUS_PATH,
     datastore: new FileStore({ directory }),
