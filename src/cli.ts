@@ -9,6 +9,7 @@ import { type App, openStore, startApp } from "./app.js";
 import { CONFIG_KEYS, type Config, ConfigError, envName, flagName, loadConfig } from "./config/config.js";
 import { childLink } from "./ops/link/ipc-link.js";
 import { NodeWatcher } from "./ops/link/node-watcher.js";
+import { OutsideProbes, outsideProbesOff } from "./ops/link/outside-probes.js";
 import { OutsideWatch } from "./ops/link/outside-watch.js";
 import { startTowerService, type TowerService } from "./ops/link/tower-service.js";
 import { SliRecorder } from "./ops/sli-recorder.js";
@@ -100,12 +101,16 @@ async function pageIdentity(config: Config): Promise<PageIdentity> {
 }
 
 /** The tower service of a watcher: its status listener on `statusPort`, or 8081. */
-async function towerService(config: Config, identity: PageIdentity): Promise<TowerService> {
+async function towerService(
+  config: Config,
+  identity: PageIdentity,
+  sli: SliRecorder = new SliRecorder(),
+): Promise<TowerService> {
   const statusPort = config.statusPort === 0 ? WATCHER_STATUS_PORT : config.statusPort;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   // The page's links use the address the public reaches: `publicUrl`, else this status listener.
   const publicUrl = config.publicUrl === "" ? `http://${host}:${statusPort}` : config.publicUrl;
-  return startTowerService({ ...config, statusPort, publicUrl }, { sli: new SliRecorder(), identity });
+  return startTowerService({ ...config, statusPort, publicUrl }, { sli, identity });
 }
 
 /**
@@ -221,19 +226,28 @@ async function outsideTower(config: Config): Promise<number> {
     return 2;
   }
   let service: TowerService;
+  const sli = new SliRecorder();
   try {
     securePrivateFolder(config.data);
-    service = await towerService(config, await pageIdentity(config));
+    service = await towerService(config, await pageIdentity(config), sli);
   } catch (error) {
     console.error(`haetae: cannot start: ${(error as Error).message}`);
     return 1;
   }
   const watch = new OutsideWatch(service.tower, urls, config);
+  const off = outsideProbesOff(config);
+  const probes = off === undefined ? new OutsideProbes(service.tower, sli, urls, config) : undefined;
   console.log(
     `haetae tower (pid ${process.pid}): status page on port ${service.propagation.statusPort}, watching ${urls.join(", ")}`,
   );
+  console.log(
+    off === undefined
+      ? `haetae tower: public API probes every ${config.probeIntervalMs} ms as ${config.probeUsernamePrefix}_a and _b`
+      : `haetae tower: public API probes are off (${off})`,
+  );
   return untilSignal(
     async () => {
+      await probes?.close();
       watch.close();
       await service.close();
     },

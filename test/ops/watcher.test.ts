@@ -375,6 +375,7 @@ describe("haetae tower, watching a node from outside", () => {
       ready: { url: `${status}/api/v2/status.json` },
     });
     cleanups.push(() => tower.kill());
+    expect(tower.output()).toMatch(/public API probes are off \(set probeUsernamePrefix and probePassword/);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect((await getJson<Summary>(`${status}/api/v2/summary.json`)).incidents).toEqual([]);
 
@@ -396,5 +397,78 @@ describe("haetae tower, watching a node from outside", () => {
     const exited = new Promise<number | null>((resolve) => tower.process.once("exit", (code) => resolve(code)));
     tower.process.kill("SIGTERM");
     expect(await exited).toBe(0);
+  }, 90_000);
+
+  it("probes each node's public API as its canaries and opens an incident when sends fail while the node is up", async () => {
+    const nodeDir = tempDir("haetae-probed-");
+    const towerDir = tempDir("haetae-tower-");
+    const canaries = ["--probe-username-prefix", "outside_canary", "--probe-password", "canary password 17"];
+    const node = await startChildServer(await freePort(), nodeDir, ["--probe-interval-ms", "300", ...canaries]);
+    cleanups.push(() => node.kill());
+    // The node makes the canaries on its first probe run; the tower only logs in as them.
+    await eventually(async () => {
+      const login = { username: "outside_canary_a", password: "canary password 17", deviceName: "test" };
+      await postJson(node.url, "/api/v1/auth/login", login, 200);
+    }, 15_000);
+    const statusPort = await freePort();
+    const status = `http://127.0.0.1:${statusPort}`;
+    const tower = await startChild({
+      name: "haetae tower",
+      args: [
+        "--import",
+        "tsx",
+        "src/cli.ts",
+        "tower",
+        "--watch-urls",
+        node.url,
+        "--data",
+        towerDir,
+        "--status-port",
+        String(statusPort),
+        ...canaries,
+        "--probe-interval-ms",
+        "300",
+        "--probe-timeout-ms",
+        "1000",
+        "--slo-window-scale",
+        "0.02",
+        "--slo-eval-ms",
+        "100",
+        "--slo-min-events",
+        "1",
+        // /readyz is asked once at the start and not again during the test: an incident can only come from the probes.
+        "--watch-interval-ms",
+        "600000",
+        "--tower-tick-ms",
+        "200",
+      ],
+      ready: { url: `${status}/api/v2/status.json` },
+    });
+    cleanups.push(() => tower.kill());
+    expect(tower.output()).toMatch(/public API probes every 300 ms as outside_canary_a/);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const fine = await getJson<Summary>(`${status}/api/v2/summary.json`);
+    expect(fine.incidents).toEqual([]);
+    expect(fine.status.indicator).toBe("none");
+
+    // The node stops answering its public API: logins, sends and history reads time out.
+    process.kill(node.pid, "SIGSTOP");
+    cleanups.push(() => {
+      process.kill(node.pid, "SIGCONT");
+    });
+    const stoppedAt = Date.now();
+    let incident: StatusIncident | undefined;
+    await eventually(async () => {
+      const summary = await getJson<Summary>(`${status}/api/v2/summary.json`);
+      incident = summary.incidents[0];
+      expect(incident?.status).toBe("investigating");
+    }, 20_000);
+    expect(Date.now() - stoppedAt).toBeLessThan(20_000);
+    // The burn-rate alerts name the SLOs' components (messaging, login), not every component as the watcher's do.
+    const ids = (incident as StatusIncident).components.map((c) => c.id);
+    expect(ids.length).toBeGreaterThan(0);
+    expect(ids.every((id) => ["messaging", "login", "history"].includes(id))).toBe(true);
+    expect(ids.length).toBeLessThan(fine.components.length);
+    expect(tower.output()).not.toMatch(/is down/);
   }, 90_000);
 });
