@@ -100,6 +100,22 @@ export interface FileRecord {
   attachedAt?: string;
 }
 
+/** A stored file as the protocol shows it: its URLs are paths read with the Bearer header. */
+export function fileInfo(file: FileRecord): FileInfo {
+  const info: FileInfo = {
+    id: file.id,
+    name: file.name,
+    size: file.size,
+    contentType: file.contentType,
+    sha256: file.sha256,
+    url: `/api/v1/files/${file.id}`,
+  };
+  if (file.width !== undefined) info.width = file.width;
+  if (file.height !== undefined) info.height = file.height;
+  if (file.thumbSha256 !== undefined) info.thumbnailUrl = `/api/v1/files/${file.id}/thumbnail`;
+  return info;
+}
+
 /** What one sweep of files did: file rows removed, blobs deleted. */
 export interface FileSweep {
   files: number;

@@ -10,7 +10,7 @@ import sharp, { type Metadata } from "sharp";
 import type { ConversationFile, FileInfo } from "../../protocol/index.js";
 import { HaetaeError } from "../../protocol/index.js";
 import type { StagedBlob } from "../../store/blob-store.js";
-import type { FileRecord } from "../../store/store.js";
+import { type FileRecord, fileInfo } from "../../store/store.js";
 import { accessConversation } from "../access.js";
 import { type ChatContext, newId } from "../context.js";
 import { cleanFileName } from "../file-names.js";
@@ -38,22 +38,6 @@ export interface UploadInput {
   length: number | undefined;
   /** The name as sent, already percent-decoded. */
   name: string | undefined;
-}
-
-/** A stored file as the protocol shows it. */
-export function fileInfo(file: FileRecord): FileInfo {
-  const info: FileInfo = {
-    id: file.id,
-    name: file.name,
-    size: file.size,
-    contentType: file.contentType,
-    sha256: file.sha256,
-    url: `/api/v1/files/${file.id}`,
-  };
-  if (file.width !== undefined) info.width = file.width;
-  if (file.height !== undefined) info.height = file.height;
-  if (file.thumbSha256 !== undefined) info.thumbnailUrl = `/api/v1/files/${file.id}/thumbnail`;
-  return info;
 }
 
 /** The bytes to keep for an upload: the staged original, or a cleaned image with its thumbnail. */

@@ -6,30 +6,15 @@
  * through the normal path. The canaries are the nodes' own (same `probeUsernamePrefix` and
  * `probePassword`): the tower never makes accounts; if they do not exist, the probes fail.
  */
-import type { Config } from "../../config/config.js";
+import type { MonitoringConfig } from "../monitoring/monitoring.js";
 import { ProbeRunner } from "../monitoring/probe-runner.js";
 import { slosFromConfig } from "../monitoring/slo-definitions.js";
 import { SloMonitor } from "../monitoring/slo-monitor.js";
 import type { SliRecorder } from "../sli-recorder.js";
 import type { Tower } from "../tower/tower.js";
 
-export type OutsideProbeSettings = Pick<
-  Config,
-  | "data"
-  | "probeIntervalMs"
-  | "probeTimeoutMs"
-  | "probeUsernamePrefix"
-  | "probePassword"
-  | "sloSendTarget"
-  | "sloDeliveryTarget"
-  | "sloDeliveryThresholdMs"
-  | "sloLoginTarget"
-  | "sloHistoryTarget"
-  | "sloWindowScale"
-  | "sloEvalMs"
-  | "sloMinEvents"
-  | "sloRecoveryWindowMs"
->;
+/** The same settings a node's own probes and SLOs read. */
+export type OutsideProbeSettings = MonitoringConfig;
 
 /** Why the tower runs no probes, or undefined when it does. */
 export function outsideProbesOff(settings: OutsideProbeSettings): string | undefined {

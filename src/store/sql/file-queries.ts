@@ -1,7 +1,7 @@
 /** @module SQL of files: upload rows, who may read them, the files a message carries, and the sweep of what nothing refers to. */
 import { HaetaeError } from "../../protocol/errors.js";
 import type { ConversationFile, FileInfo } from "../../protocol/index.js";
-import type { FileRecord, FileSweep } from "../store.js";
+import { type FileRecord, type FileSweep, fileInfo } from "../store.js";
 import { placeholders, type SqlExecutor } from "./sql-driver.js";
 
 export interface FileRow {
@@ -111,29 +111,13 @@ export async function conversationFiles(
   return {
     hasMore,
     files: rows.slice(0, page.limit).map((row) => ({
-      file: toFileInfo(toFileRecord(row)),
+      file: fileInfo(toFileRecord(row)),
       seq: Number(row.seq),
       position: Number(row.position),
       senderId: row.sender_id,
       createdAt: row.sent_at,
     })),
   };
-}
-
-/** The public shape of a file row: its URLs are paths read with the Bearer header. */
-export function toFileInfo(file: FileRecord): FileInfo {
-  const info: FileInfo = {
-    id: file.id,
-    name: file.name,
-    size: file.size,
-    contentType: file.contentType,
-    sha256: file.sha256,
-    url: `/api/v1/files/${file.id}`,
-  };
-  if (file.width !== undefined) info.width = file.width;
-  if (file.height !== undefined) info.height = file.height;
-  if (file.thumbSha256 !== undefined) info.thumbnailUrl = `/api/v1/files/${file.id}/thumbnail`;
-  return info;
 }
 
 export async function usedBytes(db: SqlExecutor, ownerId: string): Promise<number> {
