@@ -6,12 +6,10 @@ import { join } from "node:path";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Bus } from "./bus/bus.js";
 import { MemoryBus } from "./bus/memory-bus.js";
-import { NatsBus } from "./bus/nats-bus.js";
 import { promoteConfiguredAdmins } from "./chat/accounts.js";
 import { startFileSweeper } from "./chat/actions/files.js";
 import { type ChatContext, publishEvent } from "./chat/context.js";
 import { DeviceSeen } from "./chat/device-seen.js";
-import { passwordStrength } from "./chat/password-strength.js";
 import { sweepWsTickets } from "./chat/ws-tickets.js";
 import type { Config } from "./config/config.js";
 import { createHttpServer } from "./gateway/http-server.js";
@@ -19,16 +17,9 @@ import { createOpsRoutes } from "./gateway/ops-routes.js";
 import { WsGateway } from "./gateway/ws-gateway.js";
 import { LEVEL_EFFECTS, LoadLevels, sampleProcess } from "./guard/load-levels.js";
 import { ReceiptCoalescer } from "./guard/receipt-coalescer.js";
-import { openDocsBucket, Replica, Replicator } from "./ops/link/nats-replication.js";
-import {
-  connectTowerNats,
-  NatsTowerLink,
-  serveTowerHost,
-  type TowerNames,
-  towerNames,
-} from "./ops/link/nats-tower-link.js";
+import type { Replica } from "./ops/link/nats-replication.js";
+import type { TowerNames } from "./ops/link/nats-tower-link.js";
 import { localTowerApi, remoteTowerApi, type TowerLink } from "./ops/link/tower-api.js";
-import { TowerLease } from "./ops/link/tower-lease.js";
 import { TowerMirror } from "./ops/link/tower-mirror.js";
 import { startTowerService, type TowerService } from "./ops/link/tower-service.js";
 import { Metrics } from "./ops/metrics.js";
@@ -39,10 +30,9 @@ import { type PropagationNode, startPropagation } from "./ops/propagation/propag
 import { type SliEvent, SliRecorder } from "./ops/sli-recorder.js";
 import { claimPageIdentity, type PageIdentity } from "./ops/tower/page-identity.js";
 import { Tower } from "./ops/tower/tower.js";
+import type { BlobStore } from "./store/blob-store.js";
 import { securePrivateFolder } from "./store/data-folder.js";
 import { DiskBlobStore } from "./store/disk/disk-blob-store.js";
-import { openPostgresStore } from "./store/postgres/postgres-store.js";
-import { S3BlobStore } from "./store/s3/s3-blob-store.js";
 import { openSqliteStore } from "./store/sqlite/sqlite-store.js";
 import type { Store } from "./store/store.js";
 
@@ -98,11 +88,32 @@ function reportSli(sli: SliRecorder, link: TowerLink): () => void {
 export async function openStore(config: Config): Promise<Store> {
   const options = { maxPendingWrites: config.maxPendingWrites, readPoolSize: config.storeReadConnections };
   if (config.store === "sqlite") return openSqliteStore(config.data, options);
+  // Loaded only when named: an embedded node never pays for pg in memory or start time.
+  const { openPostgresStore } = await import("./store/postgres/postgres-store.js");
   return openPostgresStore(config.store, options);
+}
+
+/** The blob store the configuration names: the data folder's, or an S3 bucket (its SDK loaded only then). */
+async function openBlobStore(config: Config): Promise<BlobStore> {
+  // Uploads live under the data folder; a staging file left by a killed upload never became a file.
+  if (config.s3Endpoint === "") return new DiskBlobStore(join(config.data, "files"));
+  const { S3BlobStore } = await import("./store/s3/s3-blob-store.js");
+  return new S3BlobStore(
+    {
+      endpoint: config.s3Endpoint,
+      bucket: config.s3Bucket,
+      region: config.s3Region,
+      accessKeyId: config.s3AccessKeyId,
+      secretAccessKey: config.s3SecretAccessKey,
+      prefix: config.s3Prefix,
+    },
+    join(config.data, "files"),
+  );
 }
 
 async function openBus(config: Config, nodeId: string): Promise<Bus> {
   if (config.bus === "memory") return new MemoryBus();
+  const { NatsBus } = await import("./bus/nats-bus.js");
   return NatsBus.connect(config.bus, `haetae-${nodeId}`);
 }
 
@@ -149,6 +160,8 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
  */
 async function startLeasedNode(config: Config): Promise<App> {
   if (config.bus === "memory") throw new Error('towerLead "lease" needs a NATS bus (--bus nats://…)');
+  const { connectTowerNats, NatsTowerLink, towerNames } = await import("./ops/link/nats-tower-link.js");
+  const { Replica } = await import("./ops/link/nats-replication.js");
   const names = towerNames(config.bus);
   const nc = await connectTowerNats(config.bus, `haetae-tower-${randomUUID().slice(0, 8)}`);
   const closers: (() => Promise<void> | void)[] = [() => nc.close()];
@@ -191,6 +204,9 @@ async function contendForTower(
   parts: { nc: NatsConnection; names: TowerNames; replica: Replica; identity: PageIdentity; url: string },
 ): Promise<{ stop(): Promise<void> }> {
   const { nc, names, replica } = parts;
+  const { openDocsBucket, Replicator } = await import("./ops/link/nats-replication.js");
+  const { serveTowerHost } = await import("./ops/link/nats-tower-link.js");
+  const { TowerLease } = await import("./ops/link/tower-lease.js");
   const docs = await openDocsBucket(nc, names);
   let service: TowerService | undefined;
   let stopServing: (() => Promise<void>) | undefined;
@@ -286,9 +302,6 @@ async function startNode(config: Config, options: StartOptions): Promise<App> {
         `${sample.pendingWrites} writes queued, ${sample.rssMb.toFixed(0)} MB`,
     );
   });
-  // Loaded in the background: the node serves at once, and the first registration finds it warm
-  // or waits only for what is left of the load (the server makes its canaries without a check).
-  if (config.passwordMinScore > 0) void passwordStrength.warm();
   const stopSampling = sampleProcess(load, () => store.pendingWrites, config.loadSampleMs);
   const sli = new SliRecorder();
   // The tower keeps its own SQLite file in the data folder, apart from the chat store it watches.
@@ -318,21 +331,7 @@ async function startNode(config: Config, options: StartOptions): Promise<App> {
     });
   }
   const stopSliReports = link ? reportSli(sli, link) : () => {};
-  // Uploads live under the data folder; a staging file left by a killed upload never became a file.
-  const blobs =
-    config.s3Endpoint === ""
-      ? new DiskBlobStore(join(config.data, "files"))
-      : new S3BlobStore(
-          {
-            endpoint: config.s3Endpoint,
-            bucket: config.s3Bucket,
-            region: config.s3Region,
-            accessKeyId: config.s3AccessKeyId,
-            secretAccessKey: config.s3SecretAccessKey,
-            prefix: config.s3Prefix,
-          },
-          join(config.data, "files"),
-        );
+  const blobs = await openBlobStore(config);
   await blobs.clearStaging();
   const ctx: ChatContext = {
     store,
@@ -448,7 +447,7 @@ async function startNode(config: Config, options: StartOptions): Promise<App> {
         stopSampling();
         stopTicketSweep();
         stopFileSweep();
-        if (blobs instanceof S3BlobStore) blobs.close();
+        blobs.close?.();
         tower?.close();
         stopMirror();
         stopSliReports();

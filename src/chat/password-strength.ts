@@ -13,6 +13,12 @@ export const MAX_PASSWORD_LENGTH = 1024;
  * a password whose first 32 characters are hard to guess is hard to guess.
  */
 export const SCORED_LENGTH = 32;
+/**
+ * The thread ends after this long without a check: its dictionaries hold about 60 MB, which an
+ * idle node should not keep for a registration that may not come. The next check loads them
+ * again (about half a second).
+ */
+export const IDLE_THREAD_MS = 60_000;
 /** Checks waiting for the thread; more are refused with `overloaded` rather than queued without end. */
 const MAX_WAITING = 200;
 
@@ -65,20 +71,28 @@ parentPort.on("message", ({ id, password, userInputs }) => {
 type Reply = { id: number; error?: string; ready?: true } & Partial<Strength>;
 
 /**
- * Scores passwords on one thread of its own, started at the first check and kept (unreferenced)
- * after: zxcvbn is synchronous and takes from a few to a few hundred milliseconds, which on the
+ * Scores passwords on one thread of its own, started at the first check and ended after
+ * `IDLE_THREAD_MS` without one: zxcvbn is synchronous and takes from a few to a few hundred milliseconds, which on the
  * event loop would stall every session of the node. One check at a time, in arrival order.
  */
 export class PasswordStrength {
   private worker: Worker | undefined;
-  private started: Promise<void> | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve(s: Strength): void; reject(e: Error): void }>();
+
+  constructor(private readonly idleMs = IDLE_THREAD_MS) {}
+
+  /** Whether the thread (and its dictionaries) is loaded now. */
+  get running(): boolean {
+    return this.worker !== undefined;
+  }
 
   /** Score `password` (its first `SCORED_LENGTH` characters) against zxcvbn, with `userInputs` as words an attacker would try first. */
   check(password: string, userInputs: string[]): Promise<Strength> {
     if (this.waiting.size >= MAX_WAITING) return Promise.reject(new StrengthBusyError());
     const worker = this.start();
+    clearTimeout(this.idleTimer);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
@@ -87,29 +101,18 @@ export class PasswordStrength {
     });
   }
 
-  /**
-   * Start the thread now; resolves once it has loaded its dictionaries (seconds on a busy
-   * machine), so the first registration need not wait for all of it. Never rejects: a thread
-   * that fails fails the checks instead.
-   */
-  warm(): Promise<void> {
-    this.start();
-    return this.started as Promise<void>;
-  }
-
   private start(): Worker {
     if (this.worker) return this.worker;
     const worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { ...MODULES, maxLength: SCORED_LENGTH } });
     worker.unref();
-    let ready = () => {};
-    this.started = new Promise<void>((resolve) => {
-      ready = resolve;
-    });
     worker.on("message", (reply: Reply) => {
-      if (reply.ready) return ready();
+      if (reply.ready) return;
       const waiter = this.waiting.get(reply.id);
       this.waiting.delete(reply.id);
-      if (this.waiting.size === 0) worker.unref();
+      if (this.waiting.size === 0) {
+        worker.unref();
+        this.idleTimer = setTimeout(() => this.stopIdle(worker), this.idleMs).unref();
+      }
       if (!waiter) return;
       if (reply.error !== undefined) waiter.reject(new Error(`password strength check failed: ${reply.error}`));
       else
@@ -121,8 +124,9 @@ export class PasswordStrength {
     });
     // A dead thread fails what it held; the next check starts a new one.
     const fail = (error: Error) => {
-      ready();
-      if (this.worker === worker) this.worker = undefined;
+      // A thread ended for being idle held no checks; those waiting belong to its successor.
+      if (this.worker !== worker) return;
+      this.worker = undefined;
       for (const waiter of this.waiting.values()) waiter.reject(error);
       this.waiting.clear();
     };
@@ -130,6 +134,13 @@ export class PasswordStrength {
     worker.on("exit", (code) => fail(new Error(`password strength thread exited with ${code}`)));
     this.worker = worker;
     return worker;
+  }
+
+  /** End an idle thread; a check that came meanwhile keeps it. */
+  private stopIdle(worker: Worker): void {
+    if (this.worker !== worker || this.waiting.size > 0) return;
+    this.worker = undefined;
+    void worker.terminate();
   }
 }
 

@@ -8,8 +8,6 @@ import { randomUUID } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { rm } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { FileStore } from "@tus/file-store";
-import { Server } from "@tus/server";
 import { authenticate } from "../chat/accounts.js";
 import { checkUpload, keepStaged } from "../chat/actions/files.js";
 import type { ChatContext } from "../chat/context.js";
@@ -44,43 +42,51 @@ async function userOf(ctx: ChatContext, req: Request): Promise<string> {
 export function tusRoutes(ctx: ChatContext, directory: string) {
   // Made here, 0700, before the store makes it with the process's umask: partial uploads are users' bytes.
   makePrivateFolder(directory);
-  const server = new Server({
-    path: TUS_PATH,
-    datastore: new FileStore({ directory }),
-    maxSize: ctx.limits.maxFileBytes,
-    relativeLocation: true,
-    namingFunction: async (req) => `${await userOf(ctx, req)}.${randomUUID()}`,
-    onIncomingRequest: async (req, uploadId) => {
-      const userId = await userOf(ctx, req);
-      if (uploadId && !uploadId.startsWith(`${userId}.`)) throw tusError(new HaetaeError("not_found"));
-    },
-    onUploadCreate: async (req, upload) => {
-      const userId = await userOf(ctx, req);
-      try {
-        await checkUpload(ctx, userId, upload.size);
-      } catch (error) {
-        throw tusError(error);
-      }
-      return {};
-    },
-    onUploadFinish: async (req, upload) => {
-      const userId = await userOf(ctx, req);
-      const path = upload.storage?.path ?? `${directory}/${upload.id}`;
-      try {
-        const staged = await ctx.blobs.stage(
-          createReadStream(path),
-          upload.size ?? 0,
-          () => new HaetaeError("file_too_large"),
-        );
-        const file = await keepStaged(ctx, userId, staged, upload.metadata?.filename ?? undefined);
-        return { status_code: 200, headers: { "content-type": "application/json" }, body: JSON.stringify({ file }) };
-      } catch (error) {
-        throw tusError(error);
-      } finally {
-        await rm(path, { force: true });
-        await rm(`${path}.json`, { force: true });
-      }
-    },
-  });
-  return (req: IncomingMessage, res: ServerResponse) => server.handle(req, res);
+  // @tus/server and its telemetry load at the first resumable upload, not at start (about 16 MB).
+  let server: Promise<{ handle(req: IncomingMessage, res: ServerResponse): Promise<void> }> | undefined;
+  const start = async () => {
+    const [{ Server }, { FileStore }] = await Promise.all([import("@tus/server"), import("@tus/file-store")]);
+    return new Server({
+      path: TUS_PATH,
+      datastore: new FileStore({ directory }),
+      maxSize: ctx.limits.maxFileBytes,
+      relativeLocation: true,
+      namingFunction: async (req) => `${await userOf(ctx, req)}.${randomUUID()}`,
+      onIncomingRequest: async (req, uploadId) => {
+        const userId = await userOf(ctx, req);
+        if (uploadId && !uploadId.startsWith(`${userId}.`)) throw tusError(new HaetaeError("not_found"));
+      },
+      onUploadCreate: async (req, upload) => {
+        const userId = await userOf(ctx, req);
+        try {
+          await checkUpload(ctx, userId, upload.size);
+        } catch (error) {
+          throw tusError(error);
+        }
+        return {};
+      },
+      onUploadFinish: async (req, upload) => {
+        const userId = await userOf(ctx, req);
+        const path = upload.storage?.path ?? `${directory}/${upload.id}`;
+        try {
+          const staged = await ctx.blobs.stage(
+            createReadStream(path),
+            upload.size ?? 0,
+            () => new HaetaeError("file_too_large"),
+          );
+          const file = await keepStaged(ctx, userId, staged, upload.metadata?.filename ?? undefined);
+          return { status_code: 200, headers: { "content-type": "application/json" }, body: JSON.stringify({ file }) };
+        } catch (error) {
+          throw tusError(error);
+        } finally {
+          await rm(path, { force: true });
+          await rm(`${path}.json`, { force: true });
+        }
+      },
+    });
+  };
+  return async (req: IncomingMessage, res: ServerResponse) => {
+    server ??= start();
+    await (await server).handle(req, res);
+  };
 }

@@ -42,6 +42,10 @@ export interface BlobStore {
   size(sha256: string): Promise<number | null>;
   /** A stream of the blob's bytes (the whole of it, or `range`). */
   read(sha256: string, range?: ByteRange): Readable;
+  /** Remove staging files a killed upload left behind (at start); resolves to how many. */
+  clearStaging(): Promise<number>;
+  /** Release connections the adapter holds (the S3 client's sockets); absent when there are none. */
+  close?(): void;
   /** Remove a stored blob. */
   delete(sha256: string): Promise<void>;
 }

@@ -5,8 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import type { Readable } from "node:stream";
-import { fileTypeFromFile } from "file-type";
-import sharp, { type Metadata } from "sharp";
+import type { Metadata } from "sharp";
 import type { ConversationFile, FileInfo } from "../../protocol/index.js";
 import { HaetaeError } from "../../protocol/index.js";
 import type { StagedBlob } from "../../store/blob-store.js";
@@ -50,11 +49,28 @@ interface Prepared {
 }
 
 /**
+ * sharp and file-type, loaded at the first upload rather than at start: together they are about
+ * 45 MB of resident memory and a second of start-up on a busy core, which a node that is only
+ * carrying text never needs.
+ */
+let codecs:
+  | Promise<{ sharp: typeof import("sharp").default; fileTypeFromFile: typeof import("file-type").fileTypeFromFile }>
+  | undefined;
+function loadCodecs() {
+  codecs ??= Promise.all([import("sharp"), import("file-type")]).then(([sharp, fileType]) => ({
+    sharp: sharp.default,
+    fileTypeFromFile: fileType.fileTypeFromFile,
+  }));
+  return codecs;
+}
+
+/**
  * Sniff the staged bytes and, for a photo, make the bytes that will be served: orientation
  * applied, metadata stripped, a thumbnail. Too many pixels is `image_too_large` (a decompression
  * bomb is refused before it is decoded); an image the decoder cannot read is kept as a plain file.
  */
 async function prepare(ctx: ChatContext, staged: StagedBlob): Promise<Prepared> {
+  const { sharp, fileTypeFromFile } = await loadCodecs();
   const sniffed = (await fileTypeFromFile(staged.path))?.mime ?? "application/octet-stream";
   const format = CLEANED_IMAGES[sniffed];
   if (!format && !MEASURED_IMAGES.has(sniffed)) return { main: staged, contentType: sniffed };
