@@ -4,8 +4,8 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { openBlobStore, openBus, openStore } from "./adapters.js";
 import type { Bus } from "./bus/bus.js";
-import { MemoryBus } from "./bus/memory-bus.js";
 import { promoteConfiguredAdmins } from "./chat/accounts.js";
 import { startFileSweeper } from "./chat/actions/files.js";
 import { type ChatContext, publishEvent } from "./chat/context.js";
@@ -30,11 +30,7 @@ import { type PropagationNode, startPropagation } from "./ops/propagation/propag
 import { type SliEvent, SliRecorder } from "./ops/sli-recorder.js";
 import { claimPageIdentity, type PageIdentity } from "./ops/tower/page-identity.js";
 import { Tower } from "./ops/tower/tower.js";
-import type { BlobStore } from "./store/blob-store.js";
 import { securePrivateFolder } from "./store/data-folder.js";
-import { DiskBlobStore } from "./store/disk/disk-blob-store.js";
-import { openSqliteStore } from "./store/sqlite/sqlite-store.js";
-import type { Store } from "./store/store.js";
 
 /** A running node. */
 export interface App {
@@ -82,39 +78,6 @@ function reportSli(sli: SliRecorder, link: TowerLink): () => void {
     clearInterval(timer);
     if (batch.length > 0) link.reportSli(batch);
   };
-}
-
-/** Open the store the configuration names (also used by `haetae role`). */
-export async function openStore(config: Config): Promise<Store> {
-  const options = { maxPendingWrites: config.maxPendingWrites, readPoolSize: config.storeReadConnections };
-  if (config.store === "sqlite") return openSqliteStore(config.data, options);
-  // Loaded only when named: an embedded node never pays for pg in memory or start time.
-  const { openPostgresStore } = await import("./store/postgres/postgres-store.js");
-  return openPostgresStore(config.store, options);
-}
-
-/** The blob store the configuration names: the data folder's, or an S3 bucket (its SDK loaded only then). */
-async function openBlobStore(config: Config): Promise<BlobStore> {
-  // Uploads live under the data folder; a staging file left by a killed upload never became a file.
-  if (config.s3Endpoint === "") return new DiskBlobStore(join(config.data, "files"));
-  const { S3BlobStore } = await import("./store/s3/s3-blob-store.js");
-  return new S3BlobStore(
-    {
-      endpoint: config.s3Endpoint,
-      bucket: config.s3Bucket,
-      region: config.s3Region,
-      accessKeyId: config.s3AccessKeyId,
-      secretAccessKey: config.s3SecretAccessKey,
-      prefix: config.s3Prefix,
-    },
-    join(config.data, "files"),
-  );
-}
-
-async function openBus(config: Config, nodeId: string): Promise<Bus> {
-  if (config.bus === "memory") return new MemoryBus();
-  const { NatsBus } = await import("./bus/nats-bus.js");
-  return NatsBus.connect(config.bus, `haetae-${nodeId}`);
 }
 
 /** Reject when `promise` takes longer than `ms`: a readiness probe must answer even when a dependency hangs. */

@@ -5,7 +5,8 @@
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { createServer } from "node:net";
-import { type App, openStore, startApp } from "./app.js";
+import { openStore } from "./adapters.js";
+import type { App } from "./app.js";
 import { CONFIG_KEYS, type Config, ConfigError, envName, flagName, loadConfig } from "./config/config.js";
 import { childLink } from "./ops/link/ipc-link.js";
 import { NodeWatcher } from "./ops/link/node-watcher.js";
@@ -198,6 +199,7 @@ async function watchedNode(config: Config): Promise<number> {
   const link = childLink();
   let app: App;
   try {
+    const { startApp } = await import("./app.js");
     app = await startApp(config, { towerLink: link });
   } catch (error) {
     console.error(`haetae: cannot start: ${(error as Error).message}`);
@@ -272,7 +274,9 @@ async function main(argv: string[]): Promise<number> {
   if (command === "tower") return outsideTower(config);
   if (command === "watched-node") return watchedNode(config);
   if (supervised(config)) return watch(config, rest);
-  let app: Awaited<ReturnType<typeof startApp>>;
+  // The chat node is loaded only by the process that serves chat: the watcher never needs it.
+  const { startApp } = await import("./app.js");
+  let app: App;
   try {
     app = await startApp(config);
   } catch (error) {

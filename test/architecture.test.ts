@@ -45,7 +45,7 @@ const LAYERS = [
   },
   { name: "sdk", files: ["src/sdk/**"], mayImport: ["protocol"] },
   { name: "web", files: ["web/src/**"], mayImport: ["protocol", "sdk"] },
-  { name: "composition root", files: ["src/app.ts", "src/cli.ts"], mayImport: ["*"] },
+  { name: "composition root", files: ["src/app.ts", "src/adapters.ts", "src/cli.ts"], mayImport: ["*"] },
 ] as const satisfies readonly { name: string; files: readonly string[]; mayImport: readonly string[] }[];
 
 type LayerName = (typeof LAYERS)[number]["name"];
