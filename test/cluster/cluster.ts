@@ -70,8 +70,14 @@ export async function startCluster(n: number, overrides: NodeOverrides[] = []): 
     },
   };
   // The first node migrates the schema; the others start beside it.
-  await cluster.startNode(0, overrides[0]);
-  await Promise.all(Array.from({ length: n - 1 }, (_, i) => cluster.startNode(i + 1, overrides[i + 1])));
+  try {
+    await cluster.startNode(0, overrides[0]);
+    await Promise.all(Array.from({ length: n - 1 }, (_, i) => cluster.startNode(i + 1, overrides[i + 1])));
+  } catch (error) {
+    // The nodes that did start would outlive the failed test.
+    await cluster.stop();
+    throw error;
+  }
   return cluster;
 }
 
