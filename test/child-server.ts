@@ -249,7 +249,14 @@ const TEST_FLAGS = [
 
 /** `haetae serve` for a test, on `port` with `dataDir` and the test flags, then `extraArgs`. */
 export async function startChildServer(port: number, dataDir: string, extraArgs: string[] = []): Promise<ChildServer> {
-  return startServe({ port, dataDir, flags: [...TEST_FLAGS, ...extraArgs], env: { NODE_ENV: "test" } });
+  // 45 s: on a shared 2-core machine under load, compiling and migrating can pass 20 s.
+  return startServe({
+    port,
+    dataDir,
+    flags: [...TEST_FLAGS, ...extraArgs],
+    env: { NODE_ENV: "test" },
+    timeoutMs: 45_000,
+  });
 }
 
 /** What a one-shot command printed, and its exit status. */

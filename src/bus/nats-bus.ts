@@ -1,5 +1,6 @@
 /** @module The scale-out bus: core NATS subjects, at-most-once; clients fill what it loses from the store. */
 import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { parseNatsUrl } from "../config/nats-url.js";
 import type { Bus, BusControl, BusMessage, BusStatus } from "./bus.js";
 
 const PING_TIMEOUT_MS = 2000;
@@ -24,15 +25,14 @@ export class NatsBus implements Bus {
   }
 
   /**
-   * Connect to `url` (`nats://host:port`, optional `?prefix=name` to keep several clusters
-   * apart on one NATS, as tests do). Reconnects for ever after the first connection.
+   * Connect to `url` (`nats://host:port`, or a NATS cluster's servers `nats://h1:4222,h2:4222`;
+   * optional `?prefix=name` to keep several clusters apart on one NATS, as tests do). Reconnects
+   * for ever after the first connection, to any server of the list or that the cluster announces.
    */
   static async connect(url: string, name = "haetae"): Promise<NatsBus> {
-    const parsed = new URL(url);
-    const prefix = parsed.searchParams.get("prefix") ?? "haetae";
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(prefix)) throw new Error("bus: the prefix parameter must be a plain token");
+    const { servers, prefix } = parseNatsUrl(url);
     const nc = await connect({
-      servers: `${parsed.hostname}:${parsed.port || "4222"}`,
+      servers,
       name,
       reconnect: true,
       maxReconnectAttempts: -1,

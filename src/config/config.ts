@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 import { DEFAULT_WEB_SETTINGS } from "../protocol/web-settings.js";
 import { isAddressOrRange, proxyEntries } from "./address-list.js";
+import { isNatsUrl } from "./nats-url.js";
 import { severityRulesSetting, towerComponentsSetting } from "./tower-settings.js";
 
 const int = (min: number, max: number) => z.coerce.number().pipe(z.int().min(min).max(max));
@@ -44,7 +45,9 @@ export const configSchema = z.strictObject({
     .default("sqlite"),
   bus: z
     .string()
-    .refine((v) => v === "memory" || v.startsWith("nats://"), { message: 'must be "memory" or a nats:// URL' })
+    .refine((v) => v === "memory" || isNatsUrl(v), {
+      message: 'must be "memory" or a nats://host:port URL (several servers comma-separated)',
+    })
     .default("memory"),
   maxFrameBytes: int(1024, 16 * 1024 * 1024).default(64 * 1024),
   maxHttpBodyBytes: int(1024, 16 * 1024 * 1024).default(64 * 1024),

@@ -8,15 +8,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { Message } from "../../src/protocol/index.js";
 import { NATS_URL, POSTGRES_URL } from "../services.js";
 import { startTcpProxy, type TcpProxy } from "../tcp-proxy.js";
-import {
-  type Cluster,
-  eventually,
-  fullHistory,
-  loginOn,
-  RecordingClient,
-  registerOn,
-  startCluster,
-} from "./cluster.js";
+import { type Cluster, eventually, loginOn, RecordingClient, registerOn, startCluster } from "./cluster.js";
+import { expectConverged } from "./oracle.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -49,34 +42,6 @@ function sendSteadily(
     }),
   ).then(() => Promise.all(all));
   return { acked, done };
-}
-
-/** The checks every chaos test ends with. */
-async function expectConverged(acked: Map<string, Message>, clients: RecordingClient[], conversations: string[]) {
-  for (const conversationId of conversations) {
-    const members: RecordingClient[] = [];
-    for (const rc of clients) if (await isMember(rc, conversationId)) members.push(rc);
-    const history = await fullHistory((members[0] as RecordingClient).client, conversationId);
-    expect(history.map((m) => m.seq)).toEqual(history.map((_, i) => i + 1)); // no gap
-    const ids = history.map((m) => m.clientMsgId);
-    expect(new Set(ids).size).toBe(ids.length); // nothing doubled
-    for (const message of acked.values()) {
-      if (message.conversationId !== conversationId) continue;
-      expect(history[message.seq - 1]?.clientMsgId).toBe(message.clientMsgId); // every ack is stored, at its seq
-    }
-    await eventually(async () => {
-      for (const rc of members) expect(rc.seqs(conversationId)).toEqual(history.map((m) => m.seq));
-    });
-  }
-}
-
-async function isMember(rc: RecordingClient, conversationId: string): Promise<boolean> {
-  try {
-    await rc.client.request("conversation.get", { conversationId });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe("a cluster of three nodes on one PostgreSQL and one NATS", () => {

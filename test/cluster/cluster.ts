@@ -25,11 +25,15 @@ export interface NodeOverrides {
   flags?: string[];
 }
 
-/** `url` with `key=value` added unless it has the key: a proxy's URL still names the cluster's schema and prefix. */
+/**
+ * `url` with `key=value` added unless it has the key: a proxy's URL still names the cluster's
+ * schema and prefix. By hand, not by `URL`, which refuses a list of hosts (`h1:p1,h2:p2`).
+ */
 function withParam(url: string, key: string, value: string): string {
-  const parsed = new URL(url);
-  if (!parsed.searchParams.has(key)) parsed.searchParams.set(key, value);
-  return parsed.toString();
+  const [base = "", query = ""] = url.split("?", 2) as [string, string?];
+  const params = new URLSearchParams(query);
+  if (!params.has(key)) params.set(key, value);
+  return `${base}?${params.toString()}`;
 }
 
 const FAST = ["--requests-per-second", "10000", "--request-burst", "10000", "--shutdown-timeout-ms", "2000"];
@@ -66,8 +70,14 @@ export async function startCluster(n: number, overrides: NodeOverrides[] = []): 
     },
   };
   // The first node migrates the schema; the others start beside it.
-  await cluster.startNode(0, overrides[0]);
-  await Promise.all(Array.from({ length: n - 1 }, (_, i) => cluster.startNode(i + 1, overrides[i + 1])));
+  try {
+    await cluster.startNode(0, overrides[0]);
+    await Promise.all(Array.from({ length: n - 1 }, (_, i) => cluster.startNode(i + 1, overrides[i + 1])));
+  } catch (error) {
+    // The nodes that did start would outlive the failed test.
+    await cluster.stop();
+    throw error;
+  }
   return cluster;
 }
 

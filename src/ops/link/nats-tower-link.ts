@@ -7,6 +7,7 @@
 import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { type KV, Kvm, type KvOptions } from "@nats-io/kv";
 import { connect, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import { parseNatsUrl } from "../../config/nats-url.js";
 import { HaetaeError } from "../../protocol/errors.js";
 import type { SliEvent } from "../sli-recorder.js";
 import { type FeedMessage, type LinkCall, type LinkReply, type TowerLink, unwrapReply } from "./tower-api.js";
@@ -27,8 +28,7 @@ export interface TowerNames {
 }
 
 export function towerNames(busUrl: string): TowerNames {
-  const prefix = new URL(busUrl).searchParams.get("prefix") ?? "haetae";
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(prefix)) throw new Error("bus: the prefix parameter must be a plain token");
+  const { prefix } = parseNatsUrl(busUrl);
   return {
     call: `${prefix}.tower.call`,
     sli: `${prefix}.tower.sli`,
@@ -40,9 +40,8 @@ export function towerNames(busUrl: string): TowerNames {
 
 /** A NATS connection for the tower's traffic (apart from the chat bus, so a flood of chat events never delays a lease renewal). */
 export async function connectTowerNats(busUrl: string, name: string): Promise<NatsConnection> {
-  const parsed = new URL(busUrl);
   return connect({
-    servers: `${parsed.hostname}:${parsed.port || "4222"}`,
+    servers: parseNatsUrl(busUrl).servers,
     name,
     reconnect: true,
     maxReconnectAttempts: -1,

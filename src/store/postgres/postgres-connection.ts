@@ -2,6 +2,7 @@
 import pg from "pg";
 import type { SqlExecutor } from "../sql/sql-driver.js";
 import { StoreInvalidValueError, StoreUnavailableError } from "../store-errors.js";
+import { HostListClient, type HostListConfig, parseHostList } from "./postgres-hosts.js";
 
 /**
  * Failures that mean "the database is not there right now", answered `unavailable` (retry):
@@ -13,7 +14,10 @@ export function isConnectionError(error: unknown): boolean {
   if (error instanceof StoreInvalidValueError) return false;
   const code = (error as { code?: unknown }).code;
   if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) {
-    return code.startsWith("08") || code.startsWith("57") || code.startsWith("40") || code === "55P03";
+    // 25006: a write reached a server that is read-only now (a standby, or a demoted primary).
+    return (
+      code.startsWith("08") || code.startsWith("57") || code.startsWith("40") || code === "55P03" || code === "25006"
+    );
   }
   return true;
 }
@@ -34,9 +38,22 @@ export function storeError(error: unknown): unknown {
 
 const int8 = (value: string) => Number(value);
 
-/** The store URL's connection settings, and the schema its `schema` query parameter names (not a PostgreSQL parameter). */
-export function connectionSettings(url: string): { settings: pg.ClientConfig; schema: string | null } {
-  const parsed = new URL(url);
+/** A store URL's settings: for a pool (`Client` set when the URL lists several hosts) and for a client of one's own. */
+export interface ConnectionSettings {
+  settings: pg.ClientConfig & { Client?: typeof pg.Client };
+  schema: string | null;
+  /** A new unconnected client: over the host list when the URL has one. */
+  newClient(): pg.Client;
+}
+
+/**
+ * The store URL's connection settings, and the schema its `schema` query parameter names (not a
+ * PostgreSQL parameter). A URL with several hosts (`h1:5432,h2:5432`) and `target_session_attrs`
+ * connects as libpq would (postgres-hosts.ts).
+ */
+export function connectionSettings(url: string): ConnectionSettings {
+  const list = parseHostList(url);
+  const parsed = new URL(list.url);
   const schema = parsed.searchParams.get("schema");
   parsed.searchParams.delete("schema");
   if (schema !== null && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
@@ -63,7 +80,11 @@ export function connectionSettings(url: string): { settings: pg.ClientConfig; sc
       .join(" "),
     types: { getTypeParser: (oid, format) => (oid === 20 ? int8 : pg.types.getTypeParser(oid, format)) },
   };
-  return { settings, schema };
+  if (list.hosts.length === 1 && list.target === "any") {
+    return { settings, schema, newClient: () => new pg.Client(settings) };
+  }
+  const listed: HostListConfig = { ...settings, hostList: list.hosts, targetSessionAttrs: list.target };
+  return { settings: { ...listed, Client: HostListClient }, schema, newClient: () => new HostListClient(listed) };
 }
 
 /** Runs statements with `?` placeholders numbered for PostgreSQL, each as a named prepared statement. */

@@ -4,7 +4,7 @@
  * loop while it holds its conversations' row locks.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import pg from "pg";
+import type pg from "pg";
 import type { SqlExecutor } from "../sql/sql-driver.js";
 import { serveWriter, type WriterBackend } from "../sql/writer-protocol.js";
 import { StoreUnavailableError } from "../store-errors.js";
@@ -17,7 +17,7 @@ export interface PgWriterData {
 
 const port = parentPort;
 if (!port) throw new Error("postgres-writer-thread runs only as a worker thread");
-const { settings } = connectionSettings((workerData as PgWriterData).url);
+const { newClient } = connectionSettings((workerData as PgWriterData).url);
 
 /** One lane: a connection of its own, opened on the first BEGIN and again after it failed. */
 class Lane implements WriterBackend {
@@ -43,7 +43,7 @@ class Lane implements WriterBackend {
 
   private async connected(): Promise<PgExecutor> {
     if (this.executor) return this.executor;
-    const fresh = new pg.Client(settings);
+    const fresh = newClient();
     // A connection that dies between batches must not end the thread; the next batch reconnects.
     fresh.on("error", () => {
       if (this.client === fresh) this.drop();
