@@ -171,6 +171,9 @@ export async function uploadFile(ctx: ChatContext, ownerId: string, input: Uploa
     );
   } catch (error) {
     if (error instanceof HaetaeError) throw error;
+    // A file-system error (it names its path: the staging folder unwritable, the disk full) is
+    // the server's failure and stays one; anything else is the body cut short by the client.
+    if (typeof (error as { path?: unknown }).path === "string") throw error;
     throw new HaetaeError("invalid_request", "The upload ended before its Content-Length; nothing was stored.");
   }
   return keepStaged(ctx, ownerId, staged, input.name);
