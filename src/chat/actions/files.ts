@@ -15,6 +15,7 @@ import { accessConversation } from "../access.js";
 import { type ChatContext, newId } from "../context.js";
 import { cleanFileName } from "../file-names.js";
 import { stripJpegMetadata } from "../jpeg-metadata.js";
+import { makeThumbnail } from "../thumbnail.js";
 
 /** Images whose bytes are re-encoded: orientation applied, every metadata block (EXIF, GPS, XMP) dropped. */
 const CLEANED_IMAGES: Record<string, "jpeg" | "png" | "webp"> = {
@@ -24,8 +25,6 @@ const CLEANED_IMAGES: Record<string, "jpeg" | "png" | "webp"> = {
 };
 /** Images kept as sent, measured only (a GIF's frames; it carries no EXIF). */
 const MEASURED_IMAGES = new Set(["image/gif"]);
-/** The longest side of a thumbnail, in pixels. */
-const THUMBNAIL_SIDE = 320;
 /** The largest JPEG whose metadata is removed in memory without re-encoding (larger ones are re-encoded). */
 const LOSSLESS_JPEG_MAX_BYTES = 64 * 1024 * 1024;
 /** Rows and blobs one sweep handles at most. */
@@ -78,10 +77,7 @@ async function prepare(ctx: ChatContext, staged: StagedBlob): Promise<Prepared> 
     if (format === "jpeg" && (meta.orientation ?? 1) === 1 && staged.size <= LOSSLESS_JPEG_MAX_BYTES) {
       const stripped = stripJpegMetadata(await readFile(staged.path));
       if (stripped) {
-        const thumb = await sharp(stripped, { limitInputPixels: limit })
-          .resize(THUMBNAIL_SIDE, THUMBNAIL_SIDE, { fit: "inside", withoutEnlargement: true })
-          .webp({ quality: 75 })
-          .toBuffer();
+        const thumb = await makeThumbnail(stripped, limit);
         const main = await ctx.blobs.stageBuffer(stripped);
         await staged.discard();
         return {
@@ -94,10 +90,7 @@ async function prepare(ctx: ChatContext, staged: StagedBlob): Promise<Prepared> 
       }
     }
     if (!format) {
-      const thumb = await sharp(staged.path, { limitInputPixels: limit })
-        .resize(THUMBNAIL_SIDE, THUMBNAIL_SIDE, { fit: "inside", withoutEnlargement: true })
-        .webp({ quality: 75 })
-        .toBuffer();
+      const thumb = await makeThumbnail(staged.path, limit);
       return {
         main: staged,
         contentType: sniffed,
@@ -114,11 +107,7 @@ async function prepare(ctx: ChatContext, staged: StagedBlob): Promise<Prepared> 
         .rotate()
         .toFormat(format, format === "png" ? {} : { quality: 90 })
         .toBuffer({ resolveWithObject: true }),
-      sharp(staged.path, { limitInputPixels: limit })
-        .rotate()
-        .resize(THUMBNAIL_SIDE, THUMBNAIL_SIDE, { fit: "inside", withoutEnlargement: true })
-        .webp({ quality: 75 })
-        .toBuffer(),
+      makeThumbnail(staged.path, limit, true),
     ]);
     const main = await ctx.blobs.stageBuffer(cleaned.data);
     await staged.discard();
