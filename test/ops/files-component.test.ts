@@ -3,9 +3,12 @@
  * (s3rver) reached through a TCP proxy, and its probes upload and fetch a small file. The proxy
  * refuses: the upload and download probes fail, their SLOs page, and the status page shows files
  * down (SEV2 by the file rows of the severity table), with messaging untouched; the proxy heals and files recover by
- * themselves. Probe successes are in `/metrics`. A node whose file objectives are off does not
- * list files on its status page at all.
+ * themselves. Probe successes are in `/metrics`. The same with the disk store's blob folder
+ * replaced by a plain file, where a real user's failed upload is a traffic SLI event too. A node
+ * whose file objectives are off does not list files on its status page at all.
  */
+import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Incident } from "../../src/ops/tower/model.js";
 import type { AuthReply } from "../../src/protocol/index.js";
@@ -135,6 +138,84 @@ describe("the files component, its blob store cut for real", () => {
     expect(latest.download?.ok).toBe(true);
     expect((await summary()).status.indicator).toBe("none");
   }, 50_000);
+});
+
+describe("the files component, its disk blob folder broken", () => {
+  let server: TestServer;
+  let staff: AuthReply;
+  let user: AuthReply;
+
+  const ops = async <T>(path: string): Promise<T> => {
+    const res = await fetch(`${server.url}/api/v1/ops${path}`, { headers: { authorization: `Bearer ${staff.token}` } });
+    return (await res.json()) as T;
+  };
+  const filesStatus = async () =>
+    ((await (await fetch(`${server.url}/summary.json`)).json()) as Summary).components.find((c) => c.id === "files")
+      ?.status;
+  const upload = (token: string) =>
+    fetch(`${server.url}/api/v1/files`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/octet-stream", "x-file-name": "a.bin" },
+      body: new Uint8Array(4096).map(() => Math.floor(Math.random() * 256)),
+    });
+
+  beforeAll(async () => {
+    server = await startTestServer({
+      probeIntervalMs: 150,
+      probeTimeoutMs: 3000,
+      sloWindowScale: 0.002,
+      sloEvalMs: 100,
+      towerTickMs: 100,
+      resolveQuietMs: 1000,
+      uploadsPerMinute: 1_000_000,
+      staffChatConversation: "",
+    });
+    const reg = (username: string) =>
+      postJson<AuthReply>(server.url, "/api/v1/auth/register", { username, password: "correct horse" }, 201);
+    staff = await reg("disk_oncall");
+    user = await reg("disk_user");
+    await server.app.ctx.store.setRole(staff.user.username, "staff");
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("goes down when the blob folder cannot be written, counts a real user's failed upload, and recovers when it is back", async () => {
+    await eventually(async () => {
+      const { latest } = await ops<{ latest: Record<string, { ok: boolean }> }>("/probes");
+      expect(latest.upload?.ok && latest.download?.ok).toBe(true);
+    }, 30_000);
+    expect((await upload(user.token)).status).toBe(201);
+    // The blob folder replaced by a plain file: no blob can be written or read (root ignores modes,
+    // so an unwritable folder is made this way).
+    const blobs = join(server.dataDir, "files", "blobs");
+    renameSync(blobs, `${blobs}.away`);
+    writeFileSync(blobs, "not a folder");
+    const refused = await upload(user.token);
+    expect(refused.status).toBe(500);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("internal");
+    await eventually(async () => expect(await filesStatus()).toBe("partial_outage"), 30_000);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(sample(metrics, 'haetae_sli_events_total{sli="upload",source="traffic",outcome="failed"}')).toBe(1);
+    expect(sample(metrics, 'haetae_sli_events_total{sli="upload",source="traffic",outcome="ok"}')).toBe(1);
+
+    rmSync(blobs);
+    renameSync(`${blobs}.away`, blobs);
+    mkdirSync(blobs, { recursive: true });
+    await eventually(async () => expect(await filesStatus()).toBe("operational"), 40_000);
+    expect((await upload(user.token)).status).toBe(201);
+
+    // A staging folder the node cannot write is its own failure too, not a body the client cut.
+    const staging = join(server.dataDir, "files", "staging");
+    renameSync(staging, `${staging}.away`);
+    writeFileSync(staging, "not a folder");
+    const unstaged = await upload(user.token);
+    expect(unstaged.status).toBe(500);
+    expect(((await unstaged.json()) as { error: { code: string } }).error.code).toBe("internal");
+    rmSync(staging);
+    renameSync(`${staging}.away`, staging);
+  }, 90_000);
 });
 
 describe("a node whose file objectives are off", () => {
