@@ -143,6 +143,8 @@ export const configSchema = z.strictObject({
   sloDeliveryThresholdMs: int(1, 600_000).default(1000),
   sloLoginTarget: ratio.default(0.999),
   sloHistoryTarget: ratio.default(0.999),
+  sloUploadTarget: ratio.default(0.999),
+  sloDownloadTarget: ratio.default(0.999),
   sloWindowScale: z.coerce.number().pipe(z.number().positive().max(1000)).default(1),
   sloEvalMs: int(10, 3_600_000).default(5000),
   sloMinEvents: int(0, 1_000_000).default(10),

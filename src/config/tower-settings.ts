@@ -27,7 +27,8 @@ export type SeverityRule = z.infer<typeof severityRuleSchema>;
 /**
  * The default table (docs/config.md shows it): sending and receiving weigh most, then signing
  * in, then files, then everything cosmetic; a wide impact is SEV1 at once, a narrower one
- * becomes SEV1 when it lasts; any measured failure of a real function is at least SEV3. The
+ * becomes SEV1 when it lasts; any measured failure of a real function is at least SEV3, and
+ * file probes failing half the time (the blob store down) a partial outage of files. The
  * most severe matching row wins; an incident no row matches (nothing measured yet) is SEV4,
  * or the severity it was declared with.
  */
@@ -48,6 +49,7 @@ export const DEFAULT_SEVERITY_RULES: readonly SeverityRule[] = [
     anyOf: { userShare: 0.05, loginFailureShare: 0.05 },
     minDurationMs: 30 * 60_000,
   },
+  { severity: "SEV2", functions: ["files"], anyOf: { probeFailureShare: 0.5 } },
   {
     severity: "SEV3",
     functions: ["messaging", "login", "files"],

@@ -8,6 +8,8 @@ import { contentDisposition } from "../chat/file-names.js";
 import { AddressLimiter } from "../guard/address-limiter.js";
 import { sendJson } from "../http/answers.js";
 import { bearer } from "../http/request.js";
+import { errorAnswer } from "../http/wire-errors.js";
+import type { TrafficSli } from "../ops/monitoring/traffic-sli.js";
 import { HaetaeError } from "../protocol/index.js";
 import type { ByteRange } from "../store/blob-store.js";
 
@@ -87,32 +89,60 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
   return { start, end };
 }
 
-/** The handlers of the file routes, with the per-user upload rate. */
-export function fileRoutes(ctx: ChatContext, uploadsPerMinute: number) {
+/**
+ * The handlers of the file routes, with the per-user upload rate. Each outcome is reported to
+ * `traffic` (the upload and download SLIs of the `files` component).
+ */
+export function fileRoutes(ctx: ChatContext, uploadsPerMinute: number, traffic?: TrafficSli) {
   const uploads = new AddressLimiter(uploadsPerMinute / 60, uploadsPerMinute);
 
-  async function upload(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** Run one file request and report its outcome; `who` learns the user once they are known. */
+  async function measured(
+    sli: "upload" | "download",
+    run: (who: (userId: string) => void) => Promise<void>,
+  ): Promise<void> {
+    const started = performance.now();
+    let userId: string | undefined;
     try {
-      const { user } = await authenticate(ctx, bearer(req));
-      const wait = uploads.take(user.id);
-      if (wait > 0) throw new HaetaeError("rate_limited", "Too many uploads; retry after retryAfterMs.", wait);
-      const file = await uploadFile(ctx, user.id, { body: req, length: lengthOf(req), name: nameOf(req) });
-      sendJson(res, 201, { file });
+      await run((id) => {
+        userId = id;
+      });
+      traffic?.file(sli, userId, "ok", performance.now() - started);
     } catch (error) {
-      // Refused before its body was read (no token, too large, over quota): the rest of it is
-      // not waited for, the connection closes after the answer.
-      if (!req.readableEnded) res.setHeader("connection", "close");
+      traffic?.file(sli, userId, errorAnswer(error).error.code, performance.now() - started);
       throw error;
     }
   }
 
-  async function download(
+  const upload = (req: IncomingMessage, res: ServerResponse) =>
+    measured("upload", async (who) => {
+      try {
+        const { user } = await authenticate(ctx, bearer(req));
+        who(user.id);
+        const wait = uploads.take(user.id);
+        if (wait > 0) throw new HaetaeError("rate_limited", "Too many uploads; retry after retryAfterMs.", wait);
+        const file = await uploadFile(ctx, user.id, { body: req, length: lengthOf(req), name: nameOf(req) });
+        sendJson(res, 201, { file });
+      } catch (error) {
+        // Refused before its body was read (no token, too large, over quota): the rest of it is
+        // not waited for, the connection closes after the answer.
+        if (!req.readableEnded) res.setHeader("connection", "close");
+        throw error;
+      }
+    });
+
+  const download = (req: IncomingMessage, res: ServerResponse, fileId: string, thumbnail: boolean) =>
+    measured("download", (who) => serve(req, res, fileId, thumbnail, who));
+
+  async function serve(
     req: IncomingMessage,
     res: ServerResponse,
     fileId: string,
     thumbnail: boolean,
+    who: (userId: string) => void,
   ): Promise<void> {
     const { user } = await authenticate(ctx, bearer(req));
+    who(user.id);
     const file = await readableFile(ctx, user.id, fileId);
     const sha256 = thumbnail ? file.thumbSha256 : file.sha256;
     if (sha256 === undefined) throw new HaetaeError("not_found", "This file has no thumbnail.");

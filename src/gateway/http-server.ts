@@ -127,8 +127,8 @@ export function createHttpServer(deps: HttpDeps): Server {
     return body.data;
   };
   const web = new StaticFiles(deps.webRoot, deps.webSettings);
-  const files = fileRoutes(ctx, deps.uploadsPerMinute ?? 120);
-  const tus = tusRoutes(ctx, deps.tusDirectory ?? join(tmpdir(), "haetae-tus"));
+  const files = fileRoutes(ctx, deps.uploadsPerMinute ?? 120, deps.traffic);
+  const tus = tusRoutes(ctx, deps.tusDirectory ?? join(tmpdir(), "haetae-tus"), deps.traffic);
   const ownOrigin = publicOrigin(deps.publicUrl ?? "");
   const routes = new Router<Exchange, Promise<void>>()
     .on("GET", "/healthz", async ({ res }) => sendJson(res, 200, { status: "ok" }))

@@ -12,6 +12,7 @@ import { authenticate } from "../chat/accounts.js";
 import { checkUpload, keepStaged } from "../chat/actions/files.js";
 import type { ChatContext } from "../chat/context.js";
 import { errorAnswer } from "../http/wire-errors.js";
+import type { TrafficSli } from "../ops/monitoring/traffic-sli.js";
 import { ERRORS, HaetaeError } from "../protocol/index.js";
 import { makePrivateFolder } from "../store/data-folder.js";
 
@@ -37,9 +38,10 @@ async function userOf(ctx: ChatContext, req: Request): Promise<string> {
 /**
  * The tus server. An upload's id starts with its owner's id, so nobody else can read its offset,
  * resume it or end it (`not_found`, as for an id that never existed). Its length is declared
- * when it is created (no deferred length) and checked like a plain upload's.
+ * when it is created (no deferred length) and checked like a plain upload's. Each finished
+ * upload (made a file, or failed at that step) is an upload SLI event in `traffic`.
  */
-export function tusRoutes(ctx: ChatContext, directory: string) {
+export function tusRoutes(ctx: ChatContext, directory: string, traffic?: TrafficSli) {
   // Made here, 0700, before the store makes it with the process's umask: partial uploads are users' bytes.
   makePrivateFolder(directory);
   // @tus/server and its telemetry load at the first resumable upload, not at start (about 16 MB).
@@ -68,6 +70,7 @@ export function tusRoutes(ctx: ChatContext, directory: string) {
       onUploadFinish: async (req, upload) => {
         const userId = await userOf(ctx, req);
         const path = upload.storage?.path ?? `${directory}/${upload.id}`;
+        const started = performance.now();
         try {
           const staged = await ctx.blobs.stage(
             createReadStream(path),
@@ -75,8 +78,10 @@ export function tusRoutes(ctx: ChatContext, directory: string) {
             () => new HaetaeError("file_too_large"),
           );
           const file = await keepStaged(ctx, userId, staged, upload.metadata?.filename ?? undefined);
+          traffic?.file("upload", userId, "ok", performance.now() - started);
           return { status_code: 200, headers: { "content-type": "application/json" }, body: JSON.stringify({ file }) };
         } catch (error) {
+          traffic?.file("upload", userId, errorAnswer(error).error.code, performance.now() - started);
           throw tusError(error);
         } finally {
           await rm(path, { force: true });

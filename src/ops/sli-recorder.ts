@@ -1,14 +1,14 @@
 /** @module Service-level indicator events, from probes and real traffic, fanned out to SLOs, incident impact and metrics. */
 
 /** The indicators Haetae's SLOs are built on. */
-export const SLIS = ["send", "delivery", "login", "history"] as const;
+export const SLIS = ["send", "delivery", "login", "history", "upload", "download"] as const;
 export type Sli = (typeof SLIS)[number];
 
 /** One good or bad event of an indicator. */
 export interface SliEvent {
   sli: Sli;
   ok: boolean;
-  /** For latency indicators (send→deliver, login): how long it took. */
+  /** For latency indicators (send→deliver, login, upload, download): how long it took. */
   latencyMs?: number;
   /** The user whose request it was (real traffic); absent for probes. */
   userId?: string;

@@ -77,7 +77,7 @@ export const STAFF_ROLES = ["staff", "admin"] as const;
 export type StaffRole = (typeof STAFF_ROLES)[number];
 
 /** What the probes measure, each also the SLI it records. */
-export const PROBE_NAMES = ["login", "send", "delivery", "history"] as const;
+export const PROBE_NAMES = ["login", "send", "delivery", "history", "upload", "download"] as const;
 export type ProbeName = (typeof PROBE_NAMES)[number];
 
 /** The windows an SLO's burn rate is read over (the SRE workbook's multi-window policy). */

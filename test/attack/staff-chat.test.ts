@@ -234,7 +234,7 @@ describe("the staff incident chat under attack", () => {
         .recentRuns()
         .at(-1)
         ?.results.map((r) => `${r.probe}:${r.ok}`),
-    ).toEqual(["login:true", "send:true", "delivery:true", "history:true"]);
+    ).toEqual(["login:true", "upload:true", "download:true", "send:true", "delivery:true", "history:true"]);
   }, 30_000);
 
   it("keeps the same staff conversation across a restart, whatever groups carry its title", async () => {

@@ -30,14 +30,16 @@ describe("probes", () => {
     const { server, events, probes } = await probed();
     await eventually(() => expect(probes.recentRuns().length).toBeGreaterThanOrEqual(3), 15_000);
     for (const run of probes.recentRuns()) {
-      expect(outcomes(run)).toEqual(["login:ok", "send:ok", "delivery:ok", "history:ok"]);
+      expect(outcomes(run)).toEqual(["login:ok", "upload:ok", "download:ok", "send:ok", "delivery:ok", "history:ok"]);
     }
     const latest = probes.latest();
     expect(latest.delivery).toMatchObject({ ok: true, latencyMs: expect.any(Number) });
     expect(latest.send?.latencyMs).toBeGreaterThan(0);
 
     const fromProbes = events.filter((e) => e.source === "probe");
-    expect(new Set(fromProbes.map((e) => e.sli))).toEqual(new Set(["login", "send", "delivery", "history"]));
+    expect(new Set(fromProbes.map((e) => e.sli))).toEqual(
+      new Set(["login", "send", "delivery", "history", "upload", "download"]),
+    );
     expect(fromProbes.every((e) => e.ok && e.userId === undefined)).toBe(true);
     // The canaries' own requests pass through the gateway, but they are not real users' traffic.
     expect(events.filter((e) => e.source === "traffic")).toEqual([]);
@@ -148,6 +150,8 @@ describe("probes and SLOs in the ops API", () => {
       "delivery:messaging",
       "login:login",
       "history:messaging",
+      "upload:files",
+      "download:files",
     ]);
     expect(Object.keys(slos[0]?.burnRates ?? {})).toEqual(["5m", "30m", "1h", "6h", "3d"]);
 

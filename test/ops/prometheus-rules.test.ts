@@ -22,7 +22,7 @@ function promtool(...args: string[]) {
 describe("deploy/prometheus/haetae-rules.yml", () => {
   it("passes promtool check rules", () => {
     const { status, output } = promtool("check", "rules", "haetae-rules.yml");
-    expect(output).toMatch(/SUCCESS: 28 rules found/);
+    expect(output).toMatch(/SUCCESS: 42 rules found/);
     expect(status, output).toBe(0);
   });
 
@@ -35,7 +35,7 @@ describe("deploy/prometheus/haetae-rules.yml", () => {
   it("alerts on every default SLO with its component and its budget", () => {
     const rules = readFileSync(`${DIR}haetae-rules.yml`, "utf8");
     const slos = slosFromConfig(configSchema.parse({}));
-    expect(slos.map((s) => s.name)).toEqual(["send", "delivery", "login", "history"]);
+    expect(slos.map((s) => s.name)).toEqual(["send", "delivery", "login", "history", "upload", "download"]);
     for (const slo of slos) {
       const budget = Number((1 - slo.target).toPrecision(3));
       for (const [urgency, factors] of [

@@ -1,6 +1,7 @@
 /**
  * @module Recovery measured, not remembered, with a real fault of a set length: PostgreSQL cut by
- * a proxy for the scaled two minutes; one incident lists both components the store took down,
+ * a proxy for the scaled two minutes; one incident lists the three components the store took
+ * down (messaging, login, and files: a file is a row in the store as well as a blob),
  * reaches monitoring and resolves within the scaled five minutes of the fault's end, and records
  * the fault's length within the scaled 30 s.
  */
@@ -74,13 +75,13 @@ describe("a two-minute database fault (scaled by 1/20)", () => {
       .listIncidents({ status: "all" })
       .filter((i) => !incidentsBefore.includes(i.id));
 
-  it("opens one incident on both components the store took down, and keeps it while the fault lasts", async () => {
+  it("opens one incident on every component the store took down, and keeps it while the fault lasts", async () => {
     expect(incidentsBefore).toEqual([]);
     proxy.refuse = true;
     proxy.cut();
     cutAt = Date.now();
     await sleep(FAULT_MS);
-    // During the fault: the send and login SLOs both paged, into one incident.
+    // During the fault: the send, login and upload SLOs all paged, into one incident.
     const during = opened();
     const alerts = tower().listAlerts({ source: "slo" });
     proxy.refuse = false;
@@ -95,12 +96,13 @@ describe("a two-minute database fault (scaled by 1/20)", () => {
     expect(incident).toMatchObject({ origin: "alert", status: "investigating" });
     expect(send?.incidentId).toBe(incident.id);
     expect(login?.incidentId).toBe(incident.id);
-    expect(incident.components.map((c) => c.id).sort()).toEqual(["login", "messaging"]);
+    // Uploads fail too (the file's row cannot be written): the upload SLO's page joins the same incident.
+    expect(incident.components.map((c) => c.id).sort()).toEqual(["files", "login", "messaging"]);
     expect(incident.timeline.some((t) => t.kind === "component" && t.text.includes("login"))).toBe(true);
     // The public view names both components as affected.
     const snapshot = tower().snapshot();
     expect(snapshot.incidents.map((i) => i.id)).toEqual([incident.id]);
-    for (const id of ["messaging", "login"]) {
+    for (const id of ["messaging", "login", "files"]) {
       expect(snapshot.components.find((c) => c.id === id)?.status).not.toBe("operational");
     }
   }, 30_000);

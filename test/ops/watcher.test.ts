@@ -464,10 +464,10 @@ describe("haetae tower, watching a node from outside", () => {
       expect(incident?.status).toBe("investigating");
     }, 20_000);
     expect(Date.now() - stoppedAt).toBeLessThan(20_000);
-    // The burn-rate alerts name the SLOs' components (messaging, login), not every component as the watcher's do.
+    // The burn-rate alerts name the SLOs' components (messaging, login, files), not every component as the watcher's do.
     const ids = (incident as StatusIncident).components.map((c) => c.id);
     expect(ids.length).toBeGreaterThan(0);
-    expect(ids.every((id) => ["messaging", "login", "history"].includes(id))).toBe(true);
+    expect(ids.every((id) => ["messaging", "login", "history", "files"].includes(id))).toBe(true);
     expect(ids.length).toBeLessThan(fine.components.length);
     expect(tower.output()).not.toMatch(/is down/);
   }, 90_000);

@@ -14,6 +14,7 @@ import { accessConversation } from "../access.js";
 import { type ChatContext, newId } from "../context.js";
 import { cleanFileName } from "../file-names.js";
 import { stripJpegMetadata } from "../jpeg-metadata.js";
+import { makeThumbnail } from "../thumbnail.js";
 
 /** Images whose bytes are re-encoded: orientation applied, every metadata block (EXIF, GPS, XMP) dropped. */
 const CLEANED_IMAGES: Record<string, "jpeg" | "png" | "webp"> = {
@@ -23,8 +24,6 @@ const CLEANED_IMAGES: Record<string, "jpeg" | "png" | "webp"> = {
 };
 /** Images kept as sent, measured only (a GIF's frames; it carries no EXIF). */
 const MEASURED_IMAGES = new Set(["image/gif"]);
-/** The longest side of a thumbnail, in pixels. */
-const THUMBNAIL_SIDE = 320;
 /** The largest JPEG whose metadata is removed in memory without re-encoding (larger ones are re-encoded). */
 const LOSSLESS_JPEG_MAX_BYTES = 64 * 1024 * 1024;
 /** Rows and blobs one sweep handles at most. */
@@ -94,10 +93,7 @@ async function prepare(ctx: ChatContext, staged: StagedBlob): Promise<Prepared> 
     if (format === "jpeg" && (meta.orientation ?? 1) === 1 && staged.size <= LOSSLESS_JPEG_MAX_BYTES) {
       const stripped = stripJpegMetadata(await readFile(staged.path));
       if (stripped) {
-        const thumb = await sharp(stripped, { limitInputPixels: limit })
-          .resize(THUMBNAIL_SIDE, THUMBNAIL_SIDE, { fit: "inside", withoutEnlargement: true })
-          .webp({ quality: 75 })
-          .toBuffer();
+        const thumb = await makeThumbnail(stripped, limit);
         const main = await ctx.blobs.stageBuffer(stripped);
         await staged.discard();
         return {
@@ -110,10 +106,7 @@ async function prepare(ctx: ChatContext, staged: StagedBlob): Promise<Prepared> 
       }
     }
     if (!format) {
-      const thumb = await sharp(staged.path, { limitInputPixels: limit })
-        .resize(THUMBNAIL_SIDE, THUMBNAIL_SIDE, { fit: "inside", withoutEnlargement: true })
-        .webp({ quality: 75 })
-        .toBuffer();
+      const thumb = await makeThumbnail(staged.path, limit);
       return {
         main: staged,
         contentType: sniffed,
@@ -130,11 +123,7 @@ async function prepare(ctx: ChatContext, staged: StagedBlob): Promise<Prepared> 
         .rotate()
         .toFormat(format, format === "png" ? {} : { quality: 90 })
         .toBuffer({ resolveWithObject: true }),
-      sharp(staged.path, { limitInputPixels: limit })
-        .rotate()
-        .resize(THUMBNAIL_SIDE, THUMBNAIL_SIDE, { fit: "inside", withoutEnlargement: true })
-        .webp({ quality: 75 })
-        .toBuffer(),
+      makeThumbnail(staged.path, limit, true),
     ]);
     const main = await ctx.blobs.stageBuffer(cleaned.data);
     await staged.discard();
@@ -187,6 +176,9 @@ export async function uploadFile(ctx: ChatContext, ownerId: string, input: Uploa
     );
   } catch (error) {
     if (error instanceof HaetaeError) throw error;
+    // A file-system error (it names its path: the staging folder unwritable, the disk full) is
+    // the server's failure and stays one; anything else is the body cut short by the client.
+    if (typeof (error as { path?: unknown }).path === "string") throw error;
     throw new HaetaeError("invalid_request", "The upload ended before its Content-Length; nothing was stored.");
   }
   return keepStaged(ctx, ownerId, staged, input.name);

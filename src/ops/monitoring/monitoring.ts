@@ -22,6 +22,8 @@ export type MonitoringConfig = Pick<
   | "sloDeliveryThresholdMs"
   | "sloLoginTarget"
   | "sloHistoryTarget"
+  | "sloUploadTarget"
+  | "sloDownloadTarget"
   | "sloWindowScale"
   | "sloEvalMs"
   | "sloMinEvents"

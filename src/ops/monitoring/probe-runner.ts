@@ -1,8 +1,9 @@
-/** @module Probes: two canary accounts log in, message each other and read history through the node's public API, on a schedule. */
+/** @module Probes: two canary accounts log in, message each other, read history and upload and fetch a file through the node's public API, on a schedule. */
 import { randomBytes } from "node:crypto";
 import type { ProbeName, ProbeResult, ProbeRun } from "../../protocol/index.js";
 import type { SliRecorder } from "../sli-recorder.js";
 import { type CanaryCredentials, canaryCredentials } from "./canary-accounts.js";
+import { probeFiles } from "./file-probe.js";
 import { ProbeError, ProbeSocket } from "./probe-socket.js";
 
 /** What a probe measures, each also the SLI it records (`sli.record` checks that), and its results: the protocol's shapes, as `GET /api/v1/ops/probes` answers them. */
@@ -53,7 +54,8 @@ export function localBaseUrl(host: string, port: number): string {
  * Runs the probes every `intervalMs` (start to start; a slow run delays the next, runs never
  * overlap). Each run: a fresh login of canary A (then logged out again); A sends a real message
  * to canary B in their direct conversation, timing send→ack and send→B's live event; A reads
- * the conversation's history and expects the message it just sent. Every outcome is recorded as
+ * the conversation's history and expects the message it just sent; A uploads a small file and
+ * reads it back (`file-probe.ts`). Every outcome is recorded as
  * an SLI event with `source: "probe"`. Anything that does not answer within `timeoutMs` failed.
  * A broken chat path makes probes fail, never throw: nothing here can crash the node.
  */
@@ -62,6 +64,8 @@ export class ProbeRunner {
   private readonly sender: Account = { username: "" };
   private readonly recipient: Account = { username: "" };
   private conversationId: string | undefined;
+  /** The file the last upload probe stored, read back by the download probe when an upload fails. */
+  private fileId: string | undefined;
   private prepared = false;
   private readonly runs: ProbeRun[] = [];
   private readonly last = new Map<ProbeName, ProbeResult>();
@@ -161,7 +165,8 @@ export class ProbeRunner {
       await this.ensureAccounts();
     } catch (error) {
       const why = `canary accounts: ${codeOf(error)}`;
-      for (const probe of ["login", "send", "history"] as const) record(probe, false, undefined, why);
+      for (const probe of ["login", "send", "history", "upload", "download"] as const)
+        record(probe, false, undefined, why);
       return;
     }
     const credentials = this.credentials as CanaryCredentials;
@@ -182,6 +187,11 @@ export class ProbeRunner {
     } catch (error) {
       record("login", false, performance.now() - loginStarted, codeOf(error));
     }
+
+    // Files: A uploads a small file and reads it back, over HTTP as the web client does.
+    const files = await probeFiles(this.options.baseUrl, this.sender.token as string, timeoutMs, this.fileId, record);
+    this.fileId = files.fileId;
+    if (files.unauthorized) this.sender.token = undefined; // revoked or expired: log in afresh next run
 
     let sender: ProbeSocket;
     let recipient: ProbeSocket;

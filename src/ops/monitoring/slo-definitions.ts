@@ -20,7 +20,13 @@ export interface SloDefinition {
 /** The configuration keys the objectives are built from. */
 export type SloConfig = Pick<
   Config,
-  "sloSendTarget" | "sloDeliveryTarget" | "sloDeliveryThresholdMs" | "sloLoginTarget" | "sloHistoryTarget"
+  | "sloSendTarget"
+  | "sloDeliveryTarget"
+  | "sloDeliveryThresholdMs"
+  | "sloLoginTarget"
+  | "sloHistoryTarget"
+  | "sloUploadTarget"
+  | "sloDownloadTarget"
 >;
 
 const percent = (target: number) => `${Number((target * 100).toFixed(4))}%`;
@@ -56,6 +62,20 @@ export function slosFromConfig(config: SloConfig): SloDefinition[] {
       target: config.sloHistoryTarget,
       component: "messaging",
       description: `${percent(config.sloHistoryTarget)} of history and sync reads succeed`,
+    },
+    {
+      name: "upload",
+      sli: "upload",
+      target: config.sloUploadTarget,
+      component: "files",
+      description: `${percent(config.sloUploadTarget)} of file uploads are stored`,
+    },
+    {
+      name: "download",
+      sli: "download",
+      target: config.sloDownloadTarget,
+      component: "files",
+      description: `${percent(config.sloDownloadTarget)} of file downloads are served`,
     },
   ];
   return slos.filter((slo) => slo.target > 0);

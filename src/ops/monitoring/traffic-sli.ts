@@ -47,6 +47,17 @@ export class TrafficSli {
     else if (SERVER_FAULTS.has(outcome)) this.sli.record({ sli, ok: false, latencyMs, userId, source: "traffic" });
   }
 
+  /**
+   * A file upload (`POST /api/v1/files`, a finished tus upload) or download finished with
+   * `outcome`; `userId` is undefined when the request was refused before it was known (then it
+   * is the client's doing, never counted).
+   */
+  file(sli: "upload" | "download", userId: string | undefined, outcome: string, latencyMs: number): void {
+    if (userId === undefined || this.canaryIds.has(userId)) return;
+    if (outcome === "ok") this.sli.record({ sli, ok: true, latencyMs, userId, source: "traffic" });
+    else if (SERVER_FAULTS.has(outcome)) this.sli.record({ sli, ok: false, latencyMs, userId, source: "traffic" });
+  }
+
   /** An HTTP login finished with `outcome` (`ok` or the error code); the user id when it is known. */
   login(username: string, outcome: string, latencyMs: number, userId?: string): void {
     if (this.canaryNames.has(normalizeUsername(username))) return;

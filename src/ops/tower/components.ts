@@ -10,6 +10,19 @@ import {
   type Maintenance,
 } from "./model.js";
 
+/**
+ * The configured components the status page may show: a `files` component only while an upload
+ * or download objective measures it. With both targets 0 nothing would ever grade it, and
+ * a page listing it would claim "operational" for something nobody watches.
+ */
+export function measuredComponents(
+  definitions: readonly ComponentDefinition[],
+  config: { sloUploadTarget: number; sloDownloadTarget: number },
+): ComponentDefinition[] {
+  const filesMeasured = config.sloUploadTarget > 0 || config.sloDownloadTarget > 0;
+  return definitions.filter((d) => d.function !== "files" || filesMeasured);
+}
+
 /** The worse of two component statuses. */
 export function worseStatus(a: ComponentStatus, b: ComponentStatus): ComponentStatus {
   return COMPONENT_STATUS_RANK[a] >= COMPONENT_STATUS_RANK[b] ? a : b;

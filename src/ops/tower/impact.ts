@@ -8,6 +8,8 @@ export const SLI_FUNCTION: Record<Sli, ComponentFunction> = {
   delivery: "messaging",
   history: "messaging",
   login: "login",
+  upload: "files",
+  download: "files",
 };
 
 interface Counts {

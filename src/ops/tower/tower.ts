@@ -4,6 +4,7 @@ import type { Config } from "../../config/config.js";
 import { HaetaeError } from "../../protocol/errors.js";
 import type { SliRecorder } from "../sli-recorder.js";
 import { acknowledgeIncident, ingestAlert, noteOnAlert } from "./alert-intake.js";
+import { measuredComponents } from "./components.js";
 import { ImpactMeter } from "./impact.js";
 import * as logs from "./incident-logs.js";
 import * as maintenance from "./maintenance.js";
@@ -32,7 +33,14 @@ import { SYSTEM, TowerCore } from "./tower-core.js";
 /** The settings the tower reads. */
 export type TowerConfig = Pick<
   Config,
-  "severityRules" | "towerComponents" | "resolveQuietMs" | "towerTickMs" | "impactLookbackMs" | "alertGroupWindowMs"
+  | "severityRules"
+  | "towerComponents"
+  | "resolveQuietMs"
+  | "towerTickMs"
+  | "impactLookbackMs"
+  | "alertGroupWindowMs"
+  | "sloUploadTarget"
+  | "sloDownloadTarget"
 >;
 
 export interface TowerOptions {
@@ -80,7 +88,7 @@ export class Tower implements TowerFeed {
       this.meter,
       {
         severityRules: options.config.severityRules,
-        components: options.config.towerComponents,
+        components: measuredComponents(options.config.towerComponents, options.config),
         resolveQuietMs: options.config.resolveQuietMs,
         groupWindowMs: options.config.alertGroupWindowMs,
         historyDays: HISTORY_DAYS,

@@ -25,7 +25,7 @@ import { type Notice, notice } from "./notices.js";
 import { Observable } from "./observable.js";
 import { OutageWatch, pageSettings } from "./outage-watch.js";
 import { OutboxKeeper, type UnsentMessage } from "./outbox-keeper.js";
-import { clearUserData } from "./persist.js";
+import { clearUserData, type PendingFile } from "./persist.js";
 import { loadCursor, type Session, saveCursor } from "./session.js";
 import { SnapshotKeeper } from "./snapshot-keeper.js";
 import { Typing } from "./typing.js";
@@ -80,7 +80,7 @@ export class AppStore extends Observable {
     this.directory = new Directory(call, changed);
     this.invitations = new Invitations(call, changed);
     this.directory.remember([session.user]);
-    this.outbox = new OutboxKeeper(this.client, me, (message) => this.onSent(message), changed);
+    this.outbox = new OutboxKeeper(this.client, me, session.token, (message) => this.onSent(message), changed);
     this.snapshot = new SnapshotKeeper(me);
     this.outage = new OutageWatch(pageSettings(), () => {
       // The banner and the connection notice tell one story: the page's newer word wins in both.
@@ -249,9 +249,15 @@ export class AppStore extends Observable {
 
   // ---- messages ----
 
-  /** Send through the outbox: shown as "sending" until acknowledged, kept across reloads. */
-  send(conversationId: string, text: string, replyToSeq?: number, fileIds?: readonly string[]): void {
-    this.outbox.compose(conversationId, text, replyToSeq, fileIds);
+  /** Send through the outbox: shown as "sending" until acknowledged, kept across reloads (files still to upload too). */
+  send(
+    conversationId: string,
+    text: string,
+    replyToSeq?: number,
+    fileIds?: readonly string[],
+    pending?: readonly PendingFile[],
+  ): void {
+    this.outbox.compose(conversationId, text, replyToSeq, fileIds, pending);
     this.typist.sent(conversationId);
   }
 

@@ -1,11 +1,14 @@
 /** @module Keeps the SDK's outbox in IndexedDB so a reload loses nothing, and keeps the sends the server refused. */
 import type { Message } from "../../../src/protocol/index.js";
 import { type HaetaeClient, type HaetaeRequestError, newClientMsgId } from "../../../src/sdk/index.js";
-import { deleteOutboxRecord, loadOutbox, type OutboxRecord, saveOutboxRecord } from "./persist.js";
+import { deleteOutboxRecord, loadOutbox, type OutboxRecord, type PendingFile, saveOutboxRecord } from "./persist.js";
+import { startUpload, type Upload } from "./uploads.js";
 
 /** A message of mine not (yet) in the conversation: waiting for the server, or refused. */
 export interface UnsentMessage extends OutboxRecord {
   state: "sending" | "failed";
+  /** 0…1 of its files' bytes uploaded, while it waits for them. */
+  uploaded?: number;
 }
 
 /** Codes that mean "this client stopped", not "the server refused this message": keep those for the next start. */
@@ -28,11 +31,14 @@ function typingOrder(): number {
 export class OutboxKeeper {
   /** Every message this tab is responsible for, by clientMsgId: sending or failed. */
   private readonly records = new Map<string, OutboxRecord>();
+  /** The running uploads of messages waiting for their files, by clientMsgId. */
+  private readonly uploading = new Map<string, Upload[]>();
   private stopped = false;
 
   constructor(
     private readonly client: HaetaeClient,
     private readonly userId: string,
+    private readonly token: string,
     /** A send was acknowledged: put the stored message where it belongs. */
     private readonly onSent: (message: Message) => void,
     /** The unsent list changed. */
@@ -50,17 +56,74 @@ export class OutboxKeeper {
     this.onChange();
   }
 
-  /** A new message: a fresh clientMsgId, saved, then handed to the SDK. */
-  compose(conversationId: string, text: string, replyToSeq?: number, fileIds?: readonly string[]): void {
+  /**
+   * A new message: a fresh clientMsgId, saved, then handed to the SDK. `pending` are files still
+   * uploading (or not started, offline): the message is saved with their bytes first and sent once
+   * they are all uploaded, resumed after a reload if need be.
+   */
+  compose(
+    conversationId: string,
+    text: string,
+    replyToSeq?: number,
+    fileIds?: readonly string[],
+    pending?: readonly PendingFile[],
+  ): void {
     const record: OutboxRecord = {
       clientMsgId: newClientMsgId(),
       conversationId,
       text,
       ...(fileIds && fileIds.length > 0 ? { fileIds: [...fileIds] } : {}),
+      ...(pending && pending.length > 0 ? { uploads: pending.map((p) => ({ ...p })) } : {}),
       createdAt: new Date().toISOString(),
       order: typingOrder(),
     };
     this.send(replyToSeq !== undefined ? { ...record, replyToSeq } : record);
+  }
+
+  /**
+   * Upload the message's files still to upload (resuming from their tus address), saving each
+   * address and id as it becomes known, then send it. The clientMsgId was fixed at compose time,
+   * so however many reloads happen on the way the server makes one message of it (G2).
+   */
+  private uploadThenSend(record: OutboxRecord): void {
+    const files = record.uploads ?? [];
+    const save = () => void saveOutboxRecord(this.userId, record);
+    const running = files
+      .filter((file) => file.fileId === undefined)
+      .map((file) =>
+        startUpload(
+          this.token,
+          file.blob,
+          file.name,
+          (upload) => {
+            if (this.stopped) return;
+            if (upload.url && upload.url !== file.url) {
+              file.url = upload.url;
+              save();
+            }
+            if (upload.state === "done" && upload.file) {
+              file.fileId = upload.file.id;
+              save();
+              if (files.every((f) => f.fileId !== undefined)) {
+                this.uploading.delete(record.clientMsgId);
+                const { uploads: _done, ...ready } = record;
+                const fileIds = [...(record.fileIds ?? []), ...files.map((f) => f.fileId as string)];
+                this.send({ ...ready, fileIds });
+                return;
+              }
+            } else if (upload.state === "failed") {
+              for (const other of this.uploading.get(record.clientMsgId) ?? []) other.pause();
+              this.uploading.delete(record.clientMsgId);
+              const failed = { ...record, failed: { code: upload.error ?? "upload_failed", message: file.name } };
+              this.records.set(record.clientMsgId, failed);
+              void saveOutboxRecord(this.userId, failed);
+            }
+            this.onChange();
+          },
+          file.url,
+        ),
+      );
+    this.uploading.set(record.clientMsgId, running);
   }
 
   /** Send a message (or an old one again, with its own clientMsgId). */
@@ -68,6 +131,10 @@ export class OutboxKeeper {
     const { clientMsgId, conversationId, text, replyToSeq, fileIds } = record;
     this.records.set(clientMsgId, record);
     void saveOutboxRecord(this.userId, record);
+    if (record.uploads?.some((file) => file.fileId === undefined)) {
+      this.uploadThenSend(record);
+      return;
+    }
     const options = {
       clientMsgId,
       ...(replyToSeq !== undefined ? { replyToSeq } : {}),
@@ -96,9 +163,13 @@ export class OutboxKeeper {
     this.send(again);
   }
 
-  /** Drop a refused message. */
+  /** Drop a refused message, or cancel one still waiting for its files (the server drops their parts). */
   discard(clientMsgId: string): void {
-    if (!this.records.get(clientMsgId)?.failed) return;
+    const running = this.uploading.get(clientMsgId);
+    if (running) {
+      for (const upload of running) upload.cancel();
+      this.uploading.delete(clientMsgId);
+    } else if (!this.records.get(clientMsgId)?.failed) return;
     this.forget(clientMsgId);
     this.onChange();
   }
@@ -107,7 +178,14 @@ export class OutboxKeeper {
   get unsent(): UnsentMessage[] {
     return [...this.records.values()]
       .sort((a, b) => a.order - b.order)
-      .map((record) => ({ ...record, state: record.failed ? ("failed" as const) : ("sending" as const) }));
+      .map((record) => {
+        const running = this.uploading.get(record.clientMsgId);
+        const unsent: UnsentMessage = { ...record, state: record.failed ? "failed" : "sending" };
+        if (running && running.length > 0) {
+          unsent.uploaded = running.reduce((sum, u) => sum + u.progress, 0) / running.length;
+        }
+        return unsent;
+      });
   }
 
   /**
@@ -116,6 +194,9 @@ export class OutboxKeeper {
    */
   stop(): void {
     this.stopped = true;
+    // Uploads stop where they are; the next start resumes them from the saved addresses.
+    for (const running of this.uploading.values()) for (const upload of running) upload.pause();
+    this.uploading.clear();
   }
 
   private forget(clientMsgId: string): void {

@@ -10,11 +10,27 @@ export interface OutboxRecord {
   replyToSeq?: number;
   /** Uploaded files it carries (uploaded before the message is composed). */
   fileIds?: string[];
+  /**
+   * Files it carries that were not uploaded yet when it was sent (offline, or still going): their
+   * bytes and tus address, kept here so a reload resumes them; the message goes out, once, after
+   * the last one is done (its fileId then moves to `fileIds`).
+   */
+  uploads?: PendingFile[];
   createdAt: string;
   /** Sorts the saved messages in the order they were typed (several may share a millisecond). */
   order: number;
   /** Set when the server refused it for good: the UI offers retry or discard. */
   failed?: { code: string; message: string };
+}
+
+/** A file of an outbox message still to upload (IndexedDB keeps the Blob itself). */
+export interface PendingFile {
+  name: string;
+  blob: Blob;
+  /** The tus upload's address once the server made it: a resume continues from its offset. */
+  url?: string;
+  /** Set once uploaded. */
+  fileId?: string;
 }
 
 /** The last known state, shown at once on start (and while offline) until the server answers. */

@@ -45,8 +45,12 @@ export function Composer({
     upload.cancel();
     setUploads((list) => list.filter((u) => u !== upload));
   };
-  const uploading = uploads.some((u) => u.state === "uploading");
+  // A failed upload (refused: too large, over quota) must be removed before sending; files still
+  // uploading (or waiting for the network) go with the message into the outbox, which finishes them.
+  const blocked = uploads.some((u) => u.state === "failed");
   const attached = uploads.filter((u) => u.state === "done" && u.file).map((u) => u.file?.id as string);
+  const stillUploading = uploads.filter((u) => u.state === "uploading");
+  const hasFiles = attached.length > 0 || stillUploading.length > 0;
 
   useEffect(() => {
     if (mode.kind === "edit") setText(mode.message.text);
@@ -93,9 +97,12 @@ export function Composer({
   };
   const submit = () => {
     const value = text.trim();
-    if (!store.ready || uploading) return;
-    if (mode.kind !== "edit" && attached.length > 0) {
-      store.send(id, value, mode.kind === "reply" ? mode.message.seq : undefined, attached);
+    if (!store.ready || blocked) return;
+    if (mode.kind !== "edit" && hasFiles) {
+      // The composer's uploads stop here; the outbox resumes each from what the server has.
+      for (const upload of stillUploading) upload.pause();
+      const pending = stillUploading.map((u) => ({ name: u.name, blob: u.blob, ...(u.url ? { url: u.url } : {}) }));
+      store.send(id, value, mode.kind === "reply" ? mode.message.seq : undefined, attached, pending);
       setUploads([]);
       setText("");
       drafts.delete(id);
@@ -288,7 +295,7 @@ export function Composer({
         <button
           type="submit"
           class="primary send"
-          disabled={(text.trim() === "" && attached.length === 0) || uploading || !store.ready}
+          disabled={(text.trim() === "" && !hasFiles) || blocked || !store.ready}
         >
           {mode.kind === "edit" ? t("composer.save") : t("composer.send")}
         </button>

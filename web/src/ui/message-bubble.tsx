@@ -141,7 +141,14 @@ export function UnsentBubble({ unsent, view }: { unsent: UnsentMessage; view: Ch
         <div class="msg-row">
           <div class="bubble">
             {unsent.replyToSeq !== undefined && <Quote view={view} seq={unsent.replyToSeq} />}
-            {unsent.fileIds && <span class="unsent-files">{t("files.count", { n: unsent.fileIds.length })}</span>}
+            {(unsent.fileIds || unsent.uploads) && (
+              <span class="unsent-files">
+                {t("files.count", { n: (unsent.fileIds?.length ?? 0) + (unsent.uploads?.length ?? 0) })}
+              </span>
+            )}
+            {unsent.uploaded !== undefined && (
+              <progress class="unsent-progress" max={1} value={unsent.uploaded} aria-label={t("msg.sending")} />
+            )}
             <span class="text">{unsent.text}</span>
           </div>
           <span class="meta">
@@ -154,6 +161,13 @@ export function UnsentBubble({ unsent, view }: { unsent: UnsentMessage; view: Ch
             )}
           </span>
         </div>
+        {!failed && unsent.uploaded !== undefined && (
+          <div class="unsent-actions">
+            <button type="button" class="quiet" onClick={() => store.outbox.discard(unsent.clientMsgId)}>
+              {t("msg.discard")}
+            </button>
+          </div>
+        )}
         {failed && (
           <div class="unsent-actions">
             <button type="button" onClick={() => store.outbox.retry(unsent.clientMsgId)}>
