@@ -8,7 +8,7 @@ import { describeIssue, HaetaeError, type Subscription } from "../../protocol/in
 import { subscribeBody } from "../../protocol/ops-requests.js";
 import type { SignupsApi } from "../link/tower-api.js";
 import type { Subscriber } from "../propagation/subscriber-store.js";
-import { checkWebhookUrl } from "../propagation/url-policy.js";
+import { checkWebhookUrl } from "../../guard/url-policy.js";
 import { renderConfirmForm, renderNotFound, STYLE_HASH_SOURCE } from "./status-html.js";
 import { labelsFor, requestLocale } from "./status-labels.js";
 import type { RenderedBody, StatusDocument, StatusPage } from "./status-page.js";

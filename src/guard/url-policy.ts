@@ -3,7 +3,7 @@ import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import type { RequestOptions } from "node:http";
 import { isIP } from "node:net";
 import ipaddr from "ipaddr.js";
-import { HaetaeError } from "../../protocol/index.js";
+import { HaetaeError } from "../protocol/index.js";
 
 /**
  * Why an address may not be called, or undefined when it may. An outbound-address policy:
