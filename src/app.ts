@@ -9,6 +9,7 @@ import { MemoryBus } from "./bus/memory-bus.js";
 import { NatsBus } from "./bus/nats-bus.js";
 import { promoteConfiguredAdmins } from "./chat/accounts.js";
 import { startFileSweeper } from "./chat/actions/files.js";
+import { LinkPreviewer } from "./chat/actions/link-previews.js";
 import { type ChatContext, publishEvent } from "./chat/context.js";
 import { DeviceSeen } from "./chat/device-seen.js";
 import { passwordStrength } from "./chat/password-strength.js";
@@ -53,6 +54,8 @@ export interface App {
   readonly ctx: ChatContext;
   /** The node's degradation levels (an operator or a test may pin a floor). */
   readonly load: LoadLevels;
+  /** The link-preview worker (its counts, and `idle()` for tests). */
+  readonly previews: LinkPreviewer;
   /** The port it listens on (the real one when the config said 0). */
   readonly port: number;
   readonly url: string;
@@ -344,6 +347,8 @@ async function startNode(config: Config, options: StartOptions): Promise<App> {
     seen: new DeviceSeen(store),
     blobs,
   };
+  const previews = new LinkPreviewer(ctx, config);
+  ctx.previews = previews;
   let stopping: Promise<void> | undefined;
   const stopTicketSweep = sweepWsTickets(ctx);
   const stopFileSweep = startFileSweeper(ctx, config.fileSweepMs);
@@ -429,6 +434,7 @@ async function startNode(config: Config, options: StartOptions): Promise<App> {
     server,
     ctx,
     load,
+    previews,
     port,
     tower,
     sli,
@@ -448,6 +454,9 @@ async function startNode(config: Config, options: StartOptions): Promise<App> {
         stopSampling();
         stopTicketSweep();
         stopFileSweep();
+        previews.stop();
+        // A fetch still running ends by its own deadline; its write must not find the store closed.
+        await Promise.race([previews.idle(), new Promise((resolve) => setTimeout(resolve, 2000))]);
         if (blobs instanceof S3BlobStore) blobs.close();
         tower?.close();
         stopMirror();

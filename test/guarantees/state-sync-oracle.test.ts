@@ -115,7 +115,8 @@ function apply(state: State, event: FeedEvent, me: string): void {
       return;
     case "message.edited":
     case "message.deleted":
-    case "message.reaction": {
+    case "message.reaction":
+    case "message.preview": {
       if (!conv) throw new Error("change in an unknown conversation");
       const i = conv.messages.findIndex((m) => m.seq === event.seq);
       conv.messages[i] = event.message;

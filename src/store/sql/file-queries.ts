@@ -206,9 +206,11 @@ export async function sweepFiles(
   const candidates = await db.all<{ sha256: string }>("SELECT sha256 FROM blob_garbage LIMIT ?", [limit]);
   let blobs = 0;
   for (const { sha256 } of candidates) {
+    // A link preview's image is a blob too, named by its cache row rather than a file row.
     const named = await db.get<{ one: number }>(
-      "SELECT 1 AS one FROM files WHERE sha256 = ? OR thumb_sha256 = ? LIMIT 1",
-      [sha256, sha256],
+      `SELECT 1 AS one FROM files WHERE sha256 = ? OR thumb_sha256 = ?
+       UNION ALL SELECT 1 AS one FROM link_previews WHERE image_sha256 = ? LIMIT 1`,
+      [sha256, sha256, sha256],
     );
     if (!named) {
       await deleteBlob(sha256);
