@@ -1,7 +1,10 @@
 /** @module The link a message's preview is made of: the first http(s) URL in its text, normalized as the cache's key. */
 
-/** Where a URL may start: `http://` or `https://`, not inside a word. */
-const LINK = /(?<![\p{L}\p{N}_])https?:\/\/[^\s<>"'`]+/giu;
+/**
+ * Where a URL may start: `http://` or `https://`, not inside a Latin word (`xhttps://`); right
+ * after Hangul it may (Korean text often runs into a link without a space).
+ */
+const LINK = /(?<![A-Za-z0-9_])https?:\/\/[^\s<>"'`]+/giu;
 /** Punctuation that ends a sentence rather than a URL ("see https://a.example/x."). */
 const TRAILING = /[.,;:!?*'"»”’]+$/u;
 /** The longest URL fetched; longer ones are no link anyone reads. */
@@ -26,7 +29,7 @@ function trimUnbalanced(raw: string): string {
  * never sends credentials.
  */
 export function firstLink(text: string): string | undefined {
-  if (!text.includes("http")) return undefined;
+  if (!/http/i.test(text)) return undefined;
   for (const match of text.matchAll(LINK)) {
     const raw = trimUnbalanced(match[0]);
     if (raw.length > MAX_URL_LENGTH) continue;
