@@ -182,6 +182,14 @@ describe("with linkPreviewAllowPrivate for the local site", () => {
     expect(other.seen).toEqual([]);
   });
 
+  it("caches a failure too: the same failing link again makes no second request", async () => {
+    const before = site.hits("/text").length;
+    expect(before).toBe(1);
+    const { stored } = await sendAndSettle(`${site.origin}/text`);
+    expect(stored.preview).toBeUndefined();
+    expect(site.hits("/text")).toHaveLength(1);
+  });
+
   it("follows a redirect on the allowed site, reads only the start of a huge page, and takes no SVG image", async () => {
     expect((await sendAndSettle(`${site.origin}/to-og`)).stored.preview?.title).toBe("Title of /og-redirected");
     const huge = (await sendAndSettle(`${site.origin}/huge`)).stored.preview;
