@@ -962,4 +962,28 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     const after = await store.feed(a.id, undefined, 1000);
     expect(JSON.stringify(after.events)).not.toContain("Secret title 42");
   });
+
+  it("sweeps expired link previews no message carries, with their images, and keeps the ones a message carries", async () => {
+    const a = await user(store);
+    const g = (await store.createGroup(group(a.id, [a.id]))).value;
+    const past = new Date(Date.now() - 1000).toISOString();
+    const loose = {
+      url: `https://${uid("loose")}.example/`,
+      id: uid("p"),
+      imageSha256: randomBytes(32).toString("hex"),
+    };
+    const kept = { url: `https://${uid("kept")}.example/`, id: uid("p"), imageSha256: randomBytes(32).toString("hex") };
+    for (const r of [loose, kept]) {
+      await store.saveLinkPreview({ ...r, preview: { title: "t" }, fetchedAt: past, expiresAt: past });
+    }
+    const text = `see ${kept.url}`;
+    const sent = (await store.appendMessage(msg(g.id, a.id, text))).value;
+    await store.attachPreview(g.id, sent.seq, text, kept.id, { url: kept.url, title: "t" }, now());
+    const deleted: string[] = [];
+    await store.sweepFiles(new Date(0).toISOString(), 1000, async (s) => void deleted.push(s));
+    expect(await store.getLinkPreview(loose.url)).toBeNull();
+    expect(deleted).toContain(loose.imageSha256);
+    expect((await store.getLinkPreview(kept.url))?.id).toBe(kept.id);
+    expect(deleted).not.toContain(kept.imageSha256);
+  });
 });

@@ -423,6 +423,7 @@ export interface Store {
    * `unattachedBefore` are removed; then, of at most `limit` blobs that lost a file row (here, or
    * when a message was deleted for everyone), each that no file row names any more is passed to
    * `deleteBlob` inside the write, so that no upload can take it up between the check and the delete.
+   * Expired link-preview cache rows that no message carries go too, their images with them.
    */
   sweepFiles(
     unattachedBefore: string,

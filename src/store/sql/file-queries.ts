@@ -2,6 +2,7 @@
 import { HaetaeError } from "../../protocol/errors.js";
 import type { ConversationFile, FileInfo } from "../../protocol/index.js";
 import { type FileRecord, type FileSweep, fileInfo } from "../store.js";
+import { sweepLinkPreviews } from "./preview-queries.js";
 import { placeholders, type SqlExecutor } from "./sql-driver.js";
 
 export interface FileRow {
@@ -203,6 +204,7 @@ export async function sweepFiles(
     [unattachedBefore, limit],
   );
   await removeFiles(db, stale, at);
+  await sweepLinkPreviews(db, at, limit);
   const candidates = await db.all<{ sha256: string }>("SELECT sha256 FROM blob_garbage LIMIT ?", [limit]);
   let blobs = 0;
   for (const { sha256 } of candidates) {

@@ -107,3 +107,25 @@ export async function readablePreviewImage(db: SqlExecutor, userId: string, prev
   );
   return row?.image_sha256 ?? null;
 }
+
+/**
+ * Forget at most `limit` cache rows that expired before `at` and that no message carries: the
+ * cache does not grow with every link ever posted; their images become garbage candidates.
+ */
+export async function sweepLinkPreviews(db: SqlExecutor, at: string, limit: number): Promise<number> {
+  const stale = await db.all<{ url: string; image_sha256: string | null }>(
+    `SELECT url, image_sha256 FROM link_previews lp WHERE expires_at < ?
+     AND NOT EXISTS (SELECT 1 FROM message_previews mp WHERE mp.preview_id = lp.id) LIMIT ?`,
+    [at, limit],
+  );
+  for (const row of stale) {
+    await db.run("DELETE FROM link_previews WHERE url = ?", [row.url]);
+    if (row.image_sha256 !== null) {
+      await db.run("INSERT INTO blob_garbage (sha256, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING", [
+        row.image_sha256,
+        at,
+      ]);
+    }
+  }
+  return stale.length;
+}
