@@ -8,6 +8,7 @@ import { openBlobStore, openBus, openStore } from "./adapters.js";
 import type { Bus } from "./bus/bus.js";
 import { promoteConfiguredAdmins } from "./chat/accounts.js";
 import { startFileSweeper } from "./chat/actions/files.js";
+import { LinkPreviewer } from "./chat/actions/link-previews.js";
 import { type ChatContext, publishEvent } from "./chat/context.js";
 import { DeviceSeen } from "./chat/device-seen.js";
 import { sweepWsTickets } from "./chat/ws-tickets.js";
@@ -39,6 +40,8 @@ export interface App {
   readonly ctx: ChatContext;
   /** The node's degradation levels (an operator or a test may pin a floor). */
   readonly load: LoadLevels;
+  /** The link-preview worker (its counts, and `idle()` for tests). */
+  readonly previews: LinkPreviewer;
   /** The port it listens on (the real one when the config said 0). */
   readonly port: number;
   readonly url: string;
@@ -306,6 +309,8 @@ async function startNode(config: Config, options: StartOptions): Promise<App> {
     seen: new DeviceSeen(store),
     blobs,
   };
+  const previews = new LinkPreviewer(ctx, config);
+  ctx.previews = previews;
   let stopping: Promise<void> | undefined;
   const stopTicketSweep = sweepWsTickets(ctx);
   const stopFileSweep = startFileSweeper(ctx, config.fileSweepMs);
@@ -391,6 +396,7 @@ async function startNode(config: Config, options: StartOptions): Promise<App> {
     server,
     ctx,
     load,
+    previews,
     port,
     tower,
     sli,
@@ -410,6 +416,9 @@ async function startNode(config: Config, options: StartOptions): Promise<App> {
         stopSampling();
         stopTicketSweep();
         stopFileSweep();
+        previews.stop();
+        // A fetch still running ends by its own deadline; its write must not find the store closed.
+        await Promise.race([previews.idle(), new Promise((resolve) => setTimeout(resolve, 2000))]);
         blobs.close?.();
         tower?.close();
         stopMirror();

@@ -33,6 +33,8 @@ export const TEST_DEFAULTS = {
   userSendBurst: 1_000_000,
   userRequestsPerSecond: 1_000_000,
   userRequestBurst: 1_000_000,
+  // A link in a test's text must not reach out to the internet; the preview tests turn them on.
+  linkPreviews: false,
 };
 
 /** Start a node on 127.0.0.1:0 with a fresh SQLite folder; a cheap scrypt keeps tests fast. */

@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { Bus } from "../bus/bus.js";
 import type { Config } from "../config/config.js";
 import type { ReceiptCoalescer } from "../guard/receipt-coalescer.js";
-import type { ServerEvent } from "../protocol/index.js";
+import type { Message, ServerEvent } from "../protocol/index.js";
 import type { BlobStore } from "../store/blob-store.js";
 import type { Store } from "../store/store.js";
 import type { DeviceSeen } from "./device-seen.js";
@@ -47,6 +47,11 @@ export interface ChatContext {
   seen: DeviceSeen;
   /** Where the bytes of uploaded files live (their rows are in `store`). */
   blobs: BlobStore;
+  /**
+   * Where a stored message's first link is offered for a preview (actions/link-previews.ts);
+   * never waits. Absent: no previews.
+   */
+  previews?: { offer(message: Message): void };
 }
 
 /** A new random id for a user, device or conversation. */

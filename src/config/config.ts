@@ -212,6 +212,23 @@ export const configSchema = z.strictObject({
   s3AccessKeyId: z.string().max(1000).default(""),
   s3SecretAccessKey: z.string().max(1000).default(""),
   s3Prefix: z.string().max(500).default(""),
+  // Link previews (src/chat/link-preview/, docs/protocol.md#link-previews).
+  linkPreviews: bool.default(true),
+  linkPreviewTimeoutMs: int(100, 120_000).default(5000),
+  linkPreviewMaxBytes: int(1024, 16 * 1024 * 1024).default(512 * 1024),
+  linkPreviewImageMaxBytes: int(1024, 64 * 1024 * 1024).default(5 * 1024 * 1024),
+  linkPreviewTtlMs: int(1000, 365 * 24 * 3600 * 1000).default(24 * 3600 * 1000),
+  linkPreviewFailureTtlMs: int(1000, 365 * 24 * 3600 * 1000).default(10 * 60_000),
+  linkPreviewConcurrency: int(1, 1000).default(4),
+  linkPreviewQueueLimit: int(1, 1_000_000).default(1000),
+  // For tests only: addresses a preview fetch may reach although they are private or loopback.
+  linkPreviewAllowPrivate: z
+    .string()
+    .max(10_000)
+    .refine((v) => proxyEntries(v).every(isAddressOrRange), {
+      message: "must be comma-separated IP addresses or CIDR ranges (127.0.0.1/32, ::1)",
+    })
+    .default(""),
 });
 
 /** The validated, frozen configuration every part receives its slice of. */

@@ -1,8 +1,9 @@
-/** @module The file routes: `POST /api/v1/files` (an upload) and `GET /api/v1/files/:id[/thumbnail]` (its bytes, with Range, ETag and 304), each answer sandboxed. */
+/** @module The file routes: `POST /api/v1/files` (an upload), `GET /api/v1/files/:id[/thumbnail]` (its bytes, with Range, ETag and 304) and `GET /api/v1/previews/:id/image` (a link preview's image), each answer sandboxed. */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { pipeline } from "node:stream/promises";
 import { authenticate } from "../chat/accounts.js";
 import { readableFile, uploadFile } from "../chat/actions/files.js";
+import { readablePreviewImage } from "../chat/actions/link-previews.js";
 import type { ChatContext } from "../chat/context.js";
 import { contentDisposition } from "../chat/file-names.js";
 import { AddressLimiter } from "../guard/address-limiter.js";
@@ -188,5 +189,34 @@ export function fileRoutes(ctx: ChatContext, uploadsPerMinute: number, traffic?:
     }
   }
 
-  return { upload, download };
+  /** A link preview's image: stored re-encoded as WebP, served like a thumbnail. */
+  async function previewImage(req: IncomingMessage, res: ServerResponse, previewId: string): Promise<void> {
+    const { user } = await authenticate(ctx, bearer(req));
+    const sha256 = await readablePreviewImage(ctx, user.id, previewId);
+    const size = await ctx.blobs.size(sha256);
+    if (size === null) throw new Error(`the blob ${sha256} of preview ${previewId} is missing`);
+    const etag = `"${sha256}"`;
+    const headers: Record<string, string | number> = {
+      ...SANDBOX_HEADERS,
+      etag,
+      // The image of a URL may change when it is fetched again: revalidated, never kept for a year.
+      "cache-control": "private, no-cache",
+      "content-type": "image/webp",
+      "content-disposition": "inline",
+    };
+    const match = req.headers["if-none-match"];
+    if (match?.split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag)) {
+      res.writeHead(304, headers);
+      return void res.end();
+    }
+    res.writeHead(200, { ...headers, "content-length": size });
+    if (req.method === "HEAD") return void res.end();
+    try {
+      await pipeline(ctx.blobs.read(sha256), res);
+    } catch {
+      res.destroy();
+    }
+  }
+
+  return { upload, download, previewImage };
 }

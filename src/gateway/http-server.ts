@@ -207,6 +207,9 @@ export function createHttpServer(deps: HttpDeps): Server {
     .on(["GET", "HEAD"], "/api/v1/files/:id", async ({ req, res }, { id }) => files.download(req, res, id, false))
     .on(["GET", "HEAD"], "/api/v1/files/:id/thumbnail", async ({ req, res }, { id }) =>
       files.download(req, res, id, true),
+    )
+    .on(["GET", "HEAD"], "/api/v1/previews/:id/image", async ({ req, res }, { id }) =>
+      files.previewImage(req, res, id),
     );
 
   const server = createServer(async (req, res) => {

@@ -75,6 +75,24 @@ export interface Message {
   reactions: Record<string, number>;
   /** The files the message carries, in the order they were sent (absent when none; gone once deleted). */
   files?: FileInfo[];
+  /**
+   * The preview of the text's first http(s) link, once the server has fetched it (absent in the
+   * send's reply and `message.new`; it arrives later in `message.preview`; gone once deleted).
+   */
+  preview?: LinkPreview;
+}
+
+/**
+ * What a linked page says about itself (OpenGraph, Twitter card, `<meta>`, `<title>`), fetched
+ * by the server. `url` is the link as the message's text has it; `imageUrl` is a path on this
+ * server (read with the Bearer header), never the linked site's address.
+ */
+export interface LinkPreview {
+  url: string;
+  title?: string;
+  description?: string;
+  siteName?: string;
+  imageUrl?: string;
 }
 
 /** A file as a conversation's drawer lists it: the file and the message that carries it. */

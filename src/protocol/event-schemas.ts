@@ -36,6 +36,15 @@ export const fileSchema = z.strictObject({
   thumbnailUrl: z.string().startsWith("/api/v1/files/").optional(),
 });
 
+/** A link preview a message carries (entities.ts `LinkPreview`). */
+export const linkPreviewSchema = z.strictObject({
+  url: z.string().regex(/^https?:\/\//),
+  title: z.string().min(1).optional(),
+  description: z.string().min(1).optional(),
+  siteName: z.string().min(1).optional(),
+  imageUrl: z.string().startsWith("/api/v1/previews/").optional(),
+});
+
 export const messageSchema = z.strictObject({
   id,
   conversationId: id,
@@ -52,6 +61,7 @@ export const messageSchema = z.strictObject({
   deletedAt: iso.optional(),
   reactions: z.record(z.string(), z.int().min(1)),
   files: z.array(fileSchema).min(1).optional(),
+  preview: linkPreviewSchema.optional(),
 });
 
 export const invitationSchema = z.strictObject({
@@ -74,6 +84,7 @@ export const feedEventSchema = z.discriminatedUnion("type", [
   messageEvent("message.new"),
   messageEvent("message.edited"),
   messageEvent("message.deleted"),
+  messageEvent("message.preview"),
   z.strictObject({
     ...feedBase,
     type: z.literal("message.reaction"),

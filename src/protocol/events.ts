@@ -25,6 +25,12 @@ export interface MessageDeletedEvent extends FeedEventBase {
   seq: number;
   message: Message;
 }
+/** The message's link preview arrived (fetched after the send): `message` carries it in `preview`. */
+export interface MessagePreviewEvent extends FeedEventBase {
+  type: "message.preview";
+  seq: number;
+  message: Message;
+}
 export interface ReactionEvent extends FeedEventBase {
   type: "message.reaction";
   seq: number;
@@ -70,6 +76,7 @@ export type FeedEvent =
   | MessageNewEvent
   | MessageEditedEvent
   | MessageDeletedEvent
+  | MessagePreviewEvent
   | ReactionEvent
   | ReceiptEvent
   | ConversationCreatedEvent
@@ -142,4 +149,5 @@ export const FEED_EVENT_TYPES = [
   "conversation.updated",
   "invitation.new",
   "invitation.updated",
+  "message.preview",
 ] as const satisfies readonly FeedEvent["type"][];

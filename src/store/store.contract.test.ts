@@ -9,6 +9,7 @@
  * the staff listed, the count of tickets swept and the reports listed — and hold because only
  * their test makes staff, tickets or reports there.
  */
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -900,5 +901,89 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     expect(swept.blobs).toBe(2);
     expect(deleted.sort()).toEqual([sha("1"), sha("2")]);
     expect(await store.getFiles([f1, loose])).toEqual([]);
+  });
+
+  it("caches a link preview per URL keeping its id, attaches it only to the text it was fetched for, shows its image to members only, and drops it on a link edit and on delete", async () => {
+    const a = await user(store);
+    const b = await user(store);
+    const outsider = await user(store);
+    const g = (await store.createGroup(group(a.id, [a.id, b.id]))).value;
+    const url = `https://${uid("site")}.example/page`;
+    const shaOld = randomBytes(32).toString("hex");
+    const shaNew = randomBytes(32).toString("hex");
+    const id = uid("preview");
+    expect(await store.getLinkPreview(url)).toBeNull();
+    const record = {
+      url,
+      id,
+      preview: { title: "Secret title 42", siteName: "Example" },
+      imageSha256: shaOld,
+      fetchedAt: now(),
+      expiresAt: new Date(Date.now() + 60_000).toISOString(),
+    };
+    expect(await store.saveLinkPreview(record)).toEqual(record);
+    expect(await other.getLinkPreview(url)).toEqual(record);
+    // Fetched again on another node with a new image: the id stays, the old image becomes garbage.
+    const again = await other.saveLinkPreview({ ...record, id: uid("preview"), imageSha256: shaNew });
+    expect(again.id).toBe(id);
+    const deleted: string[] = [];
+    await store.sweepFiles(new Date(0).toISOString(), 1000, async (s) => void deleted.push(s));
+    expect(deleted).toContain(shaOld);
+    expect(deleted).not.toContain(shaNew);
+
+    const text = `look ${url}`;
+    const sent = (await store.appendMessage(msg(g.id, a.id, text))).value;
+    expect(sent.preview).toBeUndefined();
+    const preview = { url, title: "Secret title 42", siteName: "Example", imageUrl: `/api/v1/previews/${id}/image` };
+    expect(await store.attachPreview(g.id, sent.seq, "other text", id, preview, now())).toBeNull();
+    expect(await store.readablePreviewImage(b.id, id)).toBeNull();
+    const attached = await store.attachPreview(g.id, sent.seq, text, id, preview, now());
+    expect(attached?.event).toMatchObject({ type: "message.preview", seq: sent.seq, message: { preview } });
+    expect([...(attached?.audience ?? [])].sort()).toEqual([a.id, b.id].sort());
+    expect((await store.getMessage(g.id, sent.seq))?.preview).toEqual(preview);
+    expect((await store.history(g.id, { limit: 10 })).messages.at(-1)?.preview).toEqual(preview);
+    expect(await store.readablePreviewImage(b.id, id)).toBe(shaNew);
+    expect(await store.readablePreviewImage(outsider.id, id)).toBeNull();
+    const { events } = await store.feed(b.id, undefined, 1000);
+    expect(events.filter((e) => e.type === "message.preview" && e.conversationId === g.id)).toHaveLength(1);
+
+    // An edit that keeps the link keeps the preview; one that changes it drops it in the same write.
+    const kept = await store.editMessage(g.id, sent.seq, `${text} !`, [], false, now(), a.id, false);
+    expect(kept.value.preview).toEqual(preview);
+    const dropped = await store.editMessage(g.id, sent.seq, "no link now", [], false, now(), a.id, true);
+    expect(dropped.value.preview).toBeUndefined();
+    expect(await store.readablePreviewImage(b.id, id)).toBeNull();
+
+    await store.attachPreview(g.id, sent.seq, "no link now", id, preview, now());
+    expect(await store.readablePreviewImage(b.id, id)).toBe(shaNew);
+    await store.deleteMessage(g.id, sent.seq, now(), a.id);
+    expect((await store.getMessage(g.id, sent.seq))?.preview).toBeUndefined();
+    expect(await store.readablePreviewImage(a.id, id)).toBeNull();
+    const after = await store.feed(a.id, undefined, 1000);
+    expect(JSON.stringify(after.events)).not.toContain("Secret title 42");
+  });
+
+  it("sweeps expired link previews no message carries, with their images, and keeps the ones a message carries", async () => {
+    const a = await user(store);
+    const g = (await store.createGroup(group(a.id, [a.id]))).value;
+    const past = new Date(Date.now() - 1000).toISOString();
+    const loose = {
+      url: `https://${uid("loose")}.example/`,
+      id: uid("p"),
+      imageSha256: randomBytes(32).toString("hex"),
+    };
+    const kept = { url: `https://${uid("kept")}.example/`, id: uid("p"), imageSha256: randomBytes(32).toString("hex") };
+    for (const r of [loose, kept]) {
+      await store.saveLinkPreview({ ...r, preview: { title: "t" }, fetchedAt: past, expiresAt: past });
+    }
+    const text = `see ${kept.url}`;
+    const sent = (await store.appendMessage(msg(g.id, a.id, text))).value;
+    await store.attachPreview(g.id, sent.seq, text, kept.id, { url: kept.url, title: "t" }, now());
+    const deleted: string[] = [];
+    await store.sweepFiles(new Date(0).toISOString(), 1000, async (s) => void deleted.push(s));
+    expect(await store.getLinkPreview(loose.url)).toBeNull();
+    expect(deleted).toContain(loose.imageSha256);
+    expect((await store.getLinkPreview(kept.url))?.id).toBe(kept.id);
+    expect(deleted).not.toContain(kept.imageSha256);
   });
 });

@@ -8,6 +8,7 @@ import type {
   ConversationSummary,
   FileInfo,
   Invitation,
+  LinkPreview,
   MemberState,
   Message,
   User,
@@ -349,7 +350,10 @@ export interface Store {
   /** The message this sender sent with this clientMsgId, if any. */
   findByClientMsgId(senderId: string, clientMsgId: string): Promise<Message | null>;
   getMessage(conversationId: string, seq: number): Promise<Message | null>;
-  /** Edit a message that is not deleted (`message_deleted` otherwise), as `actorId`. */
+  /**
+   * Edit a message that is not deleted (`message_deleted` otherwise), as `actorId`;
+   * `dropPreview` removes its link preview in the same write (the edit changed its first link).
+   */
   editMessage(
     conversationId: string,
     seq: number,
@@ -358,6 +362,7 @@ export interface Store {
     mentionsAll: boolean,
     at: string,
     actorId: string,
+    dropPreview?: boolean,
   ): Promise<Written<Message>>;
   /** Erase a message's text (and the text in the feed events that carried it), keeping its seq. */
   deleteMessage(conversationId: string, seq: number, at: string, actorId: string): Promise<Written<Message>>;
@@ -418,10 +423,52 @@ export interface Store {
    * `unattachedBefore` are removed; then, of at most `limit` blobs that lost a file row (here, or
    * when a message was deleted for everyone), each that no file row names any more is passed to
    * `deleteBlob` inside the write, so that no upload can take it up between the check and the delete.
+   * Expired link-preview cache rows that no message carries go too, their images with them.
    */
   sweepFiles(
     unattachedBefore: string,
     limit: number,
     deleteBlob: (sha256: string) => Promise<void>,
   ): Promise<FileSweep>;
+
+  /** The cached preview of a normalized URL (expired or not: the caller compares `expiresAt`), or null. */
+  getLinkPreview(url: string): Promise<LinkPreviewRecord | null>;
+  /**
+   * Cache a fetch's outcome for its URL, replacing an earlier one but keeping its `id` (messages
+   * that carry the preview keep reading its image); an image the new record no longer names
+   * becomes a garbage candidate for `sweepFiles`. Returns the stored record.
+   */
+  saveLinkPreview(record: LinkPreviewRecord): Promise<LinkPreviewRecord>;
+  /**
+   * Attach a preview to a message, only while the message is not deleted and its text is still
+   * `text` (an edit or a delete that committed first wins: null, nothing written). The write
+   * appends a `message.preview` feed event for the members.
+   */
+  attachPreview(
+    conversationId: string,
+    seq: number,
+    text: string,
+    previewId: string,
+    preview: LinkPreview,
+    at: string,
+  ): Promise<Written<Message> | null>;
+  /**
+   * The blob of a preview's image when `userId` may read it: a message (not deleted) of a
+   * conversation they are an active member of carries the preview. Null otherwise, and when it
+   * has no image.
+   */
+  readablePreviewImage(userId: string, previewId: string): Promise<string | null>;
+}
+
+/**
+ * A cached link preview: what the page at `url` (normalized) said, or, without `preview`, that
+ * fetching it failed or was refused. Valid until `expiresAt`; `id` names it in image paths.
+ */
+export interface LinkPreviewRecord {
+  url: string;
+  id: string;
+  preview?: { title?: string; description?: string; siteName?: string };
+  imageSha256?: string;
+  fetchedAt: string;
+  expiresAt: string;
 }

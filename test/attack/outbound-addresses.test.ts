@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { hostname } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AddressPolicy, publicAddressRefusal } from "../../src/ops/propagation/url-policy.js";
+import { type AddressPolicy, publicAddressRefusal } from "../../src/guard/url-policy.js";
 import { type DeliveryOutcome, MAX_REDIRECTS, WebhookSender } from "../../src/ops/propagation/webhook-sender.js";
 import { startTestServer, type TestServer } from "../harness.js";
 import { MemoryTower } from "../ops/memory-tower.js";

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Conversation, FeedEvent, Invitation, Message, ServerEvent } from "../../src/protocol/index.js";
 import { serverEventSchema } from "../../src/protocol/index.js";
 import { addContactOf, loginDevice, RawClient, registerUser, startTestServer, type TestServer } from "../harness.js";
+import { type PageServer, startPageServer } from "../previews/page-server.js";
 
 interface ConvState {
   conversation: Conversation;
@@ -115,7 +116,8 @@ function apply(state: State, event: FeedEvent, me: string): void {
       return;
     case "message.edited":
     case "message.deleted":
-    case "message.reaction": {
+    case "message.reaction":
+    case "message.preview": {
       if (!conv) throw new Error("change in an unknown conversation");
       const i = conv.messages.findIndex((m) => m.seq === event.seq);
       conv.messages[i] = event.message;
@@ -129,10 +131,16 @@ function apply(state: State, event: FeedEvent, me: string): void {
 }
 
 let server: TestServer;
+let site: PageServer;
 beforeAll(async () => {
-  server = await startTestServer();
+  // Link previews on, for a local site only (test/previews/page-server.ts).
+  site = await startPageServer();
+  server = await startTestServer({ linkPreviews: true, linkPreviewAllowPrivate: "127.0.0.1/32" });
 });
-afterAll(() => server.stop());
+afterAll(async () => {
+  await server.stop();
+  await site.close();
+});
 
 it("every mutation's events turn the old snapshot into the new one", async () => {
   const [o, a, b, c, s] = await Promise.all(
@@ -210,6 +218,22 @@ it("every mutation's events turn the old snapshot into the new one", async () =>
       },
     ],
     ["direct message", () => ac.ok("message.send", { conversationId: directId, clientMsgId: "5", text: "just us" })],
+    [
+      "a link, then its preview",
+      async () => {
+        await ac.ok("message.send", { conversationId: directId, clientMsgId: "5b", text: `${site.origin}/og-oracle` });
+        await server.app.previews.idle();
+        await observer.until(() => observer.eventsOf("message.preview").length === 1);
+      },
+    ],
+    [
+      "the link edited to another, then its preview",
+      async () => {
+        await ac.ok("message.edit", { conversationId: directId, seq: 2, text: `${site.origin}/og-oracle-2` });
+        await server.app.previews.idle();
+        await observer.until(() => observer.eventsOf("message.preview").length === 2);
+      },
+    ],
     ["observer is removed... by leaving", () => observer.ok("conversation.leave", { conversationId: groupId })],
     ["a stranger invites the observer", inviteObserver],
     [

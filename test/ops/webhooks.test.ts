@@ -1,6 +1,6 @@
 /** @module Staff and subscriber webhooks against real local HTTP receivers: timing, retries, signatures, Slack shape, per-component filters, bounds. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkWebhookUrl, isPrivateAddress, publicOnlyLookup } from "../../src/ops/propagation/url-policy.js";
+import { checkWebhookUrl, isPrivateAddress, publicOnlyLookup } from "../../src/guard/url-policy.js";
 import { type DeliveryOutcome, signWebhook, WebhookSender } from "../../src/ops/propagation/webhook-sender.js";
 import { startTestServer, type TestServer } from "../harness.js";
 import { MemoryTower } from "./memory-tower.js";

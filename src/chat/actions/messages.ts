@@ -3,6 +3,7 @@ import type { FileInfo, Message } from "../../protocol/index.js";
 import { HaetaeError, parseMentions } from "../../protocol/index.js";
 import { accessConversation, refuseBlockedDirect } from "../access.js";
 import { type ChatContext, newMessageId, publishEvent } from "../context.js";
+import { firstLink } from "../link-preview/first-link.js";
 import { filesToAttach } from "./files.js";
 
 /** A character that shows something: not whitespace, a zero-width space or joiner, or the BOM. */
@@ -116,6 +117,8 @@ export async function sendMessage(
   queued();
   const written = await appended;
   if (written.event) await publishEvent(ctx, written.audience, written.event);
+  // After the commit and never awaited: a link's preview arrives later as `message.preview`.
+  if (!written.duplicate) ctx.previews?.offer(written.value);
   return { message: written.value, duplicate: written.duplicate };
 }
 
@@ -139,6 +142,9 @@ export async function editMessage(
   checkText(ctx, input.text);
   if (input.text === message.text) return message;
   const { mentions, mentionsAll } = await mentionsAmong(ctx, conversation.memberIds, userId, input.text);
+  // A preview belongs to its link: an edit that changes the first link drops it (in the edit's
+  // own write) and the new link is fetched; an edit that keeps the link keeps the preview.
+  const linkChanged = firstLink(message.text) !== firstLink(input.text);
   const written = await ctx.store.editMessage(
     input.conversationId,
     input.seq,
@@ -147,8 +153,10 @@ export async function editMessage(
     mentionsAll,
     ctx.now().toISOString(),
     userId,
+    linkChanged,
   );
   if (written.event) await publishEvent(ctx, written.audience, written.event);
+  if (!written.value.preview) ctx.previews?.offer(written.value);
   return written.value;
 }
 

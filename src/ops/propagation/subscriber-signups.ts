@@ -1,9 +1,9 @@
 /** @module Public sign-ups for status notifications: rate limits per address and overall, double opt-in by the target, confirmation and unsubscribe links. */
 import { AddressLimiter } from "../../guard/address-limiter.js";
 import { TokenBucket } from "../../guard/token-bucket.js";
+import { type AddressPolicy, checkWebhookUrl, publicAddressRefusal } from "../../guard/url-policy.js";
 import { HaetaeError } from "../../protocol/index.js";
 import { type Subscriber, type SubscriberStore, unsubscribeToken } from "./subscriber-store.js";
-import { type AddressPolicy, checkWebhookUrl, publicAddressRefusal } from "./url-policy.js";
 import type { DeliveryOutcome, WebhookSender } from "./webhook-sender.js";
 
 /** The settings sign-ups take from the configuration. */

@@ -2,7 +2,7 @@
 import { createHmac, randomUUID } from "node:crypto";
 import { request as httpRequest, type RequestOptions } from "node:http";
 import { request as httpsRequest } from "node:https";
-import { type AddressPolicy, hostRefusal, policyLookup } from "./url-policy.js";
+import { type AddressPolicy, hostRefusal, policyLookup } from "../../guard/url-policy.js";
 
 /** Where a delivery goes and how it is signed. */
 export interface WebhookTarget {

@@ -1,5 +1,6 @@
 /** @module The public status routes: the page, one incident's page, Statuspage-style JSON, the Atom feed and webhook subscriptions, with framing and sniffing refused. */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { checkWebhookUrl } from "../../guard/url-policy.js";
 import { sendError, sendJson, sendThrown } from "../../http/answers.js";
 import { readJson } from "../../http/body.js";
 import { bearer as bearerHeader } from "../../http/request.js";
@@ -8,7 +9,6 @@ import { describeIssue, HaetaeError, type Subscription } from "../../protocol/in
 import { subscribeBody } from "../../protocol/ops-requests.js";
 import type { SignupsApi } from "../link/tower-api.js";
 import type { Subscriber } from "../propagation/subscriber-store.js";
-import { checkWebhookUrl } from "../propagation/url-policy.js";
 import { renderConfirmForm, renderNotFound, STYLE_HASH_SOURCE } from "./status-html.js";
 import { labelsFor, requestLocale } from "./status-labels.js";
 import type { RenderedBody, StatusDocument, StatusPage } from "./status-page.js";

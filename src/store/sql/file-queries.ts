@@ -2,6 +2,7 @@
 import { HaetaeError } from "../../protocol/errors.js";
 import type { ConversationFile, FileInfo } from "../../protocol/index.js";
 import { type FileRecord, type FileSweep, fileInfo } from "../store.js";
+import { sweepLinkPreviews } from "./preview-queries.js";
 import { placeholders, type SqlExecutor } from "./sql-driver.js";
 
 export interface FileRow {
@@ -203,12 +204,15 @@ export async function sweepFiles(
     [unattachedBefore, limit],
   );
   await removeFiles(db, stale, at);
+  await sweepLinkPreviews(db, at, limit);
   const candidates = await db.all<{ sha256: string }>("SELECT sha256 FROM blob_garbage LIMIT ?", [limit]);
   let blobs = 0;
   for (const { sha256 } of candidates) {
+    // A link preview's image is a blob too, named by its cache row rather than a file row.
     const named = await db.get<{ one: number }>(
-      "SELECT 1 AS one FROM files WHERE sha256 = ? OR thumb_sha256 = ? LIMIT 1",
-      [sha256, sha256],
+      `SELECT 1 AS one FROM files WHERE sha256 = ? OR thumb_sha256 = ?
+       UNION ALL SELECT 1 AS one FROM link_previews WHERE image_sha256 = ? LIMIT 1`,
+      [sha256, sha256, sha256],
     );
     if (!named) {
       await deleteBlob(sha256);

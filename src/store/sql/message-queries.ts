@@ -7,6 +7,7 @@ import { blockedEitherWay } from "./account-queries.js";
 import { memberIds, membersForWrite } from "./conversation-queries.js";
 import { appendEvent } from "./feed-queries.js";
 import { attachFiles, detachFiles } from "./file-queries.js";
+import { dropPreview } from "./preview-queries.js";
 import { type MessageRow, toMessage } from "./rows.js";
 import type { SqlExecutor } from "./sql-driver.js";
 
@@ -210,6 +211,7 @@ export async function editMessage(
   mentionsAll: boolean,
   at: string,
   actorId: string,
+  dropLinkPreview = false,
 ): Promise<Written<Message>> {
   const audience = await membersForWrite(db, conversationId, actorId);
   const { changes } = await db.run(
@@ -218,6 +220,7 @@ export async function editMessage(
   );
   // A delete that committed first wins: the edit must not put text back into a tombstone.
   if (changes === 0) throw new HaetaeError("message_deleted");
+  if (dropLinkPreview) await dropPreview(db, conversationId, seq);
   await db.run("DELETE FROM message_mentions WHERE conversation_id = ? AND seq = ?", [conversationId, seq]);
   await insertMentions(db, conversationId, seq, mentions);
   const message = await messageOrThrow(db, conversationId, seq);
@@ -240,6 +243,7 @@ export async function deleteMessage(
     [at, conversationId, seq],
   );
   await detachFiles(db, conversationId, seq, at);
+  await dropPreview(db, conversationId, seq);
   await db.run("DELETE FROM message_mentions WHERE conversation_id = ? AND seq = ?", [conversationId, seq]);
   await db.run("DELETE FROM reactions WHERE conversation_id = ? AND seq = ?", [conversationId, seq]);
   const message = await messageOrThrow(db, conversationId, seq);

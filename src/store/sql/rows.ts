@@ -1,5 +1,13 @@
 /** @module Row shapes of the SQL tables (both dialects) and their mapping to protocol objects. */
-import type { Conversation, FileInfo, MemberState, Message, User, UserRole } from "../../protocol/index.js";
+import type {
+  Conversation,
+  FileInfo,
+  LinkPreview,
+  MemberState,
+  Message,
+  User,
+  UserRole,
+} from "../../protocol/index.js";
 import type { DeviceRecord } from "../store.js";
 
 export interface UserRow {
@@ -33,6 +41,8 @@ export interface MessageRow {
   deleted_at: string | null;
   /** JSON of the message's files (FileInfo[]), null when it carries none or was deleted. */
   files?: string | null;
+  /** JSON of the message's link preview (LinkPreview), null until fetched, and once deleted. */
+  preview?: string | null;
 }
 export interface MemberRow {
   user_id: string;
@@ -90,6 +100,7 @@ export function toMessage(row: MessageRow, reactions: Record<string, number>): M
   };
   if (row.reply_to_seq !== null) message.replyToSeq = row.reply_to_seq;
   if (row.files && !row.deleted_at) message.files = JSON.parse(row.files) as FileInfo[];
+  if (row.preview && !row.deleted_at) message.preview = JSON.parse(row.preview) as LinkPreview;
   if (row.edited_at) message.editedAt = row.edited_at;
   if (row.deleted_at) {
     message.deleted = true;

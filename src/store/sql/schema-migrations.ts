@@ -274,6 +274,33 @@ CREATE TABLE blob_garbage (
 ALTER TABLE messages ADD COLUMN files TEXT;
 `,
   },
+  {
+    version: 11,
+    name: "link previews",
+    // link_previews caches what a URL's page said (or that its fetch failed, preview NULL) until
+    // expires_at, so equal links are fetched once; its image is a blob named by image_sha256.
+    // message_previews says which live messages carry a preview (reading its image follows from
+    // them); messages.preview keeps the preview as the message shows it.
+    sql: (d) => `
+CREATE TABLE link_previews (
+  url TEXT PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  preview TEXT,
+  image_sha256 TEXT,
+  fetched_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL
+);
+CREATE INDEX link_previews_image ON link_previews(image_sha256);
+CREATE TABLE message_previews (
+  preview_id TEXT NOT NULL,
+  conversation_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY (preview_id, conversation_id, seq)
+)${d.keyedTable};
+CREATE INDEX message_previews_message ON message_previews(conversation_id, seq);
+ALTER TABLE messages ADD COLUMN preview TEXT;
+`,
+  },
 ];
 
 /** The migrations as one dialect runs them. */

@@ -5,6 +5,7 @@ import type {
   ConversationReport,
   ConversationSummary,
   Invitation,
+  LinkPreview,
   MemberState,
   Message,
   User,
@@ -21,6 +22,7 @@ import {
   type FileRecord,
   type FileSweep,
   type InviteInput,
+  type LinkPreviewRecord,
   type NewDeviceKey,
   type Store,
   StoreConflictError,
@@ -36,6 +38,7 @@ import * as feed from "./feed-queries.js";
 import * as files from "./file-queries.js";
 import * as invitations from "./invitation-queries.js";
 import * as messages from "./message-queries.js";
+import * as previews from "./preview-queries.js";
 import type { SqlDriver } from "./sql-driver.js";
 import * as tickets from "./ticket-queries.js";
 
@@ -425,9 +428,10 @@ export class SqlStore implements Store {
     mentionsAll: boolean,
     at: string,
     actorId: string,
+    dropPreview = false,
   ): Promise<Written<Message>> {
     return this.driver.write(
-      (tx) => messages.editMessage(tx, conversationId, seq, text, mentions, mentionsAll, at, actorId),
+      (tx) => messages.editMessage(tx, conversationId, seq, text, mentions, mentionsAll, at, actorId, dropPreview),
       [conversationId],
     );
   }
@@ -500,5 +504,31 @@ export class SqlStore implements Store {
     return this.driver.write((tx) =>
       files.sweepFiles(tx, unattachedBefore, limit, new Date().toISOString(), deleteBlob),
     );
+  }
+
+  getLinkPreview(url: string): Promise<LinkPreviewRecord | null> {
+    return previews.linkPreview(this.db, url);
+  }
+
+  saveLinkPreview(record: LinkPreviewRecord): Promise<LinkPreviewRecord> {
+    return this.driver.write((tx) => previews.saveLinkPreview(tx, record, new Date().toISOString()));
+  }
+
+  attachPreview(
+    conversationId: string,
+    seq: number,
+    text: string,
+    previewId: string,
+    preview: LinkPreview,
+    at: string,
+  ): Promise<Written<Message> | null> {
+    return this.driver.write(
+      (tx) => previews.attachPreview(tx, conversationId, seq, text, previewId, preview, at),
+      [conversationId],
+    );
+  }
+
+  readablePreviewImage(userId: string, previewId: string): Promise<string | null> {
+    return previews.readablePreviewImage(this.db, userId, previewId);
   }
 }

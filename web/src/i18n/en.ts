@@ -179,6 +179,7 @@ export const en = {
   "error.member_limit_exceeded": "The group is full.",
   "error.invitation_expired": "This invitation has expired.",
   "error.invitation_not_found": "This invitation was already answered.",
+  "preview.open": "Open {title} (link preview)",
 } as const;
 
 /** Every text key. */

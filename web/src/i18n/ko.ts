@@ -181,4 +181,5 @@ export const ko: Record<TextKey, string> = {
   "error.member_limit_exceeded": "그룹 인원이 가득 찼습니다.",
   "error.invitation_expired": "기간이 지난 초대입니다.",
   "error.invitation_not_found": "이미 응답한 초대입니다.",
+  "preview.open": "{title} 열기 (링크 미리보기)",
 };

@@ -73,6 +73,7 @@ export function applyToView(view: ChatView, event: FeedEvent): void {
     case "message.edited":
     case "message.deleted":
     case "message.reaction":
+    case "message.preview":
       upsertMessage(view, event.message);
       if (event.type === "message.new") raise(view.readSeqs, event.message.senderId, event.seq);
       break;

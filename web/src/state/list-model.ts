@@ -61,9 +61,10 @@ export function applyToList(
     case "message.edited":
     case "message.deleted":
     case "message.reaction":
+    case "message.preview":
       if (summary.lastMessage?.seq === event.seq) summary.lastMessage = event.message;
       // An unread message deleted or edited (mentions are parsed again) changes counts only the server knows.
-      return event.type !== "message.reaction" && event.seq > summary.readSeq;
+      return (event.type === "message.edited" || event.type === "message.deleted") && event.seq > summary.readSeq;
     case "receipt":
       if (event.userId !== myId || event.readSeq <= summary.readSeq) return false;
       summary.readSeq = event.readSeq;

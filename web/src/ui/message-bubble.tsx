@@ -9,6 +9,7 @@ import type { UnsentMessage } from "../state/outbox-keeper.js";
 import { Avatar } from "./avatar.js";
 import { timeOf } from "./format.js";
 import { Icon } from "./icons.js";
+import { LinkPreviewCard } from "./link-preview-card.js";
 import { MessageFiles } from "./message-files.js";
 import { MessageMenu } from "./message-menu.js";
 import { userName } from "./names.js";
@@ -90,6 +91,7 @@ export function MessageBubble(props: {
               )
             )}
             {message.editedAt && !message.deleted && <span class="edited"> ({t("msg.edited")})</span>}
+            {!message.deleted && message.preview && <LinkPreviewCard preview={message.preview} />}
           </div>
           <span class="meta">
             {unread > 0 && (

@@ -9,8 +9,8 @@ import { useStore } from "./store-context.js";
 /** The widest a photo is shown in a bubble, in CSS pixels. */
 const PHOTO_WIDTH = 240;
 
-/** An image read with the token; its box is reserved before the bytes arrive. */
-function AuthImage({ path, alt, width, height }: { path: string; alt: string; width: number; height: number }) {
+/** An image read with the token; its box is reserved before the bytes arrive (a link preview's image too). */
+export function AuthImage({ path, alt, width, height }: { path: string; alt: string; width: number; height: number }) {
   const store = useStore();
   const [src, setSrc] = useState<string | undefined>();
   useEffect(() => {

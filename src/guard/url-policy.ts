@@ -3,7 +3,7 @@ import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import type { RequestOptions } from "node:http";
 import { isIP } from "node:net";
 import ipaddr from "ipaddr.js";
-import { HaetaeError } from "../../protocol/index.js";
+import { HaetaeError } from "../protocol/index.js";
 
 /**
  * Why an address may not be called, or undefined when it may. An outbound-address policy:
@@ -162,3 +162,22 @@ export function policyLookup(policy: AddressPolicy): NonNullable<RequestOptions[
 
 /** The public policy's lookup (subscriber deliveries). */
 export const publicOnlyLookup = policyLookup(publicAddressRefusal);
+
+/**
+ * The public policy, except for the addresses inside `entries` (addresses and CIDR ranges, the
+ * `trustedProxies` syntax): for tests that serve pages from 127.0.0.1, never for production.
+ */
+export function policyAllowing(entries: readonly string[]): AddressPolicy {
+  if (entries.length === 0) return publicAddressRefusal;
+  const ranges = entries.map((entry) =>
+    entry.includes("/") ? ipaddr.parseCIDR(entry) : ipaddr.parseCIDR(`${entry}/${entry.includes(":") ? 128 : 32}`),
+  );
+  return (address) => {
+    const bare = address.replace(/^\[|\]$/g, "").replace(/%.*$/, "");
+    if (ipaddr.isValid(bare)) {
+      const parsed = ipaddr.process(bare);
+      if (ranges.some(([net, bits]) => net.kind() === parsed.kind() && parsed.match(net, bits))) return undefined;
+    }
+    return publicAddressRefusal(address);
+  };
+}
