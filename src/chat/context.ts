@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { Bus } from "../bus/bus.js";
 import type { Config } from "../config/config.js";
 import type { ReceiptCoalescer } from "../guard/receipt-coalescer.js";
-import type { ServerEvent } from "../protocol/index.js";
+import type { Message, ServerEvent } from "../protocol/index.js";
 import type { BlobStore } from "../store/blob-store.js";
 import type { Store } from "../store/store.js";
 import type { DeviceSeen } from "./device-seen.js";
@@ -34,6 +34,14 @@ export type ChatLimits = Pick<
   | "unattachedFileTtlMs"
 >;
 
+/**
+ * Hears each newly stored message after its publish, to notify devices that are not connected
+ * (Web Push). `offer` must return at once: a send never waits for a notification.
+ */
+export interface MessageNotifier {
+  offer(message: Message, audience: readonly string[]): void;
+}
+
 export interface ChatContext {
   store: Store;
   bus: Bus;
@@ -47,6 +55,8 @@ export interface ChatContext {
   seen: DeviceSeen;
   /** Where the bytes of uploaded files live (their rows are in `store`). */
   blobs: BlobStore;
+  /** Where new messages go for push notifications; none: no pushes. */
+  notifier?: MessageNotifier;
 }
 
 /** A new random id for a user, device or conversation. */

@@ -116,6 +116,7 @@ export async function sendMessage(
   queued();
   const written = await appended;
   if (written.event) await publishEvent(ctx, written.audience, written.event);
+  if (!written.duplicate) ctx.notifier?.offer(written.value, written.audience);
   return { message: written.value, duplicate: written.duplicate };
 }
 
