@@ -206,6 +206,35 @@ for (const size of ["pc", "phone"] as const) {
       await page.getByText(/^off$/i).waitFor();
     }, 90_000);
 
+    it("the service worker shows a pushed message as a notification, without the text when it is hidden", async () => {
+      await page.goto("/");
+      await page.evaluate("navigator.serviceWorker.ready");
+      const cdp = await context.newCDPSession(page);
+      const registrations: { registrationId: string; scopeURL: string }[] = [];
+      cdp.on("ServiceWorker.workerRegistrationUpdated", (event) => registrations.push(...event.registrations));
+      await cdp.send("ServiceWorker.enable");
+      await expect.poll(() => registrations.length).toBeGreaterThan(0);
+      const registrationId = registrations[0]?.registrationId ?? "";
+      const deliver = (payload: object) =>
+        cdp.send("ServiceWorker.deliverPushMessage", {
+          origin: new URL(server.url).origin,
+          registrationId,
+          data: JSON.stringify(payload),
+        });
+      const shown = () =>
+        page.evaluate<{ title: string; body: string; tag: string }[]>(
+          "navigator.serviceWorker.ready.then((r) => r.getNotifications()).then((ns) => ns.map((n) => ({ title: n.title, body: n.body, tag: n.tag })))",
+        );
+      await deliver({ conversationId, seq: 7, title: "Kyle", body: "from the push service" });
+      await expect
+        .poll(shown)
+        .toEqual([{ title: "Kyle", body: "from the push service", tag: `chat:${conversationId}` }]);
+      // A newer message of the same chat replaces the notification; hidden text says only that one came.
+      await deliver({ conversationId, seq: 8, title: "Kyle" });
+      await expect.poll(shown).toEqual([{ title: "Kyle", body: "New message", tag: `chat:${conversationId}` }]);
+      await cdp.detach();
+    });
+
     it("subscribes this browser for Web Push by keyboard; a closed app then gets a real push without the text", async () => {
       await page.goto("/settings");
       const enable = page.getByRole("button", { name: /^turn on notifications$/i });
