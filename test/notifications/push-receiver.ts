@@ -82,6 +82,8 @@ export class PushReceiver {
   readonly errors: string[] = [];
   /** Every request, whatever it was answered. */
   requests = 0;
+  /** How long each answer waits (a slow push service). */
+  delayMs = 0;
   readonly answers = new Map<string, number>();
   private readonly browsers = new Map<string, BrowserKeys>();
   private readonly listeners = new Set<() => void>();
@@ -95,7 +97,12 @@ export class PushReceiver {
     const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));
-      req.on("end", () => receiver?.take(req.url ?? "", req.headers, Buffer.concat(chunks), res));
+      req.on("end", () =>
+        setTimeout(
+          () => receiver?.take(req.url ?? "", req.headers, Buffer.concat(chunks), res),
+          receiver?.delayMs ?? 0,
+        ),
+      );
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     receiver = new PushReceiver(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);

@@ -202,3 +202,37 @@ describe("web push", () => {
     expect(receiver.to(browser.endpoint)).toEqual([]);
   });
 });
+
+describe("the push queue", () => {
+  it("is bounded: a slow push service never delays a send, and what does not fit is dropped and counted", async () => {
+    const receiver = await PushReceiver.start();
+    const server = await startTestServer({ pushPrivateEndpoints: true, pushQueueLimit: 2, pushConcurrency: 1 });
+    try {
+      receiver.delayMs = 1500;
+      const alice = await person(server, "qalice");
+      const bob = await person(server, "qbob");
+      const direct = await createDirect(alice.client, bob.id);
+      const browser = receiver.subscription();
+      await bob.client.ok("push.subscribe", { endpoint: browser.endpoint, keys: browser.keys });
+      await alice.client.ok("presence.subscribe", { userIds: [bob.id] });
+      await bob.client.close();
+      await nextEvent(alice.client, "presence", (p) => p.userId === bob.id && !p.online);
+      const slowest = { ms: 0 };
+      for (let i = 0; i < 8; i++) {
+        const started = performance.now();
+        await send(alice.client, direct.id, `burst ${i}`);
+        slowest.ms = Math.max(slowest.ms, performance.now() - started);
+      }
+      // One push in flight (1.5 s each), two waiting, the other five dropped: the sends did not wait.
+      expect(slowest.ms).toBeLessThan(1000);
+      const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      expect(metrics).toMatch(/haetae_pushes_total\{outcome="dropped"\} 5/);
+      await server.app.pushes.settled();
+      expect(receiver.to(browser.endpoint).map((p) => p.json.body)).toEqual(["burst 0", "burst 1", "burst 2"]);
+      await alice.client.close();
+    } finally {
+      await server.stop();
+      await receiver.close();
+    }
+  }, 30_000);
+});
