@@ -15,6 +15,8 @@ import { sweepWsTickets } from "./chat/ws-tickets.js";
 import type { Config } from "./config/config.js";
 import { createHttpServer } from "./gateway/http-server.js";
 import { createOpsRoutes } from "./gateway/ops-routes.js";
+import { PushDispatcher } from "./gateway/push-dispatcher.js";
+import { loadVapidKeys } from "./gateway/vapid-keys.js";
 import { WsGateway } from "./gateway/ws-gateway.js";
 import { LEVEL_EFFECTS, LoadLevels, sampleProcess } from "./guard/load-levels.js";
 import { ReceiptCoalescer } from "./guard/receipt-coalescer.js";
@@ -62,6 +64,8 @@ export interface App {
    * spreads a tower's changes.
    */
   readonly propagation: PropagationNode;
+  /** Web Push for messages to users with no live session (docs/notifications.md). */
+  readonly pushes: PushDispatcher;
   /** Close sessions with "reconnect elsewhere", stop listening, close the store and bus. */
   stop(): Promise<void>;
 }
@@ -243,6 +247,8 @@ async function startNode(config: Config, options: StartOptions): Promise<App> {
   const nodeId = randomUUID();
   // Before anything writes there: the chat store, the tower, the canaries, the subscribers.
   securePrivateFolder(config.data);
+  // Web Push's key pair, from the config or made once in the (now private) data folder.
+  const vapid = loadVapidKeys(config);
   const store = await openStore(config);
   try {
     await promoteConfiguredAdmins(store, config.adminUsernames);
@@ -314,7 +320,13 @@ async function startNode(config: Config, options: StartOptions): Promise<App> {
   let stopping: Promise<void> | undefined;
   const stopTicketSweep = sweepWsTickets(ctx);
   const stopFileSweep = startFileSweeper(ctx, config.fileSweepMs);
-  const gateway = new WsGateway(ctx, bus, config, metrics, nodeId, monitoring.traffic);
+  // Users with a live session hear a message there (the web client notifies in the tab); the rest get a push.
+  const pushes = new PushDispatcher(store, config, vapid, metrics, load, (userId) => gateway.isOnline(userId));
+  ctx.notifier = pushes;
+  const gateway = new WsGateway(ctx, bus, config, metrics, nodeId, monitoring.traffic, {
+    publicKey: vapid.publicKey,
+    allowPrivateEndpoints: config.pushPrivateEndpoints,
+  });
   await bus.ping(); // the gateway's subscriptions are in effect before the first client arrives
   const propagation = await startPropagation(config, {
     ctx,
@@ -403,6 +415,7 @@ async function startNode(config: Config, options: StartOptions): Promise<App> {
     monitoring,
     propagation,
     url,
+    pushes,
     stop() {
       stopping ??= (async () => {
         await monitoring.stop(); // probes must not measure the shutdown as an outage
@@ -411,6 +424,7 @@ async function startNode(config: Config, options: StartOptions): Promise<App> {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         await gateway.drain(config.shutdownTimeoutMs / 2);
         gateway.close();
+        pushes.close();
         server.closeAllConnections();
         await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000))]);
         stopSampling();

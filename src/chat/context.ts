@@ -34,6 +34,14 @@ export type ChatLimits = Pick<
   | "unattachedFileTtlMs"
 >;
 
+/**
+ * Hears each newly stored message after its publish, to notify devices that are not connected
+ * (Web Push). `offer` must return at once: a send never waits for a notification.
+ */
+export interface MessageNotifier {
+  offer(message: Message, audience: readonly string[]): void;
+}
+
 export interface ChatContext {
   store: Store;
   bus: Bus;
@@ -52,6 +60,8 @@ export interface ChatContext {
    * never waits. Absent: no previews.
    */
   previews?: { offer(message: Message): void };
+  /** Where new messages go for push notifications; none: no pushes. */
+  notifier?: MessageNotifier;
 }
 
 /** A new random id for a user, device or conversation. */

@@ -229,6 +229,28 @@ export const configSchema = z.strictObject({
       message: "must be comma-separated IP addresses or CIDR ranges (127.0.0.1/32, ::1)",
     })
     .default(""),
+  // Web Push (src/gateway/push-dispatcher.ts, docs/notifications.md). Empty keys: a pair made once
+  // and kept in the data folder (vapid.json, 0600); a cluster's nodes share one pair set here.
+  vapidPublicKey: z
+    .string()
+    .regex(/^([A-Za-z0-9_-]{86,88})?$/, { message: "must be a base64url P-256 public key (65 bytes), or empty" })
+    .default(""),
+  vapidPrivateKey: z
+    .string()
+    .regex(/^([A-Za-z0-9_-]{42,44})?$/, { message: "must be a base64url P-256 private key (32 bytes), or empty" })
+    .default(""),
+  vapidSubject: z
+    .string()
+    .max(2000)
+    .refine((v) => v === "" || /^mailto:.+/.test(v) || (URL.canParse(v) && new URL(v).protocol === "https:"), {
+      message: "must be a mailto: or https:// URL, or empty",
+    })
+    .default(""),
+  pushQueueLimit: int(1, 1_000_000).default(1000),
+  pushConcurrency: int(1, 10_000).default(16),
+  pushTimeoutMs: int(100, 120_000).default(5000),
+  // Tests and closed networks only: lets a push endpoint be http:// or a private or loopback address.
+  pushPrivateEndpoints: bool.default(false),
 });
 
 /** The validated, frozen configuration every part receives its slice of. */

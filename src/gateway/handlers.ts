@@ -7,6 +7,7 @@ import * as files from "../chat/actions/files.js";
 import * as invitations from "../chat/actions/invitations.js";
 import * as memberProfiles from "../chat/actions/member-profiles.js";
 import * as messages from "../chat/actions/messages.js";
+import * as notifications from "../chat/actions/notifications.js";
 import * as presence from "../chat/actions/presence.js";
 import * as receipts from "../chat/actions/receipts.js";
 import type { ChatContext } from "../chat/context.js";
@@ -14,6 +15,7 @@ import type { Metrics } from "../ops/metrics.js";
 import type { REQUESTS, Replies, RequestType } from "../protocol/index.js";
 import { HaetaeError } from "../protocol/index.js";
 import type { PresenceRegistry } from "./presence.js";
+import { checkPushEndpoint } from "./push-endpoint.js";
 import type { Session } from "./session.js";
 
 /** What a handler (or a request's traits) may use besides the chat context. */
@@ -23,6 +25,14 @@ export interface HandlerEnv {
   metrics: Pick<Metrics, "messagesStored">;
   presenceSubscriptionLimit: number;
   syncShedQueuedReads: number;
+  /** Web Push: the VAPID public key browsers subscribe with, and whether private endpoints are allowed (tests). */
+  push: { publicKey: string; allowPrivateEndpoints: boolean } | null;
+}
+
+/** Web Push as this node offers it, or `unavailable` when it offers none. */
+function pushOf(env: HandlerEnv): NonNullable<HandlerEnv["push"]> {
+  if (!env.push) throw new HaetaeError("unavailable", "This server sends no push notifications.");
+  return env.push;
 }
 
 type Handler<T extends RequestType> = (
@@ -92,6 +102,19 @@ export const HANDLERS: { [T in RequestType]: Handler<T> } = {
     return empty;
   },
   "files.list": async ({ ctx }, s, p) => files.listFiles(ctx, s.userId, p),
+  "notify.get": async ({ ctx }, s) => notifications.notifyState(ctx, s.userId),
+  "notify.mute": async ({ ctx }, s, p) => ({ mute: await notifications.muteChat(ctx, s.userId, p) }),
+  "notify.settings": async ({ ctx }, s, p) => ({ settings: await notifications.updateSettings(ctx, s.userId, p) }),
+  "push.vapidKey": async (env) => ({ publicKey: pushOf(env).publicKey }),
+  "push.subscribe": async (env, s, p) => {
+    const endpoint = checkPushEndpoint(p.endpoint, pushOf(env).allowPrivateEndpoints);
+    await notifications.subscribePush(env.ctx, s.userId, s.deviceId, { endpoint, keys: p.keys });
+    return empty;
+  },
+  "push.unsubscribe": async ({ ctx }, s, p) => {
+    await notifications.unsubscribePush(ctx, s.userId, p.endpoint);
+    return empty;
+  },
   "presence.subscribe": async (env, s, p) => {
     const { allowed, refused } = await presence.choosePresenceSubscriptions(
       env.ctx,

@@ -31,6 +31,7 @@ function dispatchWith(state: { queuedReads: number; accepting?: boolean }) {
   });
   const ctx = { store: { queuedReads: state.queuedReads }, now: () => new Date("2024-01-01T00:00:00Z") };
   const env: HandlerEnv = {
+    push: null,
     ctx: ctx as never,
     presence: new PresenceRegistry("n", 1000),
     metrics,

@@ -61,6 +61,11 @@ export class WsGateway {
   private readonly greetings = new Set<() => string[]>();
   private readonly readPauses: ReadPauses;
 
+  /** True while the user has a live session on any node (as presence sees it). */
+  isOnline(userId: string): boolean {
+    return this.presence.registry.get(userId).online;
+  }
+
   constructor(
     private readonly ctx: ChatContext,
     bus: Bus,
@@ -69,6 +74,8 @@ export class WsGateway {
     nodeId: string,
     /** Where request outcomes feed the service-level indicators (send, history). */
     traffic?: TrafficSli,
+    /** Web Push as this node offers it (`push.*` requests); none answers them `unavailable`. */
+    push: HandlerEnv["push"] = null,
   ) {
     // Frames up to four times the limit are read and answered with `frame_too_large`, so the
     // connection survives a client's mistake; past that, ws closes it (1009) before buffering more.
@@ -90,6 +97,7 @@ export class WsGateway {
       metrics,
       presenceSubscriptionLimit: config.presenceSubscriptionLimit,
       syncShedQueuedReads: config.syncShedQueuedReads,
+      push,
     };
     this.dispatch = new RequestDispatch({
       env,

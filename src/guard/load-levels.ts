@@ -4,7 +4,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 /** What each level sheds; every level also sheds what the ones below it shed (G5's order). */
 export const LEVEL_EFFECTS = [
   "normal",
-  "typing and presence fan-out dropped; link previews not fetched",
+  "push notifications, typing and presence fan-out dropped; link previews not fetched",
   "read-receipt fan-out coalesced (receipts still stored)",
   "history reads deferred (overloaded, retry later)",
   "new connections refused (retry later)",

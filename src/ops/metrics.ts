@@ -78,13 +78,19 @@ export class Metrics {
 
   readonly degradationLevel = new Gauge({
     name: "haetae_degradation_level",
-    help: "Current degradation level: 0 normal, 1 no typing/presence fan-out, 2 coalesced receipts, 3 history deferred, 4 new connections refused.",
+    help: "Current degradation level: 0 normal, 1 no pushes or typing/presence fan-out, 2 coalesced receipts, 3 history deferred, 4 new connections refused.",
     registers: [this.registry],
   });
   readonly degradationChanges = new Counter({
     name: "haetae_degradation_changes_total",
     help: "Changes of the degradation level, by the level entered.",
     labelNames: ["level"] as const,
+    registers: [this.registry],
+  });
+  readonly pushes = new Counter({
+    name: "haetae_pushes_total",
+    help: "Web Push notifications by outcome: sent, gone (404/410, subscription removed), failed, skipped (muted, quiet hours), shed (load), dropped (queue full).",
+    labelNames: ["outcome"] as const,
     registers: [this.registry],
   });
   readonly readPauses = new Counter({

@@ -106,6 +106,20 @@ export const feedEventSchema = z.discriminatedUnion("type", [
   }),
   z.strictObject({ ...feedBase, type: z.literal("invitation.new"), invitation: invitationSchema }),
   z.strictObject({ ...feedBase, type: z.literal("invitation.updated"), invitation: invitationSchema }),
+  z.strictObject({
+    ...feedBase,
+    type: z.literal("notify.mute"),
+    mute: z.strictObject({ conversationId: id, mutedUntil: iso.nullable(), mentionsOverrideMute: z.boolean() }),
+  }),
+  z.strictObject({
+    ...feedBase,
+    type: z.literal("notify.settings"),
+    settings: z.strictObject({
+      dnd: z.strictObject({ start: z.int().min(0).max(1439), end: z.int().min(0).max(1439) }).nullable(),
+      utcOffsetMinutes: z.int().min(-840).max(840),
+      hideText: z.boolean(),
+    }),
+  }),
 ]);
 
 /** Every event the server pushes: feed events and the ephemeral ones. */

@@ -1,5 +1,6 @@
 /** @module Events the server pushes; feed events also come back, in the same shape, from `sync`. */
 import type { Conversation, Invitation, Message, Presence } from "./entities.js";
+import type { ChatMute, NotifySettings } from "./notify-rules.js";
 
 /**
  * Fields every feed event has. `eventId` is the event's place in the feed: it grows, so a
@@ -71,6 +72,23 @@ export interface InvitationUpdatedEvent extends FeedEventBase {
   invitation: Invitation;
 }
 
+/**
+ * I muted or unmuted a chat (`notify.mute`) on one of my devices. Only I hear it, on every
+ * device, live and in `sync` (my own channel, like invitations).
+ */
+export interface NotifyMuteEvent extends FeedEventBase {
+  type: "notify.mute";
+  mute: ChatMute;
+}
+/**
+ * I changed my notification settings (`notify.settings`); `conversationId` is my own channel,
+ * `user:<my id>`, since the settings belong to no chat. Only I hear it.
+ */
+export interface NotifySettingsEvent extends FeedEventBase {
+  type: "notify.settings";
+  settings: NotifySettings;
+}
+
 /** An event that is stored and returned by `sync`. */
 export type FeedEvent =
   | MessageNewEvent
@@ -82,7 +100,9 @@ export type FeedEvent =
   | ConversationCreatedEvent
   | ConversationUpdatedEvent
   | InvitationNewEvent
-  | InvitationUpdatedEvent;
+  | InvitationUpdatedEvent
+  | NotifyMuteEvent
+  | NotifySettingsEvent;
 
 /** Someone is typing; ephemeral, never stored; show for a few seconds. */
 export interface TypingEvent {
@@ -150,4 +170,6 @@ export const FEED_EVENT_TYPES = [
   "invitation.new",
   "invitation.updated",
   "message.preview",
+  "notify.mute",
+  "notify.settings",
 ] as const satisfies readonly FeedEvent["type"][];

@@ -3,6 +3,8 @@ export * from "./entities.js";
 export * from "./errors.js";
 export * from "./event-schemas.js";
 export * from "./events.js";
+export * from "./notifications.js";
+export * from "./notify-rules.js";
 export * from "./ops-entities.js";
 export * from "./ops-replies.js";
 export * as opsRequests from "./ops-requests.js";

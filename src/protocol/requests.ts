@@ -14,6 +14,7 @@ import type {
   User,
 } from "./entities.js";
 import type { FeedEvent } from "./events.js";
+import { NOTIFY_REQUESTS, type NotifyReplies } from "./notifications.js";
 
 /**
  * Hard bounds that keep a parser from doing unbounded work; the configurable limits (text
@@ -96,6 +97,7 @@ export const REQUESTS = {
     cursor: str(1, 64).optional(),
     limit: z.int().min(1).max(200).optional(),
   }),
+  ...NOTIFY_REQUESTS,
 } as const;
 
 /** Every request `type` the server knows. */
@@ -105,7 +107,7 @@ export type RequestType = keyof typeof REQUESTS;
 export type RequestParams<T extends RequestType> = z.input<(typeof REQUESTS)[T]>;
 
 /** What the `ok` reply of each request carries besides `type` and `id`. */
-export interface Replies {
+export interface Replies extends NotifyReplies {
   ping: { now: string };
   "user.find": { user: User };
   "user.get": { users: User[] };

@@ -986,4 +986,78 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     expect((await store.getLinkPreview(kept.url))?.id).toBe(kept.id);
     expect(deleted).not.toContain(kept.imageSha256);
   });
+  it("keeps chat mutes and notification settings per user, announced on the user's own channel only", async () => {
+    const a = await user(store);
+    const b = await user(store);
+    const g = (await store.createGroup(group(a.id, [a.id, b.id]))).value;
+    expect(await store.notifyState(a.id)).toEqual({
+      settings: { dnd: null, utcOffsetMinutes: 0, hideText: false },
+      mutes: [],
+    });
+    const mute = { conversationId: g.id, mutedUntil: "9999-12-31T23:59:59.999Z", mentionsOverrideMute: false };
+    const written = await store.setMute(a.id, mute, now());
+    expect(written).toMatchObject({
+      value: mute,
+      audience: [a.id],
+      event: { type: "notify.mute", conversationId: g.id, mute },
+    });
+    // Muting again replaces the row; unmuting keeps the mention choice.
+    await store.setMute(a.id, { ...mute, mutedUntil: null }, now());
+    const settings = { dnd: { start: 1320, end: 420 }, utcOffsetMinutes: 540, hideText: true };
+    const saved = await store.setNotifySettings(a.id, settings, now());
+    expect(saved.event).toMatchObject({ type: "notify.settings", settings });
+    expect(await store.notifyState(a.id)).toEqual({ settings, mutes: [{ ...mute, mutedUntil: null }] });
+    const prefs = await store.notifyPrefs([a.id, b.id], g.id);
+    expect(prefs.get(a.id)).toEqual({ settings, mute: { ...mute, mutedUntil: null } });
+    expect(prefs.get(b.id)).toEqual({ settings: { dnd: null, utcOffsetMinutes: 0, hideText: false }, mute: null });
+    // Only a reads these events, though the mute names a group b is in.
+    const types = async (id: string) => (await store.feed(id, undefined, 100)).events.map((e) => e.type);
+    expect(await types(a.id)).toEqual(["conversation.created", "notify.mute", "notify.mute", "notify.settings"]);
+    expect(await types(b.id)).toEqual(["conversation.created"]);
+  });
+
+  it("keeps one push subscription per endpoint, hands out only those of live devices, and removes by endpoint", async () => {
+    const a = await user(store);
+    const b = await user(store);
+    const made = now();
+    const device = (id: string, userId: string, expiresAt = "2099-01-01T00:00:00.000Z") => ({
+      id,
+      userId,
+      name: "browser",
+      createdAt: made,
+      lastSeenAt: made,
+      expiresAt,
+    });
+    const [d1, d2, d3, old] = [uid("dev"), uid("dev"), uid("dev"), uid("dev")];
+    await store.createDevice(device(d1, a.id), uid("token"));
+    await store.createDevice(device(d2, a.id), uid("token"));
+    await store.createDevice(device(d3, b.id), uid("token"));
+    await store.createDevice(device(old, a.id, "2000-01-01T00:00:00.000Z"), uid("token"));
+    const sub = (endpoint: string, userId: string, deviceId: string) => ({
+      endpoint,
+      userId,
+      deviceId,
+      p256dh: "BPk",
+      auth: "au",
+      createdAt: made,
+    });
+    const [e1, e2, e3, e4] = ["1", "2", "3", "4"].map((n) => `https://push.example/${uid("ep")}-${n}`) as string[];
+    await store.addPushSubscription(sub(e1 as string, a.id, d1));
+    await store.addPushSubscription(sub(e2 as string, a.id, d2));
+    await store.addPushSubscription(sub(e4 as string, a.id, old));
+    // The same browser, logged in as b now: the endpoint moves, it is never kept twice.
+    await store.addPushSubscription(sub(e3 as string, a.id, d1));
+    await store.addPushSubscription(sub(e3 as string, b.id, d3));
+    const endpoints = async (ids: string[]) =>
+      (await store.pushSubscriptions(ids, now())).map((x) => x.endpoint).sort();
+    expect(await endpoints([a.id])).toEqual([e1, e2].sort());
+    expect(await endpoints([b.id])).toEqual([e3]);
+    await store.revokeDevice(a.id, d2, now());
+    expect(await endpoints([a.id, b.id])).toEqual([e1, e3].sort());
+    // A user removes only their own endpoint; the push service's 404/410 removes whoever's.
+    expect(await store.removePushSubscription(e3 as string, a.id)).toBe(false);
+    expect(await store.removePushSubscription(e3 as string, null)).toBe(true);
+    expect(await store.removePushSubscription(e1 as string, a.id)).toBe(true);
+    expect(await endpoints([a.id, b.id])).toEqual([]);
+  });
 });

@@ -2,6 +2,7 @@
 
 import type { FeedEvent } from "../protocol/events.js";
 import type {
+  ChatMute,
   Conversation,
   ConversationFile,
   ConversationReport,
@@ -11,6 +12,7 @@ import type {
   LinkPreview,
   MemberState,
   Message,
+  NotifySettings,
   User,
   UserRole,
 } from "../protocol/index.js";
@@ -161,6 +163,24 @@ export interface ConversationPage {
   conversations: ConversationSummary[];
   hasMore: boolean;
   last: { activityAt: string; id: string } | null;
+}
+
+/** A browser's Web Push subscription, kept for the device that made it (RFC 8030 endpoint, RFC 8291 keys). */
+export interface PushSubscriptionRecord {
+  endpoint: string;
+  userId: string;
+  deviceId: string;
+  /** The browser's P-256 public key, base64url. */
+  p256dh: string;
+  /** The browser's 16-byte auth secret, base64url. */
+  auth: string;
+  createdAt: string;
+}
+
+/** What decides whether one user is notified of a message in one chat. */
+export interface NotifyPrefs {
+  settings: NotifySettings;
+  mute: ChatMute | null;
 }
 
 /** What a store throws besides HaetaeError: its callers need no driver's errors. */
@@ -431,6 +451,20 @@ export interface Store {
     deleteBlob: (sha256: string) => Promise<void>,
   ): Promise<FileSweep>;
 
+  /** Keep the user's mute of one chat, announced by a `notify.mute` event on the user's own channel. */
+  setMute(userId: string, mute: ChatMute, at: string): Promise<Written<ChatMute>>;
+  /** Keep the user's notification settings, announced by a `notify.settings` event on the user's own channel. */
+  setNotifySettings(userId: string, settings: NotifySettings, at: string): Promise<Written<NotifySettings>>;
+  /** The user's settings (defaults when never set) and every chat mute they set. */
+  notifyState(userId: string): Promise<{ settings: NotifySettings; mutes: ChatMute[] }>;
+  /** For a message in `conversationId`: each of these users' settings and mute of it. */
+  notifyPrefs(userIds: readonly string[], conversationId: string): Promise<Map<string, NotifyPrefs>>;
+  /** Keep a push subscription; the same endpoint again replaces the earlier one (whoever made it). */
+  addPushSubscription(subscription: PushSubscriptionRecord): Promise<void>;
+  /** Remove an endpoint: of this user only, or whoever's when `userId` is null (the push service said it is gone). */
+  removePushSubscription(endpoint: string, userId: string | null): Promise<boolean>;
+  /** The subscriptions of these users on devices neither revoked nor expired at `now`. */
+  pushSubscriptions(userIds: readonly string[], now: string): Promise<PushSubscriptionRecord[]>;
   /** The cached preview of a normalized URL (expired or not: the caller compares `expiresAt`), or null. */
   getLinkPreview(url: string): Promise<LinkPreviewRecord | null>;
   /**

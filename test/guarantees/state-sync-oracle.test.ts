@@ -5,7 +5,15 @@
  * emit an event, or emits one that does not say what changed, fails here.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { Conversation, FeedEvent, Invitation, Message, ServerEvent } from "../../src/protocol/index.js";
+import type {
+  ChatMute,
+  Conversation,
+  FeedEvent,
+  Invitation,
+  Message,
+  NotifySettings,
+  ServerEvent,
+} from "../../src/protocol/index.js";
 import { serverEventSchema } from "../../src/protocol/index.js";
 import { addContactOf, loginDevice, RawClient, registerUser, startTestServer, type TestServer } from "../harness.js";
 import { type PageServer, startPageServer } from "../previews/page-server.js";
@@ -16,10 +24,11 @@ interface ConvState {
   lastSeq: number;
   messages: Message[];
 }
-/** The conversations the user is in, and the invitations waiting for their answer. */
+/** The conversations the user is in, the invitations waiting for their answer, and the user's notification choices. */
 interface State {
   conversations: Record<string, ConvState>;
   invitations: Record<string, Invitation>;
+  notify: { settings: NotifySettings; mutes: Record<string, ChatMute> };
 }
 
 /** Every page of `conversation.list`, one conversation a page so the cursor is exercised. */
@@ -39,7 +48,15 @@ async function listAll(c: RawClient): Promise<{ conversation: Conversation }[]> 
 
 /** What the user sees, read fresh from the server. */
 async function snapshot(c: RawClient): Promise<State> {
-  const state: State = { conversations: {}, invitations: {} };
+  const notify = await c.ok<{ settings: NotifySettings; mutes: ChatMute[] }>("notify.get");
+  const state: State = {
+    conversations: {},
+    invitations: {},
+    notify: {
+      settings: notify.settings,
+      mutes: Object.fromEntries(notify.mutes.map((m) => [m.conversationId, m])),
+    },
+  };
   const { invitations } = await c.ok<{ invitations: Invitation[] }>("invitation.list");
   for (const invitation of invitations) state.invitations[invitation.id] = invitation;
   for (const { conversation } of await listAll(c)) {
@@ -81,6 +98,12 @@ function empty(conversation: Conversation): ConvState {
 function apply(state: State, event: FeedEvent, me: string): void {
   const conv = state.conversations[event.conversationId];
   switch (event.type) {
+    case "notify.mute":
+      state.notify.mutes[event.mute.conversationId] = event.mute;
+      return;
+    case "notify.settings":
+      state.notify.settings = event.settings;
+      return;
     case "invitation.new":
     case "invitation.updated":
       // Only a pending invitation waits for an answer; an answered one leaves the list.
@@ -250,6 +273,22 @@ it("every mutation's events turn the old snapshot into the new one", async () =>
         await sc.ok("message.send", { conversationId: joined?.conversation.id, clientMsgId: "6", text: "환영" });
       },
     ],
+    [
+      "mute the direct chat for an hour",
+      () => observer.ok("notify.mute", { conversationId: directId, duration: "1h" }),
+    ],
+    [
+      "mute it until turned on, mentions muted too, on the other device",
+      () =>
+        otherDevice.ok("notify.mute", { conversationId: directId, duration: "forever", mentionsOverrideMute: false }),
+    ],
+    ["unmute", () => observer.ok("notify.mute", { conversationId: directId, duration: "off" })],
+    [
+      "quiet hours in Seoul's time",
+      () => otherDevice.ok("notify.settings", { dnd: { start: 1320, end: 420 }, utcOffsetMinutes: 540 }),
+    ],
+    ["hide message text", () => observer.ok("notify.settings", { hideText: true })],
+    ["quiet hours off", () => observer.ok("notify.settings", { dnd: null })],
   ];
   for (const [name, act] of steps) {
     await act();

@@ -119,6 +119,7 @@ export async function sendMessage(
   if (written.event) await publishEvent(ctx, written.audience, written.event);
   // After the commit and never awaited: a link's preview arrives later as `message.preview`.
   if (!written.duplicate) ctx.previews?.offer(written.value);
+  if (!written.duplicate) ctx.notifier?.offer(written.value, written.audience);
   return { message: written.value, duplicate: written.duplicate };
 }
 

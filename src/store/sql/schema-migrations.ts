@@ -301,6 +301,37 @@ CREATE INDEX message_previews_message ON message_previews(conversation_id, seq);
 ALTER TABLE messages ADD COLUMN preview TEXT;
 `,
   },
+  {
+    version: 12,
+    name: "notifications",
+    sql: (d) => `
+CREATE TABLE push_subscriptions (
+  endpoint TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  p256dh TEXT NOT NULL,
+  auth TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX push_subscriptions_user ON push_subscriptions(user_id);
+CREATE TABLE chat_mutes (
+  user_id TEXT NOT NULL,
+  conversation_id TEXT NOT NULL,
+  muted_until TEXT,
+  mentions_override INTEGER NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (user_id, conversation_id)
+)${d.keyedTable};
+CREATE TABLE notify_settings (
+  user_id TEXT PRIMARY KEY,
+  dnd_start INTEGER,
+  dnd_end INTEGER,
+  utc_offset INTEGER NOT NULL,
+  hide_text INTEGER NOT NULL,
+  updated_at TEXT NOT NULL
+);
+`,
+  },
 ];
 
 /** The migrations as one dialect runs them. */

@@ -1,5 +1,6 @@
 /** @module The Store on SQL: dialect-agnostic; a driver (sqlite or postgres) supplies connections and group commit. */
 import type {
+  ChatMute,
   Conversation,
   ConversationFile,
   ConversationReport,
@@ -8,6 +9,7 @@ import type {
   LinkPreview,
   MemberState,
   Message,
+  NotifySettings,
   User,
   UserRole,
 } from "../../protocol/index.js";
@@ -24,6 +26,8 @@ import {
   type InviteInput,
   type LinkPreviewRecord,
   type NewDeviceKey,
+  type NotifyPrefs,
+  type PushSubscriptionRecord,
   type Store,
   StoreConflictError,
   type SystemKind,
@@ -38,6 +42,7 @@ import * as feed from "./feed-queries.js";
 import * as files from "./file-queries.js";
 import * as invitations from "./invitation-queries.js";
 import * as messages from "./message-queries.js";
+import * as notify from "./notify-queries.js";
 import * as previews from "./preview-queries.js";
 import type { SqlDriver } from "./sql-driver.js";
 import * as tickets from "./ticket-queries.js";
@@ -530,5 +535,38 @@ export class SqlStore implements Store {
 
   readablePreviewImage(userId: string, previewId: string): Promise<string | null> {
     return previews.readablePreviewImage(this.db, userId, previewId);
+  }
+
+  setMute(userId: string, mute: ChatMute, at: string): Promise<Written<ChatMute>> {
+    return this.driver.write((tx) => notify.setMute(tx, userId, mute, at));
+  }
+
+  setNotifySettings(userId: string, settings: NotifySettings, at: string): Promise<Written<NotifySettings>> {
+    return this.driver.write((tx) => notify.setSettings(tx, userId, settings, at));
+  }
+
+  async notifyState(userId: string): Promise<{ settings: NotifySettings; mutes: ChatMute[] }> {
+    return { settings: await notify.settingsOf(this.db, userId), mutes: await notify.mutesOf(this.db, userId) };
+  }
+
+  notifyPrefs(userIds: readonly string[], conversationId: string): Promise<Map<string, NotifyPrefs>> {
+    return notify.prefsOf(this.db, userIds, conversationId);
+  }
+
+  addPushSubscription(subscription: PushSubscriptionRecord): Promise<void> {
+    return this.driver.write((tx) => notify.upsertSubscription(tx, subscription));
+  }
+
+  async removePushSubscription(endpoint: string, userId: string | null): Promise<boolean> {
+    const removed = await this.driver.write((tx) =>
+      userId === null
+        ? tx.run("DELETE FROM push_subscriptions WHERE endpoint = ?", [endpoint])
+        : tx.run("DELETE FROM push_subscriptions WHERE endpoint = ? AND user_id = ?", [endpoint, userId]),
+    );
+    return removed.changes > 0;
+  }
+
+  pushSubscriptions(userIds: readonly string[], now: string): Promise<PushSubscriptionRecord[]> {
+    return notify.subscriptionsOf(this.db, userIds, now);
   }
 }

@@ -15,6 +15,7 @@ import {
   type IncidentNotice,
   logout,
 } from "../../../src/sdk/index.js";
+import { Attention } from "./attention.js";
 import { type ChatView, lastLoadedSeq } from "./chat-model.js";
 import { ChatViews } from "./chat-views.js";
 import { type Call, Directory } from "./directory.js";
@@ -22,6 +23,7 @@ import { Incidents } from "./incidents.js";
 import { Invitations } from "./invitations.js";
 import { applyNewMessage, applyToList, sortSummaries } from "./list-model.js";
 import { type Notice, notice } from "./notices.js";
+import { NotifyPrefs } from "./notify-prefs.js";
 import { Observable } from "./observable.js";
 import { OutageWatch, pageSettings } from "./outage-watch.js";
 import { OutboxKeeper, type UnsentMessage } from "./outbox-keeper.js";
@@ -42,6 +44,12 @@ export class AppStore extends Observable {
   readonly invitations: Invitations;
   /** What the status page says while the server cannot be reached. */
   readonly outage: OutageWatch;
+  /** My chat mutes, quiet hours and hidden-text setting, the same on every device. */
+  readonly notify: NotifyPrefs;
+  /** Notifications in the tab, the sound, the title's unread count and badge, this browser's push subscription. */
+  readonly attention: Attention;
+  /** Set by the UI: tell the user about a message that arrived while the tab is hidden. */
+  onAlert: ((message: Message) => void) | undefined;
   connection: ConnectionState | "idle" = "idle";
   online = navigator.onLine;
   /** False until the saved outbox is back in the queue: a new send must not overtake it. */
@@ -79,6 +87,8 @@ export class AppStore extends Observable {
     const call = this.call.bind(this) as Call;
     this.directory = new Directory(call, changed);
     this.invitations = new Invitations(call, changed);
+    this.notify = new NotifyPrefs(call, changed);
+    this.attention = new Attention(call, changed);
     this.directory.remember([session.user]);
     this.outbox = new OutboxKeeper(this.client, me, session.token, (message) => this.onSent(message), changed);
     this.snapshot = new SnapshotKeeper(me);
@@ -330,6 +340,8 @@ export class AppStore extends Observable {
       this.contactsAsked = true;
       void this.refreshList();
       void this.invitations.load();
+      void this.notify.load();
+      void this.attention.refreshPush();
       this.directory.retryUnknown();
       this.views.reload();
       this.followPresence(true);
@@ -352,7 +364,7 @@ export class AppStore extends Observable {
   }
 
   private onFeed(event: FeedEvent): void {
-    if (this.invitations.apply(event)) {
+    if (this.invitations.apply(event) || this.notify.apply(event)) {
       this.changed();
       return;
     }
@@ -364,12 +376,25 @@ export class AppStore extends Observable {
       else this.mine.delete(key);
     } else if (event.type === "message.new") {
       this.typist.stopped(event.conversationId, event.message.senderId);
+      if (this.worthAlert(event.message)) this.onAlert?.(event.message);
     } else if (event.type === "conversation.updated" && event.removed.includes(this.me)) {
       this.views.delete(event.conversationId);
     }
     if (event.type === "conversation.updated") this.directory.forgetMembers(event.conversationId);
     if (event.type === "conversation.created" || event.type === "conversation.updated") this.followPresence(false);
     this.afterChange();
+  }
+
+  /**
+   * Whether a message that just arrived should get the user's attention: from someone else (not
+   * blocked), new rather than history caught up after a long time away, and notifying by my mutes
+   * and quiet hours (the rule the server's pushes follow).
+   */
+  private worthAlert(message: Message): boolean {
+    const { senderId } = message;
+    if (!this.listLoaded || senderId === this.me || message.deleted || this.directory.blockedIds.has(senderId))
+      return false;
+    return Date.now() - Date.parse(message.createdAt) < ALERT_WITHIN_MS && this.notify.notifies(message, this.me);
   }
 
   /** My send was acknowledged: the stored message replaces the "sending" one at once. */
@@ -432,6 +457,9 @@ export class AppStore extends Observable {
     if (this.connection === "open") void this.directory.followPresence(ids, force);
   }
 }
+
+/** A message older than this when it arrives (caught up after a long time away) is not announced. */
+const ALERT_WITHIN_MS = 5 * 60_000;
 
 function listen(target: EventTarget, type: string, handler: () => void): () => void {
   target.addEventListener(type, handler);

@@ -50,6 +50,10 @@ export function applyToList(
     case "invitation.updated":
       // About a group I am not in (yet): the invitations panel shows it (state/invitations.ts).
       return false;
+    case "notify.mute":
+    case "notify.settings":
+      // My notification choices, not the list's (state/notify-prefs.ts).
+      return false;
     default:
       break;
   }

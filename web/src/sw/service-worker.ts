@@ -1,4 +1,4 @@
-/** @module The service worker: keeps the app shell so the client opens with no network; never touches the API or the socket. */
+/** @module The service worker: keeps the app shell so the client opens with no network, and shows Web Push notifications (a click opens the chat); never touches the API or the socket. */
 
 // The DOM library has no service-worker types; these are the few members used here.
 interface ExtendableEvent extends Event {
@@ -8,11 +8,29 @@ interface FetchEvent extends ExtendableEvent {
   readonly request: Request;
   respondWith(response: Promise<Response> | Response): void;
 }
+interface PushEvent extends ExtendableEvent {
+  readonly data: { json(): unknown } | null;
+}
+interface NotificationEvent extends ExtendableEvent {
+  readonly notification: Notification;
+}
+interface WindowClient {
+  readonly url: string;
+  focus(): Promise<WindowClient>;
+  navigate(url: string): Promise<WindowClient | null>;
+}
 interface WorkerScope {
   skipWaiting(): Promise<void>;
-  clients: { claim(): Promise<void> };
+  clients: {
+    claim(): Promise<void>;
+    matchAll(options: { type: "window"; includeUncontrolled: boolean }): Promise<WindowClient[]>;
+    openWindow(url: string): Promise<WindowClient | null>;
+  };
+  registration: { showNotification(title: string, options: NotificationOptions & { data?: unknown }): Promise<void> };
   addEventListener(type: "install" | "activate", listener: (event: ExtendableEvent) => void): void;
   addEventListener(type: "fetch", listener: (event: FetchEvent) => void): void;
+  addEventListener(type: "push", listener: (event: PushEvent) => void): void;
+  addEventListener(type: "notificationclick", listener: (event: NotificationEvent) => void): void;
 }
 
 const scope = self as unknown as WorkerScope;
@@ -93,3 +111,55 @@ async function networkFirst(request: Request): Promise<Response> {
     return cached();
   }
 }
+
+/** The push payload the server sends (src/protocol/notifications.ts `PushPayload`). */
+interface PushPayload {
+  conversationId: string;
+  seq: number;
+  title: string;
+  body?: string;
+}
+
+/** What a notification says when the user hides message text; the worker has no dictionary of its own. */
+function newMessageText(): string {
+  return navigator.language.toLowerCase().startsWith("ko") ? "새 메시지" : "New message";
+}
+
+scope.addEventListener("push", (event) => {
+  let payload: PushPayload | undefined;
+  try {
+    payload = event.data?.json() as PushPayload | undefined;
+  } catch {
+    payload = undefined;
+  }
+  if (!payload || typeof payload.conversationId !== "string") return;
+  const { conversationId, seq } = payload;
+  event.waitUntil(
+    scope.registration.showNotification(payload.title || "Haetae", {
+      body: payload.body ?? newMessageText(),
+      // One notification per chat: a newer message replaces the older one's.
+      tag: `chat:${conversationId}`,
+      icon: "/icon-192.png",
+      data: { conversationId, seq },
+    }),
+  );
+});
+
+scope.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const data = event.notification.data as { conversationId?: unknown } | null;
+  const path = typeof data?.conversationId === "string" ? `/c/${encodeURIComponent(data.conversationId)}` : "/";
+  event.waitUntil(
+    (async () => {
+      // An open window of the app goes to the chat; otherwise a new one opens there.
+      const windows = await scope.clients.matchAll({ type: "window", includeUncontrolled: true });
+      const mine = windows.find((w) => new URL(w.url).origin === location.origin);
+      if (mine) {
+        await mine.focus();
+        await mine.navigate(path).catch(() => null);
+      } else {
+        await scope.clients.openWindow(path);
+      }
+    })(),
+  );
+});

@@ -7,6 +7,7 @@ import { Composer } from "./composer.js";
 import { whenFull } from "./format.js";
 import { Icon } from "./icons.js";
 import { MessageList } from "./message-list.js";
+import { MuteMenu } from "./mute-menu.js";
 import { conversationTitle, otherMember, userName } from "./names.js";
 import { navigate, onLinkClick } from "./router.js";
 import { useStore } from "./store-context.js";
@@ -84,6 +85,7 @@ export function ChatScreen({ conversationId }: { conversationId: string }) {
           <h2 id="chat-title">{title}</h2>
           <Subtitle conversationId={conversationId} />
         </div>
+        <MuteMenu conversationId={conversationId} group={conversation.kind === "group"} />
         {conversation.kind === "group" && (
           <button type="button" class="quiet" onClick={leave}>
             {t("chat.leave")}

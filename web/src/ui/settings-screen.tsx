@@ -1,6 +1,7 @@
-/** @module Settings: language, who I am, change password, log out. */
+/** @module Settings: language, who I am, notifications, change password, log out. */
 import { t } from "../i18n/i18n.js";
 import { LanguageSelect } from "./language-select.js";
+import { NotifySettings } from "./notify-settings.js";
 import { PasswordForm } from "./password-form.js";
 import { ScreenHeader } from "./screen-header.js";
 import { useStore } from "./store-context.js";
@@ -19,6 +20,7 @@ export function SettingsScreen({ onLogout }: { onLogout(): void }) {
       <div class="page-body">
         <p>{t("settings.account", { name: user.displayName, username: user.username })}</p>
         <LanguageSelect />
+        <NotifySettings />
         <PasswordForm token={store.session.token} />
         <button type="button" class="danger" onClick={logout}>
           {t("settings.logout")}

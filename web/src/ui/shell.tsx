@@ -1,4 +1,5 @@
 /** @module The signed-in layout: banners, the sidebar (list and navigation) and the main pane; one pane at a time on a phone. */
+import { useEffect } from "preact/hooks";
 import { t } from "../i18n/i18n.js";
 import { ChatScreen } from "./chat-screen.js";
 import { ConnectionBanner } from "./connection-banner.js";
@@ -7,10 +8,12 @@ import { ConversationList } from "./conversation-list.js";
 import { DevicesScreen } from "./devices-screen.js";
 import { Icon } from "./icons.js";
 import { IncidentBanner } from "./incident-banner.js";
+import { conversationTitle, userName } from "./names.js";
 import { Nav } from "./nav.js";
 import { NewChatScreen } from "./new-chat-screen.js";
-import { onLinkClick, type Route, useRoute } from "./router.js";
+import { navigate, onLinkClick, pathOf, type Route, useRoute } from "./router.js";
 import { SettingsScreen } from "./settings-screen.js";
+import { useStore } from "./store-context.js";
 import { Toast } from "./toast.js";
 
 function Screen({ route, onLogout }: { route: Route; onLogout(): void }) {
@@ -30,8 +33,28 @@ function Screen({ route, onLogout }: { route: Route; onLogout(): void }) {
   }
 }
 
+/** The unread total in the title and the app badge, and a notification with a tone for a message while the tab is hidden. */
+function useAttention(): void {
+  const store = useStore();
+  const total = store.conversations.reduce((sum, summary) => sum + summary.unreadCount, 0);
+  useEffect(() => store.attention.showUnread(total), [store, total]);
+  useEffect(() => {
+    store.onAlert = (message) => {
+      const conversation = store.summary(message.conversationId)?.conversation;
+      const sender = userName(store, message.senderId);
+      const title = conversation?.kind === "group" ? `${sender} · ${conversationTitle(store, conversation)}` : sender;
+      const body = store.notify.settings.hideText ? t("notify.newMessage") : message.text || t("notify.newMessage");
+      store.attention.alert(message, title, body, () => navigate(pathOf({ name: "chat", id: message.conversationId })));
+    };
+    return () => {
+      store.onAlert = undefined;
+    };
+  }, [store]);
+}
+
 export function Shell({ onLogout }: { onLogout(): void }) {
   const route = useRoute();
+  useAttention();
   // On a phone the list is its own screen; everything else replaces it.
   const pane = route.name === "chats" ? "list" : "main";
   return (

@@ -1,0 +1,75 @@
+/** @module One Web Push request: web-push encrypts (RFC 8291 aes128gcm) and signs (VAPID), this module posts it under the address policy. */
+import { request as httpRequest, type RequestOptions } from "node:http";
+import { request as httpsRequest } from "node:https";
+import webpush from "web-push";
+import { hostRefusal, publicAddressRefusal, publicOnlyLookup } from "../guard/url-policy.js";
+import type { PushPayload } from "../protocol/index.js";
+import type { PushSubscriptionRecord } from "../store/store.js";
+import type { VapidKeys } from "./vapid-keys.js";
+
+/** How a push ended: `gone` means the push service no longer knows the subscription (404/410). */
+export type PushOutcome =
+  | { outcome: "sent"; status: number }
+  | { outcome: "gone"; status: number }
+  | { outcome: "failed"; error: string };
+
+export interface PushSenderOptions {
+  vapid: VapidKeys;
+  timeoutMs: number;
+  /** Tests and closed networks: any address and plain http (`pushPrivateEndpoints`). */
+  allowPrivate: boolean;
+}
+
+/** Seconds a push service keeps an undelivered push: a chat notification older than a day is noise. */
+const PUSH_TTL_SECONDS = 24 * 3600;
+
+/**
+ * Send one push. The body is encrypted for the subscription's keys and the request signed with
+ * the VAPID key by web-push (`generateRequestDetails`); the request itself goes out here, so
+ * that its address is checked as it connects (a name re-pointed at a private address after the
+ * subscription was made is refused) and redirects are never followed. Never throws.
+ */
+export function sendPush(
+  subscription: PushSubscriptionRecord,
+  payload: PushPayload,
+  options: PushSenderOptions,
+): Promise<PushOutcome> {
+  let details: ReturnType<typeof webpush.generateRequestDetails>;
+  let url: URL;
+  try {
+    details = webpush.generateRequestDetails(
+      { endpoint: subscription.endpoint, keys: { p256dh: subscription.p256dh, auth: subscription.auth } },
+      JSON.stringify(payload),
+      {
+        vapidDetails: options.vapid,
+        TTL: PUSH_TTL_SECONDS,
+        contentEncoding: "aes128gcm",
+        urgency: "high",
+      },
+    );
+    url = new URL(details.endpoint);
+    const refusal = options.allowPrivate ? undefined : hostRefusal(url, publicAddressRefusal);
+    if (refusal) return Promise.resolve({ outcome: "failed", error: `refused address: ${refusal}` });
+  } catch (error) {
+    return Promise.resolve({ outcome: "failed", error: (error as Error).message });
+  }
+  const body = details.body as Buffer | null;
+  return new Promise((resolve) => {
+    const request = (url.protocol === "https:" ? httpsRequest : httpRequest)(url, {
+      method: "POST",
+      headers: { ...(details.headers as Record<string, string>), "Content-Length": String(body?.length ?? 0) },
+      timeout: options.timeoutMs,
+      ...(options.allowPrivate ? {} : { lookup: publicOnlyLookup as RequestOptions["lookup"] }),
+    });
+    request.on("response", (response) => {
+      response.resume();
+      const status = response.statusCode ?? 0;
+      if (status === 404 || status === 410) resolve({ outcome: "gone", status });
+      else if (status >= 200 && status < 300) resolve({ outcome: "sent", status });
+      else resolve({ outcome: "failed", error: `HTTP ${status}` });
+    });
+    request.on("timeout", () => request.destroy(new Error(`no answer within ${options.timeoutMs} ms`)));
+    request.on("error", (error) => resolve({ outcome: "failed", error: error.message }));
+    request.end(body ?? undefined);
+  });
+}

@@ -1,0 +1,134 @@
+/** @module Getting the user's attention: a notification and a short sound for a message while the tab is hidden, the unread total in the title and the app badge, and this device's Web Push subscription. */
+import type { Call } from "./directory.js";
+
+/** What a push subscription of this browser can be. */
+export type PushState = "unsupported" | "denied" | "off" | "on" | "failed";
+
+/** The page title without unread messages. */
+const BASE_TITLE = "Haetae";
+
+/** `applicationServerKey` wants the key's bytes; the server gives base64url. */
+function keyBytes(base64url: string): Uint8Array<ArrayBuffer> {
+  const text = atob(base64url.replace(/-/g, "+").replace(/_/g, "/"));
+  const bytes = new Uint8Array(new ArrayBuffer(text.length));
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+export class Attention {
+  push: PushState = "off";
+  private audio: AudioContext | undefined;
+  private shownTotal = -1;
+
+  constructor(
+    private readonly call: Call,
+    private readonly changed: () => void,
+  ) {}
+
+  /** Show `(N) Haetae` and the app badge for the unread total (only when it changed). */
+  showUnread(total: number): void {
+    if (total === this.shownTotal) return;
+    this.shownTotal = total;
+    document.title = total > 0 ? `(${total}) ${BASE_TITLE}` : BASE_TITLE;
+    // The Badging API: the installed app's icon; absent in most browser tabs, which is fine.
+    const nav = navigator as Navigator & { setAppBadge?(n: number): Promise<void>; clearAppBadge?(): Promise<void> };
+    if (total > 0) nav.setAppBadge?.(total).catch(() => undefined);
+    else nav.clearAppBadge?.().catch(() => undefined);
+  }
+
+  /**
+   * A message worth telling about arrived while the tab is hidden: a notification (if the user
+   * allowed them) that opens the chat when clicked, and a short tone. Visible tabs stay quiet:
+   * the message is on screen or in the list.
+   */
+  alert(message: { conversationId: string; seq: number }, title: string, body: string, open: () => void): void {
+    if (!document.hidden) return;
+    if ("Notification" in window && Notification.permission === "granted") {
+      const notification = new Notification(title, { body, tag: `${message.conversationId}:${message.seq}` });
+      notification.onclick = () => {
+        window.focus();
+        open();
+        notification.close();
+      };
+    }
+    this.beep();
+  }
+
+  /** The state of this browser's push subscription, as far as the browser tells. */
+  async refreshPush(): Promise<void> {
+    if (!("serviceWorker" in navigator) || !("PushManager" in window) || !("Notification" in window)) {
+      this.push = "unsupported";
+    } else if (Notification.permission === "denied") {
+      this.push = "denied";
+    } else {
+      const registration = await navigator.serviceWorker.getRegistration();
+      const subscription = await registration?.pushManager.getSubscription();
+      this.push = subscription ? "on" : "off";
+    }
+    this.changed();
+  }
+
+  /** Ask for permission, subscribe this browser with the server's key, and tell the server. */
+  async enablePush(): Promise<void> {
+    if (!("Notification" in window)) return;
+    const permission = await Notification.requestPermission();
+    if (permission !== "granted") {
+      this.push = permission === "denied" ? "denied" : "off";
+      this.changed();
+      return;
+    }
+    try {
+      const key = await this.call("push.vapidKey", {}, true);
+      const registration = await navigator.serviceWorker.ready;
+      if (!key) throw new Error("no key");
+      const subscription = await registration.pushManager.subscribe({
+        userVisibleOnly: true,
+        applicationServerKey: keyBytes(key.publicKey),
+      });
+      const json = subscription.toJSON();
+      const kept = await this.call("push.subscribe", {
+        endpoint: subscription.endpoint,
+        keys: { p256dh: json.keys?.p256dh ?? "", auth: json.keys?.auth ?? "" },
+      });
+      this.push = kept ? "on" : "failed";
+    } catch {
+      // No push service (some browsers, private windows): notifications still come while the app is open.
+      this.push = "failed";
+    }
+    this.changed();
+  }
+
+  async disablePush(): Promise<void> {
+    const registration = await navigator.serviceWorker?.getRegistration();
+    const subscription = await registration?.pushManager.getSubscription();
+    if (subscription) {
+      await this.call("push.unsubscribe", { endpoint: subscription.endpoint }, true);
+      await subscription.unsubscribe().catch(() => false);
+    }
+    this.push = "off";
+    this.changed();
+  }
+
+  /** Two short soft tones; a browser that has not been clicked yet may refuse to play, which is fine. */
+  private beep(): void {
+    try {
+      this.audio ??= new AudioContext();
+      const at = this.audio.currentTime;
+      for (const [offset, frequency] of [
+        [0, 880],
+        [0.12, 1320],
+      ] as const) {
+        const tone = this.audio.createOscillator();
+        const gain = this.audio.createGain();
+        tone.frequency.value = frequency;
+        gain.gain.setValueAtTime(0.08, at + offset);
+        gain.gain.exponentialRampToValueAtTime(0.0001, at + offset + 0.1);
+        tone.connect(gain).connect(this.audio.destination);
+        tone.start(at + offset);
+        tone.stop(at + offset + 0.1);
+      }
+    } catch {
+      // No audio device or not allowed yet.
+    }
+  }
+}
