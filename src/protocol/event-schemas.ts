@@ -12,15 +12,9 @@ export const userSchema = z.strictObject({
   displayName: z.string(),
   createdAt: iso,
   nameCollides: z.literal(true).optional(),
-});
-
-export const conversationSchema = z.strictObject({
-  id,
-  kind: z.enum(["direct", "group"]),
-  memberIds: z.array(id),
-  title: z.string().optional(),
-  createdAt: iso,
-  createdBy: id,
+  statusText: z.string().optional(),
+  avatarUrl: z.string().startsWith("/api/v1/files/").optional(),
+  deleted: z.literal(true).optional(),
 });
 
 /** A file a message carries (entities.ts `FileInfo`). */
@@ -34,6 +28,18 @@ export const fileSchema = z.strictObject({
   height: z.int().min(1).optional(),
   url: z.string().startsWith("/api/v1/files/"),
   thumbnailUrl: z.string().startsWith("/api/v1/files/").optional(),
+});
+
+export const conversationSchema = z.strictObject({
+  id,
+  kind: z.enum(["direct", "group"]),
+  memberIds: z.array(id),
+  title: z.string().optional(),
+  createdAt: iso,
+  createdBy: id,
+  ownerId: id.optional(),
+  adminIds: z.array(id).optional(),
+  photo: fileSchema.optional(),
 });
 
 export const messageSchema = z.strictObject({
@@ -52,6 +58,14 @@ export const messageSchema = z.strictObject({
   deletedAt: iso.optional(),
   reactions: z.record(z.string(), z.int().min(1)),
   files: z.array(fileSchema).min(1).optional(),
+  system: z
+    .strictObject({
+      action: z.enum(["added", "joined", "removed", "left", "renamed", "photo", "role", "owner"]),
+      userIds: z.array(id),
+      title: z.string().optional(),
+      role: z.enum(["admin", "member"]).optional(),
+    })
+    .optional(),
 });
 
 export const invitationSchema = z.strictObject({
@@ -95,6 +109,11 @@ export const feedEventSchema = z.discriminatedUnion("type", [
   }),
   z.strictObject({ ...feedBase, type: z.literal("invitation.new"), invitation: invitationSchema }),
   z.strictObject({ ...feedBase, type: z.literal("invitation.updated"), invitation: invitationSchema }),
+  z.strictObject({
+    ...feedBase,
+    type: z.literal("account.updated"),
+    user: userSchema.extend({ role: z.enum(["user", "staff", "admin"]) }),
+  }),
 ]);
 
 /** Every event the server pushes: feed events and the ephemeral ones. */

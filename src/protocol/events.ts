@@ -1,5 +1,5 @@
 /** @module Events the server pushes; feed events also come back, in the same shape, from `sync`. */
-import type { Conversation, Invitation, Message, Presence } from "./entities.js";
+import type { Conversation, Invitation, Message, Presence, User } from "./entities.js";
 
 /**
  * Fields every feed event has. `eventId` is the event's place in the feed: it grows, so a
@@ -65,6 +65,15 @@ export interface InvitationUpdatedEvent extends FeedEventBase {
   invitation: Invitation;
 }
 
+/**
+ * My profile changed (`account.update`, on any of my devices). Only my own devices hear it, live
+ * and in `sync`; `conversationId` is my user id (the event belongs to no conversation).
+ */
+export interface AccountUpdatedEvent extends FeedEventBase {
+  type: "account.updated";
+  user: User;
+}
+
 /** An event that is stored and returned by `sync`. */
 export type FeedEvent =
   | MessageNewEvent
@@ -75,7 +84,8 @@ export type FeedEvent =
   | ConversationCreatedEvent
   | ConversationUpdatedEvent
   | InvitationNewEvent
-  | InvitationUpdatedEvent;
+  | InvitationUpdatedEvent
+  | AccountUpdatedEvent;
 
 /** Someone is typing; ephemeral, never stored; show for a few seconds. */
 export interface TypingEvent {
@@ -142,4 +152,5 @@ export const FEED_EVENT_TYPES = [
   "conversation.updated",
   "invitation.new",
   "invitation.updated",
+  "account.updated",
 ] as const satisfies readonly FeedEvent["type"][];

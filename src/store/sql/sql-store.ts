@@ -4,6 +4,7 @@ import type {
   ConversationFile,
   ConversationReport,
   ConversationSummary,
+  FileInfo,
   Invitation,
   MemberState,
   Message,
@@ -22,6 +23,7 @@ import {
   type FileSweep,
   type InviteInput,
   type NewDeviceKey,
+  type ProfileChange,
   type Store,
   StoreConflictError,
   type SystemKind,
@@ -34,8 +36,10 @@ import { APPEND_MESSAGE } from "./append-messages.js";
 import * as conversations from "./conversation-queries.js";
 import * as feed from "./feed-queries.js";
 import * as files from "./file-queries.js";
+import * as groups from "./group-queries.js";
 import * as invitations from "./invitation-queries.js";
 import * as messages from "./message-queries.js";
+import * as profiles from "./profile-queries.js";
 import type { SqlDriver } from "./sql-driver.js";
 import * as tickets from "./ticket-queries.js";
 
@@ -318,6 +322,48 @@ export class SqlStore implements Store {
   updateTitle(conversationId: string, title: string, byUserId: string, at: string): Promise<Written<Conversation>> {
     return this.driver.write(
       (tx) => conversations.updateTitle(tx, conversationId, title, byUserId, at),
+      [conversationId],
+    );
+  }
+
+  updateProfile(userId: string, change: ProfileChange, at: string): Promise<Written<User>> {
+    return this.driver.write((tx) => profiles.updateProfile(tx, userId, change, at));
+  }
+
+  deleteAccount(userId: string, at: string): Promise<string[]> {
+    return this.driver.write((tx) => profiles.tombstoneUser(tx, userId, at));
+  }
+
+  updatePhoto(
+    conversationId: string,
+    photo: FileInfo | null,
+    byUserId: string,
+    at: string,
+  ): Promise<Written<Conversation>> {
+    return this.driver.write((tx) => groups.updatePhoto(tx, conversationId, photo, byUserId, at), [conversationId]);
+  }
+
+  setMemberRole(
+    conversationId: string,
+    userId: string,
+    role: "admin" | "member",
+    byUserId: string,
+    at: string,
+  ): Promise<Written<Conversation>> {
+    return this.driver.write(
+      (tx) => groups.setMemberRole(tx, conversationId, userId, role, byUserId, at),
+      [conversationId],
+    );
+  }
+
+  transferOwnership(
+    conversationId: string,
+    userId: string,
+    byUserId: string,
+    at: string,
+  ): Promise<Written<Conversation>> {
+    return this.driver.write(
+      (tx) => groups.transferOwnership(tx, conversationId, userId, byUserId, at),
       [conversationId],
     );
   }

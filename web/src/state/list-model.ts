@@ -50,6 +50,9 @@ export function applyToList(
     case "invitation.updated":
       // About a group I am not in (yet): the invitations panel shows it (state/invitations.ts).
       return false;
+    case "account.updated":
+      // About me, not a conversation (state/app-store.ts).
+      return false;
     default:
       break;
   }
