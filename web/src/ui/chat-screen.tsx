@@ -8,7 +8,7 @@ import { whenFull } from "./format.js";
 import { Icon } from "./icons.js";
 import { MessageList } from "./message-list.js";
 import { conversationTitle, otherMember, userName } from "./names.js";
-import { navigate, onLinkClick } from "./router.js";
+import { onLinkClick } from "./router.js";
 import { useStore } from "./store-context.js";
 
 /** What the composer is doing besides writing a new message. */
@@ -64,8 +64,12 @@ export function ChatScreen({ conversationId }: { conversationId: string }) {
   const title = conversationTitle(store, conversation);
   const other = conversation.kind === "direct" ? otherMember(store, conversation) : undefined;
   const online = other ? (store.directory.presence.get(other)?.online ?? false) : undefined;
-  const leave = async () => {
-    if (confirm(t("chat.leaveConfirm")) && (await store.leave(conversationId))) navigate("/");
+  const block = async () => {
+    if (other && confirm(t("chat.blockConfirm", { name: title }))) await store.directory.block(other);
+  };
+  const report = async () => {
+    if (!confirm(t("info.reportConfirm"))) return;
+    if (await store.call("conversation.report", { conversationId })) store.say("info", "info.reported");
   };
 
   return (
@@ -84,10 +88,26 @@ export function ChatScreen({ conversationId }: { conversationId: string }) {
           <h2 id="chat-title">{title}</h2>
           <Subtitle conversationId={conversationId} />
         </div>
-        {conversation.kind === "group" && (
-          <button type="button" class="quiet" onClick={leave}>
-            {t("chat.leave")}
-          </button>
+        {conversation.kind === "group" ? (
+          <a
+            href={`/c/${encodeURIComponent(conversationId)}/info`}
+            class="button quiet"
+            onClick={onLinkClick}
+            aria-label={t("info.open")}
+          >
+            {t("info.short")}
+          </a>
+        ) : (
+          other && (
+            <>
+              <button type="button" class="quiet" onClick={block}>
+                {t("chat.block")}
+              </button>
+              <button type="button" class="quiet" onClick={report}>
+                {t("info.report")}
+              </button>
+            </>
+          )
         )}
       </header>
       {view && (

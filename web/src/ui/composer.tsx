@@ -8,6 +8,7 @@ import { Icon } from "./icons.js";
 import { insertMention, mentionAt, mentionOptions } from "./mentions.js";
 import { userName } from "./names.js";
 import { useStore } from "./store-context.js";
+import { TextCounter, textLength, textLimit } from "./text-counter.js";
 
 /** Unsent text per conversation, kept while the user looks elsewhere. */
 const drafts = new Map<string, string>();
@@ -93,7 +94,8 @@ export function Composer({
   };
   const submit = () => {
     const value = text.trim();
-    if (!store.ready || uploading) return;
+    // Past the limit the counter says why; Enter must not send what the server would refuse.
+    if (!store.ready || uploading || textLength(value) > textLimit()) return;
     if (mode.kind !== "edit" && attached.length > 0) {
       store.send(id, value, mode.kind === "reply" ? mode.message.seq : undefined, attached);
       setUploads([]);
@@ -192,6 +194,7 @@ export function Composer({
           ))}
         </ul>
       )}
+      <TextCounter text={text} />
       {mode.kind !== "new" && (
         <div class="composer-mode">
           <span>
@@ -288,7 +291,12 @@ export function Composer({
         <button
           type="submit"
           class="primary send"
-          disabled={(text.trim() === "" && attached.length === 0) || uploading || !store.ready}
+          disabled={
+            (text.trim() === "" && attached.length === 0) ||
+            uploading ||
+            !store.ready ||
+            textLength(text.trim()) > textLimit()
+          }
         >
           {mode.kind === "edit" ? t("composer.save") : t("composer.send")}
         </button>

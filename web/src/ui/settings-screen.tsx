@@ -2,6 +2,7 @@
 import { t } from "../i18n/i18n.js";
 import { LanguageSelect } from "./language-select.js";
 import { PasswordForm } from "./password-form.js";
+import { DeleteAccountForm, ProfileForm } from "./profile-form.js";
 import { ScreenHeader } from "./screen-header.js";
 import { useStore } from "./store-context.js";
 
@@ -19,10 +20,12 @@ export function SettingsScreen({ onLogout }: { onLogout(): void }) {
       <div class="page-body">
         <p>{t("settings.account", { name: user.displayName, username: user.username })}</p>
         <LanguageSelect />
+        <ProfileForm />
         <PasswordForm token={store.session.token} />
         <button type="button" class="danger" onClick={logout}>
           {t("settings.logout")}
         </button>
+        <DeleteAccountForm />
         <p class="muted">{t("settings.about")}</p>
       </div>
     </section>
