@@ -50,9 +50,9 @@ export async function updateAccount(
 }
 
 /**
- * Delete my account, confirmed by my password: I leave every group (a line says so), then the
- * account becomes a tombstone (store `deleteAccount`): my messages stay for the others under
- * "deleted account", everything personal goes, and every session of mine closes.
+ * Delete my account, confirmed by my password: the account becomes a tombstone (store `deleteAccount`): my messages stay for the others under
+ * "deleted account", everything personal goes; then it leaves every group (a line says so) and
+ * every session of mine closes.
  */
 export async function deleteAccount(ctx: ChatContext, user: User, password: string): Promise<void> {
   const record = await ctx.store.getUserByUsername(user.username);
@@ -61,6 +61,8 @@ export async function deleteAccount(ctx: ChatContext, user: User, password: stri
   if (!record || !right || hash !== record.passwordHash) {
     throw new HaetaeError("invalid_credentials", "The password is wrong.");
   }
+  // The tombstone first: whoever hears of the leaving reads the profile as it now is.
+  const devices = await ctx.store.deleteAccount(user.id, ctx.now().toISOString());
   for (const summary of await ctx.store.listConversations(user.id)) {
     if (summary.conversation.kind !== "group") continue;
     // The staff conversation follows the role, not its members: the server removes them there.
@@ -68,6 +70,5 @@ export async function deleteAccount(ctx: ChatContext, user: User, password: stri
       if (!(error instanceof HaetaeError && error.code === "forbidden")) throw error;
     });
   }
-  const devices = await ctx.store.deleteAccount(user.id, ctx.now().toISOString());
   await announceRevoked(ctx, devices);
 }

@@ -421,7 +421,11 @@ export class AppStore extends Observable {
     } else if (event.type === "conversation.updated" && event.removed.includes(this.me)) {
       this.views.delete(event.conversationId);
     }
-    if (event.type === "conversation.updated") this.directory.forgetMembers(event.conversationId);
+    if (event.type === "conversation.updated") {
+      this.directory.forgetMembers(event.conversationId);
+      // Whoever left may have deleted their account: their name is now "deleted account".
+      if (event.removed.length > 0) this.directory.refresh(event.removed);
+    }
     if (event.type === "conversation.created" || event.type === "conversation.updated") this.followPresence(false);
     this.afterChange();
   }

@@ -141,7 +141,7 @@ export function GroupInfoScreen({ conversationId }: { conversationId: string }) 
   return (
     <section class="page group-info" aria-labelledby="page-title">
       <header class="bar">
-        <a href={chatPath} class="icon-button back" onClick={onLinkClick} aria-label={t("info.backToChat")}>
+        <a href={chatPath} class="icon-button" onClick={onLinkClick} aria-label={t("info.backToChat")}>
           <Icon name="back" />
         </a>
         <h2 id="page-title">{t("info.title", { name: conversationTitle(store, conversation) })}</h2>
