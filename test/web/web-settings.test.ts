@@ -140,6 +140,8 @@ describe("a node's chat page", () => {
       statusPort: 0,
       statusAfterMs: 1500,
       statusEveryMs: 2500,
+      // The server's own text limit, for the composer's counter.
+      maxTextLength: 4000,
     });
   });
 });
