@@ -311,6 +311,8 @@ export interface Store {
    * caller's part, one group per write.
    */
   deleteAccount(userId: string, at: string): Promise<string[]>;
+  /** One's own data for an export: the messages one wrote (no system lines) and the files one uploaded. */
+  ownData(userId: string): Promise<{ messages: Message[]; files: FileRecord[] }>;
   /** Rename a group; the write appends its system line (`line`), as every group change below does. */
   updateTitle(conversationId: string, title: string, byUserId: string, at: string): Promise<Written<Conversation>>;
   /** Set (`null`: remove) a group's photo; the line carries the photo, which members may then read. */

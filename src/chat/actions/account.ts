@@ -1,6 +1,7 @@
 /** @module One's own account: the profile (`account.update`) and deleting the account (`account.delete`). */
-import type { User } from "../../protocol/index.js";
+import type { FileInfo, Message, User } from "../../protocol/index.js";
 import { HaetaeError, hiddenCharacterProblem } from "../../protocol/index.js";
+import { fileInfo } from "../../store/store.js";
 import { announceRevoked, hashToCheck, verifyPassword } from "../accounts.js";
 import { type ChatContext, publishWritten } from "../context.js";
 import { checkDisplayName } from "../display-names.js";
@@ -71,4 +72,24 @@ export async function deleteAccount(ctx: ChatContext, user: User, password: stri
     });
   }
   await announceRevoked(ctx, devices);
+}
+
+/** The JSON of `GET /api/v1/account/export`. */
+export interface AccountExport {
+  exportedAt: string;
+  user: User;
+  messages: Message[];
+  /** Every file I uploaded, with its `url` (read with my token). */
+  files: (FileInfo & { createdAt: string })[];
+}
+
+/** My own data: my profile, every message I wrote, every file I uploaded (their metadata and URLs). */
+export async function exportAccount(ctx: ChatContext, user: User): Promise<AccountExport> {
+  const { messages, files } = await ctx.store.ownData(user.id);
+  return {
+    exportedAt: ctx.now().toISOString(),
+    user,
+    messages,
+    files: files.map((file) => ({ ...fileInfo(file), createdAt: file.createdAt })),
+  };
 }

@@ -69,6 +69,12 @@ export async function filesById(db: SqlExecutor, ids: readonly string[]): Promis
   return rows.map(toFileRecord);
 }
 
+/** Every file `ownerId` uploaded, oldest first. */
+export async function fileRecordsOf(db: SqlExecutor, ownerId: string): Promise<FileRecord[]> {
+  const rows = await db.all<FileRow>("SELECT * FROM files WHERE owner_id = ? ORDER BY created_at, id", [ownerId]);
+  return rows.map(toFileRecord);
+}
+
 export async function readableFileIds(db: SqlExecutor, userId: string, ids: readonly string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
   const unique = [...new Set(ids)];

@@ -1,8 +1,9 @@
 /** @module SQL of one's own profile: display name, status line and photo, and the deletion of an account (a tombstone). */
-import type { User } from "../../protocol/index.js";
-import type { ProfileChange, Written } from "../store.js";
+import type { Message, User } from "../../protocol/index.js";
+import type { FileRecord, ProfileChange, Written } from "../store.js";
 import { appendEvent, userChannel } from "./feed-queries.js";
-import { toOwnUser, type UserRow } from "./rows.js";
+import { fileRecordsOf } from "./file-queries.js";
+import { type MessageRow, toMessage, toOwnUser, type UserRow } from "./rows.js";
 import type { SqlExecutor } from "./sql-driver.js";
 
 async function ownUser(db: SqlExecutor, userId: string): Promise<User> {
@@ -76,4 +77,16 @@ export async function tombstoneUser(db: SqlExecutor, userId: string, at: string)
     [at, at, userId, userId],
   );
   return devices.map((d) => d.id);
+}
+
+/**
+ * What an export of one's own data holds: every message one wrote (system lines left out;
+ * deleted ones as their tombstones), oldest first per conversation, and every file one uploaded.
+ */
+export async function ownData(db: SqlExecutor, userId: string): Promise<{ messages: Message[]; files: FileRecord[] }> {
+  const rows = await db.all<MessageRow>(
+    "SELECT * FROM messages WHERE sender_id = ? AND system IS NULL ORDER BY conversation_id, seq",
+    [userId],
+  );
+  return { messages: rows.map((row) => toMessage(row, {})), files: await fileRecordsOf(db, userId) };
 }

@@ -334,6 +334,10 @@ export class SqlStore implements Store {
     return this.driver.write((tx) => profiles.tombstoneUser(tx, userId, at));
   }
 
+  ownData(userId: string): Promise<{ messages: Message[]; files: FileRecord[] }> {
+    return profiles.ownData(this.db, userId);
+  }
+
   updatePhoto(
     conversationId: string,
     photo: FileInfo | null,
