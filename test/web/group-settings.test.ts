@@ -4,6 +4,7 @@
  * change a system line on both; profile change and account deletion; the character counter and
  * keep-all. Driven by the keyboard, and every screen checked with axe-core.
  */
+import { readFileSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AuthReply, Conversation } from "../../src/protocol/index.js";
@@ -167,6 +168,17 @@ describe("account", () => {
         return contacts.map((c) => [c.displayName, c.statusText ?? ""]);
       })
       .toContainEqual(["지수 킴", "산에 있어요"]);
+  });
+
+  it("downloads my data as JSON from Settings", async () => {
+    const downloading = phone.waitForEvent("download");
+    await press(phone, phone.getByRole("button", { name: "내 데이터 내려받기" }));
+    const download = await downloading;
+    expect(download.suggestedFilename()).toBe("haetae-export.json");
+    const path = await download.path();
+    const data = JSON.parse(readFileSync(path, "utf8")) as { user: { displayName: string }; messages: unknown[] };
+    expect(data.user.displayName).toBe("지수 킴");
+    expect(Array.isArray(data.messages)).toBe(true);
   });
 
   it("deletes the account with its password: the phone is logged out, the group keeps its lines", async () => {

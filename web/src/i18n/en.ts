@@ -231,6 +231,10 @@ export const en = {
     "Your name, photo, contacts and devices are removed. Your messages stay for the others under “Deleted account”.",
   "delete.confirm": "Delete your account for good? This cannot be undone.",
   "delete.submit": "Delete my account",
+  "export.title": "Your data",
+  "export.explain": "A JSON file of every message you wrote and every file you uploaded.",
+  "export.submit": "Download my data",
+  "export.failed": "The download failed. Try again.",
 } as const;
 
 /** Every text key. */

@@ -233,4 +233,8 @@ export const ko: Record<TextKey, string> = {
     "이름, 사진, 연락처와 기기가 지워집니다. 내가 보낸 메시지는 “탈퇴한 사용자”로 다른 사람에게 남습니다.",
   "delete.confirm": "계정을 완전히 삭제할까요? 되돌릴 수 없습니다.",
   "delete.submit": "계정 삭제",
+  "export.title": "내 데이터",
+  "export.explain": "내가 보낸 모든 메시지와 올린 모든 파일의 목록을 JSON 파일로 받습니다.",
+  "export.submit": "내 데이터 내려받기",
+  "export.failed": "내려받지 못했습니다. 다시 시도하세요.",
 };

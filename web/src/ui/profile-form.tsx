@@ -91,3 +91,40 @@ export function DeleteAccountForm() {
     </form>
   );
 }
+
+/** Download my data (`GET /api/v1/account/export`) as a JSON file; the token travels in the header, never the URL. */
+export function ExportButton() {
+  const store = useStore();
+  const [error, setError] = useState("");
+  const download = async () => {
+    setError("");
+    try {
+      const res = await fetch("/api/v1/account/export", {
+        headers: { authorization: `Bearer ${store.session.token}` },
+      });
+      if (!res.ok) throw new Error(String(res.status));
+      const url = URL.createObjectURL(await res.blob());
+      const link = document.createElement("a");
+      link.href = url;
+      link.download = "haetae-export.json";
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch {
+      setError(t("export.failed"));
+    }
+  };
+  return (
+    <div class="password-form">
+      <h2>{t("export.title")}</h2>
+      <p class="muted">{t("export.explain")}</p>
+      {error && (
+        <p class="form-error" role="alert">
+          {error}
+        </p>
+      )}
+      <button type="button" onClick={download}>
+        {t("export.submit")}
+      </button>
+    </div>
+  );
+}

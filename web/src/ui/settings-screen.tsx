@@ -2,7 +2,7 @@
 import { t } from "../i18n/i18n.js";
 import { LanguageSelect } from "./language-select.js";
 import { PasswordForm } from "./password-form.js";
-import { DeleteAccountForm, ProfileForm } from "./profile-form.js";
+import { DeleteAccountForm, ExportButton, ProfileForm } from "./profile-form.js";
 import { ScreenHeader } from "./screen-header.js";
 import { useStore } from "./store-context.js";
 
@@ -25,6 +25,7 @@ export function SettingsScreen({ onLogout }: { onLogout(): void }) {
         <button type="button" class="danger" onClick={logout}>
           {t("settings.logout")}
         </button>
+        <ExportButton />
         <DeleteAccountForm />
         <p class="muted">{t("settings.about")}</p>
       </div>
