@@ -456,7 +456,8 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     ]);
     expect(inGroup[0]).toMatchObject({ status: "rejected", reason: { code: "forbidden" } });
     expect(inGroup[1].status).toBe("fulfilled");
-    expect(await store.lastSeq(g.id)).toBe(3);
+    // Two messages, the removal's system line, "after".
+    expect(await store.lastSeq(g.id)).toBe(4);
   });
 
   it("keeps what it acknowledged across a close and reopen", async () => {
@@ -501,8 +502,14 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     await store.removeMember(g.id, b.id, a.id, now());
     await store.appendMessage(msg(g.id, a.id, "after b"));
     const { events } = await store.feed(b.id, undefined, 100);
-    expect(events.map((e) => e.type)).toEqual(["conversation.updated", "message.new", "conversation.updated"]);
-    const texts = events.flatMap((e) => (e.type === "message.new" ? [e.message.text] : []));
+    // Joined, the addition's system line, the message, the removal (whose line is for those who stay).
+    expect(events.map((e) => e.type)).toEqual([
+      "conversation.updated",
+      "message.new",
+      "message.new",
+      "conversation.updated",
+    ]);
+    const texts = events.flatMap((e) => (e.type === "message.new" && !e.message.system ? [e.message.text] : []));
     expect(texts).toEqual(["while b"]);
     const ids = events.map((e) => e.eventId);
     expect([...ids].sort((x, y) => x - y)).toEqual(ids);
@@ -519,9 +526,10 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     await store.addMembers(g.id, [b.id], a.id, now(), 1000);
     await store.appendMessage(msg(g.id, a.id, "second span"));
     const { events } = await store.feed(b.id, undefined, 100);
-    const texts = events.flatMap((e) => (e.type === "message.new" ? [e.message.text] : []));
+    const texts = events.flatMap((e) => (e.type === "message.new" && !e.message.system ? [e.message.text] : []));
     expect(texts).toEqual(["first span", "second span"]);
-    expect((await store.getMember(g.id, b.id))?.readSeq).toBe(2); // back caught up, not 0
+    // Back caught up (not 0): first span, the removal's line, while away; the addition's line is 4.
+    expect((await store.getMember(g.id, b.id))?.readSeq).toBe(3);
   });
 
   it("lets one failing write fail alone when writes are committed together", async () => {
