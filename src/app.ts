@@ -369,6 +369,7 @@ async function startNode(config: Config, options: StartOptions): Promise<App> {
       statusPort: config.statusPort,
       statusAfterMs: config.offlineStatusAfterMs,
       statusEveryMs: config.offlineStatusEveryMs,
+      maxTextLength: config.maxTextLength,
     },
     ready: async () => {
       if (stopping) throw new Error("draining: shutting down");

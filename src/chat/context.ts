@@ -5,7 +5,7 @@ import type { Config } from "../config/config.js";
 import type { ReceiptCoalescer } from "../guard/receipt-coalescer.js";
 import type { Message, ServerEvent } from "../protocol/index.js";
 import type { BlobStore } from "../store/blob-store.js";
-import type { Store } from "../store/store.js";
+import type { Store, Written } from "../store/store.js";
 import type { DeviceSeen } from "./device-seen.js";
 
 /** The limits the chat domain enforces. */
@@ -105,4 +105,10 @@ export async function publishEvent(
   } catch (error) {
     console.error("publish failed (clients will catch up by sync):", (error as Error).message);
   }
+}
+
+/** Publish what a write committed: its event, then the system line it appended (a group change), in that order. */
+export async function publishWritten(ctx: ChatContext, written: Written<unknown>): Promise<void> {
+  if (written.event) await publishEvent(ctx, written.audience, written.event);
+  if (written.line?.event) await publishEvent(ctx, written.line.audience, written.line.event);
 }

@@ -14,6 +14,9 @@ export function profileOf(user: User): User {
     createdAt: user.createdAt,
   };
   if (user.nameCollides) profile.nameCollides = true;
+  if (user.statusText) profile.statusText = user.statusText;
+  if (user.avatarUrl) profile.avatarUrl = user.avatarUrl;
+  if (user.deleted) profile.deleted = true;
   return profile;
 }
 

@@ -1,9 +1,11 @@
 /** @module The request table: each WebSocket request type, the chat action that answers it, and what sets it apart in dispatch. */
 import type { z } from "zod";
 import * as accounts from "../chat/accounts.js";
+import * as account from "../chat/actions/account.js";
 import * as contacts from "../chat/actions/contacts.js";
 import * as conversations from "../chat/actions/conversations.js";
 import * as files from "../chat/actions/files.js";
+import * as groupSettings from "../chat/actions/group-settings.js";
 import * as invitations from "../chat/actions/invitations.js";
 import * as memberProfiles from "../chat/actions/member-profiles.js";
 import * as messages from "../chat/actions/messages.js";
@@ -71,8 +73,10 @@ export const HANDLERS: { [T in RequestType]: Handler<T> } = {
   "conversation.members": async ({ ctx }, s, p) => ({
     members: await memberProfiles.listMemberProfiles(ctx, s.userId, p.conversationId),
   }),
-  "conversation.update": async ({ ctx }, s, p) => ({
-    conversation: await conversations.renameGroup(ctx, s.userId, p.conversationId, p.title),
+  "conversation.update": async ({ ctx }, s, p) => ({ conversation: await groupSettings.updateGroup(ctx, s.userId, p) }),
+  "conversation.setRole": async ({ ctx }, s, p) => ({ conversation: await groupSettings.setRole(ctx, s.userId, p) }),
+  "conversation.transferOwnership": async ({ ctx }, s, p) => ({
+    conversation: await groupSettings.transferOwnership(ctx, s.userId, p),
   }),
   "conversation.addMembers": async ({ ctx }, s, p) =>
     conversations.addMembers(ctx, s.userId, p.conversationId, p.userIds),
@@ -113,6 +117,11 @@ export const HANDLERS: { [T in RequestType]: Handler<T> } = {
   },
   "push.unsubscribe": async ({ ctx }, s, p) => {
     await notifications.unsubscribePush(ctx, s.userId, p.endpoint);
+    return empty;
+  },
+  "account.update": async ({ ctx }, s, p) => ({ user: await account.updateAccount(ctx, s.userId, p) }),
+  "account.delete": async ({ ctx }, s, p) => {
+    await account.deleteAccount(ctx, s.user, p.password);
     return empty;
   },
   "presence.subscribe": async (env, s, p) => {

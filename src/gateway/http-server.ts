@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { z } from "zod";
 import { authenticate, type LoginThrottle, login, register, revokeDevice } from "../chat/accounts.js";
+import { exportAccount } from "../chat/actions/account.js";
 import type { ChatContext } from "../chat/context.js";
 import { changePassword, redeemPasswordReset } from "../chat/passwords.js";
 import { issueWsTicket } from "../chat/ws-tickets.js";
@@ -194,6 +195,12 @@ export function createHttpServer(deps: HttpDeps): Server {
     .on("POST", "/api/v1/auth/password/reset", async ({ req, res }) => {
       limitByAddress(req);
       sendJson(res, 200, await redeemPasswordReset(ctx, await parseBody(req, passwordResetBody), throttle));
+    })
+    .on("GET", "/api/v1/account/export", async ({ req, res }) => {
+      const { user } = await authenticate(ctx, bearer(req));
+      limitByAddress(req);
+      res.setHeader("content-disposition", 'attachment; filename="haetae-export.json"');
+      sendJson(res, 200, await exportAccount(ctx, user));
     })
     .on("POST", "/api/v1/auth/logout", async ({ req, res }) => {
       const { user, device } = await authenticate(ctx, bearer(req));

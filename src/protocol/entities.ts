@@ -16,6 +16,12 @@ export interface User {
    * name looks like another one's there (same UTS #39 skeleton): show the username beside it.
    */
   nameCollides?: true;
+  /** The user's status line (`account.update`), absent when they set none. */
+  statusText?: string;
+  /** The path of the user's profile photo (read with the Bearer header), absent when they set none. */
+  avatarUrl?: string;
+  /** Set on an account that was deleted (`account.delete`): its name reads "deleted account" and its messages stay. */
+  deleted?: true;
 }
 
 /** One logged-in device (one login = one device = one session token). */
@@ -39,7 +45,16 @@ export interface Conversation {
   title?: string;
   createdAt: string;
   createdBy: string;
+  /** A group's owner (exactly one while the group has members); absent on a direct conversation. */
+  ownerId?: string;
+  /** A group's admins besides the owner, in join order; absent on a direct conversation. */
+  adminIds?: string[];
+  /** A group's photo (set by `conversation.update {photoFileId}`), absent when it has none. */
+  photo?: FileInfo;
 }
+
+/** A member's role in a group: the owner (one), admins (may remove members), members. */
+export type MemberRole = "owner" | "admin" | "member";
 
 /** A conversation as it appears in my list. */
 export interface ConversationSummary {
@@ -80,6 +95,13 @@ export interface Message {
    * send's reply and `message.new`; it arrives later in `message.preview`; gone once deleted).
    */
   preview?: LinkPreview;
+  /**
+   * Present on a system line: a change of the group that the server wrote into the conversation
+   * in seq order ("민수 님이 지수 님을 초대했습니다"); `senderId` is who made the change, `text` is
+   * empty and clients word the line in their language. A system line cannot be edited, deleted
+   * or reacted to, and never counts as unread.
+   */
+  system?: SystemLine;
 }
 
 /**
@@ -93,6 +115,20 @@ export interface LinkPreview {
   description?: string;
   siteName?: string;
   imageUrl?: string;
+}
+
+/** What a system line says happened. */
+export interface SystemLine {
+  /**
+   * `added`: the actor added `userIds`; `joined`: the actor joined (an invitation or a link);
+   * `removed`: the actor removed `userIds`; `left`: the actor left; `renamed`: the title became
+   * `title`; `photo`: the group photo changed (the line carries it in `files`) or was removed;
+   * `role`: `userIds` became `role`; `owner`: `userIds[0]` became the owner.
+   */
+  action: "added" | "joined" | "removed" | "left" | "renamed" | "photo" | "role" | "owner";
+  userIds: string[];
+  title?: string;
+  role?: "admin" | "member";
 }
 
 /** A file as a conversation's drawer lists it: the file and the message that carries it. */
@@ -150,7 +186,7 @@ export interface ConversationReport {
 /** A member's read cursor: the highest seq that member has read. */
 export interface MemberState {
   userId: string;
-  role: "owner" | "member";
+  role: MemberRole;
   readSeq: number;
   joinedAt: string;
 }

@@ -12,15 +12,9 @@ export const userSchema = z.strictObject({
   displayName: z.string(),
   createdAt: iso,
   nameCollides: z.literal(true).optional(),
-});
-
-export const conversationSchema = z.strictObject({
-  id,
-  kind: z.enum(["direct", "group"]),
-  memberIds: z.array(id),
-  title: z.string().optional(),
-  createdAt: iso,
-  createdBy: id,
+  statusText: z.string().optional(),
+  avatarUrl: z.string().startsWith("/api/v1/files/").optional(),
+  deleted: z.literal(true).optional(),
 });
 
 /** A file a message carries (entities.ts `FileInfo`). */
@@ -45,6 +39,18 @@ export const linkPreviewSchema = z.strictObject({
   imageUrl: z.string().startsWith("/api/v1/previews/").optional(),
 });
 
+export const conversationSchema = z.strictObject({
+  id,
+  kind: z.enum(["direct", "group"]),
+  memberIds: z.array(id),
+  title: z.string().optional(),
+  createdAt: iso,
+  createdBy: id,
+  ownerId: id.optional(),
+  adminIds: z.array(id).optional(),
+  photo: fileSchema.optional(),
+});
+
 export const messageSchema = z.strictObject({
   id,
   conversationId: id,
@@ -62,6 +68,14 @@ export const messageSchema = z.strictObject({
   reactions: z.record(z.string(), z.int().min(1)),
   files: z.array(fileSchema).min(1).optional(),
   preview: linkPreviewSchema.optional(),
+  system: z
+    .strictObject({
+      action: z.enum(["added", "joined", "removed", "left", "renamed", "photo", "role", "owner"]),
+      userIds: z.array(id),
+      title: z.string().optional(),
+      role: z.enum(["admin", "member"]).optional(),
+    })
+    .optional(),
 });
 
 export const invitationSchema = z.strictObject({
@@ -119,6 +133,11 @@ export const feedEventSchema = z.discriminatedUnion("type", [
       utcOffsetMinutes: z.int().min(-840).max(840),
       hideText: z.boolean(),
     }),
+  }),
+  z.strictObject({
+    ...feedBase,
+    type: z.literal("account.updated"),
+    user: userSchema.extend({ role: z.enum(["user", "staff", "admin"]) }),
   }),
 ]);
 

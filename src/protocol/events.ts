@@ -1,5 +1,5 @@
 /** @module Events the server pushes; feed events also come back, in the same shape, from `sync`. */
-import type { Conversation, Invitation, Message, Presence } from "./entities.js";
+import type { Conversation, Invitation, Message, Presence, User } from "./entities.js";
 import type { ChatMute, NotifySettings } from "./notify-rules.js";
 
 /**
@@ -88,6 +88,14 @@ export interface NotifySettingsEvent extends FeedEventBase {
   type: "notify.settings";
   settings: NotifySettings;
 }
+/**
+ * My profile changed (`account.update`, on any of my devices). Only my own devices hear it, live
+ * and in `sync`; `conversationId` is my user id (the event belongs to no conversation).
+ */
+export interface AccountUpdatedEvent extends FeedEventBase {
+  type: "account.updated";
+  user: User;
+}
 
 /** An event that is stored and returned by `sync`. */
 export type FeedEvent =
@@ -102,7 +110,8 @@ export type FeedEvent =
   | InvitationNewEvent
   | InvitationUpdatedEvent
   | NotifyMuteEvent
-  | NotifySettingsEvent;
+  | NotifySettingsEvent
+  | AccountUpdatedEvent;
 
 /** Someone is typing; ephemeral, never stored; show for a few seconds. */
 export interface TypingEvent {
@@ -172,4 +181,5 @@ export const FEED_EVENT_TYPES = [
   "message.preview",
   "notify.mute",
   "notify.settings",
+  "account.updated",
 ] as const satisfies readonly FeedEvent["type"][];

@@ -60,7 +60,14 @@ export const REQUESTS = {
   "conversation.list": z.object({ limit: z.int().min(1).max(10_000).optional(), cursor: str(1, 200).optional() }),
   "conversation.get": z.object({ conversationId: id }),
   "conversation.members": z.object({ conversationId: id }),
-  "conversation.update": z.object({ conversationId: id, title: str(1, 200) }),
+  /** Rename, set the photo (an uploaded image's id), or remove it (`photoFileId: null`); at least one. */
+  "conversation.update": z
+    .object({ conversationId: id, title: str(1, 200).optional(), photoFileId: id.nullable().optional() })
+    .refine((p) => p.title !== undefined || p.photoFileId !== undefined, {
+      message: "title or photoFileId is required",
+    }),
+  "conversation.setRole": z.object({ conversationId: id, userId: id, role: z.enum(["admin", "member"]) }),
+  "conversation.transferOwnership": z.object({ conversationId: id, userId: id }),
   "conversation.addMembers": z.object({ conversationId: id, userIds: userIds.min(1) }),
   "conversation.removeMember": z.object({ conversationId: id, userId: id }),
   "conversation.leave": z.object({ conversationId: id }),
@@ -91,6 +98,15 @@ export const REQUESTS = {
   sync: z.object({ cursor: str(0, 2000).optional(), limit: z.int().min(1).max(5000).optional() }),
   typing: z.object({ conversationId: id }),
   "presence.subscribe": z.object({ userIds: z.array(id).max(1000) }),
+  /** My profile; `null` clears the status line or the photo. */
+  "account.update": z
+    .object({
+      displayName: str(1, 64).optional(),
+      statusText: str(0, 140).nullable().optional(),
+      avatarFileId: id.nullable().optional(),
+    })
+    .refine((p) => Object.keys(p).length > 0, { message: "nothing to change" }),
+  "account.delete": z.object({ password: str(1, 1024) }),
   "files.list": z.object({
     conversationId: id,
     kind: z.enum(["photo", "file"]).optional(),
@@ -129,6 +145,8 @@ export interface Replies extends NotifyReplies {
   "conversation.update": { conversation: Conversation };
   "conversation.addMembers": { conversation: Conversation; invitations: Invitation[] };
   "conversation.removeMember": { conversation: Conversation };
+  "conversation.setRole": { conversation: Conversation };
+  "conversation.transferOwnership": { conversation: Conversation };
   "conversation.leave": Record<string, never>;
   "conversation.report": { report: ConversationReport };
   "invitation.list": { invitations: Invitation[] };
@@ -146,6 +164,8 @@ export interface Replies extends NotifyReplies {
   "presence.subscribe": { presences: Presence[]; refused: string[] };
   /** Newest first; `cursor` is null on the last page. */
   "files.list": { files: ConversationFile[]; cursor: string | null; hasMore: boolean };
+  "account.update": { user: User };
+  "account.delete": Record<string, never>;
 }
 
 /** A reply frame: `{type: "ok", id, ...}`. */

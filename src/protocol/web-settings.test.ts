@@ -9,6 +9,7 @@ describe("parseWebSettings", () => {
       statusPort: 8081,
       statusAfterMs: 1500,
       statusEveryMs: 2000,
+      maxTextLength: 500,
     };
     expect(parseWebSettings(JSON.stringify(written))).toEqual({
       ...written,

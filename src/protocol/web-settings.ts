@@ -24,6 +24,8 @@ export interface WebSettings {
   statusAfterMs: number;
   /** How often it asks again while still disconnected. */
   statusEveryMs: number;
+  /** The server's `maxTextLength` (in code points): the composer counts down to it and says why a send is refused. */
+  maxTextLength: number;
 }
 
 export const DEFAULT_WEB_SETTINGS: Readonly<WebSettings> = Object.freeze({
@@ -31,6 +33,7 @@ export const DEFAULT_WEB_SETTINGS: Readonly<WebSettings> = Object.freeze({
   statusPort: 0,
   statusAfterMs: 5000,
   statusEveryMs: 30_000,
+  maxTextLength: 4000,
 });
 
 /**
@@ -54,6 +57,7 @@ export function parseWebSettings(content: string | null | undefined): WebSetting
     statusPort: Number.isInteger(port) && (port as number) > 0 && (port as number) < 65536 ? (port as number) : 0,
     statusAfterMs: ms(raw.statusAfterMs, DEFAULT_WEB_SETTINGS.statusAfterMs),
     statusEveryMs: ms(raw.statusEveryMs, DEFAULT_WEB_SETTINGS.statusEveryMs),
+    maxTextLength: ms(raw.maxTextLength, DEFAULT_WEB_SETTINGS.maxTextLength),
   };
 }
 

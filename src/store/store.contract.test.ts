@@ -457,7 +457,8 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     ]);
     expect(inGroup[0]).toMatchObject({ status: "rejected", reason: { code: "forbidden" } });
     expect(inGroup[1].status).toBe("fulfilled");
-    expect(await store.lastSeq(g.id)).toBe(3);
+    // Two messages, the removal's system line, "after".
+    expect(await store.lastSeq(g.id)).toBe(4);
   });
 
   it("keeps what it acknowledged across a close and reopen", async () => {
@@ -502,8 +503,14 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     await store.removeMember(g.id, b.id, a.id, now());
     await store.appendMessage(msg(g.id, a.id, "after b"));
     const { events } = await store.feed(b.id, undefined, 100);
-    expect(events.map((e) => e.type)).toEqual(["conversation.updated", "message.new", "conversation.updated"]);
-    const texts = events.flatMap((e) => (e.type === "message.new" ? [e.message.text] : []));
+    // Joined, the addition's system line, the message, the removal (whose line is for those who stay).
+    expect(events.map((e) => e.type)).toEqual([
+      "conversation.updated",
+      "message.new",
+      "message.new",
+      "conversation.updated",
+    ]);
+    const texts = events.flatMap((e) => (e.type === "message.new" && !e.message.system ? [e.message.text] : []));
     expect(texts).toEqual(["while b"]);
     const ids = events.map((e) => e.eventId);
     expect([...ids].sort((x, y) => x - y)).toEqual(ids);
@@ -520,9 +527,10 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     await store.addMembers(g.id, [b.id], a.id, now(), 1000);
     await store.appendMessage(msg(g.id, a.id, "second span"));
     const { events } = await store.feed(b.id, undefined, 100);
-    const texts = events.flatMap((e) => (e.type === "message.new" ? [e.message.text] : []));
+    const texts = events.flatMap((e) => (e.type === "message.new" && !e.message.system ? [e.message.text] : []));
     expect(texts).toEqual(["first span", "second span"]);
-    expect((await store.getMember(g.id, b.id))?.readSeq).toBe(2); // back caught up, not 0
+    // Back caught up (not 0): first span, the removal's line, while away; the addition's line is 4.
+    expect((await store.getMember(g.id, b.id))?.readSeq).toBe(3);
   });
 
   it("lets one failing write fail alone when writes are committed together", async () => {
@@ -841,6 +849,79 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     const g = (await store.createGroup(group(a.id, [a.id, b.id]))).value;
     await store.removeMember(g.id, a.id, a.id, now());
     expect((await store.getMember(g.id, b.id))?.role).toBe("owner");
+  });
+
+  it("writes each group change with its system line in seq order; roles and ownership change only by the owner, in the write", async () => {
+    const [a, b, c] = [await user(store), await user(store), await user(store)];
+    const g = (await store.createGroup(group(a.id, [a.id, b.id, c.id]))).value;
+    expect(g).toMatchObject({ ownerId: a.id, adminIds: [] });
+    const renamed = await store.updateTitle(g.id, "새 이름", a.id, now());
+    expect(renamed.line?.value).toMatchObject({
+      seq: 1,
+      senderId: a.id,
+      text: "",
+      system: { action: "renamed", title: "새 이름" },
+    });
+    await expect(other.setMemberRole(g.id, c.id, "admin", b.id, now())).rejects.toMatchObject({ code: "forbidden" });
+    const promoted = await other.setMemberRole(g.id, b.id, "admin", a.id, now());
+    expect(promoted.value.adminIds).toEqual([b.id]);
+    expect(promoted.line?.value.system).toEqual({ action: "role", userIds: [b.id], role: "admin" });
+    const handed = await store.transferOwnership(g.id, c.id, a.id, now());
+    expect(handed.value).toMatchObject({ ownerId: c.id, adminIds: [a.id, b.id] });
+    await expect(store.transferOwnership(g.id, b.id, a.id, now())).rejects.toMatchObject({ code: "forbidden" });
+    const left = await store.removeMember(g.id, c.id, c.id, now());
+    // The longest-standing admin inherits; the line goes to those who stay.
+    expect(left.value.ownerId).toBe(a.id);
+    expect(left.line?.value.system).toEqual({ action: "left", userIds: [] });
+    const page = await store.history(g.id, { limit: 10 });
+    expect(page.messages.map((m) => [m.seq, m.system?.action])).toEqual([
+      [1, "renamed"],
+      [2, "role"],
+      [3, "owner"],
+      [4, "left"],
+    ]);
+    // A system line is never unread.
+    const [summary] = (await store.listConversations(b.id)).filter((x) => x.conversation.id === g.id);
+    expect(summary).toMatchObject({ lastSeq: 4, unreadCount: 0 });
+  });
+
+  it("changes a profile with an event for its owner only, and tombstones a deleted account keeping its messages", async () => {
+    const [a, b] = [await user(store), await user(store)];
+    const changed = await store.updateProfile(a.id, { displayName: "새 이름", statusText: "회의 중" }, now());
+    expect(changed.value).toMatchObject({ displayName: "새 이름", statusText: "회의 중" });
+    expect(changed.event).toMatchObject({ type: "account.updated", user: { id: a.id } });
+    expect(changed.audience).toEqual([a.id]);
+    await store.addContact(b.id, a.id, now());
+    const direct = (
+      await store.getOrCreateDirect({
+        id: uid("d"),
+        kind: "direct",
+        memberIds: [a.id, b.id],
+        createdAt: now(),
+        createdBy: a.id,
+      })
+    ).value;
+    await store.appendMessage(msg(direct.id, a.id, "before I go"));
+    await store.createDevice(
+      {
+        id: uid("dev"),
+        userId: a.id,
+        name: "phone",
+        createdAt: now(),
+        lastSeenAt: now(),
+        expiresAt: "2999-01-01T00:00:00.000Z",
+      },
+      uid("tok"),
+    );
+    const devices = await store.deleteAccount(a.id, now());
+    expect(devices).toHaveLength(1);
+    const [gone] = await other.getUsers([a.id]);
+    expect(gone).toMatchObject({ displayName: "deleted account", deleted: true });
+    expect(gone?.statusText).toBeUndefined();
+    expect(await store.getUserByUsername(a.username)).toBeNull();
+    expect(await store.listContacts(b.id)).toEqual([]);
+    expect(await store.listDevices(a.id, now())).toEqual([]);
+    expect((await store.history(direct.id, { limit: 10 })).messages.map((m) => m.text)).toEqual(["before I go"]);
   });
   it("keeps file rows once per upload, lets only uploaders and members of a carrying chat read them, and sweeps what nothing refers to", async () => {
     const a = await user(store);

@@ -22,6 +22,13 @@ export interface UserRecord extends User {
   passwordHash: string;
 }
 
+/** A change of one's profile (`account.update`); `null` clears. */
+export interface ProfileChange {
+  displayName?: string;
+  statusText?: string | null;
+  avatarFileId?: string | null;
+}
+
 /**
  * An account the server itself runs: `status` posts tower changes into the staff conversation,
  * `canary` is one of the probes' two accounts. People never have one.
@@ -134,6 +141,8 @@ export interface Written<T> {
   value: T;
   event: FeedEvent | null;
   audience: string[];
+  /** The system line the same write appended to the conversation (a group change), published after `event`. */
+  line?: Written<Message>;
 }
 
 /**
@@ -315,7 +324,40 @@ export interface Store {
   getMember(conversationId: string, userId: string): Promise<MemberState | null>;
   getMembers(conversationId: string): Promise<MemberState[]>;
   lastSeq(conversationId: string): Promise<number>;
+  /** Change one's profile; `account.updated` goes to one's own devices. */
+  updateProfile(userId: string, change: ProfileChange, at: string): Promise<Written<User>>;
+  /**
+   * Tombstone an account (profile, credentials, devices, contacts and blocks gone; the row and
+   * its messages stay); returns the devices whose sessions must close. Leaving its groups is the
+   * caller's part, one group per write.
+   */
+  deleteAccount(userId: string, at: string): Promise<string[]>;
+  /** One's own data for an export: the messages one wrote (no system lines) and the files one uploaded. */
+  ownData(userId: string): Promise<{ messages: Message[]; files: FileRecord[] }>;
+  /** Rename a group; the write appends its system line (`line`), as every group change below does. */
   updateTitle(conversationId: string, title: string, byUserId: string, at: string): Promise<Written<Conversation>>;
+  /** Set (`null`: remove) a group's photo; the line carries the photo, which members may then read. */
+  updatePhoto(
+    conversationId: string,
+    photo: FileInfo | null,
+    byUserId: string,
+    at: string,
+  ): Promise<Written<Conversation>>;
+  /** As the owner (checked inside the write, else `forbidden`), make a member an admin or a member again. */
+  setMemberRole(
+    conversationId: string,
+    userId: string,
+    role: "admin" | "member",
+    byUserId: string,
+    at: string,
+  ): Promise<Written<Conversation>>;
+  /** As the owner (checked inside the write), hand the group to another member; the old owner becomes an admin. */
+  transferOwnership(
+    conversationId: string,
+    userId: string,
+    byUserId: string,
+    at: string,
+  ): Promise<Written<Conversation>>;
   /**
    * Add members, and invite others (`invite`); `member_limit_exceeded` (checked inside the write)
    * past `maxMembers`; `forbidden` when `byUserId` is no longer a member.
@@ -424,7 +466,7 @@ export interface Store {
   getFiles(ids: readonly string[]): Promise<FileRecord[]>;
   /**
    * Of these file ids, those `userId` may read: files they uploaded, and files carried by a
-   * message (not deleted) of a conversation they are an active member of.
+   * message (not deleted) of a conversation they are an active member of, and profile photos.
    */
   readableFileIds(userId: string, ids: readonly string[]): Promise<Set<string>>;
   /**

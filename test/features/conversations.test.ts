@@ -152,14 +152,16 @@ describe("groups", () => {
     expect(seenByOwner.added).toEqual([newcomer.id]);
 
     const history = await newcomer.client.ok<{ messages: Message[] }>("history", { conversationId: group.id });
-    expect(history.messages.map((m) => [m.seq, m.text])).toEqual([
-      [1, "before you came"],
-      [2, "indeed"],
+    expect(history.messages.map((m) => [m.seq, m.text, m.system])).toEqual([
+      [1, "before you came", undefined],
+      [2, "indeed", undefined],
+      // The change itself is a system line in the conversation's order.
+      [3, "", { action: "added", userIds: [newcomer.id] }],
     ]);
     // And from now on receives new messages live.
     await send(owner.client, group.id, "welcome");
-    const live = await nextEvent(newcomer.client, "message.new", (e) => e.conversationId === group.id);
-    expect(live).toMatchObject({ seq: 3, message: { text: "welcome" } });
+    const live = await nextEvent(newcomer.client, "message.new", (e) => e.message.text === "welcome");
+    expect(live).toMatchObject({ seq: 4, message: { text: "welcome" } });
     await closeAll(owner.client, bob.client, newcomer.client);
   });
 

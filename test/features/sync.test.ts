@@ -56,7 +56,7 @@ async function scene(me: Person, bob: Person, carol: Person): Promise<void> {
 }
 
 /** The number of feed events `scene` makes for `me`. */
-const SCENE_EVENTS = 18;
+const SCENE_EVENTS = 21;
 
 describe("sync", () => {
   it("without a cursor returns everything from the beginning, in eventId order", async () => {
@@ -78,9 +78,12 @@ describe("sync", () => {
       "message.reaction",
       "message.reaction",
       "conversation.updated",
+      "message.new", // the rename's system line
       "conversation.updated",
+      "message.new", // the addition's system line
       "message.new",
       "conversation.updated",
+      "message.new", // the removal's system line
       "receipt",
       "receipt",
       "receipt",
@@ -206,11 +209,15 @@ describe("sync", () => {
     await nextEvent(carol.client, "message.new", (e) => e.message.text === "second span");
     await settle(carol.client);
     const live = liveFeed(carol.client);
-    expect(live.map((e) => (e.type === "message.new" ? e.message.text : e.type))).toEqual([
+    const label = (e: FeedEvent) =>
+      e.type !== "message.new" ? e.type : e.message.system ? `line: ${e.message.system.action}` : e.message.text;
+    // The line of the removal is for those who stayed; carol's next span starts with the addition's.
+    expect(live.map(label)).toEqual([
       "conversation.created",
       "first span",
       "conversation.updated",
       "conversation.updated",
+      "line: added",
       "second span",
     ]);
 

@@ -4,6 +4,7 @@
  * Every event is also validated against the protocol's event schema. A mutation that forgets to
  * emit an event, or emits one that does not say what changed, fails here.
  */
+import sharp from "sharp";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type {
   ChatMute,
@@ -13,8 +14,10 @@ import type {
   Message,
   NotifySettings,
   ServerEvent,
+  User,
 } from "../../src/protocol/index.js";
 import { serverEventSchema } from "../../src/protocol/index.js";
+import { uploaded } from "../files/files-helpers.js";
 import { addContactOf, loginDevice, RawClient, registerUser, startTestServer, type TestServer } from "../harness.js";
 import { type PageServer, startPageServer } from "../previews/page-server.js";
 
@@ -24,11 +27,14 @@ interface ConvState {
   lastSeq: number;
   messages: Message[];
 }
-/** The conversations the user is in, the invitations waiting for their answer, and the user's notification choices. */
+/** The conversations the user is in, the invitations waiting for their answer, the user's notification choices and their own profile. */
 interface State {
   conversations: Record<string, ConvState>;
   invitations: Record<string, Invitation>;
   notify: { settings: NotifySettings; mutes: Record<string, ChatMute> };
+  me: User;
+  /** Every member's role in each group, from `conversation.get`'s members. */
+  roles: Record<string, Record<string, string>>;
 }
 
 /** Every page of `conversation.list`, one conversation a page so the cursor is exercised. */
@@ -47,7 +53,8 @@ async function listAll(c: RawClient): Promise<{ conversation: Conversation }[]> 
 }
 
 /** What the user sees, read fresh from the server. */
-async function snapshot(c: RawClient): Promise<State> {
+async function snapshot(c: RawClient, myId: string): Promise<State> {
+  const { users } = await c.ok<{ users: User[] }>("user.get", { userIds: [myId] });
   const notify = await c.ok<{ settings: NotifySettings; mutes: ChatMute[] }>("notify.get");
   const state: State = {
     conversations: {},
@@ -56,13 +63,15 @@ async function snapshot(c: RawClient): Promise<State> {
       settings: notify.settings,
       mutes: Object.fromEntries(notify.mutes.map((m) => [m.conversationId, m])),
     },
+    me: users[0] as User,
+    roles: {},
   };
   const { invitations } = await c.ok<{ invitations: Invitation[] }>("invitation.list");
   for (const invitation of invitations) state.invitations[invitation.id] = invitation;
   for (const { conversation } of await listAll(c)) {
     const got = await c.ok<{
       conversation: Conversation;
-      members: { userId: string; readSeq: number }[];
+      members: { userId: string; readSeq: number; role: string }[];
       lastSeq: number;
     }>("conversation.get", { conversationId: conversation.id });
     const messages: Message[] = [];
@@ -80,8 +89,18 @@ async function snapshot(c: RawClient): Promise<State> {
       lastSeq: got.lastSeq,
       messages,
     };
+    if (got.conversation.kind === "group") state.roles[conversation.id] = rolesOf(got.conversation);
   }
   return state;
+}
+
+/** Each member's role as the conversation object itself tells it (`ownerId`, `adminIds`). */
+function rolesOf(conversation: Conversation): Record<string, string> {
+  const roles: Record<string, string> = {};
+  for (const id of conversation.memberIds) {
+    roles[id] = id === conversation.ownerId ? "owner" : conversation.adminIds?.includes(id) ? "admin" : "member";
+  }
+  return roles;
 }
 
 /** A conversation with no message yet, every member at readSeq 0. */
@@ -97,7 +116,16 @@ function empty(conversation: Conversation): ConvState {
 /** The client's model: how a feed event changes what the user sees. */
 function apply(state: State, event: FeedEvent, me: string): void {
   const conv = state.conversations[event.conversationId];
+  if ("conversation" in event && event.conversation.kind === "group") {
+    state.roles[event.conversationId] = rolesOf(event.conversation);
+  }
   switch (event.type) {
+    case "account.updated": {
+      // My own profile, as others read it: everything but the role.
+      const { role: _role, ...profile } = event.user;
+      state.me = profile;
+      return;
+    }
     case "notify.mute":
       state.notify.mutes[event.mute.conversationId] = event.mute;
       return;
@@ -123,6 +151,7 @@ function apply(state: State, event: FeedEvent, me: string): void {
       }
       if (event.removed.includes(me)) {
         delete state.conversations[event.conversationId];
+        delete state.roles[event.conversationId];
         return;
       }
       conv.conversation = event.conversation;
@@ -134,8 +163,10 @@ function apply(state: State, event: FeedEvent, me: string): void {
       if (!conv) throw new Error("message in an unknown conversation");
       conv.messages.push(event.message);
       conv.lastSeq = event.seq;
-      // Sending moves the sender's read cursor to the message.
-      conv.readSeqs[event.message.senderId] = Math.max(conv.readSeqs[event.message.senderId] ?? 0, event.seq);
+      // Sending moves the sender's read cursor to the message; a system line moves nobody's.
+      if (!event.message.system) {
+        conv.readSeqs[event.message.senderId] = Math.max(conv.readSeqs[event.message.senderId] ?? 0, event.seq);
+      }
       return;
     case "message.edited":
     case "message.deleted":
@@ -186,7 +217,14 @@ it("every mutation's events turn the old snapshot into the new one", async () =>
     invited.push(reply.invitations[0]?.id ?? "");
   };
 
-  let state = await snapshot(observer);
+  const photo = await sharp({ create: { width: 20, height: 10, channels: 3, background: "red" } })
+    .png()
+    .toBuffer();
+  const [groupPhoto, myPhoto] = [
+    await uploaded(server.url, a.token, photo, "g.png"),
+    await uploaded(server.url, o.token, photo, "me.png"),
+  ];
+  let state = await snapshot(observer, o.user.id);
   let seen = 0;
   let groupId = "";
   let directId = "";
@@ -219,6 +257,26 @@ it("every mutation's events turn the old snapshot into the new one", async () =>
     ["delete for everyone", () => bc.ok("message.delete", { conversationId: groupId, seq: 2 })],
     ["another member reads", () => ac.ok("read", { conversationId: groupId, seq: 3 })],
     ["rename", () => ac.ok("conversation.update", { conversationId: groupId, title: "팀 2" })],
+    ["group photo", () => ac.ok("conversation.update", { conversationId: groupId, photoFileId: groupPhoto.id })],
+    ["photo removed", () => ac.ok("conversation.update", { conversationId: groupId, photoFileId: null })],
+    [
+      "owner makes the observer an admin",
+      () => ac.ok("conversation.setRole", { conversationId: groupId, userId: o.user.id, role: "admin" }),
+    ],
+    [
+      "owner hands the group to b",
+      () => ac.ok("conversation.transferOwnership", { conversationId: groupId, userId: b.user.id }),
+    ],
+    [
+      "the new owner makes a a member again",
+      () => bc.ok("conversation.setRole", { conversationId: groupId, userId: a.user.id, role: "member" }),
+    ],
+    [
+      "the observer changes its profile on its other device",
+      () =>
+        otherDevice.ok("account.update", { displayName: "관찰자", statusText: "회의 중", avatarFileId: myPhoto.id }),
+    ],
+    ["the observer clears its status line", () => observer.ok("account.update", { statusText: null })],
     ["add a member", () => ac.ok("conversation.addMembers", { conversationId: groupId, userIds: [c.user.id] })],
     [
       "new member sends",
@@ -227,11 +285,11 @@ it("every mutation's events turn the old snapshot into the new one", async () =>
     ],
     ["observer reads on its other device", () => otherDevice.ok("read", { conversationId: groupId, seq: 4 })],
     [
-      "owner removes a member",
-      () => ac.ok("conversation.removeMember", { conversationId: groupId, userId: b.user.id }),
+      "an admin (the observer) removes a member",
+      () => observer.ok("conversation.removeMember", { conversationId: groupId, userId: a.user.id }),
     ],
     ["a member leaves", () => cc.ok("conversation.leave", { conversationId: groupId })],
-    ["the owner leaves", () => ac.ok("conversation.leave", { conversationId: groupId })],
+    ["the owner leaves: the admin inherits the group", () => bc.ok("conversation.leave", { conversationId: groupId })],
     [
       "direct chat",
       async () => {
@@ -256,6 +314,10 @@ it("every mutation's events turn the old snapshot into the new one", async () =>
         await server.app.previews.idle();
         await observer.until(() => observer.eventsOf("message.preview").length === 2);
       },
+    ],
+    [
+      "the stranger deletes its account: it leaves, its message stays",
+      () => sc.ok("account.delete", { password: "correct horse" }),
     ],
     ["observer is removed... by leaving", () => observer.ok("conversation.leave", { conversationId: groupId })],
     ["a stranger invites the observer", inviteObserver],
@@ -301,7 +363,7 @@ it("every mutation's events turn the old snapshot into the new one", async () =>
       if ("eventId" in event) apply(state, event, o.user.id);
     }
     expect(fresh.length, `${name} produced no event`).toBeGreaterThan(0);
-    const expected = await snapshot(observer);
+    const expected = await snapshot(observer, o.user.id);
     expect(state, name).toEqual(expected);
     state = expected;
   }

@@ -24,6 +24,7 @@ describe("settings in the page", () => {
     statusPort: 8081,
     statusAfterMs: 1200,
     statusEveryMs: 3400,
+    maxTextLength: 4000,
   };
 
   beforeAll(async () => {
@@ -77,7 +78,13 @@ describe("a status port without a status page URL", () => {
   let dir: string;
   let listener: Server;
   let url: string;
-  const settings = { statusPageUrl: "", statusPort: 8081, statusAfterMs: 1200, statusEveryMs: 3400 };
+  const settings = {
+    statusPageUrl: "",
+    statusPort: 8081,
+    statusAfterMs: 1200,
+    statusEveryMs: 3400,
+    maxTextLength: 4000,
+  };
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "haetae-web-settings-"));
@@ -133,6 +140,8 @@ describe("a node's chat page", () => {
       statusPort: 0,
       statusAfterMs: 1500,
       statusEveryMs: 2500,
+      // The server's own text limit, for the composer's counter.
+      maxTextLength: 4000,
     });
   });
 });

@@ -2,13 +2,13 @@
 import type { Conversation, ConversationSummary, Invitation, MemberState } from "../../protocol/index.js";
 import { HaetaeError, hiddenCharacterProblem } from "../../protocol/index.js";
 import { accessConversation } from "../access.js";
-import { type ChatContext, newId, publishEvent } from "../context.js";
+import { type ChatContext, newId, publishEvent, publishWritten } from "../context.js";
 import { refuseSystemAccounts } from "../system-accounts.js";
 import { announceInvitations, planMembers } from "./invitations.js";
 import { refuseStaffConversationChange } from "./staff-conversation.js";
 
 /** A title is trimmed, must keep something to show, and hides nothing (`hiddenCharacterProblem`). */
-function checkTitle(title: string): string {
+export function checkTitle(title: string): string {
   const trimmed = title.trim();
   if (trimmed.length === 0) throw new HaetaeError("invalid_request", "title: must not be blank.");
   // Nothing invisible or direction-changing: a title is shown beside names and messages.
@@ -130,25 +130,13 @@ export async function getConversation(
   return { conversation, members, lastSeq };
 }
 
-async function accessGroup(ctx: ChatContext, userId: string, conversationId: string) {
+export async function accessGroup(ctx: ChatContext, userId: string, conversationId: string) {
   const access = await accessConversation(ctx, userId, conversationId);
   if (access.conversation.kind !== "group") {
     throw new HaetaeError("invalid_conversation_kind", "Only a group has a title and a member list to change.");
   }
   await refuseStaffConversationChange(ctx, conversationId);
   return access;
-}
-
-export async function renameGroup(
-  ctx: ChatContext,
-  userId: string,
-  conversationId: string,
-  title: string,
-): Promise<Conversation> {
-  await accessGroup(ctx, userId, conversationId);
-  const written = await ctx.store.updateTitle(conversationId, checkTitle(title), userId, ctx.now().toISOString());
-  if (written.event) await publishEvent(ctx, written.audience, written.event);
-  return written.value;
 }
 
 /**
@@ -179,11 +167,14 @@ export async function addMembers(
     ctx.limits.maxGroupMembers,
     plan.invite(conversationId, now),
   );
-  if (written.event) await publishEvent(ctx, written.audience, written.event);
+  await publishWritten(ctx, written);
   return { conversation: written.value, invitations: await announceInvitations(ctx, written.invitations) };
 }
 
-/** Only the group's owner removes others; anyone may remove themselves (that is leaving). */
+/**
+ * The owner removes anyone, an admin removes members (not the owner, not another admin);
+ * anyone may remove themselves (that is leaving).
+ */
 export async function removeMember(
   ctx: ChatContext,
   userId: string,
@@ -191,13 +182,16 @@ export async function removeMember(
   targetId: string,
 ): Promise<Conversation> {
   const { conversation, member } = await accessGroup(ctx, userId, conversationId);
-  if (targetId !== userId && member.role !== "owner") {
-    throw new HaetaeError("forbidden", "Only the group's owner may remove members.");
-  }
   if (!conversation.memberIds.includes(targetId)) throw new HaetaeError("user_not_found", "That user is not a member.");
+  if (targetId !== userId) {
+    const target = await ctx.store.getMember(conversationId, targetId);
+    const mayRemove =
+      member.role === "owner" || (member.role === "admin" && target !== null && target.role === "member");
+    if (!mayRemove) throw new HaetaeError("forbidden", "Only the owner, or an admin for members, may remove someone.");
+  }
   const written = await ctx.store.removeMember(conversationId, targetId, userId, ctx.now().toISOString());
   // The removed user hears it too, so every device of theirs drops the conversation.
-  if (written.event) await publishEvent(ctx, written.audience, written.event);
+  await publishWritten(ctx, written);
   return written.value;
 }
 

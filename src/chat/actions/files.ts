@@ -230,8 +230,9 @@ export async function keepStaged(
 }
 
 /**
- * The one access check for reading a file: its uploader, and every active member of a
- * conversation with a message (not deleted) that carries it. Everyone else, and an id that never
+ * The one access check for reading a file: its uploader, every active member of a
+ * conversation with a message (not deleted) that carries it, and, for a profile photo, every
+ * signed-in user (a photo is shown wherever the name is). Everyone else, and an id that never
  * existed, get the same `not_found`.
  */
 export async function readableFile(ctx: ChatContext, userId: string, fileId: string): Promise<FileRecord> {

@@ -5,7 +5,7 @@
 import type { Conversation, ConversationReport, Invitation } from "../../protocol/index.js";
 import { HaetaeError } from "../../protocol/index.js";
 import type { InviteInput, Written } from "../../store/store.js";
-import { type ChatContext, newId, publishEvent } from "../context.js";
+import { type ChatContext, newId, publishEvent, publishWritten } from "../context.js";
 
 const HOUR_MS = 3_600_000;
 
@@ -84,9 +84,7 @@ export async function acceptInvitation(
     ctx.now().toISOString(),
     ctx.limits.maxGroupMembers,
   );
-  if (answered.conversation?.event) {
-    await publishEvent(ctx, answered.conversation.audience, answered.conversation.event);
-  }
+  if (answered.conversation) await publishWritten(ctx, answered.conversation);
   if (answered.invitation.event) await publishEvent(ctx, answered.invitation.audience, answered.invitation.event);
   const conversation =
     answered.conversation?.value ?? (await ctx.store.getConversation(answered.invitation.value.conversationId));

@@ -127,7 +127,8 @@ async function ownMessage(ctx: ChatContext, userId: string, conversationId: stri
   const { conversation } = await accessConversation(ctx, userId, conversationId);
   const message = await ctx.store.getMessage(conversationId, seq);
   if (!message) throw new HaetaeError("message_not_found");
-  if (message.senderId !== userId) throw new HaetaeError("not_message_owner");
+  // A system line records a group change: nobody's to edit or delete, its actor's included.
+  if (message.senderId !== userId || message.system) throw new HaetaeError("not_message_owner");
   return { conversation, message };
 }
 
@@ -207,6 +208,7 @@ export async function react(
   const message = await ctx.store.getMessage(input.conversationId, input.seq);
   if (!message) throw new HaetaeError("message_not_found");
   if (message.deleted) throw new HaetaeError("message_deleted");
+  if (message.system) throw new HaetaeError("invalid_request", "seq: a system line takes no reactions.");
   const written = await ctx.store.setReaction(
     input.conversationId,
     input.seq,

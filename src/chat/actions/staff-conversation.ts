@@ -2,7 +2,7 @@
 import type { Conversation, UserRole } from "../../protocol/index.js";
 import { HaetaeError } from "../../protocol/index.js";
 import type { Store } from "../../store/store.js";
-import { type ChatContext, newId, publishEvent } from "../context.js";
+import { type ChatContext, newId, publishWritten } from "../context.js";
 
 /** The server setting that holds the staff conversation's id. */
 export const STAFF_CONVERSATION_SETTING = "staff_conversation_id";
@@ -56,7 +56,7 @@ export async function ensureStaffConversation(ctx: ChatContext, statusUserId: st
     };
     try {
       const written = await ctx.store.createGroup(fresh);
-      if (written.event) await publishEvent(ctx, written.audience, written.event);
+      await publishWritten(ctx, written);
     } catch (error) {
       // Another node made it a moment before: the same id, so the row it wrote is the one wanted.
       if (!(await ctx.store.getConversation(id))) throw error;
@@ -65,7 +65,7 @@ export async function ensureStaffConversation(ctx: ChatContext, statusUserId: st
   }
   if (conversation.title !== title) {
     const written = await ctx.store.updateTitle(id, title, conversation.createdBy, ctx.now().toISOString());
-    if (written.event) await publishEvent(ctx, written.audience, written.event);
+    await publishWritten(ctx, written);
   }
   await reconcileStaffMembers(ctx);
   return id;
@@ -115,11 +115,11 @@ async function changeMembers(
       ctx.now().toISOString(),
       Number.MAX_SAFE_INTEGER,
     );
-    if (written.event) await publishEvent(ctx, written.audience, written.event);
+    await publishWritten(ctx, written);
   }
   for (const userId of remove) {
     // The removed user hears it too, so every device of theirs drops the conversation.
     const written = await ctx.store.removeMember(conversation.id, userId, by, ctx.now().toISOString());
-    if (written.event) await publishEvent(ctx, written.audience, written.event);
+    await publishWritten(ctx, written);
   }
 }

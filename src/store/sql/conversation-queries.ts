@@ -12,8 +12,9 @@ import type {
 import { appendEvent } from "./feed-queries.js";
 import { insertInvitations } from "./invitation-queries.js";
 import { messageAt } from "./message-queries.js";
-import { type ConversationRow, type MemberRow, toConversation, toMember } from "./rows.js";
+import { type ConversationRow, type MemberRoleRow, type MemberRow, toConversation, toMember } from "./rows.js";
 import type { SqlExecutor } from "./sql-driver.js";
+import { appendSystemLine } from "./system-lines.js";
 
 /** Members in join order, ties by id — compared in code, so both dialects agree whatever their collation. */
 export function byJoinOrder<T extends { joined_event_id: number; user_id: string }>(rows: T[]): T[] {
@@ -29,11 +30,16 @@ export function byJoinOrder<T extends { joined_event_id: number; user_id: string
 }
 
 export async function memberIds(db: SqlExecutor, conversationId: string): Promise<string[]> {
-  const rows = await db.all<{ user_id: string; joined_event_id: number }>(
-    "SELECT user_id, joined_event_id FROM members WHERE conversation_id = ? AND active = 1",
+  return (await memberRoles(db, conversationId)).map((r) => r.user_id);
+}
+
+/** The active members' ids and roles, in join order. */
+export async function memberRoles(db: SqlExecutor, conversationId: string): Promise<MemberRoleRow[]> {
+  const rows = await db.all<MemberRoleRow & { joined_event_id: number }>(
+    "SELECT user_id, role, joined_event_id FROM members WHERE conversation_id = ? AND active = 1",
     [conversationId],
   );
-  return byJoinOrder(rows).map((r) => r.user_id);
+  return byJoinOrder(rows);
 }
 
 /**
@@ -68,7 +74,7 @@ export async function activeMember(
 
 export async function conversationById(db: SqlExecutor, id: string): Promise<Conversation | null> {
   const row = await db.get<ConversationRow>("SELECT * FROM conversations WHERE id = ?", [id]);
-  return row ? toConversation(row, await memberIds(db, id)) : null;
+  return row ? toConversation(row, await memberRoles(db, id)) : null;
 }
 
 export async function conversationOrThrow(db: SqlExecutor, id: string): Promise<Conversation> {
@@ -102,7 +108,9 @@ export async function insertConversation(
   directKey: string | null,
 ): Promise<Written<Conversation>> {
   // Members are listed in join order, ties by id: the order every later read returns.
-  const conversation = { ...input, memberIds: [...new Set(input.memberIds)].sort() };
+  const conversation: Conversation = { ...input, memberIds: [...new Set(input.memberIds)].sort() };
+  // A new group's creator owns it, with no admin yet: what a read of it returns.
+  if (conversation.kind === "group") Object.assign(conversation, { ownerId: conversation.createdBy, adminIds: [] });
   await db.run(
     "INSERT INTO conversations (id, kind, title, direct_key, created_at, created_by, last_activity_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
     [
@@ -149,6 +157,23 @@ export async function updateTitle(
 ): Promise<Written<Conversation>> {
   await membersForWrite(db, conversationId, byUserId);
   await db.run("UPDATE conversations SET title = ? WHERE id = ?", [title, conversationId]);
+  const written = await announceChange(db, conversationId, byUserId, at);
+  return {
+    ...written,
+    line: await appendSystemLine(db, conversationId, byUserId, { action: "renamed", userIds: [], title }, at),
+  };
+}
+
+/**
+ * The `conversation.updated` event of a change that neither adds nor removes anyone (a title, a
+ * photo, a role), as the conversation reads after it.
+ */
+export async function announceChange(
+  db: SqlExecutor,
+  conversationId: string,
+  byUserId: string,
+  at: string,
+): Promise<Written<Conversation>> {
   const conversation = await conversationOrThrow(db, conversationId);
   const event = await appendEvent(
     db,
@@ -222,7 +247,16 @@ export async function joinMembers(
     ]);
   }
   const value = await conversationOrThrow(db, conversationId);
-  return { value, event, audience: value.memberIds };
+  // One who joins by their own answer says so; otherwise the adder brought them in.
+  const joined = added.length === 1 && added[0] === byUserId;
+  const line = await appendSystemLine(
+    db,
+    conversationId,
+    byUserId,
+    joined ? { action: "joined", userIds: [] } : { action: "added", userIds: added },
+    at,
+  );
+  return { value, event, audience: value.memberIds, line };
 }
 
 export async function removeMember(
@@ -235,13 +269,24 @@ export async function removeMember(
   await membersForWrite(db, conversationId, byUserId);
   const before = await conversationOrThrow(db, conversationId);
   if (!before.memberIds.includes(userId)) return { value: before, event: null, audience: before.memberIds };
-  const conversation = { ...before, memberIds: before.memberIds.filter((id) => id !== userId) };
+  await db.run("UPDATE members SET active = 0 WHERE conversation_id = ? AND user_id = ?", [conversationId, userId]);
+  // A group never ends up without an owner: the longest-standing admin, or else member, takes over
+  // (before the event, so that it shows the heir).
+  const remaining = await membersOf(db, conversationId);
+  const heir = remaining.find((m) => m.role === "admin") ?? remaining[0];
+  if (heir && before.kind === "group" && !remaining.some((m) => m.role === "owner")) {
+    await db.run("UPDATE members SET role = 'owner' WHERE conversation_id = ? AND user_id = ?", [
+      conversationId,
+      heir.userId,
+    ]);
+  }
+  const conversation = await conversationOrThrow(db, conversationId);
   const event = await appendEvent(
     db,
     { type: "conversation.updated", conversationId, conversation, byUserId, added: [], removed: [userId] },
     at,
   );
-  await db.run("UPDATE members SET active = 0, left_event_id = ? WHERE conversation_id = ? AND user_id = ?", [
+  await db.run("UPDATE members SET left_event_id = ? WHERE conversation_id = ? AND user_id = ?", [
     event.eventId,
     conversationId,
     userId,
@@ -257,17 +302,19 @@ export async function removeMember(
      WHERE conversation_id = ? AND status = 'pending' AND expires_at > ? AND (inviter_id = ? OR invitee_id = ?)`,
     [at, conversationId, at, userId, userId],
   );
-  // A group never ends up without an owner: the longest-standing member takes over.
-  const remaining = await membersOf(db, conversationId);
-  const heir = remaining[0];
-  if (heir && !remaining.some((m) => m.role === "owner")) {
-    await db.run("UPDATE members SET role = 'owner' WHERE conversation_id = ? AND user_id = ?", [
-      conversationId,
-      heir.userId,
-    ]);
-  }
+  // The line is for those who stay (the one who went has left the conversation's feed).
+  const line =
+    conversation.memberIds.length === 0
+      ? undefined
+      : await appendSystemLine(
+          db,
+          conversationId,
+          byUserId,
+          userId === byUserId ? { action: "left", userIds: [] } : { action: "removed", userIds: [userId] },
+          at,
+        );
   // The removed user hears it too, so every device of theirs drops the conversation.
-  return { value: conversation, event, audience: [...conversation.memberIds, userId] };
+  return { value: conversation, event, audience: [...conversation.memberIds, userId], ...(line ? { line } : {}) };
 }
 
 type SummaryRow = ConversationRow & {
@@ -283,9 +330,9 @@ type SummaryRow = ConversationRow & {
  */
 const SUMMARY_SELECT = `SELECT c.*, m.read_seq,
        (SELECT CAST(count(*) AS INTEGER) FROM messages x WHERE x.conversation_id = c.id AND x.seq > m.read_seq
-          AND x.sender_id <> m.user_id AND x.deleted_at IS NULL) AS unread,
+          AND x.sender_id <> m.user_id AND x.deleted_at IS NULL AND x.system IS NULL) AS unread,
        (SELECT CAST(count(*) AS INTEGER) FROM messages x WHERE x.conversation_id = c.id AND x.seq > m.read_seq
-          AND x.sender_id <> m.user_id AND x.deleted_at IS NULL
+          AND x.sender_id <> m.user_id AND x.deleted_at IS NULL AND x.system IS NULL
           AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = m.user_id AND b.blocked_id = x.sender_id)
           AND (x.mentions_all = 1 OR EXISTS (SELECT 1 FROM message_mentions mm
                WHERE mm.conversation_id = c.id AND mm.user_id = m.user_id AND mm.seq = x.seq))) AS unread_mentions
@@ -297,7 +344,7 @@ async function toSummaries(db: SqlExecutor, rows: SummaryRow[]): Promise<Convers
   for (const row of rows) {
     const lastSeq = Number(row.last_seq);
     summaries.push({
-      conversation: toConversation(row, await memberIds(db, row.id)),
+      conversation: toConversation(row, await memberRoles(db, row.id)),
       lastSeq,
       lastMessage: lastSeq > 0 ? await messageAt(db, row.id, lastSeq) : null,
       readSeq: Number(row.read_seq),

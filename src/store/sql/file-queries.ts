@@ -70,6 +70,12 @@ export async function filesById(db: SqlExecutor, ids: readonly string[]): Promis
   return rows.map(toFileRecord);
 }
 
+/** Every file `ownerId` uploaded, oldest first. */
+export async function fileRecordsOf(db: SqlExecutor, ownerId: string): Promise<FileRecord[]> {
+  const rows = await db.all<FileRow>("SELECT * FROM files WHERE owner_id = ? ORDER BY created_at, id", [ownerId]);
+  return rows.map(toFileRecord);
+}
+
 export async function readableFileIds(db: SqlExecutor, userId: string, ids: readonly string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
   const unique = [...new Set(ids)];
@@ -78,10 +84,12 @@ export async function readableFileIds(db: SqlExecutor, userId: string, ids: read
   const rows = await db.all<{ id: string }>(
     `SELECT id FROM files WHERE owner_id = ? AND id IN (${list})
      UNION
+     SELECT avatar_file_id AS id FROM users WHERE deleted_at IS NULL AND avatar_file_id IN (${list})
+     UNION
      SELECT mf.file_id AS id FROM message_files mf
      JOIN members m ON m.conversation_id = mf.conversation_id AND m.user_id = ? AND m.active = 1
      WHERE mf.file_id IN (${list})`,
-    [userId, ...unique, userId, ...unique],
+    [userId, ...unique, ...unique, userId, ...unique],
   );
   return new Set(rows.map((r) => r.id));
 }

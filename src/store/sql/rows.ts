@@ -3,8 +3,10 @@ import type {
   Conversation,
   FileInfo,
   LinkPreview,
+  MemberRole,
   MemberState,
   Message,
+  SystemLine,
   User,
   UserRole,
 } from "../../protocol/index.js";
@@ -17,6 +19,9 @@ export interface UserRow {
   password_hash: string;
   created_at: string;
   role: UserRole;
+  status_text?: string | null;
+  avatar_file_id?: string | null;
+  deleted_at?: string | null;
 }
 export interface ConversationRow {
   id: string;
@@ -25,6 +30,8 @@ export interface ConversationRow {
   created_at: string;
   created_by: string;
   last_seq: number;
+  /** JSON of the group photo (FileInfo), null when none. */
+  photo?: string | null;
 }
 export interface MessageRow {
   conversation_id: string;
@@ -43,10 +50,12 @@ export interface MessageRow {
   files?: string | null;
   /** JSON of the message's link preview (LinkPreview), null until fetched, and once deleted. */
   preview?: string | null;
+  /** JSON of the system line (SystemLine), null on a message a person wrote. */
+  system?: string | null;
 }
 export interface MemberRow {
   user_id: string;
-  role: "owner" | "member";
+  role: MemberRole;
   read_seq: number;
   joined_at: string;
 }
@@ -61,7 +70,11 @@ export interface DeviceRow {
 
 /** A user as others see it: without the role, which only its owner (and the ops endpoints) read. */
 export function toUser(row: UserRow): User {
-  return { id: row.id, username: row.username, displayName: row.display_name, createdAt: row.created_at };
+  const user: User = { id: row.id, username: row.username, displayName: row.display_name, createdAt: row.created_at };
+  if (row.status_text) user.statusText = row.status_text;
+  if (row.avatar_file_id) user.avatarUrl = `/api/v1/files/${row.avatar_file_id}`;
+  if (row.deleted_at) user.deleted = true;
+  return user;
 }
 
 /** A user as its owner sees it: with the role. */
@@ -69,7 +82,14 @@ export function toOwnUser(row: UserRow): User {
   return { ...toUser(row), role: row.role };
 }
 
-export function toConversation(row: ConversationRow, memberIds: string[]): Conversation {
+/** A member's id and role, in join order: what a conversation's member list and roles are read from. */
+export interface MemberRoleRow {
+  user_id: string;
+  role: MemberRole;
+}
+
+export function toConversation(row: ConversationRow, members: readonly MemberRoleRow[]): Conversation {
+  const memberIds = members.map((m) => m.user_id);
   const conversation: Conversation = {
     id: row.id,
     kind: row.kind,
@@ -78,6 +98,12 @@ export function toConversation(row: ConversationRow, memberIds: string[]): Conve
     createdBy: row.created_by,
   };
   if (row.title !== null) conversation.title = row.title;
+  if (row.kind === "group") {
+    const owner = members.find((m) => m.role === "owner");
+    if (owner) conversation.ownerId = owner.user_id;
+    conversation.adminIds = members.filter((m) => m.role === "admin").map((m) => m.user_id);
+    if (row.photo) conversation.photo = JSON.parse(row.photo) as FileInfo;
+  }
   return conversation;
 }
 
@@ -101,6 +127,7 @@ export function toMessage(row: MessageRow, reactions: Record<string, number>): M
   if (row.reply_to_seq !== null) message.replyToSeq = row.reply_to_seq;
   if (row.files && !row.deleted_at) message.files = JSON.parse(row.files) as FileInfo[];
   if (row.preview && !row.deleted_at) message.preview = JSON.parse(row.preview) as LinkPreview;
+  if (row.system) message.system = JSON.parse(row.system) as SystemLine;
   if (row.edited_at) message.editedAt = row.edited_at;
   if (row.deleted_at) {
     message.deleted = true;

@@ -332,6 +332,21 @@ CREATE TABLE notify_settings (
 );
 `,
   },
+  {
+    version: 13,
+    name: "group roles, photos, system lines and profiles",
+    // messages.system: the JSON of a system line (entities.ts SystemLine), null on a message a
+    // person wrote; conversations.photo: the JSON of the group photo (FileInfo); the users'
+    // profile (status line, photo) and the time an account was deleted (its row stays, as a
+    // tombstone its messages still point at). members.role now also holds 'admin'.
+    sql: () => `
+ALTER TABLE messages ADD COLUMN system TEXT;
+ALTER TABLE conversations ADD COLUMN photo TEXT;
+ALTER TABLE users ADD COLUMN status_text TEXT;
+ALTER TABLE users ADD COLUMN avatar_file_id TEXT;
+ALTER TABLE users ADD COLUMN deleted_at TEXT;
+`,
+  },
 ];
 
 /** The migrations as one dialect runs them. */

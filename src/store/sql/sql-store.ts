@@ -5,6 +5,7 @@ import type {
   ConversationFile,
   ConversationReport,
   ConversationSummary,
+  FileInfo,
   Invitation,
   LinkPreview,
   MemberState,
@@ -27,6 +28,7 @@ import {
   type LinkPreviewRecord,
   type NewDeviceKey,
   type NotifyPrefs,
+  type ProfileChange,
   type PushSubscriptionRecord,
   type Store,
   StoreConflictError,
@@ -40,10 +42,12 @@ import { APPEND_MESSAGE } from "./append-messages.js";
 import * as conversations from "./conversation-queries.js";
 import * as feed from "./feed-queries.js";
 import * as files from "./file-queries.js";
+import * as groups from "./group-queries.js";
 import * as invitations from "./invitation-queries.js";
 import * as messages from "./message-queries.js";
 import * as notify from "./notify-queries.js";
 import * as previews from "./preview-queries.js";
+import * as profiles from "./profile-queries.js";
 import type { SqlDriver } from "./sql-driver.js";
 import * as tickets from "./ticket-queries.js";
 
@@ -326,6 +330,52 @@ export class SqlStore implements Store {
   updateTitle(conversationId: string, title: string, byUserId: string, at: string): Promise<Written<Conversation>> {
     return this.driver.write(
       (tx) => conversations.updateTitle(tx, conversationId, title, byUserId, at),
+      [conversationId],
+    );
+  }
+
+  updateProfile(userId: string, change: ProfileChange, at: string): Promise<Written<User>> {
+    return this.driver.write((tx) => profiles.updateProfile(tx, userId, change, at));
+  }
+
+  deleteAccount(userId: string, at: string): Promise<string[]> {
+    return this.driver.write((tx) => profiles.tombstoneUser(tx, userId, at));
+  }
+
+  ownData(userId: string): Promise<{ messages: Message[]; files: FileRecord[] }> {
+    return profiles.ownData(this.db, userId);
+  }
+
+  updatePhoto(
+    conversationId: string,
+    photo: FileInfo | null,
+    byUserId: string,
+    at: string,
+  ): Promise<Written<Conversation>> {
+    return this.driver.write((tx) => groups.updatePhoto(tx, conversationId, photo, byUserId, at), [conversationId]);
+  }
+
+  setMemberRole(
+    conversationId: string,
+    userId: string,
+    role: "admin" | "member",
+    byUserId: string,
+    at: string,
+  ): Promise<Written<Conversation>> {
+    return this.driver.write(
+      (tx) => groups.setMemberRole(tx, conversationId, userId, role, byUserId, at),
+      [conversationId],
+    );
+  }
+
+  transferOwnership(
+    conversationId: string,
+    userId: string,
+    byUserId: string,
+    at: string,
+  ): Promise<Written<Conversation>> {
+    return this.driver.write(
+      (tx) => groups.transferOwnership(tx, conversationId, userId, byUserId, at),
       [conversationId],
     );
   }

@@ -1,5 +1,6 @@
 /** @module AppStore: the signed-in app's state — connection, conversations, messages, people — over one HaetaeClient. */
 import type {
+  Conversation,
   ConversationKind,
   ConversationSummary,
   FeedEvent,
@@ -7,6 +8,7 @@ import type {
   Replies,
   RequestParams,
   RequestType,
+  User,
 } from "../../../src/protocol/index.js";
 import {
   type ConnectionState,
@@ -28,7 +30,7 @@ import { Observable } from "./observable.js";
 import { OutageWatch, pageSettings } from "./outage-watch.js";
 import { OutboxKeeper, type UnsentMessage } from "./outbox-keeper.js";
 import { clearUserData, type PendingFile } from "./persist.js";
-import { loadCursor, type Session, saveCursor } from "./session.js";
+import { loadCursor, type Session, saveCursor, saveSession } from "./session.js";
 import { SnapshotKeeper } from "./snapshot-keeper.js";
 import { Typing } from "./typing.js";
 
@@ -247,6 +249,60 @@ export class AppStore extends Observable {
     return conversation.id;
   }
 
+  // ---- group settings (each change comes back as events, a system line among them) ----
+
+  /** Rename a group, or set (a File id) or remove (`null`) its photo. */
+  async updateGroup(conversationId: string, change: { title?: string; photoFileId?: string | null }): Promise<boolean> {
+    const reply = await this.call("conversation.update", { conversationId, ...change });
+    if (reply) this.putConversation(reply.conversation);
+    return reply !== undefined;
+  }
+
+  /** Add people to a group: contacts who added me join, the others are invited. */
+  async addMembers(conversationId: string, userIds: string[]): Promise<boolean> {
+    const reply = await this.call("conversation.addMembers", { conversationId, userIds });
+    if (!reply) return false;
+    if (reply.invitations.length > 0) this.say("info", "invite.sent");
+    this.putConversation(reply.conversation);
+    return true;
+  }
+
+  async removeMember(conversationId: string, userId: string): Promise<void> {
+    const reply = await this.call("conversation.removeMember", { conversationId, userId });
+    if (reply) this.putConversation(reply.conversation);
+  }
+
+  async setRole(conversationId: string, userId: string, role: "admin" | "member"): Promise<void> {
+    const reply = await this.call("conversation.setRole", { conversationId, userId, role });
+    if (reply) this.putConversation(reply.conversation);
+  }
+
+  async transferOwnership(conversationId: string, userId: string): Promise<void> {
+    const reply = await this.call("conversation.transferOwnership", { conversationId, userId });
+    if (reply) this.putConversation(reply.conversation);
+  }
+
+  /** Change my profile; the reply (and my other devices' `account.updated`) carries the new one. */
+  async updateAccount(change: RequestParams<"account.update">): Promise<boolean> {
+    const reply = await this.call("account.update", change);
+    if (reply) this.setMe(reply.user);
+    return reply !== undefined;
+  }
+
+  private putConversation(conversation: Conversation): void {
+    const summary = this.list.get(conversation.id);
+    if (summary) summary.conversation = conversation;
+    this.directory.forgetMembers(conversation.id);
+    this.afterChange();
+  }
+
+  private setMe(user: User): void {
+    this.session.user = { ...this.session.user, ...user };
+    saveSession(this.session);
+    this.directory.remember([user]);
+    this.changed();
+  }
+
   /** Leave a group. */
   async leave(conversationId: string): Promise<boolean> {
     if (!(await this.call("conversation.leave", { conversationId }))) return false;
@@ -364,6 +420,10 @@ export class AppStore extends Observable {
   }
 
   private onFeed(event: FeedEvent): void {
+    if (event.type === "account.updated") {
+      this.setMe(event.user);
+      return;
+    }
     if (this.invitations.apply(event) || this.notify.apply(event)) {
       this.changed();
       return;
@@ -380,7 +440,11 @@ export class AppStore extends Observable {
     } else if (event.type === "conversation.updated" && event.removed.includes(this.me)) {
       this.views.delete(event.conversationId);
     }
-    if (event.type === "conversation.updated") this.directory.forgetMembers(event.conversationId);
+    if (event.type === "conversation.updated") {
+      this.directory.forgetMembers(event.conversationId);
+      // Whoever left may have deleted their account: their name is now "deleted account".
+      if (event.removed.length > 0) this.directory.refresh(event.removed);
+    }
     if (event.type === "conversation.created" || event.type === "conversation.updated") this.followPresence(false);
     this.afterChange();
   }

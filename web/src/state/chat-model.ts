@@ -75,7 +75,9 @@ export function applyToView(view: ChatView, event: FeedEvent): void {
     case "message.reaction":
     case "message.preview":
       upsertMessage(view, event.message);
-      if (event.type === "message.new") raise(view.readSeqs, event.message.senderId, event.seq);
+      // A system line moves nobody's read cursor (the server's rule).
+      if (event.type === "message.new" && !event.message.system)
+        raise(view.readSeqs, event.message.senderId, event.seq);
       break;
     case "receipt":
       raise(view.readSeqs, event.userId, event.readSeq);

@@ -86,6 +86,13 @@ export class Directory {
     this.membersRead.delete(conversationId);
   }
 
+  /** Fetch these users again: a profile may have changed (a new name, a deleted account). */
+  refresh(ids: readonly string[]): void {
+    const first = this.wanted.size === 0;
+    for (const id of ids) this.wanted.add(id);
+    if (first && this.wanted.size > 0) queueMicrotask(() => void this.fetchWanted());
+  }
+
   private async fetchWanted(): Promise<void> {
     const ids = [...this.wanted].slice(0, 1000);
     for (const id of ids) this.wanted.delete(id);

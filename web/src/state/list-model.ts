@@ -54,6 +54,9 @@ export function applyToList(
     case "notify.settings":
       // My notification choices, not the list's (state/notify-prefs.ts).
       return false;
+    case "account.updated":
+      // About me, not a conversation (state/app-store.ts).
+      return false;
     default:
       break;
   }

@@ -9,7 +9,7 @@ import { Icon } from "./icons.js";
 import { MessageList } from "./message-list.js";
 import { MuteMenu } from "./mute-menu.js";
 import { conversationTitle, otherMember, userName } from "./names.js";
-import { navigate, onLinkClick } from "./router.js";
+import { onLinkClick } from "./router.js";
 import { useStore } from "./store-context.js";
 
 /** What the composer is doing besides writing a new message. */
@@ -65,8 +65,12 @@ export function ChatScreen({ conversationId }: { conversationId: string }) {
   const title = conversationTitle(store, conversation);
   const other = conversation.kind === "direct" ? otherMember(store, conversation) : undefined;
   const online = other ? (store.directory.presence.get(other)?.online ?? false) : undefined;
-  const leave = async () => {
-    if (confirm(t("chat.leaveConfirm")) && (await store.leave(conversationId))) navigate("/");
+  const block = async () => {
+    if (other && confirm(t("chat.blockConfirm", { name: title }))) await store.directory.block(other);
+  };
+  const report = async () => {
+    if (!confirm(t("info.reportConfirm"))) return;
+    if (await store.call("conversation.report", { conversationId })) store.say("info", "info.reported");
   };
 
   return (
@@ -86,10 +90,26 @@ export function ChatScreen({ conversationId }: { conversationId: string }) {
           <Subtitle conversationId={conversationId} />
         </div>
         <MuteMenu conversationId={conversationId} group={conversation.kind === "group"} />
-        {conversation.kind === "group" && (
-          <button type="button" class="quiet" onClick={leave}>
-            {t("chat.leave")}
-          </button>
+        {conversation.kind === "group" ? (
+          <a
+            href={`/c/${encodeURIComponent(conversationId)}/info`}
+            class="button quiet"
+            onClick={onLinkClick}
+            aria-label={t("info.open")}
+          >
+            {t("info.short")}
+          </a>
+        ) : (
+          other && (
+            <>
+              <button type="button" class="quiet" onClick={block}>
+                {t("chat.block")}
+              </button>
+              <button type="button" class="quiet" onClick={report}>
+                {t("info.report")}
+              </button>
+            </>
+          )
         )}
       </header>
       {view && (

@@ -8,6 +8,7 @@ import { Icon } from "./icons.js";
 import { insertMention, mentionAt, mentionOptions } from "./mentions.js";
 import { userName } from "./names.js";
 import { useStore } from "./store-context.js";
+import { TextCounter, textLength, textLimit } from "./text-counter.js";
 
 /** Unsent text per conversation, kept while the user looks elsewhere. */
 const drafts = new Map<string, string>();
@@ -97,7 +98,8 @@ export function Composer({
   };
   const submit = () => {
     const value = text.trim();
-    if (!store.ready || blocked) return;
+    // Past the limit the counter says why; Enter must not send what the server would refuse.
+    if (!store.ready || blocked || textLength(value) > textLimit()) return;
     if (mode.kind !== "edit" && hasFiles) {
       // The composer's uploads stop here; the outbox resumes each from what the server has.
       for (const upload of stillUploading) upload.pause();
@@ -199,6 +201,7 @@ export function Composer({
           ))}
         </ul>
       )}
+      <TextCounter text={text} />
       {mode.kind !== "new" && (
         <div class="composer-mode">
           <span>
@@ -295,7 +298,9 @@ export function Composer({
         <button
           type="submit"
           class="primary send"
-          disabled={(text.trim() === "" && !hasFiles) || blocked || !store.ready}
+          disabled={
+            (text.trim() === "" && !hasFiles) || blocked || !store.ready || textLength(text.trim()) > textLimit()
+          }
         >
           {mode.kind === "edit" ? t("composer.save") : t("composer.send")}
         </button>

@@ -8,11 +8,13 @@ import { InvitationsPanel } from "./invitations-panel.js";
 import { conversationTitle, otherMember, userName } from "./names.js";
 import { onLinkClick } from "./router.js";
 import { useStore } from "./store-context.js";
+import { systemText } from "./system-line.js";
 
 function preview(store: AppStore, summary: ConversationSummary): string {
   const message = summary.lastMessage;
   if (!message) return t("list.noMessages");
   if (message.deleted) return t("list.deleted");
+  if (message.system) return systemText(store, message.senderId, message.system);
   const text = message.text.replace(/\s+/g, " ");
   if (message.senderId === store.me) return t("list.you", { text });
   return summary.conversation.kind === "group" ? `${userName(store, message.senderId)}: ${text}` : text;

@@ -8,6 +8,7 @@ import type { ChatView } from "../state/chat-model.js";
 import { dayKey, dayLabel } from "./format.js";
 import { MessageBubble, UnsentBubble } from "./message-bubble.js";
 import { useStore } from "./store-context.js";
+import { SystemLine } from "./system-line.js";
 
 /** Messages of one sender closer than this share one name and avatar. */
 const RUN_MS = 5 * 60_000;
@@ -19,6 +20,7 @@ const TOP_SLACK = 400;
 function sameRun(a: Message | undefined, b: Message): boolean {
   return (
     a !== undefined &&
+    !a.system &&
     a.senderId === b.senderId &&
     dayKey(a.createdAt) === dayKey(b.createdAt) &&
     Date.parse(b.createdAt) - Date.parse(a.createdAt) < RUN_MS
@@ -114,6 +116,10 @@ export function MessageList({
           <span>{dayLabel(message.createdAt)}</span>
         </li>,
       );
+    }
+    if (message.system) {
+      items.push(<SystemLine key={message.seq} message={{ ...message, system: message.system }} />);
+      return;
     }
     items.push(
       <MessageBubble

@@ -10,6 +10,7 @@ import type { AppStore } from "../state/app-store.js";
 export function userName(store: AppStore, userId: string): string {
   const user = store.directory.user(userId);
   if (!user) return "…";
+  if (user.deleted) return t("name.deleted");
   return store.directory.collides.has(userId)
     ? t("name.withUsername", { name: user.displayName, username: user.username })
     : user.displayName;

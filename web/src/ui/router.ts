@@ -5,6 +5,7 @@ import { useEffect, useState } from "preact/hooks";
 export type Route =
   | { name: "chats" }
   | { name: "chat"; id: string }
+  | { name: "info"; id: string }
   | { name: "new" }
   | { name: "contacts" }
   | { name: "devices" }
@@ -16,6 +17,8 @@ const NAVIGATE = "haetae:navigate";
 export function parseRoute(pathname: string): Route {
   const chat = /^\/c\/([^/]+)\/?$/.exec(pathname);
   if (chat?.[1]) return { name: "chat", id: decodeURIComponent(chat[1]) };
+  const info = /^\/c\/([^/]+)\/info\/?$/.exec(pathname);
+  if (info?.[1]) return { name: "info", id: decodeURIComponent(info[1]) };
   const name = pathname.replace(/^\/|\/$/g, "");
   if (name === "new" || name === "contacts" || name === "devices" || name === "settings") return { name };
   return { name: "chats" };
@@ -23,6 +26,7 @@ export function parseRoute(pathname: string): Route {
 
 /** The path of a route. */
 export function pathOf(route: Route): string {
+  if (route.name === "info") return `/c/${encodeURIComponent(route.id)}/info`;
   return route.name === "chat" ? `/c/${encodeURIComponent(route.id)}` : route.name === "chats" ? "/" : `/${route.name}`;
 }
 

@@ -6,6 +6,7 @@ import { ConnectionBanner } from "./connection-banner.js";
 import { ContactsScreen } from "./contacts-screen.js";
 import { ConversationList } from "./conversation-list.js";
 import { DevicesScreen } from "./devices-screen.js";
+import { GroupInfoScreen } from "./group-info-screen.js";
 import { Icon } from "./icons.js";
 import { IncidentBanner } from "./incident-banner.js";
 import { conversationTitle, userName } from "./names.js";
@@ -20,6 +21,8 @@ function Screen({ route, onLogout }: { route: Route; onLogout(): void }) {
   switch (route.name) {
     case "chat":
       return <ChatScreen key={route.id} conversationId={route.id} />;
+    case "info":
+      return <GroupInfoScreen key={route.id} conversationId={route.id} />;
     case "new":
       return <NewChatScreen />;
     case "contacts":
@@ -73,7 +76,7 @@ export function Shell({ onLogout }: { onLogout(): void }) {
             <Icon name="plus" />
           </a>
         </header>
-        <ConversationList activeId={route.name === "chat" ? route.id : undefined} />
+        <ConversationList activeId={route.name === "chat" || route.name === "info" ? route.id : undefined} />
         <Nav route={route} />
       </aside>
       <main id="main" class="main" tabIndex={-1}>
