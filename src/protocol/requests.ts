@@ -125,7 +125,7 @@ export const REQUESTS = {
     seq,
     toConversationIds: z.array(id).min(1).max(MAX_FORWARD_TARGETS),
     /** Makes a retried forward exactly-once: each copy's clientMsgId is derived from it and its target. */
-    clientMsgId: str(1, 64).optional(),
+    clientMsgId: str(1, 63).optional(),
   }),
 } as const;
 
