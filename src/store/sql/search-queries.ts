@@ -68,12 +68,14 @@ const ORDER = "ORDER BY m.created_at DESC, m.conversation_id DESC, m.seq DESC LI
  * (G7); deleted messages have no text to match.
  *
  * - Three characters or more, SQLite: the FTS5 trigram table, read per span by its rowid range
- *   (the conversation's key × 2^31 + seq), so a chat's hits are one range of the index.
+ *   (the conversation's key × 2^31 + seq), so a chat's hits are one range of the index. The
+ *   CROSS JOIN keeps the spans outside: only then does SQLite hand FTS5 the range (a plan
+ *   without it reads every hit of the whole index once per span).
  * - Three or more, PostgreSQL: `lower(text) LIKE` through the GIN trigram index.
  * - Two characters (a trigram index holds none): each searched chat's newest messages only, at
  *   most SHORT_QUERY_SCAN_ROWS shared among the chats, matched by `instr`/`strpos`: bounded.
  */
-function searchSql(dialect: "sqlite" | "postgres", search: MessageSearch, spanCount: number) {
+export function searchPlanSql(dialect: "sqlite" | "postgres", search: MessageSearch, spanCount: number) {
   const lowered = search.query.toLowerCase();
   const where = filters(search);
   if (queryLength(search.query) < 3) {
@@ -92,10 +94,11 @@ function searchSql(dialect: "sqlite" | "postgres", search: MessageSearch, spanCo
     return {
       sql: `SELECT m.* ${SPANS}
         JOIN search_keys k ON k.conversation_id = s.conversation_id
-        JOIN message_search f ON f.rowid > k.search_key * ${SEARCH_KEY_STRIDE} + s.from_seq
-          AND f.rowid <= k.search_key * ${SEARCH_KEY_STRIDE} + COALESCE(s.to_seq, ${LAST_SEQ})
+        CROSS JOIN message_search f
         JOIN messages m ON m.conversation_id = s.conversation_id AND m.seq = f.rowid - k.search_key * ${SEARCH_KEY_STRIDE}
-        WHERE s.user_id = ? AND message_search MATCH ?${where.sql} ${ORDER}`,
+        WHERE s.user_id = ? AND f.rowid BETWEEN k.search_key * ${SEARCH_KEY_STRIDE} + s.from_seq + 1
+          AND k.search_key * ${SEARCH_KEY_STRIDE} + COALESCE(s.to_seq, ${LAST_SEQ})
+          AND message_search MATCH ?${where.sql} ${ORDER}`,
       params: [search.userId, ftsPhrase(search.query), ...where.params, search.limit + 1],
     };
   }
@@ -121,7 +124,7 @@ export async function searchMessages(
     ]);
     spanCount = Number(row?.n ?? 1);
   }
-  const { sql, params } = searchSql(dialect, search, spanCount);
+  const { sql, params } = searchPlanSql(dialect, search, spanCount);
   const rows = await db.all<MessageRow>(sql, params);
   const hasMore = rows.length > search.limit;
   const page = rows.slice(0, search.limit);
