@@ -51,6 +51,15 @@ export interface Conversation {
   adminIds?: string[];
   /** A group's photo (set by `conversation.update {photoFileId}`), absent when it has none. */
   photo?: FileInfo;
+  /** The message a group's owner pinned as the chat's notice (absent when none). */
+  pinned?: PinnedMessage;
+}
+
+/** A group's pinned notice: which message, pinned by whom and when (`pin`, `unpin`). */
+export interface PinnedMessage {
+  seq: number;
+  byUserId: string;
+  pinnedAt: string;
 }
 
 /** A member's role in a group: the owner (one), admins (may remove members), members. */
@@ -196,4 +205,17 @@ export interface Presence {
   userId: string;
   online: boolean;
   lastSeenAt: string | null;
+}
+
+/** Where a search query matched a message's text: `[start, end)` in UTF-16 code units of `message.text`. */
+export interface SearchHighlight {
+  start: number;
+  end: number;
+}
+
+/** One hit of `search`: the message, the conversation it is in, and where the query matched. */
+export interface SearchResult {
+  message: Message;
+  conversation: Conversation;
+  highlights: SearchHighlight[];
 }

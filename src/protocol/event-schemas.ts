@@ -49,6 +49,7 @@ export const conversationSchema = z.strictObject({
   ownerId: id.optional(),
   adminIds: z.array(id).optional(),
   photo: fileSchema.optional(),
+  pinned: z.strictObject({ seq, byUserId: id, pinnedAt: iso }).optional(),
 });
 
 export const messageSchema = z.strictObject({

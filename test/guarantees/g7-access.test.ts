@@ -25,6 +25,7 @@ const SAMPLE: Record<string, unknown> = {
   userId: "",
   limit: 10,
   role: "admin",
+  query: "secret",
 };
 
 it("refuses every conversation request from a non-member, and sync leaks nothing", async () => {

@@ -32,6 +32,10 @@ export interface ConversationRow {
   last_seq: number;
   /** JSON of the group photo (FileInfo), null when none. */
   photo?: string | null;
+  /** The pinned notice (all three set, or none). */
+  pinned_seq?: number | null;
+  pinned_by?: string | null;
+  pinned_at?: string | null;
 }
 export interface MessageRow {
   conversation_id: string;
@@ -103,6 +107,9 @@ export function toConversation(row: ConversationRow, members: readonly MemberRol
     if (owner) conversation.ownerId = owner.user_id;
     conversation.adminIds = members.filter((m) => m.role === "admin").map((m) => m.user_id);
     if (row.photo) conversation.photo = JSON.parse(row.photo) as FileInfo;
+  }
+  if (row.pinned_seq != null && row.pinned_by != null && row.pinned_at != null) {
+    conversation.pinned = { seq: Number(row.pinned_seq), byUserId: row.pinned_by, pinnedAt: row.pinned_at };
   }
   return conversation;
 }

@@ -24,8 +24,11 @@ import {
   type FeedPage,
   type FileRecord,
   type FileSweep,
+  type HistoryPage,
+  type HistoryWindow,
   type InviteInput,
   type LinkPreviewRecord,
+  type MessageSearch,
   type NewDeviceKey,
   type NotifyPrefs,
   type ProfileChange,
@@ -46,8 +49,10 @@ import * as groups from "./group-queries.js";
 import * as invitations from "./invitation-queries.js";
 import * as messages from "./message-queries.js";
 import * as notify from "./notify-queries.js";
+import * as pins from "./pin-queries.js";
 import * as previews from "./preview-queries.js";
 import * as profiles from "./profile-queries.js";
+import * as searchQueries from "./search-queries.js";
 import type { SqlDriver } from "./sql-driver.js";
 import * as tickets from "./ticket-queries.js";
 
@@ -509,11 +514,21 @@ export class SqlStore implements Store {
     );
   }
 
-  history(
-    conversationId: string,
-    page: { beforeSeq?: number; afterSeq?: number; limit: number },
-  ): Promise<{ messages: Message[]; hasMore: boolean }> {
+  history(conversationId: string, page: HistoryPage): Promise<HistoryWindow> {
     return messages.historyOf(this.db, conversationId, page);
+  }
+
+  searchMessages(search: MessageSearch): Promise<{ messages: Message[]; hasMore: boolean }> {
+    return searchQueries.searchMessages(this.db, this.driver.dialect, search);
+  }
+
+  setPinned(
+    conversationId: string,
+    pin: { seq: number; at: string } | null,
+    actorId: string,
+    at: string,
+  ): Promise<Written<Conversation>> {
+    return this.driver.write((tx) => pins.setPinned(tx, conversationId, pin, actorId, at), [conversationId]);
   }
 
   markRead(conversationId: string, userId: string, seq: number, at: string): Promise<Written<number>> {
