@@ -214,12 +214,28 @@ export class AppStore extends Observable {
     if (this.connection === "open" && this.list.get(conversationId)?.conversation.kind === "group") {
       void this.directory.loadMembers(conversationId);
     }
-    return this.views.open(conversationId);
+    const summary = this.list.get(conversationId);
+    return this.views.open(conversationId, summary && { readSeq: summary.readSeq, lastSeq: summary.lastSeq });
   }
 
   /** Infinite scroll: the page before the first loaded message. */
   loadOlder(conversationId: string): Promise<void> {
     return this.views.loadOlder(conversationId);
+  }
+
+  /** Scrolling down a window that does not reach the newest message yet. */
+  loadNewer(conversationId: string): Promise<void> {
+    return this.views.loadNewer(conversationId);
+  }
+
+  /** Show a message in its conversation (loading the messages around it); false when it cannot be loaded. */
+  jumpTo(conversationId: string, seq: number): Promise<boolean> {
+    return this.views.jumpTo(conversationId, seq);
+  }
+
+  /** Back to the newest messages of a conversation. */
+  toNewest(conversationId: string): Promise<void> {
+    return this.views.toNewest(conversationId);
   }
 
   /** Create a direct chat (or get the existing one) or a group; resolves with its id. */
@@ -276,12 +292,12 @@ export class AppStore extends Observable {
     this.putMessage(reply.message);
   }
 
-  /** Mark everything loaded in an open, visible conversation as read (moves the others' "1"). */
-  async markRead(conversationId: string): Promise<void> {
+  /** Mark an open, visible conversation read up to `upTo` (the last message seen; default all loaded). */
+  async markRead(conversationId: string, upTo?: number): Promise<void> {
     const view = this.views.get(conversationId);
     const summary = this.list.get(conversationId);
     if (view?.status !== "ready" || this.connection !== "open") return;
-    const last = lastLoadedSeq(view);
+    const last = Math.min(upTo ?? Number.MAX_SAFE_INTEGER, lastLoadedSeq(view));
     const mine = Math.max(view.readSeqs[this.me] ?? 0, summary?.readSeq ?? 0, this.readAsked.get(conversationId) ?? 0);
     if (last <= mine) return;
     this.readAsked.set(conversationId, last);

@@ -6,9 +6,11 @@ import { Avatar } from "./avatar.js";
 import { Composer } from "./composer.js";
 import { whenFull } from "./format.js";
 import { Icon } from "./icons.js";
+import type { MessageActions } from "./message-actions.js";
 import { MessageList } from "./message-list.js";
 import { conversationTitle, otherMember, userName } from "./names.js";
 import { navigate, onLinkClick } from "./router.js";
+import { SelectionBar } from "./selection-bar.js";
 import { useStore } from "./store-context.js";
 
 /** What the composer is doing besides writing a new message. */
@@ -47,6 +49,10 @@ function TypingLine({ conversationId }: { conversationId: string }) {
 export function ChatScreen({ conversationId }: { conversationId: string }) {
   const store = useStore();
   const [mode, setMode] = useState<ComposerMode>({ kind: "new" });
+  /** The chosen messages' seqs while selecting several (to copy or forward), else undefined. */
+  const [selection, setSelection] = useState<ReadonlySet<number> | undefined>();
+  /** The messages being forwarded: the dialog is open. */
+  const [forwarding, setForwarding] = useState<number[] | undefined>();
   useEffect(() => {
     store.open(conversationId);
   }, [store, conversationId]);
@@ -64,6 +70,17 @@ export function ChatScreen({ conversationId }: { conversationId: string }) {
   const title = conversationTitle(store, conversation);
   const other = conversation.kind === "direct" ? otherMember(store, conversation) : undefined;
   const online = other ? (store.directory.presence.get(other)?.online ?? false) : undefined;
+  const actions: MessageActions = {
+    reply: (message) => setMode({ kind: "reply", message }),
+    edit: (message) => setMode({ kind: "edit", message }),
+    select: (message) => {
+      const next = new Set(selection);
+      if (next.has(message.seq)) next.delete(message.seq);
+      else next.add(message.seq);
+      setSelection(next);
+    },
+    forward: setForwarding,
+  };
   const leave = async () => {
     if (confirm(t("chat.leaveConfirm")) && (await store.leave(conversationId))) navigate("/");
   };
@@ -94,12 +111,21 @@ export function ChatScreen({ conversationId }: { conversationId: string }) {
         <MessageList
           view={view}
           conversation={conversation}
-          onReply={(message) => setMode({ kind: "reply", message })}
-          onEdit={(message) => setMode({ kind: "edit", message })}
+          selection={selection}
+          actions={actions}
         />
       )}
       <TypingLine conversationId={conversationId} />
-      <Composer conversation={conversation} mode={mode} onDone={() => setMode({ kind: "new" })} />
+      {selection ? (
+        <SelectionBar
+          conversationId={conversationId}
+          selection={selection}
+          onForward={setForwarding}
+          onDone={() => setSelection(undefined)}
+        />
+      ) : (
+        <Composer conversation={conversation} mode={mode} onDone={() => setMode({ kind: "new" })} />
+      )}
     </section>
   );
 }

@@ -9,19 +9,22 @@ import type { UnsentMessage } from "../state/outbox-keeper.js";
 import { Avatar } from "./avatar.js";
 import { timeOf } from "./format.js";
 import { Icon } from "./icons.js";
+import type { MessageActions } from "./message-actions.js";
 import { MessageFiles } from "./message-files.js";
 import { MessageMenu } from "./message-menu.js";
 import { userName } from "./names.js";
 import { RichText } from "./rich-text.js";
 import { useStore } from "./store-context.js";
 
-/** The quoted message a reply points at; a click scrolls to it when it is loaded. */
+/** The quoted message a reply points at; a click goes to it, loading the messages around it when needed. */
 function Quote({ view, seq }: { view: ChatView; seq: number }) {
   const store = useStore();
   const quoted = findMessage(view, seq);
-  const jump = () => document.getElementById(`m-${view.conversationId}-${seq}`)?.scrollIntoView({ block: "center" });
+  const jump = async () => {
+    if (!(await store.jumpTo(view.conversationId, seq))) store.say("info", "msg.quoteGone");
+  };
   return (
-    <button type="button" class="quote" onClick={jump} disabled={!quoted}>
+    <button type="button" class="quote" onClick={() => void jump()} title={t("msg.toQuote")}>
       <strong>{quoted ? userName(store, quoted.senderId) : t("msg.quoteMissing")}</strong>
       <span>{quoted ? (quoted.deleted ? t("msg.deleted") : quoted.text) : `#${seq}`}</span>
     </button>
@@ -51,16 +54,20 @@ function Reactions({ message }: { message: Message }) {
 }
 
 export function MessageBubble(props: {
+  rowKey: string;
   message: Message;
   view: ChatView;
   conversation: Conversation;
   members: ReadonlySet<string>;
   first: boolean;
   showTime: boolean;
+  /** Just jumped to: shown highlighted for a moment. */
+  highlighted: boolean;
+  /** In selection mode: whether this message is chosen (undefined outside selection mode). */
+  selected: boolean | undefined;
   menuOpen: boolean;
   onMenu(open: boolean): void;
-  onReply(message: Message): void;
-  onEdit(message: Message): void;
+  actions: MessageActions;
 }) {
   const store = useStore();
   const { message, view, conversation } = props;
@@ -69,9 +76,28 @@ export function MessageBubble(props: {
   const mentioned = mentionsUser(message, store.me, store.directory.blockedIds);
   const sender = userName(store, message.senderId);
   const classes = ["msg", mine ? "mine" : "theirs", props.first ? "first" : "", mentioned ? "mentions-me" : ""];
+  if (props.highlighted) classes.push("lit");
+  if (props.selected) classes.push("selected");
   const menuId = `menu-${conversation.id}-${message.seq}`;
+  const selecting = props.selected !== undefined;
   return (
-    <li class={classes.join(" ")} id={`m-${conversation.id}-${message.seq}`} data-seq={message.seq}>
+    <li
+      class={classes.join(" ")}
+      id={`m-${conversation.id}-${message.seq}`}
+      data-seq={message.seq}
+      data-key={props.rowKey}
+      onClick={selecting ? () => props.actions.select(message) : undefined}
+    >
+      {selecting && !message.deleted && (
+        <input
+          type="checkbox"
+          class="pick"
+          checked={props.selected}
+          aria-label={t("select.one", { text: message.text.slice(0, 40) })}
+          onClick={(event) => event.stopPropagation()}
+          onChange={() => props.actions.select(message)}
+        />
+      )}
       {!mine && (props.first ? <Avatar name={sender} seed={message.senderId} /> : <span class="avatar-gap" />)}
       <div class="msg-body">
         {!mine && props.first && conversation.kind === "group" && <span class="sender">{sender}</span>}
@@ -101,7 +127,7 @@ export function MessageBubble(props: {
             {mine && <span class="visually-hidden">{t("msg.sent")}</span>}
             {props.showTime && <time dateTime={message.createdAt}>{timeOf(message.createdAt)}</time>}
           </span>
-          {!message.deleted && (
+          {!message.deleted && !selecting && (
             <button
               type="button"
               class="msg-actions"
@@ -122,8 +148,7 @@ export function MessageBubble(props: {
             message={message}
             mine={mine}
             onClose={() => props.onMenu(false)}
-            onReply={() => props.onReply(message)}
-            onEdit={() => props.onEdit(message)}
+            actions={props.actions}
           />
         )}
       </div>
