@@ -38,7 +38,7 @@ for (const size of ["pc", "phone"] as const) {
     }, 120_000);
 
     it("opens at the first unread message under an 'Unread messages' line", async () => {
-      const line = page.getByRole("separator").filter({ hasText: "Unread messages" });
+      const line = page.locator(".log .unread-line", { hasText: "Unread messages" });
       await line.waitFor();
       await message(page, `Message ${FIRST_UNREAD}`).waitFor();
       // The line is near the top of the screen, the first unread right under it.
@@ -56,7 +56,9 @@ for (const size of ["pc", "phone"] as const) {
         expect(await rowCount(page)).toBeLessThan(100);
       }
       // Older pages came: a message well before the first loaded window is in the page after scrolling.
-      const seqs = await page.locator(".log li[data-seq]").evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.seq)));
+      const seqs = await page
+        .locator(".log li[data-seq]")
+        .evaluateAll((els) => els.map((e) => Number(e.getAttribute("data-seq"))));
       expect(Math.min(...seqs)).toBeLessThan(FIRST_UNREAD - 100);
       // The place is kept while an older page lands above: the same message stays at the same height.
       const anchor = page.locator(".log li[data-seq]").nth(5);
@@ -101,7 +103,9 @@ for (const size of ["pc", "phone"] as const) {
         await page.waitForTimeout(80);
       }
       expect(await scrollTop(page)).toBeGreaterThan(top);
-      await message(page, /^Message 2[0-9]{2}$/).first().waitFor();
+      await message(page, /^Message 2[0-9]{2}$/)
+        .first()
+        .waitFor();
       expect(await rowCount(page)).toBeLessThan(100);
     });
   });

@@ -207,7 +207,7 @@ export const en = {
   "pin.open": "Show the pinned message",
   "search.all": "Search all chats",
   "search.inChat": "Search in this chat",
-  "search.placeholder": "Search (\"exact phrase\", from:name)",
+  "search.placeholder": 'Search ("exact phrase", from:name)',
   "search.label": "Search messages",
   "search.results": "Search results",
   "search.none": "No messages found.",

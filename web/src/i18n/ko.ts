@@ -209,7 +209,7 @@ export const ko: Record<TextKey, string> = {
   "pin.open": "고정된 메시지 보기",
   "search.all": "모든 채팅 검색",
   "search.inChat": "이 채팅에서 검색",
-  "search.placeholder": "검색 (\"정확한 문구\", from:이름)",
+  "search.placeholder": '검색 ("정확한 문구", from:이름)',
   "search.label": "메시지 검색",
   "search.results": "검색 결과",
   "search.none": "찾은 메시지가 없습니다.",

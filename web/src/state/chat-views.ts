@@ -99,7 +99,7 @@ export class ChatViews {
   /** Back to the newest messages (the jump-to-bottom button on a window that does not reach the end). */
   async toNewest(conversationId: string): Promise<void> {
     const view = this.views.get(conversationId);
-    if (!view || !view.hasMoreAfter) return;
+    if (!view?.hasMoreAfter) return;
     Object.assign(view, { status: "cached", target: undefined });
     await this.fetchNewest(view);
   }
@@ -152,7 +152,9 @@ export class ChatViews {
   private async around(
     conversationId: string,
     seq: number,
-  ): Promise<{ messages: Message[]; hasMore: boolean; readSeqs: Record<string, number>; hasMoreAfter: boolean } | undefined> {
+  ): Promise<
+    { messages: Message[]; hasMore: boolean; readSeqs: Record<string, number>; hasMoreAfter: boolean } | undefined
+  > {
     const [before, after] = await Promise.all([
       this.call("history", { conversationId, beforeSeq: seq, limit: CONTEXT }, true),
       this.call("history", { conversationId, afterSeq: seq - 1, limit: PAGE }, true),

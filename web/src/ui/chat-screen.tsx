@@ -107,14 +107,7 @@ export function ChatScreen({ conversationId }: { conversationId: string }) {
           </button>
         )}
       </header>
-      {view && (
-        <MessageList
-          view={view}
-          conversation={conversation}
-          selection={selection}
-          actions={actions}
-        />
-      )}
+      {view && <MessageList view={view} conversation={conversation} selection={selection} actions={actions} />}
       <TypingLine conversationId={conversationId} />
       {selection ? (
         <SelectionBar

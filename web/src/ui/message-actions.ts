@@ -18,7 +18,10 @@ export type Selection = ReadonlySet<number>;
 /** Several messages as plain text, one per line: "[time] name: text". */
 export function messagesAsText(messages: readonly Message[], nameOf: (userId: string) => string): string {
   return messages
-    .map((m) => `[${timeOf(m.createdAt)}] ${nameOf(m.senderId)}: ${m.text || t("files.count", { n: m.files?.length ?? 0 })}`)
+    .map(
+      (m) =>
+        `[${timeOf(m.createdAt)}] ${nameOf(m.senderId)}: ${m.text || t("files.count", { n: m.files?.length ?? 0 })}`,
+    )
     .join("\n");
 }
 

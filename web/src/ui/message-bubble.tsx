@@ -81,6 +81,7 @@ export function MessageBubble(props: {
   const menuId = `menu-${conversation.id}-${message.seq}`;
   const selecting = props.selected !== undefined;
   return (
+    // biome-ignore lint/a11y/useKeyWithClickEvents: a click anywhere on the row is the pointer's shortcut; the row's checkbox is the keyboard's way
     <li
       class={classes.join(" ")}
       id={`m-${conversation.id}-${message.seq}`}

@@ -6,8 +6,8 @@ import type { Conversation, Message } from "../../../src/protocol/index.js";
 import { t } from "../i18n/i18n.js";
 import type { ChatView } from "../state/chat-model.js";
 import { dayKey, dayLabel } from "./format.js";
-import { MessageBubble, UnsentBubble } from "./message-bubble.js";
 import type { MessageActions, Selection } from "./message-actions.js";
+import { MessageBubble, UnsentBubble } from "./message-bubble.js";
 import { useStore } from "./store-context.js";
 import { RowHeights, totalOf, windowOf } from "./virtual-rows.js";
 
@@ -36,7 +36,10 @@ function sameMinute(a: Message, b: Message | undefined): boolean {
 }
 
 /** One row of the log: a day line, the unread line, or message `index` of the view. */
-type Row = { key: string; kind: "day"; label: string } | { key: string; kind: "unread" } | { key: string; index: number };
+type Row =
+  | { key: string; kind: "day"; label: string }
+  | { key: string; kind: "unread" }
+  | { key: string; index: number };
 
 function rowsOf(view: ChatView): Row[] {
   const rows: Row[] = [];
@@ -82,7 +85,8 @@ export function MessageList(props: {
   // A jump asked for (the unread line on opening, a quote, a search result): keep that row in view.
   const target = view.target;
   if (target && target.n !== shown.current.target) {
-    const key = !target.highlight && target.seq === view.unreadFrom && keys.includes("unread") ? "unread" : `m${target.seq}`;
+    const key =
+      !target.highlight && target.seq === view.unreadFrom && keys.includes("unread") ? "unread" : `m${target.seq}`;
     if (keys.includes(key)) {
       shown.current.target = target.n;
       const screen = scroller.current?.clientHeight ?? window.innerHeight * 0.6;
@@ -154,7 +158,8 @@ export function MessageList(props: {
       if (item.offsetTop < el.scrollTop + el.clientHeight && item.dataset.seq) lastSeen = Number(item.dataset.seq);
     }
     if (atEnd) anchor.current = { kind: "bottom" };
-    else if (first?.dataset.key) anchor.current = { kind: "row", key: first.dataset.key, offset: first.offsetTop - el.scrollTop };
+    else if (first?.dataset.key)
+      anchor.current = { kind: "row", key: first.dataset.key, offset: first.offsetTop - el.scrollTop };
     if (away === atEnd) setAway(!atEnd);
     if (lastSeen > shown.current.seen) shown.current.seen = lastSeen;
     if (document.visibilityState === "visible" && lastSeen > 0) void store.markRead(id, lastSeen);
@@ -198,7 +203,7 @@ export function MessageList(props: {
             <span>{row.label}</span>
           </li>
         ) : (
-          <li key={row.key} data-key={row.key} class="unread-line" role="separator">
+          <li key={row.key} data-key={row.key} class="unread-line">
             <span>{t("chat.unreadHere")}</span>
           </li>
         ),
