@@ -92,6 +92,18 @@ export const HANDLERS: { [T in RequestType]: Handler<T> } = {
     return empty;
   },
   "files.list": async ({ ctx }, s, p) => files.listFiles(ctx, s.userId, p),
+  search: async () => {
+    throw new HaetaeError("unknown_type", "search is not served yet.");
+  },
+  pin: async () => {
+    throw new HaetaeError("unknown_type", "pin is not served yet.");
+  },
+  unpin: async () => {
+    throw new HaetaeError("unknown_type", "unpin is not served yet.");
+  },
+  "message.forward": async () => {
+    throw new HaetaeError("unknown_type", "message.forward is not served yet.");
+  },
   "presence.subscribe": async (env, s, p) => {
     const { allowed, refused } = await presence.choosePresenceSubscriptions(
       env.ctx,

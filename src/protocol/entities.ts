@@ -39,6 +39,15 @@ export interface Conversation {
   title?: string;
   createdAt: string;
   createdBy: string;
+  /** The message a group's owner pinned as the chat's notice (absent when none). */
+  pinned?: PinnedMessage;
+}
+
+/** A group's pinned notice: which message, pinned by whom and when (`pin`, `unpin`). */
+export interface PinnedMessage {
+  seq: number;
+  byUserId: string;
+  pinnedAt: string;
 }
 
 /** A conversation as it appears in my list. */
@@ -142,4 +151,17 @@ export interface Presence {
   userId: string;
   online: boolean;
   lastSeenAt: string | null;
+}
+
+/** Where a search query matched a message's text: `[start, end)` in UTF-16 code units of `message.text`. */
+export interface SearchHighlight {
+  start: number;
+  end: number;
+}
+
+/** One hit of `search`: the message, the conversation it is in, and where the query matched. */
+export interface SearchResult {
+  message: Message;
+  conversation: Conversation;
+  highlights: SearchHighlight[];
 }

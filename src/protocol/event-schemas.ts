@@ -21,6 +21,7 @@ export const conversationSchema = z.strictObject({
   title: z.string().optional(),
   createdAt: iso,
   createdBy: id,
+  pinned: z.strictObject({ seq, byUserId: id, pinnedAt: iso }).optional(),
 });
 
 /** A file a message carries (entities.ts `FileInfo`). */

@@ -11,6 +11,7 @@ import type {
   MemberState,
   Message,
   Presence,
+  SearchResult,
   User,
 } from "./entities.js";
 import type { FeedEvent } from "./events.js";
@@ -34,6 +35,12 @@ const seqOrZero = z.int().min(0).max(MAX_SEQ);
 const text = str(0, 1_000_000);
 const emoji = str(1, 32);
 const userIds = z.array(id).max(10_000);
+/** A point in time as the server writes `createdAt` (ISO 8601, UTC or with an offset). */
+const instant = z.iso.datetime({ offset: true });
+/** Longest search query (code units): longer is `invalid_request`, never a slow scan. */
+export const MAX_SEARCH_QUERY = 200;
+/** Most conversations one `message.forward` sends to. */
+export const MAX_FORWARD_TARGETS = 20;
 /** Files one message may carry (KakaoTalk sends up to 30 photos at once). */
 export const MAX_FILES_PER_MESSAGE = 30;
 
@@ -83,6 +90,8 @@ export const REQUESTS = {
     conversationId: id,
     beforeSeq: seq.optional(),
     afterSeq: seqOrZero.optional(),
+    /** A window around this seq (it, and messages before and after it), ascending; one of the three at most. */
+    aroundSeq: seq.optional(),
     limit: z.int().min(1).max(1000).optional(),
   }),
   read: z.object({ conversationId: id, seq: seqOrZero }),
@@ -95,6 +104,28 @@ export const REQUESTS = {
     kind: z.enum(["photo", "file"]).optional(),
     cursor: str(1, 64).optional(),
     limit: z.int().min(1).max(200).optional(),
+  }),
+  search: z.object({
+    // Checked by the domain past the schema (blank, one character): a clear `invalid_request`.
+    query: str(0, MAX_SEARCH_QUERY),
+    conversationId: id.optional(),
+    senderId: id.optional(),
+    /** Messages created before / after this instant. */
+    before: instant.optional(),
+    after: instant.optional(),
+    hasFile: z.boolean().optional(),
+    order: z.enum(["newest", "relevance"]).optional(),
+    limit: z.int().min(1).max(100).optional(),
+    cursor: str(1, 300).optional(),
+  }),
+  pin: z.object({ conversationId: id, seq }),
+  unpin: z.object({ conversationId: id }),
+  "message.forward": z.object({
+    fromConversationId: id,
+    seq,
+    toConversationIds: z.array(id).min(1).max(MAX_FORWARD_TARGETS),
+    /** Makes a retried forward exactly-once: each copy's clientMsgId is derived from it and its target. */
+    clientMsgId: str(1, 63).optional(),
   }),
 } as const;
 
@@ -137,13 +168,30 @@ export interface Replies {
   "message.delete": { message: Message };
   "reaction.add": { message: Message };
   "reaction.remove": { message: Message };
-  history: { messages: Message[]; hasMore: boolean; readSeqs: Record<string, number> };
+  /**
+   * `hasMore`: there are messages beyond the page in the direction it was read (older for
+   * `beforeSeq` or none, newer for `afterSeq`). With `aroundSeq`, `hasMoreBefore` and
+   * `hasMoreAfter` say it for each side, and `hasMore` is their or.
+   */
+  history: {
+    messages: Message[];
+    hasMore: boolean;
+    hasMoreBefore?: boolean;
+    hasMoreAfter?: boolean;
+    readSeqs: Record<string, number>;
+  };
   read: { readSeq: number };
   sync: { events: FeedEvent[]; cursor: string; hasMore: boolean };
   typing: Record<string, never>;
   "presence.subscribe": { presences: Presence[]; refused: string[] };
   /** Newest first; `cursor` is null on the last page. */
   "files.list": { files: ConversationFile[]; cursor: string | null; hasMore: boolean };
+  /** Newest first (or by relevance); `cursor` is null on the last page. */
+  search: { results: SearchResult[]; cursor: string | null; hasMore: boolean };
+  pin: { conversation: Conversation };
+  unpin: { conversation: Conversation };
+  /** The copies, one per target, in the order of `toConversationIds`. */
+  "message.forward": { messages: Message[] };
 }
 
 /** A reply frame: `{type: "ok", id, ...}`. */

@@ -180,6 +180,40 @@ export class HaetaeClient {
     return all;
   }
 
+  /** One page of `search` (newest first unless `order: "relevance"`); pass the reply's `cursor` for the next. */
+  search(params: RequestParams<"search">): Promise<OkFrame<"search">> {
+    return this.request("search", params);
+  }
+
+  /** A window of messages around `seq`, ascending, to open any message in context (`history {aroundSeq}`). */
+  historyAround(conversationId: string, seq: number, limit?: number): Promise<OkFrame<"history">> {
+    return this.request("history", { conversationId, aroundSeq: seq, ...(limit !== undefined ? { limit } : {}) });
+  }
+
+  /** Pin a message as the group's notice (the owner only); `unpin` removes it. */
+  pin(conversationId: string, seq: number): Promise<OkFrame<"pin">> {
+    return this.request("pin", { conversationId, seq });
+  }
+
+  unpin(conversationId: string): Promise<OkFrame<"unpin">> {
+    return this.request("unpin", { conversationId });
+  }
+
+  /** Forward a message, with its files, to other chats; once only per `clientMsgId` (one is made when none is given). */
+  forward(
+    fromConversationId: string,
+    seq: number,
+    toConversationIds: readonly string[],
+    clientMsgId: string = newClientMsgId(),
+  ): Promise<OkFrame<"message.forward">> {
+    return this.request("message.forward", {
+      fromConversationId,
+      seq,
+      toConversationIds: [...toConversationIds],
+      clientMsgId,
+    });
+  }
+
   /**
    * Send a message through the outbox: resolves with the stored message when the server
    * acknowledges it, surviving disconnects (re-sent with the same clientMsgId, so once only).

@@ -420,6 +420,29 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     expect((await store.getMembers(g.id)).length).toBe(2);
   });
 
+  it("opens a window around any seq: it and the newer half, then the older rest; empty past the end", async () => {
+    const a = await user(store);
+    const g = (await store.createGroup(group(a.id, [a.id]))).value;
+    for (let i = 1; i <= 9; i++) await store.appendMessage(msg(g.id, a.id, `m${i}`));
+    const middle = await store.history(g.id, { aroundSeq: 5, limit: 4 });
+    expect(middle.messages.map((m) => m.seq)).toEqual([3, 4, 5, 6]);
+    expect(middle).toMatchObject({ hasMore: true, hasMoreBefore: true, hasMoreAfter: true });
+    const first = await store.history(g.id, { aroundSeq: 1, limit: 5 });
+    expect(first.messages.map((m) => m.seq)).toEqual([1, 2, 3]);
+    expect(first).toMatchObject({ hasMoreBefore: false, hasMoreAfter: true });
+    const last = await store.history(g.id, { aroundSeq: 9, limit: 3 });
+    expect(last.messages.map((m) => m.seq)).toEqual([8, 9]);
+    expect(last).toMatchObject({ hasMore: true, hasMoreBefore: true, hasMoreAfter: false });
+    const whole = await store.history(g.id, { aroundSeq: 5, limit: 100 });
+    expect(whole.messages.map((m) => m.text)).toEqual(["m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "m9"]);
+    expect(whole.hasMore).toBe(false);
+    const one = await store.history(g.id, { aroundSeq: 4, limit: 1 });
+    expect(one.messages.map((m) => m.seq)).toEqual([4]);
+    expect(one).toMatchObject({ hasMoreBefore: true, hasMoreAfter: true });
+    const past = await store.history(g.id, { aroundSeq: 50, limit: 10 });
+    expect(past).toMatchObject({ messages: [], hasMore: true, hasMoreBefore: true, hasMoreAfter: false });
+  });
+
   it("is idempotent on (senderId, clientMsgId): the retry returns the original and writes nothing", async () => {
     const a = await user(store);
     const g = (await store.createGroup(group(a.id, [a.id]))).value;

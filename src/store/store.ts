@@ -149,6 +149,22 @@ export interface InviteInput {
 /** A group change that may also have made invitations, each with its own event for its invitee. */
 export type WrittenWithInvitations = Written<Conversation> & { invitations: Written<Invitation>[] };
 
+/** Which page of a conversation's messages `history` reads: at most one of the three seqs. */
+export interface HistoryPage {
+  beforeSeq?: number;
+  afterSeq?: number;
+  aroundSeq?: number;
+  limit: number;
+}
+
+/** A page of messages, ascending; a window around a seq says on which side more lie. */
+export interface HistoryWindow {
+  messages: Message[];
+  hasMore: boolean;
+  hasMoreBefore?: boolean;
+  hasMoreAfter?: boolean;
+}
+
 /** The page of `listConversationPage` after the conversation `after` (most recently active first). */
 export interface ConversationPageInput {
   limit: number;
@@ -370,11 +386,12 @@ export interface Store {
     add: boolean,
     at: string,
   ): Promise<Written<Message>>;
-  /** Messages in seq order: after `afterSeq`, or before `beforeSeq` (the newest `limit` of them). */
-  history(
-    conversationId: string,
-    page: { beforeSeq?: number; afterSeq?: number; limit: number },
-  ): Promise<{ messages: Message[]; hasMore: boolean }>;
+  /**
+   * Messages in seq order: after `afterSeq`, or before `beforeSeq` (the newest `limit` of them),
+   * or the window around `aroundSeq` (it and the newer half of the limit, rounded up, then the
+   * older rest; `hasMoreBefore`/`hasMoreAfter` per side; an empty page past the last seq).
+   */
+  history(conversationId: string, page: HistoryPage): Promise<HistoryWindow>;
 
   /** Move a read cursor forward (never back, never past lastSeq); event only when it moved. */
   markRead(conversationId: string, userId: string, seq: number, at: string): Promise<Written<number>>;

@@ -1,6 +1,7 @@
 /** @module Messages: send (exactly once), edit, delete for everyone, reactions, history. */
 import type { FileInfo, Message } from "../../protocol/index.js";
 import { HaetaeError, parseMentions } from "../../protocol/index.js";
+import type { HistoryWindow } from "../../store/store.js";
 import { accessConversation, refuseBlockedDirect } from "../access.js";
 import { type ChatContext, newMessageId, publishEvent } from "../context.js";
 import { filesToAttach } from "./files.js";
@@ -218,21 +219,24 @@ export async function history(
     conversationId: string;
     beforeSeq?: number | undefined;
     afterSeq?: number | undefined;
+    aroundSeq?: number | undefined;
     limit?: number | undefined;
   },
-): Promise<{ messages: Message[]; hasMore: boolean; readSeqs: Record<string, number> }> {
+): Promise<HistoryWindow & { readSeqs: Record<string, number> }> {
   await accessConversation(ctx, userId, input.conversationId);
   if (ctx.load.level >= 3) {
     throw new HaetaeError("overloaded", "History reads are deferred while the server sheds load.", 2000);
   }
-  if (input.beforeSeq !== undefined && input.afterSeq !== undefined) {
-    throw new HaetaeError("invalid_request", "beforeSeq, afterSeq: give one of them, not both.");
+  const anchors = [input.beforeSeq, input.afterSeq, input.aroundSeq].filter((v) => v !== undefined);
+  if (anchors.length > 1) {
+    throw new HaetaeError("invalid_request", "beforeSeq, afterSeq, aroundSeq: give one of them at most.");
   }
   const limit = Math.min(input.limit ?? ctx.limits.historyPageSize, ctx.limits.historyPageSize);
   const page = await ctx.store.history(input.conversationId, {
     limit,
     ...(input.beforeSeq !== undefined ? { beforeSeq: input.beforeSeq } : {}),
     ...(input.afterSeq !== undefined ? { afterSeq: input.afterSeq } : {}),
+    ...(input.aroundSeq !== undefined ? { aroundSeq: input.aroundSeq } : {}),
   });
   const members = await ctx.store.getMembers(input.conversationId);
   return { ...page, readSeqs: Object.fromEntries(members.map((m) => [m.userId, m.readSeq])) };

@@ -2,7 +2,7 @@
 
 import { HaetaeError } from "../../protocol/errors.js";
 import type { Message } from "../../protocol/index.js";
-import type { AppendMessageInput, Written } from "../store.js";
+import type { AppendMessageInput, HistoryPage, Written } from "../store.js";
 import { blockedEitherWay } from "./account-queries.js";
 import { memberIds, membersForWrite } from "./conversation-queries.js";
 import { appendEvent } from "./feed-queries.js";
@@ -307,12 +307,84 @@ export async function setReaction(
   return { value: message, event, audience };
 }
 
-/** Messages in seq order: after `afterSeq`, or the newest `limit` before `beforeSeq`. */
+/** Reaction counts of the messages with seqs from `first` to `last`, by seq. */
+async function reactionsBetween(
+  db: SqlExecutor,
+  conversationId: string,
+  first: number,
+  last: number,
+): Promise<Map<number, Record<string, number>>> {
+  const counts = new Map<number, Record<string, number>>();
+  const reactionRows = await db.all<{ seq: number; emoji: string; n: number }>(
+    `SELECT seq, emoji, CAST(count(*) AS INTEGER) AS n FROM reactions WHERE conversation_id = ? AND seq BETWEEN ? AND ?
+     GROUP BY seq, emoji ORDER BY seq, min(created_at), emoji`,
+    [conversationId, first, last],
+  );
+  for (const r of reactionRows) {
+    const entry = counts.get(Number(r.seq)) ?? {};
+    entry[r.emoji] = Number(r.n);
+    counts.set(Number(r.seq), entry);
+  }
+  return counts;
+}
+
+/** Rows (ascending) as messages, with their reactions read in one statement. */
+export async function withReactions(db: SqlExecutor, conversationId: string, rows: MessageRow[]): Promise<Message[]> {
+  const first = rows[0];
+  const last = rows.at(-1);
+  const counts =
+    first && last ? await reactionsBetween(db, conversationId, Number(first.seq), Number(last.seq)) : new Map();
+  return rows.map((row) => toMessage(row, counts.get(Number(row.seq)) ?? {}));
+}
+
+/**
+ * The window around `aroundSeq`, ascending: it and the newer messages after it (half the limit,
+ * rounded up), and the older ones before it (the rest). Past the last seq, an empty page.
+ */
+async function windowAround(
+  db: SqlExecutor,
+  conversationId: string,
+  aroundSeq: number,
+  limit: number,
+): Promise<{ messages: Message[]; hasMore: boolean; hasMoreBefore: boolean; hasMoreAfter: boolean }> {
+  const afterCount = Math.ceil(limit / 2);
+  const beforeCount = limit - afterCount;
+  let after = await db.all<MessageRow>(
+    "SELECT * FROM messages WHERE conversation_id = ? AND seq >= ? ORDER BY seq LIMIT ?",
+    [conversationId, aroundSeq, afterCount + 1],
+  );
+  if (after.length === 0) {
+    const older = await db.get<{ seq: number }>(
+      "SELECT seq FROM messages WHERE conversation_id = ? AND seq < ? LIMIT 1",
+      [conversationId, aroundSeq],
+    );
+    return { messages: [], hasMore: older !== undefined, hasMoreBefore: older !== undefined, hasMoreAfter: false };
+  }
+  let before =
+    beforeCount > 0
+      ? await db.all<MessageRow>(
+          "SELECT * FROM messages WHERE conversation_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+          [conversationId, aroundSeq, beforeCount + 1],
+        )
+      : await db.all<MessageRow>(
+          "SELECT * FROM messages WHERE conversation_id = ? AND seq < ? ORDER BY seq DESC LIMIT 1",
+          [conversationId, aroundSeq],
+        );
+  const hasMoreAfter = after.length > afterCount;
+  const hasMoreBefore = before.length > beforeCount;
+  after = after.slice(0, afterCount);
+  before = before.slice(0, beforeCount).reverse();
+  const messages = await withReactions(db, conversationId, [...before, ...after]);
+  return { messages, hasMore: hasMoreBefore || hasMoreAfter, hasMoreBefore, hasMoreAfter };
+}
+
+/** Messages in seq order: after `afterSeq`, the newest `limit` before `beforeSeq`, or the window around `aroundSeq`. */
 export async function historyOf(
   db: SqlExecutor,
   conversationId: string,
-  page: { beforeSeq?: number; afterSeq?: number; limit: number },
-): Promise<{ messages: Message[]; hasMore: boolean }> {
+  page: HistoryPage,
+): Promise<{ messages: Message[]; hasMore: boolean; hasMoreBefore?: boolean; hasMoreAfter?: boolean }> {
+  if (page.aroundSeq !== undefined) return windowAround(db, conversationId, page.aroundSeq, page.limit);
   let rows =
     page.afterSeq !== undefined
       ? await db.all<MessageRow>("SELECT * FROM messages WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?", [
@@ -333,22 +405,7 @@ export async function historyOf(
   const hasMore = rows.length > page.limit;
   rows = rows.slice(0, page.limit);
   if (page.afterSeq === undefined) rows.reverse();
-  const first = rows[0];
-  const last = rows.at(-1);
-  const counts = new Map<number, Record<string, number>>();
-  if (first && last) {
-    const reactionRows = await db.all<{ seq: number; emoji: string; n: number }>(
-      `SELECT seq, emoji, CAST(count(*) AS INTEGER) AS n FROM reactions WHERE conversation_id = ? AND seq BETWEEN ? AND ?
-       GROUP BY seq, emoji ORDER BY seq, min(created_at), emoji`,
-      [conversationId, first.seq, last.seq],
-    );
-    for (const r of reactionRows) {
-      const entry = counts.get(Number(r.seq)) ?? {};
-      entry[r.emoji] = Number(r.n);
-      counts.set(Number(r.seq), entry);
-    }
-  }
-  return { messages: rows.map((row) => toMessage(row, counts.get(Number(row.seq)) ?? {})), hasMore };
+  return { messages: await withReactions(db, conversationId, rows), hasMore };
 }
 
 /** Move a read cursor forward only, never past the last seq; an event only when it moved. */

@@ -20,6 +20,8 @@ import {
   type FeedPage,
   type FileRecord,
   type FileSweep,
+  type HistoryPage,
+  type HistoryWindow,
   type InviteInput,
   type NewDeviceKey,
   type Store,
@@ -450,10 +452,7 @@ export class SqlStore implements Store {
     );
   }
 
-  history(
-    conversationId: string,
-    page: { beforeSeq?: number; afterSeq?: number; limit: number },
-  ): Promise<{ messages: Message[]; hasMore: boolean }> {
+  history(conversationId: string, page: HistoryPage): Promise<HistoryWindow> {
     return messages.historyOf(this.db, conversationId, page);
   }
 
