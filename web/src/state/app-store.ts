@@ -1,5 +1,6 @@
 /** @module AppStore: the signed-in app's state — connection, conversations, messages, people — over one HaetaeClient. */
 import type {
+  Conversation,
   ConversationKind,
   ConversationSummary,
   FeedEvent,
@@ -21,6 +22,7 @@ import { type Call, Directory } from "./directory.js";
 import { Incidents } from "./incidents.js";
 import { Invitations } from "./invitations.js";
 import { applyNewMessage, applyToList, sortSummaries } from "./list-model.js";
+import { MessageTools } from "./message-tools.js";
 import { type Notice, notice } from "./notices.js";
 import { Observable } from "./observable.js";
 import { OutageWatch, pageSettings } from "./outage-watch.js";
@@ -42,6 +44,8 @@ export class AppStore extends Observable {
   readonly invitations: Invitations;
   /** What the status page says while the server cannot be reached. */
   readonly outage: OutageWatch;
+  /** Pinned notices and forwarding. */
+  readonly tools: MessageTools;
   connection: ConnectionState | "idle" = "idle";
   online = navigator.onLine;
   /** False until the saved outbox is back in the queue: a new send must not overtake it. */
@@ -97,6 +101,7 @@ export class AppStore extends Observable {
       () => this.connection === "open",
       () => this.afterChange(),
     );
+    this.tools = new MessageTools(call, this.views, (conversation) => this.setConversation(conversation), changed);
     const c = this.client;
     this.cleanups.push(
       c.on("feed", (event) => this.onFeed(event)),
@@ -387,6 +392,13 @@ export class AppStore extends Observable {
     const summary = this.list.get(message.conversationId);
     if (summary) applyNewMessage(summary, message, this.me);
     this.putMessage(message);
+  }
+
+  /** A reply carried the conversation after a change (pin, unpin): the list shows it at once. */
+  private setConversation(conversation: Conversation): void {
+    const summary = this.list.get(conversation.id);
+    if (summary) summary.conversation = conversation;
+    this.afterChange();
   }
 
   private putMessage(message: Message): void {

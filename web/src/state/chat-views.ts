@@ -148,7 +148,10 @@ export class ChatViews {
     view.target = { seq, n: ++this.targets, highlight };
   }
 
-  /** The messages around `seq`: a few before it, a page from it on (the newest page when that reaches it). */
+  /**
+   * The window a chat opens at: a few messages before the first unread, a page from it on (the
+   * newest page when that reaches it). A jump uses `aroundSeq` instead, centred on its message.
+   */
   private async around(
     conversationId: string,
     seq: number,
@@ -174,8 +177,13 @@ export class ChatViews {
     if (this.fetching.has(conversationId)) return false;
     this.fetching.add(conversationId);
     view.status = "loading";
-    const reply = await this.around(conversationId, seq);
+    const page = await this.call("history", { conversationId, aroundSeq: seq, limit: PAGE }, true);
     this.fetching.delete(conversationId);
+    const reply = page && {
+      ...page,
+      hasMore: page.hasMoreBefore ?? page.hasMore,
+      hasMoreAfter: page.hasMoreAfter ?? false,
+    };
     if (reply) loadNewest(view, reply);
     else {
       const buffered = view.buffered;

@@ -5,11 +5,14 @@ import { t } from "../i18n/i18n.js";
 import { Avatar } from "./avatar.js";
 import { Composer } from "./composer.js";
 import { whenFull } from "./format.js";
+import { ForwardDialog } from "./forward-dialog.js";
 import { Icon } from "./icons.js";
 import type { MessageActions } from "./message-actions.js";
 import { MessageList } from "./message-list.js";
 import { conversationTitle, otherMember, userName } from "./names.js";
+import { PinnedBar } from "./pinned-bar.js";
 import { navigate, onLinkClick } from "./router.js";
+import { openSearch } from "./search-panel.js";
 import { SelectionBar } from "./selection-bar.js";
 import { useStore } from "./store-context.js";
 
@@ -101,12 +104,23 @@ export function ChatScreen({ conversationId }: { conversationId: string }) {
           <h2 id="chat-title">{title}</h2>
           <Subtitle conversationId={conversationId} />
         </div>
+        <button
+          type="button"
+          class="icon-button"
+          onClick={() => openSearch(conversationId)}
+          aria-label={t("search.inChat")}
+          title={`${t("search.inChat")} (Ctrl+F)`}
+          aria-keyshortcuts="Control+F"
+        >
+          <Icon name="search" />
+        </button>
         {conversation.kind === "group" && (
           <button type="button" class="quiet" onClick={leave}>
             {t("chat.leave")}
           </button>
         )}
       </header>
+      <PinnedBar conversation={conversation} />
       {view && <MessageList view={view} conversation={conversation} selection={selection} actions={actions} />}
       <TypingLine conversationId={conversationId} />
       {selection ? (
@@ -118,6 +132,16 @@ export function ChatScreen({ conversationId }: { conversationId: string }) {
         />
       ) : (
         <Composer conversation={conversation} mode={mode} onDone={() => setMode({ kind: "new" })} />
+      )}
+      {forwarding && (
+        <ForwardDialog
+          fromConversationId={conversationId}
+          seqs={forwarding}
+          onClose={(done) => {
+            setForwarding(undefined);
+            if (done) setSelection(undefined);
+          }}
+        />
       )}
     </section>
   );

@@ -149,6 +149,7 @@ export function MessageBubble(props: {
             message={message}
             mine={mine}
             onClose={() => props.onMenu(false)}
+            canPin={conversation.kind === "group" && conversation.createdBy === store.me}
             actions={props.actions}
           />
         )}

@@ -12,6 +12,8 @@ export function MessageMenu(props: {
   id: string;
   message: Message;
   mine: boolean;
+  /** The group's owner may pin it as the notice. */
+  canPin: boolean;
   onClose(): void;
   actions: MessageActions;
 }) {
@@ -118,6 +120,15 @@ export function MessageMenu(props: {
       <button type="button" role="menuitem" onClick={run(() => props.actions.select(message))}>
         {t("msg.select")}
       </button>
+      {props.canPin && (
+        <button
+          type="button"
+          role="menuitem"
+          onClick={run(() => void store.tools.pin(message.conversationId, message.seq))}
+        >
+          {t("pin.pin")}
+        </button>
+      )}
       {props.mine && (
         <button type="button" role="menuitem" onClick={run(() => props.actions.edit(message))}>
           {t("msg.edit")}
