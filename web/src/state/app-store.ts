@@ -176,9 +176,10 @@ export class AppStore extends Observable {
 
   /** My messages of this conversation that are not in it yet: sending, or refused. */
   unsent(conversationId: string): UnsentMessage[] {
-    const view = this.views.get(conversationId);
-    const present = new Set(view?.messages.map((m) => m.clientMsgId));
-    return this.outbox.unsent.filter((u) => u.conversationId === conversationId && !present.has(u.clientMsgId));
+    const mine = this.outbox.unsent.filter((u) => u.conversationId === conversationId);
+    if (mine.length === 0) return mine; // the common case: no walk over a long history
+    const present = new Set(this.views.get(conversationId)?.messages.map((m) => m.clientMsgId));
+    return mine.filter((u) => !present.has(u.clientMsgId));
   }
 
   /** Who is typing in a conversation now (not me). */

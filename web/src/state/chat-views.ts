@@ -14,8 +14,8 @@ import {
 import type { Call } from "./directory.js";
 import type { SnapshotKeeper } from "./snapshot-keeper.js";
 
-/** Messages per history page. */
-const PAGE = 50;
+/** Messages per history page (the server's default historyPageSize caps it). */
+const PAGE = 100;
 /** Messages above the one a window opens at (the first unread, a quoted or searched message). */
 const CONTEXT = 20;
 /** After a failed load, try again this soon. */

@@ -76,12 +76,14 @@ export function ChatScreen({ conversationId }: { conversationId: string }) {
   const actions: MessageActions = {
     reply: (message) => setMode({ kind: "reply", message }),
     edit: (message) => setMode({ kind: "edit", message }),
-    select: (message) => {
-      const next = new Set(selection);
-      if (next.has(message.seq)) next.delete(message.seq);
-      else next.add(message.seq);
-      setSelection(next);
-    },
+    // From the previous state: a bubble that did not draw again may hold an older copy of these.
+    select: (message) =>
+      setSelection((selection) => {
+        const next = new Set(selection);
+        if (next.has(message.seq)) next.delete(message.seq);
+        else next.add(message.seq);
+        return next;
+      }),
     forward: setForwarding,
   };
   const leave = async () => {

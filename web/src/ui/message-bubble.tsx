@@ -1,4 +1,5 @@
 /** @module One message: bubble, quoted reply, reactions, the unread "1", time, delivery state and the actions button. */
+import { Component } from "preact";
 import type { Conversation, Message } from "../../../src/protocol/index.js";
 import { unreadByCount } from "../../../src/sdk/index.js";
 import { t } from "../i18n/i18n.js";
@@ -17,9 +18,16 @@ import { RichText } from "./rich-text.js";
 import { useStore } from "./store-context.js";
 
 /** The quoted message a reply points at; a click goes to it, loading the messages around it when needed. */
-function Quote({ view, seq }: { view: ChatView; seq: number }) {
+function Quote({
+  view,
+  seq,
+  quoted = findMessage(view, seq),
+}: {
+  view: ChatView;
+  seq: number;
+  quoted?: Message | undefined;
+}) {
   const store = useStore();
-  const quoted = findMessage(view, seq);
   const jump = async () => {
     if (!(await store.jumpTo(view.conversationId, seq))) store.say("info", "msg.quoteGone");
   };
@@ -61,6 +69,8 @@ export function MessageBubble(props: {
   members: ReadonlySet<string>;
   first: boolean;
   showTime: boolean;
+  /** The message this one replies to, when loaded (an edit of it draws this bubble again). */
+  quoted?: Message | undefined;
   /** Just jumped to: shown highlighted for a moment. */
   highlighted: boolean;
   /** In selection mode: whether this message is chosen (undefined outside selection mode). */
@@ -105,7 +115,9 @@ export function MessageBubble(props: {
         <div class="msg-row">
           <div class={`bubble${message.deleted ? " deleted" : ""}`}>
             {mentioned && <span class="visually-hidden">{t("msg.mentionsYou")}: </span>}
-            {message.replyToSeq !== undefined && !message.deleted && <Quote view={view} seq={message.replyToSeq} />}
+            {message.replyToSeq !== undefined && !message.deleted && (
+              <Quote view={view} seq={message.replyToSeq} quoted={props.quoted} />
+            )}
             {!message.deleted && message.files && <MessageFiles files={message.files} />}
             {message.deleted ? (
               <em>{t("msg.deleted")}</em>
@@ -156,6 +168,30 @@ export function MessageBubble(props: {
       </div>
     </li>
   );
+}
+
+type BubbleProps = Parameters<typeof MessageBubble>[0] & {
+  /** The store's and the language's version: any change there draws every bubble again. */
+  generation: string;
+};
+
+/**
+ * A bubble that draws again only when its own props change, or the store or language did:
+ * scrolling the windowed log adds and removes rows without redrawing the ones that stay.
+ * Functions are not compared (they only call setters), nor the members set (it follows the store).
+ */
+export class StillBubble extends Component<BubbleProps> {
+  override shouldComponentUpdate(next: BubbleProps): boolean {
+    const now = this.props as Record<string, unknown>;
+    for (const [key, value] of Object.entries(next)) {
+      if (typeof value !== "function" && key !== "members" && key !== "actions" && now[key] !== value) return true;
+    }
+    return false;
+  }
+
+  override render(props: BubbleProps) {
+    return <MessageBubble {...props} />;
+  }
 }
 
 /** My message that the server has not stored yet: "sending…", or refused with retry and discard. */

@@ -1,13 +1,13 @@
 /** @module The scrolling message log, windowed: only the rows on screen (and a margin) are in the page; paging both ways, the unread line, jumps, read marking. */
 
 import type { JSX } from "preact";
-import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { Conversation, Message } from "../../../src/protocol/index.js";
-import { t } from "../i18n/i18n.js";
-import type { ChatView } from "../state/chat-model.js";
+import { i18n, t } from "../i18n/i18n.js";
+import { type ChatView, findMessage } from "../state/chat-model.js";
 import { dayKey, dayLabel } from "./format.js";
 import type { MessageActions, Selection } from "./message-actions.js";
-import { MessageBubble, UnsentBubble } from "./message-bubble.js";
+import { StillBubble, UnsentBubble } from "./message-bubble.js";
 import { useStore } from "./store-context.js";
 import { RowHeights, totalOf, windowOf } from "./virtual-rows.js";
 
@@ -16,9 +16,13 @@ const RUN_MS = 5 * 60_000;
 /** Within this many pixels of the end counts as "at the bottom". */
 const BOTTOM_SLACK = 48;
 /** Rows this far (in screens) above and below the visible part are in the page too. */
-const MARGIN_SCREENS = 0.75;
+const MARGIN_SCREENS = 1.25;
+/** Draw a new window once the rows beyond the screen are down to this (in screens): fewer, larger changes. */
+const REFILL_SCREENS = 0.5;
 /** Load the next page when the loaded rows end within this many screens. */
 const LOAD_SCREENS = 2;
+/** Read marking while scrolling: at most this often (each mark is a request and a new list). */
+const READ_EVERY_MS = 500;
 /** How long a message jumped to stays highlighted. */
 const HIGHLIGHT_MS = 2000;
 
@@ -71,7 +75,7 @@ export function MessageList(props: {
   const list = useRef<HTMLOListElement>(null);
   const heights = useRef(new RowHeights()).current;
   const anchor = useRef<Anchor>({ kind: "bottom" });
-  const shown = useRef({ start: 0, end: 0, unsent: 0, target: 0, seen: 0 });
+  const shown = useRef({ start: 0, end: 0, unsent: 0, target: 0, seen: 0, readTimer: 0 });
   const [, rerender] = useState(0);
   const [menuFor, setMenuFor] = useState<number | undefined>();
   const [lit, setLit] = useState<number | undefined>();
@@ -79,8 +83,14 @@ export function MessageList(props: {
   const id = conversation.id;
   const messages = view.messages;
   const unsent = view.hasMoreAfter ? [] : store.unsent(id);
-  const rows = rowsOf(view);
-  const keys = rows.map((row) => row.key);
+  // Rebuilt only when messages come or go (edits and reactions change no row), not on every scroll.
+  const first = messages[0]?.seq;
+  const last = messages[messages.length - 1]?.seq;
+  // The array is changed in place: its length and ends say when it changed.
+  const [rows, keys] = useMemo(() => {
+    const built = rowsOf(view);
+    return [built, built.map((row) => row.key)] as const;
+  }, [messages, messages.length, first, last, view.unreadFrom, view.hasMoreBefore, i18n.lang]);
 
   // A jump asked for (the unread line on opening, a quote, a search result): keep that row in view.
   const target = view.target;
@@ -162,25 +172,33 @@ export function MessageList(props: {
       anchor.current = { kind: "row", key: first.dataset.key, offset: first.offsetTop - el.scrollTop };
     if (away === atEnd) setAway(!atEnd);
     if (lastSeen > shown.current.seen) shown.current.seen = lastSeen;
-    if (document.visibilityState === "visible" && lastSeen > 0) void store.markRead(id, lastSeen);
+    if (document.visibilityState === "visible" && lastSeen > 0 && !shown.current.readTimer) {
+      shown.current.readTimer = window.setTimeout(() => {
+        shown.current.readTimer = 0;
+        if (document.visibilityState === "visible") void store.markRead(id, shown.current.seen);
+      }, READ_EVERY_MS);
+    }
 
-    // Rows run out within half the margin: render again around the new position.
-    const margin = el.clientHeight * MARGIN_SCREENS;
+    // Rows run out soon: render again around the new position.
+    const margin = el.clientHeight * REFILL_SCREENS;
     const renderedTop = ol.offsetTop + win.padTop;
     const renderedBottom = ol.offsetTop + ol.offsetHeight - win.padBottom;
-    const needTop = win.start > 0 && renderedTop > el.scrollTop - margin / 2;
-    const needBottom = win.end < rows.length && renderedBottom < el.scrollTop + el.clientHeight + margin / 2;
+    const needTop = win.start > 0 && renderedTop > el.scrollTop - margin;
+    const needBottom = win.end < rows.length && renderedBottom < el.scrollTop + el.clientHeight + margin;
     if (needTop || needBottom) rerender((n) => n + 1);
     const load = el.clientHeight * LOAD_SCREENS;
     if (el.scrollTop < load && view.hasMoreBefore) void store.loadOlder(id);
     if (el.scrollHeight - el.scrollTop - el.clientHeight < load && view.hasMoreAfter) void store.loadNewer(id);
   };
 
+  useEffect(() => () => clearTimeout(shown.current.readTimer), []);
+  const latest = useRef(follow);
+  latest.current = follow;
   useEffect(() => {
-    const seen = () => follow();
+    const seen = () => latest.current();
     document.addEventListener("visibilitychange", seen);
     return () => document.removeEventListener("visibilitychange", seen);
-  });
+  }, []);
 
   const toBottom = () => {
     anchor.current = { kind: "bottom" };
@@ -193,6 +211,14 @@ export function MessageList(props: {
     const username = store.directory.user(userId)?.username;
     if (username) members.add(username);
   }
+  // What bubbles read besides their message: receipts, names, blocks, the language. A page of
+  // older messages changes none of it, so the rows already drawn stay as they are.
+  const generation = [
+    i18n.lang,
+    store.directory.users.size,
+    store.directory.blockedIds.size,
+    ...Object.values(view.readSeqs),
+  ].join(",");
   const items: JSX.Element[] = [];
   for (let r = win.start; r < win.end; r++) {
     const row = rows[r] as Row;
@@ -212,8 +238,10 @@ export function MessageList(props: {
     }
     const message = messages[row.index] as Message;
     items.push(
-      <MessageBubble
+      <StillBubble
         key={row.key}
+        generation={generation}
+        quoted={message.replyToSeq === undefined ? undefined : findMessage(view, message.replyToSeq)}
         rowKey={row.key}
         message={message}
         view={view}
