@@ -4,11 +4,14 @@ import * as accounts from "../chat/accounts.js";
 import * as contacts from "../chat/actions/contacts.js";
 import * as conversations from "../chat/actions/conversations.js";
 import * as files from "../chat/actions/files.js";
+import * as forward from "../chat/actions/forward.js";
 import * as invitations from "../chat/actions/invitations.js";
 import * as memberProfiles from "../chat/actions/member-profiles.js";
 import * as messages from "../chat/actions/messages.js";
+import * as pins from "../chat/actions/pins.js";
 import * as presence from "../chat/actions/presence.js";
 import * as receipts from "../chat/actions/receipts.js";
+import * as search from "../chat/actions/search.js";
 import type { ChatContext } from "../chat/context.js";
 import type { Metrics } from "../ops/metrics.js";
 import type { REQUESTS, Replies, RequestType } from "../protocol/index.js";
@@ -92,18 +95,10 @@ export const HANDLERS: { [T in RequestType]: Handler<T> } = {
     return empty;
   },
   "files.list": async ({ ctx }, s, p) => files.listFiles(ctx, s.userId, p),
-  search: async () => {
-    throw new HaetaeError("unknown_type", "search is not served yet.");
-  },
-  pin: async () => {
-    throw new HaetaeError("unknown_type", "pin is not served yet.");
-  },
-  unpin: async () => {
-    throw new HaetaeError("unknown_type", "unpin is not served yet.");
-  },
-  "message.forward": async () => {
-    throw new HaetaeError("unknown_type", "message.forward is not served yet.");
-  },
+  search: async ({ ctx }, s, p) => search.search(ctx, s.userId, p),
+  pin: async ({ ctx }, s, p) => pins.setPinned(ctx, s.userId, p.conversationId, p.seq),
+  unpin: async ({ ctx }, s, p) => pins.setPinned(ctx, s.userId, p.conversationId, null),
+  "message.forward": async ({ ctx }, s, p) => forward.forwardMessage(ctx, s.userId, p),
   "presence.subscribe": async (env, s, p) => {
     const { allowed, refused } = await presence.choosePresenceSubscriptions(
       env.ctx,
@@ -148,6 +143,13 @@ export const TRAITS: { [T in RequestType]?: RequestTraits<T> } = {
     answered: ({ metrics }, _s, reply) => {
       if (!reply.duplicate) metrics.messagesStored.inc();
     },
+  },
+  search: {
+    // Search is the first read deferred (G5): while reads queue for the store, it waits for them.
+    shed: ({ ctx, syncShedQueuedReads }) =>
+      ctx.store.queuedReads >= syncShedQueuedReads
+        ? new HaetaeError("overloaded", "The store is busy; search again after retryAfterMs.", 5000)
+        : null,
   },
   sync: {
     // A sync from a session already caught up only moves its cursor forward (its client has the

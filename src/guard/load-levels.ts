@@ -5,7 +5,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 export const LEVEL_EFFECTS = [
   "normal",
   "typing and presence fan-out dropped",
-  "read-receipt fan-out coalesced (receipts still stored)",
+  "read-receipt fan-out coalesced (receipts still stored), search deferred (overloaded, retry later)",
   "history reads deferred (overloaded, retry later)",
   "new connections refused (retry later)",
 ] as const;

@@ -165,6 +165,36 @@ export interface HistoryWindow {
   hasMoreAfter?: boolean;
 }
 
+/**
+ * Most messages a two-character search reads (a trigram index holds no two-character key):
+ * each searched chat's newest, this many shared among the chats. Longer queries use the index.
+ */
+export const SHORT_QUERY_SCAN_ROWS = 20_000;
+
+/** A hit's place in newest-first order: where the next page of a search starts after. */
+export interface SearchPlace {
+  createdAt: string;
+  conversationId: string;
+  seq: number;
+}
+
+/** What `searchMessages` looks for; the caller has checked access to `conversationId`. */
+export interface MessageSearch {
+  userId: string;
+  /** Trimmed, at least two characters: matched as a case-insensitive substring of the text. */
+  query: string;
+  conversationId?: string;
+  senderId?: string;
+  /** Messages created strictly before / after these instants (ISO 8601, as `createdAt`). */
+  createdBefore?: string;
+  createdAfter?: string;
+  /** True: only messages carrying files; false: only those without. */
+  hasFile?: boolean;
+  /** The previous page's last hit. */
+  from?: SearchPlace;
+  limit: number;
+}
+
 /** The page of `listConversationPage` after the conversation `after` (most recently active first). */
 export interface ConversationPageInput {
   limit: number;
@@ -392,6 +422,30 @@ export interface Store {
    * older rest; `hasMoreBefore`/`hasMoreAfter` per side; an empty page past the last seq).
    */
   history(conversationId: string, page: HistoryPage): Promise<HistoryWindow>;
+
+  /**
+   * The messages of `search.userId` whose text contains `search.query` (case-insensitive),
+   * newest first (`createdAt`, then conversation id and seq, descending), at most `limit`: only
+   * in conversations the user is an active member of, and in each only the messages sent during
+   * one of their membership spans (G7); never a deleted message, an edited one only by its
+   * current text (the index changes in the edit's own transaction). A two-character query reads
+   * at most SHORT_QUERY_SCAN_ROWS messages; a longer one goes through the index.
+   */
+  searchMessages(search: MessageSearch): Promise<{ messages: Message[]; hasMore: boolean }>;
+
+  /**
+   * Pin a message of a group as its notice (`pin`), or take the notice down (`null`), as
+   * `actorId`, who must be the group's owner (`forbidden`); the message must exist and not be
+   * deleted (`message_not_found`, `message_deleted`), checked inside the write. A
+   * `conversation.updated` event only when the notice changed. Deleting the pinned message
+   * takes the notice down in the delete's own write.
+   */
+  setPinned(
+    conversationId: string,
+    pin: { seq: number; at: string } | null,
+    actorId: string,
+    at: string,
+  ): Promise<Written<Conversation>>;
 
   /** Move a read cursor forward (never back, never past lastSeq); event only when it moved. */
   markRead(conversationId: string, userId: string, seq: number, at: string): Promise<Written<number>>;

@@ -24,6 +24,7 @@ const SAMPLE: Record<string, unknown> = {
   userIds: [],
   userId: "",
   limit: 10,
+  query: "secret",
 };
 
 it("refuses every conversation request from a non-member, and sync leaks nothing", async () => {

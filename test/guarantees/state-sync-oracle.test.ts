@@ -119,6 +119,11 @@ function apply(state: State, event: FeedEvent, me: string): void {
       if (!conv) throw new Error("change in an unknown conversation");
       const i = conv.messages.findIndex((m) => m.seq === event.seq);
       conv.messages[i] = event.message;
+      // A deleted message is no notice: its delete takes the pin down too (docs/protocol.md `pin`).
+      if (event.type === "message.deleted" && conv.conversation.pinned?.seq === event.seq) {
+        const { pinned: _, ...unpinned } = conv.conversation;
+        conv.conversation = unpinned;
+      }
       return;
     }
     case "receipt":
@@ -185,7 +190,15 @@ it("every mutation's events turn the old snapshot into the new one", async () =>
     ["react", () => bc.ok("reaction.add", { conversationId: groupId, seq: 2, emoji: "👍" })],
     ["react again", () => ac.ok("reaction.add", { conversationId: groupId, seq: 2, emoji: "👍" })],
     ["unreact", () => bc.ok("reaction.remove", { conversationId: groupId, seq: 2, emoji: "👍" })],
-    ["delete for everyone", () => bc.ok("message.delete", { conversationId: groupId, seq: 2 })],
+    ["the owner pins a notice", () => ac.ok("pin", { conversationId: groupId, seq: 2 })],
+    ["delete for everyone (the pinned one)", () => bc.ok("message.delete", { conversationId: groupId, seq: 2 })],
+    ["the owner pins another", () => ac.ok("pin", { conversationId: groupId, seq: 3 })],
+    ["the owner unpins", () => ac.ok("unpin", { conversationId: groupId })],
+    ["the owner pins again", () => ac.ok("pin", { conversationId: groupId, seq: 1 })],
+    [
+      "forward a message into the same group",
+      () => bc.ok("message.forward", { fromConversationId: groupId, seq: 3, toConversationIds: [groupId] }),
+    ],
     ["another member reads", () => ac.ok("read", { conversationId: groupId, seq: 3 })],
     ["rename", () => ac.ok("conversation.update", { conversationId: groupId, title: "팀 2" })],
     ["add a member", () => ac.ok("conversation.addMembers", { conversationId: groupId, userIds: [c.user.id] })],

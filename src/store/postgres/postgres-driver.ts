@@ -20,6 +20,7 @@ const DEFAULT_WRITE_LANES = 4;
 const LOCK_CONVERSATIONS = "SELECT id FROM conversations WHERE id = ANY(?) ORDER BY id FOR UPDATE";
 
 export class PostgresDriver implements SqlDriver {
+  readonly dialect = "postgres";
   readonly reader: SqlExecutor;
   private readonly commits: GroupCommit;
   private closed = false;

@@ -215,11 +215,12 @@ export async function joinMembers(
          joined_at = excluded.joined_at, joined_event_id = excluded.joined_event_id, read_seq = excluded.read_seq`,
       [conversationId, userId, at, event.eventId, conversationId],
     );
-    await db.run("INSERT INTO membership_spans (conversation_id, user_id, joined_event_id) VALUES (?, ?, ?)", [
-      conversationId,
-      userId,
-      event.eventId,
-    ]);
+    // The span's messages start after the last one sent before the member came in.
+    await db.run(
+      `INSERT INTO membership_spans (conversation_id, user_id, joined_event_id, from_seq)
+       VALUES (?, ?, ?, (SELECT last_seq FROM conversations WHERE id = ?))`,
+      [conversationId, userId, event.eventId, conversationId],
+    );
   }
   const value = await conversationOrThrow(db, conversationId);
   return { value, event, audience: value.memberIds };
@@ -247,8 +248,9 @@ export async function removeMember(
     userId,
   ]);
   await db.run(
-    "UPDATE membership_spans SET left_event_id = ? WHERE conversation_id = ? AND user_id = ? AND left_event_id IS NULL",
-    [event.eventId, conversationId, userId],
+    `UPDATE membership_spans SET left_event_id = ?, to_seq = (SELECT last_seq FROM conversations WHERE id = ?)
+     WHERE conversation_id = ? AND user_id = ? AND left_event_id IS NULL`,
+    [event.eventId, conversationId, conversationId, userId],
   );
   // Pending invitations made by the one who goes, or to them, end now (expired): an invitation
   // outlives neither its inviter's membership nor a removal of its invitee.

@@ -7,6 +7,7 @@ import { blockedEitherWay } from "./account-queries.js";
 import { memberIds, membersForWrite } from "./conversation-queries.js";
 import { appendEvent } from "./feed-queries.js";
 import { attachFiles, detachFiles } from "./file-queries.js";
+import { unpinDeleted } from "./pin-queries.js";
 import { type MessageRow, toMessage } from "./rows.js";
 import type { SqlExecutor } from "./sql-driver.js";
 
@@ -240,6 +241,7 @@ export async function deleteMessage(
     [at, conversationId, seq],
   );
   await detachFiles(db, conversationId, seq, at);
+  await unpinDeleted(db, conversationId, seq);
   await db.run("DELETE FROM message_mentions WHERE conversation_id = ? AND seq = ?", [conversationId, seq]);
   await db.run("DELETE FROM reactions WHERE conversation_id = ? AND seq = ?", [conversationId, seq]);
   const message = await messageOrThrow(db, conversationId, seq);

@@ -17,6 +17,10 @@ export interface ConversationRow {
   created_at: string;
   created_by: string;
   last_seq: number;
+  /** The pinned notice (all three set, or none). */
+  pinned_seq?: number | null;
+  pinned_by?: string | null;
+  pinned_at?: string | null;
 }
 export interface MessageRow {
   conversation_id: string;
@@ -68,6 +72,9 @@ export function toConversation(row: ConversationRow, memberIds: string[]): Conve
     createdBy: row.created_by,
   };
   if (row.title !== null) conversation.title = row.title;
+  if (row.pinned_seq != null && row.pinned_by != null && row.pinned_at != null) {
+    conversation.pinned = { seq: Number(row.pinned_seq), byUserId: row.pinned_by, pinnedAt: row.pinned_at };
+  }
   return conversation;
 }
 

@@ -28,7 +28,68 @@ export interface SchemaDialect {
   readonly bigInteger: string;
   /** An expression for the integer `field` of the JSON text in `column`. */
   jsonInteger(column: string, field: string): string;
+  /**
+   * The message search index (store/sql/search-queries.ts reads it), kept in step with `messages`
+   * by the database itself, inside the write's own transaction: SQLite, an FTS5 trigram table
+   * fed by triggers (a message's rowid there is its conversation's `search_key` × 2^31 + its seq);
+   * PostgreSQL, a GIN trigram index (pg_trgm) on `lower(text)`.
+   */
+  readonly searchIndex: string;
 }
+
+/** Places of a message in the SQLite search index: its conversation's key × 2^31 + seq (seqs are 31-bit). */
+export const SEARCH_KEY_STRIDE = 2_147_483_648;
+
+const SQLITE_SEARCH_INDEX = `
+CREATE TABLE search_keys (
+  search_key INTEGER PRIMARY KEY,
+  conversation_id TEXT NOT NULL UNIQUE
+);
+INSERT INTO search_keys (conversation_id) SELECT id FROM conversations ORDER BY created_at, id;
+CREATE TRIGGER conversations_search_key AFTER INSERT ON conversations BEGIN
+  INSERT INTO search_keys (conversation_id) VALUES (new.id);
+END;
+CREATE VIRTUAL TABLE message_search USING fts5(
+  text, content = '', contentless_delete = 1, tokenize = 'trigram case_sensitive 0'
+);
+INSERT INTO message_search (rowid, text)
+  SELECT k.search_key * ${SEARCH_KEY_STRIDE} + m.seq, m.text FROM messages m
+  JOIN search_keys k ON k.conversation_id = m.conversation_id
+  WHERE m.deleted_at IS NULL AND m.text <> '';
+CREATE TRIGGER messages_search_insert AFTER INSERT ON messages
+WHEN new.deleted_at IS NULL AND new.text <> '' BEGIN
+  INSERT INTO message_search (rowid, text)
+    SELECT search_key * ${SEARCH_KEY_STRIDE} + new.seq, new.text FROM search_keys WHERE conversation_id = new.conversation_id;
+END;
+CREATE TRIGGER messages_search_update AFTER UPDATE OF text, deleted_at ON messages BEGIN
+  DELETE FROM message_search WHERE rowid =
+    (SELECT search_key * ${SEARCH_KEY_STRIDE} + old.seq FROM search_keys WHERE conversation_id = old.conversation_id);
+  INSERT INTO message_search (rowid, text)
+    SELECT search_key * ${SEARCH_KEY_STRIDE} + new.seq, new.text FROM search_keys
+    WHERE conversation_id = new.conversation_id AND new.deleted_at IS NULL AND new.text <> '';
+END;
+`;
+
+// pg_trgm may already be in another schema of the database (extensions are per database): the
+// operator class is named through the schema it is in. Two schemas migrating at once may both
+// try to create it; the loser finds it made. Without the extension the migration fails, loudly.
+const POSTGRES_SEARCH_INDEX = `
+DO $search$
+DECLARE where_trgm text;
+BEGIN
+  BEGIN
+    CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public;
+  EXCEPTION
+    WHEN unique_violation OR duplicate_object THEN NULL;
+    WHEN undefined_file OR feature_not_supported THEN
+      RAISE EXCEPTION 'message search needs the pg_trgm extension on the PostgreSQL server (contrib): %', SQLERRM;
+  END;
+  SELECT n.nspname INTO where_trgm FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+    WHERE e.extname = 'pg_trgm';
+  EXECUTE format('CREATE INDEX messages_text_trgm ON messages USING gin (lower(text) %I.gin_trgm_ops)', where_trgm);
+END
+$search$;
+`;
 
 export const SQLITE_SCHEMA: SchemaDialect = {
   name: "sqlite",
@@ -40,6 +101,7 @@ export const SQLITE_SCHEMA: SchemaDialect = {
 
   bigInteger: "INTEGER",
   jsonInteger: (column, field) => `json_extract(${column}, '$.${field}')`,
+  searchIndex: SQLITE_SEARCH_INDEX,
 };
 
 export const POSTGRES_SCHEMA: SchemaDialect = {
@@ -52,4 +114,5 @@ export const POSTGRES_SCHEMA: SchemaDialect = {
 
   bigInteger: "BIGINT",
   jsonInteger: (column, field) => `(${column}::json->>'${field}')::integer`,
+  searchIndex: POSTGRES_SEARCH_INDEX,
 };

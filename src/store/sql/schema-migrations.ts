@@ -274,6 +274,25 @@ CREATE TABLE blob_garbage (
 ALTER TABLE messages ADD COLUMN files TEXT;
 `,
   },
+  {
+    version: 11,
+    name: "message search and pinned notices",
+    // A span's seqs: the member finds the messages after from_seq and up to to_seq (null while a
+    // member), the ones sent while they were in (G7). Backfilled from the events on each side
+    // of the span's own events. A group's pinned notice lives on its row.
+    sql: (d) => `
+ALTER TABLE membership_spans ADD COLUMN from_seq INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE membership_spans ADD COLUMN to_seq INTEGER;
+UPDATE membership_spans SET from_seq = COALESCE((SELECT max(e.seq) FROM events e
+  WHERE e.conversation_id = membership_spans.conversation_id AND e.id < membership_spans.joined_event_id), 0);
+UPDATE membership_spans SET to_seq = COALESCE((SELECT max(e.seq) FROM events e
+  WHERE e.conversation_id = membership_spans.conversation_id AND e.id < membership_spans.left_event_id), 0)
+  WHERE left_event_id IS NOT NULL;
+ALTER TABLE conversations ADD COLUMN pinned_seq INTEGER;
+ALTER TABLE conversations ADD COLUMN pinned_by TEXT;
+ALTER TABLE conversations ADD COLUMN pinned_at TEXT;
+${d.searchIndex}`,
+  },
 ];
 
 /** The migrations as one dialect runs them. */

@@ -19,6 +19,8 @@ export interface SqlExecutor {
  * batches on other conversations commit beside it (PostgreSQL; SQLite has one writer anyway).
  */
 export interface SqlDriver {
+  /** Which SQL it speaks, for the few reads whose SQL differs (the message search). */
+  readonly dialect: "sqlite" | "postgres";
   readonly reader: SqlExecutor;
   write<T>(fn: (tx: SqlExecutor) => Promise<T>, locks?: readonly string[]): Promise<T>;
   /** Like `write`, for a write that may share statements with its neighbours of the same kind in the batch. */

@@ -23,6 +23,7 @@ import {
   type HistoryPage,
   type HistoryWindow,
   type InviteInput,
+  type MessageSearch,
   type NewDeviceKey,
   type Store,
   StoreConflictError,
@@ -38,6 +39,8 @@ import * as feed from "./feed-queries.js";
 import * as files from "./file-queries.js";
 import * as invitations from "./invitation-queries.js";
 import * as messages from "./message-queries.js";
+import * as pins from "./pin-queries.js";
+import * as searchQueries from "./search-queries.js";
 import type { SqlDriver } from "./sql-driver.js";
 import * as tickets from "./ticket-queries.js";
 
@@ -454,6 +457,19 @@ export class SqlStore implements Store {
 
   history(conversationId: string, page: HistoryPage): Promise<HistoryWindow> {
     return messages.historyOf(this.db, conversationId, page);
+  }
+
+  searchMessages(search: MessageSearch): Promise<{ messages: Message[]; hasMore: boolean }> {
+    return searchQueries.searchMessages(this.db, this.driver.dialect, search);
+  }
+
+  setPinned(
+    conversationId: string,
+    pin: { seq: number; at: string } | null,
+    actorId: string,
+    at: string,
+  ): Promise<Written<Conversation>> {
+    return this.driver.write((tx) => pins.setPinned(tx, conversationId, pin, actorId, at), [conversationId]);
   }
 
   markRead(conversationId: string, userId: string, seq: number, at: string): Promise<Written<number>> {

@@ -21,6 +21,7 @@ import { SqliteWriter } from "./sqlite-writer.js";
  * one batch, the event loop reads frames and queues the next.
  */
 export class SqliteDriver implements SqlDriver {
+  readonly dialect = "sqlite";
   readonly reader: SqlExecutor;
   /** The writer thread (tests stop it to check what a crash does to writes in flight). */
   readonly writer: SqliteWriter;

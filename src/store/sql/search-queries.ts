@@ -1,0 +1,151 @@
+/** @module SQL of the message search: a user's hits within their membership spans, through each dialect's trigram index. */
+
+import type { Message } from "../../protocol/index.js";
+import { type MessageSearch, SHORT_QUERY_SCAN_ROWS } from "../store.js";
+import { type MessageRow, toMessage } from "./rows.js";
+import { SEARCH_KEY_STRIDE } from "./schema-dialect.js";
+import type { SqlExecutor } from "./sql-driver.js";
+
+/** The longest seq there is: a span still open ends there. */
+const LAST_SEQ = 2_147_483_647;
+
+/** The query's length in characters (code points), as a trigram tokenizer counts them. */
+export function queryLength(query: string): number {
+  let n = 0;
+  for (const _ of query) n++;
+  return n;
+}
+
+/** An FTS5 phrase of exactly this text: whatever it holds (`*`, `NEAR`, `-`, `:`) is text, never syntax. */
+export function ftsPhrase(query: string): string {
+  return `"${query.replaceAll('"', '""')}"`;
+}
+
+/** A LIKE pattern matching this text anywhere: `%`, `_` and the escape itself stand for themselves. */
+export function likeContaining(query: string): string {
+  return `%${query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** The filters every path shares, as SQL over `m` (messages) and their parameters. */
+function filters(search: MessageSearch): { sql: string; params: unknown[] } {
+  const parts: string[] = [];
+  const params: unknown[] = [];
+  if (search.conversationId !== undefined) {
+    parts.push("s.conversation_id = ?");
+    params.push(search.conversationId);
+  }
+  if (search.senderId !== undefined) {
+    parts.push("m.sender_id = ?");
+    params.push(search.senderId);
+  }
+  if (search.createdBefore !== undefined) {
+    parts.push("m.created_at < ?");
+    params.push(search.createdBefore);
+  }
+  if (search.createdAfter !== undefined) {
+    parts.push("m.created_at > ?");
+    params.push(search.createdAfter);
+  }
+  if (search.hasFile !== undefined) parts.push(search.hasFile ? "m.files IS NOT NULL" : "m.files IS NULL");
+  if (search.from) {
+    // Newest first: the keyset after the previous page's last hit.
+    const { createdAt, conversationId, seq } = search.from;
+    parts.push(
+      "(m.created_at < ? OR (m.created_at = ? AND (m.conversation_id < ? OR (m.conversation_id = ? AND m.seq < ?))))",
+    );
+    params.push(createdAt, createdAt, conversationId, conversationId, seq);
+  }
+  return { sql: parts.map((p) => ` AND ${p}`).join(""), params };
+}
+
+const SPANS = `FROM membership_spans s
+  JOIN members mb ON mb.conversation_id = s.conversation_id AND mb.user_id = s.user_id AND mb.active = 1`;
+const ORDER = "ORDER BY m.created_at DESC, m.conversation_id DESC, m.seq DESC LIMIT ?";
+
+/**
+ * The SQL of one search. Every path starts from the user's membership spans in the
+ * conversations they are in now, so it reads only their messages and only those of their spans
+ * (G7); deleted messages have no text to match.
+ *
+ * - Three characters or more, SQLite: the FTS5 trigram table, read per span by its rowid range
+ *   (the conversation's key × 2^31 + seq), so a chat's hits are one range of the index. The
+ *   CROSS JOIN keeps the spans outside: only then does SQLite hand FTS5 the range (a plan
+ *   without it reads every hit of the whole index once per span).
+ * - Three or more, PostgreSQL: `lower(text) LIKE` through the GIN trigram index.
+ * - Two characters (a trigram index holds none): each searched chat's newest messages only, at
+ *   most SHORT_QUERY_SCAN_ROWS shared among the chats, matched by `instr`/`strpos`: bounded.
+ */
+export function searchPlanSql(dialect: "sqlite" | "postgres", search: MessageSearch, spanCount: number) {
+  const lowered = search.query.toLowerCase();
+  const where = filters(search);
+  if (queryLength(search.query) < 3) {
+    const window = Math.max(1, Math.floor(SHORT_QUERY_SCAN_ROWS / Math.max(1, spanCount)));
+    const contains = dialect === "sqlite" ? "instr(lower(m.text), ?) > 0" : "strpos(lower(m.text), ?) > 0";
+    return {
+      sql: `SELECT m.* ${SPANS}
+        JOIN conversations c ON c.id = s.conversation_id
+        JOIN messages m ON m.conversation_id = s.conversation_id AND m.seq > s.from_seq
+          AND m.seq <= COALESCE(s.to_seq, ${LAST_SEQ}) AND m.seq > c.last_seq - ?
+        WHERE s.user_id = ? AND m.deleted_at IS NULL AND ${contains}${where.sql} ${ORDER}`,
+      params: [window, search.userId, lowered, ...where.params, search.limit + 1],
+    };
+  }
+  if (dialect === "sqlite") {
+    return {
+      sql: `SELECT m.* ${SPANS}
+        JOIN search_keys k ON k.conversation_id = s.conversation_id
+        CROSS JOIN message_search f
+        JOIN messages m ON m.conversation_id = s.conversation_id AND m.seq = f.rowid - k.search_key * ${SEARCH_KEY_STRIDE}
+        WHERE s.user_id = ? AND f.rowid BETWEEN k.search_key * ${SEARCH_KEY_STRIDE} + s.from_seq + 1
+          AND k.search_key * ${SEARCH_KEY_STRIDE} + COALESCE(s.to_seq, ${LAST_SEQ})
+          AND message_search MATCH ?${where.sql} ${ORDER}`,
+      params: [search.userId, ftsPhrase(search.query), ...where.params, search.limit + 1],
+    };
+  }
+  return {
+    sql: `SELECT m.* ${SPANS}
+      JOIN messages m ON m.conversation_id = s.conversation_id AND m.seq > s.from_seq
+        AND m.seq <= COALESCE(s.to_seq, ${LAST_SEQ})
+      WHERE s.user_id = ? AND m.deleted_at IS NULL AND lower(m.text) LIKE ? ESCAPE '\\'${where.sql} ${ORDER}`,
+    params: [search.userId, likeContaining(lowered), ...where.params, search.limit + 1],
+  };
+}
+
+/** The user's messages that contain the query (`Store.searchMessages`), newest first. */
+export async function searchMessages(
+  db: SqlExecutor,
+  dialect: "sqlite" | "postgres",
+  search: MessageSearch,
+): Promise<{ messages: Message[]; hasMore: boolean }> {
+  let spanCount = 1;
+  if (queryLength(search.query) < 3 && search.conversationId === undefined) {
+    const row = await db.get<{ n: number }>(`SELECT CAST(count(*) AS INTEGER) AS n ${SPANS} WHERE s.user_id = ?`, [
+      search.userId,
+    ]);
+    spanCount = Number(row?.n ?? 1);
+  }
+  const { sql, params } = searchPlanSql(dialect, search, spanCount);
+  const rows = await db.all<MessageRow>(sql, params);
+  const hasMore = rows.length > search.limit;
+  const page = rows.slice(0, search.limit);
+  // Reactions of the hits, in one read: the page is small (at most the search's limit).
+  const counts = new Map<string, Record<string, number>>();
+  if (page.length > 0) {
+    const keys = page.map(() => "(conversation_id = ? AND seq = ?)").join(" OR ");
+    const reactionRows = await db.all<{ conversation_id: string; seq: number; emoji: string; n: number }>(
+      `SELECT conversation_id, seq, emoji, CAST(count(*) AS INTEGER) AS n FROM reactions WHERE ${keys}
+       GROUP BY conversation_id, seq, emoji ORDER BY conversation_id, seq, min(created_at), emoji`,
+      page.flatMap((r) => [r.conversation_id, r.seq]),
+    );
+    for (const r of reactionRows) {
+      const key = `${r.conversation_id}\u0000${Number(r.seq)}`;
+      const entry = counts.get(key) ?? {};
+      entry[r.emoji] = Number(r.n);
+      counts.set(key, entry);
+    }
+  }
+  return {
+    messages: page.map((row) => toMessage(row, counts.get(`${row.conversation_id}\u0000${Number(row.seq)}`) ?? {})),
+    hasMore,
+  };
+}
