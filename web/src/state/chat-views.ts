@@ -29,6 +29,8 @@ const RETRY_MS = 3000;
 export class ChatViews {
   private readonly views = new Map<string, ChatView>();
   private readonly fetching = new Set<string>();
+  /** The newest-page loads on their way, by conversation (a jump waits for them). */
+  private readonly loads = new Map<string, Promise<void>>();
   private targets = 0;
 
   constructor(
@@ -84,14 +86,13 @@ export class ChatViews {
    */
   async jumpTo(conversationId: string, seq: number): Promise<boolean> {
     const view = this.open(conversationId);
-    if (findMessage(view, seq)) {
-      this.aim(view, seq, true);
-      this.onChange();
-      return true;
-    }
+    // Aimed first: the list goes there as soon as the message is in, whichever load brings it.
+    this.aim(view, seq, true);
+    this.onChange();
+    await this.loads.get(conversationId); // a page already on its way (the chat was just opened)
+    if (findMessage(view, seq)) return true;
     if (!this.connected()) return false;
     const ok = await this.fetchWindow(view, seq);
-    if (ok) this.aim(view, seq, true);
     this.onChange();
     return ok && findMessage(view, seq) !== undefined;
   }
@@ -200,7 +201,16 @@ export class ChatViews {
     if (!this.fetching.has(view.conversationId)) view.status = "cached";
   }
 
-  private async fetchNewest(view: ChatView): Promise<void> {
+  private fetchNewest(view: ChatView): Promise<void> {
+    const conversationId = view.conversationId;
+    const running = this.loads.get(conversationId);
+    if (running) return running;
+    const load = this.loadNewest(view).finally(() => this.loads.delete(conversationId));
+    this.loads.set(conversationId, load);
+    return load;
+  }
+
+  private async loadNewest(view: ChatView): Promise<void> {
     const conversationId = view.conversationId;
     if (this.fetching.has(conversationId)) return;
     this.fetching.add(conversationId);
