@@ -43,9 +43,9 @@ window.bench = {
     for (;;) {
       await this.frame();
       const line = document.querySelector(".log .unread-line");
-      const row = document.querySelector('.log li[data-seq="' + seq + '"]');
+      const row = line && line.nextElementSibling;
       const log = document.querySelector(".log");
-      if (line && row && log) {
+      if (line && row && row.dataset.seq && log) {
         const y = row.getBoundingClientRect().top - log.getBoundingClientRect().top;
         if (y >= 0 && y < log.clientHeight) break;
       }
@@ -159,12 +159,14 @@ try {
     await page.locator("a", { hasText: "Writer Kim" }).waitFor();
     opens.push(await openChat(page));
     rows = await page.locator(".log li.msg").count();
+    console.log(`run ${run + 1}: open ${f1(opens[run] ?? 0)} ms, ${rows} message rows`);
     if (run === runs - 1) {
       const scroll = await scrollThrough(page, 400);
       const s = summary(scroll.frames);
       console.log(
         `haetae scroll through all ${count}: ${s.n} frames in ${f1(scroll.ms / 1000)} s, p50 ${f1(s.p50)} ms, p99 ${f1(s.p99)} ms, max ${f1(s.max)} ms, ${s.over50} over 50 ms; at most ${scroll.maxRows} message rows in the page`,
       );
+      console.log("scrolled through; the peer next");
       const peer = await peerOpen(page);
       const p = summary(peer.frames);
       const best = Math.min(...opens);

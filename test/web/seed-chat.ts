@@ -41,8 +41,9 @@ export async function seedChat(
     const replies = new Set(options.replies ?? []);
     const gap = options.replyGap ?? 300;
     const BATCH = 400;
+    let lastSeq = 0;
     for (let from = 1; from <= options.count; from += BATCH) {
-      const sends: Promise<unknown>[] = [];
+      const sends: Promise<{ message: { seq: number } }>[] = [];
       for (let seq = from; seq < Math.min(from + BATCH, options.count + 1); seq++) {
         sends.push(
           w.ok("message.send", {
@@ -53,9 +54,10 @@ export async function seedChat(
           }),
         );
       }
-      await Promise.all(sends);
+      for (const reply of await Promise.all(sends)) lastSeq = Math.max(lastSeq, reply.message.seq);
     }
-    const readUpTo = options.count - options.unread;
+    // From the seqs the server gave (a batch's sends may be stored in any order among themselves).
+    const readUpTo = lastSeq - options.unread;
     if (readUpTo > 0) await r.ok("read", { conversationId, seq: readUpTo });
     return { writer, reader, conversationId };
   } finally {
