@@ -156,7 +156,9 @@ try {
     const { context, page } = await openApp(browser, server.url);
     await page.evaluate(IN_PAGE);
     await logIn(page, chat.reader.user.username);
-    await page.locator("a", { hasText: "Writer Kim" }).waitFor();
+    // A new device first syncs its whole feed (every one of the messages as an event); the chat is
+    // opened once the list shows the last message, as a person would find it.
+    await page.locator("a", { hasText: `Message ${count}` }).waitFor({ timeout: 600_000 });
     opens.push(await openChat(page));
     rows = await page.locator(".log li.msg").count();
     console.log(`run ${run + 1}: open ${f1(opens[run] ?? 0)} ms, ${rows} message rows`);
