@@ -82,8 +82,16 @@ describe.each(selected)("store search contract: %s", (name) => {
     });
     return written.value;
   }
-  const find = async (userId: string, query: string, more: Partial<MessageSearch> = {}) =>
-    (await store.searchMessages({ userId, query, limit: 50, ...more })).messages.map((m) => m.text);
+  /** The texts found; through the index and by reading outright alike (the plan changes the cost, never the answer). */
+  async function find(userId: string, query: string, more: Partial<MessageSearch> = {}): Promise<string[]> {
+    const texts = async (force?: "index" | "scan") =>
+      (await store.searchMessages({ userId, query, limit: 50, ...more, ...(force ? { force } : {}) })).messages.map(
+        (m) => m.text,
+      );
+    const [auto, viaIndex, viaScan] = [await texts(), await texts("index"), await texts("scan")];
+    expect({ query, viaIndex, viaScan }).toEqual({ query, viaIndex: auto, viaScan: auto });
+    return auto;
+  }
 
   it("finds Korean as typed (two characters too) and English case-insensitively, newest first", async () => {
     const a = await user();
@@ -179,7 +187,13 @@ describe.each(selected)("store search contract: %s", (name) => {
       const pages: string[] = [];
       let last: MessageSearch["from"];
       for (;;) {
-        const page = await store.searchMessages({ userId: b.id, query, limit: 5, ...(last ? { from: last } : {}) });
+        const page = await store.searchMessages({
+          userId: b.id,
+          query,
+          limit: 5,
+          force: "index",
+          ...(last ? { from: last } : {}),
+        });
         pages.push(...page.messages.map((m) => m.text));
         const end = page.messages.at(-1);
         if (!page.hasMore || !end) break;

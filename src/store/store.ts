@@ -193,6 +193,11 @@ export interface MessageSearch {
   /** The previous page's last hit. */
   from?: SearchPlace;
   limit: number;
+  /**
+   * For tests and benchmarks: read through the index (three characters or more) or the messages
+   * outright, whatever the history's size; the answer is the same, only its cost differs.
+   */
+  force?: "index" | "scan";
 }
 
 /** The page of `listConversationPage` after the conversation `after` (most recently active first). */

@@ -5,10 +5,16 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, expect, it } from "vitest";
 import { openSqliteStore } from "../sqlite/sqlite-store.js";
-import { searchPlanSql } from "./search-queries.js";
+import { planSearch, queryLength, searchPlanSql } from "./search-queries.js";
 
 const dir = mkdtempSync(join(tmpdir(), "haetae-plan-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+it("picks the index for a long query over a large history only, and never scans a table whole", () => {
+  expect(planSearch(3, 20_000, 40)).toEqual({ useIndex: false, window: 2_147_483_647 });
+  expect(planSearch(3, 20_001, 40)).toEqual({ useIndex: true, window: 2_147_483_647 });
+  expect(planSearch(2, 1_000_000, 40)).toEqual({ useIndex: false, window: 500 });
+});
 
 it("reads the index by each span's rowid range, and a short query by each chat's newest seqs", async () => {
   const store = openSqliteStore(dir);
@@ -17,28 +23,30 @@ it("reads the index by each span's rowid range, and a short query by each chat's
   const db = new Database(join(dir, "haetae.db"), { readonly: true });
   try {
     for (const query of ["회의록", "ab", 'NEAR("*'])
-      for (const scope of [{}, { conversationId: "c" }, { senderId: "u", hasFile: true }]) {
-        const { sql, params } = searchPlanSql("sqlite", { userId: "u", query, limit: 20, ...scope }, 10);
-        const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map(
-          (r) => r.detail,
-        );
-        const where = JSON.stringify({ query, scope, plan });
-        // No table is scanned whole; the messages are reached by their key.
-        expect(
-          plan.filter((d) => d.startsWith("SCAN ") && !d.includes("VIRTUAL TABLE")),
-          where,
-        ).toEqual([]);
-        expect(
-          plan.some((d) => /^SEARCH m USING PRIMARY KEY \(conversation_id=\? AND seq/.test(d)),
-          where,
-        ).toBe(true);
-        // FTS5 gets the MATCH and both ends of the rowid range (idxStr "M…><").
-        if (query.length >= 3)
+      for (const scope of [{}, { conversationId: "c" }, { senderId: "u", hasFile: true }])
+        for (const history of [500, 5_000_000]) {
+          const plan = planSearch(queryLength(query), history, 10);
+          const { sql, params } = searchPlanSql("sqlite", { userId: "u", query, limit: 20, ...scope }, plan);
+          const steps = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map(
+            (r) => r.detail,
+          );
+          const where = JSON.stringify({ query, scope, plan, steps });
+          // No table is scanned whole; the messages are reached by their key.
           expect(
-            plan.some((d) => /VIRTUAL TABLE INDEX \d+:M\d*></.test(d)),
+            steps.filter((d) => d.startsWith("SCAN ") && !d.includes("VIRTUAL TABLE")),
+            where,
+          ).toEqual([]);
+          expect(
+            steps.some((d) => /^SEARCH m USING PRIMARY KEY \(conversation_id=\? AND seq/.test(d)),
             where,
           ).toBe(true);
-      }
+          // FTS5 gets the MATCH and both ends of the rowid range (idxStr "M…><").
+          if (plan.useIndex)
+            expect(
+              steps.some((d) => /VIRTUAL TABLE INDEX \d+:M\d*></.test(d)),
+              where,
+            ).toBe(true);
+        }
   } finally {
     db.close();
   }

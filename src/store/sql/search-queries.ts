@@ -63,23 +63,45 @@ const SPANS = `FROM membership_spans s
 const ORDER = "ORDER BY m.created_at DESC, m.conversation_id DESC, m.seq DESC LIMIT ?";
 
 /**
+ * How one search reads: through the index, or by reading the spans' messages, each chat's
+ * newest `window` of them at most (a window past every seq reads them all).
+ */
+export interface SearchPlan {
+  useIndex: boolean;
+  window: number;
+}
+
+/**
+ * The plan: a trigram index holds no two-character key, and reading a small history outright is
+ * faster than the index's posting lists (every span reads them again). So the spans' messages
+ * are read outright when they number at most SHORT_QUERY_SCAN_ROWS (all of them, every hit
+ * found); past that a query of three characters or more goes through the index, and a
+ * two-character one reads each chat's newest messages, SHORT_QUERY_SCAN_ROWS shared among the
+ * chats: bounded either way.
+ */
+export function planSearch(queryChars: number, spanMessages: number, spans: number): SearchPlan {
+  if (spanMessages <= SHORT_QUERY_SCAN_ROWS) return { useIndex: false, window: LAST_SEQ };
+  if (queryChars >= 3) return { useIndex: true, window: LAST_SEQ };
+  return { useIndex: false, window: Math.max(1, Math.floor(SHORT_QUERY_SCAN_ROWS / Math.max(1, spans))) };
+}
+
+/**
  * The SQL of one search. Every path starts from the user's membership spans in the
  * conversations they are in now, so it reads only their messages and only those of their spans
  * (G7); deleted messages have no text to match.
  *
- * - Three characters or more, SQLite: the FTS5 trigram table, read per span by its rowid range
- *   (the conversation's key × 2^31 + seq), so a chat's hits are one range of the index. The
- *   CROSS JOIN keeps the spans outside: only then does SQLite hand FTS5 the range (a plan
- *   without it reads every hit of the whole index once per span).
- * - Three or more, PostgreSQL: `lower(text) LIKE` through the GIN trigram index.
- * - Two characters (a trigram index holds none): each searched chat's newest messages only, at
- *   most SHORT_QUERY_SCAN_ROWS shared among the chats, matched by `instr`/`strpos`: bounded.
+ * - The index, SQLite: the FTS5 trigram table, read per span by its rowid range (the
+ *   conversation's key × 2^31 + seq), so a chat's hits are one range of the index. The CROSS
+ *   JOIN keeps the spans outside: only then does SQLite hand FTS5 the range (a plan without it
+ *   reads every hit of the whole index once per span).
+ * - The index, PostgreSQL: `lower(text) LIKE` through the GIN trigram index.
+ * - Reading outright: the spans' messages by key (each chat's newest `window`), matched by
+ *   `instr`/`strpos` on the lowered text.
  */
-export function searchPlanSql(dialect: "sqlite" | "postgres", search: MessageSearch, spanCount: number) {
+export function searchPlanSql(dialect: "sqlite" | "postgres", search: MessageSearch, plan: SearchPlan) {
   const lowered = search.query.toLowerCase();
   const where = filters(search);
-  if (queryLength(search.query) < 3) {
-    const window = Math.max(1, Math.floor(SHORT_QUERY_SCAN_ROWS / Math.max(1, spanCount)));
+  if (!plan.useIndex) {
     const contains = dialect === "sqlite" ? "instr(lower(m.text), ?) > 0" : "strpos(lower(m.text), ?) > 0";
     return {
       sql: `SELECT m.* ${SPANS}
@@ -87,7 +109,7 @@ export function searchPlanSql(dialect: "sqlite" | "postgres", search: MessageSea
         JOIN messages m ON m.conversation_id = s.conversation_id AND m.seq > s.from_seq
           AND m.seq <= COALESCE(s.to_seq, ${LAST_SEQ}) AND m.seq > c.last_seq - ?
         WHERE s.user_id = ? AND m.deleted_at IS NULL AND ${contains}${where.sql} ${ORDER}`,
-      params: [window, search.userId, lowered, ...where.params, search.limit + 1],
+      params: [plan.window, search.userId, lowered, ...where.params, search.limit + 1],
     };
   }
   if (dialect === "sqlite") {
@@ -117,14 +139,22 @@ export async function searchMessages(
   dialect: "sqlite" | "postgres",
   search: MessageSearch,
 ): Promise<{ messages: Message[]; hasMore: boolean }> {
-  let spanCount = 1;
-  if (queryLength(search.query) < 3 && search.conversationId === undefined) {
-    const row = await db.get<{ n: number }>(`SELECT CAST(count(*) AS INTEGER) AS n ${SPANS} WHERE s.user_id = ?`, [
-      search.userId,
-    ]);
-    spanCount = Number(row?.n ?? 1);
-  }
-  const { sql, params } = searchPlanSql(dialect, search, spanCount);
+  // The size of what the spans hold (seq ranges, read from the spans and their chats' last seq).
+  const scope = search.conversationId !== undefined ? " AND s.conversation_id = ?" : "";
+  const size = await db.get<{ spans: number; messages: number | null }>(
+    `SELECT CAST(count(*) AS INTEGER) AS spans,
+       CAST(sum(CASE WHEN s.to_seq IS NULL OR s.to_seq > c.last_seq THEN c.last_seq ELSE s.to_seq END - s.from_seq) AS INTEGER) AS messages
+     ${SPANS} JOIN conversations c ON c.id = s.conversation_id WHERE s.user_id = ?${scope}`,
+    [search.userId, ...(search.conversationId !== undefined ? [search.conversationId] : [])],
+  );
+  const chars = queryLength(search.query);
+  const plan =
+    search.force === "scan" || (search.force === "index" && chars < 3)
+      ? { useIndex: false, window: LAST_SEQ }
+      : search.force === "index"
+        ? { useIndex: true, window: LAST_SEQ }
+        : planSearch(chars, Number(size?.messages ?? 0), Number(size?.spans ?? 0));
+  const { sql, params } = searchPlanSql(dialect, search, plan);
   const rows = await db.all<MessageRow>(sql, params);
   const hasMore = rows.length > search.limit;
   const page = rows.slice(0, search.limit);

@@ -1,0 +1,507 @@
+/**
+ * @module Benchmark: message search on SQLite (FTS5 trigram) and PostgreSQL (pg_trgm GIN) over a
+ * loaded history of mixed Korean and English text, against a plain `LIKE '%…%'` scan of the same
+ * spans in the same run; what the index adds to the cost of a send (the same build with the index
+ * dropped); and the index's size against the text's.
+ *
+ * Usage: npm run bench:search -- [--messages 1000000] [--conversations 10000] [--users 2000]
+ *        [--stores sqlite,postgres] [--queries 200] [--sends 3000]
+ *        [--postgres postgres://postgres@127.0.0.1:5432/test]
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import Database from "better-sqlite3";
+import pg from "pg";
+import { openPostgresStore } from "../src/store/postgres/postgres-store.js";
+import { likeContaining } from "../src/store/sql/search-queries.js";
+import type { SqlStore } from "../src/store/sql/sql-store.js";
+import { openSqliteStore } from "../src/store/sqlite/sqlite-store.js";
+import type { MessageSearch } from "../src/store/store.js";
+
+const { values } = parseArgs({
+  options: {
+    messages: { type: "string", default: "1000000" },
+    conversations: { type: "string", default: "10000" },
+    users: { type: "string", default: "2000" },
+    stores: { type: "string", default: "sqlite,postgres" },
+    queries: { type: "string", default: "200" },
+    sends: { type: "string", default: "3000" },
+    postgres: { type: "string", default: "postgres://postgres@127.0.0.1:5432/test" },
+  },
+});
+const MESSAGES = Number(values.messages);
+const CONVERSATIONS = Number(values.conversations);
+const USERS = Number(values.users);
+const QUERIES = Number(values.queries);
+const SENDS = Number(values.sends);
+
+/** A seeded generator, so both stores load the same history and answer the same queries. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const KOREAN = [
+  "내일",
+  "회의",
+  "회의록",
+  "보고서",
+  "점심",
+  "메뉴",
+  "일정",
+  "확인",
+  "부탁",
+  "감사합니다",
+  "프로젝트",
+  "마감",
+  "자료",
+  "공유",
+  "오늘",
+  "저녁",
+  "출장",
+  "계약서",
+  "검토",
+  "수정",
+  "배포",
+  "서버",
+  "장애",
+  "고객",
+  "연락",
+];
+const ENGLISH = [
+  "meeting",
+  "report",
+  "deadline",
+  "lunch",
+  "review",
+  "deploy",
+  "server",
+  "incident",
+  "customer",
+  "contract",
+  "please",
+  "thanks",
+  "update",
+  "draft",
+  "release",
+  "budget",
+  "schedule",
+  "Monday",
+  "Friday",
+  "team",
+];
+const PARTICLES = ["는", "을", "를", "이", "가", "에", "도", "", "", ""];
+function sentence(r: () => number): string {
+  const words: string[] = [];
+  const n = 4 + Math.floor(r() * 10);
+  for (let i = 0; i < n; i++) {
+    if (r() < 0.6) {
+      const word = KOREAN[Math.floor(r() * KOREAN.length)] as string;
+      words.push(word + (PARTICLES[Math.floor(r() * PARTICLES.length)] as string));
+    } else words.push(ENGLISH[Math.floor(r() * ENGLISH.length)] as string);
+  }
+  return words.join(" ");
+}
+const QUERY_WORDS = [
+  "회의",
+  "보고서",
+  "내일회의",
+  "계약서 검토",
+  "deadline",
+  "Report",
+  "deploy server",
+  "장애",
+  "감사",
+  "budget",
+];
+
+interface Loaded {
+  conversationMembers: string[][];
+  userConversations: string[][];
+}
+
+/** Conversations with 2–6 members; messages spread Zipf-like, so a few chats are busy and most are quiet. */
+function plan(): { loaded: Loaded; perConversation: number[] } {
+  const r = rng(7);
+  const conversationMembers: string[][] = [];
+  const userConversations: string[][] = Array.from({ length: USERS }, () => []);
+  for (let c = 0; c < CONVERSATIONS; c++) {
+    const size = 2 + Math.floor(r() * 5);
+    const members = new Set<number>();
+    while (members.size < size) members.add(Math.floor(r() * USERS));
+    conversationMembers.push([...members].map((u) => `u${u}`));
+    for (const u of members) userConversations[u]?.push(`c${c}`);
+  }
+  const weights = Array.from({ length: CONVERSATIONS }, (_, c) => 1 / (1 + (c % 1000)) ** 0.8);
+  const total = weights.reduce((a, b) => a + b, 0);
+  const perConversation = weights.map((w) => Math.max(1, Math.round((w / total) * MESSAGES)));
+  return { loaded: { conversationMembers, userConversations }, perConversation };
+}
+
+const BASE_TIME = Date.parse("2024-01-01T00:00:00.000Z");
+
+/** Rows of every table the search reads, written straight into the schema (the send path is measured apart). */
+function* rowsOf(perConversation: number[], loaded: Loaded) {
+  const r = rng(11);
+  let clock = 0;
+  for (let c = 0; c < perConversation.length; c++) {
+    const members = loaded.conversationMembers[c] as string[];
+    const n = perConversation[c] as number;
+    for (let seq = 1; seq <= n; seq++) {
+      clock += 1 + Math.floor(r() * 3);
+      yield [
+        `c${c}`,
+        seq,
+        `m${c}-${seq}`,
+        members[Math.floor(r() * members.length)],
+        `k${c}-${seq}`,
+        sentence(r),
+        new Date(BASE_TIME + clock * 1000).toISOString(),
+        r() < 0.05 ? "[]" : null,
+      ] as const;
+    }
+  }
+}
+
+interface Target {
+  name: string;
+  store: SqlStore;
+  /** Load the planned history with the search index built along (SQLite) or after (PostgreSQL). */
+  load(perConversation: number[], loaded: Loaded): Promise<void>;
+  sizes(): Promise<{ indexBytes: number; textBytes: number }>;
+  /** The same store's search index taken away (the "index off" build for the send cost), and put back. */
+  dropIndex(): Promise<void>;
+  restoreIndex(): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+function loadConversationsSqlite(db: Database.Database, perConversation: number[], loaded: Loaded) {
+  const at = new Date(BASE_TIME).toISOString();
+  const users = db.prepare(
+    "INSERT INTO users (id, username, display_name, password_hash, created_at) VALUES (?, ?, ?, 'x', ?)",
+  );
+  for (let u = 0; u < USERS; u++) users.run(`u${u}`, `u${u}`, `u${u}`, at);
+  const conv = db.prepare(
+    "INSERT INTO conversations (id, kind, created_at, created_by, last_seq, last_activity_at) VALUES (?, 'group', ?, ?, ?, ?)",
+  );
+  const member = db.prepare(
+    "INSERT INTO members (conversation_id, user_id, role, joined_at, joined_event_id) VALUES (?, ?, 'member', ?, 1)",
+  );
+  const span = db.prepare("INSERT INTO membership_spans (conversation_id, user_id, joined_event_id) VALUES (?, ?, 1)");
+  for (let c = 0; c < perConversation.length; c++) {
+    const members = loaded.conversationMembers[c] as string[];
+    conv.run(`c${c}`, at, members[0], perConversation[c], at);
+    for (const u of members) {
+      member.run(`c${c}`, u, at);
+      span.run(`c${c}`, u);
+    }
+  }
+}
+
+function sqliteTarget(): Target {
+  const dir = mkdtempSync(join(tmpdir(), "haetae-bench-search-"));
+  const store = openSqliteStore(dir) as SqlStore;
+  const file = join(dir, "haetae.db");
+  let triggers: { sql: string }[] = [];
+  return {
+    name: "sqlite",
+    store,
+    async load(perConversation, loaded) {
+      await store.ping();
+      const db = new Database(file);
+      db.pragma("journal_mode = WAL");
+      db.transaction(() => loadConversationsSqlite(db, perConversation, loaded))();
+      const insert = db.prepare(
+        "INSERT INTO messages (conversation_id, seq, id, sender_id, client_msg_id, text, created_at, mentions, mentions_all, files) VALUES (?, ?, ?, ?, ?, ?, ?, '[]', 0, ?)",
+      );
+      let batch: unknown[][] = [];
+      const flush = db.transaction((rows: unknown[][]) => {
+        for (const row of rows) insert.run(...row);
+      });
+      for (const row of rowsOf(perConversation, loaded)) {
+        batch.push([...row]);
+        if (batch.length === 20_000) {
+          flush(batch);
+          batch = [];
+        }
+      }
+      flush(batch);
+      db.exec("INSERT INTO message_search (message_search) VALUES ('optimize')");
+      db.close();
+    },
+    async sizes() {
+      const db = new Database(file, { readonly: true });
+      try {
+        const index = db
+          .prepare("SELECT sum(pgsize) AS n FROM dbstat WHERE name LIKE 'message_search%' OR name = 'search_keys'")
+          .get() as { n: number };
+        const text = db.prepare("SELECT sum(length(CAST(text AS BLOB))) AS n FROM messages").get() as { n: number };
+        return { indexBytes: index.n, textBytes: text.n };
+      } finally {
+        db.close();
+      }
+    },
+    async dropIndex() {
+      triggers = await store.driver.reader.all<{ sql: string }>(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'messages_search_%'",
+      );
+      await store.driver.write(async (tx) => {
+        await tx.run("DROP TRIGGER messages_search_insert");
+        await tx.run("DROP TRIGGER messages_search_update");
+      });
+    },
+    async restoreIndex() {
+      await store.driver.write(async (tx) => {
+        for (const { sql } of triggers) await tx.run(sql);
+      });
+    },
+    async dispose() {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function postgresTarget(): Target {
+  const schema = `bench_search_${process.pid}_${Math.floor(Math.random() * 1e6)}`;
+  const url = new URL(values.postgres as string);
+  url.searchParams.set("schema", schema);
+  const admin = new pg.Pool({ connectionString: values.postgres, max: 2 });
+  let store: SqlStore;
+  const target: Target = {
+    name: "postgres",
+    get store() {
+      return store;
+    },
+    async load(perConversation, loaded) {
+      await admin.query(`CREATE SCHEMA ${schema}`);
+      store = (await openPostgresStore(url.toString())) as SqlStore;
+      const client = await admin.connect();
+      try {
+        await client.query(`SET search_path = ${schema}`);
+        await client.query("DROP INDEX messages_text_trgm");
+        const at = new Date(BASE_TIME).toISOString();
+        await client.query(
+          "INSERT INTO users (id, username, display_name, password_hash, created_at) SELECT 'u' || g, 'u' || g, 'u' || g, 'x', $1 FROM generate_series(0, $2 - 1) g",
+          [at, USERS],
+        );
+        const convRows = perConversation.map((n, c) => [`c${c}`, (loaded.conversationMembers[c] as string[])[0], n]);
+        await client.query(
+          `INSERT INTO conversations (id, kind, created_at, created_by, last_seq, last_activity_at)
+           SELECT id, 'group', $1, by, n, $1 FROM unnest($2::text[], $3::text[], $4::int[]) AS t(id, by, n)`,
+          [at, convRows.map((r) => r[0]), convRows.map((r) => r[1]), convRows.map((r) => r[2])],
+        );
+        const pairs = loaded.conversationMembers.flatMap((ms, c) => ms.map((u) => [`c${c}`, u]));
+        for (const table of ["members", "membership_spans"]) {
+          const extra = table === "members" ? ", role, joined_at" : "";
+          const extraValues = table === "members" ? ", 'member', $3" : "";
+          await client.query(
+            `INSERT INTO ${table} (conversation_id, user_id, joined_event_id${extra})
+             SELECT c, u, 1${extraValues} FROM unnest($1::text[], $2::text[]) AS t(c, u)`,
+            [pairs.map((p) => p[0]), pairs.map((p) => p[1]), ...(table === "members" ? [at] : [])],
+          );
+        }
+        let batch: (readonly unknown[])[] = [];
+        const flush = async () => {
+          if (batch.length === 0) return;
+          const cols = Array.from({ length: 8 }, (_, i) => batch.map((row) => row[i]));
+          await client.query(
+            `INSERT INTO messages (conversation_id, seq, id, sender_id, client_msg_id, text, created_at, files, mentions, mentions_all)
+             SELECT c, s, i, se, k, t, a, f, '[]', 0 FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+               AS x(c, s, i, se, k, t, a, f)`,
+            cols,
+          );
+          batch = [];
+        };
+        for (const row of rowsOf(perConversation, loaded)) {
+          batch.push(row);
+          if (batch.length === 20_000) await flush();
+        }
+        await flush();
+        await client.query("CREATE INDEX messages_text_trgm ON messages USING gin (lower(text) public.gin_trgm_ops)");
+        await client.query("ANALYZE");
+      } finally {
+        client.release();
+      }
+    },
+    async sizes() {
+      const { rows } = await admin.query<{ index: string; text: string }>(
+        `SELECT pg_relation_size('${schema}.messages_text_trgm') AS index, (SELECT sum(octet_length(text)) FROM ${schema}.messages) AS text`,
+      );
+      return { indexBytes: Number(rows[0]?.index), textBytes: Number(rows[0]?.text) };
+    },
+    async dropIndex() {
+      await admin.query(`DROP INDEX ${schema}.messages_text_trgm`);
+    },
+    async restoreIndex() {
+      await admin.query(
+        `CREATE INDEX messages_text_trgm ON ${schema}.messages USING gin (lower(text) public.gin_trgm_ops)`,
+      );
+    },
+    async dispose() {
+      await store?.close();
+      await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await admin.end();
+    },
+  };
+  return target;
+}
+
+const quantile = (sorted: number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+const ms = (n: number) => `${n.toFixed(1)} ms`;
+
+/** The peer: the same spans read with `lower(text) LIKE '%…%'` and no index to help. */
+function likePeer(store: SqlStore, search: MessageSearch) {
+  const scope = search.conversationId !== undefined ? "AND s.conversation_id = ?" : "";
+  return store.driver.reader.all(
+    `SELECT m.* FROM membership_spans s
+       JOIN members mb ON mb.conversation_id = s.conversation_id AND mb.user_id = s.user_id AND mb.active = 1
+       JOIN messages m ON m.conversation_id = s.conversation_id AND m.seq > s.from_seq
+         AND m.seq <= COALESCE(s.to_seq, 2147483647)
+     WHERE s.user_id = ? ${scope} AND m.deleted_at IS NULL AND lower(m.text) LIKE ? ESCAPE '\\'
+     ORDER BY m.created_at DESC, m.conversation_id DESC, m.seq DESC LIMIT ?`,
+    [
+      search.userId,
+      ...(search.conversationId !== undefined ? [search.conversationId] : []),
+      likeContaining(search.query.toLowerCase()),
+      search.limit + 1,
+    ],
+  );
+}
+
+async function timed(run: () => Promise<unknown>, n: number): Promise<{ p50: number; p95: number }> {
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const started = performance.now();
+    await run();
+    times.push(performance.now() - started);
+  }
+  times.sort((a, b) => a - b);
+  return { p50: quantile(times, 0.5), p95: quantile(times, 0.95) };
+}
+
+/** Searches over whole histories and within busy chats: the index's path and the LIKE peer, same requests. */
+async function searches(t: Target, loaded: Loaded, perConversation: number[]) {
+  const r = rng(23);
+  // Users with the largest histories (the hard case), and the busiest chats.
+  const historyOf = loaded.userConversations.map((cs) =>
+    cs.reduce((n, c) => n + (perConversation[Number(c.slice(1))] ?? 0), 0),
+  );
+  const heavy = historyOf
+    .map((n, u) => [n, u] as const)
+    .sort((a, b) => b[0] - a[0])
+    .slice(0, 50);
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)] as T;
+  const requests: { whole: MessageSearch[]; chat: MessageSearch[] } = { whole: [], chat: [] };
+  for (let i = 0; i < QUERIES; i++) {
+    const [, u] = pick(heavy);
+    const userId = `u${u}`;
+    const query = pick(QUERY_WORDS);
+    requests.whole.push({ userId, query, limit: 20 });
+    requests.chat.push({ userId, query, limit: 20, conversationId: pick(loaded.userConversations[u] as string[]) });
+  }
+  const out: Record<string, { p50: number; p95: number }> = {};
+  for (const kind of ["whole", "chat"] as const) {
+    let i = 0;
+    out[`${kind} index`] = await timed(
+      () => t.store.searchMessages(requests[kind][i++ % QUERIES] as MessageSearch),
+      QUERIES,
+    );
+    i = 0;
+    out[`${kind} LIKE`] = await timed(() => likePeer(t.store, requests[kind][i++ % QUERIES] as MessageSearch), QUERIES);
+  }
+  // Both paths find the same hits (the index is an index, not another answer).
+  for (const s of requests.whole.slice(0, 20)) {
+    const viaIndex = (await t.store.searchMessages(s)).messages.map((m) => m.id);
+    const viaLike = ((await likePeer(t.store, s)) as { id: string }[]).slice(0, s.limit).map((m) => m.id);
+    if (JSON.stringify(viaIndex) !== JSON.stringify(viaLike))
+      throw new Error(`${t.name}: index and LIKE differ for ${s.query}`);
+  }
+  return { out, heaviest: heavy[0]?.[0] ?? 0, busiest: Math.max(...perConversation) };
+}
+
+/** Sends through the store's real write path (group commit), 32 at a time: mean commit latency and rate. */
+async function sendCost(t: Target, loaded: Loaded): Promise<{ perSecond: number; p50: number; p95: number }> {
+  const r = rng(31);
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      while (next < SENDS) {
+        const n = next++;
+        const c = Math.floor(r() * CONVERSATIONS);
+        const members = loaded.conversationMembers[c] as string[];
+        const at = performance.now();
+        await t.store.appendMessage({
+          id: `s${t.name}${n}-${Math.random()}`,
+          conversationId: `c${c}`,
+          senderId: members[0] as string,
+          clientMsgId: `send-${n}-${Math.random()}`,
+          text: sentence(r),
+          createdAt: new Date().toISOString(),
+          mentions: [],
+          mentionsAll: false,
+        });
+        latencies.push(performance.now() - at);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { perSecond: SENDS / seconds, p50: quantile(latencies, 0.5), p95: quantile(latencies, 0.95) };
+}
+
+const { loaded, perConversation } = plan();
+const loadedCount = perConversation.reduce((a, b) => a + b, 0);
+console.log(
+  `search benchmark: ${loadedCount} messages in ${CONVERSATIONS} conversations, ${USERS} users; ${QUERIES} queries per row; ${SENDS} sends per send row`,
+);
+for (const name of (values.stores as string).split(",")) {
+  const t = name === "postgres" ? postgresTarget() : sqliteTarget();
+  try {
+    const loadStarted = performance.now();
+    await t.load(perConversation, loaded);
+    console.log(`\n[${name}] loaded in ${((performance.now() - loadStarted) / 1000).toFixed(0)} s`);
+    const { indexBytes, textBytes } = await t.sizes();
+    console.log(
+      `[${name}] index ${(indexBytes / 2 ** 20).toFixed(0)} MiB for ${(textBytes / 2 ** 20).toFixed(0)} MiB of text: ${(indexBytes / textBytes).toFixed(2)}× the text`,
+    );
+    const { out, heaviest, busiest } = await searches(t, loaded, perConversation);
+    console.log(`[${name}] searched users' histories of up to ${heaviest} messages; the busiest chat has ${busiest}`);
+    for (const kind of ["whole", "chat"]) {
+      const index = out[`${kind} index`] as { p50: number; p95: number };
+      const like = out[`${kind} LIKE`] as { p50: number; p95: number };
+      console.log(
+        `[${name}] ${kind === "whole" ? "whole history" : "within a chat"}: index p50 ${ms(index.p50)} p95 ${ms(index.p95)} | LIKE p50 ${ms(like.p50)} p95 ${ms(like.p95)} | LIKE/index at p95 ${(like.p95 / index.p95).toFixed(1)}×`,
+      );
+    }
+    // Send cost: a warm-up, then index on, off, on again, off again (the same store), so drift shows and averages out.
+    await sendCost(t, loaded);
+    const on: Awaited<ReturnType<typeof sendCost>>[] = [];
+    const off: Awaited<ReturnType<typeof sendCost>>[] = [];
+    for (let round = 0; round < 2; round++) {
+      on.push(await sendCost(t, loaded));
+      await t.dropIndex();
+      off.push(await sendCost(t, loaded));
+      if (round === 0) await t.restoreIndex();
+    }
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const [onRate, offRate] = [mean(on.map((x) => x.perSecond)), mean(off.map((x) => x.perSecond))];
+    const [onP50, offP50] = [mean(on.map((x) => x.p50)), mean(off.map((x) => x.p50))];
+    const [onP95, offP95] = [mean(on.map((x) => x.p95)), mean(off.map((x) => x.p95))];
+    console.log(
+      `[${name}] send with index: ${onRate.toFixed(0)}/s p50 ${ms(onP50)} p95 ${ms(onP95)} | without: ${offRate.toFixed(0)}/s p50 ${ms(offP50)} p95 ${ms(offP95)} | the index costs ${((offRate / onRate - 1) * 100).toFixed(1)}% in throughput, ${((onP50 / offP50 - 1) * 100).toFixed(1)}% at p50 (rounds: on ${on.map((x) => x.perSecond.toFixed(0)).join(", ")}/s, off ${off.map((x) => x.perSecond.toFixed(0)).join(", ")}/s)`,
+    );
+  } finally {
+    await t.dispose();
+  }
+}
