@@ -5,6 +5,7 @@ import "./styles/shell.css";
 import "./styles/list.css";
 import "./styles/chat.css";
 import "./styles/pages.css";
+import "./styles/search.css";
 import { App } from "./ui/app.js";
 
 render(<App />, document.getElementById("app") as HTMLElement);

@@ -24,6 +24,7 @@ import { type Call, Directory } from "./directory.js";
 import { Incidents } from "./incidents.js";
 import { Invitations } from "./invitations.js";
 import { applyNewMessage, applyToList, sortSummaries } from "./list-model.js";
+import { MessageTools } from "./message-tools.js";
 import { type Notice, notice } from "./notices.js";
 import { NotifyPrefs } from "./notify-prefs.js";
 import { Observable } from "./observable.js";
@@ -52,6 +53,8 @@ export class AppStore extends Observable {
   readonly attention: Attention;
   /** Set by the UI: tell the user about a message that arrived while the tab is hidden. */
   onAlert: ((message: Message) => void) | undefined;
+  /** Pinned notices and forwarding. */
+  readonly tools: MessageTools;
   connection: ConnectionState | "idle" = "idle";
   online = navigator.onLine;
   /** False until the saved outbox is back in the queue: a new send must not overtake it. */
@@ -109,6 +112,7 @@ export class AppStore extends Observable {
       () => this.connection === "open",
       () => this.afterChange(),
     );
+    this.tools = new MessageTools(call, this.views, (conversation) => this.setConversation(conversation), changed);
     const c = this.client;
     this.cleanups.push(
       c.on("feed", (event) => this.onFeed(event)),
@@ -183,9 +187,10 @@ export class AppStore extends Observable {
 
   /** My messages of this conversation that are not in it yet: sending, or refused. */
   unsent(conversationId: string): UnsentMessage[] {
-    const view = this.views.get(conversationId);
-    const present = new Set(view?.messages.map((m) => m.clientMsgId));
-    return this.outbox.unsent.filter((u) => u.conversationId === conversationId && !present.has(u.clientMsgId));
+    const mine = this.outbox.unsent.filter((u) => u.conversationId === conversationId);
+    if (mine.length === 0) return mine; // the common case: no walk over a long history
+    const present = new Set(this.views.get(conversationId)?.messages.map((m) => m.clientMsgId));
+    return mine.filter((u) => !present.has(u.clientMsgId));
   }
 
   /** Who is typing in a conversation now (not me). */
@@ -226,12 +231,28 @@ export class AppStore extends Observable {
     if (this.connection === "open" && this.list.get(conversationId)?.conversation.kind === "group") {
       void this.directory.loadMembers(conversationId);
     }
-    return this.views.open(conversationId);
+    const summary = this.list.get(conversationId);
+    return this.views.open(conversationId, summary && { readSeq: summary.readSeq, lastSeq: summary.lastSeq });
   }
 
   /** Infinite scroll: the page before the first loaded message. */
   loadOlder(conversationId: string): Promise<void> {
     return this.views.loadOlder(conversationId);
+  }
+
+  /** Scrolling down a window that does not reach the newest message yet. */
+  loadNewer(conversationId: string): Promise<void> {
+    return this.views.loadNewer(conversationId);
+  }
+
+  /** Show a message in its conversation (loading the messages around it); false when it cannot be loaded. */
+  jumpTo(conversationId: string, seq: number): Promise<boolean> {
+    return this.views.jumpTo(conversationId, seq);
+  }
+
+  /** Back to the newest messages of a conversation. */
+  toNewest(conversationId: string): Promise<void> {
+    return this.views.toNewest(conversationId);
   }
 
   /** Create a direct chat (or get the existing one) or a group; resolves with its id. */
@@ -348,12 +369,12 @@ export class AppStore extends Observable {
     this.putMessage(reply.message);
   }
 
-  /** Mark everything loaded in an open, visible conversation as read (moves the others' "1"). */
-  async markRead(conversationId: string): Promise<void> {
+  /** Mark an open, visible conversation read up to `upTo` (the last message seen; default all loaded). */
+  async markRead(conversationId: string, upTo?: number): Promise<void> {
     const view = this.views.get(conversationId);
     const summary = this.list.get(conversationId);
     if (view?.status !== "ready" || this.connection !== "open") return;
-    const last = lastLoadedSeq(view);
+    const last = Math.min(upTo ?? Number.MAX_SAFE_INTEGER, lastLoadedSeq(view));
     const mine = Math.max(view.readSeqs[this.me] ?? 0, summary?.readSeq ?? 0, this.readAsked.get(conversationId) ?? 0);
     if (last <= mine) return;
     this.readAsked.set(conversationId, last);
@@ -466,6 +487,13 @@ export class AppStore extends Observable {
     const summary = this.list.get(message.conversationId);
     if (summary) applyNewMessage(summary, message, this.me);
     this.putMessage(message);
+  }
+
+  /** A reply carried the conversation after a change (pin, unpin): the list shows it at once. */
+  private setConversation(conversation: Conversation): void {
+    const summary = this.list.get(conversation.id);
+    if (summary) summary.conversation = conversation;
+    this.afterChange();
   }
 
   private putMessage(message: Message): void {

@@ -1,4 +1,4 @@
-/** @module One conversation's loaded messages and members' read cursors, and how feed events change them. */
+/** @module One conversation's loaded window of messages and members' read cursors, and how feed events change them. */
 import type { FeedEvent, Message } from "../../../src/protocol/index.js";
 
 /** The messages of one conversation the app has loaded, oldest first, one per seq. */
@@ -9,6 +9,16 @@ export interface ChatView {
   readSeqs: Record<string, number>;
   /** True while older messages may exist before the first loaded one. */
   hasMoreBefore: boolean;
+  /**
+   * True when the window ends before the newest message (opened at the first unread, or jumped
+   * to an old message): new messages are not added until the reader reaches the end.
+   */
+  hasMoreAfter: boolean;
+  loadingNewer: boolean;
+  /** The first message I had not read when the chat was opened: the "unread messages" line goes above it. */
+  unreadFrom?: number | undefined;
+  /** Where the list should go next (the unread line, a quoted or searched message); `n` tells repeats apart. */
+  target?: { seq: number; n: number; highlight: boolean } | undefined;
   /** "cached": shown from the offline snapshot until the server answers. */
   status: "loading" | "cached" | "ready";
   loadingOlder: boolean;
@@ -23,6 +33,8 @@ export function emptyView(conversationId: string): ChatView {
     messages: [],
     readSeqs: {},
     hasMoreBefore: false,
+    hasMoreAfter: false,
+    loadingNewer: false,
     status: "loading",
     loadingOlder: false,
     buffered: [],
@@ -48,6 +60,14 @@ export function upsertMessage(view: ChatView, message: Message): void {
   else view.messages.splice(at, 0, message);
 }
 
+/** Whether `seq` falls inside the loaded window (a change to a message outside it is not shown). */
+export function inWindow(view: ChatView, seq: number): boolean {
+  const first = view.messages[0]?.seq ?? 0;
+  if (!view.hasMoreBefore && seq < first) return true;
+  if (!view.hasMoreAfter) return seq >= first || view.messages.length === 0;
+  return seq >= first && seq <= lastLoadedSeq(view);
+}
+
 /** The highest loaded seq, or 0. */
 export function lastLoadedSeq(view: ChatView): number {
   return view.messages[view.messages.length - 1]?.seq ?? 0;
@@ -64,7 +84,8 @@ export function findMessage(view: ChatView, seq: number): Message | undefined {
  * applying one twice, or after a page that already had it, changes nothing.
  */
 export function applyToView(view: ChatView, event: FeedEvent): void {
-  if (view.status === "loading") {
+  // While a page is on its way, events wait and apply on top of it (so none falls between the two).
+  if (view.status === "loading" || view.loadingNewer) {
     view.buffered.push(event);
     return;
   }
@@ -74,7 +95,7 @@ export function applyToView(view: ChatView, event: FeedEvent): void {
     case "message.deleted":
     case "message.reaction":
     case "message.preview":
-      upsertMessage(view, event.message);
+      if (inWindow(view, event.message.seq)) upsertMessage(view, event.message);
       // A system line moves nobody's read cursor (the server's rule).
       if (event.type === "message.new" && !event.message.system)
         raise(view.readSeqs, event.message.senderId, event.seq);
@@ -98,15 +119,19 @@ function raise(readSeqs: Record<string, number>, userId: string, seq: number): v
   readSeqs[userId] = Math.max(readSeqs[userId] ?? 0, seq);
 }
 
-/** The newest page arrived: it replaces whatever was shown, then the events that came meanwhile apply. */
+/**
+ * A window arrived (the newest page, or the pages around one message): it replaces whatever was
+ * shown, then the events that came meanwhile apply.
+ */
 export function loadNewest(
   view: ChatView,
-  page: { messages: Message[]; hasMore: boolean; readSeqs: Record<string, number> },
+  page: { messages: Message[]; hasMore: boolean; readSeqs: Record<string, number>; hasMoreAfter?: boolean },
 ): void {
   const buffered = view.buffered;
   view.messages = [...page.messages];
   view.readSeqs = { ...page.readSeqs };
   view.hasMoreBefore = page.hasMore;
+  view.hasMoreAfter = page.hasMoreAfter ?? false;
   view.status = "ready";
   view.buffered = [];
   for (const event of buffered) applyToView(view, event);
@@ -117,4 +142,14 @@ export function loadOlder(view: ChatView, page: { messages: Message[]; hasMore: 
   for (const message of page.messages) if (!findMessage(view, message.seq)) upsertMessage(view, message);
   view.hasMoreBefore = page.hasMore;
   view.loadingOlder = false;
+}
+
+/** A newer page arrived (scrolling down a window that does not reach the end yet). */
+export function loadNewer(view: ChatView, page: { messages: Message[]; hasMore: boolean }): void {
+  for (const message of page.messages) upsertMessage(view, message);
+  view.hasMoreAfter = page.hasMore;
+  view.loadingNewer = false;
+  const buffered = view.buffered;
+  view.buffered = [];
+  for (const event of buffered) applyToView(view, event);
 }

@@ -1,11 +1,23 @@
 /** @module The conversations opened in this session: their loaded pages, fetched from the server and kept current. */
 import type { FeedEvent, Message } from "../../../src/protocol/index.js";
-import { applyToView, type ChatView, emptyView, loadNewest, loadOlder, upsertMessage } from "./chat-model.js";
+import {
+  applyToView,
+  type ChatView,
+  emptyView,
+  findMessage,
+  lastLoadedSeq,
+  loadNewer,
+  loadNewest,
+  loadOlder,
+  upsertMessage,
+} from "./chat-model.js";
 import type { Call } from "./directory.js";
 import type { SnapshotKeeper } from "./snapshot-keeper.js";
 
-/** Messages per history page. */
-const PAGE = 50;
+/** Messages per history page (the server's default historyPageSize caps it). */
+const PAGE = 100;
+/** Messages above the one a window opens at (the first unread, a quoted or searched message). */
+const CONTEXT = 20;
 /** After a failed load, try again this soon. */
 const RETRY_MS = 3000;
 
@@ -17,6 +29,9 @@ const RETRY_MS = 3000;
 export class ChatViews {
   private readonly views = new Map<string, ChatView>();
   private readonly fetching = new Set<string>();
+  /** The newest-page loads on their way, by conversation (a jump waits for them). */
+  private readonly loads = new Map<string, Promise<void>>();
+  private targets = 0;
 
   constructor(
     private readonly call: Call,
@@ -34,13 +49,21 @@ export class ChatViews {
     return this.views;
   }
 
-  /** Show a conversation: its saved page at once, the server's newest page when connected. */
-  open(conversationId: string): ChatView {
+  /**
+   * Show a conversation: its saved page at once, the server's newest page when connected. With
+   * unread messages (`readSeq` below `lastSeq`) it opens at the first unread: the window around
+   * it when the newest page would not reach it.
+   */
+  open(conversationId: string, unread?: { readSeq: number; lastSeq: number }): ChatView {
     let view = this.views.get(conversationId);
     if (!view) {
       view = emptyView(conversationId);
       this.views.set(conversationId, view);
       this.fillFromSnapshot(view);
+      if (unread && unread.readSeq < unread.lastSeq) {
+        view.unreadFrom = unread.readSeq + 1;
+        this.aim(view, unread.readSeq + 1, false);
+      }
     }
     this.snapshot.touch(conversationId);
     if (view.status !== "ready" && this.connected()) void this.fetchNewest(view);
@@ -55,6 +78,42 @@ export class ChatViews {
   /** Connected and caught up: load every view that is not current. */
   reload(): void {
     for (const view of this.views.values()) if (view.status !== "ready") void this.fetchNewest(view);
+  }
+
+  /**
+   * Go to a message (a quoted one, a search result): at once when it is loaded, otherwise the
+   * window around it replaces the loaded one. Resolves false when it cannot be loaded.
+   */
+  async jumpTo(conversationId: string, seq: number): Promise<boolean> {
+    const view = this.open(conversationId);
+    // Aimed first: the list goes there as soon as the message is in, whichever load brings it.
+    this.aim(view, seq, true);
+    this.onChange();
+    await this.loads.get(conversationId); // a page already on its way (the chat was just opened)
+    if (findMessage(view, seq)) return true;
+    if (!this.connected()) return false;
+    const ok = await this.fetchWindow(view, seq);
+    this.onChange();
+    return ok && findMessage(view, seq) !== undefined;
+  }
+
+  /** Back to the newest messages (the jump-to-bottom button on a window that does not reach the end). */
+  async toNewest(conversationId: string): Promise<void> {
+    const view = this.views.get(conversationId);
+    if (!view?.hasMoreAfter) return;
+    Object.assign(view, { status: "cached", target: undefined });
+    await this.fetchNewest(view);
+  }
+
+  /** Scrolling down a window that does not reach the end: the page after the last loaded message. */
+  async loadNewer(conversationId: string): Promise<void> {
+    const view = this.views.get(conversationId);
+    if (!view || view.loadingNewer || !view.hasMoreAfter || view.status !== "ready") return;
+    view.loadingNewer = true;
+    this.onChange();
+    const reply = await this.call("history", { conversationId, afterSeq: lastLoadedSeq(view), limit: PAGE }, true);
+    loadNewer(view, reply ?? { messages: [], hasMore: true });
+    this.onChange();
   }
 
   /** Infinite scroll: the page before the first loaded message. */
@@ -85,6 +144,56 @@ export class ChatViews {
     this.views.delete(conversationId);
   }
 
+  /** Ask the list to go to `seq` (highlighted: a jump the user asked for; not: the unread line). */
+  private aim(view: ChatView, seq: number, highlight: boolean): void {
+    view.target = { seq, n: ++this.targets, highlight };
+  }
+
+  /**
+   * The window a chat opens at: a few messages before the first unread, a page from it on (the
+   * newest page when that reaches it). A jump uses `aroundSeq` instead, centred on its message.
+   */
+  private async around(
+    conversationId: string,
+    seq: number,
+  ): Promise<
+    { messages: Message[]; hasMore: boolean; readSeqs: Record<string, number>; hasMoreAfter: boolean } | undefined
+  > {
+    const [before, after] = await Promise.all([
+      this.call("history", { conversationId, beforeSeq: seq, limit: CONTEXT }, true),
+      this.call("history", { conversationId, afterSeq: seq - 1, limit: PAGE }, true),
+    ]);
+    if (!before || !after) return undefined;
+    return {
+      messages: [...before.messages, ...after.messages],
+      hasMore: before.hasMore,
+      hasMoreAfter: after.hasMore,
+      readSeqs: after.readSeqs,
+    };
+  }
+
+  /** Replace the loaded window with the one around `seq`. */
+  private async fetchWindow(view: ChatView, seq: number): Promise<boolean> {
+    const conversationId = view.conversationId;
+    if (this.fetching.has(conversationId)) return false;
+    this.fetching.add(conversationId);
+    view.status = "loading";
+    const page = await this.call("history", { conversationId, aroundSeq: seq, limit: PAGE }, true);
+    this.fetching.delete(conversationId);
+    const reply = page && {
+      ...page,
+      hasMore: page.hasMoreBefore ?? page.hasMore,
+      hasMoreAfter: page.hasMoreAfter ?? false,
+    };
+    if (reply) loadNewest(view, reply);
+    else {
+      const buffered = view.buffered;
+      Object.assign(view, { status: "ready", buffered: [] });
+      for (const event of buffered) applyToView(view, event);
+    }
+    return reply !== undefined;
+  }
+
   private fillFromSnapshot(view: ChatView): void {
     const cached = this.snapshot.page(view.conversationId);
     if (!cached || view.messages.length > 0 || view.status === "ready") return;
@@ -92,13 +201,26 @@ export class ChatViews {
     if (!this.fetching.has(view.conversationId)) view.status = "cached";
   }
 
-  private async fetchNewest(view: ChatView): Promise<void> {
+  private fetchNewest(view: ChatView): Promise<void> {
+    const conversationId = view.conversationId;
+    const running = this.loads.get(conversationId);
+    if (running) return running;
+    const load = this.loadNewest(view).finally(() => this.loads.delete(conversationId));
+    this.loads.set(conversationId, load);
+    return load;
+  }
+
+  private async loadNewest(view: ChatView): Promise<void> {
     const conversationId = view.conversationId;
     if (this.fetching.has(conversationId)) return;
     this.fetching.add(conversationId);
     // From here events wait in `buffered` and apply on top of the page (what was shown stays).
     view.status = "loading";
-    const reply = await this.call("history", { conversationId, limit: PAGE }, true);
+    const from = view.unreadFrom;
+    const reply =
+      from !== undefined && view.target?.seq === from && !view.target.highlight
+        ? await this.around(conversationId, from)
+        : await this.call("history", { conversationId, limit: PAGE }, true);
     this.fetching.delete(conversationId);
     if (reply) {
       loadNewest(view, reply);

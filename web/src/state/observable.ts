@@ -4,6 +4,8 @@
 export class Observable {
   private readonly listeners = new Set<() => void>();
   private scheduled = false;
+  /** Goes up with every notification: a component can tell whether anything changed since it last drew. */
+  version = 0;
 
   /** Call `listener` after changes; returns the unsubscribe function. */
   subscribe(listener: () => void): () => void {
@@ -19,6 +21,7 @@ export class Observable {
     this.scheduled = true;
     queueMicrotask(() => {
       this.scheduled = false;
+      this.version++;
       for (const listener of [...this.listeners]) listener();
     });
   }

@@ -68,7 +68,8 @@ export class SnapshotKeeper {
       const messages: Snapshot["messages"] = {};
       for (const id of this.recent) {
         const view = views.get(id);
-        if (view?.status === "ready") {
+        // A window away from the end (an old message, the first unread) is not the newest page.
+        if (view?.status === "ready" && !view.hasMoreAfter) {
           messages[id] = { messages: view.messages.slice(-KEEP_MESSAGES), readSeqs: view.readSeqs };
         } else if (this.loaded?.messages[id]) {
           messages[id] = this.loaded.messages[id];

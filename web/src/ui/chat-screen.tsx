@@ -5,11 +5,16 @@ import { t } from "../i18n/i18n.js";
 import { Avatar } from "./avatar.js";
 import { Composer } from "./composer.js";
 import { whenFull } from "./format.js";
+import { ForwardDialog } from "./forward-dialog.js";
 import { Icon } from "./icons.js";
+import type { MessageActions } from "./message-actions.js";
 import { MessageList } from "./message-list.js";
 import { MuteMenu } from "./mute-menu.js";
 import { conversationTitle, otherMember, userName } from "./names.js";
+import { PinnedBar } from "./pinned-bar.js";
 import { onLinkClick } from "./router.js";
+import { openSearch } from "./search-panel.js";
+import { SelectionBar } from "./selection-bar.js";
 import { useStore } from "./store-context.js";
 
 /** What the composer is doing besides writing a new message. */
@@ -48,6 +53,10 @@ function TypingLine({ conversationId }: { conversationId: string }) {
 export function ChatScreen({ conversationId }: { conversationId: string }) {
   const store = useStore();
   const [mode, setMode] = useState<ComposerMode>({ kind: "new" });
+  /** The chosen messages' seqs while selecting several (to copy or forward), else undefined. */
+  const [selection, setSelection] = useState<ReadonlySet<number> | undefined>();
+  /** The messages being forwarded: the dialog is open. */
+  const [forwarding, setForwarding] = useState<number[] | undefined>();
   useEffect(() => {
     store.open(conversationId);
   }, [store, conversationId]);
@@ -72,6 +81,19 @@ export function ChatScreen({ conversationId }: { conversationId: string }) {
     if (!confirm(t("info.reportConfirm"))) return;
     if (await store.call("conversation.report", { conversationId })) store.say("info", "info.reported");
   };
+  const actions: MessageActions = {
+    reply: (message) => setMode({ kind: "reply", message }),
+    edit: (message) => setMode({ kind: "edit", message }),
+    // From the previous state: a bubble that did not draw again may hold an older copy of these.
+    select: (message) =>
+      setSelection((selection) => {
+        const next = new Set(selection);
+        if (next.has(message.seq)) next.delete(message.seq);
+        else next.add(message.seq);
+        return next;
+      }),
+    forward: setForwarding,
+  };
 
   return (
     <section class="chat" aria-labelledby="chat-title">
@@ -90,6 +112,16 @@ export function ChatScreen({ conversationId }: { conversationId: string }) {
           <Subtitle conversationId={conversationId} />
         </div>
         <MuteMenu conversationId={conversationId} group={conversation.kind === "group"} />
+        <button
+          type="button"
+          class="icon-button"
+          onClick={() => openSearch(conversationId)}
+          aria-label={t("search.inChat")}
+          title={`${t("search.inChat")} (Ctrl+F)`}
+          aria-keyshortcuts="Control+F"
+        >
+          <Icon name="search" />
+        </button>
         {conversation.kind === "group" ? (
           <a
             href={`/c/${encodeURIComponent(conversationId)}/info`}
@@ -112,16 +144,29 @@ export function ChatScreen({ conversationId }: { conversationId: string }) {
           )
         )}
       </header>
-      {view && (
-        <MessageList
-          view={view}
-          conversation={conversation}
-          onReply={(message) => setMode({ kind: "reply", message })}
-          onEdit={(message) => setMode({ kind: "edit", message })}
+      <PinnedBar conversation={conversation} />
+      {view && <MessageList view={view} conversation={conversation} selection={selection} actions={actions} />}
+      <TypingLine conversationId={conversationId} />
+      {selection ? (
+        <SelectionBar
+          conversationId={conversationId}
+          selection={selection}
+          onForward={setForwarding}
+          onDone={() => setSelection(undefined)}
+        />
+      ) : (
+        <Composer conversation={conversation} mode={mode} onDone={() => setMode({ kind: "new" })} />
+      )}
+      {forwarding && (
+        <ForwardDialog
+          fromConversationId={conversationId}
+          seqs={forwarding}
+          onClose={(done) => {
+            setForwarding(undefined);
+            if (done) setSelection(undefined);
+          }}
         />
       )}
-      <TypingLine conversationId={conversationId} />
-      <Composer conversation={conversation} mode={mode} onDone={() => setMode({ kind: "new" })} />
     </section>
   );
 }

@@ -1,4 +1,5 @@
 /** @module One message: bubble, quoted reply, reactions, the unread "1", time, delivery state and the actions button. */
+import { Component } from "preact";
 import type { Conversation, Message } from "../../../src/protocol/index.js";
 import { unreadByCount } from "../../../src/sdk/index.js";
 import { t } from "../i18n/i18n.js";
@@ -10,19 +11,29 @@ import { Avatar } from "./avatar.js";
 import { timeOf } from "./format.js";
 import { Icon } from "./icons.js";
 import { LinkPreviewCard } from "./link-preview-card.js";
+import type { MessageActions } from "./message-actions.js";
 import { MessageFiles } from "./message-files.js";
 import { MessageMenu } from "./message-menu.js";
 import { userName } from "./names.js";
 import { RichText } from "./rich-text.js";
 import { useStore } from "./store-context.js";
 
-/** The quoted message a reply points at; a click scrolls to it when it is loaded. */
-function Quote({ view, seq }: { view: ChatView; seq: number }) {
+/** The quoted message a reply points at; a click goes to it, loading the messages around it when needed. */
+function Quote({
+  view,
+  seq,
+  quoted = findMessage(view, seq),
+}: {
+  view: ChatView;
+  seq: number;
+  quoted?: Message | undefined;
+}) {
   const store = useStore();
-  const quoted = findMessage(view, seq);
-  const jump = () => document.getElementById(`m-${view.conversationId}-${seq}`)?.scrollIntoView({ block: "center" });
+  const jump = async () => {
+    if (!(await store.jumpTo(view.conversationId, seq))) store.say("info", "msg.quoteGone");
+  };
   return (
-    <button type="button" class="quote" onClick={jump} disabled={!quoted}>
+    <button type="button" class="quote" onClick={() => void jump()} title={t("msg.toQuote")}>
       <strong>{quoted ? userName(store, quoted.senderId) : t("msg.quoteMissing")}</strong>
       <span>{quoted ? (quoted.deleted ? t("msg.deleted") : quoted.text) : `#${seq}`}</span>
     </button>
@@ -52,16 +63,22 @@ function Reactions({ message }: { message: Message }) {
 }
 
 export function MessageBubble(props: {
+  rowKey: string;
   message: Message;
   view: ChatView;
   conversation: Conversation;
   members: ReadonlySet<string>;
   first: boolean;
   showTime: boolean;
+  /** The message this one replies to, when loaded (an edit of it draws this bubble again). */
+  quoted?: Message | undefined;
+  /** Just jumped to: shown highlighted for a moment. */
+  highlighted: boolean;
+  /** In selection mode: whether this message is chosen (undefined outside selection mode). */
+  selected: boolean | undefined;
   menuOpen: boolean;
   onMenu(open: boolean): void;
-  onReply(message: Message): void;
-  onEdit(message: Message): void;
+  actions: MessageActions;
 }) {
   const store = useStore();
   const { message, view, conversation } = props;
@@ -70,16 +87,38 @@ export function MessageBubble(props: {
   const mentioned = mentionsUser(message, store.me, store.directory.blockedIds);
   const sender = userName(store, message.senderId);
   const classes = ["msg", mine ? "mine" : "theirs", props.first ? "first" : "", mentioned ? "mentions-me" : ""];
+  if (props.highlighted) classes.push("lit");
+  if (props.selected) classes.push("selected");
   const menuId = `menu-${conversation.id}-${message.seq}`;
+  const selecting = props.selected !== undefined;
   return (
-    <li class={classes.join(" ")} id={`m-${conversation.id}-${message.seq}`} data-seq={message.seq}>
+    // biome-ignore lint/a11y/useKeyWithClickEvents: a click anywhere on the row is the pointer's shortcut; the row's checkbox is the keyboard's way
+    <li
+      class={classes.join(" ")}
+      id={`m-${conversation.id}-${message.seq}`}
+      data-seq={message.seq}
+      data-key={props.rowKey}
+      onClick={selecting ? () => props.actions.select(message) : undefined}
+    >
+      {selecting && !message.deleted && (
+        <input
+          type="checkbox"
+          class="pick"
+          checked={props.selected}
+          aria-label={t("select.one", { text: message.text.slice(0, 40) })}
+          onClick={(event) => event.stopPropagation()}
+          onChange={() => props.actions.select(message)}
+        />
+      )}
       {!mine && (props.first ? <Avatar name={sender} seed={message.senderId} /> : <span class="avatar-gap" />)}
       <div class="msg-body">
         {!mine && props.first && conversation.kind === "group" && <span class="sender">{sender}</span>}
         <div class="msg-row">
           <div class={`bubble${message.deleted ? " deleted" : ""}`}>
             {mentioned && <span class="visually-hidden">{t("msg.mentionsYou")}: </span>}
-            {message.replyToSeq !== undefined && !message.deleted && <Quote view={view} seq={message.replyToSeq} />}
+            {message.replyToSeq !== undefined && !message.deleted && (
+              <Quote view={view} seq={message.replyToSeq} quoted={props.quoted} />
+            )}
             {!message.deleted && message.files && <MessageFiles files={message.files} />}
             {message.deleted ? (
               <em>{t("msg.deleted")}</em>
@@ -103,7 +142,7 @@ export function MessageBubble(props: {
             {mine && <span class="visually-hidden">{t("msg.sent")}</span>}
             {props.showTime && <time dateTime={message.createdAt}>{timeOf(message.createdAt)}</time>}
           </span>
-          {!message.deleted && (
+          {!message.deleted && !selecting && (
             <button
               type="button"
               class="msg-actions"
@@ -124,13 +163,37 @@ export function MessageBubble(props: {
             message={message}
             mine={mine}
             onClose={() => props.onMenu(false)}
-            onReply={() => props.onReply(message)}
-            onEdit={() => props.onEdit(message)}
+            canPin={conversation.kind === "group" && conversation.createdBy === store.me}
+            actions={props.actions}
           />
         )}
       </div>
     </li>
   );
+}
+
+type BubbleProps = Parameters<typeof MessageBubble>[0] & {
+  /** The store's and the language's version: any change there draws every bubble again. */
+  generation: string;
+};
+
+/**
+ * A bubble that draws again only when its own props change, or the store or language did:
+ * scrolling the windowed log adds and removes rows without redrawing the ones that stay.
+ * Functions are not compared (they only call setters), nor the members set (it follows the store).
+ */
+export class StillBubble extends Component<BubbleProps> {
+  override shouldComponentUpdate(next: BubbleProps): boolean {
+    const now = this.props as Record<string, unknown>;
+    for (const [key, value] of Object.entries(next)) {
+      if (typeof value !== "function" && key !== "members" && key !== "actions" && now[key] !== value) return true;
+    }
+    return false;
+  }
+
+  override render(props: BubbleProps) {
+    return <MessageBubble {...props} />;
+  }
 }
 
 /** My message that the server has not stored yet: "sending…", or refused with retry and discard. */

@@ -1,7 +1,8 @@
-/** @module The actions of one message: reply, react, edit, delete for everyone (with a confirmation); arrow keys move, Escape closes. */
+/** @module The actions of one message: reply, react, copy, forward, select, pin, edit, delete for everyone (with a confirmation); arrow keys move, Escape closes. */
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { Message } from "../../../src/protocol/index.js";
 import { t } from "../i18n/i18n.js";
+import { copyText, type MessageActions } from "./message-actions.js";
 import { useStore } from "./store-context.js";
 
 /** The quick reactions offered, as in most messengers. */
@@ -11,9 +12,10 @@ export function MessageMenu(props: {
   id: string;
   message: Message;
   mine: boolean;
+  /** The group's owner may pin it as the notice. */
+  canPin: boolean;
   onClose(): void;
-  onReply(): void;
-  onEdit(): void;
+  actions: MessageActions;
 }) {
   const store = useStore();
   const { message } = props;
@@ -45,6 +47,7 @@ export function MessageMenu(props: {
         ?.focus(),
     );
   };
+  const copy = async () => store.say("info", (await copyText(message.text)) ? "msg.copied" : "msg.copyFailed");
   const run = (action: () => void) => () => {
     action();
     props.onClose();
@@ -103,11 +106,31 @@ export function MessageMenu(props: {
           </button>
         ))}
       </div>
-      <button type="button" role="menuitem" onClick={run(props.onReply)}>
+      <button type="button" role="menuitem" onClick={run(() => props.actions.reply(message))}>
         {t("msg.reply")}
       </button>
+      {message.text !== "" && (
+        <button type="button" role="menuitem" onClick={run(() => void copy())}>
+          {t("msg.copy")}
+        </button>
+      )}
+      <button type="button" role="menuitem" onClick={run(() => props.actions.forward([message.seq]))}>
+        {t("msg.forward")}
+      </button>
+      <button type="button" role="menuitem" onClick={run(() => props.actions.select(message))}>
+        {t("msg.select")}
+      </button>
+      {props.canPin && (
+        <button
+          type="button"
+          role="menuitem"
+          onClick={run(() => void store.tools.pin(message.conversationId, message.seq))}
+        >
+          {t("pin.pin")}
+        </button>
+      )}
       {props.mine && (
-        <button type="button" role="menuitem" onClick={run(props.onEdit)}>
+        <button type="button" role="menuitem" onClick={run(() => props.actions.edit(message))}>
           {t("msg.edit")}
         </button>
       )}

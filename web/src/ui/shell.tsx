@@ -1,5 +1,5 @@
-/** @module The signed-in layout: banners, the sidebar (list and navigation) and the main pane; one pane at a time on a phone. */
-import { useEffect } from "preact/hooks";
+/** @module The signed-in layout: banners, the sidebar (list and navigation) and the main pane; one pane at a time on a phone; the search dialog (Ctrl+K, Ctrl+F). */
+import { useEffect, useState } from "preact/hooks";
 import { t } from "../i18n/i18n.js";
 import { ChatScreen } from "./chat-screen.js";
 import { ConnectionBanner } from "./connection-banner.js";
@@ -13,6 +13,7 @@ import { conversationTitle, userName } from "./names.js";
 import { Nav } from "./nav.js";
 import { NewChatScreen } from "./new-chat-screen.js";
 import { navigate, onLinkClick, pathOf, type Route, useRoute } from "./router.js";
+import { SEARCH_EVENT, SearchPanel } from "./search-panel.js";
 import { SettingsScreen } from "./settings-screen.js";
 import { useStore } from "./store-context.js";
 import { Toast } from "./toast.js";
@@ -60,6 +61,26 @@ export function Shell({ onLogout }: { onLogout(): void }) {
   useAttention();
   // On a phone the list is its own screen; everything else replaces it.
   const pane = route.name === "chats" ? "list" : "main";
+  /** The open search: over every chat, or in one (`conversationId`). */
+  const [search, setSearch] = useState<{ conversationId?: string | undefined } | undefined>();
+  const chatId = route.name === "chat" ? route.id : undefined;
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (!(event.ctrlKey || event.metaKey) || event.altKey || event.shiftKey) return;
+      const key = event.key.toLowerCase();
+      if (key !== "k" && key !== "f") return;
+      // Ctrl+K searches every chat; Ctrl+F the open one (every chat when none is open).
+      event.preventDefault();
+      setSearch({ conversationId: key === "f" ? chatId : undefined });
+    };
+    const onAsk = (event: Event) => setSearch({ conversationId: (event as CustomEvent<string | undefined>).detail });
+    window.addEventListener("keydown", onKey);
+    window.addEventListener(SEARCH_EVENT, onAsk);
+    return () => {
+      window.removeEventListener("keydown", onKey);
+      window.removeEventListener(SEARCH_EVENT, onAsk);
+    };
+  }, [chatId]);
   return (
     <div class="shell" data-pane={pane}>
       <a class="skip" href="#main">
@@ -72,6 +93,16 @@ export function Shell({ onLogout }: { onLogout(): void }) {
       <aside class="sidebar">
         <header class="bar">
           <h1 class="brand">{t("app.name")}</h1>
+          <button
+            type="button"
+            class="icon-button"
+            onClick={() => setSearch({})}
+            aria-label={t("search.all")}
+            title={`${t("search.all")} (Ctrl+K)`}
+            aria-keyshortcuts="Control+K"
+          >
+            <Icon name="search" />
+          </button>
           <a href="/new" class="icon-button" onClick={onLinkClick} aria-label={t("nav.new")} title={t("nav.new")}>
             <Icon name="plus" />
           </a>
@@ -82,6 +113,13 @@ export function Shell({ onLogout }: { onLogout(): void }) {
       <main id="main" class="main" tabIndex={-1}>
         <Screen route={route} onLogout={onLogout} />
       </main>
+      {search && (
+        <SearchPanel
+          key={search.conversationId ?? ""}
+          conversationId={search.conversationId}
+          onClose={() => setSearch(undefined)}
+        />
+      )}
       <Toast />
     </div>
   );

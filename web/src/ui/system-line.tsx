@@ -30,10 +30,11 @@ export function systemText(store: AppStore, actorId: string, line: Line): string
   }
 }
 
-export function SystemLine({ message }: { message: Message & { system: Line } }) {
+/** `rowKey` names the row for the windowed log's height measurements (message-list.tsx). */
+export function SystemLine({ message, rowKey }: { message: Message & { system: Line }; rowKey?: string }) {
   const store = useStore();
   return (
-    <li class="system-line">
+    <li class="system-line" data-key={rowKey}>
       <span>{systemText(store, message.senderId, message.system)}</span>{" "}
       <time dateTime={message.createdAt}>{timeOf(message.createdAt)}</time>
     </li>

@@ -1,0 +1,194 @@
+/**
+ * @module `npm run bench:chat-open`: opening a chat of 10,000 messages with 1,500 unread in
+ * Chromium, seeded through the real server's protocol. Figures: the time from the click to the
+ * first paint of the first unread message under its line, the message rows in the page, and the
+ * frames while scrolling through the whole history (up to the first message, then down to the
+ * last). The peer, measured in the same run: the same messages put in a page all at once (what a
+ * log without windowing does). `--count`, `--unread` and `--runs` change the sizes.
+ */
+import { parseArgs } from "node:util";
+import type { Page } from "playwright-core";
+import { startTestServer } from "../test/harness.js";
+import { launchBrowser, logIn, openApp } from "../test/web/browser.js";
+import buildWeb from "../test/web/global-setup.js";
+import { SEED_LIMITS, seedChat, seededText } from "../test/web/seed-chat.js";
+
+const { values } = parseArgs({
+  options: {
+    count: { type: "string", default: "10000" },
+    unread: { type: "string", default: "1500" },
+    runs: { type: "string", default: "3" },
+  },
+});
+const count = Number(values.count);
+const unread = Number(values.unread);
+const runs = Number(values.runs);
+const firstUnread = count - unread + 1;
+
+/**
+ * What runs in the page, as plain JavaScript (tsx would add helpers the page does not have):
+ * `openChat(seq)` clicks the chat in the list and times until message `seq` is painted on
+ * screen under the unread line; `scrollThrough(step)` scrolls to the first message and then to
+ * the last, a step each frame, and returns every frame's length; `peerOpen(texts, seq)` puts
+ * every message in the page at once, as a log without windowing does, and times the same.
+ */
+const IN_PAGE = `
+window.bench = {
+  frame() { return new Promise((resolve) => requestAnimationFrame(resolve)); },
+  async openChat(seq) {
+    const link = [...document.querySelectorAll("a")].find((a) => a.textContent.includes("Writer Kim"));
+    if (!link) throw new Error("the chat is not in the list");
+    const started = performance.now();
+    link.click();
+    for (;;) {
+      await this.frame();
+      const line = document.querySelector(".log .unread-line");
+      const row = line && line.nextElementSibling;
+      const log = document.querySelector(".log");
+      if (line && row && row.dataset.seq && log) {
+        const y = row.getBoundingClientRect().top - log.getBoundingClientRect().top;
+        if (y >= 0 && y < log.clientHeight) break;
+      }
+    }
+    // The frame after the one that laid it out is the one that shows it.
+    await this.frame();
+    return performance.now() - started;
+  },
+  async scrollThrough(step) {
+    const log = document.querySelector(".log");
+    const frames = [];
+    let maxRows = 0;
+    let last = performance.now();
+    const started = last;
+    const tick = async () => {
+      const now = await this.frame();
+      frames.push(now - last);
+      last = now;
+      maxRows = Math.max(maxRows, log.querySelectorAll("li.msg").length);
+    };
+    const atStart = () => log.scrollTop === 0 && log.querySelector(".log-note") && log.textContent.includes("This is the start of the conversation.");
+    const atEnd = () => !document.querySelector(".new-below") && log.scrollHeight - log.scrollTop - log.clientHeight < 2;
+    for (let guard = 0; !atStart() && guard < 200000; guard++) {
+      log.scrollTop -= step;
+      await tick();
+    }
+    for (let guard = 0; !atEnd() && guard < 200000; guard++) {
+      log.scrollTop += step;
+      await tick();
+    }
+    return { frames: frames.slice(1), ms: performance.now() - started, maxRows };
+  },
+  async peerOpen(texts, seq) {
+    document.body.innerHTML = "";
+    await this.frame();
+    const started = performance.now();
+    const log = document.createElement("div");
+    log.className = "log";
+    log.style.cssText = "height:100vh;overflow-y:auto";
+    const list = document.createElement("ol");
+    list.className = "messages";
+    texts.forEach((text, i) => {
+      const li = document.createElement("li");
+      li.className = "msg theirs";
+      li.dataset.seq = String(i + 1);
+      li.innerHTML = '<div class="msg-body"><div class="msg-row"><div class="bubble"><span class="text"></span></div><span class="meta"><time>12:00</time></span></div></div>';
+      li.querySelector(".text").textContent = text;
+      list.append(li);
+    });
+    log.append(list);
+    document.body.append(log);
+    list.children[seq - 1].scrollIntoView({ block: "start" });
+    await this.frame();
+    await this.frame();
+    const ms = performance.now() - started;
+    const frames = [];
+    let last = performance.now();
+    log.scrollTop = 0;
+    while (log.scrollTop + log.clientHeight < log.scrollHeight - 2) {
+      log.scrollTop += 2000;
+      const now = await this.frame();
+      frames.push(now - last);
+      last = now;
+    }
+    return { ms, rows: list.children.length, frames: frames.slice(1) };
+  },
+};`;
+
+interface ScrollFigures {
+  frames: number[];
+  ms: number;
+  maxRows: number;
+}
+
+const openChat = (page: Page) => page.evaluate<number>(`window.bench.openChat(${firstUnread})`);
+const scrollThrough = (page: Page, step: number) => page.evaluate<ScrollFigures>(`window.bench.scrollThrough(${step})`);
+const peerOpen = (page: Page) =>
+  page.evaluate<{ ms: number; rows: number; frames: number[] }>(
+    `window.bench.peerOpen(${JSON.stringify(Array.from({ length: count }, (_, i) => seededText(i + 1)))}, ${firstUnread})`,
+  );
+
+const summary = (frames: number[]) => {
+  const sorted = [...frames].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+  return {
+    n: sorted.length,
+    p50: at(0.5),
+    p99: at(0.99),
+    max: sorted.at(-1) ?? 0,
+    over50: sorted.filter((f) => f > 50).length,
+  };
+};
+const f1 = (n: number) => n.toFixed(1);
+
+await buildWeb();
+const [server, browser] = await Promise.all([startTestServer(SEED_LIMITS), launchBrowser()]);
+try {
+  const seeding = performance.now();
+  const chat = await seedChat(server, { count, unread, prefix: "bench" });
+  console.log(
+    `seeded ${count} messages (${unread} unread) through the server in ${f1((performance.now() - seeding) / 1000)} s`,
+  );
+
+  const opens: number[] = [];
+  let rows = 0;
+  for (let run = 0; run < runs; run++) {
+    // A fresh profile each run: nothing cached, as a first open on a new device.
+    const { context, page } = await openApp(browser, server.url);
+    await page.evaluate(IN_PAGE);
+    await logIn(page, chat.reader.user.username);
+    // A new device first syncs its whole feed (every one of the messages as an event); the chat is
+    // opened once the list shows the last message, as a person would find it.
+    await page.locator("a", { hasText: `Message ${count}` }).waitFor({ timeout: 600_000 });
+    opens.push(await openChat(page));
+    rows = await page.locator(".log li.msg").count();
+    console.log(`run ${run + 1}: open ${f1(opens[run] ?? 0)} ms, ${rows} message rows`);
+    if (run === runs - 1) {
+      const scroll = await scrollThrough(page, 400);
+      const s = summary(scroll.frames);
+      console.log(
+        `haetae scroll through all ${count}: ${s.n} frames in ${f1(scroll.ms / 1000)} s, p50 ${f1(s.p50)} ms, p99 ${f1(s.p99)} ms, max ${f1(s.max)} ms, ${s.over50} over 50 ms; at most ${scroll.maxRows} message rows in the page`,
+      );
+      console.log("scrolled through; the peer next");
+      const peer = await peerOpen(page);
+      const p = summary(peer.frames);
+      const best = Math.min(...opens);
+      const median = [...opens].sort((a, b) => a - b)[Math.floor(opens.length / 2)] ?? 0;
+      console.log(
+        `haetae open at the first unread: median ${f1(median)} ms (runs ${opens.map(f1).join(", ")}), ${rows} message rows in the page`,
+      );
+      console.log(
+        `peer (every message in the page): open ${f1(peer.ms)} ms, ${peer.rows} rows; scroll p99 ${f1(p.p99)} ms, max ${f1(p.max)} ms`,
+      );
+      console.log(
+        `ratio: open ${f1(peer.ms / median)}× faster than the peer (best ${f1(best)} ms); rows ${f1(peer.rows / rows)}× fewer`,
+      );
+      console.log(
+        `targets: first paint < 300 ms ${median < 300 ? "met" : "MISSED"}; < 100 message rows ${rows < 100 && scroll.maxRows < 100 ? "met" : "MISSED"}; no frame over 50 ms ${s.over50 === 0 ? "met" : "MISSED"}`,
+      );
+    }
+    await context.close();
+  }
+} finally {
+  await browser.close();
+  await server.stop();
+}
