@@ -1,5 +1,5 @@
 /** @module Uploads over tus (tus-js-client: resumable, with progress and cancel), and files read with the token into object URLs. */
-import { type DetailedError, Upload as TusUpload } from "tus-js-client";
+import type { DetailedError, Upload as TusUpload } from "tus-js-client";
 import type { FileInfo } from "../../../src/protocol/index.js";
 import { downloadFile } from "../../../src/sdk/index.js";
 
@@ -24,6 +24,16 @@ export interface Upload {
 }
 
 let nextKey = 0;
+
+/**
+ * tus-js-client (about 16 KB gzipped) loads when the first file is attached, not with the page:
+ * a chat that sends no file never downloads it.
+ */
+let tusLibrary: Promise<typeof import("tus-js-client")> | undefined;
+const loadTus = () => {
+  tusLibrary ??= import("tus-js-client");
+  return tusLibrary;
+};
 
 /**
  * Every uploaded file goes through tus (resumable), whatever its size: one path, and a photo cut
@@ -60,32 +70,36 @@ export function startUpload(
   onChange: (upload: Upload) => void,
   resumeUrl?: string,
 ): Upload {
-  const tus = new TusUpload(blob, {
-    endpoint: `${location.origin}/api/v1/files/tus`,
-    uploadUrl: resumeUrl ?? null,
-    headers: { authorization: `Bearer ${token}` },
-    metadata: { filename: name },
-    chunkSize: CHUNK_BYTES,
-    retryDelays: RETRY_DELAYS,
-    // The outbox keeps the address itself (with the message, in IndexedDB); no localStorage copy.
-    storeFingerprintForResuming: false,
-    onShouldRetry: (error) => {
-      const status = (error as DetailedError).originalResponse?.getStatus() ?? 0;
-      return status < 400 || status >= 500 || status === 409 || status === 423;
-    },
-    onUploadUrlAvailable: () => update({ url: tus.url ?? undefined }),
-    onProgress: (sent, total) => update({ progress: total > 0 ? sent / total : 0 }),
-    onSuccess: ({ lastResponse }) => {
-      try {
-        const body = JSON.parse(lastResponse.getBody()) as { file?: FileInfo };
-        if (body.file) return update({ state: "done", progress: 1, file: body.file });
-      } catch {
-        // answered below
-      }
-      update({ state: "failed", error: `HTTP ${lastResponse.getStatus()}` });
-    },
-    onError: (error) => update({ state: "failed", error: refusal(error)?.code ?? "network_error" }),
-  });
+  let tus: TusUpload | undefined;
+  /** Set when cancel or pause came before the library loaded. */
+  let stopped: "cancel" | "pause" | undefined;
+  const make = (Tus: typeof TusUpload) =>
+    new Tus(blob, {
+      endpoint: `${location.origin}/api/v1/files/tus`,
+      uploadUrl: resumeUrl ?? null,
+      headers: { authorization: `Bearer ${token}` },
+      metadata: { filename: name },
+      chunkSize: CHUNK_BYTES,
+      retryDelays: RETRY_DELAYS,
+      // The outbox keeps the address itself (with the message, in IndexedDB); no localStorage copy.
+      storeFingerprintForResuming: false,
+      onShouldRetry: (error) => {
+        const status = (error as DetailedError).originalResponse?.getStatus() ?? 0;
+        return status < 400 || status >= 500 || status === 409 || status === 423;
+      },
+      onUploadUrlAvailable: () => update({ url: tus?.url ?? undefined }),
+      onProgress: (sent, total) => update({ progress: total > 0 ? sent / total : 0 }),
+      onSuccess: ({ lastResponse }) => {
+        try {
+          const body = JSON.parse(lastResponse.getBody()) as { file?: FileInfo };
+          if (body.file) return update({ state: "done", progress: 1, file: body.file });
+        } catch {
+          // answered below
+        }
+        update({ state: "failed", error: `HTTP ${lastResponse.getStatus()}` });
+      },
+      onError: (error) => update({ state: "failed", error: refusal(error)?.code ?? "network_error" }),
+    });
   const upload: Upload = {
     key: ++nextKey,
     name,
@@ -94,14 +108,27 @@ export function startUpload(
     ...(resumeUrl ? { url: resumeUrl } : {}),
     progress: 0,
     state: "uploading",
-    cancel: () => void tus.abort(true).catch(() => undefined),
-    pause: () => void tus.abort(false).catch(() => undefined),
+    cancel: () => {
+      stopped = "cancel";
+      void tus?.abort(true).catch(() => undefined);
+    },
+    pause: () => {
+      stopped ??= "pause";
+      void tus?.abort(false).catch(() => undefined);
+    },
   };
   function update(patch: Partial<Upload>): void {
     Object.assign(upload, patch);
     onChange(upload);
   }
-  tus.start();
+  loadTus().then(
+    ({ Upload: Tus }) => {
+      if (stopped) return;
+      tus = make(Tus);
+      tus.start();
+    },
+    () => update({ state: "failed", error: "network_error" }),
+  );
   return upload;
 }
 
