@@ -194,7 +194,15 @@ let site: PageServer;
 beforeAll(async () => {
   // Link previews on, for a local site only (test/previews/page-server.ts).
   site = await startPageServer();
-  server = await startTestServer({ linkPreviews: true, linkPreviewAllowPrivate: "127.0.0.1/32" });
+  // Each step reads two fresh snapshots (a request per conversation and page): past forty steps
+  // that is more than the default request rates allow, and a refusal would fail the oracle.
+  server = await startTestServer({
+    linkPreviews: true,
+    linkPreviewAllowPrivate: "127.0.0.1/32",
+    requestsPerSecond: 10_000,
+    requestBurst: 10_000,
+    userRequestsPerSecond: 10_000,
+  });
 });
 afterAll(async () => {
   await server.stop();
@@ -328,10 +336,6 @@ it("every mutation's events turn the old snapshot into the new one", async () =>
         await observer.until(() => observer.eventsOf("message.preview").length === 2);
       },
     ],
-    [
-      "the stranger deletes its account: it leaves, its message stays",
-      () => sc.ok("account.delete", { password: "correct horse" }),
-    ],
     ["observer is removed... by leaving", () => observer.ok("conversation.leave", { conversationId: groupId })],
     ["a stranger invites the observer", inviteObserver],
     [
@@ -347,6 +351,10 @@ it("every mutation's events turn the old snapshot into the new one", async () =>
         const joined = conversations.find((x) => x.conversation.memberIds.includes(o.user.id));
         await sc.ok("message.send", { conversationId: joined?.conversation.id, clientMsgId: "6", text: "환영" });
       },
+    ],
+    [
+      "the stranger deletes its account: it leaves, its message stays",
+      () => sc.ok("account.delete", { password: "correct horse" }),
     ],
     [
       "mute the direct chat for an hour",
