@@ -1,6 +1,7 @@
 /** @module Request dispatch: the checks a decoded request passes before it is queued, the handler that answers it, and its reply or error frame. */
 import type { Config } from "../config/config.js";
 import type { ClientLimits } from "../guard/client-limits.js";
+import type { AdmissionTicket, SendAdmission } from "../guard/send-admission.js";
 import type { TokenBucket } from "../guard/token-bucket.js";
 import { errorAnswer } from "../http/wire-errors.js";
 import type { Metrics } from "../ops/metrics.js";
@@ -26,7 +27,12 @@ export interface DispatchDeps {
   accepting(): boolean;
   /** Where request outcomes feed the service-level indicators (send, history). */
   traffic?: TrafficSli;
+  /** Admission of sends by their predicted wait (absent: sends queue up to the store's bound). */
+  admission?: Pick<SendAdmission, "admit" | "done">;
 }
+
+/** The refusal of a send the node would make wait longer than its target: one text, its retry time apart. */
+const SEND_WAIT_MESSAGE = "This node is busy: the send would wait too long; retry after retryAfterMs.";
 
 /**
  * Takes every request of every connection the same way: refused at once when the node is
@@ -68,7 +74,35 @@ export class RequestDispatch {
       replyError(session, id, "rate_limited", LIMIT_MESSAGES[refusal.limit], refusal.retryAfterMs);
       return;
     }
-    session.enqueue((turn) => this.run(session, type, traits, id, params, turn), traits.send === true);
+    let ticket: AdmissionTicket | undefined;
+    if (traits.send && this.deps.admission) {
+      const verdict = this.admission(session);
+      if (!verdict.admitted) {
+        metrics.countRequest(type, "overloaded");
+        replyError(session, id, "overloaded", SEND_WAIT_MESSAGE, verdict.retryAfterMs);
+        return;
+      }
+      ticket = verdict.ticket;
+    }
+    session.enqueue((turn) => this.run(session, type, traits, id, params, turn, ticket), traits.send === true);
+  }
+
+  /**
+   * A send's admission. Once one send of a connection is refused, its later ones are refused
+   * until the retry time given has passed, without asking again: a client that pipelines gets
+   * one contiguous run of refusals (the sends it retries in order), not one in the middle of
+   * accepted ones, and each costs only its error frame.
+   */
+  private admission(
+    session: Session,
+  ): { admitted: true; ticket: AdmissionTicket } | { admitted: false; retryAfterMs: number } {
+    const now = performance.now();
+    if (session.sendsRefusedUntil > now) {
+      return { admitted: false, retryAfterMs: Math.ceil(session.sendsRefusedUntil - now) };
+    }
+    const verdict = (this.deps.admission as Pick<SendAdmission, "admit">).admit();
+    if (!verdict.admitted) session.sendsRefusedUntil = now + verdict.retryAfterMs;
+    return verdict;
   }
 
   private async run(
@@ -78,17 +112,26 @@ export class RequestDispatch {
     id: string | number,
     params: unknown,
     turn: RequestTurn,
+    ticket: AdmissionTicket | undefined,
   ): Promise<void> {
-    const { env, metrics, traffic } = this.deps;
+    const { env, metrics, traffic, admission } = this.deps;
     const started = performance.now();
     let outcome: ErrorCode | "ok" = "ok";
+    // The send has left the node's queue once its write committed or failed: before its reply
+    // waits for the earlier ones, which is the connection's order, not the node's queue.
+    const left = () => {
+      if (ticket) admission?.done(ticket);
+      ticket = undefined;
+    };
     try {
       const reply = await (HANDLERS[type] as AnyHandler)(env, session, params, turn.queued);
+      left();
       traits.answered?.(env, session, reply as never);
       await turn.previous;
       session.send(JSON.stringify({ type: "ok", id, ...reply }));
       metrics.countRequest(type, "ok");
     } catch (error) {
+      left();
       if (traits.pausesReadingWhenOverloaded && error instanceof HaetaeError && error.code === "overloaded") {
         this.deps.readPauses.pause(session);
       }
