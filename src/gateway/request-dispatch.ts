@@ -74,7 +74,8 @@ export class RequestDispatch {
       replyError(session, id, "rate_limited", LIMIT_MESSAGES[refusal.limit], refusal.retryAfterMs);
       return;
     }
-    let ticket: AdmissionTicket | undefined;
+    // A send's wait is measured from here (its frame's arrival), admitted by time or not.
+    let ticket: AdmissionTicket | undefined = traits.send ? { at: performance.now() } : undefined;
     if (traits.send && this.deps.admission) {
       const verdict = this.admission(session);
       if (!verdict.admitted) {
@@ -120,7 +121,9 @@ export class RequestDispatch {
     // The send has left the node's queue once its write committed or failed: before its reply
     // waits for the earlier ones, which is the connection's order, not the node's queue.
     const left = () => {
-      if (ticket) admission?.done(ticket);
+      if (!ticket) return;
+      admission?.done(ticket);
+      metrics.sendWait.observe((performance.now() - ticket.at) / 1000);
       ticket = undefined;
     };
     try {

@@ -92,6 +92,12 @@ export class Metrics {
     help: "Times a connection was not read until the store's write queue drained (a send refused as overloaded).",
     registers: [this.registry],
   });
+  readonly sendWait = new Histogram({
+    name: "haetae_send_wait_seconds",
+    help: "Time an admitted send waited in the node: from its frame's arrival to its write committed (or failed).",
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.5, 1, 2, 5, 10],
+    registers: [this.registry],
+  });
   /** What the send admission measured, read when /metrics is scraped (set by the gateway). */
   sendAdmissionState: (() => { inFlight: number; drainPerSecond?: number; predictedWaitMs: number }) | undefined;
   readonly sendAdmission = new Gauge({
