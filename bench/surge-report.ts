@@ -20,6 +20,8 @@ export interface SurgeResult {
   phases: { baselineEnd: number; surgeEnd: number; scheduleEnd: number };
   totals: Totals & { offered: number };
   check: string;
+  /** Acks over the whole run, and the seconds from the start to the last of them. */
+  overRun: { accepted: number; seconds: number };
   /** The messages first sent during the surge, and the throughput over it. */
   surge: {
     acceptedPerSecond: number;
@@ -143,7 +145,7 @@ export function printSummary(results: SurgeResult[]): void {
   const byCount = results.find((r) => r.target === "haetae" && r.label !== undefined);
   if (byCount) {
     console.log(
-      `ratio haetae admitted by time / by count only, same run: accepted/s ${(haetae.surge.acceptedPerSecond / byCount.surge.acceptedPerSecond).toFixed(2)}, accepted attempt→ack p99 ${(haetae.surge.attempt.p99 / byCount.surge.attempt.p99).toFixed(2)}${haetae.serverWait && byCount.serverWait ? `, server-measured wait p99 ${(haetae.serverWait.p99Ms / byCount.serverWait.p99Ms).toFixed(2)}` : ""}, refused ${haetae.totals.refused} against ${byCount.totals.refused}`,
+      `ratio haetae admitted by time / by count only, same run: accepted/s over the run (to the last ack) ${(haetae.overRun.accepted / haetae.overRun.seconds / (byCount.overRun.accepted / byCount.overRun.seconds)).toFixed(2)} (${haetae.overRun.accepted} in ${haetae.overRun.seconds} s against ${byCount.overRun.accepted} in ${byCount.overRun.seconds} s), during the surge ${(haetae.surge.acceptedPerSecond / byCount.surge.acceptedPerSecond).toFixed(2)}, accepted attempt→ack p99 ${(haetae.surge.attempt.p99 / byCount.surge.attempt.p99).toFixed(2)}${haetae.serverWait && byCount.serverWait ? `, server-measured wait p99 ${(haetae.serverWait.p99Ms / byCount.serverWait.p99Ms).toFixed(2)}` : ""}, refused ${haetae.totals.refused} against ${byCount.totals.refused}`,
     );
   }
   console.log("(ratios: deliveries/s above 1 and p99 below 1 favour haetae)");

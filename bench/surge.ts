@@ -243,6 +243,10 @@ async function runTarget(
     const buckets = mergeTimelines(reports);
     const samples = sampler.samples;
     const surgeBuckets = buckets.slice(BASELINE, BASELINE + SURGE);
+    // Throughput over the whole run, up to the last ack: on a machine where the generators fall
+    // behind their schedule, the surge's own seconds hold few of the sends it offered.
+    const lastAckSecond = buckets.reduce((last, b, i) => (b.accepted > 0 ? i : last), -1);
+    const accepted = buckets.reduce((sum, b) => sum + b.accepted, 0);
     const inPhase = (from: number, to: number) =>
       samples.filter((s) => s.at >= start + from * 1000 && s.at < start + to * 1000);
     const result: SurgeResult = {
@@ -254,6 +258,7 @@ async function runTarget(
       phases: { baselineEnd: BASELINE, surgeEnd: BASELINE + SURGE, scheduleEnd: SCHEDULE },
       totals: { offered: reports.reduce((s, r) => s + r.sent, 0), ...sumTotals(reports) },
       check: reports[0]?.check ?? "",
+      overRun: { accepted, seconds: lastAckSecond + 1 },
       surge: {
         acceptedPerSecond: surgeBuckets.reduce((s, b) => s + b.accepted, 0) / SURGE,
         deliveredPerSecond: surgeBuckets.reduce((s, b) => s + b.delivered, 0) / SURGE,

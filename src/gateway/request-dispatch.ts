@@ -19,16 +19,16 @@ type AnyHandler = (env: HandlerEnv, session: Session, params: unknown, queued: (
 /** What dispatch works with: the handlers' environment, the shared limits, where refusals go, and what it counts. */
 export interface DispatchDeps {
   env: HandlerEnv;
-  config: Pick<Config, "requestBurst">;
+  config: Pick<Config, "requestBurst" | "sendQueueTargetMs">;
   metrics: Metrics;
   limits: Pick<ClientLimits, "request">;
-  readPauses: Pick<ReadPauses, "pause">;
+  readPauses: Pick<ReadPauses, "pause" | "pauseFor">;
   /** False once the node stops taking requests (draining before it exits). */
   accepting(): boolean;
   /** Where request outcomes feed the service-level indicators (send, history). */
   traffic?: TrafficSli;
   /** Admission of sends by their predicted wait (absent: sends queue up to the store's bound). */
-  admission?: Pick<SendAdmission, "admit" | "done">;
+  admission?: Pick<SendAdmission, "admit" | "refuseMore" | "done">;
 }
 
 /** The refusal of a send the node would make wait longer than its target: one text, its retry time apart. */
@@ -90,19 +90,29 @@ export class RequestDispatch {
 
   /**
    * A send's admission. Once one send of a connection is refused, its later ones are refused
-   * until the retry time given has passed, without asking again: a client that pipelines gets
-   * one contiguous run of refusals (the sends it retries in order), not one in the middle of
-   * accepted ones, and each costs only its error frame.
+   * until the retry time given has passed, without asking again (each with its own retry slot,
+   * so the retry time grows with the pipeline refused), and the connection is not read
+   * until then (`ReadPauses.pauseFor`): a client that pipelines gets one contiguous run of
+   * refusals (the frames of the chunk already read), not one in the middle of accepted ones, and
+   * the rest of its pipeline waits unread instead of costing a parse and a refusal each.
    */
   private admission(
     session: Session,
   ): { admitted: true; ticket: AdmissionTicket } | { admitted: false; retryAfterMs: number } {
     const now = performance.now();
+    const admission = this.deps.admission as Pick<SendAdmission, "admit" | "refuseMore">;
     if (session.sendsRefusedUntil > now) {
-      return { admitted: false, retryAfterMs: Math.ceil(session.sendsRefusedUntil - now) };
+      const retryAfterMs = admission.refuseMore();
+      session.sendsRefusedUntil = Math.max(session.sendsRefusedUntil, now + retryAfterMs);
+      return { admitted: false, retryAfterMs };
     }
-    const verdict = (this.deps.admission as Pick<SendAdmission, "admit">).admit();
-    if (!verdict.admitted) session.sendsRefusedUntil = now + verdict.retryAfterMs;
+    const verdict = admission.admit();
+    if (!verdict.admitted) {
+      session.sendsRefusedUntil = now + verdict.retryAfterMs;
+      // Not read for a while, at most the target: the frames left unread are then read inside
+      // the connection's retry time and refused, so no send is accepted after waiting unread.
+      this.deps.readPauses.pauseFor(session, Math.min(verdict.retryAfterMs, this.deps.config.sendQueueTargetMs));
+    }
     return verdict;
   }
 

@@ -2,10 +2,10 @@
 import { describe, expect, it } from "vitest";
 import { type AdmissionTicket, SendAdmission } from "./send-admission.js";
 
-/** A controller on a clock the test moves; retry spread fixed at its middle. */
+/** A controller on a clock the test moves. */
 function controller(targetMs = 250, floor = 4) {
   const clock = { t: 0 };
-  const admission = new SendAdmission({ targetMs, floor, intervalMs: 100, now: () => clock.t, random: () => 0.5 });
+  const admission = new SendAdmission({ targetMs, floor, intervalMs: 100, now: () => clock.t });
   const admit = () => {
     const verdict = admission.admit();
     if (!verdict.admitted) throw new Error(`refused, retry after ${verdict.retryAfterMs}`);
@@ -56,7 +56,7 @@ describe("send admission by time", () => {
     for (let i = 0; i < 4; i++) c.admit();
     const fifth = c.admission.admit();
     // No rate yet and the floor is full: the queue cannot be predicted to drain; refused for the target.
-    expect(fifth).toEqual({ admitted: false, retryAfterMs: 313 });
+    expect(fifth).toEqual({ admitted: false, retryAfterMs: 250 });
     expect(c.admission.state.inFlight).toBe(4);
   });
 
@@ -78,9 +78,9 @@ describe("send admission by time", () => {
     const refusal = c.admission.admit();
     expect(refusal.admitted).toBe(false);
     if (!refusal.admitted) {
-      // The queue's predicted drain (~250 ms), spread by a quarter at the fixed middle.
-      expect(refusal.retryAfterMs).toBeGreaterThanOrEqual(300);
-      expect(refusal.retryAfterMs).toBeLessThanOrEqual(320);
+      // The queue's predicted drain (~250 ms), and one commit for its own slot.
+      expect(refusal.retryAfterMs).toBeGreaterThanOrEqual(240);
+      expect(refusal.retryAfterMs).toBeLessThanOrEqual(262);
     }
   });
 
@@ -123,7 +123,7 @@ describe("send admission by time", () => {
     expect(state.predictedWaitMs).toBeLessThan(100);
     // ...the standing delay refuses, with a retry after it.
     const verdict = c.admission.admit();
-    expect(verdict).toEqual({ admitted: false, retryAfterMs: 312 });
+    expect(verdict).toEqual({ admitted: false, retryAfterMs: 251 });
   });
 
   it("admits again as soon as the queue has drained, and has no standing delay with nothing in flight", () => {
@@ -138,5 +138,21 @@ describe("send admission by time", () => {
     c.clock.t += 200;
     expect(c.admission.state).toMatchObject({ inFlight: 0, standingMs: undefined });
     expect(c.admission.admit().admitted).toBe(true);
+  });
+
+  it("gives sends refused together slots one commit apart, so they come back at the pace the node commits", () => {
+    const c = controller(250, 4);
+    const queue: AdmissionTicket[] = [];
+    drive(c, queue, 1000, 1000, 5000);
+    // A pipeline of 100 sends refused in one go: the first after the queue's drain, each next one 1 ms later.
+    const first = c.admission.admit();
+    expect(first.admitted).toBe(false);
+    const waits = [(first as { retryAfterMs: number }).retryAfterMs];
+    for (let i = 1; i < 100; i++) waits.push(c.admission.refuseMore());
+    expect(waits[0]).toBeGreaterThanOrEqual(240);
+    expect(waits[0]).toBeLessThanOrEqual(260);
+    expect((waits[99] as number) - (waits[0] as number)).toBeGreaterThanOrEqual(95);
+    expect((waits[99] as number) - (waits[0] as number)).toBeLessThanOrEqual(105);
+    for (let i = 1; i < 100; i++) expect(waits[i]).toBeGreaterThanOrEqual(waits[i - 1] as number);
   });
 });

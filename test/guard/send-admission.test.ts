@@ -73,6 +73,12 @@ it("refuses a surge's excess at once with retryAfterMs; retried, every send is s
   const refusedAtOnce = firstAnswers.flat().filter((f) => f.type === "error");
   expect(refusedAtOnce.length).toBeGreaterThan(0);
   for (const f of refusedAtOnce) expect(f).toMatchObject({ code: "overloaded", retryAfterMs: expect.any(Number) });
+  // A refused connection was left unread for a while (its pipeline waited in TCP's buffers), and
+  // /metrics shows what the admission measured.
+  const metrics = await (await fetch(`${server.url}/metrics`)).text();
+  expect(metrics).toMatch(/haetae_connection_read_pauses_total [1-9]/);
+  expect(metrics).toMatch(/haetae_send_admission\{measure="in_flight"\} \d/);
+  expect(metrics).toMatch(/haetae_send_wait_seconds_count [1-9]/);
   // The floor is always admitted: the node kept storing during the surge.
   expect(firstAnswers.flat().filter((f) => f.type === "ok").length).toBeGreaterThanOrEqual(32);
 
@@ -88,6 +94,9 @@ it("refuses a surge's excess at once with retryAfterMs; retried, every send is s
   );
   surging = false;
   await health;
+  // By the end of the retries the node has measured how fast it commits.
+  const after = await (await fetch(`${server.url}/metrics`)).text();
+  expect(after).toMatch(/haetae_send_admission\{measure="drain_per_second"\} [1-9]/);
 
   // Each conversation holds exactly its 300 messages, seq 1…300 with no gap, each clientMsgId once.
   for (const [p, { senders, conversationId }] of pairs.entries()) {
