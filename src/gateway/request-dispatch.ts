@@ -28,7 +28,7 @@ export interface DispatchDeps {
   /** Where request outcomes feed the service-level indicators (send, history). */
   traffic?: TrafficSli;
   /** Admission of sends by their predicted wait (absent: sends queue up to the store's bound). */
-  admission?: Pick<SendAdmission, "admit" | "refuseMore" | "done">;
+  admission?: Pick<SendAdmission, "admit" | "reserveSlot" | "done">;
 }
 
 /** The refusal of a send the node would make wait longer than its target: one text, its retry time apart. */
@@ -90,8 +90,8 @@ export class RequestDispatch {
 
   /**
    * A send's admission. Once one send of a connection is refused, its later ones are refused
-   * until the retry time given has passed, without asking again (each with its own retry slot,
-   * so the retry time grows with the pipeline refused), and the connection is not read
+   * until the retry time given has passed, without asking again (each reserving its commit after
+   * that time, so other connections are told to come back later), and the connection is not read
    * until then (`ReadPauses.pauseFor`): a client that pipelines gets one contiguous run of
    * refusals (the frames of the chunk already read), not one in the middle of accepted ones, and
    * the rest of its pipeline waits unread instead of costing a parse and a refusal each.
@@ -100,11 +100,10 @@ export class RequestDispatch {
     session: Session,
   ): { admitted: true; ticket: AdmissionTicket } | { admitted: false; retryAfterMs: number } {
     const now = performance.now();
-    const admission = this.deps.admission as Pick<SendAdmission, "admit" | "refuseMore">;
+    const admission = this.deps.admission as Pick<SendAdmission, "admit" | "reserveSlot">;
     if (session.sendsRefusedUntil > now) {
-      const retryAfterMs = admission.refuseMore();
-      session.sendsRefusedUntil = Math.max(session.sendsRefusedUntil, now + retryAfterMs);
-      return { admitted: false, retryAfterMs };
+      admission.reserveSlot();
+      return { admitted: false, retryAfterMs: Math.ceil(session.sendsRefusedUntil - now) };
     }
     const verdict = admission.admit();
     if (!verdict.admitted) {

@@ -10,7 +10,7 @@ export interface SendAdmissionOptions {
   intervalMs?: number;
   /** A refusal's retry time is never below this, ms. */
   minRetryMs?: number;
-  /** A refusal's retry time is never above this, ms (default: 8 × target, at least 2 s). */
+  /** A refusal's retry time is never above this, ms (30 s by default). */
   maxRetryMs?: number;
   /** Clock in ms (performance.now by default; a fake one in tests). */
   now?: () => number;
@@ -37,6 +37,8 @@ export interface AdmissionState {
 
 /** Weight of a new interval's rate in the running estimate. */
 const RATE_WEIGHT = 0.3;
+/** What is kept of the peak rate from one busy interval to the next (half of it after ~3.5 s of them). */
+const PEAK_DECAY = 0.98;
 
 /**
  * Keeps the time a send waits in this node (arrival → its write committed) under `targetMs`
@@ -57,14 +59,18 @@ const RATE_WEIGHT = 0.3;
  * admission lacked: when the node (its event loop, not the store) was slow, refusing more made
  * the batches smaller and the measured rate lower, which refused more still.
  *
- * A refusal says when to retry: each refused send is given a slot of its own after the queue in
- * flight has drained, one commit (1 / rate) after the slot given before it (`refuseMore` takes
- * one for a send refused without asking again). Told the same wait, the sends refused together
+ * A refusal says when to retry: each connection refused is given a slot of its own after the
+ * queue in flight has drained, one commit (1 / rate) after the slot given before it, and each of
+ * its sends refused in its retry time reserves one more commit (`reserveSlot`), so the next
+ * connection's slot comes after the whole pipeline it has to send again. Told the same wait, the sends refused together
  * came back together and were refused again: with 100 clients each pipelining its backlog, ten
  * refusals per stored message, and the node's time went to refusing (a run stored 10,600
  * messages in 32 s against 7 s with no refusals at all). Given slots, they come back at the pace
- * the node commits, and a client's pipeline (its frames are read one after another) gets
- * consecutive slots, so it may send again as its share has drained.
+ * the node commits. (One slot per send was tried: a connection's frames arrive in many reads,
+ * interleaved with the others', so its last slot, the one it waits for, fell near the end of
+ * everyone's, and the node sat idle for seconds while the clients waited.) Slots are spaced by the
+ * peak drain rate, not a cap on the wait: capped at 2 s, a backlog of 38,000 sends was told to
+ * come back within 2 s and the refusals stormed again.
  */
 export class SendAdmission {
   private readonly targetMs: number;
@@ -77,6 +83,8 @@ export class SendAdmission {
   private nextSlotAt = Number.NEGATIVE_INFINITY;
   private inFlight = 0;
   private rate: number | undefined;
+  /** The fastest recent interval's rate, slowly forgotten: what the retry slots are spaced by. */
+  private peakRate = 0;
   private standing: number | undefined;
   /** The interval under way: its start, time with sends in flight, sends done, shortest sojourn. */
   private intervalStart: number;
@@ -90,9 +98,7 @@ export class SendAdmission {
     this.floor = options.floor ?? 32;
     this.intervalMs = options.intervalMs ?? 100;
     this.minRetryMs = options.minRetryMs ?? 50;
-    // Slots further out than this bunch up at it: an underestimated rate (a node starved of CPU
-    // for a moment) spread them so far that the node sat idle while its clients waited.
-    this.maxRetryMs = options.maxRetryMs ?? Math.max(2000, 8 * options.targetMs);
+    this.maxRetryMs = options.maxRetryMs ?? 30_000;
     this.now = options.now ?? (() => performance.now());
     this.intervalStart = this.now();
     this.lastAt = this.intervalStart;
@@ -116,13 +122,13 @@ export class SendAdmission {
   }
 
   /**
-   * The retry time of a send refused without asking `admit` (its connection is inside the retry
-   * time of an earlier refusal): a slot of its own, after the slots given so far.
+   * A send refused without asking `admit` (its connection is inside the retry time of an earlier
+   * refusal, which it is told again): its commit is reserved after the slots given so far, so
+   * that the sends refused later come back after it.
    */
-  refuseMore(): number {
+  reserveSlot(): void {
     this.advance();
-    const waitMs = this.predictedWaitMs();
-    return this.retryAfter(Number.isFinite(waitMs) ? waitMs : this.targetMs);
+    this.nextSlotAt += this.peakRate > 0 ? 1000 / this.peakRate : 0;
   }
 
   /** An admitted send's write committed or failed: it has left the queue. */
@@ -153,8 +159,10 @@ export class SendAdmission {
   private retryAfter(drainMs: number): number {
     const now = this.now();
     const base = Number.isFinite(drainMs) ? drainMs : Math.max(this.targetMs, this.standing ?? 0);
-    // Before a rate is measured (the node's first 100 ms under load) the slots are not spread.
-    const slotMs = this.rate !== undefined && this.rate > 0 ? 1000 / this.rate : 0;
+    // Spaced by the peak rate, not the running one: a rate underestimated (the node starved of
+    // CPU for a moment) spread the slots so far that the node sat idle while its clients waited;
+    // a little overbooking costs a few refusals more. Before any rate, slots are not spread.
+    const slotMs = this.peakRate > 0 ? 1000 / this.peakRate : 0;
     this.nextSlotAt = Math.min(Math.max(this.nextSlotAt, now + base) + slotMs, now + this.maxRetryMs);
     return Math.ceil(Math.max(this.minRetryMs, this.nextSlotAt - now));
   }
@@ -169,6 +177,7 @@ export class SendAdmission {
       if (this.doneCount > 0 && this.busyMs >= this.intervalMs / 4) {
         const sample = (this.doneCount / this.busyMs) * 1000;
         this.rate = this.rate === undefined ? sample : this.rate * (1 - RATE_WEIGHT) + sample * RATE_WEIGHT;
+        this.peakRate = Math.max(sample, this.peakRate * PEAK_DECAY);
       }
       // With nothing in flight there is no queue, whatever the last sends waited; with no send
       // done in the interval, the last standing delay holds.
