@@ -2,16 +2,26 @@
 import { TARGET_NAMES } from "./bench-server.js";
 import type { Target } from "./load-shared.js";
 import type { GeneratorFigures, Totals } from "./load-workers.js";
+import type { HealthReport } from "./surge-health.js";
+import type { ServerWait } from "./surge-server-wait.js";
 import type { Percentiles, Recovery, SurgeWindow } from "./surge-windows.js";
 
 /** One server's run of the surge. */
 export interface SurgeResult {
   target: Target;
+  /** Set for a second run of a target with other server flags. */
+  label?: string;
+  /** /healthz and /readyz, asked during the run. */
+  health?: HealthReport;
+  /** Haetae's own measure of its admitted sends' wait, over the whole run. */
+  serverWait?: ServerWait;
   windows: SurgeWindow[];
   /** Seconds after the start: end of the baseline, of the surge, of the schedule. */
   phases: { baselineEnd: number; surgeEnd: number; scheduleEnd: number };
   totals: Totals & { offered: number };
   check: string;
+  /** Acks over the whole run, and the seconds from the start to the last of them. */
+  overRun: { accepted: number; seconds: number };
   /** The messages first sent during the surge, and the throughput over it. */
   surge: {
     acceptedPerSecond: number;
@@ -106,13 +116,13 @@ export function printRun(r: SurgeResult, windowSeconds: number): void {
 /** Print the servers side by side and Haetae's ratios to each peer. */
 export function printSummary(results: SurgeResult[]): void {
   console.log(
-    "\n| server | surge accepted/s | surge deliveries/s | surge send→ack p99 ms | accepted attempt→ack p99 ms | surge send→deliver p99 ms | highest level | refused-with-retry | lost / dup / out-of-order | RSS baseline → peak → end MiB | p99 back to normal | level back to 0 | others' CPU |",
+    "\n| server | surge accepted/s | surge deliveries/s | surge send→ack p99 ms | accepted attempt→ack p99 ms | surge send→deliver p99 ms | highest level | refused-with-retry | lost / dup / out-of-order | RSS baseline → peak → end MiB | p99 back to normal | level back to 0 | health checks missed (/healthz, /readyz) | server-measured wait p99 ms (≤ 250 ms) | others' CPU |",
   );
-  console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+  console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
   for (const r of results) {
     const acked = r.target !== "ws";
     const cells = [
-      TARGET_NAMES[r.target],
+      r.label ?? TARGET_NAMES[r.target],
       acked ? r.surge.acceptedPerSecond.toFixed(0) : "(no acks)",
       r.surge.deliveredPerSecond.toFixed(0),
       acked ? ms(r.surge.ack.p99) : "n/a",
@@ -124,12 +134,20 @@ export function printSummary(results: SurgeResult[]): void {
       `${r.rssMb.baseline.toFixed(0)} → ${r.rssMb.peak.toFixed(0)} → ${r.rssMb.end.toFixed(0)}`,
       seconds(r.recovery.latencySeconds),
       r.levelMax >= 0 ? seconds(r.recovery.levelSeconds) : "n/a",
+      r.health ? `${r.health.healthz.missed} / ${r.health.readyz.missed}` : "n/a",
+      r.serverWait ? `${ms(r.serverWait.p99Ms)} (${pct(r.serverWait.within250)})` : "n/a",
       pct(r.others),
     ];
     console.log(`| ${cells.join(" | ")} |`);
   }
-  const haetae = results.find((r) => r.target === "haetae");
+  const haetae = results.find((r) => r.target === "haetae" && r.label === undefined);
   if (!haetae) return;
+  const byCount = results.find((r) => r.target === "haetae" && r.label !== undefined);
+  if (byCount) {
+    console.log(
+      `ratio haetae admitted by time / by count only, same run: accepted/s over the run (to the last ack) ${(haetae.overRun.accepted / haetae.overRun.seconds / (byCount.overRun.accepted / byCount.overRun.seconds)).toFixed(2)} (${haetae.overRun.accepted} in ${haetae.overRun.seconds} s against ${byCount.overRun.accepted} in ${byCount.overRun.seconds} s), during the surge ${(haetae.surge.acceptedPerSecond / byCount.surge.acceptedPerSecond).toFixed(2)}, accepted attempt→ack p99 ${(haetae.surge.attempt.p99 / byCount.surge.attempt.p99).toFixed(2)}${haetae.serverWait && byCount.serverWait ? `, server-measured wait p99 ${(haetae.serverWait.p99Ms / byCount.serverWait.p99Ms).toFixed(2)}` : ""}, refused ${haetae.totals.refused} against ${byCount.totals.refused}`,
+    );
+  }
   console.log("(ratios: deliveries/s above 1 and p99 below 1 favour haetae)");
   for (const peer of results.filter((r) => r.target !== "haetae")) {
     const accepted =

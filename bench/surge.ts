@@ -16,10 +16,20 @@
  * (exit code 1 unless both are 0), p99 of the surge's sends, and how long after the surge the p99
  * and the level were back to normal. Writes a chart (SVG) of it all.
  *
- * Usage: npm run bench:surge -- [--clients 2000] [--workers 4] [--rate 300] [--factor 10]
- *   [--baseline-seconds 30] [--surge-seconds 60] [--after-seconds 30] [--window-seconds 5]
- *   [--drain 60] [--targets haetae,ws,socketio] [--chart docs/bench/surge.svg]
- *   [--group-size 10] [--group-share 0.5] [--outbox 1] [--profile] [--server-arg=--flag ...]
+ * Two shapes. `steady` (the default) is the above. `pipelined` is many sends per connection
+ * offered faster than the node can commit: 100 clients in 50 direct pairs, each sending as its
+ * sends fall due without waiting for acks (open outbox), 20,000 msg/s for 2 s between 1 s and
+ * 2 s at 200 msg/s, with the per-user and per-connection limits raised so that what refuses is
+ * the node's admission, not a count. Any flag given overrides the shape's value. Both shapes ask
+ * /healthz and /readyz four times a second (a miss: no 200 within 1 s). With
+ * `--compare-admission`, Haetae runs a second time in the same run with sends admitted by count
+ * only (`--send-queue-target-ms 0`), and the two are compared.
+ *
+ * Usage: npm run bench:surge -- [--shape steady|pipelined] [--clients 2000] [--workers 4]
+ *   [--rate 300] [--factor 10] [--baseline-seconds 30] [--surge-seconds 60] [--after-seconds 30]
+ *   [--window-seconds 5] [--drain 60] [--targets haetae,ws,socketio] [--chart docs/bench/surge.svg]
+ *   [--group-size 10] [--group-share 0.5] [--outbox 1] [--compare-admission] [--profile]
+ *   [--server-arg=--flag ...]
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
@@ -40,30 +50,67 @@ import type { ReportMessage, Target, ToWorker } from "./load-shared.js";
 import { connectWorkers, judgeGenerators, spawnWorker, sumTotals } from "./load-workers.js";
 import { backgroundPressure, cpuMsOf, MachineWatch, rssOf, sleep } from "./proc-stats.js";
 import { type ChartRun, surgeChart } from "./surge-chart.js";
+import { describeHealth, watchHealth } from "./surge-health.js";
 import { printRun, printSummary, type SurgeResult } from "./surge-report.js";
+import { serverWaitOfMetrics } from "./surge-server-wait.js";
 import { cutWindows, mergeTimelines, percentiles, recoveryAfter, type ServerSample } from "./surge-windows.js";
 
+/** Each shape's values of the numeric flags (a flag given wins). */
+const SHAPES = {
+  steady: {
+    clients: "2000",
+    workers: "4",
+    rate: "300",
+    factor: "10",
+    "baseline-seconds": "30",
+    "surge-seconds": "60",
+    "after-seconds": "30",
+    "window-seconds": "5",
+    drain: "60",
+    "group-size": "10",
+    "group-share": "0.5",
+    outbox: "1",
+  },
+  pipelined: {
+    clients: "100",
+    workers: "2",
+    rate: "200",
+    factor: "100",
+    "baseline-seconds": "1",
+    "surge-seconds": "2",
+    "after-seconds": "2",
+    "window-seconds": "1",
+    drain: "30",
+    "group-size": "10",
+    "group-share": "0",
+    outbox: "0",
+  },
+} as const;
+/** The pipelined shape's server flags: counts that would refuse before the admission is reached. */
+const PIPELINED_SERVER_ARGS = [
+  "--user-sends-per-second=1000000",
+  "--user-send-burst=1000000",
+  "--user-requests-per-second=1000000",
+  "--user-request-burst=1000000",
+  "--requests-per-second=100000",
+  "--request-burst=100000",
+];
+const numeric = Object.fromEntries(Object.keys(SHAPES.steady).map((k) => [k, { type: "string" as const }]));
 const { values } = parseArgs({
   options: {
-    clients: { type: "string", default: "2000" },
-    workers: { type: "string", default: "4" },
-    rate: { type: "string", default: "300" },
-    factor: { type: "string", default: "10" },
-    "baseline-seconds": { type: "string", default: "30" },
-    "surge-seconds": { type: "string", default: "60" },
-    "after-seconds": { type: "string", default: "30" },
-    "window-seconds": { type: "string", default: "5" },
-    drain: { type: "string", default: "60" },
-    "group-size": { type: "string", default: "10" },
-    "group-share": { type: "string", default: "0.5" },
-    outbox: { type: "string", default: "1" },
+    ...numeric,
+    shape: { type: "string", default: "steady" },
     targets: { type: "string", default: "haetae,ws,socketio" },
     chart: { type: "string", default: "docs/bench/surge.svg" },
     profile: { type: "boolean", default: false },
+    "compare-admission": { type: "boolean", default: false },
     "server-arg": { type: "string", multiple: true, default: [] },
   },
 });
-const num = (key: keyof typeof values) => Number(values[key]);
+const SHAPE = values.shape as keyof typeof SHAPES;
+if (!(SHAPE in SHAPES)) throw new Error("--shape must be steady or pipelined");
+const num = (key: keyof (typeof SHAPES)["steady"]) =>
+  Number((values as Record<string, unknown>)[key] ?? SHAPES[SHAPE][key]);
 const CLIENTS = num("clients");
 const WORKERS = num("workers");
 const RATE = num("rate");
@@ -152,11 +199,18 @@ function sampleServer(server: ServerHandle, watch: MachineWatch): { samples: Ser
   };
 }
 
-async function runTarget(target: Target): Promise<{ result: SurgeResult; chart: ChartRun }> {
-  console.log(`\n== ${TARGET_NAMES[target]} ==`);
+async function runTarget(
+  target: Target,
+  variant?: { label: string; serverArgs: string[] },
+): Promise<{ result: SurgeResult; chart: ChartRun }> {
+  console.log(`\n== ${variant?.label ?? TARGET_NAMES[target]} ==`);
   const server = await startServer(target, {
     profile: values.profile as boolean,
-    serverArgs: values["server-arg"] as string[],
+    serverArgs: [
+      ...(SHAPE === "pipelined" && target === "haetae" ? PIPELINED_SERVER_ARGS : []),
+      ...(variant?.serverArgs ?? []),
+      ...(values["server-arg"] as string[]),
+    ],
   });
   const workers = Array.from({ length: WORKERS }, () => spawnWorker());
   try {
@@ -174,25 +228,37 @@ async function runTarget(target: Target): Promise<{ result: SurgeResult; chart: 
     await sleep(1000); // let connection setup settle
     const watch = new MachineWatch([server.pid, ...workers.map((w) => w.child.pid as number)]);
     const sampler = sampleServer(server, watch);
+    const health = watchHealth(server.port);
     const cpuStart = cpuMsOf(server.pid);
     const wallStart = Date.now();
     for (const w of workers) w.child.send({ type: "start" } satisfies ToWorker);
     const reports = (await Promise.all(workers.map((w) => w.next()))) as ReportMessage[];
     sampler.stop();
+    const healthReport = await health.stop();
+    const metricsAtEnd = target === "haetae" ? await readMetrics(server.port, 10_000) : undefined;
+    const serverWait = metricsAtEnd === undefined ? undefined : serverWaitOfMetrics(metricsAtEnd);
     const serverCpu = (cpuMsOf(server.pid) - cpuStart) / (Date.now() - wallStart);
     const start = Math.min(...reports.map((r) => r.startedAt));
     const profile = await stopServer(server, { from: start + BASELINE * 1000, to: start + (BASELINE + SURGE) * 1000 });
     const buckets = mergeTimelines(reports);
     const samples = sampler.samples;
     const surgeBuckets = buckets.slice(BASELINE, BASELINE + SURGE);
+    // Throughput over the whole run, up to the last ack: on a machine where the generators fall
+    // behind their schedule, the surge's own seconds hold few of the sends it offered.
+    const lastAckSecond = buckets.reduce((last, b, i) => (b.accepted > 0 ? i : last), -1);
+    const accepted = buckets.reduce((sum, b) => sum + b.accepted, 0);
     const inPhase = (from: number, to: number) =>
       samples.filter((s) => s.at >= start + from * 1000 && s.at < start + to * 1000);
     const result: SurgeResult = {
       target,
+      ...(variant ? { label: variant.label } : {}),
+      health: healthReport,
+      ...(serverWait ? { serverWait } : {}),
       windows: cutWindows(buckets, samples, start, WINDOW_SECONDS),
       phases: { baselineEnd: BASELINE, surgeEnd: BASELINE + SURGE, scheduleEnd: SCHEDULE },
       totals: { offered: reports.reduce((s, r) => s + r.sent, 0), ...sumTotals(reports) },
       check: reports[0]?.check ?? "",
+      overRun: { accepted, seconds: lastAckSecond + 1 },
       surge: {
         acceptedPerSecond: surgeBuckets.reduce((s, b) => s + b.accepted, 0) / SURGE,
         deliveredPerSecond: surgeBuckets.reduce((s, b) => s + b.delivered, 0) / SURGE,
@@ -219,6 +285,12 @@ async function runTarget(target: Target): Promise<{ result: SurgeResult; chart: 
       profile,
     };
     printRun(result, WINDOW_SECONDS);
+    console.log(`  health checks during the run: ${describeHealth(healthReport)}`);
+    if (serverWait) {
+      console.log(
+        `  admitted sends as the server measured them (frame arrival → commit): ${serverWait.count}, p99 ${serverWait.p99Ms.toFixed(0)} ms, ${(serverWait.within250 * 100).toFixed(1)} % within 250 ms`,
+      );
+    }
     return { result, chart: { target, buckets, samples, start } };
   } finally {
     for (const w of workers) w.child.kill("SIGKILL");
@@ -226,12 +298,22 @@ async function runTarget(target: Target): Promise<{ result: SurgeResult; chart: 
   }
 }
 
-const settings = `clients=${CLIENTS} over ${WORKERS} generators, R=${RATE} msg/s for ${BASELINE} s, ${FACTOR}×R=${RATE * FACTOR} msg/s for ${SURGE} s, R for ${AFTER} s; outbox ${OUTBOX === 0 ? "open" : OUTBOX} in flight per connection`;
+const settings = `${SHAPE} shape: clients=${CLIENTS} over ${WORKERS} generators, R=${RATE} msg/s for ${BASELINE} s, ${FACTOR}×R=${RATE * FACTOR} msg/s for ${SURGE} s, R for ${AFTER} s; outbox ${OUTBOX === 0 ? "open" : OUTBOX} in flight per connection`;
 console.log(`bench:surge — ${settings}`);
 console.log("one machine: the servers and the generators share its cores (loopback only); CPU is % of one core");
 console.log(`machine before the run, idle 3 s — stalled: ${await backgroundPressure(3000)}`);
 const runs: { result: SurgeResult; chart: ChartRun }[] = [];
-for (const target of TARGETS) runs.push(await runTarget(target));
+for (const target of TARGETS) {
+  runs.push(await runTarget(target));
+  if (target === "haetae" && values["compare-admission"]) {
+    runs.push(
+      await runTarget("haetae", {
+        label: "haetae, sends admitted by count only",
+        serverArgs: ["--send-queue-target-ms=0"],
+      }),
+    );
+  }
+}
 printSummary(runs.map((r) => r.result));
 const chartPath = values.chart as string;
 mkdirSync(dirname(chartPath), { recursive: true });

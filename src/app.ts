@@ -16,6 +16,7 @@ import type { Config } from "./config/config.js";
 import { createHttpServer } from "./gateway/http-server.js";
 import { createOpsRoutes } from "./gateway/ops-routes.js";
 import { PushDispatcher } from "./gateway/push-dispatcher.js";
+import { Readiness } from "./gateway/readiness.js";
 import { loadVapidKeys } from "./gateway/vapid-keys.js";
 import { WsGateway } from "./gateway/ws-gateway.js";
 import { LEVEL_EFFECTS, LoadLevels, sampleProcess } from "./guard/load-levels.js";
@@ -343,6 +344,10 @@ async function startNode(config: Config, options: StartOptions): Promise<App> {
     },
     place: link ? { tower: "elsewhere", link } : { tower: "here" },
   });
+  // /readyz: the store and bus asked one at a time, a busy store answered from its last success.
+  const readiness = new Readiness(async () => {
+    await Promise.all([within(store.ping(), 2000, "the store"), within(bus.ping(), 2000, "the bus")]);
+  });
   const server = createHttpServer({
     ctx,
     gateway,
@@ -373,7 +378,7 @@ async function startNode(config: Config, options: StartOptions): Promise<App> {
     },
     ready: async () => {
       if (stopping) throw new Error("draining: shutting down");
-      await Promise.all([within(store.ping(), 2000, "the store"), within(bus.ping(), 2000, "the bus")]);
+      await readiness.ready();
     },
   });
   await new Promise<void>((resolve, reject) => {

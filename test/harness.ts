@@ -35,6 +35,9 @@ export const TEST_DEFAULTS = {
   userRequestBurst: 1_000_000,
   // A link in a test's text must not reach out to the internet; the preview tests turn them on.
   linkPreviews: false,
+  // Sends admitted by time refuse a pipelined burst on a busy machine; its own tests
+  // (test/guard/send-admission.test.ts, src/guard/send-admission.test.ts) turn it on.
+  sendQueueTargetMs: 0,
 };
 
 /** Start a node on 127.0.0.1:0 with a fresh SQLite folder; a cheap scrypt keeps tests fast. */

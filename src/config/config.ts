@@ -111,6 +111,8 @@ export const configSchema = z.strictObject({
   ipConnectionsPerSecond: int(1, 1_000_000).default(1000),
   ipConnectionBurst: int(1, 1_000_000).default(2000),
   maxPendingWrites: int(100, 10_000_000).default(20_000),
+  // The wait a send may have from arrival to commit before sends are refused (src/guard/send-admission.ts); 0: off.
+  sendQueueTargetMs: int(0, 60_000).default(250),
   storeReadConnections: int(1, 1000).default(10),
   loadSampleMs: int(10, 60_000).default(250),
   degradeLagMs: int(1, 60_000).default(100),

@@ -1,4 +1,4 @@
-/** @module Read pauses: connections left unread while the store's write queue is full, read again once it has drained to half. */
+/** @module Read pauses: connections left unread while the store's write queue is full (read again once it has drained to half), or for the retry time their refused send was given. */
 import type { Metrics } from "../ops/metrics.js";
 import type { Store } from "../store/store.js";
 import type { Session } from "./session.js";
@@ -14,7 +14,8 @@ const CHECK_MS = 20;
  * client's frames wait in TCP's buffers, and its retries with them.
  */
 export class ReadPauses {
-  private readonly paused = new Set<Session>();
+  /** Each paused session, with the time (performance.now) it is read again, or undefined: once the queue has drained. */
+  private readonly paused = new Map<Session, number | undefined>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -29,7 +30,21 @@ export class ReadPauses {
   pause(session: Session): void {
     if (!session.readingPaused) this.metrics.readPauses.inc();
     session.pauseReading();
-    this.paused.add(session);
+    this.paused.set(session, undefined);
+    this.timer ??= setInterval(() => this.resumeWhenDrained(), CHECK_MS);
+  }
+
+  /**
+   * Stop reading `session` for `ms`: its send was refused with that retry time, and the frames
+   * it pipelined before it heard so would each cost a parse and a refusal — under a surge, more
+   * of the node's time than the sends it stores. Unread, they wait in TCP's buffers and are read
+   * when the client may send again. (A pause until the queue drains is not shortened.)
+   */
+  pauseFor(session: Session, ms: number): void {
+    if (this.paused.has(session) && this.paused.get(session) === undefined) return;
+    if (!session.readingPaused) this.metrics.readPauses.inc();
+    session.pauseReading();
+    this.paused.set(session, Math.max(this.paused.get(session) ?? 0, performance.now() + ms));
     this.timer ??= setInterval(() => this.resumeWhenDrained(), CHECK_MS);
   }
 
@@ -40,9 +55,15 @@ export class ReadPauses {
 
   /** Read every paused connection again, at once, when the node stops taking requests. */
   resumeWhenDrained(): void {
-    if (this.accepting() && this.store.pendingWrites > this.maxPendingWrites / 2) return;
-    for (const session of this.paused) session.resumeReading();
-    this.paused.clear();
+    const accepting = this.accepting();
+    const drained = !accepting || this.store.pendingWrites <= this.maxPendingWrites / 2;
+    const now = performance.now();
+    for (const [session, until] of this.paused) {
+      if (accepting && (until === undefined ? !drained : now < until)) continue;
+      session.resumeReading();
+      this.paused.delete(session);
+    }
+    if (this.paused.size > 0) return;
     clearInterval(this.timer);
     this.timer = undefined;
   }

@@ -40,7 +40,7 @@ function dispatchWith(state: { queuedReads: number; accepting?: boolean }) {
   };
   const deps: DispatchDeps = {
     env,
-    config: { requestBurst: 10 },
+    config: { requestBurst: 10, sendQueueTargetMs: 0 },
     metrics,
     limits: {
       request: (userId, address, isSend) => {
@@ -48,7 +48,7 @@ function dispatchWith(state: { queuedReads: number; accepting?: boolean }) {
         return limits.request(userId, address, isSend);
       },
     },
-    readPauses: { pause: () => undefined },
+    readPauses: { pause: () => undefined, pauseFor: () => undefined },
     accepting: () => state.accepting ?? true,
   };
   return { dispatch: new RequestDispatch(deps), metrics, limitCalls };

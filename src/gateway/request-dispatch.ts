@@ -1,6 +1,7 @@
 /** @module Request dispatch: the checks a decoded request passes before it is queued, the handler that answers it, and its reply or error frame. */
 import type { Config } from "../config/config.js";
 import type { ClientLimits } from "../guard/client-limits.js";
+import type { AdmissionTicket, SendAdmission } from "../guard/send-admission.js";
 import type { TokenBucket } from "../guard/token-bucket.js";
 import { errorAnswer } from "../http/wire-errors.js";
 import type { Metrics } from "../ops/metrics.js";
@@ -18,15 +19,20 @@ type AnyHandler = (env: HandlerEnv, session: Session, params: unknown, queued: (
 /** What dispatch works with: the handlers' environment, the shared limits, where refusals go, and what it counts. */
 export interface DispatchDeps {
   env: HandlerEnv;
-  config: Pick<Config, "requestBurst">;
+  config: Pick<Config, "requestBurst" | "sendQueueTargetMs">;
   metrics: Metrics;
   limits: Pick<ClientLimits, "request">;
-  readPauses: Pick<ReadPauses, "pause">;
+  readPauses: Pick<ReadPauses, "pause" | "pauseFor">;
   /** False once the node stops taking requests (draining before it exits). */
   accepting(): boolean;
   /** Where request outcomes feed the service-level indicators (send, history). */
   traffic?: TrafficSli;
+  /** Admission of sends by their predicted wait (absent: sends queue up to the store's bound). */
+  admission?: Pick<SendAdmission, "admit" | "reserveSlot" | "done">;
 }
+
+/** The refusal of a send the node would make wait longer than its target: one text, its retry time apart. */
+const SEND_WAIT_MESSAGE = "This node is busy: the send would wait too long; retry after retryAfterMs.";
 
 /**
  * Takes every request of every connection the same way: refused at once when the node is
@@ -68,7 +74,45 @@ export class RequestDispatch {
       replyError(session, id, "rate_limited", LIMIT_MESSAGES[refusal.limit], refusal.retryAfterMs);
       return;
     }
-    session.enqueue((turn) => this.run(session, type, traits, id, params, turn), traits.send === true);
+    // A send's wait is measured from here (its frame's arrival), admitted by time or not.
+    let ticket: AdmissionTicket | undefined = traits.send ? { at: performance.now() } : undefined;
+    if (traits.send && this.deps.admission) {
+      const verdict = this.admission(session);
+      if (!verdict.admitted) {
+        metrics.countRequest(type, "overloaded");
+        replyError(session, id, "overloaded", SEND_WAIT_MESSAGE, verdict.retryAfterMs);
+        return;
+      }
+      ticket = verdict.ticket;
+    }
+    session.enqueue((turn) => this.run(session, type, traits, id, params, turn, ticket), traits.send === true);
+  }
+
+  /**
+   * A send's admission. Once one send of a connection is refused, its later ones are refused
+   * until the retry time given has passed, without asking again (each reserving its commit after
+   * that time, so other connections are told to come back later), and the connection is not read
+   * until then (`ReadPauses.pauseFor`): a client that pipelines gets one contiguous run of
+   * refusals (the frames of the chunk already read), not one in the middle of accepted ones, and
+   * the rest of its pipeline waits unread instead of costing a parse and a refusal each.
+   */
+  private admission(
+    session: Session,
+  ): { admitted: true; ticket: AdmissionTicket } | { admitted: false; retryAfterMs: number } {
+    const now = performance.now();
+    const admission = this.deps.admission as Pick<SendAdmission, "admit" | "reserveSlot">;
+    if (session.sendsRefusedUntil > now) {
+      admission.reserveSlot();
+      return { admitted: false, retryAfterMs: Math.ceil(session.sendsRefusedUntil - now) };
+    }
+    const verdict = admission.admit();
+    if (!verdict.admitted) {
+      session.sendsRefusedUntil = now + verdict.retryAfterMs;
+      // Not read for a while, at most the target: the frames left unread are then read inside
+      // the connection's retry time and refused, so no send is accepted after waiting unread.
+      this.deps.readPauses.pauseFor(session, Math.min(verdict.retryAfterMs, this.deps.config.sendQueueTargetMs));
+    }
+    return verdict;
   }
 
   private async run(
@@ -78,17 +122,28 @@ export class RequestDispatch {
     id: string | number,
     params: unknown,
     turn: RequestTurn,
+    ticket: AdmissionTicket | undefined,
   ): Promise<void> {
-    const { env, metrics, traffic } = this.deps;
+    const { env, metrics, traffic, admission } = this.deps;
     const started = performance.now();
     let outcome: ErrorCode | "ok" = "ok";
+    // The send has left the node's queue once its write committed or failed: before its reply
+    // waits for the earlier ones, which is the connection's order, not the node's queue.
+    const left = () => {
+      if (!ticket) return;
+      admission?.done(ticket);
+      metrics.sendWait.observe((performance.now() - ticket.at) / 1000);
+      ticket = undefined;
+    };
     try {
       const reply = await (HANDLERS[type] as AnyHandler)(env, session, params, turn.queued);
+      left();
       traits.answered?.(env, session, reply as never);
       await turn.previous;
       session.send(JSON.stringify({ type: "ok", id, ...reply }));
       metrics.countRequest(type, "ok");
     } catch (error) {
+      left();
       if (traits.pausesReadingWhenOverloaded && error instanceof HaetaeError && error.code === "overloaded") {
         this.deps.readPauses.pause(session);
       }

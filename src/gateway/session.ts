@@ -24,6 +24,8 @@ export class Session {
   readonly presenceSubscriptions = new Set<string>();
   /** Set once a sync of this connection reached the end of the feed: later syncs only move its cursor. */
   caughtUp = false;
+  /** Until when (performance.now) this connection's sends are refused: the retry time its last refused send was given. */
+  sendsRefusedUntil = 0;
   /** Settles when every request so far has been answered. */
   private answered: Promise<void> = Promise.resolve();
   /** Settles when the next send may start: the latest request queued its write, or finished. */

@@ -7,6 +7,7 @@ import type { Bus } from "../bus/bus.js";
 import type { ChatContext } from "../chat/context.js";
 import type { Config } from "../config/config.js";
 import { ClientLimits, type ClientLimitsConfig } from "../guard/client-limits.js";
+import { SendAdmission } from "../guard/send-admission.js";
 import { TokenBucket } from "../guard/token-bucket.js";
 import type { Metrics } from "../ops/metrics.js";
 import type { TrafficSli } from "../ops/monitoring/traffic-sli.js";
@@ -38,6 +39,7 @@ export type GatewayConfig = Pick<
   | "connectionMaxQueuedReads"
   | "syncShedQueuedReads"
   | "maxPendingWrites"
+  | "sendQueueTargetMs"
   | "publicUrl"
   | "trustedProxies"
 > &
@@ -99,6 +101,11 @@ export class WsGateway {
       syncShedQueuedReads: config.syncShedQueuedReads,
       push,
     };
+    // Sends are admitted by the wait they would have (sendQueueTargetMs), so that an accepted
+    // send is answered within it whatever the offered load; 0 leaves them to the store's bound.
+    const admission =
+      config.sendQueueTargetMs > 0 ? new SendAdmission({ targetMs: config.sendQueueTargetMs }) : undefined;
+    if (admission) metrics.sendAdmissionState = () => admission.state;
     this.dispatch = new RequestDispatch({
       env,
       config,
@@ -107,6 +114,7 @@ export class WsGateway {
       readPauses: this.readPauses,
       accepting,
       traffic,
+      ...(admission ? { admission } : {}),
     });
     this.unsubscribe.push(bus.subscribe((message) => this.sessions.deliver(message)));
     this.unsubscribe.push(

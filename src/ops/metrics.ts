@@ -98,6 +98,28 @@ export class Metrics {
     help: "Times a connection was not read until the store's write queue drained (a send refused as overloaded).",
     registers: [this.registry],
   });
+  readonly sendWait = new Histogram({
+    name: "haetae_send_wait_seconds",
+    help: "Time an admitted send waited in the node: from its frame's arrival to its write committed (or failed).",
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.5, 1, 2, 5, 10],
+    registers: [this.registry],
+  });
+  /** What the send admission measured, read when /metrics is scraped (set by the gateway). */
+  sendAdmissionState: (() => { inFlight: number; drainPerSecond?: number; predictedWaitMs: number }) | undefined;
+  readonly sendAdmission = new Gauge({
+    name: "haetae_send_admission",
+    help: "Send admission by time: sends in flight (in_flight), their measured drain rate per second (drain_per_second), the wait predicted for a send admitted now in ms (predicted_wait_ms).",
+    labelNames: ["measure"] as const,
+    registers: [this.registry],
+    collect: () => {
+      const state = this.sendAdmissionState?.();
+      if (!state) return;
+      this.sendAdmission.set({ measure: "in_flight" }, state.inFlight);
+      this.sendAdmission.set({ measure: "drain_per_second" }, state.drainPerSecond ?? 0);
+      const wait = state.predictedWaitMs;
+      this.sendAdmission.set({ measure: "predicted_wait_ms" }, Number.isFinite(wait) ? wait : -1);
+    },
+  });
   readonly refusedConnections = new Counter({
     name: "haetae_refused_connections_total",
     help: "WebSocket upgrades refused with retry-after, by reason.",
