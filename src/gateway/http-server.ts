@@ -265,5 +265,6 @@ export function createHttpServer(deps: HttpDeps): Server {
     });
   });
   server.on("clientError", answerClientError);
+  server.on("close", () => tus.close());
   return server;
 }

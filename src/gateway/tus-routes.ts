@@ -18,6 +18,9 @@ import { makePrivateFolder } from "../store/data-folder.js";
 
 export const TUS_PATH = "/api/v1/files/tus";
 
+/** Unfinished uploads past their time are looked for at least this often. */
+const EXPIRY_SWEEP_MAX_MS = 10 * 60_000;
+
 /** A catalogue error as tus's hooks throw one: its status and the usual JSON body. */
 function tusError(error: unknown): { status_code: number; body: string } {
   const { error: body } = errorAnswer(error);
@@ -39,18 +42,25 @@ async function userOf(ctx: ChatContext, req: Request): Promise<string> {
  * The tus server. An upload's id starts with its owner's id, so nobody else can read its offset,
  * resume it or end it (`not_found`, as for an id that never existed). Its length is declared
  * when it is created (no deferred length) and checked like a plain upload's. Each finished
- * upload (made a file, or failed at that step) is an upload SLI event in `traffic`.
+ * upload (made a file, or failed at that step) is an upload SLI event in `traffic`. An upload
+ * left unfinished is removed `unattachedFileTtlMs` after it was created, like an upload no
+ * message carries (`close` stops that sweep).
  */
 export function tusRoutes(ctx: ChatContext, directory: string, traffic?: TrafficSli) {
   // Made here, 0700, before the store makes it with the process's umask: partial uploads are users' bytes.
   makePrivateFolder(directory);
   // @tus/server and its telemetry load at the first resumable upload, not at start (about 16 MB).
   let server: Promise<{ handle(req: IncomingMessage, res: ServerResponse): Promise<void> }> | undefined;
+  let sweep: NodeJS.Timeout | undefined;
+  let closed = false;
+  const ttl = ctx.limits.unattachedFileTtlMs;
   const start = async () => {
     const [{ Server }, { FileStore }] = await Promise.all([import("@tus/server"), import("@tus/file-store")]);
-    return new Server({
+    const tus = new Server({
       path: TUS_PATH,
-      datastore: new FileStore({ directory }),
+      // 0 is tus's "never expires": an unattached-file time of 0 removes finished uploads at once,
+      // and an unfinished one is the user's to resume or cancel.
+      datastore: new FileStore({ directory, expirationPeriodInMilliseconds: ttl }),
       maxSize: ctx.limits.maxFileBytes,
       relativeLocation: true,
       namingFunction: async (req) => `${await userOf(ctx, req)}.${randomUUID()}`,
@@ -89,9 +99,30 @@ export function tusRoutes(ctx: ChatContext, directory: string, traffic?: Traffic
         }
       },
     });
+    if (ttl > 0 && !closed) {
+      // A cut upload that is never resumed must not hold its bytes on disk for ever.
+      sweep = setInterval(
+        () =>
+          void tus.cleanUpExpiredUploads().catch((error: Error) => {
+            console.warn(`haetae: removing expired resumable uploads failed (it runs again): ${error.message}`);
+          }),
+        Math.max(1000, Math.min(ttl, EXPIRY_SWEEP_MAX_MS)),
+      );
+      sweep.unref();
+    }
+    return tus;
   };
-  return async (req: IncomingMessage, res: ServerResponse) => {
-    server ??= start();
-    await (await server).handle(req, res);
-  };
+  return Object.assign(
+    async (req: IncomingMessage, res: ServerResponse) => {
+      server ??= start();
+      await (await server).handle(req, res);
+    },
+    {
+      /** Stop looking for expired uploads (the HTTP server closed). */
+      close(): void {
+        closed = true;
+        clearInterval(sweep);
+      },
+    },
+  );
 }

@@ -81,3 +81,46 @@ it("refuses a resumable upload past maxFileBytes or without a token when it is c
   });
   expect(anonymous.status).toBe(401);
 });
+
+it("removes an unfinished upload once unattachedFileTtlMs has passed, and keeps a fresh one", async () => {
+  const shortLived = await startTestServer({ fileSweepMs: 0, unattachedFileTtlMs: 1500 });
+  try {
+    const bob = await registerUser(shortLived.url, "tusx");
+    const create = async () => {
+      const created = await fetch(`${shortLived.url}/api/v1/files/tus`, {
+        method: "POST",
+        headers: { ...TUS, authorization: `Bearer ${bob.token}`, "upload-length": "1000" },
+      });
+      expect(created.status).toBe(201);
+      const path = new URL(created.headers.get("location") as string, shortLived.url).pathname;
+      const part = await fetch(`${shortLived.url}${path}`, {
+        method: "PATCH",
+        headers: {
+          ...TUS,
+          authorization: `Bearer ${bob.token}`,
+          "upload-offset": "0",
+          "content-type": "application/offset+octet-stream",
+        },
+        body: new Uint8Array(100),
+      });
+      expect(part.status).toBe(204);
+      return path;
+    };
+    const head = async (path: string) =>
+      (
+        await fetch(`${shortLived.url}${path}`, {
+          method: "HEAD",
+          headers: { ...TUS, authorization: `Bearer ${bob.token}` },
+        })
+      ).status;
+    const abandoned = await create();
+    expect(await head(abandoned)).toBe(200);
+    // Past the time and at least one sweep (every 1.5 s here): gone, as if it never existed.
+    await new Promise((r) => setTimeout(r, 4000));
+    const fresh = await create();
+    expect(await head(abandoned)).toBe(404);
+    expect(await head(fresh)).toBe(200);
+  } finally {
+    await shortLived.stop();
+  }
+}, 30_000);
