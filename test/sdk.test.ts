@@ -317,13 +317,14 @@ it("holds a live message that skips a seq until a sync fills the gap; a newcomer
   await waitFor(() => seen.length >= 3);
   expect(seen.map((e) => e.seq)).toEqual([1, 2, 3]);
 
-  // Carol joins after three messages: her first live message (seq 4) has no predecessor she can
-  // ever get, and must be delivered after one sync, not held forever.
+  // Carol joins after three messages: her first live message (seq 4, the system line "bob added
+  // carol") has no predecessor she can ever get, and must be delivered after one sync, not held
+  // forever; m4 follows it as seq 5.
   await b.request("conversation.addMembers", { conversationId: conversation.id, userIds: [carol.user.id] });
   await b.send(conversation.id, "m4");
-  await waitFor(() => carolSeen.length >= 1 && seen.length >= 4);
-  expect(carolSeen.map((e) => e.seq)).toEqual([4]);
-  expect(seen.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+  await waitFor(() => carolSeen.length >= 2 && seen.length >= 5);
+  expect(carolSeen.map((e) => e.seq)).toEqual([4, 5]);
+  expect(seen.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
 });
 
 it("goes terminal when its device is revoked, and does not reconnect", async () => {
