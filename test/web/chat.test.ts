@@ -1,6 +1,7 @@
 /** @module Two people in two browser profiles: sign up, a direct chat, the unread "1", mentions, reply, reaction, edit, delete, keyboard and IME. */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WEB_SETTINGS_META } from "../../src/protocol/web-settings.js";
 import { startTestServer, type TestServer } from "../harness.js";
 import {
   launchBrowser,
@@ -144,7 +145,14 @@ describe("keyboard use", () => {
 
 describe("a message the server refuses", () => {
   it("shows as not sent with Retry and Discard, and survives a reload until discarded", async () => {
-    await send(minji, "x".repeat(4001)); // over the default maxTextLength: text_too_long
+    // A page from a server that allowed longer messages (a cached shell after the limit was
+    // lowered): its composer lets 4,001 characters go, and the server refuses them.
+    await minji.evaluate(`(() => {
+      const meta = document.querySelector('meta[name="${WEB_SETTINGS_META}"]');
+      const settings = JSON.parse(meta.getAttribute("content") || "{}");
+      meta.setAttribute("content", JSON.stringify({ ...settings, maxTextLength: 100000 }));
+    })()`);
+    await send(minji, "x".repeat(4001)); // over the server's maxTextLength: text_too_long
     const failed = minji.locator("li.msg.unsent[data-state=failed]");
     await failed.waitFor();
     expect(await failed.getByText("Not sent").count()).toBe(1);
