@@ -26,6 +26,7 @@ const SAMPLE: Record<string, unknown> = {
   limit: 10,
   role: "admin",
   query: "secret",
+  duration: "1h",
 };
 
 it("refuses every conversation request from a non-member, and sync leaks nothing", async () => {
