@@ -1,6 +1,6 @@
 /** @module The scale-out bus: core NATS subjects, at-most-once; clients fill what it loses from the store. */
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { parseNatsUrl } from "../config/nats-url.js";
+import { natsConnectOptions, parseNatsUrl } from "../config/nats-url.js";
 import type { Bus, BusControl, BusMessage, BusStatus } from "./bus.js";
 
 const PING_TIMEOUT_MS = 2000;
@@ -30,18 +30,8 @@ export class NatsBus implements Bus {
    * for ever after the first connection, to any server of the list or that the cluster announces.
    */
   static async connect(url: string, name = "haetae"): Promise<NatsBus> {
-    const { servers, prefix } = parseNatsUrl(url);
-    const nc = await connect({
-      servers,
-      name,
-      reconnect: true,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 250,
-      reconnectJitter: 250,
-      pingInterval: 5000,
-      maxPingOut: 2,
-      timeout: 3000,
-    });
+    const { prefix } = parseNatsUrl(url);
+    const nc = await connect(natsConnectOptions(url, name));
     return new NatsBus(nc, `${prefix}.events`, `${prefix}.control`);
   }
 

@@ -1,7 +1,7 @@
 /**
  * @module The syntax of a `nats://` bus URL: one server or a cluster's servers, comma-separated
  * (`nats://h1:4222,h2:4222,h3:4222?prefix=name`), checked by the config schema and read by the
- * NATS bus and the tower's link alike.
+ * NATS bus and the tower's link alike, with the connection options both use.
  */
 
 /** A bus URL cut into the servers to try (`host:port`) and the subject prefix of this cluster. */
@@ -36,4 +36,24 @@ export function isNatsUrl(url: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * How every NATS connection of a node connects to the bus at `url`: the servers of the URL,
+ * reconnecting for ever (250 ms apart, with as much jitter), a ping every 5 s and two missed
+ * pongs to call the server gone, 3 s to connect. The chat bus and the tower's link open one
+ * connection each with these options.
+ */
+export function natsConnectOptions(url: string, name: string) {
+  return {
+    servers: parseNatsUrl(url).servers,
+    name,
+    reconnect: true,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+    reconnectJitter: 250,
+    pingInterval: 5000,
+    maxPingOut: 2,
+    timeout: 3000,
+  };
 }

@@ -7,7 +7,7 @@
 import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { type KV, Kvm, type KvOptions } from "@nats-io/kv";
 import { connect, type NatsConnection, type Subscription } from "@nats-io/transport-node";
-import { parseNatsUrl } from "../../config/nats-url.js";
+import { natsConnectOptions, parseNatsUrl } from "../../config/nats-url.js";
 import { HaetaeError } from "../../protocol/errors.js";
 import type { SliEvent } from "../sli-recorder.js";
 import { type FeedMessage, type LinkCall, type LinkReply, type TowerLink, unwrapReply } from "./tower-api.js";
@@ -40,17 +40,7 @@ export function towerNames(busUrl: string): TowerNames {
 
 /** A NATS connection for the tower's traffic (apart from the chat bus, so a flood of chat events never delays a lease renewal). */
 export async function connectTowerNats(busUrl: string, name: string): Promise<NatsConnection> {
-  return connect({
-    servers: parseNatsUrl(busUrl).servers,
-    name,
-    reconnect: true,
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 250,
-    reconnectJitter: 250,
-    pingInterval: 5000,
-    maxPingOut: 2,
-    timeout: 3000,
-  });
+  return connect(natsConnectOptions(busUrl, name));
 }
 
 /**
