@@ -33,3 +33,27 @@ export const LOOPBACK_ADDRESS_FLAGS: readonly string[] = [
   "--ip-request-burst",
   "10000000",
 ];
+
+/**
+ * A few hundred accounts each sending hundreds a second from one loopback address: the
+ * per-connection, per-account and per-address limits would cap a throughput run at their own
+ * rates (50 sends/s per account is 10,000/s for 200 clients) instead of measuring the node.
+ */
+export const UNLIMITED_SEND_FLAGS: readonly string[] = [
+  "--requests-per-second",
+  "100000",
+  "--request-burst",
+  "100000",
+  "--user-requests-per-second",
+  "1000000",
+  "--user-request-burst",
+  "1000000",
+  "--user-sends-per-second",
+  "1000000",
+  "--user-send-burst",
+  "1000000",
+  "--ip-requests-per-second",
+  "10000000",
+  "--ip-request-burst",
+  "10000000",
+];

@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import WebSocket, { WebSocketServer } from "ws";
 import { freePort, ROOT, startServe } from "../test/child-server.js";
-import { SETUP_FLAGS } from "./bench-flags.js";
+import { SETUP_FLAGS, UNLIMITED_SEND_FLAGS } from "./bench-flags.js";
 import { topSelfTime } from "./cpu-profile.js";
 import { cpuMsOf } from "./proc-stats.js";
 import { SERVER_NODE_FLAGS } from "./server-node-flags.js";
@@ -139,28 +139,7 @@ async function benchHaetae(): Promise<Result> {
     port,
     dataDir,
     nodeArgs: [...(PROFILE ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : []), ...SERVER_NODE_FLAGS, ...NODE_ARGS],
-    flags: [
-      ...SETUP_FLAGS,
-      // 200 accounts each sending hundreds a second from one loopback address: the per-connection,
-      // per-account and per-address limits would cap the run at their own rates (50 sends/s per
-      // account is 10,000/s for 200 clients) instead of measuring the node.
-      "--requests-per-second",
-      "100000",
-      "--request-burst",
-      "100000",
-      "--user-requests-per-second",
-      "1000000",
-      "--user-request-burst",
-      "1000000",
-      "--user-sends-per-second",
-      "1000000",
-      "--user-send-burst",
-      "1000000",
-      "--ip-requests-per-second",
-      "10000000",
-      "--ip-request-burst",
-      "10000000",
-    ],
+    flags: [...SETUP_FLAGS, ...UNLIMITED_SEND_FLAGS],
     echoStderr: { prefix: "", upTo: Number.POSITIVE_INFINITY },
   });
   const child = server.process;
