@@ -18,6 +18,7 @@ import WebSocket from "ws";
 import { stripJpegMetadata } from "../src/chat/jpeg-metadata.js";
 import { makeThumbnail } from "../src/chat/thumbnail.js";
 import { freePort, startChild, startServe } from "../test/child-server.js";
+import { UNLIMITED_SEND_FLAGS } from "./bench-flags.js";
 import { rssOf, sleep } from "./proc-stats.js";
 
 const { values } = parseArgs({
@@ -115,18 +116,7 @@ async function main(): Promise<void> {
       "0",
       "--uploads-per-minute",
       "100000",
-      "--requests-per-second",
-      "100000",
-      "--request-burst",
-      "100000",
-      "--user-requests-per-second",
-      "1000000",
-      "--user-request-burst",
-      "1000000",
-      "--user-sends-per-second",
-      "1000000",
-      "--user-send-burst",
-      "1000000",
+      ...UNLIMITED_SEND_FLAGS,
     ],
   });
   const peer = await startChild({
