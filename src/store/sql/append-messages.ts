@@ -160,15 +160,17 @@ async function appendMessages(
   }
   if (pending.length === 0) return outcomes;
 
-  // One statement per table (SQLite: per chunk) for the conversation rows, the messages, the
-  // mentions, the senders' read cursors and the feed events.
+  // The conversation rows, messages, mentions, senders' read cursors and feed events, written
+  // together (PostgreSQL: one statement; SQLite: one per table and chunk).
   const advanced: [string, number, string][] = [];
   for (const [id, state] of conversations) if (state?.touched) advanced.push([id, state.lastSeq, state.lastActivityAt]);
-  await sql.advance(advanced);
-  await sql.insertMessages(messageRows);
-  if (mentionRows.length > 0) await sql.insertMentions(mentionRows);
-  await sql.advanceReadCursors([...readCursors.values()].map((c) => [c.conversationId, c.userId, c.seq]));
-  const ids = await sql.insertEvents(eventRows);
+  const ids = await sql.write({
+    conversations: advanced,
+    messages: messageRows,
+    mentions: mentionRows,
+    readCursors: [...readCursors.values()].map((c) => [c.conversationId, c.userId, c.seq]),
+    events: eventRows,
+  });
   // Ids are given in row order by both dialects; RETURNING's own order is not promised, so rows
   // are matched by (conversation, seq), and ids must rise in row order — a feed read in id order
   // shows a conversation's messages in seq order (G3, G4). If not, the group is undone and each

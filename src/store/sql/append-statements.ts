@@ -1,7 +1,8 @@
 /**
  * @module The statements a group of appends runs, one set per dialect: on SQLite fixed-size
- * multi-row statements (a few shapes, each cached), on PostgreSQL one statement per table
- * whatever the group's size, its rows passed as arrays and unrolled by `unnest`.
+ * multi-row statements (a few shapes, each cached); on PostgreSQL three statements whatever the
+ * group's size (what is stored, the conversations, then every write in one), rows passed as
+ * arrays and unrolled by `unnest`.
  */
 import { placeholders, type SqlExecutor } from "./sql-driver.js";
 
@@ -25,6 +26,18 @@ export type MessageValues = [string, number, string, string, string, string, str
 /** Rows of a group's feed events: conversation, type, payload JSON, created, seq. */
 export type EventValues = [string, string, string, string, number];
 
+/** What a group of appends writes, one array of rows per table. */
+export interface GroupRows {
+  /** (conversation, last seq, last activity) */
+  conversations: [string, number, string][];
+  messages: MessageValues[];
+  /** (conversation, user, seq) */
+  mentions: [string, string, number][];
+  /** (conversation, user, seq) */
+  readCursors: [string, string, number][];
+  events: EventValues[];
+}
+
 /** What a group of appends asks of the database; every method takes all of the group's rows at once. */
 export interface AppendStatements {
   /** Which of these (sender, clientMsgId) pairs are stored. */
@@ -33,15 +46,12 @@ export interface AppendStatements {
   conversations(ids: readonly string[]): Promise<{ rows: ConversationRow[]; members: MemberRow[] }>;
   /** The blocks among these (user, blocked) pairs. */
   blocks(pairs: readonly [string, string][]): Promise<{ user_id: string; blocked_id: string }[]>;
-  /** Set each conversation's `last_seq` and `last_activity_at`. */
-  advance(rows: readonly [string, number, string][]): Promise<void>;
-  insertMessages(rows: readonly MessageValues[]): Promise<void>;
-  /** (conversation, user, seq) mention rows; one already there is kept. */
-  insertMentions(rows: readonly [string, string, number][]): Promise<void>;
-  /** Move each (conversation, user)'s read cursor up to seq (never down). */
-  advanceReadCursors(rows: readonly [string, string, number][]): Promise<void>;
-  /** The events' ids, taken in row order. */
-  insertEvents(rows: readonly EventValues[]): Promise<{ id: number; conversation_id: string; seq: number }[]>;
+  /**
+   * Write the group: each conversation's `last_seq` and `last_activity_at`, the messages, their
+   * mentions (one already there is kept), each (conversation, user)'s read cursor moved up to
+   * seq (never down), and the feed events, whose ids come back taken in row order.
+   */
+  write(rows: GroupRows): Promise<{ id: number; conversation_id: string; seq: number }[]>;
 }
 
 /** Rows per multi-row statement: a few fixed shapes, so SQLite caches a handful of statements. */
@@ -152,43 +162,44 @@ export function chunkedStatements(db: SqlExecutor): AppendStatements {
       inChunks(db, "blocks", 2, pairs, (n) => {
         return `SELECT user_id, blocked_id FROM blocks WHERE ${repeated("(user_id = ? AND blocked_id = ?)", n, " OR ")}`;
       }),
-    advance: async (rows) => {
+    write: async (rows) => {
       await inChunks(
         db,
         "advance",
         3,
-        rows,
+        rows.conversations,
         (n) => `WITH v(id, last_seq, at) AS (VALUES ${repeated("(?, CAST(? AS INTEGER), ?)", n)})
       UPDATE conversations SET last_seq = v.last_seq, last_activity_at = v.at FROM v WHERE conversations.id = v.id`,
         "run",
       );
-    },
-    insertMessages: async (rows) => {
-      await insertRows(db, `INSERT INTO messages (${MESSAGE_COLUMNS})`, 10, rows);
-    },
-    insertMentions: async (rows) => {
-      await insertRows(
-        db,
-        "INSERT INTO message_mentions (conversation_id, user_id, seq)",
-        3,
-        rows,
-        " ON CONFLICT DO NOTHING",
-      );
-    },
-    advanceReadCursors: async (rows) => {
+      await insertRows(db, `INSERT INTO messages (${MESSAGE_COLUMNS})`, 10, rows.messages);
+      if (rows.mentions.length > 0) {
+        await insertRows(
+          db,
+          "INSERT INTO message_mentions (conversation_id, user_id, seq)",
+          3,
+          rows.mentions,
+          " ON CONFLICT DO NOTHING",
+        );
+      }
       await inChunks(
         db,
         "cursors",
         3,
-        rows,
+        rows.readCursors,
         (n) => `WITH v(conversation_id, user_id, seq) AS (VALUES ${repeated("(?, ?, CAST(? AS INTEGER))", n)})
       UPDATE members SET read_seq = v.seq FROM v
       WHERE members.conversation_id = v.conversation_id AND members.user_id = v.user_id AND members.read_seq < v.seq`,
         "run",
       );
+      return insertRows(
+        db,
+        `INSERT INTO events (${EVENT_COLUMNS})`,
+        5,
+        rows.events,
+        " RETURNING id, conversation_id, seq",
+      );
     },
-    insertEvents: (rows) =>
-      insertRows(db, `INSERT INTO events (${EVENT_COLUMNS})`, 5, rows, " RETURNING id, conversation_id, seq"),
   };
 }
 
@@ -203,7 +214,7 @@ function columnsOf(rows: readonly (readonly unknown[])[], count: number): unknow
 }
 
 /**
- * PostgreSQL's statements: one per table whatever the group's size, each with one fixed text
+ * PostgreSQL's statements: three whatever the group's size (four with a direct conversation), each with one fixed text
  * (prepared once per connection, its plan kept), the rows passed as one array per column. The
  * multi-row statements with a predicate per row were planned again on every call and cost more
  * to plan than to run (a 128-pair `OR` took ~12 ms); a chunk each was a round trip more.
@@ -248,48 +259,42 @@ export function arrayStatements(db: SqlExecutor): AppendStatements {
          JOIN blocks b ON b.user_id = p.user_id AND b.blocked_id = p.blocked_id`,
         columnsOf(pairs, 2),
       ),
-    advance: async (rows) => {
-      await db.run(
-        `UPDATE conversations SET last_seq = v.last_seq, last_activity_at = v.at
-         FROM unnest(CAST(? AS text[]), CAST(? AS integer[]), CAST(? AS text[])) AS v(id, last_seq, at)
-         WHERE conversations.id = v.id`,
-        columnsOf(rows, 3),
-      );
-    },
-    insertMessages: async (rows) => {
-      await db.run(
-        `INSERT INTO messages (${MESSAGE_COLUMNS})
-         SELECT * FROM unnest(CAST(? AS text[]), CAST(? AS integer[]), CAST(? AS text[]), CAST(? AS text[]),
-           CAST(? AS text[]), CAST(? AS text[]), CAST(? AS text[]), CAST(? AS integer[]), CAST(? AS text[]),
-           CAST(? AS integer[]))`,
-        columnsOf(rows, 10),
-      );
-    },
-    insertMentions: async (rows) => {
-      await db.run(
-        `INSERT INTO message_mentions (conversation_id, user_id, seq)
-         SELECT * FROM unnest(CAST(? AS text[]), CAST(? AS text[]), CAST(? AS integer[])) ON CONFLICT DO NOTHING`,
-        columnsOf(rows, 3),
-      );
-    },
-    advanceReadCursors: async (rows) => {
-      await db.run(
-        `UPDATE members SET read_seq = v.seq
-         FROM unnest(CAST(? AS text[]), CAST(? AS text[]), CAST(? AS integer[])) AS v(conversation_id, user_id, seq)
-         WHERE members.conversation_id = v.conversation_id AND members.user_id = v.user_id AND members.read_seq < v.seq`,
-        columnsOf(rows, 3),
-      );
-    },
-    // WITH ORDINALITY … ORDER BY: the rows reach the sequence in the order given, so ids rise in row order.
-    insertEvents: (rows) =>
+    // One statement for all five tables: data-modifying CTEs run to completion whether or not
+    // the outer statement reads them, and none of the five reads what another writes.
+    // WITH ORDINALITY … ORDER BY: the events reach the sequence in the order given, so ids rise
+    // in row order.
+    write: (rows) =>
       db.all(
-        `INSERT INTO events (${EVENT_COLUMNS})
+        `WITH advanced AS (
+           UPDATE conversations SET last_seq = v.last_seq, last_activity_at = v.at
+           FROM unnest(CAST(? AS text[]), CAST(? AS integer[]), CAST(? AS text[])) AS v(id, last_seq, at)
+           WHERE conversations.id = v.id
+         ), messages_in AS (
+           INSERT INTO messages (${MESSAGE_COLUMNS})
+           SELECT * FROM unnest(CAST(? AS text[]), CAST(? AS integer[]), CAST(? AS text[]), CAST(? AS text[]),
+             CAST(? AS text[]), CAST(? AS text[]), CAST(? AS text[]), CAST(? AS integer[]), CAST(? AS text[]),
+             CAST(? AS integer[]))
+         ), mentions_in AS (
+           INSERT INTO message_mentions (conversation_id, user_id, seq)
+           SELECT * FROM unnest(CAST(? AS text[]), CAST(? AS text[]), CAST(? AS integer[])) ON CONFLICT DO NOTHING
+         ), cursors AS (
+           UPDATE members SET read_seq = v.seq
+           FROM unnest(CAST(? AS text[]), CAST(? AS text[]), CAST(? AS integer[])) AS v(conversation_id, user_id, seq)
+           WHERE members.conversation_id = v.conversation_id AND members.user_id = v.user_id AND members.read_seq < v.seq
+         )
+         INSERT INTO events (${EVENT_COLUMNS})
          SELECT conversation_id, type, payload, created_at, seq
          FROM unnest(CAST(? AS text[]), CAST(? AS text[]), CAST(? AS text[]), CAST(? AS text[]), CAST(? AS integer[]))
            WITH ORDINALITY AS v(conversation_id, type, payload, created_at, seq, n)
          ORDER BY n
          RETURNING id, conversation_id, seq`,
-        columnsOf(rows, 5),
+        [
+          ...columnsOf(rows.conversations, 3),
+          ...columnsOf(rows.messages, 10),
+          ...columnsOf(rows.mentions, 3),
+          ...columnsOf(rows.readCursors, 3),
+          ...columnsOf(rows.events, 5),
+        ],
       ),
   };
 }
