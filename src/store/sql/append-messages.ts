@@ -89,9 +89,10 @@ interface ConversationState {
  * seen before: the original, unless `refuseRetry` refuses it; then `refuseAppend`'s), and the same
  * rows are written, but each conversation is read once (members, `last_seq`) and its seqs are
  * handed out in memory (G3: the batch holds the conversation's row lock, and the database's
- * `last_seq` is the authority it starts from); the messages, mentions and feed
- * events go in with one multi-row INSERT per table, the conversation row and the sender's read
- * cursor are updated once per conversation and sender. A refused send writes nothing.
+ * `last_seq` is the authority it starts from); the messages, mentions and feed events go in
+ * together (`AppendStatements.write`: one statement on PostgreSQL, one multi-row INSERT per table
+ * and chunk on SQLite), the conversation row and the sender's read cursor are updated once per
+ * conversation and sender. A refused send writes nothing.
  */
 async function appendMessages(
   db: SqlExecutor,

@@ -214,10 +214,11 @@ function columnsOf(rows: readonly (readonly unknown[])[], count: number): unknow
 }
 
 /**
- * PostgreSQL's statements: three whatever the group's size (four with a direct conversation), each with one fixed text
- * (prepared once per connection, its plan kept), the rows passed as one array per column. The
- * multi-row statements with a predicate per row were planned again on every call and cost more
- * to plan than to run (a 128-pair `OR` took ~12 ms); a chunk each was a round trip more.
+ * PostgreSQL's statements: three whatever the group's size (four with a direct conversation),
+ * each with one fixed text (prepared once per connection, its plan kept), the rows passed as one
+ * array per column. The multi-row statements with a predicate per row were planned again on
+ * every call and cost more to plan than to run (the 128-pair `OR` lookup of clientMsgIds took
+ * ~12 ms a chunk); each chunk was a round trip more.
  */
 export function arrayStatements(db: SqlExecutor): AppendStatements {
   return {
