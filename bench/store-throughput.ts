@@ -26,6 +26,11 @@ const { values } = parseArgs({
 });
 const SECONDS = Number(values.seconds);
 const CONCURRENCY = [1, 16, 256];
+/**
+ * More writers, for the PostgreSQL group commit only: 256 writers with one append each in flight
+ * offer fewer rows at once than the ceiling has in flight (4 connections × 256 rows).
+ */
+const HIGH_CONCURRENCY = [1024, 4096];
 
 interface Row {
   store: string;
@@ -89,18 +94,18 @@ async function benchStore(
   const rows: Row[] = [];
   for (const writers of concurrency) {
     // One conversation per writer, as users in different chats; seq allocation never waits on another writer.
-    const conversations: string[] = [];
-    for (let w = 0; w < writers; w++) {
-      const id = `${tag}-${writers}-${w}`;
-      await store.createGroup({
-        id,
-        kind: "group",
-        memberIds: [userId],
-        createdAt: new Date().toISOString(),
-        createdBy: userId,
-      });
-      conversations.push(id);
-    }
+    const conversations = Array.from({ length: writers }, (_, w) => `${tag}-${writers}-${w}`);
+    await Promise.all(
+      conversations.map((id) =>
+        store.createGroup({
+          id,
+          kind: "group",
+          memberIds: [userId],
+          createdAt: new Date().toISOString(),
+          createdBy: userId,
+        }),
+      ),
+    );
     rows.push(
       await drive(name, writers, (w, n) =>
         (stores[w % stores.length] as Store).appendMessage({
@@ -209,7 +214,7 @@ try {
   const url = new URL(values.postgres);
   url.searchParams.set("schema", schema);
   const postgres = await openPostgresStore(url.toString());
-  rows.push(...(await benchStore("postgres (group commit)", postgres, "p")));
+  rows.push(...(await benchStore("postgres (group commit)", postgres, "p", [...CONCURRENCY, ...HIGH_CONCURRENCY])));
   // Three nodes' stores on the one database, the 256 writers spread over them.
   const three = [postgres, await openPostgresStore(url.toString()), await openPostgresStore(url.toString())];
   rows.push(...(await benchStore("postgres (group commit), 3 stores", three, "p3", [256])));

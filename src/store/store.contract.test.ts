@@ -570,6 +570,23 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     expect(await store.lastSeq(g.id)).toBe(2);
   });
 
+  it("keeps texts and clientMsgIds with quotes, backslashes, braces, commas and the word NULL unchanged inside one group commit", async () => {
+    const a = await user(store);
+    const g = (await store.createGroup(group(a.id, [a.id]))).value;
+    const texts = ['say "hi"', "back\\slash \\", "{a,b}", "NULL", "", "tab\tand\nline", 'ünïcode 🙂, {"x"}'];
+    const sent = await Promise.all(texts.map((text) => store.appendMessage({ ...msg(g.id, a.id, text, `k ${text}`) })));
+    expect(sent.map((w) => w.value.seq)).toEqual(texts.map((_, i) => i + 1));
+    for (const [i, text] of texts.entries()) {
+      const stored = await store.getMessage(g.id, i + 1);
+      expect([stored?.text, stored?.clientMsgId]).toEqual([text, `k ${text}`]);
+    }
+    // The retries find them by the same odd clientMsgIds.
+    const again = await Promise.all(
+      texts.map((text) => store.appendMessage({ ...msg(g.id, a.id, text, `k ${text}`) })),
+    );
+    expect(again.map((w) => [w.duplicate, w.value.seq])).toEqual(texts.map((_, i) => [true, i + 1]));
+  });
+
   it("answers sends committed together exactly as one at a time: seqs, duplicates, refusals, cursors, feed order", async () => {
     const [a, b, c] = [await user(store), await user(store), await user(store)];
     const g = (await store.createGroup(group(a.id, [a.id, c.id]))).value;

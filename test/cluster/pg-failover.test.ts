@@ -5,10 +5,13 @@
  * standby promoted after a pause (what a failover manager takes to decide); the nodes find it by
  * themselves. Sends during the gap are refused `unavailable` with `retryAfterMs` (never an
  * `internal`, never without an answer), logins answer 503; every acknowledged message is on the
- * new primary exactly once, at its seq, and every device ends with the whole history.
+ * new primary exactly once, at its seq, and every device ends with the whole history. A reader
+ * holding a `sync` cursor taken before the kill reads, after the promotion, every acknowledged
+ * message it had not read, and none twice (the cursor names the old timeline; postgres-epochs.ts).
  */
 import { afterEach, describe, expect, it } from "vitest";
-import type { Message } from "../../src/protocol/index.js";
+import type { FeedEvent, Message } from "../../src/protocol/index.js";
+import type { HaetaeClient } from "../../src/sdk/index.js";
 import { eventually, RecordingClient, registerOn, startCluster } from "./cluster.js";
 import { expectConverged, SteadySenders } from "./oracle.js";
 import { type PgPair, startPgPair } from "./pg-pair.js";
@@ -57,6 +60,10 @@ describe("PostgreSQL failover under traffic", () => {
     await sleep(2000);
     const ackedBefore = senders.acked.size;
     expect(ackedBefore).toBeGreaterThan(20);
+    // A reader's place in the feed before the failover: a cursor of the old primary's timeline.
+    const reader = (clients[3] as RecordingClient).client;
+    const beforeKill = await syncAll(reader, undefined);
+    expect(beforeKill.cursor).toMatch(/^c3\.1\./);
     const killedAt = Date.now();
     pair.killPrimary();
 
@@ -109,8 +116,42 @@ describe("PostgreSQL failover under traffic", () => {
     expect(senders.acked.size).toBe(senders.started.size);
     const acked = new Map<string, Message>([...senders.acked].map(([k, a]) => [k, a.message]));
     await expectConverged(acked, clients, [group, direct]);
+
+    // The reader goes on from its pre-failover cursor: every acknowledged message of its
+    // conversations exactly once, over what it read before and what it reads now.
+    let afterPromotion: { events: FeedEvent[]; cursor: string } | undefined;
+    await eventually(async () => {
+      afterPromotion = await syncAll(reader, beforeKill.cursor);
+    }, 10_000);
+    const read = [...beforeKill.events, ...(afterPromotion?.events ?? [])].flatMap((e) =>
+      e.type === "message.new" ? [e.message] : [],
+    );
+    const places = read.map((m) => `${m.conversationId}#${m.seq}`);
+    expect(new Set(places).size).toBe(places.length);
+    const readIds = read.map((m) => m.id).sort();
+    const ackedIds = [...acked.values()].map((m) => m.id).sort();
+    expect(readIds).toEqual(ackedIds);
+    expect(afterPromotion?.cursor).toMatch(/^c3\.2\./);
+    console.log(
+      `pg failover: the pre-failover cursor read ${read.length - beforeKill.events.filter((e) => e.type === "message.new").length} messages after the promotion, ${read.length} in all, none twice`,
+    );
   }, 120_000);
 });
+
+/** The reader's feed from `cursor` to its end, page by page. */
+async function syncAll(
+  client: HaetaeClient,
+  cursor: string | undefined,
+): Promise<{ events: FeedEvent[]; cursor: string }> {
+  const events: FeedEvent[] = [];
+  let at = cursor;
+  for (;;) {
+    const page = await client.request("sync", { ...(at === undefined ? {} : { cursor: at }), limit: 50 });
+    events.push(...page.events);
+    at = page.cursor;
+    if (!page.hasMore) return { events, cursor: at };
+  }
+}
 
 function countBy(values: string[]): Record<string, number> {
   const counts: Record<string, number> = {};

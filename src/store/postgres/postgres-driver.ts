@@ -6,6 +6,7 @@ import { threadModuleUrl, WriterThread } from "../sql/writer-thread.js";
 import type { FeedPage } from "../store.js";
 import { StoreUnavailableError } from "../store-errors.js";
 import { connectionSettings, PgExecutor, storeError } from "./postgres-connection.js";
+import { StoreEpochs } from "./postgres-epochs.js";
 import { feedBySnapshots } from "./postgres-feed.js";
 import { migrate } from "./postgres-migrate.js";
 import type { PgWriterData } from "./postgres-writer-thread.js";
@@ -23,6 +24,8 @@ export class PostgresDriver implements SqlDriver {
   readonly dialect = "postgres";
   readonly reader: SqlExecutor;
   private readonly commits: GroupCommit;
+  /** The PostgreSQL timeline the feed's cursors are read on (postgres-epochs.ts). */
+  private readonly epochs = new StoreEpochs();
   private closed = false;
 
   /**
@@ -76,7 +79,7 @@ export class PostgresDriver implements SqlDriver {
 
   /** Batches commit side by side, out of id order: the feed is read by snapshot cursors. */
   feed(userId: string, cursor: string | undefined, limit: number): Promise<FeedPage> {
-    return feedBySnapshots(this.reader, userId, cursor, limit);
+    return feedBySnapshots(this.reader, this.epochs, userId, cursor, limit);
   }
 
   isUniqueViolation(error: unknown): boolean {

@@ -2,16 +2,22 @@
  * @module The feed on PostgreSQL, where batches of many nodes commit side by side and so feed
  * event ids (taken from a sequence inside each transaction) do not become visible in id order.
  * A cursor is a transaction snapshot instead of an id: a page gives the events of the
- * transactions that committed after the cursor's snapshot and before the page's own.
+ * transactions that committed after the cursor's snapshot and before the page's own. A cursor
+ * names the PostgreSQL timeline its snapshots were taken on (postgres-epochs.ts): xids are not
+ * unique across a failover.
  */
 
 import { HaetaeError } from "../../protocol/errors.js";
 import { decodeIdCursor, invalidCursor, toFeedEvents, userChannel } from "../sql/feed-queries.js";
 import type { SqlExecutor } from "../sql/sql-driver.js";
 import type { FeedPage } from "../store.js";
+import { StoreUnavailableError } from "../store-errors.js";
+import { CURRENT_TIMELINE, clampSnapshot, type StoreEpochs } from "./postgres-epochs.js";
 
-/** The prefix of a snapshot cursor: `c2.<lo>.<hi>.<after>` (see `SnapshotCursor`). */
-const SNAPSHOT_CURSOR = "c2.";
+/** The prefix of a snapshot cursor: `c3.<timeline>.<lo>.<hi>.<after>` (see `SnapshotCursor`). */
+const SNAPSHOT_CURSOR = "c3.";
+/** The snapshot cursors given out before they named their timeline: `c2.<lo>.<hi>.<after>`, read as of the oldest recorded one. */
+const UNTIMED_CURSOR = "c2.";
 
 /**
  * Where a reader stands. `lo`: the snapshot (PostgreSQL's `pg_snapshot` text) whose committed
@@ -19,7 +25,9 @@ const SNAPSHOT_CURSOR = "c2.";
  * while a window is read in pages: the window is the events of transactions visible in `hi` and
  * not in `lo`, read in id order, and `after` is the last id of it read so far.
  */
-interface SnapshotCursor {
+export interface SnapshotCursor {
+  /** The timeline `lo` and `hi` were taken on; `"oldest"` for a `c2.` cursor (the oldest recorded one). */
+  timeline: number | "oldest";
   lo: string | null;
   hi: string | null;
   after: number;
@@ -62,10 +70,10 @@ const MAX_CURSOR = 2000;
  * The cursor's text. One too long for `sync` to take back (thousands of transactions running
  * at the snapshot) is not given out: the reader is told to retry, when fewer are running.
  */
-function encodeSnapshotCursor(cursor: SnapshotCursor): string {
+export function encodeSnapshotCursor(cursor: SnapshotCursor & { timeline: number }): string {
   const lo = cursor.lo === null ? "" : packSnapshot(cursor.lo);
   const hi = cursor.hi === null ? "" : packSnapshot(cursor.hi);
-  const text = `${SNAPSHOT_CURSOR}${lo}.${hi}.${cursor.after.toString(36)}`;
+  const text = `${SNAPSHOT_CURSOR}${cursor.timeline.toString(36)}.${lo}.${hi}.${cursor.after.toString(36)}`;
   if (text.length > MAX_CURSOR) {
     throw new HaetaeError(
       "overloaded",
@@ -76,12 +84,24 @@ function encodeSnapshotCursor(cursor: SnapshotCursor): string {
   return text;
 }
 
-function decodeSnapshotCursor(text: string): SnapshotCursor | null {
-  if (!text.startsWith(SNAPSHOT_CURSOR)) return null;
-  const parts = text.slice(SNAPSHOT_CURSOR.length).split(".");
+/** A `c3.` or `c2.` cursor; `null` for any other text. */
+export function decodeSnapshotCursor(text: string): SnapshotCursor | null {
+  let timeline: number | "oldest";
+  let parts: string[];
+  if (text.startsWith(SNAPSHOT_CURSOR)) {
+    parts = text.slice(SNAPSHOT_CURSOR.length).split(".");
+    const named = fromBase36(parts.shift() ?? "");
+    // Timelines start at 1 and are 32-bit.
+    if (named === null || named < 1 || named > 0xffffffff) return null;
+    timeline = named;
+  } else if (text.startsWith(UNTIMED_CURSOR)) {
+    parts = text.slice(UNTIMED_CURSOR.length).split(".");
+    timeline = "oldest";
+  } else return null;
   if (parts.length !== 3) return null;
   const [lo, hi, after] = parts as [string, string, string];
   const cursor: SnapshotCursor = {
+    timeline,
     lo: lo === "" ? null : unpackSnapshot(lo),
     hi: hi === "" ? null : unpackSnapshot(hi),
     after: fromBase36(after) ?? -1,
@@ -99,8 +119,9 @@ function decodeSnapshotCursor(text: string): SnapshotCursor | null {
  * `e.tx >= xmin(lo)` bounds the scan by the index: every transaction below `lo`'s xmin had
  * finished when `lo` was taken, so all of its events are behind the reader.
  */
-const WINDOW = `WITH s AS (SELECT COALESCE(CAST(? AS pg_snapshot), pg_current_snapshot()) AS hi, CAST(? AS pg_snapshot) AS lo)
-SELECT CAST(s.hi AS text) AS hi, w.id, w.payload FROM s LEFT JOIN LATERAL (
+const WINDOW = `WITH s AS (SELECT COALESCE(CAST(? AS pg_snapshot), pg_current_snapshot()) AS hi, CAST(? AS pg_snapshot) AS lo,
+  ${CURRENT_TIMELINE} AS timeline)
+SELECT CAST(s.hi AS text) AS hi, s.timeline, w.id, w.payload FROM s LEFT JOIN LATERAL (
   SELECT f.id, f.payload FROM (
     SELECT e.id, e.payload, e.tx FROM membership_spans m
     JOIN events e ON e.conversation_id = m.conversation_id
@@ -114,26 +135,75 @@ SELECT CAST(s.hi AS text) AS hi, w.id, w.payload FROM s LEFT JOIN LATERAL (
 ) w ON true ORDER BY w.id`;
 
 /**
+ * The cursor as it reads on timeline `current`: unchanged when it was taken there (or holds no
+ * snapshot); one of an older timeline has its snapshots cut at the floor of the timelines after
+ * it, and counts as taken on `current` from then on. See docs/decisions.md, "Several PostgreSQL
+ * hosts…", for why that neither skips nor repeats an event.
+ */
+async function placed(
+  db: SqlExecutor,
+  epochs: StoreEpochs,
+  cursor: SnapshotCursor,
+  current: number,
+): Promise<SnapshotCursor & { timeline: number }> {
+  if (cursor.timeline === current || (cursor.lo === null && cursor.hi === null))
+    return { ...cursor, timeline: current };
+  const floor = await epochs.floorFor(db, cursor.timeline, current);
+  if (floor === undefined) throw invalidCursor();
+  if (floor === null) return { ...cursor, timeline: current };
+  return {
+    timeline: current,
+    lo: cursor.lo === null ? null : clampSnapshot(cursor.lo, floor),
+    hi: cursor.hi === null ? null : clampSnapshot(cursor.hi, floor),
+    after: cursor.after,
+  };
+}
+
+/**
  * The feed of `userId` after `cursor`, by snapshot cursors (an id cursor from before them is
  * read as the window above that id: ids were taken in commit order then). See docs/decisions.md,
  * "Writes side by side, a feed read by snapshots", for why no event is ever skipped or repeated.
+ * A page read on another timeline than the cursor was placed for (a failover in between) is read
+ * again, once.
  */
 export async function feedBySnapshots(
   db: SqlExecutor,
+  epochs: StoreEpochs,
   userId: string,
   text: string | undefined,
   limit: number,
 ): Promise<FeedPage> {
-  let cursor: SnapshotCursor;
-  if (text === undefined || text === "") cursor = { lo: null, hi: null, after: 0 };
+  let given: SnapshotCursor;
+  if (text === undefined || text === "") given = { timeline: "oldest", lo: null, hi: null, after: 0 };
   else {
     const legacy = decodeIdCursor(text);
     const decoded = legacy === null ? decodeSnapshotCursor(text) : null;
     if (legacy === null && decoded === null) throw invalidCursor();
-    cursor = decoded ?? { lo: null, hi: null, after: legacy as number };
+    given = decoded ?? { timeline: "oldest", lo: null, hi: null, after: legacy as number };
   }
+  for (let attempt = 0; ; attempt++) {
+    const current = await epochs.timeline(db);
+    const cursor = await placed(db, epochs, given, current);
+    const page = await windowPage(db, userId, cursor, limit);
+    if (page.timeline === current) {
+      // Nothing new since a cursor that is not inside a window: the same cursor, as on SQLite.
+      if (page.unchanged && text && given.timeline === current) return { ...page.page, cursor: text };
+      return page.page;
+    }
+    epochs.forget();
+    if (attempt > 0) throw new StoreUnavailableError("the PostgreSQL timeline changed while the feed was read");
+  }
+}
+
+/** One page of `cursor`'s window, with the timeline it was read on. */
+async function windowPage(
+  db: SqlExecutor,
+  userId: string,
+  cursor: SnapshotCursor & { timeline: number },
+  limit: number,
+): Promise<{ page: FeedPage; timeline: number; unchanged: boolean }> {
   const floor = cursor.lo === null ? "0" : (cursor.lo.split(":")[0] as string);
-  const rows = await db.all<{ hi: string; id: number | null; payload: string | null }>(WINDOW, [
+  const rows = await db.all<{ hi: string; timeline: number; id: number | null; payload: string | null }>(WINDOW, [
     cursor.hi,
     cursor.lo,
     userId,
@@ -144,16 +214,21 @@ export async function feedBySnapshots(
     cursor.after,
     limit + 1,
   ]);
-  const hi = rows[0]?.hi;
-  if (hi === undefined) throw new Error("the feed's window gave no snapshot");
-  const found = rows.filter((r): r is { hi: string; id: number; payload: string } => r.id !== null);
+  const first = rows[0];
+  if (first === undefined) throw new Error("the feed's window gave no snapshot");
+  const { hi } = first;
+  const timeline = Number(first.timeline);
+  const found = rows.filter((r): r is typeof r & { id: number; payload: string } => r.id !== null);
   const page = toFeedEvents(found, limit);
   const last = page.events.at(-1);
   if (page.hasMore && last) {
-    return { ...page, cursor: encodeSnapshotCursor({ lo: cursor.lo, hi, after: last.eventId }) };
+    return {
+      page: { ...page, cursor: encodeSnapshotCursor({ timeline, lo: cursor.lo, hi, after: last.eventId }) },
+      timeline,
+      unchanged: false,
+    };
   }
-  // Nothing new since a cursor that is not inside a window: the same cursor, as on SQLite.
-  if (page.events.length === 0 && text && cursor.hi === null) return { ...page, cursor: text };
   // The window is read: everything visible in `hi` is behind the reader.
-  return { ...page, cursor: encodeSnapshotCursor({ lo: hi, hi: null, after: 0 }) };
+  const next = encodeSnapshotCursor({ timeline, lo: hi, hi: null, after: 0 });
+  return { page: { ...page, cursor: next }, timeline, unchanged: page.events.length === 0 && cursor.hi === null };
 }

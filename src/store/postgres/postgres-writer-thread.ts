@@ -9,6 +9,7 @@ import type { SqlExecutor } from "../sql/sql-driver.js";
 import { serveWriter, type WriterBackend } from "../sql/writer-protocol.js";
 import { StoreUnavailableError } from "../store-errors.js";
 import { connectionSettings, isConnectionError, PgExecutor } from "./postgres-connection.js";
+import { RECORD_EPOCH } from "./postgres-epochs.js";
 
 /** Start options, passed as `workerData`. */
 export interface PgWriterData {
@@ -48,14 +49,19 @@ class Lane implements WriterBackend {
     fresh.on("error", () => {
       if (this.client === fresh) this.drop();
     });
+    const executor = new PgExecutor(fresh);
     try {
       await fresh.connect();
+      // Before the first batch on this connection: the timeline it writes on is recorded, with a
+      // floor below every xid this connection's batches will take (postgres-epochs.ts).
+      await executor.run(RECORD_EPOCH);
     } catch (error) {
       fresh.end().catch(() => undefined);
+      if (error instanceof StoreUnavailableError) throw error;
       throw new StoreUnavailableError((error as Error).message);
     }
     this.client = fresh;
-    this.executor = new PgExecutor(fresh);
+    this.executor = executor;
     return this.executor;
   }
 

@@ -1,104 +1,29 @@
-/** @module Appending messages in groups: the sends of one group commit share their statements (one multi-row INSERT per table). */
+/** @module Appending messages in groups: the sends of one group commit share their statements (one statement per table, whatever the group's size on PostgreSQL). */
 
 import { HaetaeError } from "../../protocol/errors.js";
 import type { FeedEvent, Message } from "../../protocol/index.js";
 import type { AppendMessageInput, Written } from "../store.js";
+import {
+  type AppendStatements,
+  arrayStatements,
+  chunkedStatements,
+  type EventValues,
+  type MessageValues,
+} from "./append-statements.js";
 import { byJoinOrder } from "./conversation-queries.js";
 import type { BatchableWrite, Outcome } from "./group-commit.js";
 import { appendMessage, messageByClientMsgId, newMessage, refuseAppend, refuseRetry } from "./message-queries.js";
-import { placeholders, type SqlExecutor } from "./sql-driver.js";
+import type { SqlExecutor } from "./sql-driver.js";
 
 /** What an append gives back: the message, its feed event and its live audience. */
 export type Appended = Written<Message> & { duplicate: boolean };
 
-/** Rows per multi-row statement: a few fixed shapes, so every dialect caches a handful of statements. */
-const CHUNKS = [128, 32, 8, 1] as const;
-
-/** Split `n` rows into the fixed chunk sizes, largest first. */
-function chunkSizes(n: number): number[] {
-  const sizes: number[] = [];
-  let left = n;
-  for (const size of CHUNKS) {
-    while (left >= size) {
-      sizes.push(size);
-      left -= size;
-    }
-  }
-  return sizes;
-}
-
-/** `size` copies of `row`, comma-separated (or `separator`-separated). */
-const repeated = (row: string, size: number, separator = ", ") =>
-  Array.from({ length: size }, () => row).join(separator);
-
-/** `(?, ?, ?), (?, ?, ?)` for `rows` rows of `columns` values. */
-function valuesList(rows: number, columns: number): string {
-  return repeated(`(${repeated("?", columns)})`, rows);
-}
-
-/** Statement texts by shape and chunk size, made once each. */
-const SHAPED_SQL = new Map<string, string>();
-
-/**
- * One statement per fixed-size chunk of `rows` (each of `columns` values), its text made by
- * `make(chunk size)` once per `shape`; the rows the statements give back, in chunk order (none
- * for a `run`: an UPDATE, or an INSERT without RETURNING).
- */
-async function inChunks<T>(
-  db: SqlExecutor,
-  shape: string,
-  columns: number,
-  rows: readonly (readonly unknown[])[],
-  make: (size: number) => string,
-  kind: "all" | "run" = "all",
-): Promise<T[]> {
-  const out: T[] = [];
-  let at = 0;
-  for (const size of chunkSizes(rows.length)) {
-    const params: unknown[] = new Array(size * columns);
-    for (let r = 0, k = 0; r < size; r++) {
-      const row = rows[at + r] as readonly unknown[];
-      for (let c = 0; c < columns; c++) params[k++] = row[c];
-    }
-    at += size;
-    const key = `${shape}\u0000${size}`;
-    let sql = SHAPED_SQL.get(key);
-    if (sql === undefined) {
-      sql = make(size);
-      SHAPED_SQL.set(key, sql);
-    }
-    if (kind === "all") out.push(...(await db.all<T>(sql, params)));
-    else await db.run(sql, params);
-  }
-  return out;
-}
-
-/** Run `INSERT … VALUES` over `rows` in fixed-size chunks; `RETURNING` rows come back chunk by chunk, in order. */
-function insertRows<T>(
-  db: SqlExecutor,
-  head: string,
-  columns: number,
-  rows: readonly unknown[][],
-  tail = "",
-): Promise<T[]> {
-  const make = (size: number) => `${head} VALUES ${valuesList(size, columns)}${tail}`;
-  return inChunks<T>(db, head, columns, rows, make, tail.includes("RETURNING") ? "all" : "run");
-}
-
-/** Which of these (sender, clientMsgId) pairs are stored already, as `sender\0clientMsgId` keys. */
-async function storedClientMsgIds(db: SqlExecutor, inputs: readonly AppendMessageInput[]): Promise<Set<string>> {
+/** Which (sender, clientMsgId) pairs of the group are stored already, as `sender\0clientMsgId` keys. */
+async function storedClientMsgIds(sql: AppendStatements, inputs: readonly AppendMessageInput[]): Promise<Set<string>> {
   const keys = new Map<string, [string, string]>();
   for (const input of inputs)
     keys.set(`${input.senderId}\u0000${input.clientMsgId}`, [input.senderId, input.clientMsgId]);
-  const rows = await inChunks<{ sender_id: string; client_msg_id: string }>(
-    db,
-    "stored",
-    2,
-    [...keys.values()],
-    (n) => {
-      return `SELECT sender_id, client_msg_id FROM messages WHERE ${repeated("(sender_id = ? AND client_msg_id = ?)", n, " OR ")}`;
-    },
-  );
+  const rows = await sql.storedClientMsgIds([...keys.values()]);
   return new Set(rows.map((r) => `${r.sender_id}\u0000${r.client_msg_id}`));
 }
 
@@ -108,33 +33,18 @@ async function storedClientMsgIds(db: SqlExecutor, inputs: readonly AppendMessag
  * three per conversation (on PostgreSQL each statement is a round trip while the batch holds its locks).
  */
 async function conversationStates(
-  db: SqlExecutor,
+  sql: AppendStatements,
   ids: readonly string[],
 ): Promise<Map<string, ConversationState | null>> {
   const states = new Map<string, ConversationState | null>(ids.map((id) => [id, null]));
-  const list = ids.map((id) => [id]);
-  const rows = await inChunks<{ id: string; kind: string; last_seq: number; last_activity_at: string }>(
-    db,
-    "conversations",
-    1,
-    list,
-    (n) => `SELECT id, kind, last_seq, last_activity_at FROM conversations WHERE id IN (${placeholders(n)})`,
-  );
-  const memberRows = await inChunks<{ conversation_id: string; user_id: string; joined_event_id: number }>(
-    db,
-    "members",
-    1,
-    list,
-    (n) =>
-      `SELECT conversation_id, user_id, joined_event_id FROM members WHERE active = 1 AND conversation_id IN (${placeholders(n)})`,
-  );
+  const { rows, members: memberRows } = await sql.conversations(ids);
   const membersOf = new Map<string, typeof memberRows>();
   for (const row of memberRows) {
     const of = membersOf.get(row.conversation_id) ?? [];
     of.push(row);
     membersOf.set(row.conversation_id, of);
   }
-  const pairs: [string, string, string, string][] = [];
+  const pairs: [string, string][] = [];
   for (const row of rows) {
     const members = byJoinOrder(membersOf.get(row.id) ?? []).map((m) => m.user_id);
     // A direct conversation with both members is checked for a block below; with fewer, the
@@ -142,7 +52,7 @@ async function conversationStates(
     const direct = row.kind === "direct";
     if (direct && members.length === 2) {
       const [a, b] = members as [string, string];
-      pairs.push([a, b, b, a]);
+      pairs.push([a, b], [b, a]);
     }
     states.set(row.id, {
       members,
@@ -152,9 +62,7 @@ async function conversationStates(
       ...(direct && members.length === 2 ? {} : { blocked: false }),
     });
   }
-  const blocks = await inChunks<{ user_id: string; blocked_id: string }>(db, "blocks", 4, pairs, (n) => {
-    return `SELECT user_id, blocked_id FROM blocks WHERE ${repeated("(user_id = ? AND blocked_id = ?) OR (user_id = ? AND blocked_id = ?)", n, " OR ")}`;
-  });
+  const blocks = pairs.length > 0 ? await sql.blocks(pairs) : [];
   const blocked = new Set(
     blocks.flatMap((b) => [`${b.user_id}\u0000${b.blocked_id}`, `${b.blocked_id}\u0000${b.user_id}`]),
   );
@@ -181,19 +89,24 @@ interface ConversationState {
  * seen before: the original, unless `refuseRetry` refuses it; then `refuseAppend`'s), and the same
  * rows are written, but each conversation is read once (members, `last_seq`) and its seqs are
  * handed out in memory (G3: the batch holds the conversation's row lock, and the database's
- * `last_seq` is the authority it starts from); the messages, mentions and feed
- * events go in with one multi-row INSERT per table, the conversation row and the sender's read
- * cursor are updated once per conversation and sender. A refused send writes nothing.
+ * `last_seq` is the authority it starts from); the messages, mentions and feed events go in
+ * together (`AppendStatements.write`: one statement on PostgreSQL, one multi-row INSERT per table
+ * and chunk on SQLite), the conversation row and the sender's read cursor are updated once per
+ * conversation and sender. A refused send writes nothing.
  */
-async function appendMessages(db: SqlExecutor, inputs: readonly AppendMessageInput[]): Promise<Outcome<Appended>[]> {
+async function appendMessages(
+  db: SqlExecutor,
+  sql: AppendStatements,
+  inputs: readonly AppendMessageInput[],
+): Promise<Outcome<Appended>[]> {
   const outcomes: Outcome<Appended>[] = [];
-  const stored = await storedClientMsgIds(db, inputs);
-  const conversations = await conversationStates(db, [...new Set(inputs.map((i) => i.conversationId))]);
+  const stored = await storedClientMsgIds(sql, inputs);
+  const conversations = await conversationStates(sql, [...new Set(inputs.map((i) => i.conversationId))]);
   const byClientMsgId = new Map<string, Message>();
   const readCursors = new Map<string, { conversationId: string; userId: string; seq: number }>();
-  const messageRows: unknown[][] = [];
-  const mentionRows: unknown[][] = [];
-  const eventRows: unknown[][] = [];
+  const messageRows: MessageValues[] = [];
+  const mentionRows: [string, string, number][] = [];
+  const eventRows: EventValues[] = [];
   const pending: { outcome: number; event: Omit<FeedEvent, "eventId">; message: Message }[] = [];
 
   for (const input of inputs) {
@@ -248,55 +161,17 @@ async function appendMessages(db: SqlExecutor, inputs: readonly AppendMessageInp
   }
   if (pending.length === 0) return outcomes;
 
-  // One statement per chunk for the conversation rows and one for the senders' read cursors.
-  const advanced: unknown[][] = [];
+  // The conversation rows, messages, mentions, senders' read cursors and feed events, written
+  // together (PostgreSQL: one statement; SQLite: one per table and chunk).
+  const advanced: [string, number, string][] = [];
   for (const [id, state] of conversations) if (state?.touched) advanced.push([id, state.lastSeq, state.lastActivityAt]);
-  await inChunks(
-    db,
-    "advance",
-    3,
-    advanced,
-    (n) => {
-      return `WITH v(id, last_seq, at) AS (VALUES ${repeated("(?, CAST(? AS INTEGER), ?)", n)})
-      UPDATE conversations SET last_seq = v.last_seq, last_activity_at = v.at FROM v WHERE conversations.id = v.id`;
-    },
-    "run",
-  );
-  await insertRows(
-    db,
-    "INSERT INTO messages (conversation_id, seq, id, sender_id, client_msg_id, text, created_at, reply_to_seq, mentions, mentions_all)",
-    10,
-    messageRows,
-  );
-  if (mentionRows.length > 0) {
-    await insertRows(
-      db,
-      "INSERT INTO message_mentions (conversation_id, user_id, seq)",
-      3,
-      mentionRows,
-      " ON CONFLICT DO NOTHING",
-    );
-  }
-  const cursors = [...readCursors.values()].map((c) => [c.conversationId, c.userId, c.seq]);
-  await inChunks(
-    db,
-    "cursors",
-    3,
-    cursors,
-    (n) => {
-      return `WITH v(conversation_id, user_id, seq) AS (VALUES ${repeated("(?, ?, CAST(? AS INTEGER))", n)})
-      UPDATE members SET read_seq = v.seq FROM v
-      WHERE members.conversation_id = v.conversation_id AND members.user_id = v.user_id AND members.read_seq < v.seq`;
-    },
-    "run",
-  );
-  const ids = await insertRows<{ id: number; conversation_id: string; seq: number }>(
-    db,
-    "INSERT INTO events (conversation_id, type, payload, created_at, seq)",
-    5,
-    eventRows,
-    " RETURNING id, conversation_id, seq",
-  );
+  const ids = await sql.write({
+    conversations: advanced,
+    messages: messageRows,
+    mentions: mentionRows,
+    readCursors: [...readCursors.values()].map((c) => [c.conversationId, c.userId, c.seq]),
+    events: eventRows,
+  });
   // Ids are given in row order by both dialects; RETURNING's own order is not promised, so rows
   // are matched by (conversation, seq), and ids must rise in row order — a feed read in id order
   // shows a conversation's messages in seq order (G3, G4). If not, the group is undone and each
@@ -323,10 +198,18 @@ async function appendMessages(db: SqlExecutor, inputs: readonly AppendMessageInp
   return outcomes;
 }
 
-/** The message append as a batchable write: alone, the one-statement-per-step path; in a group, `appendMessages`. */
+/** The message append as a batchable write: alone, the one-statement-per-step path; in a group, `appendMessages` with SQLite's chunked statements. */
 export const APPEND_MESSAGE: BatchableWrite<AppendMessageInput, Appended> = {
   name: "appendMessages",
   locksOf: (input) => [input.conversationId],
   runOne: appendMessage,
-  runMany: appendMessages,
+  runMany: (db, inputs) => appendMessages(db, chunkedStatements(db), inputs),
+};
+
+/** The same on PostgreSQL: a group's statements take their rows as arrays, one statement per table. */
+export const APPEND_MESSAGE_ARRAYS: BatchableWrite<AppendMessageInput, Appended> = {
+  name: "appendMessagesArrays",
+  locksOf: (input) => [input.conversationId],
+  runOne: appendMessage,
+  runMany: (db, inputs) => appendMessages(db, arrayStatements(db), inputs),
 };

@@ -29,7 +29,7 @@ export type Outcome<R = unknown> = { ok: true; value: R } | { ok: false; error: 
 
 /**
  * A kind of write that many of one batch can run together, with fewer statements than one at a
- * time (one multi-row INSERT per table instead of one per write). `runMany` gets consecutive
+ * time (one statement per table, or for all of them, instead of one per write). `runMany` gets consecutive
  * writes of this kind in queue order and returns one outcome each; a write it refuses (a failed
  * check) must have written nothing. When `runMany` throws, its partial work is rolled back and
  * each write runs alone with `runOne`, so a bad write still undoes only itself.

@@ -366,6 +366,19 @@ ALTER TABLE conversations ADD COLUMN pinned_by TEXT;
 ALTER TABLE conversations ADD COLUMN pinned_at TEXT;
 ${d.searchIndex}`,
   },
+  {
+    version: 15,
+    name: "store epochs",
+    // PostgreSQL's timelines this store has written on, each with the first transaction id a
+    // node took on it: no write of the store on that timeline has a smaller one (feed cursors
+    // of an older timeline read from there, postgres-epochs.ts). Empty on SQLite.
+    sql: () => `
+CREATE TABLE store_epochs (
+  timeline INTEGER PRIMARY KEY,
+  xid_floor xid8 NOT NULL
+);
+`,
+  },
 ];
 
 /** The migrations as one dialect runs them. */

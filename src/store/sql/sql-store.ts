@@ -41,7 +41,7 @@ import {
   type WrittenWithInvitations,
 } from "../store.js";
 import * as accounts from "./account-queries.js";
-import { APPEND_MESSAGE } from "./append-messages.js";
+import { APPEND_MESSAGE, APPEND_MESSAGE_ARRAYS } from "./append-messages.js";
 import * as conversations from "./conversation-queries.js";
 import * as feed from "./feed-queries.js";
 import * as files from "./file-queries.js";
@@ -469,7 +469,7 @@ export class SqlStore implements Store {
     // shares statements only between text sends).
     if (input.files && input.files.length > 0) return this.driver.write((tx) => messages.appendMessage(tx, input));
     // Sends of one group commit share their statements (store/sql/append-messages.ts).
-    return this.driver.writeBatched(APPEND_MESSAGE, input);
+    return this.driver.writeBatched(this.driver.dialect === "postgres" ? APPEND_MESSAGE_ARRAYS : APPEND_MESSAGE, input);
   }
 
   findByClientMsgId(senderId: string, clientMsgId: string): Promise<Message | null> {

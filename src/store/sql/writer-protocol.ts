@@ -2,7 +2,7 @@
 import type { MessagePort } from "node:worker_threads";
 import { type ErrorCode, HaetaeError } from "../../protocol/errors.js";
 import { StoreConflictError, StoreInvalidValueError, StoreUnavailableError } from "../store-errors.js";
-import { APPEND_MESSAGE } from "./append-messages.js";
+import { APPEND_MESSAGE, APPEND_MESSAGE_ARRAYS } from "./append-messages.js";
 import { type BatchableWrite, type Outcome, runGroup } from "./group-commit.js";
 import type { SqlExecutor } from "./sql-driver.js";
 
@@ -31,6 +31,7 @@ export type WriterReply = { id: number; ok: true; value: unknown } | { id: numbe
 /** Every batchable write a writer can run by name; a kind missing here runs statement by statement. */
 const KINDS = new Map<string, BatchableWrite<unknown, unknown>>([
   [APPEND_MESSAGE.name as string, APPEND_MESSAGE as BatchableWrite<unknown, unknown>],
+  [APPEND_MESSAGE_ARRAYS.name as string, APPEND_MESSAGE_ARRAYS as BatchableWrite<unknown, unknown>],
 ]);
 
 export function toWire(error: unknown): WireError {
