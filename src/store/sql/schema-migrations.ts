@@ -366,6 +366,14 @@ ALTER TABLE conversations ADD COLUMN pinned_by TEXT;
 ALTER TABLE conversations ADD COLUMN pinned_at TEXT;
 ${d.searchIndex}`,
   },
+  {
+    version: 15,
+    name: "mentions in quiet hours",
+    // A mention may ring during quiet hours only when the user turns this on.
+    sql: () => `
+ALTER TABLE notify_settings ADD COLUMN mentions_in_dnd INTEGER NOT NULL DEFAULT 0;
+`,
+  },
 ];
 
 /** The migrations as one dialect runs them. */
