@@ -65,7 +65,7 @@ export interface App {
    * spreads a tower's changes.
    */
   readonly propagation: PropagationNode;
-  /** Web Push for messages to users with no live session (docs/notifications.md). */
+  /** Web Push for messages to devices with no live, visible session (docs/notifications.md). */
   readonly pushes: PushDispatcher;
   /** Close sessions with "reconnect elsewhere", stop listening, close the store and bus. */
   stop(): Promise<void>;
