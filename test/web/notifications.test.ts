@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AuthReply, ChatMute, FeedEvent, NotifySettings } from "../../src/protocol/index.js";
 import { loginDevice, postJson, RawClient, startTestServer, type TestServer } from "../harness.js";
 import { PushReceiver } from "../notifications/push-receiver.js";
+import { tabTo } from "./a11y.js";
 import { seriousViolations } from "./axe.js";
 import { launchBrowser, PASSWORD, PC, PHONE, screenshot, signUp, startDirectChat } from "./browser.js";
 
@@ -69,22 +70,6 @@ function instrument(subscription: { endpoint: string; keys: { p256dh: string; au
     };
     PushManager.prototype.getSubscription = async function () { return subscribed; };
   })();`;
-}
-
-/** Press Tab until `target` has the focus (at most `max` presses): reaching a control by keyboard alone. */
-async function tabTo(page: Page, target: ReturnType<Page["locator"]>, max = 40): Promise<void> {
-  await target.waitFor();
-  const visited: string[] = [];
-  for (let i = 0; i < max; i++) {
-    if (await target.evaluate((el) => el.ownerDocument.activeElement === el)) return;
-    await page.keyboard.press("Tab");
-    visited.push(
-      await page.evaluate<string>(
-        "(document.activeElement?.tagName ?? '') + ' ' + (document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.textContent?.slice(0, 30) ?? '')",
-      ),
-    );
-  }
-  throw new Error(`the control is not reachable with Tab; the focus went through: ${visited.join(" | ")}`);
 }
 
 for (const size of ["pc", "phone"] as const) {
