@@ -17,7 +17,7 @@ import { createHttpServer } from "./gateway/http-server.js";
 import { createOpsRoutes } from "./gateway/ops-routes.js";
 import { PushDispatcher } from "./gateway/push-dispatcher.js";
 import { Readiness } from "./gateway/readiness.js";
-import { loadVapidKeys } from "./gateway/vapid-keys.js";
+import { loadVapidKeys, type VapidKeys } from "./gateway/vapid-keys.js";
 import { WsGateway } from "./gateway/ws-gateway.js";
 import { LEVEL_EFFECTS, LoadLevels, sampleProcess } from "./guard/load-levels.js";
 import { ReceiptCoalescer } from "./guard/receipt-coalescer.js";
@@ -65,7 +65,7 @@ export interface App {
    * spreads a tower's changes.
    */
   readonly propagation: PropagationNode;
-  /** Web Push for messages to users with no live session (docs/notifications.md). */
+  /** Web Push for messages to devices with no live, visible session (docs/notifications.md). */
   readonly pushes: PushDispatcher;
   /** Close sessions with "reconnect elsewhere", stop listening, close the store and bus. */
   stop(): Promise<void>;
@@ -248,10 +248,11 @@ async function startNode(config: Config, options: StartOptions): Promise<App> {
   const nodeId = randomUUID();
   // Before anything writes there: the chat store, the tower, the canaries, the subscribers.
   securePrivateFolder(config.data);
-  // Web Push's key pair, from the config or made once in the (now private) data folder.
-  const vapid = loadVapidKeys(config);
   const store = await openStore(config);
+  let vapid: VapidKeys;
   try {
+    // Web Push's key pair, from the config or made once in the (now private) data folder or the shared store.
+    vapid = await loadVapidKeys(config, store);
     await promoteConfiguredAdmins(store, config.adminUsernames);
   } catch (error) {
     await store.close();
@@ -321,8 +322,8 @@ async function startNode(config: Config, options: StartOptions): Promise<App> {
   let stopping: Promise<void> | undefined;
   const stopTicketSweep = sweepWsTickets(ctx);
   const stopFileSweep = startFileSweeper(ctx, config.fileSweepMs);
-  // Users with a live session hear a message there (the web client notifies in the tab); the rest get a push.
-  const pushes = new PushDispatcher(store, config, vapid, metrics, load, (userId) => gateway.isOnline(userId));
+  // A device with a live, visible session shows a message there (the web client notifies in the tab); the others get a push.
+  const pushes = new PushDispatcher(store, config, vapid, metrics, load, (deviceId) => gateway.isAttended(deviceId));
   ctx.notifier = pushes;
   const gateway = new WsGateway(ctx, bus, config, metrics, nodeId, monitoring.traffic, {
     publicKey: vapid.publicKey,

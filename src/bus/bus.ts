@@ -21,13 +21,18 @@ export interface BusMessage {
 /**
  * A control message for every node: close the sessions of a revoked device; a node's presence
  * news (a user's first session opened or last one closed there, and each heartbeat the users
- * online there, so a claim from a node that died expires); a block that ends the presence
+ * online there, so a claim from a node that died expires); the same news per device about
+ * attention (which devices have a live, visible session: they get no push); a block that ends the presence
  * subscriptions between two users.
  */
 export type BusControl =
   | { kind: "device.revoked"; deviceId: string }
   | { kind: "presence"; userId: string; nodeId: string; online: boolean; at: string }
   | { kind: "presence.refresh"; userIds: string[]; nodeId: string; at: string }
+  /** A device's first attending session opened on a node, or its last one closed or went hidden. */
+  | { kind: "attention"; deviceId: string; nodeId: string; attended: boolean; at: string }
+  /** Each heartbeat: the devices a node's sessions attend (a dead node's claims expire). */
+  | { kind: "attention.refresh"; deviceIds: string[]; nodeId: string; at: string }
   /** A block was made: each node ends the presence subscriptions between the two users. */
   | { kind: "block"; userId: string; blockedId: string };
 

@@ -232,7 +232,8 @@ export const configSchema = z.strictObject({
     })
     .default(""),
   // Web Push (src/gateway/push-dispatcher.ts, docs/notifications.md). Empty keys: a pair made once
-  // and kept in the data folder (vapid.json, 0600); a cluster's nodes share one pair set here.
+  // and kept in the data folder (vapid.json, 0600) on SQLite, or in the shared store's
+  // server_keys on PostgreSQL, so every node of a cluster signs with the same pair.
   vapidPublicKey: z
     .string()
     .regex(/^([A-Za-z0-9_-]{86,88})?$/, { message: "must be a base64url P-256 public key (65 bytes), or empty" })
@@ -251,6 +252,12 @@ export const configSchema = z.strictObject({
   pushQueueLimit: int(1, 1_000_000).default(1000),
   pushConcurrency: int(1, 10_000).default(16),
   pushTimeoutMs: int(100, 120_000).default(5000),
+  // A push the push service could not take for now (5xx, 429, no answer) is tried again this many
+  // times, after a backoff doubling from pushRetryBaseMs up to pushRetryMaxMs (or its Retry-After,
+  // given up when that is longer than pushRetryMaxMs).
+  pushRetries: int(0, 10).default(3),
+  pushRetryBaseMs: int(10, 600_000).default(2000),
+  pushRetryMaxMs: int(10, 3_600_000).default(60_000),
   // Tests and closed networks only: lets a push endpoint be http:// or a private or loopback address.
   pushPrivateEndpoints: bool.default(false),
 });

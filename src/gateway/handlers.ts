@@ -19,6 +19,7 @@ import type { ChatContext } from "../chat/context.js";
 import type { Metrics } from "../ops/metrics.js";
 import type { REQUESTS, Replies, RequestType } from "../protocol/index.js";
 import { HaetaeError } from "../protocol/index.js";
+import type { DeviceAttention } from "./device-attention.js";
 import type { PresenceRegistry } from "./presence.js";
 import { checkPushEndpoint } from "./push-endpoint.js";
 import type { Session } from "./session.js";
@@ -27,6 +28,8 @@ import type { Session } from "./session.js";
 export interface HandlerEnv {
   ctx: ChatContext;
   presence: PresenceRegistry;
+  /** Which devices are looked at (they get no push); `session.visibility` moves a session in and out. */
+  attention: DeviceAttention;
   metrics: Pick<Metrics, "messagesStored">;
   presenceSubscriptionLimit: number;
   syncShedQueuedReads: number;
@@ -120,6 +123,14 @@ export const HANDLERS: { [T in RequestType]: Handler<T> } = {
   },
   "push.unsubscribe": async ({ ctx }, s, p) => {
     await notifications.unsubscribePush(ctx, s.userId, p.endpoint);
+    return empty;
+  },
+  "session.visibility": async ({ attention }, s, p) => {
+    if (s.isOpen && p.visible !== s.visible) {
+      s.visible = p.visible;
+      if (p.visible) attention.attend(s.deviceId);
+      else attention.leave(s.deviceId);
+    }
     return empty;
   },
   "account.update": async ({ ctx }, s, p) => ({ user: await account.updateAccount(ctx, s.userId, p) }),

@@ -1,35 +1,66 @@
-/** @module Web Push for messages: a bounded queue with a concurrency limit, the first work shed under load (G5), never in a send's way. */
+/** @module Web Push for messages: a bounded queue with a concurrency limit and bounded retries, the first work shed under load (G5), never in a send's way. */
 import type { MessageNotifier } from "../chat/context.js";
 import type { Config } from "../config/config.js";
 import type { Metrics } from "../ops/metrics.js";
 import { type Message, type PushPayload, shouldNotify } from "../protocol/index.js";
-import type { Store } from "../store/store.js";
+import type { PushSubscriptionRecord, Store } from "../store/store.js";
 import { type PushOutcome, sendPush } from "./push-sender.js";
 import type { VapidKeys } from "./vapid-keys.js";
 
 /** The config slice of the push queue. */
-export type PushConfig = Pick<Config, "pushQueueLimit" | "pushConcurrency" | "pushTimeoutMs" | "pushPrivateEndpoints">;
+export type PushConfig = Pick<
+  Config,
+  | "pushQueueLimit"
+  | "pushConcurrency"
+  | "pushTimeoutMs"
+  | "pushPrivateEndpoints"
+  | "pushRetries"
+  | "pushRetryBaseMs"
+  | "pushRetryMaxMs"
+>;
 
-interface PushJob {
+/** A stored message whose pushes are still to be worked out. */
+interface MessageJob {
+  kind: "message";
   message: Message;
   recipients: string[];
 }
+
+/** One push to try again: its `attempt`th retry. */
+interface RetryJob {
+  kind: "retry";
+  subscription: PushSubscriptionRecord;
+  payload: PushPayload;
+  attempt: number;
+}
+
+type PushJob = MessageJob | RetryJob;
 
 /** Characters of a message's text a notification shows. */
 const BODY_CHARS = 180;
 
 /**
  * Takes each stored message (`offer`, called after its publish, synchronous: a send never waits
- * for a push) and, for the recipients with no live session on any node, pushes a notification to
- * each subscribed device — unless the chat is muted for them (a mention may pass), it is their
- * quiet hours, or they hide message text (then the push has no body). Bounded: at most
- * `pushQueueLimit` messages wait (more are dropped and counted), `pushConcurrency` are worked on at
- * once. At degradation level 1 and above nothing is queued and what waits is shed, before typing
- * and presence: a push is a courtesy, the message itself is stored and reaches the device by sync.
- * A subscription whose push service answers 404 or 410 is removed at once.
+ * for a push) and pushes a notification to each subscribed device of its recipients that no one
+ * is looking at — a device is skipped while it has a live, visible session on any node
+ * (`attended`), whatever the user's other devices do — unless the chat is muted for them (a
+ * mention may pass), it is their quiet hours (a mention passes only if they let it), or they hide
+ * message text (then the push has no body).
+ *
+ * Bounded: at most `pushQueueLimit` jobs wait, counting retries waiting for their time (more are
+ * dropped and counted), `pushConcurrency` are worked on at once. A push the push service could
+ * not take for now (5xx, 429, no answer) is tried again up to `pushRetries` times, after a
+ * backoff doubling from `pushRetryBaseMs` with jitter, or its `Retry-After`, never later than
+ * `pushRetryMaxMs` (a longer `Retry-After` gives up: the notification would be stale). At
+ * degradation level 1 and above nothing is queued, and what waits — retries included — is shed
+ * when its turn comes, before typing and presence: a push is a courtesy, the message itself is
+ * stored and reaches the device by sync. A subscription whose push service answers 404 or 410 is
+ * removed at once.
  */
 export class PushDispatcher implements MessageNotifier {
   private readonly queue: PushJob[] = [];
+  /** Retries waiting for their time, each by its timer. */
+  private readonly delayed = new Map<ReturnType<typeof setTimeout>, RetryJob>();
   private active = 0;
   private closed = false;
   private readonly idle = new Set<() => void>();
@@ -40,62 +71,72 @@ export class PushDispatcher implements MessageNotifier {
     readonly vapid: VapidKeys,
     private readonly metrics: Pick<Metrics, "pushes">,
     private readonly load: { readonly level: number },
-    /** True while the user has a live session on any node (their devices hear the message there). */
-    private readonly online: (userId: string) => boolean,
+    /** True while the device has a live, visible session on any node (it shows the message there). */
+    private readonly attended: (deviceId: string) => boolean,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  /** Messages waiting for a worker. */
+  /** Jobs waiting for a worker or for their retry time. */
   get waiting(): number {
-    return this.queue.length;
+    return this.queue.length + this.delayed.size;
   }
 
   offer(message: Message, audience: readonly string[]): void {
     if (this.closed || message.deleted) return;
-    const recipients = audience.filter((id) => id !== message.senderId && !this.online(id));
+    const recipients = audience.filter((id) => id !== message.senderId);
     if (recipients.length === 0) return;
     if (this.load.level >= 1) {
       this.metrics.pushes.inc({ outcome: "shed" }, recipients.length);
       return;
     }
-    if (this.queue.length >= this.config.pushQueueLimit) {
+    if (this.waiting >= this.config.pushQueueLimit) {
       this.metrics.pushes.inc({ outcome: "dropped" }, recipients.length);
       return;
     }
-    this.queue.push({ message, recipients });
+    this.queue.push({ kind: "message", message, recipients });
     this.pump();
   }
 
-  /** Resolves when nothing waits and nothing is in flight (tests, shutdown). */
+  /** Resolves when nothing waits (retries included) and nothing is in flight (tests, shutdown). */
   settled(): Promise<void> {
-    if (this.queue.length === 0 && this.active === 0) return Promise.resolve();
+    if (this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.idle.add(resolve));
   }
 
-  /** Stop taking messages and drop what waits; pushes in flight end by their timeout. */
+  /** Stop taking messages and drop what waits, retries included; pushes in flight end by their timeout. */
   close(): void {
     this.closed = true;
     this.queue.length = 0;
+    for (const timer of this.delayed.keys()) clearTimeout(timer);
+    this.delayed.clear();
+    this.wakeIdle();
+  }
+
+  private isIdle(): boolean {
+    return this.queue.length === 0 && this.delayed.size === 0 && this.active === 0;
+  }
+
+  private wakeIdle(): void {
+    if (!this.isIdle()) return;
+    for (const resolve of this.idle) resolve();
+    this.idle.clear();
   }
 
   private pump(): void {
     while (this.active < this.config.pushConcurrency && this.queue.length > 0) {
       const job = this.queue.shift() as PushJob;
       this.active++;
-      this.run(job)
+      (job.kind === "message" ? this.run(job) : this.retry(job))
         .catch((error: Error) => console.error("haetae: push failed:", error.message))
         .finally(() => {
           this.active--;
           this.pump();
-          if (this.active === 0 && this.queue.length === 0) {
-            for (const resolve of this.idle) resolve();
-            this.idle.clear();
-          }
+          this.wakeIdle();
         });
     }
   }
 
-  private async run(job: PushJob): Promise<void> {
+  private async run(job: MessageJob): Promise<void> {
     const { message } = job;
     // Load may have risen while the job waited: shed it now, before it reads the store.
     if (this.load.level >= 1) {
@@ -103,13 +144,16 @@ export class PushDispatcher implements MessageNotifier {
       return;
     }
     const now = this.now();
-    const [subscriptions, prefs, senders, conversation] = await Promise.all([
-      this.store.pushSubscriptions(job.recipients, now.toISOString()),
-      this.store.notifyPrefs(job.recipients, message.conversationId),
+    // Devices someone is looking at show the message themselves: only the others are pushed to.
+    const subscriptions = (await this.store.pushSubscriptions(job.recipients, now.toISOString())).filter(
+      (s) => !this.attended(s.deviceId),
+    );
+    if (subscriptions.length === 0) return;
+    const [prefs, senders, conversation] = await Promise.all([
+      this.store.notifyPrefs([...new Set(subscriptions.map((s) => s.userId))], message.conversationId),
       this.store.getUsers([message.senderId]),
       this.store.getConversation(message.conversationId),
     ]);
-    if (subscriptions.length === 0) return;
     const senderName = senders[0]?.displayName ?? "";
     const title =
       conversation?.kind === "group" && conversation.title ? `${senderName} · ${conversation.title}` : senderName;
@@ -125,23 +169,67 @@ export class PushDispatcher implements MessageNotifier {
       }
       const payload: PushPayload = { conversationId: message.conversationId, seq: message.seq, title };
       if (!pref.settings.hideText) payload.body = [...text].slice(0, BODY_CHARS).join("");
-      sends.push(
-        sendPush(subscription, payload, {
-          vapid: this.vapid,
-          timeoutMs: this.config.pushTimeoutMs,
-          allowPrivate: this.config.pushPrivateEndpoints,
-        }).then((outcome) => this.settle(subscription.endpoint, outcome)),
-      );
+      sends.push(this.deliver(subscription, payload, 0));
     }
     await Promise.all(sends);
   }
 
+  private async retry(job: RetryJob): Promise<void> {
+    if (this.load.level >= 1) {
+      this.metrics.pushes.inc({ outcome: "shed" });
+      return;
+    }
+    // Someone opened the app on that device meanwhile: it shows the message there.
+    if (this.attended(job.subscription.deviceId)) return;
+    await this.deliver(job.subscription, job.payload, job.attempt);
+  }
+
+  private async deliver(subscription: PushSubscriptionRecord, payload: PushPayload, attempt: number): Promise<void> {
+    const outcome = await sendPush(subscription, payload, {
+      vapid: this.vapid,
+      timeoutMs: this.config.pushTimeoutMs,
+      allowPrivate: this.config.pushPrivateEndpoints,
+    });
+    if (outcome.outcome === "transient" && this.scheduleRetry(subscription, payload, attempt + 1, outcome)) return;
+    await this.settle(subscription.endpoint, outcome);
+  }
+
+  /** Queue the push again after its backoff; false when it is not to be tried again (it then counts as failed). */
+  private scheduleRetry(
+    subscription: PushSubscriptionRecord,
+    payload: PushPayload,
+    attempt: number,
+    outcome: Extract<PushOutcome, { outcome: "transient" }>,
+  ): boolean {
+    const { pushRetries, pushRetryBaseMs, pushRetryMaxMs, pushQueueLimit } = this.config;
+    if (this.closed || attempt > pushRetries || this.load.level >= 1 || this.waiting >= pushQueueLimit) return false;
+    if (outcome.retryAfterMs !== undefined && outcome.retryAfterMs > pushRetryMaxMs) return false;
+    // Full jitter over the upper half, so pushes failed together do not come back together.
+    const backoff = Math.min(pushRetryMaxMs, pushRetryBaseMs * 2 ** (attempt - 1));
+    const delay = Math.max(outcome.retryAfterMs ?? 0, backoff / 2 + Math.random() * (backoff / 2));
+    const job: RetryJob = { kind: "retry", subscription, payload, attempt };
+    const timer = setTimeout(
+      () => {
+        this.delayed.delete(timer);
+        if (this.closed) return this.wakeIdle();
+        this.queue.push(job);
+        this.pump();
+      },
+      Math.min(delay, pushRetryMaxMs),
+    );
+    timer.unref();
+    this.delayed.set(timer, job);
+    this.metrics.pushes.inc({ outcome: "retried" });
+    return true;
+  }
+
   private async settle(endpoint: string, outcome: PushOutcome): Promise<void> {
-    this.metrics.pushes.inc({ outcome: outcome.outcome });
+    const counted = outcome.outcome === "transient" ? "failed" : outcome.outcome;
+    this.metrics.pushes.inc({ outcome: counted });
     if (outcome.outcome === "gone") {
       // The browser unsubscribed or the push service dropped it: never post there again.
       await this.store.removePushSubscription(endpoint, null);
-    } else if (outcome.outcome === "failed") {
+    } else if (outcome.outcome === "failed" || outcome.outcome === "transient") {
       console.warn(`haetae: push to ${new URL(endpoint).host} failed: ${outcome.error}`);
     }
   }

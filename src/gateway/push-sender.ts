@@ -2,16 +2,31 @@
 import { request as httpRequest, type RequestOptions } from "node:http";
 import { request as httpsRequest } from "node:https";
 import webpush from "web-push";
-import { hostRefusal, publicAddressRefusal, publicOnlyLookup } from "../guard/url-policy.js";
+import { AddressRefusedError, hostRefusal, publicAddressRefusal, publicOnlyLookup } from "../guard/url-policy.js";
 import type { PushPayload } from "../protocol/index.js";
 import type { PushSubscriptionRecord } from "../store/store.js";
 import type { VapidKeys } from "./vapid-keys.js";
 
-/** How a push ended: `gone` means the push service no longer knows the subscription (404/410). */
+/**
+ * How a push ended: `gone` means the push service no longer knows the subscription (404/410);
+ * `transient` that it could not take the push for now (5xx, 429, a timeout or a network error)
+ * and another try may succeed, after `retryAfterMs` when it said (`Retry-After`); `failed` that
+ * trying again would fail alike (a refused address, another 4xx).
+ */
 export type PushOutcome =
   | { outcome: "sent"; status: number }
   | { outcome: "gone"; status: number }
+  | { outcome: "transient"; error: string; retryAfterMs?: number }
   | { outcome: "failed"; error: string };
+
+/** `Retry-After` (RFC 9110 §10.2.3) as milliseconds from `now`: delay-seconds or an HTTP date; undefined when absent or unreadable. */
+export function retryAfterMs(header: string | undefined, now: number): number | undefined {
+  if (!header) return undefined;
+  const text = header.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
 
 export interface PushSenderOptions {
   vapid: VapidKeys;
@@ -66,10 +81,24 @@ export function sendPush(
       const status = response.statusCode ?? 0;
       if (status === 404 || status === 410) resolve({ outcome: "gone", status });
       else if (status >= 200 && status < 300) resolve({ outcome: "sent", status });
-      else resolve({ outcome: "failed", error: `HTTP ${status}` });
+      else if (status === 429 || status >= 500) {
+        const after = retryAfterMs(response.headers["retry-after"], Date.now());
+        resolve({
+          outcome: "transient",
+          error: `HTTP ${status}`,
+          ...(after === undefined ? {} : { retryAfterMs: after }),
+        });
+      } else resolve({ outcome: "failed", error: `HTTP ${status}` });
     });
     request.on("timeout", () => request.destroy(new Error(`no answer within ${options.timeoutMs} ms`)));
-    request.on("error", (error) => resolve({ outcome: "failed", error: error.message }));
+    // A refused address is checked as the socket connects: trying again would be refused alike.
+    request.on("error", (error) =>
+      resolve(
+        error instanceof AddressRefusedError
+          ? { outcome: "failed", error: error.message }
+          : { outcome: "transient", error: error.message },
+      ),
+    );
     request.end(body ?? undefined);
   });
 }

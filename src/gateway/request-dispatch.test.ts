@@ -1,9 +1,11 @@
 /** @module Dispatch alone: every request type passes the same checks, and the table's traits (sync's shedding, a send's rate and pipelining) decide how. */
 import { expect, it } from "vitest";
 import type { WebSocket } from "ws";
+import { MemoryBus } from "../bus/memory-bus.js";
 import { ClientLimits } from "../guard/client-limits.js";
 import { TokenBucket } from "../guard/token-bucket.js";
 import { Metrics } from "../ops/metrics.js";
+import { DeviceAttention } from "./device-attention.js";
 import type { HandlerEnv } from "./handlers.js";
 import { PresenceRegistry } from "./presence.js";
 import { type DispatchDeps, RequestDispatch } from "./request-dispatch.js";
@@ -34,6 +36,7 @@ function dispatchWith(state: { queuedReads: number; accepting?: boolean }) {
     push: null,
     ctx: ctx as never,
     presence: new PresenceRegistry("n", 1000),
+    attention: new DeviceAttention(new PresenceRegistry("n", 1000), new MemoryBus(), () => new Date()),
     metrics,
     presenceSubscriptionLimit: 10,
     syncShedQueuedReads: 5,

@@ -22,6 +22,11 @@ const TEXT_FRAME = { binary: false } as const;
 
 export class Session {
   readonly presenceSubscriptions = new Set<string>();
+  /**
+   * Whether the client shows the app (`session.visibility`; true until it says otherwise): a
+   * visible session attends its device, and an attended device gets no push.
+   */
+  visible = true;
   /** Set once a sync of this connection reached the end of the feed: later syncs only move its cursor. */
   caughtUp = false;
   /** Until when (performance.now) this connection's sends are refused: the retry time its last refused send was given. */

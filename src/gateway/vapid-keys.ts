@@ -1,9 +1,10 @@
-/** @module The server's VAPID key pair (RFC 8292): from the config, or made once and kept in the data folder. */
+/** @module The server's VAPID key pair (RFC 8292): from the config, or made once and kept where every node reads it (the data folder, or the shared store). */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import webpush from "web-push";
 import type { Config } from "../config/config.js";
 import { PRIVATE_FILE_MODE } from "../store/data-folder.js";
+import type { Store } from "../store/store.js";
 
 /** The key pair and the contact push services see in its tokens. */
 export interface VapidKeys {
@@ -15,15 +16,23 @@ export interface VapidKeys {
 /** The file in the data folder that keeps the pair made on the embedded default. */
 export const VAPID_FILE = "vapid.json";
 
+/** The server setting (`Store.claimSetting`) that keeps the pair made by a cluster's first node. */
+export const VAPID_SETTING = "vapid.keys";
+
 /**
- * The pair the config names (both keys, so every node of a cluster signs alike and a browser's
- * subscription works through any of them); otherwise the pair in the data folder, made at the
- * first start, written 0600 and only if absent (`wx`: of two starts racing, both read the winner's).
+ * The pair the config names (both keys); otherwise one made at the first start and kept: on the
+ * embedded default (SQLite) in the data folder, written 0600 and only if absent (`wx`: of two
+ * starts racing, both read the winner's); on a shared store (PostgreSQL, scale-out) in the store's
+ * server settings, inserted only if absent, so every node of a cluster signs with the same pair
+ * whichever starts first — a pair per node would make a browser's subscription, made through one
+ * node, fail when another pushes (the push service checks the key it was subscribed with).
  * Changing the pair voids every subscription, so it is made once and kept.
  */
-export function loadVapidKeys(
-  config: Pick<Config, "vapidPublicKey" | "vapidPrivateKey" | "vapidSubject" | "data" | "publicUrl">,
-): VapidKeys {
+export async function loadVapidKeys(
+  config: Pick<Config, "vapidPublicKey" | "vapidPrivateKey" | "vapidSubject" | "data" | "publicUrl" | "store">,
+  store: Pick<Store, "claimSetting">,
+  now: () => Date = () => new Date(),
+): Promise<VapidKeys> {
   const subject =
     config.vapidSubject !== ""
       ? config.vapidSubject
@@ -36,15 +45,23 @@ export function loadVapidKeys(
   if (config.vapidPublicKey !== "") {
     return { publicKey: config.vapidPublicKey, privateKey: config.vapidPrivateKey, subject };
   }
+  if (config.store !== "sqlite") {
+    const made = JSON.stringify(webpush.generateVAPIDKeys());
+    const kept = await store.claimSetting(VAPID_SETTING, made, now().toISOString());
+    return { ...keyPair(JSON.parse(kept), `the server setting ${VAPID_SETTING}`), subject };
+  }
   const file = join(config.data, VAPID_FILE);
   try {
     writeFileSync(file, `${JSON.stringify(webpush.generateVAPIDKeys())}\n`, { flag: "wx", mode: PRIVATE_FILE_MODE });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
   }
-  const kept = JSON.parse(readFileSync(file, "utf8")) as { publicKey?: unknown; privateKey?: unknown };
+  return { ...keyPair(JSON.parse(readFileSync(file, "utf8")), file), subject };
+}
+
+function keyPair(kept: { publicKey?: unknown; privateKey?: unknown }, where: string) {
   if (typeof kept.publicKey !== "string" || typeof kept.privateKey !== "string") {
-    throw new Error(`${file} does not hold a VAPID key pair; remove it to make a new one (subscriptions then end)`);
+    throw new Error(`${where} does not hold a VAPID key pair; remove it to make a new one (subscriptions then end)`);
   }
-  return { publicKey: kept.publicKey, privateKey: kept.privateKey, subject };
+  return { publicKey: kept.publicKey, privateKey: kept.privateKey };
 }

@@ -12,6 +12,7 @@ import { TokenBucket } from "../guard/token-bucket.js";
 import type { Metrics } from "../ops/metrics.js";
 import type { TrafficSli } from "../ops/monitoring/traffic-sli.js";
 import { CLOSE_CODES, type HaetaeError } from "../protocol/index.js";
+import { DeviceAttention } from "./device-attention.js";
 import { FanOut } from "./fan-out.js";
 import { decodeFrame } from "./frame-decoder.js";
 import type { HandlerEnv } from "./handlers.js";
@@ -55,6 +56,7 @@ export class WsGateway {
   private readonly wss: WebSocketServer;
   private readonly sessions = new FanOut();
   private readonly presence: PresenceAnnouncer;
+  private readonly attention: DeviceAttention;
   private readonly dispatch: RequestDispatch;
   private readonly unsubscribe: (() => void)[] = [];
   private readonly heartbeat: Heartbeat<WebSocket, Session>;
@@ -63,9 +65,9 @@ export class WsGateway {
   private readonly greetings = new Set<() => string[]>();
   private readonly readPauses: ReadPauses;
 
-  /** True while the user has a live session on any node (as presence sees it). */
-  isOnline(userId: string): boolean {
-    return this.presence.registry.get(userId).online;
+  /** True while the device has a live, visible session on any node (`DeviceAttention`). */
+  isAttended(deviceId: string): boolean {
+    return this.attention.isAttended(deviceId);
   }
 
   constructor(
@@ -88,6 +90,7 @@ export class WsGateway {
       bus,
       this.sessions,
     );
+    this.attention = new DeviceAttention(new PresenceRegistry(nodeId, config.heartbeatMs * 2.5), bus, () => ctx.now());
     // Shared by every connection of a user, and of an address, on this node.
     const limits = new ClientLimits(config);
     this.admission = new WsAdmission(ctx, config, limits);
@@ -96,6 +99,7 @@ export class WsGateway {
     const env: HandlerEnv = {
       ctx,
       presence: this.presence.registry,
+      attention: this.attention,
       metrics,
       presenceSubscriptionLimit: config.presenceSubscriptionLimit,
       syncShedQueuedReads: config.syncShedQueuedReads,
@@ -120,6 +124,7 @@ export class WsGateway {
     this.unsubscribe.push(
       bus.subscribeControl((control) => {
         if (control.kind === "presence" || control.kind === "presence.refresh") this.presence.apply(control);
+        else if (control.kind === "attention" || control.kind === "attention.refresh") this.attention.apply(control);
         else this.sessions.control(control);
       }),
     );
@@ -136,7 +141,10 @@ export class WsGateway {
     this.heartbeat = new Heartbeat(config.heartbeatMs, {
       clients: () => this.wss.clients,
       sessions: () => this.sessions.all(),
-      roundStarted: () => this.presence.refresh(),
+      roundStarted: () => {
+        this.presence.refresh();
+        this.attention.refresh();
+      },
       check: (sessions) => void this.revalidateSessions(sessions),
     });
   }
@@ -175,6 +183,7 @@ export class WsGateway {
     session.send(JSON.stringify({ type: "session", userId: user.id, deviceId, sessionId: session.id }));
     for (const greet of this.greetings) for (const frame of greet()) session.send(frame);
     this.presence.connected(user.id);
+    this.attention.attend(deviceId);
 
     this.heartbeat.watch(ws, () => session.readingPaused);
     ws.on("message", (data: RawData, isBinary: boolean) => this.onFrame(session, bucket, address, data, isBinary));
@@ -186,6 +195,7 @@ export class WsGateway {
       this.readPauses.forget(session);
       this.metrics.connections.dec();
       this.presence.disconnected(user.id);
+      if (session.visible) this.attention.leave(deviceId);
     });
   }
 

@@ -133,6 +133,7 @@ export const feedEventSchema = z.discriminatedUnion("type", [
       dnd: z.strictObject({ start: z.int().min(0).max(1439), end: z.int().min(0).max(1439) }).nullable(),
       utcOffsetMinutes: z.int().min(-840).max(840),
       hideText: z.boolean(),
+      mentionsInQuietHours: z.boolean(),
     }),
   }),
   z.strictObject({

@@ -26,6 +26,7 @@ export const NOTIFY_REQUESTS = {
       .max(14 * 60)
       .optional(),
     hideText: z.boolean().optional(),
+    mentionsInQuietHours: z.boolean().optional(),
   }),
   "push.vapidKey": z.object({}),
   "push.subscribe": z.object({
@@ -33,6 +34,7 @@ export const NOTIFY_REQUESTS = {
     keys: z.object({ p256dh: base64url(200), auth: base64url(100) }),
   }),
   "push.unsubscribe": z.object({ endpoint: z.string().min(1).max(2000) }),
+  "session.visibility": z.object({ visible: z.boolean() }),
 } as const;
 
 /** The replies of the notification requests. */
@@ -45,4 +47,6 @@ export interface NotifyReplies {
   "push.vapidKey": { publicKey: string };
   "push.subscribe": Record<string, never>;
   "push.unsubscribe": Record<string, never>;
+  /** This session's app is shown (`visible`) or hidden: a device with no visible session gets pushes. */
+  "session.visibility": Record<string, never>;
 }

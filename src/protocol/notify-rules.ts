@@ -20,15 +20,23 @@ export interface ChatMute {
  * My notification settings, the same on every device. `dnd`: quiet hours as minutes after local
  * midnight (`start` up to, not including, `end`; past midnight when `end` < `start`), in the
  * time zone `utcOffsetMinutes` east of UTC; null: none. `hideText`: notifications say that a
- * message came, never what it says.
+ * message came, never what it says. `mentionsInQuietHours`: a message that mentions me rings even
+ * in quiet hours (off by default: quiet hours silence everything, as KakaoTalk's do-not-disturb
+ * does, unless the user asks mentions to pass).
  */
 export interface NotifySettings {
   dnd: { start: number; end: number } | null;
   utcOffsetMinutes: number;
   hideText: boolean;
+  mentionsInQuietHours: boolean;
 }
 
-export const DEFAULT_NOTIFY_SETTINGS: NotifySettings = { dnd: null, utcOffsetMinutes: 0, hideText: false };
+export const DEFAULT_NOTIFY_SETTINGS: NotifySettings = {
+  dnd: null,
+  utcOffsetMinutes: 0,
+  hideText: false,
+  mentionsInQuietHours: false,
+};
 
 /** True while the mute holds at `now`. */
 export function isMuted(mute: ChatMute | null | undefined, now: Date): boolean {
@@ -44,15 +52,16 @@ export function inQuietHours(settings: NotifySettings, now: Date): boolean {
 }
 
 /**
- * Whether a message should notify me: never in quiet hours; in a muted chat only when it
- * mentions me and mentions may pass the mute. The server's pushes and the web client's in-tab
+ * Whether a message should notify me: in quiet hours only a mention, and only when I let
+ * mentions pass quiet hours; in a muted chat only when it mentions me and mentions may pass the
+ * mute (both must hold when both apply). The server's pushes and the web client's in-tab
  * notifications decide alike.
  */
 export function shouldNotify(
   input: { mute: ChatMute | null | undefined; settings: NotifySettings; mentioned: boolean },
   now: Date,
 ): boolean {
-  if (inQuietHours(input.settings, now)) return false;
+  if (inQuietHours(input.settings, now) && !(input.mentioned && input.settings.mentionsInQuietHours)) return false;
   if (!isMuted(input.mute, now)) return true;
   return input.mentioned && (input.mute?.mentionsOverrideMute ?? true);
 }

@@ -1112,7 +1112,7 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     const b = await user(store);
     const g = (await store.createGroup(group(a.id, [a.id, b.id]))).value;
     expect(await store.notifyState(a.id)).toEqual({
-      settings: { dnd: null, utcOffsetMinutes: 0, hideText: false },
+      settings: { dnd: null, utcOffsetMinutes: 0, hideText: false, mentionsInQuietHours: false },
       mutes: [],
     });
     const mute = { conversationId: g.id, mutedUntil: "9999-12-31T23:59:59.999Z", mentionsOverrideMute: false };
@@ -1124,13 +1124,13 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     });
     // Muting again replaces the row; unmuting keeps the mention choice.
     await store.setMute(a.id, { ...mute, mutedUntil: null }, now());
-    const settings = { dnd: { start: 1320, end: 420 }, utcOffsetMinutes: 540, hideText: true };
+    const settings = { dnd: { start: 1320, end: 420 }, utcOffsetMinutes: 540, hideText: true, mentionsInQuietHours: true };
     const saved = await store.setNotifySettings(a.id, settings, now());
     expect(saved.event).toMatchObject({ type: "notify.settings", settings });
     expect(await store.notifyState(a.id)).toEqual({ settings, mutes: [{ ...mute, mutedUntil: null }] });
     const prefs = await store.notifyPrefs([a.id, b.id], g.id);
     expect(prefs.get(a.id)).toEqual({ settings, mute: { ...mute, mutedUntil: null } });
-    expect(prefs.get(b.id)).toEqual({ settings: { dnd: null, utcOffsetMinutes: 0, hideText: false }, mute: null });
+    expect(prefs.get(b.id)).toEqual({ settings: { dnd: null, utcOffsetMinutes: 0, hideText: false, mentionsInQuietHours: false }, mute: null });
     // Only a reads these events, though the mute names a group b is in.
     const types = async (id: string) => (await store.feed(id, undefined, 100)).events.map((e) => e.type);
     expect(await types(a.id)).toEqual(["conversation.created", "notify.mute", "notify.mute", "notify.settings"]);

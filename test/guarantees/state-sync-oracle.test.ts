@@ -371,6 +371,7 @@ it("every mutation's events turn the old snapshot into the new one", async () =>
       () => otherDevice.ok("notify.settings", { dnd: { start: 1320, end: 420 }, utcOffsetMinutes: 540 }),
     ],
     ["hide message text", () => observer.ok("notify.settings", { hideText: true })],
+    ["mentions through quiet hours", () => otherDevice.ok("notify.settings", { mentionsInQuietHours: true })],
     ["quiet hours off", () => observer.ok("notify.settings", { dnd: null })],
   ];
   for (const [name, act] of steps) {

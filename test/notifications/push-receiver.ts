@@ -82,9 +82,13 @@ export class PushReceiver {
   readonly errors: string[] = [];
   /** Every request, whatever it was answered. */
   requests = 0;
+  /** Every request: its path, the status it was answered and when (ms since the epoch). */
+  readonly log: { path: string; status: number; at: number }[] = [];
   /** How long each answer waits (a slow push service). */
   delayMs = 0;
   readonly answers = new Map<string, number>();
+  /** Answers to give, in order, before `answers` or 201: a push service failing for a while. */
+  readonly script = new Map<string, { status: number; headers?: Record<string, string> }[]>();
   private readonly browsers = new Map<string, BrowserKeys>();
   private readonly listeners = new Set<() => void>();
   private constructor(
@@ -143,13 +147,24 @@ export class PushReceiver {
     return this.to(endpoint);
   }
 
+  /** Resolve once `count` requests (whatever their answer) reached `path`. */
+  async waitForRequests(path: string, count: number, timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.log.filter((entry) => entry.path === path).length < count) {
+      if (Date.now() > deadline) throw new Error(`fewer than ${count} requests reached ${path}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
   close(): Promise<void> {
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 
   private take(path: string, headers: IncomingHttpHeaders, body: Buffer, res: import("node:http").ServerResponse) {
-    const status = this.answers.get(path) ?? 201;
+    const scripted = this.script.get(path)?.shift();
+    const status = scripted?.status ?? this.answers.get(path) ?? 201;
     this.requests++;
+    this.log.push({ path, status, at: Date.now() });
     try {
       const browser = this.browsers.get(path);
       if (!browser) throw new Error(`no subscription at ${path}`);
@@ -157,7 +172,7 @@ export class PushReceiver {
         const json = JSON.parse(browser.decrypt(body).toString("utf8")) as Record<string, unknown>;
         this.received.push({ path, headers, json, vapid: verifyVapid(headers.authorization) });
       }
-      res.writeHead(status).end();
+      res.writeHead(status, scripted?.headers ?? {}).end();
     } catch (error) {
       this.errors.push((error as Error).message);
       res.writeHead(400).end((error as Error).message);

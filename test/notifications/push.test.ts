@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChatMute, Conversation, NotifySettings } from "../../src/protocol/index.js";
 import { closeAll, createDirect, createGroup, nextEvent, type Person, person, send } from "../features/helpers.js";
-import { addContactOf, RawClient, startTestServer, type TestServer } from "../harness.js";
+import { addContactOf, loginDevice, RawClient, startTestServer, type TestServer } from "../harness.js";
 import { PushReceiver } from "./push-receiver.js";
 
 describe("web push", () => {
@@ -77,13 +77,55 @@ describe("web push", () => {
     expect((push?.vapid.exp ?? 0) * 1000).toBeGreaterThan(Date.now());
   });
 
-  it("does not push to a user who has a live session", async () => {
+  it("does not push to a device that has a live session", async () => {
     const before = receiver.requests;
     const again = await RawClient.connect(server.wsUrl, bob.auth.token);
     await nextEvent(alice.client, "presence", (p) => p.userId === bob.id && p.online);
     await sendAndSettle(direct.id, "you are here");
     expect(receiver.requests).toBe(before);
     await again.close();
+    await nextEvent(alice.client, "presence", (p) => p.userId === bob.id && !p.online);
+  });
+
+  it("judges each device alone: the phone gets the push while the PC is open; a hidden PC gets it too", async () => {
+    // Bob's PC: a second device, online and visible, with its own browser subscription.
+    const pcAuth = await loginDevice(server.url, bob.username, "pc");
+    const pc = await RawClient.connect(server.wsUrl, pcAuth.token);
+    const pcBrowser = receiver.subscription();
+    await pc.ok("push.subscribe", { endpoint: pcBrowser.endpoint, keys: pcBrowser.keys });
+    await nextEvent(alice.client, "presence", (p) => p.userId === bob.id && p.online);
+    const phoneCount = receiver.to(bobEndpoint).length;
+
+    const first = await sendAndSettle(direct.id, "the PC is open, the phone is in a pocket");
+    expect((await receiver.waitFor(bobEndpoint, phoneCount + 1)).at(-1)?.json.seq).toBe(first.seq);
+    expect(receiver.to(pcBrowser.endpoint)).toEqual([]);
+
+    // The PC's window is hidden (minimized, another tab): the PC is pushed to as well.
+    await pc.ok("session.visibility", { visible: false });
+    const hidden = await sendAndSettle(direct.id, "the PC window is minimized");
+    expect((await receiver.waitFor(pcBrowser.endpoint, 1))[0]?.json.seq).toBe(hidden.seq);
+    await receiver.waitFor(bobEndpoint, phoneCount + 2);
+
+    // Shown again: the PC is quiet again; the phone still rings.
+    await pc.ok("session.visibility", { visible: true });
+    await sendAndSettle(direct.id, "the PC window is back");
+    await receiver.waitFor(bobEndpoint, phoneCount + 3);
+    expect(receiver.to(pcBrowser.endpoint)).toHaveLength(1);
+
+    // The phone opens the app too: nobody is pushed to.
+    const phone = await RawClient.connect(server.wsUrl, bob.auth.token);
+    await phone.ok("ping");
+    const before = receiver.requests;
+    await sendAndSettle(direct.id, "both open");
+    expect(receiver.requests).toBe(before);
+
+    // Bad input gets a stable code.
+    expect(await phone.request("session.visibility", { visible: "no" })).toMatchObject({
+      type: "error",
+      code: "invalid_request",
+    });
+    await pc.ok("push.unsubscribe", { endpoint: pcBrowser.endpoint });
+    await closeAll(phone, pc);
     await nextEvent(alice.client, "presence", (p) => p.userId === bob.id && !p.online);
   });
 
@@ -134,19 +176,37 @@ describe("web push", () => {
       dnd: { start: (local + 1440 - 5) % 1440, end: (local + 60) % 1440 },
       utcOffsetMinutes: offset,
     });
-    expect(settings.hideText).toBe(false);
+    expect(settings).toMatchObject({ hideText: false, mentionsInQuietHours: false });
+    await client.ok("notify.mute", { conversationId: group.id, duration: "off" });
     await client.close();
     await nextEvent(alice.client, "presence", (p) => p.userId === bob.id && !p.online);
     const count = receiver.to(bobEndpoint).length;
     await sendAndSettle(direct.id, "sent during quiet hours");
+    // By default quiet hours hold mentions back too.
+    await sendAndSettle(group.id, `@${bob.username} during quiet hours`);
     expect(receiver.to(bobEndpoint)).toHaveLength(count);
 
+    // Mentions may pass quiet hours when Bob says so; other messages still wait.
+    const opted = await RawClient.connect(server.wsUrl, bob.auth.token);
+    const { settings: passing } = await opted.ok<{ settings: NotifySettings }>("notify.settings", {
+      mentionsInQuietHours: true,
+    });
+    expect(passing).toMatchObject({ mentionsInQuietHours: true, utcOffsetMinutes: offset, hideText: false });
+    expect((await opted.ok<{ settings: NotifySettings }>("notify.get")).settings.mentionsInQuietHours).toBe(true);
+    await opted.close();
+    await nextEvent(alice.client, "presence", (p) => p.userId === bob.id && !p.online);
+    await sendAndSettle(group.id, "plain words during quiet hours");
+    const mention = await sendAndSettle(group.id, `@${bob.username} this one may wake you`);
+    const woke = await receiver.waitFor(bobEndpoint, count + 1);
+    expect(woke.at(-1)?.json).toMatchObject({ conversationId: group.id, seq: mention.seq });
+    expect(receiver.to(bobEndpoint)).toHaveLength(count + 1);
+
     const again = await RawClient.connect(server.wsUrl, bob.auth.token);
-    await again.ok("notify.settings", { dnd: null, hideText: true });
+    await again.ok("notify.settings", { dnd: null, hideText: true, mentionsInQuietHours: false });
     await again.close();
     await nextEvent(alice.client, "presence", (p) => p.userId === bob.id && !p.online);
     const message = await sendAndSettle(direct.id, "a secret nobody should read on a lock screen");
-    const pushes = await receiver.waitFor(bobEndpoint, count + 1);
+    const pushes = await receiver.waitFor(bobEndpoint, count + 2);
     expect(pushes.at(-1)?.json).toEqual({
       conversationId: direct.id,
       seq: message.seq,
@@ -188,7 +248,7 @@ describe("web push", () => {
   it("never pushes to a device that was logged out", async () => {
     const client = await RawClient.connect(server.wsUrl, bob.auth.token);
     const { devices } = await client.ok<{ devices: { id: string; current: boolean }[] }>("device.list");
-    const phone = await (await import("../harness.js")).loginDevice(server.url, bob.username, "old phone");
+    const phone = await loginDevice(server.url, bob.username, "old phone");
     const phoneClient = await RawClient.connect(server.wsUrl, phone.token);
     const browser = receiver.subscription();
     await phoneClient.ok("push.subscribe", { endpoint: browser.endpoint, keys: browser.keys });
@@ -235,4 +295,134 @@ describe("the push queue", () => {
       await receiver.close();
     }
   }, 30_000);
+});
+
+describe("push retries", () => {
+  let server: TestServer;
+  let receiver: PushReceiver;
+  let alice: Person;
+  let bob: Person;
+  let direct: Conversation;
+
+  async function pushCount(outcome: string): Promise<number> {
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    return Number(new RegExp(`haetae_pushes_total\\{outcome="${outcome}"\\} (\\d+)`).exec(metrics)?.[1] ?? 0);
+  }
+
+  /** A new browser of Bob's (his device is offline), the only one subscribed. */
+  async function bobBrowser(endpoint?: string) {
+    const client = await RawClient.connect(server.wsUrl, bob.auth.token);
+    for (const old of await server.app.ctx.store.pushSubscriptions([bob.id], new Date().toISOString())) {
+      await client.ok("push.unsubscribe", { endpoint: old.endpoint });
+    }
+    const browser = receiver.subscription();
+    await client.ok("push.subscribe", { endpoint: endpoint ?? browser.endpoint, keys: browser.keys });
+    await client.close();
+    await nextEvent(alice.client, "presence", (p) => p.userId === bob.id && !p.online);
+    return browser;
+  }
+
+  async function sendAndSettle(text: string) {
+    const message = await send(alice.client, direct.id, text);
+    await server.app.pushes.settled();
+    return message;
+  }
+
+  beforeAll(async () => {
+    receiver = await PushReceiver.start();
+    server = await startTestServer({
+      pushPrivateEndpoints: true,
+      pushRetries: 3,
+      pushRetryBaseMs: 40,
+      pushRetryMaxMs: 1500,
+    });
+    alice = await person(server, "ralice");
+    bob = await person(server, "rbob");
+    direct = await createDirect(alice.client, bob.id);
+    await alice.client.ok("presence.subscribe", { userIds: [bob.id] });
+    await bob.client.close();
+    await nextEvent(alice.client, "presence", (p) => p.userId === bob.id && !p.online);
+  });
+  afterAll(async () => {
+    await closeAll(alice.client, bob.client);
+    await server.stop();
+    await receiver.close();
+  });
+
+  it("tries a 503 again, then waits out a 429's Retry-After, and delivers", async () => {
+    const browser = await bobBrowser();
+    const path = new URL(browser.endpoint).pathname;
+    receiver.script.set(path, [{ status: 503 }, { status: 429, headers: { "Retry-After": "1" } }]);
+    const retried = await pushCount("retried");
+    const message = await sendAndSettle("after a hiccup");
+    const tries = receiver.log.filter((entry) => entry.path === path);
+    expect(tries.map((entry) => entry.status)).toEqual([503, 429, 201]);
+    // The 429 said one second: the third try waited for it (the 503's backoff is far shorter).
+    expect((tries[2]?.at ?? 0) - (tries[1]?.at ?? 0)).toBeGreaterThanOrEqual(950);
+    expect((tries[1]?.at ?? 0) - (tries[0]?.at ?? 0)).toBeLessThan(900);
+    expect(receiver.to(browser.endpoint).map((push) => push.json.seq)).toEqual([message.seq]);
+    expect(await pushCount("retried")).toBe(retried + 2);
+  });
+
+  it("gives up after pushRetries tries, at once on a Retry-After past pushRetryMaxMs or a 400", async () => {
+    const browser = await bobBrowser();
+    const path = new URL(browser.endpoint).pathname;
+    const failed = await pushCount("failed");
+    receiver.answers.set(path, 500);
+    await sendAndSettle("the push service is down");
+    expect(receiver.log.filter((entry) => entry.path === path)).toHaveLength(1 + 3);
+    expect(await pushCount("failed")).toBe(failed + 1);
+
+    receiver.answers.delete(path);
+    receiver.script.set(path, [{ status: 429, headers: { "Retry-After": "120" } }]);
+    await sendAndSettle("come back in two minutes");
+    receiver.script.set(path, [{ status: 400 }]);
+    await sendAndSettle("a request the service refuses");
+    expect(receiver.log.filter((entry) => entry.path === path).map((entry) => entry.status)).toEqual([
+      500, 500, 500, 500, 429, 400,
+    ]);
+    expect(await pushCount("failed")).toBe(failed + 3);
+    // The subscription stays: only 404 and 410 end it.
+    const kept = await server.app.ctx.store.pushSubscriptions([bob.id], new Date().toISOString());
+    expect(kept.map((s) => s.endpoint)).toEqual([browser.endpoint]);
+  });
+
+  it("tries again after a network error, and a 410 on a retry removes the subscription at once", async () => {
+    // A port nobody listens on: the connection is refused.
+    const closed = await PushReceiver.start();
+    const deadEndpoint = `${closed.base}/push/nobody`;
+    await closed.close();
+    await bobBrowser(deadEndpoint);
+    const retried = await pushCount("retried");
+    await sendAndSettle("into the void");
+    expect(await pushCount("retried")).toBe(retried + 3);
+
+    const browser = await bobBrowser();
+    const path = new URL(browser.endpoint).pathname;
+    receiver.script.set(path, [{ status: 502 }, { status: 410 }]);
+    await sendAndSettle("then it is gone");
+    expect(receiver.log.filter((entry) => entry.path === path).map((entry) => entry.status)).toEqual([502, 410]);
+    expect(await server.app.ctx.store.pushSubscriptions([bob.id], new Date().toISOString())).toEqual([]);
+  });
+
+  it("sheds a waiting retry when the load rises, and sends never wait for retries", async () => {
+    const browser = await bobBrowser();
+    const path = new URL(browser.endpoint).pathname;
+    receiver.script.set(path, [{ status: 503, headers: { "Retry-After": "1" } }]);
+    const shed = await pushCount("shed");
+    const started = performance.now();
+    await send(alice.client, direct.id, "just before a surge");
+    expect(performance.now() - started).toBeLessThan(500);
+    await receiver.waitForRequests(path, 1);
+    expect(server.app.pushes.waiting).toBe(1);
+    server.app.load.pin(1);
+    try {
+      await server.app.pushes.settled();
+    } finally {
+      server.app.load.pin(0);
+    }
+    expect(receiver.log.filter((entry) => entry.path === path)).toHaveLength(1);
+    expect(receiver.to(browser.endpoint)).toEqual([]);
+    expect(await pushCount("shed")).toBe(shed + 1);
+  });
 });

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AuthReply, ChatMute, FeedEvent, NotifySettings } from "../../src/protocol/index.js";
 import { loginDevice, postJson, RawClient, startTestServer, type TestServer } from "../harness.js";
 import { PushReceiver } from "../notifications/push-receiver.js";
+import { tabTo } from "./a11y.js";
 import { seriousViolations } from "./axe.js";
 import { launchBrowser, PASSWORD, PC, PHONE, screenshot, signUp, startDirectChat } from "./browser.js";
 
@@ -69,22 +70,6 @@ function instrument(subscription: { endpoint: string; keys: { p256dh: string; au
     };
     PushManager.prototype.getSubscription = async function () { return subscribed; };
   })();`;
-}
-
-/** Press Tab until `target` has the focus (at most `max` presses): reaching a control by keyboard alone. */
-async function tabTo(page: Page, target: ReturnType<Page["locator"]>, max = 40): Promise<void> {
-  await target.waitFor();
-  const visited: string[] = [];
-  for (let i = 0; i < max; i++) {
-    if (await target.evaluate((el) => el.ownerDocument.activeElement === el)) return;
-    await page.keyboard.press("Tab");
-    visited.push(
-      await page.evaluate<string>(
-        "(document.activeElement?.tagName ?? '') + ' ' + (document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.textContent?.slice(0, 30) ?? '')",
-      ),
-    );
-  }
-  throw new Error(`the control is not reachable with Tab; the focus went through: ${visited.join(" | ")}`);
 }
 
 for (const size of ["pc", "phone"] as const) {
@@ -161,7 +146,9 @@ for (const size of ["pc", "phone"] as const) {
       await page.getByRole("list", { name: /conversations/i }).waitFor();
       await page.evaluate("window.__hidden = true");
       await kyle.ok("message.send", { conversationId, clientMsgId: `${size}-3`, text: "muted noise" });
-      await expect.poll(() => page.title()).toBe("(1) Haetae");
+      // The chat's row shows the unread message; the title and the badge leave a muted chat out.
+      await page.locator(".badge.unread[data-count='1']").waitFor();
+      expect(await page.title()).toBe("Haetae");
       // (The page was loaded again: its record starts empty.)
       expect(await page.evaluate<unknown[]>("window.__notes")).toEqual([]);
       await page.evaluate("window.__hidden = false");
@@ -186,6 +173,13 @@ for (const size of ["pc", "phone"] as const) {
       await page.keyboard.press("Space");
       await expect
         .poll(async () => (await other.ok<{ settings: NotifySettings }>("notify.get")).settings.hideText)
+        .toBe(true);
+      const mentions = page.getByRole("checkbox", { name: /mentions of me still notify during quiet hours/i });
+      expect(await mentions.isChecked()).toBe(false);
+      await tabTo(page, mentions, 4);
+      await page.keyboard.press("Space");
+      await expect
+        .poll(async () => (await other.ok<{ settings: NotifySettings }>("notify.get")).settings.mentionsInQuietHours)
         .toBe(true);
       const from = page.getByLabel(/^from$/i);
       await tabTo(page, from, 10);
@@ -235,7 +229,14 @@ for (const size of ["pc", "phone"] as const) {
       await cdp.detach();
     });
 
-    it("subscribes this browser for Web Push by keyboard; a closed app then gets a real push without the text", async () => {
+    it("subscribes this browser for Web Push by keyboard; a hidden tab and a closed app then get real pushes without the text", async () => {
+      // The page's own frames, to know when the server has heard that the tab is hidden.
+      const sentFrames: string[] = [];
+      const receivedFrames: string[] = [];
+      page.on("websocket", (socket) => {
+        socket.on("framesent", (frame) => sentFrames.push(String(frame.payload)));
+        socket.on("framereceived", (frame) => receivedFrames.push(String(frame.payload)));
+      });
       await page.goto("/settings");
       const enable = page.getByRole("button", { name: /^turn on notifications$/i });
       await tabTo(page, enable, 60);
@@ -243,6 +244,34 @@ for (const size of ["pc", "phone"] as const) {
       await page.getByText(/even when haetae is closed/i).waitFor();
       const key = (await kyle.ok<{ publicKey: string }>("push.vapidKey")).publicKey;
       expect(await page.evaluate("window.__serverKey")).toBe(key);
+
+      // The tab goes to the background while the tablet stays online: this device is pushed to,
+      // and the tab leaves the notification to the push (one notification, not two).
+      await page.evaluate("window.__hidden = true; document.dispatchEvent(new Event('visibilitychange'))");
+      const told = () => {
+        const request = sentFrames
+          .map((text) => JSON.parse(text) as { type: string; id?: number; visible?: boolean })
+          .findLast((frame) => frame.type === "session.visibility");
+        return (
+          request?.visible === false &&
+          receivedFrames.some((text) => {
+            const frame = JSON.parse(text) as { type: string; id?: number };
+            return frame.type === "ok" && frame.id === request.id;
+          })
+        );
+      };
+      await expect.poll(told).toBe(true);
+      const hiddenBefore = receiver.to(subscription.endpoint).length;
+      const whileHidden = await kyle.ok<{ message: { seq: number } }>("message.send", {
+        conversationId,
+        clientMsgId: `${size}-hidden`,
+        text: "while the tab is hidden",
+      });
+      const hiddenPushes = await receiver.waitFor(subscription.endpoint, hiddenBefore + 1, 10_000);
+      expect(hiddenPushes.at(-1)?.json).toMatchObject({ conversationId, seq: whileHidden.message.seq });
+      await expect.poll(() => page.title()).toMatch(/^\(\d+\) Haetae$/);
+      expect(await page.evaluate<unknown[]>("window.__notes")).toEqual([]);
+      await page.evaluate("window.__hidden = false; document.dispatchEvent(new Event('visibilitychange'))");
 
       // Every session of the user ends: the browser's tab and the other device.
       await page.goto("about:blank");

@@ -55,6 +55,7 @@ export async function updateSettings(
     dnd?: { start: number; end: number } | null | undefined;
     utcOffsetMinutes?: number | undefined;
     hideText?: boolean | undefined;
+    mentionsInQuietHours?: boolean | undefined;
   },
 ): Promise<NotifySettings> {
   const { settings: before } = await ctx.store.notifyState(userId);
@@ -62,6 +63,7 @@ export async function updateSettings(
     dnd: input.dnd === undefined ? before.dnd : input.dnd,
     utcOffsetMinutes: input.utcOffsetMinutes ?? before.utcOffsetMinutes,
     hideText: input.hideText ?? before.hideText,
+    mentionsInQuietHours: input.mentionsInQuietHours ?? before.mentionsInQuietHours,
   };
   const written = await ctx.store.setNotifySettings(userId, settings, ctx.now().toISOString());
   if (written.event) await publishEvent(ctx, written.audience, written.event);

@@ -13,9 +13,17 @@ export function escapeHtml(text: string): string {
   );
 }
 
-/** `2024-05-01 12:34 UTC` inside a machine-readable `<time>`. */
-function time(iso: string): string {
-  const shown = `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+/** Korea Standard Time, UTC+9 all year (no daylight saving). */
+const KST_OFFSET_MS = 9 * 3_600_000;
+
+/**
+ * `2024-05-01 12:34 UTC` (English) or `2024-05-01 21:34 한국 시간` (Korean: the Korean page is
+ * read in Korea, and a Korean sentence with "UTC" in it is half English) inside a
+ * machine-readable `<time>`.
+ */
+function time(iso: string, labels: Pick<StatusLabels, "lang" | "timeZone">): string {
+  const at = labels.lang === "ko" ? new Date(Date.parse(iso) + KST_OFFSET_MS).toISOString() : iso;
+  const shown = `${at.slice(0, 10)} ${at.slice(11, 16)} ${labels.timeZone}`;
   return `<time datetime="${escapeHtml(iso)}">${escapeHtml(shown)}</time>`;
 }
 
@@ -82,8 +90,8 @@ function layout(labels: StatusLabels, title: string, body: string, switchable = 
 <link rel="alternate" type="application/atom+xml" href="${feed}" title="${escapeHtml(labels.feed)}">
 <style>${STYLE}</style></head>
 <body>${switchable ? languageSwitch(labels) : ""}${body}
-<footer><a href="${feed}">${escapeHtml(labels.feed)}</a><a href="/status.json">status.json</a><a href="/summary.json">summary.json</a>
-<p>${escapeHtml(labels.subscribe)}</p></footer>
+<footer><a href="${feed}">${escapeHtml(labels.feed)}</a><a href="/status.json" translate="no">status.json</a><a href="/summary.json" translate="no">summary.json</a>
+<p>${escapeHtml(labels.subscribe)}: <code translate="no">POST /status/subscribers</code></p></footer>
 </body></html>
 `;
 }
@@ -103,7 +111,7 @@ function incidentArticle(snapshot: StatusSnapshot, labels: StatusLabels, inciden
     .reverse()
     .map(
       (u) =>
-        `<li><strong>${escapeHtml(labels.incidentStatus[u.status])}</strong> — ${time(u.createdAt)}` +
+        `<li><strong>${escapeHtml(labels.incidentStatus[u.status])}</strong> — ${time(u.createdAt, labels)}` +
         `<p class="body">${escapeHtml(publicUpdateBody(u, incident, snapshot.components, labels.lang))}</p></li>`,
     )
     .join("");
@@ -115,13 +123,15 @@ function incidentArticle(snapshot: StatusSnapshot, labels: StatusLabels, inciden
   const postmortem = incident.log.publicSummary.trim()
     ? `<section class="postmortem"><h4>${escapeHtml(labels.postmortem)}</h4><p class="body">${escapeHtml(incident.log.publicSummary)}</p></section>`
     : "";
-  const resolved = incident.resolvedAt ? ` · ${escapeHtml(labels.resolvedAt)} ${time(incident.resolvedAt)}` : "";
+  const resolved = incident.resolvedAt
+    ? ` · ${escapeHtml(labels.resolvedAt)} ${time(incident.resolvedAt, labels)}`
+    : "";
   return (
     `<article class="incident ${incident.impact}" id="incident-${escapeHtml(incident.id)}">
 <${heading}><a href="${here(`/status/incidents/${encodeURIComponent(incident.id)}`, labels)}">${escapeHtml(publicTitle(incident, snapshot.components, labels.lang))}</a></${heading}>
 <p class="meta">${escapeHtml(labels.incidentStatus[incident.status])} · ${escapeHtml(labels.impact)}: ${escapeHtml(labels.impactName[incident.impact])}` +
     ` · ${escapeHtml(labels.affects)}: ${escapeHtml(affected || "—")}` +
-    ` · ${escapeHtml(labels.started)} ${time(incident.createdAt)}${resolved}</p>
+    ` · ${escapeHtml(labels.started)} ${time(incident.createdAt, labels)}${resolved}</p>
 <ol class="updates">${updates}</ol>${postmortem}</article>`
   );
 }
@@ -134,21 +144,21 @@ function maintenanceArticle(snapshot: StatusSnapshot, labels: StatusLabels, m: M
         .reverse()
         .map(
           (u) =>
-            `<li><strong>${escapeHtml(labels.maintenanceStatus[u.status])}</strong> — ${time(u.createdAt)}` +
+            `<li><strong>${escapeHtml(labels.maintenanceStatus[u.status])}</strong> — ${time(u.createdAt, labels)}` +
             `<p class="body">${escapeHtml(publicMaintenanceBody(u, labels.lang))}</p></li>`,
         )
         .join("")}</ol>`
     : // A window stored before the tower posted updates: only staff's words.
       `<p class="body">${escapeHtml(m.body)}</p>`;
   return `<article class="maintenance" id="maintenance-${escapeHtml(m.id)}"><h3>${escapeHtml(m.title)}</h3>
-<p class="meta">${escapeHtml(state)} · ${time(m.startsAt)} – ${time(m.endsAt)} · ${escapeHtml(labels.affects)}: ${escapeHtml(componentNames(snapshot, labels, m.components) || "—")}</p>
+<p class="meta">${escapeHtml(state)} · ${time(m.startsAt, labels)} – ${time(m.endsAt, labels)} · ${escapeHtml(labels.affects)}: ${escapeHtml(componentNames(snapshot, labels, m.components) || "—")}</p>
 ${updates}</article>`;
 }
 
 function overall(snapshot: StatusSnapshot, labels: StatusLabels): string {
   const description = labels.indicator[snapshot.indicator] ?? snapshot.description;
   return `<section class="overall ${snapshot.indicator}" aria-live="polite"><h2>${escapeHtml(description)}</h2>
-<p>${escapeHtml(labels.updated)} ${time(snapshot.page.updatedAt)}</p></section>`;
+<p>${escapeHtml(labels.updated)} ${time(snapshot.page.updatedAt, labels)}</p></section>`;
 }
 
 /** `GET /status`: overall state, current incidents, components, planned maintenance, history. */

@@ -30,6 +30,8 @@ export interface StatusLabels {
   backToPage: string;
   feed: string;
   subscribe: string;
+  /** The zone the page's times are shown in (UTC in English, Korea Standard Time in Korean). */
+  timeZone: string;
   notFound: string;
   /** The confirmation page of a status subscription: its question and its button. */
   confirmQuestion: string;
@@ -61,7 +63,8 @@ const EN: StatusLabels = {
   resolvedAt: "Resolved",
   backToPage: "All systems",
   feed: "Atom feed",
-  subscribe: "Webhook subscriptions: POST /status/subscribers",
+  subscribe: "Webhook subscriptions",
+  timeZone: "UTC",
   notFound: "There is no such incident on this page.",
   confirmQuestion: "Send this page's incident notifications to the webhook that received this link?",
   confirmButton: "Confirm the subscription",
@@ -107,7 +110,8 @@ const KO: StatusLabels = {
   resolvedAt: "해결",
   backToPage: "전체 상태",
   feed: "Atom 피드",
-  subscribe: "웹훅 구독: POST /status/subscribers",
+  subscribe: "웹훅 구독",
+  timeZone: "한국 시간",
   notFound: "이 페이지에 그런 장애가 없습니다.",
   confirmQuestion: "이 링크를 받은 웹훅으로 이 페이지의 장애 알림을 보낼까요?",
   confirmButton: "구독 확인",

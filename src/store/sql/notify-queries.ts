@@ -17,6 +17,7 @@ interface SettingsRow {
   dnd_end: number | null;
   utc_offset: number;
   hide_text: number | boolean;
+  mentions_in_dnd: number | boolean;
 }
 
 interface SubscriptionRow {
@@ -40,6 +41,7 @@ const toSettings = (row: SettingsRow | undefined): NotifySettings =>
         dnd: row.dnd_start === null || row.dnd_end === null ? null : { start: row.dnd_start, end: row.dnd_end },
         utcOffsetMinutes: Number(row.utc_offset),
         hideText: Boolean(row.hide_text),
+        mentionsInQuietHours: Boolean(row.mentions_in_dnd),
       }
     : { ...DEFAULT_NOTIFY_SETTINGS };
 
@@ -74,15 +76,18 @@ export async function setSettings(
   at: string,
 ): Promise<Written<NotifySettings>> {
   await db.run(
-    `INSERT INTO notify_settings (user_id, dnd_start, dnd_end, utc_offset, hide_text, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+    `INSERT INTO notify_settings (user_id, dnd_start, dnd_end, utc_offset, hide_text, mentions_in_dnd, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (user_id) DO UPDATE SET dnd_start = excluded.dnd_start, dnd_end = excluded.dnd_end,
-       utc_offset = excluded.utc_offset, hide_text = excluded.hide_text, updated_at = excluded.updated_at`,
+       utc_offset = excluded.utc_offset, hide_text = excluded.hide_text,
+       mentions_in_dnd = excluded.mentions_in_dnd, updated_at = excluded.updated_at`,
     [
       userId,
       settings.dnd?.start ?? null,
       settings.dnd?.end ?? null,
       settings.utcOffsetMinutes,
       settings.hideText ? 1 : 0,
+      settings.mentionsInQuietHours ? 1 : 0,
       at,
     ],
   );

@@ -379,6 +379,14 @@ CREATE TABLE store_epochs (
 );
 `,
   },
+  {
+    version: 16,
+    name: "mentions in quiet hours",
+    // A mention may ring during quiet hours only when the user turns this on.
+    sql: () => `
+ALTER TABLE notify_settings ADD COLUMN mentions_in_dnd INTEGER NOT NULL DEFAULT 0;
+`,
+  },
 ];
 
 /** The migrations as one dialect runs them. */

@@ -69,9 +69,20 @@ export function To({ href, children, label }: { href: string; children: Componen
 }
 
 /** A titled section of a screen, labelled by its heading for assistive technology and tests. */
-export function Section({ id, title, children }: { id: string; title: string; children: ComponentChildren }) {
+export function Section({
+  id,
+  title,
+  children,
+  wide = false,
+}: {
+  id: string;
+  title: string;
+  children: ComponentChildren;
+  /** Holds a table wider than a phone: the panel scrolls sideways, so it takes the focus to be scrolled by keyboard. */
+  wide?: boolean;
+}) {
   return (
-    <section class="panel" aria-labelledby={`${id}-h`}>
+    <section class="panel" aria-labelledby={`${id}-h`} {...(wide ? { tabIndex: 0 } : {})}>
       <h2 id={`${id}-h`}>{title}</h2>
       {children}
     </section>

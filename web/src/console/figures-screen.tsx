@@ -36,7 +36,7 @@ export function FiguresScreen() {
   const stats = loaded.data;
   return (
     <div class="screen">
-      <Section id="by-severity" title={ct("figures.bySeverity")}>
+      <Section id="by-severity" title={ct("figures.bySeverity")} wide>
         <p class="hint">{ct("figures.hint")}</p>
         {!stats ? (
           <LoadState error={loaded.error} what={ct("nav.figures")} />
@@ -58,7 +58,7 @@ export function FiguresScreen() {
           </table>
         )}
       </Section>
-      <Section id="by-month" title={ct("figures.byMonth")}>
+      <Section id="by-month" title={ct("figures.byMonth")} wide>
         {!stats ? null : stats.byMonth.length === 0 ? (
           <p class="muted">{ct("figures.none")}</p>
         ) : (

@@ -199,6 +199,7 @@ export const en = {
   "notify.push.enable": "Turn on notifications",
   "notify.push.disable": "Stop notifications on this device",
   "notify.hideText": "Hide message text in notifications",
+  "notify.mentionsInQuietHours": "Mentions of me still notify during quiet hours",
   "notify.newMessage": "New message",
   "notify.quiet": "Do not disturb",
   "notify.quietOn": "No notifications from {from} to {to}, on every device.",

@@ -201,6 +201,7 @@ export const ko: Record<TextKey, string> = {
   "notify.push.enable": "알림 켜기",
   "notify.push.disable": "이 기기 알림 끄기",
   "notify.hideText": "알림에 메시지 내용 숨기기",
+  "notify.mentionsInQuietHours": "방해 금지 시간에도 나를 멘션한 메시지는 알림",
   "notify.newMessage": "새 메시지",
   "notify.quiet": "방해 금지 시간",
   "notify.quietOn": "모든 기기에서 {from}부터 {to}까지 알림이 오지 않습니다.",

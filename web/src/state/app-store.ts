@@ -128,6 +128,9 @@ export class AppStore extends Observable {
         this.changed();
       }),
       listen(window, "online", () => this.onNetwork()),
+      listen(document, "visibilitychange", () => {
+        if (this.connection === "open") void this.attention.tellVisibility();
+      }),
       listen(window, "offline", () => this.onNetwork()),
     );
   }
@@ -419,6 +422,7 @@ export class AppStore extends Observable {
       void this.invitations.load();
       void this.notify.load();
       void this.attention.refreshPush();
+      void this.attention.tellVisibility();
       this.directory.retryUnknown();
       this.views.reload();
       this.followPresence(true);

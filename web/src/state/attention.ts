@@ -17,6 +17,12 @@ function keyBytes(base64url: string): Uint8Array<ArrayBuffer> {
 
 export class Attention {
   push: PushState = "off";
+  /**
+   * The server knows this tab is hidden and this browser is subscribed: the server pushes to this
+   * device now (a device with no visible session gets pushes, docs/notifications.md), so the tab
+   * stays quiet instead of notifying twice.
+   */
+  private pushedWhileHidden = false;
   private audio: AudioContext | undefined;
   private shownTotal = -1;
 
@@ -42,7 +48,7 @@ export class Attention {
    * the message is on screen or in the list.
    */
   alert(message: { conversationId: string; seq: number }, title: string, body: string, open: () => void): void {
-    if (!document.hidden) return;
+    if (!document.hidden || this.pushedWhileHidden) return;
     if ("Notification" in window && Notification.permission === "granted") {
       const notification = new Notification(title, { body, tag: `${message.conversationId}:${message.seq}` });
       notification.onclick = () => {
@@ -52,6 +58,14 @@ export class Attention {
       };
     }
     this.beep();
+  }
+
+  /** Tell the server whether this tab is shown: a hidden tab's device gets pushes like a closed one's. */
+  async tellVisibility(): Promise<void> {
+    const visible = !document.hidden;
+    if (visible) this.pushedWhileHidden = false;
+    const told = await this.call("session.visibility", { visible }, true);
+    this.pushedWhileHidden = Boolean(told) && !visible && document.hidden && this.push === "on";
   }
 
   /** The state of this browser's push subscription, as far as the browser tells. */

@@ -51,6 +51,21 @@ export class NotifyPrefs {
     return isMuted(this.mutes.get(conversationId), now);
   }
 
+  /**
+   * What a chat adds to the unread total of the title and the app badge: its unread count, but
+   * for a muted chat only its unread mentions, and those only while mentions pass the mute (as
+   * Telegram leaves muted chats out of the badge): a muted group's chatter must not keep the
+   * badge lit.
+   */
+  unreadShown(
+    summary: { conversation: { id: string }; unreadCount: number; unreadMentionCount: number },
+    now = new Date(),
+  ): number {
+    const mute = this.mutes.get(summary.conversation.id);
+    if (!isMuted(mute, now)) return summary.unreadCount;
+    return mute?.mentionsOverrideMute ? summary.unreadMentionCount : 0;
+  }
+
   /** Would this message notify me now: the server's rule for pushes, applied in the tab. */
   notifies(message: Message, me: string, now = new Date()): boolean {
     const mentioned = message.mentionsAll || message.mentions.includes(me);

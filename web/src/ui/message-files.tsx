@@ -26,14 +26,36 @@ export function AuthImage({ path, alt, width, height }: { path: string; alt: str
   return <img src={src} alt={alt} width={width} height={height} style={{ aspectRatio: `${width} / ${height}` }} />;
 }
 
-/** The full photos of a message, one at a time: Escape closes, arrows (and swipes) move. */
+/**
+ * The full photos of a message, one at a time: Escape closes, arrows (and swipes) move. Modal for
+ * the keyboard too: Tab stays among its buttons, and closing puts the focus back on what opened
+ * it, so a keyboard user keeps their place in the chat.
+ */
 function Lightbox({ photos, start, onClose }: { photos: FileInfo[]; start: number; onClose(): void }) {
   const [index, setIndex] = useState(start);
   const dialog = useRef<HTMLDivElement>(null);
   const touchX = useRef<number | undefined>(undefined);
   const photo = photos[index] as FileInfo;
   const move = (step: number) => setIndex((i) => (i + step + photos.length) % photos.length);
-  useEffect(() => dialog.current?.focus(), []);
+  useEffect(() => {
+    const opener = document.activeElement as HTMLElement | null;
+    dialog.current?.focus();
+    return () => opener?.focus();
+  }, []);
+  const trapTab = (event: KeyboardEvent) => {
+    const buttons = [...(dialog.current?.querySelectorAll<HTMLElement>("button") ?? [])];
+    const first = buttons[0];
+    const last = buttons.at(-1);
+    if (!first || !last) return;
+    const active = document.activeElement;
+    if (event.shiftKey && (active === first || active === dialog.current)) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && active === last) {
+      event.preventDefault();
+      first.focus();
+    }
+  };
   return (
     <div
       ref={dialog}
@@ -44,6 +66,7 @@ function Lightbox({ photos, start, onClose }: { photos: FileInfo[]; start: numbe
       tabIndex={-1}
       onKeyDown={(event) => {
         if (event.key === "Escape") onClose();
+        else if (event.key === "Tab") trapTab(event);
         else if (event.key === "ArrowRight") move(1);
         else if (event.key === "ArrowLeft") move(-1);
       }}

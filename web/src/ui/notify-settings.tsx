@@ -58,6 +58,16 @@ export function NotifySettings() {
         />
         {t("notify.hideText")}
       </label>
+      <label class="check">
+        <input
+          type="checkbox"
+          checked={settings.mentionsInQuietHours}
+          onChange={(event) =>
+            void store.notify.update({ mentionsInQuietHours: (event.currentTarget as HTMLInputElement).checked })
+          }
+        />
+        {t("notify.mentionsInQuietHours")}
+      </label>
       <form class="quiet-hours" onSubmit={saveHours} aria-labelledby="quiet-title">
         <h3 id="quiet-title">{t("notify.quiet")}</h3>
         <p class="muted">

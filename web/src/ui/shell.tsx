@@ -40,7 +40,7 @@ function Screen({ route, onLogout }: { route: Route; onLogout(): void }) {
 /** The unread total in the title and the app badge, and a notification with a tone for a message while the tab is hidden. */
 function useAttention(): void {
   const store = useStore();
-  const total = store.conversations.reduce((sum, summary) => sum + summary.unreadCount, 0);
+  const total = store.conversations.reduce((sum, summary) => sum + store.notify.unreadShown(summary), 0);
   useEffect(() => store.attention.showUnread(total), [store, total]);
   useEffect(() => {
     store.onAlert = (message) => {
