@@ -28,6 +28,8 @@ export type BusControl =
   | { kind: "device.revoked"; deviceId: string }
   | { kind: "presence"; userId: string; nodeId: string; online: boolean; at: string }
   | { kind: "presence.refresh"; userIds: string[]; nodeId: string; at: string }
+  /** A user began or stopped hiding their presence: each node tells the sessions that follow them. */
+  | { kind: "presence.hidden"; userId: string; hidden: boolean }
   /** A block was made: each node ends the presence subscriptions between the two users. */
   | { kind: "block"; userId: string; blockedId: string };
 

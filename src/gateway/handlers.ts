@@ -140,7 +140,10 @@ export const HANDLERS: { [T in RequestType]: Handler<T> } = {
     );
     s.presenceSubscriptions.clear();
     for (const userId of allowed) s.presenceSubscriptions.add(userId);
-    return { presences: allowed.map((userId) => env.presence.get(userId)), refused };
+    // The store says who hides; the bus keeps it current while the subscription lasts.
+    const hidden = new Set(await env.ctx.store.presenceHiddenAmong(allowed));
+    for (const userId of allowed) env.presence.setHidden(userId, hidden.has(userId));
+    return { presences: allowed.map((userId) => env.presence.shown(userId)), refused };
   },
 };
 

@@ -16,7 +16,7 @@ import { FanOut } from "./fan-out.js";
 import { decodeFrame } from "./frame-decoder.js";
 import type { HandlerEnv } from "./handlers.js";
 import { Heartbeat } from "./heartbeat.js";
-import { PresenceRegistry } from "./presence.js";
+import { PRESENCE_CLAIM_HEARTBEATS, PresenceRegistry } from "./presence.js";
 import { PresenceAnnouncer } from "./presence-announcer.js";
 import { ReadPauses } from "./read-pauses.js";
 import { RequestDispatch, replyError } from "./request-dispatch.js";
@@ -83,7 +83,7 @@ export class WsGateway {
     // connection survives a client's mistake; past that, ws closes it (1009) before buffering more.
     this.wss = new WebSocketServer({ noServer: true, maxPayload: config.maxFrameBytes * 4, perMessageDeflate: false });
     this.presence = new PresenceAnnouncer(
-      new PresenceRegistry(nodeId, config.heartbeatMs * 2.5),
+      new PresenceRegistry(nodeId, config.heartbeatMs * PRESENCE_CLAIM_HEARTBEATS),
       ctx,
       bus,
       this.sessions,
@@ -119,8 +119,9 @@ export class WsGateway {
     this.unsubscribe.push(bus.subscribe((message) => this.sessions.deliver(message)));
     this.unsubscribe.push(
       bus.subscribeControl((control) => {
-        if (control.kind === "presence" || control.kind === "presence.refresh") this.presence.apply(control);
-        else this.sessions.control(control);
+        if (control.kind === "presence" || control.kind === "presence.refresh" || control.kind === "presence.hidden") {
+          this.presence.apply(control);
+        } else this.sessions.control(control);
       }),
     );
     // Events published while this node was cut from the bus are lost to its sessions: ask every
@@ -137,6 +138,7 @@ export class WsGateway {
       clients: () => this.wss.clients,
       sessions: () => this.sessions.all(),
       roundStarted: () => this.presence.refresh(),
+      sliceStarted: () => this.presence.expire(),
       check: (sessions) => void this.revalidateSessions(sessions),
     });
   }

@@ -20,6 +20,8 @@ export interface User {
   statusText?: string;
   /** The path of the user's profile photo (read with the Bearer header), absent when they set none. */
   avatarUrl?: string;
+  /** On one's own user only: one hides one's presence and last-seen time from everyone (`account.update`). */
+  hidePresence?: true;
   /** Set on an account that was deleted (`account.delete`): its name reads "deleted account" and its messages stay. */
   deleted?: true;
 }
@@ -205,6 +207,8 @@ export interface Presence {
   userId: string;
   online: boolean;
   lastSeenAt: string | null;
+  /** The user hides their presence: `online` is false and `lastSeenAt` null whatever the truth ("last seen recently"). */
+  hidden?: true;
 }
 
 /** Where a search query matched a message's text: `[start, end)` in UTF-16 code units of `message.text`. */

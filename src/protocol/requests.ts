@@ -113,6 +113,8 @@ export const REQUESTS = {
       displayName: str(1, 64).optional(),
       statusText: str(0, 140).nullable().optional(),
       avatarFileId: id.nullable().optional(),
+      /** Hide my presence and last seen from everyone (they see "last seen recently"). */
+      hidePresence: z.boolean().optional(),
     })
     .refine((p) => Object.keys(p).length > 0, { message: "nothing to change" }),
   "account.delete": z.object({ password: str(1, 1024) }),

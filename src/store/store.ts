@@ -27,6 +27,7 @@ export interface ProfileChange {
   displayName?: string;
   statusText?: string | null;
   avatarFileId?: string | null;
+  hidePresence?: boolean;
 }
 
 /**
@@ -365,6 +366,8 @@ export interface Store {
   contactOfAmong(userId: string, others: readonly string[]): Promise<string[]>;
   /** True when the two are contacts of each other or share a conversation, and neither blocked the other. */
   isAcquainted(viewer: string, target: string): Promise<boolean>;
+  /** Of `userIds`, those who hide their presence (`account.update {hidePresence: true}`). */
+  presenceHiddenAmong(userIds: readonly string[]): Promise<string[]>;
 
   /** The direct conversation of this pair, created once; `created` tells which. */
   getOrCreateDirect(conversation: Conversation): Promise<Written<Conversation> & { created: boolean }>;

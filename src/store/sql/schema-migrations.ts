@@ -366,6 +366,29 @@ ALTER TABLE conversations ADD COLUMN pinned_by TEXT;
 ALTER TABLE conversations ADD COLUMN pinned_at TEXT;
 ${d.searchIndex}`,
   },
+  {
+    version: 15,
+    name: "hidden presence and group invite links",
+    // users.hide_presence: 1 when the user hides their presence and last seen from everyone.
+    // group_links: a group's invite links; token is what the link carries (admins list and copy
+    // their links again, so it is kept as is, and only ever joins that one group).
+    sql: () => `
+ALTER TABLE users ADD COLUMN hide_presence INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE group_links (
+  id TEXT PRIMARY KEY,
+  token TEXT NOT NULL UNIQUE,
+  conversation_id TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  expires_at TEXT,
+  max_uses INTEGER,
+  uses INTEGER NOT NULL DEFAULT 0,
+  revoked_at TEXT,
+  revoked_by TEXT
+);
+CREATE INDEX group_links_conversation ON group_links(conversation_id, created_at);
+`,
+  },
 ];
 
 /** The migrations as one dialect runs them. */

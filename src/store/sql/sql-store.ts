@@ -296,6 +296,15 @@ export class SqlStore implements Store {
     return viewer === target || accounts.acquainted(this.db, viewer, target);
   }
 
+  async presenceHiddenAmong(userIds: readonly string[]): Promise<string[]> {
+    if (userIds.length === 0) return [];
+    const rows = await this.db.all<{ id: string }>(
+      `SELECT id FROM users WHERE hide_presence = 1 AND id IN (${userIds.map(() => "?").join(", ")})`,
+      [...userIds],
+    );
+    return rows.map((r) => r.id);
+  }
+
   async getOrCreateDirect(conversation: Conversation): Promise<Written<Conversation> & { created: boolean }> {
     try {
       return await this.driver.write((tx) => conversations.getOrCreateDirect(tx, conversation));
