@@ -6,6 +6,7 @@ import * as contacts from "../chat/actions/contacts.js";
 import * as conversations from "../chat/actions/conversations.js";
 import * as files from "../chat/actions/files.js";
 import * as forward from "../chat/actions/forward.js";
+import * as groupLinks from "../chat/actions/group-links.js";
 import * as groupSettings from "../chat/actions/group-settings.js";
 import * as invitations from "../chat/actions/invitations.js";
 import * as memberProfiles from "../chat/actions/member-profiles.js";
@@ -95,6 +96,17 @@ export const HANDLERS: { [T in RequestType]: Handler<T> } = {
   "invitation.accept": async ({ ctx }, s, p) => invitations.acceptInvitation(ctx, s.userId, p.invitationId),
   "invitation.decline": async ({ ctx }, s, p) => ({
     invitation: await invitations.declineInvitation(ctx, s.userId, p.invitationId),
+  }),
+  "groupLink.create": async ({ ctx }, s, p) => ({ link: await groupLinks.createGroupLink(ctx, s.userId, p) }),
+  "groupLink.list": async ({ ctx }, s, p) => ({
+    links: await groupLinks.listGroupLinks(ctx, s.userId, p.conversationId),
+  }),
+  "groupLink.revoke": async ({ ctx }, s, p) => ({ link: await groupLinks.revokeGroupLink(ctx, s.userId, p) }),
+  "groupLink.preview": async ({ ctx }, s, p) => ({
+    preview: await groupLinks.previewGroupLink(ctx, s.userId, p.token),
+  }),
+  "groupLink.join": async ({ ctx }, s, p) => ({
+    conversation: await groupLinks.joinByGroupLink(ctx, s.userId, p.token),
   }),
   "message.send": async ({ ctx }, s, p, queued) => messages.sendMessage(ctx, s.userId, p, queued),
   "message.edit": async ({ ctx }, s, p) => ({ message: await messages.editMessage(ctx, s.userId, p) }),

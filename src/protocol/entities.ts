@@ -202,6 +202,32 @@ export interface MemberState {
   joinedAt: string;
 }
 
+/**
+ * A group's invite link: whoever is signed in and holds `token` may join the group, until it is
+ * revoked, expires (`expiresAt`) or has been used `maxUses` times (null: no such limit).
+ */
+export interface GroupLink {
+  id: string;
+  token: string;
+  conversationId: string;
+  createdBy: string;
+  createdAt: string;
+  expiresAt: string | null;
+  maxUses: number | null;
+  uses: number;
+  revokedAt: string | null;
+}
+
+/** What a link shows before one joins: the group's name, photo and size, nothing of its members. */
+export interface GroupLinkPreview {
+  conversationId: string;
+  title?: string;
+  photo?: FileInfo;
+  memberCount: number;
+  /** True when the one asking is a member already. */
+  member: boolean;
+}
+
 /** Whether a user is online, and when they were last seen. */
 export interface Presence {
   userId: string;

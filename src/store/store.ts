@@ -8,6 +8,7 @@ import type {
   ConversationReport,
   ConversationSummary,
   FileInfo,
+  GroupLink,
   Invitation,
   LinkPreview,
   MemberState,
@@ -450,6 +451,31 @@ export interface Store {
     at: string,
     maxMembers: number,
   ): Promise<{ invitation: Written<Invitation>; conversation: Written<Conversation> | null }>;
+  /**
+   * Keep a new invite link of a group, as its owner or an admin (`forbidden` otherwise, checked
+   * in the write); `group_link_limit_exceeded` when the group has `perGroup` live links.
+   */
+  createGroupLink(link: GroupLink, perGroup: number, at: string): Promise<GroupLink>;
+  /** A group's invite links, newest first, at most `limit`; its owner and admins only (`forbidden`). */
+  listGroupLinks(conversationId: string, byUserId: string, limit: number): Promise<GroupLink[]>;
+  /** Revoke one of a group's links, as its owner or an admin; again returns it unchanged; `group_link_not_found`. */
+  revokeGroupLink(conversationId: string, linkId: string, byUserId: string, at: string): Promise<GroupLink>;
+  /**
+   * The link a token names if usable at `at`: `group_link_not_found`, `group_link_revoked` (also
+   * when its maker no longer manages the group), `group_link_expired`, `group_link_used_up`.
+   */
+  usableGroupLink(token: string, at: string): Promise<GroupLink>;
+  /**
+   * Join the group of a usable link, in one write with its use count: `blocked` with a block
+   * either way between joiner and the link's maker, `member_limit_exceeded` past `maxMembers`.
+   * A member already gets the group back and uses nothing (`event` null).
+   */
+  joinByGroupLink(
+    token: string,
+    userId: string,
+    at: string,
+    maxMembers: number,
+  ): Promise<{ link: GroupLink; conversation: Written<Conversation> }>;
   /** True when the user is or was a member of the conversation, or was invited to it. */
   hasKnownConversation(userId: string, conversationId: string): Promise<boolean>;
   /** Keep a report for staff; a second report of one group by one user returns the first. */

@@ -6,6 +6,7 @@ import type {
   ConversationReport,
   ConversationSummary,
   FileInfo,
+  GroupLink,
   Invitation,
   LinkPreview,
   MemberState,
@@ -45,6 +46,7 @@ import { APPEND_MESSAGE } from "./append-messages.js";
 import * as conversations from "./conversation-queries.js";
 import * as feed from "./feed-queries.js";
 import * as files from "./file-queries.js";
+import * as groupLinks from "./group-link-queries.js";
 import * as groups from "./group-queries.js";
 import * as invitations from "./invitation-queries.js";
 import * as messages from "./message-queries.js";
@@ -458,6 +460,39 @@ export class SqlStore implements Store {
         return { invitation: await invitations.recordAnswer(tx, found.invitation, accept, at), conversation };
       },
       group ? [group.conversation_id] : [],
+    );
+  }
+
+  createGroupLink(link: GroupLink, perGroup: number, at: string): Promise<GroupLink> {
+    return this.driver.write((tx) => groupLinks.insertGroupLink(tx, link, perGroup, at), [link.conversationId]);
+  }
+
+  listGroupLinks(conversationId: string, byUserId: string, limit: number): Promise<GroupLink[]> {
+    return groupLinks.groupLinksOf(this.db, conversationId, byUserId, limit);
+  }
+
+  revokeGroupLink(conversationId: string, linkId: string, byUserId: string, at: string): Promise<GroupLink> {
+    return this.driver.write(
+      (tx) => groupLinks.revokeGroupLink(tx, conversationId, linkId, byUserId, at),
+      [conversationId],
+    );
+  }
+
+  usableGroupLink(token: string, at: string): Promise<GroupLink> {
+    return groupLinks.usableGroupLink(this.db, token, at);
+  }
+
+  async joinByGroupLink(
+    token: string,
+    userId: string,
+    at: string,
+    maxMembers: number,
+  ): Promise<{ link: GroupLink; conversation: Written<Conversation> }> {
+    // A link's group never changes: read it first, so the write can lock that conversation.
+    const link = await groupLinks.groupLinkByToken(this.db, token);
+    return this.driver.write(
+      (tx) => groupLinks.joinByGroupLink(tx, token, userId, at, maxMembers),
+      link ? [link.conversationId] : [],
     );
   }
 
