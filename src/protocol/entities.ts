@@ -218,11 +218,13 @@ export interface GroupLink {
   revokedAt: string | null;
 }
 
-/** What a link shows before one joins: the group's name, photo and size, nothing of its members. */
+/**
+ * What a link shows before one joins: the group's name and size, nothing of its members (its
+ * photo is a file only members may read, so it is not offered).
+ */
 export interface GroupLinkPreview {
   conversationId: string;
   title?: string;
-  photo?: FileInfo;
   memberCount: number;
   /** True when the one asking is a member already. */
   member: boolean;

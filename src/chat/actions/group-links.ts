@@ -60,7 +60,7 @@ export async function revokeGroupLink(
 }
 
 /**
- * `groupLink.preview`: what a usable link leads to (the group's title, photo and size), so one
+ * `groupLink.preview`: what a usable link leads to (the group's title and size), so one
  * decides before joining. Refused as joining would be, so a preview never promises a join the
  * link cannot give.
  */
@@ -74,7 +74,6 @@ export async function previewGroupLink(ctx: ChatContext, userId: string, token: 
   return {
     conversationId: group.id,
     ...(group.title !== undefined ? { title: group.title } : {}),
-    ...(group.photo ? { photo: group.photo } : {}),
     memberCount: group.memberIds.length,
     member: group.memberIds.includes(userId),
   };
