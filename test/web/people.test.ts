@@ -150,6 +150,25 @@ describe("profile and group photos", () => {
   });
 });
 
+describe("on a phone", () => {
+  it("shows the other person's photo and presence in the chat header", async () => {
+    const h = await RawClient.connect(server.wsUrl, hana.token);
+    await j?.ok("conversation.create", { kind: "direct", memberIds: [hana.user.id] });
+    await phone.goto("/");
+    await openConversation(phone, /^지수/);
+    await showsPhoto(phone, ".chat-head");
+    await expect.poll(() => subtitle(phone).textContent()).toBe("접속 중");
+    await j?.ok("account.update", { hidePresence: true });
+    await expect.poll(() => subtitle(phone).textContent()).toBe("최근에 접속함");
+    await j?.ok("account.update", { hidePresence: false });
+    await j?.close();
+    j = undefined;
+    await expect.poll(() => subtitle(phone).textContent()).toMatch(/^마지막 접속 /);
+    await expectAccessible(phone, "chat header with photo and last seen (phone)");
+    await h.close();
+  });
+});
+
 describe("group invite links", () => {
   let token = "";
 
