@@ -1,11 +1,12 @@
 /**
  * Presence across nodes on PostgreSQL and NATS, at the default heartbeat: a user connected to
  * node A and watched from node B turns offline on B within 60 s of A being killed with SIGKILL
- * (A never says goodbye; B lets A's claim expire), with a last-seen time.
+ * (A never says goodbye; B lets A's claim expire), with a last-seen time; and hiding one's
+ * presence on A masks it on B at once.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type { PresenceEvent } from "../../src/protocol/index.js";
-import { type Cluster, RecordingClient, registerOn, startCluster } from "./cluster.js";
+import { type Cluster, eventually, RecordingClient, registerOn, startCluster } from "./cluster.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -29,6 +30,18 @@ describe("presence on two nodes", () => {
     onB.client.on("presence", (event: PresenceEvent) => events.push(event));
     const reply = await onB.client.request("presence.subscribe", { userIds: [target.userId] });
     expect(reply.presences).toEqual([expect.objectContaining({ userId: target.userId, online: true })]);
+
+    // Hiding is said on node A and masks what node B shows at once (a bus control); showing again unmasks it.
+    await onA.client.request("account.update", { hidePresence: true });
+    await eventually(() => {
+      expect(events.at(-1)).toMatchObject({ userId: target.userId, online: false, lastSeenAt: null, hidden: true });
+    });
+    await onA.client.request("account.update", { hidePresence: false });
+    await eventually(() => {
+      expect(events.at(-1)).toMatchObject({ userId: target.userId, online: true });
+      expect(events.at(-1)?.hidden).toBeUndefined();
+    });
+    events.length = 0;
 
     // The target's client knows only node A: it keeps retrying there, never through B.
     const killedAt = Date.now();
