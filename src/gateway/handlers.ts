@@ -155,6 +155,9 @@ export const HANDLERS: { [T in RequestType]: Handler<T> } = {
     // The store says who hides; the bus keeps it current while the subscription lasts.
     const hidden = new Set(await env.ctx.store.presenceHiddenAmong(allowed));
     for (const userId of allowed) env.presence.setHidden(userId, hidden.has(userId));
+    // Users this node never saw go offline (it started later): the store kept when they did.
+    const unknown = allowed.filter((userId) => env.presence.get(userId).lastSeenAt === null);
+    for (const [userId, at] of await env.ctx.store.lastSeenAmong(unknown)) env.presence.seedLastSeen(userId, at);
     return { presences: allowed.map((userId) => env.presence.shown(userId)), refused };
   },
 };

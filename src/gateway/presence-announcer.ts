@@ -19,7 +19,7 @@ const REFRESH_CHUNK = 2000;
 export class PresenceAnnouncer {
   constructor(
     readonly registry: PresenceRegistry,
-    private readonly ctx: Pick<ChatContext, "now" | "load">,
+    private readonly ctx: Pick<ChatContext, "now" | "load" | "store">,
     private readonly bus: Bus,
     private readonly sessions: FanOut,
   ) {}
@@ -29,9 +29,14 @@ export class PresenceAnnouncer {
     if (this.registry.connect(userId)) this.announce(userId, true);
   }
 
+  /** Last-seen times to keep in the store, written together at the next slice. */
+  private readonly unsaved = new Map<string, string>();
+
   /** A session of `userId` closed here. */
   disconnected(userId: string): void {
-    if (this.registry.disconnect(userId)) this.announce(userId, false);
+    if (!this.registry.disconnect(userId)) return;
+    this.announce(userId, false);
+    this.unsaved.set(userId, this.ctx.now().toISOString());
   }
 
   apply(control: PresenceControl): void {
@@ -64,7 +69,22 @@ export class PresenceAnnouncer {
 
   /** Every heartbeat slice: drop the stale claims of nodes that stopped refreshing (died, or cut from the bus). */
   expire(): void {
-    for (const changed of this.registry.expire()) this.changed(changed);
+    for (const changed of this.registry.expire()) {
+      // A dead node's users: every node that saw them expire keeps the time (a node's death is rare).
+      if (changed.lastSeenAt) this.unsaved.set(changed.userId, changed.lastSeenAt);
+      this.changed(changed);
+    }
+    this.saveLastSeen();
+  }
+
+  /** Write the last-seen times gathered since the last slice, in one batch; a failure only loses them. */
+  private saveLastSeen(): void {
+    if (this.unsaved.size === 0) return;
+    const seen = new Map(this.unsaved);
+    this.unsaved.clear();
+    this.ctx.store
+      .recordLastSeen(seen)
+      .catch((error: Error) => console.error("last-seen write failed:", error.message));
   }
 
   private changed(changed: Presence | null): void {

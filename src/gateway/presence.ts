@@ -15,7 +15,7 @@ export const PRESENCE_CLAIM_HEARTBEATS = 1.5;
  * a session and until when that claim holds: a node that dies without saying goodbye (SIGKILL,
  * a cut from the bus) stops refreshing, and its users turn offline when the claim expires, and a
  * node that starts late learns who is online from the next refresh. Last-seen times live in
- * memory only, as presence is ephemeral.
+ * memory; the store keeps a copy (`Store.recordLastSeen`) that a node started later reads.
  */
 export class PresenceRegistry {
   private readonly localSessions = new Map<string, number>();
@@ -86,6 +86,11 @@ export class PresenceRegistry {
     const now = this.now();
     for (const until of nodes.values()) if (until > now) return true;
     return false;
+  }
+
+  /** Learn a last-seen time kept in the store, for a user this node has none for (it started later). */
+  seedLastSeen(userId: string, at: string): void {
+    if (!this.lastSeen.has(userId)) this.lastSeen.set(userId, at);
   }
 
   /** Record whether `userId` hides their presence; true when that changed. */

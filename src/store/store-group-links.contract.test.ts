@@ -1,5 +1,5 @@
 /**
- * @module The store contract of group invite links and hidden presence, run on every adapter
+ * @module The store contract of group invite links, hidden presence and kept last-seen times, run on every adapter
  * named in STORES (default "sqlite,postgres"): both stores keep, use up, expire and revoke links
  * the same, with the admin check and the member limit inside the write.
  */
@@ -105,6 +105,32 @@ describe.each(selected)("store group links contract: %s", (name) => {
     // Live links per group: the revoked and the expired do not count.
     await store.createGroupLink(linkOf(group.id, owner.id), 3, at(100));
     await refused(store.createGroupLink(linkOf(group.id, owner.id), 3, at(100)), "group_link_limit_exceeded");
+  });
+
+  it("keeps the latest last-seen time of each user, whatever order the writes come in", async () => {
+    const a = await user();
+    const b = await user();
+    const never = await user();
+    await store.recordLastSeen(
+      new Map([
+        [a.id, at(10)],
+        [b.id, at(20)],
+      ]),
+    );
+    await store.recordLastSeen(
+      new Map([
+        [a.id, at(5)],
+        [b.id, at(30)],
+      ]),
+    );
+    const seen = await store.lastSeenAmong([a.id, b.id, never.id]);
+    expect(Object.fromEntries(seen)).toEqual({ [a.id]: at(10), [b.id]: at(30) });
+    // Many at once: written in chunks, each user its own time.
+    const many = await Promise.all(Array.from({ length: 450 }, () => user()));
+    await store.recordLastSeen(new Map(many.map((u, i) => [u.id, at(100 + i)])));
+    const back = await store.lastSeenAmong(many.map((u) => u.id));
+    expect(back.size).toBe(450);
+    expect(back.get(many[449]?.id ?? "")).toBe(at(549));
   });
 
   it("says who hides their presence", async () => {

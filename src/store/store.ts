@@ -369,6 +369,14 @@ export interface Store {
   isAcquainted(viewer: string, target: string): Promise<boolean>;
   /** Of `userIds`, those who hide their presence (`account.update {hidePresence: true}`). */
   presenceHiddenAmong(userIds: readonly string[]): Promise<string[]>;
+  /**
+   * Keep when these users were last seen (their last connection closed), each only when later
+   * than the time kept: presence lives in memory, and this lets a node started later, or every
+   * node after a full restart, still say "last seen". Best effort, outside any feed write.
+   */
+  recordLastSeen(seen: ReadonlyMap<string, string>): Promise<void>;
+  /** The last-seen times kept for these users (those with none are left out). */
+  lastSeenAmong(userIds: readonly string[]): Promise<Map<string, string>>;
 
   /** The direct conversation of this pair, created once; `created` tells which. */
   getOrCreateDirect(conversation: Conversation): Promise<Written<Conversation> & { created: boolean }>;

@@ -2,7 +2,7 @@
  * Presence across nodes on PostgreSQL and NATS, at the default heartbeat: a user connected to
  * node A and watched from node B turns offline on B within 60 s of A being killed with SIGKILL
  * (A never says goodbye; B lets A's claim expire), with a last-seen time; and hiding one's
- * presence on A masks it on B at once.
+ * presence on A masks it on B at once; a node started afterwards still knows when they were last seen.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type { PresenceEvent } from "../../src/protocol/index.js";
@@ -59,5 +59,16 @@ describe("presence on two nodes", () => {
     const now = await onB.client.request("presence.subscribe", { userIds: [target.userId] });
     expect(now.presences[0]).toMatchObject({ online: false });
     expect(now.presences[0]?.lastSeenAt).not.toBeNull();
+
+    // Node A again, fresh: it never saw the target leave, and still says when from the store.
+    await cluster.startNode(0);
+    const onNewA = new RecordingClient([a], watcher.token);
+    cleanups.push(() => onNewA.client.close());
+    await onNewA.client.connect();
+    await eventually(async () => {
+      const fresh = await onNewA.client.request("presence.subscribe", { userIds: [target.userId] });
+      expect(fresh.presences[0]).toMatchObject({ online: false });
+      expect(fresh.presences[0]?.lastSeenAt).not.toBeNull();
+    });
   }, 120_000);
 });

@@ -39,9 +39,14 @@ describe("presence of a connection that dies without a close", () => {
     const wentSilent = Date.now();
     const off = await nextEvent(watcher.client, "presence", (e) => e.userId === target.user.id && !e.online);
     const tookMs = Date.now() - wentSilent;
-    // Cut at the second round after its last pong, told at once: 2 heartbeats and a slice at most.
-    expect(tookMs).toBeLessThanOrEqual(HEARTBEAT_MS * 2.1 + 200);
+    // Cut at the second round after its last pong, told at once: 2 heartbeats and a slice at
+    // most, plus room for timers that run late on a loaded machine.
+    expect(tookMs).toBeLessThanOrEqual(HEARTBEAT_MS * 2.1 + 1000);
     expect(Date.parse(off.lastSeenAt ?? "")).toBeGreaterThanOrEqual(wentSilent - 50);
+    // The store keeps it too (written within a slice), for a node that starts later.
+    const kept = async () =>
+      Date.parse((await server.app.ctx.store.lastSeenAmong([target.user.id])).get(target.user.id) ?? "0");
+    await expect.poll(kept).toBeGreaterThanOrEqual(wentSilent - 50);
     socket.terminate();
     await watcher.client.close();
   });

@@ -369,11 +369,13 @@ ${d.searchIndex}`,
   {
     version: 15,
     name: "hidden presence and group invite links",
-    // users.hide_presence: 1 when the user hides their presence and last seen from everyone.
+    // users.hide_presence: 1 when the user hides their presence and last seen from everyone;
+    // users.last_seen_at: when their last connection closed, so a node started later knows it.
     // group_links: a group's invite links; token is what the link carries (admins list and copy
     // their links again, so it is kept as is, and only ever joins that one group).
     sql: () => `
 ALTER TABLE users ADD COLUMN hide_presence INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN last_seen_at TEXT;
 CREATE TABLE group_links (
   id TEXT PRIMARY KEY,
   token TEXT NOT NULL UNIQUE,

@@ -307,6 +307,34 @@ export class SqlStore implements Store {
     return rows.map((r) => r.id);
   }
 
+  async recordLastSeen(seen: ReadonlyMap<string, string>): Promise<void> {
+    const entries = [...seen];
+    // One statement per chunk: a node closing thousands of sessions at once writes a handful.
+    for (let i = 0; i < entries.length; i += 400) {
+      const chunk = entries.slice(i, i + 400);
+      const cases = chunk.map(() => "WHEN ? THEN ?").join(" ");
+      const params = chunk.flatMap(([id, at]) => [id, at]);
+      const ids = chunk.map(([id]) => id);
+      await this.driver.writeAlone((db) =>
+        db.run(
+          `UPDATE users SET last_seen_at = CASE id ${cases} END
+           WHERE id IN (${ids.map(() => "?").join(", ")})
+             AND (last_seen_at IS NULL OR last_seen_at < CASE id ${cases} END)`,
+          [...params, ...ids, ...params],
+        ),
+      );
+    }
+  }
+
+  async lastSeenAmong(userIds: readonly string[]): Promise<Map<string, string>> {
+    if (userIds.length === 0) return new Map();
+    const rows = await this.db.all<{ id: string; last_seen_at: string }>(
+      `SELECT id, last_seen_at FROM users WHERE last_seen_at IS NOT NULL AND id IN (${userIds.map(() => "?").join(", ")})`,
+      [...userIds],
+    );
+    return new Map(rows.map((r) => [r.id, r.last_seen_at]));
+  }
+
   async getOrCreateDirect(conversation: Conversation): Promise<Written<Conversation> & { created: boolean }> {
     try {
       return await this.driver.write((tx) => conversations.getOrCreateDirect(tx, conversation));
