@@ -203,9 +203,14 @@ describe("group invite links", () => {
     await pc.getByRole("button", { name: "Revoke link" }).click();
     await pc.getByText("Revoked").waitFor();
     const stranger = await account("sorap", "Sora");
+    // Opened signed out, as a link from another app is: the page asks to log in, then shows the
+    // link's page (on a phone, in place of the list and its navigation).
     const { page } = await openApp(browser, server.url, { size: "phone" });
-    await logIn(page, "sorap");
+    page.setDefaultTimeout(10_000);
     await page.goto(`/join/${token}`);
+    await page.getByLabel(/^username/i).fill("sorap");
+    await page.getByLabel(/^password/i).fill(PASSWORD);
+    await page.getByRole("button", { name: /^log in$/i }).click();
     await page
       .getByRole("alert")
       .filter({ hasText: "This invite link was revoked. Ask a group admin for a new one." })
