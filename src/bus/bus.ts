@@ -33,6 +33,8 @@ export type BusControl =
   | { kind: "attention"; deviceId: string; nodeId: string; attended: boolean; at: string }
   /** Each heartbeat: the devices a node's sessions attend (a dead node's claims expire). */
   | { kind: "attention.refresh"; deviceIds: string[]; nodeId: string; at: string }
+  /** A user began or stopped hiding their presence: each node tells the sessions that follow them. */
+  | { kind: "presence.hidden"; userId: string; hidden: boolean }
   /** A block was made: each node ends the presence subscriptions between the two users. */
   | { kind: "block"; userId: string; blockedId: string };
 

@@ -27,6 +27,7 @@ export type ChatLimits = Pick<
   | "conversationPageMax"
   | "invitationsPerHour"
   | "invitationTtlMs"
+  | "groupLinksPerGroup"
   | "adminUsernames"
   | "maxFileBytes"
   | "fileQuotaBytes"

@@ -62,6 +62,7 @@ export const configSchema = z.strictObject({
   conversationPageMax: int(1, 10_000).default(500),
   invitationsPerHour: int(1, 1_000_000).default(60),
   invitationTtlMs: int(60_000, 365 * 24 * 3600 * 1000).default(7 * 24 * 3600 * 1000),
+  groupLinksPerGroup: int(1, 10_000).default(100),
   deleteWindowMs: int(0, 365 * 24 * 3600 * 1000).default(24 * 3600 * 1000),
   tokenTtlMs: int(60_000, 3650 * 24 * 3600 * 1000).default(30 * 24 * 3600 * 1000),
   // A WebSocket ticket travels in a URL (proxy logs): it lives seconds and works once.
@@ -80,7 +81,7 @@ export const configSchema = z.strictObject({
   passwordResetTtlMs: int(60_000, 7 * 24 * 3600 * 1000).default(30 * 60_000),
   presenceSubscriptionLimit: int(1, 10_000).default(500),
   shutdownTimeoutMs: int(100, 600_000).default(10_000),
-  heartbeatMs: int(100, 600_000).default(30_000),
+  heartbeatMs: int(100, 600_000).default(20_000),
   connectionsPerSecond: int(1, 1_000_000).default(500),
   connectionBurst: int(1, 1_000_000).default(1000),
   connectionRetryMaxMs: int(100, 600_000).default(30_000),

@@ -6,6 +6,7 @@ import * as contacts from "../chat/actions/contacts.js";
 import * as conversations from "../chat/actions/conversations.js";
 import * as files from "../chat/actions/files.js";
 import * as forward from "../chat/actions/forward.js";
+import * as groupLinks from "../chat/actions/group-links.js";
 import * as groupSettings from "../chat/actions/group-settings.js";
 import * as invitations from "../chat/actions/invitations.js";
 import * as memberProfiles from "../chat/actions/member-profiles.js";
@@ -99,6 +100,17 @@ export const HANDLERS: { [T in RequestType]: Handler<T> } = {
   "invitation.decline": async ({ ctx }, s, p) => ({
     invitation: await invitations.declineInvitation(ctx, s.userId, p.invitationId),
   }),
+  "groupLink.create": async ({ ctx }, s, p) => ({ link: await groupLinks.createGroupLink(ctx, s.userId, p) }),
+  "groupLink.list": async ({ ctx }, s, p) => ({
+    links: await groupLinks.listGroupLinks(ctx, s.userId, p.conversationId),
+  }),
+  "groupLink.revoke": async ({ ctx }, s, p) => ({ link: await groupLinks.revokeGroupLink(ctx, s.userId, p) }),
+  "groupLink.preview": async ({ ctx }, s, p) => ({
+    preview: await groupLinks.previewGroupLink(ctx, s.userId, p.token),
+  }),
+  "groupLink.join": async ({ ctx }, s, p) => ({
+    conversation: await groupLinks.joinByGroupLink(ctx, s.userId, p.token),
+  }),
   "message.send": async ({ ctx }, s, p, queued) => messages.sendMessage(ctx, s.userId, p, queued),
   "message.edit": async ({ ctx }, s, p) => ({ message: await messages.editMessage(ctx, s.userId, p) }),
   "message.delete": async ({ ctx }, s, p) => ({ message: await messages.deleteMessage(ctx, s.userId, p) }),
@@ -151,7 +163,13 @@ export const HANDLERS: { [T in RequestType]: Handler<T> } = {
     );
     s.presenceSubscriptions.clear();
     for (const userId of allowed) s.presenceSubscriptions.add(userId);
-    return { presences: allowed.map((userId) => env.presence.get(userId)), refused };
+    // The store says who hides; the bus keeps it current while the subscription lasts.
+    const hidden = new Set(await env.ctx.store.presenceHiddenAmong(allowed));
+    for (const userId of allowed) env.presence.setHidden(userId, hidden.has(userId));
+    // Users this node never saw go offline (it started later): the store kept when they did.
+    const unknown = allowed.filter((userId) => env.presence.get(userId).lastSeenAt === null);
+    for (const [userId, at] of await env.ctx.store.lastSeenAmong(unknown)) env.presence.seedLastSeen(userId, at);
+    return { presences: allowed.map((userId) => env.presence.shown(userId)), refused };
   },
 };
 

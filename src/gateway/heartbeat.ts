@@ -20,6 +20,8 @@ export interface HeartbeatWork<C extends Pingable, S> {
   sessions(): Iterable<S>;
   /** At the start of each round (presence is re-announced then). */
   roundStarted(): void;
+  /** At every slice (stale presence claims are dropped then, so a dead node's users turn offline within a slice of expiring). */
+  sliceStarted?(): void;
   /** Re-check these sessions (their devices may have been revoked). */
   check(sessions: S[]): void;
 }
@@ -69,6 +71,7 @@ export class Heartbeat<C extends Pingable, S> {
   slice(): void {
     const slice = this.tick % HEARTBEAT_SLICES;
     this.tick += 1;
+    this.work.sliceStarted?.();
     if (slice === 0) {
       this.pingRound = [...this.work.clients()];
       this.checkRound = [...this.work.sessions()];

@@ -6,7 +6,7 @@ import type { FanOut } from "./fan-out.js";
 import type { PresenceRegistry } from "./presence.js";
 
 /** The bus controls about presence, from any node (this one included). */
-export type PresenceControl = Extract<BusControl, { kind: "presence" | "presence.refresh" }>;
+export type PresenceControl = Extract<BusControl, { kind: "presence" | "presence.refresh" | "presence.hidden" }>;
 
 /** Users per `presence.refresh` control: each bus message stays far below NATS's 1 MiB payload limit. */
 const REFRESH_CHUNK = 2000;
@@ -19,7 +19,7 @@ const REFRESH_CHUNK = 2000;
 export class PresenceAnnouncer {
   constructor(
     readonly registry: PresenceRegistry,
-    private readonly ctx: Pick<ChatContext, "now" | "load">,
+    private readonly ctx: Pick<ChatContext, "now" | "load" | "store">,
     private readonly bus: Bus,
     private readonly sessions: FanOut,
   ) {}
@@ -29,12 +29,22 @@ export class PresenceAnnouncer {
     if (this.registry.connect(userId)) this.announce(userId, true);
   }
 
+  /** Last-seen times to keep in the store, written together at the next slice. */
+  private readonly unsaved = new Map<string, string>();
+
   /** A session of `userId` closed here. */
   disconnected(userId: string): void {
-    if (this.registry.disconnect(userId)) this.announce(userId, false);
+    if (!this.registry.disconnect(userId)) return;
+    this.announce(userId, false);
+    this.unsaved.set(userId, this.ctx.now().toISOString());
   }
 
   apply(control: PresenceControl): void {
+    if (control.kind === "presence.hidden") {
+      // Subscribers learn at once: the masked presence when hidden, the truth when shown again.
+      if (this.registry.setHidden(control.userId, control.hidden)) this.send(this.registry.shown(control.userId));
+      return;
+    }
     if (control.kind === "presence.refresh") {
       for (const userId of control.userIds) this.changed(this.registry.apply(userId, control.nodeId, true, control.at));
       return;
@@ -42,7 +52,7 @@ export class PresenceAnnouncer {
     this.changed(this.registry.apply(control.userId, control.nodeId, control.online, control.at));
   }
 
-  /** Once a heartbeat: re-announce this node's users as online, and expire others' stale claims. */
+  /** Once a heartbeat: re-announce this node's users as online. */
   refresh(): void {
     const users = this.registry.localUsers();
     const at = this.ctx.now().toISOString();
@@ -55,11 +65,35 @@ export class PresenceAnnouncer {
       };
       this.bus.publishControl(control).catch(() => undefined);
     }
-    for (const changed of this.registry.expire()) this.changed(changed);
+  }
+
+  /** Every heartbeat slice: drop the stale claims of nodes that stopped refreshing (died, or cut from the bus). */
+  expire(): void {
+    for (const changed of this.registry.expire()) {
+      // A dead node's users: every node that saw them expire keeps the time (a node's death is rare).
+      if (changed.lastSeenAt) this.unsaved.set(changed.userId, changed.lastSeenAt);
+      this.changed(changed);
+    }
+    this.saveLastSeen();
+  }
+
+  /** Write the last-seen times gathered since the last slice, in one batch; a failure only loses them. */
+  private saveLastSeen(): void {
+    if (this.unsaved.size === 0) return;
+    const seen = new Map(this.unsaved);
+    this.unsaved.clear();
+    this.ctx.store
+      .recordLastSeen(seen)
+      .catch((error: Error) => console.error("last-seen write failed:", error.message));
   }
 
   private changed(changed: Presence | null): void {
-    if (!changed) return;
+    // A user who hides their presence changes nothing anyone is shown.
+    if (!changed || this.registry.isHidden(changed.userId)) return;
+    this.send(changed);
+  }
+
+  private send(changed: Presence): void {
     if (this.ctx.load.level >= 1) return; // presence fan-out is shed first, with typing (G5)
     const frame = JSON.stringify({ type: "presence", ...changed });
     for (const session of this.sessions.all()) {

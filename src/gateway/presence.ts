@@ -2,17 +2,27 @@
 import type { Presence } from "../protocol/index.js";
 
 /**
+ * A node's claim that a user is online there holds this many heartbeats after its last
+ * announcement: past one (the next refresh) with room for a late timer or a slow bus, short
+ * enough that with the expiry checked every heartbeat slice a SIGKILLed node's users turn
+ * offline elsewhere within 1.6 heartbeats (32 s at the default 20 s).
+ */
+export const PRESENCE_CLAIM_HEARTBEATS = 1.5;
+
+/**
  * Each node counts its own sessions per user, announces a user's first session and last close,
  * and re-announces all its users every heartbeat. Every node keeps, per user, the nodes that hold
  * a session and until when that claim holds: a node that dies without saying goodbye (SIGKILL,
  * a cut from the bus) stops refreshing, and its users turn offline when the claim expires, and a
  * node that starts late learns who is online from the next refresh. Last-seen times live in
- * memory only, as presence is ephemeral.
+ * memory; the store keeps a copy (`Store.recordLastSeen`) that a node started later reads.
  */
 export class PresenceRegistry {
   private readonly localSessions = new Map<string, number>();
   private readonly claims = new Map<string, Map<string, number>>();
   private readonly lastSeen = new Map<string, string>();
+  /** Users known to hide their presence (`account.update {hidePresence}`), learned from the store and the bus. */
+  private readonly hidden = new Set<string>();
 
   constructor(
     readonly nodeId: string,
@@ -76,6 +86,33 @@ export class PresenceRegistry {
     const now = this.now();
     for (const until of nodes.values()) if (until > now) return true;
     return false;
+  }
+
+  /** Learn a last-seen time kept in the store, for a user this node has none for (it started later). */
+  seedLastSeen(userId: string, at: string): void {
+    if (!this.lastSeen.has(userId)) this.lastSeen.set(userId, at);
+  }
+
+  /** Record whether `userId` hides their presence; true when that changed. */
+  setHidden(userId: string, hidden: boolean): boolean {
+    if (this.hidden.has(userId) === hidden) return false;
+    if (hidden) this.hidden.add(userId);
+    else this.hidden.delete(userId);
+    return true;
+  }
+
+  isHidden(userId: string): boolean {
+    return this.hidden.has(userId);
+  }
+
+  /**
+   * The presence others are shown: the truth, or for a user who hides it, neither online nor a
+   * time (`hidden: true`; clients say "last seen recently"). `get` stays the truth, which the
+   * server itself uses (pushes go to users with no live session).
+   */
+  shown(userId: string): Presence {
+    if (this.hidden.has(userId)) return { userId, online: false, lastSeenAt: null, hidden: true };
+    return this.get(userId);
   }
 
   get(userId: string): Presence {

@@ -17,7 +17,7 @@ import { FanOut } from "./fan-out.js";
 import { decodeFrame } from "./frame-decoder.js";
 import type { HandlerEnv } from "./handlers.js";
 import { Heartbeat } from "./heartbeat.js";
-import { PresenceRegistry } from "./presence.js";
+import { PRESENCE_CLAIM_HEARTBEATS, PresenceRegistry } from "./presence.js";
 import { PresenceAnnouncer } from "./presence-announcer.js";
 import { ReadPauses } from "./read-pauses.js";
 import { RequestDispatch, replyError } from "./request-dispatch.js";
@@ -85,7 +85,7 @@ export class WsGateway {
     // connection survives a client's mistake; past that, ws closes it (1009) before buffering more.
     this.wss = new WebSocketServer({ noServer: true, maxPayload: config.maxFrameBytes * 4, perMessageDeflate: false });
     this.presence = new PresenceAnnouncer(
-      new PresenceRegistry(nodeId, config.heartbeatMs * 2.5),
+      new PresenceRegistry(nodeId, config.heartbeatMs * PRESENCE_CLAIM_HEARTBEATS),
       ctx,
       bus,
       this.sessions,
@@ -123,8 +123,9 @@ export class WsGateway {
     this.unsubscribe.push(bus.subscribe((message) => this.sessions.deliver(message)));
     this.unsubscribe.push(
       bus.subscribeControl((control) => {
-        if (control.kind === "presence" || control.kind === "presence.refresh") this.presence.apply(control);
-        else if (control.kind === "attention" || control.kind === "attention.refresh") this.attention.apply(control);
+        if (control.kind === "presence" || control.kind === "presence.refresh" || control.kind === "presence.hidden") {
+          this.presence.apply(control);
+        } else if (control.kind === "attention" || control.kind === "attention.refresh") this.attention.apply(control);
         else this.sessions.control(control);
       }),
     );
@@ -145,6 +146,7 @@ export class WsGateway {
         this.presence.refresh();
         this.attention.refresh();
       },
+      sliceStarted: () => this.presence.expire(),
       check: (sessions) => void this.revalidateSessions(sessions),
     });
   }

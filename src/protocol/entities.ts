@@ -20,6 +20,8 @@ export interface User {
   statusText?: string;
   /** The path of the user's profile photo (read with the Bearer header), absent when they set none. */
   avatarUrl?: string;
+  /** On one's own user only: one hides one's presence and last-seen time from everyone (`account.update`). */
+  hidePresence?: true;
   /** Set on an account that was deleted (`account.delete`): its name reads "deleted account" and its messages stay. */
   deleted?: true;
 }
@@ -200,11 +202,41 @@ export interface MemberState {
   joinedAt: string;
 }
 
+/**
+ * A group's invite link: whoever is signed in and holds `token` may join the group, until it is
+ * revoked, expires (`expiresAt`) or has been used `maxUses` times (null: no such limit).
+ */
+export interface GroupLink {
+  id: string;
+  token: string;
+  conversationId: string;
+  createdBy: string;
+  createdAt: string;
+  expiresAt: string | null;
+  maxUses: number | null;
+  uses: number;
+  revokedAt: string | null;
+}
+
+/**
+ * What a link shows before one joins: the group's name and size, nothing of its members (its
+ * photo is a file only members may read, so it is not offered).
+ */
+export interface GroupLinkPreview {
+  conversationId: string;
+  title?: string;
+  memberCount: number;
+  /** True when the one asking is a member already. */
+  member: boolean;
+}
+
 /** Whether a user is online, and when they were last seen. */
 export interface Presence {
   userId: string;
   online: boolean;
   lastSeenAt: string | null;
+  /** The user hides their presence: `online` is false and `lastSeenAt` null whatever the truth ("last seen recently"). */
+  hidden?: true;
 }
 
 /** Where a search query matched a message's text: `[start, end)` in UTF-16 code units of `message.text`. */

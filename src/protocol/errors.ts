@@ -61,6 +61,7 @@ export const ERRORS = {
   maintenance_not_found: { status: 404, retryable: false, message: "There is no such maintenance." },
   follow_up_not_found: { status: 404, retryable: false, message: "There is no such follow-up." },
   subscriber_not_found: { status: 404, retryable: false, message: "There is no such status subscription." },
+  group_link_not_found: { status: 404, retryable: false, message: "There is no invite link with this token." },
   invitation_not_found: {
     status: 404,
     retryable: false,
@@ -86,6 +87,26 @@ export const ERRORS = {
   member_limit_exceeded: { status: 409, retryable: false, message: "The group would exceed its member limit." },
   message_deleted: { status: 409, retryable: false, message: "The message was deleted." },
   delete_window_expired: { status: 409, retryable: false, message: "The message is too old to delete for everyone." },
+  group_link_expired: {
+    status: 410,
+    retryable: false,
+    message: "The invite link expired; ask an admin for a new one.",
+  },
+  group_link_revoked: {
+    status: 410,
+    retryable: false,
+    message: "The invite link was revoked; ask an admin for a new one.",
+  },
+  group_link_used_up: {
+    status: 410,
+    retryable: false,
+    message: "The invite link was used as many times as it allows; ask an admin for a new one.",
+  },
+  group_link_limit_exceeded: {
+    status: 409,
+    retryable: false,
+    message: "The group has as many live invite links as it may; revoke one first.",
+  },
   invitation_expired: { status: 409, retryable: false, message: "The invitation expired; ask for a new one." },
   incident_resolved: { status: 409, retryable: false, message: "The incident is resolved; declare a new one." },
   incident_not_resolved: { status: 409, retryable: false, message: "The incident is not resolved yet." },

@@ -139,7 +139,7 @@ export const feedEventSchema = z.discriminatedUnion("type", [
   z.strictObject({
     ...feedBase,
     type: z.literal("account.updated"),
-    user: userSchema.extend({ role: z.enum(["user", "staff", "admin"]) }),
+    user: userSchema.extend({ role: z.enum(["user", "staff", "admin"]), hidePresence: z.literal(true).optional() }),
   }),
 ]);
 
@@ -147,7 +147,13 @@ export const feedEventSchema = z.discriminatedUnion("type", [
 export const serverEventSchema = z.union([
   feedEventSchema,
   z.strictObject({ type: z.literal("typing"), conversationId: id, userId: id }),
-  z.strictObject({ type: z.literal("presence"), userId: id, online: z.boolean(), lastSeenAt: iso.nullable() }),
+  z.strictObject({
+    type: z.literal("presence"),
+    userId: id,
+    online: z.boolean(),
+    lastSeenAt: iso.nullable(),
+    hidden: z.literal(true).optional(),
+  }),
   z.strictObject({ type: z.literal("session"), userId: id, deviceId: id, sessionId: id }),
   z.strictObject({ type: z.literal("resync") }),
   z.strictObject({

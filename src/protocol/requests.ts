@@ -7,6 +7,8 @@ import type {
   ConversationSummary,
   Device,
   FileInfo,
+  GroupLink,
+  GroupLinkPreview,
   Invitation,
   MemberState,
   Message,
@@ -36,6 +38,8 @@ const seqOrZero = z.int().min(0).max(MAX_SEQ);
 const text = str(0, 1_000_000);
 const emoji = str(1, 32);
 const userIds = z.array(id).max(10_000);
+/** An invite link's token as the server makes them (base64url); anything else is no token at all. */
+const groupLinkToken = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, "not an invite link token");
 /** A point in time as the server writes `createdAt` (ISO 8601, UTC or with an offset). */
 const instant = z.iso.datetime({ offset: true });
 /** Longest search query (code units): longer is `invalid_request`, never a slow scan. */
@@ -82,6 +86,20 @@ export const REQUESTS = {
   "invitation.list": z.object({}),
   "invitation.accept": z.object({ invitationId: id }),
   "invitation.decline": z.object({ invitationId: id }),
+  /** A new invite link: lives `expiresInMs` (none: until revoked) and admits `maxUses` joins (none: any number). */
+  "groupLink.create": z.object({
+    conversationId: id,
+    expiresInMs: z
+      .int()
+      .min(60_000)
+      .max(366 * 24 * 3_600_000)
+      .optional(),
+    maxUses: z.int().min(1).max(100_000).optional(),
+  }),
+  "groupLink.list": z.object({ conversationId: id }),
+  "groupLink.revoke": z.object({ conversationId: id, linkId: id }),
+  "groupLink.preview": z.object({ token: groupLinkToken }),
+  "groupLink.join": z.object({ token: groupLinkToken }),
   "message.send": z.object({
     conversationId: id,
     clientMsgId: str(1, 128),
@@ -113,6 +131,8 @@ export const REQUESTS = {
       displayName: str(1, 64).optional(),
       statusText: str(0, 140).nullable().optional(),
       avatarFileId: id.nullable().optional(),
+      /** Hide my presence and last seen from everyone (they see "last seen recently"). */
+      hidePresence: z.boolean().optional(),
     })
     .refine((p) => Object.keys(p).length > 0, { message: "nothing to change" }),
   "account.delete": z.object({ password: str(1, 1024) }),
@@ -183,6 +203,11 @@ export interface Replies extends NotifyReplies {
   "invitation.list": { invitations: Invitation[] };
   "invitation.accept": { invitation: Invitation; conversation: Conversation };
   "invitation.decline": { invitation: Invitation };
+  "groupLink.create": { link: GroupLink };
+  "groupLink.list": { links: GroupLink[] };
+  "groupLink.revoke": { link: GroupLink };
+  "groupLink.preview": { preview: GroupLinkPreview };
+  "groupLink.join": { conversation: Conversation };
   "message.send": { message: Message; duplicate: boolean };
   "message.edit": { message: Message };
   "message.delete": { message: Message };

@@ -8,6 +8,7 @@ import type {
   ConversationReport,
   ConversationSummary,
   FileInfo,
+  GroupLink,
   Invitation,
   LinkPreview,
   MemberState,
@@ -27,6 +28,7 @@ export interface ProfileChange {
   displayName?: string;
   statusText?: string | null;
   avatarFileId?: string | null;
+  hidePresence?: boolean;
 }
 
 /**
@@ -365,6 +367,16 @@ export interface Store {
   contactOfAmong(userId: string, others: readonly string[]): Promise<string[]>;
   /** True when the two are contacts of each other or share a conversation, and neither blocked the other. */
   isAcquainted(viewer: string, target: string): Promise<boolean>;
+  /** Of `userIds`, those who hide their presence (`account.update {hidePresence: true}`). */
+  presenceHiddenAmong(userIds: readonly string[]): Promise<string[]>;
+  /**
+   * Keep when these users were last seen (their last connection closed), each only when later
+   * than the time kept: presence lives in memory, and this lets a node started later, or every
+   * node after a full restart, still say "last seen". Best effort, outside any feed write.
+   */
+  recordLastSeen(seen: ReadonlyMap<string, string>): Promise<void>;
+  /** The last-seen times kept for these users (those with none are left out). */
+  lastSeenAmong(userIds: readonly string[]): Promise<Map<string, string>>;
 
   /** The direct conversation of this pair, created once; `created` tells which. */
   getOrCreateDirect(conversation: Conversation): Promise<Written<Conversation> & { created: boolean }>;
@@ -447,6 +459,31 @@ export interface Store {
     at: string,
     maxMembers: number,
   ): Promise<{ invitation: Written<Invitation>; conversation: Written<Conversation> | null }>;
+  /**
+   * Keep a new invite link of a group, as its owner or an admin (`forbidden` otherwise, checked
+   * in the write); `group_link_limit_exceeded` when the group has `perGroup` live links.
+   */
+  createGroupLink(link: GroupLink, perGroup: number, at: string): Promise<GroupLink>;
+  /** A group's invite links, newest first, at most `limit`; its owner and admins only (`forbidden`). */
+  listGroupLinks(conversationId: string, byUserId: string, limit: number): Promise<GroupLink[]>;
+  /** Revoke one of a group's links, as its owner or an admin; again returns it unchanged; `group_link_not_found`. */
+  revokeGroupLink(conversationId: string, linkId: string, byUserId: string, at: string): Promise<GroupLink>;
+  /**
+   * The link a token names if usable at `at`: `group_link_not_found`, `group_link_revoked` (also
+   * when its maker no longer manages the group), `group_link_expired`, `group_link_used_up`.
+   */
+  usableGroupLink(token: string, at: string): Promise<GroupLink>;
+  /**
+   * Join the group of a usable link, in one write with its use count: `blocked` with a block
+   * either way between joiner and the link's maker, `member_limit_exceeded` past `maxMembers`.
+   * A member already gets the group back and uses nothing (`event` null).
+   */
+  joinByGroupLink(
+    token: string,
+    userId: string,
+    at: string,
+    maxMembers: number,
+  ): Promise<{ link: GroupLink; conversation: Written<Conversation> }>;
   /** True when the user is or was a member of the conversation, or was invited to it. */
   hasKnownConversation(userId: string, conversationId: string): Promise<boolean>;
   /** Keep a report for staff; a second report of one group by one user returns the first. */

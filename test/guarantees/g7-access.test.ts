@@ -27,6 +27,7 @@ const SAMPLE: Record<string, unknown> = {
   role: "admin",
   query: "secret",
   duration: "1h",
+  linkId: "no-such-link",
 };
 
 it("refuses every conversation request from a non-member, and sync leaks nothing", async () => {

@@ -122,7 +122,7 @@ function apply(state: State, event: FeedEvent, me: string): void {
   switch (event.type) {
     case "account.updated": {
       // My own profile, as others read it: everything but the role.
-      const { role: _role, ...profile } = event.user;
+      const { role: _role, hidePresence: _hidden, ...profile } = event.user;
       state.me = profile;
       return;
     }
@@ -344,6 +344,24 @@ it("every mutation's events turn the old snapshot into the new one", async () =>
     ],
     ["the stranger invites again", inviteObserver],
     ["the observer accepts", () => observer.ok("invitation.accept", { invitationId: invited[1] })],
+    [
+      "the observer joins the stranger's other group by its invite link",
+      async () => {
+        const made = await sc.ok<{ conversation: Conversation }>("conversation.create", {
+          kind: "group",
+          title: "링크로",
+          memberIds: [],
+        });
+        const { link } = await sc.ok<{ link: { token: string } }>("groupLink.create", {
+          conversationId: made.conversation.id,
+        });
+        await observer.ok("groupLink.join", { token: link.token });
+      },
+    ],
+    [
+      "the observer hides its presence on its other device",
+      () => otherDevice.ok("account.update", { hidePresence: true }),
+    ],
     [
       "the stranger sends into the joined group",
       async () => {

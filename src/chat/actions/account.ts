@@ -1,7 +1,7 @@
 /** @module One's own account: the profile (`account.update`) and deleting the account (`account.delete`). */
 import type { FileInfo, Message, User } from "../../protocol/index.js";
 import { HaetaeError, hiddenCharacterProblem } from "../../protocol/index.js";
-import { fileInfo } from "../../store/store.js";
+import { fileInfo, type ProfileChange } from "../../store/store.js";
 import { announceRevoked, hashToCheck, verifyPassword } from "../accounts.js";
 import { type ChatContext, publishWritten } from "../context.js";
 import { checkDisplayName } from "../display-names.js";
@@ -10,7 +10,7 @@ import { filesToAttach } from "./files.js";
 
 /**
  * Change my display name (checked as at registration), status line (trimmed; empty or `null`
- * clears it) or photo (an image I uploaded; `null` removes it). My other devices hear
+ * clears it), photo (an image I uploaded; `null` removes it) or whether I hide my presence. My other devices hear
  * `account.updated`; others read the new profile with `user.get`.
  */
 export async function updateAccount(
@@ -20,9 +20,10 @@ export async function updateAccount(
     displayName?: string | undefined;
     statusText?: string | null | undefined;
     avatarFileId?: string | null | undefined;
+    hidePresence?: boolean | undefined;
   },
 ): Promise<User> {
-  const change: { displayName?: string; statusText?: string | null; avatarFileId?: string | null } = {};
+  const change: ProfileChange = {};
   if (input.displayName !== undefined) {
     const name = input.displayName.trim();
     await checkDisplayName(ctx, name, userId);
@@ -45,8 +46,15 @@ export async function updateAccount(
     }
     change.avatarFileId = input.avatarFileId;
   }
+  if (input.hidePresence !== undefined) change.hidePresence = input.hidePresence;
   const written = await ctx.store.updateProfile(userId, change, ctx.now().toISOString());
   await publishWritten(ctx, written);
+  if (input.hidePresence !== undefined) {
+    // Every node masks (or unmasks) what the sessions following this user are shown.
+    await ctx.bus
+      .publishControl({ kind: "presence.hidden", userId, hidden: input.hidePresence })
+      .catch((error: Error) => console.error("presence publish failed:", error.message));
+  }
   return written.value;
 }
 

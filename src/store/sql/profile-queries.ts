@@ -36,6 +36,10 @@ export async function updateProfile(
     sets.push("avatar_file_id = ?");
     params.push(change.avatarFileId);
   }
+  if (change.hidePresence !== undefined) {
+    sets.push("hide_presence = ?");
+    params.push(change.hidePresence ? 1 : 0);
+  }
   if (sets.length > 0) await db.run(`UPDATE users SET ${sets.join(", ")} WHERE id = ?`, [...params, userId]);
   // A profile photo is in use: the sweep of never-attached uploads must leave it.
   if (change.avatarFileId) {

@@ -22,6 +22,7 @@ export interface UserRow {
   status_text?: string | null;
   avatar_file_id?: string | null;
   deleted_at?: string | null;
+  hide_presence?: number | null;
 }
 export interface ConversationRow {
   id: string;
@@ -83,7 +84,11 @@ export function toUser(row: UserRow): User {
 
 /** A user as its owner sees it: with the role. */
 export function toOwnUser(row: UserRow): User {
-  return { ...toUser(row), role: row.role };
+  return {
+    ...toUser(row),
+    role: row.role,
+    ...(Number(row.hide_presence) === 1 ? { hidePresence: true as const } : {}),
+  };
 }
 
 /** A member's id and role, in join order: what a conversation's member list and roles are read from. */

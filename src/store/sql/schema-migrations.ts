@@ -387,6 +387,31 @@ CREATE TABLE store_epochs (
 ALTER TABLE notify_settings ADD COLUMN mentions_in_dnd INTEGER NOT NULL DEFAULT 0;
 `,
   },
+  {
+    version: 17,
+    name: "hidden presence and group invite links",
+    // users.hide_presence: 1 when the user hides their presence and last seen from everyone;
+    // users.last_seen_at: when their last connection closed, so a node started later knows it.
+    // group_links: a group's invite links; token is what the link carries (admins list and copy
+    // their links again, so it is kept as is, and only ever joins that one group).
+    sql: () => `
+ALTER TABLE users ADD COLUMN hide_presence INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN last_seen_at TEXT;
+CREATE TABLE group_links (
+  id TEXT PRIMARY KEY,
+  token TEXT NOT NULL UNIQUE,
+  conversation_id TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  expires_at TEXT,
+  max_uses INTEGER,
+  uses INTEGER NOT NULL DEFAULT 0,
+  revoked_at TEXT,
+  revoked_by TEXT
+);
+CREATE INDEX group_links_conversation ON group_links(conversation_id, created_at);
+`,
+  },
 ];
 
 /** The migrations as one dialect runs them. */

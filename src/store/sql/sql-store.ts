@@ -6,6 +6,7 @@ import type {
   ConversationReport,
   ConversationSummary,
   FileInfo,
+  GroupLink,
   Invitation,
   LinkPreview,
   MemberState,
@@ -45,6 +46,7 @@ import { APPEND_MESSAGE, APPEND_MESSAGE_ARRAYS } from "./append-messages.js";
 import * as conversations from "./conversation-queries.js";
 import * as feed from "./feed-queries.js";
 import * as files from "./file-queries.js";
+import * as groupLinks from "./group-link-queries.js";
 import * as groups from "./group-queries.js";
 import * as invitations from "./invitation-queries.js";
 import * as messages from "./message-queries.js";
@@ -296,6 +298,43 @@ export class SqlStore implements Store {
     return viewer === target || accounts.acquainted(this.db, viewer, target);
   }
 
+  async presenceHiddenAmong(userIds: readonly string[]): Promise<string[]> {
+    if (userIds.length === 0) return [];
+    const rows = await this.db.all<{ id: string }>(
+      `SELECT id FROM users WHERE hide_presence = 1 AND id IN (${userIds.map(() => "?").join(", ")})`,
+      [...userIds],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  async recordLastSeen(seen: ReadonlyMap<string, string>): Promise<void> {
+    const entries = [...seen];
+    // One statement per chunk: a node closing thousands of sessions at once writes a handful.
+    for (let i = 0; i < entries.length; i += 400) {
+      const chunk = entries.slice(i, i + 400);
+      const cases = chunk.map(() => "WHEN ? THEN ?").join(" ");
+      const params = chunk.flatMap(([id, at]) => [id, at]);
+      const ids = chunk.map(([id]) => id);
+      await this.driver.writeAlone((db) =>
+        db.run(
+          `UPDATE users SET last_seen_at = CASE id ${cases} END
+           WHERE id IN (${ids.map(() => "?").join(", ")})
+             AND (last_seen_at IS NULL OR last_seen_at < CASE id ${cases} END)`,
+          [...params, ...ids, ...params],
+        ),
+      );
+    }
+  }
+
+  async lastSeenAmong(userIds: readonly string[]): Promise<Map<string, string>> {
+    if (userIds.length === 0) return new Map();
+    const rows = await this.db.all<{ id: string; last_seen_at: string }>(
+      `SELECT id, last_seen_at FROM users WHERE last_seen_at IS NOT NULL AND id IN (${userIds.map(() => "?").join(", ")})`,
+      [...userIds],
+    );
+    return new Map(rows.map((r) => [r.id, r.last_seen_at]));
+  }
+
   async getOrCreateDirect(conversation: Conversation): Promise<Written<Conversation> & { created: boolean }> {
     try {
       return await this.driver.write((tx) => conversations.getOrCreateDirect(tx, conversation));
@@ -449,6 +488,39 @@ export class SqlStore implements Store {
         return { invitation: await invitations.recordAnswer(tx, found.invitation, accept, at), conversation };
       },
       group ? [group.conversation_id] : [],
+    );
+  }
+
+  createGroupLink(link: GroupLink, perGroup: number, at: string): Promise<GroupLink> {
+    return this.driver.write((tx) => groupLinks.insertGroupLink(tx, link, perGroup, at), [link.conversationId]);
+  }
+
+  listGroupLinks(conversationId: string, byUserId: string, limit: number): Promise<GroupLink[]> {
+    return groupLinks.groupLinksOf(this.db, conversationId, byUserId, limit);
+  }
+
+  revokeGroupLink(conversationId: string, linkId: string, byUserId: string, at: string): Promise<GroupLink> {
+    return this.driver.write(
+      (tx) => groupLinks.revokeGroupLink(tx, conversationId, linkId, byUserId, at),
+      [conversationId],
+    );
+  }
+
+  usableGroupLink(token: string, at: string): Promise<GroupLink> {
+    return groupLinks.usableGroupLink(this.db, token, at);
+  }
+
+  async joinByGroupLink(
+    token: string,
+    userId: string,
+    at: string,
+    maxMembers: number,
+  ): Promise<{ link: GroupLink; conversation: Written<Conversation> }> {
+    // A link's group never changes: read it first, so the write can lock that conversation.
+    const link = await groupLinks.groupLinkByToken(this.db, token);
+    return this.driver.write(
+      (tx) => groupLinks.joinByGroupLink(tx, token, userId, at, maxMembers),
+      link ? [link.conversationId] : [],
     );
   }
 

@@ -321,7 +321,9 @@ export class AppStore extends Observable {
   }
 
   private setMe(user: User): void {
-    this.session.user = { ...this.session.user, ...user };
+    // The whole own user, not a merge: a field cleared (no status line, no photo, presence shown
+    // again) is absent from it, and a merge would keep the old value.
+    this.session.user = { ...user };
     saveSession(this.session);
     this.directory.remember([user]);
     this.changed();

@@ -35,6 +35,8 @@ export class Directory {
   /** Conversations whose member profiles were read on this connection. */
   private membersRead = new Set<string>();
   private wanted = new Set<string>();
+  /** Known users not yet read on this connection. */
+  private readonly stale = new Set<string>();
   private asked = new Set<string>();
   private subscribed = "";
 
@@ -43,10 +45,13 @@ export class Directory {
     private readonly onChange: () => void,
   ) {}
 
-  /** A user by id; unknown ones are fetched soon and the UI re-renders when they arrive. */
+  /**
+   * A user by id; unknown ones, and known ones not read on this connection (their name or photo
+   * may have changed while we were away), are fetched soon and the UI re-renders when they arrive.
+   */
   user(id: string): User | undefined {
     const user = this.users.get(id);
-    if (!user && !this.asked.has(id)) {
+    if ((!user || this.stale.has(id)) && !this.asked.has(id)) {
       this.wanted.add(id);
       this.asked.add(id);
       if (this.wanted.size === 1) queueMicrotask(() => void this.fetchWanted());
@@ -58,13 +63,22 @@ export class Directory {
   remember(users: readonly User[]): void {
     for (const user of users) {
       this.users.set(user.id, user);
+      this.stale.delete(user.id);
       if (user.nameCollides) this.collides.add(user.id);
     }
   }
 
-  /** Ask again for every user still unknown (after a reconnect: the last attempt may have failed). */
+  /**
+   * On each connection: ask again for every user still unknown (the last attempt may have
+   * failed), and read every known one again when next shown (a profile kept from the last run, or
+   * from before a cut, may be out of date: a new photo or name). One batched `user.get` per screen.
+   */
   retryUnknown(): void {
     for (const id of this.asked) if (!this.users.has(id)) this.asked.delete(id);
+    for (const id of this.users.keys()) {
+      this.stale.add(id);
+      this.asked.delete(id);
+    }
     this.membersRead.clear();
   }
 

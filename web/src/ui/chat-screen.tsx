@@ -11,6 +11,7 @@ import type { MessageActions } from "./message-actions.js";
 import { MessageList } from "./message-list.js";
 import { MuteMenu } from "./mute-menu.js";
 import { conversationTitle, otherMember, userName } from "./names.js";
+import { conversationPhoto } from "./photos.js";
 import { PinnedBar } from "./pinned-bar.js";
 import { onLinkClick } from "./router.js";
 import { openSearch } from "./search-panel.js";
@@ -28,9 +29,18 @@ function Subtitle({ conversationId }: { conversationId: string }) {
   const other = otherMember(store, conversation);
   const presence = other ? store.directory.presence.get(other) : undefined;
   if (!presence) return null;
-  if (presence.online) return <span class="online-text">{t("chat.online")}</span>;
+  if (presence.hidden) return <span data-presence="hidden">{t("chat.lastSeenRecently")}</span>;
+  if (presence.online) {
+    return (
+      <span class="online-text" data-presence="online">
+        {t("chat.online")}
+      </span>
+    );
+  }
   return (
-    <span>{presence.lastSeenAt ? t("chat.lastSeen", { time: whenFull(presence.lastSeenAt) }) : t("chat.offline")}</span>
+    <span data-presence="offline">
+      {presence.lastSeenAt ? t("chat.lastSeen", { time: whenFull(presence.lastSeenAt) }) : t("chat.offline")}
+    </span>
   );
 }
 
@@ -74,6 +84,7 @@ export function ChatScreen({ conversationId }: { conversationId: string }) {
   const title = conversationTitle(store, conversation);
   const other = conversation.kind === "direct" ? otherMember(store, conversation) : undefined;
   const online = other ? (store.directory.presence.get(other)?.online ?? false) : undefined;
+  const photo = conversationPhoto(store, conversation);
   const block = async () => {
     if (other && confirm(t("chat.blockConfirm", { name: title }))) await store.directory.block(other);
   };
@@ -105,6 +116,7 @@ export function ChatScreen({ conversationId }: { conversationId: string }) {
           name={title}
           seed={other ?? conversation.id}
           group={conversation.kind === "group"}
+          photo={photo}
           {...(online !== undefined ? { online } : {})}
         />
         <div class="chat-title">

@@ -4,6 +4,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { User } from "../../../src/protocol/index.js";
 import { t } from "../i18n/i18n.js";
 import { Avatar } from "./avatar.js";
+import { userPhoto } from "./photos.js";
 import { navigate } from "./router.js";
 import { ScreenHeader } from "./screen-header.js";
 import { useStore } from "./store-context.js";
@@ -14,7 +15,7 @@ function Person({ user, children }: { user: User; children: ComponentChildren })
   const online = store.directory.presence.get(user.id)?.online ?? false;
   return (
     <li data-user={user.username}>
-      <Avatar name={user.displayName} seed={user.id} online={online} />
+      <Avatar name={user.displayName} seed={user.id} online={online} photo={userPhoto(store, user.id)} />
       <span class="person">
         {user.displayName} <span class="muted">@{user.username}</span>
       </span>

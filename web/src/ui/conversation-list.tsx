@@ -6,6 +6,7 @@ import { Avatar } from "./avatar.js";
 import { shortWhen } from "./format.js";
 import { InvitationsPanel } from "./invitations-panel.js";
 import { conversationTitle, otherMember, userName } from "./names.js";
+import { conversationPhoto } from "./photos.js";
 import { onLinkClick } from "./router.js";
 import { useStore } from "./store-context.js";
 import { systemText } from "./system-line.js";
@@ -39,6 +40,7 @@ function Item({ summary, active }: { summary: ConversationSummary; active: boole
           name={title}
           seed={other ?? conversation.id}
           group={conversation.kind === "group"}
+          photo={conversationPhoto(store, conversation)}
           {...(online !== undefined ? { online } : {})}
         />
         <span class="conversation-text">

@@ -3,8 +3,11 @@ import { useEffect, useState } from "preact/hooks";
 import type { Conversation, MemberRole } from "../../../src/protocol/index.js";
 import { uploadFile } from "../../../src/sdk/index.js";
 import { errorText, t } from "../i18n/i18n.js";
+import { Avatar } from "./avatar.js";
+import { GroupLinks } from "./group-links.js";
 import { Icon } from "./icons.js";
 import { conversationTitle, userName } from "./names.js";
+import { userPhoto } from "./photos.js";
 import { navigate, onLinkClick } from "./router.js";
 import { useStore } from "./store-context.js";
 
@@ -24,6 +27,7 @@ function MemberRow({ conversation, userId }: { conversation: Conversation; userI
   const id = conversation.id;
   return (
     <li class="member-row">
+      <Avatar name={name} seed={userId} photo={userPhoto(store, userId)} />
       <span class="member-name">
         {name}
         {me && <span class="muted"> {t("info.you")}</span>}
@@ -195,6 +199,7 @@ export function GroupInfoScreen({ conversationId }: { conversationId: string }) 
           </ul>
         </div>
         <AddMembers conversation={conversation} />
+        {roleOf(conversation, store.me) !== "member" && <GroupLinks conversation={conversation} />}
         <div class="info-block">
           <button type="button" class="danger" onClick={leave}>
             {t("chat.leave")}

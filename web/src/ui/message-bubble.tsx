@@ -15,6 +15,7 @@ import type { MessageActions } from "./message-actions.js";
 import { MessageFiles } from "./message-files.js";
 import { MessageMenu } from "./message-menu.js";
 import { userName } from "./names.js";
+import { userPhoto } from "./photos.js";
 import { RichText } from "./rich-text.js";
 import { useStore } from "./store-context.js";
 
@@ -110,7 +111,12 @@ export function MessageBubble(props: {
           onChange={() => props.actions.select(message)}
         />
       )}
-      {!mine && (props.first ? <Avatar name={sender} seed={message.senderId} /> : <span class="avatar-gap" />)}
+      {!mine &&
+        (props.first ? (
+          <Avatar name={sender} seed={message.senderId} photo={userPhoto(store, message.senderId)} />
+        ) : (
+          <span class="avatar-gap" />
+        ))}
       <div class="msg-body">
         {!mine && props.first && conversation.kind === "group" && <span class="sender">{sender}</span>}
         <div class="msg-row">

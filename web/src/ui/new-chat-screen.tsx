@@ -3,6 +3,7 @@ import { useState } from "preact/hooks";
 import type { User } from "../../../src/protocol/index.js";
 import { t } from "../i18n/i18n.js";
 import { Avatar } from "./avatar.js";
+import { userPhoto } from "./photos.js";
 import { navigate } from "./router.js";
 import { ScreenHeader } from "./screen-header.js";
 import { useStore } from "./store-context.js";
@@ -64,7 +65,7 @@ export function NewChatScreen() {
           <ul class="people">
             {people.map((user) => (
               <li key={user.id}>
-                <Avatar name={user.displayName} seed={user.id} />
+                <Avatar name={user.displayName} seed={user.id} photo={userPhoto(store, user.id)} />
                 <span class="person">
                   {user.displayName} <span class="muted">@{user.username}</span>
                 </span>
@@ -81,7 +82,7 @@ export function NewChatScreen() {
                 <li key={user.id}>
                   <label class="person-pick">
                     <input type="checkbox" checked={picked.includes(user.id)} onChange={() => toggle(user.id)} />
-                    <Avatar name={user.displayName} seed={user.id} />
+                    <Avatar name={user.displayName} seed={user.id} photo={userPhoto(store, user.id)} />
                     <span class="person">
                       {user.displayName} <span class="muted">@{user.username}</span>
                     </span>

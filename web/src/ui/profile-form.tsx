@@ -2,6 +2,8 @@
 import { useState } from "preact/hooks";
 import { type HaetaeRequestError, uploadFile } from "../../../src/sdk/index.js";
 import { errorText, t } from "../i18n/i18n.js";
+import { Avatar } from "./avatar.js";
+import { userPhoto } from "./photos.js";
 import { useStore } from "./store-context.js";
 
 export function ProfileForm() {
@@ -33,6 +35,10 @@ export function ProfileForm() {
   return (
     <form class="password-form" onSubmit={submit} aria-labelledby="profile-title">
       <h2 id="profile-title">{t("profile.title")}</h2>
+      <div class="profile-photo">
+        <Avatar name={user.displayName} seed={user.id} photo={userPhoto(store, user.id)} />
+        <span class="muted">{user.avatarUrl ? t("profile.photoSet") : t("profile.photoNone")}</span>
+      </div>
       <label>
         {t("profile.displayName")}
         <input name="displayName" defaultValue={user.displayName} required maxLength={64} autoComplete="nickname" />
@@ -52,6 +58,31 @@ export function ProfileForm() {
         {t("profile.save")}
       </button>
     </form>
+  );
+}
+
+/**
+ * Hide my presence and last seen from everyone (`account.update {hidePresence}`): it takes effect
+ * at once, and my other devices show the switch as set through `account.updated`.
+ */
+export function PresencePrivacy() {
+  const store = useStore();
+  const hidden = store.session.user.hidePresence === true;
+  const [busy, setBusy] = useState(false);
+  const toggle = async () => {
+    setBusy(true);
+    await store.updateAccount({ hidePresence: !hidden });
+    setBusy(false);
+  };
+  return (
+    <section class="password-form" aria-labelledby="privacy-title">
+      <h2 id="privacy-title">{t("privacy.title")}</h2>
+      <label class="check-row">
+        <input type="checkbox" checked={hidden} disabled={busy} onChange={() => void toggle()} />{" "}
+        {t("privacy.hidePresence")}
+      </label>
+      <p class="muted">{t("privacy.explain")}</p>
+    </section>
   );
 }
 

@@ -6,6 +6,7 @@ export type Route =
   | { name: "chats" }
   | { name: "chat"; id: string }
   | { name: "info"; id: string }
+  | { name: "join"; token: string }
   | { name: "new" }
   | { name: "contacts" }
   | { name: "devices" }
@@ -19,6 +20,8 @@ export function parseRoute(pathname: string): Route {
   if (chat?.[1]) return { name: "chat", id: decodeURIComponent(chat[1]) };
   const info = /^\/c\/([^/]+)\/info\/?$/.exec(pathname);
   if (info?.[1]) return { name: "info", id: decodeURIComponent(info[1]) };
+  const join = /^\/join\/([A-Za-z0-9_-]+)\/?$/.exec(pathname);
+  if (join?.[1]) return { name: "join", token: join[1] };
   const name = pathname.replace(/^\/|\/$/g, "");
   if (name === "new" || name === "contacts" || name === "devices" || name === "settings") return { name };
   return { name: "chats" };
@@ -27,6 +30,7 @@ export function parseRoute(pathname: string): Route {
 /** The path of a route. */
 export function pathOf(route: Route): string {
   if (route.name === "info") return `/c/${encodeURIComponent(route.id)}/info`;
+  if (route.name === "join") return `/join/${route.token}`;
   return route.name === "chat" ? `/c/${encodeURIComponent(route.id)}` : route.name === "chats" ? "/" : `/${route.name}`;
 }
 

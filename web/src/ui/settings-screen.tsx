@@ -3,7 +3,7 @@ import { t } from "../i18n/i18n.js";
 import { LanguageSelect } from "./language-select.js";
 import { NotifySettings } from "./notify-settings.js";
 import { PasswordForm } from "./password-form.js";
-import { DeleteAccountForm, ExportButton, ProfileForm } from "./profile-form.js";
+import { DeleteAccountForm, ExportButton, PresencePrivacy, ProfileForm } from "./profile-form.js";
 import { ScreenHeader } from "./screen-header.js";
 import { useStore } from "./store-context.js";
 
@@ -22,6 +22,7 @@ export function SettingsScreen({ onLogout }: { onLogout(): void }) {
         <p>{t("settings.account", { name: user.displayName, username: user.username })}</p>
         <LanguageSelect />
         <ProfileForm />
+        <PresencePrivacy />
         <NotifySettings />
         <PasswordForm token={store.session.token} />
         <button type="button" class="danger" onClick={logout}>

@@ -9,6 +9,7 @@ import { DevicesScreen } from "./devices-screen.js";
 import { GroupInfoScreen } from "./group-info-screen.js";
 import { Icon } from "./icons.js";
 import { IncidentBanner } from "./incident-banner.js";
+import { JoinScreen } from "./join-screen.js";
 import { conversationTitle, userName } from "./names.js";
 import { Nav } from "./nav.js";
 import { NewChatScreen } from "./new-chat-screen.js";
@@ -24,6 +25,8 @@ function Screen({ route, onLogout }: { route: Route; onLogout(): void }) {
       return <ChatScreen key={route.id} conversationId={route.id} />;
     case "info":
       return <GroupInfoScreen key={route.id} conversationId={route.id} />;
+    case "join":
+      return <JoinScreen key={route.token} token={route.token} />;
     case "new":
       return <NewChatScreen />;
     case "contacts":
