@@ -1124,13 +1124,21 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     });
     // Muting again replaces the row; unmuting keeps the mention choice.
     await store.setMute(a.id, { ...mute, mutedUntil: null }, now());
-    const settings = { dnd: { start: 1320, end: 420 }, utcOffsetMinutes: 540, hideText: true, mentionsInQuietHours: true };
+    const settings = {
+      dnd: { start: 1320, end: 420 },
+      utcOffsetMinutes: 540,
+      hideText: true,
+      mentionsInQuietHours: true,
+    };
     const saved = await store.setNotifySettings(a.id, settings, now());
     expect(saved.event).toMatchObject({ type: "notify.settings", settings });
     expect(await store.notifyState(a.id)).toEqual({ settings, mutes: [{ ...mute, mutedUntil: null }] });
     const prefs = await store.notifyPrefs([a.id, b.id], g.id);
     expect(prefs.get(a.id)).toEqual({ settings, mute: { ...mute, mutedUntil: null } });
-    expect(prefs.get(b.id)).toEqual({ settings: { dnd: null, utcOffsetMinutes: 0, hideText: false, mentionsInQuietHours: false }, mute: null });
+    expect(prefs.get(b.id)).toEqual({
+      settings: { dnd: null, utcOffsetMinutes: 0, hideText: false, mentionsInQuietHours: false },
+      mute: null,
+    });
     // Only a reads these events, though the mute names a group b is in.
     const types = async (id: string) => (await store.feed(id, undefined, 100)).events.map((e) => e.type);
     expect(await types(a.id)).toEqual(["conversation.created", "notify.mute", "notify.mute", "notify.settings"]);
