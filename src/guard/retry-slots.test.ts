@@ -100,8 +100,32 @@ describe("retry book", () => {
     expect(Math.max(...waits) - Math.min(...waits)).toBeGreaterThanOrEqual(90);
   });
 
+  it("plans no slot past the horizon: a caller further back is told to check in within the next half horizon, and nobody is booked behind it", () => {
+    let r = 0;
+    const clock = { t: 0 };
+    const book = new RetryBook({
+      minWaitMs: 1,
+      maxWaitMs: 30_000,
+      jitterMs: 0,
+      horizonMs: 1000,
+      now: () => clock.t,
+      random: () => r,
+    });
+    // 900 sends at 1,000/s: within the horizon, placed.
+    const near = book.book(900, 1000, 0);
+    expect(near).toMatchObject({ waitMs: 900, slot: { placed: true } });
+    for (let i = 1; i < 500; i++) book.reserve(near.slot);
+    // Now 1,400 ahead: past the horizon. Told between 1 and 1.5 s, not placed, not counted.
+    r = 0.5;
+    const far = book.book(900, 1000, 0);
+    expect(far).toMatchObject({ waitMs: 1250, slot: { placed: false } });
+    for (let i = 1; i < 500; i++) book.reserve(far.slot);
+    expect(book.booked).toBe(500);
+  });
+
   it("never tells a wait past the cap or below the minimum", () => {
     const { book } = bookWith({ maxWaitMs: 2000 });
+    // Past the horizon (10 s by default) too: told the cap.
     expect(book.book(1_000_000, 100, 0).waitMs).toBe(2000);
     expect(book.book(0, 100, 5000).waitMs).toBe(1);
     expect(book.unbooked(250)).toMatchObject({ waitMs: 250, slot: { open: false } });

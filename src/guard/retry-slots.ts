@@ -53,7 +53,7 @@ export interface RetryBookOptions {
   /**
    * How far ahead a slot is planned, ms: a caller whose slot would come later is told to come
    * back at a random point between this and one and a half times this, and is planned again
-   * then (5 s by default).
+   * then (10 s by default).
    */
   horizonMs?: number;
   now?: () => number;
@@ -108,7 +108,7 @@ export class RetryBook {
     const now = this.now();
     this.close(now);
     const drainMs = perSecond > 0 ? ((queued + (inPlace ? 0 : this.ahead)) / perSecond) * 1000 : 0;
-    const horizon = this.options.horizonMs ?? 5000;
+    const horizon = this.options.horizonMs ?? 10_000;
     const placed = drainMs - leadMs <= horizon;
     const planned = placed
       ? Math.max(0, drainMs - leadMs) + this.random() * this.options.jitterMs
