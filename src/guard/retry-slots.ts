@@ -40,6 +40,8 @@ export interface RetrySlot {
    * check past the horizon: the slots booked after those were not planned behind their sends.
    */
   readonly placed: boolean;
+  /** Sends of its caller admitted since its time came. */
+  served: number;
 }
 
 /** How the book is set up. */
@@ -100,7 +102,7 @@ export class RetryBook {
    * Book a refused caller behind `queued` sends in the node and every open slot, draining at
    * `perSecond`; to land while `leadMs` of work is still queued. Returns its slot and the wait.
    * `inPlace`: the caller is one whose slot has just come and who brought back more than the
-   * node could take at once; the slots booked since were planned after all of its sends, so the
+   * node took at once (it was served some); the slots booked since were planned after all of its sends, so the
    * rest keeps its place, behind the queue in flight only (after every open slot, a pipeline
    * longer than the queue went to the back each time it came, and the node idled in between).
    */
@@ -116,7 +118,7 @@ export class RetryBook {
     const waitMs = Math.ceil(Math.min(this.options.maxWaitMs, Math.max(this.options.minWaitMs, planned)));
     const expected = Math.max(1, Math.round(this.typical));
     // A check past the horizon is nobody's predecessor: it is planned when it comes.
-    const slot: RetrySlot = { dueAt: now + waitMs, sends: 1, expected, open: placed, placed };
+    const slot: RetrySlot = { dueAt: now + waitMs, sends: 1, expected, open: placed, placed, served: 0 };
     if (placed) {
       this.ahead += slot.expected;
       this.push(slot);
@@ -127,7 +129,10 @@ export class RetryBook {
   /** A slot outside the book: `waitMs` (within the bounds), nobody booked behind it. */
   unbooked(waitMs: number): { slot: RetrySlot; waitMs: number } {
     const wait = Math.ceil(Math.min(this.options.maxWaitMs, Math.max(this.options.minWaitMs, waitMs)));
-    return { slot: { dueAt: this.now() + wait, sends: 1, expected: 1, open: false, placed: false }, waitMs: wait };
+    return {
+      slot: { dueAt: this.now() + wait, sends: 1, expected: 1, open: false, placed: false, served: 0 },
+      waitMs: wait,
+    };
   }
 
   /** One more send refused to `slot`'s caller in its retry time: it brings that one back too. */

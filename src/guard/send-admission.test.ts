@@ -180,6 +180,45 @@ describe("send admission by time", () => {
     expect(gap).toBeGreaterThanOrEqual(100 - 75);
     expect(gap).toBeLessThanOrEqual(100 + 75);
   });
+
+  it("keeps a returning connection's place only when it was served some in its slot", () => {
+    const refusedBack = (servedFirst: boolean) => {
+      const c = controller(250, 4);
+      const queue: AdmissionTicket[] = [];
+      // 1,000/s measured; the queue kept full (150 in flight: the plan's 150 ms).
+      drive(c, queue, 1000, 1000, 10_000);
+      const a = c.admission.admit();
+      const b = c.admission.admit();
+      if (a.admitted || b.admitted) throw new Error("admitted");
+      for (let i = 1; i < 400; i++) c.admission.reserveSlot(a.slot);
+      const b2 = c.admission.admit();
+      if (b2.admitted) throw new Error("admitted");
+      for (let i = 1; i < 400; i++) c.admission.reserveSlot(b2.slot);
+      // A's time comes.
+      c.clock.t += a.retryAfterMs;
+      if (servedFirst) {
+        // The node drained 100 as A came back, and A got what fit: the rest of its pipeline keeps its place.
+        for (let i = 0; i < 100; i++) {
+          c.clock.t += 1;
+          c.admission.done(queue.shift() as AdmissionTicket);
+        }
+      }
+      let served = 0;
+      for (;;) {
+        const verdict = c.admission.admit(a.slot);
+        if (!verdict.admitted) {
+          expect(served > 0).toBe(servedFirst);
+          return verdict.retryAfterMs;
+        }
+        served += 1;
+        queue.push(verdict.ticket);
+      }
+    };
+    // Served some: after the queue only (150 ms of it, landing 37.5 ms early, spread over 75 ms).
+    expect(refusedBack(true)).toBeLessThanOrEqual(190);
+    // Refused outright (the book was ahead of the node): after B's 400 sends booked too.
+    expect(refusedBack(false)).toBeGreaterThan(400);
+  });
 });
 
 /**

@@ -135,11 +135,18 @@ export class SendAdmission {
       const waitMs = this.predictedWaitMs();
       const standingTooLong = this.standing !== undefined && this.standing > this.planMs;
       if (waitMs > this.planMs || standingTooLong) {
-        const back = lastSlot?.placed === true && now >= lastSlot.dueAt && now - lastSlot.dueAt <= this.targetMs;
+        // Back in its slot and served some: the rest keeps its place. Refused outright in its
+        // slot, the book was ahead of the node (it slowed down): after the others, as anyone.
+        const back =
+          lastSlot?.placed === true &&
+          lastSlot.served > 0 &&
+          now >= lastSlot.dueAt &&
+          now - lastSlot.dueAt <= this.targetMs;
         return { admitted: false, ...this.retrySlot(back) };
       }
     }
     this.inFlight += 1;
+    if (lastSlot && now >= lastSlot.dueAt) lastSlot.served += 1;
     return { admitted: true, ticket: { at: now } };
   }
 
