@@ -54,8 +54,8 @@ export interface RetryBookOptions {
   jitterMs: number;
   /**
    * How far ahead a slot is planned, ms: a caller whose slot would come later is told to come
-   * back at a random point between this and one and a half times this, and is planned again
-   * then (10 s by default).
+   * back at half its planned time (this at least), spread at random by up to half of that, and
+   * is planned again then (10 s by default).
    */
   horizonMs?: number;
   now?: () => number;
@@ -78,8 +78,9 @@ const TYPICAL_WEIGHT = 0.2;
  * while `leadMs` of work is still queued, so the node is never left waiting for it, then spread
  * over `jitterMs` at random, so callers booked for the same moment do not come back in one wave.
  *
- * No slot is planned further than `horizonMs`: a caller that would come later is told a time
- * spread over the next half horizon after it and planned again when it comes. A slot planned
+ * No slot is planned further than `horizonMs`: a caller that would come later is told to check
+ * in at half its planned time (the horizon at least, spread by up to half of that) and is planned
+ * again when it comes. A slot planned
  * far ahead at a rate measured in the surge's first seconds (the node busy reading it) kept its
  * caller away after the node had turned faster, and nobody else was refused to fill the room.
  * Each such check costs the caller's pipeline a refusal more; the horizon keeps them few.
@@ -114,7 +115,7 @@ export class RetryBook {
     const placed = drainMs - leadMs <= horizon;
     const planned = placed
       ? Math.max(0, drainMs - leadMs) + this.random() * this.options.jitterMs
-      : horizon * (1 + this.random() / 2);
+      : Math.max(horizon, (drainMs - leadMs) / 2) * (1 + this.random() / 2);
     const waitMs = Math.ceil(Math.min(this.options.maxWaitMs, Math.max(this.options.minWaitMs, planned)));
     const expected = Math.max(1, Math.round(this.typical));
     // A check past the horizon is nobody's predecessor: it is planned when it comes.
