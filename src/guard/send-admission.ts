@@ -67,7 +67,7 @@ const PLAN_SHARE = 0.6;
  * only that the node can do at least as much as it did, so it may raise the estimate, never lower
  * it. Measured on every busy interval, the rate followed the load down: retry slots spaced by it
  * brought clients back at the pace they had come, that pace was measured as the node's, and a
- * node that commits 4,000 sends a second was kept at 1,600.
+ * node that had committed 4,393 sends in one second was kept at 1,200–1,600 for the rest of a run.
  *
  * `floor` sends in flight are always admitted: enough to fill a group commit, so the store is
  * never starved and the rate keeps being measured. This is what an earlier count-free
