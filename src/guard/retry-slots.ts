@@ -80,10 +80,10 @@ const TYPICAL_WEIGHT = 0.2;
  *
  * No slot is planned further than `horizonMs`: a caller that would come later is told to check
  * in at half its planned time (the horizon at least, spread by up to half of that) and is planned
- * again when it comes. A slot planned
- * far ahead at a rate measured in the surge's first seconds (the node busy reading it) kept its
- * caller away after the node had turned faster, and nobody else was refused to fill the room.
- * Each such check costs the caller's pipeline a refusal more; the horizon keeps them few.
+ * again when it comes. A slot planned far ahead at a rate measured in the surge's first seconds
+ * (the node busy reading it) kept its caller away after the node had turned faster, and nobody
+ * else was refused to fill the room. Each check costs the rest of the caller's pipeline in
+ * refusals; checking in half-way, not every horizon, keeps them few.
  */
 export class RetryBook {
   /** Open slots, soonest first (a binary heap on dueAt). */
@@ -103,9 +103,10 @@ export class RetryBook {
    * Book a refused caller behind `queued` sends in the node and every open slot, draining at
    * `perSecond`; to land while `leadMs` of work is still queued. Returns its slot and the wait.
    * `inPlace`: the caller is one whose slot has just come and who brought back more than the
-   * node took at once (it was served some); the slots booked since were planned after all of its sends, so the
-   * rest keeps its place, behind the queue in flight only (after every open slot, a pipeline
-   * longer than the queue went to the back each time it came, and the node idled in between).
+   * node took at once (it was served some); the slots booked since were planned after all of its
+   * sends, so the rest keeps its place, behind the queue in flight only (after every open slot, a
+   * pipeline longer than the queue went to the back each time it came, and the node idled in
+   * between).
    */
   book(queued: number, perSecond: number, leadMs: number, inPlace = false): { slot: RetrySlot; waitMs: number } {
     const now = this.now();
@@ -146,11 +147,6 @@ export class RetryBook {
   get booked(): number {
     this.close(this.now());
     return this.ahead;
-  }
-
-  /** Slots open. */
-  get size(): number {
-    return this.heap.length;
   }
 
   /** Close the slots whose time has come; they teach the typical caller's sends. */
