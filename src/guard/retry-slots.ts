@@ -83,7 +83,7 @@ const TYPICAL_WEIGHT = 0.2;
  * again when it comes. A slot planned far ahead at a rate measured in the surge's first seconds
  * (the node busy reading it) kept its caller away after the node had turned faster, and nobody
  * else was refused to fill the room. Each check costs the rest of the caller's pipeline in
- * refusals; checking in half-way, not every horizon, keeps them few.
+ * refusals; checking in half-way, not every horizon, makes fewer checks for callers far back.
  */
 export class RetryBook {
   /** Open slots, soonest first (a binary heap on dueAt). */
