@@ -90,8 +90,8 @@ export class RequestDispatch {
 
   /**
    * A send's admission. Once one send of a connection is refused, its later ones are refused
-   * until the retry time given has passed, without asking again (each reserving its commit after
-   * that time, so other connections are told to come back later), and the connection is not read
+   * until the retry time given has passed, without asking again (each added to the connection's
+   * retry slot, so other connections are booked after it), and the connection is not read
    * until then (`ReadPauses.pauseFor`): a client that pipelines gets one contiguous run of
    * refusals (the frames of the chunk already read), not one in the middle of accepted ones, and
    * the rest of its pipeline waits unread instead of costing a parse and a refusal each.
@@ -101,13 +101,14 @@ export class RequestDispatch {
   ): { admitted: true; ticket: AdmissionTicket } | { admitted: false; retryAfterMs: number } {
     const now = performance.now();
     const admission = this.deps.admission as Pick<SendAdmission, "admit" | "reserveSlot">;
-    if (session.sendsRefusedUntil > now) {
-      admission.reserveSlot();
+    if (session.sendsRefusedUntil > now && session.sendsRetrySlot) {
+      admission.reserveSlot(session.sendsRetrySlot);
       return { admitted: false, retryAfterMs: Math.ceil(session.sendsRefusedUntil - now) };
     }
-    const verdict = admission.admit();
+    const verdict = admission.admit(session.sendsRetrySlot);
     if (!verdict.admitted) {
       session.sendsRefusedUntil = now + verdict.retryAfterMs;
+      session.sendsRetrySlot = verdict.slot;
       // Not read for a while, at most the target: the frames left unread are then read inside
       // the connection's retry time and refused, so no send is accepted after waiting unread.
       this.deps.readPauses.pauseFor(session, Math.min(verdict.retryAfterMs, this.deps.config.sendQueueTargetMs));

@@ -1,5 +1,6 @@
 /** @module One WebSocket session: a device's connection, its bounded send queue and its subscriptions. */
 import type { WebSocket } from "ws";
+import type { RetrySlot } from "../guard/retry-slots.js";
 import type { User } from "../protocol/index.js";
 import { CLOSE_CODES } from "../protocol/index.js";
 
@@ -31,6 +32,8 @@ export class Session {
   caughtUp = false;
   /** Until when (performance.now) this connection's sends are refused: the retry time its last refused send was given. */
   sendsRefusedUntil = 0;
+  /** The retry slot this connection's refused sends were last booked in (its own place in the book when it comes back). */
+  sendsRetrySlot: RetrySlot | undefined;
   /** Settles when every request so far has been answered. */
   private answered: Promise<void> = Promise.resolve();
   /** Settles when the next send may start: the latest request queued its write, or finished. */

@@ -105,10 +105,12 @@ export class Metrics {
     registers: [this.registry],
   });
   /** What the send admission measured, read when /metrics is scraped (set by the gateway). */
-  sendAdmissionState: (() => { inFlight: number; drainPerSecond?: number; predictedWaitMs: number }) | undefined;
+  sendAdmissionState:
+    | (() => { inFlight: number; drainPerSecond?: number; predictedWaitMs: number; bookedSends: number })
+    | undefined;
   readonly sendAdmission = new Gauge({
     name: "haetae_send_admission",
-    help: "Send admission by time: sends in flight (in_flight), their measured drain rate per second (drain_per_second), the wait predicted for a send admitted now in ms (predicted_wait_ms).",
+    help: "Send admission by time: sends in flight (in_flight), their measured drain rate per second (drain_per_second), the wait predicted for a send admitted now in ms (predicted_wait_ms), sends refused connections will bring back in retry slots still to come (booked_sends).",
     labelNames: ["measure"] as const,
     registers: [this.registry],
     collect: () => {
@@ -118,6 +120,7 @@ export class Metrics {
       this.sendAdmission.set({ measure: "drain_per_second" }, state.drainPerSecond ?? 0);
       const wait = state.predictedWaitMs;
       this.sendAdmission.set({ measure: "predicted_wait_ms" }, Number.isFinite(wait) ? wait : -1);
+      this.sendAdmission.set({ measure: "booked_sends" }, state.bookedSends);
     },
   });
   readonly refusedConnections = new Counter({
