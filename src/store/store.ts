@@ -84,6 +84,8 @@ export interface AppendMessageInput {
   replyToSeq?: number;
   mentions: string[];
   mentionsAll: boolean;
+  /** A copy made by forwarding (stored, and read back as `forwarded: true`). */
+  forwarded?: boolean;
   /**
    * The files the message carries, as it shows them. The write refuses the send with `not_found`
    * when one of them no longer has its file row (swept or deleted since the caller checked).

@@ -233,6 +233,7 @@ async function appendMessages(db: SqlExecutor, inputs: readonly AppendMessageInp
       input.replyToSeq ?? null,
       JSON.stringify(input.mentions),
       input.mentionsAll ? 1 : 0,
+      input.forwarded ? 1 : 0,
     ]);
     for (const userId of new Set(input.mentions)) mentionRows.push([input.conversationId, userId, seq]);
     readCursors.set(`${input.conversationId}\u0000${input.senderId}`, {
@@ -264,8 +265,8 @@ async function appendMessages(db: SqlExecutor, inputs: readonly AppendMessageInp
   );
   await insertRows(
     db,
-    "INSERT INTO messages (conversation_id, seq, id, sender_id, client_msg_id, text, created_at, reply_to_seq, mentions, mentions_all)",
-    10,
+    "INSERT INTO messages (conversation_id, seq, id, sender_id, client_msg_id, text, created_at, reply_to_seq, mentions, mentions_all, forwarded)",
+    11,
     messageRows,
   );
   if (mentionRows.length > 0) {

@@ -366,6 +366,14 @@ ALTER TABLE conversations ADD COLUMN pinned_by TEXT;
 ALTER TABLE conversations ADD COLUMN pinned_at TEXT;
 ${d.searchIndex}`,
   },
+  {
+    version: 15,
+    name: "forwarded copies",
+    // 1 on a copy made by message.forward; earlier forwards are not known and stay unmarked.
+    sql: () => `
+ALTER TABLE messages ADD COLUMN forwarded INTEGER NOT NULL DEFAULT 0;
+`,
+  },
 ];
 
 /** The migrations as one dialect runs them. */
