@@ -36,7 +36,7 @@ export function likeContaining(query: string): string {
  */
 export function postgresContains(lowered: string): string {
   if (lowered === lowered.toUpperCase()) return "strpos(m.text, ?) > 0";
-  if (/^[\x00-\x7f]*$/.test(lowered)) return 'strpos(lower(m.text COLLATE "C"), ?) > 0';
+  if ([...lowered].every((c) => c.charCodeAt(0) < 0x80)) return 'strpos(lower(m.text COLLATE "C"), ?) > 0';
   return "strpos(lower(m.text), ?) > 0";
 }
 
