@@ -15,6 +15,7 @@ import { parseArgs } from "node:util";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { openPostgresStore } from "../src/store/postgres/postgres-store.js";
+import { SEARCH_KEY_STRIDE } from "../src/store/sql/schema-dialect.js";
 import { likeContaining } from "../src/store/sql/search-queries.js";
 import type { SqlStore } from "../src/store/sql/sql-store.js";
 import { openSqliteStore } from "../src/store/sqlite/sqlite-store.js";
@@ -248,6 +249,13 @@ function sqliteTarget(): Target {
         }
       }
       flush(batch);
+      // The triggers queued every message for the index; index them all now, as the store's
+      // indexer would over time, so the searches start from an index that is up to date.
+      db.exec(`INSERT INTO message_search (rowid, text)
+        SELECT k.search_key * ${SEARCH_KEY_STRIDE} + m.seq, m.text FROM search_pending p
+        JOIN messages m ON m.conversation_id = p.conversation_id AND m.seq = p.seq
+        JOIN search_keys k ON k.conversation_id = p.conversation_id;
+        DELETE FROM search_pending;`);
       db.exec("INSERT INTO message_search (message_search) VALUES ('optimize')");
       db.close();
     },

@@ -107,7 +107,9 @@ export function planSearch(queryChars: number, spanMessages: number, spans: numb
  * - The index, SQLite: the FTS5 trigram table, read per span by its rowid range (the
  *   conversation's key × 2^31 + seq), so a chat's hits are one range of the index. The CROSS
  *   JOIN keeps the spans outside: only then does SQLite hand FTS5 the range (a plan without it
- *   reads every hit of the whole index once per span).
+ *   reads every hit of the whole index once per span). With it, the messages still queued for
+ *   the index (`search_pending`, drained in the background), matched directly: a message is
+ *   found from its ack on.
  * - The index, PostgreSQL: `lower(text) LIKE` through the GIN trigram index.
  * - Reading outright: the spans' messages by key (each chat's newest `window`), matched by
  *   `instr` on the lowered text (SQLite), `postgresContains` (PostgreSQL).
@@ -127,15 +129,31 @@ export function searchPlanSql(dialect: "sqlite" | "postgres", search: MessageSea
     };
   }
   if (dialect === "sqlite") {
+    // The indexed messages, and those still queued for the index (search_pending), read by key.
     return {
-      sql: `SELECT m.* ${SPANS}
-        JOIN search_keys k ON k.conversation_id = s.conversation_id
-        CROSS JOIN message_search f
-        JOIN messages m ON m.conversation_id = s.conversation_id AND m.seq = f.rowid - k.search_key * ${SEARCH_KEY_STRIDE}
-        WHERE s.user_id = ? AND f.rowid BETWEEN k.search_key * ${SEARCH_KEY_STRIDE} + s.from_seq + 1
-          AND k.search_key * ${SEARCH_KEY_STRIDE} + COALESCE(s.to_seq, ${LAST_SEQ})
-          AND message_search MATCH ?${where.sql} ${ORDER}`,
-      params: [search.userId, ftsPhrase(search.query), ...where.params, search.limit + 1],
+      sql: `SELECT * FROM (SELECT m.* ${SPANS}
+          JOIN search_keys k ON k.conversation_id = s.conversation_id
+          CROSS JOIN message_search f
+          JOIN messages m ON m.conversation_id = s.conversation_id AND m.seq = f.rowid - k.search_key * ${SEARCH_KEY_STRIDE}
+          WHERE s.user_id = ? AND f.rowid BETWEEN k.search_key * ${SEARCH_KEY_STRIDE} + s.from_seq + 1
+            AND k.search_key * ${SEARCH_KEY_STRIDE} + COALESCE(s.to_seq, ${LAST_SEQ})
+            AND message_search MATCH ?${where.sql}
+        UNION ALL
+        SELECT m.* ${SPANS}
+          JOIN search_pending p ON p.conversation_id = s.conversation_id AND p.seq > s.from_seq
+            AND p.seq <= COALESCE(s.to_seq, ${LAST_SEQ})
+          JOIN messages m ON m.conversation_id = p.conversation_id AND m.seq = p.seq
+          WHERE s.user_id = ? AND instr(lower(m.text), ?) > 0${where.sql}) m
+        ${ORDER}`,
+      params: [
+        search.userId,
+        ftsPhrase(search.query),
+        ...where.params,
+        search.userId,
+        lowered,
+        ...where.params,
+        search.limit + 1,
+      ],
     };
   }
   return {
