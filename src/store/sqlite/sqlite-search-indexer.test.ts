@@ -6,7 +6,7 @@ import { afterAll, expect, it } from "vitest";
 import type { SqlStore } from "../sql/sql-store.js";
 import type { MessageSearch } from "../store.js";
 import type { SqliteDriver } from "./sqlite-driver.js";
-import { indexQueuedMessages } from "./sqlite-search-indexer.js";
+import { indexQueuedMessages, SEARCH_INDEX_INTERVAL_MS } from "./sqlite-search-indexer.js";
 import { openSqliteStore } from "./sqlite-store.js";
 
 const dir = mkdtempSync(join(tmpdir(), "haetae-search-queue-"));
@@ -96,8 +96,10 @@ it("drains the queue in the background", async () => {
         mentionsAll: false,
       });
     await expect
-      .poll(async () =>
-        Number((await store.driver.reader.get<{ n: number }>("SELECT count(*) AS n FROM search_pending"))?.n),
+      .poll(
+        async () =>
+          Number((await store.driver.reader.get<{ n: number }>("SELECT count(*) AS n FROM search_pending"))?.n),
+        { timeout: 5 * SEARCH_INDEX_INTERVAL_MS },
       )
       .toBe(0);
     const indexed = await store.driver.reader.get<{ n: number }>(

@@ -3,9 +3,9 @@ import { SEARCH_KEY_STRIDE } from "../sql/schema-dialect.js";
 import type { SqlExecutor } from "../sql/sql-driver.js";
 
 /** How often the indexer looks at the queue. */
-export const SEARCH_INDEX_INTERVAL_MS = 200;
+export const SEARCH_INDEX_INTERVAL_MS = 1_000;
 /** Most messages one round indexes: a round is one write, and sends wait behind it. */
-export const SEARCH_INDEX_BATCH = 2_000;
+export const SEARCH_INDEX_BATCH = 5_000;
 
 /**
  * Index the oldest `batch` queued messages in one transaction: into the FTS5 table, off the
