@@ -14,6 +14,11 @@ it("picks the index for a long query over a large history only, and never scans 
   expect(planSearch(3, 20_000, 40)).toEqual({ useIndex: false, window: 2_147_483_647 });
   expect(planSearch(3, 20_001, 40)).toEqual({ useIndex: true, window: 2_147_483_647 });
   expect(planSearch(2, 1_000_000, 40)).toEqual({ useIndex: false, window: 500 });
+  // SQLite: many small spans are read outright (the index is read once per span); few large ones by the index.
+  expect(planSearch(3, 100_000, 1_000, "sqlite")).toEqual({ useIndex: false, window: 2_147_483_647 });
+  expect(planSearch(3, 100_000, 1_000, "postgres")).toEqual({ useIndex: true, window: 2_147_483_647 });
+  expect(planSearch(3, 100_000, 200, "sqlite")).toEqual({ useIndex: true, window: 2_147_483_647 });
+  expect(planSearch(2, 100_000, 1_000, "sqlite")).toEqual({ useIndex: false, window: 20 });
 });
 
 it("lowers PostgreSQL's text only as far as the query needs: not for Korean, ASCII for ASCII, fully otherwise", () => {
