@@ -420,7 +420,7 @@ function percentiles(times: number[]): { p50: number; p95: number } {
 
 /** The rows of the search table: who searches where. */
 const KINDS = {
-  "whole, heavy": "whole history, users past the direct-read threshold (the index)",
+  "whole, heavy": "whole history, users past the direct-read threshold (PostgreSQL: the index)",
   "whole, typical": "whole history, the next 50 largest histories (read outright)",
   "chat, heavy": "within one of a heavy user's chats",
   "chat, busy": "within one of the 100 busiest chats",
