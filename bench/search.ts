@@ -421,6 +421,7 @@ function percentiles(times: number[]): { p50: number; p95: number } {
 /** The rows of the search table: who searches where. */
 const KINDS = {
   "whole, heavy": "whole history, users past the direct-read threshold (PostgreSQL: the index)",
+  "whole, heavy, outright": "whole history, the same heavy users, read outright (forced: the other plan)",
   "whole, typical": "whole history, the next 50 largest histories (read outright)",
   "chat, heavy": "within one of a heavy user's chats",
   "chat, busy": "within one of the 100 busiest chats",
@@ -449,6 +450,7 @@ async function searches(t: Target, loaded: Loaded, perConversation: number[]) {
     const query = pick(QUERY_WORDS);
     const [, h] = pick(heavy);
     requests["whole, heavy"].push({ userId: `u${h}`, query, limit: 20 });
+    requests["whole, heavy, outright"].push({ userId: `u${h}`, query, limit: 20, force: "scan" });
     requests["whole, typical"].push({ userId: `u${pick(typical)[1]}`, query, limit: 20 });
     const heavyChat = pick(loaded.userConversations[h] as string[]);
     requests["chat, heavy"].push({ userId: `u${h}`, query, limit: 20, conversationId: heavyChat });
