@@ -5,7 +5,7 @@
  * dropped); and the index's size against the text's.
  *
  * Usage: npm run bench:search -- [--messages 1000000] [--conversations 10000] [--users 2000]
- *        [--stores sqlite,postgres] [--queries 200] [--sends 3000]
+ *        [--stores sqlite,postgres] [--queries 200] [--peer-queries 40] [--sends 3000] [--heavy-users 10] [--keep]
  *        [--postgres postgres://postgres@127.0.0.1:5432/test]
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -15,6 +15,7 @@ import { parseArgs } from "node:util";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { openPostgresStore } from "../src/store/postgres/postgres-store.js";
+import { SEARCH_KEY_STRIDE } from "../src/store/sql/schema-dialect.js";
 import { likeContaining } from "../src/store/sql/search-queries.js";
 import type { SqlStore } from "../src/store/sql/sql-store.js";
 import { openSqliteStore } from "../src/store/sqlite/sqlite-store.js";
@@ -27,8 +28,13 @@ const { values } = parseArgs({
     users: { type: "string", default: "2000" },
     stores: { type: "string", default: "sqlite,postgres" },
     queries: { type: "string", default: "200" },
+    "peer-queries": { type: "string", default: "40" },
     sends: { type: "string", default: "3000" },
     postgres: { type: "string", default: "postgres://postgres@127.0.0.1:5432/test" },
+    "heavy-users": { type: "string", default: "10" },
+    keep: { type: "boolean", default: false },
+    /** A schema an earlier `--keep` run loaded with the same sizes: searched again, not loaded. */
+    schema: { type: "string" },
   },
 });
 const MESSAGES = Number(values.messages);
@@ -36,6 +42,10 @@ const CONVERSATIONS = Number(values.conversations);
 const USERS = Number(values.users);
 const QUERIES = Number(values.queries);
 const SENDS = Number(values.sends);
+/** The LIKE peer is slow on large histories (seconds on PostgreSQL): it answers fewer of the same requests. */
+const PEER_QUERIES = Math.min(Number(values["peer-queries"]), QUERIES);
+/** Users who are in a thousand chats each: histories past SHORT_QUERY_SCAN_ROWS, so their searches go through the index. */
+const HEAVY_USERS = Math.min(Number(values["heavy-users"]), USERS);
 
 /** A seeded generator, so both stores load the same history and answer the same queries. */
 function rng(seed: number): () => number {
@@ -135,7 +145,10 @@ function plan(): { loaded: Loaded; perConversation: number[] } {
   for (let c = 0; c < CONVERSATIONS; c++) {
     const size = 2 + Math.floor(r() * 5);
     const members = new Set<number>();
-    while (members.size < size) members.add(Math.floor(r() * USERS));
+    while (members.size < size) members.add(HEAVY_USERS + Math.floor(r() * (USERS - HEAVY_USERS)));
+    // The heavy users: each in one block of a thousand chats (every busyness rank once).
+    const blocks = Math.max(1, Math.ceil(CONVERSATIONS / 1000));
+    for (let h = 0; h < HEAVY_USERS; h++) if (Math.floor(c / 1000) === h % blocks) members.add(h);
     conversationMembers.push([...members].map((u) => `u${u}`));
     for (const u of members) userConversations[u]?.push(`c${c}`);
   }
@@ -150,12 +163,14 @@ const BASE_TIME = Date.parse("2024-01-01T00:00:00.000Z");
 /** Rows of every table the search reads, written straight into the schema (the send path is measured apart). */
 function* rowsOf(perConversation: number[], loaded: Loaded) {
   const r = rng(11);
-  let clock = 0;
+  // Every chat talks across the whole period (a chat's messages spread over it, in seq order), so
+  // a user's newest messages come from many chats, as they do in use.
+  const period = MESSAGES * 2;
   for (let c = 0; c < perConversation.length; c++) {
     const members = loaded.conversationMembers[c] as string[];
     const n = perConversation[c] as number;
     for (let seq = 1; seq <= n; seq++) {
-      clock += 1 + Math.floor(r() * 3);
+      const clock = Math.floor(((seq - 1 + r()) / n) * period);
       yield [
         `c${c}`,
         seq,
@@ -179,6 +194,8 @@ interface Target {
   /** The same store's search index taken away (the "index off" build for the send cost), and put back. */
   dropIndex(): Promise<void>;
   restoreIndex(): Promise<void>;
+  /** Until the index has caught up with what was sent (SQLite's queue drained; PostgreSQL: at once). */
+  settle(): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -215,6 +232,7 @@ function sqliteTarget(): Target {
     store,
     async load(perConversation, loaded) {
       await store.ping();
+      if (values.keep) console.log(`[sqlite] database ${file}`);
       const db = new Database(file);
       db.pragma("journal_mode = WAL");
       db.transaction(() => loadConversationsSqlite(db, perConversation, loaded))();
@@ -233,6 +251,13 @@ function sqliteTarget(): Target {
         }
       }
       flush(batch);
+      // The triggers queued every message for the index; index them all now, as the store's
+      // indexer would over time, so the searches start from an index that is up to date.
+      db.exec(`INSERT INTO message_search (rowid, text)
+        SELECT k.search_key * ${SEARCH_KEY_STRIDE} + m.seq, m.text FROM search_pending p
+        JOIN messages m ON m.conversation_id = p.conversation_id AND m.seq = p.seq
+        JOIN search_keys k ON k.conversation_id = p.conversation_id;
+        DELETE FROM search_pending;`);
       db.exec("INSERT INTO message_search (message_search) VALUES ('optimize')");
       db.close();
     },
@@ -262,6 +287,11 @@ function sqliteTarget(): Target {
         for (const { sql } of triggers) await tx.run(sql);
       });
     },
+    async settle() {
+      const queued = async () =>
+        Number((await store.driver.reader.get<{ n: number }>("SELECT count(*) AS n FROM search_pending"))?.n);
+      while ((await queued()) > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    },
     async dispose() {
       await store.close();
       rmSync(dir, { recursive: true, force: true });
@@ -270,7 +300,7 @@ function sqliteTarget(): Target {
 }
 
 function postgresTarget(): Target {
-  const schema = `bench_search_${process.pid}_${Math.floor(Math.random() * 1e6)}`;
+  const schema = values.schema ?? `bench_search_${process.pid}_${Math.floor(Math.random() * 1e6)}`;
   const url = new URL(values.postgres as string);
   url.searchParams.set("schema", schema);
   const admin = new pg.Pool({ connectionString: values.postgres, max: 2 });
@@ -281,7 +311,12 @@ function postgresTarget(): Target {
       return store;
     },
     async load(perConversation, loaded) {
+      if (values.schema) {
+        store = (await openPostgresStore(url.toString())) as SqlStore;
+        return;
+      }
       await admin.query(`CREATE SCHEMA ${schema}`);
+      if (values.keep) console.log(`[postgres] schema ${schema}`);
       store = (await openPostgresStore(url.toString())) as SqlStore;
       const client = await admin.connect();
       try {
@@ -345,6 +380,7 @@ function postgresTarget(): Target {
         `CREATE INDEX messages_text_trgm ON ${schema}.messages USING gin (lower(text) public.gin_trgm_ops)`,
       );
     },
+    async settle() {},
     async dispose() {
       await store?.close();
       await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
@@ -377,55 +413,78 @@ function likePeer(store: SqlStore, search: MessageSearch) {
   );
 }
 
-async function timed(run: () => Promise<unknown>, n: number): Promise<{ p50: number; p95: number }> {
-  const times: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const started = performance.now();
-    await run();
-    times.push(performance.now() - started);
-  }
-  times.sort((a, b) => a - b);
-  return { p50: quantile(times, 0.5), p95: quantile(times, 0.95) };
+function percentiles(times: number[]): { p50: number; p95: number } {
+  const sorted = [...times].sort((a, b) => a - b);
+  return { p50: quantile(sorted, 0.5), p95: quantile(sorted, 0.95) };
 }
 
-/** Searches over whole histories and within busy chats: the index's path and the LIKE peer, same requests. */
+/** The rows of the search table: who searches where. */
+const KINDS = {
+  "whole, heavy": "whole history, users past the direct-read threshold (PostgreSQL: the index)",
+  "whole, heavy, outright": "whole history, the same heavy users, read outright (forced: the other plan)",
+  "whole, typical": "whole history, the next 50 largest histories (read outright)",
+  "chat, heavy": "within one of a heavy user's chats",
+  "chat, busy": "within one of the 100 busiest chats",
+} as const;
+type Kind = keyof typeof KINDS;
+
+/** Searches over whole histories and within chats: the store's plan and the LIKE peer, same requests. */
 async function searches(t: Target, loaded: Loaded, perConversation: number[]) {
   const r = rng(23);
-  // Users with the largest histories (the hard case), and the busiest chats.
   const historyOf = loaded.userConversations.map((cs) =>
     cs.reduce((n, c) => n + (perConversation[Number(c.slice(1))] ?? 0), 0),
   );
-  const heavy = historyOf
-    .map((n, u) => [n, u] as const)
+  const byHistory = historyOf.map((n, u) => [n, u] as const).sort((a, b) => b[0] - a[0]);
+  const heavy = byHistory.slice(0, Math.max(1, HEAVY_USERS));
+  const typical = byHistory.slice(HEAVY_USERS, HEAVY_USERS + 50);
+  const busy = perConversation
+    .map((n, c) => [n, c] as const)
     .sort((a, b) => b[0] - a[0])
-    .slice(0, 50);
+    .slice(0, 100);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)] as T;
-  const requests: { whole: MessageSearch[]; chat: MessageSearch[] } = { whole: [], chat: [] };
+  const requests = Object.fromEntries(Object.keys(KINDS).map((k) => [k, [] as MessageSearch[]])) as Record<
+    Kind,
+    MessageSearch[]
+  >;
   for (let i = 0; i < QUERIES; i++) {
-    const [, u] = pick(heavy);
-    const userId = `u${u}`;
     const query = pick(QUERY_WORDS);
-    requests.whole.push({ userId, query, limit: 20 });
-    requests.chat.push({ userId, query, limit: 20, conversationId: pick(loaded.userConversations[u] as string[]) });
+    const [, h] = pick(heavy);
+    requests["whole, heavy"].push({ userId: `u${h}`, query, limit: 20 });
+    requests["whole, heavy, outright"].push({ userId: `u${h}`, query, limit: 20, force: "scan" });
+    requests["whole, typical"].push({ userId: `u${pick(typical)[1]}`, query, limit: 20 });
+    const heavyChat = pick(loaded.userConversations[h] as string[]);
+    requests["chat, heavy"].push({ userId: `u${h}`, query, limit: 20, conversationId: heavyChat });
+    const [, c] = pick(busy);
+    const member = pick(loaded.conversationMembers[c] as string[]);
+    requests["chat, busy"].push({ userId: member, query, limit: 20, conversationId: `c${c}` });
   }
+  // Each request asked of both, in turns (store first, then the peer first), so neither warms the cache for the other.
   const out: Record<string, { p50: number; p95: number }> = {};
-  for (const kind of ["whole", "chat"] as const) {
-    let i = 0;
-    out[`${kind} index`] = await timed(
-      () => t.store.searchMessages(requests[kind][i++ % QUERIES] as MessageSearch),
-      QUERIES,
-    );
-    i = 0;
-    out[`${kind} LIKE`] = await timed(() => likePeer(t.store, requests[kind][i++ % QUERIES] as MessageSearch), QUERIES);
+  for (const kind of Object.keys(KINDS) as Kind[]) {
+    const times = { store: [] as number[], like: [] as number[] };
+    for (let i = 0; i < QUERIES; i++) {
+      const request = requests[kind][i] as MessageSearch;
+      const runs: ["store" | "like", () => Promise<unknown>][] = [["store", () => t.store.searchMessages(request)]];
+      if (i < PEER_QUERIES) runs.push(["like", () => likePeer(t.store, request)]);
+      if (i % 2 === 1) runs.reverse();
+      for (const [who, run] of runs) {
+        const started = performance.now();
+        await run();
+        times[who].push(performance.now() - started);
+      }
+    }
+    out[`${kind} index`] = percentiles(times.store);
+    out[`${kind} LIKE`] = percentiles(times.like);
   }
-  // Both paths find the same hits (the index is an index, not another answer).
-  for (const s of requests.whole.slice(0, 20)) {
+  // Two-character queries over a history past the threshold read each chat's newest messages only, by design.
+  const exact = (s: MessageSearch) => [...s.query].length >= 3;
+  for (const s of [...requests["whole, heavy"].filter(exact).slice(0, 10), ...requests["chat, busy"].slice(0, 10)]) {
     const viaIndex = (await t.store.searchMessages(s)).messages.map((m) => m.id);
     const viaLike = ((await likePeer(t.store, s)) as { id: string }[]).slice(0, s.limit).map((m) => m.id);
     if (JSON.stringify(viaIndex) !== JSON.stringify(viaLike))
       throw new Error(`${t.name}: index and LIKE differ for ${s.query}`);
   }
-  return { out, heaviest: heavy[0]?.[0] ?? 0, busiest: Math.max(...perConversation) };
+  return { out, heaviest: heavy[0]?.[0] ?? 0, typical: typical[0]?.[0] ?? 0, busiest: busy[0]?.[0] ?? 0 };
 }
 
 /** Sends through the store's real write path (group commit), 32 at a time: mean commit latency and rate. */
@@ -455,6 +514,8 @@ async function sendCost(t: Target, loaded: Loaded): Promise<{ perSecond: number;
       }
     }),
   );
+  // The index's work counts in the round's time: until it has caught up with these sends.
+  await t.settle();
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   return { perSecond: SENDS / seconds, p50: quantile(latencies, 0.5), p95: quantile(latencies, 0.95) };
@@ -475,15 +536,18 @@ for (const name of (values.stores as string).split(",")) {
     console.log(
       `[${name}] index ${(indexBytes / 2 ** 20).toFixed(0)} MiB for ${(textBytes / 2 ** 20).toFixed(0)} MiB of text: ${(indexBytes / textBytes).toFixed(2)}× the text`,
     );
-    const { out, heaviest, busiest } = await searches(t, loaded, perConversation);
-    console.log(`[${name}] searched users' histories of up to ${heaviest} messages; the busiest chat has ${busiest}`);
-    for (const kind of ["whole", "chat"]) {
+    const { out, heaviest, typical, busiest } = await searches(t, loaded, perConversation);
+    console.log(
+      `[${name}] histories: heavy users up to ${heaviest} messages, typical up to ${typical}; the busiest chat has ${busiest}`,
+    );
+    for (const kind of Object.keys(KINDS) as Kind[]) {
       const index = out[`${kind} index`] as { p50: number; p95: number };
       const like = out[`${kind} LIKE`] as { p50: number; p95: number };
       console.log(
-        `[${name}] ${kind === "whole" ? "whole history" : "within a chat"}: index p50 ${ms(index.p50)} p95 ${ms(index.p95)} | LIKE p50 ${ms(like.p50)} p95 ${ms(like.p95)} | LIKE/index at p95 ${(like.p95 / index.p95).toFixed(1)}×`,
+        `[${name}] ${KINDS[kind]}: store p50 ${ms(index.p50)} p95 ${ms(index.p95)} | LIKE p50 ${ms(like.p50)} p95 ${ms(like.p95)} | LIKE/index at p95 ${(like.p95 / index.p95).toFixed(1)}×`,
       );
     }
+    if (SENDS === 0) continue;
     // Send cost: a warm-up, then index on, off, on again, off again (the same store), so drift shows and averages out.
     await sendCost(t, loaded);
     const on: Awaited<ReturnType<typeof sendCost>>[] = [];
@@ -502,6 +566,7 @@ for (const name of (values.stores as string).split(",")) {
       `[${name}] send with index: ${onRate.toFixed(0)}/s p50 ${ms(onP50)} p95 ${ms(onP95)} | without: ${offRate.toFixed(0)}/s p50 ${ms(offP50)} p95 ${ms(offP95)} | the index costs ${((offRate / onRate - 1) * 100).toFixed(1)}% in throughput, ${((onP50 / offP50 - 1) * 100).toFixed(1)}% at p50 (rounds: on ${on.map((x) => x.perSecond.toFixed(0)).join(", ")}/s, off ${off.map((x) => x.perSecond.toFixed(0)).join(", ")}/s)`,
     );
   } finally {
-    await t.dispose();
+    if (values.keep || values.schema) console.log(`[${name}] kept for inspection (--keep): dispose by hand`);
+    else await t.dispose();
   }
 }

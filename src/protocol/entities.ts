@@ -99,6 +99,11 @@ export interface Message {
   deletedAt?: string;
   /** Count of reactions per emoji. */
   reactions: Record<string, number>;
+  /**
+   * Present on a copy made by `message.forward`: the client marks it "Forwarded". Where it came
+   * from is not said: the copy's readers may not be members of the source chat.
+   */
+  forwarded?: true;
   /** The files the message carries, in the order they were sent (absent when none; gone once deleted). */
   files?: FileInfo[];
   /**

@@ -67,6 +67,7 @@ export const messageSchema = z.strictObject({
   deleted: z.literal(true).optional(),
   deletedAt: iso.optional(),
   reactions: z.record(z.string(), z.int().min(1)),
+  forwarded: z.literal(true).optional(),
   files: z.array(fileSchema).min(1).optional(),
   preview: linkPreviewSchema.optional(),
   system: z

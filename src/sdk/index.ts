@@ -15,7 +15,7 @@ export { changePassword, login, logout, redeemPasswordReset, register, wsTicket 
 export { OpsApi } from "./ops-api.js";
 export { newClientMsgId, type PendingMessage } from "./outbox.js";
 export { CLIENT_ERRORS, type ClientErrorCode, HaetaeRequestError } from "./request-error.js";
-export { type ParsedSearch, parseSearchInput } from "./search-query.js";
+export { type ParsedSearch, parseSearchInput, startOfLocalDay } from "./search-query.js";
 export type { SocketLike, WebSocketConstructor } from "./socket.js";
 export { webSocketUrl } from "./socket.js";
 export { unreadByCount } from "./unread.js";

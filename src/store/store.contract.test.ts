@@ -392,6 +392,32 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("store contract: $nam
     expect((await store.getMessage(g.id, 1))?.text).toBe("");
   });
 
+  it("keeps the forwarded mark of a copy, alone and inside one group commit, in reads and the feed; a tombstone drops it", async () => {
+    const a = await user(store);
+    const g = (await store.createGroup(group(a.id, [a.id]))).value;
+    const alone = await store.appendMessage({ ...msg(g.id, a.id, "copied"), forwarded: true });
+    const together = await Promise.all([
+      store.appendMessage({ ...msg(g.id, a.id, "copied too"), forwarded: true }),
+      store.appendMessage(msg(g.id, a.id, "my own")),
+      store.appendMessage({ ...msg(g.id, a.id, "and again"), forwarded: true }),
+    ]);
+    const marks = [alone, ...together].map((w) => [w.value.text, w.value.forwarded]);
+    expect(marks).toEqual([
+      ["copied", true],
+      ["copied too", true],
+      ["my own", undefined],
+      ["and again", true],
+    ]);
+    const history = await store.history(g.id, { limit: 10 });
+    expect(history.messages.map((m) => [m.text, m.forwarded])).toEqual(marks);
+    const { events } = await store.feed(a.id, undefined, 100);
+    const news = events.flatMap((e) => (e.type === "message.new" && e.conversationId === g.id ? [e.message] : []));
+    expect(news.map((m) => [m.text, m.forwarded])).toEqual(marks);
+    await store.deleteMessage(g.id, alone.value.seq, now(), a.id);
+    expect((await store.getMessage(g.id, alone.value.seq))?.forwarded).toBeUndefined();
+    expect((await store.getMessage(g.id, together[0]?.value.seq ?? 0))?.forwarded).toBe(true);
+  });
+
   it("refuses the same clientMsgId in another conversation even inside one group commit", async () => {
     const a = await user(store);
     const g1 = (await store.createGroup(group(a.id, [a.id]))).value;

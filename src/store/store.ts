@@ -86,6 +86,8 @@ export interface AppendMessageInput {
   replyToSeq?: number;
   mentions: string[];
   mentionsAll: boolean;
+  /** A copy made by forwarding (stored, and read back as `forwarded: true`). */
+  forwarded?: boolean;
   /**
    * The files the message carries, as it shows them. The write refuses the send with `not_found`
    * when one of them no longer has its file row (swept or deleted since the caller checked).
@@ -537,7 +539,8 @@ export interface Store {
    * newest first (`createdAt`, then conversation id and seq, descending), at most `limit`: only
    * in conversations the user is an active member of, and in each only the messages sent during
    * one of their membership spans (G7); never a deleted message, an edited one only by its
-   * current text (the index changes in the edit's own transaction). A two-character query reads
+   * current text (the index changes in the edit's own transaction); a message is found from
+   * the moment its append resolves, indexed or not yet. A two-character query reads
    * at most SHORT_QUERY_SCAN_ROWS messages; a longer one goes through the index.
    */
   searchMessages(search: MessageSearch): Promise<{ messages: Message[]; hasMore: boolean }>;

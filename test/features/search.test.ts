@@ -147,8 +147,13 @@ describe("pin and forward", () => {
         senderId: alice.id,
         text: "회의록 첨부",
         files: [{ id: file.id, name: "회의록.txt" }],
+        forwarded: true,
       },
     ]);
+    // The original is not marked; the copy is, in the target's history too.
+    expect(original.forwarded).toBeUndefined();
+    const history = await alice.client.ok<{ messages: Message[] }>("history", { conversationId: other.id, limit: 5 });
+    expect(history.messages.at(-1)).toMatchObject({ id: copies.messages[0]?.id, forwarded: true });
     const again = await alice.client.ok<{ messages: Message[] }>("message.forward", forward);
     expect(again.messages[0]?.id).toBe(copies.messages[0]?.id);
     const eve = await person(server, "pin");

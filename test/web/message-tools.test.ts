@@ -2,6 +2,7 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AuthReply } from "../../src/protocol/index.js";
+import { uploaded } from "../files/files-helpers.js";
 import { addContactOf, RawClient, registerUser, startTestServer, type TestServer } from "../harness.js";
 import { launchBrowser, logIn, message, messageAction, openApp, openConversation } from "./browser.js";
 import { SEED_LIMITS } from "./seed-chat.js";
@@ -45,6 +46,13 @@ async function seed(prefix: string): Promise<{ owner: AuthReply; member: AuthRep
     await say(m, g, "Beta line from Jisu", n++);
     await say(o, direct.conversation.id, "Did you see the blue whale poster?", n++);
     await say(m, direct.conversation.id, "Not yet", n++);
+    const map = await uploaded(server.url, owner.token, new TextEncoder().encode("map"), "map.txt");
+    await o.ok("message.send", {
+      conversationId: direct.conversation.id,
+      clientMsgId: `${prefix}-map`,
+      text: "Whale map for the trip",
+      fileIds: [map.id],
+    });
     // Both have read everything: the chats open at the bottom.
     for (const [client, id] of [
       [o, g],
@@ -52,7 +60,7 @@ async function seed(prefix: string): Promise<{ owner: AuthReply; member: AuthRep
       [o, direct.conversation.id],
       [m, direct.conversation.id],
     ] as const) {
-      await client.ok("read", { conversationId: id, seq: id === g ? 33 : 2 });
+      await client.ok("read", { conversationId: id, seq: id === g ? 33 : 3 });
     }
   } finally {
     o.ws.close();
@@ -124,8 +132,16 @@ for (const size of ["pc", "phone"] as const) {
       await dialog.waitFor({ state: "detached" });
       // In this group (at the bottom, where I am) and in the direct chat, on the owner's side too.
       await expect.poll(() => message(member, "We meet Friday").count()).toBe(2);
+      // The copy says it was forwarded; the original does not.
+      const marked = message(member, "We meet Friday").filter({ has: member.locator(".forwarded") });
+      await expect.poll(() => marked.count()).toBe(1);
+      expect(await marked.locator(".forwarded").textContent()).toMatch(/^\s*Forwarded$/);
+      expect(await marked.getAttribute("data-seq")).not.toBe(
+        await message(member, "We meet Friday").first().getAttribute("data-seq"),
+      );
       await openChat(owner, /^Jisu Member/);
       await message(owner, "We meet Friday at the blue whale café").waitFor();
+      await message(owner, "We meet Friday at the blue whale café").getByText("Forwarded").waitFor();
     });
 
     it("searches every chat with Ctrl+K, marks the matches and opens the message in context", async () => {
@@ -160,6 +176,48 @@ for (const size of ["pc", "phone"] as const) {
       await owner.getByRole("searchbox").fill("line from:nosuchuser");
       await owner.getByText(/no user named nosuchuser/i).waitFor();
       await owner.keyboard.press("Escape");
+    });
+
+    it("filters a search by files and by day, typed (has:file, after:, before:) or with the panel's controls", async () => {
+      const day = (offset: number) =>
+        owner.evaluate((n) => {
+          const d = new Date();
+          d.setDate(d.getDate() + n);
+          const two = (x: number) => String(x).padStart(2, "0");
+          return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}`;
+        }, offset);
+      const [today, tomorrow] = [await day(0), await day(1)];
+      await owner.keyboard.press("Control+k");
+      const dialog = owner.getByRole("dialog", { name: /search all chats/i });
+      const box = dialog.getByRole("searchbox");
+      const results = dialog.getByRole("list", { name: /search results/i });
+      const count = () => results.getByRole("listitem").count();
+      // The poster, the café, its two forwarded copies and the map.
+      await box.fill("whale");
+      await expect.poll(count).toBe(5);
+      await box.fill("whale has:file");
+      await expect.poll(count).toBe(1);
+      expect(await results.getByRole("listitem").textContent()).toContain("Whale map for the trip");
+      await box.fill(`whale after:${tomorrow}`);
+      await dialog.getByText("No messages found.").waitFor();
+      await box.fill(`whale after:${today} before:${tomorrow}`);
+      await expect.poll(count).toBe(5);
+      await box.fill("whale before:2026-02-31");
+      await dialog.getByText(/before:2026-02-31: write the day as/i).waitFor();
+      // The panel's own controls do the same.
+      await box.fill("whale");
+      await expect.poll(count).toBe(5);
+      await dialog.getByRole("checkbox", { name: /with files/i }).check();
+      await expect.poll(count).toBe(1);
+      await dialog.getByRole("checkbox", { name: /with files/i }).uncheck();
+      await expect.poll(count).toBe(5);
+      await dialog.getByLabel(/^from/i).fill(tomorrow);
+      await dialog.getByText("No messages found.").waitFor();
+      await dialog.getByLabel(/^from/i).fill(today);
+      await dialog.getByLabel(/^to/i).fill(today);
+      await expect.poll(count).toBe(5);
+      await owner.keyboard.press("Escape");
+      await dialog.waitFor({ state: "detached" });
     });
 
     it("pins a notice the members see, which opens its message; the owner unpins it", async () => {

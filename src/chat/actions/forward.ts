@@ -9,7 +9,7 @@ import { sendMessage } from "./messages.js";
 /**
  * Forward message `seq` of `fromConversationId` into each of `toConversationIds`, in order.
  * Every target is checked first (member, no block), so a forward refused for one target sends
- * none; each copy is then an ordinary send (G1, G2: with `clientMsgId`, the copy's own is
+ * none; each copy is then an ordinary send, marked `forwarded` (G1, G2: with `clientMsgId`, the copy's own is
  * `<clientMsgId>:<target>`, so a retried forward returns the same copies).
  */
 export async function forwardMessage(
@@ -41,6 +41,7 @@ export async function forwardMessage(
       conversationId: target,
       clientMsgId: `${batch}:${target}`,
       text: original.text,
+      forwarded: true,
       ...(fileIds.length > 0 ? { fileIds } : {}),
     });
     messages.push(sent.message);

@@ -80,6 +80,8 @@ export async function sendMessage(
     text?: string | undefined;
     replyToSeq?: number | undefined;
     fileIds?: readonly string[] | undefined;
+    /** A copy made by `message.forward`. */
+    forwarded?: boolean | undefined;
   },
   queued: () => void = () => undefined,
 ): Promise<{ message: Message; duplicate: boolean }> {
@@ -114,6 +116,7 @@ export async function sendMessage(
     mentionsAll: mentioned.mentionsAll,
     ...(files.length > 0 ? { files } : {}),
     ...(input.replyToSeq !== undefined ? { replyToSeq: input.replyToSeq } : {}),
+    ...(input.forwarded ? { forwarded: true } : {}),
   });
   queued();
   const written = await appended;

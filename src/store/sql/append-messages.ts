@@ -146,6 +146,7 @@ async function appendMessages(
       input.replyToSeq ?? null,
       JSON.stringify(input.mentions),
       input.mentionsAll ? 1 : 0,
+      input.forwarded ? 1 : 0,
     ]);
     for (const userId of new Set(input.mentions)) mentionRows.push([input.conversationId, userId, seq]);
     readCursors.set(`${input.conversationId}\u0000${input.senderId}`, {

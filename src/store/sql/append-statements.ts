@@ -21,8 +21,20 @@ export interface MemberRow {
   joined_event_id: number;
 }
 
-/** Rows of a group's messages: conversation, seq, id, sender, clientMsgId, text, created, replyToSeq, mentions JSON, mentionsAll (0/1). */
-export type MessageValues = [string, number, string, string, string, string, string, number | null, string, number];
+/** Rows of a group's messages: conversation, seq, id, sender, clientMsgId, text, created, replyToSeq, mentions JSON, mentionsAll (0/1), forwarded (0/1). */
+export type MessageValues = [
+  string,
+  number,
+  string,
+  string,
+  string,
+  string,
+  string,
+  number | null,
+  string,
+  number,
+  number,
+];
 /** Rows of a group's feed events: conversation, type, payload JSON, created, seq. */
 export type EventValues = [string, string, string, string, number];
 
@@ -129,7 +141,7 @@ function insertRows<T>(
 }
 
 const MESSAGE_COLUMNS =
-  "conversation_id, seq, id, sender_id, client_msg_id, text, created_at, reply_to_seq, mentions, mentions_all";
+  "conversation_id, seq, id, sender_id, client_msg_id, text, created_at, reply_to_seq, mentions, mentions_all, forwarded";
 const EVENT_COLUMNS = "conversation_id, type, payload, created_at, seq";
 
 /** SQLite's: multi-row statements in fixed-size chunks (its statements run in-process, without round trips). */
@@ -172,7 +184,7 @@ export function chunkedStatements(db: SqlExecutor): AppendStatements {
       UPDATE conversations SET last_seq = v.last_seq, last_activity_at = v.at FROM v WHERE conversations.id = v.id`,
         "run",
       );
-      await insertRows(db, `INSERT INTO messages (${MESSAGE_COLUMNS})`, 10, rows.messages);
+      await insertRows(db, `INSERT INTO messages (${MESSAGE_COLUMNS})`, 11, rows.messages);
       if (rows.mentions.length > 0) {
         await insertRows(
           db,
@@ -274,7 +286,7 @@ export function arrayStatements(db: SqlExecutor): AppendStatements {
            INSERT INTO messages (${MESSAGE_COLUMNS})
            SELECT * FROM unnest(CAST(? AS text[]), CAST(? AS integer[]), CAST(? AS text[]), CAST(? AS text[]),
              CAST(? AS text[]), CAST(? AS text[]), CAST(? AS text[]), CAST(? AS integer[]), CAST(? AS text[]),
-             CAST(? AS integer[]))
+             CAST(? AS integer[]), CAST(? AS integer[]))
          ), mentions_in AS (
            INSERT INTO message_mentions (conversation_id, user_id, seq)
            SELECT * FROM unnest(CAST(? AS text[]), CAST(? AS text[]), CAST(? AS integer[])) ON CONFLICT DO NOTHING
@@ -291,7 +303,7 @@ export function arrayStatements(db: SqlExecutor): AppendStatements {
          RETURNING id, conversation_id, seq`,
         [
           ...columnsOf(rows.conversations, 3),
-          ...columnsOf(rows.messages, 10),
+          ...columnsOf(rows.messages, 11),
           ...columnsOf(rows.mentions, 3),
           ...columnsOf(rows.readCursors, 3),
           ...columnsOf(rows.events, 5),

@@ -74,6 +74,7 @@ export function newMessage(input: AppendMessageInput, seq: number): Message {
     mentions: input.mentions,
     mentionsAll: input.mentionsAll,
     reactions: {},
+    ...(input.forwarded ? { forwarded: true as const } : {}),
     ...(input.files && input.files.length > 0 ? { files: input.files } : {}),
   };
 }
@@ -168,8 +169,8 @@ export async function appendMessage(
   const seq = Number(next.last_seq);
   const files = input.files && input.files.length > 0 ? input.files : null;
   await db.run(
-    `INSERT INTO messages (conversation_id, seq, id, sender_id, client_msg_id, text, created_at, reply_to_seq, mentions, mentions_all, files)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO messages (conversation_id, seq, id, sender_id, client_msg_id, text, created_at, reply_to_seq, mentions, mentions_all, files, forwarded)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     [
       input.conversationId,
       seq,
@@ -182,6 +183,7 @@ export async function appendMessage(
       JSON.stringify(input.mentions),
       input.mentionsAll ? 1 : 0,
       files ? JSON.stringify(files) : null,
+      input.forwarded ? 1 : 0,
     ],
   );
   if (files) await attachFiles(db, input.conversationId, seq, files, input.createdAt);

@@ -57,6 +57,8 @@ export interface MessageRow {
   preview?: string | null;
   /** JSON of the system line (SystemLine), null on a message a person wrote. */
   system?: string | null;
+  /** 1 on a copy made by forwarding. */
+  forwarded?: number;
 }
 export interface MemberRow {
   user_id: string;
@@ -140,6 +142,7 @@ export function toMessage(row: MessageRow, reactions: Record<string, number>): M
   if (row.files && !row.deleted_at) message.files = JSON.parse(row.files) as FileInfo[];
   if (row.preview && !row.deleted_at) message.preview = JSON.parse(row.preview) as LinkPreview;
   if (row.system) message.system = JSON.parse(row.system) as SystemLine;
+  if (Number(row.forwarded) === 1 && !row.deleted_at) message.forwarded = true;
   if (row.edited_at) message.editedAt = row.edited_at;
   if (row.deleted_at) {
     message.deleted = true;

@@ -35,6 +35,13 @@ export interface SchemaDialect {
    * PostgreSQL, a GIN trigram index (pg_trgm) on `lower(text)`.
    */
   readonly searchIndex: string;
+  /**
+   * SQLite: new messages are queued for the index (`search_pending`) instead of indexed in the
+   * send's own transaction; the store's search indexer moves them into the FTS5 table in
+   * batches, and a search reads the queued ones directly. Edits and deletes still change the
+   * index in their own write. PostgreSQL: nothing (its GIN index costs a send little).
+   */
+  readonly searchQueue: string;
 }
 
 /** Places of a message in the SQLite search index: its conversation's key × 2^31 + seq (seqs are 31-bit). */
@@ -62,6 +69,29 @@ WHEN new.deleted_at IS NULL AND new.text <> '' BEGIN
     SELECT search_key * ${SEARCH_KEY_STRIDE} + new.seq, new.text FROM search_keys WHERE conversation_id = new.conversation_id;
 END;
 CREATE TRIGGER messages_search_update AFTER UPDATE OF text, deleted_at ON messages BEGIN
+  DELETE FROM message_search WHERE rowid =
+    (SELECT search_key * ${SEARCH_KEY_STRIDE} + old.seq FROM search_keys WHERE conversation_id = old.conversation_id);
+  INSERT INTO message_search (rowid, text)
+    SELECT search_key * ${SEARCH_KEY_STRIDE} + new.seq, new.text FROM search_keys
+    WHERE conversation_id = new.conversation_id AND new.deleted_at IS NULL AND new.text <> '';
+END;
+`;
+
+const SQLITE_SEARCH_QUEUE = `
+CREATE TABLE search_pending (
+  id INTEGER PRIMARY KEY,
+  conversation_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  UNIQUE (conversation_id, seq)
+);
+DROP TRIGGER messages_search_insert;
+CREATE TRIGGER messages_search_insert AFTER INSERT ON messages
+WHEN new.deleted_at IS NULL AND new.text <> '' BEGIN
+  INSERT INTO search_pending (conversation_id, seq) VALUES (new.conversation_id, new.seq);
+END;
+DROP TRIGGER messages_search_update;
+CREATE TRIGGER messages_search_update AFTER UPDATE OF text, deleted_at ON messages BEGIN
+  DELETE FROM search_pending WHERE conversation_id = old.conversation_id AND seq = old.seq;
   DELETE FROM message_search WHERE rowid =
     (SELECT search_key * ${SEARCH_KEY_STRIDE} + old.seq FROM search_keys WHERE conversation_id = old.conversation_id);
   INSERT INTO message_search (rowid, text)
@@ -102,6 +132,7 @@ export const SQLITE_SCHEMA: SchemaDialect = {
   bigInteger: "INTEGER",
   jsonInteger: (column, field) => `json_extract(${column}, '$.${field}')`,
   searchIndex: SQLITE_SEARCH_INDEX,
+  searchQueue: SQLITE_SEARCH_QUEUE,
 };
 
 export const POSTGRES_SCHEMA: SchemaDialect = {
@@ -115,4 +146,5 @@ export const POSTGRES_SCHEMA: SchemaDialect = {
   bigInteger: "BIGINT",
   jsonInteger: (column, field) => `(${column}::json->>'${field}')::integer`,
   searchIndex: POSTGRES_SEARCH_INDEX,
+  searchQueue: "SELECT 1;",
 };

@@ -77,7 +77,13 @@ function sqliteShape(file: string): SchemaShape {
     for (const { name: table } of tables) {
       // The search index is each dialect's own (schema-dialect.ts `searchIndex`): on SQLite an
       // FTS5 table (with its shadow tables) and the conversations' keys into it.
-      if (table === "search_keys" || table === "message_search" || table.startsWith("message_search_")) continue;
+      if (
+        table === "search_keys" ||
+        table === "search_pending" ||
+        table === "message_search" ||
+        table.startsWith("message_search_")
+      )
+        continue;
       const columns = db.pragma(`table_info(${table})`) as {
         name: string;
         type: string;

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, expect, it } from "vitest";
 import { openSqliteStore } from "../sqlite/sqlite-store.js";
-import { planSearch, queryLength, searchPlanSql } from "./search-queries.js";
+import { planSearch, postgresContains, queryLength, searchPlanSql } from "./search-queries.js";
 
 const dir = mkdtempSync(join(tmpdir(), "haetae-plan-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -14,6 +14,18 @@ it("picks the index for a long query over a large history only, and never scans 
   expect(planSearch(3, 20_000, 40)).toEqual({ useIndex: false, window: 2_147_483_647 });
   expect(planSearch(3, 20_001, 40)).toEqual({ useIndex: true, window: 2_147_483_647 });
   expect(planSearch(2, 1_000_000, 40)).toEqual({ useIndex: false, window: 500 });
+  // SQLite: many small spans are read outright (the index is read once per span); few large ones by the index.
+  expect(planSearch(3, 100_000, 1_000, "sqlite")).toEqual({ useIndex: false, window: 2_147_483_647 });
+  expect(planSearch(3, 100_000, 1_000, "postgres")).toEqual({ useIndex: true, window: 2_147_483_647 });
+  expect(planSearch(3, 100_000, 200, "sqlite")).toEqual({ useIndex: true, window: 2_147_483_647 });
+  expect(planSearch(2, 100_000, 1_000, "sqlite")).toEqual({ useIndex: false, window: 20 });
+});
+
+it("lowers PostgreSQL's text only as far as the query needs: not for Korean, ASCII for ASCII, fully otherwise", () => {
+  expect(postgresContains("회의록 2026")).toBe("strpos(m.text, ?) > 0");
+  expect(postgresContains("deploy 서버")).toBe("strpos(lower(m.text), ?) > 0");
+  expect(postgresContains("deploy server")).toBe('strpos(lower(m.text COLLATE "C"), ?) > 0');
+  expect(postgresContains("café")).toBe("strpos(lower(m.text), ?) > 0");
 });
 
 it("reads the index by each span's rowid range, and a short query by each chat's newest seqs", async () => {

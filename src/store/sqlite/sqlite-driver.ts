@@ -10,6 +10,7 @@ import { StoreUnavailableError } from "../store-errors.js";
 import { SqliteCheckpointer } from "./sqlite-checkpointer.js";
 import { SqliteExecutor } from "./sqlite-executor.js";
 import { migrate } from "./sqlite-migrate.js";
+import { SqliteSearchIndexer } from "./sqlite-search-indexer.js";
 import { SqliteWriter } from "./sqlite-writer.js";
 
 /**
@@ -28,6 +29,8 @@ export class SqliteDriver implements SqlDriver {
   private readonly readerDb: Database.Database;
   private readonly commits: GroupCommit;
   private readonly checkpointer: SqliteCheckpointer;
+  /** The search indexer (tests stop it to search what is still queued). */
+  readonly searchIndexer: SqliteSearchIndexer;
   private closed = false;
 
   constructor(file: string, options: DriverOptions = {}) {
@@ -53,6 +56,7 @@ export class SqliteDriver implements SqlDriver {
       options.maxBatch,
       options.maxPendingWrites,
     );
+    this.searchIndexer = new SqliteSearchIndexer(this.reader, (fn) => this.write(fn));
   }
 
   write<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
@@ -90,6 +94,7 @@ export class SqliteDriver implements SqlDriver {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    await this.searchIndexer.close();
     await this.commits.drain();
     this.closed = true;
     await this.checkpointer.close();

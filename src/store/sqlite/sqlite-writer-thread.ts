@@ -22,6 +22,9 @@ db.pragma("busy_timeout = 5000");
 // The checkpointer thread copies the WAL into the database file; the writer's own automatic
 // checkpoint, inside a COMMIT, is only its backstop.
 db.pragma(`wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT_PAGES}`);
+// The writer's page cache, 64 MiB (SQLite's default is 2 MiB): the search index's inserts and
+// merges touch pages all over a large FTS5 table, and with 2 MiB each write read them again.
+db.pragma("cache_size = -65536");
 const exec = new SqliteExecutor(db);
 const backend = {
   exec,

@@ -122,6 +122,11 @@ export function MessageBubble(props: {
         <div class="msg-row">
           <div class={`bubble${message.deleted ? " deleted" : ""}`}>
             {mentioned && <span class="visually-hidden">{t("msg.mentionsYou")}: </span>}
+            {message.forwarded && !message.deleted && (
+              <span class="forwarded">
+                <Icon name="forward" size={14} /> {t("msg.forwarded")}
+              </span>
+            )}
             {message.replyToSeq !== undefined && !message.deleted && (
               <Quote view={view} seq={message.replyToSeq} quoted={props.quoted} />
             )}

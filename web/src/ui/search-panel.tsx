@@ -3,7 +3,7 @@ import type { JSX } from "preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { SearchResult } from "../../../src/protocol/index.js";
 import { t } from "../i18n/i18n.js";
-import { MessageSearch } from "../state/message-search.js";
+import { MessageSearch, NO_FILTERS, type SearchFilters } from "../state/message-search.js";
 import { whenFull } from "./format.js";
 import { Icon } from "./icons.js";
 import { conversationTitle, userName } from "./names.js";
@@ -42,6 +42,7 @@ export function SearchPanel({ conversationId, onClose }: { conversationId?: stri
     [store, conversationId],
   );
   const input = useRef<HTMLInputElement>(null);
+  const [filters, setFilters] = useState<SearchFilters>(NO_FILTERS);
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const opener = useRef(document.activeElement as HTMLElement | null);
   useEffect(() => {
@@ -55,7 +56,14 @@ export function SearchPanel({ conversationId, onClose }: { conversationId?: stri
   };
   const onInput = (value: string) => {
     clearTimeout(timer.current);
-    timer.current = setTimeout(() => void search.run(value), TYPING_MS);
+    timer.current = setTimeout(() => void search.run(value, filters), TYPING_MS);
+  };
+  /** A filter changed: search again at once, with what the box holds. */
+  const filter = (change: Partial<SearchFilters>) => {
+    const next = { ...filters, ...change };
+    setFilters(next);
+    clearTimeout(timer.current);
+    void search.run(input.current?.value ?? "", next);
   };
   const open = (result: SearchResult) => {
     const { conversationId: id, seq } = result.message;
@@ -96,7 +104,7 @@ export function SearchPanel({ conversationId, onClose }: { conversationId?: stri
             onKeyDown={(event) => {
               if (event.key === "Enter") {
                 clearTimeout(timer.current);
-                void search.run(event.currentTarget.value);
+                void search.run(event.currentTarget.value, filters);
               }
             }}
           />
@@ -104,6 +112,35 @@ export function SearchPanel({ conversationId, onClose }: { conversationId?: stri
             <Icon name="close" />
           </button>
         </div>
+        <fieldset class="search-filters">
+          <legend class="visually-hidden">{t("search.filters")}</legend>
+          <label>
+            <input
+              type="checkbox"
+              checked={filters.hasFile}
+              onChange={(event) => filter({ hasFile: event.currentTarget.checked })}
+            />{" "}
+            {t("search.hasFile")}
+          </label>
+          <label>
+            {t("search.from")}{" "}
+            <input
+              type="date"
+              value={filters.from}
+              max={filters.to || undefined}
+              onChange={(event) => filter({ from: event.currentTarget.value })}
+            />
+          </label>
+          <label>
+            {t("search.to")}{" "}
+            <input
+              type="date"
+              value={filters.to}
+              min={filters.from || undefined}
+              onChange={(event) => filter({ to: event.currentTarget.value })}
+            />
+          </label>
+        </fieldset>
         <p class="search-status" aria-live="polite">
           {status === "searching"
             ? t("search.searching")
@@ -111,9 +148,11 @@ export function SearchPanel({ conversationId, onClose }: { conversationId?: stri
               ? t("search.short")
               : status === "unknownSender"
                 ? t("search.unknownSender", { name: search.sender })
-                : status === "done" && search.results.length === 0
-                  ? t("search.none")
-                  : ""}
+                : status === "badDate"
+                  ? t("search.badDate", { text: search.badDate })
+                  : status === "done" && search.results.length === 0
+                    ? t("search.none")
+                    : ""}
         </p>
         <ul class="search-results" aria-label={t("search.results")}>
           {search.results.map((result) => {
@@ -125,6 +164,12 @@ export function SearchPanel({ conversationId, onClose }: { conversationId?: stri
                     {!conversationId && <strong>{conversationTitle(store, conversation)}</strong>}
                     <span>{userName(store, message.senderId)}</span>
                     <time dateTime={message.createdAt}>{whenFull(message.createdAt)}</time>
+                    {message.files && (
+                      <span class="hit-files" title={t("search.hasFile")}>
+                        <Icon name="file" size={14} />
+                        <span class="visually-hidden">{t("search.hasFile")}</span>
+                      </span>
+                    )}
                   </span>
                   <span class="hit-text">
                     <Marked text={message.text} highlights={result.highlights} />
