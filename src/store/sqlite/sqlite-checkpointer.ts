@@ -1,17 +1,9 @@
-/** @module The WAL checkpointer: a thread of its own that copies committed pages from the WAL into the database file, so the writer's COMMIT does not have to. */
+/** @module The WAL checkpointer: a thread of its own, started while writes keep the writer busy, that copies committed pages from the WAL into the database file, so the writer's COMMIT does not have to. */
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
 
 /** How often the checkpointer copies what the WAL holds into the database file. */
 export const CHECKPOINT_INTERVAL_MS = 250;
-
-/**
- * The writer's own automatic checkpoint, in WAL pages: only a backstop now, for a checkpointer
- * that fell behind or died. SQLite's default (1,000 pages, 4 MB) made a COMMIT copy the WAL into
- * the database file and fsync it whenever the WAL passed 4 MB — under load, nearly every group
- * commit (one of ~250 messages dirtied ~5 MB of pages).
- */
-export const WRITER_AUTOCHECKPOINT_PAGES = 20_000;
 
 /** The driver's entry point, resolved here so the thread needs neither tsx nor the working directory. */
 const BETTER_SQLITE3 = createRequire(import.meta.url).resolve("better-sqlite3");
@@ -47,8 +39,8 @@ parentPort.once("message", () => {
  * Runs `wal_checkpoint(PASSIVE)` every `intervalMs` on a connection of its own, in a thread of
  * its own: the pages a group commit appended to the WAL reach the database file off the path of
  * every acknowledgement (a COMMIT still waits for its WAL frames to be on disk: G1 is unchanged).
- * If the thread dies, the writer's backstop checkpoint (`WRITER_AUTOCHECKPOINT_PAGES`) keeps the
- * WAL bounded.
+ * If the thread dies, the writer's backstop checkpoint keeps the WAL bounded
+ * (`WRITER_AUTOCHECKPOINT_PAGES`).
  */
 export class SqliteCheckpointer {
   private readonly worker: Worker;
@@ -69,5 +61,66 @@ export class SqliteCheckpointer {
     this.worker.ref();
     this.worker.postMessage("close");
     await this.exited;
+  }
+}
+
+/** Group commits within one second that start the checkpointer thread: a probe run's handful does not, a stream of sends does at once. */
+export const CHECKPOINTER_START_COMMITS = 20;
+/** How long the thread stays without such a second before it ends. */
+export const CHECKPOINTER_IDLE_MS = 60_000;
+
+/**
+ * The checkpointer thread while the node writes steadily, none while it idles: the thread holds
+ * a V8 isolate and a connection (about 10 MB), which a node carrying the probes' writes every few
+ * seconds does not need, because the writer thread checkpoints in its own pauses. Writes that
+ * leave the writer no pause (`CHECKPOINTER_START_COMMITS` commits within a second) start the
+ * thread at once; `CHECKPOINTER_IDLE_MS` without another such second ends it.
+ */
+export class OnDemandCheckpointer {
+  private thread: SqliteCheckpointer | undefined;
+  private stopping: Promise<void> = Promise.resolve();
+  private windowStart = 0;
+  private windowCommits = 0;
+  private busyAt = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly file: string,
+    private readonly startCommits = CHECKPOINTER_START_COMMITS,
+    private readonly idleMs = CHECKPOINTER_IDLE_MS,
+    private readonly intervalMs = CHECKPOINT_INTERVAL_MS,
+  ) {
+    this.timer = setInterval(() => this.endWhenQuiet(), Math.min(1000, idleMs)).unref();
+  }
+
+  /** Whether the thread runs now. */
+  get running(): boolean {
+    return this.thread !== undefined;
+  }
+
+  /** A group commit is about to run. */
+  noteCommit(now = Date.now()): void {
+    if (now - this.windowStart >= 1000) {
+      this.windowStart = now;
+      this.windowCommits = 0;
+    }
+    if (++this.windowCommits < this.startCommits) return;
+    this.busyAt = now;
+    this.thread ??= new SqliteCheckpointer(this.file, this.intervalMs);
+  }
+
+  private endWhenQuiet(): void {
+    if (!this.thread || Date.now() - this.busyAt < this.idleMs) return;
+    const thread = this.thread;
+    this.thread = undefined;
+    this.stopping = thread.close();
+  }
+
+  /** End the thread, if it runs, and stop watching. */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    const thread = this.thread;
+    this.thread = undefined;
+    await Promise.all([this.stopping, thread?.close()]);
   }
 }
