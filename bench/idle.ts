@@ -1,6 +1,6 @@
 /**
  * @module `npm run bench:idle`: what a fresh `npm start` costs before anyone uses it. Starts the
- * built server (`node dist/cli.js serve`, as `npm start` does once the build is current) in an
+ * built server (`node dist/bundle/cli.js serve`, as `npm start` does once the build is current) in an
  * empty data folder and prints its cold start (spawn to `/readyz` 200 on the chat port, and to
  * the status page on the status port) and its resident memory after `--idle-s` seconds of
  * idling (probes running), for the chat node and for the watcher that supervises it; beside
@@ -91,7 +91,16 @@ async function sampleRss(pids: () => number[], ms: number): Promise<{ median: nu
 async function haetaeRun(): Promise<Run> {
   const data = mkdtempSync(join(tmpdir(), "haetae-idle-"));
   const [port, statusPort] = [await freePort(), await freePort()];
-  const args = ["dist/cli.js", "serve", "--port", String(port), "--data", data, "--supervise", String(supervise)];
+  const args = [
+    "dist/bundle/cli.js",
+    "serve",
+    "--port",
+    String(port),
+    "--data",
+    data,
+    "--supervise",
+    String(supervise),
+  ];
   if (supervise) args.push("--status-port", String(statusPort));
   const started = performance.now();
   const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...args], {
