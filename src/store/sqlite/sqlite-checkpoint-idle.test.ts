@@ -65,38 +65,40 @@ describe("sqlite checkpoints", () => {
     expect(driver.checkpointerRunning).toBe(false);
   });
 
-  it("a stream of commits starts the checkpointer thread at once", async () => {
+  it("a stream of commits starts the checkpointer thread within a second", async () => {
     const { store, driver } = fresh();
-    await Promise.all(Array.from({ length: 5 }, () => user(store as SqlStore)));
-    expect(driver.checkpointerRunning).toBe(false);
-    for (let i = 0; i < 30 && !driver.checkpointerRunning; i++) await user(store as SqlStore);
+    const started = Date.now();
+    while (!driver.checkpointerRunning && Date.now() - started < 10_000) await user(store as SqlStore);
     expect(driver.checkpointerRunning).toBe(true);
+    // Not before the stream lasted a second.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
   });
 
-  it("the checkpointer thread ends after a quiet spell and starts again with the next stream", async () => {
+  it("the checkpointer thread ends after a quiet spell; a probe's burst does not start it, a long batch does", async () => {
     const dir = mkdtempSync(join(tmpdir(), "haetae-checkpoint-idle-"));
     const file = join(dir, "db.sqlite");
     new Database(file).pragma("journal_mode = WAL");
-    const checkpointer = new OnDemandCheckpointer(file, 3, 200, 20);
+    const checkpointer = new OnDemandCheckpointer(file, 1000, 200, 20);
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     cleanups.push(() => checkpointer.close());
-    const at = Date.now();
-    checkpointer.noteCommit(at);
-    checkpointer.noteCommit(at + 10);
+    const batch = (start: number, end: number) => {
+      checkpointer.batchStarted(start);
+      checkpointer.batchEnded(end);
+    };
+    let t = Date.now() - 100_000;
+    // A burst of ten commits 10 ms apart, then a pause: the writer checkpoints itself.
+    for (let i = 0; i < 10; i++, t += 10) batch(t, t + 5);
+    t += 1000;
+    batch(t, t + 5);
     expect(checkpointer.running).toBe(false);
-    checkpointer.noteCommit(at + 20);
+    // Commits 15 ms apart for over a second: a stream.
+    for (let i = 0; i < 80; i++, t += 15) batch(t, t + 10);
     expect(checkpointer.running).toBe(true);
     await sleep(600);
     expect(checkpointer.running).toBe(false);
-    // Commits spread over seconds are not a stream.
-    const later = Date.now() + 5000;
-    checkpointer.noteCommit(later);
-    checkpointer.noteCommit(later + 1100);
-    checkpointer.noteCommit(later + 2200);
-    expect(checkpointer.running).toBe(false);
-    // Three within a second are.
-    checkpointer.noteCommit(later + 2300);
-    checkpointer.noteCommit(later + 2400);
+    // One batch of 1.5 s leaves the writer no pause either.
+    t = Date.now();
+    batch(t, t + 1500);
     expect(checkpointer.running).toBe(true);
   });
 

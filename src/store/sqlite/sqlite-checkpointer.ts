@@ -64,29 +64,32 @@ export class SqliteCheckpointer {
   }
 }
 
-/** Group commits within one second that start the checkpointer thread: a probe run's handful does not, a stream of sends does at once. */
-export const CHECKPOINTER_START_COMMITS = 20;
-/** How long the thread stays without such a second before it ends. */
+/** How long group commits must follow one another without a pause of `CHECKPOINT_INTERVAL_MS` before the checkpointer thread starts: longer than a probe run's handful of writes. */
+export const CHECKPOINTER_STREAM_MS = 1000;
+/** How long the thread stays after the last such stream before it ends. */
 export const CHECKPOINTER_IDLE_MS = 60_000;
 
 /**
  * The checkpointer thread while the node writes steadily, none while it idles: the thread holds
- * a V8 isolate and a connection (about 10 MB), which a node carrying the probes' writes every few
- * seconds does not need, because the writer thread checkpoints in its own pauses. Writes that
- * leave the writer no pause (`CHECKPOINTER_START_COMMITS` commits within a second) start the
- * thread at once; `CHECKPOINTER_IDLE_MS` without another such second ends it.
+ * a V8 isolate and a connection (10–16 MB), which a node carrying the probes' writes every few
+ * seconds does not need, because the writer thread checkpoints in its own pauses (no request for
+ * `CHECKPOINT_INTERVAL_MS`). When group commits follow one another without such a pause for
+ * `CHECKPOINTER_STREAM_MS` (a stream of sends, or one long batch), the writer would not
+ * checkpoint before its backstop, so the thread starts; `CHECKPOINTER_IDLE_MS` after the last
+ * stream it ends.
  */
 export class OnDemandCheckpointer {
   private thread: SqliteCheckpointer | undefined;
   private stopping: Promise<void> = Promise.resolve();
-  private windowStart = 0;
-  private windowCommits = 0;
+  private inBatch = false;
+  private lastEnd = Number.NEGATIVE_INFINITY;
+  private streamStart = 0;
   private busyAt = 0;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
     private readonly file: string,
-    private readonly startCommits = CHECKPOINTER_START_COMMITS,
+    private readonly streamMs = CHECKPOINTER_STREAM_MS,
     private readonly idleMs = CHECKPOINTER_IDLE_MS,
     private readonly intervalMs = CHECKPOINT_INTERVAL_MS,
   ) {
@@ -98,19 +101,29 @@ export class OnDemandCheckpointer {
     return this.thread !== undefined;
   }
 
-  /** A group commit is about to run. */
-  noteCommit(now = Date.now()): void {
-    if (now - this.windowStart >= 1000) {
-      this.windowStart = now;
-      this.windowCommits = 0;
-    }
-    if (++this.windowCommits < this.startCommits) return;
+  /** A group commit starts. */
+  batchStarted(now = Date.now()): void {
+    // After a pause the writer has checkpointed: a new stream starts here.
+    if (!this.inBatch && now - this.lastEnd >= this.intervalMs) this.streamStart = now;
+    this.inBatch = true;
+    this.startOnStream(now);
+  }
+
+  /** The group commit ended (committed or rolled back). */
+  batchEnded(now = Date.now()): void {
+    this.inBatch = false;
+    this.lastEnd = now;
+    this.startOnStream(now);
+  }
+
+  private startOnStream(now: number): void {
+    if (now - this.streamStart < this.streamMs) return;
     this.busyAt = now;
     this.thread ??= new SqliteCheckpointer(this.file, this.intervalMs);
   }
 
   private endWhenQuiet(): void {
-    if (!this.thread || Date.now() - this.busyAt < this.idleMs) return;
+    if (!this.thread || this.inBatch || Date.now() - this.busyAt < this.idleMs) return;
     const thread = this.thread;
     this.thread = undefined;
     this.stopping = thread.close();

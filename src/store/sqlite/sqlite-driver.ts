@@ -68,8 +68,17 @@ export class SqliteDriver implements SqlDriver {
       async () => {
         if (this.closed) throw new StoreUnavailableError("the store is closed");
         // One lane, no locks: the one writer's transactions never overlap.
-        this.checkpointer?.noteCommit();
-        return this.writes.connection();
+        const connection = this.writes.connection();
+        const checkpointer = this.checkpointer;
+        if (!checkpointer) return connection;
+        checkpointer.batchStarted();
+        return {
+          ...connection,
+          release: (error?: unknown) => {
+            checkpointer.batchEnded();
+            connection.release(error);
+          },
+        };
       },
       undefined,
       options.maxBatch,
