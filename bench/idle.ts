@@ -1,31 +1,40 @@
 /**
  * @module `npm run bench:idle`: what a fresh `npm start` costs before anyone uses it. Starts the
- * built server (`node dist/cli.js serve`, as `npm start` does once the build is current) in an
+ * built server (`node dist/bundle/cli.js serve`, as `npm start` does once the build is current) in an
  * empty data folder and prints its cold start (spawn to `/readyz` 200 on the chat port, and to
  * the status page on the status port) and its resident memory after `--idle-s` seconds of
  * idling (probes running), for the chat node and for the watcher that supervises it; beside
  * it, a bare `node:http` server measured the same way, the floor any Node server starts from.
+ * The server runs with the V8 flags `npm start` gives it (`bin/haetae.js`). RSS is sampled every
+ * 250 ms over the last `--sample-s` seconds of the idle time and the median printed with the
+ * highest sample: one read at an instant landed inside a probe run (a login's scrypt, an upload)
+ * or not, and three runs read 115, 157 and 169 MB of the same node.
  * `--runs` repeats it (the median is printed); `--supervise false` measures the node alone.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { freePort, ROOT } from "../test/child-server.js";
 import { rssOf, sleep } from "./proc-stats.js";
+import { SERVER_NODE_FLAGS } from "./server-node-flags.js";
 
 const { values } = parseArgs({
   options: {
     runs: { type: "string", default: "3" },
     "idle-s": { type: "string", default: "20" },
+    "sample-s": { type: "string", default: "10" },
     supervise: { type: "string", default: "true" },
   },
 });
 const runs = Number(values.runs);
 const idleMs = Number(values["idle-s"]) * 1000;
+const sampleMs = Math.min(idleMs, Number(values["sample-s"]) * 1000);
 const supervise = values.supervise !== "false";
 const MB = 1024 * 1024;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
 /** Poll `url` until it answers 200; resolve with the ms since `since`. */
 async function firstAnswer(url: string, since: number, child: ChildProcess): Promise<number> {
@@ -61,25 +70,59 @@ async function stop(child: ChildProcess): Promise<void> {
 interface Run {
   readyMs: number;
   statusMs: number | null;
+  /** Median of the samples; `nodePeak` the highest. */
   nodeRss: number;
+  nodePeak: number;
   watcherRss: number | null;
+}
+
+/** RSS of each of `pids()` every 250 ms for `ms`: the median and the highest sample of each. */
+async function sampleRss(pids: () => number[], ms: number): Promise<{ median: number; peak: number }[]> {
+  const samples: number[][] = [];
+  for (const end = performance.now() + ms; performance.now() < end; await sleep(250)) {
+    pids().forEach((pid, i) => {
+      samples[i] ??= [];
+      samples[i].push(rssOf(pid));
+    });
+  }
+  return samples.map((s) => ({ median: median(s), peak: Math.max(...s) }));
 }
 
 async function haetaeRun(): Promise<Run> {
   const data = mkdtempSync(join(tmpdir(), "haetae-idle-"));
   const [port, statusPort] = [await freePort(), await freePort()];
-  const args = ["dist/cli.js", "serve", "--port", String(port), "--data", data, "--supervise", String(supervise)];
+  const args = [
+    "dist/bundle/cli.js",
+    "serve",
+    "--port",
+    String(port),
+    "--data",
+    data,
+    "--supervise",
+    String(supervise),
+  ];
   if (supervise) args.push("--status-port", String(statusPort));
   const started = performance.now();
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...args], {
+    cwd: ROOT,
+    stdio: ["ignore", "ignore", "inherit"],
+  });
   try {
     const readyMs = await firstAnswer(`http://127.0.0.1:${port}/readyz`, started, child);
     const statusMs = supervise ? await firstAnswer(`http://127.0.0.1:${statusPort}/status`, started, child) : null;
-    await sleep(idleMs);
+    await sleep(idleMs - sampleMs);
     const pid = child.pid as number;
     const node = supervise ? childrenOf(pid)[0] : pid;
     if (node === undefined) throw new Error("the watcher has no chat node");
-    return { readyMs, statusMs, nodeRss: rssOf(node), watcherRss: supervise ? rssOf(pid) : null };
+    const [nodeRss, watcherRss] = await sampleRss(() => (supervise ? [node, pid] : [node]), sampleMs);
+    if (!nodeRss) throw new Error("no RSS sample");
+    return {
+      readyMs,
+      statusMs,
+      nodeRss: nodeRss.median,
+      nodePeak: nodeRss.peak,
+      watcherRss: watcherRss?.median ?? null,
+    };
   } finally {
     await stop(child);
     rmSync(data, { recursive: true, force: true });
@@ -94,15 +137,15 @@ async function peerRun(): Promise<Run> {
   const child = spawn(process.execPath, ["-e", source], { stdio: "ignore" });
   try {
     const readyMs = await firstAnswer(`http://127.0.0.1:${port}/`, started, child);
-    await sleep(Math.min(idleMs, 5000));
-    return { readyMs, statusMs: null, nodeRss: rssOf(child.pid as number), watcherRss: null };
+    const [rss] = await sampleRss(() => [child.pid as number], Math.min(sampleMs, 5000));
+    if (!rss) throw new Error("no RSS sample");
+    return { readyMs, statusMs: null, nodeRss: rss.median, nodePeak: rss.peak, watcherRss: null };
   } finally {
     await stop(child);
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
-
+const loadBefore = loadavg();
 const haetae: Run[] = [];
 const peer: Run[] = [];
 for (let i = 0; i < runs; i++) {
@@ -115,16 +158,29 @@ const h = {
   ready: median(haetae.map((r) => r.readyMs)),
   status: median(haetae.map((r) => r.statusMs ?? Number.NaN)),
   node: median(haetae.map((r) => r.nodeRss)),
+  peak: median(haetae.map((r) => r.nodePeak)),
   watcher: median(haetae.map((r) => r.watcherRss ?? Number.NaN)),
 };
 const p = { ready: median(peer.map((r) => r.readyMs)), rss: median(peer.map((r) => r.nodeRss)) };
-console.log(`bench:idle — ${runs} runs, median; idle ${idleMs / 1000} s; supervise ${supervise}`);
-console.log(`  every run: ${haetae.map((r) => `${ms(r.readyMs)} / ${mb(r.nodeRss)}`).join(", ")}`);
+const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(" ");
+console.log(
+  `bench:idle — ${runs} runs, median; idle ${idleMs / 1000} s, RSS sampled over its last ${sampleMs / 1000} s; ` +
+    `supervise ${supervise}; node flags ${SERVER_NODE_FLAGS.join(" ")}`,
+);
+console.log(`  load average before ${load(loadBefore)}, after ${load(loadavg())}`);
+console.log(
+  `  every run (ready / node RSS median, peak / watcher): ${haetae
+    .map(
+      (r) =>
+        `${ms(r.readyMs)} / ${mb(r.nodeRss)}, ${mb(r.nodePeak)} / ${r.watcherRss === null ? "-" : mb(r.watcherRss)}`,
+    )
+    .join("; ")}`,
+);
 console.log(
   `  cold start, spawn to /readyz 200:  ${ms(h.ready)}   (bare node:http ${ms(p.ready)}, ${(h.ready / p.ready).toFixed(1)}×)`,
 );
 if (supervise) console.log(`  cold start, spawn to the status page: ${ms(h.status)}`);
 console.log(
-  `  idle RSS, chat node:                ${mb(h.node)}   (bare node:http ${mb(p.rss)}, ${(h.node / p.rss).toFixed(1)}×)`,
+  `  idle RSS, chat node:                ${mb(h.node)}   (bare node:http ${mb(p.rss)}, ${(h.node / p.rss).toFixed(1)}×); peak ${mb(h.peak)}`,
 );
 if (supervise) console.log(`  idle RSS, watcher:                  ${mb(h.watcher)}`);

@@ -1,4 +1,4 @@
 #!/usr/bin/env -S node --max-semi-space-size=32
 // The flags on the line above: bench/server-node-flags.ts says why (a larger young generation).
-// The `haetae` command: runs the compiled CLI (`npm run build` makes dist/).
-import "../dist/cli.js";
+// The `haetae` command: runs the compiled CLI, bundled (`npm run build` makes dist/bundle/).
+import "../dist/bundle/cli.js";

@@ -13,10 +13,14 @@ import { DiskBlobStore } from "./store/disk/disk-blob-store.js";
 import { openSqliteStore } from "./store/sqlite/sqlite-store.js";
 import type { Store } from "./store/store.js";
 
-/** Open the store the configuration names (also used by `haetae role`). */
-export async function openStore(config: Config): Promise<Store> {
+/**
+ * Open the store the configuration names. `brief`: for a process that makes a few writes and
+ * closes it again (`haetae role`, the watcher's page identity): SQLite then writes on the calling
+ * thread instead of starting its writer and checkpointer threads.
+ */
+export async function openStore(config: Config, { brief = false } = {}): Promise<Store> {
   const options = { maxPendingWrites: config.maxPendingWrites, readPoolSize: config.storeReadConnections };
-  if (config.store === "sqlite") return openSqliteStore(config.data, options);
+  if (config.store === "sqlite") return openSqliteStore(config.data, { ...options, inlineWriter: brief });
   // Loaded only when named: an embedded node never pays for pg in memory or start time.
   const { openPostgresStore } = await import("./store/postgres/postgres-store.js");
   return openPostgresStore(config.store, options);

@@ -53,7 +53,7 @@ async function setRole(argv: string[]): Promise<number> {
   }
   const config = configOrNull(flags);
   if (!config) return 2;
-  const store = await openStore(config);
+  const store = await openStore(config, { brief: true });
   try {
     const user = await store.setRole(username.trim().toLowerCase(), role as UserRole);
     if (!user) {
@@ -89,7 +89,7 @@ function freePortOn(host: string): Promise<number> {
 
 /** Claim the page identity in the store the configuration names, and close it again. */
 async function pageIdentity(config: Config): Promise<PageIdentity> {
-  const store = await openStore(config);
+  const store = await openStore(config, { brief: true });
   try {
     return await claimPageIdentity(
       store,

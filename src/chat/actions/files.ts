@@ -48,19 +48,20 @@ interface Prepared {
 }
 
 /**
- * sharp and file-type, loaded at the first upload rather than at start: together they are about
- * 45 MB of resident memory and a second of start-up on a busy core, which a node that is only
- * carrying text never needs.
+ * file-type, loaded at the first upload, and sharp, loaded at the first image, rather than at
+ * start: together they are about 45 MB of resident memory and a second of start-up on a busy
+ * core, which a node that is only carrying text never needs. sharp (libvips, most of it) waits
+ * for a photo: the probes' upload every few seconds is not one, so an idle node never loads it.
  */
-let codecs:
-  | Promise<{ sharp: typeof import("sharp").default; fileTypeFromFile: typeof import("file-type").fileTypeFromFile }>
-  | undefined;
-function loadCodecs() {
-  codecs ??= Promise.all([import("sharp"), import("file-type")]).then(([sharp, fileType]) => ({
-    sharp: sharp.default,
-    fileTypeFromFile: fileType.fileTypeFromFile,
-  }));
-  return codecs;
+let sniffer: Promise<typeof import("file-type").fileTypeFromFile> | undefined;
+let imageCodec: Promise<typeof import("sharp").default> | undefined;
+function loadSniffer() {
+  sniffer ??= import("file-type").then((fileType) => fileType.fileTypeFromFile);
+  return sniffer;
+}
+function loadImageCodec() {
+  imageCodec ??= import("sharp").then((sharp) => sharp.default);
+  return imageCodec;
 }
 
 /**
@@ -69,10 +70,11 @@ function loadCodecs() {
  * bomb is refused before it is decoded); an image the decoder cannot read is kept as a plain file.
  */
 async function prepare(ctx: ChatContext, staged: StagedBlob): Promise<Prepared> {
-  const { sharp, fileTypeFromFile } = await loadCodecs();
+  const fileTypeFromFile = await loadSniffer();
   const sniffed = (await fileTypeFromFile(staged.path))?.mime ?? "application/octet-stream";
   const format = CLEANED_IMAGES[sniffed];
   if (!format && !MEASURED_IMAGES.has(sniffed)) return { main: staged, contentType: sniffed };
+  const sharp = await loadImageCodec();
   const limit = ctx.limits.maxImagePixels;
   let meta: Metadata;
   try {
