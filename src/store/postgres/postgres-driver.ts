@@ -20,6 +20,19 @@ const DEFAULT_WRITE_LANES = 4;
  */
 const LOCK_CONVERSATIONS = "SELECT id FROM conversations WHERE id = ANY(?) ORDER BY id FOR UPDATE";
 
+/**
+ * Those of a batch's conversation rows that no other transaction holds now, locked without
+ * waiting for the others: a batch leaves the writes of a conversation another node is writing to
+ * its next batch (group-commit.ts, `lockFree`), instead of waiting for that node's commit while
+ * holding all its own conversations, which made every node wait for every other.
+ */
+const LOCK_FREE_CONVERSATIONS = `WITH locked AS (
+    SELECT id FROM conversations WHERE id = ANY(?) ORDER BY id FOR UPDATE SKIP LOCKED
+  )
+  SELECT id FROM locked
+  UNION ALL
+  SELECT k FROM unnest(CAST(? AS text[])) AS k WHERE NOT EXISTS (SELECT 1 FROM conversations c WHERE c.id = k)`;
+
 export class PostgresDriver implements SqlDriver {
   readonly dialect = "postgres";
   readonly reader: SqlExecutor;
@@ -47,6 +60,12 @@ export class PostgresDriver implements SqlDriver {
         const connection = this.writer.connection(lane);
         connection.lock = async (keys) => {
           await connection.exec.all(LOCK_CONVERSATIONS, [keys]);
+        };
+        connection.lockFree = async (keys) => {
+          // A conversation with no row has nothing to wait for: it comes back as locked, as the
+          // waiting lock lets it through (its write then finds no conversation and is refused).
+          const rows = await connection.exec.all<{ id: string }>(LOCK_FREE_CONVERSATIONS, [keys, keys]);
+          return rows.map((r) => r.id);
         };
         return connection;
       },

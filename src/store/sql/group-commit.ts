@@ -12,6 +12,13 @@ export interface BatchConnection {
    * them wait until this one commits. Absent where a single writer needs no lock (SQLite).
    */
   lock?(keys: readonly string[]): Promise<void>;
+  /**
+   * Lock those of `keys` that no other transaction holds at this moment, without waiting for the
+   * rest (PostgreSQL: `FOR UPDATE SKIP LOCKED`); gives back the keys it locked. Where a driver has
+   * it, a batch leaves the writes of a conversation another node is writing to its next batch
+   * instead of waiting for that node's commit with all its other conversations locked.
+   */
+  lockFree?(keys: readonly string[]): Promise<string[]>;
   commit(): Promise<void>;
   rollback(): Promise<void>;
   /** Give the connection back; with an error, it is discarded rather than reused. */
@@ -51,7 +58,15 @@ interface Pending {
   batchable?: { write: BatchableWrite<unknown, unknown>; input: unknown };
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
+  /** How many batches left this write for later because another node held its conversation. */
+  deferrals?: number;
 }
+
+/**
+ * How many batches may leave a write for later (its conversation locked by another node) before
+ * one waits for that lock: a conversation written from several nodes at full rate still moves.
+ */
+const MAX_DEFERRALS = 2;
 
 /** The fewest writes a batch starts with while another batch of the node is running. */
 const MIN_EXTRA_BATCH = 32;
@@ -205,8 +220,48 @@ export class GroupCommit {
     return locking;
   }
 
+  /**
+   * Where the driver can lock without waiting: first, waiting, the conversations of writes left
+   * for later MAX_DEFERRALS times already; then, without waiting, the others. The writes whose
+   * conversation another transaction holds go back to the front of the queue, in their order,
+   * with their conversations still marked busy on this lane until it ends, so no other lane of
+   * this node overtakes them (G3); the rest of the batch runs. Gives back the writes that run.
+   *
+   * No wait cycle: a transaction waits only in its first step, in id order like every batch's
+   * lock, and takes its other locks only after that step, without waiting; so a transaction that
+   * others wait for is either further along the same ordered step or waits for nothing.
+   */
+  private async takeFreeLocks(
+    connection: BatchConnection,
+    lockFree: (keys: readonly string[]) => Promise<string[]>,
+    batch: Pending[],
+  ): Promise<Pending[]> {
+    await connection.begin();
+    const patient = new Set<string>();
+    const eager = new Set<string>();
+    for (const item of batch) {
+      const into = (item.deferrals ?? 0) >= MAX_DEFERRALS ? patient : eager;
+      for (const key of item.locks ?? []) into.add(key);
+    }
+    for (const key of patient) eager.delete(key);
+    if (patient.size > 0 && connection.lock) await connection.lock([...patient].sort());
+    if (eager.size === 0) return batch;
+    const locked = new Set(await lockFree([...eager].sort()));
+    const running: Pending[] = [];
+    const deferred: Pending[] = [];
+    for (const item of batch) {
+      if (item.locks?.some((key) => eager.has(key) && !locked.has(key))) {
+        item.deferrals = (item.deferrals ?? 0) + 1;
+        deferred.push(item);
+      } else running.push(item);
+    }
+    if (deferred.length > 0) this.queue.unshift(...deferred);
+    return running;
+  }
+
   /** Run one batch; gives back what settles its writes, to be called once it has committed or failed. */
-  private async commitBatch(lane: number, batch: Pending[], keys: Set<string>): Promise<() => void> {
+  private async commitBatch(lane: number, taken: Pending[], keys: Set<string>): Promise<() => void> {
+    let batch = taken;
     let connection: BatchConnection;
     try {
       connection = await this.acquire(lane);
@@ -217,7 +272,10 @@ export class GroupCommit {
     }
     const outcomes: Outcome[] = [];
     try {
-      const locking = await this.takeLocks(connection, keys);
+      const lockFree = connection.lockFree?.bind(connection);
+      let locking: Promise<void> | void | undefined;
+      if (lockFree && keys.size > 0) batch = await this.takeFreeLocks(connection, lockFree, batch);
+      else locking = await this.takeLocks(connection, keys);
       // Groups that run where the connection is (SQLite's writer thread) are not awaited one by
       // one: requests run there in the order they were posted, so the groups and the COMMIT go
       // out together and the thread goes from one to the next without waiting for this thread.
