@@ -1,5 +1,5 @@
 /** @module The files of a message: photos in their boxes (sized from the stored dimensions, so nothing jumps), a lightbox, and cards for other files. */
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { FileInfo } from "../../../src/protocol/index.js";
 import { t } from "../i18n/i18n.js";
 import { isPhoto, objectUrl, saveFile, sizeText } from "../state/uploads.js";
@@ -29,19 +29,30 @@ export function AuthImage({ path, alt, width, height }: { path: string; alt: str
 /** The full photos of a message, one at a time: Escape closes, arrows (and swipes) move. */
 function Lightbox({ photos, start, onClose }: { photos: FileInfo[]; start: number; onClose(): void }) {
   const [index, setIndex] = useState(start);
-  const dialog = useRef<HTMLDivElement>(null);
+  const dialog = useRef<HTMLDialogElement>(null);
   const touchX = useRef<number | undefined>(undefined);
   const photo = photos[index] as FileInfo;
   const move = (step: number) => setIndex((i) => (i + step + photos.length) % photos.length);
-  useEffect(() => dialog.current?.focus(), []);
+  // A modal <dialog> is drawn in the top layer: over everything, whatever box the row is in
+  // (the log's list is a layer of its own, which would hold a fixed-position viewer inside it).
+  useLayoutEffect(() => {
+    const element = dialog.current;
+    if (!element) return;
+    if (!element.open) element.showModal();
+    element.focus();
+    return () => element.close();
+  }, []);
   return (
-    <div
+    <dialog
       ref={dialog}
       class="lightbox"
-      role="dialog"
-      aria-modal="true"
       aria-label={t("files.lightbox")}
       tabIndex={-1}
+      onCancel={(event) => {
+        // Escape: closed by the app (the browser would only hide it).
+        event.preventDefault();
+        onClose();
+      }}
       onKeyDown={(event) => {
         if (event.key === "Escape") onClose();
         else if (event.key === "ArrowRight") move(1);
@@ -77,7 +88,7 @@ function Lightbox({ photos, start, onClose }: { photos: FileInfo[]; start: numbe
           <Icon name="close" size={20} />
         </button>
       </div>
-    </div>
+    </dialog>
   );
 }
 
