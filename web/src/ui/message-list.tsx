@@ -174,7 +174,8 @@ export function MessageList(props: {
     if (a.kind === "bottom") want = el.scrollHeight - el.clientHeight;
     else {
       const row = ol.querySelector<HTMLElement>(`[data-key="${a.key}"]`);
-      if (row) want = row.offsetTop - a.offset;
+      // Rows are placed in the list (their offset parent), the list in the scroller.
+      if (row) want = ol.offsetTop + row.offsetTop - a.offset;
     }
     const items = ol.children;
     let next = (items[0] as HTMLElement | undefined)?.offsetTop ?? 0;
@@ -201,10 +202,11 @@ export function MessageList(props: {
     let lastSeen = 0;
     const scrollTop = el.scrollTop;
     const screenEnd = scrollTop + el.clientHeight;
+    const listTop = ol.offsetTop;
     for (const item of ol.children as unknown as Iterable<HTMLElement>) {
       const key = item.dataset.key;
       if (!key) continue;
-      const itemTop = item.offsetTop;
+      const itemTop = listTop + item.offsetTop;
       // The first row reaching below the screen's top, even below its end (the screen is on the
       // space standing in for rows not drawn yet: the anchor says which rows to draw).
       if (!first && itemTop + item.offsetHeight > scrollTop) {
@@ -228,8 +230,8 @@ export function MessageList(props: {
 
     // Rows run out soon: render again around the new position.
     const margin = el.clientHeight * REFILL_SCREENS;
-    const renderedTop = ol.offsetTop + win.padTop;
-    const renderedBottom = ol.offsetTop + ol.offsetHeight - win.padBottom;
+    const renderedTop = listTop + win.padTop;
+    const renderedBottom = listTop + ol.offsetHeight - win.padBottom;
     const needTop = win.start > 0 && renderedTop > scrollTop - margin;
     const needBottom = win.end < rows.length && renderedBottom < screenEnd + margin;
     if (needTop || needBottom) rerender((n) => n + 1);
