@@ -4,7 +4,9 @@
  * first paint of the first unread message under its line, the message rows in the page, and the
  * frames while scrolling through the whole history (up to the first message, then down to the
  * last). The peer, measured in the same run: the same messages put in a page all at once (what a
- * log without windowing does). `--count`, `--unread` and `--runs` change the sizes.
+ * log without windowing does). On a loaded machine, the same run also gives the frames of the idle
+ * page (the machine's own long frames), the main thread's CPU time per task while scrolling (a trace)
+ * and its time per landed page. `--count`, `--unread` and `--runs` change the sizes.
  */
 import { parseArgs } from "node:util";
 import type { Page } from "playwright-core";
@@ -12,6 +14,7 @@ import { startTestServer } from "../test/harness.js";
 import { launchBrowser, logIn, openApp } from "../test/web/browser.js";
 import buildWeb from "../test/web/global-setup.js";
 import { SEED_LIMITS, seedChat, seededText } from "../test/web/seed-chat.js";
+import { type MainThreadTask, traceMainThread } from "./main-thread-trace.js";
 
 const { values } = parseArgs({
   options: {
@@ -33,8 +36,38 @@ const firstUnread = count - unread + 1;
  * every message in the page at once, as a log without windowing does, and times the same.
  */
 const IN_PAGE = `
+// Every history page that lands: the main thread's time for it, from the socket's message to the
+// end of the microtasks it queued (the store, the render, the layout effect), as one task.
+const landed = [];
+const listen = WebSocket.prototype.addEventListener;
+WebSocket.prototype.addEventListener = function (type, listener, options) {
+  if (type !== "message" || typeof listener !== "function") return listen.call(this, type, listener, options);
+  return listen.call(this, type, function (event) {
+    const page = typeof event.data === "string" && event.data.length > 2000 && event.data.includes('"messages":[');
+    const started = performance.now();
+    const result = listener.call(this, event);
+    if (page) {
+      let depth = 0;
+      const after = () => (++depth < 50 ? queueMicrotask(after) : landed.push(performance.now() - started));
+      queueMicrotask(after);
+    }
+    return result;
+  }, options);
+};
 window.bench = {
+  landed,
   frame() { return new Promise((resolve) => requestAnimationFrame(resolve)); },
+  /** Frames of the same page doing nothing: how many the loaded machine makes long by itself. */
+  async idle(n) {
+    const frames = [];
+    let last = await this.frame();
+    for (let i = 0; i < n; i++) {
+      const now = await this.frame();
+      frames.push(now - last);
+      last = now;
+    }
+    return frames;
+  },
   async openChat(seq) {
     const link = [...document.querySelectorAll("a")].find((a) => a.textContent.includes("Writer Kim"));
     if (!link) throw new Error("the chat is not in the list");
@@ -55,6 +88,7 @@ window.bench = {
     return performance.now() - started;
   },
   async scrollThrough(step) {
+    landed.length = 0;
     const log = document.querySelector(".log");
     const frames = [];
     let maxRows = 0;
@@ -76,7 +110,7 @@ window.bench = {
       log.scrollTop += step;
       await tick();
     }
-    return { frames: frames.slice(1), ms: performance.now() - started, maxRows };
+    return { frames: frames.slice(1), ms: performance.now() - started, maxRows, landed: landed.splice(0) };
   },
   async peerOpen(texts, seq) {
     document.body.innerHTML = "";
@@ -118,6 +152,8 @@ interface ScrollFigures {
   frames: number[];
   ms: number;
   maxRows: number;
+  /** The main thread's time for each history page that landed while scrolling. */
+  landed: number[];
 }
 
 const openChat = (page: Page) => page.evaluate<number>(`window.bench.openChat(${firstUnread})`);
@@ -139,6 +175,15 @@ const summary = (frames: number[]) => {
   };
 };
 const f1 = (n: number) => n.toFixed(1);
+
+/** The main thread's tasks: their CPU and wall totals, and how many took over 50 ms by each. */
+const taskSummary = (tasks: MainThreadTask[]) => ({
+  cpuTotal: tasks.reduce((sum, task) => sum + task.cpu, 0),
+  wallTotal: tasks.reduce((sum, task) => sum + task.wall, 0),
+  cpuOver50: tasks.filter((task) => task.cpu > 50).length,
+  wallOver50: tasks.filter((task) => task.wall > 50).length,
+  cpuMax: Math.max(0, ...tasks.map((task) => task.cpu)),
+});
 
 await buildWeb();
 const [server, browser] = await Promise.all([startTestServer(SEED_LIMITS), launchBrowser()]);
@@ -163,10 +208,24 @@ try {
     rows = await page.locator(".log li.msg").count();
     console.log(`run ${run + 1}: open ${f1(opens[run] ?? 0)} ms, ${rows} message rows`);
     if (run === runs - 1) {
-      const scroll = await scrollThrough(page, 400);
+      // The machine's own long frames: the same page doing nothing, as many frames as a scroll takes.
+      const idle = summary(await page.evaluate<number[]>("window.bench.idle(600)"));
+      const traced = await traceMainThread(page, () => scrollThrough(page, 400));
+      const scroll = traced.result;
       const s = summary(scroll.frames);
+      const cpu = taskSummary(traced.tasks);
+      const pages = summary(scroll.landed);
       console.log(
         `haetae scroll through all ${count}: ${s.n} frames in ${f1(scroll.ms / 1000)} s, p50 ${f1(s.p50)} ms, p99 ${f1(s.p99)} ms, max ${f1(s.max)} ms, ${s.over50} over 50 ms; at most ${scroll.maxRows} message rows in the page`,
+      );
+      console.log(
+        `idle page, same run: ${idle.n} frames, p99 ${f1(idle.p99)} ms, max ${f1(idle.max)} ms, ${idle.over50} over 50 ms (${f1((100 * idle.over50) / Math.max(1, idle.n))} % vs ${f1((100 * s.over50) / Math.max(1, s.n))} % scrolling)`,
+      );
+      console.log(
+        `main thread while scrolling: ${f1(cpu.cpuTotal / 1000)} s CPU in ${f1(cpu.wallTotal / 1000)} s of tasks; tasks over 50 ms: ${cpu.cpuOver50} by CPU time, ${cpu.wallOver50} by wall time; longest task ${f1(cpu.cpuMax)} ms CPU`,
+      );
+      console.log(
+        `pages landed while scrolling: ${pages.n}, main-thread time each (wall, the task that applies it): median ${f1(pages.p50)} ms, max ${f1(pages.max)} ms`,
       );
       console.log("scrolled through; the peer next");
       const peer = await peerOpen(page);
@@ -177,7 +236,7 @@ try {
         `haetae open at the first unread: median ${f1(median)} ms (runs ${opens.map(f1).join(", ")}), ${rows} message rows in the page`,
       );
       console.log(
-        `peer (every message in the page): open ${f1(peer.ms)} ms, ${peer.rows} rows; scroll p99 ${f1(p.p99)} ms, max ${f1(p.max)} ms`,
+        `peer (every message in the page): open ${f1(peer.ms)} ms, ${peer.rows} rows; scroll ${p.n} frames, p99 ${f1(p.p99)} ms, max ${f1(p.max)} ms, ${p.over50} over 50 ms`,
       );
       console.log(
         `ratio: open ${f1(peer.ms / median)}× faster than the peer (best ${f1(best)} ms); rows ${f1(peer.rows / rows)}× fewer`,

@@ -49,6 +49,40 @@ for (const size of ["pc", "phone"] as const) {
       await screenshot(page, `${size}-unread-line`);
     });
 
+    it("asks for older pages well before the top, and what is on screen does not move when one lands", async () => {
+      // Scrolled up 40 px a frame: each time, the row that was at the top of the screen must be
+      // exactly 40 px lower; a landed page shows as the space above the rows growing.
+      // In-page code as text: the test's TypeScript has no DOM types.
+      const run = await page.evaluate<{ landed: number; drift: number; nearestTop: number }>(`(async () => {
+        const el = document.querySelector(".log");
+        const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
+        const pad = () => el.querySelector(".messages > .pad").offsetHeight;
+        let landed = 0;
+        let drift = 0;
+        let nearestTop = Infinity;
+        for (let step = 0; step < 400 && el.scrollTop > 80; step++) {
+          const top = el.getBoundingClientRect().top;
+          const row = [...el.querySelectorAll("li[data-seq]")].find((li) => li.getBoundingClientRect().bottom > top + 1);
+          if (!row) throw new Error("no message on screen");
+          const y = row.getBoundingClientRect().top;
+          const padBefore = pad();
+          el.scrollTop -= 40;
+          await frame();
+          await frame();
+          const now = el.querySelector('li[data-seq="' + row.dataset.seq + '"]');
+          drift = Math.max(drift, Math.abs((now ? now.getBoundingClientRect().top : NaN) - (y + 40)));
+          if (pad() > padBefore + el.clientHeight) landed++;
+          if (landed === 0) nearestTop = Math.min(nearestTop, el.scrollTop / el.clientHeight);
+        }
+        return { landed, drift, nearestTop };
+      })()`);
+      expect(run.landed).toBeGreaterThan(0);
+      expect(run.drift).toBeLessThan(2);
+      // The first page that landed during the scroll was asked for while the loaded rows still
+      // reached more than two screens above the reader.
+      expect(run.nearestTop).toBeGreaterThan(2);
+    });
+
     it("keeps fewer than 100 rows in the page while scrolling up, loads older pages and keeps the place", async () => {
       for (let i = 0; i < 12; i++) {
         await page.locator(".log").evaluate((el) => el.scrollBy(0, -el.clientHeight));

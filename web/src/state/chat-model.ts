@@ -139,7 +139,15 @@ export function loadNewest(
 
 /** An older page arrived (infinite scroll back). */
 export function loadOlder(view: ChatView, page: { messages: Message[]; hasMore: boolean }): void {
-  for (const message of page.messages) if (!findMessage(view, message.seq)) upsertMessage(view, message);
+  const first = view.messages[0]?.seq ?? Number.POSITIVE_INFINITY;
+  const older = page.messages.filter((message) => message.seq < first);
+  // The usual page: all before the first loaded one, in order. One move of the loaded array,
+  // not a search and a splice per message (a hundred moves of a 10,000-message array).
+  if (older.every((message, i) => i === 0 || (older[i - 1] as Message).seq < message.seq))
+    view.messages.unshift(...older);
+  else for (const message of older) upsertMessage(view, message);
+  for (const message of page.messages)
+    if (message.seq >= first && !findMessage(view, message.seq)) upsertMessage(view, message);
   view.hasMoreBefore = page.hasMore;
   view.loadingOlder = false;
 }

@@ -1,5 +1,5 @@
 /** @module One conversation: its header, the messages, who is typing, and the composer. */
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useState } from "preact/hooks";
 import type { Message } from "../../../src/protocol/index.js";
 import { t } from "../i18n/i18n.js";
 import { Avatar } from "./avatar.js";
@@ -67,7 +67,9 @@ export function ChatScreen({ conversationId }: { conversationId: string }) {
   const [selection, setSelection] = useState<ReadonlySet<number> | undefined>();
   /** The messages being forwarded: the dialog is open. */
   const [forwarding, setForwarding] = useState<number[] | undefined>();
-  useEffect(() => {
+  // In the commit, not after the next paint (where useEffect runs): the page around the first
+  // unread is asked for a frame sooner.
+  useLayoutEffect(() => {
     store.open(conversationId);
   }, [store, conversationId]);
   // The list may arrive after the route (a reload on /c/…); open again once the connection is up.

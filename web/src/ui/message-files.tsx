@@ -1,5 +1,5 @@
 /** @module The files of a message: photos in their boxes (sized from the stored dimensions, so nothing jumps), a lightbox, and cards for other files. */
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { FileInfo } from "../../../src/protocol/index.js";
 import { t } from "../i18n/i18n.js";
 import { isPhoto, objectUrl, saveFile, sizeText } from "../state/uploads.js";
@@ -33,14 +33,23 @@ export function AuthImage({ path, alt, width, height }: { path: string; alt: str
  */
 function Lightbox({ photos, start, onClose }: { photos: FileInfo[]; start: number; onClose(): void }) {
   const [index, setIndex] = useState(start);
-  const dialog = useRef<HTMLDivElement>(null);
+  const dialog = useRef<HTMLDialogElement>(null);
   const touchX = useRef<number | undefined>(undefined);
   const photo = photos[index] as FileInfo;
   const move = (step: number) => setIndex((i) => (i + step + photos.length) % photos.length);
-  useEffect(() => {
+  // A modal <dialog> is drawn in the top layer: over everything, whatever box the row is in
+  // (the log's list is a layer of its own, which would hold a fixed-position viewer inside it).
+  // Closing gives the focus back to what opened it.
+  useLayoutEffect(() => {
     const opener = document.activeElement as HTMLElement | null;
-    dialog.current?.focus();
-    return () => opener?.focus();
+    const element = dialog.current;
+    if (!element) return;
+    if (!element.open) element.showModal();
+    element.focus();
+    return () => {
+      element.close();
+      opener?.focus();
+    };
   }, []);
   const trapTab = (event: KeyboardEvent) => {
     const buttons = [...(dialog.current?.querySelectorAll<HTMLElement>("button") ?? [])];
@@ -57,13 +66,16 @@ function Lightbox({ photos, start, onClose }: { photos: FileInfo[]; start: numbe
     }
   };
   return (
-    <div
+    <dialog
       ref={dialog}
       class="lightbox"
-      role="dialog"
-      aria-modal="true"
       aria-label={t("files.lightbox")}
       tabIndex={-1}
+      onCancel={(event) => {
+        // Escape: closed by the app (the browser would only hide it).
+        event.preventDefault();
+        onClose();
+      }}
       onKeyDown={(event) => {
         if (event.key === "Escape") onClose();
         else if (event.key === "Tab") trapTab(event);
@@ -100,7 +112,7 @@ function Lightbox({ photos, start, onClose }: { photos: FileInfo[]; start: numbe
           <Icon name="close" size={20} />
         </button>
       </div>
-    </div>
+    </dialog>
   );
 }
 

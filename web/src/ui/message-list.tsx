@@ -10,7 +10,7 @@ import type { MessageActions, Selection } from "./message-actions.js";
 import { StillBubble, UnsentBubble } from "./message-bubble.js";
 import { useStore } from "./store-context.js";
 import { SystemLine } from "./system-line.js";
-import { RowHeights, totalOf, windowOf } from "./virtual-rows.js";
+import { RowHeights, RowTops } from "./virtual-rows.js";
 
 /** Messages of one sender closer than this share one name and avatar. */
 const RUN_MS = 5 * 60_000;
@@ -20,19 +20,36 @@ const BOTTOM_SLACK = 48;
 const MARGIN_SCREENS = 1.25;
 /** Draw a new window once the rows beyond the screen are down to this (in screens): fewer, larger changes. */
 const REFILL_SCREENS = 0.5;
-/** Load the next page when the loaded rows end within this many screens. */
-const LOAD_SCREENS = 2;
+/**
+ * Load the next page when the loaded rows end within this many screens: a page is on its way
+ * well before the reader gets there, so it lands out of sight and nothing on screen moves.
+ */
+const LOAD_SCREENS = 6;
 /** Read marking while scrolling: at most this often (each mark is a request and a new list). */
 const READ_EVERY_MS = 500;
 /** How long a message jumped to stays highlighted. */
 const HIGHLIGHT_MS = 2000;
+
+/**
+ * A message's local calendar day, worked out once per message: the rows of a 10,000-message log
+ * are built again whenever a page lands, and parsing every date again each time is most of it.
+ */
+const days = new WeakMap<Message, string>();
+function dayOf(message: Message): string {
+  let day = days.get(message);
+  if (day === undefined) {
+    day = dayKey(message.createdAt);
+    days.set(message, day);
+  }
+  return day;
+}
 
 function sameRun(a: Message | undefined, b: Message): boolean {
   return (
     a !== undefined &&
     !a.system &&
     a.senderId === b.senderId &&
-    dayKey(a.createdAt) === dayKey(b.createdAt) &&
+    dayOf(a) === dayOf(b) &&
     Date.parse(b.createdAt) - Date.parse(a.createdAt) < RUN_MS
   );
 }
@@ -53,7 +70,7 @@ function rowsOf(view: ChatView): Row[] {
   for (let i = 0; i < messages.length; i++) {
     const message = messages[i] as Message;
     const prev = messages[i - 1];
-    if (!prev || dayKey(prev.createdAt) !== dayKey(message.createdAt)) {
+    if (!prev || dayOf(prev) !== dayOf(message)) {
       rows.push({ key: `d${message.seq}`, kind: "day", label: dayLabel(message.createdAt) });
     }
     if (message.seq === view.unreadFrom && (i > 0 || view.hasMoreBefore)) rows.push({ key: "unread", kind: "unread" });
@@ -76,8 +93,22 @@ export function MessageList(props: {
   const scroller = useRef<HTMLDivElement>(null);
   const list = useRef<HTMLOListElement>(null);
   const heights = useRef(new RowHeights()).current;
+  const tops = useRef(new RowTops(heights)).current;
   const anchor = useRef<Anchor>({ kind: "bottom" });
-  const shown = useRef({ start: 0, end: 0, unsent: 0, target: 0, seen: 0, readTimer: 0 });
+  /**
+   * `scrolled`: the anchor `follow` last set, and the scroll position it read then. A render that
+   * comes before the scroll event of the reader's last move (a page landing in between) must
+   * keep that move, not put the screen back where the anchor was.
+   */
+  const shown = useRef({
+    start: 0,
+    end: 0,
+    unsent: 0,
+    target: 0,
+    seen: 0,
+    readTimer: 0,
+    scrolled: undefined as { anchor: Anchor; top: number } | undefined,
+  });
   const [, rerender] = useState(0);
   const [menuFor, setMenuFor] = useState<number | undefined>();
   const [lit, setLit] = useState<number | undefined>();
@@ -94,19 +125,20 @@ export function MessageList(props: {
     return [built, built.map((row) => row.key)] as const;
   }, [messages, messages.length, first, last, view.unreadFrom, view.hasMoreBefore, i18n.lang]);
 
+  tops.use(keys);
   // A jump asked for (the unread line on opening, a quote, a search result): keep that row in view.
   const target = view.target;
   if (target && target.n !== shown.current.target) {
     const key =
-      !target.highlight && target.seq === view.unreadFrom && keys.includes("unread") ? "unread" : `m${target.seq}`;
-    if (keys.includes(key)) {
+      !target.highlight && target.seq === view.unreadFrom && tops.indexOf("unread") >= 0 ? "unread" : `m${target.seq}`;
+    if (tops.indexOf(key) >= 0) {
       shown.current.target = target.n;
       const screen = scroller.current?.clientHeight ?? window.innerHeight * 0.6;
       anchor.current = { kind: "row", key, offset: target.highlight ? Math.round(screen / 3) : 8 };
       if (target.highlight) setLit(target.seq);
     }
   }
-  if (anchor.current.kind === "row" && !keys.includes(anchor.current.key)) anchor.current = { kind: "bottom" };
+  if (anchor.current.kind === "row" && tops.indexOf(anchor.current.key) < 0) anchor.current = { kind: "bottom" };
   if (unsent.length > shown.current.unsent) anchor.current = { kind: "bottom" }; // I just sent: show it
   shown.current.unsent = unsent.length;
 
@@ -114,14 +146,8 @@ export function MessageList(props: {
   const screen = scroller.current?.clientHeight || window.innerHeight;
   const margin = screen * MARGIN_SCREENS;
   const a = anchor.current;
-  const total = totalOf(keys, heights);
-  let top: number;
-  if (a.kind === "bottom") top = total - screen;
-  else {
-    const at = keys.indexOf(a.key);
-    top = totalOf(keys.slice(0, at), heights) - a.offset;
-  }
-  const win = windowOf(keys, heights, top - margin, top + screen + margin);
+  const top = a.kind === "bottom" ? tops.total - screen : tops.topOf(tops.indexOf(a.key)) - a.offset;
+  const win = tops.window(top - margin, top + screen + margin);
   shown.current.start = win.start;
   shown.current.end = win.end;
 
@@ -131,28 +157,37 @@ export function MessageList(props: {
     return () => clearTimeout(timer);
   }, [lit, view.target?.n]);
 
-  /** After each render: put the anchor back where it was, and measure the rows in the page. */
+  /**
+   * After each render: put the anchor back where it was, and measure the rows in the page. All
+   * reads first (one layout for the pass), then at most one write (the scroll position, which
+   * lays nothing out again), so a render costs one layout however many rows it measures.
+   */
   useLayoutEffect(() => {
     const el = scroller.current;
     const ol = list.current;
     if (!el || !ol) return;
     const a = anchor.current;
-    if (a.kind === "bottom") {
-      const end = el.scrollHeight - el.clientHeight;
-      if (Math.abs(el.scrollTop - end) > 1) el.scrollTop = end;
-    } else {
+    const scrolled = shown.current.scrolled;
+    let want: number | undefined;
+    // The reader moved since `follow` set this anchor: the anchor moves with them.
+    if (a.kind === "row" && scrolled?.anchor === a) a.offset -= el.scrollTop - scrolled.top;
+    if (a.kind === "bottom") want = el.scrollHeight - el.clientHeight;
+    else {
       const row = ol.querySelector<HTMLElement>(`[data-key="${a.key}"]`);
-      if (row) {
-        const want = row.offsetTop - a.offset;
-        if (Math.abs(el.scrollTop - want) > 1) el.scrollTop = want;
-      }
+      // Rows are placed in the list (their offset parent), the list in the scroller.
+      if (row) want = ol.offsetTop + row.offsetTop - a.offset;
     }
     const items = ol.children;
+    let next = (items[0] as HTMLElement | undefined)?.offsetTop ?? 0;
     for (let i = 0; i < items.length - 1; i++) {
       const item = items[i] as HTMLElement;
+      const top = next;
+      next = (items[i + 1] as HTMLElement).offsetTop;
       const key = item.dataset.key;
-      if (key) heights.set(key, (items[i + 1] as HTMLElement).offsetTop - item.offsetTop);
+      if (key) heights.set(key, next - top);
     }
+    if (want !== undefined && Math.abs(el.scrollTop - want) > 1) el.scrollTop = want;
+    shown.current.scrolled = undefined;
     follow();
   });
 
@@ -163,15 +198,27 @@ export function MessageList(props: {
     if (!el || !ol) return;
     const atEnd = el.scrollHeight - el.scrollTop - el.clientHeight < BOTTOM_SLACK && !view.hasMoreAfter;
     let first: HTMLElement | undefined;
+    let firstTop = 0;
     let lastSeen = 0;
+    const scrollTop = el.scrollTop;
+    const screenEnd = scrollTop + el.clientHeight;
+    const listTop = ol.offsetTop;
     for (const item of ol.children as unknown as Iterable<HTMLElement>) {
-      if (!item.dataset.key) continue;
-      if (!first && item.offsetTop + item.offsetHeight > el.scrollTop) first = item;
-      if (item.offsetTop < el.scrollTop + el.clientHeight && item.dataset.seq) lastSeen = Number(item.dataset.seq);
+      const key = item.dataset.key;
+      if (!key) continue;
+      const itemTop = listTop + item.offsetTop;
+      // The first row reaching below the screen's top, even below its end (the screen is on the
+      // space standing in for rows not drawn yet: the anchor says which rows to draw).
+      if (!first && itemTop + item.offsetHeight > scrollTop) {
+        first = item;
+        firstTop = itemTop;
+      }
+      if (itemTop >= screenEnd) break;
+      if (item.dataset.seq) lastSeen = Number(item.dataset.seq);
     }
     if (atEnd) anchor.current = { kind: "bottom" };
-    else if (first?.dataset.key)
-      anchor.current = { kind: "row", key: first.dataset.key, offset: first.offsetTop - el.scrollTop };
+    else if (first?.dataset.key) anchor.current = { kind: "row", key: first.dataset.key, offset: firstTop - scrollTop };
+    shown.current.scrolled = { anchor: anchor.current, top: scrollTop };
     if (away === atEnd) setAway(!atEnd);
     if (lastSeen > shown.current.seen) shown.current.seen = lastSeen;
     if (document.visibilityState === "visible" && lastSeen > 0 && !shown.current.readTimer) {
@@ -183,14 +230,14 @@ export function MessageList(props: {
 
     // Rows run out soon: render again around the new position.
     const margin = el.clientHeight * REFILL_SCREENS;
-    const renderedTop = ol.offsetTop + win.padTop;
-    const renderedBottom = ol.offsetTop + ol.offsetHeight - win.padBottom;
-    const needTop = win.start > 0 && renderedTop > el.scrollTop - margin;
-    const needBottom = win.end < rows.length && renderedBottom < el.scrollTop + el.clientHeight + margin;
+    const renderedTop = listTop + win.padTop;
+    const renderedBottom = listTop + ol.offsetHeight - win.padBottom;
+    const needTop = win.start > 0 && renderedTop > scrollTop - margin;
+    const needBottom = win.end < rows.length && renderedBottom < screenEnd + margin;
     if (needTop || needBottom) rerender((n) => n + 1);
     const load = el.clientHeight * LOAD_SCREENS;
-    if (el.scrollTop < load && view.hasMoreBefore) void store.loadOlder(id);
-    if (el.scrollHeight - el.scrollTop - el.clientHeight < load && view.hasMoreAfter) void store.loadNewer(id);
+    if (scrollTop < load && view.hasMoreBefore) void store.loadOlder(id);
+    if (el.scrollHeight - screenEnd < load && view.hasMoreAfter) void store.loadNewer(id);
   };
 
   useEffect(() => () => clearTimeout(shown.current.readTimer), []);

@@ -10,6 +10,8 @@ const FIRST_GUESS = 64;
 export class RowHeights {
   private readonly sizes = new Map<string, number>();
   private sum = 0;
+  /** Goes up with every change: the row tops computed from these heights are stale. */
+  version = 0;
 
   /** What an unmeasured row is taken to be. */
   get estimate(): number {
@@ -20,11 +22,17 @@ export class RowHeights {
     return this.sizes.get(key) ?? this.estimate;
   }
 
+  /** Whether the row was ever measured. */
+  has(key: string): boolean {
+    return this.sizes.has(key);
+  }
+
   set(key: string, height: number): void {
     const old = this.sizes.get(key);
     if (old === height) return;
     this.sum += height - (old ?? 0);
     this.sizes.set(key, height);
+    this.version++;
   }
 }
 
@@ -36,35 +44,71 @@ export interface RowWindow {
   padBottom: number;
 }
 
-/** The top of row `index`, from the top of the list. */
-export function offsetOf(keys: readonly string[], heights: RowHeights, index: number): number {
-  let top = 0;
-  for (let i = 0; i < index; i++) top += heights.get(keys[i] as string);
-  return top;
-}
+/**
+ * The tops of a list of rows, from their heights. Worked out once per change of the rows or of
+ * a height (one pass over the list), then every question is a lookup or a binary search: a
+ * render of a 10,000-message log walks the list once, not once per question.
+ */
+export class RowTops {
+  private keys: readonly string[] = [];
+  private readonly index = new Map<string, number>();
+  private tops = new Float64Array(1);
+  private builtFor = -1;
 
-/** The sum of every row's height. */
-export function totalOf(keys: readonly string[], heights: RowHeights): number {
-  return offsetOf(keys, heights, keys.length);
-}
+  constructor(private readonly heights: RowHeights) {}
 
-/** The rows that overlap `[top, bottom)` (list coordinates), at least one when there are any. */
-export function windowOf(keys: readonly string[], heights: RowHeights, top: number, bottom: number): RowWindow {
-  let y = 0;
-  let start = 0;
-  while (start < keys.length - 1) {
-    const h = heights.get(keys[start] as string);
-    if (y + h > top) break;
-    y += h;
-    start++;
+  /** Use these rows (the same array again costs nothing). */
+  use(keys: readonly string[]): this {
+    if (keys !== this.keys) {
+      this.keys = keys;
+      this.index.clear();
+      for (let i = 0; i < keys.length; i++) this.index.set(keys[i] as string, i);
+      this.builtFor = -1;
+    }
+    if (this.builtFor !== this.heights.version) {
+      const tops = new Float64Array(keys.length + 1);
+      for (let i = 0; i < keys.length; i++) tops[i + 1] = (tops[i] as number) + this.heights.get(keys[i] as string);
+      this.tops = tops;
+      this.builtFor = this.heights.version;
+    }
+    return this;
   }
-  const padTop = y;
-  let end = start;
-  while (end < keys.length && y < bottom) {
-    y += heights.get(keys[end] as string);
-    end++;
+
+  /** The index of the row with this key, or -1. */
+  indexOf(key: string): number {
+    return this.index.get(key) ?? -1;
   }
-  let padBottom = 0;
-  for (let i = end; i < keys.length; i++) padBottom += heights.get(keys[i] as string);
-  return { start, end, padTop, padBottom };
+
+  /** The top of row `index`, from the top of the list. */
+  topOf(index: number): number {
+    return this.tops[Math.max(0, Math.min(index, this.keys.length))] as number;
+  }
+
+  /** The sum of every row's height. */
+  get total(): number {
+    return this.topOf(this.keys.length);
+  }
+
+  /** The rows that overlap `[top, bottom)` (list coordinates), at least one when there are any. */
+  window(top: number, bottom: number): RowWindow {
+    const n = this.keys.length;
+    // The first row whose bottom is below `top`, and the first row whose top is at or below `bottom`.
+    const start = Math.min(this.firstEndingAfter(top), Math.max(0, n - 1));
+    let end = this.firstEndingAfter(bottom);
+    if (end < n && this.topOf(end) < bottom) end++;
+    end = Math.max(end, Math.min(n, start + 1));
+    return { start, end, padTop: this.topOf(start), padBottom: this.total - this.topOf(end) };
+  }
+
+  /** The first row whose bottom is below `y` (n when none is). */
+  private firstEndingAfter(y: number): number {
+    let low = 0;
+    let high = this.keys.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (this.topOf(mid + 1) > y) high = mid;
+      else low = mid + 1;
+    }
+    return low;
+  }
 }
