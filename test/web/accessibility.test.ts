@@ -218,7 +218,8 @@ for (const size of ["pc", "phone"] as const) {
           .getByRole("list", { name: /search results/i })
           .getByRole("button")
           .first();
-        await tabTo(kb, result, 10);
+        // Past the filters (with files, from, and two dates of three fields each).
+        await tabTo(kb, result, 30);
         await keys.press("Enter");
         await search.waitFor({ state: "detached" });
         await message(kb, "Bring the second book").waitFor();
