@@ -62,6 +62,32 @@ it("retries a ticket request cut by the network, and waits out a 503's retryAfte
   expect(node.upgrades).toEqual([{ ticket: "t3", token: null }]);
 });
 
+it("asks for a new ticket when a ticket is refused at the upgrade (4500), and ends only when the ticket request is refused", async () => {
+  node = await caughtUpNode();
+  let upgrades = 0;
+  // The first socket's ticket is refused as a node does an expired one: an error frame, then 4500.
+  node.wss.prependListener("connection", (socket) => {
+    upgrades += 1;
+    if (upgrades > 1) return;
+    socket.send(JSON.stringify({ type: "error", id: null, code: "unauthorized", message: "ticket expired" }));
+    socket.close(4500, "unauthorized");
+  });
+  client = new HaetaeClient({ url: node.url, token: "t", WebSocket, baseMs: 10, maxMs: 20 });
+  const states: StateChange[] = [];
+  client.on("state", (change) => states.push(change));
+  await client.connect();
+  expect(client.state).toBe("open");
+  expect(node.ticketRequests.length).toBe(2);
+  expect(states).toContainEqual({ state: "reconnecting", closeCode: 4500 });
+  expect(states.some((s) => s.state === "terminal")).toBe(false);
+  // Then the token dies: the next ticket request's 401 ends the client for good.
+  node.answerTickets = () => ({ status: 401, body: { error: { code: "unauthorized", message: "no" } } });
+  for (const socket of node.wss.clients) socket.close(4500, "unauthorized");
+  await expect.poll(() => client?.state).toBe("terminal");
+  expect(states.at(-1)).toEqual({ state: "terminal", closeCode: 4500 });
+  expect(node.ticketRequests.length).toBe(3);
+});
+
 it("ends for good when the ticket request is refused as unauthorized, as after a 4500 close", async () => {
   node = await caughtUpNode();
   node.answerTickets = () => ({ status: 401, body: { error: { code: "unauthorized", message: "no" } } });

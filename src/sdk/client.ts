@@ -323,7 +323,13 @@ export class HaetaeClient {
       if (this.socket === socket) this.onFrame(event.data);
     });
     socket.addEventListener("close", (event) => {
-      if (this.socket === socket) this.onClose(event.code);
+      if (this.socket !== socket) return;
+      // A 4500 on a socket opened with a ticket says the ticket was unknown, used or expired (a
+      // handshake slower than the ticket's life, in a reconnect storm): the token was good a
+      // moment ago. Ask for a new ticket; the ticket request's 401 ends the client if the token
+      // is dead by now (a revoked device closes its sessions with 4501, which ends it at once).
+      if (event.code === CLOSE_CODES.unauthorized) this.onClose(event.code, true);
+      else this.onClose(event.code);
     });
     socket.addEventListener("error", () => {
       // Always followed by "close", which decides what happens next.
@@ -380,13 +386,13 @@ export class HaetaeClient {
     }
   }
 
-  private onClose(code: number): void {
+  private onClose(code: number, reconnect = shouldReconnect(code)): void {
     this.socket = undefined;
     this.synced = false;
     this.outbox.pause();
     for (const name of ["stable", "idleSync", "ping"] as const) this.clearTimer(name);
     this.requests.failSent(new HaetaeRequestError("connection_lost"));
-    if (!shouldReconnect(code)) {
+    if (!reconnect) {
       this.setState({ state: "terminal", closeCode: code });
       this.shutdown(new HaetaeRequestError("session_ended", `The server ended the session (close code ${code}).`));
       return;
