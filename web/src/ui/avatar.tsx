@@ -19,9 +19,10 @@ function initial(name: string): string {
 
 /**
  * The photo at `path`, read with the token (an <img> cannot send the Bearer header); undefined
- * until it has loaded, and for good when it cannot be read (the initials stay).
+ * until it has loaded, and for good when it cannot be read (the initials stay). Photos in
+ * messages and link previews are read through it too.
  */
-function usePhoto(path: string | undefined): string | undefined {
+export function usePhoto(path: string | undefined): string | undefined {
   const store = useStore();
   const [src, setSrc] = useState<string | undefined>();
   useEffect(() => {

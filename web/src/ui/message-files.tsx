@@ -1,8 +1,9 @@
 /** @module The files of a message: photos in their boxes (sized from the stored dimensions, so nothing jumps), a lightbox, and cards for other files. */
-import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { FileInfo } from "../../../src/protocol/index.js";
 import { t } from "../i18n/i18n.js";
-import { isPhoto, objectUrl, saveFile, sizeText } from "../state/uploads.js";
+import { isPhoto, saveFile, sizeText } from "../state/uploads.js";
+import { usePhoto } from "./avatar.js";
 import { Icon } from "./icons.js";
 import { useStore } from "./store-context.js";
 
@@ -11,18 +12,7 @@ const PHOTO_WIDTH = 240;
 
 /** An image read with the token; its box is reserved before the bytes arrive (a link preview's image too). */
 export function AuthImage({ path, alt, width, height }: { path: string; alt: string; width: number; height: number }) {
-  const store = useStore();
-  const [src, setSrc] = useState<string | undefined>();
-  useEffect(() => {
-    let live = true;
-    objectUrl(store.session.token, path).then(
-      (url) => live && setSrc(url),
-      () => undefined,
-    );
-    return () => {
-      live = false;
-    };
-  }, [path]);
+  const src = usePhoto(path);
   return <img src={src} alt={alt} width={width} height={height} style={{ aspectRatio: `${width} / ${height}` }} />;
 }
 
