@@ -330,6 +330,8 @@ async function startNode(config: Config, options: StartOptions): Promise<App> {
     allowPrivateEndpoints: config.pushPrivateEndpoints,
   });
   await bus.ping(); // the gateway's subscriptions are in effect before the first client arrives
+  // Pushes that waited for a retry when a node stopped (this one, or any: each is taken once).
+  pushes.resume().catch((error: Error) => console.error("haetae: resuming push retries failed:", error.message));
   const propagation = await startPropagation(config, {
     ctx,
     sessions: {

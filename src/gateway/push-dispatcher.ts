@@ -1,4 +1,5 @@
-/** @module Web Push for messages: a bounded queue with a concurrency limit and bounded retries, the first work shed under load (G5), never in a send's way. */
+/** @module Web Push for messages: a bounded queue with a concurrency limit and bounded retries kept across restarts, the first work shed under load (G5), never in a send's way. */
+import { randomUUID } from "node:crypto";
 import type { MessageNotifier } from "../chat/context.js";
 import type { Config } from "../config/config.js";
 import type { Metrics } from "../ops/metrics.js";
@@ -26,12 +27,16 @@ interface MessageJob {
   recipients: string[];
 }
 
-/** One push to try again: its `attempt`th retry. */
+/** One push to try again: its `attempt`th retry, kept in the store as `id` until a node takes it. */
 interface RetryJob {
   kind: "retry";
-  subscription: PushSubscriptionRecord;
+  id: string;
+  endpoint: string;
+  userId: string;
   payload: PushPayload;
   attempt: number;
+  /** Resolves once the store keeps the retry (true), or could not (false: it lives in memory only). */
+  kept: Promise<boolean>;
 }
 
 type PushJob = MessageJob | RetryJob;
@@ -56,6 +61,12 @@ const BODY_CHARS = 180;
  * when its turn comes, before typing and presence: a push is a courtesy, the message itself is
  * stored and reaches the device by sync. A subscription whose push service answers 404 or 410 is
  * removed at once.
+ *
+ * Each retry is also kept in the store until its time (`resume` takes them up at a start), so a
+ * restart does not drop it; a node takes a kept retry by deleting it, so exactly one node tries
+ * it, and looks its subscription up again (a device logged out meanwhile gets nothing). Shedding
+ * writes nothing: a shed retry's row waits for the next start, which drops it once its time is
+ * more than `pushRetryMaxMs` past.
  */
 export class PushDispatcher implements MessageNotifier {
   private readonly queue: PushJob[] = [];
@@ -174,14 +185,38 @@ export class PushDispatcher implements MessageNotifier {
     await Promise.all(sends);
   }
 
+  /**
+   * Take the kept retries (of this node before a restart, or of any node: the store hands each
+   * to one taker) and try each at its time. At most what fits in the queue; those whose time is
+   * more than `pushRetryMaxMs` past are dropped as stale.
+   */
+  async resume(): Promise<number> {
+    const room = this.config.pushQueueLimit - this.waiting;
+    if (this.closed || room <= 0) return 0;
+    const now = this.now().getTime();
+    const kept = await this.store.pendingPushRetries(room, new Date(now - this.config.pushRetryMaxMs).toISOString());
+    for (const retry of kept) {
+      if (this.closed) break;
+      this.delay({ kind: "retry", ...retry, kept: Promise.resolve(true) }, Math.max(0, Date.parse(retry.dueAt) - now));
+    }
+    if (kept.length > 0) this.metrics.pushes.inc({ outcome: "resumed" }, kept.length);
+    return kept.length;
+  }
+
   private async retry(job: RetryJob): Promise<void> {
     if (this.load.level >= 1) {
       this.metrics.pushes.inc({ outcome: "shed" });
       return;
     }
+    // Taken by another node (it resumed the same kept retry): that one tries it.
+    if ((await job.kept) && !(await this.store.claimPushRetry(job.id))) return;
+    // Looked up again: the browser may have unsubscribed, or the device been logged out, meanwhile.
+    const subscription = (await this.store.pushSubscriptions([job.userId], this.now().toISOString())).find(
+      (s) => s.endpoint === job.endpoint,
+    );
     // Someone opened the app on that device meanwhile: it shows the message there.
-    if (this.attended(job.subscription.deviceId)) return;
-    await this.deliver(job.subscription, job.payload, job.attempt);
+    if (!subscription || this.attended(subscription.deviceId)) return;
+    await this.deliver(subscription, job.payload, job.attempt);
   }
 
   private async deliver(subscription: PushSubscriptionRecord, payload: PushPayload, attempt: number): Promise<void> {
@@ -207,20 +242,33 @@ export class PushDispatcher implements MessageNotifier {
     // Full jitter over the upper half, so pushes failed together do not come back together.
     const backoff = Math.min(pushRetryMaxMs, pushRetryBaseMs * 2 ** (attempt - 1));
     const delay = Math.max(outcome.retryAfterMs ?? 0, backoff / 2 + Math.random() * (backoff / 2));
-    const job: RetryJob = { kind: "retry", subscription, payload, attempt };
-    const timer = setTimeout(
-      () => {
-        this.delayed.delete(timer);
-        if (this.closed) return this.wakeIdle();
-        this.queue.push(job);
-        this.pump();
-      },
-      Math.min(delay, pushRetryMaxMs),
-    );
-    timer.unref();
-    this.delayed.set(timer, job);
+    const wait = Math.min(delay, pushRetryMaxMs);
+    const id = randomUUID();
+    const { endpoint, userId } = subscription;
+    const kept = this.store
+      .addPushRetry({ id, endpoint, userId, payload, attempt, dueAt: new Date(this.now().getTime() + wait).toISOString() })
+      .then(
+        () => true,
+        (error: Error) => {
+          console.warn("haetae: a push retry is not kept across a restart:", error.message);
+          return false;
+        },
+      );
+    this.delay({ kind: "retry", id, endpoint, userId, payload, attempt, kept }, wait);
     this.metrics.pushes.inc({ outcome: "retried" });
     return true;
+  }
+
+  /** Queue a retry when its time comes (the job waits for its row to be kept before taking it). */
+  private delay(job: RetryJob, wait: number): void {
+    const timer = setTimeout(() => {
+      this.delayed.delete(timer);
+      if (this.closed) return this.wakeIdle();
+      this.queue.push(job);
+      this.pump();
+    }, wait);
+    timer.unref();
+    this.delayed.set(timer, job);
   }
 
   private async settle(endpoint: string, outcome: PushOutcome): Promise<void> {

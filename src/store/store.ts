@@ -14,6 +14,7 @@ import type {
   MemberState,
   Message,
   NotifySettings,
+  PushPayload,
   User,
   UserRole,
 } from "../protocol/index.js";
@@ -239,6 +240,17 @@ export interface PushSubscriptionRecord {
   /** The browser's 16-byte auth secret, base64url. */
   auth: string;
   createdAt: string;
+}
+
+/** A push waiting for its next try, kept so that a node restart does not drop it (docs/notifications.md). */
+export interface PushRetryRecord {
+  id: string;
+  endpoint: string;
+  userId: string;
+  payload: PushPayload;
+  /** Which retry it will be: 1 for the first. */
+  attempt: number;
+  dueAt: string;
 }
 
 /** What decides whether one user is notified of a message in one chat. */
@@ -623,6 +635,15 @@ export interface Store {
   removePushSubscription(endpoint: string, userId: string | null): Promise<boolean>;
   /** The subscriptions of these users on devices neither revoked nor expired at `now`. */
   pushSubscriptions(userIds: readonly string[], now: string): Promise<PushSubscriptionRecord[]>;
+  /** Keep a push waiting for a retry (written alone: no feed event, never part of a send's write). */
+  addPushRetry(retry: PushRetryRecord): Promise<void>;
+  /** Take a kept retry to try it now: true for the one caller, on any node, that removed it; false when it was gone. */
+  claimPushRetry(id: string): Promise<boolean>;
+  /**
+   * Kept retries to resume at a start: at most `limit`, the soonest due first. Those due before
+   * `staleBefore` are removed instead (their notification would come too late to matter).
+   */
+  pendingPushRetries(limit: number, staleBefore: string): Promise<PushRetryRecord[]>;
   /** The cached preview of a normalized URL (expired or not: the caller compares `expiresAt`), or null. */
   getLinkPreview(url: string): Promise<LinkPreviewRecord | null>;
   /**

@@ -427,6 +427,24 @@ ALTER TABLE messages ADD COLUMN forwarded INTEGER NOT NULL DEFAULT 0;
     // store's indexer drains (search reads the queue too, so nothing is missed meanwhile).
     sql: (d) => d.searchQueue,
   },
+  {
+    version: 20,
+    name: "push retries kept across restarts",
+    // A push the push service could not take for now, waiting for its next try: kept so that a
+    // restarted node (or another one) sends it. A node takes a row by deleting it, so exactly one
+    // node tries it; the subscription is looked up again then (it may be gone, its device logged out).
+    sql: () => `
+CREATE TABLE push_retries (
+  id TEXT PRIMARY KEY,
+  endpoint TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  due_at TEXT NOT NULL
+);
+CREATE INDEX push_retries_due ON push_retries(due_at, id);
+`,
+  },
 ];
 
 /** The migrations as one dialect runs them. */

@@ -33,6 +33,7 @@ import {
   type NewDeviceKey,
   type NotifyPrefs,
   type ProfileChange,
+  type PushRetryRecord,
   type PushSubscriptionRecord,
   type Store,
   StoreConflictError,
@@ -54,6 +55,7 @@ import * as notify from "./notify-queries.js";
 import * as pins from "./pin-queries.js";
 import * as previews from "./preview-queries.js";
 import * as profiles from "./profile-queries.js";
+import * as pushRetries from "./push-retry-queries.js";
 import * as searchQueries from "./search-queries.js";
 import type { SqlDriver } from "./sql-driver.js";
 import * as tickets from "./ticket-queries.js";
@@ -705,5 +707,19 @@ export class SqlStore implements Store {
 
   pushSubscriptions(userIds: readonly string[], now: string): Promise<PushSubscriptionRecord[]> {
     return notify.subscriptionsOf(this.db, userIds, now);
+  }
+
+  // Push retries carry no feed event: written alone (on PostgreSQL beside the group commit, not in a send's batch).
+  addPushRetry(retry: PushRetryRecord): Promise<void> {
+    return this.driver.writeAlone((db) => pushRetries.addPushRetry(db, retry));
+  }
+
+  claimPushRetry(id: string): Promise<boolean> {
+    return this.driver.writeAlone((db) => pushRetries.claimPushRetry(db, id));
+  }
+
+  async pendingPushRetries(limit: number, staleBefore: string): Promise<PushRetryRecord[]> {
+    await this.driver.writeAlone((db) => pushRetries.dropStalePushRetries(db, staleBefore));
+    return pushRetries.pendingPushRetries(this.db, limit);
   }
 }
