@@ -18,7 +18,7 @@ import * as receipts from "../chat/actions/receipts.js";
 import * as search from "../chat/actions/search.js";
 import type { ChatContext } from "../chat/context.js";
 import type { Metrics } from "../ops/metrics.js";
-import type { REQUESTS, Replies, RequestType } from "../protocol/index.js";
+import type { Presence, REQUESTS, Replies, RequestType } from "../protocol/index.js";
 import { HaetaeError } from "../protocol/index.js";
 import type { DeviceAttention } from "./device-attention.js";
 import type { PresenceRegistry } from "./presence.js";
@@ -163,15 +163,29 @@ export const HANDLERS: { [T in RequestType]: Handler<T> } = {
     );
     s.presenceSubscriptions.clear();
     for (const userId of allowed) s.presenceSubscriptions.add(userId);
-    // The store says who hides; the bus keeps it current while the subscription lasts.
-    const hidden = new Set(await env.ctx.store.presenceHiddenAmong(allowed));
-    for (const userId of allowed) env.presence.setHidden(userId, hidden.has(userId));
-    // Users this node never saw go offline (it started later): the store kept when they did.
-    const unknown = allowed.filter((userId) => env.presence.get(userId).lastSeenAt === null);
-    for (const [userId, at] of await env.ctx.store.lastSeenAmong(unknown)) env.presence.seedLastSeen(userId, at);
-    return { presences: allowed.map((userId) => env.presence.shown(userId)), refused };
+    return { presences: await shownPresences(env, allowed), refused };
+  },
+  "presence.get": async (env, s, p) => {
+    const { allowed, refused } = await presence.choosePresences(
+      env.ctx,
+      s.userId,
+      p.userIds,
+      env.presenceSubscriptionLimit,
+    );
+    return { presences: await shownPresences(env, allowed), refused };
   },
 };
+
+/** The presences of users the viewer may see, as shown: masked for those who hide it, last seen from the store when this node never saw it. */
+async function shownPresences(env: HandlerEnv, allowed: string[]): Promise<Presence[]> {
+  // The store says who hides; the bus keeps it current afterwards.
+  const hidden = new Set(await env.ctx.store.presenceHiddenAmong(allowed));
+  for (const userId of allowed) env.presence.setHidden(userId, hidden.has(userId));
+  // Users this node never saw go offline (it started later): the store kept when they did.
+  const unknown = allowed.filter((userId) => env.presence.get(userId).lastSeenAt === null);
+  for (const [userId, at] of await env.ctx.store.lastSeenAmong(unknown)) env.presence.seedLastSeen(userId, at);
+  return allowed.map((userId) => env.presence.shown(userId));
+}
 
 /**
  * What sets a request type apart on its way through dispatch; a type not listed here has none
@@ -204,6 +218,13 @@ export const TRAITS: { [T in RequestType]?: RequestTraits<T> } = {
     answered: ({ metrics }, _s, reply) => {
       if (!reply.duplicate) metrics.messagesStored.inc();
     },
+  },
+  "presence.get": {
+    // Presence is the first work shed (G5), with typing: a member list shows none until the load passes.
+    shed: ({ ctx }) =>
+      ctx.load.level >= 1
+        ? new HaetaeError("overloaded", "Presence is paused under load; ask again after retryAfterMs.", 5000)
+        : null,
   },
   search: {
     // Search is the first read deferred (G5): while reads queue for the store, it waits for them.

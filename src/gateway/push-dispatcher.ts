@@ -246,7 +246,14 @@ export class PushDispatcher implements MessageNotifier {
     const id = randomUUID();
     const { endpoint, userId } = subscription;
     const kept = this.store
-      .addPushRetry({ id, endpoint, userId, payload, attempt, dueAt: new Date(this.now().getTime() + wait).toISOString() })
+      .addPushRetry({
+        id,
+        endpoint,
+        userId,
+        payload,
+        attempt,
+        dueAt: new Date(this.now().getTime() + wait).toISOString(),
+      })
       .then(
         () => true,
         (error: Error) => {

@@ -125,6 +125,8 @@ export const REQUESTS = {
   sync: z.object({ cursor: str(0, 2000).optional(), limit: z.int().min(1).max(5000).optional() }),
   typing: z.object({ conversationId: id }),
   "presence.subscribe": z.object({ userIds: z.array(id).max(1000) }),
+  /** The presence of these users once, without subscribing (a group's member list). */
+  "presence.get": z.object({ userIds: z.array(id).max(1000) }),
   /** My profile; `null` clears the status line or the photo. */
   "account.update": z
     .object({
@@ -229,6 +231,7 @@ export interface Replies extends NotifyReplies {
   sync: { events: FeedEvent[]; cursor: string; hasMore: boolean };
   typing: Record<string, never>;
   "presence.subscribe": { presences: Presence[]; refused: string[] };
+  "presence.get": { presences: Presence[]; refused: string[] };
   /** Newest first; `cursor` is null on the last page. */
   "files.list": { files: ConversationFile[]; cursor: string | null; hasMore: boolean };
   "account.update": { user: User };

@@ -20,6 +20,25 @@ export async function choosePresenceSubscriptions(
   userIds: readonly string[],
   limit: number,
 ): Promise<PresenceChoice> {
+  const { allowed, refused } = await choosePresences(ctx, viewerId, userIds, limit);
+  if (allowed.length === 0 && refused.length > 0) {
+    throw new HaetaeError("forbidden", "You may not see the presence of these users.");
+  }
+  return { allowed, refused };
+}
+
+/**
+ * Split the users `viewerId` asks about (`presence.get`, a member list) into those whose presence
+ * they may see and the rest, by the same access check as a subscription; more than `limit`
+ * distinct users is `invalid_request`. Refusing every one is no error here: a list of members one
+ * may not see is an answer, not a mistake.
+ */
+export async function choosePresences(
+  ctx: ChatContext,
+  viewerId: string,
+  userIds: readonly string[],
+  limit: number,
+): Promise<PresenceChoice> {
   const wanted = [...new Set(userIds)];
   if (wanted.length > limit) throw new HaetaeError("invalid_request", `userIds: at most ${limit} at once.`);
   const allowed: string[] = [];
@@ -27,9 +46,6 @@ export async function choosePresenceSubscriptions(
   for (const userId of wanted) {
     if (await maySeePresence(ctx, viewerId, userId)) allowed.push(userId);
     else refused.push(userId);
-  }
-  if (allowed.length === 0 && refused.length > 0) {
-    throw new HaetaeError("forbidden", "You may not see the presence of these users.");
   }
   return { allowed, refused };
 }

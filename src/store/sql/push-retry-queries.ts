@@ -21,10 +21,14 @@ const toRetry = (row: RetryRow): PushRetryRecord => ({
 });
 
 export async function addPushRetry(db: SqlExecutor, retry: PushRetryRecord): Promise<void> {
-  await db.run(
-    "INSERT INTO push_retries (id, endpoint, user_id, payload, attempt, due_at) VALUES (?, ?, ?, ?, ?, ?)",
-    [retry.id, retry.endpoint, retry.userId, JSON.stringify(retry.payload), retry.attempt, retry.dueAt],
-  );
+  await db.run("INSERT INTO push_retries (id, endpoint, user_id, payload, attempt, due_at) VALUES (?, ?, ?, ?, ?, ?)", [
+    retry.id,
+    retry.endpoint,
+    retry.userId,
+    JSON.stringify(retry.payload),
+    retry.attempt,
+    retry.dueAt,
+  ]);
 }
 
 /** True only for the caller whose delete removed the row: two nodes resuming the same row never both send it. */

@@ -177,6 +177,21 @@ export class Directory {
     this.onChange();
   }
 
+  /**
+   * The presence of those of these users I have none of (not followed: past the subscription
+   * limit), once, by `presence.get`; the server leaves out those it shows me nothing of.
+   */
+  async lookUpPresence(userIds: Iterable<string>): Promise<void> {
+    const missing = [...new Set(userIds)].filter((id) => !this.presence.has(id));
+    for (let i = 0; i < missing.length; i += PRESENCE_LIMIT) {
+      const reply = await this.call("presence.get", { userIds: missing.slice(i, i + PRESENCE_LIMIT) }, true);
+      // A followed user's live event may have come meanwhile: it is newer than this answer.
+      for (const presence of reply?.presences ?? [])
+        if (!this.presence.has(presence.userId)) this.presence.set(presence.userId, presence);
+    }
+    if (missing.length > 0) this.onChange();
+  }
+
   /** A presence event. */
   setPresence(presence: Presence): void {
     this.presence.set(presence.userId, presence);

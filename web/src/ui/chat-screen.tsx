@@ -4,7 +4,6 @@ import type { Message } from "../../../src/protocol/index.js";
 import { t } from "../i18n/i18n.js";
 import { Avatar } from "./avatar.js";
 import { Composer } from "./composer.js";
-import { whenFull } from "./format.js";
 import { ForwardDialog } from "./forward-dialog.js";
 import { Icon } from "./icons.js";
 import type { MessageActions } from "./message-actions.js";
@@ -13,6 +12,7 @@ import { MuteMenu } from "./mute-menu.js";
 import { conversationTitle, otherMember, userName } from "./names.js";
 import { conversationPhoto } from "./photos.js";
 import { PinnedBar } from "./pinned-bar.js";
+import { PresenceText } from "./presence-text.js";
 import { onLinkClick } from "./router.js";
 import { openSearch } from "./search-panel.js";
 import { SelectionBar } from "./selection-bar.js";
@@ -27,21 +27,7 @@ function Subtitle({ conversationId }: { conversationId: string }) {
   if (!conversation) return null;
   if (conversation.kind === "group") return <span>{t("chat.members", { n: conversation.memberIds.length })}</span>;
   const other = otherMember(store, conversation);
-  const presence = other ? store.directory.presence.get(other) : undefined;
-  if (!presence) return null;
-  if (presence.hidden) return <span data-presence="hidden">{t("chat.lastSeenRecently")}</span>;
-  if (presence.online) {
-    return (
-      <span class="online-text" data-presence="online">
-        {t("chat.online")}
-      </span>
-    );
-  }
-  return (
-    <span data-presence="offline">
-      {presence.lastSeenAt ? t("chat.lastSeen", { time: whenFull(presence.lastSeenAt) }) : t("chat.offline")}
-    </span>
-  );
+  return other ? <PresenceText userId={other} /> : null;
 }
 
 function TypingLine({ conversationId }: { conversationId: string }) {

@@ -8,6 +8,7 @@ import { GroupLinks } from "./group-links.js";
 import { Icon } from "./icons.js";
 import { conversationTitle, userName } from "./names.js";
 import { userPhoto } from "./photos.js";
+import { PresenceText } from "./presence-text.js";
 import { navigate, onLinkClick } from "./router.js";
 import { useStore } from "./store-context.js";
 
@@ -31,6 +32,7 @@ function MemberRow({ conversation, userId }: { conversation: Conversation; userI
       <span class="member-name">
         {name}
         {me && <span class="muted"> {t("info.you")}</span>}
+        {!me && <PresenceText userId={userId} class="member-presence" />}
       </span>
       {theirs !== "member" && <span class={`role-badge ${theirs}`}>{t(`info.role.${theirs}`)}</span>}
       <span class="member-actions">
@@ -115,6 +117,11 @@ export function GroupInfoScreen({ conversationId }: { conversationId: string }) 
   useEffect(() => {
     if (store.connection === "open") void store.directory.loadContacts();
   }, [store, store.connection]);
+  // Members beyond what this connection follows (a big group): their presence once, as the page opens.
+  const memberKey = summary?.conversation.memberIds.filter((id) => id !== store.me).join(",") ?? "";
+  useEffect(() => {
+    if (store.connection === "open" && memberKey !== "") void store.directory.lookUpPresence(memberKey.split(","));
+  }, [store, store.connection, memberKey]);
   if (summary?.conversation.kind !== "group") {
     return <p class="placeholder">{store.listLoaded ? t("chat.notFound") : t("chat.loading")}</p>;
   }
