@@ -130,6 +130,7 @@ export class AppStore extends Observable {
       listen(window, "online", () => this.onNetwork()),
       listen(document, "visibilitychange", () => {
         if (this.connection === "open") void this.attention.tellVisibility();
+        else if (document.hidden) this.attention.hidden(); // no server to tell, but what is owed is owed
       }),
       listen(window, "offline", () => this.onNetwork()),
     );

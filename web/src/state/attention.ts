@@ -4,6 +4,22 @@ import type { Call } from "./directory.js";
 /** What a push subscription of this browser can be. */
 export type PushState = "unsupported" | "denied" | "off" | "on" | "failed";
 
+/** A notification the tab may still owe: a message that arrived while the tab was shown. */
+interface Owed {
+  message: { conversationId: string; seq: number };
+  title: string;
+  body: string;
+  open: () => void;
+  at: number;
+}
+
+/**
+ * How long after a message arrived in a shown tab that turns hidden the tab still notifies for
+ * it: the server counted the device as looked at and pushed nothing, yet a tab hidden this soon
+ * was most likely switched away from before the user read the list.
+ */
+export const OWED_MS = 3000;
+
 /** The page title without unread messages. */
 const BASE_TITLE = "Haetae";
 
@@ -24,6 +40,8 @@ export class Attention {
    */
   private pushedWhileHidden = false;
   private audio: AudioContext | undefined;
+  /** Messages worth telling about that arrived while the tab was shown, not in the open chat: owed if it hides at once. */
+  private owed: Owed[] = [];
   private shownTotal = -1;
 
   constructor(
@@ -47,8 +65,44 @@ export class Attention {
    * allowed them) that opens the chat when clicked, and a short tone. Visible tabs stay quiet:
    * the message is on screen or in the list.
    */
-  alert(message: { conversationId: string; seq: number }, title: string, body: string, open: () => void): void {
-    if (!document.hidden || this.pushedWhileHidden) return;
+  alert(
+    message: { conversationId: string; seq: number },
+    title: string,
+    body: string,
+    open: () => void,
+    onScreen = false,
+  ): void {
+    if (!document.hidden) {
+      // Shown, so the server pushes nothing; but the tab may hide in the next instant (`hidden`).
+      if (!onScreen) this.owe({ message, title, body, open, at: Date.now() });
+      return;
+    }
+    if (this.pushedWhileHidden) return;
+    this.show(message, title, body, open);
+    this.beep();
+  }
+
+  /**
+   * The tab just turned hidden: notify now for what arrived in the last `OWED_MS` while it was
+   * shown, outside the open chat. The server decided those messages' pushes while this device
+   * was looked at and sent none, and the tab stayed quiet because it was shown: without this,
+   * a message arriving in the instant a tab hides got neither (docs/notifications.md).
+   */
+  hidden(): void {
+    const since = Date.now() - OWED_MS;
+    const owed = this.owed.filter((o) => o.at >= since);
+    this.owed = [];
+    for (const o of owed) this.show(o.message, o.title, o.body, o.open);
+    if (owed.length > 0) this.beep();
+  }
+
+  private owe(owed: Owed): void {
+    const since = owed.at - OWED_MS;
+    this.owed = this.owed.filter((o) => o.at >= since);
+    this.owed.push(owed);
+  }
+
+  private show(message: { conversationId: string; seq: number }, title: string, body: string, open: () => void): void {
     if ("Notification" in window && Notification.permission === "granted") {
       const notification = new Notification(title, { body, tag: `${message.conversationId}:${message.seq}` });
       notification.onclick = () => {
@@ -57,13 +111,17 @@ export class Attention {
         notification.close();
       };
     }
-    this.beep();
   }
 
   /** Tell the server whether this tab is shown: a hidden tab's device gets pushes like a closed one's. */
   async tellVisibility(): Promise<void> {
     const visible = !document.hidden;
-    if (visible) this.pushedWhileHidden = false;
+    if (visible) {
+      this.pushedWhileHidden = false;
+      this.owed = [];
+    } else {
+      this.hidden();
+    }
     const told = await this.call("session.visibility", { visible }, true);
     this.pushedWhileHidden = Boolean(told) && !visible && document.hidden && this.push === "on";
   }

@@ -13,7 +13,7 @@ import { JoinScreen } from "./join-screen.js";
 import { conversationTitle, userName } from "./names.js";
 import { Nav } from "./nav.js";
 import { NewChatScreen } from "./new-chat-screen.js";
-import { navigate, onLinkClick, pathOf, type Route, useRoute } from "./router.js";
+import { navigate, onLinkClick, parseRoute, pathOf, type Route, useRoute } from "./router.js";
 import { SEARCH_EVENT, SearchPanel } from "./search-panel.js";
 import { SettingsScreen } from "./settings-screen.js";
 import { useStore } from "./store-context.js";
@@ -51,7 +51,11 @@ function useAttention(): void {
       const sender = userName(store, message.senderId);
       const title = conversation?.kind === "group" ? `${sender} · ${conversationTitle(store, conversation)}` : sender;
       const body = store.notify.settings.hideText ? t("notify.newMessage") : message.text || t("notify.newMessage");
-      store.attention.alert(message, title, body, () => navigate(pathOf({ name: "chat", id: message.conversationId })));
+      // A message in the chat open on screen is seen as it arrives: nothing is owed for it if the tab then hides.
+      const route = parseRoute(location.pathname);
+      const onScreen = route.name === "chat" && route.id === message.conversationId;
+      const open = () => navigate(pathOf({ name: "chat", id: message.conversationId }));
+      store.attention.alert(message, title, body, open, onScreen);
     };
     return () => {
       store.onAlert = undefined;
