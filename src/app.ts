@@ -323,7 +323,9 @@ async function startNode(config: Config, options: StartOptions): Promise<App> {
   const stopTicketSweep = sweepWsTickets(ctx);
   const stopFileSweep = startFileSweeper(ctx, config.fileSweepMs);
   // A device with a live, visible session shows a message there (the web client notifies in the tab); the others get a push.
-  const pushes = new PushDispatcher(store, config, vapid, metrics, load, (deviceId) => gateway.isAttended(deviceId));
+  const pushes = new PushDispatcher(store, config, vapid, metrics, load, (deviceId, since) =>
+    gateway.isAttended(deviceId, since),
+  );
   ctx.notifier = pushes;
   const gateway = new WsGateway(ctx, bus, config, metrics, nodeId, monitoring.traffic, {
     publicKey: vapid.publicKey,

@@ -25,9 +25,15 @@ export class DeviceAttention {
     private readonly now: () => Date,
   ) {}
 
-  /** True while some node holds an attending session of the device. */
-  isAttended(deviceId: string): boolean {
-    return this.registry.get(deviceId).online;
+  /**
+   * True while some node holds an attending session of the device, or when it stopped attending
+   * at or after `since`: a message delivered then was on a shown screen (its tab notified by itself
+   * if it hid before hearing back), so a push decided later must not tell it again.
+   */
+  isAttended(deviceId: string, since?: Date): boolean {
+    const { online, lastSeenAt } = this.registry.get(deviceId);
+    if (online || since === undefined || lastSeenAt === null) return online;
+    return Date.parse(lastSeenAt) >= since.getTime();
   }
 
   /** A session of the device started attending here. */

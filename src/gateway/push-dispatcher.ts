@@ -25,6 +25,8 @@ interface MessageJob {
   kind: "message";
   message: Message;
   recipients: string[];
+  /** When it was offered, right after its publish: the moment its devices got it. */
+  offeredAt: Date;
 }
 
 /** One push to try again: its `attempt`th retry, kept in the store as `id` until a node takes it. */
@@ -82,8 +84,11 @@ export class PushDispatcher implements MessageNotifier {
     readonly vapid: VapidKeys,
     private readonly metrics: Pick<Metrics, "pushes">,
     private readonly load: { readonly level: number },
-    /** True while the device has a live, visible session on any node (it shows the message there). */
-    private readonly attended: (deviceId: string) => boolean,
+    /**
+     * True while the device has a live, visible session on any node (it shows the message there),
+     * or, given `since`, had one at or after then.
+     */
+    private readonly attended: (deviceId: string, since?: Date) => boolean,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -104,7 +109,7 @@ export class PushDispatcher implements MessageNotifier {
       this.metrics.pushes.inc({ outcome: "dropped" }, recipients.length);
       return;
     }
-    this.queue.push({ kind: "message", message, recipients });
+    this.queue.push({ kind: "message", message, recipients, offeredAt: this.now() });
     this.pump();
   }
 
@@ -156,8 +161,11 @@ export class PushDispatcher implements MessageNotifier {
     }
     const now = this.now();
     // Devices someone is looking at show the message themselves: only the others are pushed to.
+    // Judged as of the offer, not only now: a tab that was shown when the message reached it and
+    // hid while this job waited notified by itself (it had not heard back yet), so a push would be
+    // a second notification.
     const subscriptions = (await this.store.pushSubscriptions(job.recipients, now.toISOString())).filter(
-      (s) => !this.attended(s.deviceId),
+      (s) => !this.attended(s.deviceId, job.offeredAt),
     );
     if (subscriptions.length === 0) return;
     const [prefs, senders, conversation] = await Promise.all([

@@ -65,9 +65,9 @@ export class WsGateway {
   private readonly greetings = new Set<() => string[]>();
   private readonly readPauses: ReadPauses;
 
-  /** True while the device has a live, visible session on any node (`DeviceAttention`). */
-  isAttended(deviceId: string): boolean {
-    return this.attention.isAttended(deviceId);
+  /** True while the device has a live, visible session on any node, or had one at or after `since` (`DeviceAttention`). */
+  isAttended(deviceId: string, since?: Date): boolean {
+    return this.attention.isAttended(deviceId, since);
   }
 
   constructor(
