@@ -76,6 +76,15 @@ function instrument(subscription: { endpoint: string; keys: { p256dh: string; au
   })();`;
 }
 
+/** Wait until `done` holds (beforeAll cannot use expect.poll). */
+async function until(done: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error("timed out waiting for the page");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 const notes = (page: Page) => page.evaluate<{ title: string; body: string }[]>("window.__notes");
 const hide = (page: Page, hidden: boolean) =>
   page.evaluate(`window.__hidden = ${hidden}; document.dispatchEvent(new Event('visibilitychange'))`);
@@ -87,6 +96,34 @@ for (const size of ["pc", "phone"] as const) {
     let conversationId = "";
     let subscription: ReturnType<PushReceiver["subscription"]>;
     let counter = 0;
+    // The page's own frames: to know when its connection is up, and when the server heard the tab is hidden.
+    const sent: string[] = [];
+    const received: string[] = [];
+    /** The last `session.visibility` sent from frame `from` on was answered, telling `visible`. */
+    const told = (visible: boolean, from = 0) => {
+      const request = sent
+        .slice(from)
+        .map((text) => JSON.parse(text) as { type: string; id?: number; visible?: boolean })
+        .findLast((frame) => frame.type === "session.visibility");
+      return (
+        request?.visible === visible &&
+        received.some((text) => {
+          const frame = JSON.parse(text) as { type: string; id?: number };
+          return frame.type === "ok" && frame.id === request.id;
+        })
+      );
+    };
+    /** Open the chat list and wait until it is loaded and the connection told the server the tab is shown. */
+    async function openList(): Promise<void> {
+      const from = sent.length;
+      await page.goto("/");
+      await page
+        .getByRole("list", { name: /conversations/i })
+        .getByRole("link")
+        .first()
+        .waitFor();
+      await until(() => told(true, from));
+    }
 
     /** Kyle sends; resolves once the page shows it in the chat list (delivered to the tab). */
     async function arrive(text: string, where: "list" | "chat" = "list"): Promise<number> {
@@ -118,12 +155,15 @@ for (const size of ["pc", "phone"] as const) {
       page = await context.newPage();
       page.setDefaultTimeout(20_000);
       page.on("pageerror", (error) => console.error(`page error: ${error.message}`));
+      page.on("websocket", (socket) => {
+        socket.on("framesent", (frame) => sent.push(String(frame.payload)));
+        socket.on("framereceived", (frame) => received.push(String(frame.payload)));
+      });
       await page.goto("/");
       await signUp(page, `hider_${size}`, `Hider ${size}`);
       await startDirectChat(page, "hkyle");
       conversationId = decodeURIComponent(new URL(page.url()).pathname.split("/").pop() ?? "");
-      await page.goto("/");
-      await page.getByRole("list", { name: /conversations/i }).waitFor();
+      await openList();
     }, 60_000);
 
     afterAll(async () => {
@@ -153,8 +193,10 @@ for (const size of ["pc", "phone"] as const) {
       expect(await notes(page)).toHaveLength(1);
       await hide(page, false);
 
+      const from = sent.length;
       await page.goto(`/c/${encodeURIComponent(conversationId)}`);
       await page.getByRole("log").waitFor();
+      await expect.poll(() => told(true, from), { timeout: 15_000 }).toBe(true);
       const before = (await notes(page)).length;
       await arrive("read as it came", "chat");
       await hide(page, true);
@@ -164,30 +206,10 @@ for (const size of ["pc", "phone"] as const) {
     });
 
     it("with Web Push on: the message of the instant is notified by the tab and not pushed; one after the hide is pushed and not notified by the tab", async () => {
-      // The page's own frames, to know when the server has heard that the tab is hidden.
-      const sent: string[] = [];
-      const received: string[] = [];
-      page.on("websocket", (socket) => {
-        socket.on("framesent", (frame) => sent.push(String(frame.payload)));
-        socket.on("framereceived", (frame) => received.push(String(frame.payload)));
-      });
-      const toldHidden = () => {
-        const request = sent
-          .map((text) => JSON.parse(text) as { type: string; id?: number; visible?: boolean })
-          .findLast((frame) => frame.type === "session.visibility");
-        return (
-          request?.visible === false &&
-          received.some((text) => {
-            const frame = JSON.parse(text) as { type: string; id?: number };
-            return frame.type === "ok" && frame.id === request.id;
-          })
-        );
-      };
       await page.goto("/settings");
       await page.getByRole("button", { name: /^turn on notifications$/i }).click();
       await page.getByText(/even when haetae is closed/i).waitFor();
-      await page.goto("/");
-      await page.getByRole("list", { name: /conversations/i }).waitFor();
+      await openList();
       const seq = await arrive("at the very moment");
       await hide(page, true);
       await expect.poll(() => notes(page)).toEqual([{ title: "Kyle", body: "at the very moment" }]);
@@ -195,7 +217,7 @@ for (const size of ["pc", "phone"] as const) {
       expect(receiver.to(subscription.endpoint).map((push) => push.json.seq)).not.toContain(seq);
 
       // The server has heard the tab is hidden: the next message is its push's alone.
-      await expect.poll(toldHidden).toBe(true);
+      await expect.poll(() => told(false), { timeout: 10_000 }).toBe(true);
       const later = await kyle.ok<{ message: { seq: number } }>("message.send", {
         conversationId,
         clientMsgId: `${size}-later`,
