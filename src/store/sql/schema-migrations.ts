@@ -427,6 +427,13 @@ ALTER TABLE messages ADD COLUMN forwarded INTEGER NOT NULL DEFAULT 0;
     // store's indexer drains (search reads the queue too, so nothing is missed meanwhile).
     sql: (d) => d.searchQueue,
   },
+  {
+    version: 20,
+    name: "messages by time within a chat",
+    // PostgreSQL's search reads a large history newest first, window by window of created_at,
+    // instead of the GIN bitmap of a common word (hundreds of thousands of entries).
+    sql: (d) => d.searchWalkIndex,
+  },
 ];
 
 /** The migrations as one dialect runs them. */
