@@ -100,7 +100,9 @@ export async function walkSearch(
   let edge = newest;
   for (;;) {
     const start = edge - rows / rate;
-    const lo = Number.isFinite(start) && start > floor ? new Date(Math.floor(start)).toISOString() : undefined;
+    let lo = Number.isFinite(start) && start > floor ? new Date(Math.floor(start)).toISOString() : undefined;
+    // Windows must go back strictly, or two could overlap: otherwise this one is the last.
+    if (lo !== undefined && hi !== undefined && lo >= hi) lo = undefined;
     const found = await db.all<WindowRow>(windowSql(contains, where, lo, hi), [
       lowered,
       ...(lo !== undefined ? [lo] : []),
