@@ -6,6 +6,7 @@
  *
  * Usage: npm run bench:search -- [--messages 1000000] [--conversations 10000] [--users 2000]
  *        [--stores sqlite,postgres] [--queries 200] [--peer-queries 40] [--sends 3000] [--heavy-users 10] [--keep]
+ *        [--send-without all|walk] [--schema <a kept PostgreSQL schema>]
  *        [--postgres postgres://postgres@127.0.0.1:5432/test]
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -33,6 +34,8 @@ const { values } = parseArgs({
     postgres: { type: "string", default: "postgres://postgres@127.0.0.1:5432/test" },
     "heavy-users": { type: "string", default: "10" },
     keep: { type: "boolean", default: false },
+    /** PostgreSQL: which of the search's indexes the send rows go without: both, or the walk's alone (the GIN index stays). */
+    "send-without": { type: "string", default: "all" },
     /** A schema an earlier `--keep` run loaded with the same sizes: searched again, not loaded. */
     schema: { type: "string" },
   },
@@ -185,6 +188,10 @@ function* rowsOf(perConversation: number[], loaded: Loaded) {
   }
 }
 
+/** Each chat's last activity, its newest message's time, as the send path keeps it (the search's walk sizes its windows by it). */
+const LAST_ACTIVITY = `UPDATE conversations SET last_activity_at =
+  (SELECT max(created_at) FROM messages WHERE conversation_id = conversations.id)`;
+
 interface Target {
   name: string;
   store: SqlStore;
@@ -259,6 +266,7 @@ function sqliteTarget(): Target {
         JOIN search_keys k ON k.conversation_id = p.conversation_id;
         DELETE FROM search_pending;`);
       db.exec("INSERT INTO message_search (message_search) VALUES ('optimize')");
+      db.exec(LAST_ACTIVITY);
       db.close();
     },
     async sizes() {
@@ -322,6 +330,7 @@ function postgresTarget(): Target {
       try {
         await client.query(`SET search_path = ${schema}`);
         await client.query("DROP INDEX messages_text_trgm");
+        await client.query("DROP INDEX messages_conversation_time");
         const at = new Date(BASE_TIME).toISOString();
         await client.query(
           "INSERT INTO users (id, username, display_name, password_hash, created_at) SELECT 'u' || g, 'u' || g, 'u' || g, 'x', $1 FROM generate_series(0, $2 - 1) g",
@@ -361,6 +370,8 @@ function postgresTarget(): Target {
         }
         await flush();
         await client.query("CREATE INDEX messages_text_trgm ON messages USING gin (lower(text) public.gin_trgm_ops)");
+        await client.query("CREATE INDEX messages_conversation_time ON messages(conversation_id, created_at)");
+        await client.query(LAST_ACTIVITY);
         await client.query("ANALYZE");
       } finally {
         client.release();
@@ -372,13 +383,17 @@ function postgresTarget(): Target {
       );
       return { indexBytes: Number(rows[0]?.index), textBytes: Number(rows[0]?.text) };
     },
+    // The search's indexes: the GIN trigram index and the walk's (conversation, created_at).
     async dropIndex() {
-      await admin.query(`DROP INDEX ${schema}.messages_text_trgm`);
+      if (values["send-without"] !== "walk") await admin.query(`DROP INDEX ${schema}.messages_text_trgm`);
+      await admin.query(`DROP INDEX ${schema}.messages_conversation_time`);
     },
     async restoreIndex() {
-      await admin.query(
-        `CREATE INDEX messages_text_trgm ON ${schema}.messages USING gin (lower(text) public.gin_trgm_ops)`,
-      );
+      if (values["send-without"] !== "walk")
+        await admin.query(
+          `CREATE INDEX messages_text_trgm ON ${schema}.messages USING gin (lower(text) public.gin_trgm_ops)`,
+        );
+      await admin.query(`CREATE INDEX messages_conversation_time ON ${schema}.messages(conversation_id, created_at)`);
     },
     async settle() {},
     async dispose() {
@@ -420,7 +435,8 @@ function percentiles(times: number[]): { p50: number; p95: number } {
 
 /** The rows of the search table: who searches where. */
 const KINDS = {
-  "whole, heavy": "whole history, users past the direct-read threshold (PostgreSQL: the index)",
+  "whole, heavy": "whole history, users past the direct-read threshold (PostgreSQL: the walk, then the index)",
+  "whole, heavy, index": "whole history, the same heavy users, the index alone (forced: the plan before the walk)",
   "whole, heavy, outright": "whole history, the same heavy users, read outright (forced: the other plan)",
   "whole, typical": "whole history, the next 50 largest histories (read outright)",
   "chat, heavy": "within one of a heavy user's chats",
@@ -450,6 +466,7 @@ async function searches(t: Target, loaded: Loaded, perConversation: number[]) {
     const query = pick(QUERY_WORDS);
     const [, h] = pick(heavy);
     requests["whole, heavy"].push({ userId: `u${h}`, query, limit: 20 });
+    requests["whole, heavy, index"].push({ userId: `u${h}`, query, limit: 20, force: "index" });
     requests["whole, heavy, outright"].push({ userId: `u${h}`, query, limit: 20, force: "scan" });
     requests["whole, typical"].push({ userId: `u${pick(typical)[1]}`, query, limit: 20 });
     const heavyChat = pick(loaded.userConversations[h] as string[]);
@@ -548,15 +565,17 @@ for (const name of (values.stores as string).split(",")) {
       );
     }
     if (SENDS === 0) continue;
-    // Send cost: a warm-up, then index on, off, on again, off again (the same store), so drift shows and averages out.
+    // Send cost: a warm-up, then index on, off, off again, on again (the same store), so drift shows and averages out.
     await sendCost(t, loaded);
     const on: Awaited<ReturnType<typeof sendCost>>[] = [];
     const off: Awaited<ReturnType<typeof sendCost>>[] = [];
+    // On then off, then off then on: a drift over the run (the load, the caches) favours neither.
     for (let round = 0; round < 2; round++) {
-      on.push(await sendCost(t, loaded));
+      if (round === 0) on.push(await sendCost(t, loaded));
       await t.dropIndex();
       off.push(await sendCost(t, loaded));
-      if (round === 0) await t.restoreIndex();
+      await t.restoreIndex();
+      if (round === 1) on.push(await sendCost(t, loaded));
     }
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const [onRate, offRate] = [mean(on.map((x) => x.perSecond)), mean(off.map((x) => x.perSecond))];

@@ -82,14 +82,22 @@ describe.each(selected)("store search contract: %s", (name) => {
     });
     return written.value;
   }
-  /** The texts found; through the index and by reading outright alike (the plan changes the cost, never the answer). */
+  /**
+   * The texts found; through the index, by reading outright and by the newest-first walk alike
+   * (the plan changes the cost, never the answer).
+   */
   async function find(userId: string, query: string, more: Partial<MessageSearch> = {}): Promise<string[]> {
-    const texts = async (force?: "index" | "scan") =>
+    const texts = async (force?: MessageSearch["force"]) =>
       (await store.searchMessages({ userId, query, limit: 50, ...more, ...(force ? { force } : {}) })).messages.map(
         (m) => m.text,
       );
-    const [auto, viaIndex, viaScan] = [await texts(), await texts("index"), await texts("scan")];
-    expect({ query, viaIndex, viaScan }).toEqual({ query, viaIndex: auto, viaScan: auto });
+    const [auto, viaIndex, viaScan, viaWalk] = [
+      await texts(),
+      await texts("index"),
+      await texts("scan"),
+      await texts("walk"),
+    ];
+    expect({ query, viaIndex, viaScan, viaWalk }).toEqual({ query, viaIndex: auto, viaScan: auto, viaWalk: auto });
     return auto;
   }
 
@@ -183,7 +191,11 @@ describe.each(selected)("store search contract: %s", (name) => {
     expect(await find(a.id, "보고서", { hasFile: false })).toEqual(texts(sent.filter((m) => !m.files)));
     const [from, to] = [sent[3]?.createdAt as string, sent[8]?.createdAt as string];
     expect(await find(a.id, "report", { createdAfter: from, createdBefore: to })).toEqual(texts(sent.slice(4, 8)));
-    for (const query of ["report", "보고"]) {
+    for (const [query, force] of [
+      ["report", "index"],
+      ["보고", "index"],
+      ["report", "walk"],
+    ] as const) {
       const pages: string[] = [];
       let last: MessageSearch["from"];
       for (;;) {
@@ -191,7 +203,7 @@ describe.each(selected)("store search contract: %s", (name) => {
           userId: b.id,
           query,
           limit: 5,
-          force: "index",
+          force,
           ...(last ? { from: last } : {}),
         });
         pages.push(...page.messages.map((m) => m.text));

@@ -211,10 +211,12 @@ export interface MessageSearch {
   from?: SearchPlace;
   limit: number;
   /**
-   * For tests and benchmarks: read through the index (three characters or more) or the messages
-   * outright, whatever the history's size; the answer is the same, only its cost differs.
+   * For tests and benchmarks: read through the index (three characters or more), the messages
+   * outright, or (PostgreSQL; SQLite reads its index) the newest-first walk in windows of a
+   * message or so that hands over to the index after a few, whatever the history's size; the
+   * answer is the same, only its cost differs.
    */
-  force?: "index" | "scan";
+  force?: "index" | "scan" | "walk";
 }
 
 /** The page of `listConversationPage` after the conversation `after` (most recently active first). */

@@ -42,6 +42,12 @@ export interface SchemaDialect {
    * index in their own write. PostgreSQL: nothing (its GIN index costs a send little).
    */
   readonly searchQueue: string;
+  /**
+   * PostgreSQL: messages by (conversation, created_at), which the search's newest-first walk
+   * reads back in time windows, one range per span (store/sql/search-walk.ts). SQLite: nothing
+   * (its FTS5 index is read per span and meets the targets without it).
+   */
+  readonly searchWalkIndex: string;
 }
 
 /** Places of a message in the SQLite search index: its conversation's key × 2^31 + seq (seqs are 31-bit). */
@@ -133,6 +139,7 @@ export const SQLITE_SCHEMA: SchemaDialect = {
   jsonInteger: (column, field) => `json_extract(${column}, '$.${field}')`,
   searchIndex: SQLITE_SEARCH_INDEX,
   searchQueue: SQLITE_SEARCH_QUEUE,
+  searchWalkIndex: "SELECT 1;",
 };
 
 export const POSTGRES_SCHEMA: SchemaDialect = {
@@ -147,4 +154,5 @@ export const POSTGRES_SCHEMA: SchemaDialect = {
   jsonInteger: (column, field) => `(${column}::json->>'${field}')::integer`,
   searchIndex: POSTGRES_SEARCH_INDEX,
   searchQueue: "SELECT 1;",
+  searchWalkIndex: "CREATE INDEX messages_conversation_time ON messages(conversation_id, created_at);",
 };

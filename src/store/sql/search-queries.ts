@@ -4,6 +4,7 @@ import type { Message } from "../../protocol/index.js";
 import { type MessageSearch, SHORT_QUERY_SCAN_ROWS } from "../store.js";
 import { type MessageRow, toMessage } from "./rows.js";
 import { SEARCH_KEY_STRIDE } from "./schema-dialect.js";
+import { type SpanSize, WALK_TUNING, type WalkResult, type WalkTuning, walkSearch } from "./search-walk.js";
 import type { SqlExecutor } from "./sql-driver.js";
 
 /** The longest seq there is: a span still open ends there. */
@@ -40,8 +41,14 @@ export function postgresContains(lowered: string): string {
   return "strpos(lower(m.text), ?) > 0";
 }
 
+/** SQL conditions over `m` (messages) and `s` (spans), each after an AND, with their parameters. */
+export interface SearchFilters {
+  sql: string;
+  params: unknown[];
+}
+
 /** The filters every path shares, as SQL over `m` (messages) and their parameters. */
-function filters(search: MessageSearch): { sql: string; params: unknown[] } {
+export function searchFilters(search: MessageSearch): SearchFilters {
   const parts: string[] = [];
   const params: unknown[] = [];
   if (search.conversationId !== undefined) {
@@ -72,7 +79,7 @@ function filters(search: MessageSearch): { sql: string; params: unknown[] } {
   return { sql: parts.map((p) => ` AND ${p}`).join(""), params };
 }
 
-const SPANS = `FROM membership_spans s
+export const SPANS = `FROM membership_spans s
   JOIN members mb ON mb.conversation_id = s.conversation_id AND mb.user_id = s.user_id AND mb.active = 1`;
 const ORDER = "ORDER BY m.created_at DESC, m.conversation_id DESC, m.seq DESC LIMIT ?";
 
@@ -132,7 +139,7 @@ export function planSearch(
  */
 export function searchPlanSql(dialect: "sqlite" | "postgres", search: MessageSearch, plan: SearchPlan) {
   const lowered = search.query.toLowerCase();
-  const where = filters(search);
+  const where = searchFilters(search);
   if (!plan.useIndex) {
     const contains = dialect === "sqlite" ? "instr(lower(m.text), ?) > 0" : postgresContains(lowered);
     return {
@@ -181,29 +188,72 @@ export function searchPlanSql(dialect: "sqlite" | "postgres", search: MessageSea
   };
 }
 
+/**
+ * The walk as `force: "walk"` runs it: windows of about one message each, and the index after
+ * four messages read, so even a small history goes through several windows and the hand-over.
+ */
+const FORCED_WALK: WalkTuning = { firstRows: 1, rowsPerSpan: 0, rowBudget: 4 };
+
+/**
+ * What the user's spans hold: their number and messages (seq ranges, from the spans and their
+ * chats' last seq: what the plan weighs), and the time they cover (what the walk's first window
+ * is sized by).
+ */
+export async function searchScope(db: SqlExecutor, search: MessageSearch): Promise<SpanSize> {
+  const scope = search.conversationId !== undefined ? " AND s.conversation_id = ?" : "";
+  const size = await db.get<{ spans: number; messages: number | null; newest: string | null; oldest: string | null }>(
+    `SELECT CAST(count(*) AS INTEGER) AS spans,
+       CAST(sum(CASE WHEN s.to_seq IS NULL OR s.to_seq > c.last_seq THEN c.last_seq ELSE s.to_seq END - s.from_seq) AS INTEGER) AS messages,
+       max(c.last_activity_at) AS newest, min(c.created_at) AS oldest
+     ${SPANS} JOIN conversations c ON c.id = s.conversation_id WHERE s.user_id = ?${scope}`,
+    [search.userId, ...(search.conversationId !== undefined ? [search.conversationId] : [])],
+  );
+  return {
+    spans: Number(size?.spans ?? 0),
+    messages: Number(size?.messages ?? 0),
+    newest: size?.newest ?? null,
+    oldest: size?.oldest ?? null,
+  };
+}
+
+/** PostgreSQL's plan for a large history: the walk, and the GIN index for whatever it leaves (search-walk.ts). */
+export async function walkThenIndex(
+  db: SqlExecutor,
+  search: MessageSearch,
+  size: SpanSize,
+  tuning: WalkTuning,
+): Promise<WalkResult> {
+  const walked = await walkSearch(db, search, size, tuning);
+  if (walked.olderThan !== undefined) {
+    const rest = { ...search, createdBefore: walked.olderThan, limit: search.limit - walked.rows.length };
+    const { sql, params } = searchPlanSql("postgres", rest, { useIndex: true, window: LAST_SEQ });
+    walked.rows.push(...(await db.all<MessageRow>(sql, params)));
+  }
+  return walked;
+}
+
 /** The user's messages that contain the query (`Store.searchMessages`), newest first. */
 export async function searchMessages(
   db: SqlExecutor,
   dialect: "sqlite" | "postgres",
   search: MessageSearch,
 ): Promise<{ messages: Message[]; hasMore: boolean }> {
-  // The size of what the spans hold (seq ranges, read from the spans and their chats' last seq).
-  const scope = search.conversationId !== undefined ? " AND s.conversation_id = ?" : "";
-  const size = await db.get<{ spans: number; messages: number | null }>(
-    `SELECT CAST(count(*) AS INTEGER) AS spans,
-       CAST(sum(CASE WHEN s.to_seq IS NULL OR s.to_seq > c.last_seq THEN c.last_seq ELSE s.to_seq END - s.from_seq) AS INTEGER) AS messages
-     ${SPANS} JOIN conversations c ON c.id = s.conversation_id WHERE s.user_id = ?${scope}`,
-    [search.userId, ...(search.conversationId !== undefined ? [search.conversationId] : [])],
-  );
+  const size = await searchScope(db, search);
   const chars = queryLength(search.query);
   const plan =
-    search.force === "scan" || (search.force === "index" && chars < 3)
+    search.force === "scan" || ((search.force === "index" || search.force === "walk") && chars < 3)
       ? { useIndex: false, window: LAST_SEQ }
-      : search.force === "index"
+      : search.force === "index" || search.force === "walk"
         ? { useIndex: true, window: LAST_SEQ }
-        : planSearch(chars, Number(size?.messages ?? 0), Number(size?.spans ?? 0), dialect);
-  const { sql, params } = searchPlanSql(dialect, search, plan);
-  const rows = await db.all<MessageRow>(sql, params);
+        : planSearch(chars, size.messages, size.spans, dialect);
+  let rows: MessageRow[];
+  if (dialect === "postgres" && plan.useIndex && search.force !== "index") {
+    // Newest first through the spans, the GIN index only for what a rare word leaves unfilled.
+    rows = (await walkThenIndex(db, search, size, search.force === "walk" ? FORCED_WALK : WALK_TUNING)).rows;
+  } else {
+    const { sql, params } = searchPlanSql(dialect, search, plan);
+    rows = await db.all<MessageRow>(sql, params);
+  }
   const hasMore = rows.length > search.limit;
   const page = rows.slice(0, search.limit);
   // Reactions of the hits, in one read: the page is small (at most the search's limit).
