@@ -427,6 +427,13 @@ ALTER TABLE messages ADD COLUMN forwarded INTEGER NOT NULL DEFAULT 0;
     // store's indexer drains (search reads the queue too, so nothing is missed meanwhile).
     sql: (d) => d.searchQueue,
   },
+  {
+    version: 20,
+    name: "room for in-place updates",
+    // Every append updates its conversation's row and the sender's member row; on PostgreSQL,
+    // with no room on the page, each update also wrote an entry in every index of the table.
+    sql: (d) => d.updateRoom,
+  },
 ];
 
 /** The migrations as one dialect runs them. */
