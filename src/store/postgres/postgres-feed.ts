@@ -230,17 +230,7 @@ async function windowPage(
     id: number | null;
     payload: string | null;
     message: string | null;
-  }>(WINDOW, [
-    cursor.hi,
-    cursor.lo,
-    userId,
-    floor,
-    cursor.after,
-    userChannel(userId),
-    floor,
-    cursor.after,
-    limit + 1,
-  ]);
+  }>(WINDOW, [cursor.hi, cursor.lo, userId, floor, cursor.after, userChannel(userId), floor, cursor.after, limit + 1]);
   const first = rows[0];
   if (first === undefined) throw new Error("the feed's window gave no snapshot");
   const { hi } = first;
