@@ -160,6 +160,6 @@ export const POSTGRES_SCHEMA: SchemaDialect = {
   // (or all at once with VACUUM FULL, which a migration cannot run inside its transaction).
   updateRoom: `
 ALTER TABLE conversations SET (fillfactor = 50);
-ALTER TABLE members SET (fillfactor = 70);
+ALTER TABLE members SET (fillfactor = 50);
 `,
 };
