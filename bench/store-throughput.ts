@@ -227,8 +227,13 @@ const CEILING_CONNECTIONS = 4;
  * The ceiling: what PostgreSQL takes as plain multi-row INSERTs (CEILING_ROWS rows a statement,
  * each statement its own durable commit, CEILING_CONNECTIONS connections at once) into a scratch
  * table with the messages table's two unique keys. Reported as rows/s; "writers" is connections.
+ * Each connection writes one conversation, keys rising, so every index takes its rows at its
+ * right edge. `spread` (information, not the target's reference): the rows spread over that many
+ * conversations instead, as the group commit's writers are, each index taking them on pages all
+ * over it; its own scratch table.
  */
-async function postgresCeiling(url: string, schema: string): Promise<Row> {
+async function postgresCeiling(url: string, schema: string, spread = 0): Promise<Row> {
+  const table = spread > 0 ? "ceiling_spread" : "ceiling_messages";
   const pool = new pg.Pool({
     connectionString: url,
     max: CEILING_CONNECTIONS,
@@ -236,14 +241,14 @@ async function postgresCeiling(url: string, schema: string): Promise<Row> {
     application_name: APPLICATION,
   });
   await pool.query(
-    "CREATE TABLE IF NOT EXISTS ceiling_messages (conversation_id TEXT, seq INTEGER, id TEXT UNIQUE, sender_id TEXT, client_msg_id TEXT, text TEXT, created_at TEXT, PRIMARY KEY (conversation_id, seq))",
+    `CREATE TABLE IF NOT EXISTS ${table} (conversation_id TEXT, seq INTEGER, id TEXT UNIQUE, sender_id TEXT, client_msg_id TEXT, text TEXT, created_at TEXT, PRIMARY KEY (conversation_id, seq))`,
   );
-  await pool.query("CREATE UNIQUE INDEX IF NOT EXISTS ceiling_client ON ceiling_messages (sender_id, client_msg_id)");
+  await pool.query(`CREATE UNIQUE INDEX IF NOT EXISTS ${table}_client ON ${table} (sender_id, client_msg_id)`);
   const values = Array.from({ length: CEILING_ROWS }, (_, r) => {
     const k = r * 7;
     return `($${k + 1}, $${k + 2}, $${k + 3}, $${k + 4}, $${k + 5}, $${k + 6}, $${k + 7})`;
   }).join(", ");
-  const sql = `INSERT INTO ceiling_messages VALUES ${values}`;
+  const sql = `INSERT INTO ${table} VALUES ${values}`;
   const latencies: number[] = [];
   let rowsWritten = 0;
   // Connected before the CPU is first read, so that every backend's ticks are counted from there.
@@ -258,7 +263,12 @@ async function postgresCeiling(url: string, schema: string): Promise<Row> {
         const at = new Date().toISOString();
         for (let r = 0; r < CEILING_ROWS; r++) {
           const seq = n * CEILING_ROWS + r + 1;
-          params.push(`c${c}`, seq, `m${c}-${seq}`, "bench", `k${c}-${seq}`, `benchmark message ${seq}`, at);
+          if (spread > 0) {
+            // Conversation and clientMsgId from the row's place in a shuffled order; seq unique per connection.
+            const place = (seq * 2_654_435_761) % 4_294_967_296;
+            params.push(`c${place % spread}`, seq * CEILING_CONNECTIONS + c, `m${c}-${seq}`, "bench", `k${place}-${c}`);
+            params.push(`benchmark message ${seq}`, at);
+          } else params.push(`c${c}`, seq, `m${c}-${seq}`, "bench", `k${c}-${seq}`, `benchmark message ${seq}`, at);
         }
         const started = performance.now();
         await pool.query(sql, params);
@@ -274,7 +284,7 @@ async function postgresCeiling(url: string, schema: string): Promise<Row> {
   return {
     ...(used === undefined ? {} : { cpuPerItem: used / Math.max(1, rowsWritten) }),
     ...(wal === undefined ? {} : { walPerItem: wal / Math.max(1, rowsWritten) }),
-    store: `postgres, batched INSERT of ${CEILING_ROWS} rows (ceiling)`,
+    store: `postgres, batched INSERT of ${CEILING_ROWS} rows ${spread > 0 ? `over ${spread} conversations (spread ceiling)` : "(ceiling)"}`,
     writers: CEILING_CONNECTIONS,
     perSecond: rowsWritten / SECONDS,
     p50: quantile(latencies, 0.5),
@@ -285,6 +295,7 @@ async function postgresCeiling(url: string, schema: string): Promise<Row> {
 const dir = mkdtempSync(join(tmpdir(), "haetae-bench-store-"));
 const schema = `haetae_bench_${Date.now()}`;
 const rows: Row[] = [];
+let hotUpdates = "";
 try {
   if (!values["postgres-only"] && !values.quick) await benchSqlite();
   const url = new URL(values.postgres);
@@ -305,7 +316,14 @@ try {
   if (values.quick) {
     await postgres.close();
     rows.push(await postgresCeiling(values.postgres, schema));
+    rows.push(await postgresCeiling(values.postgres, schema, 4096));
   } else await benchPostgresPeers(url, postgres);
+  // Whether the per-append updates (conversation row, sender's read cursor) stayed on their page.
+  const hot = await cpuReader.query<{ relname: string; n_tup_upd: string; n_tup_hot_upd: string }>(
+    "SELECT relname, n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE schemaname = $1 AND relname IN ('conversations', 'members') ORDER BY relname",
+    [schema],
+  );
+  hotUpdates = hot.rows.map((r) => `${r.relname} ${r.n_tup_hot_upd} of ${r.n_tup_upd}`).join(", ");
 } finally {
   await cpuReader?.end();
   rmSync(dir, { recursive: true, force: true });
@@ -326,6 +344,7 @@ async function benchPostgresPeers(url: URL, postgres: Store): Promise<void> {
   await postgresSingle.close();
   for (const writers of CONCURRENCY) rows.push(await postgresPeer(values.postgres, schema, writers));
   rows.push(await postgresCeiling(values.postgres, schema));
+  rows.push(await postgresCeiling(values.postgres, schema, 4096));
 }
 
 async function benchSqlite(): Promise<void> {
@@ -362,6 +381,12 @@ if (ceiling) {
       `  ${row.store.includes("3 stores") ? "3 stores, " : ""}${row.writers} writers: ${row.perSecond.toFixed(0)} appends/s = ${(row.perSecond / ceiling.perSecond).toFixed(2)}×`,
     );
   }
+  const spread = rows.find((r) => r.store.includes("(spread ceiling)"));
+  if (spread) {
+    console.log(
+      `  (the ceiling spread over 4,096 conversations: ${spread.perSecond.toFixed(0)} rows/s, ${(spread.perSecond / ceiling.perSecond).toFixed(2)}× the ceiling)`,
+    );
+  }
   console.log(
     `backend CPU per append / per ceiling row: ${rows
       .filter((r) => r.store.startsWith("postgres (group commit)") && !r.store.includes("3 stores"))
@@ -369,6 +394,7 @@ if (ceiling) {
       .join(", ")}`,
   );
 }
+if (hotUpdates) console.log(`HOT updates (no index entry): ${hotUpdates}`);
 console.log(
   `load average: ${loadavg()
     .map((l) => l.toFixed(2))
