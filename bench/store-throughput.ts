@@ -14,7 +14,7 @@
  * `--alter "<SQL>"`: run on the store's schema once it is made, to measure what a piece of it
  * costs, e.g. `--alter "DROP INDEX messages_text_trgm"`.)
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -23,6 +23,7 @@ import pg from "pg";
 import { openPostgresStore } from "../src/store/postgres/postgres-store.js";
 import { openSqliteStore } from "../src/store/sqlite/sqlite-store.js";
 import type { Store } from "../src/store/store.js";
+import { APPLICATION, backendTicks, cpuBetween, walPosition } from "./pg-backend-usage.js";
 
 const { values } = parseArgs({
   options: {
@@ -51,40 +52,6 @@ interface Row {
   cpuPerItem?: number;
   /** PostgreSQL: WAL bytes the whole server wrote per append (per row), other sessions' included. */
   walPerItem?: number;
-}
-
-/** The server's WAL position, in bytes. */
-async function walPosition(reader: pg.Client): Promise<number> {
-  const { rows } = await reader.query<{ at: string }>("SELECT CAST(pg_current_wal_lsn() - '0/0' AS text) AS at");
-  return Number(rows[0]?.at ?? 0);
-}
-
-/** The application_name of every PostgreSQL connection this run opens: how its backends are found. */
-const APPLICATION = `haetae_bench_${process.pid}`;
-const CLOCK_TICK_US = 10_000;
-
-/** CPU ticks (user + system) of each backend of this run, by pid; none where /proc cannot be read. */
-async function backendTicks(admin: pg.Client): Promise<Map<number, number>> {
-  const { rows } = await admin.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name = $1", [
-    APPLICATION,
-  ]);
-  const ticks = new Map<number, number>();
-  for (const { pid } of rows) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-      ticks.set(pid, Number(fields[11]) + Number(fields[12]));
-    } catch {
-      // The backend ended between the two reads, or PostgreSQL runs elsewhere.
-    }
-  }
-  return ticks;
-}
-
-/** Backend CPU µs spent between two readings (a backend new since `before` counts from zero). */
-function cpuBetween(before: Map<number, number>, after: Map<number, number>): number {
-  let ticks = 0;
-  for (const [pid, t] of after) ticks += t - (before.get(pid) ?? 0);
-  return ticks * CLOCK_TICK_US;
 }
 
 /** Set once PostgreSQL is benchmarked: the connection that reads the backends' CPU. */
