@@ -117,5 +117,28 @@ describe("a run of appends on PostgreSQL", () => {
     const again = await APPEND_MESSAGE_ARRAYS.runMany(db, inputs.slice(0, 9));
     await db.run("COMMIT");
     expect(again.map((o) => o.ok && o.value.duplicate)).toEqual(Array.from({ length: 9 }, () => true));
+
+    // The event rows name their message instead of repeating it; the feed reads the message with
+    // the event, as stored now: an edit's text, a deletion's tombstone.
+    const stored = await db.all<{ payload: string }>(
+      "SELECT payload FROM events WHERE conversation_id = ? AND type = 'message.new' ORDER BY id",
+      [g],
+    );
+    expect(stored.map((r) => JSON.parse(r.payload))).toEqual(
+      [1, 2, 3, 4, 5, 6, 7, 8].map((seq) => ({ type: "message.new", conversationId: g, seq })),
+    );
+    await store.editMessage(g, 1, "edited", [], false, now(), a.id);
+    await store.deleteMessage(g, 2, now(), a.id);
+    const news = (await store.feed(b.id, undefined, 100)).events.flatMap((e) =>
+      e.type === "message.new" && e.conversationId === g ? [e.message] : [],
+    );
+    const history = (await store.history(g, { limit: 10 })).messages;
+    expect(news).toEqual(history.map((m) => ({ ...m, reactions: {} })));
+    expect(news.map((m) => [m.seq, m.text, m.deleted ?? false])).toEqual([
+      [1, "edited", false],
+      [2, "", true],
+      ...texts.slice(2).map((text, i) => [i + 3, text, false]),
+      [8, "hi @a", false],
+    ]);
   });
 });

@@ -9,6 +9,7 @@
 
 import { HaetaeError } from "../../protocol/errors.js";
 import { decodeIdCursor, invalidCursor, toFeedEvents, userChannel } from "../sql/feed-queries.js";
+import { type MessageRow, toMessage } from "../sql/rows.js";
 import type { SqlExecutor } from "../sql/sql-driver.js";
 import type { FeedPage } from "../store.js";
 import { StoreUnavailableError } from "../store-errors.js";
@@ -121,18 +122,38 @@ export function decodeSnapshotCursor(text: string): SnapshotCursor | null {
  */
 const WINDOW = `WITH s AS (SELECT COALESCE(CAST(? AS pg_snapshot), pg_current_snapshot()) AS hi, CAST(? AS pg_snapshot) AS lo,
   ${CURRENT_TIMELINE} AS timeline)
-SELECT CAST(s.hi AS text) AS hi, s.timeline, w.id, w.payload FROM s LEFT JOIN LATERAL (
-  SELECT f.id, f.payload FROM (
-    SELECT e.id, e.payload, e.tx FROM membership_spans m
+SELECT CAST(s.hi AS text) AS hi, s.timeline, w.id, w.payload,
+  CASE WHEN msg.id IS NULL THEN NULL ELSE CAST(row_to_json(msg) AS text) END AS message
+FROM s LEFT JOIN LATERAL (
+  SELECT f.id, f.payload, f.conversation_id, f.seq, f.type FROM (
+    SELECT e.id, e.payload, e.tx, e.conversation_id, e.seq, e.type FROM membership_spans m
     JOIN events e ON e.conversation_id = m.conversation_id
     WHERE m.user_id = ? AND e.tx >= CAST(? AS xid8) AND e.id > ? AND e.id >= m.joined_event_id
       AND (m.left_event_id IS NULL OR e.id <= m.left_event_id)
     UNION ALL
-    SELECT e.id, e.payload, e.tx FROM events e WHERE e.conversation_id = ? AND e.tx >= CAST(? AS xid8) AND e.id > ?
+    SELECT e.id, e.payload, e.tx, e.conversation_id, e.seq, e.type FROM events e
+    WHERE e.conversation_id = ? AND e.tx >= CAST(? AS xid8) AND e.id > ?
   ) f
   WHERE (s.lo IS NULL OR NOT pg_visible_in_snapshot(f.tx, s.lo)) AND pg_visible_in_snapshot(f.tx, s.hi)
   ORDER BY f.id LIMIT ?
-) w ON true ORDER BY w.id`;
+) w ON true
+LEFT JOIN messages msg ON w.type = 'message.new' AND strpos(w.payload, '"message":') = 0
+  AND msg.conversation_id = w.conversation_id AND msg.seq = w.seq
+ORDER BY w.id`;
+
+/**
+ * A feed row's payload with its message in place: a `message.new` event written by a group
+ * commit names its message (conversation, seq) and the window read the message's row with it,
+ * in the same snapshot. The message is as stored now, as `history` shows it (an edit's text, a
+ * deletion's tombstone), with no reactions: the events after it carry those, as they did when
+ * the event held the message as sent.
+ */
+function withMessage(row: { id: number; payload: string; message: string | null }): { id: number; payload: string } {
+  if (row.message === null) return row;
+  const event = JSON.parse(row.payload) as Record<string, unknown>;
+  event.message = toMessage(JSON.parse(row.message) as MessageRow, {});
+  return { id: row.id, payload: JSON.stringify(event) };
+}
 
 /**
  * The cursor as it reads on timeline `current`: unchanged when it was taken there (or holds no
@@ -203,22 +224,18 @@ async function windowPage(
   limit: number,
 ): Promise<{ page: FeedPage; timeline: number; unchanged: boolean }> {
   const floor = cursor.lo === null ? "0" : (cursor.lo.split(":")[0] as string);
-  const rows = await db.all<{ hi: string; timeline: number; id: number | null; payload: string | null }>(WINDOW, [
-    cursor.hi,
-    cursor.lo,
-    userId,
-    floor,
-    cursor.after,
-    userChannel(userId),
-    floor,
-    cursor.after,
-    limit + 1,
-  ]);
+  const rows = await db.all<{
+    hi: string;
+    timeline: number;
+    id: number | null;
+    payload: string | null;
+    message: string | null;
+  }>(WINDOW, [cursor.hi, cursor.lo, userId, floor, cursor.after, userChannel(userId), floor, cursor.after, limit + 1]);
   const first = rows[0];
   if (first === undefined) throw new Error("the feed's window gave no snapshot");
   const { hi } = first;
   const timeline = Number(first.timeline);
-  const found = rows.filter((r): r is typeof r & { id: number; payload: string } => r.id !== null);
+  const found = rows.filter((r): r is typeof r & { id: number; payload: string } => r.id !== null).map(withMessage);
   const page = toFeedEvents(found, limit);
   const last = page.events.at(-1);
   if (page.hasMore && last) {

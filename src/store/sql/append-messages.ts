@@ -98,6 +98,7 @@ async function appendMessages(
   db: SqlExecutor,
   sql: AppendStatements,
   inputs: readonly AppendMessageInput[],
+  referencedEvents = false,
 ): Promise<Outcome<Appended>[]> {
   const outcomes: Outcome<Appended>[] = [];
   const stored = await storedClientMsgIds(sql, inputs);
@@ -155,7 +156,10 @@ async function appendMessages(
       seq,
     });
     const event = { type: "message.new" as const, conversationId: input.conversationId, seq, message };
-    eventRows.push([input.conversationId, event.type, JSON.stringify(event), input.createdAt, seq]);
+    // Where the feed's reader joins the message back (`referencedEvents`), the event row names it
+    // instead of repeating it: the message's JSON was most of the row and of its WAL.
+    const payload = referencedEvents ? { type: event.type, conversationId: event.conversationId, seq } : event;
+    eventRows.push([input.conversationId, event.type, JSON.stringify(payload), input.createdAt, seq]);
     pending.push({ outcome: outcomes.length, event, message });
     // A placeholder, filled in once the feed event has its id.
     outcomes.push({ ok: false, error: new Error("unfinished") });
@@ -207,10 +211,14 @@ export const APPEND_MESSAGE: BatchableWrite<AppendMessageInput, Appended> = {
   runMany: (db, inputs) => appendMessages(db, chunkedStatements(db), inputs),
 };
 
-/** The same on PostgreSQL: a group's statements take their rows as arrays, one statement per table. */
+/**
+ * The same on PostgreSQL: a group's statements take their rows as arrays, one statement per
+ * table, and the feed events name their message (`{type, conversationId, seq}`) instead of
+ * carrying it; PostgreSQL's feed reads the message with the event (postgres-feed.ts).
+ */
 export const APPEND_MESSAGE_ARRAYS: BatchableWrite<AppendMessageInput, Appended> = {
   name: "appendMessagesArrays",
   locksOf: (input) => [input.conversationId],
   runOne: appendMessage,
-  runMany: (db, inputs) => appendMessages(db, arrayStatements(db), inputs),
+  runMany: (db, inputs) => appendMessages(db, arrayStatements(db), inputs, true),
 };

@@ -48,6 +48,14 @@ export interface SchemaDialect {
    * (its FTS5 index is read per span and meets the targets without it).
    */
   readonly searchWalkIndex: string;
+  /**
+   * PostgreSQL: room left on each page of the tables every append updates (a conversation's
+   * `last_seq`, the sender's read cursor), so that the new row version fits beside the old and
+   * the update is HOT: no new entry in any of the table's indexes. At the default (pages filled
+   * full) each such update wrote a new heap page's row plus an entry in each index.
+   * SQLite: nothing (it updates rows in place).
+   */
+  readonly updateRoom: string;
 }
 
 /** Places of a message in the SQLite search index: its conversation's key × 2^31 + seq (seqs are 31-bit). */
@@ -140,6 +148,7 @@ export const SQLITE_SCHEMA: SchemaDialect = {
   searchIndex: SQLITE_SEARCH_INDEX,
   searchQueue: SQLITE_SEARCH_QUEUE,
   searchWalkIndex: "SELECT 1;",
+  updateRoom: "SELECT 1;",
 };
 
 export const POSTGRES_SCHEMA: SchemaDialect = {
@@ -155,4 +164,10 @@ export const POSTGRES_SCHEMA: SchemaDialect = {
   searchIndex: POSTGRES_SEARCH_INDEX,
   searchQueue: "SELECT 1;",
   searchWalkIndex: "CREATE INDEX messages_conversation_time ON messages(conversation_id, created_at);",
+  // Pages written from here on keep the room; rows already stored move as they are updated
+  // (or all at once with VACUUM FULL, which a migration cannot run inside its transaction).
+  updateRoom: `
+ALTER TABLE conversations SET (fillfactor = 50);
+ALTER TABLE members SET (fillfactor = 50);
+`,
 };

@@ -452,6 +452,13 @@ CREATE INDEX push_retries_due ON push_retries(due_at, id);
     // instead of the GIN bitmap of a common word (hundreds of thousands of entries).
     sql: (d) => d.searchWalkIndex,
   },
+  {
+    version: 22,
+    name: "room for in-place updates",
+    // Every append updates its conversation's row and the sender's member row; on PostgreSQL,
+    // with no room on the page, each update also wrote an entry in every index of the table.
+    sql: (d) => d.updateRoom,
+  },
 ];
 
 /** The migrations as one dialect runs them. */
