@@ -1,26 +1,44 @@
 /** @module The scale-out bus: core NATS subjects, at-most-once; clients fill what it loses from the store. */
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { connect, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import { natsConnectOptions, parseNatsUrl } from "../config/nats-url.js";
 import type { Bus, BusControl, BusMessage, BusStatus } from "./bus.js";
+import { BatchWriter, readBatch } from "./bus-batch.js";
 
 const PING_TIMEOUT_MS = 2000;
-/** User ids per bus message: 2,000 ids of 36 characters is ~80 KB, plus a frame of at most a few hundred KB. */
-const AUDIENCE_CHUNK = 2000;
+
+/** What this node published, for its own subscribers, in publish order. */
+type Local = { message: BusMessage } | { control: BusControl };
 
 /**
  * Core NATS, not JetStream: every event is already durable in the store before it is
  * published, and every client fills a gap by `sync`, so a second durable log would cost a
- * disk write per event and buy nothing. A message is `JSON header \n frame`, so the frame
- * goes to sockets as the same string without parsing it again.
+ * disk write per event and buy nothing.
+ *
+ * The messages published in one turn of the event loop (a group commit answers many sends at
+ * once) leave as one NATS message on `<prefix>.batches` (bus-batch.ts), whose frames go to
+ * sockets as the same strings without parsing. The connection does not hear its own publishes
+ * (`noEcho`): this node's subscribers get them in-process at the end of the turn, in publish
+ * order, instead of after a round trip through NATS and a second decoding.
+ *
+ * Nodes of the release before batches publish one message per event on `<prefix>.events`
+ * (`JSON header \n frame`); this node still reads those, so a rolling upgrade's old nodes reach
+ * the new ones. The other way does not work: see docs/scale-out.md.
  */
 export class NatsBus implements Bus {
   private readonly statusHandlers = new Set<(status: BusStatus) => void>();
+  private readonly handlers = new Set<(message: BusMessage) => void>();
+  private readonly controlHandlers = new Set<(control: BusControl) => void>();
+  private readonly writer: BatchWriter;
+  private local: Local[] = [];
+  private scheduled = false;
+  private eventSubscriptions: Subscription[] = [];
+  private controlSubscription: Subscription | undefined;
 
   private constructor(
     private readonly nc: NatsConnection,
-    private readonly eventsSubject: string,
-    private readonly controlSubject: string,
+    private readonly prefix: string,
   ) {
+    this.writer = new BatchWriter((payload) => this.nc.publish(`${prefix}.batches`, payload));
     void this.watchStatus();
   }
 
@@ -31,8 +49,8 @@ export class NatsBus implements Bus {
    */
   static async connect(url: string, name = "haetae"): Promise<NatsBus> {
     const { prefix } = parseNatsUrl(url);
-    const nc = await connect(natsConnectOptions(url, name));
-    return new NatsBus(nc, `${prefix}.events`, `${prefix}.control`);
+    const nc = await connect({ ...natsConnectOptions(url, name), noEcho: true });
+    return new NatsBus(nc, prefix);
   }
 
   private async watchStatus(): Promise<void> {
@@ -45,56 +63,68 @@ export class NatsBus implements Bus {
 
   async publish(message: BusMessage): Promise<void> {
     if (this.nc.isClosed()) return;
-    if (message.everyone) {
-      this.nc.publish(
-        this.eventsSubject,
-        `${JSON.stringify({ a: [], e: message.ephemeral ? 1 : 0, all: 1 })}\n${message.frame}`,
-      );
-      return;
-    }
-    // A large group's audience is split so that no message nears NATS's 1 MiB payload limit.
-    for (let i = 0; i < Math.max(1, message.audience.length); i += AUDIENCE_CHUNK) {
-      const header = JSON.stringify({ a: message.audience.slice(i, i + AUDIENCE_CHUNK), e: message.ephemeral ? 1 : 0 });
-      this.nc.publish(this.eventsSubject, `${header}\n${message.frame}`);
-    }
+    this.writer.add(message);
+    this.local.push({ message });
+    this.schedule();
   }
 
   subscribe(handler: (message: BusMessage) => void): () => void {
-    const subscription = this.nc.subscribe(this.eventsSubject, {
-      callback: (error, msg) => {
+    this.handlers.add(handler);
+    if (this.eventSubscriptions.length === 0) {
+      const onText = (read: (text: string) => BusMessage[]) => (error: Error | null, msg: { string(): string }) => {
         if (error) return;
-        const text = msg.string();
-        const newline = text.indexOf("\n");
+        let messages: BusMessage[];
         try {
-          const header = JSON.parse(text.slice(0, newline)) as { a: string[]; e: number; all?: number };
-          const message: BusMessage = { audience: header.a, ephemeral: header.e === 1, frame: text.slice(newline + 1) };
-          if (header.all === 1) message.everyone = true;
-          handler(message);
+          messages = read(msg.string());
         } catch (failure) {
           console.error("bus: dropped a malformed message:", (failure as Error).message);
+          return;
         }
-      },
-    });
-    return () => subscription.unsubscribe();
+        for (const message of messages) this.hand(message);
+      };
+      this.eventSubscriptions = [
+        this.nc.subscribe(`${this.prefix}.batches`, { callback: onText(readBatch) }),
+        this.nc.subscribe(`${this.prefix}.events`, { callback: onText(readLegacy) }),
+      ];
+    }
+    return () => {
+      this.handlers.delete(handler);
+      if (this.handlers.size > 0) return;
+      for (const subscription of this.eventSubscriptions) subscription.unsubscribe();
+      this.eventSubscriptions = [];
+    };
   }
 
   async publishControl(control: BusControl): Promise<void> {
     if (this.nc.isClosed()) return;
-    this.nc.publish(this.controlSubject, JSON.stringify(control));
+    // The events published before it leave before it, as they did when every publish was a message.
+    this.writer.flush();
+    this.nc.publish(`${this.prefix}.control`, JSON.stringify(control));
+    this.local.push({ control });
+    this.schedule();
   }
 
   subscribeControl(handler: (control: BusControl) => void): () => void {
-    const subscription = this.nc.subscribe(this.controlSubject, {
+    this.controlHandlers.add(handler);
+    this.controlSubscription ??= this.nc.subscribe(`${this.prefix}.control`, {
       callback: (error, msg) => {
         if (error) return;
+        let control: BusControl;
         try {
-          handler(msg.json<BusControl>());
+          control = msg.json<BusControl>();
         } catch (failure) {
           console.error("bus: dropped a malformed control message:", (failure as Error).message);
+          return;
         }
+        for (const each of this.controlHandlers) guarded(each, control);
       },
     });
-    return () => subscription.unsubscribe();
+    return () => {
+      this.controlHandlers.delete(handler);
+      if (this.controlHandlers.size > 0) return;
+      this.controlSubscription?.unsubscribe();
+      this.controlSubscription = undefined;
+    };
   }
 
   onStatus(handler: (status: BusStatus) => void): () => void {
@@ -104,6 +134,7 @@ export class NatsBus implements Bus {
 
   async ping(): Promise<void> {
     if (this.nc.isClosed()) throw new Error("bus closed");
+    this.writer.flush();
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
@@ -119,6 +150,50 @@ export class NatsBus implements Bus {
 
   async close(): Promise<void> {
     if (this.nc.isClosed()) return;
+    this.writer.flush();
+    this.handlers.clear();
+    this.controlHandlers.clear();
     await this.nc.drain().catch(() => this.nc.close());
+  }
+
+  /**
+   * At the end of this turn (after the I/O callbacks that published, before timers): one NATS
+   * message for the turn's events, then this node's own subscribers, never inside `publish`.
+   */
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (!this.nc.isClosed()) this.writer.flush();
+      const local = this.local;
+      this.local = [];
+      for (const item of local) {
+        if ("message" in item) this.hand(item.message);
+        else for (const handler of this.controlHandlers) guarded(handler, item.control);
+      }
+    });
+  }
+
+  private hand(message: BusMessage): void {
+    for (const handler of this.handlers) guarded(handler, message);
+  }
+}
+
+/** A message of the release before batches: `{"a": audience, "e": 0|1, "all"?: 1} \n frame`. */
+function readLegacy(text: string): BusMessage[] {
+  const newline = text.indexOf("\n");
+  const header = JSON.parse(text.slice(0, newline)) as { a: string[]; e: number; all?: number };
+  const message: BusMessage = { audience: header.a, ephemeral: header.e === 1, frame: text.slice(newline + 1) };
+  if (header.all === 1) message.everyone = true;
+  return [message];
+}
+
+/** A subscriber that throws must not stop delivery to the others. */
+function guarded<T>(handler: (value: T) => void, value: T): void {
+  try {
+    handler(value);
+  } catch (error) {
+    console.error("bus subscriber failed:", error);
   }
 }
