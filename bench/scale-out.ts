@@ -5,13 +5,14 @@
  * scale-out path is from the embedded one.
  *
  * Usage: npm run bench:scale -- [--clients 200] [--window 16] [--seconds 8] [--nodes 3]
- *   [--targets embedded,one,many]
+ *   [--targets embedded,one,many] [--profile]
  *
  * Clients come in pairs, each pair one direct conversation, the two members on different nodes
  * (node i % N), so every send is also a delivery through the bus to another node. Each client
  * keeps `window` sends in flight in its conversation; a send counts when its ack arrives, a
  * refused one waits its `retryAfterMs` before its slot is used again, and every `message.new` a
- * socket receives (the partner's copy and the sender's own) counts as a delivery.
+ * socket receives (the partner's copy and the sender's own) counts as a delivery. `--profile`
+ * runs the PostgreSQL + NATS nodes under `--cpu-prof` and prints each one's top self time.
  */
 
 import { mkdtempSync, rmSync } from "node:fs";
@@ -19,9 +20,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import WebSocket from "ws";
-import { freePort, startServe } from "../test/child-server.js";
+import { freePort, ROOT, startServe } from "../test/child-server.js";
 import { type BenchAccount, BenchCluster, registerAccounts, watchPostgres } from "./bench-cluster.js";
 import { LOOPBACK_ADDRESS_FLAGS, SETUP_FLAGS, UNLIMITED_SEND_FLAGS } from "./bench-flags.js";
+import { topSelfTime } from "./cpu-profile.js";
 import { cpuMsOf } from "./proc-stats.js";
 import { SERVER_NODE_FLAGS } from "./server-node-flags.js";
 
@@ -32,6 +34,7 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "8" },
     nodes: { type: "string", default: "3" },
     targets: { type: "string", default: "embedded,one,many" },
+    profile: { type: "boolean", default: false },
   },
 });
 const CLIENTS = Math.max(2, Number(values.clients) - (Number(values.clients) % 2));
@@ -85,12 +88,29 @@ async function embedded(): Promise<Target> {
 }
 
 async function scaleOut(nodes: number): Promise<Target> {
-  const cluster = await BenchCluster.start({ nodes, serverArgs: [...UNLIMITED_SEND_FLAGS] });
+  const profileDir = values.profile ? mkdtempSync(join(tmpdir(), "haetae-scale-profile-")) : undefined;
+  const cluster = await BenchCluster.start({
+    nodes,
+    serverArgs: [...UNLIMITED_SEND_FLAGS],
+    ...(profileDir ? { profileDir } : {}),
+  });
+  const name = `${nodes} node${nodes === 1 ? "" : "s"} (postgresql + nats)`;
   return {
-    name: `${nodes} node${nodes === 1 ? "" : "s"} (postgresql + nats)`,
+    name,
     urls: cluster.urls,
     pids: () => cluster.nodes.map((n) => n.child.pid as number),
-    stop: () => cluster.stop(),
+    stop: async () => {
+      if (profileDir) {
+        // SIGTERM, so that each node writes its profile (its whole life: set-up is a small part).
+        await Promise.all(cluster.nodes.map((_, i) => cluster.stopNode(i)));
+        for (const profile of cluster.profiles()) {
+          console.log(`${name}, CPU profile of ${profile.name}, top self time:`);
+          for (const line of topSelfTime(profile.file, 0, Number.POSITIVE_INFINITY, ROOT, 20)) console.log(`  ${line}`);
+        }
+      }
+      await cluster.stop();
+      if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+    },
   };
 }
 

@@ -48,5 +48,6 @@ export async function openBlobStore(config: Config): Promise<BlobStore> {
 export async function openBus(config: Config, nodeId: string): Promise<Bus> {
   if (config.bus === "memory") return new MemoryBus();
   const { NatsBus } = await import("./bus/nats-bus.js");
-  return NatsBus.connect(config.bus, `haetae-${nodeId}`);
+  // A node of the release before batches shows itself at least once a heartbeat while it has users.
+  return NatsBus.connect(config.bus, `haetae-${nodeId}`, 3 * config.heartbeatMs);
 }

@@ -163,6 +163,24 @@ describe.each(selected.map((n) => ADAPTERS[n] as Adapter))("bus contract: $name"
     expect(got.items[1]?.everyone).toBeFalsy();
   });
 
+  it("delivers a node's own publishes to its own subscribers once each, in order with its controls", async () => {
+    const place = fresh();
+    const bus = await place.connect();
+    const seen: string[] = [];
+    bus.subscribe((m) => seen.push(m.frame));
+    bus.subscribeControl((c) => seen.push(c.kind));
+    await bus.ping();
+    await bus.publish({ audience: ["u1"], frame: "a", ephemeral: false });
+    await bus.publish({ audience: ["u1"], frame: "b", ephemeral: false });
+    await bus.publishControl({ kind: "device.revoked", deviceId: "d1" });
+    await bus.publish({ audience: ["u1"], frame: "c", ephemeral: false });
+    await bus.ping();
+    for (let i = 0; i < 250 && seen.length < 4; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    // A while longer: a second copy (through the bus and in-process) would arrive in it.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(seen).toEqual(["a", "b", "device.revoked", "c"]);
+  });
+
   it("answers ping while open", async () => {
     const place = fresh();
     await expect((await place.connect()).ping()).resolves.toBeUndefined();
