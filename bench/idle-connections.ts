@@ -86,12 +86,19 @@ async function tokens(url: string): Promise<string[]> {
   return out;
 }
 
+/** Why sessions closed during a run (close code and reason → count): a window with closed sessions measures fewer. */
+const closes = new Map<string, number>();
+
 /** Open N sessions, 100 at a time, round-robin over the tokens. */
 async function openMany(wsUrl: string, bearer: string[]): Promise<WebSocket[]> {
   const sockets: WebSocket[] = [];
   for (let i = 0; i < N; i += 100) {
     const batch = Array.from({ length: Math.min(100, N - i) }, (_, j) => {
       const ws = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${bearer[(i + j) % bearer.length]}` } });
+      ws.on("close", (code, reason) => {
+        const why = `${code} ${reason.toString()}`;
+        closes.set(why, (closes.get(why) ?? 0) + 1);
+      });
       return new Promise<WebSocket>((resolve, reject) => ws.once("open", () => resolve(ws)).once("error", reject));
     });
     sockets.push(...(await Promise.all(batch)));
@@ -140,7 +147,9 @@ async function node(heartbeatMs: number, withEmptyPhase: boolean): Promise<Phase
     const open = sockets.filter((ws) => ws.readyState === WebSocket.OPEN).length;
     const phase = await measure(`${N} idle sessions, heartbeat ${heartbeatMs / 1000} s`, child.pid);
     const still = sockets.filter((ws) => ws.readyState === WebSocket.OPEN).length;
-    if (open !== N || still !== N) throw new Error(`sessions open: ${open} before the window, ${still} after, of ${N}`);
+    if (open !== N || still !== N) {
+      throw new Error(`sessions open: ${open} before the window, ${still} after, of ${N}; closed: ${[...closes].join("; ")}`);
+    }
     phases.push(phase);
     for (const ws of sockets) ws.terminate();
   } finally {
