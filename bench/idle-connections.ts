@@ -89,19 +89,38 @@ async function tokens(url: string): Promise<string[]> {
 /** Why sessions closed during a run (close code and reason → count): a window with closed sessions measures fewer. */
 const closes = new Map<string, number>();
 
-/** Open N sessions, 100 at a time, round-robin over the tokens. */
+/** Open one session; undefined when the server refused it (a `4002 overloaded` while the machine is busy). */
+function openOne(wsUrl: string, token: string): Promise<WebSocket | undefined> {
+  const ws = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${token}` } });
+  ws.on("close", (code, reason) => {
+    const why = `${code} ${reason.toString()}`;
+    closes.set(why, (closes.get(why) ?? 0) + 1);
+  });
+  return new Promise((resolve) => {
+    ws.once("open", () => resolve(ws));
+    ws.once("error", () => resolve(undefined));
+    ws.once("close", () => resolve(undefined));
+  });
+}
+
+/**
+ * Open N sessions, 100 at a time, round-robin over the tokens; sessions the admission control
+ * refused (or closed at once) are opened again after a second, up to 20 tries.
+ */
 async function openMany(wsUrl: string, bearer: string[]): Promise<WebSocket[]> {
   const sockets: WebSocket[] = [];
-  for (let i = 0; i < N; i += 100) {
-    const batch = Array.from({ length: Math.min(100, N - i) }, (_, j) => {
-      const ws = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${bearer[(i + j) % bearer.length]}` } });
-      ws.on("close", (code, reason) => {
-        const why = `${code} ${reason.toString()}`;
-        closes.set(why, (closes.get(why) ?? 0) + 1);
-      });
-      return new Promise<WebSocket>((resolve, reject) => ws.once("open", () => resolve(ws)).once("error", reject));
-    });
-    sockets.push(...(await Promise.all(batch)));
+  for (let tries = 0; tries < 20; tries++) {
+    for (let i = sockets.length - 1; i >= 0; i--) if (sockets[i]?.readyState !== WebSocket.OPEN) sockets.splice(i, 1);
+    if (sockets.length >= N) break;
+    if (tries > 0) await sleep(1000);
+    while (sockets.length < N) {
+      const batch = Array.from({ length: Math.min(100, N - sockets.length) }, (_, j) =>
+        openOne(wsUrl, bearer[(sockets.length + j) % bearer.length] as string),
+      );
+      const opened = (await Promise.all(batch)).filter((ws) => ws !== undefined);
+      sockets.push(...opened);
+      if (opened.length < batch.length) break;
+    }
   }
   return sockets;
 }
@@ -148,7 +167,9 @@ async function node(heartbeatMs: number, withEmptyPhase: boolean): Promise<Phase
     const phase = await measure(`${N} idle sessions, heartbeat ${heartbeatMs / 1000} s`, child.pid);
     const still = sockets.filter((ws) => ws.readyState === WebSocket.OPEN).length;
     if (open !== N || still !== N) {
-      throw new Error(`sessions open: ${open} before the window, ${still} after, of ${N}; closed: ${[...closes].join("; ")}`);
+      throw new Error(
+        `sessions open: ${open} before the window, ${still} after, of ${N}; closed: ${[...closes].join("; ")}`,
+      );
     }
     phases.push(phase);
     for (const ws of sockets) ws.terminate();
@@ -161,6 +182,7 @@ async function node(heartbeatMs: number, withEmptyPhase: boolean): Promise<Phase
 
 const heartbeatMs = Number(values["heartbeat-ms"]);
 const phases = await node(heartbeatMs, true);
+console.error(`measured: ${JSON.stringify(phases)}`);
 if (values["compare-off"] !== "false") phases.push(...(await node(600_000, false)));
 
 console.log(
