@@ -10,6 +10,9 @@
  * highest sample: one read at an instant landed inside a probe run (a login's scrypt, an upload)
  * or not, and three runs read 115, 157 and 169 MB of the same node.
  * `--runs` repeats it (the median is printed); `--supervise false` measures the node alone.
+ * It also prints the CPU time (user + system, /proc/<pid>/stat) each process spent from spawn to
+ * `/readyz` 200: on a busy machine the wall time stretches with other work, the CPU time barely.
+ * `npm run bench:idle-connections` measures the same node holding idle signed-in connections.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -17,7 +20,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { freePort, ROOT } from "../test/child-server.js";
-import { rssOf, sleep } from "./proc-stats.js";
+import { cpuMsOf, rssOf, sleep } from "./proc-stats.js";
 import { SERVER_NODE_FLAGS } from "./server-node-flags.js";
 
 const { values } = parseArgs({
@@ -26,6 +29,8 @@ const { values } = parseArgs({
     "idle-s": { type: "string", default: "20" },
     "sample-s": { type: "string", default: "10" },
     supervise: { type: "string", default: "true" },
+    /** Another build to measure, e.g. an older one kept aside (before/after in one run). */
+    entry: { type: "string", default: "dist/bundle/cli.js" },
   },
 });
 const runs = Number(values.runs);
@@ -74,6 +79,9 @@ interface Run {
   nodeRss: number;
   nodePeak: number;
   watcherRss: number | null;
+  /** CPU ms from spawn to `/readyz` 200, of the chat node and of the watcher. */
+  nodeCpuMs: number;
+  watcherCpuMs: number | null;
 }
 
 /** RSS of each of `pids()` every 250 ms for `ms`: the median and the highest sample of each. */
@@ -91,16 +99,7 @@ async function sampleRss(pids: () => number[], ms: number): Promise<{ median: nu
 async function haetaeRun(): Promise<Run> {
   const data = mkdtempSync(join(tmpdir(), "haetae-idle-"));
   const [port, statusPort] = [await freePort(), await freePort()];
-  const args = [
-    "dist/bundle/cli.js",
-    "serve",
-    "--port",
-    String(port),
-    "--data",
-    data,
-    "--supervise",
-    String(supervise),
-  ];
+  const args = [values.entry, "serve", "--port", String(port), "--data", data, "--supervise", String(supervise)];
   if (supervise) args.push("--status-port", String(statusPort));
   const started = performance.now();
   const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...args], {
@@ -109,6 +108,9 @@ async function haetaeRun(): Promise<Run> {
   });
   try {
     const readyMs = await firstAnswer(`http://127.0.0.1:${port}/readyz`, started, child);
+    const watcherPid = child.pid as number;
+    const nodeCpuMs = cpuMsOf(supervise ? (childrenOf(watcherPid)[0] ?? 0) : watcherPid);
+    const watcherCpuMs = supervise ? cpuMsOf(watcherPid) : null;
     const statusMs = supervise ? await firstAnswer(`http://127.0.0.1:${statusPort}/status`, started, child) : null;
     await sleep(idleMs - sampleMs);
     const pid = child.pid as number;
@@ -122,6 +124,8 @@ async function haetaeRun(): Promise<Run> {
       nodeRss: nodeRss.median,
       nodePeak: nodeRss.peak,
       watcherRss: watcherRss?.median ?? null,
+      nodeCpuMs,
+      watcherCpuMs,
     };
   } finally {
     await stop(child);
@@ -137,9 +141,18 @@ async function peerRun(): Promise<Run> {
   const child = spawn(process.execPath, ["-e", source], { stdio: "ignore" });
   try {
     const readyMs = await firstAnswer(`http://127.0.0.1:${port}/`, started, child);
+    const cpuMs = cpuMsOf(child.pid as number);
     const [rss] = await sampleRss(() => [child.pid as number], Math.min(sampleMs, 5000));
     if (!rss) throw new Error("no RSS sample");
-    return { readyMs, statusMs: null, nodeRss: rss.median, nodePeak: rss.peak, watcherRss: null };
+    return {
+      readyMs,
+      statusMs: null,
+      nodeRss: rss.median,
+      nodePeak: rss.peak,
+      watcherRss: null,
+      nodeCpuMs: cpuMs,
+      watcherCpuMs: null,
+    };
   } finally {
     await stop(child);
   }
@@ -160,19 +173,26 @@ const h = {
   node: median(haetae.map((r) => r.nodeRss)),
   peak: median(haetae.map((r) => r.nodePeak)),
   watcher: median(haetae.map((r) => r.watcherRss ?? Number.NaN)),
+  nodeCpu: median(haetae.map((r) => r.nodeCpuMs)),
+  watcherCpu: median(haetae.map((r) => r.watcherCpuMs ?? Number.NaN)),
 };
-const p = { ready: median(peer.map((r) => r.readyMs)), rss: median(peer.map((r) => r.nodeRss)) };
+const p = {
+  ready: median(peer.map((r) => r.readyMs)),
+  rss: median(peer.map((r) => r.nodeRss)),
+  cpu: median(peer.map((r) => r.nodeCpuMs)),
+};
 const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(" ");
 console.log(
   `bench:idle — ${runs} runs, median; idle ${idleMs / 1000} s, RSS sampled over its last ${sampleMs / 1000} s; ` +
-    `supervise ${supervise}; node flags ${SERVER_NODE_FLAGS.join(" ")}`,
+    `supervise ${supervise}; ${values.entry}; node flags ${SERVER_NODE_FLAGS.join(" ")}`,
 );
 console.log(`  load average before ${load(loadBefore)}, after ${load(loadavg())}`);
 console.log(
-  `  every run (ready / node RSS median, peak / watcher): ${haetae
+  `  every run (ready / CPU node, watcher / node RSS median, peak / watcher RSS): ${haetae
     .map(
       (r) =>
-        `${ms(r.readyMs)} / ${mb(r.nodeRss)}, ${mb(r.nodePeak)} / ${r.watcherRss === null ? "-" : mb(r.watcherRss)}`,
+        `${ms(r.readyMs)} / ${ms(r.nodeCpuMs)}, ${r.watcherCpuMs === null ? "-" : ms(r.watcherCpuMs)} / ` +
+        `${mb(r.nodeRss)}, ${mb(r.nodePeak)} / ${r.watcherRss === null ? "-" : mb(r.watcherRss)}`,
     )
     .join("; ")}`,
 );
@@ -180,6 +200,9 @@ console.log(
   `  cold start, spawn to /readyz 200:  ${ms(h.ready)}   (bare node:http ${ms(p.ready)}, ${(h.ready / p.ready).toFixed(1)}×)`,
 );
 if (supervise) console.log(`  cold start, spawn to the status page: ${ms(h.status)}`);
+console.log(
+  `  CPU from spawn to /readyz 200:       node ${ms(h.nodeCpu)}${supervise ? `, watcher ${ms(h.watcherCpu)}` : ""}   (bare node:http ${ms(p.cpu)})`,
+);
 console.log(
   `  idle RSS, chat node:                ${mb(h.node)}   (bare node:http ${mb(p.rss)}, ${(h.node / p.rss).toFixed(1)}×); peak ${mb(h.peak)}`,
 );

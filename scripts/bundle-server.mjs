@@ -3,11 +3,11 @@
  * threads' entry points bundled by esbuild into `dist/bundle/`, which `bin/haetae.js` runs. One
  * module per part instead of ~330 files to resolve, read and link at start: the CPU a cold start
  * spends before `/readyz` fell by about a seventh in each process (docs/benchmarks.md, "An idle
- * node"). Packages stay outside (imported from node_modules as before); the chat node stays a
- * chunk of its own, loaded only by the process that serves chat. The writer threads sit beside
+ * node"). Packages stay outside (imported from node_modules as before), except zod (below); the
+ * chat node stays a chunk of its own, loaded only by the process that serves chat. The writer threads sit beside
  * the chunk that starts them, where `threadModuleUrl` looks for them.
  */
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -15,6 +15,21 @@ import { build } from "esbuild";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const outdir = join(root, "dist", "bundle");
 rmSync(outdir, { recursive: true, force: true });
+/**
+ * Packages bundled in: zod, which both processes load at start for the config schema. From
+ * node_modules it is about 100 ES modules to resolve, read and link in each process; bundled,
+ * the watcher and the node each spent about 150 ms less CPU before `/readyz` (docs/benchmarks.md,
+ * "An idle node"). prom-client, CommonJS, does not run bundled.
+ */
+const BUNDLED = new Set(["zod"]);
+const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+const external = Object.keys({
+  ...manifest.dependencies,
+  ...manifest.devDependencies,
+  ...manifest.optionalDependencies,
+})
+  .filter((name) => !BUNDLED.has(name))
+  .flatMap((name) => [name, `${name}/*`]);
 await build({
   absWorkingDir: root,
   entryPoints: [
@@ -29,7 +44,7 @@ await build({
   format: "esm",
   platform: "node",
   target: "node20",
-  packages: "external",
+  external,
   sourcemap: true,
   logLevel: "warning",
 });

@@ -1,7 +1,7 @@
 /** @module One Web Push request: web-push encrypts (RFC 8291 aes128gcm) and signs (VAPID), this module posts it under the address policy. */
 import { request as httpRequest, type RequestOptions } from "node:http";
 import { request as httpsRequest } from "node:https";
-import webpush from "web-push";
+import type webpushModule from "web-push";
 import { AddressRefusedError, hostRefusal, publicAddressRefusal, publicOnlyLookup } from "../guard/url-policy.js";
 import type { PushPayload } from "../protocol/index.js";
 import type { PushSubscriptionRecord } from "../store/store.js";
@@ -35,6 +35,18 @@ export interface PushSenderOptions {
   allowPrivate: boolean;
 }
 
+let webPush: Promise<typeof webpushModule> | undefined;
+
+/**
+ * web-push and what it requires (jws, http_ece, asn1.js, https-proxy-agent) are loaded at the first
+ * push, not at start: a node nobody has subscribed on never needs them, and loading them cost an
+ * idle node about 2 MB of RSS and its cold start tens of milliseconds (docs/benchmarks.md).
+ */
+function loadWebPush(): Promise<typeof webpushModule> {
+  webPush ??= import("web-push").then((loaded) => loaded.default);
+  return webPush;
+}
+
 /** Seconds a push service keeps an undelivered push: a chat notification older than a day is noise. */
 const PUSH_TTL_SECONDS = 24 * 3600;
 
@@ -44,14 +56,15 @@ const PUSH_TTL_SECONDS = 24 * 3600;
  * that its address is checked as it connects (a name re-pointed at a private address after the
  * subscription was made is refused) and redirects are never followed. Never throws.
  */
-export function sendPush(
+export async function sendPush(
   subscription: PushSubscriptionRecord,
   payload: PushPayload,
   options: PushSenderOptions,
 ): Promise<PushOutcome> {
-  let details: ReturnType<typeof webpush.generateRequestDetails>;
+  let details: ReturnType<typeof webpushModule.generateRequestDetails>;
   let url: URL;
   try {
+    const webpush = await loadWebPush();
     details = webpush.generateRequestDetails(
       { endpoint: subscription.endpoint, keys: { p256dh: subscription.p256dh, auth: subscription.auth } },
       JSON.stringify(payload),
@@ -64,9 +77,9 @@ export function sendPush(
     );
     url = new URL(details.endpoint);
     const refusal = options.allowPrivate ? undefined : hostRefusal(url, publicAddressRefusal);
-    if (refusal) return Promise.resolve({ outcome: "failed", error: `refused address: ${refusal}` });
+    if (refusal) return { outcome: "failed", error: `refused address: ${refusal}` };
   } catch (error) {
-    return Promise.resolve({ outcome: "failed", error: (error as Error).message });
+    return { outcome: "failed", error: (error as Error).message };
   }
   const body = details.body as Buffer | null;
   return new Promise((resolve) => {

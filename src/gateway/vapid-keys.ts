@@ -1,7 +1,7 @@
 /** @module The server's VAPID key pair (RFC 8292): from the config, or made once and kept where every node reads it (the data folder, or the shared store). */
+import { createECDH } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import webpush from "web-push";
 import type { Config } from "../config/config.js";
 import { PRIVATE_FILE_MODE } from "../store/data-folder.js";
 import type { Store } from "../store/store.js";
@@ -46,17 +46,33 @@ export async function loadVapidKeys(
     return { publicKey: config.vapidPublicKey, privateKey: config.vapidPrivateKey, subject };
   }
   if (config.store !== "sqlite") {
-    const made = JSON.stringify(webpush.generateVAPIDKeys());
+    const made = JSON.stringify(newKeyPair());
     const kept = await store.claimSetting(VAPID_SETTING, made, now().toISOString());
     return { ...keyPair(JSON.parse(kept), `the server setting ${VAPID_SETTING}`), subject };
   }
   const file = join(config.data, VAPID_FILE);
   try {
-    writeFileSync(file, `${JSON.stringify(webpush.generateVAPIDKeys())}\n`, { flag: "wx", mode: PRIVATE_FILE_MODE });
+    writeFileSync(file, `${JSON.stringify(newKeyPair())}\n`, { flag: "wx", mode: PRIVATE_FILE_MODE });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
   }
   return { ...keyPair(JSON.parse(readFileSync(file, "utf8")), file), subject };
+}
+
+/**
+ * A new P-256 pair as web-push's `generateVAPIDKeys` makes it (uncompressed public point, 65
+ * bytes; private scalar, 32 bytes; both base64url), made here so that start-up does not load
+ * web-push (it is loaded at the first push, push-sender.ts).
+ */
+export function newKeyPair(): { publicKey: string; privateKey: string } {
+  const ecdh = createECDH("prime256v1");
+  ecdh.generateKeys();
+  const pad = (bytes: Buffer, length: number) =>
+    Buffer.concat([Buffer.alloc(Math.max(0, length - bytes.length)), bytes]);
+  return {
+    publicKey: pad(ecdh.getPublicKey(), 65).toString("base64url"),
+    privateKey: pad(ecdh.getPrivateKey(), 32).toString("base64url"),
+  };
 }
 
 function keyPair(kept: { publicKey?: unknown; privateKey?: unknown }, where: string) {
