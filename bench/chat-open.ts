@@ -203,25 +203,31 @@ const taskSummary = (tasks: MainThreadTask[]) => ({
  */
 function printLongFrames(scroll: ScrollFigures, tasks: MainThreadTask[]): void {
   const long: string[] = [];
-  let own = 0;
+  let heavy = 0;
+  let longTask = 0;
   scroll.frames.forEach((length, i) => {
     if (length <= 50) return;
     const end = scroll.ends[i] ?? 0;
     const inFrame = tasks.filter((task) => task.start < end && task.start + task.wall > end - length);
     const cpu = inFrame.reduce((sum, task) => sum + task.cpu, 0);
     const longest = Math.max(0, ...inFrame.map((task) => task.cpu));
-    if (cpu > 50) own++;
+    if (cpu > 50) heavy++;
+    if (longest > 50) longTask++;
     long.push(`${f1(length)} ms (CPU ${f1(cpu)} ms, longest task ${f1(longest)} ms)`);
   });
-  console.log(`frames over 50 ms: ${long.length}, of which with over 50 ms of main-thread CPU: ${own}`);
+  console.log(
+    `frames over 50 ms: ${long.length}; with over 50 ms of main-thread CPU in them: ${heavy}; with a task over 50 ms of CPU: ${longTask}`,
+  );
   for (const line of long.slice(0, 30)) console.log(`  ${line}`);
 }
 
 /** The tasks with the most CPU time, and what ran inside them when traced in detail. */
 function printLongTasks(tasks: MainThreadTask[]): void {
   const top = [...tasks].sort((a, b) => b.cpu - a.cpu).slice(0, values.detail ? 12 : 5);
+  const origin = tasks.reduce((first, task) => Math.min(first, task.start), Number.POSITIVE_INFINITY);
+  const at = (task: MainThreadTask) => `${f1((task.start - origin) / 1000)} s`;
   console.log(
-    `longest tasks by CPU time: ${top.map((task) => `${f1(task.cpu)} (wall ${f1(task.wall)})`).join(", ")} ms`,
+    `longest tasks by CPU time: ${top.map((task) => `${f1(task.cpu)} (wall ${f1(task.wall)}, at ${at(task)})`).join(", ")} ms`,
   );
   if (!values.detail) return;
   for (const task of top) {
@@ -230,7 +236,7 @@ function printLongTasks(tasks: MainThreadTask[]): void {
       .sort((a, b) => b[1] - a[1])
       .slice(0, 10)
       .map(([name, ms]) => `${name} ${f1(ms)}`);
-    console.log(`  ${f1(task.cpu)} ms: ${inside.join(", ")}`);
+    console.log(`  ${f1(task.cpu)} ms at ${at(task)}: ${inside.join(", ")}`);
   }
 }
 
