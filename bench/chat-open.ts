@@ -8,12 +8,14 @@
  * page (the machine's own long frames), the main thread's CPU time per task while scrolling (a trace)
  * and its time per landed page. `--count`, `--unread` and `--runs` change the sizes.
  */
+import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { Page } from "playwright-core";
 import { startTestServer } from "../test/harness.js";
 import { launchBrowser, logIn, openApp } from "../test/web/browser.js";
 import buildWeb from "../test/web/global-setup.js";
 import { SEED_LIMITS, seedChat, seededText } from "../test/web/seed-chat.js";
+import { topSelfTime } from "./cpu-profile.js";
 import { type MainThreadTask, traceMainThread } from "./main-thread-trace.js";
 
 const { values } = parseArgs({
@@ -21,6 +23,11 @@ const { values } = parseArgs({
     count: { type: "string", default: "10000" },
     unread: { type: "string", default: "1500" },
     runs: { type: "string", default: "3" },
+    /** Trace what runs inside the main thread's tasks too (costs more): a diagnostic run. */
+    detail: { type: "boolean", default: false },
+    "skip-peer": { type: "boolean", default: false },
+    /** Write a CPU profile of the page's scripts while scrolling here, and print where their time went. */
+    profile: { type: "string" },
   },
 });
 const count = Number(values.count);
@@ -91,12 +98,14 @@ window.bench = {
     landed.length = 0;
     const log = document.querySelector(".log");
     const frames = [];
+    const ends = [];
     let maxRows = 0;
     let last = performance.now();
     const started = last;
     const tick = async () => {
       const now = await this.frame();
       frames.push(now - last);
+      ends.push(now);
       last = now;
       maxRows = Math.max(maxRows, log.querySelectorAll("li.msg").length);
     };
@@ -110,7 +119,7 @@ window.bench = {
       log.scrollTop += step;
       await tick();
     }
-    return { frames: frames.slice(1), ms: performance.now() - started, maxRows, landed: landed.splice(0) };
+    return { frames: frames.slice(1), ends: ends.slice(1), ms: performance.now() - started, maxRows, landed: landed.splice(0) };
   },
   async peerOpen(texts, seq) {
     document.body.innerHTML = "";
@@ -150,6 +159,8 @@ window.bench = {
 
 interface ScrollFigures {
   frames: number[];
+  /** When each frame ended, on the page's clock. */
+  ends: number[];
   ms: number;
   maxRows: number;
   /** The main thread's time for each history page that landed while scrolling. */
@@ -185,6 +196,65 @@ const taskSummary = (tasks: MainThreadTask[]) => ({
   cpuMax: Math.max(0, ...tasks.map((task) => task.cpu)),
 });
 
+/**
+ * Each frame over 50 ms with the main thread's work in it: its tasks' CPU time and the longest
+ * task's. A long frame with little CPU in it waited for a core (the machine's load), one with a
+ * long task in it is the page's own work.
+ */
+function printLongFrames(scroll: ScrollFigures, tasks: MainThreadTask[]): void {
+  const long: string[] = [];
+  let heavy = 0;
+  let longTask = 0;
+  scroll.frames.forEach((length, i) => {
+    if (length <= 50) return;
+    const end = scroll.ends[i] ?? 0;
+    const inFrame = tasks.filter((task) => task.start < end && task.start + task.wall > end - length);
+    const cpu = inFrame.reduce((sum, task) => sum + task.cpu, 0);
+    const longest = Math.max(0, ...inFrame.map((task) => task.cpu));
+    if (cpu > 50) heavy++;
+    if (longest > 50) longTask++;
+    long.push(`${f1(length)} ms (CPU ${f1(cpu)} ms, longest task ${f1(longest)} ms)`);
+  });
+  console.log(
+    `frames over 50 ms: ${long.length}; with over 50 ms of main-thread CPU in them: ${heavy}; with a task over 50 ms of CPU: ${longTask}`,
+  );
+  for (const line of long.slice(0, 30)) console.log(`  ${line}`);
+}
+
+/** The tasks with the most CPU time, and what ran inside them when traced in detail. */
+function printLongTasks(tasks: MainThreadTask[]): void {
+  const top = [...tasks].sort((a, b) => b.cpu - a.cpu).slice(0, values.detail ? 12 : 5);
+  const origin = tasks.reduce((first, task) => Math.min(first, task.start), Number.POSITIVE_INFINITY);
+  const at = (task: MainThreadTask) => `${f1((task.start - origin) / 1000)} s`;
+  console.log(
+    `longest tasks by CPU time: ${top.map((task) => `${f1(task.cpu)} (wall ${f1(task.wall)}, at ${at(task)})`).join(", ")} ms`,
+  );
+  if (!values.detail) return;
+  for (const task of top) {
+    const inside = Object.entries(task.inside ?? {})
+      .filter(([, ms]) => ms >= 1)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 10)
+      .map(([name, ms]) => `${name} ${f1(ms)}`);
+    console.log(`  ${f1(task.cpu)} ms at ${at(task)}: ${inside.join(", ")}`);
+  }
+}
+
+/** Run `work` under the page's CPU profiler when `--profile` asks for it, and print its top functions. */
+async function profiled<T>(page: Page, work: () => Promise<T>): Promise<T> {
+  const file = values.profile;
+  if (!file) return work();
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Profiler.enable");
+  await cdp.send("Profiler.start");
+  const result = await work();
+  const { profile } = await cdp.send("Profiler.stop");
+  await cdp.detach();
+  writeFileSync(file, JSON.stringify(profile));
+  for (const line of topSelfTime(file, 0, Number.POSITIVE_INFINITY, process.cwd(), 25)) console.log(line);
+  return result;
+}
+
 await buildWeb();
 const [server, browser] = await Promise.all([startTestServer(SEED_LIMITS), launchBrowser()]);
 try {
@@ -210,7 +280,9 @@ try {
     if (run === runs - 1) {
       // The machine's own long frames: the same page doing nothing, as many frames as a scroll takes.
       const idle = summary(await page.evaluate<number[]>("window.bench.idle(600)"));
-      const traced = await traceMainThread(page, () => scrollThrough(page, 400));
+      const traced = await traceMainThread(page, () => profiled(page, () => scrollThrough(page, 400)), {
+        detail: values.detail,
+      });
       const scroll = traced.result;
       const s = summary(scroll.frames);
       const cpu = taskSummary(traced.tasks);
@@ -227,6 +299,12 @@ try {
       console.log(
         `pages landed while scrolling: ${pages.n}, main-thread time each (wall, the task that applies it): median ${f1(pages.p50)} ms, max ${f1(pages.max)} ms`,
       );
+      printLongFrames(scroll, traced.tasks);
+      printLongTasks(traced.tasks);
+      if (values["skip-peer"]) {
+        await context.close();
+        continue;
+      }
       console.log("scrolled through; the peer next");
       const peer = await peerOpen(page);
       const p = summary(peer.frames);

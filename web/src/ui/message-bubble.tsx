@@ -1,7 +1,6 @@
 /** @module One message: bubble, quoted reply, reactions, the unread "1", time, delivery state and the actions button. */
 import { Component } from "preact";
 import type { Conversation, Message } from "../../../src/protocol/index.js";
-import { unreadByCount } from "../../../src/sdk/index.js";
 import { t } from "../i18n/i18n.js";
 import type { ChatView } from "../state/chat-model.js";
 import { findMessage } from "../state/chat-model.js";
@@ -71,6 +70,11 @@ export function MessageBubble(props: {
   members: ReadonlySet<string>;
   first: boolean;
   showTime: boolean;
+  /**
+   * How many members have not read it (the "1"), worked out by the list: a read cursor that moves
+   * draws again only the bubbles whose count changed, not every bubble on screen.
+   */
+  unread: number;
   /** The message this one replies to, when loaded (an edit of it draws this bubble again). */
   quoted?: Message | undefined;
   /** Just jumped to: shown highlighted for a moment. */
@@ -84,7 +88,7 @@ export function MessageBubble(props: {
   const store = useStore();
   const { message, view, conversation } = props;
   const mine = message.senderId === store.me;
-  const unread = message.deleted ? 0 : unreadByCount(view.readSeqs, message);
+  const unread = props.unread;
   const mentioned = mentionsUser(message, store.me, store.directory.blockedIds);
   const sender = userName(store, message.senderId);
   const classes = ["msg", mine ? "mine" : "theirs", props.first ? "first" : "", mentioned ? "mentions-me" : ""];
@@ -184,7 +188,7 @@ export function MessageBubble(props: {
 }
 
 type BubbleProps = Parameters<typeof MessageBubble>[0] & {
-  /** The store's and the language's version: any change there draws every bubble again. */
+  /** What every bubble reads besides its message (names, blocks, the language): a change draws every bubble again. */
   generation: string;
 };
 

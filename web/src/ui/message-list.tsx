@@ -3,6 +3,7 @@
 import type { JSX } from "preact";
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { Conversation, Message } from "../../../src/protocol/index.js";
+import { unreadByCount } from "../../../src/sdk/index.js";
 import { i18n, t } from "../i18n/i18n.js";
 import { type ChatView, findMessage } from "../state/chat-model.js";
 import { dayKey, dayLabel } from "./format.js";
@@ -30,18 +31,33 @@ const READ_EVERY_MS = 500;
 /** How long a message jumped to stays highlighted. */
 const HIGHLIGHT_MS = 2000;
 
+/** A message's row, its key and its local calendar day: made once per message (see {@link rowOf}). */
+type MessageRow = { key: string; index: number; day: string };
+
 /**
- * A message's local calendar day, worked out once per message: the rows of a 10,000-message log
- * are built again whenever a page lands, and parsing every date again each time is most of it.
+ * A message's row, made once per message and reused (its index set again) every time the rows
+ * are built: they are built again whenever a page lands, and a new object, key string and parsed
+ * date for each of 10,000 messages each time was most of a landing's time and of the garbage
+ * that made later frames collect it.
  */
-const days = new WeakMap<Message, string>();
-function dayOf(message: Message): string {
-  let day = days.get(message);
-  if (day === undefined) {
-    day = dayKey(message.createdAt);
-    days.set(message, day);
+const messageRows = new WeakMap<Message, MessageRow>();
+function rowOf(message: Message, index: number): MessageRow {
+  const row = cachedRow(message);
+  row.index = index;
+  return row;
+}
+
+function cachedRow(message: Message): MessageRow {
+  let row = messageRows.get(message);
+  if (row === undefined) {
+    row = { key: `m${message.seq}`, index: 0, day: dayKey(message.createdAt) };
+    messageRows.set(message, row);
   }
-  return day;
+  return row;
+}
+
+function dayOf(message: Message): string {
+  return cachedRow(message).day;
 }
 
 function sameRun(a: Message | undefined, b: Message): boolean {
@@ -59,10 +75,7 @@ function sameMinute(a: Message, b: Message | undefined): boolean {
 }
 
 /** One row of the log: a day line, the unread line, or message `index` of the view. */
-type Row =
-  | { key: string; kind: "day"; label: string }
-  | { key: string; kind: "unread" }
-  | { key: string; index: number };
+type Row = { key: string; kind: "day"; label: string } | { key: string; kind: "unread" } | MessageRow;
 
 function rowsOf(view: ChatView): Row[] {
   const rows: Row[] = [];
@@ -70,11 +83,12 @@ function rowsOf(view: ChatView): Row[] {
   for (let i = 0; i < messages.length; i++) {
     const message = messages[i] as Message;
     const prev = messages[i - 1];
-    if (!prev || dayOf(prev) !== dayOf(message)) {
+    const row = rowOf(message, i);
+    if (!prev || dayOf(prev) !== row.day) {
       rows.push({ key: `d${message.seq}`, kind: "day", label: dayLabel(message.createdAt) });
     }
     if (message.seq === view.unreadFrom && (i > 0 || view.hasMoreBefore)) rows.push({ key: "unread", kind: "unread" });
-    rows.push({ key: `m${message.seq}`, index: i });
+    rows.push(row);
   }
   return rows;
 }
@@ -260,14 +274,11 @@ export function MessageList(props: {
     const username = store.directory.user(userId)?.username;
     if (username) members.add(username);
   }
-  // What bubbles read besides their message: receipts, names, blocks, the language. A page of
-  // older messages changes none of it, so the rows already drawn stay as they are.
-  const generation = [
-    i18n.lang,
-    store.directory.users.size,
-    store.directory.blockedIds.size,
-    ...Object.values(view.readSeqs),
-  ].join(",");
+  // What bubbles read besides their message: names, blocks, the language. A page of older
+  // messages changes none of it, so the rows already drawn stay as they are. Receipts are not in
+  // it: each bubble gets its own unread count, so my read cursor moving while I scroll (a read
+  // every half second) draws again only the bubbles whose "1" goes away.
+  const generation = `${i18n.lang},${store.directory.users.size},${store.directory.blockedIds.size}`;
   const items: JSX.Element[] = [];
   for (let r = win.start; r < win.end; r++) {
     const row = rows[r] as Row;
@@ -297,6 +308,7 @@ export function MessageList(props: {
         quoted={message.replyToSeq === undefined ? undefined : findMessage(view, message.replyToSeq)}
         rowKey={row.key}
         message={message}
+        unread={message.deleted ? 0 : unreadByCount(view.readSeqs, message)}
         view={view}
         conversation={conversation}
         members={members}

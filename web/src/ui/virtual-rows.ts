@@ -66,9 +66,13 @@ export class RowTops {
       this.builtFor = -1;
     }
     if (this.builtFor !== this.heights.version) {
-      const tops = new Float64Array(keys.length + 1);
+      // The same buffer again while it is large enough: a draw that measures a new row does this,
+      // every other frame while scrolling, and a new 80 KB array for 10,000 rows each time was
+      // memory outside the JavaScript heap that made V8 run full collections in scroll frames.
+      if (this.tops.length < keys.length + 1) this.tops = new Float64Array(Math.ceil((keys.length + 1) * 1.5));
+      const tops = this.tops;
+      tops[0] = 0;
       for (let i = 0; i < keys.length; i++) tops[i + 1] = (tops[i] as number) + this.heights.get(keys[i] as string);
-      this.tops = tops;
       this.builtFor = this.heights.version;
     }
     return this;
