@@ -5,18 +5,16 @@
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { createServer } from "node:net";
-import { openStore } from "./adapters.js";
 import type { App } from "./app.js";
 import { CONFIG_KEYS, type Config, ConfigError, envName, flagName, loadConfig } from "./config/config.js";
-import { childLink } from "./ops/link/ipc-link.js";
-import { NodeWatcher } from "./ops/link/node-watcher.js";
-import { OutsideProbes, outsideProbesOff } from "./ops/link/outside-probes.js";
-import { OutsideWatch } from "./ops/link/outside-watch.js";
-import { startTowerService, type TowerService } from "./ops/link/tower-service.js";
-import { SliRecorder } from "./ops/sli-recorder.js";
-import { claimPageIdentity, type PageIdentity } from "./ops/tower/page-identity.js";
-import { USER_ROLES, type UserRole } from "./protocol/index.js";
-import { securePrivateFolder } from "./store/data-folder.js";
+import type { TowerService } from "./ops/link/tower-service.js";
+import type { SliRecorder } from "./ops/sli-recorder.js";
+import type { PageIdentity } from "./ops/tower/page-identity.js";
+import type { UserRole } from "./protocol/index.js";
+
+// Each command imports what it runs when it runs (below), not here: the watched node and the
+// watcher are the same entry in two processes, and each spent most of its start-up CPU loading
+// the other's modules (docs/benchmarks.md, "An idle node").
 
 const USAGE = `Usage: haetae serve [--config file.json] [flags]
          (on the embedded default, the node runs under a watcher that serves the status page on
@@ -47,12 +45,14 @@ function configOrNull(argv: string[]): ReturnType<typeof loadConfig> | null {
 /** `haetae role <username> <role>`: the way to name staff without the ops API (which needs a staff role). */
 async function setRole(argv: string[]): Promise<number> {
   const [username, role, ...flags] = argv;
+  const { USER_ROLES } = await import("./protocol/index.js");
   if (!username || !role || !(USER_ROLES as readonly string[]).includes(role)) {
     console.error(`haetae: role needs a username and one of ${USER_ROLES.join(", ")}\n\n${USAGE}`);
     return 2;
   }
   const config = configOrNull(flags);
   if (!config) return 2;
+  const { openStore } = await import("./adapters.js");
   const store = await openStore(config, { brief: true });
   try {
     const user = await store.setRole(username.trim().toLowerCase(), role as UserRole);
@@ -89,6 +89,10 @@ function freePortOn(host: string): Promise<number> {
 
 /** Claim the page identity in the store the configuration names, and close it again. */
 async function pageIdentity(config: Config): Promise<PageIdentity> {
+  const [{ openStore }, { claimPageIdentity }] = await Promise.all([
+    import("./adapters.js"),
+    import("./ops/tower/page-identity.js"),
+  ]);
   const store = await openStore(config, { brief: true });
   try {
     return await claimPageIdentity(
@@ -102,16 +106,16 @@ async function pageIdentity(config: Config): Promise<PageIdentity> {
 }
 
 /** The tower service of a watcher: its status listener on `statusPort`, or 8081. */
-async function towerService(
-  config: Config,
-  identity: PageIdentity,
-  sli: SliRecorder = new SliRecorder(),
-): Promise<TowerService> {
+async function towerService(config: Config, identity: PageIdentity, sli?: SliRecorder): Promise<TowerService> {
+  const [{ startTowerService }, { SliRecorder }] = await Promise.all([
+    import("./ops/link/tower-service.js"),
+    import("./ops/sli-recorder.js"),
+  ]);
   const statusPort = config.statusPort === 0 ? WATCHER_STATUS_PORT : config.statusPort;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   // The page's links use the address the public reaches: `publicUrl`, else this status listener.
   const publicUrl = config.publicUrl === "" ? `http://${host}:${statusPort}` : config.publicUrl;
-  return startTowerService({ ...config, statusPort, publicUrl }, { sli, identity });
+  return startTowerService({ ...config, statusPort, publicUrl }, { sli: sli ?? new SliRecorder(), identity });
 }
 
 /**
@@ -151,23 +155,52 @@ function untilSignal(
  * the chat store before the first fork (SQLite is then the child's alone).
  */
 async function watch(config: Config, argv: string[]): Promise<number> {
-  let service: TowerService;
+  const [{ securePrivateFolder }, { NodeWatcher }] = await Promise.all([
+    import("./store/data-folder.js"),
+    import("./ops/link/node-watcher.js"),
+  ]);
+  const entry = process.argv[1] as string;
   let port: number;
+  let first: ChildProcess | undefined;
+  const held: unknown[] = [];
+  const hold = (message: unknown) => held.push(message);
+  let service: TowerService;
+  let args: string[];
   try {
     securePrivateFolder(config.data);
     const identity = await pageIdentity(config);
     port = config.port === 0 ? await freePortOn(config.host) : config.port;
+    // The node is told the status port so its web client can ask the watcher's page when the node
+    // is gone. The tower service listens on exactly this port (or fails to start), so the node can
+    // be started before it: the node's start, the longer one, runs beside the tower's on the
+    // other core instead of after it. What the node says meanwhile is held for the watcher.
+    const statusPort = config.statusPort === 0 ? WATCHER_STATUS_PORT : config.statusPort;
+    args = ["watched-node", ...argv, "--port", String(port), "--status-port", String(statusPort)];
+    first = fork(entry, args, { detached: true });
+    first.on("message", hold);
     service = await towerService(config, identity);
   } catch (error) {
+    first?.kill("SIGKILL");
     console.error(`haetae: cannot start: ${(error as Error).message}`);
     return 1;
   }
-  const entry = process.argv[1] as string;
-  // The node is told the status port so its web client can ask the watcher's page when the node is gone.
-  const statusPort = String(service.propagation.statusPort ?? WATCHER_STATUS_PORT);
-  const args = ["watched-node", ...argv, "--port", String(port), "--status-port", statusPort];
   // Its own process group: a terminal's Ctrl-C reaches the watcher, which stops the node in order.
-  const spawn = (): ChildProcess => fork(entry, args, { detached: true });
+  const spawn = (): ChildProcess => {
+    const child = first;
+    first = undefined;
+    if (child) {
+      child.off("message", hold);
+      if (child.exitCode === null && child.signalCode === null) {
+        // The watcher's listeners are on by the time this runs (they are added right after spawn
+        // returns); later messages arrive in later turns, so the order is kept.
+        queueMicrotask(() => {
+          for (const message of held) child.emit("message", message);
+        });
+        return child;
+      }
+    }
+    return fork(entry, args, { detached: true });
+  };
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   const watcher = new NodeWatcher({
     settings: config,
@@ -196,6 +229,7 @@ async function watchedNode(config: Config): Promise<number> {
     console.error("haetae: watched-node runs only under `haetae serve`'s watcher");
     return 2;
   }
+  const { childLink } = await import("./ops/link/ipc-link.js");
   const link = childLink();
   let app: App;
   try {
@@ -227,6 +261,13 @@ async function outsideTower(config: Config): Promise<number> {
     console.error(`haetae: tower needs --watch-urls (the nodes' base URLs)\n\n${USAGE}`);
     return 2;
   }
+  const [{ securePrivateFolder }, { SliRecorder }, { OutsideProbes, outsideProbesOff }, { OutsideWatch }] =
+    await Promise.all([
+      import("./store/data-folder.js"),
+      import("./ops/sli-recorder.js"),
+      import("./ops/link/outside-probes.js"),
+      import("./ops/link/outside-watch.js"),
+    ]);
   let service: TowerService;
   const sli = new SliRecorder();
   try {
