@@ -15,9 +15,9 @@ import { parseArgs } from "node:util";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { openPostgresStore } from "../src/store/postgres/postgres-store.js";
-import { SEARCH_KEY_STRIDE } from "../src/store/sql/schema-dialect.js";
 import { likeContaining } from "../src/store/sql/search-queries.js";
 import type { SqlStore } from "../src/store/sql/sql-store.js";
+import { indexRound, openSearchIndex, searchIndexFile } from "../src/store/sqlite/sqlite-search-file.js";
 import { openSqliteStore } from "../src/store/sqlite/sqlite-store.js";
 import type { MessageSearch } from "../src/store/store.js";
 
@@ -224,14 +224,19 @@ function loadConversationsSqlite(db: Database.Database, perConversation: number[
 
 function sqliteTarget(): Target {
   const dir = mkdtempSync(join(tmpdir(), "haetae-bench-search-"));
-  const store = openSqliteStore(dir) as SqlStore;
+  // Loaded with the indexer's rounds on demand only (the load indexes in one pass), then opened
+  // again as a node opens it, the indexer's thread in the background.
+  let store = openSqliteStore(dir, { searchIndexOnDemand: true }) as SqlStore;
   const file = join(dir, "haetae.db");
   let triggers: { sql: string }[] = [];
   return {
     name: "sqlite",
-    store,
+    get store() {
+      return store;
+    },
     async load(perConversation, loaded) {
       await store.ping();
+      await store.close();
       if (values.keep) console.log(`[sqlite] database ${file}`);
       const db = new Database(file);
       db.pragma("journal_mode = WAL");
@@ -251,24 +256,31 @@ function sqliteTarget(): Target {
         }
       }
       flush(batch);
-      // The triggers queued every message for the index; index them all now, as the store's
-      // indexer would over time, so the searches start from an index that is up to date.
-      db.exec(`INSERT INTO message_search (rowid, text)
-        SELECT k.search_key * ${SEARCH_KEY_STRIDE} + m.seq, m.text FROM search_pending p
-        JOIN messages m ON m.conversation_id = p.conversation_id AND m.seq = p.seq
-        JOIN search_keys k ON k.conversation_id = p.conversation_id;
-        DELETE FROM search_pending;`);
-      db.exec("INSERT INTO message_search (message_search) VALUES ('optimize')");
+      // The triggers queued every message for the index; index them all now in one round, as
+      // the store's indexer would over time, so the searches start from an index that is up to date.
+      const index = openSearchIndex(file);
+      const { through } = indexRound(index, Number.MAX_SAFE_INTEGER);
+      index.exec("INSERT INTO message_search (message_search) VALUES ('optimize')");
+      index.close();
+      db.prepare("DELETE FROM search_pending WHERE id <= ?").run(through);
       db.close();
+      store = openSqliteStore(dir) as SqlStore;
     },
     async sizes() {
+      const size = (path: string, where: string) => {
+        const db = new Database(path, { readonly: true });
+        try {
+          return (db.prepare(`SELECT sum(pgsize) AS n FROM dbstat WHERE ${where}`).get() as { n: number }).n;
+        } finally {
+          db.close();
+        }
+      };
       const db = new Database(file, { readonly: true });
       try {
-        const index = db
-          .prepare("SELECT sum(pgsize) AS n FROM dbstat WHERE name LIKE 'message_search%' OR name = 'search_keys'")
-          .get() as { n: number };
         const text = db.prepare("SELECT sum(length(CAST(text AS BLOB))) AS n FROM messages").get() as { n: number };
-        return { indexBytes: index.n, textBytes: text.n };
+        const indexBytes =
+          size(searchIndexFile(file), "name LIKE 'message_search%'") + size(file, "name = 'search_keys'");
+        return { indexBytes, textBytes: text.n };
       } finally {
         db.close();
       }

@@ -427,6 +427,14 @@ ALTER TABLE messages ADD COLUMN forwarded INTEGER NOT NULL DEFAULT 0;
     // store's indexer drains (search reads the queue too, so nothing is missed meanwhile).
     sql: (d) => d.searchQueue,
   },
+  {
+    version: 20,
+    name: "search index in a file of its own",
+    // SQLite's indexer rounds still ran on the writer's connection, a third of its capacity under
+    // sends; the index moves to a file its own thread writes (sqlite-search-file.ts builds it
+    // again from the queue at the next start).
+    sql: (d) => d.searchIndexApart,
+  },
 ];
 
 /** The migrations as one dialect runs them. */
