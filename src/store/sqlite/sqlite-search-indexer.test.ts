@@ -2,7 +2,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { afterAll, expect, it } from "vitest";
+import { SEARCH_KEY_STRIDE, SQLITE_SCHEMA } from "../sql/schema-dialect.js";
+import { CREATE_MIGRATIONS_TABLE, migrationsFor } from "../sql/schema-migrations.js";
 import type { SqlStore } from "../sql/sql-store.js";
 import type { MessageSearch } from "../store.js";
 import type { SqliteDriver } from "./sqlite-driver.js";
@@ -174,6 +177,56 @@ it("builds the index file again when it is lost, the messages found meanwhile fr
       expect(await find("dropped")).toEqual([]);
     } finally {
       await again.close();
+    }
+  } finally {
+    rmSync(own, { recursive: true, force: true });
+  }
+});
+
+it("moves a version 19 database's index into the index file: every message found again, deleted ones never", async () => {
+  const own = mkdtempSync(join(tmpdir(), "haetae-search-queue-"));
+  try {
+    const file = join(own, "haetae.db");
+    const old = new Database(file);
+    old.exec(CREATE_MIGRATIONS_TABLE);
+    for (const m of migrationsFor(SQLITE_SCHEMA).filter((m) => m.version <= 19)) {
+      old.exec(m.sql);
+      old
+        .prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, 'x')")
+        .run(m.version, m.name);
+    }
+    const at = new Date().toISOString();
+    old.exec(`INSERT INTO users (id, username, display_name, password_hash, created_at) VALUES ('u', 'u', 'u', 'x', '${at}');
+      INSERT INTO conversations (id, kind, created_at, created_by, last_seq, last_activity_at) VALUES ('g', 'group', '${at}', 'u', 3, '${at}');
+      INSERT INTO members (conversation_id, user_id, role, joined_at, joined_event_id) VALUES ('g', 'u', 'member', '${at}', 1);
+      INSERT INTO membership_spans (conversation_id, user_id, joined_event_id) VALUES ('g', 'u', 1);`);
+    const message = old.prepare(
+      "INSERT INTO messages (conversation_id, seq, id, sender_id, client_msg_id, text, created_at, mentions, mentions_all) VALUES ('g', ?, ?, 'u', ?, ?, ?, '[]', 0)",
+    );
+    for (const [i, text] of ["older report", "older draft", "older secret"].entries())
+      message.run(i + 1, `m${i}`, `c${i}`, text, at);
+    // Version 19's indexer: the queue into the FTS5 table in the store's own file.
+    old.exec(`INSERT INTO message_search (rowid, text) SELECT k.search_key * ${SEARCH_KEY_STRIDE} + m.seq, m.text
+      FROM search_pending p JOIN messages m ON m.conversation_id = p.conversation_id AND m.seq = p.seq
+      JOIN search_keys k ON k.conversation_id = p.conversation_id; DELETE FROM search_pending;`);
+    old.prepare("UPDATE messages SET deleted_at = ?, text = '' WHERE seq = 3").run(at);
+    old.close();
+
+    const store = openSqliteStore(own, { searchIndexOnDemand: true }) as SqlStore;
+    const driver = store.driver as SqliteDriver;
+    try {
+      const find = async (query: string) =>
+        (await store.searchMessages({ userId: "u", query, limit: 20, force: "index" })).messages.map((m) => m.text);
+      const tables = await driver.reader.all<{ name: string }>(
+        "SELECT name FROM sqlite_master WHERE name LIKE 'message_search%'",
+      );
+      expect(tables).toEqual([]);
+      expect(await find("older")).toEqual(["older draft", "older report"]);
+      expect(await driver.searchIndexer?.indexNow()).toBe(2);
+      expect(await find("older")).toEqual(["older draft", "older report"]);
+      expect(await find("secret")).toEqual([]);
+    } finally {
+      await store.close();
     }
   } finally {
     rmSync(own, { recursive: true, force: true });
