@@ -500,11 +500,17 @@ async function searches(t: Target, loaded: Loaded, perConversation: number[]) {
 }
 
 /** Sends through the store's real write path (group commit), 32 at a time: mean commit latency and rate. */
-async function sendCost(t: Target, loaded: Loaded): Promise<{ perSecond: number; p50: number; p95: number }> {
+async function sendCost(
+  t: Target,
+  loaded: Loaded,
+): Promise<{ perSecond: number; p50: number; p95: number; cpuPerSend: number }> {
   const r = rng(31);
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();
+  // The process's CPU time, every thread's (the writer's, the indexer's): a send's cost that the
+  // machine's other load does not change the way it changes the time.
+  const cpuStarted = process.cpuUsage();
   await Promise.all(
     Array.from({ length: 32 }, async () => {
       while (next < SENDS) {
@@ -529,8 +535,14 @@ async function sendCost(t: Target, loaded: Loaded): Promise<{ perSecond: number;
   // The index's work counts in the round's time: until it has caught up with these sends.
   await t.settle();
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuStarted);
   latencies.sort((a, b) => a - b);
-  return { perSecond: SENDS / seconds, p50: quantile(latencies, 0.5), p95: quantile(latencies, 0.95) };
+  return {
+    perSecond: SENDS / seconds,
+    p50: quantile(latencies, 0.5),
+    p95: quantile(latencies, 0.95),
+    cpuPerSend: (cpu.user + cpu.system) / SENDS,
+  };
 }
 
 const { loaded, perConversation } = plan();
@@ -574,8 +586,12 @@ for (const name of (values.stores as string).split(",")) {
     const [onRate, offRate] = [mean(on.map((x) => x.perSecond)), mean(off.map((x) => x.perSecond))];
     const [onP50, offP50] = [mean(on.map((x) => x.p50)), mean(off.map((x) => x.p50))];
     const [onP95, offP95] = [mean(on.map((x) => x.p95)), mean(off.map((x) => x.p95))];
+    const [onCpu, offCpu] = [mean(on.map((x) => x.cpuPerSend)), mean(off.map((x) => x.cpuPerSend))];
     console.log(
       `[${name}] send with index: ${onRate.toFixed(0)}/s p50 ${ms(onP50)} p95 ${ms(onP95)} | without: ${offRate.toFixed(0)}/s p50 ${ms(offP50)} p95 ${ms(offP95)} | the index costs ${((offRate / onRate - 1) * 100).toFixed(1)}% in throughput, ${((onP50 / offP50 - 1) * 100).toFixed(1)}% at p50 (rounds: on ${on.map((x) => x.perSecond.toFixed(0)).join(", ")}/s, off ${off.map((x) => x.perSecond.toFixed(0)).join(", ")}/s)`,
+    );
+    console.log(
+      `[${name}] CPU time of the process per send: with index ${onCpu.toFixed(0)} µs, without ${offCpu.toFixed(0)} µs: the index costs ${((onCpu / offCpu - 1) * 100).toFixed(1)}% (rounds: on ${on.map((x) => x.cpuPerSend.toFixed(0)).join(", ")} µs, off ${off.map((x) => x.cpuPerSend.toFixed(0)).join(", ")} µs)`,
     );
   } finally {
     if (values.keep || values.schema) console.log(`[${name}] kept for inspection (--keep): dispose by hand`);

@@ -45,6 +45,9 @@ export function openSearchIndex(storeFile: string): Database.Database {
   db.pragma("cache_size = -65536");
   db.exec(INDEX_SCHEMA);
   db.prepare("ATTACH DATABASE ? AS store").run(storeFile);
+  // A round reads its messages by key all over the store's file: with SQLite's default 2 MiB
+  // cache for the attached file, each round read its pages again.
+  db.pragma("store.cache_size = -65536");
   return db;
 }
 

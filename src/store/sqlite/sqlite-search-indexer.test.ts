@@ -10,7 +10,6 @@ import type { SqlStore } from "../sql/sql-store.js";
 import type { MessageSearch } from "../store.js";
 import type { SqliteDriver } from "./sqlite-driver.js";
 import { searchIndexFile } from "./sqlite-search-file.js";
-import { SEARCH_INDEX_INTERVAL_MS } from "./sqlite-search-indexer.js";
 import { openSqliteStore } from "./sqlite-store.js";
 
 const dir = mkdtempSync(join(tmpdir(), "haetae-search-queue-"));
@@ -124,7 +123,7 @@ it("drains the queue in the background", async () => {
       .poll(
         async () =>
           Number((await store.driver.reader.get<{ n: number }>("SELECT count(*) AS n FROM search_pending"))?.n),
-        { timeout: 5 * SEARCH_INDEX_INTERVAL_MS },
+        { timeout: 10_000 },
       )
       .toBe(0);
     const indexed = await store.driver.reader.get<{ n: number }>(
