@@ -40,7 +40,8 @@ export interface SqliteDriverOptions extends DriverOptions {
  * lives in its own thread (`SqliteWriter`): better-sqlite3 is synchronous, and a COMMIT with its
  * fsync on the event loop would stop every socket for its duration. While the thread commits
  * one batch, the event loop reads frames and queues the next. The WAL is checkpointed by the
- * writer thread in its pauses, and by a thread of its own while writes leave it none.
+ * writer thread in its pauses, and by a thread of its own while writes leave it none. The
+ * search index is a file of its own, attached to the reader and written by the indexer's thread.
  */
 export class SqliteDriver implements SqlDriver {
   readonly dialect = "sqlite";
