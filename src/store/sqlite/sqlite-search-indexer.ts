@@ -9,7 +9,7 @@ import { spawnThread, threadModuleUrl } from "../sql/writer-thread.js";
 import type { SearchThreadData, SearchThreadReport, SearchThreadRequest } from "./sqlite-search-thread.js";
 
 /** How often the idle indexer looks at the queue: a message is in the index this long after its ack, at most, when the queue is not behind. */
-export const SEARCH_INDEX_INTERVAL_MS = 50;
+export const SEARCH_INDEX_INTERVAL_MS = 250;
 /** After the thread stops on its own, this long before it is started again. */
 const RESTART_DELAY_MS = 1_000;
 
