@@ -16,9 +16,9 @@ import { parseArgs } from "node:util";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { openPostgresStore } from "../src/store/postgres/postgres-store.js";
-import { SEARCH_KEY_STRIDE } from "../src/store/sql/schema-dialect.js";
 import { likeContaining } from "../src/store/sql/search-queries.js";
 import type { SqlStore } from "../src/store/sql/sql-store.js";
+import { indexRound, openSearchIndex, searchIndexFile } from "../src/store/sqlite/sqlite-search-file.js";
 import { openSqliteStore } from "../src/store/sqlite/sqlite-store.js";
 import type { MessageSearch } from "../src/store/store.js";
 
@@ -231,14 +231,19 @@ function loadConversationsSqlite(db: Database.Database, perConversation: number[
 
 function sqliteTarget(): Target {
   const dir = mkdtempSync(join(tmpdir(), "haetae-bench-search-"));
-  const store = openSqliteStore(dir) as SqlStore;
+  // Loaded with the indexer's rounds on demand only (the load indexes in one pass), then opened
+  // again as a node opens it, the indexer's thread in the background.
+  let store = openSqliteStore(dir, { searchIndexOnDemand: true }) as SqlStore;
   const file = join(dir, "haetae.db");
   let triggers: { sql: string }[] = [];
   return {
     name: "sqlite",
-    store,
+    get store() {
+      return store;
+    },
     async load(perConversation, loaded) {
       await store.ping();
+      await store.close();
       if (values.keep) console.log(`[sqlite] database ${file}`);
       const db = new Database(file);
       db.pragma("journal_mode = WAL");
@@ -258,25 +263,32 @@ function sqliteTarget(): Target {
         }
       }
       flush(batch);
-      // The triggers queued every message for the index; index them all now, as the store's
-      // indexer would over time, so the searches start from an index that is up to date.
-      db.exec(`INSERT INTO message_search (rowid, text)
-        SELECT k.search_key * ${SEARCH_KEY_STRIDE} + m.seq, m.text FROM search_pending p
-        JOIN messages m ON m.conversation_id = p.conversation_id AND m.seq = p.seq
-        JOIN search_keys k ON k.conversation_id = p.conversation_id;
-        DELETE FROM search_pending;`);
-      db.exec("INSERT INTO message_search (message_search) VALUES ('optimize')");
+      // The triggers queued every message for the index; index them all now in one round, as
+      // the store's indexer would over time, so the searches start from an index that is up to date.
+      const index = openSearchIndex(file);
+      const { through } = indexRound(index, Number.MAX_SAFE_INTEGER);
+      index.exec("INSERT INTO message_search (message_search) VALUES ('optimize')");
+      index.close();
+      db.prepare("DELETE FROM search_pending WHERE id <= ?").run(through);
       db.exec(LAST_ACTIVITY);
       db.close();
+      store = openSqliteStore(dir) as SqlStore;
     },
     async sizes() {
+      const size = (path: string, where: string) => {
+        const db = new Database(path, { readonly: true });
+        try {
+          return (db.prepare(`SELECT sum(pgsize) AS n FROM dbstat WHERE ${where}`).get() as { n: number }).n;
+        } finally {
+          db.close();
+        }
+      };
       const db = new Database(file, { readonly: true });
       try {
-        const index = db
-          .prepare("SELECT sum(pgsize) AS n FROM dbstat WHERE name LIKE 'message_search%' OR name = 'search_keys'")
-          .get() as { n: number };
         const text = db.prepare("SELECT sum(length(CAST(text AS BLOB))) AS n FROM messages").get() as { n: number };
-        return { indexBytes: index.n, textBytes: text.n };
+        const indexBytes =
+          size(searchIndexFile(file), "name LIKE 'message_search%'") + size(file, "name = 'search_keys'");
+        return { indexBytes, textBytes: text.n };
       } finally {
         db.close();
       }
@@ -505,11 +517,17 @@ async function searches(t: Target, loaded: Loaded, perConversation: number[]) {
 }
 
 /** Sends through the store's real write path (group commit), 32 at a time: mean commit latency and rate. */
-async function sendCost(t: Target, loaded: Loaded): Promise<{ perSecond: number; p50: number; p95: number }> {
+async function sendCost(
+  t: Target,
+  loaded: Loaded,
+): Promise<{ perSecond: number; p50: number; p95: number; cpuPerSend: number }> {
   const r = rng(31);
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();
+  // The process's CPU time, every thread's (the writer's, the indexer's): a send's cost that the
+  // machine's other load does not change the way it changes the time.
+  const cpuStarted = process.cpuUsage();
   await Promise.all(
     Array.from({ length: 32 }, async () => {
       while (next < SENDS) {
@@ -534,8 +552,14 @@ async function sendCost(t: Target, loaded: Loaded): Promise<{ perSecond: number;
   // The index's work counts in the round's time: until it has caught up with these sends.
   await t.settle();
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuStarted);
   latencies.sort((a, b) => a - b);
-  return { perSecond: SENDS / seconds, p50: quantile(latencies, 0.5), p95: quantile(latencies, 0.95) };
+  return {
+    perSecond: SENDS / seconds,
+    p50: quantile(latencies, 0.5),
+    p95: quantile(latencies, 0.95),
+    cpuPerSend: (cpu.user + cpu.system) / SENDS,
+  };
 }
 
 const { loaded, perConversation } = plan();
@@ -581,8 +605,12 @@ for (const name of (values.stores as string).split(",")) {
     const [onRate, offRate] = [mean(on.map((x) => x.perSecond)), mean(off.map((x) => x.perSecond))];
     const [onP50, offP50] = [mean(on.map((x) => x.p50)), mean(off.map((x) => x.p50))];
     const [onP95, offP95] = [mean(on.map((x) => x.p95)), mean(off.map((x) => x.p95))];
+    const [onCpu, offCpu] = [mean(on.map((x) => x.cpuPerSend)), mean(off.map((x) => x.cpuPerSend))];
     console.log(
       `[${name}] send with index: ${onRate.toFixed(0)}/s p50 ${ms(onP50)} p95 ${ms(onP95)} | without: ${offRate.toFixed(0)}/s p50 ${ms(offP50)} p95 ${ms(offP95)} | the index costs ${((offRate / onRate - 1) * 100).toFixed(1)}% in throughput, ${((onP50 / offP50 - 1) * 100).toFixed(1)}% at p50 (rounds: on ${on.map((x) => x.perSecond.toFixed(0)).join(", ")}/s, off ${off.map((x) => x.perSecond.toFixed(0)).join(", ")}/s)`,
+    );
+    console.log(
+      `[${name}] CPU time of the process per send: with index ${onCpu.toFixed(0)} µs, without ${offCpu.toFixed(0)} µs: the index costs ${((onCpu / offCpu - 1) * 100).toFixed(1)}% (rounds: on ${on.map((x) => x.cpuPerSend.toFixed(0)).join(", ")} µs, off ${off.map((x) => x.cpuPerSend.toFixed(0)).join(", ")} µs)`,
     );
   } finally {
     if (values.keep || values.schema) console.log(`[${name}] kept for inspection (--keep): dispose by hand`);

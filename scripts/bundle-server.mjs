@@ -4,8 +4,9 @@
  * module per part instead of ~330 files to resolve, read and link at start: the CPU a cold start
  * spends before `/readyz` fell by about a seventh in each process (docs/benchmarks.md, "An idle
  * node"). Packages stay outside (imported from node_modules as before), except zod (below); the
- * chat node stays a chunk of its own, loaded only by the process that serves chat. The writer threads sit beside
- * the chunk that starts them, where `threadModuleUrl` looks for them.
+ * chat node stays a chunk of its own, loaded only by the process that serves chat. The writer
+ * threads and SQLite's search indexer thread sit beside the chunk that starts them, where
+ * `threadModuleUrl` looks for them.
  */
 import { readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -35,6 +36,7 @@ await build({
   entryPoints: [
     "dist/cli.js",
     "dist/store/sqlite/sqlite-writer-thread.js",
+    "dist/store/sqlite/sqlite-search-thread.js",
     "dist/store/postgres/postgres-writer-thread.js",
   ],
   outdir,

@@ -317,6 +317,7 @@ describe("the data folder", () => {
         "haetae.db",
         "haetae.db-wal",
         "haetae.db-shm",
+        "haetae-search.db",
         "ops.sqlite",
         "subscribers.sqlite",
         CANARY_FILE,

@@ -56,6 +56,13 @@ export interface SchemaDialect {
    * SQLite: nothing (it updates rows in place).
    */
   readonly updateRoom: string;
+  /**
+   * SQLite: the FTS5 table leaves the store's file for one of its own (sqlite-search-file.ts),
+   * written by the indexer's thread beside the writer; the queue now carries edits and deletes
+   * too (`changed`), and its ids are never reused (the index file records the last one it holds).
+   * `search_index` holds the token naming the index file written with this one. PostgreSQL: nothing.
+   */
+  readonly searchIndexApart: string;
 }
 
 /** Places of a message in the SQLite search index: its conversation's key × 2^31 + seq (seqs are 31-bit). */
@@ -114,6 +121,31 @@ CREATE TRIGGER messages_search_update AFTER UPDATE OF text, deleted_at ON messag
 END;
 `;
 
+const SQLITE_SEARCH_INDEX_APART = `
+DROP TRIGGER messages_search_insert;
+DROP TRIGGER messages_search_update;
+DROP TABLE message_search;
+DROP TABLE search_pending;
+CREATE TABLE search_pending (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  conversation_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  changed INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (conversation_id, seq)
+);
+CREATE TABLE search_index (
+  token TEXT NOT NULL
+);
+CREATE TRIGGER messages_search_insert AFTER INSERT ON messages
+WHEN new.deleted_at IS NULL AND new.text <> '' BEGIN
+  INSERT INTO search_pending (conversation_id, seq) VALUES (new.conversation_id, new.seq);
+END;
+CREATE TRIGGER messages_search_update AFTER UPDATE OF text, deleted_at ON messages BEGIN
+  DELETE FROM search_pending WHERE conversation_id = old.conversation_id AND seq = old.seq;
+  INSERT INTO search_pending (conversation_id, seq, changed) VALUES (old.conversation_id, old.seq, 1);
+END;
+`;
+
 // pg_trgm may already be in another schema of the database (extensions are per database): the
 // operator class is named through the schema it is in. Two schemas migrating at once may both
 // try to create it; the loser finds it made. Without the extension the migration fails, loudly.
@@ -149,6 +181,7 @@ export const SQLITE_SCHEMA: SchemaDialect = {
   searchQueue: SQLITE_SEARCH_QUEUE,
   searchWalkIndex: "SELECT 1;",
   updateRoom: "SELECT 1;",
+  searchIndexApart: SQLITE_SEARCH_INDEX_APART,
 };
 
 export const POSTGRES_SCHEMA: SchemaDialect = {
@@ -170,4 +203,5 @@ export const POSTGRES_SCHEMA: SchemaDialect = {
 ALTER TABLE conversations SET (fillfactor = 50);
 ALTER TABLE members SET (fillfactor = 50);
 `,
+  searchIndexApart: "SELECT 1;",
 };

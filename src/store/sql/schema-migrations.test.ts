@@ -75,11 +75,12 @@ function sqliteShape(file: string): SchemaShape {
       .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
       .all() as { name: string }[];
     for (const { name: table } of tables) {
-      // The search index is each dialect's own (schema-dialect.ts `searchIndex`): on SQLite an
-      // FTS5 table (with its shadow tables) and the conversations' keys into it.
+      // The search index is each dialect's own (schema-dialect.ts `searchIndex`): on SQLite the
+      // conversations' keys into the FTS5 table, the queue for it and the token of its file.
       if (
         table === "search_keys" ||
         table === "search_pending" ||
+        table === "search_index" ||
         table === "message_search" ||
         table.startsWith("message_search_")
       )

@@ -459,6 +459,14 @@ CREATE INDEX push_retries_due ON push_retries(due_at, id);
     // with no room on the page, each update also wrote an entry in every index of the table.
     sql: (d) => d.updateRoom,
   },
+  {
+    version: 23,
+    name: "search index in a file of its own",
+    // SQLite's indexer rounds still ran on the writer's connection, a third of its capacity under
+    // sends; the index moves to a file its own thread writes (sqlite-search-file.ts builds it
+    // again from the queue at the next start).
+    sql: (d) => d.searchIndexApart,
+  },
 ];
 
 /** The migrations as one dialect runs them. */

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, expect, it } from "vitest";
+import { SEARCH_SCHEMA, searchIndexFile } from "../sqlite/sqlite-search-file.js";
 import { openSqliteStore } from "../sqlite/sqlite-store.js";
 import { planSearch, postgresContains, queryLength, searchPlanSql } from "./search-queries.js";
 
@@ -33,6 +34,8 @@ it("reads the index by each span's rowid range, and a short query by each chat's
   await store.ping();
   await store.close();
   const db = new Database(join(dir, "haetae.db"), { readonly: true });
+  // As the store's reader has it: the index in its own file.
+  db.prepare(`ATTACH DATABASE ? AS ${SEARCH_SCHEMA}`).run(searchIndexFile(join(dir, "haetae.db")));
   try {
     for (const query of ["회의록", "ab", 'NEAR("*'])
       for (const scope of [{}, { conversationId: "c" }, { senderId: "u", hasFile: true }])

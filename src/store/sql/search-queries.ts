@@ -127,12 +127,16 @@ export function planSearch(
  * conversations they are in now, so it reads only their messages and only those of their spans
  * (G7); deleted messages have no text to match.
  *
- * - The index, SQLite: the FTS5 trigram table, read per span by its rowid range (the
- *   conversation's key × 2^31 + seq), so a chat's hits are one range of the index. The CROSS
- *   JOIN keeps the spans outside: only then does SQLite hand FTS5 the range (a plan without it
- *   reads every hit of the whole index once per span). With it, the messages still queued for
- *   the index (`search_pending`, drained in the background), matched directly: a message is
- *   found from its ack on.
+ * - The index, SQLite: the FTS5 trigram table (in the index file, attached as `search`), read
+ *   per span by its rowid range (the conversation's key × 2^31 + seq), so a chat's hits are one
+ *   range of the index. The CROSS JOIN keeps the spans outside: only then does SQLite hand FTS5
+ *   the range (a plan without it reads every hit of the whole index once per span). With it,
+ *   the messages still queued for the index (`search_pending`: new, edited or deleted, indexed
+ *   in the background), matched directly: a message is found from its ack on. A queued message
+ *   is taken from the queue only, never from the index, whose entry for it may be its old text
+ *   (an edit, a delete not yet indexed); the queue row goes only after the index file holds the
+ *   change, and this statement reads the store's file before the index file, so it never sees
+ *   the queue row gone and the index entry still old.
  * - The index, PostgreSQL: `lower(text) LIKE` through the GIN trigram index.
  * - Reading outright: the spans' messages by key (each chat's newest `window`), matched by
  *   `instr` on the lowered text (SQLite), `postgresContains` (PostgreSQL).
@@ -156,17 +160,18 @@ export function searchPlanSql(dialect: "sqlite" | "postgres", search: MessageSea
     return {
       sql: `SELECT * FROM (SELECT m.* ${SPANS}
           JOIN search_keys k ON k.conversation_id = s.conversation_id
-          CROSS JOIN message_search f
+          CROSS JOIN search.message_search f
           JOIN messages m ON m.conversation_id = s.conversation_id AND m.seq = f.rowid - k.search_key * ${SEARCH_KEY_STRIDE}
           WHERE s.user_id = ? AND f.rowid BETWEEN k.search_key * ${SEARCH_KEY_STRIDE} + s.from_seq + 1
             AND k.search_key * ${SEARCH_KEY_STRIDE} + COALESCE(s.to_seq, ${LAST_SEQ})
-            AND message_search MATCH ?${where.sql}
+            AND message_search MATCH ? AND m.deleted_at IS NULL
+            AND NOT EXISTS (SELECT 1 FROM search_pending q WHERE q.conversation_id = m.conversation_id AND q.seq = m.seq)${where.sql}
         UNION ALL
         SELECT m.* ${SPANS}
           JOIN search_pending p ON p.conversation_id = s.conversation_id AND p.seq > s.from_seq
             AND p.seq <= COALESCE(s.to_seq, ${LAST_SEQ})
           JOIN messages m ON m.conversation_id = p.conversation_id AND m.seq = p.seq
-          WHERE s.user_id = ? AND instr(lower(m.text), ?) > 0${where.sql}) m
+          WHERE s.user_id = ? AND m.deleted_at IS NULL AND instr(lower(m.text), ?) > 0${where.sql}) m
         ${ORDER}`,
       params: [
         search.userId,

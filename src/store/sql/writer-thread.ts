@@ -14,7 +14,7 @@ export function threadModuleUrl(moduleUrl: string, name: string): URL {
 }
 
 /** A thread for the compiled build; from the sources, a bootstrap that registers tsx's loader first (a worker does not inherit it on Node 20). */
-function spawnThread(url: URL, workerData: unknown): Worker {
+export function spawnThread(url: URL, workerData: unknown): Worker {
   if (!url.pathname.endsWith(".ts")) return new Worker(url, { workerData });
   // Resolved from the working directory: only tests and `tsx` runs take this path, from the project root.
   const bootstrap = `import("tsx/esm/api").then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); })`;

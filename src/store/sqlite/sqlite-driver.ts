@@ -11,6 +11,7 @@ import { OnDemandCheckpointer } from "./sqlite-checkpointer.js";
 import { SqliteExecutor } from "./sqlite-executor.js";
 import { SqliteInlineWriter } from "./sqlite-inline-writer.js";
 import { migrate } from "./sqlite-migrate.js";
+import { prepareSearchIndex, SEARCH_SCHEMA, searchIndexFile } from "./sqlite-search-file.js";
 import { SqliteSearchIndexer } from "./sqlite-search-indexer.js";
 import { SqliteWriter } from "./sqlite-writer.js";
 
@@ -28,6 +29,8 @@ export interface SqliteDriverOptions extends DriverOptions {
    * a few writes and ends (the watcher's page identity, `haetae role`), never for a node.
    */
   inlineWriter?: boolean;
+  /** Index the search queue only when asked (`searchIndexer.indexNow()`), not in the background: tests. */
+  searchIndexOnDemand?: boolean;
 }
 
 /**
@@ -37,7 +40,8 @@ export interface SqliteDriverOptions extends DriverOptions {
  * lives in its own thread (`SqliteWriter`): better-sqlite3 is synchronous, and a COMMIT with its
  * fsync on the event loop would stop every socket for its duration. While the thread commits
  * one batch, the event loop reads frames and queues the next. The WAL is checkpointed by the
- * writer thread in its pauses, and by a thread of its own while writes leave it none.
+ * writer thread in its pauses, and by a thread of its own while writes leave it none. The
+ * search index is a file of its own, attached to the reader and written by the indexer's thread.
  */
 export class SqliteDriver implements SqlDriver {
   readonly dialect = "sqlite";
@@ -46,8 +50,8 @@ export class SqliteDriver implements SqlDriver {
   private readonly readerDb: Database.Database;
   private readonly commits: GroupCommit;
   private readonly checkpointer: OnDemandCheckpointer | undefined;
-  /** The search indexer (tests stop it to search what is still queued). */
-  readonly searchIndexer: SqliteSearchIndexer;
+  /** The search indexer's thread; none for a short-lived process (`inlineWriter`), whose queue the next node indexes. */
+  readonly searchIndexer: SqliteSearchIndexer | undefined;
   private closed = false;
 
   constructor(file: string, options: SqliteDriverOptions = {}) {
@@ -61,11 +65,14 @@ export class SqliteDriver implements SqlDriver {
     setupDb.pragma("synchronous = NORMAL");
     setupDb.pragma("busy_timeout = 5000");
     migrate(setupDb);
+    prepareSearchIndex(setupDb, file);
     setupDb.close();
     this.writes = options.inlineWriter ? new SqliteInlineWriter(file) : new SqliteWriter(file);
     this.checkpointer = options.inlineWriter ? undefined : new OnDemandCheckpointer(file);
     this.readerDb = new Database(file);
     this.readerDb.pragma("busy_timeout = 5000");
+    // The search index lives in a file of its own (sqlite-search-indexer.ts says why).
+    this.readerDb.prepare(`ATTACH DATABASE ? AS ${SEARCH_SCHEMA}`).run(searchIndexFile(file));
     this.reader = new SqliteExecutor(this.readerDb);
     this.commits = new GroupCommit(
       async () => {
@@ -87,7 +94,9 @@ export class SqliteDriver implements SqlDriver {
       options.maxBatch,
       options.maxPendingWrites,
     );
-    this.searchIndexer = new SqliteSearchIndexer(this.reader, (fn) => this.write(fn));
+    this.searchIndexer = options.inlineWriter
+      ? undefined
+      : new SqliteSearchIndexer(file, (fn) => this.write(fn), !options.searchIndexOnDemand);
   }
 
   /** The writer thread (tests stop it to check what a crash does to writes in flight). */
@@ -136,7 +145,7 @@ export class SqliteDriver implements SqlDriver {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    await this.searchIndexer.close();
+    await this.searchIndexer?.close();
     await this.commits.drain();
     this.closed = true;
     await this.checkpointer?.close();

@@ -1,67 +1,127 @@
-/** @module SQLite's search indexer: moves queued messages (`search_pending`) into the FTS5 table in batches, off the send's own transaction. */
-import { SEARCH_KEY_STRIDE } from "../sql/schema-dialect.js";
-import type { SqlExecutor } from "../sql/sql-driver.js";
-
-/** How often the indexer looks at the queue. */
-export const SEARCH_INDEX_INTERVAL_MS = 1_000;
-/** Most messages one round indexes: a round is one write, and sends wait behind it. */
-export const SEARCH_INDEX_BATCH = 5_000;
-
 /**
- * Index the oldest `batch` queued messages in one transaction: into the FTS5 table, off the
- * queue. An edit or delete of a queued message takes it off the queue itself (and indexes the
- * new text), so what is queued is a message as sent. Returns how many were indexed.
+ * @module SQLite's search indexer, the main thread's side: a thread of its own
+ * (`sqlite-search-thread.ts`) indexes the queue (`search_pending`) into the index file, and the
+ * store deletes the queue rows it reports indexed, in the store's own group commit.
  */
-export async function indexQueuedMessages(tx: SqlExecutor, batch = SEARCH_INDEX_BATCH): Promise<number> {
-  const last = await tx.get<{ id: number | null; n: number }>(
-    "SELECT max(id) AS id, count(*) AS n FROM (SELECT id FROM search_pending ORDER BY id LIMIT ?)",
-    [batch],
-  );
-  if (!last || last.id === null) return 0;
-  await tx.run(
-    `INSERT INTO message_search (rowid, text)
-     SELECT k.search_key * ${SEARCH_KEY_STRIDE} + m.seq, m.text FROM search_pending p
-     JOIN messages m ON m.conversation_id = p.conversation_id AND m.seq = p.seq
-     JOIN search_keys k ON k.conversation_id = p.conversation_id
-     WHERE p.id <= ?`,
-    [last.id],
-  );
-  await tx.run("DELETE FROM search_pending WHERE id <= ?", [last.id]);
-  return Number(last.n);
-}
+import type { Worker } from "node:worker_threads";
+import type { SqlExecutor } from "../sql/sql-driver.js";
+import { spawnThread, threadModuleUrl } from "../sql/writer-thread.js";
+import type { SearchThreadData, SearchThreadReport, SearchThreadRequest } from "./sqlite-search-thread.js";
+
+/** How often the idle indexer looks at the queue: a message is in the index this long after its ack, at most, when the queue is not behind. */
+export const SEARCH_INDEX_INTERVAL_MS = 250;
+/** After the thread stops on its own, this long before it is started again. */
+const RESTART_DELAY_MS = 1_000;
+
+type Round = { taken: number; through: number };
 
 /**
- * Drains the queue every SEARCH_INDEX_INTERVAL_MS through the store's writes (a round joins the
- * group commit like any write). A search never waits for it: it reads the queue as well.
+ * Indexing used to run in the writer's transactions (a round joined the group commit), so its
+ * FTS5 work, about two thirds of what the rest of a send costs, came out of the writer's
+ * capacity. In a file of its own the index has its own write lock, and its rounds run on
+ * another core while the writer commits sends; the writer's share is the queue row a send's
+ * trigger adds and the batched delete of it here.
  */
 export class SqliteSearchIndexer {
-  private readonly timer: ReturnType<typeof setInterval>;
-  private running: Promise<unknown> | null = null;
+  private worker: Worker | undefined;
+  private nextId = 1;
+  private readonly inFlight = new Map<number, { resolve: (round: Round) => void; reject: (e: Error) => void }>();
+  private closing = false;
+  /** The newest `through` reported, and the one the queue is deleted through. */
+  private reported = 0;
+  private deleted = 0;
+  private deleting: Promise<void> | null = null;
 
+  /** `background: false`: rounds only through `indexNow` (tests). */
   constructor(
-    private readonly reader: SqlExecutor,
-    private readonly write: (fn: (tx: SqlExecutor) => Promise<number>) => Promise<number>,
+    private readonly file: string,
+    private readonly write: (fn: (tx: SqlExecutor) => Promise<unknown>) => Promise<unknown>,
+    private readonly background = true,
   ) {
-    this.timer = setInterval(() => this.round(), SEARCH_INDEX_INTERVAL_MS);
-    this.timer.unref();
+    this.start();
   }
 
-  /** One round, unless one is still running. A failed round is tried again next time (the queue is still there). */
-  private round(): void {
-    if (this.running) return;
-    // Looked at on the reader first: an idle store writes nothing.
-    this.running = this.reader
-      .get<{ one: number }>("SELECT 1 AS one FROM search_pending LIMIT 1")
-      .then((queued) => (queued ? this.write((tx) => indexQueuedMessages(tx)) : 0))
-      .catch(() => 0)
-      .finally(() => {
-        this.running = null;
-      });
+  private start(): void {
+    const data: SearchThreadData = {
+      file: this.file,
+      background: this.background,
+      intervalMs: SEARCH_INDEX_INTERVAL_MS,
+    };
+    const worker = spawnThread(threadModuleUrl(import.meta.url, "sqlite-search-thread"), data);
+    worker.on("message", (report: SearchThreadReport) => {
+      if ("error" in report) {
+        this.inFlight.get(report.id)?.reject(new Error(report.error));
+        this.inFlight.delete(report.id);
+        return;
+      }
+      this.indexed(report.through);
+      if (report.id === undefined) return;
+      this.inFlight.get(report.id)?.resolve(report);
+      this.inFlight.delete(report.id);
+    });
+    worker.on("error", (error) => console.error("the SQLite search indexer failed:", error.message));
+    worker.on("exit", () => {
+      if (worker !== this.worker) return;
+      this.worker = undefined;
+      for (const pending of this.inFlight.values()) pending.reject(new Error("the search indexer stopped"));
+      this.inFlight.clear();
+      // The queue is still there: a new thread picks up from the index file's own record.
+      if (!this.closing) setTimeout(() => this.closing || this.start(), RESTART_DELAY_MS).unref();
+    });
+    // Like a socket's timer, the indexer alone never keeps the process alive.
+    worker.unref();
+    this.worker = worker;
   }
 
-  /** Stop; a round under way finishes first. What is still queued is indexed after the next start. */
+  /** The thread has indexed through `through`: delete those queue rows, one write at a time. */
+  private indexed(through: number): void {
+    if (through <= this.reported) return;
+    this.reported = through;
+    this.deleting ??= this.deleteIndexed();
+  }
+
+  private async deleteIndexed(): Promise<void> {
+    while (this.deleted < this.reported) {
+      const through = this.reported;
+      try {
+        await this.write((tx) => tx.run("DELETE FROM search_pending WHERE id <= ?", [through]));
+        this.deleted = through;
+      } catch {
+        // The store is closing or unavailable: the thread reports these rows again at its next start.
+        break;
+      }
+    }
+    this.deleting = null;
+  }
+
+  private request(op: SearchThreadRequest["op"]): Promise<Round> {
+    const worker = this.worker;
+    if (!worker) return Promise.reject(new Error("the search indexer is not running"));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.inFlight.set(id, { resolve, reject });
+      worker.postMessage({ id, op } satisfies SearchThreadRequest);
+    });
+  }
+
+  /** One round now, its queue rows deleted: how many queued changes it took (tests). */
+  async indexNow(): Promise<number> {
+    const round = await this.request("round");
+    await this.deleting;
+    return round.taken;
+  }
+
+  /** Stop the thread (a round under way finishes first), and finish deleting what it indexed. */
   async close(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+    if (this.closing) return;
+    this.closing = true;
+    const worker = this.worker;
+    if (worker) {
+      const exited = new Promise((resolve) => worker.once("exit", resolve));
+      worker.ref();
+      await this.request("close").catch(() => undefined);
+      await exited;
+    }
+    await this.deleting;
   }
 }

@@ -1,0 +1,70 @@
+/** @module The SQLite search indexer's thread: indexes the store's queue into the index file in rounds, beside the writer thread, never inside it. */
+import { parentPort, workerData } from "node:worker_threads";
+import { indexedThrough, indexRound, openSearchIndex, SEARCH_INDEX_BATCH } from "./sqlite-search-file.js";
+
+/** Start options, passed as `workerData`. */
+export interface SearchThreadData {
+  /** The store's database file (the index file is beside it). */
+  file: string;
+  /** Rounds on its own every `intervalMs`; without, only when asked (tests). */
+  background: boolean;
+  intervalMs: number;
+}
+
+/** main → thread: a round now, or the end. */
+export type SearchThreadRequest = { id: number; op: "round" | "close" };
+/** thread → main: a reply (with `id`), or a background round's report; `through` is the last queue id indexed. */
+export type SearchThreadReport = { id?: number; taken: number; through: number } | { id: number; error: string };
+
+const port = parentPort;
+if (!port) throw new Error("sqlite-search-thread runs only as a worker thread");
+const { file, background, intervalMs } = workerData as SearchThreadData;
+const db = openSearchIndex(file);
+const pendingPast = db.prepare("SELECT 1 AS one FROM store.search_pending WHERE id > ? LIMIT 1").pluck();
+const leftBehind = db.prepare("SELECT 1 AS one FROM store.search_pending WHERE id <= ? LIMIT 1").pluck();
+let through = indexedThrough(db);
+let timer: NodeJS.Timeout | undefined;
+let closed = false;
+
+// Queue rows indexed before a stop whose deletion never came: the store deletes them now.
+if (leftBehind.get(through)) port.postMessage({ taken: 0, through } satisfies SearchThreadReport);
+
+/**
+ * A background round, then the next: at once after a full batch (the queue is behind), else
+ * after `intervalMs`. The queue is looked at first, outside a transaction: an idle store's
+ * indexer writes nothing. A failed round (the index file busy) is tried again next time.
+ */
+function loop(): void {
+  if (closed) return;
+  let full = false;
+  try {
+    if (pendingPast.get(through)) {
+      const round = indexRound(db);
+      through = round.through;
+      full = round.taken === SEARCH_INDEX_BATCH;
+      if (round.taken > 0) port?.postMessage(round satisfies SearchThreadReport);
+    }
+  } catch (error) {
+    console.error("the SQLite search indexer's round failed:", (error as Error).message);
+  }
+  timer = setTimeout(loop, full ? 0 : intervalMs);
+}
+if (background) timer = setTimeout(loop, intervalMs);
+
+port.on("message", (request: SearchThreadRequest) => {
+  if (request.op === "close") {
+    closed = true;
+    clearTimeout(timer);
+    db.close();
+    port.postMessage({ id: request.id, taken: 0, through } satisfies SearchThreadReport);
+    port.close();
+    return;
+  }
+  try {
+    const round = indexRound(db);
+    through = round.through;
+    port.postMessage({ id: request.id, ...round } satisfies SearchThreadReport);
+  } catch (error) {
+    port.postMessage({ id: request.id, error: String((error as Error).message) } satisfies SearchThreadReport);
+  }
+});
