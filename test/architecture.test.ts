@@ -40,7 +40,7 @@ const LAYERS = [
   },
   {
     name: "bus adapters",
-    files: ["src/bus/memory-bus.ts", "src/bus/nats-bus.ts"],
+    files: ["src/bus/memory-bus.ts", "src/bus/nats-bus.ts", "src/bus/bus-batch.ts"],
     mayImport: ["protocol", "config", "bus"],
   },
   { name: "sdk", files: ["src/sdk/**"], mayImport: ["protocol"] },

@@ -60,7 +60,9 @@ describe("presence on two nodes", () => {
     expect(now.presences[0]).toMatchObject({ online: false });
     expect(now.presences[0]?.lastSeenAt).not.toBeNull();
 
-    // Node A again, fresh: it never saw the target leave, and still says when from the store.
+    // Node A again, fresh: it never saw the target leave, and still says when from the store. The
+    // target's client stops retrying first: back on the new node A it would be online, truly.
+    await onA.client.close();
     await cluster.startNode(0);
     const onNewA = new RecordingClient([a], watcher.token);
     cleanups.push(() => onNewA.client.close());

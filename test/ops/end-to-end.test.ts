@@ -191,7 +191,11 @@ describe("the control tower end to end, PostgreSQL cut for real", () => {
     incidentId = pageAlert?.incidentId as string;
     const detectedMs = Date.now() - cutAt;
     const opened = await incident();
-    expect(opened).toMatchObject({ origin: "alert", components: [{ id: "messaging" }] });
+    // The files component stores in the same database: its probe may fail, and join, first.
+    expect(opened).toMatchObject({
+      origin: "alert",
+      components: expect.arrayContaining([expect.objectContaining({ id: "messaging" })]),
+    });
     expect(opened.status).not.toBe("resolved");
 
     // Graded by the documented table from the measured impact, on the tower's tick. Alice and
