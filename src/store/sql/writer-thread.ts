@@ -44,6 +44,8 @@ export class WriterThread {
   private closing = false;
   /** Restarts after a crash (observable for tests and metrics). */
   restarts = 0;
+  /** Whether the thread has answered once: its start (loading, opening the file) is behind it. */
+  answered = false;
 
   /** `name` says which thread it is in logs and errors ("the SQLite writer thread"). */
   constructor(
@@ -57,6 +59,7 @@ export class WriterThread {
   private start(): void {
     const worker = spawnThread(this.url, this.workerData);
     worker.on("message", (reply: WriterReply) => {
+      this.answered = true;
       const pending = this.inFlight.get(reply.id);
       if (!pending) return;
       this.inFlight.delete(reply.id);

@@ -80,7 +80,9 @@ export class SqliteDriver implements SqlDriver {
         // One lane, no locks: the one writer's transactions never overlap.
         const connection = this.writes.connection();
         const checkpointer = this.checkpointer;
-        if (!checkpointer) return connection;
+        // The first batch also waits for the writer thread to start (hundreds of ms on a busy
+        // machine): that is no stream of commits, and it must not start the checkpointer thread.
+        if (!checkpointer || (this.writes instanceof SqliteWriter && !this.writes.answered)) return connection;
         checkpointer.batchStarted();
         return {
           ...connection,
