@@ -113,6 +113,10 @@ describe("the control tower end to end, PostgreSQL cut for real", () => {
       // The login SLO off: this test follows the messaging chain and grades it by the messaging
       // rows of the table; a login page would join the incident (recovery.test.ts covers that).
       sloLoginTarget: 0,
+      // The files SLOs off for the same reason: files store in the database this test cuts, so
+      // their page would join the incident too (files-component.test.ts covers that).
+      sloUploadTarget: 0,
+      sloDownloadTarget: 0,
     });
     const register = (username: string) =>
       postJson<AuthReply>(server.url, "/api/v1/auth/register", { username, password: "correct horse" }, 201);
