@@ -31,6 +31,8 @@ const { values } = parseArgs({
     supervise: { type: "string", default: "true" },
     /** Another build to measure, e.g. an older one kept aside (before/after in one run). */
     entry: { type: "string", default: "dist/bundle/cli.js" },
+    /** V8 flags instead of the ones `npm start` gives (`bin/haetae.js`), space-separated: to compare. */
+    "node-flags": { type: "string" },
   },
 });
 const runs = Number(values.runs);
@@ -38,6 +40,8 @@ const idleMs = Number(values["idle-s"]) * 1000;
 const sampleMs = Math.min(idleMs, Number(values["sample-s"]) * 1000);
 const supervise = values.supervise !== "false";
 const MB = 1024 * 1024;
+const nodeFlags =
+  values["node-flags"] === undefined ? SERVER_NODE_FLAGS : values["node-flags"].split(" ").filter(Boolean);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
@@ -102,7 +106,7 @@ async function haetaeRun(): Promise<Run> {
   const args = [values.entry, "serve", "--port", String(port), "--data", data, "--supervise", String(supervise)];
   if (supervise) args.push("--status-port", String(statusPort));
   const started = performance.now();
-  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...args], {
+  const child = spawn(process.execPath, [...nodeFlags, ...args], {
     cwd: ROOT,
     stdio: ["ignore", "ignore", "inherit"],
   });
@@ -184,7 +188,7 @@ const p = {
 const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(" ");
 console.log(
   `bench:idle — ${runs} runs, median; idle ${idleMs / 1000} s, RSS sampled over its last ${sampleMs / 1000} s; ` +
-    `supervise ${supervise}; ${values.entry}; node flags ${SERVER_NODE_FLAGS.join(" ")}`,
+    `supervise ${supervise}; ${values.entry}; node flags ${nodeFlags.join(" ")}`,
 );
 console.log(`  load average before ${load(loadBefore)}, after ${load(loadavg())}`);
 console.log(

@@ -35,6 +35,7 @@ import { type SliEvent, SliRecorder } from "./ops/sli-recorder.js";
 import { claimPageIdentity, type PageIdentity } from "./ops/tower/page-identity.js";
 import { Tower } from "./ops/tower/tower.js";
 import { securePrivateFolder } from "./store/data-folder.js";
+import type { Store } from "./store/store.js";
 
 /** A running node. */
 export interface App {
@@ -108,6 +109,11 @@ export interface StartOptions {
    * its SLI events and burn-rate alerts go to that tower.
    */
   towerLink?: TowerLink;
+  /**
+   * The chat store, opened by the caller (the watched node opens it before loading the chat
+   * modules, so SQLite's threads start beside them); the node owns it from here and closes it.
+   */
+  store?: Store;
 }
 
 /** How often a linked node hands its SLI events to the tower. */
@@ -248,7 +254,7 @@ async function startNode(config: Config, options: StartOptions): Promise<App> {
   const nodeId = randomUUID();
   // Before anything writes there: the chat store, the tower, the canaries, the subscribers.
   securePrivateFolder(config.data);
-  const store = await openStore(config);
+  const store = options.store ?? (await openStore(config));
   let vapid: VapidKeys;
   try {
     // Web Push's key pair, from the config or made once in the (now private) data folder or the shared store.

@@ -149,16 +149,39 @@ function untilSignal(
   return -1;
 }
 
+/** Resolve when the child says it listens (its link's `ready`), exits or cannot start, or after `ms`. */
+function firstStart(child: ChildProcess, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      child.off("message", onMessage);
+      child.off("exit", done);
+      child.off("error", done);
+      resolve();
+    };
+    const onMessage = (message: unknown) => {
+      if ((message as { type?: unknown } | null)?.type === "ready") done();
+    };
+    const timer = setTimeout(done, ms);
+    child.on("message", onMessage);
+    child.once("exit", done);
+    child.once("error", done);
+  });
+}
+
+/** How long the watcher's own start waits for its first node to say it listens (or to exit). */
+const NODE_FIRST_START_MS = 5000;
+
 /**
  * `haetae serve` supervised: the tower and the status page here, the node in a child process
- * (this command again as `watched-node`, over an IPC channel). The page identity is claimed in
- * the chat store before the first fork (SQLite is then the child's alone).
+ * (this command again as `watched-node`, over an IPC channel). The node is started first and
+ * the watcher's own start (the page identity claimed in the chat store, the tower service and
+ * its status page) waits until the node listens, exits, or `NODE_FIRST_START_MS` pass: on two
+ * cores the two starts beside each other made the node's the longer one (docs/benchmarks.md,
+ * "The node starts first").
  */
 async function watch(config: Config, argv: string[]): Promise<number> {
-  const [{ securePrivateFolder }, { NodeWatcher }] = await Promise.all([
-    import("./store/data-folder.js"),
-    import("./ops/link/node-watcher.js"),
-  ]);
+  const { securePrivateFolder } = await import("./store/data-folder.js");
   const entry = process.argv[1] as string;
   let port: number;
   let first: ChildProcess | undefined;
@@ -166,24 +189,32 @@ async function watch(config: Config, argv: string[]): Promise<number> {
   const hold = (message: unknown) => held.push(message);
   let service: TowerService;
   let args: string[];
+  // A stop asked while the watcher starts (after its node, below) is carried out once it has.
+  let stopAsked: string | undefined;
+  const askStop = (signal: NodeJS.Signals) => {
+    stopAsked ??= signal;
+  };
+  process.on("SIGTERM", askStop).on("SIGINT", askStop);
   try {
     securePrivateFolder(config.data);
-    const identity = await pageIdentity(config);
     port = config.port === 0 ? await freePortOn(config.host) : config.port;
     // The node is told the status port so its web client can ask the watcher's page when the node
     // is gone. The tower service listens on exactly this port (or fails to start), so the node can
-    // be started before it: the node's start, the longer one, runs beside the tower's on the
-    // other core instead of after it. What the node says meanwhile is held for the watcher.
+    // be started before it. What the node says meanwhile is held for the watcher.
     const statusPort = config.statusPort === 0 ? WATCHER_STATUS_PORT : config.statusPort;
     args = ["watched-node", ...argv, "--port", String(port), "--status-port", String(statusPort)];
     first = fork(entry, args, { detached: true });
     first.on("message", hold);
-    service = await towerService(config, identity);
+    await firstStart(first, NODE_FIRST_START_MS);
+    // SQLite in WAL mode takes this short write beside the node's writer (its busy timeout waits
+    // out a commit under way).
+    service = await towerService(config, await pageIdentity(config));
   } catch (error) {
     first?.kill("SIGKILL");
     console.error(`haetae: cannot start: ${(error as Error).message}`);
     return 1;
   }
+  const { NodeWatcher } = await import("./ops/link/node-watcher.js");
   // Its own process group: a terminal's Ctrl-C reaches the watcher, which stops the node in order.
   const spawn = (): ChildProcess => {
     const child = first;
@@ -220,6 +251,10 @@ async function watch(config: Config, argv: string[]): Promise<number> {
     },
     config.shutdownTimeoutMs + 5000,
     "haetae watcher",
+    (shutdown) => {
+      process.off("SIGTERM", askStop).off("SIGINT", askStop);
+      if (stopAsked) shutdown(stopAsked);
+    },
   );
 }
 
@@ -233,8 +268,19 @@ async function watchedNode(config: Config): Promise<number> {
   const link = childLink();
   let app: App;
   try {
-    const { startApp } = await import("./app.js");
-    app = await startApp(config, { towerLink: link });
+    // The store first: SQLite's writer and indexer threads start while the chat modules load,
+    // instead of after them (docs/benchmarks.md, "The node starts first").
+    const [{ securePrivateFolder }, { openStore }] = await Promise.all([
+      import("./store/data-folder.js"),
+      import("./adapters.js"),
+    ]);
+    securePrivateFolder(config.data);
+    const store = await openStore(config);
+    const { startApp } = await import("./app.js").catch(async (error: unknown) => {
+      await store.close();
+      throw error;
+    });
+    app = await startApp(config, { towerLink: link, store });
   } catch (error) {
     console.error(`haetae: cannot start: ${(error as Error).message}`);
     return 1;
