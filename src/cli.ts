@@ -7,6 +7,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import { createServer } from "node:net";
 import type { App } from "./app.js";
 import { CONFIG_KEYS, type Config, ConfigError, envName, flagName, loadConfig } from "./config/config.js";
+import { giveBackIdleYoungGeneration } from "./ops/idle-young-generation.js";
 import type { TowerService } from "./ops/link/tower-service.js";
 import type { SliRecorder } from "./ops/sli-recorder.js";
 import type { PageIdentity } from "./ops/tower/page-identity.js";
@@ -244,6 +245,7 @@ async function watch(config: Config, argv: string[]): Promise<number> {
     `haetae watcher (pid ${process.pid}): status page on http://${host}:${service.propagation.statusPort}/status, ` +
       `node on http://${host}:${port}`,
   );
+  giveBackIdleYoungGeneration();
   return untilSignal(
     async () => {
       await watcher.stop();
@@ -286,6 +288,7 @@ async function watchedNode(config: Config): Promise<number> {
     return 1;
   }
   link.ready(app.url);
+  giveBackIdleYoungGeneration();
   console.log(`haetae listening on ${app.url} (pid ${process.pid}, under the watcher; store sqlite in ${config.data})`);
   const stop = async () => {
     await app.stop();
@@ -329,6 +332,7 @@ async function outsideTower(config: Config): Promise<number> {
   console.log(
     `haetae tower (pid ${process.pid}): status page on port ${service.propagation.statusPort}, watching ${urls.join(", ")}`,
   );
+  giveBackIdleYoungGeneration();
   console.log(
     off === undefined
       ? `haetae tower: public API probes every ${config.probeIntervalMs} ms as ${config.probeUsernamePrefix}_a and _b`
@@ -373,6 +377,7 @@ async function main(argv: string[]): Promise<number> {
   console.log(
     `haetae listening on ${app.url} (store ${config.store === "sqlite" ? `sqlite in ${config.data}` : "postgres"}, bus ${config.bus})`,
   );
+  giveBackIdleYoungGeneration();
   return untilSignal(() => app.stop(), config.shutdownTimeoutMs);
 }
 
