@@ -23,7 +23,7 @@ export interface BusMessage {
  * news (a user's first session opened or last one closed there, and each heartbeat the users
  * online there, so a claim from a node that died expires); the same news per device about
  * attention (which devices have a live, visible session: they get no push); a block that ends the presence
- * subscriptions between two users.
+ * subscriptions between two users, and a contact removed, which ends the removed one's subscription.
  */
 export type BusControl =
   | { kind: "device.revoked"; deviceId: string }
@@ -36,7 +36,9 @@ export type BusControl =
   /** A user began or stopped hiding their presence: each node tells the sessions that follow them. */
   | { kind: "presence.hidden"; userId: string; hidden: boolean }
   /** A block was made: each node ends the presence subscriptions between the two users. */
-  | { kind: "block"; userId: string; blockedId: string };
+  | { kind: "block"; userId: string; blockedId: string }
+  /** `userId` removed `contactId` from their contacts: each node ends `contactId`'s subscriptions to `userId`'s presence. */
+  | { kind: "contact.removed"; userId: string; contactId: string };
 
 /** "down" when the connection to the bus is lost, "up" when it is back (events may have been lost between). */
 export type BusStatus = "up" | "down";

@@ -4,7 +4,7 @@ import { CLOSE_CODES } from "../protocol/index.js";
 import type { Session } from "./session.js";
 
 /** The bus controls about sessions (presence controls go to the `PresenceAnnouncer`). */
-export type SessionControl = Extract<BusControl, { kind: "device.revoked" | "block" }>;
+export type SessionControl = Extract<BusControl, { kind: "device.revoked" | "block" | "contact.removed" }>;
 
 /**
  * Every open session of this node, found by user. A frame goes out through each session's own
@@ -55,7 +55,10 @@ export class FanOut {
     }
   }
 
-  /** A control about sessions: a revoked device's sessions close, a block ends presence subscriptions. */
+  /**
+   * A control about sessions: a revoked device's sessions close; a block ends the presence
+   * subscriptions between the two, a removed contact their subscriptions to the remover.
+   */
   control(control: SessionControl): void {
     if (control.kind === "device.revoked") {
       // After the current turn, so that a device logging itself out still gets its `ok` first.
@@ -64,6 +67,12 @@ export class FanOut {
           if (session.deviceId === control.deviceId) session.close(CLOSE_CODES.sessionRevoked, "device revoked");
         }
       });
+      return;
+    }
+    if (control.kind === "contact.removed") {
+      // Presence is shown to one's contacts only: one no longer listed stops hearing it at once.
+      for (const session of this.byUser.get(control.contactId) ?? [])
+        session.presenceSubscriptions.delete(control.userId);
       return;
     }
     // A subscription made before the block must not keep showing either one to the other.

@@ -51,8 +51,12 @@ export async function addContact(ctx: ChatContext, userId: string, contactId: st
   return listContacts(ctx, userId);
 }
 
+/** Remove a contact: from now on they no longer see my presence (a subscription they hold ends on every node). */
 export async function removeContact(ctx: ChatContext, userId: string, contactId: string): Promise<User[]> {
   await ctx.store.removeContact(userId, contactId);
+  await ctx.bus.publishControl({ kind: "contact.removed", userId, contactId }).catch((error: Error) => {
+    console.error("contact removal publish failed:", error.message);
+  });
   return listContacts(ctx, userId);
 }
 

@@ -1,6 +1,6 @@
 /** @module Presence subscriptions: whose presence a user may follow, decided by the access check. */
 import { HaetaeError } from "../../protocol/index.js";
-import { maySeePresence } from "../access.js";
+import { presenceVisibleAmong } from "../access.js";
 import type { ChatContext } from "../context.js";
 
 /** The users a subscription may follow, and those it asked for but may not. */
@@ -41,11 +41,6 @@ export async function choosePresences(
 ): Promise<PresenceChoice> {
   const wanted = [...new Set(userIds)];
   if (wanted.length > limit) throw new HaetaeError("invalid_request", `userIds: at most ${limit} at once.`);
-  const allowed: string[] = [];
-  const refused: string[] = [];
-  for (const userId of wanted) {
-    if (await maySeePresence(ctx, viewerId, userId)) allowed.push(userId);
-    else refused.push(userId);
-  }
-  return { allowed, refused };
+  const visible = await presenceVisibleAmong(ctx, viewerId, wanted);
+  return { allowed: wanted.filter((id) => visible.has(id)), refused: wanted.filter((id) => !visible.has(id)) };
 }
