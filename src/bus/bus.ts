@@ -31,6 +31,11 @@ export type BusControl =
   | { kind: "presence.refresh"; userIds: string[]; nodeId: string; at: string }
   /** A device's first attending session opened on a node, or its last one closed or went hidden. */
   | { kind: "attention"; deviceId: string; nodeId: string; attended: boolean; at: string }
+  /**
+   * A `message.new` reached a node just after the device's last attending session there was hidden
+   * or closed (within `pushHoldMs`): its tab did not show it, so a push held for it is owed.
+   */
+  | { kind: "attention.missed"; deviceId: string; conversationId: string; seq: number }
   /** Each heartbeat: the devices a node's sessions attend (a dead node's claims expire). */
   | { kind: "attention.refresh"; deviceIds: string[]; nodeId: string; at: string }
   /** A user began or stopped hiding their presence: each node tells the sessions that follow them. */

@@ -140,8 +140,8 @@ export const HANDLERS: { [T in RequestType]: Handler<T> } = {
   "session.visibility": async ({ attention }, s, p) => {
     if (s.isOpen && p.visible !== s.visible) {
       s.visible = p.visible;
-      if (p.visible) attention.attend(s.deviceId);
-      else attention.leave(s.deviceId);
+      if (p.visible) attention.attend(s.deviceId, s.userId);
+      else attention.leave(s.deviceId, s.userId);
     }
     return empty;
   },
