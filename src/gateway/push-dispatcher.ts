@@ -30,13 +30,13 @@ interface MessageJob {
   recipients: string[];
   /** When it was offered, right after its publish: the moment its devices got it. */
   offeredAt: Date;
-  /** Only these endpoints (a held push judged again): the others were judged already. */
+  /** Only these endpoints (a held push found owed): the others were judged already. */
   endpoints?: ReadonlySet<string>;
 }
 
 /**
- * A push skipped because its device was attended, kept for `pushHoldMs`: the news that the device
- * stopped attending before the message was offered may still be on the bus from another node.
+ * A push skipped because its device was attended, kept for `pushHoldMs`: the node holding the
+ * device's tab may report that the message reached it just after it hid or closed (`heard`).
  */
 interface HeldPush {
   message: Message;
@@ -90,12 +90,12 @@ const BODY_CHARS = 180;
  *
  * A push skipped because the device was attended is held (`pushHoldMs`, at most `pushHoldLimit`,
  * oldest forgotten first): this node judged by what it had heard, and a device whose tab hid or
- * closed on another node just before the message was offered is still attended here until that
- * node's news crosses the bus. When the news comes (`attentionLost`) the held pushes of that
- * device are judged again, as of their offer, and those now owed are queued like any other:
- * exactly one push for a message sent after the device stopped attending, none for one sent
- * before (the tab showed it). Nothing is held at load level 1 and above, and a push queued from
- * the hold is shed like the rest.
+ * closed on another node a moment ago is still attended here until that node's news crosses the
+ * bus. That node reports each message it handed out for the device after the hide or close
+ * (`attention.missed`, `DeviceAttention.delivered`); on the report (`heard`) the held push is
+ * queued like any other: exactly one push for a message the tab did not show, none for one it
+ * did, by the order of the tab's own node rather than by clocks. Nothing is held at load level 1
+ * and above, and a push queued from the hold is shed like the rest.
  *
  * Each retry is also kept in the store until its time (`resume` takes them up at a start), so a
  * restart does not drop it; a node takes a kept retry by deleting it, so exactly one node tries
@@ -264,8 +264,8 @@ export class PushDispatcher implements MessageNotifier {
     // Judged as of the offer, not only now: a tab that was shown when the message reached it and
     // hid while this job waited notified by itself (it had not heard back yet), so a push would be
     // a second notification.
-    // A device judged attended may have stopped on another node a moment before the offer, and
-    // this node not heard yet: its push is held until that news can have come (`attentionLost`).
+    // A device judged attended may have stopped on another node a moment ago, and this node not
+    // heard yet: its push is held until that node can have reported the message missed it (`heard`).
     const subscriptions: PushSubscriptionRecord[] = [];
     for (const s of await this.store.pushSubscriptions(job.recipients, now.toISOString())) {
       if (job.endpoints) {

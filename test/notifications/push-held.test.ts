@@ -13,7 +13,7 @@ import { type App, startApp } from "../../src/app.js";
 import type { Bus, BusControl, BusMessage } from "../../src/bus/bus.js";
 import { NatsBus } from "../../src/bus/nats-bus.js";
 import { makeConfig } from "../../src/config/config.js";
-import { RawClient, registerUser, TEST_DEFAULTS } from "../harness.js";
+import { RawClient, registerUser, startTestServer, TEST_DEFAULTS, type TestServer } from "../harness.js";
 import { dropSchema, freshSchema, NATS_URL, postgresUrlWithSchema } from "../services.js";
 import { PushReceiver } from "./push-receiver.js";
 
@@ -104,6 +104,8 @@ function settings() {
     store: postgresUrlWithSchema(schema),
     bus: `${NATS_URL}?prefix=${schema}`,
     pushPrivateEndpoints: true,
+    // One push at a time: a slow push service holds the next message's push in B's queue.
+    pushConcurrency: 1,
     // Long enough that no hold expires while a test looks; the expiry is not what is tested here.
     pushHoldMs: 30_000,
   });
@@ -154,7 +156,7 @@ async function pair(prefix: string) {
       clientMsgId: `held-${++n}`,
       text,
     });
-  return { sender, tab, browser, send, bobId: bob.user.id };
+  return { sender, tab, browser, send, bobId: bob.user.id, deviceId: bob.deviceId };
 }
 
 const seqs = (endpoint: string) => receiver.to(endpoint).map((p) => p.json.seq);
@@ -243,4 +245,84 @@ describe("a push owed across a bus hop", () => {
     expect(receiver.to(browser.endpoint)).toEqual([]);
     await Promise.all([sender.close(), tab.close()]);
   }, 30_000);
+
+  it("sends one when A's report comes before B judged the message (its push waited behind a slow one)", async () => {
+    const { sender, tab, browser, send, bobId, deviceId } = await pair("hbusy");
+    // Alice's other chat, to Carol's browser, closed; its push service is slow and takes B's one worker.
+    const carol = await registerUser(nodeB.url, "hbusyc");
+    const carolTab = await RawClient.connect(wsUrl(nodeB), carol.token);
+    const carolBrowser = receiver.subscription();
+    await carolTab.ok("push.subscribe", { endpoint: carolBrowser.endpoint, keys: carolBrowser.keys });
+    await carolTab.close();
+    await until(
+      () => newsOnB.passed.some((c) => c.kind === "attention" && c.deviceId === carol.deviceId && !c.attended),
+      "node B hearing Carol's tab closed",
+    );
+    const { conversation } = await sender.ok<{ conversation: { id: string } }>("conversation.create", {
+      kind: "direct",
+      memberIds: [carol.user.id],
+    });
+    receiver.delayMs = 3000; // under pushTimeoutMs: one slow push, not a retried one
+    await sender.ok("message.send", { conversationId: conversation.id, clientMsgId: `held-${++n}`, text: "slow" });
+
+    // Bob's message waits in B's queue while it travels to A; the tab hides before it gets there.
+    newsOnA.holdMessage = (m) => m.audience.includes(bobId) && m.frame.includes('"type":"message.new"');
+    const held = nodeB.pushes.holding;
+    const { message } = await send("behind a slow push");
+    await tab.ok("session.visibility", { visible: false });
+    newsOnB.holdNews = () => false;
+    newsOnB.release();
+    newsOnA.holdMessage = () => false;
+    newsOnA.release();
+    await until(
+      () => newsOnB.passed.some((c) => c.kind === "attention.missed" && c.deviceId === deviceId),
+      "node A's report of the missed message reaching B",
+    );
+    // The report came first: Bob's push has not been judged yet (it waits behind Carol's).
+    // Judged before the report, it would be held now (B heard the hide, later than the send).
+    expect(nodeB.pushes.holding).toBe(held);
+    expect(receiver.to(browser.endpoint)).toEqual([]);
+    receiver.delayMs = 0;
+    await receiver.waitFor(browser.endpoint, 1, 15_000);
+    await nodeB.pushes.settled();
+    expect(seqs(browser.endpoint)).toEqual([message.seq]);
+    expect(receiver.to(carolBrowser.endpoint)).toHaveLength(1);
+    await Promise.all([sender.close(), tab.close()]);
+  }, 30_000);
+});
+
+describe("the hold's bounds (one node)", () => {
+  let server: TestServer;
+  afterAll(() => server?.stop());
+
+  it("keeps at most pushHoldLimit, forgets the oldest and counts it, holds nothing under load", async () => {
+    server = await startTestServer({ pushPrivateEndpoints: true, pushHoldLimit: 2 });
+    const alice = await registerUser(server.url, "hbound");
+    const bob = await registerUser(server.url, "hbound");
+    const sender = await RawClient.connect(server.wsUrl, alice.token);
+    const tab = await RawClient.connect(server.wsUrl, bob.token);
+    const browser = receiver.subscription();
+    await tab.ok("push.subscribe", { endpoint: browser.endpoint, keys: browser.keys });
+    const { conversation } = await sender.ok<{ conversation: { id: string } }>("conversation.create", {
+      kind: "direct",
+      memberIds: [bob.user.id],
+    });
+    for (let i = 0; i < 3; i++) {
+      await sender.ok("message.send", { conversationId: conversation.id, clientMsgId: `b${i}`, text: `shown ${i}` });
+    }
+    await server.app.pushes.settled();
+    expect(server.app.pushes.holding).toBe(2);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(/haetae_pushes_total\{outcome="unheld"\} 1/);
+    server.app.load.pin(1);
+    try {
+      await sender.ok("message.send", { conversationId: conversation.id, clientMsgId: "b3", text: "under load" });
+      await server.app.pushes.settled();
+      expect(server.app.pushes.holding).toBe(2);
+    } finally {
+      server.app.load.pin(0);
+    }
+    expect(receiver.to(browser.endpoint)).toEqual([]);
+    await Promise.all([sender.close(), tab.close()]);
+  });
 });
