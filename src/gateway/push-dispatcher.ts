@@ -110,8 +110,8 @@ export class PushDispatcher implements MessageNotifier {
   private active = 0;
   private closed = false;
   private readonly idle = new Set<() => void>();
-  /** Skipped pushes that may still be owed, in the order they were held (so the oldest is first). */
-  private held: HeldPush[] = [];
+  /** Skipped pushes that may still be owed, in the order they were held (the oldest first; O(1) to drop). */
+  private readonly held = new Set<HeldPush>();
   /** `attention.missed` reports that came before their push was judged, by `missedKey`, with when. */
   private readonly missed = new Map<string, number>();
 
@@ -153,7 +153,7 @@ export class PushDispatcher implements MessageNotifier {
   /** Skipped pushes held in case a device's news of leaving is still on the bus (`pushHoldMs`). */
   get holding(): number {
     this.forgetExpired();
-    return this.held.length;
+    return this.held.size;
   }
 
   /**
@@ -166,15 +166,16 @@ export class PushDispatcher implements MessageNotifier {
     if (this.closed || this.config.pushHoldMs === 0) return;
     this.forgetExpired();
     const { deviceId, conversationId, seq } = missed;
-    const owed = this.held.find(
-      (h) => h.deviceId === deviceId && h.message.conversationId === conversationId && h.message.seq === seq,
-    );
+    let owed: HeldPush | undefined;
+    for (const h of this.held) {
+      if (h.deviceId === deviceId && h.message.conversationId === conversationId && h.message.seq === seq) owed = h;
+    }
     if (!owed) {
       if (this.missed.size >= this.config.pushHoldLimit) this.missed.delete(this.missed.keys().next().value as string);
       this.missed.set(missedKey(deviceId, conversationId, seq), this.now().getTime());
       return;
     }
-    this.held = this.held.filter((h) => h !== owed);
+    this.held.delete(owed);
     if (this.load.level >= 1) {
       this.metrics.pushes.inc({ outcome: "shed" });
       return;
@@ -191,20 +192,21 @@ export class PushDispatcher implements MessageNotifier {
   private hold(message: Message, subscription: PushSubscriptionRecord, offeredAt: Date): void {
     if (this.config.pushHoldMs === 0 || this.load.level >= 1 || this.closed) return;
     this.forgetExpired();
-    if (this.held.length >= this.config.pushHoldLimit) {
-      this.held.shift();
+    if (this.held.size >= this.config.pushHoldLimit) {
+      this.held.delete(this.held.values().next().value as HeldPush);
       this.metrics.pushes.inc({ outcome: "unheld" });
     }
     const { userId, deviceId, endpoint } = subscription;
-    this.held.push({ message, userId, deviceId, endpoint, offeredAt });
+    this.held.add({ message, userId, deviceId, endpoint, offeredAt });
   }
 
   /** Drop what is older than `pushHoldMs`: by then every node's news of the device has come. */
   private forgetExpired(): void {
     const since = this.now().getTime() - this.config.pushHoldMs;
-    let stale = 0;
-    while (stale < this.held.length && (this.held[stale] as HeldPush).offeredAt.getTime() < since) stale++;
-    if (stale > 0) this.held = this.held.slice(stale);
+    for (const h of this.held) {
+      if (h.offeredAt.getTime() >= since) break;
+      this.held.delete(h);
+    }
     for (const [key, at] of this.missed) {
       if (at >= since) break;
       this.missed.delete(key);
@@ -221,7 +223,7 @@ export class PushDispatcher implements MessageNotifier {
   close(): void {
     this.closed = true;
     this.queue.length = 0;
-    this.held = [];
+    this.held.clear();
     this.missed.clear();
     for (const timer of this.delayed.keys()) clearTimeout(timer);
     this.delayed.clear();
