@@ -42,6 +42,8 @@ export type BusControl =
   | { kind: "presence.hidden"; userId: string; hidden: boolean }
   /** A block was made: each node ends the presence subscriptions between the two users. */
   | { kind: "block"; userId: string; blockedId: string }
+  /** `userId` added `contactId` as a contact (no block between them): `contactId`'s sessions refused `userId`'s presence follow it now. */
+  | { kind: "contact.added"; userId: string; contactId: string }
   /** `userId` removed `contactId` from their contacts: each node ends `contactId`'s subscriptions to `userId`'s presence. */
   | { kind: "contact.removed"; userId: string; contactId: string };
 

@@ -33,6 +33,11 @@ export class FanOut {
     return this.sessions.size;
   }
 
+  /** The sessions of one user on this node. */
+  ofUser(userId: string): ReadonlySet<Session> {
+    return this.byUser.get(userId) ?? new Set();
+  }
+
   /** Every session, in the order they opened. */
   all(): ReadonlySet<Session> {
     return this.sessions;
@@ -70,9 +75,11 @@ export class FanOut {
       return;
     }
     if (control.kind === "contact.removed") {
-      // Presence is shown to one's contacts only: one no longer listed stops hearing it at once.
-      for (const session of this.byUser.get(control.contactId) ?? [])
-        session.presenceSubscriptions.delete(control.userId);
+      // Presence is shown to one's contacts only: one no longer listed stops hearing it at once
+      // (and hears it again if listed again, as one refused at first).
+      for (const session of this.byUser.get(control.contactId) ?? []) {
+        if (session.presenceSubscriptions.delete(control.userId)) session.presenceRefused.add(control.userId);
+      }
       return;
     }
     // A subscription made before the block must not keep showing either one to the other.
@@ -80,7 +87,10 @@ export class FanOut {
       [control.blockedId, control.userId],
       [control.userId, control.blockedId],
     ] as const) {
-      for (const session of this.byUser.get(viewer) ?? []) session.presenceSubscriptions.delete(target);
+      for (const session of this.byUser.get(viewer) ?? []) {
+        session.presenceSubscriptions.delete(target);
+        session.presenceRefused.delete(target);
+      }
     }
   }
 }

@@ -136,7 +136,12 @@ export class WsGateway {
     );
     this.unsubscribe.push(
       bus.subscribeControl((control) => {
-        if (control.kind === "presence" || control.kind === "presence.refresh" || control.kind === "presence.hidden") {
+        if (
+          control.kind === "presence" ||
+          control.kind === "presence.refresh" ||
+          control.kind === "presence.hidden" ||
+          control.kind === "contact.added"
+        ) {
           this.presence.apply(control);
         } else if (control.kind === "attention" || control.kind === "attention.refresh") {
           this.attention.apply(control);

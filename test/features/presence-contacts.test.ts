@@ -107,4 +107,40 @@ describe("presence for contacts only", () => {
     }
     await closeAll(back, friend.client, blocked.client, witness.client);
   });
+
+  it("follows a user from the moment they add the viewer, on a subscription refused before, and again after a removal and re-adding", async () => {
+    const target = await person(server, "pca");
+    const viewer = await person(server, "pcv");
+    const witness = await person(server, "pcw");
+    await target.client.ok("contact.add", { userId: witness.id });
+    await witness.client.ok("presence.subscribe", { userIds: [target.id] });
+    // Refused for every user asked (forbidden), yet remembered for this connection.
+    await expectError(viewer.client, "presence.subscribe", { userIds: [target.id] }, "forbidden");
+    await target.client.ok("contact.add", { userId: viewer.id });
+    const first = await nextEvent(viewer.client, "presence", (p) => p.userId === target.id);
+    expect(first).toMatchObject({ userId: target.id, online: true });
+    await target.client.close();
+    await nextEvent(viewer.client, "presence", (p) => p.userId === target.id && !p.online);
+    target.client = await RawClient.connect(server.wsUrl, target.auth.token);
+    await nextEvent(viewer.client, "presence", (p) => p.userId === target.id && p.online);
+
+    // Removed: no more news. Added again: followed again, with how they are now.
+    await target.client.ok("contact.remove", { userId: viewer.id });
+    viewer.client.events.length = 0;
+    const back = await changesOf(target, witness);
+    await settle(viewer.client);
+    expect(viewer.client.eventsOf("presence").filter((p) => p.userId === target.id)).toEqual([]);
+    await back.ok("contact.add", { userId: viewer.id });
+    const again = await nextEvent(viewer.client, "presence", (p) => p.userId === target.id);
+    expect(again).toMatchObject({ userId: target.id, online: true });
+    // A block cuts it for good: added again afterwards, nothing comes.
+    await back.ok("block.add", { userId: viewer.id });
+    await back.ok("contact.remove", { userId: viewer.id });
+    await back.ok("contact.add", { userId: viewer.id });
+    viewer.client.events.length = 0;
+    const last = await changesOf({ ...target, client: back }, witness);
+    await settle(viewer.client);
+    expect(viewer.client.eventsOf("presence").filter((p) => p.userId === target.id)).toEqual([]);
+    await closeAll(last, viewer.client, witness.client);
+  });
 });

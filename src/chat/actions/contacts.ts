@@ -48,6 +48,12 @@ export async function addContact(ctx: ChatContext, userId: string, contactId: st
   if (contactId === userId) throw new HaetaeError("invalid_request", "userId: you cannot add yourself.");
   await requireUser(ctx, contactId);
   await ctx.store.addContact(userId, contactId, ctx.now().toISOString());
+  // My presence is now theirs to see: a subscription of theirs that was refused it starts following it.
+  if (!(await ctx.store.isBlockedEitherWay(userId, contactId))) {
+    await ctx.bus.publishControl({ kind: "contact.added", userId, contactId }).catch((error: Error) => {
+      console.error("contact publish failed:", error.message);
+    });
+  }
   return listContacts(ctx, userId);
 }
 

@@ -10,21 +10,13 @@ export interface PresenceChoice {
 }
 
 /**
- * Split the users `viewerId` asks to follow into those whose presence they may see and the
- * rest. More than `limit` distinct users at once is `invalid_request`; a request refused for
- * every user is `forbidden`, so that a client cannot take an empty answer for "all offline".
+ * A subscription refused for every user it asked for is `forbidden`, so that a client cannot
+ * take an empty answer for "all offline".
  */
-export async function choosePresenceSubscriptions(
-  ctx: ChatContext,
-  viewerId: string,
-  userIds: readonly string[],
-  limit: number,
-): Promise<PresenceChoice> {
-  const { allowed, refused } = await choosePresences(ctx, viewerId, userIds, limit);
+export function refuseIfNoneAllowed({ allowed, refused }: PresenceChoice): void {
   if (allowed.length === 0 && refused.length > 0) {
     throw new HaetaeError("forbidden", "You may not see the presence of these users.");
   }
-  return { allowed, refused };
 }
 
 /**
