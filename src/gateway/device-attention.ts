@@ -32,6 +32,8 @@ export class DeviceAttention {
     private readonly now: () => Date,
     /** How long another node may hold a push for a device that left here (`pushHoldMs`); 0: none. */
     private readonly holdMs = 0,
+    /** The node's degradation level: from 1 no push is held anywhere, so nothing is reported (G5). */
+    private readonly load: { readonly level: number } = { level: 0 },
   ) {}
 
   /**
@@ -71,7 +73,7 @@ export class DeviceAttention {
    * users with such a device have the frame parsed.
    */
   delivered(message: BusMessage): void {
-    if (this.leftHere.size === 0 || message.ephemeral || message.everyone) return;
+    if (this.leftHere.size === 0 || message.ephemeral || message.everyone || this.load.level >= 1) return;
     let event: ServerEvent | undefined;
     const since = this.now().getTime() - this.holdMs;
     for (const userId of message.audience) {

@@ -98,6 +98,7 @@ export class WsGateway {
       bus,
       () => ctx.now(),
       config.pushHoldMs,
+      ctx.load,
     );
     // Shared by every connection of a user, and of an address, on this node.
     const limits = new ClientLimits(config);
