@@ -114,6 +114,11 @@ export interface StartOptions {
    * modules, so SQLite's threads start beside them); the node owns it from here and closes it.
    */
   store?: Store;
+  /**
+   * A bus opened by the caller, used instead of the one `config.bus` names, and closed by the
+   * node when it stops: a test wraps a real bus to hold some news back at a chosen moment.
+   */
+  bus?: Bus;
 }
 
 /** How often a linked node hands its SLI events to the tower. */
@@ -266,7 +271,7 @@ async function startNode(config: Config, options: StartOptions): Promise<App> {
   }
   let bus: Bus;
   try {
-    bus = await openBus(config, nodeId);
+    bus = options.bus ?? (await openBus(config, nodeId));
   } catch (error) {
     await store.close();
     throw error;
@@ -337,6 +342,8 @@ async function startNode(config: Config, options: StartOptions): Promise<App> {
     publicKey: vapid.publicKey,
     allowPrivateEndpoints: config.pushPrivateEndpoints,
   });
+  // A message that reached a device on another node just after its tab hid or closed there: a push held for it is owed.
+  gateway.onAttentionMissed((missed) => pushes.heard(missed));
   await bus.ping(); // the gateway's subscriptions are in effect before the first client arrives
   // Pushes that waited for a retry when a node stopped (this one, or any: each is taken once).
   pushes.resume().catch((error: Error) => console.error("haetae: resuming push retries failed:", error.message));

@@ -23,7 +23,7 @@ export interface BusMessage {
  * news (a user's first session opened or last one closed there, and each heartbeat the users
  * online there, so a claim from a node that died expires); the same news per device about
  * attention (which devices have a live, visible session: they get no push); a block that ends the presence
- * subscriptions between two users.
+ * subscriptions between two users, and a contact removed, which ends the removed one's subscription.
  */
 export type BusControl =
   | { kind: "device.revoked"; deviceId: string }
@@ -31,12 +31,21 @@ export type BusControl =
   | { kind: "presence.refresh"; userIds: string[]; nodeId: string; at: string }
   /** A device's first attending session opened on a node, or its last one closed or went hidden. */
   | { kind: "attention"; deviceId: string; nodeId: string; attended: boolean; at: string }
+  /**
+   * A `message.new` reached a node just after the device's last attending session there was hidden
+   * or closed (within `pushHoldMs`): its tab did not show it, so a push held for it is owed.
+   */
+  | { kind: "attention.missed"; deviceId: string; conversationId: string; seq: number }
   /** Each heartbeat: the devices a node's sessions attend (a dead node's claims expire). */
   | { kind: "attention.refresh"; deviceIds: string[]; nodeId: string; at: string }
   /** A user began or stopped hiding their presence: each node tells the sessions that follow them. */
   | { kind: "presence.hidden"; userId: string; hidden: boolean }
   /** A block was made: each node ends the presence subscriptions between the two users. */
-  | { kind: "block"; userId: string; blockedId: string };
+  | { kind: "block"; userId: string; blockedId: string }
+  /** `userId` added `contactId` as a contact (no block between them): `contactId`'s sessions refused `userId`'s presence follow it now. */
+  | { kind: "contact.added"; userId: string; contactId: string }
+  /** `userId` removed `contactId` from their contacts: each node ends `contactId`'s subscriptions to `userId`'s presence. */
+  | { kind: "contact.removed"; userId: string; contactId: string };
 
 /** "down" when the connection to the bus is lost, "up" when it is back (events may have been lost between). */
 export type BusStatus = "up" | "down";

@@ -44,10 +44,25 @@ export async function refuseBlockedDirect(ctx: ChatContext, userId: string, conv
 }
 
 /**
- * Whether `viewerId` may see the presence of `userId`: presence is for people you know, mutual
- * contacts and those you share a conversation with, and never across a block (the store's
- * `isAcquainted`). One's own presence is always visible.
+ * Of `userIds`, those whose presence `viewerId` may see: only users who have the viewer among
+ * their contacts (added them with `contact.add`), with no block either way. The one whose presence
+ * it is decides, as Telegram's "My contacts" does: adding someone shows them one's own presence,
+ * never theirs, so adding a stranger gains nothing, and sharing a group shows nothing
+ * (docs/decisions.md). One's own presence is always visible. Two queries for any number of users.
  */
-export async function maySeePresence(ctx: ChatContext, viewerId: string, userId: string): Promise<boolean> {
-  return ctx.store.isAcquainted(viewerId, userId);
+export async function presenceVisibleAmong(
+  ctx: ChatContext,
+  viewerId: string,
+  userIds: readonly string[],
+): Promise<Set<string>> {
+  const others = userIds.filter((id) => id !== viewerId);
+  const visible = new Set(userIds.length > others.length ? [viewerId] : []);
+  if (others.length === 0) return visible;
+  const [listedMe, blocked] = await Promise.all([
+    ctx.store.contactOfAmong(viewerId, others),
+    ctx.store.blockedEitherWayAmong(viewerId, others),
+  ]);
+  const cut = new Set(blocked);
+  for (const id of listedMe) if (!cut.has(id)) visible.add(id);
+  return visible;
 }

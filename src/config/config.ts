@@ -259,6 +259,11 @@ export const configSchema = z.strictObject({
   pushRetries: int(0, 10).default(3),
   pushRetryBaseMs: int(10, 600_000).default(2000),
   pushRetryMaxMs: int(10, 3_600_000).default(60_000),
+  // A push skipped because the device was attended is kept this long (at most pushHoldLimit of
+  // them), in case the news that the device stopped attending before the message was still on
+  // the bus (it was on another node); 0 keeps none.
+  pushHoldMs: int(0, 60_000).default(5000),
+  pushHoldLimit: int(1, 1_000_000).default(10_000),
   // Tests and closed networks only: lets a push endpoint be http:// or a private or loopback address.
   pushPrivateEndpoints: bool.default(false),
 });

@@ -1,5 +1,6 @@
 /** @module Which devices are attended (have a live session whose app is visible), seen across nodes: a push goes only to devices nobody is looking at. */
-import type { Bus, BusControl } from "../bus/bus.js";
+import type { Bus, BusControl, BusMessage } from "../bus/bus.js";
+import type { ServerEvent } from "../protocol/index.js";
 import type { PresenceRegistry } from "./presence.js";
 
 /** The bus controls about attention, from any node (this one included). */
@@ -18,11 +19,21 @@ const REFRESH_CHUNK = 2000;
  * claims expire. Like presence, this is never stored.
  */
 export class DeviceAttention {
+  /**
+   * Devices whose last attending session here ended less than `holdMs` ago (hidden or closed),
+   * by user, with when: a message handed out here now reached no attending session of theirs.
+   */
+  private readonly leftHere = new Map<string, Map<string, number>>();
+
   constructor(
     /** A presence registry keyed by device id. */
     private readonly registry: PresenceRegistry,
     private readonly bus: Bus,
     private readonly now: () => Date,
+    /** How long another node may hold a push for a device that left here (`pushHoldMs`); 0: none. */
+    private readonly holdMs = 0,
+    /** The node's degradation level: from 1 no push is held anywhere, so nothing is reported (G5). */
+    private readonly load: { readonly level: number } = { level: 0 },
   ) {}
 
   /**
@@ -36,14 +47,58 @@ export class DeviceAttention {
     return Date.parse(lastSeenAt) >= since.getTime();
   }
 
-  /** A session of the device started attending here. */
-  attend(deviceId: string): void {
+  /** A session of `userId`'s device started attending here. */
+  attend(deviceId: string, userId: string): void {
+    this.forgetLeft(userId, deviceId);
     if (this.registry.connect(deviceId)) this.announce(deviceId, true);
   }
 
-  /** A session of the device stopped attending here (hidden, or closed while visible). */
-  leave(deviceId: string): void {
-    if (this.registry.disconnect(deviceId)) this.announce(deviceId, false);
+  /** A session of `userId`'s device stopped attending here (hidden, or closed while visible). */
+  leave(deviceId: string, userId: string): void {
+    if (!this.registry.disconnect(deviceId)) return;
+    this.announce(deviceId, false);
+    if (this.holdMs === 0) return;
+    const devices = this.leftHere.get(userId) ?? new Map<string, number>();
+    devices.set(deviceId, this.now().getTime());
+    this.leftHere.set(userId, devices);
+  }
+
+  /**
+   * A bus message was handed to this node's sessions. For each device of its audience whose last
+   * attending session here ended within `holdMs`, a `message.new` reached no attending session
+   * (the tab was hidden and had been told so, or was closed): every node hears `attention.missed`,
+   * and one that held the push because it had not yet heard of the leave sends it. This node's
+   * order is the truth: a message handed out before the leave was shown by the tab (which
+   * notifies by itself if it hides), one handed out after was not — no clocks compared. Only
+   * users with such a device have the frame parsed.
+   */
+  delivered(message: BusMessage): void {
+    if (this.leftHere.size === 0 || message.ephemeral || message.everyone || this.load.level >= 1) return;
+    let event: ServerEvent | undefined;
+    const since = this.now().getTime() - this.holdMs;
+    for (const userId of message.audience) {
+      const devices = this.leftHere.get(userId);
+      if (!devices) continue;
+      event ??= JSON.parse(message.frame) as ServerEvent;
+      if (event.type !== "message.new") return;
+      if (event.message.senderId === userId) continue;
+      for (const [deviceId, leftAt] of devices) {
+        if (leftAt < since) {
+          this.forgetLeft(userId, deviceId);
+          continue;
+        }
+        const { conversationId, seq } = event.message;
+        this.bus
+          .publishControl({ kind: "attention.missed", deviceId, conversationId, seq })
+          .catch((error: Error) => console.error("attention publish failed:", error.message));
+      }
+    }
+  }
+
+  private forgetLeft(userId: string, deviceId: string): void {
+    const devices = this.leftHere.get(userId);
+    if (!devices?.delete(deviceId) || devices.size > 0) return;
+    this.leftHere.delete(userId);
   }
 
   apply(control: AttentionControl): void {
@@ -64,6 +119,11 @@ export class DeviceAttention {
       this.bus.publishControl({ kind: "attention.refresh", deviceIds, nodeId, at }).catch(() => undefined);
     }
     this.registry.expire();
+    // Bounded memory: devices that left longer than the hold ago are forgotten even if no message came.
+    const since = this.now().getTime() - this.holdMs;
+    for (const [userId, devices] of this.leftHere) {
+      for (const [deviceId, leftAt] of devices) if (leftAt < since) this.forgetLeft(userId, deviceId);
+    }
   }
 
   private announce(deviceId: string, attended: boolean): void {

@@ -1,4 +1,4 @@
-/** @module Fan-out alone: a bus message reaches every session of its audience and no one else; a block ends presence subscriptions both ways. */
+/** @module Fan-out alone: a bus message reaches every session of its audience and no one else; a block ends presence subscriptions both ways, a removed contact the removed one's. */
 import { expect, it } from "vitest";
 import { FanOut } from "./fan-out.js";
 import type { Session } from "./session.js";
@@ -9,6 +9,7 @@ function fakeSession(userId: string, deviceId = `${userId}-device`) {
     userId,
     deviceId,
     presenceSubscriptions: new Set<string>(),
+    presenceRefused: new Set<string>(),
     received,
     send(frame: string | Buffer, ephemeral = false) {
       received.push({ frame: frame.toString(), ephemeral });
@@ -49,4 +50,22 @@ it("ends the presence subscriptions between the two users of a block, both ways,
   fanOut.control({ kind: "block", userId: "alice", blockedId: "bob" });
   expect([...alice.presenceSubscriptions]).toEqual(["carol"]);
   expect([...bob.presenceSubscriptions]).toEqual([]);
+});
+
+it("ends the removed contact's subscription to the remover only, and remembers it as refused", () => {
+  const fanOut = new FanOut();
+  const [alice, bob] = [fakeSession("alice"), fakeSession("bob")];
+  fanOut.add(alice);
+  fanOut.add(bob);
+  alice.presenceSubscriptions.add("bob");
+  bob.presenceSubscriptions.add("alice").add("carol");
+  bob.presenceRefused.add("dora");
+  // Alice removes Bob: Bob no longer sees Alice; Alice still sees Bob (his list is unchanged).
+  fanOut.control({ kind: "contact.removed", userId: "alice", contactId: "bob" });
+  expect([...bob.presenceSubscriptions]).toEqual(["carol"]);
+  expect([...bob.presenceRefused].sort()).toEqual(["alice", "dora"]);
+  expect([...alice.presenceSubscriptions]).toEqual(["bob"]);
+  // A block forgets the ask as well.
+  fanOut.control({ kind: "block", userId: "alice", blockedId: "bob" });
+  expect([...bob.presenceRefused]).toEqual(["dora"]);
 });

@@ -4,7 +4,7 @@ import { CLOSE_CODES } from "../protocol/index.js";
 import type { Session } from "./session.js";
 
 /** The bus controls about sessions (presence controls go to the `PresenceAnnouncer`). */
-export type SessionControl = Extract<BusControl, { kind: "device.revoked" | "block" }>;
+export type SessionControl = Extract<BusControl, { kind: "device.revoked" | "block" | "contact.removed" }>;
 
 /**
  * Every open session of this node, found by user. A frame goes out through each session's own
@@ -33,6 +33,11 @@ export class FanOut {
     return this.sessions.size;
   }
 
+  /** The sessions of one user on this node. */
+  ofUser(userId: string): ReadonlySet<Session> {
+    return this.byUser.get(userId) ?? new Set();
+  }
+
   /** Every session, in the order they opened. */
   all(): ReadonlySet<Session> {
     return this.sessions;
@@ -55,7 +60,10 @@ export class FanOut {
     }
   }
 
-  /** A control about sessions: a revoked device's sessions close, a block ends presence subscriptions. */
+  /**
+   * A control about sessions: a revoked device's sessions close; a block ends the presence
+   * subscriptions between the two, a removed contact their subscriptions to the remover.
+   */
   control(control: SessionControl): void {
     if (control.kind === "device.revoked") {
       // After the current turn, so that a device logging itself out still gets its `ok` first.
@@ -66,12 +74,23 @@ export class FanOut {
       });
       return;
     }
+    if (control.kind === "contact.removed") {
+      // Presence is shown to one's contacts only: one no longer listed stops hearing it at once
+      // (and hears it again if listed again, as one refused at first).
+      for (const session of this.byUser.get(control.contactId) ?? []) {
+        if (session.presenceSubscriptions.delete(control.userId)) session.presenceRefused.add(control.userId);
+      }
+      return;
+    }
     // A subscription made before the block must not keep showing either one to the other.
     for (const [viewer, target] of [
       [control.blockedId, control.userId],
       [control.userId, control.blockedId],
     ] as const) {
-      for (const session of this.byUser.get(viewer) ?? []) session.presenceSubscriptions.delete(target);
+      for (const session of this.byUser.get(viewer) ?? []) {
+        session.presenceSubscriptions.delete(target);
+        session.presenceRefused.delete(target);
+      }
     }
   }
 }

@@ -140,8 +140,8 @@ export const HANDLERS: { [T in RequestType]: Handler<T> } = {
   "session.visibility": async ({ attention }, s, p) => {
     if (s.isOpen && p.visible !== s.visible) {
       s.visible = p.visible;
-      if (p.visible) attention.attend(s.deviceId);
-      else attention.leave(s.deviceId);
+      if (p.visible) attention.attend(s.deviceId, s.userId);
+      else attention.leave(s.deviceId, s.userId);
     }
     return empty;
   },
@@ -155,14 +155,14 @@ export const HANDLERS: { [T in RequestType]: Handler<T> } = {
   unpin: async ({ ctx }, s, p) => pins.setPinned(ctx, s.userId, p.conversationId, null),
   "message.forward": async ({ ctx }, s, p) => forward.forwardMessage(ctx, s.userId, p),
   "presence.subscribe": async (env, s, p) => {
-    const { allowed, refused } = await presence.choosePresenceSubscriptions(
-      env.ctx,
-      s.userId,
-      p.userIds,
-      env.presenceSubscriptionLimit,
-    );
+    const choice = await presence.choosePresences(env.ctx, s.userId, p.userIds, env.presenceSubscriptionLimit);
+    const { allowed, refused } = choice;
     s.presenceSubscriptions.clear();
     for (const userId of allowed) s.presenceSubscriptions.add(userId);
+    // Kept even when all are refused: one who adds this user as a contact later is followed from then on.
+    s.presenceRefused.clear();
+    for (const userId of refused) s.presenceRefused.add(userId);
+    presence.refuseIfNoneAllowed(choice);
     return { presences: await shownPresences(env, allowed), refused };
   },
   "presence.get": async (env, s, p) => {

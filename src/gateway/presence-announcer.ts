@@ -6,7 +6,10 @@ import type { FanOut } from "./fan-out.js";
 import type { PresenceRegistry } from "./presence.js";
 
 /** The bus controls about presence, from any node (this one included). */
-export type PresenceControl = Extract<BusControl, { kind: "presence" | "presence.refresh" | "presence.hidden" }>;
+export type PresenceControl = Extract<
+  BusControl,
+  { kind: "presence" | "presence.refresh" | "presence.hidden" | "contact.added" }
+>;
 
 /** Users per `presence.refresh` control: each bus message stays far below NATS's 1 MiB payload limit. */
 const REFRESH_CHUNK = 2000;
@@ -40,6 +43,12 @@ export class PresenceAnnouncer {
   }
 
   apply(control: PresenceControl): void {
+    if (control.kind === "contact.added") {
+      this.follow(control.userId, control.contactId).catch((error: Error) => {
+        console.error("presence follow failed:", error.message);
+      });
+      return;
+    }
     if (control.kind === "presence.hidden") {
       // Subscribers learn at once: the masked presence when hidden, the truth when shown again.
       if (this.registry.setHidden(control.userId, control.hidden)) this.send(this.registry.shown(control.userId));
@@ -50,6 +59,28 @@ export class PresenceAnnouncer {
       return;
     }
     this.changed(this.registry.apply(control.userId, control.nodeId, control.online, control.at));
+  }
+
+  /**
+   * `userId` added `viewerId` as a contact: the viewer's sessions here that asked to follow
+   * `userId` and were refused follow them from now on, starting with a `presence` event of how
+   * they are now (masked if they hide it, last seen from the store if this node never saw them).
+   */
+  private async follow(userId: string, viewerId: string): Promise<void> {
+    if (![...this.sessions.ofUser(viewerId)].some((s) => s.presenceRefused.has(userId))) return;
+    const [hidden, kept] = await Promise.all([
+      this.ctx.store.presenceHiddenAmong([userId]),
+      this.ctx.store.lastSeenAmong([userId]),
+    ]);
+    this.registry.setHidden(userId, hidden.length > 0);
+    const seen = kept.get(userId);
+    if (seen !== undefined) this.registry.seedLastSeen(userId, seen);
+    const frame = JSON.stringify({ type: "presence", ...this.registry.shown(userId) });
+    for (const session of this.sessions.ofUser(viewerId)) {
+      if (!session.presenceRefused.delete(userId)) continue;
+      session.presenceSubscriptions.add(userId);
+      if (this.ctx.load.level < 1) session.send(frame, true); // shed first under load (G5)
+    }
   }
 
   /** Once a heartbeat: re-announce this node's users as online. */

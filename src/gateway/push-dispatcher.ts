@@ -1,5 +1,6 @@
 /** @module Web Push for messages: a bounded queue with a concurrency limit and bounded retries kept across restarts, the first work shed under load (G5), never in a send's way. */
 import { randomUUID } from "node:crypto";
+import type { BusControl } from "../bus/bus.js";
 import type { MessageNotifier } from "../chat/context.js";
 import type { Config } from "../config/config.js";
 import type { Metrics } from "../ops/metrics.js";
@@ -18,6 +19,8 @@ export type PushConfig = Pick<
   | "pushRetries"
   | "pushRetryBaseMs"
   | "pushRetryMaxMs"
+  | "pushHoldMs"
+  | "pushHoldLimit"
 >;
 
 /** A stored message whose pushes are still to be worked out. */
@@ -26,6 +29,20 @@ interface MessageJob {
   message: Message;
   recipients: string[];
   /** When it was offered, right after its publish: the moment its devices got it. */
+  offeredAt: Date;
+  /** Only these endpoints (a held push found owed): the others were judged already. */
+  endpoints?: ReadonlySet<string>;
+}
+
+/**
+ * A push skipped because its device was attended, kept for `pushHoldMs`: the node holding the
+ * device's tab may report that the message reached it just after it hid or closed (`heard`).
+ */
+interface HeldPush {
+  message: Message;
+  userId: string;
+  deviceId: string;
+  endpoint: string;
   offeredAt: Date;
 }
 
@@ -42,6 +59,13 @@ interface RetryJob {
 }
 
 type PushJob = MessageJob | RetryJob;
+
+/** A node's report that a message reached no attending session of a device (`DeviceAttention.delivered`). */
+export type MissedNews = Extract<BusControl, { kind: "attention.missed" }>;
+
+function missedKey(deviceId: string, conversationId: string, seq: number): string {
+  return `${deviceId}\n${conversationId}\n${seq}`;
+}
 
 /** Characters of a message's text a notification shows. */
 const BODY_CHARS = 180;
@@ -64,6 +88,15 @@ const BODY_CHARS = 180;
  * stored and reaches the device by sync. A subscription whose push service answers 404 or 410 is
  * removed at once.
  *
+ * A push skipped because the device was attended is held (`pushHoldMs`, at most `pushHoldLimit`,
+ * oldest forgotten first): this node judged by what it had heard, and a device whose tab hid or
+ * closed on another node a moment ago is still attended here until that node's news crosses the
+ * bus. That node reports each message it handed out for the device after the hide or close
+ * (`attention.missed`, `DeviceAttention.delivered`); on the report (`heard`) the held push is
+ * queued like any other: exactly one push for a message the tab did not show, none for one it
+ * did, by the order of the tab's own node rather than by clocks. Nothing is held at load level 1
+ * and above, and a push queued from the hold is shed like the rest.
+ *
  * Each retry is also kept in the store until its time (`resume` takes them up at a start), so a
  * restart does not drop it; a node takes a kept retry by deleting it, so exactly one node tries
  * it, and looks its subscription up again (a device logged out meanwhile gets nothing). Shedding
@@ -77,6 +110,10 @@ export class PushDispatcher implements MessageNotifier {
   private active = 0;
   private closed = false;
   private readonly idle = new Set<() => void>();
+  /** Skipped pushes that may still be owed, in the order they were held (the oldest first; O(1) to drop). */
+  private readonly held = new Set<HeldPush>();
+  /** `attention.missed` reports that came before their push was judged, by `missedKey`, with when. */
+  private readonly missed = new Map<string, number>();
 
   constructor(
     private readonly store: Store,
@@ -113,6 +150,69 @@ export class PushDispatcher implements MessageNotifier {
     this.pump();
   }
 
+  /** Skipped pushes held in case a device's news of leaving is still on the bus (`pushHoldMs`). */
+  get holding(): number {
+    this.forgetExpired();
+    return this.held.size;
+  }
+
+  /**
+   * A node says a message reached no attending session of the device there, just after its last
+   * one there was hidden or closed (`attention.missed`): the push held for it is owed, and queued
+   * now. The report may come before this node judged the message (its push waited in a busy
+   * queue), so it is kept as long as a hold is, and a push judged later is sent, not held.
+   */
+  heard(missed: MissedNews): void {
+    if (this.closed || this.config.pushHoldMs === 0) return;
+    this.forgetExpired();
+    const { deviceId, conversationId, seq } = missed;
+    let owed: HeldPush | undefined;
+    for (const h of this.held) {
+      if (h.deviceId === deviceId && h.message.conversationId === conversationId && h.message.seq === seq) owed = h;
+    }
+    if (!owed) {
+      if (this.missed.size >= this.config.pushHoldLimit) this.missed.delete(this.missed.keys().next().value as string);
+      this.missed.set(missedKey(deviceId, conversationId, seq), this.now().getTime());
+      return;
+    }
+    this.held.delete(owed);
+    if (this.load.level >= 1) {
+      this.metrics.pushes.inc({ outcome: "shed" });
+      return;
+    }
+    if (this.waiting >= this.config.pushQueueLimit) {
+      this.metrics.pushes.inc({ outcome: "dropped" });
+      return;
+    }
+    const { message, userId, endpoint, offeredAt } = owed;
+    this.queue.push({ kind: "message", message, recipients: [userId], offeredAt, endpoints: new Set([endpoint]) });
+    this.pump();
+  }
+
+  private hold(message: Message, subscription: PushSubscriptionRecord, offeredAt: Date): void {
+    if (this.config.pushHoldMs === 0 || this.load.level >= 1 || this.closed) return;
+    this.forgetExpired();
+    if (this.held.size >= this.config.pushHoldLimit) {
+      this.held.delete(this.held.values().next().value as HeldPush);
+      this.metrics.pushes.inc({ outcome: "unheld" });
+    }
+    const { userId, deviceId, endpoint } = subscription;
+    this.held.add({ message, userId, deviceId, endpoint, offeredAt });
+  }
+
+  /** Drop what is older than `pushHoldMs`: by then every node's news of the device has come. */
+  private forgetExpired(): void {
+    const since = this.now().getTime() - this.config.pushHoldMs;
+    for (const h of this.held) {
+      if (h.offeredAt.getTime() >= since) break;
+      this.held.delete(h);
+    }
+    for (const [key, at] of this.missed) {
+      if (at >= since) break;
+      this.missed.delete(key);
+    }
+  }
+
   /** Resolves when nothing waits (retries included) and nothing is in flight (tests, shutdown). */
   settled(): Promise<void> {
     if (this.isIdle()) return Promise.resolve();
@@ -123,6 +223,8 @@ export class PushDispatcher implements MessageNotifier {
   close(): void {
     this.closed = true;
     this.queue.length = 0;
+    this.held.clear();
+    this.missed.clear();
     for (const timer of this.delayed.keys()) clearTimeout(timer);
     this.delayed.clear();
     this.wakeIdle();
@@ -164,9 +266,19 @@ export class PushDispatcher implements MessageNotifier {
     // Judged as of the offer, not only now: a tab that was shown when the message reached it and
     // hid while this job waited notified by itself (it had not heard back yet), so a push would be
     // a second notification.
-    const subscriptions = (await this.store.pushSubscriptions(job.recipients, now.toISOString())).filter(
-      (s) => !this.attended(s.deviceId, job.offeredAt),
-    );
+    // A device judged attended may have stopped on another node a moment ago, and this node not
+    // heard yet: its push is held until that node can have reported the message missed it (`heard`).
+    const subscriptions: PushSubscriptionRecord[] = [];
+    for (const s of await this.store.pushSubscriptions(job.recipients, now.toISOString())) {
+      if (job.endpoints) {
+        // A held push found owed: sent unless someone opened the app on that device since.
+        if (job.endpoints.has(s.endpoint) && !this.attended(s.deviceId)) subscriptions.push(s);
+      } else if (!this.attended(s.deviceId, job.offeredAt)) {
+        subscriptions.push(s);
+      } else if (this.missed.delete(missedKey(s.deviceId, message.conversationId, message.seq))) {
+        if (!this.attended(s.deviceId)) subscriptions.push(s);
+      } else this.hold(message, s, job.offeredAt);
+    }
     if (subscriptions.length === 0) return;
     const [prefs, senders, conversation] = await Promise.all([
       this.store.notifyPrefs([...new Set(subscriptions.map((s) => s.userId))], message.conversationId),

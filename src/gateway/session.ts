@@ -24,6 +24,11 @@ const TEXT_FRAME = { binary: false } as const;
 export class Session {
   readonly presenceSubscriptions = new Set<string>();
   /**
+   * The users this connection's `presence.subscribe` asked for and was refused (they had not added
+   * this user as a contact): one who does later is followed from then on (`PresenceAnnouncer`).
+   */
+  readonly presenceRefused = new Set<string>();
+  /**
    * Whether the client shows the app (`session.visibility`; true until it says otherwise): a
    * visible session attends its device, and an attended device gets no push.
    */

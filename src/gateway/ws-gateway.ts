@@ -19,6 +19,7 @@ import type { HandlerEnv } from "./handlers.js";
 import { Heartbeat } from "./heartbeat.js";
 import { PRESENCE_CLAIM_HEARTBEATS, PresenceRegistry } from "./presence.js";
 import { PresenceAnnouncer } from "./presence-announcer.js";
+import type { MissedNews } from "./push-dispatcher.js";
 import { ReadPauses } from "./read-pauses.js";
 import { RequestDispatch, replyError } from "./request-dispatch.js";
 import { Session } from "./session.js";
@@ -43,6 +44,7 @@ export type GatewayConfig = Pick<
   | "sendQueueTargetMs"
   | "publicUrl"
   | "trustedProxies"
+  | "pushHoldMs"
 > &
   ClientLimitsConfig;
 
@@ -63,6 +65,7 @@ export class WsGateway {
   private accepting = true;
   private readonly admission: WsAdmission;
   private readonly greetings = new Set<() => string[]>();
+  private readonly missedListeners = new Set<(missed: MissedNews) => void>();
   private readonly readPauses: ReadPauses;
 
   /** True while the device has a live, visible session on any node, or had one at or after `since` (`DeviceAttention`). */
@@ -90,7 +93,13 @@ export class WsGateway {
       bus,
       this.sessions,
     );
-    this.attention = new DeviceAttention(new PresenceRegistry(nodeId, config.heartbeatMs * 2.5), bus, () => ctx.now());
+    this.attention = new DeviceAttention(
+      new PresenceRegistry(nodeId, config.heartbeatMs * 2.5),
+      bus,
+      () => ctx.now(),
+      config.pushHoldMs,
+      ctx.load,
+    );
     // Shared by every connection of a user, and of an address, on this node.
     const limits = new ClientLimits(config);
     this.admission = new WsAdmission(ctx, config, limits);
@@ -120,13 +129,26 @@ export class WsGateway {
       traffic,
       ...(admission ? { admission } : {}),
     });
-    this.unsubscribe.push(bus.subscribe((message) => this.sessions.deliver(message)));
+    this.unsubscribe.push(
+      bus.subscribe((message) => {
+        this.sessions.deliver(message);
+        this.attention.delivered(message);
+      }),
+    );
     this.unsubscribe.push(
       bus.subscribeControl((control) => {
-        if (control.kind === "presence" || control.kind === "presence.refresh" || control.kind === "presence.hidden") {
+        if (
+          control.kind === "presence" ||
+          control.kind === "presence.refresh" ||
+          control.kind === "presence.hidden" ||
+          control.kind === "contact.added"
+        ) {
           this.presence.apply(control);
-        } else if (control.kind === "attention" || control.kind === "attention.refresh") this.attention.apply(control);
-        else this.sessions.control(control);
+        } else if (control.kind === "attention" || control.kind === "attention.refresh") {
+          this.attention.apply(control);
+        } else if (control.kind === "attention.missed") {
+          for (const listener of this.missedListeners) listener(control);
+        } else this.sessions.control(control);
       }),
     );
     // Events published while this node was cut from the bus are lost to its sessions: ask every
@@ -185,7 +207,7 @@ export class WsGateway {
     session.send(JSON.stringify({ type: "session", userId: user.id, deviceId, sessionId: session.id }));
     for (const greet of this.greetings) for (const frame of greet()) session.send(frame);
     this.presence.connected(user.id);
-    this.attention.attend(deviceId);
+    this.attention.attend(deviceId, user.id);
 
     this.heartbeat.watch(ws, () => session.readingPaused);
     ws.on("message", (data: RawData, isBinary: boolean) => this.onFrame(session, bucket, address, data, isBinary));
@@ -197,7 +219,7 @@ export class WsGateway {
       this.readPauses.forget(session);
       this.metrics.connections.dec();
       this.presence.disconnected(user.id);
-      if (session.visible) this.attention.leave(deviceId);
+      if (session.visible) this.attention.leave(deviceId, user.id);
     });
   }
 
@@ -214,6 +236,16 @@ export class WsGateway {
   /** Hand one frame to every session of this node (the incident banner of a tower that feeds each node). */
   broadcast(frame: string): void {
     this.sessions.deliver({ audience: [], everyone: true, frame, ephemeral: false });
+  }
+
+  /**
+   * Call `listener` when a node (this one included) says a message reached no attending session
+   * of a device there, just after its last one there was hidden or closed: a push held for it is
+   * owed (`PushDispatcher.heard`).
+   */
+  onAttentionMissed(listener: (missed: MissedNews) => void): () => void {
+    this.missedListeners.add(listener);
+    return () => this.missedListeners.delete(listener);
   }
 
   /** Frames every new session gets right after its `session` frame (the open incidents' banners). */

@@ -89,7 +89,7 @@ export class Metrics {
   });
   readonly pushes = new Counter({
     name: "haetae_pushes_total",
-    help: "Web Push notifications by outcome: sent, gone (404/410, subscription removed), failed (for good), retried (a transient failure, tried again), resumed (a kept retry taken up at a start), skipped (muted, quiet hours), shed (load), dropped (queue full).",
+    help: "Web Push notifications by outcome: sent, gone (404/410, subscription removed), failed (for good), retried (a transient failure, tried again), resumed (a kept retry taken up at a start), skipped (muted, quiet hours), shed (load), dropped (queue full), unheld (a push skipped for an attended device forgotten early: pushHoldLimit held).",
     labelNames: ["outcome"] as const,
     registers: [this.registry],
   });

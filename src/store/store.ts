@@ -381,8 +381,6 @@ export interface Store {
   blockersAmong(userId: string, others: readonly string[]): Promise<string[]>;
   /** Of `others`, those who have `userId` among their contacts (added them). */
   contactOfAmong(userId: string, others: readonly string[]): Promise<string[]>;
-  /** True when the two are contacts of each other or share a conversation, and neither blocked the other. */
-  isAcquainted(viewer: string, target: string): Promise<boolean>;
   /** Of `userIds`, those who hide their presence (`account.update {hidePresence: true}`). */
   presenceHiddenAmong(userIds: readonly string[]): Promise<string[]>;
   /**

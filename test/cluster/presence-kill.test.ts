@@ -25,7 +25,8 @@ describe("presence on two nodes", () => {
     cleanups.push(() => onA.client.close());
     cleanups.push(() => onB.client.close());
     await Promise.all([onA.client.connect(), onB.client.connect()]);
-    await onB.client.request("conversation.create", { kind: "direct", memberIds: [target.userId] });
+    // Presence is for one's contacts: the target lists the watcher.
+    await onA.client.request("contact.add", { userId: watcher.userId });
     const events: PresenceEvent[] = [];
     onB.client.on("presence", (event: PresenceEvent) => events.push(event));
     const reply = await onB.client.request("presence.subscribe", { userIds: [target.userId] });

@@ -1,7 +1,7 @@
 /**
  * @module `presence.get`: the presence of several users at once (a group's member list) without
  * subscribing, by the same rules as `presence.subscribe` — nothing of a stranger, of a member
- * who left, or across a block; masked for one who hides it; shed under load.
+ * who is not a contact, or across a block; masked for one who hides it; shed under load.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Presence } from "../../src/protocol/index.js";
@@ -51,18 +51,17 @@ describe("presence.get", () => {
     await closeAll(viewer.client, online.client, hiding.client, blocker.client);
   });
 
-  it("reveals nothing of a member once they left the group", async () => {
+  it("reveals nothing of a member once they removed the viewer from their contacts, though they share the group", async () => {
     const viewer = await person(server, "pgl");
-    const leaver = await person(server, "pgl");
-    await befriend(viewer, leaver);
-    // A one-sided contact (the leaver added the viewer): only the shared group made them acquainted.
-    const group = await createGroup(viewer.client, [leaver.id], "잠깐");
-    const before = await viewer.client.ok<PresenceReply>("presence.get", { userIds: [leaver.id] });
-    expect(before.presences).toEqual([expect.objectContaining({ userId: leaver.id, online: true })]);
-    await leaver.client.ok("conversation.leave", { conversationId: group.id });
-    const after = await viewer.client.ok<PresenceReply>("presence.get", { userIds: [leaver.id] });
-    expect(after).toMatchObject({ presences: [], refused: [leaver.id] });
-    await closeAll(viewer.client, leaver.client);
+    const member = await person(server, "pgl");
+    await befriend(viewer, member);
+    await createGroup(viewer.client, [member.id], "잠깐");
+    const before = await viewer.client.ok<PresenceReply>("presence.get", { userIds: [member.id] });
+    expect(before.presences).toEqual([expect.objectContaining({ userId: member.id, online: true })]);
+    await member.client.ok("contact.remove", { userId: viewer.id });
+    const after = await viewer.client.ok<PresenceReply>("presence.get", { userIds: [member.id] });
+    expect(after).toMatchObject({ presences: [], refused: [member.id] });
+    await closeAll(viewer.client, member.client);
   });
 
   it("leaves the connection's subscriptions as they were", async () => {

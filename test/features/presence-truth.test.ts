@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import type { Presence, User } from "../../src/protocol/index.js";
 import { loginDevice, RawClient, registerUser, startTestServer, type TestServer } from "../harness.js";
-import { closeAll, createDirect, nextEvent, person, settle } from "./helpers.js";
+import { closeAll, nextEvent, person, settle } from "./helpers.js";
 
 const HEARTBEAT_MS = 500;
 let server: TestServer;
@@ -30,7 +30,7 @@ describe("presence of a connection that dies without a close", () => {
   it("turns offline within two heartbeats and carries the last-seen time", async () => {
     const watcher = await person(server, "pdead");
     const target = await registerUser(server.url, "pdead");
-    await createDirect(watcher.client, target.user.id);
+    await server.app.ctx.store.addContact(target.user.id, watcher.id, new Date().toISOString());
     const socket = await silentSocket(target.token);
     const subscribed = await watcher.client.ok<{ presences: Presence[] }>("presence.subscribe", {
       userIds: [target.user.id],
@@ -56,7 +56,7 @@ describe("hidden presence", () => {
   it("masks online and last seen for everyone, reaches the user's other devices, and shows the truth again when turned off", async () => {
     const watcher = await person(server, "phid");
     const target = await person(server, "phid");
-    await createDirect(watcher.client, target.id);
+    await target.client.ok("contact.add", { userId: watcher.id });
     const phone = await RawClient.connect(server.wsUrl, (await loginDevice(server.url, target.username)).token);
     const before = await watcher.client.ok<{ presences: Presence[] }>("presence.subscribe", { userIds: [target.id] });
     expect(before.presences).toEqual([expect.objectContaining({ userId: target.id, online: true })]);

@@ -70,9 +70,9 @@ describe("presence", () => {
   it("reports online/offline at subscribe, then online when they connect and offline with lastSeenAt when their last socket closes", async () => {
     const watcher = await person(server, "pre");
     const targetAuth = await registerUser(server.url, "pre");
-    // The target's first socket: the shared conversation is made, then the target goes offline.
+    // The target's first socket: the target adds the watcher (presence is for one's contacts), then goes offline.
     const first = await RawClient.connect(server.wsUrl, targetAuth.token);
-    await createDirect(watcher.client, targetAuth.user.id);
+    await first.ok("contact.add", { userId: watcher.id });
     const online = await watcher.client.ok<{ presences: Presence[] }>("presence.subscribe", {
       userIds: [targetAuth.user.id],
     });
@@ -112,11 +112,11 @@ describe("presence", () => {
     await watcher.client.close();
   });
 
-  it("is allowed for mutual contacts with no shared conversation, not for a one-sided contact or a block", async () => {
+  it("is allowed once the user added the watcher as a contact, not when only the watcher added them, nor across a block", async () => {
     const watcher = await person(server, "prc");
     const friend = await person(server, "prc");
     await watcher.client.ok("contact.add", { userId: friend.id });
-    // Anyone can add anyone: a one-sided contact must not reveal presence.
+    // Anyone can add anyone: adding someone must not reveal their presence.
     await expectError(watcher.client, "presence.subscribe", { userIds: [friend.id] }, "forbidden");
     await friend.client.ok("contact.add", { userId: watcher.id });
     const stranger = await registerUser(server.url, "prc");

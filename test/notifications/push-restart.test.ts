@@ -44,6 +44,7 @@ describe("push retries across a restart", () => {
     const alice = await person(first, "sralice");
     const bob = await person(first, "srbob");
     const direct = await createDirect(alice.client, bob.id);
+    await bob.client.ok("contact.add", { userId: alice.id }); // Alice follows his presence
     const browser = receiver.subscription();
     await bob.client.ok("push.subscribe", { endpoint: browser.endpoint, keys: browser.keys });
     await alice.client.ok("presence.subscribe", { userIds: [bob.id] });

@@ -272,6 +272,7 @@ describe("the push queue", () => {
       const alice = await person(server, "qalice");
       const bob = await person(server, "qbob");
       const direct = await createDirect(alice.client, bob.id);
+      await bob.client.ok("contact.add", { userId: alice.id }); // Alice follows his presence
       const browser = receiver.subscription();
       await bob.client.ok("push.subscribe", { endpoint: browser.endpoint, keys: browser.keys });
       await alice.client.ok("presence.subscribe", { userIds: [bob.id] });
@@ -339,6 +340,7 @@ describe("push retries", () => {
     alice = await person(server, "ralice");
     bob = await person(server, "rbob");
     direct = await createDirect(alice.client, bob.id);
+    await bob.client.ok("contact.add", { userId: alice.id }); // Alice follows his presence
     await alice.client.ok("presence.subscribe", { userIds: [bob.id] });
     await bob.client.close();
     await nextEvent(alice.client, "presence", (p) => p.userId === bob.id && !p.online);

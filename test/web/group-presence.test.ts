@@ -1,8 +1,9 @@
 /**
  * @module Presence in a group's member list, in a real browser: on a PC (English) and a phone
- * (Korean), each member shows online, last seen at a time, or "last seen recently" when they hide
- * it; a member who blocked the viewer shows nothing; a member going offline turns "last seen"
- * live. Reached by the keyboard, and every screen checked with axe-core.
+ * (Korean), each member who lists the viewer as a contact shows online, last seen at a time, or
+ * "last seen recently" when they hide it; a member who blocked the viewer, or who has not added
+ * them, shows nothing; a member going offline turns "last seen" live. Reached by the keyboard,
+ * and every screen checked with axe-core.
  */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -45,8 +46,11 @@ beforeAll(async () => {
     clients.set(name, await RawClient.connect(server.wsUrl, auth.token));
   const client = (name: string) => clients.get(name) as RawClient;
   const others = ["jisu", "hana", "dami", "sora", "bora"] as const;
-  // Each added Minji: she may put them in a group without asking.
+  // Each added Minji: she may put them in a group without asking, and sees their presence.
   for (const name of others) await client(name).ok("contact.add", { userId: people.minji.user.id });
+  // All but Minji added Jisu too: Jisu sees theirs, and nothing of Minji's, though they share the group.
+  for (const name of ["hana", "dami", "sora", "bora"] as const)
+    await client(name).ok("contact.add", { userId: people.jisu.user.id });
   await client("minji").ok("conversation.create", {
     kind: "group",
     title: "동아리",
@@ -95,15 +99,17 @@ describe("presence in a group's member list", () => {
     await expectAccessible(pc, "group info with presence (PC)");
   });
 
-  it("shows them in Korean on a phone, where the blocked one is someone else's business", async () => {
+  it("shows them in Korean on a phone, where the blocked one is someone else's business and a member who has not added me shows nothing", async () => {
     await openInfo(phone, "그룹 정보", /그룹 정보/);
     await row(phone, "Hana").locator('[data-presence="online"]', { hasText: "접속 중" }).waitFor();
     await row(phone, "Bora").locator('[data-presence="online"]', { hasText: "접속 중" }).waitFor();
-    await row(phone, "Minji").locator('[data-presence="online"]').waitFor();
     await row(phone, "Dami")
       .locator('[data-presence="offline"]', { hasText: /^마지막 접속 / })
       .waitFor();
     await row(phone, "Sora").locator('[data-presence="hidden"]', { hasText: "최근에 접속함" }).waitFor();
+    // Minji is online (on the PC), shares the group, and never added Jisu: no word of her presence.
+    await expect(row(phone, "Minji").locator("[data-presence]").count()).resolves.toBe(0);
+    await expect(row(phone, "Minji").textContent()).resolves.not.toMatch(/접속|Online|Last seen/);
     await expectAccessible(phone, "group info with presence (phone)");
   });
 

@@ -153,6 +153,8 @@ describe("profile and group photos", () => {
 describe("on a phone", () => {
   it("shows the other person's photo and presence in the chat header", async () => {
     const h = await RawClient.connect(server.wsUrl, hana.token);
+    // Jisu lists Hana as a contact: presence is shown to one's contacts only.
+    await j?.ok("contact.add", { userId: hana.user.id });
     await j?.ok("conversation.create", { kind: "direct", memberIds: [hana.user.id] });
     await phone.goto("/");
     await openConversation(phone, /^지수/);

@@ -48,11 +48,21 @@ export async function addContact(ctx: ChatContext, userId: string, contactId: st
   if (contactId === userId) throw new HaetaeError("invalid_request", "userId: you cannot add yourself.");
   await requireUser(ctx, contactId);
   await ctx.store.addContact(userId, contactId, ctx.now().toISOString());
+  // My presence is now theirs to see: a subscription of theirs that was refused it starts following it.
+  if (!(await ctx.store.isBlockedEitherWay(userId, contactId))) {
+    await ctx.bus.publishControl({ kind: "contact.added", userId, contactId }).catch((error: Error) => {
+      console.error("contact publish failed:", error.message);
+    });
+  }
   return listContacts(ctx, userId);
 }
 
+/** Remove a contact: from now on they no longer see my presence (a subscription they hold ends on every node). */
 export async function removeContact(ctx: ChatContext, userId: string, contactId: string): Promise<User[]> {
   await ctx.store.removeContact(userId, contactId);
+  await ctx.bus.publishControl({ kind: "contact.removed", userId, contactId }).catch((error: Error) => {
+    console.error("contact removal publish failed:", error.message);
+  });
   return listContacts(ctx, userId);
 }
 

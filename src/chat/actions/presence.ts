@@ -1,6 +1,6 @@
 /** @module Presence subscriptions: whose presence a user may follow, decided by the access check. */
 import { HaetaeError } from "../../protocol/index.js";
-import { maySeePresence } from "../access.js";
+import { presenceVisibleAmong } from "../access.js";
 import type { ChatContext } from "../context.js";
 
 /** The users a subscription may follow, and those it asked for but may not. */
@@ -10,21 +10,13 @@ export interface PresenceChoice {
 }
 
 /**
- * Split the users `viewerId` asks to follow into those whose presence they may see and the
- * rest. More than `limit` distinct users at once is `invalid_request`; a request refused for
- * every user is `forbidden`, so that a client cannot take an empty answer for "all offline".
+ * A subscription refused for every user it asked for is `forbidden`, so that a client cannot
+ * take an empty answer for "all offline".
  */
-export async function choosePresenceSubscriptions(
-  ctx: ChatContext,
-  viewerId: string,
-  userIds: readonly string[],
-  limit: number,
-): Promise<PresenceChoice> {
-  const { allowed, refused } = await choosePresences(ctx, viewerId, userIds, limit);
+export function refuseIfNoneAllowed({ allowed, refused }: PresenceChoice): void {
   if (allowed.length === 0 && refused.length > 0) {
     throw new HaetaeError("forbidden", "You may not see the presence of these users.");
   }
-  return { allowed, refused };
 }
 
 /**
@@ -41,11 +33,6 @@ export async function choosePresences(
 ): Promise<PresenceChoice> {
   const wanted = [...new Set(userIds)];
   if (wanted.length > limit) throw new HaetaeError("invalid_request", `userIds: at most ${limit} at once.`);
-  const allowed: string[] = [];
-  const refused: string[] = [];
-  for (const userId of wanted) {
-    if (await maySeePresence(ctx, viewerId, userId)) allowed.push(userId);
-    else refused.push(userId);
-  }
-  return { allowed, refused };
+  const visible = await presenceVisibleAmong(ctx, viewerId, wanted);
+  return { allowed: wanted.filter((id) => visible.has(id)), refused: wanted.filter((id) => !visible.has(id)) };
 }

@@ -201,26 +201,6 @@ async function eachChunk(ids: readonly string[], query: (chunk: string[]) => Pro
   return found;
 }
 
-/**
- * Whether `viewer` may see `target`'s presence: contacts of each other, or members of one
- * conversation, and no block either way. A one-sided contact is not enough: anyone could add
- * anyone.
- */
-export async function acquainted(db: SqlExecutor, viewer: string, target: string): Promise<boolean> {
-  if (await blockedEitherWay(db, viewer, target)) return false;
-  const mutual = await db.all(
-    "SELECT user_id FROM contacts WHERE (user_id = ? AND contact_id = ?) OR (user_id = ? AND contact_id = ?)",
-    [viewer, target, target, viewer],
-  );
-  if (mutual.length === 2) return true;
-  const shared = await db.get(
-    `SELECT 1 AS x FROM members a JOIN members b ON a.conversation_id = b.conversation_id
-     WHERE a.user_id = ? AND a.active = 1 AND b.user_id = ? AND b.active = 1 LIMIT 1`,
-    [viewer, target],
-  );
-  return shared !== undefined;
-}
-
 export async function touchDevices(db: SqlExecutor, deviceIds: readonly string[], at: string): Promise<void> {
   for (let i = 0; i < deviceIds.length; i += 500) {
     const chunk = deviceIds.slice(i, i + 500);

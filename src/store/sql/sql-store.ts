@@ -296,10 +296,6 @@ export class SqlStore implements Store {
     return accounts.contactOfAmong(this.db, userId, others);
   }
 
-  async isAcquainted(viewer: string, target: string): Promise<boolean> {
-    return viewer === target || accounts.acquainted(this.db, viewer, target);
-  }
-
   async presenceHiddenAmong(userIds: readonly string[]): Promise<string[]> {
     if (userIds.length === 0) return [];
     const rows = await this.db.all<{ id: string }>(

@@ -548,7 +548,10 @@ export class AppStore extends Observable {
     this.afterChange();
   }
 
-  /** Presence of everyone I share a conversation with, and my contacts. */
+  /**
+   * Presence of everyone I share a conversation with, and my contacts, as far as the server shows
+   * it: only those who added me (I cannot know who did, so I ask for all and it refuses the rest).
+   */
   private followPresence(force: boolean): void {
     const ids = new Set<string>(this.directory.contacts.map((u) => u.id));
     for (const summary of this.list.values()) for (const id of summary.conversation.memberIds) ids.add(id);

@@ -163,8 +163,11 @@ export class Directory {
   }
 
   /**
-   * Follow the presence of these users (the people I chat with and my contacts). Subscriptions
-   * belong to a connection, so `force` renews them after every reconnect.
+   * Follow the presence of these users (the people I chat with and my contacts). The server
+   * answers only for those who list me as a contact, and refuses the rest (group members who do
+   * not, anyone across a block): what I knew of a refused one is forgotten, so a list never keeps
+   * showing the presence of someone who removed me. Subscriptions belong to a connection, so
+   * `force` renews them after every reconnect.
    */
   async followPresence(userIds: Iterable<string>, force = false): Promise<void> {
     const ids = [...new Set(userIds)].sort().slice(0, PRESENCE_LIMIT);
@@ -173,13 +176,15 @@ export class Directory {
     this.subscribed = key;
     if (ids.length === 0) return;
     const reply = await this.call("presence.subscribe", { userIds: ids }, true);
+    for (const userId of reply?.refused ?? []) this.presence.delete(userId);
     for (const presence of reply?.presences ?? []) this.presence.set(presence.userId, presence);
     this.onChange();
   }
 
   /**
    * The presence of those of these users I have none of (not followed: past the subscription
-   * limit), once, by `presence.get`; the server leaves out those it shows me nothing of.
+   * limit), once, by `presence.get`; the server leaves out those it shows me nothing of (who do
+   * not list me as a contact), and they show no presence at all.
    */
   async lookUpPresence(userIds: Iterable<string>): Promise<void> {
     const missing = [...new Set(userIds)].filter((id) => !this.presence.has(id));

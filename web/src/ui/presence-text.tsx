@@ -1,11 +1,12 @@
-/** @module A person's presence in words — online, last seen at a time, or "last seen recently" when they hide it — or nothing when the server shows it to no one like me. */
+/** @module A person's presence in words — online, last seen at a time, or "last seen recently" when they hide it — or nothing when the server shows it not to me (they do not list me as a contact). */
 import { t } from "../i18n/i18n.js";
 import { whenFull } from "./format.js";
 import { useStore } from "./store-context.js";
 
 /**
  * What the server told of this user's presence (a subscription or `presence.get`). Nothing at
- * all when it told nothing: it refuses strangers and blocks, and a guess would leak or mislead.
+ * all when it told nothing: presence is shown only to the user's contacts, never across a block,
+ * so a group member who has not added me shows no word of it, and a guess would leak or mislead.
  */
 export function PresenceText({ userId, class: extra }: { userId: string; class?: string }) {
   const store = useStore();
