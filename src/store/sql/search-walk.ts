@@ -14,16 +14,61 @@ const LAST_SEQ = 2_147_483_647;
  * hundreds of thousands of entries (100–150 ms before the first recheck); a rare word is the
  * other way round. The walk reads `firstRows` of the user's newest messages, estimates the
  * word's frequency from what it found, and goes on only while the page is expected to fill
- * within `rowBudget` messages read (about 30 ms); past that the index answers the rest.
+ * within `rowBudget` messages read in all (no window reads past it); past that the rest is
+ * handed over (`handOver`).
  */
 export interface WalkTuning {
   firstRows: number;
   /** Each window reads every span's range once (an index descent, about three rows' cost). */
   rowsPerSpan: number;
   rowBudget: number;
+  /**
+   * What one GIN candidate costs (a heap visit, any user's message holding all the query's
+   * trigrams, and its recheck) in messages read outright: the rest goes to the index only when
+   * its candidates, so weighed, are fewer than the spans' messages left to read.
+   */
+  ginCandidateCost: number;
 }
 
-export const WALK_TUNING: WalkTuning = { firstRows: 512, rowsPerSpan: 2, rowBudget: 20_000 };
+export const WALK_TUNING: WalkTuning = { firstRows: 512, rowsPerSpan: 2, rowBudget: 10_000, ginCandidateCost: 10 };
+
+/**
+ * The query's trigrams as plain text: every three characters in a row within one of its words.
+ * A message pg_trgm's index offers for the query holds every one of them, so the rarest one's
+ * share of messages bounds the share the index offers (the padded trigrams at word edges left
+ * out: they only narrow it further).
+ */
+export function queryTrigrams(lowered: string): string[] {
+  const trigrams = new Set<string>();
+  for (const word of lowered.split(/\s+/)) {
+    const chars = [...word];
+    for (let i = 0; i + 3 <= chars.length; i++) trigrams.add(chars.slice(i, i + 3).join(""));
+  }
+  return [...trigrams];
+}
+
+/** The most trigrams the first window counts (each is one more text match per message read). */
+const MAX_COUNTED_TRIGRAMS = 8;
+
+/**
+ * Where the rest of a walk goes: the GIN index when the query has a trigram rare enough that the
+ * index offers few messages (its candidates, `messages` rows of the whole table × the rarest
+ * trigram's share in the first window, each costing `ginCandidateCost`), else the spans read
+ * outright, older than where the walk stopped (a cost bounded by the history, whatever the word).
+ * A trigram not seen in the first window counts as seen once: the most it could be.
+ */
+export function handOver(
+  walked: WalkResult,
+  spanMessages: number,
+  tableMessages: number,
+  tuning: WalkTuning,
+): "index" | "outright" {
+  if (walked.rarestTrigram === undefined || walked.firstScanned === 0) return "outright";
+  const share = Math.max(1, walked.rarestTrigram) / walked.firstScanned;
+  const candidates = share * Math.max(tableMessages, spanMessages);
+  const left = Math.max(0, spanMessages - walked.scanned);
+  return candidates * tuning.ginCandidateCost < left ? "index" : "outright";
+}
 
 /** What the spans hold, for sizing the windows: their messages and the time they span. */
 export interface SpanSize {
@@ -39,11 +84,14 @@ export interface WalkResult {
   rows: MessageRow[];
   windows: number;
   scanned: number;
-  /** Set when the rest of the page is for the index to find: the hits older than this. */
+  /** Set when the rest of the page is handed over (`handOver`): the hits older than this. */
   olderThan?: string;
+  /** Messages the first window read, and how many held the query's rarest trigram (none when it has no trigram). */
+  firstScanned: number;
+  rarestTrigram?: number;
 }
 
-type WindowRow = MessageRow & { scanned: number | string };
+type WindowRow = MessageRow & { scanned: number | string; rarest: number | string | null };
 
 /**
  * One window of the user's messages, `lo <= created_at < hi` (either end open): how many
@@ -51,14 +99,23 @@ type WindowRow = MessageRow & { scanned: number | string };
  * `messages_conversation_time` (conversation, created_at), one range per span, so a window
  * costs what it holds plus one index descent per span; only the hits' rows are read whole.
  */
-function windowSql(contains: string, where: SearchFilters, lo: string | undefined, hi: string | undefined) {
+function windowSql(
+  contains: string,
+  trigrams: string[],
+  where: SearchFilters,
+  lo: string | undefined,
+  hi: string | undefined,
+) {
   const range = `${lo !== undefined ? " AND m.created_at >= ?" : ""}${hi !== undefined ? " AND m.created_at < ?" : ""}`;
+  const flags = trigrams.map((t, i) => `, ${postgresContains(t)} AS t${i}`).join("");
+  const rarest =
+    trigrams.length === 0 ? "NULL" : `LEAST(${trigrams.map((_, i) => `count(*) FILTER (WHERE t${i})`).join(", ")})`;
   return `WITH w AS MATERIALIZED (
-      SELECT m.conversation_id, m.seq, m.created_at, ${contains} AS hit ${SPANS}
+      SELECT m.conversation_id, m.seq, m.created_at, ${contains} AS hit${flags} ${SPANS}
       JOIN messages m ON m.conversation_id = s.conversation_id AND m.seq > s.from_seq
         AND m.seq <= COALESCE(s.to_seq, ${LAST_SEQ})${range}
       WHERE s.user_id = ? AND m.deleted_at IS NULL${where.sql})
-    SELECT n.scanned, h.* FROM (SELECT count(*) AS scanned FROM w) n
+    SELECT n.scanned, n.rarest, h.* FROM (SELECT count(*) AS scanned, ${rarest} AS rarest FROM w) n
     LEFT JOIN LATERAL (
       SELECT m.* FROM w JOIN messages m ON m.conversation_id = w.conversation_id AND m.seq = w.seq
       WHERE w.hit ORDER BY w.created_at DESC, w.conversation_id DESC, w.seq DESC LIMIT ?) h ON true
@@ -91,7 +148,14 @@ export async function walkSearch(
     Date.parse(size.oldest ?? ""),
     search.createdAfter ? Date.parse(search.createdAfter) : -Infinity,
   );
-  const result: WalkResult = { rows: [], windows: 0, scanned: 0 };
+  const result: WalkResult = { rows: [], windows: 0, scanned: 0, firstScanned: 0 };
+  // The first window also counts the query's trigrams (some of them), for the hand-over.
+  const all = queryTrigrams(lowered);
+  const step = Math.max(1, all.length / MAX_COUNTED_TRIGRAMS);
+  const counted = Array.from(
+    { length: Math.min(all.length, MAX_COUNTED_TRIGRAMS) },
+    (_, i) => all[Math.floor(i * step)] as string,
+  );
   // Messages a millisecond in the spans, over their whole time (only the first window's width).
   let rate = size.messages / Math.max(1, newest - floor);
   // A window is worth its descents into every span only when it reads a few rows a span.
@@ -103,16 +167,24 @@ export async function walkSearch(
     let lo = Number.isFinite(start) && start > floor ? new Date(Math.floor(start)).toISOString() : undefined;
     // Windows must go back strictly, or two could overlap: otherwise this one is the last.
     if (lo !== undefined && hi !== undefined && lo >= hi) lo = undefined;
-    const found = await db.all<WindowRow>(windowSql(contains, where, lo, hi), [
+    const trigrams = result.windows === 0 ? counted : [];
+    const found = await db.all<WindowRow>(windowSql(contains, trigrams, where, lo, hi), [
       lowered,
+      ...trigrams,
       ...(lo !== undefined ? [lo] : []),
       ...(hi !== undefined ? [hi] : []),
       search.userId,
       ...where.params,
       need - result.rows.length,
     ]);
+    const scanned = Number(found[0]?.scanned ?? 0);
+    if (result.windows === 0) {
+      result.firstScanned = scanned;
+      const rarest = found[0]?.rarest;
+      if (rarest !== null && rarest !== undefined) result.rarestTrigram = Number(rarest);
+    }
     result.windows++;
-    result.scanned += Number(found[0]?.scanned ?? 0);
+    result.scanned += scanned;
     for (const row of found) if (row.conversation_id !== null) result.rows.push(row);
     if (result.rows.length >= need || lo === undefined) return result;
     // The word's frequency so far (one hit assumed when none was found: the most it could be).
@@ -124,7 +196,7 @@ export async function walkSearch(
     }
     // The next window: what the rest of the page needs at the rate seen so far, with room.
     if (result.scanned > 0) rate = result.scanned / Math.max(1, newest - Number(Date.parse(lo)));
-    rows = Math.min(Math.max(more * 2, rows * 4), rows * 16);
+    rows = Math.min(Math.max(more * 2, rows * 4), rows * 16, Math.max(1, tuning.rowBudget - result.scanned));
     hi = lo;
     edge = Date.parse(lo);
   }
