@@ -23,9 +23,14 @@ const { values } = parseArgs({
     /** Print EXPLAIN (ANALYZE, BUFFERS) of the GIN hand-over and the outright read for this word (u0). */
     explain: { type: "string" },
     user: { type: "string" },
+    /** Try another walk budget (WalkTuning.rowBudget) than the store's. */
+    "row-budget": { type: "string" },
+    /** Only these words (comma-separated), not the benchmark's ten. */
+    words: { type: "string" },
     postgres: { type: "string", default: "postgres://postgres@127.0.0.1:5432/test" },
   },
 });
+const tuning = { ...WALK_TUNING, ...(values["row-budget"] ? { rowBudget: Number(values["row-budget"]) } : {}) };
 if (!values.schema) throw new Error("--schema names a schema that bench:search --keep loaded");
 const client = new pg.Client({ connectionString: values.postgres });
 await client.connect();
@@ -54,7 +59,7 @@ async function timed<T>(f: () => Promise<T>): Promise<{ value: T; cpu: number; w
   const value = await f();
   return { value, cpu: cpu() - c0, wall: performance.now() - t0 };
 }
-const WORDS = [
+const ALL_WORDS = [
   "회의",
   "보고서",
   "내일회의",
@@ -66,6 +71,7 @@ const WORDS = [
   "감사",
   "budget",
 ];
+const WORDS = values.words ? values.words.split(",") : ALL_WORDS;
 const USERS = Array.from({ length: 10 }, (_, i) => `u${i}`);
 
 if (values.explain) {
@@ -79,7 +85,7 @@ if (values.explain) {
       return db.all(sql, params);
     },
   };
-  const walked = await walkSearch(explaining, search, size);
+  const walked = await walkSearch(explaining, search, size, tuning);
   console.log(
     `walk: ${walked.windows} windows, ${walked.scanned} read, ${walked.rows.length} hits, older than ${walked.olderThan}`,
   );
@@ -130,11 +136,13 @@ for (let round = 0; round < rounds; round++)
       const search: MessageSearch = { userId: user, query: word, limit: 20 };
       // The store's own path in full (scope, walk, hand-over, reactions), then its parts apart.
       statements.length = 0;
-      const total = await timed(() => searchMessages(db, "postgres", search));
+      const total = values["row-budget"]
+        ? await timed(async () => walkThenRest(db, search, await searchScope(db, search), tuning))
+        : await timed(() => searchMessages(db, "postgres", search));
       const size = await searchScope(db, search);
-      const walk = await timed(() => walkSearch(db, search, size));
+      const walk = await timed(() => walkSearch(db, search, size, tuning));
       // The whole walk and its hand-over again, to learn where the rest went; its time less the walk's is the rest's.
-      const both = await timed(() => walkThenRest(db, search, size, WALK_TUNING));
+      const both = await timed(() => walkThenRest(db, search, size, tuning));
       const index = { cpu: Math.max(0, both.cpu - walk.cpu), wall: Math.max(0, both.wall - walk.wall) };
       const gin = await timed(() => searchMessages(db, "postgres", { ...search, force: "index" }));
       const outright = await timed(() => searchMessages(db, "postgres", { ...search, force: "scan" }));
