@@ -4,7 +4,15 @@ import type { Message } from "../../protocol/index.js";
 import { type MessageSearch, SHORT_QUERY_SCAN_ROWS } from "../store.js";
 import { type MessageRow, toMessage } from "./rows.js";
 import { SEARCH_KEY_STRIDE } from "./schema-dialect.js";
-import { handOver, type SpanSize, WALK_TUNING, type WalkResult, type WalkTuning, walkSearch } from "./search-walk.js";
+import {
+  handOver,
+  type SpanSize,
+  sampleTrigrams,
+  WALK_TUNING,
+  type WalkResult,
+  type WalkTuning,
+  walkSearch,
+} from "./search-walk.js";
 import type { SqlExecutor } from "./sql-driver.js";
 
 /** The longest seq there is: a span still open ends there. */
@@ -235,11 +243,8 @@ export async function walkThenRest(
 ): Promise<WalkResult & { rest?: "index" | "outright" }> {
   const walked: WalkResult & { rest?: "index" | "outright" } = await walkSearch(db, search, size, tuning);
   if (walked.olderThan !== undefined) {
-    // The planner's row count of the whole table (-1 before its first ANALYZE: then the spans' own).
-    const table = await db.get<{ n: number | string }>(
-      "SELECT reltuples AS n FROM pg_class WHERE oid = 'messages'::regclass",
-    );
-    walked.rest = handOver(walked, size.messages, Number(table?.n ?? -1), tuning);
+    const sample = await sampleTrigrams(db, search.query.toLowerCase(), size.messages);
+    walked.rest = handOver(sample, Math.max(0, size.messages - walked.scanned), tuning);
     const rest = { ...search, createdBefore: walked.olderThan, limit: search.limit - walked.rows.length };
     const plan = { useIndex: walked.rest === "index", window: LAST_SEQ };
     const { sql, params } = searchPlanSql("postgres", rest, plan);

@@ -136,13 +136,11 @@ it("hands the rest to the index only for a query with a trigram rare enough, els
   expect(queryTrigrams("내일회의")).toEqual(["내일회", "일회의"]);
   expect(queryTrigrams("deploy server")).toEqual(["dep", "epl", "plo", "loy", "ser", "erv", "rve", "ver"]);
   expect(queryTrigrams("ab cd")).toEqual([]);
-  const walked = { rows: [], windows: 1, scanned: 2_000, firstScanned: 2_000, olderThan: "2024-01-01T00:00:00.000Z" };
-  // A trigram never seen in 2,000 messages: at most ~500 candidates in a million, against 98,000 to read.
-  expect(handOver({ ...walked, rarestTrigram: 0 }, 100_000, 1_000_000, WALK_TUNING)).toBe("index");
+  const sample = { tableMessages: 1_000_000, sampled: 2_000 };
+  // A trigram never seen in 2,000 sampled messages: at most ~500 candidates in a million, against 98,000 to read.
+  expect(handOver({ ...sample, rarest: 0 }, 98_000, WALK_TUNING)).toBe("index");
   // Its rarest trigram in a sixth of the messages: the index would offer ~160,000 messages.
-  expect(handOver({ ...walked, rarestTrigram: 320 }, 100_000, 1_000_000, WALK_TUNING)).toBe("outright");
+  expect(handOver({ ...sample, rarest: 320 }, 98_000, WALK_TUNING)).toBe("outright");
   // No trigram to weigh by (words of two characters): outright, bounded by the history.
-  expect(handOver(walked, 100_000, 1_000_000, WALK_TUNING)).toBe("outright");
-  // Before the table's first ANALYZE (-1 rows), the spans' own messages stand for it.
-  expect(handOver({ ...walked, rarestTrigram: 0 }, 100_000, -1, WALK_TUNING)).toBe("index");
+  expect(handOver(sample, 98_000, WALK_TUNING)).toBe("outright");
 });

@@ -47,27 +47,57 @@ export function queryTrigrams(lowered: string): string[] {
   return [...trigrams];
 }
 
-/** The most trigrams the first window counts (each is one more text match per message read). */
+/** The most trigrams the sample counts (each is one more text match per sampled message). */
 const MAX_COUNTED_TRIGRAMS = 8;
+
+/** About how many messages the sample reads (pages of the table at random, `TABLESAMPLE SYSTEM`). */
+const SAMPLE_ROWS = 2_000;
+
+/** What the GIN index would offer for a query: the table's messages, and the sampled share holding its rarest trigram. */
+export interface TrigramSample {
+  tableMessages: number;
+  sampled: number;
+  /** Sampled messages holding the rarest of the counted trigrams; undefined when the query has no trigram. */
+  rarest?: number;
+}
+
+/**
+ * Samples the messages table for the query's trigrams (up to MAX_COUNTED_TRIGRAMS of them): about
+ * SAMPLE_ROWS messages from pages taken at random, each matched like the search matches text.
+ * The table's size is the planner's (`reltuples`; before the first ANALYZE, -1: then the spans'
+ * messages stand for it, the least it holds).
+ */
+export async function sampleTrigrams(db: SqlExecutor, lowered: string, spanMessages: number): Promise<TrigramSample> {
+  const table = await db.get<{ n: number | string }>(
+    "SELECT reltuples AS n FROM pg_class WHERE oid = 'messages'::regclass",
+  );
+  const tableMessages = Math.max(Number(table?.n ?? -1), spanMessages, 1);
+  const all = queryTrigrams(lowered);
+  if (all.length === 0) return { tableMessages, sampled: 0 };
+  const step = all.length / Math.min(all.length, MAX_COUNTED_TRIGRAMS);
+  const counted = Array.from({ length: Math.min(all.length, MAX_COUNTED_TRIGRAMS) }, (_, i) => {
+    return all[Math.floor(i * step)] as string;
+  });
+  const percent = Math.min(100, (SAMPLE_ROWS * 100) / tableMessages);
+  const found = await db.get<{ sampled: number | string; rarest: number | string | null }>(
+    `SELECT count(*) AS sampled, LEAST(${counted.map((t) => `count(*) FILTER (WHERE ${postgresContains(t)})`).join(", ")}) AS rarest
+     FROM messages m TABLESAMPLE SYSTEM (${percent.toFixed(6)}) REPEATABLE (0)`,
+    counted,
+  );
+  return { tableMessages, sampled: Number(found?.sampled ?? 0), rarest: Number(found?.rarest ?? 0) };
+}
 
 /**
  * Where the rest of a walk goes: the GIN index when the query has a trigram rare enough that the
- * index offers few messages (its candidates, `messages` rows of the whole table × the rarest
- * trigram's share in the first window, each costing `ginCandidateCost`), else the spans read
- * outright, older than where the walk stopped (a cost bounded by the history, whatever the word).
- * A trigram not seen in the first window counts as seen once: the most it could be.
+ * index offers few messages (the table's messages × the rarest trigram's sampled share, each
+ * costing `ginCandidateCost`) against the spans' messages left, else the spans read outright,
+ * older than where the walk stopped (a cost bounded by the history, whatever the word). A
+ * trigram not seen in the sample counts as seen once: about the most it could be.
  */
-export function handOver(
-  walked: WalkResult,
-  spanMessages: number,
-  tableMessages: number,
-  tuning: WalkTuning,
-): "index" | "outright" {
-  if (walked.rarestTrigram === undefined || walked.firstScanned === 0) return "outright";
-  const share = Math.max(1, walked.rarestTrigram) / walked.firstScanned;
-  const candidates = share * Math.max(tableMessages, spanMessages);
-  const left = Math.max(0, spanMessages - walked.scanned);
-  return candidates * tuning.ginCandidateCost < left ? "index" : "outright";
+export function handOver(sample: TrigramSample, messagesLeft: number, tuning: WalkTuning): "index" | "outright" {
+  if (sample.rarest === undefined || sample.sampled === 0) return "outright";
+  const candidates = (Math.max(1, sample.rarest) / sample.sampled) * sample.tableMessages;
+  return candidates * tuning.ginCandidateCost < messagesLeft ? "index" : "outright";
 }
 
 /** What the spans hold, for sizing the windows: their messages and the time they span. */
@@ -86,12 +116,9 @@ export interface WalkResult {
   scanned: number;
   /** Set when the rest of the page is handed over (`handOver`): the hits older than this. */
   olderThan?: string;
-  /** Messages the first window read, and how many held the query's rarest trigram (none when it has no trigram). */
-  firstScanned: number;
-  rarestTrigram?: number;
 }
 
-type WindowRow = MessageRow & { scanned: number | string; rarest: number | string | null };
+type WindowRow = MessageRow & { scanned: number | string };
 
 /**
  * One window of the user's messages, `lo <= created_at < hi` (either end open): how many
@@ -102,23 +129,14 @@ type WindowRow = MessageRow & { scanned: number | string; rarest: number | strin
  * primary key's seq range, every message of the span, its time a filter (a window of 24,000
  * messages cost as much as reading the 100,000 outright).
  */
-function windowSql(
-  contains: string,
-  trigrams: string[],
-  where: SearchFilters,
-  lo: string | undefined,
-  hi: string | undefined,
-) {
+function windowSql(contains: string, where: SearchFilters, lo: string | undefined, hi: string | undefined) {
   const range = `${lo !== undefined ? " AND m.created_at >= ?" : ""}${hi !== undefined ? " AND m.created_at < ?" : ""}`;
-  const flags = trigrams.map((t, i) => `, ${postgresContains(t)} AS t${i}`).join("");
-  const rarest =
-    trigrams.length === 0 ? "NULL" : `LEAST(${trigrams.map((_, i) => `count(*) FILTER (WHERE t${i})`).join(", ")})`;
   return `WITH w AS MATERIALIZED (
-      SELECT m.conversation_id, m.seq, m.created_at, ${contains} AS hit${flags} ${SPANS}
+      SELECT m.conversation_id, m.seq, m.created_at, ${contains} AS hit ${SPANS}
       JOIN messages m ON m.conversation_id = s.conversation_id AND m.seq + 0 > s.from_seq
         AND m.seq + 0 <= COALESCE(s.to_seq, ${LAST_SEQ})${range}
       WHERE s.user_id = ? AND m.deleted_at IS NULL${where.sql})
-    SELECT n.scanned, n.rarest, h.* FROM (SELECT count(*) AS scanned, ${rarest} AS rarest FROM w) n
+    SELECT n.scanned, h.* FROM (SELECT count(*) AS scanned FROM w) n
     LEFT JOIN LATERAL (
       SELECT m.* FROM w JOIN messages m ON m.conversation_id = w.conversation_id AND m.seq = w.seq
       WHERE w.hit ORDER BY w.created_at DESC, w.conversation_id DESC, w.seq DESC LIMIT ?) h ON true
@@ -151,14 +169,7 @@ export async function walkSearch(
     Date.parse(size.oldest ?? ""),
     search.createdAfter ? Date.parse(search.createdAfter) : -Infinity,
   );
-  const result: WalkResult = { rows: [], windows: 0, scanned: 0, firstScanned: 0 };
-  // The first window also counts the query's trigrams (some of them), for the hand-over.
-  const all = queryTrigrams(lowered);
-  const step = Math.max(1, all.length / MAX_COUNTED_TRIGRAMS);
-  const counted = Array.from(
-    { length: Math.min(all.length, MAX_COUNTED_TRIGRAMS) },
-    (_, i) => all[Math.floor(i * step)] as string,
-  );
+  const result: WalkResult = { rows: [], windows: 0, scanned: 0 };
   // Messages a millisecond in the spans, over their whole time (only the first window's width).
   let rate = size.messages / Math.max(1, newest - floor);
   // A window is worth its descents into every span only when it reads a few rows a span.
@@ -170,24 +181,16 @@ export async function walkSearch(
     let lo = Number.isFinite(start) && start > floor ? new Date(Math.floor(start)).toISOString() : undefined;
     // Windows must go back strictly, or two could overlap: otherwise this one is the last.
     if (lo !== undefined && hi !== undefined && lo >= hi) lo = undefined;
-    const trigrams = result.windows === 0 ? counted : [];
-    const found = await db.all<WindowRow>(windowSql(contains, trigrams, where, lo, hi), [
+    const found = await db.all<WindowRow>(windowSql(contains, where, lo, hi), [
       lowered,
-      ...trigrams,
       ...(lo !== undefined ? [lo] : []),
       ...(hi !== undefined ? [hi] : []),
       search.userId,
       ...where.params,
       need - result.rows.length,
     ]);
-    const scanned = Number(found[0]?.scanned ?? 0);
-    if (result.windows === 0) {
-      result.firstScanned = scanned;
-      const rarest = found[0]?.rarest;
-      if (rarest !== null && rarest !== undefined) result.rarestTrigram = Number(rarest);
-    }
     result.windows++;
-    result.scanned += scanned;
+    result.scanned += Number(found[0]?.scanned ?? 0);
     for (const row of found) if (row.conversation_id !== null) result.rows.push(row);
     if (result.rows.length >= need || lo === undefined) return result;
     // The word's frequency so far (one hit assumed when none was found: the most it could be).
