@@ -58,6 +58,8 @@ const rounds = Number(values.rounds);
 for (const plan of (values.plans as string).split(",")) {
   const force = plan === "auto" ? {} : { force: plan as MessageSearch["force"] };
   const perWord = new Map<string, number>();
+  const cpus: number[] = [];
+  const walls: number[] = [];
   let total = 0;
   let wall = 0;
   // The first round warms the caches; the others are counted.
@@ -69,13 +71,16 @@ for (const plan of (values.plans as string).split(",")) {
         if (round === 0) continue;
         const spent = cpu() - c0;
         wall += performance.now() - t0;
+        cpus.push(spent);
+        walls.push(performance.now() - t0);
         total += spent;
         perWord.set(query, (perWord.get(query) ?? 0) + spent);
       }
   const n = (rounds - 1) * WORDS.length * USERS.length;
   const words = [...perWord].map(([w, ms]) => `${w} ${(ms / (n / WORDS.length)).toFixed(0)}`).join(", ");
+  const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(0.95 * xs.length)] ?? 0;
   console.log(
-    `${plan}: backend CPU ${(total / n).toFixed(1)} ms a search, wall ${(wall / n).toFixed(1)} ms (${n} searches); by word, CPU ms: ${words}`,
+    `${plan}: backend CPU ${(total / n).toFixed(1)} ms a search (p95 ${p95(cpus)} ms), wall ${(wall / n).toFixed(1)} ms (p95 ${p95(walls).toFixed(1)} ms) (${n} searches); by word, CPU ms: ${words}`,
   );
 }
 await client.end();

@@ -4,7 +4,15 @@ import type { Message } from "../../protocol/index.js";
 import { type MessageSearch, SHORT_QUERY_SCAN_ROWS } from "../store.js";
 import { type MessageRow, toMessage } from "./rows.js";
 import { SEARCH_KEY_STRIDE } from "./schema-dialect.js";
-import { type SpanSize, WALK_TUNING, type WalkResult, type WalkTuning, walkSearch } from "./search-walk.js";
+import {
+  handOver,
+  type SpanSize,
+  sampleTrigrams,
+  WALK_TUNING,
+  type WalkResult,
+  type WalkTuning,
+  walkSearch,
+} from "./search-walk.js";
 import type { SqlExecutor } from "./sql-driver.js";
 
 /** The longest seq there is: a span still open ends there. */
@@ -194,10 +202,11 @@ export function searchPlanSql(dialect: "sqlite" | "postgres", search: MessageSea
 }
 
 /**
- * The walk as `force: "walk"` runs it: windows of about one message each, and the index after
- * four messages read, so even a small history goes through several windows and the hand-over.
+ * The walk as `force: "walk"` runs it: windows of about one message each, and the rest handed
+ * over after four messages read, so even a small history goes through several windows and the
+ * hand-over.
  */
-const FORCED_WALK: WalkTuning = { firstRows: 1, rowsPerSpan: 0, rowBudget: 4 };
+const FORCED_WALK: WalkTuning = { firstRows: 1, rowsPerSpan: 0, rowBudget: 4, ginCandidateCost: 10 };
 
 /**
  * What the user's spans hold: their number and messages (seq ranges, from the spans and their
@@ -221,17 +230,24 @@ export async function searchScope(db: SqlExecutor, search: MessageSearch): Promi
   };
 }
 
-/** PostgreSQL's plan for a large history: the walk, and the GIN index for whatever it leaves (search-walk.ts). */
-export async function walkThenIndex(
+/**
+ * PostgreSQL's plan for a large history: the walk, and for whatever it leaves, the GIN index or
+ * the spans read outright, whichever `handOver` weighs cheaper (search-walk.ts). Either finds
+ * every hit older than where the walk stopped, so the page is the same.
+ */
+export async function walkThenRest(
   db: SqlExecutor,
   search: MessageSearch,
   size: SpanSize,
   tuning: WalkTuning,
-): Promise<WalkResult> {
-  const walked = await walkSearch(db, search, size, tuning);
+): Promise<WalkResult & { rest?: "index" | "outright" }> {
+  const walked: WalkResult & { rest?: "index" | "outright" } = await walkSearch(db, search, size, tuning);
   if (walked.olderThan !== undefined) {
+    const sample = await sampleTrigrams(db, search.query.toLowerCase(), size.messages);
+    walked.rest = handOver(sample, Math.max(0, size.messages - walked.scanned), tuning);
     const rest = { ...search, createdBefore: walked.olderThan, limit: search.limit - walked.rows.length };
-    const { sql, params } = searchPlanSql("postgres", rest, { useIndex: true, window: LAST_SEQ });
+    const plan = { useIndex: walked.rest === "index", window: LAST_SEQ };
+    const { sql, params } = searchPlanSql("postgres", rest, plan);
     walked.rows.push(...(await db.all<MessageRow>(sql, params)));
   }
   return walked;
@@ -253,8 +269,8 @@ export async function searchMessages(
         : planSearch(chars, size.messages, size.spans, dialect);
   let rows: MessageRow[];
   if (dialect === "postgres" && plan.useIndex && search.force !== "index") {
-    // Newest first through the spans, the GIN index only for what a rare word leaves unfilled.
-    rows = (await walkThenIndex(db, search, size, search.force === "walk" ? FORCED_WALK : WALK_TUNING)).rows;
+    // Newest first through the spans; what a rare word leaves unfilled, by the index or outright.
+    rows = (await walkThenRest(db, search, size, search.force === "walk" ? FORCED_WALK : WALK_TUNING)).rows;
   } else {
     const { sql, params } = searchPlanSql(dialect, search, plan);
     rows = await db.all<MessageRow>(sql, params);

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { dropSchema, freshSchema, postgresUrlWithSchema } from "../../../test/services.js";
 import { openPostgresStore } from "../postgres/postgres-store.js";
 import type { MessageSearch, Store } from "../store.js";
-import { searchScope, walkThenIndex } from "./search-queries.js";
-import { WALK_TUNING, type WalkTuning } from "./search-walk.js";
+import { searchScope, walkThenRest } from "./search-queries.js";
+import { handOver, queryTrigrams, WALK_TUNING, type WalkTuning } from "./search-walk.js";
 import type { SqlStore } from "./sql-store.js";
 
 const schema = freshSchema();
@@ -64,15 +64,27 @@ afterAll(async () => {
 });
 
 const TUNINGS: Record<string, WalkTuning> = {
-  "windows to the end": { firstRows: 1, rowsPerSpan: 0, rowBudget: Number.POSITIVE_INFINITY },
-  "a hand-over early": { firstRows: 1, rowsPerSpan: 0, rowBudget: 4 },
-  "a hand-over later": { firstRows: 5, rowsPerSpan: 1, rowBudget: 30 },
+  "windows to the end": { firstRows: 1, rowsPerSpan: 0, rowBudget: Number.POSITIVE_INFINITY, ginCandidateCost: 10 },
+  "a hand-over early, to the index": { firstRows: 1, rowsPerSpan: 0, rowBudget: 4, ginCandidateCost: 0 },
+  "a hand-over early, outright": {
+    firstRows: 1,
+    rowsPerSpan: 0,
+    rowBudget: 4,
+    ginCandidateCost: Number.POSITIVE_INFINITY,
+  },
+  "a hand-over later, to the index": { firstRows: 5, rowsPerSpan: 1, rowBudget: 30, ginCandidateCost: 0 },
+  "a hand-over later, outright": {
+    firstRows: 5,
+    rowsPerSpan: 1,
+    rowBudget: 30,
+    ginCandidateCost: Number.POSITIVE_INFINITY,
+  },
   "the store's own": WALK_TUNING,
 };
 
 it("finds what reading outright finds, in its order, however the windows fall (G7, deletes, edits, cursors)", async () => {
   const db = (store as SqlStore).driver.reader;
-  const seen = { windows: 0, handedOver: 0, walkedToTheEnd: 0 };
+  const seen = { windows: 0, toTheIndex: 0, outright: 0, walkedToTheEnd: 0 };
   for (const user of [people.a, people.b])
     for (const query of ["common", "word", "rare needle", "edited", "#40", "nowhere at all"])
       for (const more of [{}, { senderId: people.a }, { createdBefore: at(700), createdAfter: at(200) }])
@@ -81,7 +93,7 @@ it("finds what reading outright finds, in its order, however the windows fall (G
           const outright = await store.searchMessages({ ...search, force: "scan" });
           const expected = outright.messages.map((m) => m.id);
           for (const [name, tuning] of Object.entries(TUNINGS)) {
-            const walked = await walkThenIndex(db, search, await searchScope(db, search), tuning);
+            const walked = await walkThenRest(db, search, await searchScope(db, search), tuning);
             const where = JSON.stringify({ name, query, more, limit, user: user === people.a ? "a" : "b" });
             expect(
               walked.rows.slice(0, limit).map((r) => r.id),
@@ -89,13 +101,15 @@ it("finds what reading outright finds, in its order, however the windows fall (G
             ).toEqual(expected);
             expect(walked.rows.length > limit, where).toBe(outright.hasMore);
             seen.windows = Math.max(seen.windows, walked.windows);
-            if (walked.olderThan !== undefined) seen.handedOver++;
+            if (walked.rest === "index") seen.toTheIndex++;
+            else if (walked.rest === "outright") seen.outright++;
             else if (walked.windows > 2) seen.walkedToTheEnd++;
           }
         }
-  // The tunings did reach every path: many windows, the hand-over, a walk through to the oldest.
+  // The tunings did reach every path: many windows, both hand-overs, a walk through to the oldest.
   expect(seen.windows).toBeGreaterThanOrEqual(4);
-  expect(seen.handedOver).toBeGreaterThan(0);
+  expect(seen.toTheIndex).toBeGreaterThan(0);
+  expect(seen.outright).toBeGreaterThan(0);
   expect(seen.walkedToTheEnd).toBeGreaterThan(0);
   // Paging through the walk, newest first, without a gap or a repeat.
   const pages: string[] = [];
@@ -116,4 +130,17 @@ it("finds what reading outright finds, in its order, however the windows fall (G
   const all = await store.searchMessages({ userId: people.b, query: "word", limit: 500, force: "scan" });
   expect(pages).toEqual(all.messages.map((m) => m.id));
   expect(pages.length).toBeGreaterThan(50);
+});
+
+it("hands the rest to the index only for a query with a trigram rare enough, else reads it outright", () => {
+  expect(queryTrigrams("내일회의")).toEqual(["내일회", "일회의"]);
+  expect(queryTrigrams("deploy server")).toEqual(["dep", "epl", "plo", "loy", "ser", "erv", "rve", "ver"]);
+  expect(queryTrigrams("ab cd")).toEqual([]);
+  const sample = { tableMessages: 1_000_000, sampled: 2_000 };
+  // A trigram never seen in 2,000 sampled messages: at most ~500 candidates in a million, against 98,000 to read.
+  expect(handOver({ ...sample, rarest: 0 }, 98_000, WALK_TUNING)).toBe("index");
+  // Its rarest trigram in a sixth of the messages: the index would offer ~160,000 messages.
+  expect(handOver({ ...sample, rarest: 320 }, 98_000, WALK_TUNING)).toBe("outright");
+  // No trigram to weigh by (words of two characters): outright, bounded by the history.
+  expect(handOver(sample, 98_000, WALK_TUNING)).toBe("outright");
 });
