@@ -78,7 +78,9 @@ export class FanOut {
       // Presence is shown to one's contacts only: one no longer listed stops hearing it at once
       // (and hears it again if listed again, as one refused at first).
       for (const session of this.byUser.get(control.contactId) ?? []) {
-        if (session.presenceSubscriptions.delete(control.userId)) session.presenceRefused.add(control.userId);
+        if (!session.presenceSubscriptions.delete(control.userId)) continue;
+        session.presenceRefused.add(control.userId);
+        endPresence(session, control.userId);
       }
       return;
     }
@@ -88,9 +90,19 @@ export class FanOut {
       [control.userId, control.blockedId],
     ] as const) {
       for (const session of this.byUser.get(viewer) ?? []) {
-        session.presenceSubscriptions.delete(target);
+        if (session.presenceSubscriptions.delete(target)) endPresence(session, target);
         session.presenceRefused.delete(target);
       }
     }
   }
+}
+
+/**
+ * A subscription ended by the other side (removed from their contacts, a block): its last event
+ * is the masked presence one who hides it shows, so a client does not keep showing "online" from
+ * before; it cannot tell this from the user hiding their presence. Shed first under load, as
+ * presence is.
+ */
+function endPresence(session: Session, userId: string): void {
+  session.send(JSON.stringify({ type: "presence", userId, online: false, lastSeenAt: null, hidden: true }), true);
 }

@@ -95,6 +95,18 @@ describe("presence for contacts only", () => {
     // The target blocks one viewer and drops the friend from their contacts; the witness keeps hearing.
     await target.client.ok("block.add", { userId: blocked.id });
     await target.client.ok("contact.remove", { userId: friend.id });
+    // Each subscription ends with the masked presence, so no "online" from before stays on screen.
+    for (const viewer of [friend, blocked]) {
+      const presences = () => viewer.client.eventsOf("presence").filter((p) => p.userId === target.id);
+      await nextEvent(viewer.client, "presence", (p) => p.userId === target.id && p.hidden === true);
+      expect(presences().at(-1)).toEqual({
+        type: "presence",
+        userId: target.id,
+        online: false,
+        lastSeenAt: null,
+        hidden: true,
+      });
+    }
     await settle(friend.client, blocked.client);
     for (const viewer of [friend, blocked]) viewer.client.events.length = 0;
     const back = await changesOf(target, witness);
@@ -124,8 +136,10 @@ describe("presence for contacts only", () => {
     target.client = await RawClient.connect(server.wsUrl, target.auth.token);
     await nextEvent(viewer.client, "presence", (p) => p.userId === target.id && p.online);
 
-    // Removed: no more news. Added again: followed again, with how they are now.
+    // Removed: the masked presence, then no more news. Added again: followed again, with how they are now.
     await target.client.ok("contact.remove", { userId: viewer.id });
+    const ended = await nextEvent(viewer.client, "presence", (p) => p.userId === target.id && p.hidden === true);
+    expect(ended).toMatchObject({ online: false, lastSeenAt: null });
     viewer.client.events.length = 0;
     const back = await changesOf(target, witness);
     await settle(viewer.client);
