@@ -52,6 +52,7 @@ function instrument(subscription: { endpoint: string; keys: { p256dh: string; au
       constructor(title, options) {
         super(title, options);
         window.__notes.push({ title, body: options && options.body });
+        window.__tags = [...(window.__tags || []), options && options.tag];
       }
     }
     Object.defineProperty(Recorded, "permission", { get: () => Real.permission });
@@ -118,6 +119,8 @@ for (const size of ["pc", "phone"] as const) {
       await kyle.ok("message.send", { conversationId, clientMsgId: `${size}-2`, text: "ping from Kyle" });
       await expect.poll(() => page.title()).toBe("(2) Haetae");
       await expect.poll(() => page.evaluate("window.__notes")).toEqual([{ title: "Kyle", body: "ping from Kyle" }]);
+      // The push's tag: a push for the same chat replaces this notification rather than doubling it.
+      expect(await page.evaluate("window.__tags")).toEqual([`chat:${conversationId}`]);
       expect(await page.evaluate<number>("window.__tones")).toBeGreaterThan(0);
       await page.evaluate("window.__hidden = false");
     });

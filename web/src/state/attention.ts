@@ -104,7 +104,9 @@ export class Attention {
 
   private show(message: { conversationId: string; seq: number }, title: string, body: string, open: () => void): void {
     if ("Notification" in window && Notification.permission === "granted") {
-      const notification = new Notification(title, { body, tag: `${message.conversationId}:${message.seq}` });
+      // The push's tag (sw/service-worker.ts): one notification per chat, so a push for a message
+      // this tab already showed replaces it instead of standing beside it.
+      const notification = new Notification(title, { body, tag: `chat:${message.conversationId}` });
       notification.onclick = () => {
         window.focus();
         open();
