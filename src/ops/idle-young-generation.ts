@@ -9,7 +9,7 @@
 import { performance } from "node:perf_hooks";
 
 /** How often an idle process offers its young generation back. */
-export const YOUNG_GENERATION_CHECK_MS = 30_000;
+export const YOUNG_GENERATION_CHECK_MS = 10_000;
 /** The event loop's busy share over a check's interval under which the process counts as idle. */
 const IDLE_UTILIZATION = 0.05;
 
