@@ -35,7 +35,11 @@ it("answers sends in flight at a writer crash with unavailable, then takes their
   // can commit or reply.
   const blocker = new Database(join((server as TestServer).dataDir, "haetae.db"));
   blocker.pragma("busy_timeout = 5000");
+  const driver = (server.app.ctx.store as SqlStore).driver as SqliteDriver;
   const sendDuringCrash = async (clientMsgId: string) => {
+    // The blocker waits on this thread, synchronously: a background write (the search indexer's)
+    // under way in the writer would wait for this thread too, and hold the lock it waits for.
+    while (!driver.writesIdle) await new Promise((resolve) => setImmediate(resolve));
     blocker.exec("BEGIN IMMEDIATE");
     const pending = send(clientMsgId);
     while (writer.requestsInFlight === 0) await new Promise((resolve) => setImmediate(resolve));

@@ -152,6 +152,11 @@ export class GroupCommit {
     return this.queue.length;
   }
 
+  /** Nothing queued and no batch under way. */
+  get idle(): boolean {
+    return this.queue.length === 0 && this.running.size === 0;
+  }
+
   private schedule(): void {
     if (this.scheduled || this.running.size >= this.maxInFlight) return;
     this.scheduled = true;

@@ -44,7 +44,7 @@ export class WriterThread {
   private closing = false;
   /** Restarts after a crash (observable for tests and metrics). */
   restarts = 0;
-  /** Whether the thread has answered once: its start (loading, opening the file) is behind it. */
+  /** Whether the running thread has answered once: its start (loading, opening the file) is behind it; false again while a restarted one starts. */
   answered = false;
 
   /** `name` says which thread it is in logs and errors ("the SQLite writer thread"). */
@@ -57,6 +57,7 @@ export class WriterThread {
   }
 
   private start(): void {
+    this.answered = false;
     const worker = spawnThread(this.url, this.workerData);
     worker.on("message", (reply: WriterReply) => {
       this.answered = true;

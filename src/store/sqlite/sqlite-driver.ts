@@ -107,6 +107,11 @@ export class SqliteDriver implements SqlDriver {
     return this.writes;
   }
 
+  /** No write queued or under way (tests take the write lock from outside only then). */
+  get writesIdle(): boolean {
+    return this.commits.idle;
+  }
+
   /** Whether the checkpointer thread runs now (tests). */
   get checkpointerRunning(): boolean {
     return this.checkpointer?.running ?? false;
