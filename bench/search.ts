@@ -317,7 +317,13 @@ function sqliteTarget(): Target {
       const indexer = (store.driver as SqliteDriver).searchIndexer;
       const queued = async () =>
         (await store.driver.reader.get("SELECT 1 AS one FROM search_pending LIMIT 1")) !== undefined;
-      while (await queued()) await indexer?.indexNow();
+      // The indexer's thread keeps no process alive (unref): this does, while its round is awaited.
+      const alive = setInterval(() => {}, 1_000);
+      try {
+        while (await queued()) await indexer?.indexNow();
+      } finally {
+        clearInterval(alive);
+      }
     },
     async dispose() {
       await store.close();
