@@ -5,7 +5,7 @@
  * dropped); and the index's size against the text's.
  *
  * Usage: npm run bench:search -- [--messages 1000000] [--conversations 10000] [--users 2000]
- *        [--stores sqlite,postgres] [--queries 200] [--peer-queries 40] [--sends 3000] [--heavy-users 10] [--keep]
+ *        [--stores sqlite,postgres] [--queries 200] [--peer-queries 40] [--sends 3000] [--pairs 4] [--heavy-users 10] [--keep]
  *        [--send-without all|walk] [--schema <a kept PostgreSQL schema>]
  *        [--postgres postgres://postgres@127.0.0.1:5432/test]
  */
@@ -18,6 +18,7 @@ import pg from "pg";
 import { openPostgresStore } from "../src/store/postgres/postgres-store.js";
 import { likeContaining } from "../src/store/sql/search-queries.js";
 import type { SqlStore } from "../src/store/sql/sql-store.js";
+import type { SqliteDriver } from "../src/store/sqlite/sqlite-driver.js";
 import { indexRound, openSearchIndex, searchIndexFile } from "../src/store/sqlite/sqlite-search-file.js";
 import { openSqliteStore } from "../src/store/sqlite/sqlite-store.js";
 import type { MessageSearch } from "../src/store/store.js";
@@ -31,6 +32,8 @@ const { values } = parseArgs({
     queries: { type: "string", default: "200" },
     "peer-queries": { type: "string", default: "40" },
     sends: { type: "string", default: "3000" },
+    /** Send cost: index on/off pairs, alternated in order (on, off; off, on; …) on the same store. */
+    pairs: { type: "string", default: "4" },
     postgres: { type: "string", default: "postgres://postgres@127.0.0.1:5432/test" },
     "heavy-users": { type: "string", default: "10" },
     keep: { type: "boolean", default: false },
@@ -45,6 +48,7 @@ const CONVERSATIONS = Number(values.conversations);
 const USERS = Number(values.users);
 const QUERIES = Number(values.queries);
 const SENDS = Number(values.sends);
+const PAIRS = Number(values.pairs);
 /** The LIKE peer is slow on large histories (seconds on PostgreSQL): it answers fewer of the same requests. */
 const PEER_QUERIES = Math.min(Number(values["peer-queries"]), QUERIES);
 /** Users who are in a thousand chats each: histories past SHORT_QUERY_SCAN_ROWS, so their searches go through the index. */
@@ -308,9 +312,18 @@ function sqliteTarget(): Target {
       });
     },
     async settle() {
+      // Rounds are asked for at once, not waited for (the thread's own start waits for 3,000
+      // rows or 2 s): the round's work counts in the time, its idle wait does not.
+      const indexer = (store.driver as SqliteDriver).searchIndexer;
       const queued = async () =>
-        Number((await store.driver.reader.get<{ n: number }>("SELECT count(*) AS n FROM search_pending"))?.n);
-      while ((await queued()) > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+        (await store.driver.reader.get("SELECT 1 AS one FROM search_pending LIMIT 1")) !== undefined;
+      // The indexer's thread keeps no process alive (unref): this does, while its round is awaited.
+      const alive = setInterval(() => {}, 1_000);
+      try {
+        while (await queued()) await indexer?.indexNow();
+      } finally {
+        clearInterval(alive);
+      }
     },
     async dispose() {
       await store.close();
@@ -516,11 +529,20 @@ async function searches(t: Target, loaded: Loaded, perConversation: number[]) {
   return { out, heaviest: heavy[0]?.[0] ?? 0, typical: typical[0]?.[0] ?? 0, busiest: busy[0]?.[0] ?? 0 };
 }
 
-/** Sends through the store's real write path (group commit), 32 at a time: mean commit latency and rate. */
-async function sendCost(
-  t: Target,
-  loaded: Loaded,
-): Promise<{ perSecond: number; p50: number; p95: number; cpuPerSend: number }> {
+/** One round of sends: its rate, latencies, and the process's CPU time per send with the index's catching up. */
+interface SendRound {
+  /** Sends per second, until the index has caught up (SQLite: a round asked for at once after the last ack). */
+  perSecond: number;
+  p50: number;
+  p95: number;
+  /** µs of CPU of the whole process (every thread) per send, through the index's catching up. */
+  cpuPerSend: number;
+  /** ms from the last ack until the index held every send (SQLite's queue drained). */
+  catchUp: number;
+}
+
+/** Sends through the store's real write path (group commit), 32 at a time. */
+async function sendCost(t: Target, loaded: Loaded): Promise<SendRound> {
   const r = rng(31);
   const latencies: number[] = [];
   let next = 0;
@@ -549,17 +571,65 @@ async function sendCost(
       }
     }),
   );
-  // The index's work counts in the round's time: until it has caught up with these sends.
+  const sent = performance.now();
+  // The index's work counts: until it has caught up with these sends (in CPU time and in the rate).
   await t.settle();
-  const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuStarted);
   latencies.sort((a, b) => a - b);
   return {
-    perSecond: SENDS / seconds,
+    perSecond: SENDS / ((performance.now() - started) / 1000),
     p50: quantile(latencies, 0.5),
     p95: quantile(latencies, 0.95),
     cpuPerSend: (cpu.user + cpu.system) / SENDS,
+    catchUp: performance.now() - sent,
   };
+}
+
+/** The median of `xs`, and their range. */
+function spread(xs: number[]): string {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length / 2;
+  const median =
+    sorted.length % 2
+      ? (sorted[Math.floor(mid)] as number)
+      : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  const pct = (x: number) => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)}%`;
+  return `median ${pct(median)} (range ${pct(sorted[0] as number)} … ${pct(sorted[sorted.length - 1] as number)}; pairs ${xs.map(pct).join(", ")})`;
+}
+
+/**
+ * What the index adds to a send: `PAIRS` pairs of rounds on the same store, the index on and
+ * off, in alternating order (on, off; off, on; …) so a drift over the run (the machine's other
+ * load, the caches) favours neither; each pair gives a ratio, printed with their spread.
+ */
+async function sendCostPairs(t: Target, loaded: Loaded): Promise<void> {
+  await sendCost(t, loaded); // warm-up
+  const on: SendRound[] = [];
+  const off: SendRound[] = [];
+  for (let pair = 0; pair < PAIRS; pair++) {
+    const order = pair % 2 === 0 ? ["on", "off"] : ["off", "on"];
+    for (const kind of order) {
+      if (kind === "off") await t.dropIndex();
+      (kind === "on" ? on : off).push(await sendCost(t, loaded));
+      if (kind === "off") await t.restoreIndex();
+    }
+  }
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const each = (rounds: SendRound[], f: (x: SendRound) => number, digits = 0) =>
+    rounds.map((x) => f(x).toFixed(digits)).join(", ");
+  const n = t.name;
+  console.log(
+    `[${n}] send with index: ${mean(on.map((x) => x.perSecond)).toFixed(0)}/s (${each(on, (x) => x.perSecond)}) p50 ${ms(mean(on.map((x) => x.p50)))} p95 ${ms(mean(on.map((x) => x.p95)))} | without: ${mean(off.map((x) => x.perSecond)).toFixed(0)}/s (${each(off, (x) => x.perSecond)}) p50 ${ms(mean(off.map((x) => x.p50)))} p95 ${ms(mean(off.map((x) => x.p95)))}`,
+  );
+  console.log(
+    `[${n}] CPU of the process per send: with index ${mean(on.map((x) => x.cpuPerSend)).toFixed(0)} µs (${each(on, (x) => x.cpuPerSend)}), without ${mean(off.map((x) => x.cpuPerSend)).toFixed(0)} µs (${each(off, (x) => x.cpuPerSend)}); the index caught up ${ms(mean(on.map((x) => x.catchUp)))} after the last ack`,
+  );
+  console.log(
+    `[${n}] the index's cost, CPU per send: ${spread(on.map((x, i) => x.cpuPerSend / (off[i] as SendRound).cpuPerSend - 1))}`,
+  );
+  console.log(
+    `[${n}] the index's cost, throughput: ${spread(on.map((x, i) => (off[i] as SendRound).perSecond / x.perSecond - 1))}`,
+  );
 }
 
 const { loaded, perConversation } = plan();
@@ -589,29 +659,7 @@ for (const name of (values.stores as string).split(",")) {
       );
     }
     if (SENDS === 0) continue;
-    // Send cost: a warm-up, then index on, off, off again, on again (the same store), so drift shows and averages out.
-    await sendCost(t, loaded);
-    const on: Awaited<ReturnType<typeof sendCost>>[] = [];
-    const off: Awaited<ReturnType<typeof sendCost>>[] = [];
-    // On then off, then off then on: a drift over the run (the load, the caches) favours neither.
-    for (let round = 0; round < 2; round++) {
-      if (round === 0) on.push(await sendCost(t, loaded));
-      await t.dropIndex();
-      off.push(await sendCost(t, loaded));
-      await t.restoreIndex();
-      if (round === 1) on.push(await sendCost(t, loaded));
-    }
-    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-    const [onRate, offRate] = [mean(on.map((x) => x.perSecond)), mean(off.map((x) => x.perSecond))];
-    const [onP50, offP50] = [mean(on.map((x) => x.p50)), mean(off.map((x) => x.p50))];
-    const [onP95, offP95] = [mean(on.map((x) => x.p95)), mean(off.map((x) => x.p95))];
-    const [onCpu, offCpu] = [mean(on.map((x) => x.cpuPerSend)), mean(off.map((x) => x.cpuPerSend))];
-    console.log(
-      `[${name}] send with index: ${onRate.toFixed(0)}/s p50 ${ms(onP50)} p95 ${ms(onP95)} | without: ${offRate.toFixed(0)}/s p50 ${ms(offP50)} p95 ${ms(offP95)} | the index costs ${((offRate / onRate - 1) * 100).toFixed(1)}% in throughput, ${((onP50 / offP50 - 1) * 100).toFixed(1)}% at p50 (rounds: on ${on.map((x) => x.perSecond.toFixed(0)).join(", ")}/s, off ${off.map((x) => x.perSecond.toFixed(0)).join(", ")}/s)`,
-    );
-    console.log(
-      `[${name}] CPU time of the process per send: with index ${onCpu.toFixed(0)} µs, without ${offCpu.toFixed(0)} µs: the index costs ${((onCpu / offCpu - 1) * 100).toFixed(1)}% (rounds: on ${on.map((x) => x.cpuPerSend.toFixed(0)).join(", ")} µs, off ${off.map((x) => x.cpuPerSend.toFixed(0)).join(", ")} µs)`,
-    );
+    await sendCostPairs(t, loaded);
   } finally {
     if (values.keep || values.schema) console.log(`[${name}] kept for inspection (--keep): dispose by hand`);
     else await t.dispose();

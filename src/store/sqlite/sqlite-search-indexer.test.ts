@@ -1,7 +1,9 @@
 /** @module SQLite's search queue and index file: a message is found from its ack on, while queued and once indexed, never twice; edits and deletes hold before and after they are indexed; a lost index file is built again. */
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { afterAll, expect, it } from "vitest";
 import { SEARCH_KEY_STRIDE, SQLITE_SCHEMA } from "../sql/schema-dialect.js";
@@ -224,6 +226,72 @@ it("moves a version 19 database's index into the index file: every message found
       expect(await driver.searchIndexer?.indexNow()).toBe(2);
       expect(await find("older")).toEqual(["older draft", "older report"]);
       expect(await find("secret")).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    rmSync(own, { recursive: true, force: true });
+  }
+});
+
+it("catches up after kill -9: what a round indexed and what was only queued are all found, once, from the index", async () => {
+  const own = mkdtempSync(join(tmpdir(), "haetae-search-queue-"));
+  try {
+    // A process that sends 40 messages, has the first 20 indexed (and their queue rows deleted),
+    // and is killed with the other 20 still queued (rounds wait for 3,000 rows or 2 s).
+    const child = join(own, "child.mts");
+    writeFileSync(
+      child,
+      `import { openSqliteStore } from ${JSON.stringify(fileURLToPath(new URL("./sqlite-store.ts", import.meta.url)))};
+      // The store's threads do not keep a process alive (unref): this does, until the kill.
+      setInterval(() => {}, 1000);
+      const store = openSqliteStore(${JSON.stringify(own)});
+      const at = new Date().toISOString();
+      await store.createUser({ id: "u", username: "u", displayName: "u", passwordHash: "x", createdAt: at });
+      await store.createGroup({ id: "g", kind: "group", memberIds: ["u"], createdAt: at, createdBy: "u" });
+      const send = (i) => store.appendMessage({ id: "m" + i, conversationId: "g", senderId: "u", clientMsgId: "c" + i,
+        text: "killed " + i, createdAt: at, mentions: [], mentionsAll: false });
+      for (let i = 0; i < 20; i++) await send(i);
+      await store.driver.searchIndexer.indexNow();
+      for (let i = 20; i < 40; i++) await send(i);
+      process.stdout.write("sent\\n");`,
+    );
+    const proc = spawn(process.execPath, ["--import", "tsx", child], { stdio: ["ignore", "pipe", "inherit"] });
+    const exited = new Promise((resolve) => proc.once("exit", resolve));
+    await new Promise<void>((resolve, reject) => {
+      proc.stdout.on("data", (chunk: Buffer) => chunk.toString().includes("sent") && resolve());
+      proc.once("exit", (code) => reject(new Error(`the child exited (${code}) before sending`)));
+    });
+    proc.kill("SIGKILL");
+    await exited;
+
+    const queued = (db: Database.Database) =>
+      Number((db.prepare("SELECT count(*) AS n FROM search_pending").get() as { n: number }).n);
+    const killed = new Database(join(own, "haetae.db"), { readonly: true });
+    try {
+      // 20 unless a background round (after 2 s) came before the kill on a slow machine.
+      expect(queued(killed)).toBeGreaterThan(0);
+    } finally {
+      killed.close();
+    }
+    const store = openSqliteStore(own) as SqlStore;
+    try {
+      await expect
+        .poll(
+          async () =>
+            Number((await store.driver.reader.get<{ n: number }>("SELECT count(*) AS n FROM search_pending"))?.n),
+          { timeout: 15_000 },
+        )
+        .toBe(0);
+      const indexed = await store.driver.reader.get<{ n: number }>(
+        "SELECT count(*) AS n FROM search.message_search WHERE message_search MATCH ?",
+        ['"killed"'],
+      );
+      expect(Number(indexed?.n)).toBe(40);
+      const found = await store.searchMessages({ userId: "u", query: "killed", limit: 50, force: "index" });
+      expect(found.messages.map((m) => m.text).sort()).toEqual(
+        Array.from({ length: 40 }, (_, i) => `killed ${i}`).sort(),
+      );
     } finally {
       await store.close();
     }

@@ -8,8 +8,12 @@ import type { SqlExecutor } from "../sql/sql-driver.js";
 import { spawnThread, threadModuleUrl } from "../sql/writer-thread.js";
 import type { SearchThreadData, SearchThreadReport, SearchThreadRequest } from "./sqlite-search-thread.js";
 
-/** How often the idle indexer looks at the queue: a message is in the index this long after its ack, at most, when the queue is not behind. */
+/** How often the indexer looks at the queue. */
 export const SEARCH_INDEX_INTERVAL_MS = 250;
+/** A round starts once this many changes are queued (sqlite-search-thread.ts says why rounds are large)… */
+export const SEARCH_INDEX_ROUND_ROWS = 3_000;
+/** …or once the oldest has waited this long: a message is in the index about this long after its ack, at most, when the queue is not behind (a search finds it from its ack on, in the queue). */
+export const SEARCH_INDEX_MAX_WAIT_MS = 2_000;
 /** After the thread stops on its own, this long before it is started again. */
 const RESTART_DELAY_MS = 1_000;
 
@@ -46,6 +50,8 @@ export class SqliteSearchIndexer {
       file: this.file,
       background: this.background,
       intervalMs: SEARCH_INDEX_INTERVAL_MS,
+      roundRows: SEARCH_INDEX_ROUND_ROWS,
+      maxWaitMs: SEARCH_INDEX_MAX_WAIT_MS,
     };
     const worker = spawnThread(threadModuleUrl(import.meta.url, "sqlite-search-thread"), data);
     worker.on("message", (report: SearchThreadReport) => {
