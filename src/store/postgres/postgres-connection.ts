@@ -1,6 +1,6 @@
 /** @module How Haetae talks to PostgreSQL, on the main thread and in the writer thread alike: connection settings, statements, and which failures mean "unavailable". */
 import pg from "pg";
-import type { SqlExecutor } from "../sql/sql-driver.js";
+import { PLANNED_PER_CALL, type SqlExecutor } from "../sql/sql-driver.js";
 import { StoreInvalidValueError, StoreUnavailableError } from "../store-errors.js";
 import { HostListClient, type HostListConfig, parseHostList } from "./postgres-hosts.js";
 
@@ -106,11 +106,14 @@ export class PgExecutor implements SqlExecutor {
     sql: string,
     params: readonly unknown[],
   ): Promise<pg.QueryResult<T>> {
-    // Transaction control and savepoints carry no parameters and are not worth preparing.
+    // Transaction control and savepoints carry no parameters and are not worth preparing; a
+    // statement planned per call runs unnamed, planned with its parameters each time.
     const config =
       params.length === 0 && !/^\s*SELECT/i.test(sql)
         ? { text: sql }
-        : { ...PgExecutor.prepared(sql), values: [...params] };
+        : sql.startsWith(PLANNED_PER_CALL)
+          ? { text: PgExecutor.prepared(sql).text, values: [...params] }
+          : { ...PgExecutor.prepared(sql), values: [...params] };
     try {
       return await this.target.query<T>(config);
     } catch (error) {

@@ -13,7 +13,7 @@ import {
   type WalkTuning,
   walkSearch,
 } from "./search-walk.js";
-import type { SqlExecutor } from "./sql-driver.js";
+import { PLANNED_PER_CALL, type SqlExecutor } from "./sql-driver.js";
 
 /** The longest seq there is: a span still open ends there. */
 const LAST_SEQ = 2_147_483_647;
@@ -248,7 +248,7 @@ export async function walkThenRest(
     const rest = { ...search, createdBefore: walked.olderThan, limit: search.limit - walked.rows.length };
     const plan = { useIndex: walked.rest === "index", window: LAST_SEQ };
     const { sql, params } = searchPlanSql("postgres", rest, plan);
-    walked.rows.push(...(await db.all<MessageRow>(sql, params)));
+    walked.rows.push(...(await db.all<MessageRow>(PLANNED_PER_CALL + sql, params)));
   }
   return walked;
 }
@@ -273,7 +273,8 @@ export async function searchMessages(
     rows = (await walkThenRest(db, search, size, search.force === "walk" ? FORCED_WALK : WALK_TUNING)).rows;
   } else {
     const { sql, params } = searchPlanSql(dialect, search, plan);
-    rows = await db.all<MessageRow>(sql, params);
+    // By the index or outright, the best plan hangs on the words searched for.
+    rows = await db.all<MessageRow>(PLANNED_PER_CALL + sql, params);
   }
   const hasMore = rows.length > search.limit;
   const page = rows.slice(0, search.limit);

@@ -2,6 +2,15 @@
 import type { FeedPage } from "../store.js";
 import type { BatchableWrite } from "./group-commit.js";
 
+/**
+ * A statement that starts with this is planned with its parameters at every call (PostgreSQL:
+ * an unnamed statement), never from a cached generic plan. For statements whose best plan hangs
+ * on the values, as a text search's on its words: PostgreSQL switches a named statement to a
+ * generic plan after five calls, and a search for a word no message holds then cost 130 ms by
+ * the generic plan where its own plan took 30 (docs/benchmarks.md). SQLite reads it as a comment.
+ */
+export const PLANNED_PER_CALL = "/* planned per call */ ";
+
 /** Runs SQL with `?` placeholders (a postgres driver numbers them). */
 export interface SqlExecutor {
   get<T>(sql: string, params?: readonly unknown[]): Promise<T | undefined>;
