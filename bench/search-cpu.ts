@@ -12,6 +12,7 @@ import pg from "pg";
 import { searchMessages } from "../src/store/sql/search-queries.js";
 import type { SqlExecutor } from "../src/store/sql/sql-driver.js";
 import type { MessageSearch } from "../src/store/store.js";
+import { HEAVY_SEARCH_USERS, SEARCH_QUERY_WORDS } from "./search-words.js";
 
 const { values } = parseArgs({
   options: {
@@ -40,20 +41,8 @@ const cpu = () => {
   const fields = (readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1] ?? "").split(" ");
   return (Number(fields[11]) + Number(fields[12])) * 10;
 };
-// The benchmark's query words and heavy users (bench/search.ts: u0–u9, ~100,000 messages each).
-const WORDS = [
-  "회의",
-  "보고서",
-  "내일회의",
-  "계약서 검토",
-  "deadline",
-  "Report",
-  "deploy server",
-  "장애",
-  "감사",
-  "budget",
-];
-const USERS = Array.from({ length: 10 }, (_, i) => `u${i}`);
+const WORDS = SEARCH_QUERY_WORDS;
+const USERS = HEAVY_SEARCH_USERS;
 const rounds = Number(values.rounds);
 for (const plan of (values.plans as string).split(",")) {
   const force = plan === "auto" ? {} : { force: plan as MessageSearch["force"] };

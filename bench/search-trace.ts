@@ -15,6 +15,7 @@ import { searchMessages, searchPlanSql, searchScope, walkThenRest } from "../src
 import { WALK_TUNING, walkSearch } from "../src/store/sql/search-walk.js";
 import type { SqlExecutor } from "../src/store/sql/sql-driver.js";
 import type { MessageSearch } from "../src/store/store.js";
+import { HEAVY_SEARCH_USERS, SEARCH_QUERY_WORDS } from "./search-words.js";
 
 const { values } = parseArgs({
   options: {
@@ -59,20 +60,8 @@ async function timed<T>(f: () => Promise<T>): Promise<{ value: T; cpu: number; w
   const value = await f();
   return { value, cpu: cpu() - c0, wall: performance.now() - t0 };
 }
-const ALL_WORDS = [
-  "회의",
-  "보고서",
-  "내일회의",
-  "계약서 검토",
-  "deadline",
-  "Report",
-  "deploy server",
-  "장애",
-  "감사",
-  "budget",
-];
-const WORDS = values.words ? values.words.split(",") : ALL_WORDS;
-const USERS = Array.from({ length: 10 }, (_, i) => `u${i}`);
+const WORDS = values.words ? values.words.split(",") : SEARCH_QUERY_WORDS;
+const USERS = HEAVY_SEARCH_USERS;
 
 if (values.explain) {
   const search: MessageSearch = { userId: values.user ?? "u0", query: values.explain, limit: 20 };

@@ -22,6 +22,7 @@ import type { SqliteDriver } from "../src/store/sqlite/sqlite-driver.js";
 import { indexRound, openSearchIndex, searchIndexFile } from "../src/store/sqlite/sqlite-search-file.js";
 import { openSqliteStore } from "../src/store/sqlite/sqlite-store.js";
 import type { MessageSearch } from "../src/store/store.js";
+import { SEARCH_QUERY_WORDS } from "./search-words.js";
 
 const { values } = parseArgs({
   options: {
@@ -126,18 +127,6 @@ function sentence(r: () => number): string {
   }
   return words.join(" ");
 }
-const QUERY_WORDS = [
-  "회의",
-  "보고서",
-  "내일회의",
-  "계약서 검토",
-  "deadline",
-  "Report",
-  "deploy server",
-  "장애",
-  "감사",
-  "budget",
-];
 
 interface Loaded {
   conversationMembers: string[][];
@@ -488,7 +477,7 @@ async function searches(t: Target, loaded: Loaded, perConversation: number[]) {
     MessageSearch[]
   >;
   for (let i = 0; i < QUERIES; i++) {
-    const query = pick(QUERY_WORDS);
+    const query = pick(SEARCH_QUERY_WORDS);
     const [, h] = pick(heavy);
     requests["whole, heavy"].push({ userId: `u${h}`, query, limit: 20 });
     requests["whole, heavy, index"].push({ userId: `u${h}`, query, limit: 20, force: "index" });
