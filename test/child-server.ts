@@ -147,7 +147,17 @@ export async function startChild(options: ChildOptions): Promise<Child> {
     if (!hasExited()) child.kill("SIGKILL");
     throw error;
   }
+  // A child that dies on its own says why where the run's log keeps it: a test that fails later
+  // on a refused connection does not.
+  let asked = false;
+  child.once("exit", (code, signal) => {
+    if (asked || code === 0) return;
+    process.stderr.write(
+      `${name} (pid ${child.pid}) exited with ${code ?? signal}, unasked; it printed last:\n${recorder.text().slice(-4000)}\n`,
+    );
+  });
   const kill = async () => {
+    asked = true;
     if (hasExited()) return;
     child.kill("SIGKILL");
     await exited;
@@ -160,6 +170,7 @@ export async function startChild(options: ChildOptions): Promise<Child> {
     hasExited,
     kill,
     async stop(timeoutMs = 20_000) {
+      asked = true;
       if (hasExited()) return;
       child.kill("SIGTERM");
       await Promise.race([exited, sleep(timeoutMs)]);

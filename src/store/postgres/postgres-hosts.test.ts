@@ -1,4 +1,5 @@
 /** @module A store URL with several hosts on a real PostgreSQL: parsed as libpq does, and connected to the server that answers and takes writes. */
+import { createConnection, createServer, type Server, type Socket } from "node:net";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { freePort } from "../../../test/child-server.js";
@@ -56,5 +57,76 @@ describe("a store URL with several hosts", () => {
     const started = Date.now();
     await expect(connectionSettings(url).newClient().connect()).rejects.toBeInstanceOf(StoreUnavailableError);
     expect(Date.now() - started).toBeLessThan(2000);
+  });
+});
+
+/**
+ * A TCP relay to the real PostgreSQL that, once `cut` is set, resets both sides of a connection
+ * the moment its client asks `SHOW transaction_read_only`: the server dying (kill -9) just as
+ * a fresh connection checks that it takes writes.
+ */
+async function cuttingRelay(to: {
+  host: string;
+  port: number;
+}): Promise<{ port: number; cut: boolean; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const relay = {
+    port: 0,
+    cut: false,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+  const server: Server = createServer((client) => {
+    const upstream = createConnection(to);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on("error", () => undefined);
+      socket.on("close", () => sockets.delete(socket));
+    }
+    client.on("data", (chunk: Buffer) => {
+      if (relay.cut && chunk.includes("transaction_read_only")) {
+        client.resetAndDestroy();
+        upstream.destroy();
+        return;
+      }
+      upstream.write(chunk);
+    });
+    upstream.pipe(client);
+    client.on("close", () => upstream.destroy());
+    upstream.on("close", () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  const address = server.address();
+  relay.port = typeof address === "object" && address ? address.port : 0;
+  return relay;
+}
+
+describe("a server that dies while a connection checks it takes writes", () => {
+  it("fails that connection, as the pool's caller sees it, and raises no error event nobody listens to", async () => {
+    const real = new URL(POSTGRES_URL);
+    const relay = await cuttingRelay({ host: real.hostname, port: Number(real.port || 5432) });
+    const url = `postgres://${real.username}@127.0.0.1:${relay.port},127.0.0.1:${await freePort()}${real.pathname}?target_session_attrs=read-write`;
+    const { settings, newClient } = connectionSettings(url);
+    // A first connection finds the relay and remembers it: the next goes straight there.
+    const first = newClient();
+    await first.connect();
+    await first.end();
+    const pool = new pg.Pool({ ...settings, max: 2 });
+    const lostIdle: Error[] = [];
+    pool.on("error", (error) => lostIdle.push(error));
+    relay.cut = true;
+    try {
+      await expect(pool.query("SELECT 1")).rejects.toThrow();
+      await expect(newClient().connect()).rejects.toThrow();
+      relay.cut = false;
+      // The server is back: the next connection goes through.
+      expect((await pool.query<{ one: number }>("SELECT 1 AS one")).rows[0]?.one).toBe(1);
+    } finally {
+      await pool.end();
+      await relay.close();
+    }
+    expect(lostIdle).toEqual([]);
   });
 });

@@ -140,6 +140,11 @@ export class HostListClient extends pg.Client {
     const target = lastGood.get(key) ?? (await findHost(this.list));
     this.host = target.host;
     this.port = target.port;
+    // Connected but not yet handed over, nobody listens to this client's errors (a pool listens
+    // once `connect` answers): a server lost during the check would raise an `error` event with
+    // no listener, which ends the process. The failed check rejects with that error instead.
+    const meanwhile = () => undefined;
+    this.on("error", meanwhile);
     try {
       await super.connect();
       if (this.list.targetSessionAttrs === "read-write" && !(await takesWrites(this))) {
@@ -147,9 +152,10 @@ export class HostListClient extends pg.Client {
       }
     } catch (error) {
       if (lastGood.get(key) === target) lastGood.delete(key);
-      this.end().catch(() => undefined);
+      this.end().catch(() => undefined); // `meanwhile` stays: this client is dropped
       throw error;
     }
+    this.off("error", meanwhile);
     lastGood.set(key, target);
     return this;
   }
