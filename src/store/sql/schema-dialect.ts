@@ -63,7 +63,21 @@ export interface SchemaDialect {
    * `search_index` holds the token naming the index file written with this one. PostgreSQL: nothing.
    */
   readonly searchIndexApart: string;
+  /**
+   * SQLite: the queue goes; the indexer reads what changed from the feed itself (the `events`
+   * table: every new, edited and deleted message has its event there, in commit order, kept for
+   * good), so a send writes nothing for the index. `search_index` records the last event the
+   * index file holds (`indexed_through`, reported by the indexer). PostgreSQL: nothing.
+   */
+  readonly searchFromFeed: string;
 }
+
+/**
+ * The feed events that change what the SQLite search index holds for a message (its text, or
+ * whether it is there), as an SQL list: the indexer takes them past its watermark, and a search
+ * reads their messages outright until the index holds them.
+ */
+export const SEARCH_CHANGE_EVENTS = "('message.new', 'message.edited', 'message.deleted')";
 
 /** Places of a message in the SQLite search index: its conversation's key × 2^31 + seq (seqs are 31-bit). */
 export const SEARCH_KEY_STRIDE = 2_147_483_648;
@@ -146,6 +160,16 @@ CREATE TRIGGER messages_search_update AFTER UPDATE OF text, deleted_at ON messag
 END;
 `;
 
+// The index file's watermark named queue ids; from here on it names event ids: a new token (none
+// now) has the next start build the index again from the first event.
+const SQLITE_SEARCH_FROM_FEED = `
+DROP TRIGGER messages_search_insert;
+DROP TRIGGER messages_search_update;
+DROP TABLE search_pending;
+DELETE FROM search_index;
+ALTER TABLE search_index ADD COLUMN indexed_through INTEGER NOT NULL DEFAULT 0;
+`;
+
 // pg_trgm may already be in another schema of the database (extensions are per database): the
 // operator class is named through the schema it is in. Two schemas migrating at once may both
 // try to create it; the loser finds it made. Without the extension the migration fails, loudly.
@@ -182,6 +206,7 @@ export const SQLITE_SCHEMA: SchemaDialect = {
   searchWalkIndex: "SELECT 1;",
   updateRoom: "SELECT 1;",
   searchIndexApart: SQLITE_SEARCH_INDEX_APART,
+  searchFromFeed: SQLITE_SEARCH_FROM_FEED,
 };
 
 export const POSTGRES_SCHEMA: SchemaDialect = {
@@ -204,4 +229,5 @@ ALTER TABLE conversations SET (fillfactor = 50);
 ALTER TABLE members SET (fillfactor = 50);
 `,
   searchIndexApart: "SELECT 1;",
+  searchFromFeed: "SELECT 1;",
 };

@@ -76,10 +76,9 @@ function sqliteShape(file: string): SchemaShape {
       .all() as { name: string }[];
     for (const { name: table } of tables) {
       // The search index is each dialect's own (schema-dialect.ts `searchIndex`): on SQLite the
-      // conversations' keys into the FTS5 table, the queue for it and the token of its file.
+      // conversations' keys into the FTS5 table, and the token and watermark of its file.
       if (
         table === "search_keys" ||
-        table === "search_pending" ||
         table === "search_index" ||
         table === "message_search" ||
         table.startsWith("message_search_")

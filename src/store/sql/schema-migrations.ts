@@ -467,6 +467,13 @@ CREATE INDEX push_retries_due ON push_retries(due_at, id);
     // again from the queue at the next start).
     sql: (d) => d.searchIndexApart,
   },
+  {
+    version: 24,
+    name: "search index fed from the feed",
+    // The queue row a send's trigger wrote, and its delete, were most of what the index still
+    // added to a send; the feed already names every change, in commit order.
+    sql: (d) => d.searchFromFeed,
+  },
 ];
 
 /** The migrations as one dialect runs them. */

@@ -3,7 +3,7 @@
 import type { Message } from "../../protocol/index.js";
 import { type MessageSearch, SHORT_QUERY_SCAN_ROWS } from "../store.js";
 import { type MessageRow, toMessage } from "./rows.js";
-import { SEARCH_KEY_STRIDE } from "./schema-dialect.js";
+import { SEARCH_CHANGE_EVENTS, SEARCH_KEY_STRIDE } from "./schema-dialect.js";
 import {
   handOver,
   type SpanSize,
@@ -90,6 +90,15 @@ export function searchFilters(search: MessageSearch): SearchFilters {
 export const SPANS = `FROM membership_spans s
   JOIN members mb ON mb.conversation_id = s.conversation_id AND mb.user_id = s.user_id AND mb.active = 1`;
 const ORDER = "ORDER BY m.created_at DESC, m.conversation_id DESC, m.seq DESC LIMIT ?";
+/** SQLite: the last feed event the search index holds, as the store last recorded it. */
+const INDEXED_THROUGH = "(SELECT indexed_through FROM search_index)";
+/**
+ * SQLite: the messages changed by events past it (sqlite-search-file.ts indexes them in rounds),
+ * read by the event ids' range (NOT INDEXED: else SQLite walks the whole events_message index
+ * for the DISTINCT).
+ */
+const NOT_YET_INDEXED = `SELECT DISTINCT conversation_id, seq FROM events NOT INDEXED
+  WHERE id > ${INDEXED_THROUGH} AND type IN ${SEARCH_CHANGE_EVENTS} AND seq IS NOT NULL`;
 
 /**
  * SQLite's index pays per span (an FTS5 range read, ~0.25 ms for a common word) and reading
@@ -139,12 +148,14 @@ export function planSearch(
  *   per span by its rowid range (the conversation's key × 2^31 + seq), so a chat's hits are one
  *   range of the index. The CROSS JOIN keeps the spans outside: only then does SQLite hand FTS5
  *   the range (a plan without it reads every hit of the whole index once per span). With it,
- *   the messages still queued for the index (`search_pending`: new, edited or deleted, indexed
- *   in the background), matched directly: a message is found from its ack on. A queued message
- *   is taken from the queue only, never from the index, whose entry for it may be its old text
- *   (an edit, a delete not yet indexed); the queue row goes only after the index file holds the
- *   change, and this statement reads the store's file before the index file, so it never sees
- *   the queue row gone and the index entry still old.
+ *   the messages the index does not hold yet (a new, edited or deleted message whose feed event
+ *   is past `search_index.indexed_through`: the indexer's thread works in the background),
+ *   matched directly from the few events past it (CROSS JOINs: from those events to the user's
+ *   spans, never from the spans' whole histories): a message is found from its ack on. Such a
+ *   message is taken from the store only, never from the index, whose entry for it may be its
+ *   old text. The store records a watermark only after the index file holds it, and this
+ *   statement reads the store's file before the index file, so the index it reads holds at
+ *   least every change up to the watermark it reads.
  * - The index, PostgreSQL: `lower(text) LIKE` through the GIN trigram index.
  * - Reading outright: the spans' messages by key (each chat's newest `window`), matched by
  *   `instr` on the lowered text (SQLite), `postgresContains` (PostgreSQL).
@@ -164,7 +175,7 @@ export function searchPlanSql(dialect: "sqlite" | "postgres", search: MessageSea
     };
   }
   if (dialect === "sqlite") {
-    // The indexed messages, and those still queued for the index (search_pending), read by key.
+    // The indexed messages, and those whose change the index does not hold yet, read by key.
     return {
       sql: `SELECT * FROM (SELECT m.* ${SPANS}
           JOIN search_keys k ON k.conversation_id = s.conversation_id
@@ -173,13 +184,15 @@ export function searchPlanSql(dialect: "sqlite" | "postgres", search: MessageSea
           WHERE s.user_id = ? AND f.rowid BETWEEN k.search_key * ${SEARCH_KEY_STRIDE} + s.from_seq + 1
             AND k.search_key * ${SEARCH_KEY_STRIDE} + COALESCE(s.to_seq, ${LAST_SEQ})
             AND message_search MATCH ? AND m.deleted_at IS NULL
-            AND NOT EXISTS (SELECT 1 FROM search_pending q WHERE q.conversation_id = m.conversation_id AND q.seq = m.seq)${where.sql}
+            AND NOT EXISTS (SELECT 1 FROM events q WHERE q.conversation_id = m.conversation_id AND q.seq = m.seq
+              AND q.id > ${INDEXED_THROUGH} AND q.type IN ${SEARCH_CHANGE_EVENTS})${where.sql}
         UNION ALL
-        SELECT m.* ${SPANS}
-          JOIN search_pending p ON p.conversation_id = s.conversation_id AND p.seq > s.from_seq
-            AND p.seq <= COALESCE(s.to_seq, ${LAST_SEQ})
-          JOIN messages m ON m.conversation_id = p.conversation_id AND m.seq = p.seq
-          WHERE s.user_id = ? AND m.deleted_at IS NULL AND instr(lower(m.text), ?) > 0${where.sql}) m
+        SELECT m.* FROM (${NOT_YET_INDEXED}) p
+          CROSS JOIN membership_spans s ON s.user_id = ? AND s.conversation_id = p.conversation_id
+            AND p.seq > s.from_seq AND p.seq <= COALESCE(s.to_seq, ${LAST_SEQ})
+          CROSS JOIN members mb ON mb.conversation_id = s.conversation_id AND mb.user_id = s.user_id AND mb.active = 1
+          CROSS JOIN messages m ON m.conversation_id = p.conversation_id AND m.seq = p.seq
+          WHERE m.deleted_at IS NULL AND instr(lower(m.text), ?) > 0${where.sql}) m
         ${ORDER}`,
       params: [
         search.userId,

@@ -29,8 +29,13 @@ export interface SqliteDriverOptions extends DriverOptions {
    * a few writes and ends (the watcher's page identity, `haetae role`), never for a node.
    */
   inlineWriter?: boolean;
-  /** Index the search queue only when asked (`searchIndexer.indexNow()`), not in the background: tests. */
+  /** Index the feed for search only when asked (`searchIndexer.indexNow()`), not in the background: tests. */
   searchIndexOnDemand?: boolean;
+  /**
+   * No indexer thread: the index falls behind (searches read what it lacks outright) until a
+   * store opened with one catches up. The send benchmark's "index off"; never for a node.
+   */
+  searchIndexOff?: boolean;
 }
 
 /**
@@ -50,7 +55,7 @@ export class SqliteDriver implements SqlDriver {
   private readonly readerDb: Database.Database;
   private readonly commits: GroupCommit;
   private readonly checkpointer: OnDemandCheckpointer | undefined;
-  /** The search indexer's thread; none for a short-lived process (`inlineWriter`), whose queue the next node indexes. */
+  /** The search indexer's thread; none for a short-lived process (`inlineWriter`), whose messages the next node indexes. */
   readonly searchIndexer: SqliteSearchIndexer | undefined;
   private closed = false;
 
@@ -96,9 +101,10 @@ export class SqliteDriver implements SqlDriver {
       options.maxBatch,
       options.maxPendingWrites,
     );
-    this.searchIndexer = options.inlineWriter
-      ? undefined
-      : new SqliteSearchIndexer(file, (fn) => this.write(fn), !options.searchIndexOnDemand);
+    this.searchIndexer =
+      options.inlineWriter || options.searchIndexOff
+        ? undefined
+        : new SqliteSearchIndexer(file, (fn) => this.write(fn), !options.searchIndexOnDemand);
   }
 
   /** The writer thread (tests stop it to check what a crash does to writes in flight). */

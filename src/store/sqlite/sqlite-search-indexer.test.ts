@@ -1,4 +1,4 @@
-/** @module SQLite's search queue and index file: a message is found from its ack on, while queued and once indexed, never twice; edits and deletes hold before and after they are indexed; a lost index file is built again. */
+/** @module SQLite's search index file, fed from the feed: a message is found from its ack on, before and once indexed, never twice; edits and deletes hold before and after they are indexed; a lost index file is built again; a send writes nothing for the index. */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -6,8 +6,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { afterAll, expect, it } from "vitest";
-import { SEARCH_KEY_STRIDE, SQLITE_SCHEMA } from "../sql/schema-dialect.js";
+import { SEARCH_CHANGE_EVENTS, SEARCH_KEY_STRIDE, SQLITE_SCHEMA } from "../sql/schema-dialect.js";
 import { CREATE_MIGRATIONS_TABLE, migrationsFor } from "../sql/schema-migrations.js";
+import type { SqlExecutor } from "../sql/sql-driver.js";
 import type { SqlStore } from "../sql/sql-store.js";
 import type { MessageSearch } from "../store.js";
 import type { SqliteDriver } from "./sqlite-driver.js";
@@ -15,10 +16,15 @@ import { searchIndexFile } from "./sqlite-search-file.js";
 import { openSqliteStore } from "./sqlite-store.js";
 
 const dir = mkdtempSync(join(tmpdir(), "haetae-search-queue-"));
+
+/** Messages whose last change the store does not count as indexed yet: a search reads them outright. */
+const BEHIND = `SELECT count(*) AS n FROM (SELECT DISTINCT conversation_id, seq FROM events
+  WHERE id > (SELECT indexed_through FROM search_index) AND type IN ${SEARCH_CHANGE_EVENTS})`;
+const behindOn = async (reader: SqlExecutor) => Number((await reader.get<{ n: number }>(BEHIND))?.n);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-it("finds a message from its ack on, queued or indexed, once; an edit or delete of a queued message holds", async () => {
-  // No background rounds: what is queued stays queued until indexed here.
+it("finds a message from its ack on, before or once indexed, once; an edit or delete before its indexing holds", async () => {
+  // No background rounds: what is past the index stays there until indexed here.
   const store = openSqliteStore(dir, { searchIndexOnDemand: true }) as SqlStore;
   const driver = store.driver as SqliteDriver;
   const indexNow = () => driver.searchIndexer?.indexNow();
@@ -41,8 +47,7 @@ it("finds a message from its ack on, queued or indexed, once; an edit or delete 
           mentionsAll: false,
         })
       ).value;
-    const queued = async () =>
-      Number((await driver.reader.get<{ n: number }>("SELECT count(*) AS n FROM search_pending"))?.n);
+    const queued = () => behindOn(driver.reader);
     const find = async (query: string, more: Partial<MessageSearch> = {}) =>
       (await store.searchMessages({ userId: "u", query, limit: 20, force: "index", ...more })).messages.map(
         (m) => m.text,
@@ -51,7 +56,7 @@ it("finds a message from its ack on, queued or indexed, once; an edit or delete 
     const first = await send("내일회의는 10시");
     await send("weekly report draft");
     expect(await queued()).toBe(2);
-    // Right after the ack, through the index's plan: read from the queue.
+    // Right after the ack, through the index's plan: read outright, from the events past the index.
     expect(await find("회의는")).toEqual(["내일회의는 10시"]);
     expect(await find("REPORT", { conversationId: g.id })).toEqual(["weekly report draft"]);
     expect(await indexNow()).toBe(2);
@@ -60,7 +65,7 @@ it("finds a message from its ack on, queued or indexed, once; an edit or delete 
     expect(await find("회의는")).toEqual(["내일회의는 10시"]);
     expect(await find("report")).toEqual(["weekly report draft"]);
 
-    // Edited and deleted while queued: the new text only, the deleted never.
+    // Edited and deleted before they were indexed: the new text only, the deleted never.
     const edited = await send("first wording");
     const gone = await send("secret wording");
     await send("third wording");
@@ -103,13 +108,17 @@ it("finds a message from its ack on, queued or indexed, once; an edit or delete 
   }
 });
 
-it("drains the queue in the background", async () => {
+it("catches up with the feed in the background, and a send writes nothing for the index", async () => {
   const own = mkdtempSync(join(tmpdir(), "haetae-search-queue-"));
   const store = openSqliteStore(own) as SqlStore;
   try {
     const at = new Date().toISOString();
     await store.createUser({ id: "u", username: "u", displayName: "u", passwordHash: "x", createdAt: at });
     await store.createGroup({ id: "g", kind: "group", memberIds: ["u"], createdAt: at, createdBy: "u" });
+    const triggers = await store.driver.reader.all<{ name: string }>(
+      "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'messages'",
+    );
+    expect(triggers).toEqual([]);
     for (let i = 0; i < 5; i++)
       await store.appendMessage({
         id: `m${i}`,
@@ -121,13 +130,7 @@ it("drains the queue in the background", async () => {
         mentions: [],
         mentionsAll: false,
       });
-    await expect
-      .poll(
-        async () =>
-          Number((await store.driver.reader.get<{ n: number }>("SELECT count(*) AS n FROM search_pending"))?.n),
-        { timeout: 10_000 },
-      )
-      .toBe(0);
+    await expect.poll(() => behindOn(store.driver.reader), { timeout: 10_000 }).toBe(0);
     const indexed = await store.driver.reader.get<{ n: number }>(
       "SELECT count(*) AS n FROM search.message_search WHERE message_search MATCH ?",
       ['"queued"'],
@@ -139,7 +142,7 @@ it("drains the queue in the background", async () => {
   }
 });
 
-it("builds the index file again when it is lost, the messages found meanwhile from the queue", async () => {
+it("builds the index file again when it is lost, the messages found meanwhile outright", async () => {
   const own = mkdtempSync(join(tmpdir(), "haetae-search-queue-"));
   try {
     const at = new Date().toISOString();
@@ -166,13 +169,14 @@ it("builds the index file again when it is lost, the messages found meanwhile fr
     const again = openSqliteStore(own, { searchIndexOnDemand: true }) as SqlStore;
     const driver = again.driver as SqliteDriver;
     try {
-      const queued = async () =>
-        Number((await driver.reader.get<{ n: number }>("SELECT count(*) AS n FROM search_pending"))?.n);
+      const queued = () => behindOn(driver.reader);
       const find = async (query: string) =>
         (await again.searchMessages({ userId: "u", query, limit: 20, force: "index" })).messages.map((m) => m.text);
-      expect(await queued()).toBe(2);
+      // Past the rebuilt index: every message the feed names, the deleted one too (it is not found).
+      expect(await queued()).toBe(3);
       expect(await find("kept")).toEqual(["kept two", "kept one"]);
-      expect(await driver.searchIndexer?.indexNow()).toBe(2);
+      expect(await find("dropped")).toEqual([]);
+      expect(await driver.searchIndexer?.indexNow()).toBe(3);
       expect(await queued()).toBe(0);
       expect(await find("kept")).toEqual(["kept two", "kept one"]);
       expect(await find("dropped")).toEqual([]);
@@ -184,7 +188,7 @@ it("builds the index file again when it is lost, the messages found meanwhile fr
   }
 });
 
-it("moves a version 19 database's index into the index file: every message found again, deleted ones never", async () => {
+it("moves a version 19 database's index into the index file, built from the feed: every message found again, deleted ones never", async () => {
   const own = mkdtempSync(join(tmpdir(), "haetae-search-queue-"));
   try {
     const file = join(own, "haetae.db");
@@ -204,13 +208,20 @@ it("moves a version 19 database's index into the index file: every message found
     const message = old.prepare(
       "INSERT INTO messages (conversation_id, seq, id, sender_id, client_msg_id, text, created_at, mentions, mentions_all) VALUES ('g', ?, ?, 'u', ?, ?, ?, '[]', 0)",
     );
-    for (const [i, text] of ["older report", "older draft", "older secret"].entries())
+    // Each with its feed event, as the store wrote them.
+    const event = old.prepare(
+      "INSERT INTO events (conversation_id, type, payload, created_at, seq) VALUES ('g', ?, '{}', ?, ?)",
+    );
+    for (const [i, text] of ["older report", "older draft", "older secret"].entries()) {
       message.run(i + 1, `m${i}`, `c${i}`, text, at);
+      event.run("message.new", at, i + 1);
+    }
     // Version 19's indexer: the queue into the FTS5 table in the store's own file.
     old.exec(`INSERT INTO message_search (rowid, text) SELECT k.search_key * ${SEARCH_KEY_STRIDE} + m.seq, m.text
       FROM search_pending p JOIN messages m ON m.conversation_id = p.conversation_id AND m.seq = p.seq
       JOIN search_keys k ON k.conversation_id = p.conversation_id; DELETE FROM search_pending;`);
     old.prepare("UPDATE messages SET deleted_at = ?, text = '' WHERE seq = 3").run(at);
+    event.run("message.deleted", at, 3);
     old.close();
 
     const store = openSqliteStore(own, { searchIndexOnDemand: true }) as SqlStore;
@@ -223,7 +234,7 @@ it("moves a version 19 database's index into the index file: every message found
       );
       expect(tables).toEqual([]);
       expect(await find("older")).toEqual(["older draft", "older report"]);
-      expect(await driver.searchIndexer?.indexNow()).toBe(2);
+      expect(await driver.searchIndexer?.indexNow()).toBe(3);
       expect(await find("older")).toEqual(["older draft", "older report"]);
       expect(await find("secret")).toEqual([]);
     } finally {
@@ -234,11 +245,11 @@ it("moves a version 19 database's index into the index file: every message found
   }
 });
 
-it("catches up after kill -9: what a round indexed and what was only queued are all found, once, from the index", async () => {
+it("catches up after kill -9: what a round indexed and what it had not yet are all found, once, from the index", async () => {
   const own = mkdtempSync(join(tmpdir(), "haetae-search-queue-"));
   try {
-    // A process that sends 40 messages, has the first 20 indexed (and their queue rows deleted),
-    // and is killed with the other 20 still queued (rounds wait for 3,000 rows or 2 s).
+    // A process that sends 40 messages, has the first 20 indexed (and the store told so), and is
+    // killed with the other 20 not yet indexed (rounds wait for 3,000 events or 2 s).
     const child = join(own, "child.mts");
     writeFileSync(
       child,
@@ -265,8 +276,7 @@ it("catches up after kill -9: what a round indexed and what was only queued are 
     proc.kill("SIGKILL");
     await exited;
 
-    const queued = (db: Database.Database) =>
-      Number((db.prepare("SELECT count(*) AS n FROM search_pending").get() as { n: number }).n);
+    const queued = (db: Database.Database) => Number((db.prepare(BEHIND).get() as { n: number }).n);
     const killed = new Database(join(own, "haetae.db"), { readonly: true });
     try {
       // 20 unless a background round (after 2 s) came before the kill on a slow machine.
@@ -276,13 +286,7 @@ it("catches up after kill -9: what a round indexed and what was only queued are 
     }
     const store = openSqliteStore(own) as SqlStore;
     try {
-      await expect
-        .poll(
-          async () =>
-            Number((await store.driver.reader.get<{ n: number }>("SELECT count(*) AS n FROM search_pending"))?.n),
-          { timeout: 15_000 },
-        )
-        .toBe(0);
+      await expect.poll(() => behindOn(store.driver.reader), { timeout: 15_000 }).toBe(0);
       const indexed = await store.driver.reader.get<{ n: number }>(
         "SELECT count(*) AS n FROM search.message_search WHERE message_search MATCH ?",
         ['"killed"'],
@@ -296,6 +300,66 @@ it("catches up after kill -9: what a round indexed and what was only queued are 
       await store.close();
     }
   } finally {
+    rmSync(own, { recursive: true, force: true });
+  }
+});
+
+it("never misses or repeats a message while rounds commit between a send and its search, nor shows an edit's old text", async () => {
+  const own = mkdtempSync(join(tmpdir(), "haetae-search-queue-"));
+  const store = openSqliteStore(own, { searchIndexOnDemand: true }) as SqlStore;
+  const driver = store.driver as SqliteDriver;
+  try {
+    const at = () => new Date().toISOString();
+    await store.createUser({ id: "u", username: "u", displayName: "u", passwordHash: "x", createdAt: at() });
+    await store.createGroup({ id: "g", kind: "group", memberIds: ["u"], createdAt: at(), createdBy: "u" });
+    // Rounds one after another on the indexer's thread, committing while the main thread
+    // sends, edits and searches: every watermark the store records lands somewhere in between.
+    let stop = false;
+    let rounds = 0;
+    const rounding = (async () => {
+      while (!stop) {
+        await driver.searchIndexer?.indexNow();
+        rounds++;
+      }
+    })();
+    const find = async (query: string) =>
+      (await store.searchMessages({ userId: "u", query, limit: 20, force: "index" })).messages.map((m) => m.text);
+    for (let i = 0; i < 150; i++) {
+      const sent = await store.appendMessage({
+        id: `m${i}`,
+        conversationId: "g",
+        senderId: "u",
+        clientMsgId: `c${i}`,
+        text: `before${i}x`,
+        createdAt: at(),
+        mentions: [],
+        mentionsAll: false,
+      });
+      expect(await find(`before${i}x`)).toEqual([`before${i}x`]);
+      await store.editMessage("g", sent.value.seq, `after${i}y`, [], false, at(), "u");
+      expect(await find(`before${i}x`)).toEqual([]);
+      expect(await find(`after${i}y`)).toEqual([`after${i}y`]);
+      if (i % 3 === 0) {
+        await store.deleteMessage("g", sent.value.seq, at(), "u");
+        expect(await find(`after${i}y`)).toEqual([]);
+      }
+    }
+    stop = true;
+    await rounding;
+    expect(rounds).toBeGreaterThan(10);
+    await driver.searchIndexer?.indexNow();
+    expect(await behindOn(driver.reader)).toBe(0);
+    // Once all indexed: each kept message's new text once, no old text, no deleted message.
+    const all = (await store.searchMessages({ userId: "u", query: "after", limit: 200, force: "index" })).messages;
+    expect(all.map((m) => m.text).sort()).toEqual(
+      Array.from({ length: 150 }, (_, i) => i)
+        .filter((i) => i % 3 !== 0)
+        .map((i) => `after${i}y`)
+        .sort(),
+    );
+    expect(await find("before")).toEqual([]);
+  } finally {
+    await store.close();
     rmSync(own, { recursive: true, force: true });
   }
 });

@@ -1,40 +1,41 @@
 /**
  * @module SQLite's search indexer, the main thread's side: a thread of its own
- * (`sqlite-search-thread.ts`) indexes the queue (`search_pending`) into the index file, and the
- * store deletes the queue rows it reports indexed, in the store's own group commit.
+ * (`sqlite-search-thread.ts`) indexes the store's feed (`events`) into the index file, and the
+ * store records the last event it reports indexed (`search_index.indexed_through`), in the
+ * store's own group commit: searches read what is past it outright.
  */
 import type { Worker } from "node:worker_threads";
 import type { SqlExecutor } from "../sql/sql-driver.js";
 import { spawnThread, threadModuleUrl } from "../sql/writer-thread.js";
 import type { SearchThreadData, SearchThreadReport, SearchThreadRequest } from "./sqlite-search-thread.js";
 
-/** How often the indexer looks at the queue. */
+/** How often the indexer looks at the feed. */
 export const SEARCH_INDEX_INTERVAL_MS = 250;
-/** A round starts once this many changes are queued (sqlite-search-thread.ts says why rounds are large)… */
+/** A round starts once this many events are past the index (sqlite-search-thread.ts says why rounds are large)… */
 export const SEARCH_INDEX_ROUND_ROWS = 3_000;
-/** …or once the oldest has waited this long: a message is in the index about this long after its ack, at most, when the queue is not behind (a search finds it from its ack on, in the queue). */
+/** …or once the oldest has waited this long: a message is in the index about this long after its ack, at most, when the index is not behind (a search finds it from its ack on, read outright). */
 export const SEARCH_INDEX_MAX_WAIT_MS = 2_000;
 /** After the thread stops on its own, this long before it is started again. */
 const RESTART_DELAY_MS = 1_000;
 
-type Round = { taken: number; through: number };
+type Round = { taken: number; messages: number; through: number };
 
 /**
  * Indexing used to run in the writer's transactions (a round joined the group commit), so its
  * FTS5 work, about two thirds of what the rest of a send costs, came out of the writer's
  * capacity. In a file of its own the index has its own write lock, and its rounds run on
- * another core while the writer commits sends; the writer's share is the queue row a send's
- * trigger adds and the batched delete of it here.
+ * another core while the writer commits sends. A send writes nothing for the index: the thread
+ * reads the feed, and the writer's share is one row updated per round (`indexed`).
  */
 export class SqliteSearchIndexer {
   private worker: Worker | undefined;
   private nextId = 1;
   private readonly inFlight = new Map<number, { resolve: (round: Round) => void; reject: (e: Error) => void }>();
   private closing = false;
-  /** The newest `through` reported, and the one the queue is deleted through. */
+  /** The newest `through` reported, and the one the store records. */
   private reported = 0;
-  private deleted = 0;
-  private deleting: Promise<void> | null = null;
+  private recorded = 0;
+  private recording: Promise<void> | null = null;
 
   /** `background: false`: rounds only through `indexNow` (tests). */
   constructor(
@@ -71,7 +72,7 @@ export class SqliteSearchIndexer {
       this.worker = undefined;
       for (const pending of this.inFlight.values()) pending.reject(new Error("the search indexer stopped"));
       this.inFlight.clear();
-      // The queue is still there: a new thread picks up from the index file's own record.
+      // A new thread picks up from the index file's own record.
       if (!this.closing) setTimeout(() => this.closing || this.start(), RESTART_DELAY_MS).unref();
     });
     // Like a socket's timer, the indexer alone never keeps the process alive.
@@ -79,25 +80,28 @@ export class SqliteSearchIndexer {
     this.worker = worker;
   }
 
-  /** The thread has indexed through `through`: delete those queue rows, one write at a time. */
+  /** The thread has indexed through `through`: the store records it, one write at a time. */
   private indexed(through: number): void {
     if (through <= this.reported) return;
     this.reported = through;
-    this.deleting ??= this.deleteIndexed();
+    this.recording ??= this.record();
   }
 
-  private async deleteIndexed(): Promise<void> {
-    while (this.deleted < this.reported) {
+  private async record(): Promise<void> {
+    while (this.recorded < this.reported) {
       const through = this.reported;
       try {
-        await this.write((tx) => tx.run("DELETE FROM search_pending WHERE id <= ?", [through]));
-        this.deleted = through;
+        // Never backwards: a rebuild (a new token) sets it to 0 before any thread starts.
+        await this.write((tx) =>
+          tx.run("UPDATE search_index SET indexed_through = ? WHERE indexed_through < ?", [through, through]),
+        );
+        this.recorded = through;
       } catch {
-        // The store is closing or unavailable: the thread reports these rows again at its next start.
+        // The store is closing or unavailable: the thread reports this again at its next start.
         break;
       }
     }
-    this.deleting = null;
+    this.recording = null;
   }
 
   private request(op: SearchThreadRequest["op"]): Promise<Round> {
@@ -110,14 +114,14 @@ export class SqliteSearchIndexer {
     });
   }
 
-  /** One round now, its queue rows deleted: how many queued changes it took (tests). */
+  /** One round now, recorded by the store: how many messages' entries it changed (tests). */
   async indexNow(): Promise<number> {
     const round = await this.request("round");
-    await this.deleting;
-    return round.taken;
+    await this.recording;
+    return round.messages;
   }
 
-  /** Stop the thread (a round under way finishes first), and finish deleting what it indexed. */
+  /** Stop the thread (a round under way finishes first), and finish recording what it indexed. */
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
@@ -128,6 +132,6 @@ export class SqliteSearchIndexer {
       await this.request("close").catch(() => undefined);
       await exited;
     }
-    await this.deleting;
+    await this.recording;
   }
 }

@@ -1,4 +1,4 @@
-/** @module The SQLite search indexer's thread: indexes the store's queue into the index file in rounds, beside the writer thread, never inside it. */
+/** @module The SQLite search indexer's thread: indexes the store's feed into the index file in rounds, beside the writer thread, never inside it. */
 import { parentPort, workerData } from "node:worker_threads";
 import { indexedThrough, indexRound, openSearchIndex, SEARCH_INDEX_BATCH } from "./sqlite-search-file.js";
 
@@ -8,9 +8,9 @@ export interface SearchThreadData {
   file: string;
   /** Rounds on its own every `intervalMs`; without, only when asked (tests). */
   background: boolean;
-  /** How often the queue is looked at. */
+  /** How often the feed is looked at. */
   intervalMs: number;
-  /** A round starts once this many changes are queued past the index… */
+  /** A round starts once this many events are in the feed past the index… */
   roundRows: number;
   /** …or once the oldest of them has waited this long. */
   maxWaitMs: number;
@@ -18,39 +18,42 @@ export interface SearchThreadData {
 
 /** main → thread: a round now, or the end. */
 export type SearchThreadRequest = { id: number; op: "round" | "close" };
-/** thread → main: a reply (with `id`), or a background round's report; `through` is the last queue id indexed. */
-export type SearchThreadReport = { id?: number; taken: number; through: number } | { id: number; error: string };
+/** thread → main: a reply (with `id`), or a background round's report; `through` is the last feed event indexed. */
+export type SearchThreadReport =
+  | { id?: number; taken: number; messages: number; through: number }
+  | { id: number; error: string };
 
 const port = parentPort;
 if (!port) throw new Error("sqlite-search-thread runs only as a worker thread");
 const { file, background, intervalMs, roundRows, maxWaitMs } = workerData as SearchThreadData;
 const db = openSearchIndex(file);
-const newestQueued = db.prepare("SELECT max(id) AS id FROM store.search_pending").pluck();
-const leftBehind = db.prepare("SELECT 1 AS one FROM store.search_pending WHERE id <= ? LIMIT 1").pluck();
+const newestEvent = db.prepare("SELECT max(id) AS id FROM store.events").pluck();
+const storeTrusts = db.prepare("SELECT indexed_through FROM store.search_index").pluck();
 let through = indexedThrough(db);
 let timer: NodeJS.Timeout | undefined;
 let closed = false;
-/** When the queue was first seen holding changes past the index (0: it was not). */
+/** When the feed was first seen holding events past the index (0: it was not). */
 let waitingSince = 0;
 
-// Queue rows indexed before a stop whose deletion never came: the store deletes them now.
-if (leftBehind.get(through)) port.postMessage({ taken: 0, through } satisfies SearchThreadReport);
+// Rounds indexed before a stop that the store was never told of: it is told now.
+if (Number(storeTrusts.get() ?? 0) < through)
+  port.postMessage({ taken: 0, messages: 0, through } satisfies SearchThreadReport);
 
 /**
- * A background round, then the next: at once after a full batch (the queue is behind); else the
- * queue is looked at every `intervalMs`, outside a transaction (an idle store's indexer writes
- * nothing), and a round starts once `roundRows` changes are queued or the oldest has waited
- * `maxWaitMs`. Fewer, larger rounds: each round writes a new FTS5 segment for every term it
- * touched and merges it later, so rounds of 300 rows cost 44 µs of CPU a row and rounds of
- * 3,000 cost 14 (docs/benchmarks.md); a search meanwhile reads the queued messages from the
- * queue. A failed round (the index file busy) is tried again next time.
+ * A background round, then the next: at once after a full batch (the index is behind); else the
+ * feed is looked at every `intervalMs`, outside a transaction (an idle store's indexer writes
+ * nothing), and a round starts once `roundRows` events are past the index or the oldest has
+ * waited `maxWaitMs`. Fewer, larger rounds: each round writes a new FTS5 segment for every term
+ * it touched and merges it later, so rounds of 300 rows cost 44 µs of CPU a row and rounds of
+ * 3,000 cost 14 (docs/benchmarks.md); a search meanwhile reads the messages the index does not
+ * hold yet outright. A failed round (the index file busy) is tried again next time.
  */
 function loop(): void {
   if (closed) return;
   let full = false;
   try {
-    // Queue ids only grow, so max(id) − through bounds the changes waiting (an edit's delete leaves gaps).
-    const newest = Number(newestQueued.get() ?? 0);
+    // Event ids only grow, so max(id) − through bounds the events waiting (not all change the index).
+    const newest = Number(newestEvent.get() ?? 0);
     if (newest <= through) waitingSince = 0;
     else {
       const now = Date.now();
@@ -75,7 +78,7 @@ port.on("message", (request: SearchThreadRequest) => {
     closed = true;
     clearTimeout(timer);
     db.close();
-    port.postMessage({ id: request.id, taken: 0, through } satisfies SearchThreadReport);
+    port.postMessage({ id: request.id, taken: 0, messages: 0, through } satisfies SearchThreadReport);
     port.close();
     return;
   }
