@@ -186,7 +186,8 @@ export async function deleteMessage(
   return written.value;
 }
 
-const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+/** Made at the first reaction, not at start: the segmenter loads ICU data a node idling never needs. */
+let graphemes: Intl.Segmenter | undefined;
 const KEYCAP = /^[0-9#*]\ufe0f?\u20e3$/u;
 const FLAG = /^\p{Regional_Indicator}{2}$/u;
 const PICTOGRAPH =
@@ -195,6 +196,7 @@ const PICTOGRAPH =
 /** Exactly one emoji: one grapheme that is a pictograph (with modifiers and ZWJ joins), a flag or a keycap. */
 export function isSingleEmoji(value: string): boolean {
   let count = 0;
+  graphemes ??= new Intl.Segmenter(undefined, { granularity: "grapheme" });
   for (const _ of graphemes.segment(value)) if (++count > 1) return false;
   return count === 1 && (KEYCAP.test(value) || FLAG.test(value) || PICTOGRAPH.test(value));
 }

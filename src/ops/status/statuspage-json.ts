@@ -1,4 +1,6 @@
 /** @module The public JSON of the status page, shaped like Atlassian Statuspage's public API v2: summary, status, components, incidents, unresolved incidents and scheduled maintenances (all, upcoming, active). */
+
+import { byCodeUnits } from "../text-order.js";
 import type { Component, Incident, Maintenance, MaintenanceStatus, StatusSnapshot } from "../tower/model.js";
 import { componentName } from "../tower/public-words.js";
 
@@ -254,7 +256,7 @@ export const STATUSPAGE_LISTS = {
   incidents: (snapshot: StatusSnapshot) => ({
     page: pageJson(snapshot),
     incidents: [...snapshot.incidents, ...snapshot.history]
-      .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+      .sort((a, b) => byCodeUnits(b.createdAt, a.createdAt))
       .slice(0, LIST_LIMIT)
       .map((i) => incidentJson(snapshot, i)),
   }),

@@ -1,6 +1,7 @@
 /** @module Incident logs: edits, follow-ups, the closing rule, overdue follow-ups, full-text search and similar past incidents. */
 import { HaetaeError } from "../../protocol/errors.js";
 import type { LogSearchHit, OverdueFollowUp, SimilarIncident } from "../../protocol/index.js";
+import { byCodeUnits } from "../text-order.js";
 import { likeness, snippet, tokens } from "./incident-text.js";
 import type { FollowUp, Incident, IncidentLog } from "./model.js";
 import { newOpsId, type TowerCore } from "./tower-core.js";
@@ -126,7 +127,7 @@ export function overdueFollowUps(core: TowerCore, today: string): OverdueFollowU
       }
     }
   }
-  return out.sort((a, b) => a.followUp.dueDate.localeCompare(b.followUp.dueDate));
+  return out.sort((a, b) => byCodeUnits(a.followUp.dueDate, b.followUp.dueDate));
 }
 
 function alertNames(core: TowerCore, incident: Incident): Set<string> {

@@ -1,6 +1,7 @@
 /** @module Scheduled maintenance: planning and cancelling windows, and posting their "in progress" and "completed" updates as the clock reaches them. */
 import { randomUUID } from "node:crypto";
 import { HaetaeError } from "../../protocol/errors.js";
+import { byCodeUnits } from "../text-order.js";
 import type { Maintenance, MaintenancePhrase, MaintenanceStatus, MaintenanceUpdate } from "./model.js";
 import { maintenancePhraseWords } from "./public-words.js";
 // Only the type: tower-core imports this file for `publicMaintenances`.
@@ -110,7 +111,7 @@ export function advanceMaintenances(core: TowerCore): void {
 export function publicMaintenances(maintenances: Iterable<Maintenance>, sinceIso: string): Maintenance[] {
   return [...maintenances]
     .filter((m) => !withdrawn(m) && effectiveEnd(m) >= sinceIso)
-    .sort((a, b) => b.startsAt.localeCompare(a.startsAt))
+    .sort((a, b) => byCodeUnits(b.startsAt, a.startsAt))
     .slice(0, 50)
     .reverse()
     .map((m) => structuredClone(m));

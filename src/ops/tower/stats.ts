@@ -1,6 +1,7 @@
 /** @module MTTA and MTTR per severity and per month, as figures and as Prometheus gauges. */
 import { Gauge, type Registry } from "prom-client";
 import type { MeanTimes, TowerStats } from "../../protocol/index.js";
+import { byCodeUnits } from "../text-order.js";
 import { type Incident, SEVERITIES, type Severity } from "./model.js";
 
 /** Mean times and the figures of `GET /api/v1/ops/stats`: the protocol's shapes. */
@@ -40,7 +41,7 @@ export function towerStats(incidents: readonly Incident[], months = 12): TowerSt
     groups.set(month, [...(groups.get(month) ?? []), i]);
   }
   const byMonth = [...groups.entries()]
-    .sort(([a], [b]) => b.localeCompare(a))
+    .sort(([a], [b]) => byCodeUnits(b, a))
     .slice(0, months)
     .map(([month, list]) => ({ month, ...meanTimes(list), bySeverity: bySeverity(list) }));
   return { overall: meanTimes(incidents), bySeverity: bySeverity(incidents), byMonth };

@@ -3,6 +3,7 @@ import type { Registry } from "prom-client";
 import type { Config } from "../../config/config.js";
 import { HaetaeError } from "../../protocol/errors.js";
 import type { SliRecorder } from "../sli-recorder.js";
+import { byCodeUnits } from "../text-order.js";
 import { acknowledgeIncident, ingestAlert, noteOnAlert } from "./alert-intake.js";
 import { measuredComponents } from "./components.js";
 import { ImpactMeter } from "./impact.js";
@@ -133,7 +134,7 @@ export class Tower implements TowerFeed {
   listAlerts(filter: { state?: AlertState; source?: AlertSource; limit?: number } = {}): Alert[] {
     return [...this.core.alerts.values()]
       .filter((a) => (!filter.state || a.state === filter.state) && (!filter.source || a.source === filter.source))
-      .sort((a, b) => b.lastFiredAt.localeCompare(a.lastFiredAt))
+      .sort((a, b) => byCodeUnits(b.lastFiredAt, a.lastFiredAt))
       .slice(0, filter.limit ?? 200);
   }
 
@@ -325,7 +326,7 @@ export class Tower implements TowerFeed {
 
   /** Maintenances not yet over, and those that ended in the last 90 days, soonest first. */
   listMaintenances(): Maintenance[] {
-    return [...this.core.maintenances.values()].sort((a, b) => a.startsAt.localeCompare(b.startsAt));
+    return [...this.core.maintenances.values()].sort((a, b) => byCodeUnits(a.startsAt, b.startsAt));
   }
 
   /** Plan a window; it posts "in progress" and "completed" by itself as the clock reaches them. */

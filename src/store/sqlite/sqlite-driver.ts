@@ -12,7 +12,7 @@ import { SqliteExecutor } from "./sqlite-executor.js";
 import { SqliteInlineWriter } from "./sqlite-inline-writer.js";
 import { migrate } from "./sqlite-migrate.js";
 import { prepareSearchIndex, SEARCH_SCHEMA, searchIndexFile } from "./sqlite-search-file.js";
-import { SqliteSearchIndexer } from "./sqlite-search-indexer.js";
+import { type FeedPosition, SqliteSearchIndexer } from "./sqlite-search-indexer.js";
 import { SqliteWriter } from "./sqlite-writer.js";
 
 /** What the driver needs of its writer: the thread (`SqliteWriter`) or, for a short-lived process, `SqliteInlineWriter`. */
@@ -36,6 +36,13 @@ export interface SqliteDriverOptions extends DriverOptions {
    * store opened with one catches up. The send benchmark's "index off"; never for a node.
    */
   searchIndexOff?: boolean;
+  /**
+   * How long events may wait past the index before a thread is started for them, and how long a
+   * quiet feed keeps the thread (`SEARCH_INDEX_START_WAIT_MS`, `SEARCH_INDEX_IDLE_EXIT_MS`
+   * unless given): tests.
+   */
+  searchIndexStartWaitMs?: number;
+  searchIndexIdleExitMs?: number;
 }
 
 /**
@@ -101,10 +108,22 @@ export class SqliteDriver implements SqlDriver {
       options.maxBatch,
       options.maxPendingWrites,
     );
+    const feedPosition = this.readerDb.prepare(
+      "SELECT coalesce((SELECT max(id) FROM events), 0) AS newest, (SELECT indexed_through FROM search_index) AS recorded",
+    );
     this.searchIndexer =
       options.inlineWriter || options.searchIndexOff
         ? undefined
-        : new SqliteSearchIndexer(file, (fn) => this.write(fn), !options.searchIndexOnDemand);
+        : new SqliteSearchIndexer(
+            file,
+            (fn) => this.write(fn),
+            () => feedPosition.get() as FeedPosition,
+            {
+              background: !options.searchIndexOnDemand,
+              ...(options.searchIndexStartWaitMs !== undefined ? { startWaitMs: options.searchIndexStartWaitMs } : {}),
+              ...(options.searchIndexIdleExitMs !== undefined ? { idleExitMs: options.searchIndexIdleExitMs } : {}),
+            },
+          );
   }
 
   /** The writer thread (tests stop it to check what a crash does to writes in flight). */

@@ -110,8 +110,12 @@ it("finds a message from its ack on, before or once indexed, once; an edit or de
 
 it("catches up with the feed in the background, and a send writes nothing for the index", async () => {
   const own = mkdtempSync(join(tmpdir(), "haetae-search-queue-"));
-  const store = openSqliteStore(own) as SqlStore;
+  // A thread for the first event past the index within a second; it ends after 2 s of quiet.
+  const store = openSqliteStore(own, { searchIndexStartWaitMs: 0, searchIndexIdleExitMs: 2_000 }) as SqlStore;
+  const indexer = (store.driver as SqliteDriver).searchIndexer;
   try {
+    // Nothing to index: no thread (an idle node holds no indexer's isolate).
+    expect(indexer?.running).toBe(false);
     const at = new Date().toISOString();
     await store.createUser({ id: "u", username: "u", displayName: "u", passwordHash: "x", createdAt: at });
     await store.createGroup({ id: "g", kind: "group", memberIds: ["u"], createdAt: at, createdBy: "u" });
@@ -131,11 +135,25 @@ it("catches up with the feed in the background, and a send writes nothing for th
         mentionsAll: false,
       });
     await expect.poll(() => behindOn(store.driver.reader), { timeout: 10_000 }).toBe(0);
+    expect(indexer?.running).toBe(true);
+    // The feed quiet and the index caught up: the thread ends, and the next event starts one again.
+    await expect.poll(() => indexer?.running, { timeout: 10_000 }).toBe(false);
+    await store.appendMessage({
+      id: "m-late",
+      conversationId: "g",
+      senderId: "u",
+      clientMsgId: "c-late",
+      text: "queued late",
+      createdAt: at,
+      mentions: [],
+      mentionsAll: false,
+    });
+    await expect.poll(() => behindOn(store.driver.reader), { timeout: 10_000 }).toBe(0);
     const indexed = await store.driver.reader.get<{ n: number }>(
       "SELECT count(*) AS n FROM search.message_search WHERE message_search MATCH ?",
       ['"queued"'],
     );
-    expect(Number(indexed?.n)).toBe(5);
+    expect(Number(indexed?.n)).toBe(6);
   } finally {
     await store.close();
     rmSync(own, { recursive: true, force: true });
@@ -284,7 +302,8 @@ it("catches up after kill -9: what a round indexed and what it had not yet are a
     } finally {
       killed.close();
     }
-    const store = openSqliteStore(own) as SqlStore;
+    // A thread for what is past the index within a second, not after the minute a node waits.
+    const store = openSqliteStore(own, { searchIndexStartWaitMs: 0 }) as SqlStore;
     try {
       await expect.poll(() => behindOn(store.driver.reader), { timeout: 15_000 }).toBe(0);
       const indexed = await store.driver.reader.get<{ n: number }>(

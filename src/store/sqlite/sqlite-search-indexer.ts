@@ -15,10 +15,37 @@ export const SEARCH_INDEX_INTERVAL_MS = 250;
 export const SEARCH_INDEX_ROUND_ROWS = 3_000;
 /** …or once the oldest has waited this long: a message is in the index about this long after its ack, at most, when the index is not behind (a search finds it from its ack on, read outright). */
 export const SEARCH_INDEX_MAX_WAIT_MS = 2_000;
-/** After the thread stops on its own, this long before it is started again. */
+/**
+ * With no thread running, the feed is looked at this often on the main thread (one read of two
+ * numbers), and a thread is started once `SEARCH_INDEX_ROUND_ROWS` events are past the index or
+ * the oldest of them has waited `SEARCH_INDEX_START_WAIT_MS`: a search reads them outright
+ * meanwhile, and a few hundred cost it little.
+ */
+export const SEARCH_INDEX_CHECK_MS = 1_000;
+export const SEARCH_INDEX_START_WAIT_MS = 60_000;
+/** The thread ends once caught up after this long in which fewer than `SEARCH_INDEX_ROUND_ROWS` events came: an idle node holds no indexer's isolate. */
+export const SEARCH_INDEX_IDLE_EXIT_MS = 30_000;
+/** After the thread stopped, at least this long before another is started. */
 const RESTART_DELAY_MS = 1_000;
 
 type Round = { taken: number; messages: number; through: number };
+
+/** Where the feed and the index stand, as the store's reader sees them. */
+export interface FeedPosition {
+  /** The newest event's id. */
+  newest: number;
+  /** The last event the store counts as indexed (`search_index.indexed_through`). */
+  recorded: number;
+}
+
+/** How the indexer runs. */
+export interface SearchIndexerOptions {
+  /** Rounds on their own (false: only through `indexNow`, tests). */
+  background: boolean;
+  /** `SEARCH_INDEX_START_WAIT_MS` and `SEARCH_INDEX_IDLE_EXIT_MS` unless given (tests). */
+  startWaitMs?: number;
+  idleExitMs?: number;
+}
 
 /**
  * Indexing used to run in the writer's transactions (a round joined the group commit), so its
@@ -36,23 +63,64 @@ export class SqliteSearchIndexer {
   private reported = 0;
   private recorded = 0;
   private recording: Promise<void> | null = null;
+  private readonly checker: NodeJS.Timeout | undefined;
+  /** Since when events have waited past the index with no thread running (0: none wait). */
+  private waitingSince = 0;
+  private stoppedAt = 0;
+  private readonly startWaitMs: number;
 
-  /** `background: false`: rounds only through `indexNow` (tests). */
+  /**
+   * No thread at first: `check` starts one when there is enough to index, and it ends when the
+   * feed goes quiet. Events already past the index at start (a node stopped before it caught
+   * up, the watcher's own writes before its first fork) wait like any others: a search reads
+   * them outright, and a node just started has other work.
+   */
   constructor(
     private readonly file: string,
     private readonly write: (fn: (tx: SqlExecutor) => Promise<unknown>) => Promise<unknown>,
-    private readonly background = true,
+    private readonly position: () => FeedPosition,
+    private readonly options: SearchIndexerOptions,
   ) {
-    this.start();
+    this.startWaitMs = options.startWaitMs ?? SEARCH_INDEX_START_WAIT_MS;
+    if (!options.background) return;
+    this.checker = setInterval(() => this.check(), SEARCH_INDEX_CHECK_MS);
+    // Like a socket's timer, the indexer alone never keeps the process alive.
+    this.checker.unref();
+  }
+
+  /** Whether a thread runs now (tests, and what an idle node's memory holds). */
+  get running(): boolean {
+    return this.worker !== undefined;
+  }
+
+  /** With no thread: start one once enough events are past the index, or the oldest waited long enough. */
+  private check(): void {
+    if (this.worker || this.closing) return;
+    let at: FeedPosition;
+    try {
+      at = this.position();
+    } catch {
+      return; // the store is closing
+    }
+    if (at.newest <= at.recorded) {
+      this.waitingSince = 0;
+      return;
+    }
+    const now = Date.now();
+    if (this.waitingSince === 0) this.waitingSince = now;
+    const due = at.newest - at.recorded >= SEARCH_INDEX_ROUND_ROWS || now - this.waitingSince >= this.startWaitMs;
+    if (due && now - this.stoppedAt >= RESTART_DELAY_MS) this.start();
   }
 
   private start(): void {
+    this.waitingSince = 0;
     const data: SearchThreadData = {
       file: this.file,
-      background: this.background,
+      background: this.options.background,
       intervalMs: SEARCH_INDEX_INTERVAL_MS,
       roundRows: SEARCH_INDEX_ROUND_ROWS,
       maxWaitMs: SEARCH_INDEX_MAX_WAIT_MS,
+      idleExitMs: this.options.idleExitMs ?? SEARCH_INDEX_IDLE_EXIT_MS,
     };
     const worker = spawnThread(threadModuleUrl(import.meta.url, "sqlite-search-thread"), data);
     worker.on("message", (report: SearchThreadReport) => {
@@ -70,10 +138,11 @@ export class SqliteSearchIndexer {
     worker.on("exit", () => {
       if (worker !== this.worker) return;
       this.worker = undefined;
+      this.stoppedAt = Date.now();
       for (const pending of this.inFlight.values()) pending.reject(new Error("the search indexer stopped"));
       this.inFlight.clear();
-      // A new thread picks up from the index file's own record.
-      if (!this.closing) setTimeout(() => this.closing || this.start(), RESTART_DELAY_MS).unref();
+      // Ended when the feed went quiet, or died: `check` starts a new one when there is work,
+      // and it picks up from the index file's own record.
     });
     // Like a socket's timer, the indexer alone never keeps the process alive.
     worker.unref();
@@ -105,6 +174,7 @@ export class SqliteSearchIndexer {
   }
 
   private request(op: SearchThreadRequest["op"]): Promise<Round> {
+    if (!this.worker && op === "round" && !this.closing) this.start();
     const worker = this.worker;
     if (!worker) return Promise.reject(new Error("the search indexer is not running"));
     const id = this.nextId++;
@@ -116,7 +186,8 @@ export class SqliteSearchIndexer {
 
   /** One round now, recorded by the store: how many messages' entries it changed (tests). */
   async indexNow(): Promise<number> {
-    const round = await this.request("round");
+    // A thread that ended on its own as this was asked: once more, on a new one.
+    const round = await this.request("round").catch(() => this.request("round"));
     await this.recording;
     return round.messages;
   }
@@ -125,6 +196,7 @@ export class SqliteSearchIndexer {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    clearInterval(this.checker);
     const worker = this.worker;
     if (worker) {
       const exited = new Promise((resolve) => worker.once("exit", resolve));

@@ -14,6 +14,8 @@ export interface SearchThreadData {
   roundRows: number;
   /** …or once the oldest of them has waited this long. */
   maxWaitMs: number;
+  /** In the background, the thread ends once caught up after this long with fewer than `roundRows` events taken. */
+  idleExitMs: number;
 }
 
 /** main → thread: a round now, or the end. */
@@ -25,7 +27,7 @@ export type SearchThreadReport =
 
 const port = parentPort;
 if (!port) throw new Error("sqlite-search-thread runs only as a worker thread");
-const { file, background, intervalMs, roundRows, maxWaitMs } = workerData as SearchThreadData;
+const { file, background, intervalMs, roundRows, maxWaitMs, idleExitMs } = workerData as SearchThreadData;
 const db = openSearchIndex(file);
 const newestEvent = db.prepare("SELECT max(id) AS id FROM store.events").pluck();
 const storeTrusts = db.prepare("SELECT indexed_through FROM store.search_index").pluck();
@@ -34,6 +36,9 @@ let timer: NodeJS.Timeout | undefined;
 let closed = false;
 /** When the feed was first seen holding events past the index (0: it was not). */
 let waitingSince = 0;
+/** Events taken since `quietSince`: fewer than `roundRows` in `idleExitMs`, and the thread ends. */
+let quietSince = Date.now();
+let takenSinceQuiet = 0;
 
 // Rounds indexed before a stop that the store was never told of: it is told now.
 if (Number(storeTrusts.get() ?? 0) < through)
@@ -63,23 +68,35 @@ function loop(): void {
         through = round.through;
         full = round.taken === SEARCH_INDEX_BATCH;
         waitingSince = 0;
+        takenSinceQuiet += round.taken;
         if (round.taken > 0) port?.postMessage(round satisfies SearchThreadReport);
       }
+    }
+    const now = Date.now();
+    if (now - quietSince >= idleExitMs) {
+      // The feed went quiet and the index holds all of it: the main thread starts a thread again when needed.
+      if (takenSinceQuiet < roundRows && !full && Number(newestEvent.get() ?? 0) <= through) return end();
+      quietSince = now;
+      takenSinceQuiet = 0;
     }
   } catch (error) {
     console.error("the SQLite search indexer's round failed:", (error as Error).message);
   }
   timer = setTimeout(loop, full ? 0 : intervalMs);
 }
+
+function end(): void {
+  closed = true;
+  clearTimeout(timer);
+  db.close();
+  port?.close();
+}
 if (background) timer = setTimeout(loop, intervalMs);
 
 port.on("message", (request: SearchThreadRequest) => {
   if (request.op === "close") {
-    closed = true;
-    clearTimeout(timer);
-    db.close();
     port.postMessage({ id: request.id, taken: 0, messages: 0, through } satisfies SearchThreadReport);
-    port.close();
+    end();
     return;
   }
   try {
