@@ -266,6 +266,22 @@ export async function walkThenRest(
   return walked;
 }
 
+/**
+ * SQLite: past this many feed events beyond the index's watermark (the index being built again,
+ * after a lost index file or the migration that feeds it from the feed), a search reads the
+ * spans' messages outright instead: through the index it would read every event past the
+ * watermark, a scan of the feed.
+ */
+export const SQLITE_INDEX_MAX_BEHIND = 20_000;
+
+/** SQLite: how many feed events the index does not hold yet, as the store last recorded. */
+async function sqliteIndexBehind(db: SqlExecutor): Promise<number> {
+  const row = await db.get<{ behind: number }>(
+    `SELECT coalesce((SELECT max(id) FROM events), 0) - ${INDEXED_THROUGH} AS behind`,
+  );
+  return Number(row?.behind ?? 0);
+}
+
 /** The user's messages that contain the query (`Store.searchMessages`), newest first. */
 export async function searchMessages(
   db: SqlExecutor,
@@ -274,12 +290,15 @@ export async function searchMessages(
 ): Promise<{ messages: Message[]; hasMore: boolean }> {
   const size = await searchScope(db, search);
   const chars = queryLength(search.query);
-  const plan =
+  let plan =
     search.force === "scan" || ((search.force === "index" || search.force === "walk") && chars < 3)
       ? { useIndex: false, window: LAST_SEQ }
       : search.force === "index" || search.force === "walk"
         ? { useIndex: true, window: LAST_SEQ }
         : planSearch(chars, size.messages, size.spans, dialect);
+  if (dialect === "sqlite" && plan.useIndex && search.force === undefined) {
+    if ((await sqliteIndexBehind(db)) > SQLITE_INDEX_MAX_BEHIND) plan = { useIndex: false, window: LAST_SEQ };
+  }
   let rows: MessageRow[];
   if (dialect === "postgres" && plan.useIndex && search.force !== "index") {
     // Newest first through the spans; what a rare word leaves unfilled, by the index or outright.

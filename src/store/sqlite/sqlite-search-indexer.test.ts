@@ -8,6 +8,7 @@ import Database from "better-sqlite3";
 import { afterAll, expect, it } from "vitest";
 import { SEARCH_CHANGE_EVENTS, SEARCH_KEY_STRIDE, SQLITE_SCHEMA } from "../sql/schema-dialect.js";
 import { CREATE_MIGRATIONS_TABLE, migrationsFor } from "../sql/schema-migrations.js";
+import { SQLITE_INDEX_MAX_BEHIND, searchMessages } from "../sql/search-queries.js";
 import type { SqlExecutor } from "../sql/sql-driver.js";
 import type { SqlStore } from "../sql/sql-store.js";
 import type { MessageSearch } from "../store.js";
@@ -379,6 +380,67 @@ it("never misses or repeats a message while rounds commit between a send and its
     expect(await find("before")).toEqual([]);
   } finally {
     await store.close();
+    rmSync(own, { recursive: true, force: true });
+  }
+});
+
+it("reads outright, not through the index, while the index is far behind the feed (being built again)", async () => {
+  const own = mkdtempSync(join(tmpdir(), "haetae-search-queue-"));
+  try {
+    const at = new Date().toISOString();
+    const first = openSqliteStore(own, { searchIndexOnDemand: true }) as SqlStore;
+    await first.createUser({ id: "u", username: "u", displayName: "u", passwordHash: "x", createdAt: at });
+    await first.createGroup({ id: "g", kind: "group", memberIds: ["u"], createdAt: at, createdBy: "u" });
+    for (const [i, text] of ["회의록 초안", "other words"].entries())
+      await first.appendMessage({
+        id: `m${i}`,
+        conversationId: "g",
+        senderId: "u",
+        clientMsgId: `c${i}`,
+        text,
+        createdAt: at,
+        mentions: [],
+        mentionsAll: false,
+      });
+    await first.close();
+    // A history the planner sends through the index (its size is read from the chat's last
+    // seq), and more feed events past the index than SQLITE_INDEX_MAX_BEHIND.
+    const raw = new Database(join(own, "haetae.db"));
+    raw.prepare("UPDATE conversations SET last_seq = 100000 WHERE id = 'g'").run();
+    const event = raw.prepare(
+      "INSERT INTO events (conversation_id, type, payload, created_at, seq) VALUES ('g', 'message.reaction', '{}', ?, 1)",
+    );
+    raw.transaction(() => {
+      for (let i = 0; i <= SQLITE_INDEX_MAX_BEHIND; i++) event.run(at);
+    })();
+    raw.close();
+
+    const store = openSqliteStore(own, { searchIndexOnDemand: true }) as SqlStore;
+    const driver = store.driver as SqliteDriver;
+    const statements: string[] = [];
+    const seen = (sql: string) => {
+      statements.push(sql);
+      return sql;
+    };
+    const recording: SqlExecutor = {
+      get: (sql, params) => driver.reader.get(seen(sql), params),
+      all: (sql, params) => driver.reader.all(seen(sql), params),
+      run: (sql, params) => driver.reader.run(seen(sql), params),
+    };
+    const find = async () => {
+      statements.length = 0;
+      const found = await searchMessages(recording, "sqlite", { userId: "u", query: "회의록", limit: 20 });
+      return { texts: found.messages.map((m) => m.text), viaIndex: statements.some((s) => s.includes("MATCH")) };
+    };
+    try {
+      expect(await find()).toEqual({ texts: ["회의록 초안"], viaIndex: false });
+      // Caught up: through the index again.
+      while ((await driver.searchIndexer?.indexNow()) !== 0 || (await behindOn(driver.reader)) > 0);
+      expect(await find()).toEqual({ texts: ["회의록 초안"], viaIndex: true });
+    } finally {
+      await store.close();
+    }
+  } finally {
     rmSync(own, { recursive: true, force: true });
   }
 });

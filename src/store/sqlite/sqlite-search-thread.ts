@@ -75,7 +75,10 @@ function loop(): void {
     const now = Date.now();
     if (now - quietSince >= idleExitMs) {
       // The feed went quiet and the index holds all of it: the main thread starts a thread again when needed.
-      if (takenSinceQuiet < roundRows && !full && Number(newestEvent.get() ?? 0) <= through) return end();
+      if (takenSinceQuiet < roundRows && !full && Number(newestEvent.get() ?? 0) <= through) {
+        end();
+        return;
+      }
       quietSince = now;
       takenSinceQuiet = 0;
     }
