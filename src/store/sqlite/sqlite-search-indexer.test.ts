@@ -22,6 +22,24 @@ const dir = mkdtempSync(join(tmpdir(), "haetae-search-queue-"));
 const BEHIND = `SELECT count(*) AS n FROM (SELECT DISTINCT conversation_id, seq FROM events
   WHERE id > (SELECT indexed_through FROM search_index) AND type IN ${SEARCH_CHANGE_EVENTS})`;
 const behindOn = async (reader: SqlExecutor) => Number((await reader.get<{ n: number }>(BEHIND))?.n);
+
+/** User `u` alone in group `g`, which holds `texts` as messages m0, m1, … (seq 1, 2, …). */
+async function groupWith(store: SqlStore, texts: string[], at: string): Promise<void> {
+  await store.createUser({ id: "u", username: "u", displayName: "u", passwordHash: "x", createdAt: at });
+  await store.createGroup({ id: "g", kind: "group", memberIds: ["u"], createdAt: at, createdBy: "u" });
+  for (const [i, text] of texts.entries())
+    await store.appendMessage({
+      id: `m${i}`,
+      conversationId: "g",
+      senderId: "u",
+      clientMsgId: `c${i}`,
+      text,
+      createdAt: at,
+      mentions: [],
+      mentionsAll: false,
+    });
+}
+
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 it("finds a message from its ack on, before or once indexed, once; an edit or delete before its indexing holds", async () => {
@@ -166,19 +184,7 @@ it("builds the index file again when it is lost, the messages found meanwhile ou
   try {
     const at = new Date().toISOString();
     const first = openSqliteStore(own, { searchIndexOnDemand: true }) as SqlStore;
-    await first.createUser({ id: "u", username: "u", displayName: "u", passwordHash: "x", createdAt: at });
-    await first.createGroup({ id: "g", kind: "group", memberIds: ["u"], createdAt: at, createdBy: "u" });
-    for (const [i, text] of ["kept one", "kept two", "dropped"].entries())
-      await first.appendMessage({
-        id: `m${i}`,
-        conversationId: "g",
-        senderId: "u",
-        clientMsgId: `c${i}`,
-        text,
-        createdAt: at,
-        mentions: [],
-        mentionsAll: false,
-      });
+    await groupWith(first, ["kept one", "kept two", "dropped"], at);
     await first.deleteMessage("g", 3, at, "u");
     expect(await (first.driver as SqliteDriver).searchIndexer?.indexNow()).toBe(3);
     await first.close();
@@ -389,19 +395,7 @@ it("reads outright, not through the index, while the index is far behind the fee
   try {
     const at = new Date().toISOString();
     const first = openSqliteStore(own, { searchIndexOnDemand: true }) as SqlStore;
-    await first.createUser({ id: "u", username: "u", displayName: "u", passwordHash: "x", createdAt: at });
-    await first.createGroup({ id: "g", kind: "group", memberIds: ["u"], createdAt: at, createdBy: "u" });
-    for (const [i, text] of ["회의록 초안", "other words"].entries())
-      await first.appendMessage({
-        id: `m${i}`,
-        conversationId: "g",
-        senderId: "u",
-        clientMsgId: `c${i}`,
-        text,
-        createdAt: at,
-        mentions: [],
-        mentionsAll: false,
-      });
+    await groupWith(first, ["회의록 초안", "other words"], at);
     await first.close();
     // A history the planner sends through the index (its size is read from the chat's last
     // seq), and more feed events past the index than SQLITE_INDEX_MAX_BEHIND.
