@@ -54,7 +54,7 @@ export function openSearchIndex(storeFile: string): Database.Database {
 /**
  * At start, before any thread: when the index file is new, or not the one written with this
  * store file (tokens differ: a file restored or removed by hand, or a migration that changed what
- * the index holds), empty it and set both watermarks to 0, so the indexer builds it again from
+ * the index holds), or ahead of the store's feed (the store's file put back from an older copy), empty it and set both watermarks to 0, so the indexer builds it again from
  * the first event in the background while searches read the rest outright. The index file
  * commits first: a crash between the two commits leaves the tokens different, and the next
  * start does it again.
@@ -64,7 +64,11 @@ export function prepareSearchIndex(store: Database.Database, storeFile: string):
   try {
     const mine = index.prepare("SELECT token FROM search_state").get() as { token: string } | undefined;
     const theirs = store.prepare("SELECT token FROM search_index").get() as { token: string } | undefined;
-    if (mine && theirs && mine.token === theirs.token) {
+    const newestEvent = Number(store.prepare("SELECT coalesce(max(id), 0) FROM events").pluck().get());
+    // A store file put back from an older copy beside this index file: the index holds events the
+    // store has not (yet), and the store will hand their ids out again to other changes.
+    const storeOlder = mine !== undefined && indexedThrough(index) > newestEvent;
+    if (mine && theirs && mine.token === theirs.token && !storeOlder) {
       // An index file put back from an older copy: the store trusts it no further than it goes.
       store
         .prepare("UPDATE search_index SET indexed_through = ? WHERE indexed_through > ?")

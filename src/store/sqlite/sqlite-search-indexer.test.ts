@@ -1,6 +1,6 @@
 /** @module SQLite's search index file, fed from the feed: a message is found from its ack on, before and once indexed, never twice; edits and deletes hold before and after they are indexed; a lost index file is built again; a send writes nothing for the index. */
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -433,6 +433,52 @@ it("reads outright, not through the index, while the index is far behind the fee
       expect(await find()).toEqual({ texts: ["회의록 초안"], viaIndex: true });
     } finally {
       await store.close();
+    }
+  } finally {
+    rmSync(own, { recursive: true, force: true });
+  }
+});
+
+it("builds the index again when the store's file is put back from an older copy beside a newer index file", async () => {
+  const own = mkdtempSync(join(tmpdir(), "haetae-search-queue-"));
+  const at = new Date().toISOString();
+  const open = () => openSqliteStore(own, { searchIndexOnDemand: true }) as SqlStore;
+  const send = (store: SqlStore, id: string, text: string) =>
+    store.appendMessage({
+      id,
+      conversationId: "g",
+      senderId: "u",
+      clientMsgId: id,
+      text,
+      createdAt: at,
+      mentions: [],
+      mentionsAll: false,
+    });
+  try {
+    const first = open();
+    await groupWith(first, ["keep one"], at);
+    await first.close();
+    copyFileSync(join(own, "haetae.db"), join(own, "backup.db"));
+    const second = open();
+    await send(second, "lost", "zebra secret lost");
+    await (second.driver as SqliteDriver).searchIndexer?.indexNow();
+    await second.close();
+    // The store's file alone put back (its WAL was checkpointed at close); the index file stays.
+    for (const suffix of ["-wal", "-shm"]) rmSync(join(own, `haetae.db${suffix}`), { force: true });
+    copyFileSync(join(own, "backup.db"), join(own, "haetae.db"));
+    const third = open();
+    try {
+      // The same seq and event id again, for another text.
+      await send(third, "fresh", "giraffe fresh");
+      await (third.driver as SqliteDriver).searchIndexer?.indexNow();
+      const find = async (query: string) =>
+        (await third.searchMessages({ userId: "u", query, limit: 20, force: "index" })).messages.map((m) => m.text);
+      expect({ zebra: await find("zebra"), giraffe: await find("giraffe") }).toEqual({
+        zebra: [],
+        giraffe: ["giraffe fresh"],
+      });
+    } finally {
+      await third.close();
     }
   } finally {
     rmSync(own, { recursive: true, force: true });
