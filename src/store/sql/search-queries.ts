@@ -49,6 +49,22 @@ export function postgresContains(lowered: string): string {
   return "strpos(lower(m.text), ?) > 0";
 }
 
+/** SQLite: JavaScript's `toLowerCase`, registered on the store's reader (SQLite's own `lower()` lowers ASCII only). */
+export const SQLITE_LOWER_FUNCTION = "haetae_lower";
+
+/**
+ * SQLite's test that a message's text contains the (lowered) query, read outright, folding case
+ * as the FTS5 index does (`case_sensitive 0`): a query without a cased character (Korean, digits)
+ * needs no lowering; an ASCII query, SQLite's `lower()` (ASCII only: non-ASCII letters never
+ * lower to ASCII but for the Kelvin sign and the dotted İ); anything else, every letter lowered
+ * (`SQLITE_LOWER_FUNCTION`): `lower('ÉCOLE')` is `École`, which "école" would not find.
+ */
+export function sqliteContains(lowered: string): string {
+  if (lowered === lowered.toUpperCase()) return "instr(m.text, ?) > 0";
+  if ([...lowered].every((c) => c.charCodeAt(0) < 0x80)) return "instr(lower(m.text), ?) > 0";
+  return `instr(${SQLITE_LOWER_FUNCTION}(m.text), ?) > 0`;
+}
+
 /** SQL conditions over `m` (messages) and `s` (spans), each after an AND, with their parameters. */
 export interface SearchFilters {
   sql: string;
@@ -164,7 +180,7 @@ export function searchPlanSql(dialect: "sqlite" | "postgres", search: MessageSea
   const lowered = search.query.toLowerCase();
   const where = searchFilters(search);
   if (!plan.useIndex) {
-    const contains = dialect === "sqlite" ? "instr(lower(m.text), ?) > 0" : postgresContains(lowered);
+    const contains = dialect === "sqlite" ? sqliteContains(lowered) : postgresContains(lowered);
     return {
       sql: `SELECT m.* ${SPANS}
         JOIN conversations c ON c.id = s.conversation_id
@@ -192,7 +208,7 @@ export function searchPlanSql(dialect: "sqlite" | "postgres", search: MessageSea
             AND p.seq > s.from_seq AND p.seq <= COALESCE(s.to_seq, ${LAST_SEQ})
           CROSS JOIN members mb ON mb.conversation_id = s.conversation_id AND mb.user_id = s.user_id AND mb.active = 1
           CROSS JOIN messages m ON m.conversation_id = p.conversation_id AND m.seq = p.seq
-          WHERE m.deleted_at IS NULL AND instr(lower(m.text), ?) > 0${where.sql}) m
+          WHERE m.deleted_at IS NULL AND ${sqliteContains(lowered)}${where.sql}) m
         ${ORDER}`,
       params: [
         search.userId,

@@ -4,6 +4,7 @@ import Database from "better-sqlite3";
 import { makePrivateFolder, openPrivateDatabase } from "../data-folder.js";
 import { feedByIds } from "../sql/feed-queries.js";
 import { type BatchableWrite, type BatchConnection, GroupCommit } from "../sql/group-commit.js";
+import { SQLITE_LOWER_FUNCTION } from "../sql/search-queries.js";
 import type { DriverOptions, SqlDriver, SqlExecutor } from "../sql/sql-driver.js";
 import type { FeedPage } from "../store.js";
 import { StoreUnavailableError } from "../store-errors.js";
@@ -83,6 +84,10 @@ export class SqliteDriver implements SqlDriver {
     this.checkpointer = options.inlineWriter ? undefined : new OnDemandCheckpointer(file);
     this.readerDb = new Database(file);
     this.readerDb.pragma("busy_timeout = 5000");
+    // Searches read outright fold case as the index does, beyond ASCII (search-queries.ts).
+    this.readerDb.function(SQLITE_LOWER_FUNCTION, { deterministic: true }, (text: unknown) =>
+      typeof text === "string" ? text.toLowerCase() : text,
+    );
     // The search index lives in a file of its own (sqlite-search-indexer.ts says why).
     this.readerDb.prepare(`ATTACH DATABASE ? AS ${SEARCH_SCHEMA}`).run(searchIndexFile(file));
     this.reader = new SqliteExecutor(this.readerDb);

@@ -484,3 +484,35 @@ it("builds the index again when the store's file is put back from an older copy 
     rmSync(own, { recursive: true, force: true });
   }
 });
+
+it("folds case beyond ASCII read outright as the index does: before and after indexing, and in the scan", async () => {
+  const own = mkdtempSync(join(tmpdir(), "haetae-search-queue-"));
+  const store = openSqliteStore(own, { searchIndexOnDemand: true }) as SqlStore;
+  try {
+    await groupWith(store, ["ÉCOLE ПРИВЕТ", "Straße 회의록 MEETING"], new Date().toISOString());
+    const find = async (query: string, force: MessageSearch["force"]) =>
+      (await store.searchMessages({ userId: "u", query, limit: 20, force })).messages.map((m) => m.text);
+    const all = async () =>
+      Object.fromEntries(
+        await Promise.all(
+          ["école", "привет", "ПРИВЕТ", "straße", "회의록", "meeting"].map(
+            async (q) => [q, [await find(q, "index"), await find(q, "scan")]] as const,
+          ),
+        ),
+      );
+    const expected = {
+      école: [["ÉCOLE ПРИВЕТ"], ["ÉCOLE ПРИВЕТ"]],
+      привет: [["ÉCOLE ПРИВЕТ"], ["ÉCOLE ПРИВЕТ"]],
+      ПРИВЕТ: [["ÉCOLE ПРИВЕТ"], ["ÉCOLE ПРИВЕТ"]],
+      straße: [["Straße 회의록 MEETING"], ["Straße 회의록 MEETING"]],
+      회의록: [["Straße 회의록 MEETING"], ["Straße 회의록 MEETING"]],
+      meeting: [["Straße 회의록 MEETING"], ["Straße 회의록 MEETING"]],
+    };
+    expect(await all()).toEqual(expected);
+    await (store.driver as SqliteDriver).searchIndexer?.indexNow();
+    expect(await all()).toEqual(expected);
+  } finally {
+    await store.close();
+    rmSync(own, { recursive: true, force: true });
+  }
+});
