@@ -516,3 +516,56 @@ it("folds case beyond ASCII read outright as the index does: before and after in
     rmSync(own, { recursive: true, force: true });
   }
 });
+
+it("stops indexing, once and loudly, when the index file is removed under the running store; searches hold, the next start rebuilds", async () => {
+  const own = mkdtempSync(join(tmpdir(), "haetae-search-queue-"));
+  const at = new Date().toISOString();
+  const find = async (store: SqlStore) =>
+    (await store.searchMessages({ userId: "u", query: "alpha", limit: 20, force: "index" })).messages
+      .map((m) => m.text)
+      .sort();
+  try {
+    // A thread at once for what is past the index, ended after half a second of quiet: the
+    // next one opens the index file anew. (A running thread keeps the removed file open, and
+    // writes on into it, as the store's reader reads it: they agree until the next start.)
+    const store = openSqliteStore(own, { searchIndexStartWaitMs: 0, searchIndexIdleExitMs: 500 }) as SqlStore;
+    const indexer = (store.driver as SqliteDriver).searchIndexer;
+    try {
+      await groupWith(store, ["alpha one"], at);
+      await expect.poll(() => behindOn(store.driver.reader), { timeout: 10_000 }).toBe(0);
+      await expect.poll(() => indexer?.running, { timeout: 10_000 }).toBe(false);
+      for (const suffix of ["", "-wal", "-shm"])
+        rmSync(`${searchIndexFile(join(own, "haetae.db"))}${suffix}`, { force: true });
+      await store.appendMessage({
+        id: "m-two",
+        conversationId: "g",
+        senderId: "u",
+        clientMsgId: "c-two",
+        text: "alpha two",
+        createdAt: at,
+        mentions: [],
+        mentionsAll: false,
+      });
+      // The next thread finds the file gone, says so, and no other is started.
+      await expect
+        .poll(() => indexer?.indexNow().then(String, (e: Error) => e.message), { timeout: 10_000 })
+        .toMatch(/removed/);
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      expect(indexer?.running).toBe(false);
+      await expect(indexer?.indexNow()).rejects.toThrow(/removed/);
+      expect(await find(store)).toEqual(["alpha one", "alpha two"]);
+    } finally {
+      await store.close();
+    }
+    const again = openSqliteStore(own, { searchIndexOnDemand: true }) as SqlStore;
+    try {
+      expect(await find(again)).toEqual(["alpha one", "alpha two"]);
+      expect(await (again.driver as SqliteDriver).searchIndexer?.indexNow()).toBe(2);
+      expect(await find(again)).toEqual(["alpha one", "alpha two"]);
+    } finally {
+      await again.close();
+    }
+  } finally {
+    rmSync(own, { recursive: true, force: true });
+  }
+});

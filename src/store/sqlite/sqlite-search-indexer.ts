@@ -67,6 +67,8 @@ export class SqliteSearchIndexer {
   /** Since when events have waited past the index with no thread running (0: none wait). */
   private waitingSince = 0;
   private stoppedAt = 0;
+  /** The index file was removed under the running node: no thread is started again (the next start rebuilds it). */
+  private lost = false;
   private readonly startWaitMs: number;
 
   /**
@@ -95,7 +97,7 @@ export class SqliteSearchIndexer {
 
   /** With no thread: start one once enough events are past the index, or the oldest waited long enough. */
   private check(): void {
-    if (this.worker || this.closing) return;
+    if (this.worker || this.closing || this.lost) return;
     let at: FeedPosition;
     try {
       at = this.position();
@@ -124,6 +126,13 @@ export class SqliteSearchIndexer {
     };
     const worker = spawnThread(threadModuleUrl(import.meta.url, "sqlite-search-thread"), data);
     worker.on("message", (report: SearchThreadReport) => {
+      if ("lost" in report) {
+        this.lost = true;
+        console.error(
+          "the SQLite search index file was removed while the node runs: searches read what the index lacks outright, and the next start builds it again",
+        );
+        return;
+      }
       if ("error" in report) {
         this.inFlight.get(report.id)?.reject(new Error(report.error));
         this.inFlight.delete(report.id);
@@ -174,6 +183,8 @@ export class SqliteSearchIndexer {
   }
 
   private request(op: SearchThreadRequest["op"]): Promise<Round> {
+    if (this.lost)
+      return Promise.reject(new Error("the search index file was removed; the next start builds it again"));
     if (!this.worker && op === "round" && !this.closing) this.start();
     const worker = this.worker;
     if (!worker) return Promise.reject(new Error("the search indexer is not running"));

@@ -23,7 +23,8 @@ export type SearchThreadRequest = { id: number; op: "round" | "close" };
 /** thread → main: a reply (with `id`), or a background round's report; `through` is the last feed event indexed. */
 export type SearchThreadReport =
   | { id?: number; taken: number; messages: number; through: number }
-  | { id: number; error: string };
+  | { id: number; error: string }
+  | { lost: true };
 
 const port = parentPort;
 if (!port) throw new Error("sqlite-search-thread runs only as a worker thread");
@@ -31,7 +32,10 @@ const { file, background, intervalMs, roundRows, maxWaitMs, idleExitMs } = worke
 const db = openSearchIndex(file);
 const newestEvent = db.prepare("SELECT max(id) AS id FROM store.events").pluck();
 const storeTrusts = db.prepare("SELECT indexed_through FROM store.search_index").pluck();
-let through = indexedThrough(db);
+// The index file removed while the node runs (opening it made an empty one): nothing here
+// holds the store's token, and the next start builds the index again (prepareSearchIndex).
+const lost = db.prepare("SELECT 1 FROM search_state").get() === undefined;
+let through = lost ? 0 : indexedThrough(db);
 let timer: NodeJS.Timeout | undefined;
 let closed = false;
 /** When the feed was first seen holding events past the index (0: it was not). */
@@ -40,9 +44,13 @@ let waitingSince = 0;
 let quietSince = Date.now();
 let takenSinceQuiet = 0;
 
-// Rounds indexed before a stop that the store was never told of: it is told now.
-if (Number(storeTrusts.get() ?? 0) < through)
+if (lost) {
+  port.postMessage({ lost: true } satisfies SearchThreadReport);
+  end();
+} else if (Number(storeTrusts.get() ?? 0) < through) {
+  // Rounds indexed before a stop that the store was never told of: it is told now.
   port.postMessage({ taken: 0, messages: 0, through } satisfies SearchThreadReport);
+}
 
 /**
  * A background round, then the next: at once after a full batch (the index is behind); else the
@@ -94,7 +102,7 @@ function end(): void {
   db.close();
   port?.close();
 }
-if (background) timer = setTimeout(loop, intervalMs);
+if (background && !lost) timer = setTimeout(loop, intervalMs);
 
 port.on("message", (request: SearchThreadRequest) => {
   if (request.op === "close") {
