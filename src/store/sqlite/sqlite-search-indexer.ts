@@ -175,7 +175,9 @@ export class SqliteSearchIndexer {
         );
         this.recorded = through;
       } catch {
-        // The store is closing or unavailable: the thread reports this again at its next start.
+        // The store is closing or unavailable: the thread reports this again at its next start,
+        // and that report must not be taken for one already recorded.
+        this.reported = this.recorded;
         break;
       }
     }
