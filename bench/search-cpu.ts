@@ -6,12 +6,10 @@
  * Usage: npx tsx bench/search-cpu.ts --schema bench_search_… [--plans auto,index,scan] [--rounds 2]
  *        [--postgres postgres://postgres@127.0.0.1:5432/test]
  */
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import pg from "pg";
 import { searchMessages } from "../src/store/sql/search-queries.js";
-import type { SqlExecutor } from "../src/store/sql/sql-driver.js";
 import type { MessageSearch } from "../src/store/store.js";
+import { openKeptSchema } from "./kept-schema.js";
 import { HEAVY_SEARCH_USERS, SEARCH_QUERY_WORDS } from "./search-words.js";
 
 const { values } = parseArgs({
@@ -22,25 +20,7 @@ const { values } = parseArgs({
     postgres: { type: "string", default: "postgres://postgres@127.0.0.1:5432/test" },
   },
 });
-if (!values.schema) throw new Error("--schema names a schema that bench:search --keep loaded");
-const client = new pg.Client({ connectionString: values.postgres });
-await client.connect();
-await client.query(`SET search_path = ${values.schema}, public`);
-const pid = Number((await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]?.pid);
-const numbered = (sql: string) => {
-  let i = 0;
-  return sql.replace(/\?/g, () => `$${++i}`);
-};
-const db: SqlExecutor = {
-  get: async (sql, params = []) => (await client.query(numbered(sql), [...params])).rows[0],
-  all: async (sql, params = []) => (await client.query(numbered(sql), [...params])).rows,
-  run: async (sql, params = []) => ({ changes: (await client.query(numbered(sql), [...params])).rowCount ?? 0 }),
-};
-/** The backend's user + system CPU time so far, in ms (the kernel counts in 10 ms ticks). */
-const cpu = () => {
-  const fields = (readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1] ?? "").split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-};
+const { client, db, timed } = await openKeptSchema(values.postgres as string, values.schema);
 const WORDS = SEARCH_QUERY_WORDS;
 const USERS = HEAVY_SEARCH_USERS;
 const rounds = Number(values.rounds);
@@ -55,13 +35,13 @@ for (const plan of (values.plans as string).split(",")) {
   for (let round = 0; round < rounds; round++)
     for (const query of WORDS)
       for (const userId of USERS) {
-        const [c0, t0] = [cpu(), performance.now()];
-        await searchMessages(db, "postgres", { userId, query, limit: 20, ...force });
+        const { cpu: spent, wall: took } = await timed(() =>
+          searchMessages(db, "postgres", { userId, query, limit: 20, ...force }),
+        );
         if (round === 0) continue;
-        const spent = cpu() - c0;
-        wall += performance.now() - t0;
+        wall += took;
         cpus.push(spent);
-        walls.push(performance.now() - t0);
+        walls.push(took);
         total += spent;
         perWord.set(query, (perWord.get(query) ?? 0) + spent);
       }

@@ -8,13 +8,12 @@
  * Usage: npx tsx bench/search-trace.ts --schema bench_search_… [--rounds 2] [--explain "deploy server"]
  *        [--postgres postgres://postgres@127.0.0.1:5432/test]
  */
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import pg from "pg";
 import { searchMessages, searchPlanSql, searchScope, walkThenRest } from "../src/store/sql/search-queries.js";
 import { WALK_TUNING, walkSearch } from "../src/store/sql/search-walk.js";
 import type { SqlExecutor } from "../src/store/sql/sql-driver.js";
 import type { MessageSearch } from "../src/store/store.js";
+import { openKeptSchema } from "./kept-schema.js";
 import { HEAVY_SEARCH_USERS, SEARCH_QUERY_WORDS } from "./search-words.js";
 
 const { values } = parseArgs({
@@ -32,34 +31,10 @@ const { values } = parseArgs({
   },
 });
 const tuning = { ...WALK_TUNING, ...(values["row-budget"] ? { rowBudget: Number(values["row-budget"]) } : {}) };
-if (!values.schema) throw new Error("--schema names a schema that bench:search --keep loaded");
-const client = new pg.Client({ connectionString: values.postgres });
-await client.connect();
-await client.query(`SET search_path = ${values.schema}, public`);
-const pid = Number((await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]?.pid);
-const numbered = (sql: string) => {
-  let i = 0;
-  return sql.replace(/\?/g, () => `$${++i}`);
-};
 const statements: string[] = [];
-const db: SqlExecutor = {
-  get: async (sql, params = []) => (await client.query(numbered(sql), [...params])).rows[0],
-  all: async (sql, params = []) => {
-    statements.push(sql);
-    return (await client.query(numbered(sql), [...params])).rows;
-  },
-  run: async (sql, params = []) => ({ changes: (await client.query(numbered(sql), [...params])).rowCount ?? 0 }),
-};
-/** The backend's user + system CPU time so far, in ms (the kernel counts in 10 ms ticks). */
-const cpu = () => {
-  const fields = (readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1] ?? "").split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-};
-async function timed<T>(f: () => Promise<T>): Promise<{ value: T; cpu: number; wall: number }> {
-  const [c0, t0] = [cpu(), performance.now()];
-  const value = await f();
-  return { value, cpu: cpu() - c0, wall: performance.now() - t0 };
-}
+const { client, db, numbered, timed } = await openKeptSchema(values.postgres as string, values.schema, (sql) =>
+  statements.push(sql),
+);
 const WORDS = values.words ? values.words.split(",") : SEARCH_QUERY_WORDS;
 const USERS = HEAVY_SEARCH_USERS;
 
