@@ -18,7 +18,8 @@ afterEach(async () => {
 
 it("answers sends in flight at a writer crash with unavailable, then takes their retries once, and goes unready after repeated crashes", async () => {
   server = await startTestServer({ store: "sqlite" });
-  const writer = ((server.app.ctx.store as SqlStore).driver as SqliteDriver).writer;
+  // A node writes on its main thread until writes stream; the thread is started as a stream would start it.
+  const writer = await ((server.app.ctx.store as SqlStore).driver as SqliteDriver).writerThread();
   const alice = await registerUser(server.url, "wc");
   const bob = await registerUser(server.url, "wc");
   const client = await RawClient.connect(server.wsUrl, alice.token);

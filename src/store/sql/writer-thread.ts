@@ -109,6 +109,11 @@ export class WriterThread {
     });
   }
 
+  /** Whether it crashed too often and stays down: every request fails. */
+  get gaveUp(): boolean {
+    return this.down !== undefined;
+  }
+
   /** Requests waiting for the thread's reply. */
   get requestsInFlight(): number {
     return this.inFlight.size;

@@ -106,7 +106,7 @@ describe("sqlite checkpoints", () => {
     const { store, driver } = fresh({ inlineWriter: true });
     const alice = await user(store as SqlStore);
     expect((await store.getUserByUsername(alice.username))?.id).toBe(alice.id);
-    expect(() => driver.writer).toThrow(/calling thread/);
+    await expect(driver.writerThread()).rejects.toThrow(/calling thread/);
     expect(driver.checkpointerRunning).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
 /** @module The WAL checkpointer: a thread of its own, started while writes keep the writer busy, that copies committed pages from the WAL into the database file, so the writer's COMMIT does not have to. */
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
+import { COMMIT_STREAM_IDLE_MS, COMMIT_STREAM_MS, WhileCommitsStream } from "./sqlite-commit-stream.js";
 
 /** How often the checkpointer copies what the WAL holds into the database file. */
 export const CHECKPOINT_INTERVAL_MS = 250;
@@ -64,76 +65,26 @@ export class SqliteCheckpointer {
   }
 }
 
-/** How long group commits must follow one another without a pause of `CHECKPOINT_INTERVAL_MS` before the checkpointer thread starts: longer than a probe run's handful of writes. */
-export const CHECKPOINTER_STREAM_MS = 1000;
-/** How long the thread stays after the last such stream before it ends. */
-export const CHECKPOINTER_IDLE_MS = 60_000;
-
 /**
  * The checkpointer thread while the node writes steadily, none while it idles: the thread holds
  * a V8 isolate and a connection (10–16 MB), which a node carrying the probes' writes every few
- * seconds does not need, because the writer thread checkpoints in its own pauses (no request for
- * `CHECKPOINT_INTERVAL_MS`). When group commits follow one another without such a pause for
- * `CHECKPOINTER_STREAM_MS` (a stream of sends, or one long batch), the writer would not
- * checkpoint before its backstop, so the thread starts; `CHECKPOINTER_IDLE_MS` after the last
- * stream it ends.
+ * seconds does not need, because the writer checkpoints in its own pauses (no write for
+ * `CHECKPOINT_INTERVAL_MS`). When group commits stream (`WhileCommitsStream`), the writer would
+ * not checkpoint before its backstop, so the thread starts; a quiet spell after the last stream
+ * ends it.
  */
-export class OnDemandCheckpointer {
-  private thread: SqliteCheckpointer | undefined;
-  private stopping: Promise<void> = Promise.resolve();
-  private inBatch = false;
-  private lastEnd = Number.NEGATIVE_INFINITY;
-  private streamStart = 0;
-  private busyAt = 0;
-  private readonly timer: NodeJS.Timeout;
-
+export class OnDemandCheckpointer extends WhileCommitsStream<SqliteCheckpointer> {
   constructor(
-    private readonly file: string,
-    private readonly streamMs = CHECKPOINTER_STREAM_MS,
-    private readonly idleMs = CHECKPOINTER_IDLE_MS,
-    private readonly intervalMs = CHECKPOINT_INTERVAL_MS,
+    file: string,
+    streamMs = COMMIT_STREAM_MS,
+    idleMs = COMMIT_STREAM_IDLE_MS,
+    intervalMs = CHECKPOINT_INTERVAL_MS,
   ) {
-    this.timer = setInterval(() => this.endWhenQuiet(), Math.min(1000, idleMs)).unref();
+    super(() => new SqliteCheckpointer(file, intervalMs), streamMs, idleMs, intervalMs);
   }
 
   /** Whether the thread runs now. */
   get running(): boolean {
-    return this.thread !== undefined;
-  }
-
-  /** A group commit starts. */
-  batchStarted(now = Date.now()): void {
-    // After a pause the writer has checkpointed: a new stream starts here.
-    if (!this.inBatch && now - this.lastEnd >= this.intervalMs) this.streamStart = now;
-    this.inBatch = true;
-    this.startOnStream(now);
-  }
-
-  /** The group commit ended (committed or rolled back). */
-  batchEnded(now = Date.now()): void {
-    this.inBatch = false;
-    this.lastEnd = now;
-    this.startOnStream(now);
-  }
-
-  private startOnStream(now: number): void {
-    if (now - this.streamStart < this.streamMs) return;
-    this.busyAt = now;
-    this.thread ??= new SqliteCheckpointer(this.file, this.intervalMs);
-  }
-
-  private endWhenQuiet(): void {
-    if (!this.thread || this.inBatch || Date.now() - this.busyAt < this.idleMs) return;
-    const thread = this.thread;
-    this.thread = undefined;
-    this.stopping = thread.close();
-  }
-
-  /** End the thread, if it runs, and stop watching. */
-  async close(): Promise<void> {
-    clearInterval(this.timer);
-    const thread = this.thread;
-    this.thread = undefined;
-    await Promise.all([this.stopping, thread?.close()]);
+    return this.current !== undefined;
   }
 }

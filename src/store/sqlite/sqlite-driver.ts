@@ -3,33 +3,28 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { makePrivateFolder, openPrivateDatabase } from "../data-folder.js";
 import { feedByIds } from "../sql/feed-queries.js";
-import { type BatchableWrite, type BatchConnection, GroupCommit } from "../sql/group-commit.js";
+import { type BatchableWrite, GroupCommit } from "../sql/group-commit.js";
 import { SQLITE_LOWER_FUNCTION } from "../sql/search-queries.js";
 import type { DriverOptions, SqlDriver, SqlExecutor } from "../sql/sql-driver.js";
 import type { FeedPage } from "../store.js";
 import { StoreUnavailableError } from "../store-errors.js";
-import { OnDemandCheckpointer } from "./sqlite-checkpointer.js";
 import { SqliteExecutor } from "./sqlite-executor.js";
-import { SqliteInlineWriter } from "./sqlite-inline-writer.js";
 import { migrate } from "./sqlite-migrate.js";
 import { prepareSearchIndex, SEARCH_SCHEMA, searchIndexFile } from "./sqlite-search-file.js";
 import { type FeedPosition, SqliteSearchIndexer } from "./sqlite-search-indexer.js";
-import { SqliteWriter } from "./sqlite-writer.js";
-
-/** What the driver needs of its writer: the thread (`SqliteWriter`) or, for a short-lived process, `SqliteInlineWriter`. */
-interface WriterLane {
-  connection(): BatchConnection;
-  ping(): Promise<void>;
-  close(): Promise<void>;
-}
+import type { SqliteWriter } from "./sqlite-writer.js";
+import { SqliteWriterLanes } from "./sqlite-writer-lanes.js";
 
 /** Options of the SQLite driver beside every driver's. */
 export interface SqliteDriverOptions extends DriverOptions {
   /**
-   * Write on the calling thread, with no writer or checkpointer thread: for a process that makes
-   * a few writes and ends (the watcher's page identity, `haetae role`), never for a node.
+   * Write on the calling thread only, never starting the writer or checkpointer thread: for a
+   * process that makes a few writes and ends (the watcher's page identity, `haetae role`), never
+   * for a node.
    */
   inlineWriter?: boolean;
+  /** How long the writer thread (and the checkpointer's) stays after the last stream of writes (`COMMIT_STREAM_IDLE_MS` unless given): tests. */
+  writerThreadIdleMs?: number;
   /** Index the feed for search only when asked (`searchIndexer.indexNow()`), not in the background: tests. */
   searchIndexOnDemand?: boolean;
   /**
@@ -49,20 +44,21 @@ export interface SqliteDriverOptions extends DriverOptions {
 /**
  * Writes go only through the group commit on the writer connection, so no statement can slip
  * into an open write transaction; reads use a second connection, which in WAL mode sees only
- * committed data — a reader never shows a message before its commit. The writer connection
- * lives in its own thread (`SqliteWriter`): better-sqlite3 is synchronous, and a COMMIT with its
- * fsync on the event loop would stop every socket for its duration. While the thread commits
- * one batch, the event loop reads frames and queues the next. The WAL is checkpointed by the
- * writer thread in its pauses, and by a thread of its own while writes leave it none. The
- * search index is a file of its own, attached to the reader and written by the indexer's thread.
+ * committed data — a reader never shows a message before its commit. While writes stream, the
+ * writer connection lives in its own thread (`SqliteWriter`): better-sqlite3 is synchronous, and
+ * back-to-back COMMITs with their fsyncs on the event loop would stop every socket for their
+ * duration; while the thread commits one batch, the event loop reads frames and queues the next.
+ * While they trickle, the writer is on the main thread and no thread is held
+ * (`SqliteWriterLanes`). The WAL is checkpointed by the writer in its pauses, and by a thread of
+ * its own while writes leave it none. The search index is a file of its own, attached to the
+ * reader and written by the indexer's thread.
  */
 export class SqliteDriver implements SqlDriver {
   readonly dialect = "sqlite";
   readonly reader: SqlExecutor;
-  private readonly writes: WriterLane;
+  private readonly writes: SqliteWriterLanes;
   private readonly readerDb: Database.Database;
   private readonly commits: GroupCommit;
-  private readonly checkpointer: OnDemandCheckpointer | undefined;
   /** The search indexer's thread; none for a short-lived process (`inlineWriter`), whose messages the next node indexes. */
   readonly searchIndexer: SqliteSearchIndexer | undefined;
   private closed = false;
@@ -80,8 +76,10 @@ export class SqliteDriver implements SqlDriver {
     migrate(setupDb);
     prepareSearchIndex(setupDb, file);
     setupDb.close();
-    this.writes = options.inlineWriter ? new SqliteInlineWriter(file) : new SqliteWriter(file);
-    this.checkpointer = options.inlineWriter ? undefined : new OnDemandCheckpointer(file);
+    this.writes = new SqliteWriterLanes(file, {
+      threads: !options.inlineWriter,
+      ...(options.writerThreadIdleMs !== undefined ? { idleMs: options.writerThreadIdleMs } : {}),
+    });
     this.readerDb = new Database(file);
     this.readerDb.pragma("busy_timeout = 5000");
     // Searches read outright fold case as the index does, beyond ASCII (search-queries.ts).
@@ -95,19 +93,7 @@ export class SqliteDriver implements SqlDriver {
       async () => {
         if (this.closed) throw new StoreUnavailableError("the store is closed");
         // One lane, no locks: the one writer's transactions never overlap.
-        const connection = this.writes.connection();
-        const checkpointer = this.checkpointer;
-        // The first batch also waits for the writer thread to start (hundreds of ms on a busy
-        // machine): that is no stream of commits, and it must not start the checkpointer thread.
-        if (!checkpointer || (this.writes instanceof SqliteWriter && !this.writes.answered)) return connection;
-        checkpointer.batchStarted();
-        return {
-          ...connection,
-          release: (error?: unknown) => {
-            checkpointer.batchEnded();
-            connection.release(error);
-          },
-        };
+        return this.writes.connection();
       },
       undefined,
       options.maxBatch,
@@ -131,10 +117,14 @@ export class SqliteDriver implements SqlDriver {
           );
   }
 
-  /** The writer thread (tests stop it to check what a crash does to writes in flight). */
-  get writer(): SqliteWriter {
-    if (!(this.writes instanceof SqliteWriter)) throw new Error("this driver writes on the calling thread");
-    return this.writes;
+  /** The writer thread, started now as a stream of writes would, once it takes the writes (tests stop it to check what a crash does to writes in flight). */
+  writerThread(): Promise<SqliteWriter> {
+    return this.writes.writerThread();
+  }
+
+  /** Whether the writer thread takes the writes now (tests). */
+  get writerThreadRunning(): boolean {
+    return this.writes.threadTakesWrites;
   }
 
   /** No write queued or under way (tests take the write lock from outside only then). */
@@ -144,7 +134,7 @@ export class SqliteDriver implements SqlDriver {
 
   /** Whether the checkpointer thread runs now (tests). */
   get checkpointerRunning(): boolean {
-    return this.checkpointer?.running ?? false;
+    return this.writes.checkpointerRunning;
   }
 
   write<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
@@ -185,7 +175,6 @@ export class SqliteDriver implements SqlDriver {
     await this.searchIndexer?.close();
     await this.commits.drain();
     this.closed = true;
-    await this.checkpointer?.close();
     this.readerDb.close();
     await this.writes.close();
   }

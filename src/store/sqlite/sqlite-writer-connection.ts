@@ -11,8 +11,11 @@ import { SqliteExecutor } from "./sqlite-executor.js";
  */
 export const WRITER_AUTOCHECKPOINT_PAGES = 20_000;
 
-/** Open the writer connection on `file`. */
-export function openWriterDatabase(file: string): Database.Database {
+/**
+ * Open the writer connection on `file`. `cacheKiB`: its page cache's bound (the writer thread's
+ * 64 MiB unless given; on the main thread, where writes only trickle, SQLite's 2 MiB).
+ */
+export function openWriterDatabase(file: string, cacheKiB = 65_536): Database.Database {
   const db = new Database(file);
   db.pragma("journal_mode = WAL");
   // G1: COMMIT returns only after the WAL is on disk; an ack waits for the COMMIT.
@@ -22,10 +25,10 @@ export function openWriterDatabase(file: string): Database.Database {
   // Checkpoints run beside the writer (the idle writer's own, the checkpointer thread's); the
   // automatic one inside a COMMIT is only the backstop.
   db.pragma(`wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT_PAGES}`);
-  // The writer's page cache, at most 64 MiB (SQLite's default is 2 MiB): the search index's
-  // inserts and merges touch pages all over a large FTS5 table, and with 2 MiB each write read
-  // them again. Pages are held only once read, so a small database costs no more.
-  db.pragma("cache_size = -65536");
+  // The writer thread's page cache, at most 64 MiB (SQLite's default is 2 MiB), chosen when the
+  // writer also wrote the search index, whose merges read pages all over a large FTS5 table.
+  // Pages are held only once read, so a small database costs no more.
+  db.pragma(`cache_size = -${cacheKiB}`);
   return db;
 }
 
