@@ -154,8 +154,7 @@ it("catches up with the feed in the background, and a send writes nothing for th
         mentionsAll: false,
       });
     await expect.poll(() => behindOn(store.driver.reader), { timeout: 10_000 }).toBe(0);
-    expect(indexer?.running).toBe(true);
-    // The feed quiet and the index caught up: the thread ends, and the next event starts one again.
+    // Started for a trickle that waited: it ends once that is indexed, and the next event starts one again.
     await expect.poll(() => indexer?.running, { timeout: 10_000 }).toBe(false);
     await store.appendMessage({
       id: "m-late",
@@ -173,6 +172,47 @@ it("catches up with the feed in the background, and a send writes nothing for th
       ['"queued"'],
     );
     expect(Number(indexed?.n)).toBe(6);
+  } finally {
+    await store.close();
+    rmSync(own, { recursive: true, force: true });
+  }
+});
+
+it("ends a thread after its quiet spell even while a trickle keeps coming, indexing what waits first", async () => {
+  const own = mkdtempSync(join(tmpdir(), "haetae-search-queue-"));
+  // No thread on its own; one asked for stays while the feed comes faster than 3,000 events a second.
+  const store = openSqliteStore(own, { searchIndexStartWaitMs: 3_600_000, searchIndexIdleExitMs: 1_000 }) as SqlStore;
+  const indexer = (store.driver as SqliteDriver).searchIndexer;
+  try {
+    await groupWith(store, ["first"], new Date().toISOString());
+    await indexer?.indexNow();
+    expect(indexer?.running).toBe(true);
+    // A message every 150 ms: at any moment one waits (a round waits for 3,000 or for 2 s), so a
+    // thread that ended only once nothing waited would never end.
+    let beat = 0;
+    let ended = false;
+    const until = Date.now() + 4_000;
+    while (!ended && Date.now() < until) {
+      await store.appendMessage({
+        id: `b${beat}`,
+        conversationId: "g",
+        senderId: "u",
+        clientMsgId: `beat-${beat++}`,
+        text: "beat",
+        createdAt: new Date().toISOString(),
+        mentions: [],
+        mentionsAll: false,
+      });
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      ended = indexer?.running === false;
+    }
+    expect(ended).toBe(true);
+    // What had waited was indexed before the thread ended: the index holds a beat sent after the last round's wait began.
+    const indexed = await store.driver.reader.get<{ n: number }>(
+      "SELECT count(*) AS n FROM search.message_search WHERE message_search MATCH ?",
+      ['"beat"'],
+    );
+    expect(Number(indexed?.n)).toBeGreaterThan(0);
   } finally {
     await store.close();
     rmSync(own, { recursive: true, force: true });

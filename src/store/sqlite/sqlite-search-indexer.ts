@@ -23,7 +23,12 @@ export const SEARCH_INDEX_MAX_WAIT_MS = 2_000;
  */
 export const SEARCH_INDEX_CHECK_MS = 1_000;
 export const SEARCH_INDEX_START_WAIT_MS = 60_000;
-/** The thread ends once caught up after this long in which fewer than `SEARCH_INDEX_ROUND_ROWS` events came: an idle node holds no indexer's isolate. */
+/**
+ * A thread started for a backlog ends after this long in which fewer than
+ * `SEARCH_INDEX_ROUND_ROWS` events came, once it has indexed them; one started for a trickle
+ * that waited `SEARCH_INDEX_START_WAIT_MS` ends as soon as it has indexed it. An idle node
+ * holds no indexer's isolate but for those moments.
+ */
 export const SEARCH_INDEX_IDLE_EXIT_MS = 30_000;
 /** After the thread stopped, at least this long before another is started. */
 const RESTART_DELAY_MS = 1_000;
@@ -110,11 +115,13 @@ export class SqliteSearchIndexer {
     }
     const now = Date.now();
     if (this.waitingSince === 0) this.waitingSince = now;
-    const due = at.newest - at.recorded >= SEARCH_INDEX_ROUND_ROWS || now - this.waitingSince >= this.startWaitMs;
-    if (due && now - this.stoppedAt >= RESTART_DELAY_MS) this.start();
+    const many = at.newest - at.recorded >= SEARCH_INDEX_ROUND_ROWS;
+    if ((many || now - this.waitingSince >= this.startWaitMs) && now - this.stoppedAt >= RESTART_DELAY_MS)
+      this.start(many);
   }
 
-  private start(): void {
+  /** `many`: started for a backlog (it stays while the feed keeps coming), not for a trickle that waited (it ends once that is indexed). */
+  private start(many = true): void {
     this.waitingSince = 0;
     const data: SearchThreadData = {
       file: this.file,
@@ -122,7 +129,7 @@ export class SqliteSearchIndexer {
       intervalMs: SEARCH_INDEX_INTERVAL_MS,
       roundRows: SEARCH_INDEX_ROUND_ROWS,
       maxWaitMs: SEARCH_INDEX_MAX_WAIT_MS,
-      idleExitMs: this.options.idleExitMs ?? SEARCH_INDEX_IDLE_EXIT_MS,
+      idleExitMs: many ? (this.options.idleExitMs ?? SEARCH_INDEX_IDLE_EXIT_MS) : 0,
     };
     const worker = spawnThread(threadModuleUrl(import.meta.url, "sqlite-search-thread"), data);
     worker.on("message", (report: SearchThreadReport) => {

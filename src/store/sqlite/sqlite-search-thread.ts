@@ -14,7 +14,11 @@ export interface SearchThreadData {
   roundRows: number;
   /** …or once the oldest of them has waited this long. */
   maxWaitMs: number;
-  /** In the background, the thread ends once caught up after this long with fewer than `roundRows` events taken. */
+  /**
+   * In the background, the thread ends after this long with fewer than `roundRows` events taken,
+   * once it has indexed what waits; 0 for a thread started for a trickle: it ends as soon as it
+   * has indexed what waits.
+   */
   idleExitMs: number;
 }
 
@@ -82,8 +86,15 @@ function loop(): void {
     }
     const now = Date.now();
     if (now - quietSince >= idleExitMs) {
-      // The feed went quiet and the index holds all of it: the main thread starts a thread again when needed.
-      if (takenSinceQuiet < roundRows && !full && Number(newestEvent.get() ?? 0) <= through) {
+      // The feed went quiet: what waits is indexed now, not after its `maxWaitMs` (a window that
+      // ended just after each of the probes' writes kept the thread forever), and the thread
+      // ends; the main thread starts one again when needed.
+      if (takenSinceQuiet < roundRows && !full) {
+        if (Number(newestEvent.get() ?? 0) > through) {
+          const round = indexRound(db);
+          through = round.through;
+          if (round.taken > 0) port?.postMessage(round satisfies SearchThreadReport);
+        }
         end();
         return;
       }
