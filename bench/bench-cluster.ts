@@ -13,7 +13,7 @@ import pg from "pg";
 import { freePort, type ServerChild, startServe } from "../test/child-server.js";
 import { LOOPBACK_ADDRESS_FLAGS, SETUP_FLAGS } from "./bench-flags.js";
 import { sleep } from "./proc-stats.js";
-import { SERVER_NODE_FLAGS } from "./server-node-flags.js";
+import { SERVER_NODE_FLAGS, serverEnv } from "./server-node-flags.js";
 
 /** Where the scale-out benchmarks find PostgreSQL and NATS; the same defaults as the tests. */
 export const POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -84,6 +84,7 @@ export class BenchCluster {
       port: this.ports[i] as number,
       dataDir: join(this.dataDir, `node${i}`),
       nodeArgs: [...profile, ...SERVER_NODE_FLAGS],
+      env: serverEnv(),
       flags: [
         "--store",
         store.toString(),

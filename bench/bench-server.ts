@@ -15,7 +15,7 @@ import { topSelfTime } from "./cpu-profile.js";
 import type { PlannedClient, Target } from "./load-shared.js";
 import { registerXmppUsers, startEjabberd } from "./peers/ejabberd-server.js";
 import { sleep } from "./proc-stats.js";
-import { SERVER_NODE_FLAGS } from "./server-node-flags.js";
+import { SERVER_NODE_FLAGS, serverEnv } from "./server-node-flags.js";
 
 /** How each target is named in the figures. */
 export const TARGET_NAMES: Record<Target, string> = {
@@ -99,6 +99,7 @@ export async function startServer(target: Target, options: StartOptions): Promis
     name: target,
     args: [...nodeArgs, "--import", "tsx", ...args],
     ready: { line: "listening on" },
+    ...(target === "haetae" ? { env: serverEnv() } : {}),
     timeoutMs: 30_000,
     echoStderr: { prefix: `[${target}] `, upTo: 20_000 },
   });

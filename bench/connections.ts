@@ -15,7 +15,7 @@ import { parseArgs } from "node:util";
 import WebSocket from "ws";
 import { freePort, startChild, startServe } from "../test/child-server.js";
 import { runScaleOut } from "./connections-scale-out.js";
-import { SERVER_NODE_FLAGS } from "./server-node-flags.js";
+import { SERVER_NODE_FLAGS, serverEnv } from "./server-node-flags.js";
 
 const { values } = parseArgs({
   options: {
@@ -74,6 +74,7 @@ const haetae = await startServe({
   port,
   dataDir,
   nodeArgs: [...SERVER_NODE_FLAGS],
+  env: serverEnv(),
   flags: [
     "--scrypt-log-n",
     "10",

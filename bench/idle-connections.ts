@@ -17,7 +17,7 @@ import { parseArgs } from "node:util";
 import WebSocket from "ws";
 import { freePort, startChild } from "../test/child-server.js";
 import { cpuMsOf, rssOf, sleep } from "./proc-stats.js";
-import { SERVER_NODE_FLAGS } from "./server-node-flags.js";
+import { SERVER_NODE_FLAGS, serverEnv } from "./server-node-flags.js";
 
 const { values } = parseArgs({
   options: {
@@ -131,6 +131,7 @@ async function node(heartbeatMs: number, withEmptyPhase: boolean): Promise<Phase
   const port = await freePort();
   const child = await startChild({
     name: "haetae",
+    env: serverEnv(),
     args: [
       ...SERVER_NODE_FLAGS,
       "dist/bundle/cli.js",

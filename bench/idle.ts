@@ -5,7 +5,7 @@
  * the status page on the status port) and its resident memory after `--idle-s` seconds of
  * idling (probes running), for the chat node and for the watcher that supervises it; beside
  * it, a bare `node:http` server measured the same way, the floor any Node server starts from.
- * The server runs with the V8 flags `npm start` gives it (`bin/haetae.js`). RSS is sampled every
+ * The server runs with the V8 flags and environment `npm start` gives it (`bin/haetae.js`). RSS is sampled every
  * 250 ms over the last `--sample-s` seconds of the idle time and the median printed with the
  * highest sample: one read at an instant landed inside a probe run (a login's scrypt, an upload)
  * or not, and three runs read 115, 157 and 169 MB of the same node.
@@ -21,18 +21,21 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { freePort, ROOT } from "../test/child-server.js";
 import { cpuMsOf, rssOf, sleep } from "./proc-stats.js";
-import { SERVER_NODE_FLAGS } from "./server-node-flags.js";
+import { SERVER_NODE_ENV, SERVER_NODE_FLAGS, serverEnv } from "./server-node-flags.js";
 
 const { values } = parseArgs({
   options: {
     runs: { type: "string", default: "3" },
-    "idle-s": { type: "string", default: "20" },
-    "sample-s": { type: "string", default: "10" },
+    // Past the first minute: the search indexer's thread runs once then, for what the probes wrote.
+    "idle-s": { type: "string", default: "75" },
+    "sample-s": { type: "string", default: "15" },
     supervise: { type: "string", default: "true" },
     /** Another build to measure, e.g. an older one kept aside (before/after in one run). */
     entry: { type: "string", default: "dist/bundle/cli.js" },
     /** V8 flags instead of the ones `npm start` gives (`bin/haetae.js`), space-separated: to compare. */
     "node-flags": { type: "string" },
+    /** `NAME=VALUE` beside the environment `npm start` gives (`SERVER_NODE_ENV`; `NAME=` unsets one): to compare. */
+    "server-env": { type: "string", multiple: true, default: [] },
   },
 });
 const runs = Number(values.runs);
@@ -108,6 +111,7 @@ async function haetaeRun(): Promise<Run> {
   const started = performance.now();
   const child = spawn(process.execPath, [...nodeFlags, ...args], {
     cwd: ROOT,
+    env: serverEnv(values["server-env"]),
     stdio: ["ignore", "ignore", "inherit"],
   });
   try {
@@ -185,10 +189,16 @@ const p = {
   rss: median(peer.map((r) => r.nodeRss)),
   cpu: median(peer.map((r) => r.nodeCpuMs)),
 };
+const serverEnvironment = serverEnv(values["server-env"]);
+const envShown =
+  [...new Set([...Object.keys(SERVER_NODE_ENV), ...values["server-env"].map((pair) => pair.split("=")[0] ?? "")])]
+    .map((name) => `${name}=${serverEnvironment[name] ?? "(unset)"}`)
+    .join(" ") || "(as given)";
 const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(" ");
 console.log(
   `bench:idle — ${runs} runs, median; idle ${idleMs / 1000} s, RSS sampled over its last ${sampleMs / 1000} s; ` +
-    `supervise ${supervise}; ${values.entry}; node flags ${nodeFlags.join(" ")}`,
+    `supervise ${supervise}; ${values.entry}; node flags ${nodeFlags.join(" ")}; ` +
+    `environment ${envShown}`,
 );
 console.log(`  load average before ${load(loadBefore)}, after ${load(loadavg())}`);
 console.log(

@@ -7,7 +7,8 @@
  *
  * `--profile` writes a V8 CPU profile of every server thread (`--cpu-prof`) and prints each
  * thread's top self-time functions over the measured seconds; `--node-arg` passes a flag to the
- * server's `node` (an inspector port, a heap setting).
+ * server's `node` (an inspector port, a heap setting); `--server-env NAME=VALUE` sets the server's
+ * environment beside the one `npm start` gives it (`SERVER_NODE_ENV`; `NAME=` unsets one).
  */
 
 import type { ChildProcess } from "node:child_process";
@@ -20,7 +21,7 @@ import { freePort, ROOT, startServe } from "../test/child-server.js";
 import { SETUP_FLAGS, UNLIMITED_SEND_FLAGS } from "./bench-flags.js";
 import { topSelfTime } from "./cpu-profile.js";
 import { cpuMsOf } from "./proc-stats.js";
-import { SERVER_NODE_FLAGS } from "./server-node-flags.js";
+import { SERVER_NODE_FLAGS, serverEnv } from "./server-node-flags.js";
 
 const { values } = parseArgs({
   options: {
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "5" },
     profile: { type: "boolean", default: false },
     "node-arg": { type: "string", multiple: true, default: [] },
+    "server-env": { type: "string", multiple: true, default: [] },
   },
 });
 const CLIENTS = Number(values.clients);
@@ -36,6 +38,7 @@ const WINDOW = Number(values.window);
 const SECONDS = Number(values.seconds);
 const PROFILE = values.profile;
 const NODE_ARGS = values["node-arg"];
+const SERVER_ENV = serverEnv(values["server-env"]);
 
 interface Result {
   acked: number;
@@ -140,6 +143,7 @@ async function benchHaetae(): Promise<Result> {
     dataDir,
     nodeArgs: [...(PROFILE ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : []), ...SERVER_NODE_FLAGS, ...NODE_ARGS],
     flags: [...SETUP_FLAGS, ...UNLIMITED_SEND_FLAGS],
+    env: SERVER_ENV,
     echoStderr: { prefix: "", upTo: Number.POSITIVE_INFINITY },
   });
   const child = server.process;

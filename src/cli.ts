@@ -181,6 +181,16 @@ const NODE_FIRST_START_MS = 5000;
  * cores the two starts beside each other made the node's the longer one (docs/benchmarks.md,
  * "The node starts first").
  */
+/**
+ * The chat node's environment: the watcher's, with glibc's allocator held to one arena unless it
+ * says otherwise (as `bin/haetae.js` starts it), also for a watcher started without that line.
+ * Each thread's own arena kept what it once held: an idle node read 80–89 MB with them, 76–79
+ * with one (docs/benchmarks.md, "One malloc arena").
+ */
+function nodeEnvironment(): NodeJS.ProcessEnv {
+  return { MALLOC_ARENA_MAX: "1", ...process.env };
+}
+
 async function watch(config: Config, argv: string[]): Promise<number> {
   const { securePrivateFolder } = await import("./store/data-folder.js");
   const entry = process.argv[1] as string;
@@ -204,7 +214,7 @@ async function watch(config: Config, argv: string[]): Promise<number> {
     // be started before it. What the node says meanwhile is held for the watcher.
     const statusPort = config.statusPort === 0 ? WATCHER_STATUS_PORT : config.statusPort;
     args = ["watched-node", ...argv, "--port", String(port), "--status-port", String(statusPort)];
-    first = fork(entry, args, { detached: true });
+    first = fork(entry, args, { detached: true, env: nodeEnvironment() });
     first.on("message", hold);
     await firstStart(first, NODE_FIRST_START_MS);
     // SQLite in WAL mode takes this short write beside the node's writer (its busy timeout waits
@@ -231,7 +241,7 @@ async function watch(config: Config, argv: string[]): Promise<number> {
         return child;
       }
     }
-    return fork(entry, args, { detached: true });
+    return fork(entry, args, { detached: true, env: nodeEnvironment() });
   };
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   const watcher = new NodeWatcher({

@@ -7,7 +7,7 @@
  * process; `haetae tower` sees a node die and come back from outside.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -169,6 +169,8 @@ describe("haetae serve under its watcher", () => {
     const secondPid = nodePid(server);
     expect(secondPid).not.toBe(firstPid);
     expect(alive(secondPid)).toBe(true);
+    // Both the first node and the restarted one run with one malloc arena (cli.ts, nodeEnvironment).
+    expect(readFileSync(`/proc/${secondPid}/environ`, "utf8").split("\0")).toContain("MALLOC_ARENA_MAX=1");
     const again = await RawClient.connect(server.wsUrl, admin.token);
     const page = await again.ok<{ messages: { clientMsgId: string; text: string }[] }>("history", {
       conversationId: conversation.id,
