@@ -128,6 +128,8 @@ for (const size of ["pc", "phone"] as const) {
     it("mutes the chat from its header by keyboard alone, on every device, and a muted chat stays quiet", async () => {
       await page.goto(`/c/${encodeURIComponent(conversationId)}`);
       await page.getByRole("log").waitFor();
+      // Opening the chat reads it: the title's count goes.
+      await expect.poll(() => page.title()).toBe("Haetae");
       const bell = page.getByRole("button", { name: /^notifications: notifications on$/i });
       await tabTo(page, bell);
       await page.keyboard.press("Enter");

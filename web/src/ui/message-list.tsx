@@ -120,6 +120,8 @@ export function MessageList(props: {
     unsent: 0,
     target: 0,
     seen: 0,
+    /** Whether this opening of the chat has sent its first read mark. */
+    marked: false,
     readTimer: 0,
     scrolled: undefined as { anchor: Anchor; top: number } | undefined,
   });
@@ -235,7 +237,12 @@ export function MessageList(props: {
     shown.current.scrolled = { anchor: anchor.current, top: scrollTop };
     if (away === atEnd) setAway(!atEnd);
     if (lastSeen > shown.current.seen) shown.current.seen = lastSeen;
-    if (document.visibilityState === "visible" && lastSeen > 0 && !shown.current.readTimer) {
+    // The first mark goes at once (opening a chat reads it, and the sender's "1" goes now); later
+    // ones, as the reader scrolls, at most every READ_EVERY_MS.
+    if (document.visibilityState === "visible" && lastSeen > 0 && !shown.current.marked) {
+      shown.current.marked = true;
+      void store.markRead(id, shown.current.seen);
+    } else if (document.visibilityState === "visible" && lastSeen > 0 && !shown.current.readTimer) {
       shown.current.readTimer = window.setTimeout(() => {
         shown.current.readTimer = 0;
         if (document.visibilityState === "visible") void store.markRead(id, shown.current.seen);
@@ -254,7 +261,16 @@ export function MessageList(props: {
     if (el.scrollHeight - screenEnd < load && view.hasMoreAfter) void store.loadNewer(id);
   };
 
-  useEffect(() => () => clearTimeout(shown.current.readTimer), []);
+  // Leaving the chat before the timer fired: what was on screen was seen, and is marked read now.
+  useEffect(
+    () => () => {
+      if (!shown.current.readTimer) return;
+      clearTimeout(shown.current.readTimer);
+      shown.current.readTimer = 0;
+      if (document.visibilityState === "visible" && shown.current.seen > 0) void store.markRead(id, shown.current.seen);
+    },
+    [],
+  );
   const latest = useRef(follow);
   latest.current = follow;
   useEffect(() => {
