@@ -109,6 +109,9 @@ async function supervised(
     name: "haetae (supervised)",
   });
   cleanups.push(() => server.kill());
+  // The node listens first; the watcher's status listener comes up after it (cli.ts, "The node
+  // starts first"), and says so.
+  await eventually(async () => expect(server.output()).toMatch(/haetae watcher \(pid \d+\): status page on/), 30_000);
   return server;
 }
 
