@@ -140,7 +140,9 @@ for (const size of ["pc", "phone"] as const) {
       await page.keyboard.press("Enter");
       await page.getByRole("button", { name: /^notifications: muted until turned on$/i }).waitFor();
       // Focus is back on the bell, so the keyboard user keeps their place.
-      expect(await page.evaluate("document.activeElement?.getAttribute('aria-controls')")).toMatch(/^mute-/);
+      await expect
+        .poll(() => page.evaluate<string | null>("document.activeElement?.getAttribute('aria-controls') ?? null"))
+        .toMatch(/^mute-/);
       await expect
         .poll(() =>
           other.events.filter((e) => e.type === "notify.mute").map((e) => (e as FeedEvent & { mute: ChatMute }).mute),

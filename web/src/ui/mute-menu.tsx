@@ -35,9 +35,10 @@ export function MuteMenu({ conversationId, group }: { conversationId: string; gr
     setOpen(false);
     queueMicrotask(() => button.current?.focus());
   };
-  const choose = (duration: MuteDuration) => async () => {
-    await store.notify.setMute(conversationId, duration);
+  // The menu closes at once, focus back on the bell; the bell's label follows when the change is stored.
+  const choose = (duration: MuteDuration) => () => {
     close();
+    void store.notify.setMute(conversationId, duration);
   };
   const onKeyDown = (event: KeyboardEvent) => {
     if (event.key === "Escape") {
