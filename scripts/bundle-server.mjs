@@ -8,7 +8,7 @@
  * threads and SQLite's search indexer thread sit beside the chunk that starts them, where
  * `threadModuleUrl` looks for them.
  */
-import { readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -51,7 +51,18 @@ const external = Object.keys({
 })
   .filter((name) => !BUNDLED.has(name))
   .flatMap((name) => [name, `${name}/*`]);
-await build({
+/**
+ * Every character past ASCII written as a `\uXXXX` escape. esbuild escapes them in strings and
+ * names itself, but keeps the comments it carries over and the text of regular expressions as
+ * they are, and a single em dash in a comment makes V8 hold that whole module's source in two
+ * bytes per character instead of one: about 1 MB more heap in every process that loads the chat
+ * node (docs/benchmarks.md, "An idle node"). In a comment the escape is only text; in a string or
+ * a regular expression it means the same character.
+ */
+function asciiOnly(text) {
+  return text.replace(/[^\0-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+const result = await build({
   absWorkingDir: root,
   entryPoints: [
     "dist/cli.js",
@@ -70,4 +81,9 @@ await build({
   sourcemap: true,
   logLevel: "warning",
   plugins: [englishOnlyZodLocales],
+  write: false,
 });
+for (const file of result.outputFiles) {
+  mkdirSync(dirname(file.path), { recursive: true });
+  writeFileSync(file.path, file.path.endsWith(".js") ? asciiOnly(file.text) : file.contents);
+}
