@@ -10,19 +10,23 @@ import { COMPONENT_FUNCTIONS, SEVERITIES } from "../protocol/ops-vocabulary.js";
 export const RULE_MEASURES = ["userShare", "sendFailureShare", "loginFailureShare", "probeFailureShare"] as const;
 export type RuleMeasure = (typeof RULE_MEASURES)[number];
 
-const share = z.number().min(0).max(1);
-
-/** One row of the severity table. */
-export const severityRuleSchema = z.strictObject({
-  severity: z.enum(SEVERITIES),
-  /** The rule applies to incidents on a component with one of these functions (absent: any). */
-  functions: z.array(z.enum(COMPONENT_FUNCTIONS)).min(1).optional(),
-  /** Any one of these thresholds reached matches (absent or empty: the rule matches on function alone). */
-  anyOf: z.partialRecord(z.enum(RULE_MEASURES), share).optional(),
-  /** The impact must also have lasted this long: how duration raises a grade. */
-  minDurationMs: z.number().int().min(0).optional(),
-});
-export type SeverityRule = z.infer<typeof severityRuleSchema>;
+/**
+ * One row of the severity table. The schemas here are built when the configuration is checked,
+ * with the rest of its schema (`configSchema` in config.ts), and dropped after.
+ */
+function severityRuleSchema() {
+  const share = z.number().min(0).max(1);
+  return z.strictObject({
+    severity: z.enum(SEVERITIES),
+    /** The rule applies to incidents on a component with one of these functions (absent: any). */
+    functions: z.array(z.enum(COMPONENT_FUNCTIONS)).min(1).optional(),
+    /** Any one of these thresholds reached matches (absent or empty: the rule matches on function alone). */
+    anyOf: z.partialRecord(z.enum(RULE_MEASURES), share).optional(),
+    /** The impact must also have lasted this long: how duration raises a grade. */
+    minDurationMs: z.number().int().min(0).optional(),
+  });
+}
+export type SeverityRule = z.infer<ReturnType<typeof severityRuleSchema>>;
 
 /**
  * The default table (docs/config.md shows it): sending and receiving weigh most, then signing
@@ -58,20 +62,21 @@ export const DEFAULT_SEVERITY_RULES: readonly SeverityRule[] = [
   { severity: "SEV4", functions: ["cosmetic"] },
 ];
 
-const componentNameText = z.string().min(1).max(100);
-
 /**
  * A component of the status page as configured: what it is, not how it is doing. `name` is
  * what every language shows unless `names` gives that language its own (`{"ko": "결제"}`).
  */
-export const componentDefinitionSchema = z.strictObject({
-  id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "ids are lowercase letters, digits, _ and -"),
-  name: componentNameText,
-  names: z.strictObject({ en: componentNameText.optional(), ko: componentNameText.optional() }).optional(),
-  description: z.string().max(500).default(""),
-  function: z.enum(COMPONENT_FUNCTIONS),
-});
-export type ComponentDefinition = z.infer<typeof componentDefinitionSchema>;
+function componentDefinitionSchema() {
+  const componentNameText = z.string().min(1).max(100);
+  return z.strictObject({
+    id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "ids are lowercase letters, digits, _ and -"),
+    name: componentNameText,
+    names: z.strictObject({ en: componentNameText.optional(), ko: componentNameText.optional() }).optional(),
+    description: z.string().max(500).default(""),
+    function: z.enum(COMPONENT_FUNCTIONS),
+  });
+}
+export type ComponentDefinition = z.infer<ReturnType<typeof componentDefinitionSchema>>;
 
 /** The default set (`towerComponents` = `default`). */
 export const DEFAULT_COMPONENTS: readonly ComponentDefinition[] = [
@@ -115,20 +120,22 @@ function jsonSetting<T extends z.ZodType>(schema: T, defaults: unknown, what: st
 }
 
 /** `severityRules`: `default`, or a JSON array of rules. */
-export const severityRulesSetting = jsonSetting(
-  z.array(severityRuleSchema).min(1),
-  DEFAULT_SEVERITY_RULES,
-  "rules {severity, functions?, anyOf?, minDurationMs?}",
-);
+export const severityRulesSetting = () =>
+  jsonSetting(
+    z.array(severityRuleSchema()).min(1),
+    DEFAULT_SEVERITY_RULES,
+    "rules {severity, functions?, anyOf?, minDurationMs?}",
+  );
 
 /** `towerComponents`: `default`, or a JSON array of components with distinct ids. */
-export const towerComponentsSetting = jsonSetting(
-  z
-    .array(componentDefinitionSchema)
-    .min(1)
-    .refine((components) => new Set(components.map((c) => c.id)).size === components.length, {
-      message: "component ids must be unique",
-    }),
-  DEFAULT_COMPONENTS,
-  "components {id, name, names?: {en?, ko?}, description?, function}",
-);
+export const towerComponentsSetting = () =>
+  jsonSetting(
+    z
+      .array(componentDefinitionSchema())
+      .min(1)
+      .refine((components) => new Set(components.map((c) => c.id)).size === components.length, {
+        message: "component ids must be unique",
+      }),
+    DEFAULT_COMPONENTS,
+    "components {id, name, names?: {en?, ko?}, description?, function}",
+  );
