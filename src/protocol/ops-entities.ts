@@ -1,17 +1,15 @@
 /** @module The ops API's objects as zod schemas, and their types: components, alerts, incidents with their updates, timeline and log, follow-ups, maintenance windows. */
 import { z } from "zod";
+import { componentStatusSchema, daySchema, incidentStatusSchema, severitySchema } from "./ops-fields.js";
 import {
   ALERT_SOURCES,
   ALERT_STATES,
   ALERT_URGENCIES,
   COMPONENT_FUNCTIONS,
-  COMPONENT_STATUSES,
   FOLLOW_UP_STATUSES,
   IMPACTS,
-  INCIDENT_STATUSES,
   MAINTENANCE_PHRASES,
   MAINTENANCE_STATUSES,
-  SEVERITIES,
   TIMELINE_KINDS,
   UPDATE_PHRASES,
 } from "./ops-vocabulary.js";
@@ -19,12 +17,6 @@ import {
 /** A time the tower stamped itself (`toISOString()`). */
 const stamp = z.iso.datetime();
 const id = z.string().min(1);
-/** A calendar day, `YYYY-MM-DD`. */
-export const daySchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be YYYY-MM-DD");
-
-export const componentStatusSchema = z.enum(COMPONENT_STATUSES);
-export const severitySchema = z.enum(SEVERITIES);
-export const incidentStatusSchema = z.enum(INCIDENT_STATUSES);
 
 export const componentSchema = z.strictObject({
   /** Stable id used in URLs, alerts (`component` label) and subscriptions: `messaging`, `login`, … */
@@ -217,3 +209,5 @@ export const maintenanceSchema = z.strictObject({
   updates: z.array(maintenanceUpdateSchema).optional(),
 });
 export type Maintenance = z.infer<typeof maintenanceSchema>;
+
+export { componentStatusSchema, daySchema, incidentStatusSchema, severitySchema };

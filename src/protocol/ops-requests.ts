@@ -1,7 +1,7 @@
 /** @module Bodies and queries of the ops HTTP API (`/api/v1/ops/…`), alert intake payloads included, as zod schemas; named per route, so the barrel exports them as `opsRequests`. */
 import { z } from "zod";
 import { USER_ROLES } from "./entities.js";
-import { componentStatusSchema, daySchema, incidentStatusSchema, severitySchema } from "./ops-entities.js";
+import { componentStatusSchema, daySchema, incidentStatusSchema, severitySchema } from "./ops-fields.js";
 import { ALERT_SOURCES, ALERT_STATES } from "./ops-vocabulary.js";
 
 const text = (max: number) => z.string().trim().min(1).max(max);

@@ -7,8 +7,8 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fileSchema } from "../../src/protocol/event-schemas.js";
 import type { FileInfo, Message } from "../../src/protocol/index.js";
-import { fileSchema } from "../../src/protocol/index.js";
 import {
   closeAll,
   createDirect,

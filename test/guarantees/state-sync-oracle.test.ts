@@ -6,6 +6,7 @@
  */
 import sharp from "sharp";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { serverEventSchema } from "../../src/protocol/event-schemas.js";
 import type {
   ChatMute,
   Conversation,
@@ -16,7 +17,6 @@ import type {
   ServerEvent,
   User,
 } from "../../src/protocol/index.js";
-import { serverEventSchema } from "../../src/protocol/index.js";
 import { uploaded } from "../files/files-helpers.js";
 import { addContactOf, loginDevice, RawClient, registerUser, startTestServer, type TestServer } from "../harness.js";
 import { type PageServer, startPageServer } from "../previews/page-server.js";

@@ -1,11 +1,7 @@
 /** @module The in-app incident banner over real WebSockets (live, on connect, resolved, under degradation, across nodes) and the staff chat posts. */
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  type AuthReply,
-  type IncidentEvent,
-  type MessageNewEvent,
-  serverEventSchema,
-} from "../../src/protocol/index.js";
+import { serverEventSchema } from "../../src/protocol/event-schemas.js";
+import type { AuthReply, IncidentEvent, MessageNewEvent } from "../../src/protocol/index.js";
 import { postJson, RawClient, registerUser, startTestServer, type TestServer } from "../harness.js";
 import { NATS_URL } from "../services.js";
 import { MemoryTower } from "./memory-tower.js";

@@ -1,13 +1,8 @@
 /** @module The ops API answers what src/protocol says it answers: every route, driven on a real node, its body validated against the protocol's strict schemas. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ProbeRunner } from "../../src/ops/monitoring/probe-runner.js";
-import {
-  describeIssue,
-  OPS_REPLIES,
-  type OpsReply,
-  type OpsRoute,
-  subscriptionSchema,
-} from "../../src/protocol/index.js";
+import { describeIssue, type OpsReply, type OpsRoute } from "../../src/protocol/index.js";
+import { OPS_REPLIES, subscriptionSchema } from "../../src/protocol/ops-replies.js";
 import { addContactOf, RawClient } from "../harness.js";
 import { ALERT_TOKEN, eventually, type OpsNode, opsNode } from "./ops-helpers.js";
 import { startReceiver } from "./receiver.js";

@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PREVIEW_USER_AGENT } from "../../src/chat/link-preview/guarded-fetch.js";
-import { feedEventSchema, type Message } from "../../src/protocol/index.js";
+import { feedEventSchema } from "../../src/protocol/event-schemas.js";
+import type { Message } from "../../src/protocol/index.js";
 import { acquaint, closeAll, createGroup, nextEvent, type Person, person, send, syncAll } from "../features/helpers.js";
 import { loginDevice, RawClient, startTestServer, type TestServer } from "../harness.js";
 import { type PageServer, startPageServer } from "./page-server.js";
