@@ -10,31 +10,34 @@ const base64url = (max: number) =>
     .regex(/^[A-Za-z0-9_-]+={0,2}$/, { message: "must be base64url" });
 const minuteOfDay = z.int().min(0).max(1439);
 
-/** The notification requests, merged into `REQUESTS` (requests.ts). */
-export const NOTIFY_REQUESTS = {
-  "notify.get": z.object({}),
-  "notify.mute": z.object({
-    conversationId: z.string().min(1).max(64),
-    duration: z.enum(["1h", "8h", "forever", "off"]),
-    mentionsOverrideMute: z.boolean().optional(),
-  }),
-  "notify.settings": z.object({
-    dnd: z.strictObject({ start: minuteOfDay, end: minuteOfDay }).nullable().optional(),
-    utcOffsetMinutes: z
-      .int()
-      .min(-14 * 60)
-      .max(14 * 60)
-      .optional(),
-    hideText: z.boolean().optional(),
-    mentionsInQuietHours: z.boolean().optional(),
-  }),
-  "push.vapidKey": z.object({}),
-  "push.subscribe": z.object({
-    endpoint: z.string().min(1).max(2000),
-    keys: z.object({ p256dh: base64url(200), auth: base64url(100) }),
-  }),
-  "push.unsubscribe": z.object({ endpoint: z.string().min(1).max(2000) }),
-  "session.visibility": z.object({ visible: z.boolean() }),
+/** The notification requests' schemas, built when first read: merged into `REQUESTS` (requests.ts). */
+export const NOTIFY_REQUEST_BUILDERS = {
+  "notify.get": () => z.object({}),
+  "notify.mute": () =>
+    z.object({
+      conversationId: z.string().min(1).max(64),
+      duration: z.enum(["1h", "8h", "forever", "off"]),
+      mentionsOverrideMute: z.boolean().optional(),
+    }),
+  "notify.settings": () =>
+    z.object({
+      dnd: z.strictObject({ start: minuteOfDay, end: minuteOfDay }).nullable().optional(),
+      utcOffsetMinutes: z
+        .int()
+        .min(-14 * 60)
+        .max(14 * 60)
+        .optional(),
+      hideText: z.boolean().optional(),
+      mentionsInQuietHours: z.boolean().optional(),
+    }),
+  "push.vapidKey": () => z.object({}),
+  "push.subscribe": () =>
+    z.object({
+      endpoint: z.string().min(1).max(2000),
+      keys: z.object({ p256dh: base64url(200), auth: base64url(100) }),
+    }),
+  "push.unsubscribe": () => z.object({ endpoint: z.string().min(1).max(2000) }),
+  "session.visibility": () => z.object({ visible: z.boolean() }),
 } as const;
 
 /** The replies of the notification requests. */

@@ -17,7 +17,7 @@ import type {
   User,
 } from "./entities.js";
 import type { FeedEvent } from "./events.js";
-import { NOTIFY_REQUESTS, type NotifyReplies } from "./notifications.js";
+import { NOTIFY_REQUEST_BUILDERS, type NotifyReplies } from "./notifications.js";
 
 /**
  * Hard bounds that keep a parser from doing unbounded work; the configurable limits (text
@@ -49,125 +49,159 @@ export const MAX_FORWARD_TARGETS = 20;
 /** Files one message may carry (KakaoTalk sends up to 30 photos at once). */
 export const MAX_FILES_PER_MESSAGE = 30;
 
-/** Request schemas by `type`. Each frame also carries a client-chosen `id`. */
-export const REQUESTS = {
-  ping: z.object({}),
-  "user.find": z.object({ username: str(1, 64) }),
-  "user.get": z.object({ userIds: z.array(id).min(1).max(1000) }),
-  "contact.add": z.object({ userId: id }),
-  "contact.remove": z.object({ userId: id }),
-  "contact.list": z.object({}),
-  "block.add": z.object({ userId: id }),
-  "block.remove": z.object({ userId: id }),
-  "block.list": z.object({}),
-  "device.list": z.object({}),
-  "device.revoke": z.object({ deviceId: id }),
-  "auth.logout": z.object({}),
-  "conversation.create": z.object({
-    kind: z.enum(["direct", "group"]),
-    memberIds: userIds,
-    title: str(1, 200).optional(),
-  }),
-  "conversation.list": z.object({ limit: z.int().min(1).max(10_000).optional(), cursor: str(1, 200).optional() }),
-  "conversation.get": z.object({ conversationId: id }),
-  "conversation.members": z.object({ conversationId: id }),
-  /** Rename, set the photo (an uploaded image's id), or remove it (`photoFileId: null`); at least one. */
-  "conversation.update": z
-    .object({ conversationId: id, title: str(1, 200).optional(), photoFileId: id.nullable().optional() })
-    .refine((p) => p.title !== undefined || p.photoFileId !== undefined, {
-      message: "title or photoFileId is required",
+/** How to build each request type's schema (`REQUESTS` builds it when first read). */
+const REQUEST_BUILDERS = {
+  ping: () => z.object({}),
+  "user.find": () => z.object({ username: str(1, 64) }),
+  "user.get": () => z.object({ userIds: z.array(id).min(1).max(1000) }),
+  "contact.add": () => z.object({ userId: id }),
+  "contact.remove": () => z.object({ userId: id }),
+  "contact.list": () => z.object({}),
+  "block.add": () => z.object({ userId: id }),
+  "block.remove": () => z.object({ userId: id }),
+  "block.list": () => z.object({}),
+  "device.list": () => z.object({}),
+  "device.revoke": () => z.object({ deviceId: id }),
+  "auth.logout": () => z.object({}),
+  "conversation.create": () =>
+    z.object({
+      kind: z.enum(["direct", "group"]),
+      memberIds: userIds,
+      title: str(1, 200).optional(),
     }),
-  "conversation.setRole": z.object({ conversationId: id, userId: id, role: z.enum(["admin", "member"]) }),
-  "conversation.transferOwnership": z.object({ conversationId: id, userId: id }),
-  "conversation.addMembers": z.object({ conversationId: id, userIds: userIds.min(1) }),
-  "conversation.removeMember": z.object({ conversationId: id, userId: id }),
-  "conversation.leave": z.object({ conversationId: id }),
-  "conversation.report": z.object({ conversationId: id, reason: str(1, 1000).optional() }),
-  "invitation.list": z.object({}),
-  "invitation.accept": z.object({ invitationId: id }),
-  "invitation.decline": z.object({ invitationId: id }),
+  "conversation.list": () => z.object({ limit: z.int().min(1).max(10_000).optional(), cursor: str(1, 200).optional() }),
+  "conversation.get": () => z.object({ conversationId: id }),
+  "conversation.members": () => z.object({ conversationId: id }),
+  /** Rename, set the photo (an uploaded image's id), or remove it (`photoFileId: null`); at least one. */
+  "conversation.update": () =>
+    z
+      .object({ conversationId: id, title: str(1, 200).optional(), photoFileId: id.nullable().optional() })
+      .refine((p) => p.title !== undefined || p.photoFileId !== undefined, {
+        message: "title or photoFileId is required",
+      }),
+  "conversation.setRole": () => z.object({ conversationId: id, userId: id, role: z.enum(["admin", "member"]) }),
+  "conversation.transferOwnership": () => z.object({ conversationId: id, userId: id }),
+  "conversation.addMembers": () => z.object({ conversationId: id, userIds: userIds.min(1) }),
+  "conversation.removeMember": () => z.object({ conversationId: id, userId: id }),
+  "conversation.leave": () => z.object({ conversationId: id }),
+  "conversation.report": () => z.object({ conversationId: id, reason: str(1, 1000).optional() }),
+  "invitation.list": () => z.object({}),
+  "invitation.accept": () => z.object({ invitationId: id }),
+  "invitation.decline": () => z.object({ invitationId: id }),
   /** A new invite link: lives `expiresInMs` (none: until revoked) and admits `maxUses` joins (none: any number). */
-  "groupLink.create": z.object({
-    conversationId: id,
-    expiresInMs: z
-      .int()
-      .min(60_000)
-      .max(366 * 24 * 3_600_000)
-      .optional(),
-    maxUses: z.int().min(1).max(100_000).optional(),
-  }),
-  "groupLink.list": z.object({ conversationId: id }),
-  "groupLink.revoke": z.object({ conversationId: id, linkId: id }),
-  "groupLink.preview": z.object({ token: groupLinkToken }),
-  "groupLink.join": z.object({ token: groupLinkToken }),
-  "message.send": z.object({
-    conversationId: id,
-    clientMsgId: str(1, 128),
-    // Text may be empty when files come with it (checked by the domain).
-    text: text.optional(),
-    replyToSeq: seq.optional(),
-    fileIds: z.array(id).min(1).max(MAX_FILES_PER_MESSAGE).optional(),
-  }),
-  "message.edit": z.object({ conversationId: id, seq, text }),
-  "message.delete": z.object({ conversationId: id, seq }),
-  "reaction.add": z.object({ conversationId: id, seq, emoji }),
-  "reaction.remove": z.object({ conversationId: id, seq, emoji }),
-  history: z.object({
-    conversationId: id,
-    beforeSeq: seq.optional(),
-    afterSeq: seqOrZero.optional(),
-    /** A window around this seq (it, and messages before and after it), ascending; one of the three at most. */
-    aroundSeq: seq.optional(),
-    limit: z.int().min(1).max(1000).optional(),
-  }),
-  read: z.object({ conversationId: id, seq: seqOrZero }),
+  "groupLink.create": () =>
+    z.object({
+      conversationId: id,
+      expiresInMs: z
+        .int()
+        .min(60_000)
+        .max(366 * 24 * 3_600_000)
+        .optional(),
+      maxUses: z.int().min(1).max(100_000).optional(),
+    }),
+  "groupLink.list": () => z.object({ conversationId: id }),
+  "groupLink.revoke": () => z.object({ conversationId: id, linkId: id }),
+  "groupLink.preview": () => z.object({ token: groupLinkToken }),
+  "groupLink.join": () => z.object({ token: groupLinkToken }),
+  "message.send": () =>
+    z.object({
+      conversationId: id,
+      clientMsgId: str(1, 128),
+      // Text may be empty when files come with it (checked by the domain).
+      text: text.optional(),
+      replyToSeq: seq.optional(),
+      fileIds: z.array(id).min(1).max(MAX_FILES_PER_MESSAGE).optional(),
+    }),
+  "message.edit": () => z.object({ conversationId: id, seq, text }),
+  "message.delete": () => z.object({ conversationId: id, seq }),
+  "reaction.add": () => z.object({ conversationId: id, seq, emoji }),
+  "reaction.remove": () => z.object({ conversationId: id, seq, emoji }),
+  history: () =>
+    z.object({
+      conversationId: id,
+      beforeSeq: seq.optional(),
+      afterSeq: seqOrZero.optional(),
+      /** A window around this seq (it, and messages before and after it), ascending; one of the three at most. */
+      aroundSeq: seq.optional(),
+      limit: z.int().min(1).max(1000).optional(),
+    }),
+  read: () => z.object({ conversationId: id, seq: seqOrZero }),
   // A scale-out cursor names a database snapshot: its length grows with the transactions running then.
-  sync: z.object({ cursor: str(0, 2000).optional(), limit: z.int().min(1).max(5000).optional() }),
-  typing: z.object({ conversationId: id }),
-  "presence.subscribe": z.object({ userIds: z.array(id).max(1000) }),
+  sync: () => z.object({ cursor: str(0, 2000).optional(), limit: z.int().min(1).max(5000).optional() }),
+  typing: () => z.object({ conversationId: id }),
+  "presence.subscribe": () => z.object({ userIds: z.array(id).max(1000) }),
   /** The presence of these users once, without subscribing (a group's member list). */
-  "presence.get": z.object({ userIds: z.array(id).max(1000) }),
+  "presence.get": () => z.object({ userIds: z.array(id).max(1000) }),
   /** My profile; `null` clears the status line or the photo. */
-  "account.update": z
-    .object({
-      displayName: str(1, 64).optional(),
-      statusText: str(0, 140).nullable().optional(),
-      avatarFileId: id.nullable().optional(),
-      /** Hide my presence and last seen from everyone (they see "last seen recently"). */
-      hidePresence: z.boolean().optional(),
-    })
-    .refine((p) => Object.keys(p).length > 0, { message: "nothing to change" }),
-  "account.delete": z.object({ password: str(1, 1024) }),
-  "files.list": z.object({
-    conversationId: id,
-    kind: z.enum(["photo", "file"]).optional(),
-    cursor: str(1, 64).optional(),
-    limit: z.int().min(1).max(200).optional(),
-  }),
-  ...NOTIFY_REQUESTS,
-  search: z.object({
-    // Checked by the domain past the schema (blank, one character): a clear `invalid_request`.
-    query: str(0, MAX_SEARCH_QUERY),
-    conversationId: id.optional(),
-    senderId: id.optional(),
-    /** Messages created before / after this instant. */
-    before: instant.optional(),
-    after: instant.optional(),
-    hasFile: z.boolean().optional(),
-    order: z.enum(["newest", "relevance"]).optional(),
-    limit: z.int().min(1).max(100).optional(),
-    cursor: str(1, 300).optional(),
-  }),
-  pin: z.object({ conversationId: id, seq }),
-  unpin: z.object({ conversationId: id }),
-  "message.forward": z.object({
-    fromConversationId: id,
-    seq,
-    toConversationIds: z.array(id).min(1).max(MAX_FORWARD_TARGETS),
-    /** Makes a retried forward exactly-once: each copy's clientMsgId is derived from it and its target. */
-    clientMsgId: str(1, 63).optional(),
-  }),
+  "account.update": () =>
+    z
+      .object({
+        displayName: str(1, 64).optional(),
+        statusText: str(0, 140).nullable().optional(),
+        avatarFileId: id.nullable().optional(),
+        /** Hide my presence and last seen from everyone (they see "last seen recently"). */
+        hidePresence: z.boolean().optional(),
+      })
+      .refine((p) => Object.keys(p).length > 0, { message: "nothing to change" }),
+  "account.delete": () => z.object({ password: str(1, 1024) }),
+  "files.list": () =>
+    z.object({
+      conversationId: id,
+      kind: z.enum(["photo", "file"]).optional(),
+      cursor: str(1, 64).optional(),
+      limit: z.int().min(1).max(200).optional(),
+    }),
+  ...NOTIFY_REQUEST_BUILDERS,
+  search: () =>
+    z.object({
+      // Checked by the domain past the schema (blank, one character): a clear `invalid_request`.
+      query: str(0, MAX_SEARCH_QUERY),
+      conversationId: id.optional(),
+      senderId: id.optional(),
+      /** Messages created before / after this instant. */
+      before: instant.optional(),
+      after: instant.optional(),
+      hasFile: z.boolean().optional(),
+      order: z.enum(["newest", "relevance"]).optional(),
+      limit: z.int().min(1).max(100).optional(),
+      cursor: str(1, 300).optional(),
+    }),
+  pin: () => z.object({ conversationId: id, seq }),
+  unpin: () => z.object({ conversationId: id }),
+  "message.forward": () =>
+    z.object({
+      fromConversationId: id,
+      seq,
+      toConversationIds: z.array(id).min(1).max(MAX_FORWARD_TARGETS),
+      /** Makes a retried forward exactly-once: each copy's clientMsgId is derived from it and its target. */
+      clientMsgId: str(1, 63).optional(),
+    }),
 } as const;
+
+/**
+ * Request schemas by `type`. Each frame also carries a client-chosen `id`. A schema is built the
+ * first time it is read (the first request of its type, or a look at it): a node keeps only the
+ * schemas of the requests it has been sent, not some hundreds of zod objects for all of them.
+ */
+export const REQUESTS = lazySchemas(REQUEST_BUILDERS);
+
+function lazySchemas<B extends Record<string, () => z.ZodType>>(
+  builders: B,
+): { readonly [K in keyof B]: ReturnType<B[K]> } {
+  const schemas = {} as { [K in keyof B]: ReturnType<B[K]> };
+  for (const [key, build] of Object.entries(builders)) {
+    Object.defineProperty(schemas, key, {
+      enumerable: true,
+      configurable: true,
+      get() {
+        const schema = build();
+        Object.defineProperty(schemas, key, { value: schema, enumerable: true });
+        return schema;
+      },
+    });
+  }
+  return schemas;
+}
 
 /** Every request `type` the server knows. */
 export type RequestType = keyof typeof REQUESTS;
