@@ -6,7 +6,7 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { createServer } from "node:net";
 import type { App } from "./app.js";
-import { CONFIG_KEYS, type Config, ConfigError, envName, flagName, loadConfig } from "./config/config.js";
+import { type Config, ConfigError, configKeys, envName, flagName, loadConfig } from "./config/config.js";
 import { giveBackIdleYoungGeneration } from "./ops/idle-young-generation.js";
 import type { TowerService } from "./ops/link/tower-service.js";
 import type { SliRecorder } from "./ops/sli-recorder.js";
@@ -17,7 +17,8 @@ import type { UserRole } from "./protocol/index.js";
 // watcher are the same entry in two processes, and each spent most of its start-up CPU loading
 // the other's modules (docs/benchmarks.md, "An idle node").
 
-const USAGE = `Usage: haetae serve [--config file.json] [flags]
+/** The help text; made when printed, as it builds the configuration schema for its list of flags. */
+const usage = () => `Usage: haetae serve [--config file.json] [flags]
          (on the embedded default, the node runs under a watcher that serves the status page on
           --status-port, 8081 unless set; --supervise false runs the node alone)
        haetae tower --watch-urls http://node:8080[,…] [--config file.json] [flags]
@@ -26,7 +27,9 @@ const USAGE = `Usage: haetae serve [--config file.json] [flags]
          (sets a user's role in the store that serve would open with the same flags)
 
 Flags (each also an environment variable; flags win over environment, environment over file):
-${CONFIG_KEYS.map((key) => `  --${flagName(key).padEnd(28)} ${envName(key)}`).join("\n")}
+${configKeys()
+  .map((key) => `  --${flagName(key).padEnd(28)} ${envName(key)}`)
+  .join("\n")}
 
 See docs/config.md for what each one means and its default.`;
 
@@ -48,7 +51,7 @@ async function setRole(argv: string[]): Promise<number> {
   const [username, role, ...flags] = argv;
   const { USER_ROLES } = await import("./protocol/index.js");
   if (!username || !role || !(USER_ROLES as readonly string[]).includes(role)) {
-    console.error(`haetae: role needs a username and one of ${USER_ROLES.join(", ")}\n\n${USAGE}`);
+    console.error(`haetae: role needs a username and one of ${USER_ROLES.join(", ")}\n\n${usage()}`);
     return 2;
   }
   const config = configOrNull(flags);
@@ -182,13 +185,20 @@ const NODE_FIRST_START_MS = 5000;
  * "The node starts first").
  */
 /**
- * The chat node's environment: the watcher's, with glibc's allocator held to one arena unless it
- * says otherwise (as `bin/haetae.js` starts it), also for a watcher started without that line.
- * Each thread's own arena kept what it once held: an idle node read 80–89 MB with them, 76–79
- * with one (docs/benchmarks.md, "One malloc arena").
+ * The chat node's environment: the watcher's, with glibc's allocator held to one arena and its
+ * mmap and trim thresholds fixed at their defaults unless it says otherwise (as `bin/haetae.js`
+ * starts it), also for a watcher started without that line. Each thread's own arena kept what it
+ * once held (an idle node read 80–89 MB with them, 76–79 with one), and a threshold raised by
+ * glibc after a large free kept 5 MB more in the heap in two runs of three (docs/decisions.md,
+ * "One malloc arena").
  */
 function nodeEnvironment(): NodeJS.ProcessEnv {
-  return { MALLOC_ARENA_MAX: "1", ...process.env };
+  return {
+    MALLOC_ARENA_MAX: "1",
+    MALLOC_MMAP_THRESHOLD_: "131072",
+    MALLOC_TRIM_THRESHOLD_: "131072",
+    ...process.env,
+  };
 }
 
 async function watch(config: Config, argv: string[]): Promise<number> {
@@ -317,7 +327,7 @@ async function outsideTower(config: Config): Promise<number> {
     .map((u) => u.trim())
     .filter((u) => u !== "");
   if (urls.length === 0) {
-    console.error(`haetae: tower needs --watch-urls (the nodes' base URLs)\n\n${USAGE}`);
+    console.error(`haetae: tower needs --watch-urls (the nodes' base URLs)\n\n${usage()}`);
     return 2;
   }
   const [{ securePrivateFolder }, { SliRecorder }, { OutsideProbes, outsideProbesOff }, { OutsideWatch }] =
@@ -362,12 +372,12 @@ async function outsideTower(config: Config): Promise<number> {
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === "--help" || command === "-h" || command === "help") {
-    console.log(USAGE);
+    console.log(usage());
     return command === undefined ? 2 : 0;
   }
   if (command === "role") return setRole(rest);
   if (command !== "serve" && command !== "tower" && command !== "watched-node") {
-    console.error(`haetae: unknown command "${command}"\n\n${USAGE}`);
+    console.error(`haetae: unknown command "${command}"\n\n${usage()}`);
     return 2;
   }
   const config = configOrNull(rest);

@@ -288,7 +288,10 @@ export function flagName(key: ConfigKey): string {
   return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
-export const CONFIG_KEYS = Object.keys(configSchema().shape) as ConfigKey[];
+/** Every key, in the schema's order (the order of docs/config.md). */
+export function configKeys(schema = configSchema()): ConfigKey[] {
+  return Object.keys(schema.shape) as ConfigKey[];
+}
 
 /** A configuration problem, reported with the key path and where the value came from. */
 export class ConfigError extends Error {
@@ -296,8 +299,12 @@ export class ConfigError extends Error {
 }
 
 /** Validate a partial configuration (defaults fill the rest) and freeze it. */
-export function makeConfig(input: Record<string, unknown> = {}, sources: Record<string, string> = {}): Config {
-  const parsed = configSchema().safeParse(input);
+export function makeConfig(
+  input: Record<string, unknown> = {},
+  sources: Record<string, string> = {},
+  schema = configSchema(),
+): Config {
+  const parsed = schema.safeParse(input);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const key = String(issue.path[0] ?? "");
@@ -329,8 +336,10 @@ function deepFreeze<T>(value: T): T {
  * rejected rather than ignored, so a typo never silently runs with a default.
  */
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
+  const schema = configSchema();
+  const keys = configKeys(schema);
   const options: Record<string, { type: "string" }> = { config: { type: "string" } };
-  for (const key of CONFIG_KEYS) options[flagName(key)] = { type: "string" };
+  for (const key of keys) options[flagName(key)] = { type: "string" };
   let flags: Record<string, string | undefined>;
   try {
     flags = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Record<
@@ -359,18 +368,18 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
       sources[key] = `file ${file}`;
     }
   }
-  const known = new Set(CONFIG_KEYS.map(envName));
+  const known = new Set(keys.map(envName));
   known.add("HAETAE_CONFIG");
   const unknownEnv = Object.keys(env).filter((name) => name.startsWith("HAETAE_") && !known.has(name));
   if (unknownEnv.length > 0) throw new ConfigError(`unknown environment variable(s): ${unknownEnv.join(", ")}`);
-  for (const key of CONFIG_KEYS) {
+  for (const key of keys) {
     const value = env[envName(key)];
     if (value !== undefined) {
       input[key] = value;
       sources[key] = `env ${envName(key)}`;
     }
   }
-  for (const key of CONFIG_KEYS) {
+  for (const key of keys) {
     const value = flags[flagName(key)];
     if (value !== undefined) {
       input[key] = value;
@@ -383,5 +392,5 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
       throw new ConfigError(`${key} (from ${sources[key]}): must not be blank`);
     }
   }
-  return makeConfig(input, sources);
+  return makeConfig(input, sources, schema);
 }
