@@ -12,6 +12,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { asciiOnly } from "./ascii-only.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const outdir = join(root, "dist", "bundle");
@@ -51,17 +52,6 @@ const external = Object.keys({
 })
   .filter((name) => !BUNDLED.has(name))
   .flatMap((name) => [name, `${name}/*`]);
-/**
- * Every character past ASCII written as a `\uXXXX` escape. esbuild escapes them in strings and
- * names itself, but keeps the comments it carries over and the text of regular expressions as
- * they are, and a single em dash in a comment makes V8 hold that whole module's source in two
- * bytes per character instead of one: about 1 MB more heap in every process that loads the chat
- * node (docs/benchmarks.md, "An idle node"). In a comment the escape is only text; in a string or
- * a regular expression it means the same character.
- */
-function asciiOnly(text) {
-  return text.replace(/[^\0-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-}
 const result = await build({
   absWorkingDir: root,
   entryPoints: [
