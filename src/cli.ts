@@ -185,20 +185,13 @@ const NODE_FIRST_START_MS = 5000;
  * "The node starts first").
  */
 /**
- * The chat node's environment: the watcher's, with glibc's allocator held to one arena and its
- * mmap and trim thresholds fixed at their defaults unless it says otherwise (as `bin/haetae.js`
- * starts it), also for a watcher started without that line. Each thread's own arena kept what it
- * once held (an idle node read 80–89 MB with them, 76–79 with one), and a threshold raised by
- * glibc after a large free kept 5 MB more in the heap in two runs of three (docs/decisions.md,
- * "One malloc arena").
+ * The chat node's environment: the watcher's, with glibc's allocator held to one arena unless it
+ * says otherwise (as `bin/haetae.js` starts it), also for a watcher started without that line.
+ * Each thread's own arena kept what it once held: an idle node read 80–89 MB with them, 76–79
+ * with one (docs/benchmarks.md, "One malloc arena").
  */
 function nodeEnvironment(): NodeJS.ProcessEnv {
-  return {
-    MALLOC_ARENA_MAX: "1",
-    MALLOC_MMAP_THRESHOLD_: "131072",
-    MALLOC_TRIM_THRESHOLD_: "131072",
-    ...process.env,
-  };
+  return { MALLOC_ARENA_MAX: "1", ...process.env };
 }
 
 async function watch(config: Config, argv: string[]): Promise<number> {
