@@ -1,7 +1,10 @@
-/** @module The data folder and its files are private to the server's user: folder 0700, files 0600. */
-import { chmodSync, closeSync, mkdirSync, openSync, readdirSync, statSync } from "node:fs";
+/**
+ * @module The data folder and its files are private to the server's user: folder 0700, files 0600.
+ * Only `node:fs`: the watcher secures the folder before it forks the node, and loads nothing
+ * else first (a SQLite file is opened private by private-database.ts).
+ */
+import { chmodSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import Database from "better-sqlite3";
 
 /** Folders in the data folder: only the server's user may list or enter them. */
 export const PRIVATE_FOLDER_MODE = 0o700;
@@ -15,15 +18,6 @@ export const PRIVATE_FILE_MODE = 0o600;
  */
 export function makePrivateFolder(folder: string): void {
   mkdirSync(folder, { recursive: true, mode: PRIVATE_FOLDER_MODE });
-}
-
-/**
- * Open a SQLite database file, creating it as 0600 first. SQLite gives its `-wal` and `-shm`
- * files the mode of the database file, so they are 0600 too.
- */
-export function openPrivateDatabase(file: string): Database.Database {
-  closeSync(openSync(file, "a", PRIVATE_FILE_MODE));
-  return new Database(file);
 }
 
 /**

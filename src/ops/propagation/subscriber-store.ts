@@ -3,7 +3,8 @@ import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from
 import { join } from "node:path";
 import type Database from "better-sqlite3";
 import { HaetaeError } from "../../protocol/index.js";
-import { makePrivateFolder, openPrivateDatabase } from "../../store/data-folder.js";
+import { makePrivateFolder } from "../../store/data-folder.js";
+import { openPrivateDatabase } from "../../store/private-database.js";
 
 /** One subscriber: notified of incidents and changes on `components` (all when empty) once confirmed. */
 export interface Subscriber {

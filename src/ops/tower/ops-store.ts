@@ -1,7 +1,8 @@
 /** @module The control tower's own SQLite file (`<data>/ops.sqlite`): alerts, incidents, maintenances, component statuses, log search. */
 import { join } from "node:path";
 import type Database from "better-sqlite3";
-import { makePrivateFolder, openPrivateDatabase } from "../../store/data-folder.js";
+import { makePrivateFolder } from "../../store/data-folder.js";
+import { openPrivateDatabase } from "../../store/private-database.js";
 import type { Alert, ComponentStatus, Incident, Maintenance } from "./model.js";
 
 const SCHEMA = `

@@ -1,7 +1,8 @@
 /** @module The SQLite driver: better-sqlite3 in WAL with synchronous=FULL, a writer thread for group commits and a reader on the main thread. */
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { makePrivateFolder, openPrivateDatabase } from "../data-folder.js";
+import { makePrivateFolder } from "../data-folder.js";
+import { openPrivateDatabase } from "../private-database.js";
 import { feedByIds } from "../sql/feed-queries.js";
 import { type BatchableWrite, GroupCommit } from "../sql/group-commit.js";
 import { SQLITE_LOWER_FUNCTION } from "../sql/search-queries.js";

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type Database from "better-sqlite3";
-import { openPrivateDatabase } from "../data-folder.js";
+import { openPrivateDatabase } from "../private-database.js";
 import { SEARCH_CHANGE_EVENTS, SEARCH_KEY_STRIDE } from "../sql/schema-dialect.js";
 
 /** Most feed events one round takes: one transaction of the index file. */
