@@ -33,6 +33,13 @@ export function configSchema() {
           .every((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol)),
       { message: "must be comma-separated http:// or https:// URLs" },
     );
+  /** An http(s) URL, or empty. */
+  const httpUrlOrEmpty = z
+    .string()
+    .max(2000)
+    .refine((v) => v === "" || (URL.canParse(v) && /^https?:$/.test(new URL(v).protocol)), {
+      message: "must be an http:// or https:// URL, or empty",
+    });
   /** An SLO target: the share of good events, below 1 (no budget at all cannot burn); 0 turns the SLO off. */
   const ratio = z.coerce.number().pipe(z.number().min(0).lt(1));
 
@@ -71,13 +78,7 @@ export function configSchema() {
     tokenTtlMs: int(60_000, 3650 * 24 * 3600 * 1000).default(30 * 24 * 3600 * 1000),
     // A WebSocket ticket travels in a URL (proxy logs): it lives seconds and works once.
     wsTicketTtlMs: int(1000, 30_000).default(30_000),
-    publicUrl: z
-      .string()
-      .max(2000)
-      .refine((v) => v === "" || (URL.canParse(v) && /^https?:$/.test(new URL(v).protocol)), {
-        message: "must be an http:// or https:// URL, or empty",
-      })
-      .default(""),
+    publicUrl: httpUrlOrEmpty.default(""),
     scryptLogN: int(10, 20).default(15),
     minPasswordLength: int(6, 128).default(8),
     // zxcvbn's score (0 too guessable … 4 very unguessable) a new password must reach (src/chat/password-strength.ts).
@@ -172,13 +173,7 @@ export function configSchema() {
     statusLocale: z.enum(["en", "ko"]).default("en"),
     // What the web client asks when it cannot reach this server (src/protocol/web-settings.ts): a
     // status page on another host or port answers when this one does not.
-    statusPageUrl: z
-      .string()
-      .max(2000)
-      .refine((v) => v === "" || (URL.canParse(v) && /^https?:$/.test(new URL(v).protocol)), {
-        message: "must be an http:// or https:// URL, or empty",
-      })
-      .default(DEFAULT_WEB_SETTINGS.statusPageUrl),
+    statusPageUrl: httpUrlOrEmpty.default(DEFAULT_WEB_SETTINGS.statusPageUrl),
     offlineStatusAfterMs: int(100, 600_000).default(DEFAULT_WEB_SETTINGS.statusAfterMs),
     offlineStatusEveryMs: int(500, 3_600_000).default(DEFAULT_WEB_SETTINGS.statusEveryMs),
     staffWebhookUrls: urlList.default(""),
@@ -207,13 +202,7 @@ export function configSchema() {
     unattachedFileTtlMs: int(0, 365 * 24 * 3600 * 1000).default(24 * 3600 * 1000),
     fileSweepMs: int(0, 24 * 3600 * 1000).default(60_000),
     // Empty: files on the local disk under the data folder; an http(s) URL: an S3-compatible bucket.
-    s3Endpoint: z
-      .string()
-      .max(2000)
-      .refine((v) => v === "" || (URL.canParse(v) && /^https?:$/.test(new URL(v).protocol)), {
-        message: "must be an http:// or https:// URL, or empty",
-      })
-      .default(""),
+    s3Endpoint: httpUrlOrEmpty.default(""),
     s3Bucket: z.string().max(255).default("haetae"),
     s3Region: z.string().min(1).max(64).default("us-east-1"),
     s3AccessKeyId: z.string().max(1000).default(""),
