@@ -44,6 +44,8 @@ export interface BenchClusterOptions {
   serverArgs?: string[];
   /** Write a V8 CPU profile of each node into this folder (written when a node exits normally). */
   profileDir?: string;
+  /** Run the nodes from the bundle (`npm run build`), as `npm start` does, not from the sources through tsx. */
+  bundle?: boolean;
 }
 
 /** N Haetae nodes on one fresh schema and NATS prefix; `stop()` kills them and drops the schema. */
@@ -84,6 +86,7 @@ export class BenchCluster {
       port: this.ports[i] as number,
       dataDir: join(this.dataDir, `node${i}`),
       nodeArgs: [...profile, ...SERVER_NODE_FLAGS],
+      ...(this.options.bundle ? { bundle: true } : {}),
       env: serverEnv(),
       flags: [
         "--store",
@@ -129,7 +132,9 @@ export class BenchCluster {
       .sort()
       .flatMap((name) => {
         const files = readdirSync(join(dir, name)).filter((f) => f.endsWith(".cpuprofile"));
-        const main = files.find((f) => readFileSync(join(dir, name, f), "utf8").includes("ws-gateway"));
+        // From the sources, the main thread's profile names ws-gateway.ts; from the bundle, the
+        // gateway's WebSocketServer (the writer thread and tsx's loader name neither).
+        const main = files.find((f) => /ws-gateway|handleUpgrade/.test(readFileSync(join(dir, name, f), "utf8")));
         return main ? [{ name, file: join(dir, name, main) }] : [];
       });
   }
@@ -154,7 +159,8 @@ export class BenchCluster {
         }
       }
       return sum;
-    } catch {
+    } catch (error) {
+      console.error(`  node ${i}: /metrics not read: ${(error as Error).message}`);
       return Number.NaN;
     }
   }
@@ -167,7 +173,8 @@ export class BenchCluster {
         .split("\n")
         .filter((line) => names.some((name) => line.startsWith(`${name}{`) || line.startsWith(`${name} `)))
         .map((line) => line.replace(/^haetae_/, ""));
-    } catch {
+    } catch (error) {
+      console.error(`  node ${i}: /metrics not read: ${(error as Error).message}`);
       return [];
     }
   }

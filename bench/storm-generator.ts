@@ -5,6 +5,8 @@
  * each client is open and resynced again; at the end it checks that every message reached every
  * session of every member exactly once. Started by `bench/storm.ts`; not meant to be run by hand.
  */
+import { writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import WebSocket from "ws";
 import type { MessageNewEvent } from "../src/protocol/index.js";
@@ -124,6 +126,8 @@ function makeSession(index: number, token: string): SessionState {
     WebSocket: socketClassFor(session) as never,
     baseMs: plan.baseMs,
     maxMs: plan.maxMs,
+    ...(plan.syncIdleMs !== undefined ? { syncIdleMs: plan.syncIdleMs } : {}),
+    ...(plan.syncMaxWaitMs !== undefined ? { syncMaxWaitMs: plan.syncMaxWaitMs } : {}),
     // Idle clients: the storm, not keep-alive pings, decides when they reconnect.
     pingIntervalMs: 0,
   });
@@ -244,12 +248,31 @@ function traffic(): void {
 
 let loop: ReturnType<typeof monitorEventLoopDelay> | undefined;
 let cpuAtCut: NodeJS.CpuUsage | undefined;
+/** Where to write a CPU profile of this process from the cut to the report (`--profile-generators`). */
+const PROFILE_FILE = process.env.STORM_PROFILE_FILE;
+let profiler: Session | undefined;
+
+async function startProfile(): Promise<void> {
+  if (!PROFILE_FILE) return;
+  profiler = new Session();
+  profiler.connect();
+  await profiler.post("Profiler.enable");
+  await profiler.post("Profiler.start");
+}
+
+async function writeProfile(): Promise<void> {
+  if (!profiler || !PROFILE_FILE) return;
+  const { profile } = await profiler.post("Profiler.stop");
+  writeFileSync(PROFILE_FILE, JSON.stringify(profile));
+  profiler.disconnect();
+}
 
 function cut(at: number, terminate: boolean): void {
   cutAt = at;
   cpuAtCut = process.cpuUsage();
   loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
+  startProfile().catch((error: Error) => console.error(`storm generator: no profile: ${error.message}`));
   if (terminate) for (const socket of [...liveSockets]) socket.terminate();
   const progress = setInterval(() => {
     post({ type: "progress", back });
@@ -290,6 +313,7 @@ async function finish(drainMs: number): Promise<void> {
     notBack[key] = (notBack[key] ?? 0) + 1;
   }
   const cpu = process.cpuUsage(cpuAtCut);
+  await writeProfile();
   const report: StormReport = {
     type: "report",
     sessions: sessions.length,

@@ -33,6 +33,9 @@ export interface StormPlan {
   /** The SDK's backoff: first ceiling and cap (ms). */
   baseMs: number;
   maxMs: number;
+  /** The SDK's `syncIdleMs` and `syncMaxWaitMs`; undefined keeps its defaults. */
+  syncIdleMs?: number;
+  syncMaxWaitMs?: number;
 }
 
 /** Conductor → generator: start sending. */

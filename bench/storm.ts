@@ -14,9 +14,16 @@
  * everything on the machine, and lost / duplicated / out-of-order deliveries at every session of
  * every member (must be 0, else the exit code is 1).
  *
+ * `--timeline` prints what each node did every five seconds after the cut (from its /metrics);
+ * `--profile-generators` profiles the generators from the cut on; `--bundle` runs the nodes from
+ * the build, as `npm start` does (`npm run build` first); `--sync-idle-ms` and
+ * `--sync-max-wait-ms` set the SDK's cursor-following syncs.
+ *
  * Usage: npm run bench:storm -- [--clients 20000] [--nodes 2] [--generators 4] [--devices 2]
  *   [--rate 200] [--before 10] [--after 5] [--cut kill|sockets] [--timeout 120]
- *   [--base-ms 250] [--max-ms 10000] [--profile] [--server-arg=--flag --server-arg=value ...]
+ *   [--base-ms 250] [--max-ms 10000] [--profile] [--profile-generators] [--timeline] [--bundle]
+ *   [--sync-idle-ms N] [--sync-max-wait-ms N]
+ *   [--server-arg=--flag --server-arg=value ...]
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -52,6 +59,11 @@ const { values } = parseArgs({
     "base-ms": { type: "string", default: "250" },
     "max-ms": { type: "string", default: "10000" },
     profile: { type: "boolean", default: false },
+    "profile-generators": { type: "boolean", default: false },
+    timeline: { type: "boolean", default: false },
+    bundle: { type: "boolean", default: false },
+    "sync-idle-ms": { type: "string" },
+    "sync-max-wait-ms": { type: "string" },
     "server-arg": { type: "string", multiple: true, default: [] },
   },
 });
@@ -77,6 +89,49 @@ if (CLIENTS / NODES > FD_BUDGET || CLIENTS / GENERATORS > FD_BUDGET) {
   throw new Error(`at most ${FD_BUDGET} sessions per node and per generator: add --nodes or --generators`);
 }
 
+/**
+ * What each node did in the last five seconds, from its /metrics (`--timeline`): open sessions,
+ * load level, tickets and syncs answered or refused, and the syncs' mean time.
+ */
+class NodeTimeline {
+  private last: Map<string, number>[] = [];
+
+  async sample(): Promise<string[]> {
+    const names = [
+      "haetae_ws_connections",
+      "haetae_degradation_level",
+      "haetae_ws_requests_total",
+      "haetae_ws_request_seconds_sum",
+      "haetae_ws_request_seconds_count",
+      "haetae_http_requests_total",
+      "haetae_refused_connections_total",
+    ];
+    const lines = await Promise.all(cluster.nodes.map((_, i) => cluster.counters(i, names)));
+    return lines.map((list, i) => {
+      const now = new Map<string, number>();
+      for (const line of list) {
+        const at = line.lastIndexOf(" ");
+        now.set(line.slice(0, at), Number(line.slice(at + 1)));
+      }
+      const before = this.last[i] ?? new Map<string, number>();
+      this.last[i] = now;
+      const sum = (pattern: RegExp, from: Map<string, number>) =>
+        [...from].filter(([k]) => pattern.test(k)).reduce((total, [, v]) => total + v, 0);
+      const delta = (pattern: RegExp) => sum(pattern, now) - sum(pattern, before);
+      const syncCount = delta(/^ws_request_seconds_count\{type="sync"/);
+      const syncMs = syncCount > 0 ? (1000 * delta(/^ws_request_seconds_sum\{type="sync"/)) / syncCount : 0;
+      if (list.length === 0) return `node ${i}: /metrics not read`;
+      return [
+        `node ${i}: ${sum(/^ws_connections/, now)} open, level ${sum(/^degradation_level/, now)}`,
+        `tickets ${delta(/^http_requests_total\{route="\/api\/v1\/auth\/ws-ticket",status="200"/)} / 503 ${delta(/^http_requests_total\{route="\/api\/v1\/auth\/ws-ticket",status="503"/)}`,
+        `upgrades refused ${delta(/^refused_connections_total/)}`,
+        `syncs ${delta(/^ws_requests_total\{type="sync",outcome="ok"/)} (mean ${syncMs.toFixed(0)} ms) / overloaded ${delta(/^ws_requests_total\{type="sync",outcome="overloaded"/)} / unavailable ${delta(/^ws_requests_total\{type="sync",outcome="unavailable"/)}`,
+        `sends ${delta(/^ws_requests_total\{type="message.send",outcome="ok"/)} / refused ${delta(/^ws_requests_total\{type="message.send",outcome="(overloaded|unavailable)"/)}`,
+      ].join(", ");
+    });
+  }
+}
+
 /** Accounts in conversations: groups of GROUP_SIZE for GROUP_SHARE of them, pairs for the rest. */
 function planConversations(accounts: { userId: string }[]): StormConversation[] {
   const groups = Math.floor((accounts.length * GROUP_SHARE) / GROUP_SIZE);
@@ -95,9 +150,16 @@ function planConversations(accounts: { userId: string }[]): StormConversation[] 
   return conversations;
 }
 
-function spawnGenerator(): { child: ChildProcess; next: () => Promise<FromStormGenerator>; progress: number } {
+function spawnGenerator(index: number): {
+  child: ChildProcess;
+  next: () => Promise<FromStormGenerator>;
+  progress: number;
+} {
   const child = spawn(process.execPath, ["--import", "tsx", "bench/storm-generator.ts"], {
     cwd: ROOT,
+    env: generatorProfileDir
+      ? { ...process.env, STORM_PROFILE_FILE: join(generatorProfileDir, `generator-${index}.cpuprofile`) }
+      : process.env,
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   const queue: FromStormGenerator[] = [];
@@ -159,12 +221,17 @@ console.log(
   `bench:storm — clients=${CLIENTS} (${DEVICES} sessions per account) nodes=${NODES} generators=${GENERATORS} rate=${RATE} msg/s cut=${CUT} backoff base ${values["base-ms"]} ms cap ${values["max-ms"]} ms`,
 );
 const profileDir = values.profile ? mkdtempSync(join(tmpdir(), "haetae-storm-profile-")) : undefined;
+/** Each generator profiles its main thread from the cut to its report (`--profile-generators`). */
+const generatorProfileDir = values["profile-generators"]
+  ? mkdtempSync(join(tmpdir(), "haetae-storm-generators-"))
+  : undefined;
 const cluster = await BenchCluster.start({
   nodes: NODES,
   serverArgs: values["server-arg"] as string[],
   ...(profileDir ? { profileDir } : {}),
+  ...(values.bundle ? { bundle: true } : {}),
 });
-const generators = Array.from({ length: GENERATORS }, () => spawnGenerator());
+const generators = Array.from({ length: GENERATORS }, (_, i) => spawnGenerator(i));
 let exitCode = 0;
 try {
   console.log(`  ${NODES} nodes listening: ${cluster.urls.join(" ")} (schema ${cluster.schema})`);
@@ -197,6 +264,8 @@ try {
       rate: (RATE * share.sessions.length) / sessionIndex,
       baseMs: Number(values["base-ms"]),
       maxMs: Number(values["max-ms"]),
+      ...(values["sync-idle-ms"] ? { syncIdleMs: Number(values["sync-idle-ms"]) } : {}),
+      ...(values["sync-max-wait-ms"] ? { syncMaxWaitMs: Number(values["sync-max-wait-ms"]) } : {}),
     };
     g.child.send(plan);
   });
@@ -250,12 +319,14 @@ try {
   }, 200);
   const total = sessionIndex;
   let lastPrinted = -1;
+  const nodeTimeline = new NodeTimeline();
   while (Date.now() - cutAt < TIMEOUT * 1000) {
     const backNow = generators.reduce((sum, g) => sum + g.progress, 0);
     const second = Math.floor((Date.now() - cutAt) / 1000);
     if (second !== lastPrinted && second % 5 === 0) {
       lastPrinted = second;
       console.log(`  t=${second} s: ${backNow} of ${total} back and resynced`);
+      if (values.timeline) for (const line of await nodeTimeline.sample()) console.log(`    ${line}`);
     }
     if (backNow >= total) break;
     await sleep(250);
@@ -373,6 +444,13 @@ try {
       for (const line of topSelfTime(file, 0, Number.POSITIVE_INFINITY, ROOT, 15)) console.log(`    ${line}`);
     }
   }
+  if (generatorProfileDir) {
+    for (let i = 0; i < GENERATORS; i++) {
+      console.log(`  CPU profile of generator ${i} (from the cut to its report), top self time:`);
+      const file = join(generatorProfileDir, `generator-${i}.cpuprofile`);
+      for (const line of topSelfTime(file, 0, Number.POSITIVE_INFINITY, ROOT, 25)) console.log(`    ${line}`);
+    }
+  }
   if (bad > 0 || never > 0) {
     console.log("FAIL: messages lost, duplicated, reordered or unsent, or sessions that never came back");
     exitCode = 1;
@@ -380,6 +458,8 @@ try {
 } finally {
   for (const g of generators) g.child.kill("SIGKILL");
   await cluster.stop();
-  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+  if (profileDir && process.env.STORM_KEEP_PROFILES) console.log(`  profiles kept in ${profileDir}`);
+  else if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+  if (generatorProfileDir) rmSync(generatorProfileDir, { recursive: true, force: true });
 }
 process.exit(exitCode);

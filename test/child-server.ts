@@ -187,6 +187,8 @@ export interface ServeOptions {
   flags?: string[];
   /** Node's own flags, before the entry point (V8 flags, `--cpu-prof`). */
   nodeArgs?: string[];
+  /** Run the bundle `npm run build` made (dist/bundle/cli.js), as `npm start` does, instead of the sources through tsx. */
+  bundle?: boolean;
   env?: Record<string, string>;
   name?: string;
   timeoutMs?: number;
@@ -203,10 +205,10 @@ export interface ServerChild extends Child {
 }
 
 /**
- * Start `haetae serve` from source (through tsx) and wait until it says it listens. Unless the
- * flags say `--supervise`, the node runs alone (`--supervise false`): the process a test kills is
- * the one that holds the store, and no watcher takes the status port 8081. Tests of the watcher
- * pass `--supervise true`.
+ * Start `haetae serve` from source (through tsx, or the bundle when `bundle` is set) and wait
+ * until it says it listens. Unless the flags say `--supervise`, the node runs alone
+ * (`--supervise false`): the process a test kills is the one that holds the store, and no
+ * watcher takes the status port 8081. Tests of the watcher pass `--supervise true`.
  */
 export async function startServe(options: ServeOptions): Promise<ServerChild> {
   const { port } = options;
@@ -215,9 +217,7 @@ export async function startServe(options: ServeOptions): Promise<ServerChild> {
     name: options.name ?? "haetae",
     args: [
       ...(options.nodeArgs ?? []),
-      "--import",
-      "tsx",
-      "src/cli.ts",
+      ...(options.bundle ? ["dist/bundle/cli.js"] : ["--import", "tsx", "src/cli.ts"]),
       "serve",
       "--port",
       String(port),
