@@ -52,9 +52,13 @@ export interface HaetaeClientOptions {
   stableAfterMs?: number;
   /** Default request timeout (default 10 000 ms). */
   requestTimeoutMs?: number;
-  /** After live events go quiet this long, sync to move the cursor forward (default 1 500 ms). */
+  /**
+   * After live events go quiet this long, sync to move the cursor forward (default 10 000 ms).
+   * Each such sync is a feed read on the server for every device that got the events, so the
+   * default keeps them rare; a gap in a conversation's seqs asks for a sync at once anyway.
+   */
   syncIdleMs?: number;
-  /** ...but never let live events run longer than this without a sync (default 15 000 ms). */
+  /** ...but never let live events run longer than this without a sync (default 60 000 ms). */
   syncMaxWaitMs?: number;
   /** Ping after this much silence to find a dead connection (default 25 000 ms; 0 = never). */
   pingIntervalMs?: number;

@@ -468,13 +468,16 @@ export class HaetaeClient {
 
   /**
    * Debounce a sync after live events, so the cursor follows them and a reconnect does not
-   * replay a long tail; `syncMaxWaitMs` bounds the wait while events keep coming.
+   * replay a long tail; `syncMaxWaitMs` bounds the wait while events keep coming. The sync also
+   * finds a live event lost on the way that no later seq revealed (a reaction, the last message
+   * of a chat). It costs the server a feed read per device, so it waits for a lull: at 1.5 s,
+   * every message a device received cost a read, four per message in a reconnect storm.
    */
   private scheduleIdleSync(delayMs?: number): void {
     const now = Date.now();
     this.firstUnsyncedAt ??= now;
-    const idle = delayMs ?? this.options.syncIdleMs ?? 1_500;
-    const deadline = this.firstUnsyncedAt + (this.options.syncMaxWaitMs ?? 15_000);
+    const idle = delayMs ?? this.options.syncIdleMs ?? 10_000;
+    const deadline = this.firstUnsyncedAt + (this.options.syncMaxWaitMs ?? 60_000);
     this.setTimer("idleSync", Math.max(0, Math.min(idle, deadline - now)), () => {
       if (this.synced) this.syncOrRetry();
     });
