@@ -118,7 +118,11 @@ export function decodeSnapshotCursor(text: string): SnapshotCursor | null {
  * `after`), `hi` being this statement's own snapshot when the cursor has none. The snapshot
  * comes back with the rows: one statement, so it is the very snapshot the rows were read in.
  * `e.tx >= xmin(lo)` bounds the scan by the index: every transaction below `lo`'s xmin had
- * finished when `lo` was taken, so all of its events are behind the reader.
+ * finished when `lo` was taken, so all of its events are behind the reader. The user's
+ * conversations are read one by one (`LATERAL`, kept apart by `OFFSET 0` so the planner cannot
+ * fold it into a join): a join let it plan one scan of every conversation's events above
+ * `after` (all of them, for a window's first page), filtered by membership afterwards, whenever
+ * its statistics of the young `events` table were behind; the cost grew with the table.
  */
 const WINDOW = `WITH s AS (SELECT COALESCE(CAST(? AS pg_snapshot), pg_current_snapshot()) AS hi, CAST(? AS pg_snapshot) AS lo,
   ${CURRENT_TIMELINE} AS timeline)
@@ -126,10 +130,14 @@ SELECT CAST(s.hi AS text) AS hi, s.timeline, w.id, w.payload,
   CASE WHEN msg.id IS NULL THEN NULL ELSE CAST(row_to_json(msg) AS text) END AS message
 FROM s LEFT JOIN LATERAL (
   SELECT f.id, f.payload, f.conversation_id, f.seq, f.type FROM (
-    SELECT e.id, e.payload, e.tx, e.conversation_id, e.seq, e.type FROM membership_spans m
-    JOIN events e ON e.conversation_id = m.conversation_id
-    WHERE m.user_id = ? AND e.tx >= CAST(? AS xid8) AND e.id > ? AND e.id >= m.joined_event_id
-      AND (m.left_event_id IS NULL OR e.id <= m.left_event_id)
+    SELECT e.id, e.payload, e.tx, e.conversation_id, e.seq, e.type
+    FROM (SELECT conversation_id, joined_event_id, left_event_id FROM membership_spans WHERE user_id = ?) m
+    CROSS JOIN LATERAL (
+      SELECT e.id, e.payload, e.tx, e.conversation_id, e.seq, e.type FROM events e
+      WHERE e.conversation_id = m.conversation_id AND e.tx >= CAST(? AS xid8) AND e.id > ?
+        AND e.id >= m.joined_event_id AND (m.left_event_id IS NULL OR e.id <= m.left_event_id)
+      OFFSET 0
+    ) e
     UNION ALL
     SELECT e.id, e.payload, e.tx, e.conversation_id, e.seq, e.type FROM events e
     WHERE e.conversation_id = ? AND e.tx >= CAST(? AS xid8) AND e.id > ?
