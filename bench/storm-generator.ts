@@ -6,7 +6,6 @@
  * session of every member exactly once. Started by `bench/storm.ts`; not meant to be run by hand.
  */
 import { writeFileSync } from "node:fs";
-import { request } from "node:http";
 import { Session } from "node:inspector/promises";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import WebSocket from "ws";
@@ -170,51 +169,8 @@ async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>
   );
 }
 
-/**
- * The little of fetch the SDK's ticket request uses (a POST with a JSON body and a timeout
- * signal; `ok`, `status` and `json()` of the answer), over node:http from this generator's
- * address. Node's fetch (undici, web streams, an AbortSignal per stream) costs each simulated
- * device several times the CPU, on the cores the nodes run on; a browser's fetch would not.
- */
-function nodeHttpFetch(localAddress: string): typeof fetch {
-  return ((input: string | URL, init?: RequestInit) =>
-    new Promise<Response>((resolve, reject) => {
-      const url = new URL(String(input));
-      const body = typeof init?.body === "string" ? init.body : "";
-      const req = request(
-        {
-          host: url.hostname,
-          port: url.port,
-          path: `${url.pathname}${url.search}`,
-          method: init?.method ?? "GET",
-          headers: { ...(init?.headers as Record<string, string>), "content-length": Buffer.byteLength(body) },
-          localAddress,
-          agent: false,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (chunk: Buffer) => chunks.push(chunk));
-          res.on("error", reject);
-          res.on("end", () => {
-            const text = Buffer.concat(chunks).toString();
-            const status = res.statusCode ?? 0;
-            resolve({ ok: status >= 200 && status < 300, status, json: async () => JSON.parse(text) } as Response);
-          });
-        },
-      );
-      req.on("error", reject);
-      const signal = init?.signal;
-      if (signal) {
-        if (signal.aborted) req.destroy(signal.reason as Error);
-        else signal.addEventListener("abort", () => req.destroy(signal.reason as Error), { once: true });
-      }
-      req.end(body);
-    })) as typeof fetch;
-}
-
 async function prepare(message: StormPlan): Promise<void> {
   plan = message;
-  if (plan.ticketsOverNodeHttp) globalThis.fetch = nodeHttpFetch(plan.localAddress);
   const started = performance.now();
   for (const s of plan.sessions) sessions.push(makeSession(s.index, s.token));
   await pool(sessions, 200, (s) => s.client.connect());

@@ -33,8 +33,6 @@ export interface StormPlan {
   /** The SDK's backoff: first ceiling and cap (ms). */
   baseMs: number;
   maxMs: number;
-  /** Ask for tickets through node:http (`--tickets-over-node-http`) instead of the global fetch. */
-  ticketsOverNodeHttp?: boolean;
   /** The SDK's `syncIdleMs` and `syncMaxWaitMs`; undefined keeps its defaults. */
   syncIdleMs?: number;
   syncMaxWaitMs?: number;

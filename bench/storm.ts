@@ -17,13 +17,12 @@
  * `--timeline` prints what each node did every five seconds after the cut (from its /metrics);
  * `--profile-generators` profiles the generators from the cut on; `--bundle` runs the nodes from
  * the build, as `npm start` does (`npm run build` first); `--sync-idle-ms` and
- * `--sync-max-wait-ms` set the SDK's cursor-following syncs; `--tickets-over-node-http` has the
- * generators ask for tickets through node:http, which costs them less CPU than Node's fetch.
+ * `--sync-max-wait-ms` set the SDK's cursor-following syncs.
  *
  * Usage: npm run bench:storm -- [--clients 20000] [--nodes 2] [--generators 4] [--devices 2]
  *   [--rate 200] [--before 10] [--after 5] [--cut kill|sockets] [--timeout 120]
  *   [--base-ms 250] [--max-ms 10000] [--profile] [--profile-generators] [--timeline] [--bundle]
- *   [--sync-idle-ms N] [--sync-max-wait-ms N] [--tickets-over-node-http]
+ *   [--sync-idle-ms N] [--sync-max-wait-ms N]
  *   [--server-arg=--flag --server-arg=value ...]
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
@@ -63,7 +62,6 @@ const { values } = parseArgs({
     "profile-generators": { type: "boolean", default: false },
     timeline: { type: "boolean", default: false },
     bundle: { type: "boolean", default: false },
-    "tickets-over-node-http": { type: "boolean", default: false },
     "sync-idle-ms": { type: "string" },
     "sync-max-wait-ms": { type: "string" },
     "server-arg": { type: "string", multiple: true, default: [] },
@@ -266,7 +264,6 @@ try {
       rate: (RATE * share.sessions.length) / sessionIndex,
       baseMs: Number(values["base-ms"]),
       maxMs: Number(values["max-ms"]),
-      ...(values["tickets-over-node-http"] ? { ticketsOverNodeHttp: true } : {}),
       ...(values["sync-idle-ms"] ? { syncIdleMs: Number(values["sync-idle-ms"]) } : {}),
       ...(values["sync-max-wait-ms"] ? { syncMaxWaitMs: Number(values["sync-max-wait-ms"]) } : {}),
     };
