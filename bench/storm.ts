@@ -90,8 +90,9 @@ if (CLIENTS / NODES > FD_BUDGET || CLIENTS / GENERATORS > FD_BUDGET) {
 }
 
 /**
- * What each node did in the last five seconds, from its /metrics (`--timeline`): open sessions,
- * load level, tickets and syncs answered or refused, and the syncs' mean time.
+ * What each node did since its last sample read (five seconds, unless /metrics went unanswered),
+ * from its /metrics (`--timeline`): open sessions, load level, tickets and syncs answered or
+ * refused, and the syncs' mean time.
  */
 class NodeTimeline {
   private last: Map<string, number>[] = [];
@@ -108,6 +109,8 @@ class NodeTimeline {
     ];
     const lines = await Promise.all(cluster.nodes.map((_, i) => cluster.counters(i, names)));
     return lines.map((list, i) => {
+      // An unread sample keeps the last one read: the next line counts from there.
+      if (list.length === 0) return `node ${i}: /metrics not read`;
       const now = new Map<string, number>();
       for (const line of list) {
         const at = line.lastIndexOf(" ");
@@ -120,7 +123,6 @@ class NodeTimeline {
       const delta = (pattern: RegExp) => sum(pattern, now) - sum(pattern, before);
       const syncCount = delta(/^ws_request_seconds_count\{type="sync"/);
       const syncMs = syncCount > 0 ? (1000 * delta(/^ws_request_seconds_sum\{type="sync"/)) / syncCount : 0;
-      if (list.length === 0) return `node ${i}: /metrics not read`;
       return [
         `node ${i}: ${sum(/^ws_connections/, now)} open, level ${sum(/^degradation_level/, now)}`,
         `tickets ${delta(/^http_requests_total\{route="\/api\/v1\/auth\/ws-ticket",status="200"/)} / 503 ${delta(/^http_requests_total\{route="\/api\/v1\/auth\/ws-ticket",status="503"/)}`,
@@ -458,8 +460,7 @@ try {
 } finally {
   for (const g of generators) g.child.kill("SIGKILL");
   await cluster.stop();
-  if (profileDir && process.env.STORM_KEEP_PROFILES) console.log(`  profiles kept in ${profileDir}`);
-  else if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
   if (generatorProfileDir) rmSync(generatorProfileDir, { recursive: true, force: true });
 }
 process.exit(exitCode);
