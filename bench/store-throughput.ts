@@ -7,7 +7,10 @@
  *
  * PostgreSQL's rows also give the CPU its backends spent per append (or per ceiling row), read
  * from /proc of the backends this run opened (found by their application_name): on a shared
- * machine a wall rate moves with whatever else runs, the work per append much less.
+ * machine a wall rate moves with whatever else runs, the work per append much less. Beside it,
+ * this process's own CPU per append (all threads: the store's writer thread and batches, and the
+ * bench's loops), and from the two the most appends a second this machine's cores could give at
+ * that cost, against the ceiling measured the same way.
  *
  * Usage: npm run bench:store -- [--seconds 3] [--postgres postgres://postgres@127.0.0.1:5432/test] [--postgres-only] [--quick]
  * (`--quick`: PostgreSQL only, the group commit at 256 and 4,096 writers and the ceiling.
@@ -15,7 +18,7 @@
  * costs, e.g. `--alter "DROP INDEX messages_text_trgm"`.)
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import Database from "better-sqlite3";
@@ -52,6 +55,11 @@ interface Row {
   cpuPerItem?: number;
   /** PostgreSQL: WAL bytes the whole server wrote per append (per row), other sessions' included. */
   walPerItem?: number;
+  /**
+   * PostgreSQL: this process's CPU µs per append (per row for the ceiling), all its threads: the
+   * store's side of the work (the writer thread, the batches, the promises) and the bench's loops.
+   */
+  clientCpuPerItem?: number;
 }
 
 /** Set once PostgreSQL is benchmarked: the connection that reads the backends' CPU. */
@@ -62,10 +70,17 @@ async function withCpu(run: () => Promise<Row>): Promise<Row> {
   if (!cpuReader) return run();
   const before = await backendTicks(cpuReader);
   const walBefore = await walPosition(cpuReader);
+  const clientBefore = process.cpuUsage();
   const row = await run();
+  const client = process.cpuUsage(clientBefore);
   const used = cpuBetween(before, await backendTicks(cpuReader));
   const items = Math.max(1, row.perSecond * SECONDS);
-  return { ...row, cpuPerItem: used / items, walPerItem: ((await walPosition(cpuReader)) - walBefore) / items };
+  return {
+    ...row,
+    cpuPerItem: used / items,
+    walPerItem: ((await walPosition(cpuReader)) - walBefore) / items,
+    clientCpuPerItem: (client.user + client.system) / items,
+  };
 }
 
 function quantile(sorted: number[], q: number): number {
@@ -222,6 +237,7 @@ async function postgresCeiling(url: string, schema: string, spread = 0): Promise
   await Promise.all(Array.from({ length: CEILING_CONNECTIONS }, () => pool.query("SELECT 1")));
   const before = cpuReader ? await backendTicks(cpuReader) : null;
   const walBefore = cpuReader ? await walPosition(cpuReader) : 0;
+  const clientBefore = process.cpuUsage();
   const deadline = performance.now() + SECONDS * 1000;
   await Promise.all(
     Array.from({ length: CEILING_CONNECTIONS }, async (_, c) => {
@@ -244,6 +260,7 @@ async function postgresCeiling(url: string, schema: string, spread = 0): Promise
       }
     }),
   );
+  const client = process.cpuUsage(clientBefore);
   const used = before && cpuReader ? cpuBetween(before, await backendTicks(cpuReader)) : undefined;
   const wal = cpuReader ? (await walPosition(cpuReader)) - walBefore : undefined;
   await pool.end();
@@ -251,6 +268,7 @@ async function postgresCeiling(url: string, schema: string, spread = 0): Promise
   return {
     ...(used === undefined ? {} : { cpuPerItem: used / Math.max(1, rowsWritten) }),
     ...(wal === undefined ? {} : { walPerItem: wal / Math.max(1, rowsWritten) }),
+    clientCpuPerItem: (client.user + client.system) / Math.max(1, rowsWritten),
     store: `postgres, batched INSERT of ${CEILING_ROWS} rows ${spread > 0 ? `over ${spread} conversations (spread ceiling)` : "(ceiling)"}`,
     writers: CEILING_CONNECTIONS,
     perSecond: rowsWritten / SECONDS,
@@ -326,7 +344,7 @@ async function benchSqlite(): Promise<void> {
 
 console.log(`seconds=${SECONDS} per setting; latency = call to commit`);
 console.log(
-  "| store | writers | messages/s | p50 ms | p99 ms | group commit vs one commit per message | backend CPU µs per message (row) | WAL bytes per message (row) |\n|---|---|---|---|---|---|---|---|",
+  "| store | writers | messages/s | p50 ms | p99 ms | group commit vs one commit per message | backend CPU µs per message (row) | WAL bytes per message (row) | this process's CPU µs per message (row) |\n|---|---|---|---|---|---|---|---|---|",
 );
 for (const row of rows) {
   const dialect = row.store.split(/[ ,]/)[0] as string;
@@ -335,7 +353,7 @@ for (const row of rows) {
   );
   const ratio = row.store.includes("group commit") && single ? `${(row.perSecond / single.perSecond).toFixed(1)}×` : "";
   console.log(
-    `| ${row.store} | ${row.writers} | ${row.perSecond.toFixed(0)} | ${row.p50.toFixed(2)} | ${row.p99.toFixed(2)} | ${ratio} | ${row.cpuPerItem === undefined ? "" : row.cpuPerItem.toFixed(0)} | ${row.walPerItem === undefined ? "" : row.walPerItem.toFixed(0)} |`,
+    `| ${row.store} | ${row.writers} | ${row.perSecond.toFixed(0)} | ${row.p50.toFixed(2)} | ${row.p99.toFixed(2)} | ${ratio} | ${row.cpuPerItem === undefined ? "" : row.cpuPerItem.toFixed(0)} | ${row.walPerItem === undefined ? "" : row.walPerItem.toFixed(0)} | ${row.clientCpuPerItem === undefined ? "" : row.clientCpuPerItem.toFixed(0)} |`,
   );
 }
 const ceiling = rows.find((r) => r.store.includes("(ceiling)"));
@@ -359,6 +377,19 @@ if (ceiling) {
       .filter((r) => r.store.startsWith("postgres (group commit)") && !r.store.includes("3 stores"))
       .map((r) => `${r.writers} writers ${((r.cpuPerItem ?? 0) / (ceiling.cpuPerItem ?? 1)).toFixed(1)}×`)
       .join(", ")}`,
+  );
+  // Both sides share this machine's cores: what one append costs in all (the database's backends
+  // and this process, which is the node's side of a group commit) bounds how many fit in a second.
+  const total = (r: Row) => (r.cpuPerItem ?? 0) + (r.clientCpuPerItem ?? 0);
+  const cores = availableParallelism();
+  console.log(
+    `CPU per append in all (backends + this process) / per ceiling row (${total(ceiling).toFixed(0)} µs): ${rows
+      .filter((r) => r.store.startsWith("postgres (group commit)") && !r.store.includes("3 stores"))
+      .map(
+        (r) =>
+          `${r.writers} writers ${total(r).toFixed(0)} µs, ${(total(r) / Math.max(1, total(ceiling))).toFixed(1)}× (on ${cores} cores at most ${((cores * 1e6) / Math.max(1, total(r))).toFixed(0)} appends/s, ${((cores * 1e6) / Math.max(1, total(r)) / ceiling.perSecond).toFixed(2)}× the ceiling)`,
+      )
+      .join("; ")}`,
   );
 }
 if (hotUpdates) console.log(`HOT updates (no index entry): ${hotUpdates}`);
