@@ -26,6 +26,8 @@ class Lane implements WriterBackend {
   private executor: PgExecutor | undefined;
   /** Set once BEGIN succeeded: statements and COMMIT are refused otherwise. */
   private open = false;
+  /** RELEASE after a group would be a round trip more while the batch holds its locks. */
+  readonly savepointsEndAtCommit = true;
 
   readonly exec: SqlExecutor = {
     get: (sql, params) => this.on((e) => e.get(sql, params)),

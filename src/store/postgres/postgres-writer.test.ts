@@ -108,4 +108,36 @@ describe("postgres writer thread", () => {
     await expect(driver.write((tx) => tx.get(outOfRange, [100_000]))).rejects.toBeInstanceOf(StoreInvalidValueError);
     expect(await pidOf()).toBe(before);
   });
+
+  it("keeps a group whose savepoint is left to COMMIT when a later write or group of its batch fails", async () => {
+    const { store, driver, alice, conversation } = await fresh();
+    const seqs = (settled: PromiseSettledResult<{ value: { seq: number } }>[]) =>
+      settled.map((r) => (r.status === "fulfilled" ? r.value.value.seq : (r.reason as Error).name));
+    // Queued in one turn: one batch. A group of two sends (its savepoint left open), a write that
+    // fails in a savepoint of its own, then a group whose one statement PostgreSQL refuses (a NUL
+    // in a text), which is undone to its own savepoint and run again one send at a time.
+    const first = [
+      store.appendMessage(msg(conversation.id, alice.id)),
+      store.appendMessage(msg(conversation.id, alice.id)),
+    ];
+    const failing = driver.write(
+      async (tx) => {
+        await tx.run("UPDATE conversations SET title = ? WHERE id = ?", ["renamed", conversation.id]);
+        await tx.get("SELECT ?::smallint AS n", [100_000]);
+      },
+      [conversation.id],
+    );
+    const second = [
+      store.appendMessage(msg(conversation.id, alice.id)),
+      store.appendMessage({ ...msg(conversation.id, alice.id), text: "nul \u0000 here" }),
+      store.appendMessage(msg(conversation.id, alice.id)),
+    ];
+    expect(seqs(await Promise.allSettled(first))).toEqual([1, 2]);
+    await expect(failing).rejects.toBeInstanceOf(StoreInvalidValueError);
+    expect(seqs(await Promise.allSettled(second))).toEqual([3, StoreInvalidValueError.name, 4]);
+    // What the batch committed: both groups' messages, gap-free, and not the failed write's rename.
+    expect((await store.history(conversation.id, { limit: 10 })).messages.map((m) => m.seq)).toEqual([1, 2, 3, 4]);
+    expect(await store.lastSeq(conversation.id)).toBe(4);
+    expect((await store.getConversation(conversation.id))?.title).toBe("g");
+  });
 });

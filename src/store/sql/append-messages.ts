@@ -18,60 +18,46 @@ import type { SqlExecutor } from "./sql-driver.js";
 /** What an append gives back: the message, its feed event and its live audience. */
 export type Appended = Written<Message> & { duplicate: boolean };
 
-/** Which (sender, clientMsgId) pairs of the group are stored already, as `sender\0clientMsgId` keys. */
-async function storedClientMsgIds(sql: AppendStatements, inputs: readonly AppendMessageInput[]): Promise<Set<string>> {
+/**
+ * What the group needs before it writes, read at once (one statement on PostgreSQL, a round trip
+ * while the batch holds its locks): which of its (sender, clientMsgId) pairs are stored already,
+ * as `sender\0clientMsgId` keys, and each of its conversations with its active members in join
+ * order and, for a direct one, whether either member blocks the other (null: no such conversation).
+ */
+async function readGroup(
+  sql: AppendStatements,
+  inputs: readonly AppendMessageInput[],
+): Promise<{ stored: Set<string>; conversations: Map<string, ConversationState | null> }> {
   const keys = new Map<string, [string, string]>();
   for (const input of inputs)
     keys.set(`${input.senderId}\u0000${input.clientMsgId}`, [input.senderId, input.clientMsgId]);
-  const rows = await sql.storedClientMsgIds([...keys.values()]);
-  return new Set(rows.map((r) => `${r.sender_id}\u0000${r.client_msg_id}`));
-}
-
-/**
- * The batch's conversations, each with its active members in join order and, for a direct one,
- * whether either member blocks the other: three statements per chunk of conversations, not
- * three per conversation (on PostgreSQL each statement is a round trip while the batch holds its locks).
- */
-async function conversationStates(
-  sql: AppendStatements,
-  ids: readonly string[],
-): Promise<Map<string, ConversationState | null>> {
-  const states = new Map<string, ConversationState | null>(ids.map((id) => [id, null]));
-  const { rows, members: memberRows } = await sql.conversations(ids);
-  const membersOf = new Map<string, typeof memberRows>();
-  for (const row of memberRows) {
+  const ids = [...new Set(inputs.map((i) => i.conversationId))];
+  const read = await sql.read([...keys.values()], ids);
+  const stored = new Set(read.stored.map((r) => `${r.sender_id}\u0000${r.client_msg_id}`));
+  const conversations = new Map<string, ConversationState | null>(ids.map((id) => [id, null]));
+  const membersOf = new Map<string, typeof read.members>();
+  for (const row of read.members) {
     const of = membersOf.get(row.conversation_id) ?? [];
     of.push(row);
     membersOf.set(row.conversation_id, of);
   }
-  const pairs: [string, string][] = [];
-  for (const row of rows) {
+  const blocked = new Set(
+    read.blocks.flatMap((b) => [`${b.user_id}\u0000${b.blocked_id}`, `${b.blocked_id}\u0000${b.user_id}`]),
+  );
+  for (const row of read.rows) {
     const members = byJoinOrder(membersOf.get(row.id) ?? []).map((m) => m.user_id);
-    // A direct conversation with both members is checked for a block below; with fewer, the
-    // sender can only be the one member left, and no one else to block or be blocked.
-    const direct = row.kind === "direct";
-    if (direct && members.length === 2) {
-      const [a, b] = members as [string, string];
-      pairs.push([a, b], [b, a]);
-    }
-    states.set(row.id, {
+    // Only a direct conversation with both members can hold a block; with fewer, the sender can
+    // only be the one member left, and no one else to block or be blocked.
+    const direct = row.kind === "direct" && members.length === 2;
+    conversations.set(row.id, {
       members,
       lastSeq: Number(row.last_seq),
       lastActivityAt: row.last_activity_at,
       touched: false,
-      ...(direct && members.length === 2 ? {} : { blocked: false }),
+      blocked: direct && blocked.has(`${members[0]}\u0000${members[1]}`),
     });
   }
-  const blocks = pairs.length > 0 ? await sql.blocks(pairs) : [];
-  const blocked = new Set(
-    blocks.flatMap((b) => [`${b.user_id}\u0000${b.blocked_id}`, `${b.blocked_id}\u0000${b.user_id}`]),
-  );
-  for (const state of states.values()) {
-    if (state && state.blocked === undefined) {
-      state.blocked = blocked.has(`${state.members[0]}\u0000${state.members[1]}`);
-    }
-  }
-  return states;
+  return { stored, conversations };
 }
 
 /** One conversation as the group sees it: read once, then advanced in memory under the batch's lock on its row. */
@@ -101,8 +87,7 @@ async function appendMessages(
   referencedEvents = false,
 ): Promise<Outcome<Appended>[]> {
   const outcomes: Outcome<Appended>[] = [];
-  const stored = await storedClientMsgIds(sql, inputs);
-  const conversations = await conversationStates(sql, [...new Set(inputs.map((i) => i.conversationId))]);
+  const { stored, conversations } = await readGroup(sql, inputs);
   const byClientMsgId = new Map<string, Message>();
   const readCursors = new Map<string, { conversationId: string; userId: string; seq: number }>();
   const messageRows: MessageValues[] = [];

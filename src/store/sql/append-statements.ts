@@ -1,8 +1,8 @@
 /**
  * @module The statements a group of appends runs, one set per dialect: on SQLite fixed-size
- * multi-row statements (a few shapes, each cached); on PostgreSQL three statements whatever the
- * group's size (what is stored, the conversations, then every write in one), rows passed as
- * arrays and unrolled by `unnest`.
+ * multi-row statements (a few shapes, each cached); on PostgreSQL two statements whatever the
+ * group's size (everything it reads in one, then every write in one), rows passed as arrays and
+ * unrolled by `unnest`.
  */
 import { placeholders, type SqlExecutor } from "./sql-driver.js";
 
@@ -50,14 +50,22 @@ export interface GroupRows {
   events: EventValues[];
 }
 
+/** What a group of appends reads before it writes. */
+export interface GroupReads {
+  /** Which of the group's (sender, clientMsgId) pairs are stored. */
+  stored: { sender_id: string; client_msg_id: string }[];
+  /** The group's conversations' rows (none for an id with no row). */
+  rows: ConversationRow[];
+  /** Their active members. */
+  members: MemberRow[];
+  /** The blocks between the two active members of each of its direct conversations, either way. */
+  blocks: { user_id: string; blocked_id: string }[];
+}
+
 /** What a group of appends asks of the database; every method takes all of the group's rows at once. */
 export interface AppendStatements {
-  /** Which of these (sender, clientMsgId) pairs are stored. */
-  storedClientMsgIds(pairs: readonly [string, string][]): Promise<{ sender_id: string; client_msg_id: string }[]>;
-  /** These conversations' rows and their active members. */
-  conversations(ids: readonly string[]): Promise<{ rows: ConversationRow[]; members: MemberRow[] }>;
-  /** The blocks among these (user, blocked) pairs. */
-  blocks(pairs: readonly [string, string][]): Promise<{ user_id: string; blocked_id: string }[]>;
+  /** What the group needs to know, for these (sender, clientMsgId) pairs and conversations. */
+  read(pairs: readonly [string, string][], ids: readonly string[]): Promise<GroupReads>;
   /**
    * Write the group: each conversation's `last_seq` and `last_activity_at`, the messages, their
    * mentions (one already there is kept), each (conversation, user)'s read cursor moved up to
@@ -144,14 +152,28 @@ const MESSAGE_COLUMNS =
   "conversation_id, seq, id, sender_id, client_msg_id, text, created_at, reply_to_seq, mentions, mentions_all, forwarded";
 const EVENT_COLUMNS = "conversation_id, type, payload, created_at, seq";
 
+/** Both ways between the two active members of each direct conversation among `rows`: the pairs a block could lie on. */
+function directPairs(rows: readonly ConversationRow[], members: readonly MemberRow[]): [string, string][] {
+  const direct = new Map<string, string[]>();
+  for (const row of rows) if (row.kind === "direct") direct.set(row.id, []);
+  for (const member of members) direct.get(member.conversation_id)?.push(member.user_id);
+  const pairs: [string, string][] = [];
+  for (const users of direct.values()) {
+    // With fewer than two members, the sender can only be the one left: no one to block or be blocked.
+    if (users.length !== 2) continue;
+    const [a, b] = users as [string, string];
+    pairs.push([a, b], [b, a]);
+  }
+  return pairs;
+}
+
 /** SQLite's: multi-row statements in fixed-size chunks (its statements run in-process, without round trips). */
 export function chunkedStatements(db: SqlExecutor): AppendStatements {
   return {
-    storedClientMsgIds: (pairs) =>
-      inChunks(db, "stored", 2, pairs, (n) => {
+    read: async (pairs, ids) => {
+      const stored = await inChunks<{ sender_id: string; client_msg_id: string }>(db, "stored", 2, pairs, (n) => {
         return `SELECT sender_id, client_msg_id FROM messages WHERE ${repeated("(sender_id = ? AND client_msg_id = ?)", n, " OR ")}`;
-      }),
-    conversations: async (ids) => {
+      });
       const list = ids.map((id) => [id]);
       const rows = await inChunks<ConversationRow>(
         db,
@@ -168,12 +190,16 @@ export function chunkedStatements(db: SqlExecutor): AppendStatements {
         (n) =>
           `SELECT conversation_id, user_id, joined_event_id FROM members WHERE active = 1 AND conversation_id IN (${placeholders(n)})`,
       );
-      return { rows, members };
+      const blocks = await inChunks<{ user_id: string; blocked_id: string }>(
+        db,
+        "blocks",
+        2,
+        directPairs(rows, members),
+        (n) =>
+          `SELECT user_id, blocked_id FROM blocks WHERE ${repeated("(user_id = ? AND blocked_id = ?)", n, " OR ")}`,
+      );
+      return { stored, rows, members, blocks };
     },
-    blocks: (pairs) =>
-      inChunks(db, "blocks", 2, pairs, (n) => {
-        return `SELECT user_id, blocked_id FROM blocks WHERE ${repeated("(user_id = ? AND blocked_id = ?)", n, " OR ")}`;
-      }),
     write: async (rows) => {
       await inChunks(
         db,
@@ -226,7 +252,7 @@ function columnsOf(rows: readonly (readonly unknown[])[], count: number): unknow
 }
 
 /**
- * PostgreSQL's statements: three whatever the group's size (four with a direct conversation),
+ * PostgreSQL's statements: two whatever the group's size (what it reads, then what it writes),
  * each with one fixed text (prepared once per connection, its plan kept), the rows passed as one
  * array per column. The multi-row statements with a predicate per row were planned again on
  * every call and cost more to plan than to run (the 128-pair `OR` lookup of clientMsgIds took
@@ -234,44 +260,62 @@ function columnsOf(rows: readonly (readonly unknown[])[], count: number): unknow
  */
 export function arrayStatements(db: SqlExecutor): AppendStatements {
   return {
-    storedClientMsgIds: (pairs) =>
-      db.all(
-        `SELECT m.sender_id, m.client_msg_id
+    // One statement for the three reads (a round trip each, while the batch holds its locks): the
+    // stored clientMsgIds ('s'), each conversation once with each active member (or one row of
+    // nulls) ('c'), and the blocks between the two members of its direct ones ('b').
+    read: async (pairs, ids) => {
+      const found = await db.all<{
+        what: "s" | "c" | "b";
+        a: string;
+        b: string;
+        last_seq: number | null;
+        last_activity_at: string | null;
+        user_id: string | null;
+        joined_event_id: number | null;
+      }>(
+        `SELECT 's' AS what, m.sender_id AS a, m.client_msg_id AS b, NULL AS last_seq, NULL AS last_activity_at,
+           NULL AS user_id, NULL AS joined_event_id
          FROM unnest(CAST(? AS text[]), CAST(? AS text[])) AS k(sender_id, client_msg_id)
-         JOIN messages m ON m.sender_id = k.sender_id AND m.client_msg_id = k.client_msg_id`,
-        columnsOf(pairs, 2),
-      ),
-    conversations: async (ids) => {
-      // One statement for both: each conversation once, with its members (or one row of nulls).
-      const joined = await db.all<ConversationRow & { user_id: string | null; joined_event_id: number | null }>(
-        `SELECT c.id, c.kind, c.last_seq, c.last_activity_at, m.user_id, m.joined_event_id
+         JOIN messages m ON m.sender_id = k.sender_id AND m.client_msg_id = k.client_msg_id
+         UNION ALL
+         SELECT 'c', c.id, c.kind, c.last_seq, c.last_activity_at, m.user_id, m.joined_event_id
          FROM conversations c LEFT JOIN members m ON m.conversation_id = c.id AND m.active = 1
-         WHERE c.id = ANY(CAST(? AS text[]))`,
-        [ids],
+         WHERE c.id = ANY(CAST(? AS text[]))
+         UNION ALL
+         SELECT 'b', b.user_id, b.blocked_id, NULL, NULL, NULL, NULL
+         FROM conversations c
+         JOIN members m1 ON m1.conversation_id = c.id AND m1.active = 1
+         JOIN members m2 ON m2.conversation_id = c.id AND m2.active = 1 AND m2.user_id <> m1.user_id
+         JOIN blocks b ON b.user_id = m1.user_id AND b.blocked_id = m2.user_id
+         WHERE c.id = ANY(CAST(? AS text[])) AND c.kind = 'direct'`,
+        [...columnsOf(pairs, 2), ids, ids],
       );
-      const rows = new Map<string, ConversationRow>();
-      const members: MemberRow[] = [];
-      for (const row of joined) {
-        if (!rows.has(row.id)) {
-          rows.set(row.id, {
-            id: row.id,
-            kind: row.kind,
-            last_seq: row.last_seq,
-            last_activity_at: row.last_activity_at,
-          });
-        }
-        if (row.user_id !== null) {
-          members.push({ conversation_id: row.id, user_id: row.user_id, joined_event_id: Number(row.joined_event_id) });
+      const reads: GroupReads = { stored: [], rows: [], members: [], blocks: [] };
+      const seen = new Set<string>();
+      for (const row of found) {
+        if (row.what === "s") reads.stored.push({ sender_id: row.a, client_msg_id: row.b });
+        else if (row.what === "b") reads.blocks.push({ user_id: row.a, blocked_id: row.b });
+        else {
+          if (!seen.has(row.a)) {
+            seen.add(row.a);
+            reads.rows.push({
+              id: row.a,
+              kind: row.b,
+              last_seq: Number(row.last_seq),
+              last_activity_at: row.last_activity_at as string,
+            });
+          }
+          if (row.user_id !== null) {
+            reads.members.push({
+              conversation_id: row.a,
+              user_id: row.user_id,
+              joined_event_id: Number(row.joined_event_id),
+            });
+          }
         }
       }
-      return { rows: [...rows.values()], members };
+      return reads;
     },
-    blocks: (pairs) =>
-      db.all(
-        `SELECT b.user_id, b.blocked_id FROM unnest(CAST(? AS text[]), CAST(? AS text[])) AS p(user_id, blocked_id)
-         JOIN blocks b ON b.user_id = p.user_id AND b.blocked_id = p.blocked_id`,
-        columnsOf(pairs, 2),
-      ),
     // One statement for all five tables: data-modifying CTEs run to completion whether or not
     // the outer statement reads them, and none of the five reads what another writes.
     // WITH ORDINALITY … ORDER BY: the events reach the sequence in the order given, so ids rise

@@ -346,17 +346,24 @@ export async function runAlone(exec: SqlExecutor, fn: (tx: SqlExecutor) => Promi
   }
 }
 
-/** Consecutive writes of one kind together; if that fails, each alone. */
+/**
+ * Consecutive writes of one kind together; if that fails, each alone. `leaveToCommit`: a group
+ * that succeeded leaves its savepoint for the batch's COMMIT to end instead of releasing it, where
+ * RELEASE would be one more round trip while the batch holds its locks (PostgreSQL). A later
+ * savepoint of the batch then nests inside it, and `ROLLBACK TO` names the innermost of a name,
+ * so a later write that fails still undoes only itself.
+ */
 export async function runGroup(
   exec: SqlExecutor,
   kind: BatchableWrite<unknown, unknown>,
   inputs: unknown[],
+  leaveToCommit = false,
 ): Promise<Outcome[]> {
   await exec.run("SAVEPOINT writes");
   try {
     const outcomes = await kind.runMany(exec, inputs);
     if (outcomes.length !== inputs.length) throw new Error("runMany gave a wrong number of outcomes");
-    await exec.run("RELEASE SAVEPOINT writes");
+    if (!leaveToCommit) await exec.run("RELEASE SAVEPOINT writes");
     return outcomes;
   } catch {
     await exec.run("ROLLBACK TO SAVEPOINT writes");

@@ -73,6 +73,11 @@ export interface WriterBackend {
   rollback(): Promise<void>;
   ping(): Promise<unknown>;
   close(): Promise<void>;
+  /**
+   * Set where each statement is a round trip to a database server (PostgreSQL): a group that
+   * succeeded leaves its savepoint for COMMIT to end (`runGroup`'s `leaveToCommit`).
+   */
+  readonly savepointsEndAtCommit?: boolean;
 }
 
 /**
@@ -107,7 +112,7 @@ export function serveWriter(port: MessagePort, backendOf: (lane: number) => Writ
         const kind = KINDS.get(request.name);
         try {
           if (!kind) throw new Error(`unknown batchable write ${request.name}`);
-          return wireOutcomes(await runGroup(backend.exec, kind, request.inputs));
+          return wireOutcomes(await runGroup(backend.exec, kind, request.inputs, backend.savepointsEndAtCommit));
         } catch (error) {
           lane.groupFailed = true;
           throw error;
