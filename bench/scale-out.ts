@@ -4,15 +4,19 @@
  * the same run and with the same clients: whether adding nodes adds throughput, and how far the
  * scale-out path is from the embedded one.
  *
- * Usage: npm run bench:scale -- [--clients 200] [--window 16] [--seconds 8] [--nodes 3]
- *   [--targets embedded,one,many] [--profile]
+ * Usage: npm run bench:scale -- [--clients 200] [--window 16] [--seconds 8] [--warmup 5] [--nodes 3]
+ *   [--targets embedded,one,many] [--profile] [--bundle]
  *
  * Clients come in pairs, each pair one direct conversation, the two members on different nodes
  * (node i % N), so every send is also a delivery through the bus to another node. Each client
  * keeps `window` sends in flight in its conversation; a send counts when its ack arrives, a
  * refused one waits its `retryAfterMs` before its slot is used again, and every `message.new` a
- * socket receives (the partner's copy and the sender's own) counts as a delivery. `--profile`
- * runs the PostgreSQL + NATS nodes under `--cpu-prof` and prints each one's top self time.
+ * socket receives (the partner's copy and the sender's own) counts as a delivery. The same
+ * traffic runs `--warmup` seconds first, not counted: a node that just started compiles its hot
+ * code while it serves, and three nodes would each pay that inside the measured seconds.
+ * `--profile` runs the PostgreSQL + NATS nodes under `--cpu-prof` and prints each one's top self
+ * time; `--bundle` runs every node from the build (`npm run build`), as `npm start` does, not
+ * from the sources through tsx.
  */
 
 import { mkdtempSync, rmSync } from "node:fs";
@@ -32,14 +36,17 @@ const { values } = parseArgs({
     clients: { type: "string", default: "200" },
     window: { type: "string", default: "16" },
     seconds: { type: "string", default: "8" },
+    warmup: { type: "string", default: "5" },
     nodes: { type: "string", default: "3" },
     targets: { type: "string", default: "embedded,one,many" },
     profile: { type: "boolean", default: false },
+    bundle: { type: "boolean", default: false },
   },
 });
 const CLIENTS = Math.max(2, Number(values.clients) - (Number(values.clients) % 2));
 const WINDOW = Number(values.window);
 const SECONDS = Number(values.seconds);
+const WARMUP = Number(values.warmup);
 const NODES = Number(values.nodes);
 const TARGETS = new Set(values.targets.split(","));
 
@@ -75,6 +82,7 @@ async function embedded(): Promise<Target> {
     nodeArgs: [...SERVER_NODE_FLAGS],
     flags: FLAGS,
     timeoutMs: 60_000,
+    ...(values.bundle ? { bundle: true } : {}),
   });
   return {
     name: "embedded (sqlite, memory bus)",
@@ -93,6 +101,7 @@ async function scaleOut(nodes: number): Promise<Target> {
     nodes,
     serverArgs: [...UNLIMITED_SEND_FLAGS],
     ...(profileDir ? { profileDir } : {}),
+    ...(values.bundle ? { bundle: true } : {}),
   });
   const name = `${nodes} node${nodes === 1 ? "" : "s"} (postgresql + nats)`;
   return {
@@ -170,15 +179,17 @@ async function setUp(target: Target): Promise<{ clients: Client[]; conversations
   return { clients, conversations };
 }
 
-async function measure(target: Target, nodes: number): Promise<Result> {
-  const { clients, conversations } = await setUp(target);
-  const latencies: number[] = [];
-  const errors = new Map<string, number>();
-  let delivered = 0;
-  let counting = true;
-  const watcher = nodes > 0 && target.name.includes("postgres") ? watchPostgres() : undefined;
-  const cpu0 = target.pids().map((pid) => cpuMsOf(pid));
-  const deadline = performance.now() + SECONDS * 1000;
+/** What one phase of traffic gave: each acked send's latency, the refusals by code, the deliveries. */
+interface Phase {
+  latencies: number[];
+  errors: Map<string, number>;
+  delivered: number;
+}
+
+/** Every client keeps WINDOW sends in flight for `seconds`; resolves once the last one is answered. */
+async function drive(clients: Client[], conversations: string[], seconds: number, tag: string): Promise<Phase> {
+  const phase: Phase = { latencies: [], errors: new Map(), delivered: 0 };
+  const deadline = performance.now() + seconds * 1000;
   await Promise.all(
     clients.map(
       (client, c) =>
@@ -196,7 +207,7 @@ async function measure(target: Target, nodes: number): Promise<Result> {
                   type: "message.send",
                   id: n,
                   conversationId: conversations[c],
-                  clientMsgId: `b${n}`,
+                  clientMsgId: `${tag}${n}`,
                   text: `scale-out benchmark message ${n}`,
                 }),
               );
@@ -205,7 +216,7 @@ async function measure(target: Target, nodes: number): Promise<Result> {
           };
           client.onFrame = (frame) => {
             if (frame.type === "message.new") {
-              if (counting) delivered += 1;
+              phase.delivered += 1;
               return;
             }
             if (frame.type !== "ok" && frame.type !== "error") return;
@@ -215,14 +226,14 @@ async function measure(target: Target, nodes: number): Promise<Result> {
             if (frame.type === "error") {
               // A refused send holds its window slot for the `retryAfterMs` it was told, as a real
               // client waits before it tries again; otherwise the run measures refusals in a spin.
-              errors.set(String(frame.code), (errors.get(String(frame.code)) ?? 0) + 1);
+              phase.errors.set(String(frame.code), (phase.errors.get(String(frame.code)) ?? 0) + 1);
               setTimeout(() => {
                 inFlight -= 1;
                 pump();
               }, frame.retryAfterMs ?? 100);
               return;
             }
-            latencies.push(performance.now() - started);
+            phase.latencies.push(performance.now() - started);
             inFlight -= 1;
             pump();
           };
@@ -230,7 +241,16 @@ async function measure(target: Target, nodes: number): Promise<Result> {
         }),
     ),
   );
-  counting = false;
+  return phase;
+}
+
+async function measure(target: Target, nodes: number): Promise<Result> {
+  const { clients, conversations } = await setUp(target);
+  // Not counted: the nodes compile their hot code under this traffic.
+  if (WARMUP > 0) await drive(clients, conversations, WARMUP, "w");
+  const watcher = nodes > 0 && target.name.includes("postgres") ? watchPostgres() : undefined;
+  const cpu0 = target.pids().map((pid) => cpuMsOf(pid));
+  const { latencies, errors, delivered } = await drive(clients, conversations, SECONDS, "b");
   const serverMs = target.pids().reduce((sum, pid, i) => sum + cpuMsOf(pid) - (cpu0[i] ?? 0), 0);
   const postgres = await watcher?.stop();
   for (const client of clients) client.ws.close();
@@ -266,7 +286,9 @@ if (TARGETS.has("embedded")) results.push(await run(embedded, 1));
 if (TARGETS.has("one")) results.push(await run(() => scaleOut(1), 1));
 if (TARGETS.has("many")) results.push(await run(() => scaleOut(NODES), NODES));
 
-console.log(`clients=${CLIENTS} (in ${CLIENTS / 2} direct conversations) window=${WINDOW} seconds=${SECONDS}`);
+console.log(
+  `clients=${CLIENTS} (in ${CLIENTS / 2} direct conversations) window=${WINDOW} seconds=${SECONDS} after ${WARMUP} s of warm-up${values.bundle ? ", nodes from the bundle" : ""}`,
+);
 console.log(
   "| target | nodes | acked sends/s | deliveries/s | p50 ms | p99 ms | server CPU µs per send |\n|---|---|---|---|---|---|---|",
 );
