@@ -109,6 +109,34 @@ describe("postgres writer thread", () => {
     expect(await pidOf()).toBe(before);
   });
 
+  it("sends a batch of sends to the writer thread as its locks and one group with its COMMIT, BEGIN carried along", async () => {
+    const { store, driver, alice, conversation } = await fresh();
+    const requests: { op: string; begin?: boolean; commit?: boolean }[] = [];
+    const request = driver.writer.request.bind(driver.writer);
+    driver.writer.request = (r) => {
+      requests.push(r as (typeof requests)[number]);
+      return request(r);
+    };
+    // One batch: three sends, the middle one's text refused by PostgreSQL (a NUL), so that the
+    // group's one statement fails and it runs again one send at a time, inside the same request.
+    const sends = [
+      store.appendMessage(msg(conversation.id, alice.id)),
+      store.appendMessage({ ...msg(conversation.id, alice.id), text: "nul \u0000 here" }),
+      store.appendMessage(msg(conversation.id, alice.id)),
+    ];
+    const settled = await Promise.allSettled(sends);
+    expect(settled.map((r) => (r.status === "fulfilled" ? r.value.value.seq : (r.reason as Error).name))).toEqual([
+      1,
+      StoreInvalidValueError.name,
+      2,
+    ]);
+    expect(requests.map((r) => [r.op, r.begin ?? false, r.commit ?? false])).toEqual([
+      ["exec", true, false], // BEGIN, then the lock on the conversation
+      ["group", false, true], // the three sends, then COMMIT
+    ]);
+    expect((await store.history(conversation.id, { limit: 10 })).messages.map((m) => m.seq)).toEqual([1, 2]);
+  });
+
   it("keeps a group whose savepoint is left to COMMIT when a later write or group of its batch fails", async () => {
     const { store, driver, alice, conversation } = await fresh();
     const seqs = (settled: PromiseSettledResult<{ value: { seq: number } }>[]) =>

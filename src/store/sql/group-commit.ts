@@ -29,6 +29,12 @@ export interface BatchConnection {
    * `runGroup`.
    */
   runGroup?(kind: BatchableWrite<unknown, unknown> & { name: string }, inputs: unknown[]): Promise<Outcome[]>;
+  /**
+   * `runGroup`, then COMMIT, as one request: for a batch that is one group (a run of sends), so
+   * that the group and its COMMIT cost one message to the connection's thread and one reply.
+   * Fails as a whole if the group or the COMMIT failed (nothing of the batch is then kept).
+   */
+  runGroupAndCommit?(kind: BatchableWrite<unknown, unknown> & { name: string }, inputs: unknown[]): Promise<Outcome[]>;
 }
 
 /** How one write of a batch ended: its value, or the error that undid it alone. */
@@ -281,37 +287,9 @@ export class GroupCommit {
       let locking: Promise<void> | void | undefined;
       if (lockFree && keys.size > 0) batch = await this.takeFreeLocks(connection, lockFree, batch);
       else locking = await this.takeLocks(connection, keys);
-      // Groups that run where the connection is (SQLite's writer thread) are not awaited one by
-      // one: requests run there in the order they were posted, so the groups and the COMMIT go
-      // out together and the thread goes from one to the next without waiting for this thread.
-      const grouped: Promise<void>[] = [];
-      for (let i = 0; i < batch.length; ) {
-        const first = batch[i] as Pending;
-        const kind = first.batchable?.write;
-        let end = i + 1;
-        while (kind && end < batch.length && batch[end]?.batchable?.write === kind) end++;
-        const inputs = batch.slice(i, end).map((item) => item.batchable?.input);
-        const at = i;
-        if (kind?.name !== undefined && connection.runGroup) {
-          // Even a group of one: one request to the writer instead of one per statement.
-          const group = connection.runGroup(kind as typeof kind & { name: string }, inputs).then((results) => {
-            for (const [k, r] of results.entries()) outcomes[at + k] = r;
-          });
-          // Observed by allSettled below, unless a later statement of the batch throws first and
-          // the batch is rolled back without waiting for it: its failure (the same cut, "no write
-          // transaction is open") must not be an unhandled rejection, which ends the process.
-          group.catch(() => undefined);
-          grouped.push(group);
-        } else if (kind && end - i > 1) {
-          for (const [k, r] of (await runGroup(connection.exec, kind, inputs)).entries()) outcomes[at + k] = r;
-        } else {
-          outcomes[at] = await runAlone(connection.exec, first.fn);
-        }
-        i = end;
-      }
-      const committed = connection.commit();
       // Every request is posted; wait for all of them (a group that failed as a whole fails the batch).
-      const settled = await Promise.allSettled([...grouped, committed, ...(locking ? [locking] : [])]);
+      const posted = await this.postWrites(connection, batch, outcomes);
+      const settled = await Promise.allSettled([...posted, ...(locking ? [locking] : [])]);
       const failed = settled.find((r) => r.status === "rejected");
       if (failed) throw failed.reason;
     } catch (error) {
@@ -329,6 +307,62 @@ export class GroupCommit {
         if (outcome.ok) item.resolve(outcome.value);
         else item.reject(outcome.error);
       });
+  }
+
+  /**
+   * Run the batch's writes and its COMMIT, filling `outcomes` in batch order; gives back what is
+   * still on its way (requests posted to the connection's thread, and the COMMIT). Groups that
+   * run where the connection is (a writer thread) are not awaited one by one: requests run there
+   * in the order they were posted, so the groups and the COMMIT go out together and the thread
+   * goes from one to the next without waiting for this thread. A batch that is one group goes as
+   * one request with its COMMIT.
+   */
+  private async postWrites(
+    connection: BatchConnection,
+    batch: Pending[],
+    outcomes: Outcome[],
+  ): Promise<Promise<unknown>[]> {
+    const only = batch[0]?.batchable?.write;
+    if (
+      only?.name !== undefined &&
+      connection.runGroupAndCommit &&
+      batch.every((item) => item.batchable?.write === only)
+    ) {
+      const inputs = batch.map((item) => item.batchable?.input);
+      const done = connection.runGroupAndCommit(only as typeof only & { name: string }, inputs).then((results) => {
+        for (const [k, r] of results.entries()) outcomes[k] = r;
+      });
+      done.catch(() => undefined);
+      return [done];
+    }
+    const grouped: Promise<void>[] = [];
+    for (let i = 0; i < batch.length; ) {
+      const first = batch[i] as Pending;
+      const kind = first.batchable?.write;
+      let end = i + 1;
+      while (kind && end < batch.length && batch[end]?.batchable?.write === kind) end++;
+      const inputs = batch.slice(i, end).map((item) => item.batchable?.input);
+      const at = i;
+      if (kind?.name !== undefined && connection.runGroup) {
+        // Even a group of one: one request to the writer instead of one per statement.
+        const group = connection.runGroup(kind as typeof kind & { name: string }, inputs).then((results) => {
+          for (const [k, r] of results.entries()) outcomes[at + k] = r;
+        });
+        // Observed by allSettled in commitBatch, unless a later statement of the batch throws
+        // first and the batch is rolled back without waiting for it: its failure (the same cut,
+        // "no write transaction is open") must not be an unhandled rejection, which ends the process.
+        group.catch(() => undefined);
+        grouped.push(group);
+      } else if (kind && end - i > 1) {
+        for (const [k, r] of (await runGroup(connection.exec, kind, inputs)).entries()) outcomes[at + k] = r;
+      } else {
+        outcomes[at] = await runAlone(connection.exec, first.fn);
+      }
+      i = end;
+    }
+    const committed = connection.commit();
+    committed.catch(() => undefined);
+    return [...grouped, committed];
   }
 }
 

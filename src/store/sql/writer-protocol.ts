@@ -9,10 +9,13 @@ import type { SqlExecutor } from "./sql-driver.js";
 /**
  * What the main thread asks of the writer; replies carry the same `id`. `lane` names the
  * connection (a writer may hold several, each with a transaction of its own; 0 when absent).
+ * `begin`: open the lane's transaction first (a batch's BEGIN travels with its first request,
+ * not as a message of its own). A group with `commit` commits the transaction once it ran: the
+ * one request of a batch that is one group.
  */
-export type WriterRequest = { id: number; lane?: number } & (
+export type WriterRequest = { id: number; lane?: number; begin?: boolean } & (
   | { op: "exec"; method: "get" | "all" | "run"; sql: string; params: readonly unknown[] }
-  | { op: "group"; name: string; inputs: unknown[] }
+  | { op: "group"; name: string; inputs: unknown[]; commit?: boolean }
   | { op: "begin" | "commit" | "rollback" | "ping" | "close" }
 );
 
@@ -83,11 +86,11 @@ export interface WriterBackend {
 /**
  * Serve the main thread's requests on `port`: those of one lane strictly one after another, in
  * the order they were posted, on that lane's backend (`backendOf(lane)`); lanes run side by side.
- * The main thread posts a batch's groups and its COMMIT together, without waiting between them;
- * a COMMIT after a failed group is refused, so the transaction is rolled back and no part of
- * that batch is kept. A statement outside a transaction would autocommit on its own: if BEGIN
- * failed (it is pipelined, not awaited), everything after it in the batch fails. `ping` and
- * `close` go to every lane there is.
+ * The main thread posts a batch's groups and its COMMIT together, without waiting between them
+ * (or a group that commits itself); a COMMIT after a failed group is refused, so the transaction
+ * is rolled back and no part of that batch is kept. A statement outside a transaction would
+ * autocommit on its own: if the BEGIN a request carries fails, that request fails, and the
+ * batch with it. `ping` and `close` go to every lane there is.
  */
 export function serveWriter(port: MessagePort, backendOf: (lane: number) => WriterBackend): void {
   const lanes = new Map<number, { backend: WriterBackend; groupFailed: boolean; chain: Promise<void> }>();
@@ -102,6 +105,10 @@ export function serveWriter(port: MessagePort, backendOf: (lane: number) => Writ
   async function handle(request: WriterRequest): Promise<unknown> {
     const lane = laneOf(request.lane ?? 0);
     const backend = lane.backend;
+    if (request.begin) {
+      lane.groupFailed = false;
+      await backend.begin();
+    }
     if ((request.op === "exec" || request.op === "group" || request.op === "commit") && !backend.inTransaction()) {
       throw new Error("no write transaction is open");
     }
@@ -112,7 +119,9 @@ export function serveWriter(port: MessagePort, backendOf: (lane: number) => Writ
         const kind = KINDS.get(request.name);
         try {
           if (!kind) throw new Error(`unknown batchable write ${request.name}`);
-          return wireOutcomes(await runGroup(backend.exec, kind, request.inputs, backend.savepointsEndAtCommit));
+          const outcomes = await runGroup(backend.exec, kind, request.inputs, backend.savepointsEndAtCommit);
+          if (request.commit) await backend.commit();
+          return wireOutcomes(outcomes);
         } catch (error) {
           lane.groupFailed = true;
           throw error;

@@ -129,33 +129,40 @@ export class WriterThread {
    * `lane`, and statements and groups are requests.
    */
   connection(lane = 0): BatchConnection {
-    const exec: SqlExecutor = {
-      get: (sql, params = []) => this.request({ op: "exec", method: "get", sql, params, lane }) as Promise<never>,
-      all: (sql, params = []) => this.request({ op: "exec", method: "all", sql, params, lane }) as Promise<never>,
-      run: (sql, params = []) =>
-        this.request({ op: "exec", method: "run", sql, params, lane }) as Promise<{ changes: number }>,
+    // BEGIN is not a message of its own: it travels with the batch's first request (the thread
+    // opens the transaction, then runs it). Each message wakes the thread, or this one with its
+    // reply, and on a machine whose cores are shared a wake-up costs more than the request.
+    let beginPending = false;
+    const send = (request: Request): Promise<unknown> => {
+      if (!beginPending) return this.request(request);
+      beginPending = false;
+      return this.request({ ...request, begin: true });
     };
-    let begun: Promise<unknown> = Promise.resolve();
+    const outcomesOf = (outcomes: Outcome[]): Outcome[] =>
+      outcomes.map((o) => (o.ok ? o : { ok: false, error: fromWire(o.error as WireError) }));
+    const exec: SqlExecutor = {
+      get: (sql, params = []) => send({ op: "exec", method: "get", sql, params, lane }) as Promise<never>,
+      all: (sql, params = []) => send({ op: "exec", method: "all", sql, params, lane }) as Promise<never>,
+      run: (sql, params = []) => send({ op: "exec", method: "run", sql, params, lane }) as Promise<{ changes: number }>,
+    };
     return {
       exec,
-      // Not awaited: BEGIN travels with the batch's first request (the thread runs requests in
-      // order and refuses statements outside a transaction), saving a round trip per batch.
       begin: async () => {
-        begun = this.request({ op: "begin", lane });
-        begun.catch(() => undefined);
+        beginPending = true;
       },
       commit: async () => {
-        await begun;
-        await this.request({ op: "commit", lane });
+        await send({ op: "commit", lane });
       },
       rollback: async () => {
-        await this.request({ op: "rollback", lane });
+        // Nothing was begun in the thread yet: nothing to roll back.
+        if (beginPending) beginPending = false;
+        else await this.request({ op: "rollback", lane });
       },
       release: () => undefined,
-      runGroup: async (kind: BatchableWrite<unknown, unknown> & { name: string }, inputs: unknown[]) => {
-        const outcomes = (await this.request({ op: "group", name: kind.name, inputs, lane })) as Outcome[];
-        return outcomes.map((o) => (o.ok ? o : { ok: false, error: fromWire(o.error as WireError) }));
-      },
+      runGroup: async (kind: BatchableWrite<unknown, unknown> & { name: string }, inputs: unknown[]) =>
+        outcomesOf((await send({ op: "group", name: kind.name, inputs, lane })) as Outcome[]),
+      runGroupAndCommit: async (kind: BatchableWrite<unknown, unknown> & { name: string }, inputs: unknown[]) =>
+        outcomesOf((await send({ op: "group", name: kind.name, inputs, lane, commit: true })) as Outcome[]),
     };
   }
 
