@@ -7,6 +7,7 @@ import type { Metrics } from "../ops/metrics.js";
 import { type Message, type PushPayload, shouldNotify } from "../protocol/index.js";
 import type { PushSubscriptionRecord, Store } from "../store/store.js";
 import { type PushOutcome, sendPush } from "./push-sender.js";
+import { PushSubscriptionReads } from "./push-subscription-reads.js";
 import type { VapidKeys } from "./vapid-keys.js";
 
 /** The config slice of the push queue. */
@@ -128,6 +129,11 @@ export class PushDispatcher implements MessageNotifier {
     private readonly attended: (deviceId: string, since?: Date) => boolean,
     private readonly now: () => Date = () => new Date(),
   ) {}
+
+  /** The recipients' subscriptions, read for all the jobs that start in one turn at once. */
+  private readonly subscriptions = new PushSubscriptionReads((userIds) =>
+    this.store.pushSubscriptions(userIds, this.now().toISOString()),
+  );
 
   /** Jobs waiting for a worker or for their retry time. */
   get waiting(): number {
@@ -269,7 +275,7 @@ export class PushDispatcher implements MessageNotifier {
     // A device judged attended may have stopped on another node a moment ago, and this node not
     // heard yet: its push is held until that node can have reported the message missed it (`heard`).
     const subscriptions: PushSubscriptionRecord[] = [];
-    for (const s of await this.store.pushSubscriptions(job.recipients, now.toISOString())) {
+    for (const s of await this.subscriptions.of(job.recipients)) {
       if (job.endpoints) {
         // A held push found owed: sent unless someone opened the app on that device since.
         if (job.endpoints.has(s.endpoint) && !this.attended(s.deviceId)) subscriptions.push(s);
@@ -331,9 +337,7 @@ export class PushDispatcher implements MessageNotifier {
     // Taken by another node (it resumed the same kept retry): that one tries it.
     if ((await job.kept) && !(await this.store.claimPushRetry(job.id))) return;
     // Looked up again: the browser may have unsubscribed, or the device been logged out, meanwhile.
-    const subscription = (await this.store.pushSubscriptions([job.userId], this.now().toISOString())).find(
-      (s) => s.endpoint === job.endpoint,
-    );
+    const subscription = (await this.subscriptions.of([job.userId])).find((s) => s.endpoint === job.endpoint);
     // Someone opened the app on that device meanwhile: it shows the message there.
     if (!subscription || this.attended(subscription.deviceId)) return;
     await this.deliver(subscription, job.payload, job.attempt);
