@@ -4,13 +4,13 @@
  * process may hold, and the accounts those benchmarks register on them.
  */
 
-import type { ChildProcess } from "node:child_process";
+import { type ChildProcess, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { freePort, type ServerChild, startServe } from "../test/child-server.js";
+import { freePort, ROOT, type ServerChild, startServe } from "../test/child-server.js";
 import { LOOPBACK_ADDRESS_FLAGS, SETUP_FLAGS } from "./bench-flags.js";
 import { sleep } from "./proc-stats.js";
 import { SERVER_NODE_FLAGS, serverEnv } from "./server-node-flags.js";
@@ -46,6 +46,11 @@ export interface BenchClusterOptions {
   profileDir?: string;
   /** Run the nodes from the bundle (`npm run build`), as `npm start` does, not from the sources through tsx. */
   bundle?: boolean;
+}
+
+/** For a `--bundle` run: build the bundle first when a source is newer than it, as `npm start` does. */
+export function buildIfStale(): void {
+  execFileSync(process.execPath, [join(ROOT, "scripts", "build-if-stale.mjs")], { stdio: "inherit" });
 }
 
 /** N Haetae nodes on one fresh schema and NATS prefix; `stop()` kills them and drops the schema. */

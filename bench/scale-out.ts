@@ -15,8 +15,8 @@
  * traffic runs `--warmup` seconds first, not counted: a node that just started compiles its hot
  * code while it serves, and three nodes would each pay that inside the measured seconds.
  * `--profile` runs the PostgreSQL + NATS nodes under `--cpu-prof` and prints each one's top self
- * time; `--bundle` runs every node from the build (`npm run build`), as `npm start` does, not
- * from the sources through tsx.
+ * time; `--bundle` runs every node from the build, as `npm start` does, not from the sources
+ * through tsx (built first when a source is newer than it).
  */
 
 import { mkdtempSync, rmSync } from "node:fs";
@@ -25,7 +25,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import WebSocket from "ws";
 import { freePort, ROOT, startServe } from "../test/child-server.js";
-import { type BenchAccount, BenchCluster, registerAccounts, watchPostgres } from "./bench-cluster.js";
+import { type BenchAccount, BenchCluster, buildIfStale, registerAccounts, watchPostgres } from "./bench-cluster.js";
 import { LOOPBACK_ADDRESS_FLAGS, SETUP_FLAGS, UNLIMITED_SEND_FLAGS } from "./bench-flags.js";
 import { topSelfTime } from "./cpu-profile.js";
 import { cpuMsOf } from "./proc-stats.js";
@@ -49,6 +49,7 @@ const SECONDS = Number(values.seconds);
 const WARMUP = Number(values.warmup);
 const NODES = Number(values.nodes);
 const TARGETS = new Set(values.targets.split(","));
+if (values.bundle) buildIfStale();
 
 /** Where the clients connect, and how to stop it. */
 interface Target {

@@ -16,7 +16,7 @@
  *
  * `--timeline` prints what each node did every five seconds after the cut (from its /metrics);
  * `--profile-generators` profiles the generators from the cut on; `--bundle` runs the nodes from
- * the build, as `npm start` does (`npm run build` first); `--sync-idle-ms` and
+ * the build, as `npm start` does (built first when a source is newer); `--sync-idle-ms` and
  * `--sync-max-wait-ms` set the SDK's cursor-following syncs.
  *
  * Usage: npm run bench:storm -- [--clients 20000] [--nodes 2] [--generators 4] [--devices 2]
@@ -31,7 +31,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ROOT } from "../test/child-server.js";
-import { BenchCluster, openFiles, registerAccounts, watchPostgres } from "./bench-cluster.js";
+import { BenchCluster, buildIfStale, openFiles, registerAccounts, watchPostgres } from "./bench-cluster.js";
 import { topSelfTime } from "./cpu-profile.js";
 import { cpuMsOf, machineMs, rssOf as rssOrThrow, sleep } from "./proc-stats.js";
 import type {
@@ -74,6 +74,7 @@ const DEVICES = Number(values.devices);
 const GROUP_SIZE = Number(values["group-size"]);
 const GROUP_SHARE = Number(values["group-share"]);
 const RATE = Number(values.rate);
+if (values.bundle) buildIfStale();
 const BEFORE = Number(values.before);
 const AFTER = Number(values.after);
 const TIMEOUT = Number(values.timeout);
