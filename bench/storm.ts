@@ -193,9 +193,9 @@ function spawnGenerator(index: number): {
   return handle;
 }
 
-/** CPU (ms) of PostgreSQL's and NATS's processes on this machine: they serve the run too. */
-function servicesCpuMs(): number {
-  let sum = 0;
+/** The CPU (ms) of each PostgreSQL and NATS process on this machine now, by pid: they serve the run too. */
+function servicesCpuByPid(): Map<number, number> {
+  const cpu = new Map<number, number>();
   for (const name of ["postgres", "nats-server"]) {
     let pids: string[] = [];
     try {
@@ -203,9 +203,33 @@ function servicesCpuMs(): number {
     } catch {
       // no such process
     }
-    for (const pid of pids) if (pid) sum += cpuMsOf(Number(pid));
+    for (const pid of pids) if (pid) cpu.set(Number(pid), cpuMsOf(Number(pid)));
   }
-  return sum;
+  return cpu;
+}
+
+/**
+ * PostgreSQL's and NATS's CPU from now on, sampled every second: a backend that ends during the
+ * run (a killed node's connections) takes its time with it, so each process counts up to its
+ * last sample, from its time at the start (or from nothing, for one started since).
+ */
+class ServicesCpu {
+  private readonly start = servicesCpuByPid();
+  private readonly last = new Map(this.start);
+  private readonly timer = setInterval(() => this.sample(), 1000);
+
+  private sample(): void {
+    for (const [pid, ms] of servicesCpuByPid()) this.last.set(pid, Math.max(ms, this.last.get(pid) ?? 0));
+  }
+
+  /** The CPU used since the start, in ms; stops sampling. */
+  stop(): number {
+    clearInterval(this.timer);
+    this.sample();
+    let sum = 0;
+    for (const [pid, ms] of this.last) sum += Math.max(0, ms - (this.start.get(pid) ?? 0));
+    return sum;
+  }
 }
 
 /** RSS of a process, 0 once it has exited (a node may die mid-run; the run reports it). */
@@ -290,7 +314,7 @@ try {
   const generatorPids = generators.map((g) => g.child.pid as number);
   const cpuOf = (pids: number[]) => pids.reduce((sum, pid) => sum + cpuMsOf(pid), 0);
   const machineStart = machineMs().busy;
-  const servicesStart = servicesCpuMs();
+  const services = new ServicesCpu();
   const generatorsStart = cpuOf(generatorPids);
   const selfStart = process.cpuUsage();
   let nodesCpu = -cpuOf(nodePids());
@@ -352,7 +376,7 @@ try {
   nodesCpu += cpuOf(nodePids());
   const generatorsCpu = cpuOf(generatorPids) - generatorsStart;
   const self = process.cpuUsage(selfStart);
-  const servicesCpu = servicesCpuMs() - servicesStart;
+  const servicesCpu = services.stop();
   const machineCpu = machineMs().busy - machineStart;
   const othersCpu = Math.max(0, machineCpu - nodesCpu - generatorsCpu - servicesCpu - (self.user + self.system) / 1000);
   clearInterval(sampler);
