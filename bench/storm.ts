@@ -216,7 +216,7 @@ function servicesCpuByPid(): Map<number, number> {
 class ServicesCpu {
   private readonly start = servicesCpuByPid();
   private readonly last = new Map(this.start);
-  private readonly timer = setInterval(() => this.sample(), 1000);
+  private readonly timer = setInterval(() => this.sample(), 1000).unref();
 
   private sample(): void {
     for (const [pid, ms] of servicesCpuByPid()) this.last.set(pid, Math.max(ms, this.last.get(pid) ?? 0));

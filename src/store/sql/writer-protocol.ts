@@ -16,7 +16,7 @@ import type { SqlExecutor } from "./sql-driver.js";
 export type WriterRequest = { id: number; lane?: number; begin?: boolean } & (
   | { op: "exec"; method: "get" | "all" | "run"; sql: string; params: readonly unknown[] }
   | { op: "group"; name: string; inputs: unknown[]; commit?: boolean }
-  | { op: "begin" | "commit" | "rollback" | "ping" | "close" }
+  | { op: "commit" | "rollback" | "ping" | "close" }
 );
 
 /** An error as it crosses the thread boundary: structured clone keeps neither the class nor `code`. */
@@ -127,9 +127,6 @@ export function serveWriter(port: MessagePort, backendOf: (lane: number) => Writ
           throw error;
         }
       }
-      case "begin":
-        lane.groupFailed = false;
-        return backend.begin();
       case "commit":
         if (lane.groupFailed) throw new Error("a group of this transaction failed; it is not committed");
         return backend.commit();
